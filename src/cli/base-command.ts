@@ -1,0 +1,53 @@
+import {Command, Flags} from '@oclif/core'
+import chalk from 'chalk'
+import type {Host} from '../host/host.js'
+import {openHost} from '../host/open.js'
+import {SnapshotError} from '../host/snapshot.js'
+import {OUTPUT_FORMATS, type OutputFormat, type TableView, renderOutput} from '../render/output.js'
+import {NodedocError} from './errors.js'
+
+if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') chalk.level = 0
+
+/** Flags every command takes, and the one way a command prints, warns and fails. */
+export abstract class NodedocCommand extends Command {
+  static baseFlags = {
+    output: Flags.string({char: 'o', description: 'output format', options: [...OUTPUT_FORMATS], default: 'table'}),
+    'host-root': Flags.string({description: "where the node's filesystem is mounted (e.g. /host in kubectl debug node)", env: 'NODEDOC_HOST_ROOT', default: '/'}),
+    from: Flags.string({description: 'read a snapshot folder or .tar.gz instead of the live machine'}),
+  }
+
+  protected host?: Host
+
+  protected async openHost(flags: {from?: string; 'host-root'?: string}): Promise<Host> {
+    this.host = await openHost({from: flags.from, hostRoot: flags['host-root']})
+    return this.host
+  }
+
+  protected print<T>(value: T, format: string, table: TableView<T>): void {
+    process.stdout.write(renderOutput(value, format as OutputFormat, table))
+  }
+
+  protected async finally(error: Error | undefined): Promise<unknown> {
+    for (const line of this.host?.warnings.list() ?? []) process.stderr.write(chalk.yellow(`warning: ${line}`) + '\n')
+    return super.finally(error)
+  }
+
+  protected async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    if (error instanceof NodedocError) {
+      process.stderr.write(chalk.red(`error: ${error.message}`) + '\n')
+      if (error.detail) process.stderr.write(error.detail)
+      process.exitCode = error.exitCode
+      return
+    }
+    if (error instanceof SnapshotError) {
+      process.stderr.write(chalk.red(`error: ${error.message}`) + '\n')
+      process.exitCode = 1
+      return
+    }
+    // flag/parse errors from oclif, and exit() calls: let oclif say them
+    if (error.oclif) return super.catch(error)
+    process.stderr.write(chalk.red(`error: ${error.message}`) + '\n')
+    if (process.env.NODEDOC_DEBUG) process.stderr.write(`${error.stack}\n`)
+    process.exitCode = 2
+  }
+}

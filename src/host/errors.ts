@@ -1,0 +1,18 @@
+import type {Warnings} from './host.js'
+
+/** Errors that mean "this is gone": a file that never existed or a process that exited mid-scan. */
+const GONE = new Set(['ENOENT', 'ESRCH', 'ENOTDIR', 'ENXIO'])
+const DENIED = new Set(['EACCES', 'EPERM'])
+
+/** Maps an fs error to undefined, recording a warning unless the thing simply vanished. */
+export function absorb(error: unknown, path: string, warnings: Warnings): undefined {
+  const code = (error as NodeJS.ErrnoException)?.code
+  if (code && GONE.has(code)) return undefined
+  if (code && DENIED.has(code)) {
+    warnings.add('denied', 'permission denied; run as root for a full answer', path)
+    return undefined
+  }
+  // EINVAL and friends: some /proc and /sys files refuse reads; say so, carry on.
+  warnings.add(`io:${code ?? 'unknown'}`, `could not read (${code ?? String(error)})`, path)
+  return undefined
+}

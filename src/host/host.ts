@@ -1,0 +1,84 @@
+// The one seam between nodedoc and the machine it inspects. Everything that reads a file,
+// lists a directory, reads a link or runs a program goes through a Host; parsers and models
+// only ever see the text it returns.
+
+export type EntryKind = 'file' | 'dir' | 'link' | 'other'
+
+export interface DirEntry {
+  name: string
+  kind: EntryKind
+}
+
+export interface FileStat {
+  kind: EntryKind
+  size: number
+  mtimeMs: number
+  ino: number
+}
+
+export interface RunResult {
+  stdout: string
+  stderr: string
+  exitCode: number
+}
+
+export interface ReadOptions {
+  /** Only the last N bytes (log tails). */
+  tailBytes?: number
+}
+
+export interface RunOptions {
+  timeoutMs?: number
+}
+
+export interface Host {
+  /** Human description: "live /", "live /host", "snapshot examples/kind-node". */
+  readonly description: string
+  readonly warnings: Warnings
+  /** Text of a host-absolute path; undefined when it does not exist (or the process vanished). */
+  readFile(path: string, options?: ReadOptions): Promise<string | undefined>
+  readDir(path: string): Promise<DirEntry[] | undefined>
+  readLink(path: string): Promise<string | undefined>
+  /** lstat: a link is reported as a link. */
+  stat(path: string): Promise<FileStat | undefined>
+  /** undefined when the program is not installed (or not captured in a snapshot). */
+  run(argv: string[], options?: RunOptions): Promise<RunResult | undefined>
+}
+
+/**
+ * Problems worth one line each on stderr. Repeated causes fold into one line, so a scan of
+ * 3000 unreadable /proc entries says so once.
+ */
+export class Warnings {
+  private readonly byKey = new Map<string, {message: string; count: number; example: string}>()
+
+  add(key: string, message: string, example = ''): void {
+    const seen = this.byKey.get(key)
+    if (seen) seen.count++
+    else this.byKey.set(key, {message, count: 1, example})
+  }
+
+  list(): string[] {
+    return [...this.byKey.values()].map(({message, count, example}) =>
+      count > 1 ? `${message} (${count} paths, e.g. ${example})` : example ? `${message}: ${example}` : message,
+    )
+  }
+}
+
+/** Joins host-absolute paths without touching the filesystem. */
+export function hostPath(...parts: string[]): string {
+  const joined = parts.join('/').replace(/\/+/g, '/')
+  const out: string[] = []
+  for (const seg of joined.split('/')) {
+    if (seg === '' || seg === '.') continue
+    if (seg === '..') out.pop()
+    else out.push(seg)
+  }
+  return '/' + out.join('/')
+}
+
+/** Resolves a link target read at linkPath into a host-absolute path. */
+export function resolveLinkTarget(linkPath: string, target: string): string {
+  if (target.startsWith('/')) return hostPath(target)
+  return hostPath(linkPath, '..', target)
+}

@@ -1,0 +1,97 @@
+import {lstat, open, readdir, readFile, readlink} from 'node:fs/promises'
+import {execa} from 'execa'
+import {absorb} from './errors.js'
+import {type DirEntry, type EntryKind, type FileStat, type Host, type ReadOptions, type RunOptions, type RunResult, Warnings, hostPath} from './host.js'
+
+const DEFAULT_TIMEOUT_MS = 10_000
+
+/**
+ * The running machine, seen under a root prefix: "/" on the node itself, "/host" in
+ * `kubectl debug node/...`. Programs run here, in this process's namespaces: a debug pod
+ * needs hostNetwork for `ip` and `iptables-save` to see the node's tables.
+ */
+export class LiveHost implements Host {
+  readonly warnings = new Warnings()
+  readonly description: string
+
+  constructor(readonly root = '/') {
+    this.description = `live ${root}`
+  }
+
+  private real(path: string): string {
+    return this.root === '/' ? hostPath(path) : hostPath(this.root, path)
+  }
+
+  async readFile(path: string, options: ReadOptions = {}): Promise<string | undefined> {
+    try {
+      if (options.tailBytes === undefined) return await readFile(this.real(path), 'utf8')
+      return await readTail(this.real(path), options.tailBytes)
+    } catch (error) {
+      return absorb(error, path, this.warnings)
+    }
+  }
+
+  async readDir(path: string): Promise<DirEntry[] | undefined> {
+    try {
+      const entries = await readdir(this.real(path), {withFileTypes: true})
+      return entries.map((e) => ({
+        name: e.name,
+        kind: e.isSymbolicLink() ? 'link' : e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other',
+      }))
+    } catch (error) {
+      return absorb(error, path, this.warnings)
+    }
+  }
+
+  async readLink(path: string): Promise<string | undefined> {
+    try {
+      return await readlink(this.real(path))
+    } catch (error) {
+      // EINVAL: not a link; a normal answer, not a problem
+      if ((error as NodeJS.ErrnoException).code === 'EINVAL') return undefined
+      return absorb(error, path, this.warnings)
+    }
+  }
+
+  async stat(path: string): Promise<FileStat | undefined> {
+    try {
+      const s = await lstat(this.real(path))
+      const kind: EntryKind = s.isSymbolicLink() ? 'link' : s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'other'
+      return {kind, size: s.size, mtimeMs: Math.trunc(s.mtimeMs), ino: s.ino}
+    } catch (error) {
+      return absorb(error, path, this.warnings)
+    }
+  }
+
+  async run(argv: string[], options: RunOptions = {}): Promise<RunResult | undefined> {
+    const [file, ...args] = argv
+    const result = await execa(file, args, {
+      reject: false,
+      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      stdin: 'ignore',
+      env: {LC_ALL: 'C'},
+    })
+    if ((result as {code?: string}).code === 'ENOENT') return undefined
+    if (result.timedOut) {
+      this.warnings.add(`timeout:${file}`, `timed out after ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`, argv.join(' '))
+      return undefined
+    }
+    return {stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode: result.exitCode ?? 1}
+  }
+}
+
+async function readTail(path: string, bytes: number): Promise<string> {
+  const handle = await open(path, 'r')
+  try {
+    const {size} = await handle.stat()
+    const start = Math.max(0, size - bytes)
+    const buffer = Buffer.alloc(size - start)
+    await handle.read(buffer, 0, buffer.length, start)
+    let text = buffer.toString('utf8')
+    // a tail starts mid-line: drop the partial first line
+    if (start > 0) text = text.slice(text.indexOf('\n') + 1)
+    return text
+  } finally {
+    await handle.close()
+  }
+}
