@@ -1,0 +1,114 @@
+import ipaddr from 'ipaddr.js'
+
+/** One route, from `ip -j route show table all` or /proc/net/route. */
+export interface Route {
+  /** CIDR, "0.0.0.0/0" for default */
+  destination: string
+  dev: string
+  via: string | null
+  scope: string | null
+  table: string
+  type: string
+  protocol: string | null
+  prefsrc: string | null
+}
+
+interface IpRouteJson {
+  dst: string
+  dev?: string
+  gateway?: string
+  scope?: string
+  table?: string
+  type?: string
+  protocol?: string
+  prefsrc?: string
+}
+
+function withPrefix(dst: string, family: 4 | 6): string {
+  if (dst === 'default') return family === 4 ? '0.0.0.0/0' : '::/0'
+  return dst.includes('/') ? dst : `${dst}/${family === 4 ? 32 : 128}`
+}
+
+/** `ip -j route show table all` (or `ip -j -6 route ...`). */
+export function parseIpRouteJson(text: string): Route[] {
+  const raw = JSON.parse(text) as IpRouteJson[]
+  return raw
+    .filter((r) => r.dst && r.dev)
+    .map((r) => {
+      const family = r.dst.includes(':') || r.gateway?.includes(':') || r.prefsrc?.includes(':') ? 6 : 4
+      return {
+        destination: withPrefix(r.dst, family),
+        dev: r.dev!,
+        via: r.gateway ?? null,
+        scope: r.scope ?? (r.gateway ? 'global' : null),
+        table: r.table ?? 'main',
+        type: r.type ?? 'unicast',
+        protocol: r.protocol ?? null,
+        prefsrc: r.prefsrc ?? null,
+      }
+    })
+}
+
+function hexToIPv4(hex: string): string {
+  // /proc/net/route holds addresses in host (little-endian) byte order
+  const n = Number.parseInt(hex, 16)
+  return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff].join('.')
+}
+
+function maskToPrefix(mask: string): number {
+  return ipaddr.IPv4.parse(mask).prefixLengthFromSubnetMask() ?? 0
+}
+
+const RTF_GATEWAY = 0x2
+
+/** /proc/<pid>/net/route: the main IPv4 table of that process's network namespace. */
+export function parseProcNetRoute(text: string): Route[] {
+  const routes: Route[] = []
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/)
+    if (f.length < 8) continue
+    const [dev, dstHex, gwHex, flagsHex, , , , maskHex] = f
+    const flags = Number.parseInt(flagsHex, 16)
+    const prefix = maskToPrefix(hexToIPv4(maskHex))
+    const gateway = flags & RTF_GATEWAY ? hexToIPv4(gwHex) : null
+    routes.push({
+      destination: `${hexToIPv4(dstHex)}/${prefix}`,
+      dev,
+      via: gateway,
+      // /proc/net/route has no scope column; without a gateway the route is on-link
+      scope: gateway ? 'global' : 'link',
+      table: 'main',
+      type: 'unicast',
+      protocol: null,
+      prefsrc: null,
+    })
+  }
+  return routes
+}
+
+function prefixLength(cidr: string): number {
+  return Number(cidr.split('/')[1])
+}
+
+/** The route the kernel would pick in the main table for this address: longest prefix, then lowest metric order. */
+export function longestPrefixMatch(routes: Route[], ip: string): Route | undefined {
+  let address: ipaddr.IPv4 | ipaddr.IPv6
+  try {
+    address = ipaddr.parse(ip)
+  } catch {
+    return undefined
+  }
+  let best: Route | undefined
+  for (const route of routes) {
+    if (route.table !== 'main' || !['unicast', 'blackhole', 'unreachable', 'prohibit'].includes(route.type)) continue
+    let net: [ipaddr.IPv4 | ipaddr.IPv6, number]
+    try {
+      net = ipaddr.parseCIDR(route.destination)
+    } catch {
+      continue
+    }
+    if (net[0].kind() !== address.kind() || !address.match(net)) continue
+    if (!best || prefixLength(route.destination) > prefixLength(best.destination)) best = route
+  }
+  return best
+}

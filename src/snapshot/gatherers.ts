@@ -1,0 +1,14 @@
+import type {Host} from '../host/host.js'
+import {gatherPods} from '../model/pods.js'
+import {gatherProcesses} from '../model/processes.js'
+import {gatherHostRoutes} from '../model/routes.js'
+
+/**
+ * What `nodedoc snapshot` runs through a recording host. Each command's gather step belongs
+ * here, so that a snapshot holds whatever any command reads. One line per area.
+ */
+export const SNAPSHOT_GATHERERS: Array<{name: string; gather: (host: Host) => Promise<unknown>}> = [
+  {name: 'pods', gather: gatherPods},
+  {name: 'processes', gather: gatherProcesses},
+  {name: 'routes', gather: gatherHostRoutes},
+]
