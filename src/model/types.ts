@@ -3,7 +3,8 @@
 
 export type QosClass = 'Guaranteed' | 'Burstable' | 'BestEffort'
 export type Runtime = 'containerd' | 'cri-o' | 'docker' | 'unknown'
-export type CgroupDriver = 'cgroupfs' | 'systemd' | 'unknown'
+// mismatch: a systemd-style cgroupsPath ("slice:prefix:id") realised by a cgroupfs manager
+export type CgroupDriver = 'cgroupfs' | 'systemd' | 'mismatch' | 'unknown'
 export type NamespaceType = 'net' | 'pid' | 'ipc' | 'uts' | 'mnt' | 'cgroup' | 'user' | 'time'
 export const NAMESPACE_TYPES: NamespaceType[] = ['net', 'pid', 'ipc', 'uts', 'mnt', 'cgroup', 'user', 'time']
 

@@ -1,0 +1,75 @@
+// /proc/<pid>/{stat,status,cmdline} and /proc/<pid>/ns/* links.
+
+export interface ProcStat {
+  pid: number
+  comm: string
+  state: string
+  ppid: number
+  /** clock ticks after boot */
+  startTime: number
+}
+
+/** /proc/<pid>/stat. comm may hold spaces and parentheses, so split at the last ')'. */
+export function parseProcStat(text: string): ProcStat | undefined {
+  const open = text.indexOf('(')
+  const close = text.lastIndexOf(')')
+  if (open < 0 || close < open) return undefined
+  const rest = text.slice(close + 2).trim().split(/\s+/)
+  const pid = Number.parseInt(text.slice(0, open), 10)
+  // rest[0] is field 3 (state); starttime is field 22
+  if (!Number.isFinite(pid) || rest.length < 20) return undefined
+  return {pid, comm: text.slice(open + 1, close), state: rest[0], ppid: Number(rest[1]), startTime: Number(rest[19])}
+}
+
+export interface ProcStatus {
+  name: string
+  state: string
+  ppid: number
+  /** Outermost first: NSpid "4242 1" means host PID 4242 is PID 1 in its namespace. */
+  nsPid: number[]
+  uid: number[]
+  gid: number[]
+  capEff: string | null
+  capBnd: string | null
+  noNewPrivs: boolean | null
+  seccomp: number | null
+  threads: number | null
+}
+
+/** /proc/<pid>/status: "Key:\tvalue" lines. */
+export function parseProcStatus(text: string): ProcStatus | undefined {
+  const fields = new Map<string, string>()
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':')
+    if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1).trim())
+  }
+  if (!fields.has('Name') || !fields.has('State')) return undefined
+  const numbers = (key: string) => (fields.get(key) ?? '').split(/\s+/).filter(Boolean).map(Number)
+  const optional = (key: string) => (fields.has(key) ? Number(fields.get(key)) : null)
+  return {
+    name: fields.get('Name')!,
+    state: fields.get('State')!.split(/\s+/)[0],
+    ppid: Number(fields.get('PPid') ?? 0),
+    nsPid: numbers('NSpid'),
+    uid: numbers('Uid'),
+    gid: numbers('Gid'),
+    capEff: fields.get('CapEff') ?? null,
+    capBnd: fields.get('CapBnd') ?? null,
+    noNewPrivs: fields.has('NoNewPrivs') ? fields.get('NoNewPrivs') === '1' : null,
+    seccomp: optional('Seccomp'),
+    threads: optional('Threads'),
+  }
+}
+
+/** /proc/<pid>/cmdline: NUL-separated argv; kernel threads have none. */
+export function parseCmdline(text: string): string[] {
+  const argv = text.split('\0')
+  if (argv.at(-1) === '') argv.pop()
+  return argv
+}
+
+/** "net:[4026531992]" -> 4026531992 */
+export function parseNamespaceLink(target: string): number | undefined {
+  const match = /^[a-z_]+:\[(\d+)\]$/.exec(target)
+  return match ? Number(match[1]) : undefined
+}
