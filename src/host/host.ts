@@ -37,6 +37,8 @@ export interface Host {
   readonly warnings: Warnings
   /** Text of a host-absolute path; undefined when it does not exist (or the process vanished). */
   readFile(path: string, options?: ReadOptions): Promise<string | undefined>
+  /** Raw bytes of a host-absolute path (compressed rotated logs); undefined when it does not exist. */
+  readBytes?(path: string): Promise<Buffer | undefined>
   readDir(path: string): Promise<DirEntry[] | undefined>
   readLink(path: string): Promise<string | undefined>
   /** lstat: a link is reported as a link. */

@@ -31,6 +31,14 @@ export class LiveHost implements Host {
     }
   }
 
+  async readBytes(path: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.real(path))
+    } catch (error) {
+      return absorb(error, path, this.warnings)
+    }
+  }
+
   async readDir(path: string): Promise<DirEntry[] | undefined> {
     try {
       const entries = await readdir(this.real(path), {withFileTypes: true})

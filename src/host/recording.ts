@@ -60,6 +60,18 @@ export class RecordingHost implements Host {
     return text
   }
 
+  async readBytes(path: string): Promise<Buffer | undefined> {
+    const data = await this.inner.readBytes?.(path)
+    if (data !== undefined) {
+      const file = this.at(path)
+      this.record(async () => {
+        await mkdir(dirname(file), {recursive: true})
+        await writeFile(file, data)
+      })
+    }
+    return data
+  }
+
   async readDir(path: string): Promise<DirEntry[] | undefined> {
     const entries = await this.inner.readDir(path)
     if (entries) {

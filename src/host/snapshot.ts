@@ -49,6 +49,10 @@ export class SnapshotHost implements Host {
     return text.slice(text.indexOf('\n') + 1)
   }
 
+  readBytes(path: string): Promise<Buffer | undefined> {
+    return this.store.read(fsRelative(hostPath(path)))
+  }
+
   readDir(path: string): Promise<DirEntry[] | undefined> {
     return this.store.list(fsRelative(hostPath(path)))
   }

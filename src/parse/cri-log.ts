@@ -78,6 +78,11 @@ export class CriLogJoiner {
   private lineNo = 0
   readonly bad: BadLine[] = []
 
+  /** Line numbers in bad[] restart at 1 for each new file; open fragments carry over. */
+  startFile(): void {
+    this.lineNo = 0
+  }
+
   push(raw: string): LogEntry[] {
     this.lineNo++
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw

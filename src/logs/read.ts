@@ -1,0 +1,59 @@
+import {readGzipText} from '../host/gzip.js'
+import type {Host} from '../host/host.js'
+import {type BadLine, CriLogJoiner, type LogEntry, type LogStream} from '../parse/cri-log.js'
+import type {PodLogFile} from '../parse/log-files.js'
+
+export interface FileBadLine extends BadLine {
+  path: string
+}
+
+/** Text of one log file, decompressing rotated `.gz` ones. undefined when it vanished. */
+export async function readLogFile(host: Host, file: PodLogFile): Promise<string | undefined> {
+  return file.compressed ? readGzipText(host, file.path) : host.readFile(file.path)
+}
+
+/**
+ * One container instance's files, oldest first, through one joiner: a P fragment at the end of
+ * a rotated file is closed by the F at the start of the next.
+ */
+export async function readInstance(host: Host, files: PodLogFile[], joiner = new CriLogJoiner(), flush = true): Promise<{entries: LogEntry[]; bad: FileBadLine[]}> {
+  const entries: LogEntry[] = []
+  const bad: FileBadLine[] = []
+  for (const file of files) {
+    const text = await readLogFile(host, file)
+    if (text === undefined) continue
+    const seen = joiner.bad.length
+    joiner.startFile()
+    const lines = text.split('\n')
+    if (lines.at(-1) === '') lines.pop()
+    for (const line of lines) entries.push(...joiner.push(line))
+    for (const b of joiner.bad.slice(seen)) bad.push({...b, path: file.path})
+  }
+  if (flush) entries.push(...joiner.flush())
+  return {entries, bad}
+}
+
+export interface LogFilter {
+  /** Only entries at or after this time (ns since the epoch). */
+  sinceUnixNano?: bigint
+  /** Only the last N entries. */
+  tail?: number
+  stream?: LogStream | 'all'
+}
+
+/** Merge by time (stable: equal times keep file order), then --stream, --since, --tail. */
+export function selectEntries(entries: LogEntry[], filter: LogFilter): LogEntry[] {
+  let out = entries
+    .map((e, i) => [e, i] as const)
+    .sort(([a, i], [b, j]) => (a.unixNano < b.unixNano ? -1 : a.unixNano > b.unixNano ? 1 : i - j))
+    .map(([e]) => e)
+  if (filter.stream && filter.stream !== 'all') out = out.filter((e) => e.stream === filter.stream)
+  if (filter.sinceUnixNano !== undefined) out = out.filter((e) => e.unixNano >= filter.sinceUnixNano!)
+  if (filter.tail !== undefined && filter.tail >= 0) out = filter.tail === 0 ? [] : out.slice(-filter.tail)
+  return out
+}
+
+/** kubectl's look: the text, or with timestamps "<time> <text>". */
+export function formatEntry(entry: Pick<LogEntry, 'time' | 'text'>, timestamps: boolean): string {
+  return timestamps ? `${entry.time} ${entry.text}` : entry.text
+}
