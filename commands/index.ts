@@ -1,2 +1,4 @@
 // Explicit command registry: oclif loads this one file instead of scanning a folder.
-export const COMMANDS = {}
+import Logs from './logs.js'
+
+export const COMMANDS = {logs: Logs}

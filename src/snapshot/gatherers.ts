@@ -2,6 +2,7 @@ import type {Host} from '../host/host.js'
 import {gatherPods} from '../model/pods.js'
 import {gatherProcesses} from '../model/processes.js'
 import {gatherHostRoutes} from '../model/routes.js'
+import {gatherLogsForSnapshot} from '../logs/gather.js'
 
 /**
  * What `nodedoc snapshot` runs through a recording host. Each command's gather step belongs
@@ -11,4 +12,5 @@ export const SNAPSHOT_GATHERERS: Array<{name: string; gather: (host: Host) => Pr
   {name: 'pods', gather: gatherPods},
   {name: 'processes', gather: gatherProcesses},
   {name: 'routes', gather: gatherHostRoutes},
+  {name: 'logs', gather: gatherLogsForSnapshot},
 ]
