@@ -8,14 +8,10 @@ import {NodedocError} from './errors.js'
 
 if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') chalk.level = 0
 
-/** Flags every command takes, and the one way a command prints, warns and fails. */
-export abstract class NodedocCommand extends Command {
-  static baseFlags = {
-    output: Flags.string({char: 'o', description: 'output format', options: [...OUTPUT_FORMATS], default: 'table'}),
-    'host-root': Flags.string({description: "where the node's filesystem is mounted (e.g. /host in kubectl debug node)", env: 'NODEDOC_HOST_ROOT', default: '/'}),
-    from: Flags.string({description: 'read a snapshot folder or .tar.gz instead of the live machine'}),
-  }
+export const hostRootFlag = Flags.string({description: "where the node's filesystem is mounted (e.g. /host in kubectl debug node)", env: 'NODEDOC_HOST_ROOT', default: '/'})
 
+/** The one way a command prints, warns and fails. */
+export abstract class NodedocBase extends Command {
   protected host?: Host
 
   protected async openHost(flags: {from?: string; 'host-root'?: string}): Promise<Host> {
@@ -49,5 +45,14 @@ export abstract class NodedocCommand extends Command {
     process.stderr.write(chalk.red(`error: ${error.message}`) + '\n')
     if (process.env.NODEDOC_DEBUG) process.stderr.write(`${error.stack}\n`)
     process.exitCode = 2
+  }
+}
+
+/** Flags every inspection command takes: -o, --host-root, --from. */
+export abstract class NodedocCommand extends NodedocBase {
+  static baseFlags = {
+    output: Flags.string({char: 'o', description: 'output format', options: [...OUTPUT_FORMATS], default: 'table'}),
+    'host-root': hostRootFlag,
+    from: Flags.string({description: 'read a snapshot folder or .tar.gz instead of the live machine'}),
   }
 }

@@ -1,8 +1,262 @@
+import pMap from 'p-map'
 import type {Host} from '../host/host.js'
-import type {PodReport} from './types.js'
+import {identifyCgroupPath} from '../parse/cgroup.js'
+import {parseKubeletVolumePath} from '../parse/kubelet-paths.js'
+import {type MountinfoEntry, hostSourceOf, identifyFromMountinfo, isReadOnly, overlayLayers, parseMountinfo, propagation} from '../parse/mountinfo.js'
+import {parseNamespaceLink} from '../parse/proc.js'
+import {longestPrefixMatch} from '../parse/route.js'
+import {type CgroupMounts, cgroupMountsOf, readCgroup, readHostMounts} from './cgroup-reader.js'
+import {type ContainerDraft, type PodDraft, type PodIndex, containerCgroupPaths, indexPods, mainProcess, podCgroupPaths} from './pod-index.js'
+import {type HostNetwork, pairHostVeth, readHostNetwork, readPodNetwork} from './pod-network.js'
+import {type ProcInfo, commandLine, scanProcesses} from './proc-scan.js'
+import {gatherHostRoutes} from './routes.js'
+import {
+  type ContainerReport,
+  type LogFileRecord,
+  type MountRecord,
+  NAMESPACE_TYPES,
+  type NamespaceInodes,
+  type NamespaceSharing,
+  type NamespaceType,
+  type PodReport,
+  type ProcessTreeNode,
+} from './types.js'
+
+/** Facts shared by every pod of one node, read once. */
+interface NodeContext {
+  hostNamespaces: NamespaceInodes
+  hostMounts: MountinfoEntry[]
+  cgroupMounts: CgroupMounts
+  network: HostNetwork
+}
+
+async function readNamespaces(host: Host, pid: number): Promise<NamespaceInodes> {
+  const inodes: NamespaceInodes = {}
+  await Promise.all(
+    NAMESPACE_TYPES.map(async (type) => {
+      const target = await host.readLink(`/proc/${pid}/ns/${type}`)
+      const inode = target ? parseNamespaceLink(target) : undefined
+      if (inode !== undefined) inodes[type] = inode
+    }),
+  )
+  return inodes
+}
+
+async function readNodeContext(host: Host): Promise<NodeContext> {
+  const [hostNamespaces, hostMounts, routes] = await Promise.all([readNamespaces(host, 1), readHostMounts(host), gatherHostRoutes(host)])
+  return {hostNamespaces, hostMounts, cgroupMounts: cgroupMountsOf(hostMounts), network: await readHostNetwork(host, routes)}
+}
+
+function sharingOf(inodes: NamespaceInodes, sandbox: NamespaceInodes, hostNs: NamespaceInodes, isSandbox: boolean): Partial<Record<NamespaceType, NamespaceSharing>> {
+  const out: Partial<Record<NamespaceType, NamespaceSharing>> = {}
+  for (const type of NAMESPACE_TYPES) {
+    const inode = inodes[type]
+    if (inode === undefined) continue
+    out[type] = inode === hostNs[type] ? 'host' : !isSandbox && inode === sandbox[type] ? 'sandbox' : 'own'
+  }
+  return out
+}
+
+function processTree(procs: ProcInfo[]): ProcessTreeNode[] {
+  const nodes = new Map<number, ProcessTreeNode>(
+    procs.map((p) => [p.pid, {pid: p.pid, nsPid: p.nsPid, state: p.state, zombie: p.state === 'Z', command: commandLine(p), children: []}]),
+  )
+  const roots: ProcessTreeNode[] = []
+  for (const p of procs) {
+    const parent = nodes.get(p.ppid)
+    if (parent && p.ppid !== p.pid) parent.children.push(nodes.get(p.pid)!)
+    else roots.push(nodes.get(p.pid)!)
+  }
+  return roots
+}
+
+async function readMounts(host: Host, pid: number, context: NodeContext): Promise<{mounts: MountRecord[]; entries: MountinfoEntry[]}> {
+  const text = await host.readFile(`/proc/${pid}/mountinfo`)
+  if (!text) return {mounts: [], entries: []}
+  const {mounts: entries, bad} = parseMountinfo(text)
+  if (bad) host.warnings.add(`bad:mountinfo`, `${bad} unparseable mountinfo lines skipped`, `/proc/${pid}/mountinfo`)
+  const mounts = entries.map((m): MountRecord => {
+    const layers = overlayLayers(m)
+    const hostSource = layers ? null : hostSourceOf(m, context.hostMounts)
+    const source = layers ? 'overlay' : (hostSource ?? m.source)
+    const volume = parseKubeletVolumePath(source)
+    return {
+      destination: m.mountPoint,
+      source,
+      fsType: m.fsType,
+      readOnly: isReadOnly(m),
+      propagation: propagation(m),
+      volume: volume && volume.plugin !== 'subPath' ? {name: volume.name, plugin: volume.plugin} : volume ? {name: volume.name, plugin: 'subPath'} : null,
+      ...(layers ? {overlay: layers} : {}),
+    }
+  })
+  return {mounts, entries}
+}
+
+async function inspectContainer(host: Host, pod: PodDraft, c: ContainerDraft, sandboxNs: NamespaceInodes, context: NodeContext, findings: string[]): Promise<ContainerReport> {
+  const main = mainProcess(c.procs)
+  const namespaces = main ? await readNamespaces(host, main.pid) : {}
+  const {mounts, entries} = main ? await readMounts(host, main.pid, context) : {mounts: [], entries: []}
+  let name = c.name
+  if (!name && entries.length) {
+    name = identifyFromMountinfo(entries, (root) => identifyCgroupPath(root).containerId).containerName
+  }
+  const cgroupPaths = main ? containerCgroupPaths(main) : new Map<string, string>()
+  const reportPath = cgroupPaths.get('memory') ?? cgroupPaths.get('') ?? [...cgroupPaths.values()][0]
+  const cgroup = main && reportPath ? await readCgroup(host, context.cgroupMounts, main.identity.version, cgroupPaths, reportPath) : null
+  const logFiles = name ? pod.logs?.containers.get(name) : undefined
+  const zombies = c.procs.filter((p) => p.state === 'Z')
+  if (zombies.length) findings.push(`container ${name ?? c.id.slice(0, 13)}: ${zombies.length} zombie process(es): ${zombies.map((z) => z.pid).join(', ')}`)
+  return {
+    name,
+    id: c.id,
+    state: !main ? 'exited' : main.state === 'Z' ? 'zombie' : 'running',
+    pid: main?.pid ?? null,
+    nsPid: main?.nsPid ?? null,
+    command: main ? commandLine(main) : null,
+    restartCount: logFiles?.length ? Math.max(...logFiles.map((f) => f.restart)) : null,
+    namespaces,
+    namespaceSharing: sharingOf(namespaces, sandboxNs, context.hostNamespaces, false),
+    mounts,
+    cgroup,
+    processes: processTree(c.procs),
+  }
+}
+
+async function inspectPod(host: Host, pod: PodDraft, index: PodIndex, context: NodeContext): Promise<PodReport> {
+  const findings: string[] = []
+  const drafts = [...pod.containers.values()]
+  const sandbox = drafts.find((c) => c.sandbox)
+  const sandboxMain = sandbox ? mainProcess(sandbox.procs) : undefined
+  const sandboxNs = sandboxMain ? await readNamespaces(host, sandboxMain.pid) : {}
+  const workload = drafts.filter((c) => !c.sandbox)
+  const containers = await Promise.all(workload.map((c) => inspectContainer(host, pod, c, sandboxNs, context, findings)))
+
+  // containers that have logs but no process: exited, or not started yet
+  const seen = new Set(containers.map((c) => c.name))
+  for (const [name, files] of pod.logs?.containers ?? []) {
+    if (seen.has(name)) continue
+    const link = index.logIndex.links.find((l) => l.container === name && files.some((f) => f.path === l.target))
+    containers.push({
+      name, id: link?.containerId ?? '', state: 'exited', pid: null, nsPid: null, command: null,
+      restartCount: files.length ? Math.max(...files.map((f) => f.restart)) : null,
+      namespaces: {}, namespaceSharing: {}, mounts: [], cgroup: null, processes: [],
+    })
+  }
+  containers.sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''))
+
+  const allProcs = [...drafts.flatMap((c) => c.procs), ...pod.podLevelProcs]
+  const podPaths = podCgroupPaths(allProcs)
+  const podPath = podPaths.get('memory') ?? podPaths.get('') ?? [...podPaths.values()][0]
+  const cgroup = podPath ? await readCgroup(host, context.cgroupMounts, pod.cgroupVersion, podPaths, podPath) : null
+
+  const netPid = sandboxMain?.pid ?? containers.find((c) => c.pid !== null)?.pid ?? null
+  const netNs = sandboxMain ? sandboxNs : (containers.find((c) => c.pid !== null)?.namespaces ?? {})
+  const hostNetwork = netNs.net !== undefined && netNs.net === context.hostNamespaces.net
+  const hostPID = netNs.pid !== undefined && containers.some((c) => c.namespaces.pid === context.hostNamespaces.pid)
+  const hostIPC = netNs.ipc !== undefined && netNs.ipc === context.hostNamespaces.ipc
+  let ips: string[] = []
+  let interfaces: PodReport['interfaces'] = []
+  let hostVeth: PodReport['hostVeth'] = null
+  let hostRoute: PodReport['hostRoute'] = null
+  if (netPid !== null && !hostNetwork) {
+    const network = await readPodNetwork(host, netPid)
+    ips = network.ips
+    interfaces = network.interfaces
+    const veth = pairHostVeth(context.network, network, netNs.net ?? null)
+    hostVeth = veth ? {name: veth.name, ifindex: veth.ifindex} : null
+    const route = ips.length ? longestPrefixMatch(context.network.routes, ips[0]) : undefined
+    hostRoute = route ? {destination: route.destination, dev: route.dev, via: route.via} : null
+  }
+
+  const logs: LogFileRecord[] = []
+  for (const [container, files] of pod.logs?.containers ?? []) {
+    for (const f of files) logs.push({container, path: f.path, sizeBytes: f.sizeBytes, restart: f.restart, links: index.logIndex.links.filter((l) => l.target === f.path).map((l) => l.link)})
+  }
+
+  const distinct = new Set(pod.names.map((n) => `${n.namespace}/${n.name}`))
+  if (distinct.size > 1) findings.push(`pod identity differs between sources: ${pod.names.map((n) => `${n.namespace}/${n.name} (${n.source})`).join('; ')}`)
+  if (pod.cgroupDriver === 'mismatch') findings.push('cgroup path is systemd-style "slice:prefix:id" but was made by a cgroupfs manager: kubelet and runtime disagree on the cgroup driver')
+  if (!sandbox && drafts.length) findings.push('no sandbox (pause) container found among the pod cgroup\'s processes')
+  for (const c of containers) if (c.state === 'exited' && pod.containers.size) findings.push(`container ${c.name}: no running process`)
+
+  return {
+    namespace: pod.namespace,
+    name: pod.name,
+    uid: pod.uid,
+    qosClass: pod.qosClass,
+    runtime: pod.runtime,
+    cgroupVersion: pod.cgroupVersion,
+    cgroupDriver: pod.cgroupDriver,
+    sandbox: {id: sandbox?.id ?? null, pid: sandboxMain?.pid ?? null, namespaces: sandboxNs},
+    cgroup,
+    containers,
+    hostNetwork,
+    hostPID,
+    hostIPC,
+    ips,
+    interfaces,
+    hostVeth,
+    hostRoute,
+    logs,
+    findings,
+  }
+}
+
+/** Who a pod is, in one line: for "not found" answers and listings. */
+export interface PodSummary {
+  namespace: string | null
+  name: string | null
+  uid: string
+  containers: number
+  running: boolean
+}
+
+function summarise(pod: PodDraft): PodSummary {
+  return {namespace: pod.namespace, name: pod.name, uid: pod.uid, containers: [...pod.containers.values()].filter((c) => !c.sandbox).length, running: pod.containers.size > 0}
+}
+
+export interface PodQuery {
+  name?: string
+  namespace?: string
+  uid?: string
+}
+
+export type PodLookup = {kind: 'found'; report: PodReport} | {kind: 'not-found' | 'ambiguous'; candidates: PodSummary[]; known: PodSummary[]}
+
+function matches(pod: PodDraft, query: PodQuery): boolean {
+  if (query.uid) return pod.uid === query.uid || pod.uid.replace(/-/g, '') === query.uid.replace(/-/g, '')
+  return pod.name === query.name && (query.namespace === undefined || pod.namespace === query.namespace)
+}
+
+/** One pod by name (and namespace) or UID, inspected in full. */
+export async function findPod(host: Host, query: PodQuery): Promise<PodLookup> {
+  const procs = await scanProcesses(host, (identity) => identity.podUid !== null)
+  const index = await indexPods(host, procs)
+  const all = [...index.pods.values()]
+  const hits = all.filter((p) => matches(p, query))
+  const known = all.map(summarise).sort(bySummary)
+  if (hits.length !== 1) return {kind: hits.length ? 'ambiguous' : 'not-found', candidates: hits.map(summarise), known}
+  const context = await readNodeContext(host)
+  return {kind: 'found', report: await inspectPod(host, hits[0], index, context)}
+}
+
+function bySummary(a: PodSummary, b: PodSummary): number {
+  return `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)
+}
 
 /** Every pod this node runs (or has traces of), read from host files alone. */
 export async function gatherPods(host: Host): Promise<PodReport[]> {
-  void host
-  return [] // foundation work in progress
+  const procs = await scanProcesses(host, (identity) => identity.podUid !== null)
+  const index = await indexPods(host, procs)
+  const context = await readNodeContext(host)
+  const reports = await pMap([...index.pods.values()], (pod) => inspectPod(host, pod, index, context), {concurrency: 8})
+  return reports.sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`))
+}
+
+/** The pods of this node in one line each, cheaply (no per-pod detail reads). */
+export async function listPods(host: Host): Promise<PodSummary[]> {
+  const procs = await scanProcesses(host, (identity) => identity.podUid !== null)
+  const index = await indexPods(host, procs)
+  return [...index.pods.values()].map(summarise).sort(bySummary)
 }

@@ -1,8 +1,28 @@
 import type {Host} from '../host/host.js'
+import {indexPods} from './pod-index.js'
+import {commandLine, scanProcesses} from './proc-scan.js'
 import type {ProcessRecord} from './types.js'
 
 /** Every process on the node, each tied to its pod and container where it has one. */
 export async function gatherProcesses(host: Host): Promise<ProcessRecord[]> {
-  void host
-  return [] // foundation work in progress
+  const procs = await scanProcesses(host)
+  const index = await indexPods(host, procs)
+  const owner = new Map<number, Pick<ProcessRecord, 'pod' | 'container' | 'sandbox'>>()
+  for (const pod of index.pods.values()) {
+    const ref = {namespace: pod.namespace, name: pod.name, uid: pod.uid}
+    for (const c of pod.containers.values()) {
+      for (const p of c.procs) owner.set(p.pid, {pod: ref, container: {name: c.sandbox ? 'POD' : c.name, id: c.id}, ...(c.sandbox ? {sandbox: true} : {})})
+    }
+    for (const p of pod.podLevelProcs) owner.set(p.pid, {pod: ref, container: null})
+  }
+  return procs.map((p) => ({
+    pid: p.pid,
+    ppid: p.ppid,
+    nsPid: p.nsPid,
+    state: p.state,
+    command: commandLine(p),
+    pod: null,
+    container: null,
+    ...owner.get(p.pid),
+  }))
 }

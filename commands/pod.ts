@@ -1,0 +1,31 @@
+import {Args, Flags} from '@oclif/core'
+import {NodedocCommand} from '../src/cli/base-command.js'
+import {NodedocError} from '../src/cli/errors.js'
+import {findPod} from '../src/model/pods.js'
+import {podNotFound} from '../src/render/pod-list.js'
+import {podTable} from '../src/render/pod.js'
+
+export default class Pod extends NodedocCommand {
+  static summary = 'Everything this node knows about one pod: PIDs, namespaces, mounts, cgroups, network, logs'
+  static examples = [
+    '<%= config.bin %> pod core-k8s',
+    '<%= config.bin %> pod kube-dns -n kube-system -o json',
+    '<%= config.bin %> pod --uid 6f0f2a8e-3c1b-4a57-9d5e-0e7d6c2b1a90',
+    '<%= config.bin %> pod core-k8s --from examples/containerd-node',
+    '<%= config.bin %> pod core-k8s --host-root /host   # inside kubectl debug node/...',
+  ]
+  static args = {name: Args.string({description: 'pod name', required: false})}
+  static flags = {
+    namespace: Flags.string({char: 'n', description: 'pod namespace (default: any namespace, if the name is unique)'}),
+    uid: Flags.string({description: 'pod UID instead of a name'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Pod)
+    if (!args.name && !flags.uid) throw new NodedocError('name a pod, or give --uid')
+    const host = await this.openHost(flags)
+    const lookup = await findPod(host, {name: args.name, namespace: flags.namespace, uid: flags.uid})
+    if (lookup.kind !== 'found') throw new NodedocError(...podNotFound(lookup, args.name ?? flags.uid!, flags.namespace))
+    this.print(lookup.report, flags.output, podTable)
+  }
+}

@@ -1,0 +1,143 @@
+import ipaddr from 'ipaddr.js'
+import type {Host} from '../host/host.js'
+import {type LinkRecord, parseFibTrieLocal, parseIfInet6, parseIgmpIfindex, parseIpLinkJson, parseNetDev, parseNetnsListId} from '../parse/net.js'
+import {type Route, longestPrefixMatch, parseProcNetRoute} from '../parse/route.js'
+import type {InterfaceRecord} from './types.js'
+
+/** The node's links and the named network namespaces it can see. */
+export interface HostNetwork {
+  links: LinkRecord[]
+  /** nsid (as the node numbers peer namespaces) -> name under /run/netns */
+  netnsNames: Map<number, string>
+  /** netns inode -> name under /run/netns (containerd's cni-<uuid>) */
+  netnsByInode: Map<number, string>
+  routes: Route[]
+}
+
+export async function readHostNetwork(host: Host, routes: Route[]): Promise<HostNetwork> {
+  const [links, netnsNames, netnsByInode] = await Promise.all([readLinks(host), readNetnsIds(host), readNamedNetns(host)])
+  return {links, netnsNames, netnsByInode, routes}
+}
+
+async function readLinks(host: Host): Promise<LinkRecord[]> {
+  const result = await host.run(['ip', '-j', '-d', 'link', 'show'])
+  if (result && result.exitCode === 0 && result.stdout.trim()) {
+    try {
+      return parseIpLinkJson(result.stdout)
+    } catch (error) {
+      host.warnings.add('parse:ip link', `ip -j -d link show: unreadable JSON (${(error as Error).message})`)
+    }
+  }
+  // no iproute2: sysfs has index, peer index and bridge membership, not the kind
+  const links: LinkRecord[] = []
+  for (const entry of (await host.readDir('/sys/class/net')) ?? []) {
+    const base = `/sys/class/net/${entry.name}`
+    const [ifindex, iflink, uevent, master, address, operstate] = await Promise.all([
+      host.readFile(`${base}/ifindex`),
+      host.readFile(`${base}/iflink`),
+      host.readFile(`${base}/uevent`),
+      host.readLink(`${base}/master`),
+      host.readFile(`${base}/address`),
+      host.readFile(`${base}/operstate`),
+    ])
+    if (!ifindex) continue
+    const index = Number(ifindex)
+    const peer = iflink ? Number(iflink) : null
+    links.push({
+      name: entry.name,
+      ifindex: index,
+      iflink: peer !== null && peer !== index ? peer : null,
+      linkNetnsId: null,
+      kind: /DEVTYPE=bridge/.test(uevent ?? '') ? 'bridge' : null,
+      master: master ? master.split('/').at(-1)! : null,
+      mac: address?.trim() ?? null,
+      state: operstate?.trim().toUpperCase() ?? null,
+    })
+  }
+  return links
+}
+
+async function readNetnsIds(host: Host): Promise<Map<number, string>> {
+  const result = await host.run(['ip', '-j', 'netns', 'list-id'])
+  if (!result || result.exitCode !== 0) return new Map()
+  try {
+    return parseNetnsListId(result.stdout)
+  } catch {
+    return new Map()
+  }
+}
+
+async function readNamedNetns(host: Host): Promise<Map<number, string>> {
+  const byInode = new Map<number, string>()
+  // /run first: /var/run is usually an absolute link to /run, which would escape a --host-root
+  for (const dir of ['/run/netns', '/var/run/netns']) {
+    for (const entry of (await host.readDir(dir)) ?? []) {
+      const stat = await host.stat(`${dir}/${entry.name}`)
+      if (stat && !byInode.has(stat.ino)) byInode.set(stat.ino, entry.name)
+    }
+    if (byInode.size) break
+  }
+  return byInode
+}
+
+/** A pod's addresses and interfaces, read through /proc/<pid>/net of one of its processes. */
+export interface PodNetwork {
+  ips: string[]
+  interfaces: InterfaceRecord[]
+  /** interface name -> ifindex inside the pod's namespace */
+  ifindex: Map<string, number>
+}
+
+export async function readPodNetwork(host: Host, pid: number): Promise<PodNetwork> {
+  const [fibTrie, dev, route, inet6, igmp] = await Promise.all(
+    ['fib_trie', 'dev', 'route', 'if_inet6', 'igmp'].map((f) => host.readFile(`/proc/${pid}/net/${f}`)),
+  )
+  const names = dev ? parseNetDev(dev).filter((n) => n !== 'lo') : []
+  const routes = route ? parseProcNetRoute(route) : []
+  const v4 = (fibTrie ? parseFibTrieLocal(fibTrie) : []).filter((ip) => !ip.startsWith('127.'))
+  const v6 = inet6 ? parseIfInet6(inet6).filter((a) => a.scope === 'global') : []
+  const ifindex = new Map<string, number>()
+  for (const a of inet6 ? parseIfInet6(inet6) : []) ifindex.set(a.device, a.ifindex)
+  for (const [name, index] of igmp ? parseIgmpIfindex(igmp) : []) ifindex.set(name, index)
+
+  const byInterface = new Map<string, string[]>(names.map((n) => [n, []]))
+  for (const ip of v4) {
+    // the on-link route that holds the address names its interface; a lone interface takes the rest
+    const onLink = routes.filter((r) => !r.via && r.dev !== 'lo')
+    const dev = longestPrefixMatch(onLink, ip)?.dev ?? (names.length === 1 ? names[0] : undefined)
+    if (dev) (byInterface.get(dev) ?? byInterface.set(dev, []).get(dev)!).push(ip)
+  }
+  for (const a of v6) (byInterface.get(a.device) ?? byInterface.set(a.device, []).get(a.device)!).push(a.address)
+  return {
+    ips: [...v4, ...v6.map((a) => a.address)],
+    interfaces: [...byInterface.entries()].map(([name, ips]) => ({name, ips})),
+    ifindex,
+  }
+}
+
+/**
+ * The node-side end of a pod's veth. First the route the node uses to reach the pod IP (kindnet,
+ * ptp, calico: "<ip> dev vethX"); else, on a bridge, the veth whose peer index is the pod's eth0
+ * and whose peer namespace is the pod's (matched through the netns name the runtime bind-mounted).
+ */
+export function pairHostVeth(network: HostNetwork, pod: PodNetwork, podNetnsInode: number | null): LinkRecord | undefined {
+  const eth = pod.interfaces.find((i) => i.ips.length) ?? pod.interfaces[0]
+  const podIndex = eth ? pod.ifindex.get(eth.name) : undefined
+  for (const ip of pod.ips) {
+    const route = longestPrefixMatch(network.routes, ip)
+    const link = route && !route.via ? network.links.find((l) => l.name === route.dev) : undefined
+    if (link && link.kind !== 'bridge' && link.iflink !== null && (podIndex === undefined || link.iflink === podIndex) && isSpecific(route!.destination)) return link
+  }
+  if (podIndex === undefined) return undefined
+  const candidates = network.links.filter((l) => l.iflink === podIndex && l.kind !== 'bridge' && l.name !== 'lo' && (l.kind === 'veth' || l.kind === null))
+  if (candidates.length <= 1) return candidates[0]
+  const netnsName = podNetnsInode === null ? undefined : network.netnsByInode.get(podNetnsInode)
+  if (!netnsName) return undefined
+  return candidates.find((l) => l.linkNetnsId !== null && network.netnsNames.get(l.linkNetnsId) === netnsName)
+}
+
+/** A route just for the pod (or a small block of pods), not the node's whole subnet. */
+function isSpecific(cidr: string): boolean {
+  const [address, prefix] = ipaddr.parseCIDR(cidr)
+  return address.kind() === 'ipv4' ? prefix >= 24 : prefix >= 64
+}
