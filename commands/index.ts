@@ -1,11 +1,13 @@
 // Explicit command registry: oclif loads this one file instead of scanning a folder.
 import Logs from './logs.js'
+import Net from './net.js'
 import Pod from './pod.js'
 import Ps from './ps.js'
 import Snapshot from './snapshot.js'
 
 export const COMMANDS = {
   logs: Logs,
+  net: Net,
   pod: Pod,
   ps: Ps,
   snapshot: Snapshot,

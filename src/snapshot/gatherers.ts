@@ -3,6 +3,7 @@ import {gatherPods} from '../model/pods.js'
 import {gatherProcesses} from '../model/processes.js'
 import {gatherHostRoutes} from '../model/routes.js'
 import {gatherLogsForSnapshot} from '../logs/gather.js'
+import {gatherNetFacts} from '../net/gather.js'
 
 /**
  * What `nodedoc snapshot` runs through a recording host. Each command's gather step belongs
@@ -13,4 +14,5 @@ export const SNAPSHOT_GATHERERS: Array<{name: string; gather: (host: Host) => Pr
   {name: 'processes', gather: gatherProcesses},
   {name: 'routes', gather: gatherHostRoutes},
   {name: 'logs', gather: gatherLogsForSnapshot},
+  {name: 'net', gather: gatherNetFacts},
 ]

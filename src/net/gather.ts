@@ -1,0 +1,98 @@
+import {type Host, hostPath} from '../host/host.js'
+import {gatherPods} from '../model/pods.js'
+import {gatherHostRoutes} from '../model/routes.js'
+import type {PodReport} from '../model/types.js'
+import {type LinkRecord, parseIpLinkJson, parseNetnsListId} from '../parse/net.js'
+import type {Route} from '../parse/route.js'
+import {CNI_EXTENSIONS, type CniConfig, parseCniConfig} from './cni-config.js'
+
+export const CNI_CONF_DIR = '/etc/cni/net.d'
+
+/** Everything `nodedoc net` joins, as read from the node. */
+export interface NetFacts {
+  routes: Route[]
+  links: LinkRecord[]
+  /** the node's own addresses (so a route to one is not "a route to no pod") */
+  nodeAddresses: string[]
+  /** nsid as this namespace numbers a peer namespace -> its name under /run/netns */
+  netnsNames: Array<[number, string]>
+  cniConfigs: CniConfig[]
+  pods: PodReport[]
+}
+
+export async function gatherNetFacts(host: Host): Promise<NetFacts> {
+  const [routes, links, nodeAddresses, netnsNames, cniConfigs, pods] = await Promise.all([
+    gatherHostRoutes(host),
+    gatherLinks(host),
+    gatherNodeAddresses(host),
+    gatherNetnsNames(host),
+    gatherCniConfigs(host),
+    gatherPods(host),
+  ])
+  return {routes, links, nodeAddresses, netnsNames: [...netnsNames], cniConfigs, pods}
+}
+
+async function gatherLinks(host: Host): Promise<LinkRecord[]> {
+  const result = await host.run(['ip', '-j', '-d', 'link', 'show'])
+  if (result && result.exitCode === 0 && result.stdout.trim()) {
+    try {
+      return parseIpLinkJson(result.stdout)
+    } catch (error) {
+      host.warnings.add('parse:ip link', `ip -j -d link show: unreadable JSON (${(error as Error).message}); using /sys/class/net`)
+    }
+  }
+  // no iproute2: sysfs knows index, peer index, bridge membership; "bridge/" marks a bridge
+  const links: LinkRecord[] = []
+  for (const entry of (await host.readDir('/sys/class/net')) ?? []) {
+    const base = hostPath('/sys/class/net', entry.name)
+    const [ifindex, iflink, master, bridgeDir, operstate, address] = await Promise.all([
+      host.readFile(`${base}/ifindex`), host.readFile(`${base}/iflink`), host.readLink(`${base}/master`),
+      host.stat(`${base}/bridge`), host.readFile(`${base}/operstate`), host.readFile(`${base}/address`),
+    ])
+    if (!ifindex) continue
+    const index = Number(ifindex)
+    const peer = iflink ? Number(iflink) : null
+    links.push({
+      name: entry.name,
+      ifindex: index,
+      iflink: peer !== null && peer !== index ? peer : null,
+      linkNetnsId: null,
+      kind: bridgeDir ? 'bridge' : peer !== null && peer !== index ? 'veth' : null,
+      master: master ? master.split('/').at(-1)! : null,
+      mac: address?.trim() ?? null,
+      state: operstate?.trim().toUpperCase() ?? null,
+    })
+  }
+  return links
+}
+
+async function gatherNodeAddresses(host: Host): Promise<string[]> {
+  const result = await host.run(['ip', '-j', 'addr', 'show'])
+  if (!result || result.exitCode !== 0) return []
+  try {
+    const raw = JSON.parse(result.stdout) as Array<{addr_info?: Array<{local?: string}>}>
+    return raw.flatMap((l) => (l.addr_info ?? []).map((a) => a.local).filter((a): a is string => Boolean(a)))
+  } catch {
+    return []
+  }
+}
+
+async function gatherNetnsNames(host: Host): Promise<Map<number, string>> {
+  const result = await host.run(['ip', '-j', 'netns', 'list-id'])
+  if (!result || result.exitCode !== 0) return new Map()
+  try {
+    return parseNetnsListId(result.stdout)
+  } catch {
+    return new Map()
+  }
+}
+
+async function gatherCniConfigs(host: Host): Promise<CniConfig[]> {
+  const configs: CniConfig[] = []
+  for (const entry of (await host.readDir(CNI_CONF_DIR)) ?? []) {
+    if (entry.kind === 'dir' || !CNI_EXTENSIONS.some((ext) => entry.name.endsWith(ext))) continue
+    const text = await host.readFile(hostPath(CNI_CONF_DIR, entry.name))
+    if (text !== undefined) configs.push(parseCniConfig(entry.name, text))
+  }
+  return configs
+}
