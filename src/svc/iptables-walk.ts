@@ -1,0 +1,379 @@
+// Follows one new connection through an iptables table the way the kernel would: rule by rule,
+// into jumped chains and back, splitting on `-m statistic --probability`. What the rules ask
+// about the packet that a trace cannot know (its source, marks, affinity) is kept as a
+// condition: such a rule is followed as a branch but does not consume the packet.
+
+import ipaddr from 'ipaddr.js'
+import {BUILTIN_TARGETS, type IptablesChain, type IptablesDump, type IptablesRule, type IptablesTable, destinationPort, parseHostPort} from '../parse/iptables.js'
+import type {PathHop} from './types.js'
+
+export interface Packet {
+  /** null: "some local address of the node" (a NodePort) */
+  dst: string | null
+  dport: number
+  protocol: string
+  /** Whether dst is a local address; null when unknown. */
+  dstLocal: boolean | null
+}
+
+export interface Outcome {
+  /** DNAT, ACCEPT, DROP, REJECT, ... or DANGLING for a jump to a chain that is not there. */
+  target: string
+  rule: IptablesRule
+  /** Share of the walk's packets ending here, if `conditions` hold. */
+  probability: number
+  conditions: string[]
+  path: WalkHop[]
+  dnat: {ip: string; port: number | null} | null
+  /** Masquerade marks set on the way: the condition of each ('' = always). */
+  masquerade: Array<{chain: string; when: string}>
+}
+
+export interface WalkHop extends PathHop {
+  line: number
+  ruleProbability: number | null
+  /** The chain the rule sends the packet to, if any. */
+  next: string | null
+  affinitySeconds?: number | null
+}
+
+export interface WalkResult {
+  outcomes: Outcome[]
+  /** Share of packets that fell off the root chain without a verdict. */
+  fallthrough: number
+  problems: string[]
+}
+
+const TERMINAL = new Set(['ACCEPT', 'DROP', 'REJECT', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP', 'QUEUE', 'NFQUEUE', 'TPROXY', 'SYNPROXY'])
+const EPSILON = 1e-12
+const MAX_DEPTH = 40
+
+type Parsed = [ipaddr.IPv4 | ipaddr.IPv6, number]
+const cidrCache = new Map<string, Parsed | null>()
+
+function parsedCidr(cidr: string): Parsed | null {
+  let parsed = cidrCache.get(cidr)
+  if (parsed === undefined) {
+    try {
+      parsed = ipaddr.parseCIDR(cidr)
+    } catch {
+      parsed = null
+    }
+    if (cidrCache.size > 100_000) cidrCache.clear()
+    cidrCache.set(cidr, parsed)
+  }
+  return parsed
+}
+
+/** Canonical text of an address: IPv6 compressed, IPv4 as is. */
+export function canonicalIp(ip: string): string {
+  if (!ip.includes(':')) return ip
+  try {
+    return ipaddr.parse(ip).toString()
+  } catch {
+    return ip
+  }
+}
+
+function exactAddress(cidr: string): string | null {
+  const slash = cidr.indexOf('/')
+  const bits = cidr.slice(slash + 1)
+  const ip = cidr.slice(0, slash)
+  if ((bits === '32' && !ip.includes(':')) || (bits === '128' && ip.includes(':'))) return canonicalIp(ip)
+  return null
+}
+
+function contains(cidr: string, ip: string): boolean | null {
+  const net = parsedCidr(cidr)
+  if (!net) return null
+  let address: ipaddr.IPv4 | ipaddr.IPv6
+  try {
+    address = ipaddr.parse(ip)
+  } catch {
+    return null
+  }
+  if (address.kind() !== net[0].kind()) return false
+  return address.match(net)
+}
+
+/** Per chain: rule indexes by exact destination address and, for the rest, by destination port. */
+interface ChainIndex {
+  exact: Map<string, number[]>
+  byPort: Map<number, number[]>
+  any: number[]
+}
+
+const indexes = new WeakMap<IptablesChain, ChainIndex>()
+
+function indexOf(chain: IptablesChain): ChainIndex {
+  let index = indexes.get(chain)
+  if (index) return index
+  index = {exact: new Map(), byPort: new Map(), any: []}
+  chain.rules.forEach((rule, i) => {
+    const exact = rule.destination && !rule.destination.negated ? exactAddress(rule.destination.cidr) : null
+    if (exact) {
+      const list = index!.exact.get(exact)
+      if (list) list.push(i)
+      else index!.exact.set(exact, [i])
+      return
+    }
+    const port = destinationPort(rule)
+    if (port && !port.negated && port.ports.length === 1) {
+      const list = index!.byPort.get(port.ports[0])
+      if (list) list.push(i)
+      else index!.byPort.set(port.ports[0], [i])
+      return
+    }
+    index!.any.push(i)
+  })
+  indexes.set(chain, index)
+  return index
+}
+
+/** Rules of the chain that could match the packet, in chain order. */
+function candidates(chain: IptablesChain, packet: Packet): IptablesRule[] {
+  if (chain.rules.length < 8) return chain.rules
+  const index = indexOf(chain)
+  const lists: number[][] = [index.any]
+  const byPort = index.byPort.get(packet.dport)
+  if (byPort) lists.push(byPort)
+  if (packet.dst !== null) {
+    const exact = index.exact.get(canonicalIp(packet.dst))
+    if (exact) lists.push(exact)
+  }
+  const merged = lists.length === 1 ? lists[0] : lists.flat().sort((a, b) => a - b)
+  return merged.map((i) => chain.rules[i])
+}
+
+interface Evaluation {
+  matches: boolean
+  conditions: string[]
+  probability: number | null
+  affinitySeconds?: number | null
+}
+
+function neg(negated: boolean): string {
+  return negated ? 'not ' : ''
+}
+
+/** Does the rule match the packet? yes, no, or "if these conditions hold". */
+export function evaluate(rule: IptablesRule, packet: Packet): Evaluation {
+  const conditions: string[] = []
+  let probability: number | null = null
+  let affinitySeconds: number | null | undefined
+  if (rule.protocol && rule.protocol.name !== 'all' && rule.protocol.name !== '0') {
+    if ((rule.protocol.name === packet.protocol) === rule.protocol.negated) return {matches: false, conditions, probability}
+  }
+  if (rule.destination) {
+    if (packet.dst === null) {
+      // a NodePort packet goes to some local address: never a single cluster IP
+      if (exactAddress(rule.destination.cidr) && !rule.destination.negated) return {matches: false, conditions, probability}
+      conditions.push(`to ${neg(rule.destination.negated)}${rule.destination.cidr}`)
+    } else {
+      const inside = contains(rule.destination.cidr, packet.dst)
+      if (inside === null) conditions.push(`to ${neg(rule.destination.negated)}${rule.destination.cidr}`)
+      else if (inside === rule.destination.negated) return {matches: false, conditions, probability}
+    }
+  }
+  if (rule.source) conditions.push(`from ${neg(rule.source.negated)}${rule.source.cidr}`)
+  if (rule.inInterface) conditions.push(`in ${neg(rule.inInterface.negated)}${rule.inInterface.name}`)
+  if (rule.outInterface) conditions.push(`out ${neg(rule.outInterface.negated)}${rule.outInterface.name}`)
+  for (const m of rule.matches) {
+    switch (m.module) {
+      case 'comment':
+      case 'nfacct':
+        continue
+      case 'tcp':
+      case 'udp':
+      case 'sctp':
+      case 'multiport':
+      case null:
+        if (m.name === 'dport' || m.name === 'destination-port' || m.name === 'dports' || m.name === 'destination-ports') {
+          const port = destinationPort({...rule, matches: [m]})
+          if (port && port.ports.includes(packet.dport) === port.negated) return {matches: false, conditions, probability}
+          continue
+        }
+        conditions.push(`${neg(m.negated)}--${m.name} ${m.values.join(' ')}`.trim())
+        continue
+      case 'addrtype':
+        if (m.name === 'dst-type') {
+          const local = m.values[0] === 'LOCAL'
+          if (packet.dstLocal === null || !local) conditions.push(`destination ${neg(m.negated)}type ${m.values.join(',')}`)
+          else if ((packet.dstLocal === true) === m.negated) return {matches: false, conditions, probability}
+          continue
+        }
+        conditions.push(`source ${neg(m.negated)}type ${m.values.join(',')}`)
+        continue
+      case 'statistic':
+        if (m.name === 'probability') probability = Number(m.values[0])
+        else if (m.name === 'every') conditions.push(`every ${m.values[0]}th packet`)
+        continue
+      case 'recent':
+        if (m.name === 'rcheck' || m.name === 'update') {
+          const seconds = rule.matches.find((o) => o.module === 'recent' && o.name === 'seconds')
+          affinitySeconds = seconds ? Number(seconds.values[0]) : null
+          const name = rule.matches.find((o) => o.module === 'recent' && o.name === 'name')
+          conditions.push(`client seen in ${name?.values[0] ?? 'recent list'}${seconds ? ` within ${seconds.values[0]}s` : ''} (session affinity)`)
+        }
+        continue
+      case 'conntrack':
+      case 'state':
+        if (m.name === 'ctstate' || m.name === 'state') {
+          // a new connection, not yet DNATed
+          const states = m.values.join(',').split(',')
+          if (states.includes('NEW') === m.negated) return {matches: false, conditions, probability}
+          continue
+        }
+        conditions.push(`conntrack ${neg(m.negated)}--${m.name} ${m.values.join(' ')}`)
+        continue
+      case 'mark':
+        conditions.push(`mark ${neg(m.negated)}${m.values.join(' ')}`)
+        continue
+      default:
+        conditions.push(`-m ${m.module} ${neg(m.negated)}--${m.name} ${m.values.join(' ')}`.trim())
+    }
+  }
+  return {matches: true, conditions, probability, affinitySeconds}
+}
+
+/** Does a chain only set the masquerade mark (KUBE-MARK-MASQ and look-alikes)? */
+function isMarkChain(chain: IptablesChain | undefined): boolean {
+  return !!chain && chain.rules.length > 0 && chain.rules.every((r) => r.target?.name === 'MARK')
+}
+
+export class TableWalker {
+  private readonly table: IptablesTable | undefined
+  readonly problems = new Set<string>()
+
+  constructor(dump: IptablesDump, tableName: string) {
+    this.table = dump.tables.get(tableName)
+  }
+
+  chain(name: string): IptablesChain | undefined {
+    return this.table?.chains.get(name)
+  }
+
+  isJumpTarget(name: string, rule: IptablesRule): boolean {
+    if (this.table?.chains.has(name)) return true
+    if (BUILTIN_TARGETS.has(name)) return false
+    // an unknown target with options is an extension target, without options a missing chain
+    return Object.keys(rule.target?.options ?? {}).length === 0
+  }
+
+  /** Walks `root` for `packet`; `mass` is the share of packets entering it. */
+  walk(root: string, packet: Packet, mass = 1): WalkResult {
+    const outcomes: Outcome[] = []
+    const problems: string[] = []
+    const fallthrough = this.walkChain(root, packet, mass, [], [], [], outcomes, problems, [root])
+    return {outcomes, fallthrough: fallthrough.returned + fallthrough.passed, problems}
+  }
+
+  /**
+   * Returns how much of `mass` comes back to the caller: `returned` by RETURN or the chain's end,
+   * `passed` by a goto'd chain's end (which returns to the caller's caller).
+   */
+  private walkChain(
+    name: string, packet: Packet, mass: number, conditions: string[], path: WalkHop[],
+    masquerade: Array<{chain: string; when: string}>, outcomes: Outcome[], problems: string[], stack: string[],
+  ): {returned: number; passed: number} {
+    const chain = this.chain(name)
+    if (!chain) return {returned: mass, passed: 0}
+    let remaining = mass
+    let passed = 0
+    let marks = masquerade
+    for (const rule of candidates(chain, packet)) {
+      if (remaining <= EPSILON && conditions.length === 0) break
+      const ev = evaluate(rule, packet)
+      if (!ev.matches) continue
+      const p = ev.probability ?? 1
+      const taken = remaining * p
+      const conditional = ev.conditions.length > 0
+      const branchConditions = conditional ? [...conditions, ...ev.conditions] : conditions
+      const target = rule.target
+      const hop: WalkHop = {
+        table: rule.table, chain: name, rule: rule.text, line: rule.line,
+        ruleProbability: ev.probability, next: null,
+      }
+      if (p < 1) hop.probability = taken
+      if (conditional) hop.condition = ev.conditions.join(', ')
+      if (ev.affinitySeconds !== undefined) hop.affinitySeconds = ev.affinitySeconds
+      if (!target || !target.name) continue
+      const hopPath = [...path, hop]
+      if (target.name === 'RETURN') {
+        if (!conditional) {
+          remaining -= taken
+        }
+        continue
+      }
+      if (target.name === 'MARK') {
+        if (this.isMasqueradeMark(rule)) marks = [...marks, {chain: name, when: ev.conditions.join(', ')}]
+        continue
+      }
+      if (TERMINAL.has(target.name)) {
+        const dnat = target.name === 'DNAT' ? dnatOf(rule) : null
+        outcomes.push({target: target.name, rule, probability: taken, conditions: branchConditions, path: hopPath, dnat, masquerade: marks})
+        if (!conditional) remaining -= taken
+        continue
+      }
+      if (!this.isJumpTarget(target.name, rule)) continue // LOG, CT, ... : non-terminating
+      hop.next = target.name
+      const next = this.chain(target.name)
+      if (!next) {
+        const problem = `${rule.table} ${name} line ${rule.line}: jump to chain ${target.name}, which does not exist`
+        problems.push(problem)
+        this.problems.add(problem)
+        outcomes.push({target: 'DANGLING', rule, probability: taken, conditions: branchConditions, path: hopPath, dnat: null, masquerade: marks})
+        continue
+      }
+      if (isMarkChain(next)) {
+        if (next.rules.some((r) => this.isMasqueradeMark(r))) marks = [...marks, {chain: name, when: ev.conditions.join(', ')}]
+        continue
+      }
+      if (stack.includes(target.name) || stack.length > MAX_DEPTH) {
+        const problem = `${rule.table} ${name} line ${rule.line}: jump to ${target.name} loops back`
+        problems.push(problem)
+        this.problems.add(problem)
+        continue
+      }
+      const back = this.walkChain(target.name, packet, taken, branchConditions, hopPath, marks, outcomes, problems, [...stack, target.name])
+      if (conditional) continue
+      if (target.via === 'goto') {
+        remaining -= taken
+        passed += back.returned + back.passed
+      } else {
+        remaining = remaining - taken + back.returned + back.passed
+      }
+    }
+    return {returned: Math.max(0, remaining), passed}
+  }
+
+  private masqMarkBits: string | null | undefined
+
+  /** The mark KUBE-MARK-MASQ sets, e.g. "0x4000". */
+  masqueradeMark(): string | null {
+    if (this.masqMarkBits !== undefined) return this.masqMarkBits
+    const rule = this.chain('KUBE-MARK-MASQ')?.rules.find((r) => r.target?.name === 'MARK')
+    this.masqMarkBits = rule ? markValue(rule) : null
+    return this.masqMarkBits
+  }
+
+  private isMasqueradeMark(rule: IptablesRule): boolean {
+    const mark = markValue(rule)
+    const masq = this.masqueradeMark()
+    return mark !== null && (masq === null || mark === masq) && rule.chain === 'KUBE-MARK-MASQ'
+  }
+}
+
+/** MARK --or-mark 0x4000 / --set-xmark 0x4000/0x4000 / --set-mark 0x4000 -> "0x4000". */
+export function markValue(rule: IptablesRule): string | null {
+  const o = rule.target?.options ?? {}
+  const raw = o['or-mark']?.[0] ?? o['set-xmark']?.[0] ?? o['set-mark']?.[0]
+  return raw ? raw.split('/')[0] : null
+}
+
+export function dnatOf(rule: IptablesRule): {ip: string; port: number | null} | null {
+  const to = rule.target?.options['to-destination']?.[0]
+  if (!to) return null
+  const {ip, port} = parseHostPort(to)
+  return {ip: canonicalIp(ip), port}
+}
