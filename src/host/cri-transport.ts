@@ -44,7 +44,10 @@ function protoFile(): string {
 
 function loadServices() {
   if (services) return services
-  const definition = protoLoader.loadSync(protoFile(), {keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true})
+  const options = {keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true}
+  // the bundle and the single executable carry cri.proto as JSON (scripts/build-bundle.mjs)
+  const embedded = (globalThis as {nodedocCriProto?: Parameters<typeof protoLoader.fromJSON>[0]}).nodedocCriProto
+  const definition = embedded ? protoLoader.fromJSON(embedded, options) : protoLoader.loadSync(protoFile(), options)
   const v1 = (grpc.loadPackageDefinition(definition) as any).runtime.v1
   services = {runtime: v1.RuntimeService, image: v1.ImageService}
   return services
