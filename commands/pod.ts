@@ -1,6 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
 import {NodedocError} from '../src/cli/errors.js'
+import {enrichPods} from '../src/cri/enrich.js'
+import {runtimeEndpointFlag} from '../src/cri/flag.js'
+import {criViewFor} from '../src/cri/gather.js'
 import {findPod} from '../src/model/pods.js'
 import {podNotFound} from '../src/render/pod-list.js'
 import {podTable} from '../src/render/pod.js'
@@ -18,6 +21,7 @@ export default class Pod extends NodedocCommand {
   static flags = {
     namespace: Flags.string({char: 'n', description: 'pod namespace (default: any namespace, if the name is unique)'}),
     uid: Flags.string({description: 'pod UID instead of a name'}),
+    'runtime-endpoint': runtimeEndpointFlag,
   }
 
   async run(): Promise<void> {
@@ -26,6 +30,7 @@ export default class Pod extends NodedocCommand {
     const host = await this.openHost(flags)
     const lookup = await findPod(host, {name: args.name, namespace: flags.namespace, uid: flags.uid})
     if (lookup.kind !== 'found') throw new NodedocError(...podNotFound(lookup, args.name ?? flags.uid!, flags.namespace))
-    this.print(lookup.report, flags.output, podTable)
+    const cri = await criViewFor(flags, host.warnings)
+    this.print(cri ? enrichPods([lookup.report], cri)[0] : lookup.report, flags.output, podTable)
   }
 }

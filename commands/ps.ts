@@ -1,5 +1,8 @@
 import {Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
+import {enrichProcesses} from '../src/cri/enrich.js'
+import {runtimeEndpointFlag} from '../src/cri/flag.js'
+import {criViewFor} from '../src/cri/gather.js'
 import {gatherProcesses} from '../src/model/processes.js'
 import {filterProcesses} from '../src/model/process-filter.js'
 import {psTable} from '../src/render/ps.js'
@@ -20,12 +23,15 @@ export default class Ps extends NodedocCommand {
     all: Flags.boolean({char: 'A', description: 'every process on the node, in a pod or not'}),
     zombies: Flags.boolean({description: 'only zombie processes'}),
     unowned: Flags.boolean({description: 'only processes in no pod'}),
+    'runtime-endpoint': runtimeEndpointFlag,
   }
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Ps)
     const host = await this.openHost(flags)
-    const procs = filterProcesses(await gatherProcesses(host), flags)
+    const cri = await criViewFor(flags, host.warnings)
+    const all = await gatherProcesses(host)
+    const procs = filterProcesses(cri ? enrichProcesses(all, cri) : all, flags)
     this.print(procs, flags.output, psTable)
   }
 }
