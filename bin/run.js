@@ -4,7 +4,7 @@
 //    tsc output: one file, compiled from a V8 code cache kept beside it, no module resolution.
 //  - otherwise plain oclif over dist/ (after a bare `npx tsc -p .`), so a stale bundle never
 //    hides fresh code. NODEDOC_BUNDLE=0 forces this path.
-import {readFileSync, statSync, writeFileSync} from 'node:fs'
+import {readFileSync, renameSync, statSync, writeFileSync} from 'node:fs'
 import Module, {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -42,7 +42,9 @@ function runBundle() {
     // written at exit so it holds the functions this run compiled too; a read-only install just goes without
     process.once('exit', () => {
       try {
-        writeFileSync(cacheFile, script.createCachedData())
+        const fresh = `${cacheFile}.${process.pid}`
+        writeFileSync(fresh, script.createCachedData())
+        renameSync(fresh, cacheFile) // never a half-written cache for a concurrent start
       } catch {}
     })
   }
@@ -55,5 +57,6 @@ function runBundle() {
 if (bundleIsFresh()) runBundle()
 else {
   const {execute} = await import('@oclif/core')
-  await execute({dir: import.meta.url})
+  // no user-installed plugins: nodedoc runs as root on nodes, and must not read a user's data dir
+  await execute({dir: import.meta.url, loadOptions: {root: join(dirname(fileURLToPath(import.meta.url)), '..'), userPlugins: false}})
 }

@@ -137,8 +137,13 @@ export function containerCgroupPaths(proc: ProcInfo): Map<string, string> {
   return paths
 }
 
-/** The container's main process: the one whose parent is outside the container (the shim's child). */
+/**
+ * The container's main process: PID 1 of the container's own PID namespace, else (hostPID, or
+ * a shared pod PID namespace) the one whose parent is outside the container, the shim's child.
+ */
 export function mainProcess(procs: ProcInfo[]): ProcInfo | undefined {
+  const init = procs.filter((p) => p.nsPid === 1 && (p.status?.nsPid.length ?? 1) > 1)
+  if (init.length === 1) return init[0]
   const pids = new Set(procs.map((p) => p.pid))
   const roots = procs.filter((p) => !pids.has(p.ppid))
   return [...(roots.length ? roots : procs)].sort((a, b) => a.nsPid - b.nsPid || a.pid - b.pid)[0]

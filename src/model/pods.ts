@@ -42,8 +42,18 @@ async function readNamespaces(host: Host, pid: number): Promise<NamespaceInodes>
   return inodes
 }
 
+/**
+ * The node's own namespaces. kthreadd (PID 2) lives in the kernel's initial namespaces and its
+ * links are readable without matching PID 1's capabilities; in a node that is itself a container
+ * (kind) there is no kthreadd and PID 1 is the node's init.
+ */
+export async function readNodeNamespaces(host: Host): Promise<NamespaceInodes> {
+  const status = await host.readFile('/proc/2/status')
+  return readNamespaces(host, status && /^Name:\s+kthreadd$/m.test(status) ? 2 : 1)
+}
+
 async function readNodeContext(host: Host): Promise<NodeContext> {
-  const [hostNamespaces, hostMounts, routes] = await Promise.all([readNamespaces(host, 1), readHostMounts(host), gatherHostRoutes(host)])
+  const [hostNamespaces, hostMounts, routes] = await Promise.all([readNodeNamespaces(host), readHostMounts(host), gatherHostRoutes(host)])
   return {hostNamespaces, hostMounts, cgroupMounts: cgroupMountsOf(hostMounts), network: await readHostNetwork(host, routes)}
 }
 

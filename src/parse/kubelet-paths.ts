@@ -44,10 +44,11 @@ export interface KubeletVolume {
   name: string
 }
 
-const VOLUME = new RegExp(`/kubelet/pods/${UID}/volumes/([^/]+)/([^/]+)`)
-const SUBPATH = new RegExp(`/kubelet/pods/${UID}/volume-subpaths/([^/]+)/`)
+// the kubelet root is /var/lib/kubelet by default but may be anywhere (--root-dir)
+const VOLUME = new RegExp(`/pods/${UID}/volumes/([^/]+)/([^/]+)`)
+const SUBPATH = new RegExp(`/pods/${UID}/volume-subpaths/([^/]+)/`)
 
-/** A host path under /var/lib/kubelet/pods/<uid>/volumes/<plugin>/<volume>[/...]. */
+/** A host path under <kubelet root>/pods/<uid>/volumes/<plugin>/<volume>[/...]. */
 export function parseKubeletVolumePath(path: string): KubeletVolume | undefined {
   const match = VOLUME.exec(path)
   if (match) return {podUid: match[1], plugin: match[2].replace('~', '/'), name: match[3]}

@@ -110,8 +110,9 @@ export interface MountinfoIdentity {
   runtime: 'containerd' | 'cri-o' | 'docker' | null
 }
 
-const KUBELET_POD = /\/kubelet\/pods\/([0-9a-f-]{36}|[0-9a-f]{32})\//
-const TERMINATION_LOG = /\/kubelet\/pods\/[^/]+\/containers\/([^/]+)\//
+// the kubelet root is usually /var/lib/kubelet, but may be anywhere (k3s in docker: a docker volume's _data)
+const KUBELET_POD = /\/pods\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})\/(?:etc-hosts|containers|volumes|volume-subpaths|plugins)\b/
+const TERMINATION_LOG = /\/pods\/[0-9a-f-]{32,36}\/containers\/([^/]+)\//
 const SANDBOX_DIRS: Array<[RegExp, MountinfoIdentity['runtime']]> = [
   [/io\.containerd\.grpc\.v1\.cri\/sandboxes\/([0-9a-f]{64})\//, 'containerd'],
   [/\/containers\/storage\/[a-z0-9]+-containers\/([0-9a-f]{64})\/userdata\//, 'cri-o'],

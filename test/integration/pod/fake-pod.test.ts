@@ -1,0 +1,136 @@
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {execa} from 'execa'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import type {PodReport, ProcessRecord} from '../../../src/model/types.js'
+import {type FakePod, createFakePod} from '../../helpers/fake-pod.js'
+
+const IS_ROOT = process.getuid?.() === 0
+const cli = (args: string[], options: {user?: number} = {}) => {
+  const argv = ['bin/run.js', ...args]
+  return options.user === undefined
+    ? execa('node', argv, {reject: false})
+    : execa('setpriv', [`--reuid=${options.user}`, `--regid=${options.user}`, '--clear-groups', 'node', ...argv], {reject: false})
+}
+
+// memory use and CPU counters move between two reads; everything else must not
+function stable(report: PodReport): PodReport {
+  const copy = structuredClone(report)
+  for (const c of [copy.cgroup, ...copy.containers.map((x) => x.cgroup)]) {
+    if (!c) continue
+    c.memoryUsageBytes = c.memoryPeakBytes = c.throttledPeriods = c.throttledUs = c.pidsCurrent = null
+  }
+  return copy
+}
+
+describe.skipIf(!IS_ROOT)('a pod laid out on the real kernel as kubelet and runtime do', () => {
+  let pod: FakePod
+  let report: PodReport
+  const work = mkdtempSync(join(tmpdir(), 'nodedoc-test-'))
+
+  beforeAll(async () => {
+    pod = await createFakePod()
+    const result = await cli(['pod', pod.name, '-n', pod.namespace, '-o', 'json'])
+    expect(result.stderr).toBe('')
+    expect(result.exitCode).toBe(0)
+    report = JSON.parse(result.stdout)
+  })
+  afterAll(async () => {
+    await pod?.destroy()
+    rmSync(work, {recursive: true, force: true})
+  })
+
+  it('names the pod, its QoS, runtime and cgroup layout', () => {
+    expect(report).toMatchObject({namespace: pod.namespace, name: pod.name, uid: pod.uid, qosClass: 'Burstable', runtime: 'containerd', cgroupVersion: 1, cgroupDriver: 'cgroupfs'})
+    expect(report.sandbox).toMatchObject({id: pod.sandboxId, pid: pod.sandboxPid})
+  })
+
+  it('finds the container, its host PID and PID 1 inside', () => {
+    expect(report.containers).toHaveLength(1)
+    const [c] = report.containers
+    expect(c).toMatchObject({name: pod.container, id: pod.containerId, pid: pod.containerPid, nsPid: 1, state: 'running', command: 'sleep 100000', restartCount: 0})
+    expect(c.processes).toEqual([{pid: pod.containerPid, nsPid: 1, state: 'S', zombie: false, command: 'sleep 100000', children: []}])
+  })
+
+  it('shows net/ipc/uts shared with the sandbox and pid/mnt its own', () => {
+    const [c] = report.containers
+    expect(c.namespaceSharing).toMatchObject({net: 'sandbox', ipc: 'sandbox', uts: 'sandbox', pid: 'own', mnt: 'own', user: 'host', cgroup: 'host'})
+    expect(c.namespaces.net).toBe(report.sandbox.namespaces.net)
+    expect(c.namespaces.pid).not.toBe(report.sandbox.namespaces.pid)
+    expect(report).toMatchObject({hostNetwork: false, hostPID: false, hostIPC: false})
+  })
+
+  it('resolves bind mounts to their host paths and names the volume', () => {
+    const mounts = report.containers[0].mounts
+    expect(mounts.find((m) => m.destination === '/etc/hosts')).toMatchObject({source: pod.hostsFile, readOnly: false, volume: null})
+    expect(mounts.find((m) => m.destination === '/mnt')).toMatchObject({source: pod.volumeDir, volume: {name: 'cache', plugin: 'kubernetes.io/empty-dir'}})
+    expect(mounts.find((m) => m.destination === '/proc')).toMatchObject({fsType: 'proc'})
+  })
+
+  it('reads the limits that were written to the cgroups', () => {
+    const cg = report.containers[0].cgroup!
+    expect(cg.path).toBe(`/kubepods/burstable/pod${pod.uid}/${pod.containerId}`)
+    expect(cg).toMatchObject({memoryLimitBytes: pod.memoryLimit, cpuShares: pod.cpuShares, cpuQuotaUs: pod.cpuQuota, cpuPeriodUs: 100000, pidsMax: pod.pidsMax, pidsCurrent: 1, oomKills: 0})
+    expect(cg.memoryUsageBytes).toBeGreaterThan(0)
+    expect(report.cgroup).toMatchObject({path: `/kubepods/burstable/pod${pod.uid}`, memoryLimitBytes: pod.memoryLimit})
+  })
+
+  it('finds the pod IP, the node-side veth and the route', () => {
+    expect(report.ips).toEqual([pod.ip])
+    expect(report.interfaces).toEqual([{name: 'eth0', ips: [pod.ip]}])
+    expect(report.hostVeth?.name).toBe(pod.hostVeth)
+    expect(report.hostRoute).toEqual({destination: `${pod.ip}/32`, dev: pod.hostVeth, via: null})
+  })
+
+  it('lists the CRI log file and the /var/log/containers link to it', () => {
+    expect(report.logs).toEqual([{container: pod.container, path: pod.logFile, sizeBytes: expect.any(Number), restart: 0, links: [pod.logLink]}])
+    expect(report.logs[0].sizeBytes).toBeGreaterThan(20)
+  })
+
+  it('ps ties each process to its pod and container', async () => {
+    const result = await cli(['ps', '-o', 'json'])
+    expect(result.exitCode).toBe(0)
+    const procs: ProcessRecord[] = JSON.parse(result.stdout)
+    const ref = {namespace: pod.namespace, name: pod.name, uid: pod.uid}
+    expect(procs.find((p) => p.pid === pod.containerPid)).toMatchObject({nsPid: 1, pod: ref, container: {name: pod.container, id: pod.containerId}})
+    expect(procs.find((p) => p.pid === pod.sandboxPid)).toMatchObject({nsPid: 1, command: '/pause sleep 100000'.replace('/pause sleep', '/pause'), pod: ref, sandbox: true})
+    expect(procs.every((p) => p.pod !== null)).toBe(true)
+    const unowned: ProcessRecord[] = JSON.parse((await cli(['ps', '--unowned', '-o', 'json'])).stdout)
+    expect(unowned.some((p) => p.pid === process.pid)).toBe(true)
+    expect(unowned.some((p) => p.pid === pod.containerPid)).toBe(false)
+  })
+
+  it('a snapshot, folder or archive, gives the same answer with --from', async () => {
+    const dir = join(work, 'snap')
+    const archive = join(work, 'snap.tar.gz')
+    expect((await cli(['snapshot', '-o', dir])).exitCode).toBe(0)
+    expect((await cli(['snapshot', '-o', archive])).exitCode).toBe(0)
+    const fromDir = await cli(['pod', pod.name, '-n', pod.namespace, '-o', 'json', '--from', dir])
+    const fromArchive = await cli(['pod', pod.name, '-n', pod.namespace, '-o', 'json', '--from', archive])
+    expect(fromDir.stderr).toBe('')
+    expect(stable(JSON.parse(fromDir.stdout))).toEqual(stable(report))
+    expect(stable(JSON.parse(fromArchive.stdout))).toEqual(stable(report))
+    const psLive: ProcessRecord[] = JSON.parse((await cli(['ps', '-o', 'json'])).stdout)
+    const psSnap: ProcessRecord[] = JSON.parse((await cli(['ps', '-o', 'json', '--from', dir])).stdout)
+    expect(psSnap).toEqual(psLive)
+  })
+
+  it('as nobody: a partial answer and one warning that root is needed', async () => {
+    const result = await cli(['pod', pod.name, '-n', pod.namespace, '-o', 'json'], {user: 65534})
+    expect(result.exitCode).toBe(0)
+    expect(result.stderr).toMatch(/warning: permission denied; run as root/)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+    const partial: PodReport = JSON.parse(result.stdout)
+    expect(partial.uid).toBe(pod.uid)
+    expect(partial.containers[0].namespaces).toEqual({})
+  })
+
+  it('a missing pod: one line, the pods this node has, exit 1', async () => {
+    const result = await cli(['pod', 'no-such-pod'])
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr.split('\n')[0]).toBe('error: pod no-such-pod not found on this node')
+    expect(result.stderr).toContain(pod.name)
+    expect(result.stderr).not.toMatch(/at .*\.js:\d+/)
+  })
+})
