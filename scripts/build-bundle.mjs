@@ -9,7 +9,7 @@
 // "exports" only name an index, and handed to src/ship/launch.ts as classes and functions.
 
 import {build} from 'esbuild'
-import {readFile} from 'node:fs/promises'
+import {mkdir, readFile, rename, writeFile} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -85,6 +85,7 @@ async function criProtoJson() {
 
 export async function buildBundle({outfile = BUNDLE, minify = true} = {}) {
   const started = performance.now()
+  await mkdir(dirname(outfile), {recursive: true})
   const result = await build({
     stdin: {contents: await entrySource(), resolveDir: repo, sourcefile: 'nodedoc-bundle-entry.js', loader: 'js'},
     bundle: true,
@@ -96,6 +97,7 @@ export async function buildBundle({outfile = BUNDLE, minify = true} = {}) {
     keepNames: true, // oclif and our errors print class names
     legalComments: 'linked',
     metafile: true,
+    write: false, // written below, each file by rename: a CLI starting meanwhile never reads half a bundle
     // only for running TypeScript sources through ts-node in development; oclif copes without it
     external: ['typescript', 'ts-node'],
     logLevel: 'warning',
@@ -103,6 +105,11 @@ export async function buildBundle({outfile = BUNDLE, minify = true} = {}) {
     define: {'import.meta.url': '__nodedoc_import_meta_url'},
     banner: {js: BANNER + `\nglobalThis.nodedocCriProto = ${JSON.stringify(await criProtoJson())};`},
   })
+  for (const file of result.outputFiles) {
+    const partial = `${file.path}.${process.pid}.partial`
+    await writeFile(partial, file.contents, {mode: file.path === outfile ? 0o755 : 0o644})
+    await rename(partial, file.path)
+  }
   const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0)
   return {outfile, bytes, ms: Math.round(performance.now() - started), metafile: result.metafile}
 }

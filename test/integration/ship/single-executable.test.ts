@@ -1,0 +1,92 @@
+// The single executable (npm run build:bin) on a machine without Node.js: copied alone into an
+// empty folder and run with a PATH that holds no node, it must answer exactly as the CLI from
+// the checkout does on the same snapshot.
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {execa} from 'execa'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {REPO, exampleSnapshots, firstPodArgs, nodedoc} from './helpers.js'
+
+const pjson = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'))
+let dir: string
+let exe: string
+let snapshot: string
+
+/** The executable with nothing around it: no node on PATH, no node_modules, an empty HOME. */
+function alone(args: string[]) {
+  return execa(exe, args, {reject: false, cwd: dir, extendEnv: false, env: {PATH: join(dir, 'empty-bin'), HOME: dir, NO_COLOR: '1'}, stdin: 'ignore'})
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'nodedoc-sea-'))
+  mkdirSync(join(dir, 'empty-bin'))
+  const built = await execa(process.execPath, [join(REPO, 'scripts', 'build-bin.mjs')], {cwd: REPO, reject: false})
+  expect(built.exitCode, built.stderr).toBe(0)
+  const output = built.stdout.match(/single executable: (\S+)/)?.[1]
+  expect(output && existsSync(output)).toBe(true)
+  exe = join(dir, 'nodedoc')
+  copyFileSync(output!, exe)
+  await execa('chmod', ['755', exe])
+  // a small real snapshot of this machine, taken by the checkout's CLI
+  snapshot = join(dir, 'snap')
+  const taken = await nodedoc(['snapshot', '-o', snapshot])
+  expect(taken.exitCode, taken.stderr).toBe(0)
+}, 240_000)
+
+afterAll(() => {
+  if (dir) rmSync(dir, {recursive: true, force: true})
+})
+
+describe('single executable', () => {
+  it('has no node to lean on', async () => {
+    const which = await execa('/bin/sh', ['-c', 'command -v node || echo none'], {extendEnv: false, env: {PATH: join(dir, 'empty-bin')}, reject: false})
+    expect(which.stdout.trim()).toBe('none')
+    expect(existsSync(join(dir, 'node_modules'))).toBe(false)
+  })
+
+  it('answers --version with the package version', async () => {
+    const result = await alone(['--version'])
+    expect(result.stderr).toBe('')
+    expect(result.exitCode).toBe(0)
+    expect(result.stdout).toMatch(new RegExp(`^nodedoc/${pjson.version.replace(/\./g, '\\.')} linux-x64 node-v\\d+`))
+  })
+
+  it('lists every registered command in --help', async () => {
+    const {COMMANDS} = await import(join(REPO, 'dist', 'commands', 'index.js'))
+    const result = await alone(['--help'])
+    expect(result.exitCode).toBe(0)
+    const topics = new Set(Object.keys(COMMANDS).map((id) => id.split(':')[0]))
+    for (const topic of topics) expect(result.stdout).toMatch(new RegExp(`^  ${topic}\\b`, 'm'))
+    expect(result.stdout).not.toMatch(/\x1b\[/)
+  })
+
+  it('reads a snapshot with --from exactly as the checkout does', async () => {
+    const fromSea = await alone(['ps', '--from', snapshot, '-o', 'json'])
+    const fromCheckout = await nodedoc(['ps', '--from', snapshot, '-o', 'json'])
+    expect(fromSea.exitCode, fromSea.stderr).toBe(0)
+    expect(JSON.parse(fromSea.stdout)).toEqual(JSON.parse(fromCheckout.stdout))
+    expect(JSON.parse(fromSea.stdout).length).toBeGreaterThan(0)
+  })
+
+  it('runs pod --from on the example snapshots', async () => {
+    const examples = exampleSnapshots()
+    if (examples.length === 0) console.warn('examples/ has no snapshot yet: pod --from checked on the test snapshot only')
+    for (const source of [...examples, snapshot]) {
+      const ps = await alone(['ps', '--from', source, '-o', 'json'])
+      const podArgs = firstPodArgs(ps.stdout)
+      if (!podArgs) continue
+      const fromSea = await alone(['pod', ...podArgs, '--from', source, '-o', 'json'])
+      const fromCheckout = await nodedoc(['pod', ...podArgs, '--from', source, '-o', 'json'])
+      expect(fromSea.exitCode, fromSea.stderr).toBe(0)
+      expect(JSON.parse(fromSea.stdout)).toEqual(JSON.parse(fromCheckout.stdout))
+    }
+  })
+
+  it('says what is wrong with a bad --from in one line', async () => {
+    const result = await alone(['ps', '--from', join(dir, 'no-such-snapshot')])
+    expect(result.exitCode).not.toBe(0)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+    expect(result.stderr).toContain('no-such-snapshot')
+  })
+})
