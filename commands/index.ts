@@ -4,6 +4,7 @@ import Net from './net.js'
 import Pod from './pod.js'
 import Ps from './ps.js'
 import Snapshot from './snapshot.js'
+import Svc from './svc.js'
 
 export const COMMANDS = {
   logs: Logs,
@@ -11,4 +12,5 @@ export const COMMANDS = {
   pod: Pod,
   ps: Ps,
   snapshot: Snapshot,
+  svc: Svc,
 }

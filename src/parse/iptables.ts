@@ -304,6 +304,7 @@ export function parseIptablesSave(text: string): IptablesDump {
       chainIn(table, m[1], true, m[2] === '-' ? null : m[2])
       continue
     }
+    if (!body.startsWith('-')) throw new IptablesParseError(`line ${lineNo}: not an iptables-save line: ${trimmed.slice(0, 80)}`)
     const words = splitRuleWords(body)
     const command = words[0]
     const chainName = words[1]

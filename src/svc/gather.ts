@@ -1,0 +1,116 @@
+// Reads kube-proxy's rules through the Host: iptables (both backends), nftables and IPVS.
+// Only reads: iptables-*-save, nft list and ipvsadm -Ln change nothing.
+
+import {resolve} from 'node:path'
+import type {Host} from '../host/host.js'
+import {LiveHost} from '../host/live.js'
+
+export type IptablesBackend = 'nft' | 'legacy'
+
+export interface IptablesRead {
+  /** nft / legacy: the backend read; plain: `iptables-save` on a host without the split tools */
+  backend: IptablesBackend | 'plain' | 'file'
+  /** Why this backend: the hint chain, rule counts, or the flag. */
+  reason: string
+  ipv4: string
+  ipv6: string
+}
+
+export interface KubeProxyRules {
+  iptables: IptablesRead | null
+  /** `nft -j list ruleset` output (JSON), or `nft -f` text given by --nft */
+  nft: {text: string; source: string} | null
+  /** `ipvsadm -Ln` output */
+  ipvs: {text: string; source: string} | null
+  problems: string[]
+}
+
+export interface GatherOptions {
+  backend?: 'auto' | IptablesBackend
+}
+
+const HINT = /^:(KUBE-IPTABLES-HINT|KUBE-KUBELET-CANARY)\b/m
+
+function ruleCount(text: string): number {
+  let n = 0
+  for (const line of text.split('\n')) if (line.startsWith('-') || /^\[\d+:\d+\] -/.test(line)) n++
+  return n
+}
+
+function kubeRuleCount(text: string): number {
+  return (text.match(/^(\[\d+:\d+\] )?-A KUBE-/gm) ?? []).length
+}
+
+async function save(host: Host, program: string): Promise<string | undefined> {
+  const result = await host.run([program])
+  if (!result) return undefined
+  if (result.exitCode !== 0) {
+    if (result.stderr.trim()) host.warnings.add(`svc:${program}`, `${program} failed: ${result.stderr.trim().split('\n')[0]}`)
+    return result.stdout || ''
+  }
+  return result.stdout
+}
+
+/**
+ * Picks the iptables backend the way kube-proxy's iptables wrapper does: a KUBE-IPTABLES-HINT or
+ * KUBE-KUBELET-CANARY chain in iptables-nft's rules means nft, else in iptables-legacy's means
+ * legacy, else the backend holding more rules wins (nft on a tie).
+ */
+export function chooseBackend(nftText: string, legacyText: string): {backend: IptablesBackend; reason: string} {
+  if (HINT.test(nftText)) return {backend: 'nft', reason: 'KUBE-IPTABLES-HINT/KUBE-KUBELET-CANARY chain in iptables-nft rules'}
+  if (HINT.test(legacyText)) return {backend: 'legacy', reason: 'KUBE-IPTABLES-HINT/KUBE-KUBELET-CANARY chain in iptables-legacy rules'}
+  const legacy = ruleCount(legacyText)
+  const nft = ruleCount(nftText)
+  if (legacy > nft) return {backend: 'legacy', reason: `no hint chain; iptables-legacy holds more rules (${legacy} > ${nft})`}
+  return {backend: 'nft', reason: `no hint chain; iptables-nft holds at least as many rules (${nft} >= ${legacy})`}
+}
+
+export async function gatherIptables(host: Host, options: GatherOptions = {}): Promise<{read: IptablesRead | null; problems: string[]}> {
+  const problems: string[] = []
+  const [nft4, nft6, legacy4, legacy6] = await Promise.all([
+    save(host, 'iptables-nft-save'), save(host, 'ip6tables-nft-save'),
+    save(host, 'iptables-legacy-save'), save(host, 'ip6tables-legacy-save'),
+  ])
+  if (nft4 === undefined && legacy4 === undefined) {
+    const [plain4, plain6] = await Promise.all([save(host, 'iptables-save'), save(host, 'ip6tables-save')])
+    if (plain4 === undefined) return {read: null, problems}
+    return {read: {backend: 'plain', reason: 'only iptables-save is installed', ipv4: plain4, ipv6: plain6 ?? ''}, problems}
+  }
+  const nftAll = (nft4 ?? '') + (nft6 ?? '')
+  const legacyAll = (legacy4 ?? '') + (legacy6 ?? '')
+  const nftKube = kubeRuleCount(nftAll)
+  const legacyKube = kubeRuleCount(legacyAll)
+  if (nftKube > 0 && legacyKube > 0) {
+    problems.push(`both iptables-nft (${nftKube}) and iptables-legacy (${legacyKube}) hold KUBE- rules: one set is stale, or two components disagree on the backend`)
+  }
+  const chosen = options.backend && options.backend !== 'auto'
+    ? {backend: options.backend, reason: '--iptables-backend'}
+    : chooseBackend(nftAll, legacyAll)
+  const ipv4 = chosen.backend === 'nft' ? nft4 : legacy4
+  const ipv6 = chosen.backend === 'nft' ? nft6 : legacy6
+  if (ipv4 === undefined) {
+    problems.push(`iptables-${chosen.backend}-save is not installed`)
+    return {read: null, problems}
+  }
+  return {read: {backend: chosen.backend, reason: chosen.reason, ipv4, ipv6: ipv6 ?? ''}, problems}
+}
+
+/** Everything `nodedoc svc` reads from a live node (or a snapshot of one). */
+export async function gatherKubeProxyRules(host: Host, options: GatherOptions = {}): Promise<KubeProxyRules> {
+  const [iptables, nft, ipvs] = await Promise.all([
+    gatherIptables(host, options),
+    host.run(['nft', '-j', 'list', 'ruleset']),
+    host.run(['ipvsadm', '-Ln']),
+  ])
+  return {
+    iptables: iptables.read,
+    nft: nft && nft.exitCode === 0 && nft.stdout.trim() ? {text: nft.stdout, source: 'nft -j list ruleset'} : null,
+    ipvs: ipvs && ipvs.exitCode === 0 && ipvs.stdout.trim() ? {text: ipvs.stdout, source: 'ipvsadm -Ln'} : null,
+    problems: iptables.problems,
+  }
+}
+
+/** Reads a rules file the user names (--iptables-save, --nft, --ipvsadm): a plain file read through a live Host at "/". */
+export async function readRulesFile(file: string, cwd: string, host: Host = new LiveHost('/')): Promise<string | undefined> {
+  return host.readFile(resolve(cwd, file))
+}

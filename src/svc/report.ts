@@ -1,0 +1,111 @@
+// Joins what was read (rules, routes, pods) into the report `nodedoc svc` prints.
+
+import {IptablesParseError, parseIptablesSave} from '../parse/iptables.js'
+import type {KubeProxyRules} from './gather.js'
+import {traceIptables} from './iptables-trace.js'
+import {type NodeNetwork, locateEndpoints} from './locate.js'
+import {traceKubeProxyNft} from './nft-trace.js'
+import {traceIpvs} from './ipvs-trace.js'
+import type {ProxyTrace, ServiceTrace, UnresolvedFrontend} from './types.js'
+
+export interface SvcQuery {
+  /** "name" or "namespace/name" */
+  name?: string
+  namespace?: string
+  /** port name, or a port number */
+  port?: string
+  ip?: string
+  protocol?: string
+}
+
+export interface SvcReport {
+  /** iptables / nftables / ipvs / userspace / none, joined with "+" when several hold rules */
+  mode: string
+  source: string
+  masqueradeMark: string | null
+  clusterCIDR: string | null
+  services: ServiceTrace[]
+  unresolved: UnresolvedFrontend[]
+  problems: string[]
+  notes: string[]
+}
+
+/** A rule set that cannot be read: says which one and where. */
+export class RulesReadError extends Error {}
+
+function guard<T>(what: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (error) {
+    if (error instanceof IptablesParseError || error instanceof SyntaxError || (error as Error).name === 'NftParseError') {
+      throw new RulesReadError(`${what}: ${(error as Error).message}`)
+    }
+    throw error
+  }
+}
+
+/** Every trace the rules allow: iptables (IPv4, IPv6), kube-proxy's nftables table, IPVS. */
+export function traceAll(rules: KubeProxyRules): ProxyTrace[] {
+  const traces: ProxyTrace[] = []
+  if (rules.iptables) {
+    const label = rules.iptables.backend === 'file' ? rules.iptables.reason : `iptables-${rules.iptables.backend} (${rules.iptables.reason})`
+    const v4 = guard(rules.iptables.backend === 'file' ? rules.iptables.reason : 'iptables-save', () => traceIptables(parseIptablesSave(rules.iptables!.ipv4), label))
+    traces.push(v4)
+    if (/^-A KUBE-/m.test(rules.iptables.ipv6)) traces.push(guard('ip6tables-save', () => traceIptables(parseIptablesSave(rules.iptables!.ipv6), `${label}, IPv6`)))
+  }
+  if (rules.nft) traces.push(...guard(rules.nft.source, () => traceKubeProxyNft(rules.nft!.text, rules.nft!.source)))
+  if (rules.ipvs) traces.push(guard(rules.ipvs.source, () => traceIpvs(rules.ipvs!.text, rules.ipvs!.source)))
+  return traces
+}
+
+function matches(s: ServiceTrace, q: SvcQuery): boolean {
+  if (q.protocol && s.protocol !== q.protocol.toLowerCase()) return false
+  if (q.name) {
+    const full = q.name.includes('/') ? q.name : `${q.namespace ?? 'default'}/${q.name}`
+    if (!s.service) return false
+    const [base, portName] = s.service.split(':')
+    if (base !== full) return false
+    if (q.port && !q.ip) {
+      const byName = portName === q.port
+      const byNumber = /^\d+$/.test(q.port) && s.frontends.some((f) => f.port === Number(q.port))
+      if (!byName && !byNumber) return false
+    }
+  }
+  if (q.ip) {
+    const hit = s.frontends.some((f) => f.ip === q.ip && (!q.port || f.port === Number(q.port)))
+    if (!hit) return false
+  }
+  return true
+}
+
+/** Traces, keeps what the query asks for, and follows each endpoint onward on this node. */
+export function buildSvcReport(rules: KubeProxyRules, net: NodeNetwork, query: SvcQuery = {}): SvcReport {
+  const traces = traceAll(rules)
+  const withRules = traces.filter((t) => t.mode !== 'none')
+  const services = withRules.flatMap((t) => t.services).filter((s) => matches(s, query))
+  const unresolved = withRules.flatMap((t) => t.unresolved).filter((u) => {
+    if (query.ip) return u.ip === query.ip
+    if (query.name) {
+      const full = query.name.includes('/') ? query.name : `${query.namespace ?? 'default'}/${query.name}`
+      return u.service?.split(':')[0] === full
+    }
+    return true
+  })
+  locateEndpoints(services, net)
+  const problems = [...rules.problems, ...withRules.flatMap((t) => t.problems)]
+  if (traces.length === 0) problems.push('no kube-proxy rules could be read (no iptables-save, nft or ipvsadm)')
+  else if (withRules.length === 0) problems.push('no kube-proxy rules found (iptables, nftables or IPVS)')
+  const notes = traces.flatMap((t) => t.notes)
+  if (net.pods.length === 0 && services.some((s) => s.endpoints.length)) notes.push('no pods found on this node: endpoints cannot be tied to pods')
+  const chosen = withRules.length ? withRules : traces
+  return {
+    mode: [...new Set(chosen.map((t) => t.mode))].join('+') || 'none',
+    source: chosen.map((t) => t.source).join('; '),
+    masqueradeMark: chosen.find((t) => t.masqueradeMark)?.masqueradeMark ?? null,
+    clusterCIDR: chosen.find((t) => t.clusterCIDR)?.clusterCIDR ?? null,
+    services,
+    unresolved,
+    problems,
+    notes,
+  }
+}
