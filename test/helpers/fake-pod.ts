@@ -1,4 +1,4 @@
-// Lays out a pod on the real kernel the way the kubelet and a runtime would: cgroups under
+// Lays out a pod on the real kernel the way the kubelet and CRI-O (cgroupfs driver) would: cgroups under
 // kubepods, a sandbox and a container in their own namespaces, bind mounts from the kubelet's
 // pod dir, a veth with an address, CRI log files and links, and the runtime's config.json.
 // Everything made is recorded and removed by destroy(), also after a failed assertion.
@@ -111,14 +111,14 @@ export async function createFakePod(options: {qos?: 'burstable' | 'besteffort' |
     const cgroupDirs: string[] = []
     for (const h of hierarchies) {
       for (const leaf of [sandboxId, containerId]) {
-        const dir = `${CGROUP_ROOT}/${h}/${podCgroup}/${leaf}`
+        const dir = `${CGROUP_ROOT}/${h}/${podCgroup}/crio-${leaf}`
         mkdirOwned(dir)
         cgroupDirs.push(dir)
       }
       if (h === 'cpuset') {
         // a cpuset cgroup takes no tasks until it has cpus and mems: inherit them level by level
         const parts = podCgroup.split('/')
-        const levels = [...parts.map((_, i) => parts.slice(0, i + 1).join('/')), `${podCgroup}/${sandboxId}`, `${podCgroup}/${containerId}`]
+        const levels = [...parts.map((_, i) => parts.slice(0, i + 1).join('/')), `${podCgroup}/crio-${sandboxId}`, `${podCgroup}/crio-${containerId}`]
         for (const level of levels) {
           const d = `${CGROUP_ROOT}/cpuset/${level}`
           for (const f of ['cpuset.cpus', 'cpuset.mems']) if (!readFileSync(`${d}/${f}`, 'utf8').trim()) writeFileSync(`${d}/${f}`, readFileSync(`${dirname(d)}/${f}`))
@@ -126,7 +126,7 @@ export async function createFakePod(options: {qos?: 'burstable' | 'besteffort' |
       }
     }
     pod.cgroupDirs = cgroupDirs
-    const ctr = (h: string, f: string) => `${CGROUP_ROOT}/${h}/${podCgroup}/${containerId}/${f}`
+    const ctr = (h: string, f: string) => `${CGROUP_ROOT}/${h}/${podCgroup}/crio-${containerId}/${f}`
     writeFileSync(ctr('memory', 'memory.limit_in_bytes'), String(pod.memoryLimit))
     writeFileSync(ctr('cpu', 'cpu.shares'), String(pod.cpuShares))
     writeFileSync(ctr('cpu', 'cpu.cfs_quota_us'), String(pod.cpuQuota))
@@ -143,23 +143,23 @@ export async function createFakePod(options: {qos?: 'burstable' | 'besteffort' |
     writeFileSync(pod.hostsFile, `127.0.0.1\tlocalhost\n10.251.0.2\t${name}\n`)
     writeFileSync(`${podDir}/containers/${container}/${suffix}0000`, '')
 
-    // the runtime's config.json with CRI annotations
+    // the runtime's config.json with CRI-O's annotations
     for (const [id, type] of [[sandboxId, 'sandbox'], [containerId, 'container']] as const) {
-      const dir = `/run/containerd/io.containerd.runtime.v2.task/k8s.io/${id}`
-      owned.push(dir)
+      const dir = `/run/containers/storage/overlay-containers/${id}/userdata`
+      owned.push(dirname(dir))
       mkdirOwned(dir)
       const annotations: Record<string, string> = {
-        'io.kubernetes.cri.container-type': type,
-        'io.kubernetes.cri.sandbox-id': sandboxId,
-        'io.kubernetes.cri.sandbox-name': name,
-        'io.kubernetes.cri.sandbox-namespace': namespace,
-        'io.kubernetes.cri.sandbox-uid': uid,
+        'io.kubernetes.cri-o.ContainerType': type,
+        'io.kubernetes.cri-o.SandboxID': sandboxId,
+        'io.kubernetes.pod.name': name,
+        'io.kubernetes.pod.namespace': namespace,
+        'io.kubernetes.pod.uid': uid,
+        'io.kubernetes.container.name': type === 'sandbox' ? 'POD' : container,
       }
-      if (type === 'container') annotations['io.kubernetes.cri.container-name'] = container
-      writeFileSync(`${dir}/config.json`, JSON.stringify({ociVersion: '1.0.2', process: {args: type === 'sandbox' ? ['/pause'] : ['sleep', '100000']}, annotations, linux: {cgroupsPath: `/${podCgroup}/${id}`}}))
+      writeFileSync(`${dir}/config.json`, JSON.stringify({ociVersion: '1.0.2', process: {args: type === 'sandbox' ? ['/pause'] : ['sleep', '100000']}, annotations, linux: {cgroupsPath: `/${podCgroup}/crio-${id}`}}))
     }
 
-    const joinCgroups = (id: string) => hierarchies.map((h) => `echo $$ > ${CGROUP_ROOT}/${h}/${podCgroup}/${id}/cgroup.procs`).join('; ')
+    const joinCgroups = (id: string) => hierarchies.map((h) => `echo $$ > ${CGROUP_ROOT}/${h}/${podCgroup}/crio-${id}/cgroup.procs`).join('; ')
 
     // sandbox: new pid/net/ipc/uts/mnt namespaces, argv[0] "/pause"
     // each joins its cgroups from inside, as PID 1 of its namespace, so the unshare helpers stay outside like a shim

@@ -1,0 +1,145 @@
+// nodedoc against pods containerd really made: `pod` and `ps` must agree with what the runtime
+// reports through CRI and with the limits asked for, and keep the same identity with the CRI
+// socket hidden.
+import {randomBytes} from 'node:crypto'
+import {readFile} from 'node:fs/promises'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {readCriView} from '../../src/cri/gather.js'
+import type {CriView} from '../../src/cri/view.js'
+import type {PodReport, ProcessRecord} from '../../src/model/types.js'
+import {podCatalogue} from './node/catalogue.js'
+import {nodedoc, nodedocJson} from './node/cli.js'
+import {type TestNode, nodeDown, nodeUp} from './node/node.js'
+import {containerResources, podCgroupValues} from './node/resources.js'
+
+const suffix = randomBytes(3).toString('hex')
+const namespaces = {apps: `e2e-${suffix}`, system: `e2e-${suffix}-system`}
+const specs = podCatalogue(namespaces)
+const HIDDEN = `unix:///run/nodedoc-hidden-${suffix}.sock`
+let node: TestNode
+let view: CriView
+let nodeMemory: number
+const withCri = new Map<string, PodReport>()
+const withoutCri = new Map<string, PodReport>()
+let hiddenWarning = ''
+
+beforeAll(async () => {
+  node = await nodeUp(namespaces, specs)
+  view = await readCriView(node.cri)
+  nodeMemory = Number(/MemTotal:\s+(\d+)/.exec(await readFile('/proc/meminfo', 'utf8'))![1]) * 1024
+  await Promise.all(node.pods.map(async (pod) => {
+    withCri.set(pod.name, await nodedocJson<PodReport>(['pod', pod.name, '-n', pod.namespace, '-r', node.endpoint]))
+    const hidden = await nodedoc(['pod', pod.name, '-n', pod.namespace, '-r', HIDDEN, '-o', 'json'])
+    expect(hidden.exitCode, hidden.stderr).toBe(0)
+    withoutCri.set(pod.name, JSON.parse(hidden.stdout))
+    hiddenWarning = hidden.stderr
+  }))
+})
+
+afterAll(async () => {
+  node?.cri.close()
+  expect(await nodeDown()).toEqual([])
+})
+
+function identity(report: PodReport) {
+  return {
+    namespace: report.namespace,
+    name: report.name,
+    uid: report.uid,
+    sandbox: {id: report.sandbox.id, pid: report.sandbox.pid},
+    containers: report.containers.map((c) => ({name: c.name, id: c.id, pid: c.pid})).sort((a, b) => a.id.localeCompare(b.id)),
+    ips: report.ips,
+    hostNetwork: report.hostNetwork,
+  }
+}
+
+describe.each(specs.map((s, i) => [s.name, i] as const))('nodedoc pod %s', (name, index) => {
+  const pod = () => node.pods[index]
+  const report = () => withCri.get(name)!
+  const sandbox = () => view.sandboxes.find((s) => s.id === pod().sandboxId)!
+  const criContainers = () => view.containers.filter((c) => c.sandboxId === pod().sandboxId)
+
+  it('names the pod, its UID and QoS class as created', () => {
+    expect(report()).toMatchObject({namespace: pod().namespace, name, uid: pod().uid, qosClass: pod().qos, runtime: 'containerd', cgroupVersion: 1, cgroupDriver: 'cgroupfs'})
+  })
+
+  it('finds the sandbox and its pause PID that CRI reports', () => {
+    expect(report().sandbox.id).toBe(sandbox().id)
+    expect(report().sandbox.pid).toBe(sandbox().pid)
+  })
+
+  it('lists the containers with the IDs and PIDs of CRI verbose status', () => {
+    const expected = criContainers().map((c) => ({name: c.name, id: c.id, pid: c.pid, state: 'running'})).sort((a, b) => a.id.localeCompare(b.id))
+    const got = report().containers.map((c) => ({name: c.name, id: c.id, pid: c.pid, state: c.state})).sort((a, b) => a.id.localeCompare(b.id))
+    expect(got).toEqual(expected)
+    expect(got.length).toBe(specs[index].containers.length)
+  })
+
+  it('shows the pod IPs CRI reports, or host networking', () => {
+    expect(report().hostNetwork).toBe(pod().hostNetwork)
+    expect(report().ips).toEqual(sandbox().ips)
+    if (!pod().hostNetwork) {
+      expect(report().ips).toEqual([pod().ip])
+      expect(report().hostVeth?.name).toMatch(/^veth/)
+    }
+  })
+
+  it('finds the log file CRI writes to, and its /var/log/containers link', () => {
+    for (const c of criContainers()) {
+      const log = report().logs.find((l) => l.path === c.logPath)
+      expect(log, `${c.name}: ${c.logPath}`).toBeDefined()
+      expect(log!.container).toBe(c.name)
+      expect(log!.links).toEqual(pod().logLinks.filter((l) => l.endsWith(`-${c.id}.log`)))
+    }
+  })
+
+  it('reads the cgroup limits the kubelet asked for', () => {
+    for (const [j, cs] of specs[index].containers.entries()) {
+      const asked = containerResources(cs.resources ?? {}, pod().qos, nodeMemory)
+      const c = report().containers.find((k) => k.name === cs.name)!
+      expect(c.cgroup?.path).toBe(`${pod().cgroupParent}/${pod().containers[j].id}`)
+      expect(c.cgroup?.memoryLimitBytes ?? 0).toBe(asked.memoryLimitInBytes)
+      expect(c.cgroup?.cpuShares).toBe(asked.cpuShares)
+      expect(c.cgroup?.cpuQuotaUs ?? 0).toBe(asked.cpuQuota)
+      if (asked.cpuQuota) expect(c.cgroup?.cpuPeriodUs).toBe(100_000)
+    }
+    const podValues = podCgroupValues(specs[index].containers.map((c) => c.resources ?? {}), pod().qos)
+    expect(report().cgroup?.path).toBe(pod().cgroupParent)
+    expect(report().cgroup?.cpuShares).toBe(podValues['cpu.shares'])
+    expect(report().cgroup?.memoryLimitBytes ?? -1).toBe(podValues['memory.limit_in_bytes'])
+  })
+
+  it('finds no disagreement with the runtime', () => {
+    expect(report().findings.filter((f) => /runtime/.test(f))).toEqual([])
+  })
+
+  it('keeps the same identity with the CRI socket hidden', () => {
+    expect(identity(withoutCri.get(name)!)).toEqual(identity(report()))
+    expect(hiddenWarning).toMatch(/no socket .*using host files only/)
+  })
+})
+
+describe('nodedoc ps', () => {
+  it('ties every pause and container PID CRI reports to its pod and container', async () => {
+    const procs = await nodedocJson<ProcessRecord[]>(['ps', '-r', node.endpoint])
+    const byPid = new Map(procs.map((p) => [p.pid, p]))
+    for (const pod of node.pods) {
+      const sandbox = view.sandboxes.find((s) => s.id === pod.sandboxId)!
+      expect(byPid.get(sandbox.pid!)).toMatchObject({pod: {uid: pod.uid, name: pod.name, namespace: pod.namespace}, container: {id: sandbox.id}, sandbox: true})
+      for (const c of view.containers.filter((k) => k.sandboxId === pod.sandboxId)) {
+        expect(byPid.get(c.pid!), `${pod.name}/${c.name}`).toMatchObject({pod: {uid: pod.uid, name: pod.name}, container: {id: c.id, name: c.name}})
+      }
+    }
+  })
+
+  it('gives the same owners with the CRI socket hidden', async () => {
+    const owners = (procs: ProcessRecord[]) => new Map(procs.filter((p) => node.pods.some((pod) => pod.uid === p.pod?.uid)).map((p) => [p.pid, {pod: p.pod, container: p.container}]))
+    const [a, b] = await Promise.all([nodedocJson<ProcessRecord[]>(['ps', '-r', node.endpoint]), nodedocJson<ProcessRecord[]>(['ps', '-r', HIDDEN])])
+    const [withSocket, hidden] = [owners(a), owners(b)]
+    // the writer's `sleep 1` comes and goes between the two scans: compare the PIDs both saw
+    const both = [...withSocket.keys()].filter((pid) => hidden.has(pid))
+    for (const pid of both) expect(hidden.get(pid), `PID ${pid}`).toEqual(withSocket.get(pid))
+    const stable = [...view.sandboxes.map((s) => s.pid!), ...view.containers.map((c) => c.pid!)]
+    for (const pid of stable) expect(both).toContain(pid)
+  })
+})

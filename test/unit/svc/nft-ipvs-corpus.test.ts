@@ -1,0 +1,61 @@
+import {describe, expect, it} from 'vitest'
+import {parseIpvsadm} from '../../../src/parse/ipvs.js'
+import {parseNftText} from '../../../src/parse/nft.js'
+import {traceIpvs} from '../../../src/svc/ipvs-trace.js'
+import {traceKubeProxyNft} from '../../../src/svc/nft-trace.js'
+import {HAVE_CORPUS, NO_CORPUS, fixtures} from './corpus.js'
+import {expectServicesMatch} from './oracle.js'
+
+const nft = fixtures('kube-proxy-nftables')
+const ipvs = fixtures('ipvs')
+// the nftables fixture plays the same six services as the iptables TestOverall dump: its oracle is shared
+const overall = fixtures('kube-proxy-iptables').find((f) => f.name.includes('TestOverallIPTablesRules'))
+
+describe.skipIf(!HAVE_CORPUS)('kube-proxy nftables text against the cross-backend oracle', () => {
+  it('finds the corpus', () => {
+    expect(nft.length, NO_CORPUS).toBeGreaterThan(0)
+    expect(overall?.oracle).toBeDefined()
+  })
+  for (const f of nft) {
+    it(f.name, () => {
+      const tables = parseNftText(f.text)
+      expect([...tables.keys()]).toEqual(['ip kube-proxy'])
+      const traces = traceKubeProxyNft(f.text, f.name)
+      expect(traces).toHaveLength(1)
+      expect(traces[0].mode).toBe('nftables')
+      expect(traces[0].clusterCIDR).toBe(overall!.oracle!.cluster_cidr_for_masq)
+      expectServicesMatch(traces[0], overall!.oracle!.services, {nft: true})
+    })
+  }
+})
+
+describe.skipIf(!HAVE_CORPUS)('ipvsadm -Ln against its oracle', () => {
+  it('finds the corpus', () => {
+    expect(ipvs.length, NO_CORPUS).toBeGreaterThan(0)
+  })
+  for (const f of ipvs) {
+    it(f.name, () => {
+      const servers = parseIpvsadm(f.text)
+      const want = f.oracle!.virtual_servers as any[]
+      expect(servers.map((v) => `${v.ip}:${v.port}`)).toEqual(want.map((v) => v.vip))
+      for (const [i, v] of want.entries()) {
+        expect(servers[i].protocol).toBe(v.proto)
+        expect(servers[i].scheduler).toBe(v.sched)
+        expect(servers[i].persistentSeconds).toBe(v.persistent ?? null)
+        expect(servers[i].reals.map((r) => `${r.ip}:${r.port}`)).toEqual(v.reals)
+        if (/all/.test(f.oracle!.forward_method)) for (const r of servers[i].reals) expect(r.forward).toBe(f.oracle!.forward_method.split(' ')[0])
+      }
+      const trace = traceIpvs(f.text)
+      expect(trace.services).toHaveLength(want.length)
+      for (const [i, v] of want.entries()) {
+        const s = trace.services[i]
+        const total = s.endpoints.reduce((sum, e) => sum + e.probability, 0)
+        expect(total).toBeCloseTo(1, 9)
+        for (const e of s.endpoints) expect(e.probability).toBeCloseTo(1 / v.reals.length, 9)
+        expect(s.sessionAffinity).toEqual(v.persistent ? {type: 'ClientIP', timeoutSeconds: v.persistent} : null)
+        if (String(v.kind ?? '').startsWith('nodeport')) expect(s.frontends[0].kind).toBe('nodePort')
+        if (String(v.kind ?? '').startsWith('clusterip')) expect(s.frontends[0].kind).toBe('clusterIP')
+      }
+    })
+  }
+})
