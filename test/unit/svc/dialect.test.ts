@@ -44,7 +44,7 @@ describe('iptables-save dialect', () => {
 
   it('keeps counters apart, warnings aside, /32 on addresses', () => {
     const rules = [...dump.tables.get('nat')!.chains.values()].flatMap((c) => c.rules)
-    expect(rules).toHaveLength(14)
+    expect(rules).toHaveLength(16)
     expect(rules.every((r) => r.counters !== null && r.text.startsWith('-A '))).toBe(true)
     expect(dump.tables.get('nat')!.chains.get('PREROUTING')!.rules[0].counters).toEqual({packets: 5, bytes: 300})
     expect(dump.warnings).toEqual(['iptables-legacy tables present, use iptables-legacy-save to see them'])
