@@ -112,3 +112,30 @@ export function longestPrefixMatch(routes: Route[], ip: string): Route | undefin
   }
   return best
 }
+
+const ROUTE_TYPES = new Set(['unicast', 'local', 'broadcast', 'multicast', 'blackhole', 'unreachable', 'prohibit', 'throw', 'nat', 'anycast'])
+
+/** Plain `ip route` text (as people paste it and old captures hold it), into the same records. */
+export function parseIpRouteText(text: string): Route[] {
+  const routes: Route[] = []
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/).filter(Boolean)
+    if (!f.length) continue
+    const type = ROUTE_TYPES.has(f[0]) ? f.shift()! : 'unicast'
+    const dst = f.shift()
+    if (!dst) continue
+    const at = (key: string) => (f.includes(key) ? f[f.indexOf(key) + 1] : undefined)
+    const family = dst.includes(':') ? 6 : 4
+    routes.push({
+      destination: withPrefix(dst, family),
+      dev: at('dev') ?? type,
+      via: at('via') ?? null,
+      scope: at('scope') ?? null,
+      table: at('table') ?? 'main',
+      type,
+      protocol: at('proto') ?? null,
+      prefsrc: at('src') ?? null,
+    })
+  }
+  return routes
+}

@@ -1,0 +1,44 @@
+import {readFileSync, readlinkSync} from 'node:fs'
+import {describe, expect, it} from 'vitest'
+import {parseCmdline, parseNamespaceLink, parseProcStat, parseProcStatus} from '../../../src/parse/proc.js'
+
+// real text, read from this very process
+describe('/proc/<pid> files of this process', () => {
+  it('stat', () => {
+    const stat = parseProcStat(readFileSync('/proc/self/stat', 'utf8'))!
+    expect(stat.pid).toBe(Number(readlinkSync('/proc/self')))
+    expect(stat.ppid).toBeGreaterThan(0)
+    expect(stat.state).toMatch(/^[RSD]$/)
+    expect(stat.startTime).toBeGreaterThan(0)
+  })
+  it('stat with spaces and parentheses in comm', () => {
+    const line = '4242 (a (weird) name) Z 1 4242 4242 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 987654 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 17 1 0 0 0 0 0'
+    expect(parseProcStat(line)).toEqual({pid: 4242, comm: 'a (weird) name', state: 'Z', ppid: 1, startTime: 987654})
+  })
+  it('status', () => {
+    const status = parseProcStatus(readFileSync('/proc/self/status', 'utf8'))!
+    expect(status.name).toBe(readFileSync('/proc/self/comm', 'utf8').trim())
+    expect(status.nsPid).toEqual([Number(readlinkSync('/proc/self'))])
+    expect(status.uid).toHaveLength(4)
+    expect(status.capEff).toMatch(/^[0-9a-f]{16}$/)
+    expect(status.noNewPrivs).toBe(false)
+  })
+  it('status of a process nested in a PID namespace', () => {
+    const text = 'Name:\tsleep\nState:\tS (sleeping)\nPPid:\t4200\nNSpid:\t4242\t7\t1\nUid:\t0\t0\t0\t0\nNoNewPrivs:\t1\nSeccomp:\t2\n'
+    expect(parseProcStatus(text)).toMatchObject({state: 'S', nsPid: [4242, 7, 1], noNewPrivs: true, seccomp: 2})
+  })
+  it('garbage is refused, not thrown on', () => {
+    expect(parseProcStat('not a stat line')).toBeUndefined()
+    expect(parseProcStatus('nothing: here')).toBeUndefined()
+  })
+  it('cmdline', () => {
+    expect(parseCmdline(readFileSync('/proc/self/cmdline', 'utf8'))).toEqual(process.argv.length ? expect.arrayContaining([process.execPath.split('/').pop() === 'node' ? expect.stringMatching(/node/) : expect.any(String)]) : [])
+    expect(parseCmdline('sleep\u000010000\u0000')).toEqual(['sleep', '10000'])
+    expect(parseCmdline('')).toEqual([])
+  })
+  it('namespace links', () => {
+    expect(parseNamespaceLink(readlinkSync('/proc/self/ns/net'))).toBeGreaterThan(4026531000)
+    expect(parseNamespaceLink('pid_for_children:[4026531836]')).toBe(4026531836)
+    expect(parseNamespaceLink('garbage')).toBeUndefined()
+  })
+})
