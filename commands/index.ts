@@ -3,6 +3,7 @@ import Logs from './logs.js'
 import Net from './net.js'
 import Pod from './pod.js'
 import Ps from './ps.js'
+import Report from './report.js'
 import Snapshot from './snapshot.js'
 import Svc from './svc.js'
 
@@ -11,6 +12,7 @@ export const COMMANDS = {
   net: Net,
   pod: Pod,
   ps: Ps,
+  report: Report,
   snapshot: Snapshot,
   svc: Svc,
 }
