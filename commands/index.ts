@@ -1,4 +1,5 @@
 // Explicit command registry: oclif loads this one file instead of scanning a folder.
+import Doctor from './doctor.js'
 import Logs from './logs.js'
 import Net from './net.js'
 import Pod from './pod.js'
@@ -8,6 +9,7 @@ import Snapshot from './snapshot.js'
 import Svc from './svc.js'
 
 export const COMMANDS = {
+  doctor: Doctor,
   logs: Logs,
   net: Net,
   pod: Pod,

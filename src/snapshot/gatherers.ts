@@ -4,6 +4,7 @@ import {gatherProcesses} from '../model/processes.js'
 import {gatherHostRoutes} from '../model/routes.js'
 import {gatherLogsForSnapshot} from '../logs/gather.js'
 import {gatherNetFacts} from '../net/gather.js'
+import {gatherDoctorFacts} from '../doctor/doctor.js'
 import {gatherKubeProxyRules} from '../svc/gather.js'
 
 /**
@@ -16,5 +17,6 @@ export const SNAPSHOT_GATHERERS: Array<{name: string; gather: (host: Host) => Pr
   {name: 'routes', gather: gatherHostRoutes},
   {name: 'logs', gather: gatherLogsForSnapshot},
   {name: 'net', gather: gatherNetFacts},
+  {name: 'doctor', gather: gatherDoctorFacts},
   {name: 'svc', gather: (host) => gatherKubeProxyRules(host)},
 ]
