@@ -1,0 +1,108 @@
+// Writes iptables-restore input shaped like kube-proxy's (iptables mode, >= 1.27 layout):
+// KUBE-SERVICES -> KUBE-SVC-<hash> -> KUBE-SEP-<hash> -> DNAT, REJECT in filter for services
+// with no endpoints. Used by bench/svc-bench.mjs and by the real-traffic integration test.
+import {createHash} from 'node:crypto'
+
+/** kube-proxy's chain hash: sha256, base32, first 16 characters. */
+export function chainHash(...parts) {
+  const digest = createHash('sha256').update(parts.join('')).digest()
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+  let bits = 0
+  let value = 0
+  let out = ''
+  for (const byte of digest) {
+    value = (value << 8) | byte
+    bits += 8
+    while (bits >= 5) {
+      out += alphabet[(value >>> (bits - 5)) & 31]
+      bits -= 5
+    }
+    if (out.length >= 16) break
+  }
+  return out.slice(0, 16)
+}
+
+/**
+ * services: [{namespace, name, portName, protocol, clusterIP, port, nodePort?, endpoints: [{ip, port}]}]
+ * options: {hooks: add PREROUTING/OUTPUT/filter jumps as kube-proxy does, clusterCIDR, comments: false drops per-endpoint comments}
+ */
+export function kubeProxyRestore(services, options = {}) {
+  const cidr = options.clusterCIDR ?? '10.0.0.0/8'
+  const hooks = options.hooks ?? false
+  const filter = ['*filter']
+  const nat = ['*nat']
+  const filterRules = []
+  const natChains = [':KUBE-SERVICES - [0:0]', ':KUBE-NODEPORTS - [0:0]', ':KUBE-MARK-MASQ - [0:0]', ':KUBE-POSTROUTING - [0:0]']
+  const natRules = []
+  const svcRules = []
+  const nodePortRules = []
+  if (hooks) {
+    filter.push(':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]')
+    nat.push(':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]')
+    filterRules.push(
+      '-A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES',
+      '-A FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+      '-A FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES',
+      '-A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+    )
+    natRules.push(
+      '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+      '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+      '-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
+    )
+  }
+  filter.push(':KUBE-SERVICES - [0:0]', ':KUBE-EXTERNAL-SERVICES - [0:0]')
+  natRules.push(
+    '-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000',
+    '-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN',
+    '-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000',
+    '-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE',
+  )
+  for (const s of services) {
+    const name = `${s.namespace}/${s.name}${s.portName !== undefined ? `:${s.portName}` : ''}`
+    const proto = s.protocol ?? 'tcp'
+    if (!s.endpoints.length) {
+      filterRules.push(`-A KUBE-SERVICES -m comment --comment "${name} has no endpoints" -m ${proto} -p ${proto} -d ${s.clusterIP} --dport ${s.port} -j REJECT`)
+      continue
+    }
+    const svc = `KUBE-SVC-${chainHash(name, proto)}`
+    natChains.push(`:${svc} - [0:0]`)
+    svcRules.push(`-A KUBE-SERVICES -m comment --comment "${name} cluster IP" -m ${proto} -p ${proto} -d ${s.clusterIP} --dport ${s.port} -j ${svc}`)
+    natRules.push(`-A ${svc} -m comment --comment "${name} cluster IP" -m ${proto} -p ${proto} -d ${s.clusterIP} --dport ${s.port} ! -s ${cidr} -j KUBE-MARK-MASQ`)
+    if (s.nodePort) {
+      nodePortRules.push(`-A KUBE-NODEPORTS -m comment --comment ${name} -m ${proto} -p ${proto} --dport ${s.nodePort} -j ${svc}`)
+    }
+    const n = s.endpoints.length
+    s.endpoints.forEach((ep, i) => {
+      const sep = `KUBE-SEP-${chainHash(name, proto, ep.ip, String(ep.port))}`
+      natChains.push(`:${sep} - [0:0]`)
+      const comment = options.comments === false ? '' : `-m comment --comment "${name} -> ${ep.ip}:${ep.port}" `
+      const stat = i < n - 1 ? `-m statistic --mode random --probability ${(1 / (n - i)).toFixed(10)} ` : ''
+      natRules.push(`-A ${svc} ${comment}${stat}-j ${sep}`)
+      natRules.push(`-A ${sep} -m comment --comment ${name} -s ${ep.ip} -j KUBE-MARK-MASQ`)
+      natRules.push(`-A ${sep} -m comment --comment ${name} -m ${proto} -p ${proto} -j DNAT --to-destination ${ep.ip}:${ep.port}`)
+    })
+  }
+  svcRules.push('-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS')
+  return [...filter, ...filterRules, 'COMMIT', ...nat, ...natChains, ...svcRules, ...nodePortRules, ...natRules, 'COMMIT', ''].join('\n')
+}
+
+/** n services with 1..10 endpoints each (a fixed pseudo-random spread), ClusterIPs in 10.96/12, pods in 10.128/9. */
+export function syntheticServices(n, options = {}) {
+  let seed = options.seed ?? 1
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648
+  const services = []
+  let pod = 0
+  for (let i = 0; i < n; i++) {
+    const count = 1 + Math.floor(next() * 10)
+    const endpoints = []
+    for (let e = 0; e < count; e++, pod++) endpoints.push({ip: `10.${128 + ((pod >> 16) & 127)}.${(pod >> 8) & 255}.${pod & 255}`, port: 8080})
+    services.push({
+      namespace: `ns${i % 50}`, name: `svc-${i}`, portName: 'http', protocol: 'tcp',
+      clusterIP: `10.${96 + ((i >> 16) & 15)}.${(i >> 8) & 255}.${i & 255}`, port: 80,
+      nodePort: i % 10 === 0 ? 30000 + (i % 2700) : undefined,
+      endpoints: i % 97 === 0 ? [] : endpoints,
+    })
+  }
+  return services
+}
