@@ -20,6 +20,13 @@ export interface TestNode {
   endpoint: string
 }
 
+/** nodeUp failed; what it had made is removed, and `left` says what could not be. */
+export class NodeUpError extends Error {
+  constructor(readonly cause: string, readonly state: NodeState, readonly left: string[]) {
+    super(`test node failed to start: ${cause}${left.length ? `\nleft behind:\n  ${left.join('\n  ')}` : ''}`)
+  }
+}
+
 const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward'
 const SHARED_ROOTS = [CONTAINERD_ROOT, CONTAINERD_STATE, CNI_STATE_DIR, KUBELET_DIR, KUBELET_PODS, POD_LOGS, CONTAINER_LOGS]
 /** containerd's own trees: removed whole when this node made them */
@@ -105,8 +112,7 @@ export async function nodeUp(namespaces: Namespaces = DEFAULT_NAMESPACES, specs?
   } catch (error) {
     cri?.close()
     const left = await nodeDown().catch((e) => [`teardown failed: ${(e as Error).message}`])
-    const note = left.length ? `\nleft behind:\n  ${left.join('\n  ')}` : ''
-    throw new Error(`test node failed to start: ${(error as Error).message}${note}`)
+    throw new NodeUpError((error as Error).message, structuredClone(state), left)
   }
 }
 
@@ -165,6 +171,21 @@ async function removeCgroupTree(dir: string): Promise<void> {
   }
 }
 
+/** SIGKILL every process in a cgroup tree (cgroup v1 cgroup.procs). */
+async function killCgroupTree(dir: string): Promise<void> {
+  const entries = await readdir(dir, {withFileTypes: true}).catch(() => undefined)
+  if (!entries) return
+  for (const e of entries) if (e.isDirectory()) await killCgroupTree(join(dir, e.name))
+  const procs = await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => '')
+  for (const pid of procs.split('\n').filter(Boolean).map(Number)) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // gone already
+    }
+  }
+}
+
 /** Shim processes that serve one of these sandboxes. */
 async function shimsFor(sandboxIds: string[]): Promise<number[]> {
   if (sandboxIds.length === 0) return []
@@ -205,14 +226,18 @@ export async function nodeDown(): Promise<string[]> {
 
   let pid = state.containerdPid
   if ((!pid || !(await isContainerd(pid))) && sandboxIds.length && (await exists(CONTAINERD_ROOT))) {
-    if (!(await exists(CONTAINERD_SOCKET))) {
-      await mkdir(CNI_CONF_DIR, {recursive: true})
-      await writeFile(CONTAINERD_CONFIG, containerdConfig())
-      await writeFile(join(CNI_CONF_DIR, '10-nodedoc-e2e.conflist'), cniConflist())
-      pid = await startContainerd().catch(() => null)
-      state.containerdPid = pid
-      await saveState(state)
-    }
+    // our containerd died: a socket it left is stale; start it again so CRI removes its pods
+    await rm(CONTAINERD_SOCKET, {force: true})
+    await rm(`${CONTAINERD_SOCKET}.ttrpc`, {force: true})
+    await mkdir(CNI_CONF_DIR, {recursive: true})
+    await writeFile(CONTAINERD_CONFIG, containerdConfig())
+    await writeFile(join(CNI_CONF_DIR, '10-nodedoc-e2e.conflist'), cniConflist())
+    pid = await startContainerd().catch((error) => {
+      problems.push(`restarting containerd for cleanup: ${(error as Error).message}`)
+      return null
+    })
+    state.containerdPid = pid
+    await saveState(state)
   }
   if (pid && (await isContainerd(pid))) {
     const cri = criClient(`unix://${CONTAINERD_SOCKET}`, CONTAINERD_SOCKET, 10_000)
@@ -226,6 +251,8 @@ export async function nodeDown(): Promise<string[]> {
     }
     await stopContainerd(pid)
   }
+  // last resort: whatever still runs in our pods' cgroups (the UIDs are ours alone)
+  for (const pod of state.pods) await killCgroupTree(join(CGROUP_ROOT, 'memory', pod.cgroupParent))
   for (const shim of await shimsFor(sandboxIds)) {
     try {
       process.kill(shim, 'SIGKILL')
@@ -270,11 +297,17 @@ export async function nodeDown(): Promise<string[]> {
 async function removeCniState(state: NodeState): Promise<void> {
   const results = join(CNI_STATE_DIR, 'results')
   for (const name of (await readdir(results).catch(() => [])) as string[]) {
-    if (name.startsWith(`${NETWORK_NAME}-`)) await rm(join(results, name), {force: true})
+    if (ownCniCacheEntry(name, state)) await rm(join(results, name), {force: true})
   }
   if (state.createdRoots.includes(CNI_STATE_DIR)) {
     for (const sub of ['results', 'networks']) await rmdir(join(CNI_STATE_DIR, sub)).catch(() => undefined)
   }
+}
+
+/** libcni's cache names entries <network>-<sandbox id>-<ifname>; containerd adds a cni-loopback network. */
+function ownCniCacheEntry(name: string, state: NodeState): boolean {
+  if (name.startsWith(`${NETWORK_NAME}-`)) return true
+  return state.pods.some((p) => p.sandboxId && name.startsWith(`cni-loopback-${p.sandboxId}-`))
 }
 
 async function emptyNftTable(table: string): Promise<boolean> {
@@ -309,7 +342,7 @@ export async function leftovers(state: NodeState): Promise<string[]> {
   const ipForward = (await readFile(IP_FORWARD, 'utf8')).trim()
   if (state.ipForwardBefore !== null && ipForward !== state.ipForwardBefore) left.push(`ip_forward=${ipForward} (was ${state.ipForwardBefore})`)
   const results = (await readdir(join(CNI_STATE_DIR, 'results')).catch(() => [])) as string[]
-  for (const name of results) if (name.startsWith(`${NETWORK_NAME}-`)) left.push(join(CNI_STATE_DIR, 'results', name))
+  for (const name of results) if (ownCniCacheEntry(name, state)) left.push(join(CNI_STATE_DIR, 'results', name))
   if (await exists(NODE_DIR)) left.push(NODE_DIR)
   return left
 }
