@@ -5,6 +5,10 @@ import Net from './net.js'
 import Pod from './pod.js'
 import Ps from './ps.js'
 import Report from './report.js'
+import SandboxCreate from './sandbox/create.js'
+import SandboxExec from './sandbox/exec.js'
+import SandboxLs from './sandbox/ls.js'
+import SandboxRm from './sandbox/rm.js'
 import Snapshot from './snapshot.js'
 import Svc from './svc.js'
 
@@ -15,6 +19,10 @@ export const COMMANDS = {
   pod: Pod,
   ps: Ps,
   report: Report,
+  'sandbox:create': SandboxCreate,
+  'sandbox:exec': SandboxExec,
+  'sandbox:ls': SandboxLs,
+  'sandbox:rm': SandboxRm,
   snapshot: Snapshot,
   svc: Svc,
 }

@@ -1,0 +1,66 @@
+import {Flags} from '@oclif/core'
+import chalk from 'chalk'
+import {NodedocCommand} from '../../src/cli/base-command.js'
+import {NodedocError} from '../../src/cli/errors.js'
+import {describeOp} from '../../src/sandbox/plan.js'
+import {DEFAULT_POD_CIDR, SandboxError, createSandbox} from '../../src/sandbox/service.js'
+import {createdTable} from '../../src/sandbox/render.js'
+import {ISOLATIONS, type Isolation} from '../../src/sandbox/plan.js'
+
+export default class SandboxCreate extends NodedocCommand {
+  static summary = 'Build a reference pod from Linux primitives: pause process, namespaces, pivot_root, cgroups, veth, CRI logs'
+  static description = 'Every artifact is written to /run/nodedoc/sandboxes/<name>/state.json before it is made; a failure or Ctrl-C removes everything again.'
+  static examples = [
+    '<%= config.bin %> sandbox create -f pod.yaml',
+    '<%= config.bin %> sandbox create -f greedy-pod.yaml --name greedy --explain',
+    '<%= config.bin %> sandbox create -f pod.yaml --isolation chroot   # the weak way, on purpose',
+    '<%= config.bin %> sandbox create -f pod.yaml --dry-run              # print the steps only',
+  ]
+  static flags = {
+    filename: Flags.string({char: 'f', description: 'Pod manifest (YAML or JSON)', required: true}),
+    name: Flags.string({description: 'sandbox (and pod) name; default metadata.name'}),
+    explain: Flags.boolean({description: 'print each primitive step as it runs: the command and why'}),
+    'dry-run': Flags.boolean({description: 'print the steps without running them'}),
+    isolation: Flags.string({description: 'how much of a pod to build (chroot and unshare are weaker on purpose)', options: ISOLATIONS, default: 'full'}),
+    rootfs: Flags.string({description: 'a directory to use as the image (default: busybox-static, else host binaries + ldd libraries)'}),
+    'pod-cidr': Flags.string({description: 'range pod IPs come from', default: DEFAULT_POD_CIDR}),
+    'cgroup-driver': Flags.string({description: 'cgroup naming: kubepods/burstable/pod<uid> or kubepods.slice/...', options: ['cgroupfs', 'systemd'], default: 'cgroupfs'}),
+    'pod-pids-limit': Flags.integer({description: "pids.max for the pod cgroup (the kubelet's podPidsLimit)", min: 1}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(SandboxCreate)
+    const failStep = process.env.NODEDOC_SANDBOX_FAIL_STEP ? Number(process.env.NODEDOC_SANDBOX_FAIL_STEP) : undefined
+    let interrupted = false
+    const onSignal = () => {
+      interrupted = true
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    const explain = flags.explain || flags['dry-run']
+    try {
+      const {state, plan} = await createSandbox({
+        manifestPath: flags.filename,
+        name: flags.name,
+        isolation: flags.isolation as Isolation,
+        rootfs: flags.rootfs,
+        podCidr: flags['pod-cidr'],
+        cgroupDriver: flags['cgroup-driver'] as 'cgroupfs' | 'systemd',
+        podPidsLimit: flags['pod-pids-limit'] ?? null,
+        failStep,
+        dryRun: flags['dry-run'],
+        aborted: () => interrupted,
+        onStep: explain ? (step, n, op) => process.stderr.write(`${chalk.bold(`[${n}] ${step.id}`)}  ${chalk.dim(step.why)}\n    $ ${describeOp(op)}\n`) : undefined,
+        onWarning: (m) => process.stderr.write(chalk.yellow(`warning: ${m}`) + '\n'),
+      })
+      if (flags['dry-run']) return
+      this.print({...state, steps: undefined, plan: undefined, stepCount: plan.steps.length}, flags.output, (s) => createdTable(state, plan))
+    } catch (error) {
+      if (error instanceof SandboxError) throw new NodedocError(error.message, interrupted ? 130 : 1)
+      throw error
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  }
+}

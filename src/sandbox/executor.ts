@@ -1,0 +1,90 @@
+// Runs a plan: records each step's undo in the state file before the step acts, applies it
+// through SandboxOps (the effectful layer lives in src/host/sandbox-ops.ts), and on any
+// failure or Ctrl-C undoes everything recorded, newest first.
+
+import {type Op, type Plan, type Step, type Undo, resolveOp} from './plan.js'
+import {type ProcessMark, type SandboxState, pendingUndo} from './state.js'
+
+export interface ApplyResult {
+  /** Processes the step started, by reference ("pause", "ctr:app", "shim:app"). */
+  processes?: Record<string, ProcessMark>
+}
+
+export interface SandboxOps {
+  apply(op: Op, processes: Record<string, ProcessMark>): Promise<ApplyResult | void>
+  /** Best effort and idempotent: something already gone is not a problem. Returns problems seen. */
+  undo(undo: Undo, processes: Record<string, ProcessMark>): Promise<string[]>
+  saveState(state: SandboxState): Promise<void>
+}
+
+export interface RunHooks {
+  /** 1-based step number that fails on purpose (NODEDOC_SANDBOX_FAIL_STEP). */
+  failStep?: number
+  /** True once Ctrl-C arrived: stop before the next step and roll back. */
+  aborted?: () => boolean
+  /** Called before each step runs, with references resolved (for --explain). */
+  onStep?: (step: Step, number: number, op: Op) => void
+  onWarning?: (message: string) => void
+}
+
+export class SandboxStepError extends Error {
+  constructor(message: string, readonly step: Step | null, readonly number: number, readonly rollbackProblems: string[]) {
+    super(message)
+  }
+}
+
+export class SandboxAborted extends SandboxStepError {}
+
+export function pidsOf(processes: Record<string, ProcessMark>): Record<string, number> {
+  return Object.fromEntries(Object.entries(processes).map(([k, v]) => [k, v.pid]))
+}
+
+/** Applies every step; on failure rolls back and throws a SandboxStepError. */
+export async function runPlan(plan: Plan, state: SandboxState, ops: SandboxOps, hooks: RunHooks = {}): Promise<SandboxState> {
+  for (const [index, step] of plan.steps.entries()) {
+    const number = index + 1
+    try {
+      if (hooks.aborted?.()) throw new SandboxAborted('interrupted', step, number, [])
+      const op = resolveOp(step.op, pidsOf(state.processes))
+      const undo = step.undo ? resolveOp(step.undo, pidsOf(state.processes)) : null
+      // the state dir holds the state file, so it is the one thing written down just after it
+      // is made (an exclusive mkdir: a name clash must not put another sandbox's dir on the list)
+      if (index > 0) {
+        state.steps.push({index, id: step.id, status: 'pending', undo})
+        await ops.saveState(state)
+      }
+      hooks.onStep?.(step, number, op)
+      if (hooks.failStep === number) throw new Error(`injected failure (NODEDOC_SANDBOX_FAIL_STEP=${number})`)
+      try {
+        const result = await ops.apply(op, state.processes)
+        if (result?.processes) Object.assign(state.processes, result.processes)
+        if (index === 0) state.steps.push({index, id: step.id, status: 'pending', undo})
+      } catch (error) {
+        if (!step.soft) throw error
+        const message = `${step.id}: ${(error as Error).message}`
+        state.notes.push(message)
+        hooks.onWarning?.(message)
+      }
+      state.steps[state.steps.length - 1].status = 'done'
+      await ops.saveState(state)
+    } catch (error) {
+      const problems = await rollback(state, ops)
+      if (error instanceof SandboxAborted) throw new SandboxAborted(error.message, step, number, problems)
+      throw new SandboxStepError(`step ${number} (${step.id}) failed: ${(error as Error).message}`, step, number, problems)
+    }
+  }
+  state.phase = 'running'
+  await ops.saveState(state)
+  return state
+}
+
+/** Undoes every recorded step, newest first. Returns the problems it could not fix. */
+export async function rollback(state: SandboxState, ops: SandboxOps): Promise<string[]> {
+  state.phase = state.phase === 'creating' ? 'failed' : 'removing'
+  const problems: string[] = []
+  const undos = pendingUndo(state)
+  // the last undo removes the state dir itself: save progress only while it exists
+  await ops.saveState(state).catch(() => undefined)
+  for (const undo of undos) problems.push(...(await ops.undo(undo, state.processes)))
+  return problems
+}

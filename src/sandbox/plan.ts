@@ -1,0 +1,454 @@
+// The sandbox as data: an ordered list of primitive steps, each with what it does, why a real
+// node does the same, and how to undo it. Pure: the executor (src/sandbox/executor.ts) runs the
+// steps through the effectful layer in src/host/sandbox-ops.ts.
+//
+// Strings may hold process references filled in while the plan runs: `{pause}` (the sandbox's
+// pause process) and `{ctr:NAME}` (container NAME's first process, held at a gate until its
+// cgroups, mounts and root are ready).
+
+import type {QosClass} from '../model/types.js'
+import {
+  PAUSE_OOM_SCORE_ADJ, type CgroupDriverName, type CgroupLimits, cgroupV1Files, cgroupV2Files, containerCgroupPath, containerLimits,
+  oomScoreAdj, podCgroupPath, podLimits, qosCgroupParents, qosClass,
+} from './kubelet.js'
+import {type ContainerSpec, type PodManifest, containerArgv} from './manifest.js'
+
+export type Isolation = 'chroot' | 'unshare' | 'full'
+export const ISOLATIONS: Isolation[] = ['chroot', 'unshare', 'full']
+
+/** containerd's default capability set for a container (CRI default spec). */
+export const DEFAULT_CAPABILITIES = [
+  'chown', 'dac_override', 'fsetid', 'fowner', 'mknod', 'net_raw', 'setgid', 'setuid', 'setfcap',
+  'setpcap', 'net_bind_service', 'sys_chroot', 'kill', 'audit_write',
+]
+
+export const V2_SUBTREE = '+cpu +memory +pids'
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+
+/** Device nodes a container gets (runc's defaults): name, major, minor. */
+export const DEVICES: Array<[string, number, number]> = [
+  ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
+]
+
+/**
+ * Holds a container's first process until the host side is ready: reads one byte from fd 3,
+ * closes it, changes to the working directory ($0) and execs the container's argv.
+ */
+export const GATE_SCRIPT = 'read -r _ <&3; exec 3<&-; cd "$0" && exec "$@"'
+
+export type RootfsSource =
+  | {kind: 'dir'; path: string}
+  | {kind: 'busybox'; binary: string; applets: string[]}
+  | {kind: 'host'; files: Array<{source: string; dest: string}>}
+
+export interface CgroupLayout {
+  version: 1 | 2
+  driver: CgroupDriverName
+  /** Where the hierarchies are mounted: /sys/fs/cgroup */
+  mountRoot: string
+  /** v1: controller mount dirs used ("cpu", "memory", ...); v2: [""] (the unified tree) */
+  controllers: string[]
+}
+
+export interface NetworkConfig {
+  podIp: string
+  gateway: string
+  prefixLength: number
+  cidr: string
+  hostVeth: string
+  leasePath: string
+}
+
+export interface SandboxConfig {
+  manifest: PodManifest
+  /** Sandbox name; also the pod's name in logs and cgroups. */
+  name: string
+  podUid: string
+  sandboxId: string
+  containerIds: Record<string, string>
+  isolation: Isolation
+  stateDir: string
+  cgroup: CgroupLayout
+  /** null: host network (hostNetwork, or --isolation chroot) */
+  network: NetworkConfig | null
+  rootfs: RootfsSource
+  nodeMemoryBytes: number
+  podPidsLimit: number | null
+  /** The pause-like process: a `sleep` that accepts "infinity" (coreutils), started as <state>/pause. */
+  sleepProgram: string
+  /** The log shim started once per container: [node, .../sandbox-shim.js] */
+  shimArgv: string[]
+  gateShell: string
+  logRoot: string
+  kubeletRoot: string
+}
+
+export type Op =
+  | {kind: 'mkdir'; path: string; exclusive?: boolean}
+  | {kind: 'write'; path: string; content: string}
+  | {kind: 'symlink'; target: string; path: string}
+  | {kind: 'lease'; path: string; content: string}
+  | {kind: 'rootfs'; dir: string; source: RootfsSource}
+  | {kind: 'run'; argv: string[]}
+  | {kind: 'spawnPause'; argv: string[]; gated: 'self' | 'child'}
+  | {kind: 'startContainer'; container: string; chain: string[]; env: Record<string, string>; gated: 'self' | 'child'; logPath: string; stateDir: string}
+  | {kind: 'joinCgroup'; ref: string; dirs: string[]}
+  | {kind: 'oomScoreAdj'; ref: string; value: number}
+  | {kind: 'release'; container: string}
+
+export type Undo =
+  | {kind: 'removeTree'; path: string}
+  | {kind: 'rmdirIfEmpty'; path: string}
+  | {kind: 'unlink'; path: string}
+  | {kind: 'run'; argv: string[]}
+  | {kind: 'umount'; path: string}
+  | {kind: 'kill'; ref: string}
+  | {kind: 'cgroupTree'; path: string}
+  | {kind: 'cgroupRmdirIfEmpty'; path: string}
+
+export interface Step {
+  /** Short stable name, e.g. "net.veth" or "ctr.app.pivot_root". */
+  id: string
+  /** Why a kubelet/runtime does this. */
+  why: string
+  op: Op
+  undo: Undo | null
+  /** A failure only warns (e.g. negative oom_score_adj without CAP_SYS_RESOURCE). */
+  soft?: boolean
+}
+
+export interface ContainerPlanInfo {
+  name: string
+  id: string
+  argv: string[]
+  cgroupPath: string
+  logPath: string
+  linkPath: string
+  limits: CgroupLimits
+  oomScoreAdj: number
+}
+
+export interface PlanInfo {
+  qos: QosClass
+  podCgroupPath: string
+  sandboxCgroupPath: string
+  podLimits: CgroupLimits
+  logDir: string
+  containers: ContainerPlanInfo[]
+  hostname: string
+}
+
+export interface Plan {
+  steps: Step[]
+  info: PlanInfo
+  warnings: string[]
+}
+
+const join = (...parts: string[]) => parts.join('/').replace(/\/+/g, '/')
+
+export function podLogDir(logRoot: string, namespace: string, name: string, uid: string): string {
+  return join(logRoot, 'pods', `${namespace}_${name}_${uid}`)
+}
+
+/** /var/log/containers/<pod>_<ns>_<ctr>-<id>.log, cut at 255 bytes like the kubelet. */
+export function containerLogLink(logRoot: string, namespace: string, pod: string, container: string, id: string): string {
+  return join(logRoot, 'containers', `${pod}_${namespace}_${container}-${id}.log`.slice(0, 255))
+}
+
+export function hostsFile(podIp: string | null, hostname: string): string {
+  const lines = [
+    '# Kubernetes-managed hosts file (nodedoc sandbox).',
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'fe00::0\tip6-localnet',
+    'fe00::0\tip6-mcastprefix',
+    'fe00::1\tip6-allnodes',
+    'fe00::2\tip6-allrouters',
+  ]
+  if (podIp) lines.push(`${podIp}\t${hostname}`)
+  return lines.join('\n') + '\n'
+}
+
+export function resolvConf(namespace: string): string {
+  // ClusterFirst's shape, without a nameserver: the sandbox has no cluster DNS and no route out
+  return `search ${namespace}.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n`
+}
+
+/** The argv that starts a container's first process, held at the gate. */
+export function containerChain(cfg: SandboxConfig, c: ContainerSpec, rootfsPath: string): {chain: string[]; gated: 'self' | 'child'} {
+  const pod = cfg.manifest
+  const argv = containerArgv(c)
+  const wd = c.workingDir ?? '/'
+  const gate = [cfg.gateShell, '-c', GATE_SCRIPT, wd]
+  if (cfg.isolation === 'chroot') return {chain: [...gate, 'chroot', rootfsPath, ...argv], gated: 'self'}
+
+  const sharePid = pod.shareProcessNamespace && !pod.hostPID
+  const nsFlags = [...(pod.hostNetwork ? [] : ['--net']), ...(pod.hostIPC ? [] : ['--ipc']), ...(pod.hostNetwork ? [] : ['--uts']), ...(sharePid ? ['--pid'] : [])]
+  const enter = nsFlags.length ? ['nsenter', '--target', '{pause}', ...nsFlags, '--'] : []
+  const ownPid = !sharePid && !pod.hostPID
+  const unshare = ['unshare', '--mount', '--propagation', 'private', ...(ownPid ? ['--pid', '--fork', '--kill-child'] : []), '--']
+  const privs = cfg.isolation === 'full' ? setprivArgs(c) : []
+  const tail = cfg.isolation === 'full' ? argv : ['chroot', rootfsPath, ...argv]
+  // the gated process is a child when unshare (own pid ns) or nsenter (joined pid ns) forks
+  const gated = ownPid || sharePid ? 'child' : 'self'
+  return {chain: [...enter, ...unshare, ...privs, ...gate, ...tail], gated}
+}
+
+export function setprivArgs(c: Pick<ContainerSpec, 'runAsUser' | 'runAsGroup'>): string[] {
+  const ids = c.runAsUser !== null ? [`--reuid=${c.runAsUser}`, `--regid=${c.runAsGroup ?? c.runAsUser}`, '--clear-groups'] : []
+  return ['setpriv', '--no-new-privs', '--inh-caps=-all', `--bounding-set=-all,${DEFAULT_CAPABILITIES.map((c) => '+' + c).join(',')}`, ...ids, '--']
+}
+
+export function containerEnv(c: ContainerSpec, hostname: string): Record<string, string> {
+  const env: Record<string, string> = {PATH: DEFAULT_PATH, HOSTNAME: hostname}
+  for (const {name, value} of c.env) env[name] = value
+  return env
+}
+
+/** Builds the whole create plan. */
+export function planSandbox(cfg: SandboxConfig): Plan {
+  const pod = cfg.manifest
+  const steps: Step[] = []
+  const warnings: string[] = []
+  const add = (step: Step) => steps.push(step)
+  const qos = qosClass(pod)
+  const driver = cfg.cgroup.driver
+  const podCgroup = podCgroupPath(driver, qos, cfg.podUid)
+  const sandboxCgroup = containerCgroupPath(driver, podCgroup, cfg.sandboxId)
+  const hostname = pod.hostname ?? cfg.name
+  const state = cfg.stateDir
+  const full = cfg.isolation === 'full'
+  const withNs = cfg.isolation !== 'chroot'
+  const cgDir = (controller: string, path: string) => join(cfg.cgroup.mountRoot, controller, path)
+  const limitFiles = (l: CgroupLimits) => (cfg.cgroup.version === 1 ? cgroupV1Files(l) : cgroupV2Files(l))
+    .filter((f) => cfg.cgroup.controllers.includes(f.controller))
+
+  if (cfg.isolation === 'chroot') warnings.push('--isolation chroot: no namespaces, no pivot_root, all capabilities: the container sees every host process and can escape its root; for demonstration only')
+  if (cfg.isolation === 'unshare') warnings.push('--isolation unshare: chroot instead of pivot_root and all root capabilities kept: the old root stays reachable; for demonstration only')
+
+  add({id: 'state.dir', why: 'the sandbox state dir: state.json records every artifact before it is made, so rm and rollback find it all', op: {kind: 'mkdir', path: state, exclusive: true}, undo: {kind: 'removeTree', path: state}})
+  add({id: 'state.hostname', why: 'kubelet/containerd keep the pod hostname file in the sandbox dir and bind-mount it as /etc/hostname', op: {kind: 'write', path: join(state, 'hostname'), content: hostname + '\n'}, undo: null})
+  add({id: 'state.hosts', why: 'the kubelet writes a managed /etc/hosts per pod (etc-hosts) with the pod IP', op: {kind: 'write', path: join(state, 'hosts'), content: hostsFile(cfg.network?.podIp ?? null, hostname)}, undo: null})
+  add({id: 'state.resolv', why: 'resolv.conf from the pod DNS policy, bind-mounted as /etc/resolv.conf', op: {kind: 'write', path: join(state, 'resolv.conf'), content: resolvConf(pod.namespace)}, undo: null})
+
+  const lower = cfg.rootfs.kind === 'dir' ? cfg.rootfs.path : join(state, 'rootfs')
+  if (cfg.rootfs.kind !== 'dir') {
+    const what = cfg.rootfs.kind === 'busybox' ? `busybox-static and ${cfg.rootfs.applets.length} applet links` : `${cfg.rootfs.files.length} host files (binaries and the libraries ldd lists)`
+    add({id: 'rootfs.build', why: `no image pull here: the read-only image layer is built locally from ${what}`, op: {kind: 'rootfs', dir: lower, source: cfg.rootfs}, undo: null})
+  }
+
+  if (cfg.network) {
+    add({id: 'net.lease', why: `IPAM: reserve ${cfg.network.podIp} in ${cfg.network.cidr} (host-local keeps one file per IP, as here)`, op: {kind: 'lease', path: cfg.network.leasePath, content: cfg.name + '\n'}, undo: {kind: 'unlink', path: cfg.network.leasePath}})
+  }
+
+  // logs: where the kubelet tells the runtime to write, and the links log shippers read
+  const logDir = podLogDir(cfg.logRoot, pod.namespace, cfg.name, cfg.podUid)
+  add({id: 'logs.pods', why: 'the kubelet log root', op: {kind: 'mkdir', path: join(cfg.logRoot, 'pods')}, undo: {kind: 'rmdirIfEmpty', path: join(cfg.logRoot, 'pods')}})
+  add({id: 'logs.pod', why: 'per-pod log dir /var/log/pods/<ns>_<name>_<uid>', op: {kind: 'mkdir', path: logDir}, undo: {kind: 'removeTree', path: logDir}})
+  add({id: 'logs.containers', why: 'the /var/log/containers link dir', op: {kind: 'mkdir', path: join(cfg.logRoot, 'containers')}, undo: {kind: 'rmdirIfEmpty', path: join(cfg.logRoot, 'containers')}})
+  const containers: ContainerPlanInfo[] = pod.containers.map((c) => {
+    const id = cfg.containerIds[c.name]
+    return {
+      name: c.name,
+      id,
+      argv: containerArgv(c),
+      cgroupPath: containerCgroupPath(driver, podCgroup, id),
+      logPath: join(logDir, c.name, '0.log'),
+      linkPath: containerLogLink(cfg.logRoot, pod.namespace, cfg.name, c.name, id),
+      limits: containerLimits(c),
+      oomScoreAdj: oomScoreAdj(qos, c.resources.requests.memoryBytes, cfg.nodeMemoryBytes),
+    }
+  })
+  for (const c of containers) {
+    add({id: `logs.${c.name}.dir`, why: 'one dir per container; files are <restartCount>.log', op: {kind: 'mkdir', path: join(logDir, c.name)}, undo: null})
+    add({id: `logs.${c.name}.link`, why: '/var/log/containers/<pod>_<ns>_<ctr>-<id>.log points at the current log', op: {kind: 'symlink', target: c.logPath, path: c.linkPath}, undo: {kind: 'unlink', path: c.linkPath}})
+  }
+
+  // emptyDir volumes live in the kubelet's pod dir
+  const emptyDirs = pod.volumes.filter((v) => v.source.kind === 'emptyDir')
+  const podDir = join(cfg.kubeletRoot, 'pods', cfg.podUid)
+  const volumeSource = new Map<string, string>()
+  if (emptyDirs.length) {
+    add({id: 'kubelet.root', why: 'the kubelet root dir', op: {kind: 'mkdir', path: cfg.kubeletRoot}, undo: {kind: 'rmdirIfEmpty', path: cfg.kubeletRoot}})
+    add({id: 'kubelet.pods', why: 'the kubelet pods dir', op: {kind: 'mkdir', path: join(cfg.kubeletRoot, 'pods')}, undo: {kind: 'rmdirIfEmpty', path: join(cfg.kubeletRoot, 'pods')}})
+    add({id: 'kubelet.pod', why: 'the pod dir /var/lib/kubelet/pods/<uid>', op: {kind: 'mkdir', path: podDir}, undo: {kind: 'removeTree', path: podDir}})
+    for (const v of emptyDirs) {
+      const dir = join(podDir, 'volumes', 'kubernetes.io~empty-dir', v.name)
+      volumeSource.set(v.name, dir)
+      add({id: `volume.${v.name}`, why: 'emptyDir: a plain dir under the pod dir, bind-mounted into each container that mounts it', op: {kind: 'mkdir', path: dir}, undo: null})
+    }
+  }
+  for (const v of pod.volumes) if (v.source.kind === 'hostPath') volumeSource.set(v.name, v.source.path)
+
+  // cgroups: QoS parents (shared with other pods), the pod, the sandbox, each container
+  const podLimit = podLimits(pod, cfg.podPidsLimit)
+  for (const controller of cfg.cgroup.controllers) {
+    const label = controller || 'unified'
+    for (const parent of qosCgroupParents(driver, qos)) {
+      add({id: `cgroup.${label}.${parent.split('/').pop()}`, why: `the kubelet's QoS-level cgroup (${qos})`, op: {kind: 'mkdir', path: cgDir(controller, parent)}, undo: {kind: 'cgroupRmdirIfEmpty', path: cgDir(controller, parent)}})
+    }
+    add({id: `cgroup.${label}.pod`, why: 'the pod cgroup pod<uid>: pod-level limits from the summed container resources', op: {kind: 'mkdir', path: cgDir(controller, podCgroup)}, undo: {kind: 'cgroupTree', path: cgDir(controller, podCgroup)}})
+  }
+  if (cfg.cgroup.version === 2) {
+    // v2 hands controllers down level by level: each parent enables them for its children
+    for (const parent of ['/', ...qosCgroupParents(driver, qos), podCgroup]) {
+      add({id: `cgroup.subtree.${parent === '/' ? 'root' : parent.split('/').pop()}`, why: 'cgroup v2: enable cpu, memory and pids for the children of this level', op: {kind: 'write', path: join(cgDir('', parent), 'cgroup.subtree_control'), content: V2_SUBTREE}, undo: null})
+    }
+  }
+  for (const f of limitFiles(podLimit)) {
+    add({id: `cgroup.pod.${f.file}`, why: `pod-level ${f.file} by the kubelet's formula`, op: {kind: 'write', path: join(cgDir(f.controller, podCgroup), f.file), content: f.value}, undo: null})
+  }
+
+  const pauseRef = '{pause}'
+  if (withNs) {
+    for (const controller of cfg.cgroup.controllers) {
+      add({id: `cgroup.${controller || 'unified'}.sandbox`, why: 'the sandbox (pause) gets its own cgroup under the pod, like a container', op: {kind: 'mkdir', path: cgDir(controller, sandboxCgroup)}, undo: null})
+    }
+    // /dev/shm for the pod: containerd mounts one tmpfs per sandbox and binds it into each container
+    const shm = join(state, 'shm')
+    add({id: 'shm.dir', why: 'the sandbox shm dir', op: {kind: 'mkdir', path: shm}, undo: null})
+    add({id: 'shm.mount', why: 'one tmpfs per pod, shared by its containers as /dev/shm (they share the IPC namespace too)', op: {kind: 'run', argv: ['mount', '-t', 'tmpfs', '-o', 'nosuid,nodev,noexec,mode=1777,size=65536k', 'shm', shm]}, undo: {kind: 'umount', path: shm}})
+
+    const sharePid = pod.shareProcessNamespace && !pod.hostPID
+    const pauseNs = [...(pod.hostNetwork ? [] : ['--net', '--uts']), ...(pod.hostIPC ? [] : ['--ipc']), ...(sharePid ? ['--pid', '--fork', '--kill-child'] : [])]
+    const pauseLink = join(state, 'pause')
+    add({id: 'pause.binary', why: 'the pause program: coreutils sleep linked as "pause", so it reads as the pod sandbox in ps (comm and argv[0])', op: {kind: 'symlink', target: cfg.sleepProgram, path: pauseLink}, undo: null})
+    add({
+      id: 'pause.start',
+      why: 'the pause process holds the pod namespaces (net, ipc, uts; pid with shareProcessNamespace) for as long as the pod lives',
+      op: {kind: 'spawnPause', argv: ['unshare', ...pauseNs, '--', pauseLink, 'infinity'], gated: sharePid ? 'child' : 'self'},
+      undo: {kind: 'kill', ref: pauseRef},
+    })
+    add({id: 'pause.cgroup', why: 'the pause process is charged to the pod like any container', op: {kind: 'joinCgroup', ref: pauseRef, dirs: cfg.cgroup.controllers.map((c) => cgDir(c, sandboxCgroup))}, undo: null})
+    add({id: 'pause.oom_score_adj', why: `the kubelet gives the pause process ${PAUSE_OOM_SCORE_ADJ} so it is the last thing the OOM killer picks`, op: {kind: 'oomScoreAdj', ref: pauseRef, value: PAUSE_OOM_SCORE_ADJ}, undo: null, soft: true})
+    if (!pod.hostNetwork) {
+      add({id: 'pause.hostname', why: 'the pod hostname lives in its own UTS namespace', op: {kind: 'run', argv: ['nsenter', '--target', pauseRef, '--uts', '--', 'hostname', hostname]}, undo: null})
+    }
+  }
+
+  const net = cfg.network
+  if (net && withNs) {
+    const inPod = (...argv: string[]) => ['nsenter', '--target', pauseRef, '--net', '--', ...argv]
+    add({id: 'net.veth', why: 'a veth pair: one end becomes the pod eth0 inside the pause netns, the other stays on the host (CNI ptp/kindnet)', op: {kind: 'run', argv: ['ip', 'link', 'add', net.hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', pauseRef]}, undo: {kind: 'run', argv: ['ip', 'link', 'del', net.hostVeth]}})
+    add({id: 'net.forwarding', why: 'forward packets arriving from this veth only (per-interface, the host-wide ip_forward stays as it is)', op: {kind: 'write', path: `/proc/sys/net/ipv4/conf/${net.hostVeth}/forwarding`, content: '1'}, undo: null})
+    add({id: 'net.gateway', why: 'the host end answers as the pod gateway (the ptp plugin puts the gateway /32 on every host veth)', op: {kind: 'run', argv: ['ip', 'addr', 'add', `${net.gateway}/32`, 'dev', net.hostVeth]}, undo: null})
+    add({id: 'net.host-up', why: 'bring the host end up', op: {kind: 'run', argv: ['ip', 'link', 'set', net.hostVeth, 'up']}, undo: null})
+    add({id: 'net.host-route', why: 'the host reaches the pod through its veth: "<ip> dev vethX scope host", as kindnet writes it', op: {kind: 'run', argv: ['ip', 'route', 'add', `${net.podIp}/32`, 'dev', net.hostVeth, 'scope', 'host']}, undo: null})
+    add({id: 'net.lo', why: 'loopback up inside the pod', op: {kind: 'run', argv: inPod('ip', 'link', 'set', 'lo', 'up')}, undo: null})
+    add({id: 'net.addr', why: 'the pod IP on eth0, without the subnet route (peers are reached through the gateway)', op: {kind: 'run', argv: inPod('ip', 'addr', 'add', `${net.podIp}/${net.prefixLength}`, 'dev', 'eth0', 'noprefixroute')}, undo: null})
+    add({id: 'net.up', why: 'eth0 up', op: {kind: 'run', argv: inPod('ip', 'link', 'set', 'eth0', 'up')}, undo: null})
+    add({id: 'net.gw-route', why: 'the gateway is on the link', op: {kind: 'run', argv: inPod('ip', 'route', 'add', `${net.gateway}/32`, 'dev', 'eth0', 'scope', 'link')}, undo: null})
+    add({id: 'net.pod-route', why: `other pods in ${net.cidr} via the gateway; no default route, so nothing leaves the node`, op: {kind: 'run', argv: inPod('ip', 'route', 'add', net.cidr, 'via', net.gateway, 'dev', 'eth0', 'src', net.podIp)}, undo: null})
+  }
+
+  for (const [i, c] of pod.containers.entries()) {
+    const info = containers[i]
+    const ref = `{ctr:${c.name}}`
+    const dir = join(state, 'containers', c.name)
+    const merged = cfg.isolation === 'chroot' ? lower : join(dir, 'rootfs')
+    add({id: `ctr.${c.name}.dir`, why: 'the container bundle dir (overlay upper/work and mount point)', op: {kind: 'mkdir', path: dir}, undo: null})
+    for (const controller of cfg.cgroup.controllers) {
+      add({id: `ctr.${c.name}.cgroup.${controller || 'unified'}`, why: 'the container cgroup <pod>/<containerID>', op: {kind: 'mkdir', path: cgDir(controller, info.cgroupPath)}, undo: null})
+    }
+    for (const f of limitFiles(info.limits)) {
+      add({id: `ctr.${c.name}.${f.file}`, why: `container ${f.file} by the kubelet's formula`, op: {kind: 'write', path: join(cgDir(f.controller, info.cgroupPath), f.file), content: f.value}, undo: null})
+    }
+    const {chain, gated} = containerChain(cfg, c, merged)
+    add({
+      id: `ctr.${c.name}.start`,
+      why: 'start the container process (held at a gate) under a log shim that writes CRI-format lines, like containerd-shim',
+      op: {kind: 'startContainer', container: c.name, chain, env: containerEnv(c, hostname), gated, logPath: info.logPath, stateDir: dir},
+      undo: {kind: 'kill', ref},
+    })
+    add({id: `ctr.${c.name}.cgroup`, why: 'move the held process into its cgroups before it runs anything', op: {kind: 'joinCgroup', ref, dirs: cfg.cgroup.controllers.map((ctl) => cgDir(ctl, info.cgroupPath))}, undo: null})
+    add({id: `ctr.${c.name}.oom_score_adj`, why: `oom_score_adj ${info.oomScoreAdj} for a ${qos} pod (kubelet qos policy)`, op: {kind: 'oomScoreAdj', ref, value: info.oomScoreAdj}, undo: null, soft: true})
+    if (!withNs) continue
+
+    const inCtr = (...argv: string[]) => ['nsenter', '--target', ref, '--mount', '--', ...argv]
+    const there = (p: string) => join(`/proc/${ref}/root`, merged, p)
+    const mkdirIn = (id: string, p: string) => add({id, why: `mount point ${p}`, op: {kind: 'mkdir', path: there(p)}, undo: null})
+    const touchIn = (id: string, p: string) => add({id, why: `mount point ${p}`, op: {kind: 'write', path: there(p), content: ''}, undo: null})
+    add({id: `ctr.${c.name}.upper`, why: 'overlay upper dir: the container writable layer', op: {kind: 'mkdir', path: join(dir, 'upper')}, undo: null})
+    add({id: `ctr.${c.name}.work`, why: 'overlay work dir', op: {kind: 'mkdir', path: join(dir, 'work')}, undo: null})
+    add({id: `ctr.${c.name}.rootfs-dir`, why: 'the rootfs mount point', op: {kind: 'mkdir', path: merged}, undo: null})
+    add({id: `ctr.${c.name}.overlay`, why: 'the rootfs: read-only image layer + writable upper, mounted only inside the container mount namespace', op: {kind: 'run', argv: inCtr('mount', '-t', 'overlay', '-o', `lowerdir=${lower},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, 'overlay', merged)}, undo: null})
+    for (const p of ['proc', 'dev', 'sys', 'etc', 'tmp']) mkdirIn(`ctr.${c.name}.mkdir.${p}`, p)
+    add({id: `ctr.${c.name}.proc`, why: "/proc for the container's own PID namespace (mounted from inside it), so ps sees only the pod", op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--pid', '--', 'mount', '-t', 'proc', '-o', 'nosuid,nodev,noexec', 'proc', join(merged, 'proc')]}, undo: null})
+    if (!pod.hostNetwork) {
+      add({id: `ctr.${c.name}.sys`, why: '/sys read-only, seen from the pod network namespace', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--net', '--', 'mount', '-t', 'sysfs', '-o', 'ro,nosuid,nodev,noexec', 'sysfs', join(merged, 'sys')]}, undo: null})
+    }
+    add({id: `ctr.${c.name}.dev`, why: 'a minimal /dev on tmpfs instead of the host /dev', op: {kind: 'run', argv: inCtr('mount', '-t', 'tmpfs', '-o', 'nosuid,strictatime,mode=755,size=65536k', 'tmpfs', join(merged, 'dev'))}, undo: null})
+    for (const [dev, major, minor] of DEVICES) {
+      add({id: `ctr.${c.name}.dev.${dev}`, why: `device node /dev/${dev} (runc's default set)`, op: {kind: 'run', argv: ['mknod', '-m', '666', there(`dev/${dev}`), 'c', String(major), String(minor)]}, undo: null})
+    }
+    for (const [name, target] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']]) {
+      add({id: `ctr.${c.name}.dev.${name}`, why: `/dev/${name} link`, op: {kind: 'symlink', target, path: there(`dev/${name}`)}, undo: null})
+    }
+    mkdirIn(`ctr.${c.name}.mkdir.pts`, 'dev/pts')
+    add({id: `ctr.${c.name}.devpts`, why: 'a private devpts instance for terminals', op: {kind: 'run', argv: inCtr('mount', '-t', 'devpts', '-o', 'newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec', 'devpts', join(merged, 'dev/pts'))}, undo: null})
+    mkdirIn(`ctr.${c.name}.mkdir.shm`, 'dev/shm')
+    add({id: `ctr.${c.name}.shm`, why: "the pod's shm tmpfs as /dev/shm", op: {kind: 'run', argv: inCtr('mount', '--bind', join(state, 'shm'), join(merged, 'dev/shm'))}, undo: null})
+    for (const f of ['hosts', 'hostname', 'resolv.conf']) {
+      touchIn(`ctr.${c.name}.touch.${f}`, `etc/${f}`)
+      add({id: `ctr.${c.name}.${f}`, why: `/etc/${f} bind-mounted from the sandbox state dir, as kubelet/containerd do`, op: {kind: 'run', argv: inCtr('mount', '--bind', join(state, f), join(merged, 'etc', f))}, undo: null})
+    }
+    for (const m of c.volumeMounts) {
+      const source = volumeSource.get(m.name)!
+      mkdirIn(`ctr.${c.name}.mkdir.vol.${m.name}`, m.mountPath)
+      add({id: `ctr.${c.name}.vol.${m.name}`, why: `volume ${m.name} bind-mounted at ${m.mountPath}`, op: {kind: 'run', argv: inCtr('mount', '--bind', source, join(merged, m.mountPath))}, undo: null})
+      if (m.readOnly) add({id: `ctr.${c.name}.vol.${m.name}.ro`, why: 'readOnly: remount the bind read-only', op: {kind: 'run', argv: inCtr('mount', '-o', 'remount,bind,ro', join(merged, m.mountPath))}, undo: null})
+    }
+    if (full) {
+      mkdirIn(`ctr.${c.name}.mkdir.oldroot`, '.oldroot')
+      add({id: `ctr.${c.name}.pivot_root`, why: 'pivot_root, not chroot: the host root is moved away from the mount namespace, not just hidden', op: {kind: 'run', argv: inCtr('pivot_root', merged, join(merged, '.oldroot'))}, undo: null})
+      add({id: `ctr.${c.name}.umount-oldroot`, why: "detach the old (host) root so nothing in the container can reach it; run with the host's tools through /proc/<pid>/root", op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--root=/', '--wd=/', '--', 'umount', '--lazy', `/proc/${ref}/root/.oldroot`]}, undo: null})
+      add({id: `ctr.${c.name}.rmdir-oldroot`, why: 'remove the empty old-root mount point', op: {kind: 'run', argv: ['rmdir', `/proc/${ref}/root/.oldroot`]}, undo: null})
+    }
+  }
+  for (const c of pod.containers) {
+    add({id: `ctr.${c.name}.release`, why: full ? 'open the gate: the process drops to the default capabilities with no_new_privs (setpriv) and execs the command' : 'open the gate: the process execs the command', op: {kind: 'release', container: c.name}, undo: null})
+  }
+
+  return {
+    steps,
+    warnings,
+    info: {qos, podCgroupPath: podCgroup, sandboxCgroupPath: sandboxCgroup, podLimits: podLimit, logDir, containers, hostname},
+  }
+}
+
+/** Replaces {pause} and {ctr:NAME} with PIDs; an unknown reference is left as it is. */
+export function resolveRefs(text: string, pids: Record<string, number>): string {
+  return text.replace(/\{(pause|ctr:[a-z0-9-]+)\}/g, (whole, ref: string) => (pids[ref] !== undefined ? String(pids[ref]) : whole))
+}
+
+/** Every string in an op with references resolved. */
+export function resolveOp<T>(value: T, pids: Record<string, number>): T {
+  if (typeof value === 'string') return resolveRefs(value, pids) as T
+  if (Array.isArray(value)) return value.map((v) => resolveOp(v, pids)) as T
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'ref' ? v : resolveOp(v, pids)])) as T
+  }
+  return value
+}
+
+/** One line for --explain: the command (or file operation) a step performs. */
+export function describeOp(op: Op): string {
+  switch (op.kind) {
+    case 'mkdir': return `mkdir ${op.path}`
+    case 'write': return op.content === '' ? `touch ${op.path}` : `write ${op.path} <- ${JSON.stringify(op.content.length > 60 ? op.content.slice(0, 57) + '...' : op.content)}`
+    case 'symlink': return `ln -s ${op.target} ${op.path}`
+    case 'lease': return `create ${op.path} (exclusive)`
+    case 'rootfs': return `build ${op.dir} from ${op.source.kind}`
+    case 'run': return op.argv.map(shellQuote).join(' ')
+    case 'spawnPause': return op.argv.map(shellQuote).join(' ') + ' &'
+    case 'startContainer': return op.chain.map(shellQuote).join(' ') + ` &  (stdout/stderr -> ${op.logPath})`
+    case 'joinCgroup': return op.dirs.map((d) => `echo ${op.ref} > ${d}/cgroup.procs`).join('; ')
+    case 'oomScoreAdj': return `echo ${op.value} > /proc/${op.ref}/oom_score_adj`
+    case 'release': return `release ${op.container}`
+  }
+}
+
+function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_@%+=:,./{}-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`
+}

@@ -1,0 +1,267 @@
+// `nodedoc sandbox` use cases: create, list, exec, remove. Facts about the machine and every
+// change to it come from src/host/sandbox-ops.ts; this module decides.
+
+import {randomBytes, randomUUID} from 'node:crypto'
+import {
+  LiveSandboxOps, busyboxApplets, cgroupFacts, containerExit, execGated, hostLinks, hostRootfsFiles, isAlive,
+  listStates, nodeMemoryBytes, pathExists, readText, removeDir, shimArgv, takenLeases, which,
+} from '../host/sandbox-ops.js'
+import {type ApplyResult, SandboxAborted, SandboxStepError, rollback, runPlan} from './executor.js'
+import {containerCgroupPath} from './kubelet.js'
+import {type PodManifest, ManifestError, parsePodManifest} from './manifest.js'
+import {pickPodAddress} from './ipam.js'
+import {
+  GATE_SCRIPT, type Isolation, type Plan, type RootfsSource, type SandboxConfig, type Step,
+  containerEnv, planSandbox, setprivArgs,
+} from './plan.js'
+import {STATE_ROOT, STATE_VERSION, type SandboxState} from './state.js'
+import type {Op} from './plan.js'
+
+export class SandboxError extends Error {}
+
+export const DEFAULT_POD_CIDR = '10.250.0.0/24'
+export const IPAM_ROOT = '/run/nodedoc/ipam'
+
+export interface CreateOptions {
+  manifestPath: string
+  name?: string
+  isolation: Isolation
+  rootfs?: string
+  podCidr: string
+  cgroupDriver: 'cgroupfs' | 'systemd'
+  podPidsLimit: number | null
+  stateRoot?: string
+  failStep?: number
+  dryRun?: boolean
+  onStep?: (step: Step, number: number, op: Op) => void
+  onWarning?: (message: string) => void
+  aborted?: () => boolean
+}
+
+/** The tools a sandbox with this isolation runs. */
+export function requiredTools(isolation: Isolation, network: boolean): string[] {
+  const base = ['sh', 'sleep', 'chroot', 'mount', 'umount']
+  if (isolation === 'chroot') return ['sh', 'chroot']
+  const tools = [...base, 'unshare', 'nsenter', 'mknod', 'hostname']
+  if (network) tools.push('ip')
+  if (isolation === 'full') tools.push('setpriv', 'pivot_root', 'rmdir')
+  return tools
+}
+
+export async function readManifest(path: string): Promise<PodManifest> {
+  const text = await readText(path)
+  if (text === undefined) throw new SandboxError(`${path}: cannot read the manifest`)
+  try {
+    return parsePodManifest(text, path)
+  } catch (error) {
+    if (error instanceof ManifestError) throw new SandboxError(error.message)
+    throw error
+  }
+}
+
+export interface Created {
+  state: SandboxState
+  plan: Plan
+}
+
+export async function createSandbox(opts: CreateOptions): Promise<Created> {
+  const manifest = await readManifest(opts.manifestPath)
+  const name = opts.name ?? manifest.name
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 63) throw new SandboxError(`--name ${name}: not a valid pod name (lower-case letters, digits and '-')`)
+  const stateRoot = opts.stateRoot ?? STATE_ROOT
+  const dir = `${stateRoot}/${name}`
+
+  if (!opts.dryRun && process.getuid?.() !== 0) throw new SandboxError('sandbox create needs root (namespaces, mounts, cgroups, veths)')
+  if (!opts.dryRun && (await pathExists(dir))) throw new SandboxError(`sandbox ${name} already exists (remove it with: nodedoc sandbox rm ${name})`)
+  const network = opts.isolation !== 'chroot' && !manifest.hostNetwork
+  const missing: string[] = []
+  const tools = await Promise.all(requiredTools(opts.isolation, network).map(async (t) => [t, await which(t)] as const))
+  for (const [tool, path] of tools) if (!path) missing.push(tool)
+  if (missing.length) throw new SandboxError(`missing tools: ${missing.join(', ')} (Debian: util-linux, iproute2, coreutils, hostname)`)
+
+  const cgroups = await cgroupFacts()
+  const wanted = cgroups.version === 1 ? ['cpu', 'cpuacct', 'memory', 'pids'] : ['cpu', 'memory', 'pids']
+  const absent = wanted.filter((c) => !cgroups.available.includes(c))
+  if (absent.length) throw new SandboxError(`cgroup controllers missing: ${absent.join(', ')} (cgroup v${cgroups.version} at ${cgroups.mountRoot})`)
+
+  const rootfs = await chooseRootfs(opts.rootfs, manifest)
+  const podUid = randomUUID()
+  const leaseDir = `${IPAM_ROOT}/${opts.podCidr.replace('/', '_')}`
+  let net: SandboxConfig['network'] = null
+  if (network) {
+    let address
+    try {
+      address = pickPodAddress(opts.podCidr, await takenLeases(leaseDir))
+    } catch (error) {
+      throw new SandboxError((error as Error).message)
+    }
+    const links = new Set(await hostLinks())
+    let hostVeth = ''
+    do hostVeth = `vethnd${randomBytes(4).toString('hex')}`
+    while (links.has(hostVeth))
+    net = {...address, hostVeth, leasePath: `${leaseDir}/${address.podIp}`}
+  }
+  const containerIds = Object.fromEntries(manifest.containers.map((c) => [c.name, randomBytes(32).toString('hex')]))
+  const config: SandboxConfig = {
+    manifest,
+    name,
+    podUid,
+    sandboxId: randomBytes(32).toString('hex'),
+    containerIds,
+    isolation: opts.isolation,
+    stateDir: dir,
+    cgroup: {version: cgroups.version, driver: opts.cgroupDriver, mountRoot: cgroups.mountRoot, controllers: cgroups.version === 1 ? wanted : ['']},
+    network: net,
+    rootfs,
+    nodeMemoryBytes: await nodeMemoryBytes(),
+    podPidsLimit: opts.podPidsLimit,
+    sleepProgram: (await which('sleep')) ?? '/bin/sleep',
+    shimArgv: shimArgv(),
+    gateShell: (await which('sh')) ?? '/bin/sh',
+    logRoot: '/var/log',
+    kubeletRoot: '/var/lib/kubelet',
+  }
+  const plan = planSandbox(config)
+  for (const w of plan.warnings) opts.onWarning?.(w)
+  const state: SandboxState = {
+    version: STATE_VERSION,
+    name,
+    namespace: manifest.namespace,
+    podUid,
+    sandboxId: config.sandboxId,
+    isolation: opts.isolation,
+    createdAt: new Date().toISOString(),
+    phase: 'creating',
+    manifest,
+    qos: plan.info.qos,
+    cgroup: {...config.cgroup, podPath: plan.info.podCgroupPath},
+    podLimits: plan.info.podLimits,
+    lowerDir: rootfs.kind === 'dir' ? rootfs.path : `${dir}/rootfs`,
+    podIp: net?.podIp ?? null,
+    hostVeth: net?.hostVeth ?? null,
+    containers: plan.info.containers.map((c) => ({name: c.name, id: c.id, argv: c.argv, cgroupPath: c.cgroupPath, logPath: c.logPath, limits: c.limits, oomScoreAdj: c.oomScoreAdj})),
+    processes: {},
+    steps: [],
+    notes: [],
+  }
+  if (opts.dryRun) {
+    for (const [i, step] of plan.steps.entries()) opts.onStep?.(step, i + 1, step.op)
+    return {state, plan}
+  }
+  const ops = new LiveSandboxOps(`${dir}/state.json`, podUid)
+  try {
+    await runPlan(plan, state, ops, {failStep: opts.failStep, aborted: opts.aborted, onStep: opts.onStep, onWarning: opts.onWarning})
+  } catch (error) {
+    await ops.sweep()
+    if (error instanceof SandboxAborted) throw new SandboxError(`interrupted at step ${error.number} (${error.step?.id}); everything made so far was removed${problems(error.rollbackProblems)}`)
+    if (error instanceof SandboxStepError) throw new SandboxError(`${error.message}; everything made so far was removed${problems(error.rollbackProblems)}`)
+    throw error
+  }
+  return {state, plan}
+}
+
+function problems(list: string[]): string {
+  return list.length ? ` (except: ${list.join('; ')})` : ''
+}
+
+async function chooseRootfs(dir: string | undefined, manifest: PodManifest): Promise<RootfsSource> {
+  if (dir) {
+    if (!(await pathExists(dir))) throw new SandboxError(`--rootfs ${dir}: no such directory`)
+    return {kind: 'dir', path: dir.replace(/\/+$/, '') || '/'}
+  }
+  const busybox = await which('busybox')
+  if (busybox) {
+    const files = await hostRootfsFiles([busybox])
+    // a static busybox is one file; a dynamic one comes with its libraries like any host binary
+    if (files.length === 1) return {kind: 'busybox', binary: busybox, applets: await busyboxApplets(busybox)}
+  }
+  const programs = new Set(['sh', 'ls', 'ps', 'cat', 'sleep', 'kill', 'id', 'hostname', 'ip'])
+  for (const c of manifest.containers) {
+    const first = c.command?.[0] ?? c.args?.[0]
+    if (first) programs.add(first)
+  }
+  return {kind: 'host', files: await hostRootfsFiles([...programs])}
+}
+
+export interface SandboxSummary {
+  name: string
+  namespace: string
+  podUid: string
+  phase: string
+  isolation: Isolation
+  qos: string
+  podIp: string | null
+  hostVeth: string | null
+  createdAt: string
+  containers: Array<{name: string; id: string; state: 'running' | 'exited' | 'unknown'; pid: number | null; exitCode: number | null}>
+  notes: string[]
+  problem?: string
+}
+
+export async function listSandboxes(stateRoot = STATE_ROOT): Promise<SandboxSummary[]> {
+  const out: SandboxSummary[] = []
+  for (const entry of await listStates(stateRoot)) {
+    if (!entry.state) {
+      out.push({name: entry.name, namespace: '', podUid: '', phase: 'broken', isolation: 'full', qos: '', podIp: null, hostVeth: null, createdAt: '', containers: [], notes: [], problem: entry.problem})
+      continue
+    }
+    const s = entry.state
+    const containers = []
+    for (const c of s.containers) {
+      const mark = s.processes[`ctr:${c.name}`]
+      const alive = await isAlive(mark)
+      const exit = alive ? undefined : await containerExit(entry.dir, c.name)
+      containers.push({name: c.name, id: c.id, state: alive ? 'running' as const : exit ? 'exited' as const : 'unknown' as const, pid: alive ? mark!.pid : null, exitCode: exit?.exitCode ?? null})
+    }
+    out.push({name: s.name, namespace: s.namespace, podUid: s.podUid, phase: s.phase, isolation: s.isolation, qos: s.qos, podIp: s.podIp, hostVeth: s.hostVeth, createdAt: s.createdAt, containers, notes: s.notes})
+  }
+  return out
+}
+
+export async function readSandbox(name: string, stateRoot = STATE_ROOT): Promise<SandboxState> {
+  const entry = (await listStates(stateRoot)).find((e) => e.name === name)
+  if (!entry) throw new SandboxError(`no sandbox named ${name} (nodedoc sandbox ls)`)
+  if (!entry.state) throw new SandboxError(`sandbox ${name}: ${entry.problem}`)
+  return entry.state
+}
+
+/** Removes a sandbox, whole or half-made. Returns false when there was nothing to remove. */
+export async function removeSandbox(name: string, stateRoot = STATE_ROOT): Promise<{removed: boolean; problems: string[]}> {
+  const entry = (await listStates(stateRoot)).find((e) => e.name === name)
+  if (!entry) return {removed: false, problems: []}
+  if (!entry.state) {
+    await removeDir(entry.dir)
+    return {removed: true, problems: []}
+  }
+  const ops = new LiveSandboxOps(`${entry.dir}/state.json`, entry.state.podUid)
+  entry.state.phase = 'removing'
+  const found = await rollback(entry.state, ops)
+  await ops.sweep()
+  await removeDir(entry.dir)
+  return {removed: true, problems: found}
+}
+
+export async function execInSandbox(name: string, container: string | undefined, argv: string[], stateRoot = STATE_ROOT): Promise<number> {
+  const s = await readSandbox(name, stateRoot)
+  const c = container ? s.containers.find((x) => x.name === container) : s.containers[0]
+  if (!c) throw new SandboxError(`sandbox ${name} has no container ${container} (has: ${s.containers.map((x) => x.name).join(', ')})`)
+  const mark = s.processes[`ctr:${c.name}`]
+  if (!(await isAlive(mark))) throw new SandboxError(`container ${c.name} of sandbox ${name} is not running`)
+  const pid = String(mark!.pid)
+  const spec = s.manifest.containers.find((x) => x.name === c.name)!
+  const env = containerEnv(spec, s.manifest.hostname ?? s.name)
+  const gateShell = (await which('sh')) ?? '/bin/sh'
+  const gate = [gateShell, '-c', GATE_SCRIPT, '/']
+  const dirs = s.cgroup.controllers.map((ctl) => `${s.cgroup.mountRoot}/${ctl}/${containerCgroupPath(s.cgroup.driver, s.cgroup.podPath, c.id)}`.replace(/\/+/g, '/'))
+  if (s.isolation === 'chroot') {
+    return execGated([...gate, 'chroot', s.lowerDir, ...argv], 'self', dirs, env)
+  }
+  const ns = ['--mount', '--pid', ...(s.manifest.hostNetwork ? [] : ['--net', '--uts']), ...(s.manifest.hostIPC ? [] : ['--ipc'])]
+  const privs = s.isolation === 'full' ? setprivArgs({runAsUser: null, runAsGroup: null}) : []
+  // nsenter opens --root=/ before entering: the gate and chroot run from the host's root, then
+  // chroot into the container's root (/proc/<pid>/root) for the command itself
+  const chain = ['nsenter', '--target', pid, ...ns, '--root=/', '--wd=/', '--', ...privs, ...gate, 'chroot', `/proc/${pid}/root`, ...argv]
+  return execGated(chain, 'child', dirs, env)
+}
+
+export type {ApplyResult}
