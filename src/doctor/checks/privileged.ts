@@ -34,7 +34,10 @@ export const privileged: Check<PrivilegedFacts> = {
     const full = processes.filter((p) => holdsAll(p.capEff, fullMask))
     const inPods = new Set(processes.map((p) => p.podUid)).size
     if (full.length === 0) return pass(`${processes.length} pod processes in ${inPods} pods, none with all capabilities (${fullMask})`)
-    const containers = [...new Map(full.map((p) => [`${p.podUid}/${p.containerId ?? '?'}`, p])).values()]
+    // one line per container: its first (lowest PID) process
+    const byContainer = new Map<string, (typeof full)[number]>()
+    for (const p of full) if (!byContainer.has(`${p.podUid}/${p.containerId}`)) byContainer.set(`${p.podUid}/${p.containerId}`, p)
+    const containers = [...byContainer.values()]
     return warn(`${containers.length} container${containers.length > 1 ? 's' : ''} with every capability: ${listOf(containers.map((p) => `pod ${p.podUid} container ${(p.containerId ?? '?').slice(0, 12)} (${p.comm}, PID ${p.pid})`))}`,
       'unless it is a trusted node agent (CNI, CSI, kube-proxy), drop privileged: true and add only the capabilities it needs (securityContext.capabilities.add)', full)
   },
