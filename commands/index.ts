@@ -1,5 +1,6 @@
 // Explicit command registry: oclif loads this one file instead of scanning a folder.
 import Doctor from './doctor.js'
+import Kubectl from './kubectl.js'
 import Logs from './logs.js'
 import Net from './net.js'
 import Pod from './pod.js'
@@ -14,6 +15,7 @@ import Svc from './svc.js'
 
 export const COMMANDS = {
   doctor: Doctor,
+  kubectl: Kubectl,
   logs: Logs,
   net: Net,
   pod: Pod,
