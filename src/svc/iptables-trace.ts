@@ -281,7 +281,11 @@ function traceGroup(group: Group, nat: TableWalker, filter: TableWalker, root: s
     const walked = nat.walk(start, packet)
     const target = f.rule.target!.name
     const dnatMass = walked.outcomes.filter((o) => o.target === 'DNAT' && o.conditions.length === 0).reduce((s, o) => s + o.probability, 0)
-    const dnatWhen = [...new Set(walked.outcomes.filter((o) => o.target === 'DNAT' && o.conditions.length > 0).map((o) => o.conditions.join(', ')))]
+    // conditions only matter for what the unconditional split leaves; affinity just repeats an earlier choice
+    const dnatWhen = dnatMass >= 1 - PROBABILITY_TOLERANCE ? [] : [...new Set(walked.outcomes
+      .filter((o) => o.target === 'DNAT' && o.conditions.length > 0)
+      .map((o) => o.conditions.filter((c) => !c.endsWith('(session affinity)')).join(', '))
+      .filter(Boolean))]
     const rest = Math.max(0, 1 - dnatMass)
     let otherwise: Verdict | null = null
     if (rest > PROBABILITY_TOLERANCE) {

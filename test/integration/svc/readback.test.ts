@@ -1,6 +1,12 @@
 // Corpus dumps loaded into a real kernel (a netns this test makes), read back with the real
 // iptables-save / nft -j, traced: the trace of what the kernel prints must still match the oracle.
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {mkdtemp, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, describe, expect, it} from 'vitest'
+import {RecordingHost} from '../../../src/host/recording.js'
+import {SnapshotHost} from '../../../src/host/snapshot.js'
+import {buildSvcReport} from '../../../src/svc/report.js'
 import {parseIptablesSave} from '../../../src/parse/iptables.js'
 import {gatherKubeProxyRules} from '../../../src/svc/gather.js'
 import {traceIptables} from '../../../src/svc/iptables-trace.js'
@@ -113,6 +119,28 @@ describe.skipIf(!canRun)('corpus dumps through the real kernel and back', () => 
     expect(rules.problems.some((p) => /both iptables-nft .* and iptables-legacy .* hold KUBE- rules/.test(p))).toBe(true)
     rules = await gatherKubeProxyRules(host, {backend: 'nft'})
     expect(rules.iptables?.backend).toBe('nft')
+  })
+
+  it('a snapshot holds what svc reads, and --from gives the same trace', async () => {
+    if (!overall) return
+    const ns = await fresh()
+    expect(await load(ns, 'nft', overall.text)).toMatchObject({ok: true})
+    await hook(ns, 'nft', overall.text)
+    const dir = join(await mkdtemp(join(tmpdir(), 'nd-svc-snap-')), 'snap')
+    try {
+      const recording = await RecordingHost.create(new NetnsHost(ns), dir)
+      const live = await gatherKubeProxyRules(recording)
+      await recording.finish({format: 1, hostname: 'test', kernel: 'test', capturedAt: new Date(0).toISOString(), nodedocVersion: 'test', hostRoot: '/'})
+      const replayed = await gatherKubeProxyRules(await SnapshotHost.open(dir))
+      expect(replayed.iptables).toEqual(live.iptables)
+      const net = {routes: [], pods: []}
+      const a = buildSvcReport(live, net, {name: 'svc4', namespace: 'ns4'})
+      const b = buildSvcReport(replayed, net, {name: 'svc4', namespace: 'ns4'})
+      expect(b.services).toEqual(a.services)
+      expect(b.services[0].endpoints.map((e) => e.ip)).toEqual(['10.180.0.4', '10.180.0.5'])
+    } finally {
+      await rm(join(dir, '..'), {recursive: true, force: true})
+    }
   })
 
   for (const f of nftDumps) {
