@@ -1,0 +1,105 @@
+// What a user gets from `npm install -g` of the packed tarball: the bundled CLI on PATH, help
+// that lists every command with examples, "did you mean", completion, no colour when piped,
+// and the kubectl plugin entry point.
+import {mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {execa} from 'execa'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {REPO} from './helpers.js'
+
+let dir: string
+let prefix: string
+let ids: string[]
+
+function installed(bin: string, args: string[], env: Record<string, string> = {}) {
+  // node stays on PATH (an npm install needs it); nothing else from the checkout does
+  return execa(join(prefix, 'bin', bin), args, {
+    reject: false,
+    cwd: dir,
+    stdin: 'ignore',
+    extendEnv: false,
+    env: {PATH: `${join(dir, 'fake-bin')}:${dirname(process.execPath)}:/usr/bin:/bin`, HOME: dir, ...env},
+  })
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'nodedoc-pack-'))
+  prefix = join(dir, 'prefix')
+  mkdirSync(join(dir, 'fake-bin'))
+  // the tarball packs the bundle `npm test` just built; bundle again in case dist/ is newer
+  await execa(process.execPath, [join(REPO, 'scripts', 'build-bundle.mjs')], {cwd: REPO})
+  const packed = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], {cwd: REPO})
+  const tarball = join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz'))!)
+  expect(packed.stdout.trim().split('\n').at(-1)).toBe(tarball.split('/').at(-1))
+  const install = await execa('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', '--prefer-offline', tarball], {cwd: dir, reject: false})
+  expect(install.exitCode, install.stderr).toBe(0)
+  const {COMMANDS} = await import(join(REPO, 'dist', 'commands', 'index.js'))
+  ids = Object.keys(COMMANDS)
+}, 300_000)
+
+afterAll(() => {
+  if (dir) rmSync(dir, {recursive: true, force: true})
+})
+
+describe('npm install -g of the packed tarball', () => {
+  it('runs the bundle, not the sources', async () => {
+    const files = readdirSync(join(prefix, 'lib', 'node_modules', 'nodedoc', 'dist'))
+    expect(files).toContain('nodedoc.cjs')
+    expect(files).not.toContain('src')
+    const result = await installed('nodedoc', ['--version'])
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/^nodedoc\/\d+\.\d+\.\d+ linux-x64 node-v/)
+  })
+
+  it('lists every command in --help, each with examples, without colour when piped', async () => {
+    const root = await installed('nodedoc', ['--help'])
+    expect(root.exitCode).toBe(0)
+    expect(root.stdout).not.toMatch(/\x1b\[/)
+    for (const topic of new Set(ids.map((id) => id.split(':')[0]))) expect(root.stdout).toMatch(new RegExp(`^  ${topic}\\s`, 'm'))
+    const missing: string[] = []
+    for (const id of ids) {
+      const help = await installed('nodedoc', [...id.split(':'), '--help'])
+      expect(help.exitCode, `${id}: ${help.stderr}`).toBe(0)
+      expect(help.stdout).not.toMatch(/\x1b\[/)
+      if (!/^EXAMPLES$/m.test(help.stdout)) missing.push(id)
+    }
+    expect(missing, 'commands whose help has no EXAMPLES').toEqual([])
+  })
+
+  it('suggests the closest command for a typo', async () => {
+    const result = await installed('nodedoc', ['reprot'])
+    expect(result.exitCode).toBe(127)
+    expect(result.stderr).toContain('reprot is not a nodedoc command')
+  })
+
+  it('prints shell completion setup', async () => {
+    const result = await installed('nodedoc', ['autocomplete', 'bash'])
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.stdout).toContain('nodedoc autocomplete')
+    const script = await installed('nodedoc', ['autocomplete', 'script', 'bash'])
+    expect(script.stdout).toMatch(/NODEDOC_AC_BASH_SETUP_PATH/)
+  })
+
+  it('is a kubectl plugin that runs nodedoc in a debug pod and deletes it', async () => {
+    // kubectl itself is not here: a stand-in records each call and answers like a cluster would
+    const log = join(dir, 'kubectl.log')
+    writeFileSync(join(dir, 'fake-bin', 'kubectl'), [
+      '#!/bin/sh',
+      `echo "$*" >> ${log}`,
+      'case "$1" in',
+      '  create) cat > /dev/null; echo pod/created ;;',
+      '  logs) echo "NAME   UID   QOS" ; echo "core-k8s   1234   Burstable" ;;',
+      '  get) echo 3 ;;',
+      'esac',
+    ].join('\n'), {mode: 0o755})
+    const result = await installed('kubectl-nodedoc', ['worker-1', '--', 'pod', 'core-k8s'])
+    expect(result.stdout).toBe('NAME   UID   QOS\ncore-k8s   1234   Burstable')
+    expect(result.exitCode).toBe(3)
+    const calls = (await execa('cat', [log])).stdout.split('\n').map((l) => l.split(' ')[0])
+    expect(calls).toEqual(['create', 'logs', 'get', 'delete'])
+    const dry = await installed('kubectl-nodedoc', ['worker-1', '--dry-run', '--', 'doctor'])
+    expect(dry.exitCode, dry.stderr).toBe(0)
+    expect(dry.stdout).toMatch(/^ {6}command:\n {8}- nodedoc\n {8}- doctor\n {8}- --host-root\n {8}- \/host$/m)
+  })
+})
