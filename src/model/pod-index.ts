@@ -40,7 +40,7 @@ export interface PodIndex {
 const PAUSE = /(^|\/)pause$/
 
 /** Joins processes (by cgroup identity), runtime configs and kubelet log dirs into pods. */
-export async function indexPods(host: Host, procs: ProcInfo[]): Promise<PodIndex> {
+export async function indexPods(host: Host, procs: ProcInfo[], logs?: ContainerLogIndex): Promise<PodIndex> {
   const pods = new Map<string, PodDraft>()
   const draft = (uid: string): PodDraft => {
     let pod = pods.get(uid)
@@ -87,7 +87,7 @@ export async function indexPods(host: Host, procs: ProcInfo[]): Promise<PodIndex
     {concurrency: 16},
   )
 
-  const logIndex = await readLogIndex(host)
+  const logIndex = logs ?? (await readLogIndex(host))
   for (const logs of logIndex.pods) {
     const pod = draft(logs.dir.uid)
     pod.logs = logs

@@ -8,6 +8,8 @@ import {longestPrefixMatch} from '../parse/route.js'
 import {type CgroupMounts, cgroupMountsOf, readCgroup, readHostMounts} from './cgroup-reader.js'
 import {type ContainerDraft, type PodDraft, type PodIndex, containerCgroupPaths, indexPods, mainProcess, podCgroupPaths} from './pod-index.js'
 import {type HostNetwork, pairHostVeth, readHostNetwork, readPodNetwork} from './pod-network.js'
+import {type ContainerLogIndex, readLogIndex} from './log-files.js'
+import {pidsInPodCgroup} from './pod-cgroups.js'
 import {type ProcInfo, commandLine, scanProcesses} from './proc-scan.js'
 import {gatherHostRoutes} from './routes.js'
 import {
@@ -241,14 +243,37 @@ function matches(pod: PodDraft, query: PodQuery): boolean {
 
 /** One pod by name (and namespace) or UID, inspected in full. */
 export async function findPod(host: Host, query: PodQuery): Promise<PodLookup> {
+  const logIndex = await readLogIndex(host)
+  const fast = await findPodByCgroup(host, query, logIndex)
+  if (fast) return fast
   const procs = await scanProcesses(host, (identity) => identity.podUid !== null)
-  const index = await indexPods(host, procs)
+  const index = await indexPods(host, procs, logIndex)
   const all = [...index.pods.values()]
   const hits = all.filter((p) => matches(p, query))
   const known = all.map(summarise).sort(bySummary)
   if (hits.length !== 1) return {kind: hits.length ? 'ambiguous' : 'not-found', candidates: hits.map(summarise), known}
   const context = await readNodeContext(host)
   return {kind: 'found', report: await inspectPod(host, hits[0], index, context)}
+}
+
+/**
+ * The quick way to one pod: its UID from the kubelet's log dirs (or --uid), its PIDs from its
+ * cgroup's cgroup.procs, so only its own processes are read. Anything unclear (no log dir, the
+ * name in two namespaces, no pod cgroup folder) falls back to the full scan.
+ */
+async function findPodByCgroup(host: Host, query: PodQuery, logIndex: ContainerLogIndex): Promise<PodLookup | undefined> {
+  const uids = query.uid
+    ? [query.uid]
+    : logIndex.pods.filter((p) => p.dir.name === query.name && (query.namespace === undefined || p.dir.namespace === query.namespace)).map((p) => p.dir.uid)
+  if (uids.length !== 1) return undefined
+  const context = await readNodeContext(host)
+  const pids = await pidsInPodCgroup(host, context.cgroupMounts, uids[0])
+  if (!pids?.length) return undefined
+  const procs = await scanProcesses(host, (identity) => identity.podUid === uids[0], pids)
+  const index = await indexPods(host, procs, logIndex)
+  const pod = index.pods.get(uids[0])
+  if (!pod || !matches(pod, query)) return undefined
+  return {kind: 'found', report: await inspectPod(host, pod, index, context)}
 }
 
 function bySummary(a: PodSummary, b: PodSummary): number {
@@ -269,4 +294,10 @@ export async function listPods(host: Host): Promise<PodSummary[]> {
   const procs = await scanProcesses(host, (identity) => identity.podUid !== null)
   const index = await indexPods(host, procs)
   return [...index.pods.values()].map(summarise).sort(bySummary)
+}
+
+/** Reads each pod's cgroup.procs, the quick path `pod NAME` takes (so snapshots can take it too). */
+export async function gatherPodCgroupProcs(host: Host): Promise<void> {
+  const [pods, context] = await Promise.all([listPods(host), readNodeContext(host)])
+  for (const pod of pods) await pidsInPodCgroup(host, context.cgroupMounts, pod.uid)
 }

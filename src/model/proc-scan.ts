@@ -20,12 +20,11 @@ export interface ProcInfo {
 const CONCURRENCY = 64
 
 /**
- * Reads /proc/<pid>/cgroup for every process, then stat, status and cmdline for those `wanted`
- * picks by identity. A process that exits mid-scan simply drops out.
+ * Reads /proc/<pid>/cgroup for every process (or the `only` ones), then stat, status and cmdline
+ * for those `wanted` picks by identity. A process that exits mid-scan simply drops out.
  */
-export async function scanProcesses(host: Host, wanted: (identity: CgroupIdentity) => boolean = () => true): Promise<ProcInfo[]> {
-  const entries = (await host.readDir('/proc')) ?? []
-  const pids = entries.filter((e) => /^\d+$/.test(e.name)).map((e) => Number(e.name)).sort((a, b) => a - b)
+export async function scanProcesses(host: Host, wanted: (identity: CgroupIdentity) => boolean = () => true, only?: number[]): Promise<ProcInfo[]> {
+  const pids = only ? [...new Set(only)].sort((a, b) => a - b) : await listPids(host)
   const scanned = await pMap(
     pids,
     async (pid): Promise<ProcInfo | undefined> => {
@@ -61,6 +60,11 @@ export async function scanProcesses(host: Host, wanted: (identity: CgroupIdentit
     {concurrency: CONCURRENCY},
   )
   return scanned.filter((p): p is ProcInfo => p !== undefined)
+}
+
+async function listPids(host: Host): Promise<number[]> {
+  const entries = (await host.readDir('/proc')) ?? []
+  return entries.filter((e) => /^\d+$/.test(e.name)).map((e) => Number(e.name)).sort((a, b) => a - b)
 }
 
 /** How ps shows a command: argv, or [comm] for kernel threads and zombies that have none. */

@@ -1,5 +1,5 @@
 import type {Host} from '../host/host.js'
-import {gatherPods} from '../model/pods.js'
+import {gatherPodCgroupProcs, gatherPods} from '../model/pods.js'
 import {gatherProcesses} from '../model/processes.js'
 import {gatherHostRoutes} from '../model/routes.js'
 import {gatherLogsForSnapshot} from '../logs/gather.js'
@@ -13,6 +13,7 @@ import {gatherKubeProxyRules} from '../svc/gather.js'
  */
 export const SNAPSHOT_GATHERERS: Array<{name: string; gather: (host: Host) => Promise<unknown>}> = [
   {name: 'pods', gather: gatherPods},
+  {name: 'pod cgroup.procs', gather: gatherPodCgroupProcs},
   {name: 'processes', gather: gatherProcesses},
   {name: 'routes', gather: gatherHostRoutes},
   {name: 'logs', gather: gatherLogsForSnapshot},
