@@ -1,0 +1,182 @@
+import {describe, expect, it} from 'vitest'
+import {
+  DEFAULT_CAPABILITIES, GATE_SCRIPT, type Op, type Step, containerChain, containerLogLink, describeOp, hostsFile, planSandbox, resolveOp,
+} from '../../../src/sandbox/plan.js'
+import {SANDBOX_ID, UID, config, manifest} from './plan-fixture.js'
+
+const find = (steps: Step[], id: string) => {
+  const step = steps.find((s) => s.id === id)
+  if (!step) throw new Error(`no step ${id} in ${steps.map((s) => s.id).join(' ')}`)
+  return step
+}
+const argv = (step: Step) => (step.op as Extract<Op, {kind: 'run'}>).argv
+
+describe('planSandbox (core-k8s, full isolation)', () => {
+  const plan = planSandbox(config('core-k8s.yaml'))
+  const ctr = 'any-old-name-will-do'
+
+  it('starts with the state dir and ends by opening the gate', () => {
+    expect(plan.steps[0]).toMatchObject({id: 'state.dir', op: {kind: 'mkdir', path: '/run/nodedoc/sandboxes/core-k8s', exclusive: true}, undo: {kind: 'removeTree', path: '/run/nodedoc/sandboxes/core-k8s'}})
+    expect(plan.steps.at(-1)).toMatchObject({id: `ctr.${ctr}.release`, op: {kind: 'release', container: ctr}})
+    expect(new Set(plan.steps.map((s) => s.id)).size).toBe(plan.steps.length)
+  })
+
+  it('puts a BestEffort pod under kubepods/besteffort with minimum shares', () => {
+    expect(plan.info.qos).toBe('BestEffort')
+    expect(plan.info.podCgroupPath).toBe(`/kubepods/besteffort/pod${UID}`)
+    expect(find(plan.steps, 'cgroup.memory.pod').undo).toEqual({kind: 'cgroupTree', path: `/sys/fs/cgroup/memory/kubepods/besteffort/pod${UID}`})
+    expect(find(plan.steps, 'cgroup.memory.kubepods').undo).toEqual({kind: 'cgroupRmdirIfEmpty', path: '/sys/fs/cgroup/memory/kubepods'})
+    expect(find(plan.steps, 'cgroup.pod.cpu.shares').op).toEqual({kind: 'write', path: `/sys/fs/cgroup/cpu/kubepods/besteffort/pod${UID}/cpu.shares`, content: '2'})
+    expect(plan.steps.some((s) => s.id.endsWith('memory.limit_in_bytes'))).toBe(false)
+    expect(plan.info.containers[0]).toMatchObject({oomScoreAdj: 1000, cgroupPath: `/kubepods/besteffort/pod${UID}/${'1'.repeat(64)}`})
+  })
+
+  it('starts the pause process in new net, uts and ipc namespaces and charges it to the pod', () => {
+    expect(find(plan.steps, 'pause.start').op).toEqual({kind: 'spawnPause', argv: ['unshare', '--net', '--uts', '--ipc', '--', '/run/nodedoc/sandboxes/core-k8s/pause', 'infinity'], gated: 'self'})
+    expect(find(plan.steps, 'pause.cgroup').op).toMatchObject({kind: 'joinCgroup', ref: '{pause}'})
+    expect((find(plan.steps, 'pause.cgroup').op as Extract<Op, {kind: 'joinCgroup'}>).dirs[2]).toBe(`/sys/fs/cgroup/memory/kubepods/besteffort/pod${UID}/${SANDBOX_ID}`)
+    expect(find(plan.steps, 'pause.oom_score_adj')).toMatchObject({soft: true, op: {value: -998}})
+  })
+
+  it('wires the veth kindnet-style with no route out', () => {
+    expect(argv(find(plan.steps, 'net.veth'))).toEqual(['ip', 'link', 'add', 'vethnd0badcafe', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', '{pause}'])
+    expect(find(plan.steps, 'net.veth').undo).toEqual({kind: 'run', argv: ['ip', 'link', 'del', 'vethnd0badcafe']})
+    expect(argv(find(plan.steps, 'net.host-route'))).toEqual(['ip', 'route', 'add', '10.250.0.2/32', 'dev', 'vethnd0badcafe', 'scope', 'host'])
+    expect(argv(find(plan.steps, 'net.pod-route'))).toEqual(['nsenter', '--target', '{pause}', '--net', '--', 'ip', 'route', 'add', '10.250.0.0/24', 'via', '10.250.0.1', 'dev', 'eth0', 'src', '10.250.0.2'])
+    const routes = plan.steps.filter((s) => s.op.kind === 'run' && argv(s).includes('route')).map((s) => argv(s).join(' '))
+    expect(routes.some((r) => /default|0\.0\.0\.0\/0/.test(r))).toBe(false)
+    expect(plan.steps.some((s) => s.op.kind === 'run' && /iptables|nft/.test(argv(s)[0]))).toBe(false)
+  })
+
+  it('holds the container at a gate in its own pid and mount namespaces, dropping to the default capabilities', () => {
+    const start = find(plan.steps, `ctr.${ctr}.start`).op as Extract<Op, {kind: 'startContainer'}>
+    expect(start.chain).toEqual([
+      'nsenter', '--target', '{pause}', '--net', '--ipc', '--uts', '--',
+      'unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--',
+      'setpriv', '--no-new-privs', '--inh-caps=-all', `--bounding-set=-all,${DEFAULT_CAPABILITIES.map((c) => '+' + c).join(',')}`, '--',
+      '/bin/sh', '-c', GATE_SCRIPT, '/', 'sleep', '10000',
+    ])
+    expect(start.gated).toBe('child')
+    expect(start.env).toEqual({PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOSTNAME: 'core-k8s'})
+    expect(start.logPath).toBe(`/var/log/pods/default_core-k8s_${UID}/${ctr}/0.log`)
+  })
+
+  it('mounts /proc from inside the pid namespace and pivots the root', () => {
+    const merged = `/run/nodedoc/sandboxes/core-k8s/containers/${ctr}/rootfs`
+    expect(argv(find(plan.steps, `ctr.${ctr}.proc`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--pid', '--', 'mount', '-t', 'proc', '-o', 'nosuid,nodev,noexec', 'proc', `${merged}/proc`])
+    expect(argv(find(plan.steps, `ctr.${ctr}.pivot_root`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--', 'pivot_root', merged, `${merged}/.oldroot`])
+    expect(argv(find(plan.steps, `ctr.${ctr}.hosts`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--', 'mount', '--bind', '/run/nodedoc/sandboxes/core-k8s/hosts', `${merged}/etc/hosts`])
+    // every mount a container gets happens in its own mount namespace: the host mount table sees only the pod shm
+    const hostMounts = plan.steps.filter((s) => s.op.kind === 'run' && argv(s)[0] === 'mount')
+    expect(hostMounts.map((s) => s.id)).toEqual(['shm.mount'])
+    expect(find(plan.steps, 'shm.mount').undo).toEqual({kind: 'umount', path: '/run/nodedoc/sandboxes/core-k8s/shm'})
+    const order = plan.steps.map((s) => s.id)
+    expect(order.indexOf(`ctr.${ctr}.cgroup`)).toBeLessThan(order.indexOf(`ctr.${ctr}.release`))
+    expect(order.indexOf(`ctr.${ctr}.umount-oldroot`)).toBeLessThan(order.indexOf(`ctr.${ctr}.release`))
+  })
+
+  it('records an undo for everything it makes outside the state dir', () => {
+    const outside = plan.steps.filter((s) => {
+      const op = s.op
+      if (op.kind === 'lease' || op.kind === 'spawnPause' || op.kind === 'startContainer') return true
+      if (op.kind === 'symlink') return !op.path.startsWith('/run/nodedoc/sandboxes/') && !op.path.startsWith('/proc/')
+      if (op.kind === 'run') return ['ip link add', 'mount -t tmpfs'].some((p) => argv(s).join(' ').startsWith(p))
+      return false
+    })
+    expect(outside.length).toBeGreaterThan(4)
+    for (const s of outside) expect(s.undo, s.id).not.toBeNull()
+  })
+
+  it('writes hosts with the pod IP and links the log like the kubelet', () => {
+    expect(hostsFile('10.250.0.2', 'core-k8s')).toContain('\n10.250.0.2\tcore-k8s\n')
+    expect(containerLogLink('/var/log', 'default', 'core-k8s', 'c', 'f'.repeat(64))).toBe(`/var/log/containers/core-k8s_default_c-${'f'.repeat(64)}.log`)
+    expect(containerLogLink('/var/log', 'ns', 'p'.repeat(200), 'c', 'f'.repeat(64)).split('/').pop()!.length).toBe(255)
+  })
+
+  it('resolves process references and prints steps as commands', () => {
+    const op = resolveOp(find(plan.steps, 'net.veth').op, {pause: 4242})
+    expect(describeOp(op)).toBe('ip link add vethnd0badcafe type veth peer name eth0 netns 4242')
+    const join = resolveOp(find(plan.steps, 'pause.cgroup').op, {pause: 4242})
+    expect(join).toMatchObject({ref: '{pause}'})
+    expect(describeOp(find(plan.steps, `ctr.${ctr}.start`).op)).toContain(`'${GATE_SCRIPT.replace(/'/g, "'\\''")}'`)
+  })
+})
+
+describe('planSandbox variants', () => {
+  it('gives the greedy pod Burstable limits by the kubelet formulas', () => {
+    const plan = planSandbox(config('greedy.yaml', {podPidsLimit: 6}))
+    const writes = Object.fromEntries(plan.steps.filter((s) => s.op.kind === 'write' && s.op.path.startsWith('/sys/fs/cgroup')).map((s) => {
+      const op = s.op as Extract<Op, {kind: 'write'}>
+      return [op.path.replace(`/sys/fs/cgroup/`, '').replace(UID, 'UID').replace('1'.repeat(64), 'CTR'), op.content]
+    }))
+    expect(writes).toEqual({
+      'cpu/kubepods/burstable/podUID/cpu.shares': '256',
+      'cpu/kubepods/burstable/podUID/cpu.cfs_period_us': '100000',
+      'cpu/kubepods/burstable/podUID/cpu.cfs_quota_us': '50000',
+      'memory/kubepods/burstable/podUID/memory.limit_in_bytes': '209715200',
+      'pids/kubepods/burstable/podUID/pids.max': '6',
+      'cpu/kubepods/burstable/podUID/CTR/cpu.shares': '256',
+      'cpu/kubepods/burstable/podUID/CTR/cpu.cfs_period_us': '100000',
+      'cpu/kubepods/burstable/podUID/CTR/cpu.cfs_quota_us': '50000',
+      'memory/kubepods/burstable/podUID/CTR/memory.limit_in_bytes': '209715200',
+    })
+    expect(plan.info.containers[0].oomScoreAdj).toBe(996)
+  })
+
+  it('shares the pid namespace through the pause process with shareProcessNamespace', () => {
+    const cfg = config('core-k8s.yaml')
+    cfg.manifest = {...cfg.manifest, shareProcessNamespace: true}
+    const plan = planSandbox(cfg)
+    expect(find(plan.steps, 'pause.start').op).toMatchObject({argv: ['unshare', '--net', '--uts', '--ipc', '--pid', '--fork', '--kill-child', '--', '/run/nodedoc/sandboxes/core-k8s/pause', 'infinity'], gated: 'child'})
+    const {chain, gated} = containerChain(cfg, cfg.manifest.containers[0], '/r')
+    expect(chain.slice(0, 12)).toEqual(['nsenter', '--target', '{pause}', '--net', '--ipc', '--uts', '--pid', '--', 'unshare', '--mount', '--propagation', 'private'])
+    expect(chain[12]).toBe('--')
+    expect(gated).toBe('child')
+  })
+
+  it('skips the network and the namespaces the host shares with hostNetwork', () => {
+    const cfg = config('core-k8s.yaml', {network: null})
+    cfg.manifest = {...cfg.manifest, hostNetwork: true}
+    const plan = planSandbox(cfg)
+    expect(plan.steps.some((s) => s.id.startsWith('net.'))).toBe(false)
+    expect(find(plan.steps, 'pause.start').op).toMatchObject({argv: ['unshare', '--ipc', '--', '/run/nodedoc/sandboxes/core-k8s/pause', 'infinity']})
+    expect(containerChain(cfg, cfg.manifest.containers[0], '/r').chain.slice(0, 5)).toEqual(['nsenter', '--target', '{pause}', '--ipc', '--'])
+  })
+
+  it('builds weaker sandboxes on purpose, and says so', () => {
+    const chroot = planSandbox(config('core-k8s.yaml', {isolation: 'chroot', network: null}))
+    expect(chroot.warnings[0]).toMatch(/^--isolation chroot: no namespaces/)
+    expect(chroot.steps.some((s) => s.op.kind === 'spawnPause')).toBe(false)
+    expect((find(chroot.steps, 'ctr.any-old-name-will-do.start').op as Extract<Op, {kind: 'startContainer'}>).chain).toEqual(['/bin/sh', '-c', GATE_SCRIPT, '/', 'chroot', '/run/nodedoc/sandboxes/core-k8s/rootfs', 'sleep', '10000'])
+    const unshare = planSandbox(config('core-k8s.yaml', {isolation: 'unshare'}))
+    expect(unshare.warnings[0]).toMatch(/^--isolation unshare: chroot instead of pivot_root/)
+    expect(unshare.steps.some((s) => s.id.endsWith('pivot_root'))).toBe(false)
+    const chain = (find(unshare.steps, 'ctr.any-old-name-will-do.start').op as Extract<Op, {kind: 'startContainer'}>).chain
+    expect(chain).not.toContain('setpriv')
+    expect(chain.slice(-4)).toEqual(['chroot', '/run/nodedoc/sandboxes/core-k8s/containers/any-old-name-will-do/rootfs', 'sleep', '10000'])
+  })
+
+  it('mounts volumes, read-only where asked, and keeps emptyDirs in the kubelet pod dir', () => {
+    const plan = planSandbox(config('two-containers.yaml'))
+    expect(plan.info.qos).toBe('Guaranteed')
+    expect(plan.info.podCgroupPath).toBe(`/kubepods/pod${UID}`)
+    expect(find(plan.steps, 'volume.scratch').op).toEqual({kind: 'mkdir', path: `/var/lib/kubelet/pods/${UID}/volumes/kubernetes.io~empty-dir/scratch`})
+    expect(find(plan.steps, 'kubelet.pod').undo).toEqual({kind: 'removeTree', path: `/var/lib/kubelet/pods/${UID}`})
+    expect(argv(find(plan.steps, 'ctr.reader.vol.host-etc')).slice(-3)).toEqual(['--bind', '/etc/debian_version', '/run/nodedoc/sandboxes/duo/containers/reader/rootfs/host/debian_version'])
+    expect(argv(find(plan.steps, 'ctr.reader.vol.host-etc.ro')).slice(-3)).toEqual(['-o', 'remount,bind,ro', '/run/nodedoc/sandboxes/duo/containers/reader/rootfs/host/debian_version'])
+    expect(plan.steps.some((s) => s.id === 'ctr.writer.vol.host-etc')).toBe(false)
+    expect(plan.info.containers.map((c) => c.oomScoreAdj)).toEqual([-997, -997])
+    // both containers are held until both are set up, then released in order
+    expect(plan.steps.slice(-2).map((s) => s.id)).toEqual(['ctr.writer.release', 'ctr.reader.release'])
+  })
+
+  it('writes cgroup v2 files in one tree and enables controllers level by level', () => {
+    const plan = planSandbox(config('greedy.yaml', {cgroup: {version: 2, driver: 'systemd', mountRoot: '/tmp/cg', controllers: ['']}}))
+    const slice = `/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${UID.replace(/-/g, '_')}.slice`
+    expect(plan.info.podCgroupPath).toBe(slice)
+    expect(find(plan.steps, 'cgroup.subtree.root').op).toEqual({kind: 'write', path: '/tmp/cg/cgroup.subtree_control', content: '+cpu +memory +pids'})
+    expect(find(plan.steps, 'ctr.greedy.memory.max').op).toEqual({kind: 'write', path: `/tmp/cg${slice}/cri-containerd-${'1'.repeat(64)}.scope/memory.max`, content: '209715200'})
+    expect(find(plan.steps, 'ctr.greedy.cpu.max').op).toMatchObject({content: '50000 100000'})
+    expect(find(plan.steps, 'cgroup.unified.pod').undo).toEqual({kind: 'cgroupTree', path: `/tmp/cg${slice}`})
+  })
+})
