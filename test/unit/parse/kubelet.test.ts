@@ -1,0 +1,51 @@
+import {describe, expect, it} from 'vitest'
+import {parseContainerLogFileName, parseContainerLogLinkName, parseKubeletVolumePath, parsePodLogDirName} from '../../../src/parse/kubelet-paths.js'
+import {parseRuntimeConfig} from '../../../src/parse/oci-config.js'
+
+const UID = '6f0f2a8e-3c1b-4a57-9d5e-0e7d6c2b1a90'
+const ID = 'd4e8e05a546c86b6443f101966c618e47753ed01fa9929cae00d3b692f7a9f80'
+
+describe('kubelet paths', () => {
+  it('pod log dirs, new and old', () => {
+    expect(parsePodLogDirName(`kube-system_coredns-5d78c9869d-8x2lq_${UID}`)).toEqual({namespace: 'kube-system', name: 'coredns-5d78c9869d-8x2lq', uid: UID})
+    expect(parsePodLogDirName(UID)).toEqual({namespace: null, name: null, uid: UID})
+    expect(parsePodLogDirName('not-a-pod-dir')).toBeUndefined()
+  })
+  it('container log files: current ones only', () => {
+    expect(parseContainerLogFileName('3.log')).toBe(3)
+    expect(parseContainerLogFileName('0.log.20260101-010203')).toBeUndefined()
+    expect(parseContainerLogFileName('0.log.20260101-010203.gz')).toBeUndefined()
+  })
+  it('/var/log/containers link names, container names with dashes', () => {
+    expect(parseContainerLogLinkName(`etcd-kind-control-plane_kube-system_etcd-${ID}.log`)).toEqual({pod: 'etcd-kind-control-plane', namespace: 'kube-system', container: 'etcd', containerId: ID})
+    expect(parseContainerLogLinkName(`web_default_istio-proxy-${ID}.log`)).toMatchObject({container: 'istio-proxy'})
+  })
+  it('volume paths, with the plugin "~" read as "/"', () => {
+    expect(parseKubeletVolumePath(`/var/lib/kubelet/pods/${UID}/volumes/kubernetes.io~projected/kube-api-access-x7k2p`)).toEqual({podUid: UID, plugin: 'kubernetes.io/projected', name: 'kube-api-access-x7k2p'})
+    expect(parseKubeletVolumePath(`/var/lib/kubelet/pods/${UID}/volumes/kubernetes.io~csi/pvc-1/mount/data`)).toEqual({podUid: UID, plugin: 'kubernetes.io/csi', name: 'pvc-1'})
+    expect(parseKubeletVolumePath(`/var/lib/kubelet/pods/${UID}/volume-subpaths/config/nginx/0`)).toEqual({podUid: UID, plugin: 'subPath', name: 'config'})
+    expect(parseKubeletVolumePath(`/var/lib/kubelet/pods/${UID}/etc-hosts`)).toBeUndefined()
+  })
+})
+
+describe('runtime configs', () => {
+  it('containerd annotations', () => {
+    const spec = parseRuntimeConfig(JSON.stringify({
+      process: {args: ['sleep', '10000'], noNewPrivileges: true, capabilities: {effective: ['CAP_CHOWN']}, user: {uid: 0, gid: 0}, oomScoreAdj: 1000},
+      annotations: {'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.sandbox-id': ID, 'io.kubernetes.cri.container-name': 'app', 'io.kubernetes.cri.sandbox-name': 'core-k8s', 'io.kubernetes.cri.sandbox-namespace': 'default', 'io.kubernetes.cri.sandbox-uid': UID},
+      linux: {namespaces: [{type: 'pid'}, {type: 'network', path: '/proc/42/ns/net'}], resources: {memory: {limit: 209715200}, cpu: {shares: 102, quota: 50000, period: 100000}}, cgroupsPath: '/kubepods/burstable/podx/y'},
+    }))
+    expect(spec.meta).toEqual({sandbox: false, sandboxId: ID, containerName: 'app', podName: 'core-k8s', podNamespace: 'default', podUid: UID})
+    expect(spec.namespaces).toEqual({pid: '', network: '/proc/42/ns/net'})
+    expect(spec.resources).toEqual({memoryLimit: 209715200, cpuShares: 102, cpuQuota: 50000, cpuPeriod: 100000, pidsLimit: null})
+    expect(spec).toMatchObject({noNewPrivileges: true, capabilities: ['CAP_CHOWN'], oomScoreAdj: 1000})
+  })
+  it('CRI-O annotations name the sandbox POD', () => {
+    const spec = parseRuntimeConfig(JSON.stringify({annotations: {'io.kubernetes.cri-o.ContainerType': 'sandbox', 'io.kubernetes.pod.name': 'p', 'io.kubernetes.pod.namespace': 'n', 'io.kubernetes.pod.uid': UID}}))
+    expect(spec.meta).toMatchObject({sandbox: true, containerName: 'POD', podName: 'p', podUid: UID})
+  })
+  it('docker config.v2.json labels', () => {
+    const spec = parseRuntimeConfig(JSON.stringify({Args: ['x'], Config: {Labels: {'io.kubernetes.docker.type': 'podsandbox', 'io.kubernetes.pod.name': 'p'}}}))
+    expect(spec.meta).toMatchObject({sandbox: true, podName: 'p'})
+  })
+})
