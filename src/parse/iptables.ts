@@ -50,13 +50,8 @@ export interface IptablesTarget {
   options: Record<string, string[]>
 }
 
-export interface IptablesRule {
-  table: string
-  chain: string
-  /** 1-based line in the input */
-  line: number
-  /** The rule as written, without a counters prefix. */
-  text: string
+/** What a rule matches and where it sends the packet. */
+export interface RuleSpec {
   counters: {packets: number; bytes: number} | null
   protocol: {name: string; negated: boolean} | null
   source: Address | null
@@ -67,6 +62,68 @@ export interface IptablesRule {
   matches: MatchOption[]
   comment: string | null
   target: IptablesTarget | null
+}
+
+/**
+ * One rule. Its matches are parsed on first use: a 30k-service dump holds half a million
+ * rules, and `svc NAME` only ever looks at a few dozen of them.
+ */
+export class IptablesRule implements RuleSpec {
+  private parsed: RuleSpec | undefined
+  private prefixCounters: {packets: number; bytes: number} | null = null
+
+  constructor(
+    readonly table: string,
+    readonly chain: string,
+    /** 1-based line in the input */
+    readonly line: number,
+    /** The rule as written, without a counters prefix. */
+    readonly text: string,
+    /** Where the match/target words start in `text`. */
+    private readonly specStart: number,
+  ) {}
+
+  private get spec(): RuleSpec {
+    return (this.parsed ??= parseRuleSpec(splitRuleWords(this.text.slice(this.specStart))))
+  }
+
+  set counters(value: {packets: number; bytes: number} | null) {
+    this.prefixCounters = value
+  }
+  get counters() {
+    return this.prefixCounters ?? this.spec.counters
+  }
+  get protocol() {
+    return this.spec.protocol
+  }
+  get source() {
+    return this.spec.source
+  }
+  get destination() {
+    return this.spec.destination
+  }
+  get inInterface() {
+    return this.spec.inInterface
+  }
+  get outInterface() {
+    return this.spec.outInterface
+  }
+  get matches() {
+    return this.spec.matches
+  }
+  get comment() {
+    return this.spec.comment
+  }
+  get target() {
+    return this.spec.target
+  }
+
+  /** The -j/-g target name, read without parsing the rule when the text has no quotes. */
+  get targetName(): string | null {
+    if (this.parsed || this.text.includes('"')) return this.target?.name ?? null
+    const m = /\s-(?:j|g|-jump|-goto)\s+(\S+)/.exec(this.text)
+    return m ? m[1] : null
+  }
 }
 
 export interface IptablesDump {
@@ -98,42 +155,48 @@ const NAT_TARGETS = new Set(['DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP']
  */
 export function splitRuleWords(line: string): string[] {
   const words: string[] = []
-  let i = 0
   const n = line.length
+  let i = 0
   while (i < n) {
-    while (i < n && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++
-    if (i >= n) break
-    let word = ''
+    let c = line.charCodeAt(i)
+    if (c === 32 || c === 9) {
+      i++
+      continue
+    }
+    const start = i
+    // the common case: no quotes in the word, so a slice will do
+    while (i < n && (c = line.charCodeAt(i)) !== 32 && c !== 9 && c !== 34) i++
+    if (i >= n || c !== 34) {
+      words.push(line.slice(start, i))
+      continue
+    }
+    let word = line.slice(start, i)
     let quoted = false
     while (i < n) {
-      const c = line[i]
+      const ch = line[i]
       if (quoted) {
-        if (c === '\\' && i + 1 < n) {
+        if (ch === '\\' && i + 1 < n) {
           word += line[i + 1]
           i += 2
           continue
         }
-        if (c === '"') {
-          quoted = false
-          i++
-          continue
-        }
-        word += c
+        if (ch === '"') quoted = false
+        else word += ch
         i++
         continue
       }
-      if (c === ' ' || c === '\t') break
-      if (c === '"') {
-        quoted = true
-        i++
-        continue
-      }
-      word += c
+      if (ch === ' ' || ch === '\t') break
+      if (ch === '"') quoted = true
+      else word += ch
       i++
     }
     words.push(word)
   }
   return words
+}
+
+function optionName(word: string): string {
+  return word.charCodeAt(1) === 45 ? word.slice(2) : word.slice(1)
 }
 
 function withPrefix(address: string): string {
@@ -142,13 +205,15 @@ function withPrefix(address: string): string {
 }
 
 function isOptionWord(word: string): boolean {
-  return word.length > 1 && word[0] === '-' && !/^-\d/.test(word)
+  if (word.length < 2 || word.charCodeAt(0) !== 45) return false
+  const c = word.charCodeAt(1)
+  return c < 48 || c > 57
 }
 
 /** Parses the words after `-A CHAIN` into matches and a target. */
-export function parseRuleSpec(words: string[], table: string, chain: string, line: number, text: string): IptablesRule {
-  const rule: IptablesRule = {
-    table, chain, line, text, counters: null,
+export function parseRuleSpec(words: string[]): RuleSpec {
+  const rule: RuleSpec = {
+    counters: null,
     protocol: null, source: null, destination: null, inInterface: null, outInterface: null,
     matches: [], comment: null, target: null,
   }
@@ -185,7 +250,7 @@ export function parseRuleSpec(words: string[], table: string, chain: string, lin
         const values: string[] = []
         i++
         while (i < words.length && !isOptionWord(words[i])) values.push(words[i++])
-        target.options[opt.replace(/^-+/, '')] = values
+        target.options[optionName(opt)] = values
       }
       rule.target = target
       break
@@ -211,7 +276,7 @@ export function parseRuleSpec(words: string[], table: string, chain: string, lin
         i++
       }
       while (i < words.length && !isOptionWord(words[i]) && words[i] !== '!') values.push(words[i++])
-      const name = word.replace(/^-+/, '')
+      const name = optionName(word)
       rule.matches.push({module, name, values, negated: negate})
       if (module === 'comment' && name === 'comment') rule.comment = values.join(' ')
       negate = false
@@ -293,7 +358,7 @@ export function parseIptablesSave(text: string): IptablesDump {
     }
     let counters: {packets: number; bytes: number} | null = null
     let body = trimmed
-    const prefix = /^\[(\d+):(\d+)\]\s+/.exec(body)
+    const prefix = body.charCodeAt(0) === 91 ? /^\[(\d+):(\d+)\]\s+/.exec(body) : null
     if (prefix) {
       counters = {packets: Number(prefix[1]), bytes: Number(prefix[2])}
       body = body.slice(prefix[0].length)
@@ -305,29 +370,22 @@ export function parseIptablesSave(text: string): IptablesDump {
       continue
     }
     if (!body.startsWith('-')) throw new IptablesParseError(`line ${lineNo}: not an iptables-save line: ${trimmed.slice(0, 80)}`)
+    const head = /^(-A|--append|-I|--insert)\s+(\S+)(?:\s+(\d+)(?=\s|$))?\s*/.exec(body)
+    if (head) {
+      const insert = head[1] === '-I' || head[1] === '--insert'
+      const chainName = head[2]
+      const chain = chainIn(table, chainName, false)
+      const rule = new IptablesRule(table.name, chainName, lineNo, body, head[0].length)
+      if (counters) rule.counters = counters
+      if (insert) chain.rules.splice(Math.max(0, Number(head[3] ?? 1) - 1), 0, rule)
+      else chain.rules.push(rule)
+      continue
+    }
     const words = splitRuleWords(body)
     const command = words[0]
     const chainName = words[1]
     if (!chainName && command !== '-F' && command !== '-X') throw new IptablesParseError(`line ${lineNo}: ${command} without a chain name`)
     switch (command) {
-      case '-A':
-      case '--append':
-      case '-I':
-      case '--insert': {
-        const insert = command === '-I' || command === '--insert'
-        let rest = words.slice(2)
-        let position = 1
-        if (insert && rest.length > 0 && /^\d+$/.test(rest[0])) {
-          position = Number(rest[0])
-          rest = rest.slice(1)
-        }
-        const chain = chainIn(table, chainName, false)
-        const rule = parseRuleSpec(rest, table.name, chainName, lineNo, body)
-        if (counters) rule.counters = counters
-        if (insert) chain.rules.splice(Math.max(0, position - 1), 0, rule)
-        else chain.rules.push(rule)
-        break
-      }
       case '-N':
       case '--new-chain':
         chainIn(table, chainName, true)
@@ -375,10 +433,23 @@ export function findMatch(rule: IptablesRule, name: string, module?: string): Ma
 }
 
 /** Destination port of a rule (-m tcp --dport / --destination-port / multiport --dports). */
+const portCache = new WeakMap<IptablesRule, {ports: number[]; negated: boolean} | null>()
+
 export function destinationPort(rule: IptablesRule): {ports: number[]; negated: boolean} | null {
-  for (const m of rule.matches) {
+  let cached = portCache.get(rule)
+  if (cached === undefined) {
+    cached = computeDestinationPort(rule.matches)
+    portCache.set(rule, cached)
+  }
+  return cached
+}
+
+/** Destination port of a list of match options. */
+export function computeDestinationPort(matches: MatchOption[]): {ports: number[]; negated: boolean} | null {
+  for (const m of matches) {
     if (m.name === 'dport' || m.name === 'destination-port' || m.name === 'dports' || m.name === 'destination-ports') {
       const ports: number[] = []
+      if (m.values.length === 1 && /^\d+$/.test(m.values[0])) return {ports: [Number(m.values[0])], negated: m.negated}
       for (const part of m.values.join(',').split(',')) {
         const range = /^(\d+):(\d+)$/.exec(part)
         if (range) for (let p = Number(range[1]); p <= Number(range[2]) && ports.length < 65536; p++) ports.push(p)

@@ -82,8 +82,11 @@ function round(p: number): number {
   return Math.round(p * 1e12) / 1e12
 }
 
-/** Traces every service port in an iptables dump. */
-export function traceIptables(dump: IptablesDump, source = 'iptables'): ProxyTrace {
+/** What a caller wants traced: service name (from comments) and frontend addresses are known before tracing. */
+export type GroupSelector = (group: {service: string | null; protocol: string; frontends: Array<{ip: string | null; port: number}>}) => boolean
+
+/** Traces every service port in an iptables dump (or those `select` keeps). */
+export function traceIptables(dump: IptablesDump, source = 'iptables', select?: GroupSelector): ProxyTrace {
   const nat = new TableWalker(dump, 'nat')
   const filter = new TableWalker(dump, 'filter')
   const natTable = dump.tables.get('nat')
@@ -200,6 +203,7 @@ export function traceIptables(dump: IptablesDump, source = 'iptables'): ProxyTra
   const services: ServiceTrace[] = []
   const clusterCidrs = new Map<string, number>()
   for (const group of groups.values()) {
+    if (select && !select({service: group.service, protocol: group.protocol, frontends: [...group.frontends, ...group.filterOnly]})) continue
     const trace = traceGroup(group, nat, filter, root, healthChecks, userspace)
     services.push(trace)
     for (const m of trace.masquerade) {
@@ -211,7 +215,10 @@ export function traceIptables(dump: IptablesDump, source = 'iptables'): ProxyTra
   // 4. chains nothing jumps to
   for (const table of dump.tables.values()) {
     const referenced = new Set<string>()
-    for (const chain of table.chains.values()) for (const rule of chain.rules) if (rule.target) referenced.add(rule.target.name)
+    for (const chain of table.chains.values()) for (const rule of chain.rules) {
+      const target = rule.targetName
+      if (target) referenced.add(target)
+    }
     const hasBuiltins = [...table.chains.values()].some((c) => c.policy !== null)
     for (const chain of table.chains.values()) {
       if (chain.policy !== null || referenced.has(chain.name) || STANDALONE_CHAINS.has(chain.name)) continue

@@ -4,7 +4,7 @@
 // condition: such a rule is followed as a branch but does not consume the packet.
 
 import ipaddr from 'ipaddr.js'
-import {BUILTIN_TARGETS, type IptablesChain, type IptablesDump, type IptablesRule, type IptablesTable, destinationPort, parseHostPort} from '../parse/iptables.js'
+import {BUILTIN_TARGETS, type IptablesChain, type IptablesDump, type IptablesRule, type IptablesTable, computeDestinationPort, destinationPort, parseHostPort} from '../parse/iptables.js'
 import type {PathHop} from './types.js'
 
 export interface Packet {
@@ -83,17 +83,45 @@ function exactAddress(cidr: string): string | null {
   return null
 }
 
+function ipv4(ip: string): number | null {
+  const parts = ip.split('.')
+  if (parts.length !== 4) return null
+  let n = 0
+  for (const p of parts) {
+    const v = Number(p)
+    if (!(v >= 0 && v <= 255) || p === '') return null
+    n = n * 256 + v
+  }
+  return n
+}
+
+const v4Cidrs = new Map<string, {net: number; size: number} | null>()
+
 function contains(cidr: string, ip: string): boolean | null {
-  const net = parsedCidr(cidr)
-  if (!net) return null
+  if (!cidr.includes(':') && !ip.includes(':')) {
+    let net = v4Cidrs.get(cidr)
+    if (net === undefined) {
+      const [base, bits] = cidr.split('/')
+      const start = ipv4(base)
+      const len = Number(bits)
+      net = start === null || !(len >= 0 && len <= 32) ? null : {net: start - (start % 2 ** (32 - len)), size: 2 ** (32 - len)}
+      if (v4Cidrs.size > 100_000) v4Cidrs.clear()
+      v4Cidrs.set(cidr, net)
+    }
+    const address = ipv4(ip)
+    if (!net || address === null) return null
+    return address >= net.net && address < net.net + net.size
+  }
+  const parsed = parsedCidr(cidr)
+  if (!parsed) return null
   let address: ipaddr.IPv4 | ipaddr.IPv6
   try {
     address = ipaddr.parse(ip)
   } catch {
     return null
   }
-  if (address.kind() !== net[0].kind()) return false
-  return address.match(net)
+  if (address.kind() !== parsed[0].kind()) return false
+  return address.match(parsed)
 }
 
 /** Per chain: rule indexes by exact destination address and, for the rest, by destination port. */
@@ -189,7 +217,7 @@ export function evaluate(rule: IptablesRule, packet: Packet): Evaluation {
       case 'multiport':
       case null:
         if (m.name === 'dport' || m.name === 'destination-port' || m.name === 'dports' || m.name === 'destination-ports') {
-          const port = destinationPort({...rule, matches: [m]})
+          const port = computeDestinationPort([m])
           if (port && port.ports.includes(packet.dport) === port.negated) return {matches: false, conditions, probability}
           continue
         }
@@ -236,9 +264,17 @@ export function evaluate(rule: IptablesRule, packet: Packet): Evaluation {
   return {matches: true, conditions, probability, affinitySeconds}
 }
 
-/** Does a chain only set the masquerade mark (KUBE-MARK-MASQ and look-alikes)? */
+const markChains = new WeakMap<IptablesChain, boolean>()
+
+/** Does a chain only set marks (KUBE-MARK-MASQ and look-alikes)? */
 function isMarkChain(chain: IptablesChain | undefined): boolean {
-  return !!chain && chain.rules.length > 0 && chain.rules.every((r) => r.target?.name === 'MARK')
+  if (!chain) return false
+  let yes = markChains.get(chain)
+  if (yes === undefined) {
+    yes = chain.rules.length > 0 && chain.rules.every((r) => r.target?.name === 'MARK')
+    markChains.set(chain, yes)
+  }
+  return yes
 }
 
 export class TableWalker {
@@ -253,11 +289,23 @@ export class TableWalker {
     return this.table?.chains.get(name)
   }
 
+  private readonly jumpTargets = new Map<string, boolean>()
+
   isJumpTarget(name: string, rule: IptablesRule): boolean {
+    const known = this.jumpTargets.get(name)
+    if (known !== undefined) return known
+    const yes = this.isJumpTargetUncached(name, rule)
+    // a chain name is a chain whatever rule names it; an unknown name depends on its options
+    if (this.table?.chains.has(name) || BUILTIN_TARGETS.has(name)) this.jumpTargets.set(name, yes)
+    return yes
+  }
+
+  private isJumpTargetUncached(name: string, rule: IptablesRule): boolean {
     if (this.table?.chains.has(name)) return true
     if (BUILTIN_TARGETS.has(name)) return false
     // an unknown target with options is an extension target, without options a missing chain
-    return Object.keys(rule.target?.options ?? {}).length === 0
+    for (const _ in rule.target?.options ?? {}) return false
+    return true
   }
 
   /** Walks `root` for `packet`; `mass` is the share of packets entering it. */
@@ -326,7 +374,7 @@ export class TableWalker {
         continue
       }
       if (isMarkChain(next)) {
-        if (next.rules.some((r) => this.isMasqueradeMark(r))) marks = [...marks, {chain: name, when: ev.conditions.join(', ')}]
+        if (this.setsMasqueradeMark(next)) marks = [...marks, {chain: name, when: ev.conditions.join(', ')}]
         continue
       }
       if (stack.includes(target.name) || stack.length > MAX_DEPTH) {
@@ -345,6 +393,17 @@ export class TableWalker {
       }
     }
     return {returned: Math.max(0, remaining), passed}
+  }
+
+  private readonly masqChains = new Map<string, boolean>()
+
+  private setsMasqueradeMark(chain: IptablesChain): boolean {
+    let yes = this.masqChains.get(chain.name)
+    if (yes === undefined) {
+      yes = chain.rules.some((r) => this.isMasqueradeMark(r))
+      this.masqChains.set(chain.name, yes)
+    }
+    return yes
   }
 
   private masqMarkBits: string | null | undefined
@@ -371,7 +430,18 @@ export function markValue(rule: IptablesRule): string | null {
   return raw ? raw.split('/')[0] : null
 }
 
+const dnats = new WeakMap<IptablesRule, {ip: string; port: number | null} | null>()
+
 export function dnatOf(rule: IptablesRule): {ip: string; port: number | null} | null {
+  let d = dnats.get(rule)
+  if (d === undefined) {
+    d = computeDnat(rule)
+    dnats.set(rule, d)
+  }
+  return d
+}
+
+function computeDnat(rule: IptablesRule): {ip: string; port: number | null} | null {
   const to = rule.target?.options['to-destination']?.[0]
   if (!to) return null
   const {ip, port} = parseHostPort(to)

@@ -2,7 +2,7 @@
 
 import {IptablesParseError, parseIptablesSave} from '../parse/iptables.js'
 import type {KubeProxyRules} from './gather.js'
-import {traceIptables} from './iptables-trace.js'
+import {type GroupSelector, traceIptables} from './iptables-trace.js'
 import {type NodeNetwork, locateEndpoints} from './locate.js'
 import {traceKubeProxyNft} from './nft-trace.js'
 import {traceIpvs} from './ipvs-trace.js'
@@ -45,13 +45,13 @@ function guard<T>(what: string, fn: () => T): T {
 }
 
 /** Every trace the rules allow: iptables (IPv4, IPv6), kube-proxy's nftables table, IPVS. */
-export function traceAll(rules: KubeProxyRules): ProxyTrace[] {
+export function traceAll(rules: KubeProxyRules, select?: GroupSelector): ProxyTrace[] {
   const traces: ProxyTrace[] = []
   if (rules.iptables) {
     const label = rules.iptables.backend === 'file' ? rules.iptables.reason : `iptables-${rules.iptables.backend} (${rules.iptables.reason})`
-    const v4 = guard(rules.iptables.backend === 'file' ? rules.iptables.reason : 'iptables-save', () => traceIptables(parseIptablesSave(rules.iptables!.ipv4), label))
+    const v4 = guard(rules.iptables.backend === 'file' ? rules.iptables.reason : 'iptables-save', () => traceIptables(parseIptablesSave(rules.iptables!.ipv4), label, select))
     traces.push(v4)
-    if (/^-A KUBE-/m.test(rules.iptables.ipv6)) traces.push(guard('ip6tables-save', () => traceIptables(parseIptablesSave(rules.iptables!.ipv6), `${label}, IPv6`)))
+    if (/^-A KUBE-/m.test(rules.iptables.ipv6)) traces.push(guard('ip6tables-save', () => traceIptables(parseIptablesSave(rules.iptables!.ipv6), `${label}, IPv6`, select)))
   }
   if (rules.nft) traces.push(...guard(rules.nft.source, () => traceKubeProxyNft(rules.nft!.text, rules.nft!.source)))
   if (rules.ipvs) traces.push(guard(rules.ipvs.source, () => traceIpvs(rules.ipvs!.text, rules.ipvs!.source)))
@@ -80,7 +80,19 @@ function matches(s: ServiceTrace, q: SvcQuery): boolean {
 
 /** Traces, keeps what the query asks for, and follows each endpoint onward on this node. */
 export function buildSvcReport(rules: KubeProxyRules, net: NodeNetwork, query: SvcQuery = {}): SvcReport {
-  const traces = traceAll(rules)
+  // only what the query could match is traced: svc NAME on 30k services traces one
+  const select: GroupSelector | undefined = query.name || query.ip
+    ? (g) => {
+        if (query.ip && !g.frontends.some((f) => f.ip === query.ip)) return false
+        if (query.name) {
+          const full = query.name.includes('/') ? query.name : `${query.namespace ?? 'default'}/${query.name}`
+          // groups no comment names cannot match a name
+          if (!g.service || g.service.split(':')[0] !== full) return false
+        }
+        return true
+      }
+    : undefined
+  const traces = traceAll(rules, select)
   const withRules = traces.filter((t) => t.mode !== 'none')
   const services = withRules.flatMap((t) => t.services).filter((s) => matches(s, query))
   const unresolved = withRules.flatMap((t) => t.unresolved).filter((u) => {
