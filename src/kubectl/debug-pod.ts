@@ -77,7 +77,7 @@ export function debugPod(options: DebugPodOptions): Pod {
           command: podArgv(options.command),
           env: [{name: 'NO_COLOR', value: '1'}],
           securityContext: {privileged: true},
-          volumeMounts: [{name: 'host-root', mountPath: HOST_ROOT, readOnly, mountPropagation: 'HostToContainer'}],
+          volumeMounts: [{name: 'host-root', mountPath: HOST_ROOT, readOnly}],
         },
       ],
       volumes: [{name: 'host-root', hostPath: {path: '/', type: 'Directory'}}],

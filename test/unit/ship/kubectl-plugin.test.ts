@@ -34,7 +34,7 @@ describe('debug pod', () => {
           command: ['nodedoc', 'pod', 'core-k8s', '-n', 'default', '-o', 'json', '--host-root', '/host'],
           env: [{name: 'NO_COLOR', value: '1'}],
           securityContext: {privileged: true},
-          volumeMounts: [{name: 'host-root', mountPath: '/host', readOnly: true, mountPropagation: 'HostToContainer'}],
+          volumeMounts: [{name: 'host-root', mountPath: '/host', readOnly: true}],
         }],
         volumes: [{name: 'host-root', hostPath: {path: '/', type: 'Directory'}}],
       },
