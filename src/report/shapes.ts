@@ -75,7 +75,7 @@ function checkOf(item: unknown): NodeCheck | undefined {
   const raw = item.status ?? item.result ?? item.verdict ?? item.level ?? item.ok ?? item.passed
   const status = STATUS_WORDS[String(raw).toLowerCase()]
   if (!name || !status) return undefined
-  const message = str(item.message) ?? str(item.detail) ?? str(item.summary) ?? str(item.reason) ?? str(item.hint)
+  const message = str(item.message) ?? str(item.seen) ?? str(item.detail) ?? str(item.summary) ?? str(item.reason) ?? str(item.hint)
   return {name, status, message}
 }
 

@@ -103,6 +103,13 @@ describe('nodedoc report', () => {
     expect(endpoints[0].cannotReach['node-c']).toMatch(/REJECT/)
     const svc = merged.services.find((s: {service: string}) => s.service === 'kube-system/kube-dns:dns-tcp')
     expect(Object.keys(svc.problems)).toEqual(['node-c'])
+    // doctor, once it exists: every node's checks are read, each check names every node once
+    const {COMMANDS} = await import(join(REPO, 'dist', 'commands', 'index.js'))
+    if (COMMANDS.doctor) {
+      expect(merged.nodes.every((n: {checks: unknown}) => n.checks !== null)).toBe(true)
+      expect(merged.checks.length).toBeGreaterThan(0)
+      for (const c of merged.checks) expect([...c.fail, ...c.warn, ...c.pass, ...c.skip].sort()).toEqual(Object.keys(NODES))
+    }
     // ps rows count the pods of each node: the same snapshot under every name
     const pods = new Set(merged.nodes.map((n: {pods: number | null}) => n.pods))
     expect(pods.size).toBe(1)
