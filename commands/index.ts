@@ -10,6 +10,7 @@ import SandboxCreate from './sandbox/create.js'
 import SandboxExec from './sandbox/exec.js'
 import SandboxLs from './sandbox/ls.js'
 import SandboxRm from './sandbox/rm.js'
+import SandboxShim from './sandbox/shim.js'
 import Snapshot from './snapshot.js'
 import Svc from './svc.js'
 
@@ -25,6 +26,7 @@ export const COMMANDS = {
   'sandbox:exec': SandboxExec,
   'sandbox:ls': SandboxLs,
   'sandbox:rm': SandboxRm,
+  'sandbox:shim': SandboxShim,
   snapshot: Snapshot,
   svc: Svc,
 }

@@ -2,9 +2,9 @@
 // removes anything for a sandbox. Every program runs through execa with an argument array.
 
 import {type ChildProcess, spawn} from 'node:child_process'
-import {access, chmod, copyFile, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, symlink, writeFile} from 'node:fs/promises'
-import {constants} from 'node:fs'
-import {dirname, join} from 'node:path'
+import {access, chmod, copyFile, link, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, symlink, writeFile} from 'node:fs/promises'
+import {constants, existsSync} from 'node:fs'
+import {basename, dirname, join, resolve} from 'node:path'
 import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
 import {execa} from 'execa'
@@ -86,15 +86,22 @@ function errno(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException)?.code
 }
 
-/** Where the shim script is: next to this file in dist/ (tests load sources from src/). */
-function shimScript(): string {
-  const here = fileURLToPath(import.meta.url)
-  const js = here.replace(/sandbox-ops\.(ts|js)$/, 'sandbox-shim.js')
-  return js.includes('/dist/') ? js : js.replace(/\/src\/host\//, '/dist/src/host/')
-}
-
+/**
+ * How to start the shim: node with dist/src/host/sandbox-shim.js when that file is there (a
+ * checkout after tsc, fastest), else the CLI itself with the hidden `sandbox shim` command (the
+ * esbuild bundle, the single executable).
+ */
 export function shimArgv(): string[] {
-  return [process.execPath, shimScript()]
+  const candidates: string[] = []
+  try {
+    const here = fileURLToPath(import.meta.url)
+    candidates.push(here.replace(/sandbox-ops\.(ts|js)$/, 'sandbox-shim.js').replace(/\/src\/host\/sandbox-shim\.js$/, (m) => (here.includes('/dist/') ? m : '/dist/src/host/sandbox-shim.js')))
+  } catch {}
+  if (process.argv[1]) candidates.push(resolve(dirname(process.argv[1]), '../dist/src/host/sandbox-shim.js'))
+  const isNode = /^node(js)?(\d+)?(\.exe)?$/.test(basename(process.execPath))
+  const script = candidates.find((c) => c.includes('/dist/') && c.endsWith('/sandbox-shim.js') && existsSync(c))
+  if (isNode && script) return [process.execPath, script]
+  return isNode ? [process.execPath, process.argv[1], 'sandbox', 'shim'] : [process.execPath, 'sandbox', 'shim']
 }
 
 interface ShimHandle {
@@ -201,9 +208,8 @@ export class LiveSandboxOps implements SandboxOps {
     const configPath = join(op.stateDir, 'shim.json')
     await writeFile(configPath, JSON.stringify({chain: op.chain, env: op.env, gated: op.gated, logPath: op.logPath, exitPath: join(op.stateDir, 'exit.json')}, null, 2))
     const log = await open(join(op.stateDir, 'shim.log'), 'a')
-    const [node, script] = shimArgv()
-    if (!(await exists(script))) throw new Error(`${script} is missing: run the build (npx tsc -p .)`)
-    const child = spawn(node, [script, configPath], {detached: true, stdio: ['pipe', 'pipe', log.fd], env: {PATH: process.env.PATH ?? '', NODEDOC_SANDBOX_UID: this.sandboxUid}})
+    const [program, ...args] = shimArgv()
+    const child = spawn(program, [...args, configPath], {detached: true, stdio: ['pipe', 'pipe', log.fd], env: {PATH: process.env.PATH ?? '', NODEDOC_SANDBOX_UID: this.sandboxUid}})
     await log.close()
     const lines = createInterface({input: child.stdout!})[Symbol.asyncIterator]()
     const handle = {child, lines}
@@ -211,7 +217,8 @@ export class LiveSandboxOps implements SandboxOps {
     const first = await nextMessage(handle)
     if (first.error || !first.held) {
       child.kill('SIGKILL')
-      throw new Error(`container ${op.container}: ${first.error ?? 'the shim did not start it'}`)
+      const said = firstLine((await readFile(join(op.stateDir, 'shim.log'), 'utf8').catch(() => '')).split('\n').find((l) => /Error|error:/.test(l)) ?? '')
+      throw new Error(`container ${op.container}: ${first.error ?? 'the shim did not start it'}${said ? ` (${said.trim()})` : ''}`)
     }
     this.shims.set(op.container, handle)
     return {processes: {[`ctr:${op.container}`]: {pid: first.held, startTime: first.startTime ?? -1}, [`shim:${op.container}`]: shimMark}}
@@ -267,7 +274,7 @@ export class LiveSandboxOps implements SandboxOps {
 
 async function nextMessage(handle: ShimHandle): Promise<{pid?: number; held?: number; startTime?: number; released?: boolean; error?: string}> {
   const timeout = new Promise<{error: string}>((resolve) => setTimeout(() => resolve({error: 'the shim did not answer in 10 s'}), 10_000).unref())
-  const next = handle.lines.next().then((r) => (r.done ? {error: 'the shim exited (see shim.log in the state dir)'} : JSON.parse(r.value)))
+  const next = handle.lines.next().then((r) => (r.done ? {error: 'the shim exited'} : JSON.parse(r.value)))
   return Promise.race([next, timeout])
 }
 
@@ -344,8 +351,12 @@ async function buildRootfs(dir: string, source: RootfsSource): Promise<void> {
   await writeFile(join(dir, 'etc/passwd'), MINIMAL_PASSWD)
   await writeFile(join(dir, 'etc/group'), MINIMAL_GROUP)
   if (source.kind === 'busybox') {
-    await copyFile(source.binary, join(dir, 'bin/busybox'))
-    await chmod(join(dir, 'bin/busybox'), 0o755)
+    // a hard link when the state dir shares the binary's filesystem (the layer is read-only
+    // under overlay, so sharing the inode is safe); a copy otherwise
+    await link(source.binary, join(dir, 'bin/busybox')).catch(async () => {
+      await copyFile(source.binary, join(dir, 'bin/busybox'))
+      await chmod(join(dir, 'bin/busybox'), 0o755)
+    })
     await Promise.all(source.applets.map((a) => symlink('busybox', join(dir, 'bin', a)).catch(() => undefined)))
     return
   }

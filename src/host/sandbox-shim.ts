@@ -156,11 +156,15 @@ async function main(configPath: string): Promise<void> {
   process.exit(0)
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!) && process.argv[2]) {
+/** Runs the shim in this process (the hidden `nodedoc sandbox shim CONFIG`, for bundled builds). */
+export function runShim(configPath: string): void {
   process.on('SIGINT', () => undefined)
   process.on('SIGHUP', () => undefined)
-  main(process.argv[2]).catch((error) => {
+  main(configPath).catch((error) => {
     say({error: (error as Error).message})
     process.exit(1)
   })
 }
+
+// started as a script: node dist/src/host/sandbox-shim.js CONFIG
+if (process.argv[1]?.endsWith('sandbox-shim.js') && process.argv[2]) runShim(process.argv[2])

@@ -1,0 +1,91 @@
+// Shared by the sandbox integration tests: the built CLI, unique names, and a picture of the
+// host parts a sandbox touches, to compare before and after.
+
+import {randomBytes} from 'node:crypto'
+import {existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join, resolve} from 'node:path'
+import {execa, execaSync} from 'execa'
+
+export const ROOT = resolve(__dirname, '../../..')
+export const IS_ROOT = process.getuid?.() === 0
+
+/** The CLI must be built: integration tests run the real binary (and the shim it starts). */
+export function ensureBuilt(): void {
+  if (!existsSync(join(ROOT, 'dist/src/host/sandbox-shim.js')) || !existsSync(join(ROOT, 'dist/commands/sandbox/create.js'))) {
+    execaSync('npx', ['tsc', '-p', '.'], {cwd: ROOT, reject: false})
+  }
+}
+
+export function cli(args: string[], options: {env?: Record<string, string>; timeout?: number} = {}) {
+  return execa(process.execPath, [join(ROOT, 'bin/run.js'), ...args], {cwd: ROOT, reject: false, env: {NO_COLOR: '1', ...options.env}, timeout: options.timeout ?? 60_000})
+}
+
+export const suffix = () => randomBytes(3).toString('hex')
+
+/** A /24 no real cluster uses, different per test file so parallel runs cannot meet. */
+export function testCidr(): string {
+  return `10.250.${100 + Math.floor(Math.random() * 150)}.0/24`
+}
+
+/** Writes a Pod manifest to a temp file. */
+export function manifestFile(yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nd-sbx-'))
+  const file = join(dir, 'pod.yaml')
+  writeFileSync(file, yaml)
+  return file
+}
+
+export function podYaml(name: string, namespace: string, containers: string, extra = ''): string {
+  return `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\n  namespace: ${namespace}\nspec:\n${extra}  containers:\n${containers}`
+}
+
+const CONTROLLERS = ['cpu', 'cpuacct', 'memory', 'pids']
+
+function tree(dir: string, out: string[] = []): string[] {
+  let entries
+  try {
+    entries = readdirSync(dir, {withFileTypes: true})
+  } catch {
+    return out
+  }
+  for (const e of entries) {
+    if (!e.isDirectory()) continue
+    out.push(join(dir, e.name))
+    tree(join(dir, e.name), out)
+  }
+  return out
+}
+
+/**
+ * What a sandbox may touch on the host, as text. Other suites run on this kernel at the same
+ * time, so each view keeps only what could be a sandbox's: mounts under /run/nodedoc, the
+ * kubepods.slice tree (leak tests use the systemd driver; nobody else here does), vethnd links,
+ * our log namespace and state dirs; netns list and iptables rules are taken whole.
+ */
+export function hostPicture(namespace: string, names: string[]): Record<string, string> {
+  const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes('/run/nodedoc')).join('\n')
+  const cgroups = CONTROLLERS.flatMap((c) => {
+    const top = `/sys/fs/cgroup/${c}/kubepods.slice`
+    return existsSync(top) ? [top, ...tree(top)] : []
+  }).join('\n')
+  const links = String(execaSync('ip', ['-o', 'link', 'show'], {reject: false}).stdout).split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0]).filter((n) => n && /^vethnd/.test(n)).sort().join('\n')
+  const netns = String(execaSync('ip', ['netns', 'list'], {reject: false}).stdout)
+  const iptables = String(execaSync('iptables-save', [], {reject: false}).stdout).split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, '')).join('\n')
+  const logs = (existsSync('/var/log/pods') ? readdirSync('/var/log/pods') : []).filter((d) => d.startsWith(`${namespace}_`)).join('\n')
+  const logLinks = (existsSync('/var/log/containers') ? readdirSync('/var/log/containers') : []).filter((d) => d.includes(`_${namespace}_`)).join('\n')
+  const state = (existsSync('/run/nodedoc/sandboxes') ? readdirSync('/run/nodedoc/sandboxes') : []).filter((d) => names.some((n) => d.startsWith(n))).join('\n')
+  const kubelet = existsSync('/var/lib/kubelet/pods') ? readdirSync('/var/lib/kubelet/pods').join('\n') : ''
+  return {mountinfo, cgroups, links, netns, iptables, logs, logLinks, state, kubelet}
+}
+
+/** Processes still carrying a sandbox mark (pause, shim) for a pod UID. */
+export function markedProcesses(): string[] {
+  const out: string[] = []
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').includes('NODEDOC_SANDBOX_UID=')) out.push(pid)
+    } catch {}
+  }
+  return out
+}
