@@ -120,9 +120,12 @@ export class IptablesRule implements RuleSpec {
 
   /** The -j/-g target name, read without parsing the rule when the text has no quotes. */
   get targetName(): string | null {
-    if (this.parsed || this.text.includes('"')) return this.target?.name ?? null
-    const m = /\s-(?:j|g|-jump|-goto)\s+(\S+)/.exec(this.text)
-    return m ? m[1] : null
+    if (this.parsed) return this.target?.name ?? null
+    // the target comes after every match, so after the last quoted comment
+    const quote = this.text.lastIndexOf('"')
+    const m = /\s-(?:j|g|-jump|-goto)\s+([^\s"]+)/.exec(quote < 0 ? this.text : this.text.slice(quote + 1))
+    if (m) return m[1]
+    return quote < 0 ? null : this.target?.name ?? null
   }
 }
 

@@ -44,6 +44,16 @@ describe.skipIf(!HAVE_CORPUS)('kube-proxy iptables dumps against their oracles',
   }
 })
 
+describe.skipIf(!HAVE_CORPUS)('the quick target read agrees with the full parse', () => {
+  for (const f of [...generated, ...real]) {
+    it(f.name, () => {
+      const quick = [...parseIptablesSave(f.text).tables.values()].flatMap((t) => [...t.chains.values()].flatMap((c) => c.rules.map((r) => r.targetName)))
+      const full = [...parseIptablesSave(f.text).tables.values()].flatMap((t) => [...t.chains.values()].flatMap((c) => c.rules.map((r) => r.target?.name ?? null)))
+      expect(quick).toEqual(full)
+    })
+  }
+})
+
 describe.skipIf(!HAVE_CORPUS)('real iptables-save excerpts parse and say what they miss', () => {
   it('finds the corpus', () => {
     expect(real.length, NO_CORPUS).toBeGreaterThan(0)
