@@ -1,0 +1,67 @@
+// The command as a user runs it (needs `npm run build` first, as `npm test` does).
+import {existsSync} from 'node:fs'
+import {join, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {execa} from 'execa'
+import {describe, expect, it} from 'vitest'
+import {CORPUS, HAVE_CORPUS, NO_CORPUS} from '../../unit/svc/corpus.js'
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..')
+const BIN = join(ROOT, 'bin/run.js')
+const BUILT = existsSync(join(ROOT, 'dist/commands/svc.js'))
+const OVERALL = join(CORPUS, 'kube-proxy-iptables/kube-proxy-iptables-TestOverallIPTablesRules.txt')
+if (!BUILT) console.warn('dist/commands/svc.js missing (run npm run build): svc CLI tests skipped')
+if (!HAVE_CORPUS) console.warn(NO_CORPUS)
+
+function svc(...args: string[]) {
+  return execa(process.execPath, [BIN, 'svc', ...args], {reject: false, env: {NO_COLOR: '1'}, cwd: ROOT})
+}
+
+describe.skipIf(!BUILT || !HAVE_CORPUS)('nodedoc svc', () => {
+  it('traces a service from a file, as JSON with the documented keys', async () => {
+    const r = await svc('svc4', '-n', 'ns4', '--iptables-save', OVERALL, '-o', 'json')
+    expect(r.exitCode, r.stderr).toBe(0)
+    const report = JSON.parse(r.stdout)
+    expect(report.services).toHaveLength(1)
+    const s = report.services[0]
+    for (const key of ['service', 'protocol', 'frontends', 'endpoints', 'verdict', 'problems', 'path']) expect(s).toHaveProperty(key)
+    expect(s.frontends[0]).toMatchObject({kind: 'clusterIP', ip: '172.30.0.44', port: 80})
+    for (const e of s.endpoints) {
+      for (const key of ['ip', 'port', 'probability', 'chain', 'location', 'pod', 'route']) expect(e).toHaveProperty(key)
+      expect(['local', 'remote', 'unknown']).toContain(e.location)
+    }
+    for (const h of s.path) expect(Object.keys(h)).toEqual(expect.arrayContaining(['table', 'chain', 'rule']))
+  })
+
+  it('finds a service by address and port, and draws it', async () => {
+    const r = await svc('--ip', '172.30.0.45', '--port', '80', '--protocol', 'tcp', '--iptables-save', OVERALL, '--graph', 'mermaid')
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^flowchart LR/)
+    expect(r.stdout).toContain('KUBE-SEP-I77PXRDZVX7PMWMN')
+    const dot = await svc('--ip', '172.30.0.45', '--iptables-save', OVERALL, '--graph', 'dot')
+    expect(dot.stdout).toMatch(/^digraph svc \{/)
+  })
+
+  it('lists every service port with -A', async () => {
+    const r = await svc('-A', '--iptables-save', OVERALL)
+    expect(r.exitCode, r.stderr).toBe(0)
+    const rows = r.stdout.split('\n').filter((l) => /^ns\d\/svc\d:p80/.test(l))
+    expect(rows).toHaveLength(6)
+    expect(rows.find((l) => l.startsWith('ns6/'))).toMatch(/REJECT/)
+  })
+
+  it('says in one line what is missing or unreadable, and exits non-zero', async () => {
+    const missing = await svc('nope', '--iptables-save', OVERALL)
+    expect(missing.exitCode).toBe(1)
+    expect(missing.stderr.split('\n')[0]).toMatch(/^error: service default\/nope not found in kube-proxy's rules/)
+    const unreadable = await svc('-A', '--iptables-save', join(ROOT, 'package.json'))
+    expect(unreadable.exitCode).toBe(1)
+    expect(unreadable.stderr.trim()).toMatch(/^error: .*package\.json: line 1: not an iptables-save line/)
+    expect(unreadable.stderr).not.toMatch(/\n\s+at /)
+    const absent = await svc('-A', '--iptables-save', '/nonexistent/rules.txt')
+    expect(absent.exitCode).toBe(1)
+    expect(absent.stderr.trim()).toBe('error: /nonexistent/rules.txt: cannot read')
+    const nothing = await svc()
+    expect(nothing.exitCode).not.toBe(0)
+  })
+})
