@@ -4,7 +4,7 @@ import {instanceFiles, type PodLogFile, type PodLogs} from '../parse/log-files.j
 import {NodedocError} from '../cli/errors.js'
 import {LogFollower} from './follow.js'
 import {gatherPodLogs} from './gather.js'
-import {type FileBadLine, type LogFilter, readInstance, selectEntries} from './read.js'
+import {type FileBadLine, type LogFilter, readInstance, readInstanceTail, selectEntries} from './read.js'
 import {type PodQuery, findPodLogs, pickContainer} from './select.js'
 
 export interface LogsQuery extends PodQuery {
@@ -56,13 +56,15 @@ function report(plan: LogsPlan, entries: LogEntry[]): LogsReport {
 }
 
 function warnBad(host: Host, bad: FileBadLine[]): void {
-  for (const b of bad) host.warnings.add(`cri:${b.path}`, 'lines not in CRI log format skipped', `${b.path}:${b.line}: ${b.message}`)
+  // line 0: found in a tail window, where line numbers are unknown
+  for (const b of bad) host.warnings.add(`cri:${b.path}`, 'lines not in CRI log format skipped', `${b.path}${b.line > 0 ? `:${b.line}` : ' (near the end)'}: ${b.message}`)
 }
 
 /** A container instance's log, read once. */
 export async function readLogs(host: Host, query: LogsQuery): Promise<LogsReport> {
   const plan = await planLogs(host, query)
-  const {entries, bad} = await readInstance(host, plan.files)
+  const {tail, sinceUnixNano, stream} = query.filter
+  const {entries, bad} = tail !== undefined && sinceUnixNano === undefined ? await readInstanceTail(host, plan.files, tail, stream) : await readInstance(host, plan.files)
   warnBad(host, bad)
   return report(plan, selectEntries(entries, query.filter))
 }

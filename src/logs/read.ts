@@ -1,6 +1,6 @@
 import {readGzipText} from '../host/gzip.js'
 import type {Host} from '../host/host.js'
-import {type BadLine, CriLogJoiner, type LogEntry, type LogStream} from '../parse/cri-log.js'
+import {type BadLine, CriLogJoiner, type LogEntry, type LogStream, parseCriLog} from '../parse/cri-log.js'
 import type {PodLogFile} from '../parse/log-files.js'
 
 export interface FileBadLine extends BadLine {
@@ -56,4 +56,27 @@ export function selectEntries(entries: LogEntry[], filter: LogFilter): LogEntry[
 /** kubectl's look: the text, or with timestamps "<time> <text>". */
 export function formatEntry(entry: Pick<LogEntry, 'time' | 'text'>, timestamps: boolean): string {
   return timestamps ? `${entry.time} ${entry.text}` : entry.text
+}
+
+/**
+ * --tail N without --since: read from the newest end only. The live file is read in growing
+ * tail windows, then whole older files, until more than N entries are in hand (the oldest one
+ * may be the tail of a P line cut at the window's edge, so it must fall outside the N).
+ */
+export async function readInstanceTail(host: Host, files: PodLogFile[], tail: number, stream: LogFilter['stream'] = 'all'): Promise<{entries: LogEntry[]; bad: FileBadLine[]}> {
+  const enough = (entries: LogEntry[]) => entries.filter((e) => stream === 'all' || e.stream === stream).length > tail
+  const newest = files.at(-1)
+  if (newest && !newest.compressed && newest.sizeBytes > 0) {
+    for (let window = Math.max(64 * 1024, tail * 256); window < newest.sizeBytes; window *= 4) {
+      const text = await host.readFile(newest.path, {tailBytes: window})
+      if (text === undefined) break
+      const {entries, bad} = parseCriLog(text)
+      if (enough(entries)) return {entries, bad: bad.map((b) => ({...b, path: newest.path, line: 0}))}
+    }
+  }
+  for (let from = files.length - 1; from >= 0; from--) {
+    const result = await readInstance(host, files.slice(from))
+    if (enough(result.entries) || from === 0) return result
+  }
+  return {entries: [], bad: []}
 }

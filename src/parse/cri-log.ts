@@ -29,20 +29,31 @@ export class CriLogError extends Error {}
 
 const TIME_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|z|[+-]\d{2}:\d{2})$/
 
+// Lines of one file share their date-to-second and zone: remember the last one's epoch second.
+let lastSecondKey = ''
+let lastSecondNanos = 0n
+
 /** RFC3339 with up to nanosecond fraction and a Z or ±hh:mm offset, to nanoseconds since the epoch. */
 export function parseRfc3339Nano(text: string): bigint | undefined {
   const m = TIME_RE.exec(text)
   if (!m) return undefined
   const [, y, mo, d, h, mi, s, frac, zone] = m
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s))
-  if (Number.isNaN(ms) || Number(mo) > 12 || Number(d) > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60) return undefined
-  let offsetMinutes = 0
-  if (zone !== 'Z' && zone !== 'z') {
-    const sign = zone[0] === '-' ? -1 : 1
-    offsetMinutes = sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)))
+  const key = `${y}${mo}${d}${h}${mi}${s}${zone}`
+  let base: bigint
+  if (key === lastSecondKey) base = lastSecondNanos
+  else {
+    const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s))
+    if (Number.isNaN(ms) || Number(mo) > 12 || Number(d) > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60) return undefined
+    let offsetMinutes = 0
+    if (zone !== 'Z' && zone !== 'z') {
+      const sign = zone[0] === '-' ? -1 : 1
+      offsetMinutes = sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)))
+    }
+    base = BigInt(ms - offsetMinutes * 60_000) * 1_000_000n
+    lastSecondKey = key
+    lastSecondNanos = base
   }
-  const nanos = BigInt((frac ?? '').padEnd(9, '0'))
-  return (BigInt(ms) - BigInt(offsetMinutes) * 60_000n) * 1_000_000n + nanos
+  return frac ? base + BigInt(frac.padEnd(9, '0')) : base
 }
 
 /** One CRI log line; throws CriLogError naming the field that is wrong. */

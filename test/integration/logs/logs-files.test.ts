@@ -84,6 +84,28 @@ describe('nodedoc logs (files)', () => {
   })
 })
 
+describe('nodedoc logs --tail on a large file', () => {
+  it('reads only the end in growing windows and gives the same lines as a full read', () => {
+    const ctr = join(root, 'var/log/pods', `shop_big-1_${uid}`, 'app')
+    mkdirSync(ctr, {recursive: true})
+    let text = ''
+    for (let i = 0; i < 6000; i++) {
+      const t = `2024-05-01T10:${String(Math.floor(i / 100) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}.${String(i).padStart(9, '0')}Z`
+      // every 7th line split in three fragments, so windows cut P/F runs at many places
+      text += i % 7 === 0 ? `${t} stdout P ${i}-a \n${t} stdout P ${i}-b \n${t} stdout F ${i}-c\n` : `${t} stderr F line ${i} ${'x'.repeat(40)}\n`
+    }
+    writeFileSync(join(ctr, '0.log.20240501-090000.gz'), gzipSync(line(1, 'stdout', 'F', 'older file')))
+    writeFileSync(join(ctr, '0.log'), text)
+    const full = nodedoc(root, 'logs', 'big-1', '-n', 'shop', '-o', 'json')
+    const all = JSON.parse(full.stdout).entries.map((e: {text: string}) => e.text)
+    expect(all).toHaveLength(6001)
+    for (const n of [1, 5, 3000, 6001, 7000]) {
+      const r = nodedoc(root, 'logs', 'big-1', '-n', 'shop', '--tail', String(n), '-o', 'json')
+      expect(JSON.parse(r.stdout).entries.map((e: {text: string}) => e.text), `--tail ${n}`).toEqual(all.slice(-n))
+    }
+  })
+})
+
 describe('nodedoc logs -f', () => {
   it('follows appends, a rename-and-reopen rotation (with lines written late to the old file), then compression', async () => {
     const ctr = join(root, 'var/log/pods', `shop_follow-1_${uid}`, 'w')
