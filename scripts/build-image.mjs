@@ -23,8 +23,12 @@ export const IMAGE_TAR = join(IMAGE_DIR, 'nodedoc-image.tar')
 export const IMAGE_NAME = `localhost/nodedoc:${pjson.version}`
 export const ENTRYPOINT = '/usr/local/bin/nodedoc'
 
-/** The programs nodedoc runs on a node (mount and ipvsadm are packages of their own), and what the executable links against. */
-export const TOOL_PACKAGES = ['iptables', 'nftables', 'iproute2', 'util-linux', 'mount', 'ipvsadm', 'netbase', 'libstdc++6', 'libgcc-s1', 'libc6']
+/**
+ * The programs nodedoc runs on a node (mount and ipvsadm are packages of their own), a shell
+ * and coreutils for `kubectl debug -it ... -- sh` and the DaemonSet's loop, and what the
+ * executable links against.
+ */
+export const TOOL_PACKAGES = ['iptables', 'nftables', 'iproute2', 'util-linux', 'mount', 'ipvsadm', 'netbase', 'dash', 'coreutils', 'libstdc++6', 'libgcc-s1', 'libc6']
 /**
  * Depends that are not files a program needs at run time (package-manager machinery, debconf
  * front ends), or that clash with one already taken (libelogind0 provides libsystemd0's library).
@@ -68,6 +72,8 @@ function layRootfs(rootfs, debs, executable) {
     const link = join(rootfs, 'usr/sbin', name)
     if (!existsSync(link)) symlinkSync(name.replace(/^(ip6?tables)/, '$1-nft'), link)
   }
+  // and /bin/sh means dash
+  if (!existsSync(join(rootfs, 'bin/sh'))) symlinkSync('dash', join(rootfs, 'bin/sh'))
   copyFileSync(executable, join(rootfs, ENTRYPOINT.slice(1)))
   chmodSync(join(rootfs, ENTRYPOINT.slice(1)), 0o755)
   writeFileSync(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n')

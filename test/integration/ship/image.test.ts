@@ -79,6 +79,8 @@ describe('nodedoc image', () => {
       [['nft', '--version'], /^nftables v/],
       [['ip', '-j', 'link', 'show', 'lo'], /"ifname":"lo"/],
       [['nsenter', '--version'], /util-linux/],
+      // deploy/daemonset.yaml and job.yaml run doctor through sh and hold the pod with sleep
+      [['sh', '-c', 'nodedoc --version >/dev/null && sleep 0 && echo ran'], /^ran$/],
     ]
     for (const [argv, expected] of tools) {
       const result = await inImage(argv)
