@@ -136,7 +136,7 @@ describe('nodedoc ps', () => {
     const owners = (procs: ProcessRecord[]) => new Map(procs.filter((p) => node.pods.some((pod) => pod.uid === p.pod?.uid)).map((p) => [p.pid, {pod: p.pod, container: p.container}]))
     const [a, b] = await Promise.all([nodedocJson<ProcessRecord[]>(['ps', '-r', node.endpoint]), nodedocJson<ProcessRecord[]>(['ps', '-r', HIDDEN])])
     const [withSocket, hidden] = [owners(a), owners(b)]
-    // the writer's `sleep 1` comes and goes between the two scans: compare the PIDs both saw
+    // processes may come and go between the two scans: compare the PIDs both saw
     const both = [...withSocket.keys()].filter((pid) => hidden.has(pid))
     for (const pid of both) expect(hidden.get(pid), `PID ${pid}`).toEqual(withSocket.get(pid))
     const stable = [...view.sandboxes.map((s) => s.pid!), ...view.containers.map((c) => c.pid!)]

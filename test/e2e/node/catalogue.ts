@@ -36,7 +36,8 @@ export function podCatalogue(ns: Namespaces = DEFAULT_NAMESPACES): PodSpec[] {
         {
           name: 'writer',
           command: ['sh', '-c'],
-          args: ['i=0; while true; do i=$((i+1)); echo "tick $i"; echo "warn $i" >&2; echo $i > /cache/count; sleep 1; done'],
+          // a few lines on each stream, then a quiet process: snapshots and ps scans stay stable
+          args: ['for i in 1 2 3; do echo "tick $i"; echo "warn $i" >&2; done; echo 3 > /cache/count; exec sleep 10000'],
           resources: {requests: {cpu: '100m', memory: '16Mi'}, limits: {cpu: '500m', memory: '32Mi'}},
           volumeMounts: [{name: 'cache', mountPath: '/cache'}],
         },

@@ -1,9 +1,11 @@
 import {existsSync} from 'node:fs'
-import {join, resolve} from 'node:path'
+import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {execa} from 'execa'
 
-export const REPO = resolve(fileURLToPath(import.meta.url), '../../../..')
+const HERE = dirname(fileURLToPath(import.meta.url))
+/** The repository root, from test/e2e/node under vitest or dist/test/e2e/node when compiled for the npm scripts. */
+export const REPO = resolve(HERE, HERE.includes('/dist/test/') ? '../../../..' : '../../..')
 
 /** `node bin/run.js ...` as a user runs it; the CLI must have been built (npx tsc -p .). */
 export async function nodedoc(args: string[]): Promise<{stdout: string; stderr: string; exitCode: number}> {
