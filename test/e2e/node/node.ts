@@ -290,6 +290,8 @@ export async function nodeDown(): Promise<string[]> {
     if (await emptyNftTable(table)) await execa('nft', ['delete', ...table.split(' ')], {reject: false})
   }
   await rm(NODE_DIR, {recursive: true, force: true})
+  // other tests share these roots: one that emptied while we worked is removed now
+  for (const root of roots) if (!ownedTrees.includes(root)) await rmdir(root).catch(() => undefined)
   return [...problems, ...(await leftovers(state))]
 }
 
@@ -332,9 +334,10 @@ export async function leftovers(state: NodeState): Promise<string[]> {
   for (const root of state.createdRoots) {
     if (!(await exists(root))) continue
     const entries = await readdir(root).catch(() => ['?'])
-    // a shared root somebody else filled since is theirs now; an empty one is ours to remove
+    // a shared root somebody else filled since is theirs now; an empty kubepods cgroup is ours
+    // to remove (an empty /var/log/pods or /var/lib/kubelet harms nobody and may be in use)
     const cgroupEmpty = root.startsWith(CGROUP_ROOT) && !entries.some((e) => !e.includes('.') && e !== 'tasks')
-    if (OWNED_TREES.includes(root) || entries.length === 0 || cgroupEmpty) left.push(root)
+    if (OWNED_TREES.includes(root) || cgroupEmpty) left.push(root)
   }
   const ownedTrees = OWNED_TREES.filter((t) => state.createdRoots.includes(t))
   for (const point of await mountsUnder([...state.pods.map((p) => p.kubeletDir), ...ownedTrees])) left.push(`mount ${point}`)
