@@ -1,5 +1,5 @@
 import {NodedocCommand} from '../src/cli/base-command.js'
-import {CNI_CONF_DIR, gatherNetFacts} from '../src/net/gather.js'
+import {gatherNetFacts} from '../src/net/gather.js'
 import {buildNetMap} from '../src/net/net-map.js'
 import {renderNet} from '../src/net/render.js'
 
@@ -11,7 +11,7 @@ export default class Net extends NodedocCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(Net)
     const host = await this.openHost(flags)
-    const report = buildNetMap(await gatherNetFacts(host), CNI_CONF_DIR)
+    const report = buildNetMap(await gatherNetFacts(host))
     this.print(report, flags.output, renderNet)
   }
 }

@@ -59,7 +59,7 @@ export interface NetReport {
   routes: NetRoute[]
   devices: NetDevice[]
   bridges: NetBridge[]
-  cni: {dir: string; inUse: CniConfig | null; files: CniConfig[]}
+  cni: {dir: string; source: string; inUse: CniConfig | null; files: CniConfig[]}
   podIpsWithoutRoute: NetFinding[]
   routesToNoPod: NetFinding[]
 }
@@ -94,7 +94,7 @@ function podRef(pod: PodReport, ip: string | null): PodOnLink {
  * (by the pod's host veth name, else by a single-address route to one of its IPs), bridges to
  * their ports, and the mismatches in both directions.
  */
-export function buildNetMap(facts: NetFacts, cniDir = '/etc/cni/net.d'): NetReport {
+export function buildNetMap(facts: NetFacts): NetReport {
   const links = new Map(facts.links.map((l) => [l.name, l]))
   const netnsNames = new Map(facts.netnsNames)
   const nodeIps = new Set(facts.nodeAddresses.map(normalIp))
@@ -176,7 +176,7 @@ export function buildNetMap(facts: NetFacts, cniDir = '/etc/cni/net.d'): NetRepo
     routes,
     devices,
     bridges,
-    cni: {dir: cniDir, inUse: cniConfigInUse(facts.cniConfigs), files: facts.cniConfigs},
+    cni: {dir: facts.cniConfDir.path, source: facts.cniConfDir.source, inUse: cniConfigInUse(facts.cniConfigs), files: facts.cniConfigs},
     podIpsWithoutRoute,
     routesToNoPod,
   }

@@ -13,6 +13,7 @@ export function renderNet(report: NetReport, wide: boolean): string {
   out.push(`Default route: ${defaults.length ? defaults.join(', ') : 'none'}`)
   const cni = report.cni.inUse
   out.push(`CNI config:    ${cni ? `${report.cni.dir}/${cni.file} (network ${cni.name ?? '?'}: ${cni.plugins.join(' -> ')}${cni.subnets.length ? `, subnets ${cni.subnets.join(' ')}` : ''})` : `none usable in ${report.cni.dir}`}`)
+  if (!report.cni.source.startsWith('default')) out.push(`               (folder from ${report.cni.source})`)
   for (const bad of report.cni.files.filter((f) => f.error)) out.push(`               ${report.cni.dir}/${bad.file}: ${bad.error}`)
   out.push('')
   const devices = new Map(report.devices.map((d) => [d.name, d]))

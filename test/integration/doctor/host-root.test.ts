@@ -33,7 +33,7 @@ describe('doctor with --host-root', () => {
     const r = doctor(['cni-ip-leaks'], {hostRoot: root})
     const line = byId(r.results, 'cni-ip-leaks')
     expect(line).toMatchObject({status: 'WARN', seen: `1 of 1 allocations held by no running sandbox: kindnet/10.244.0.99 (${stale.slice(0, 12)})`})
-    expect(line.items).toEqual([{network: 'kindnet', ip: '10.244.0.99', containerId: stale}])
+    expect(line.items).toEqual([{dataDir: '/var/lib/cni/networks', network: 'kindnet', ip: '10.244.0.99', containerId: stale}])
     expect(r.status).toBe(0)
   })
 

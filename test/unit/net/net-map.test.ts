@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import type {PodReport} from '../../../src/model/types.js'
-import {cniConfigInUse, parseCniConfig} from '../../../src/net/cni-config.js'
+import {cniConfigInUse, containerdCniConfDir, crioCniConfDir, parseCniConfig} from '../../../src/net/cni-config.js'
 import type {NetFacts} from '../../../src/net/gather.js'
 import {buildNetMap} from '../../../src/net/net-map.js'
 import {parseIpLinkJson} from '../../../src/parse/net.js'
@@ -41,6 +41,7 @@ const facts: NetFacts = {
   links,
   nodeAddresses: ['172.18.0.2', '127.0.0.1'],
   netnsNames: [[1, 'cni-1111'], [2, 'cni-2222'], [4, 'cni-4444']],
+  cniConfDir: {path: '/etc/cni/net.d', source: 'containerd default'},
   cniConfigs: [parseCniConfig('10-kindnet.conflist', JSON.stringify({cniVersion: '0.3.1', name: 'kindnet', plugins: [{type: 'ptp', ipam: {type: 'host-local', ranges: [[{subnet: '10.244.0.0/24'}]]}}, {type: 'portmap'}]}))],
   pods: [
     pod('by-veth', 'u-a', ['10.244.0.2'], 'vethaaaa'),
@@ -70,7 +71,7 @@ describe('buildNetMap', () => {
   it('finds the default route, leaves the local table out, and reads the CNI config in use', () => {
     expect(report.defaultRoutes.map((r) => [r.via, r.dev])).toEqual([['172.18.0.1', 'eth0']])
     expect(report.routes.some((r) => r.table === 'local')).toBe(false)
-    expect(report.cni.inUse).toEqual({file: '10-kindnet.conflist', name: 'kindnet', cniVersion: '0.3.1', plugins: ['ptp', 'portmap'], bridge: null, subnets: ['10.244.0.0/24'], error: null})
+    expect(report.cni.inUse).toEqual({file: '10-kindnet.conflist', name: 'kindnet', cniVersion: '0.3.1', plugins: ['ptp', 'portmap'], bridge: null, subnets: ['10.244.0.0/24'], ipamDataDir: null, error: null})
   })
   it('flags pod IPs with no route of their own, and routes to IPs no pod holds', () => {
     expect(report.podIpsWithoutRoute.map((f) => [f.ip, f.pod?.name, f.message])).toEqual([
@@ -88,9 +89,15 @@ describe('buildNetMap', () => {
 })
 
 describe('CNI config', () => {
+  it('finds the runtime\'s conf dir and host-local\'s dataDir', () => {
+    expect(containerdCniConfDir('[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/opt/cni/bin"\n  conf_dir = "/run/k3s/cni/net.d"\n')).toBe('/run/k3s/cni/net.d')
+    expect(containerdCniConfDir('version = 2\n')).toBeUndefined()
+    expect(crioCniConfDir(['[crio.network]\nnetwork_dir = "/etc/cni/net.d/"\n', '[crio.network]\nnetwork_dir = "/var/run/multus/cni/net.d"\n'])).toBe('/var/run/multus/cni/net.d')
+    expect(parseCniConfig('10-x.conflist', JSON.stringify({name: 'x', plugins: [{type: 'bridge', ipam: {type: 'host-local', dataDir: '/run/ipam', ranges: [[{subnet: '10.88.0.0/16'}]]}}]})).ipamDataDir).toBe('/run/ipam')
+  })
   it('reads .conf (single plugin) and reports broken files without throwing', () => {
     expect(parseCniConfig('10-bridge.conf', JSON.stringify({cniVersion: '0.4.0', name: 'cbr0', type: 'bridge', bridge: 'cbr0', ipam: {type: 'host-local', subnet: '10.22.0.0/16'}})))
-      .toEqual({file: '10-bridge.conf', name: 'cbr0', cniVersion: '0.4.0', plugins: ['bridge'], bridge: 'cbr0', subnets: ['10.22.0.0/16'], error: null})
+      .toEqual({file: '10-bridge.conf', name: 'cbr0', cniVersion: '0.4.0', plugins: ['bridge'], bridge: 'cbr0', subnets: ['10.22.0.0/16'], ipamDataDir: null, error: null})
     expect(parseCniConfig('00-broken.conflist', '{"name": ').error).toMatch(/^not JSON/)
     expect(parseCniConfig('05-empty.conflist', '{"name": "x", "plugins": []}').error).toBe('no plugin "type"')
   })
