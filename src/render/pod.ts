@@ -79,7 +79,8 @@ export function podTable(pod: PodReport, wide: boolean): string {
 
   for (const c of pod.containers.filter((c) => c.mounts.length)) {
     out += section(`MOUNTS (${c.name})`)
-    const shown = wide ? c.mounts : c.mounts.filter((m) => !KERNEL_FS.has(m.fsType) && !m.destination.startsWith('/dev') && !m.destination.startsWith('/proc/') && !m.destination.startsWith('/sys/'))
+    // kernel filesystems and the runtime's masked paths are noise for people; -o wide shows them
+    const shown = wide ? c.mounts : c.mounts.filter((m) => !KERNEL_FS.has(m.fsType) && m.destination !== '/dev' && !m.destination.startsWith('/proc/') && !m.destination.startsWith('/sys/'))
     out += columns(
       wide ? ['destination', 'source', 'type', 'mode', 'propagation', 'volume'] : ['destination', 'source', 'type', 'mode', 'volume'],
       shown.map((m) => {
