@@ -198,8 +198,34 @@ export function splitRuleWords(line: string): string[] {
   return words
 }
 
+/**
+ * Option and module names repeat on every rule: one shared string each keeps a
+ * half-million-rule dump from holding millions of copies (and the collector from walking them).
+ */
+const names = new Map<string, string>()
+
+function shared(word: string): string {
+  const known = names.get(word)
+  if (known !== undefined) return known
+  if (names.size < 4096) names.set(word, word)
+  return word
+}
+
+const NO_VALUES: string[] = Object.freeze([]) as unknown as string[]
+const protocols = new Map<string, {name: string; negated: boolean}>()
+
+function protocolOf(value: string, negated: boolean): {name: string; negated: boolean} {
+  const key = negated ? `!${value}` : value
+  let p = protocols.get(key)
+  if (!p) {
+    p = Object.freeze({name: value.toLowerCase(), negated})
+    if (protocols.size < 256) protocols.set(key, p)
+  }
+  return p
+}
+
 function optionName(word: string): string {
-  return word.charCodeAt(1) === 45 ? word.slice(2) : word.slice(1)
+  return shared(word.charCodeAt(1) === 45 ? word.slice(2) : word.slice(1))
 }
 
 function withPrefix(address: string): string {
@@ -236,7 +262,7 @@ export function parseRuleSpec(words: string[]): RuleSpec {
       continue
     }
     if (word === '-m' || word === '--match') {
-      module = words[i + 1] ?? null
+      module = words[i + 1] === undefined ? null : shared(words[i + 1])
       i += 2
       continue
     }
@@ -261,7 +287,7 @@ export function parseRuleSpec(words: string[]): RuleSpec {
     const basic = BASIC[word]
     if (basic) {
       const value = words[i + 1] ?? ''
-      if (basic === 'protocol') rule.protocol = {name: value.toLowerCase(), negated: negate}
+      if (basic === 'protocol') rule.protocol = protocolOf(value, negate)
       else if (basic === 'source') rule.source = {cidr: withPrefix(value), negated: negate}
       else if (basic === 'destination') rule.destination = {cidr: withPrefix(value), negated: negate}
       else if (basic === 'inInterface') rule.inInterface = {name: value, negated: negate}
@@ -280,8 +306,8 @@ export function parseRuleSpec(words: string[]): RuleSpec {
       }
       while (i < words.length && !isOptionWord(words[i]) && words[i] !== '!') values.push(words[i++])
       const name = optionName(word)
-      rule.matches.push({module, name, values, negated: negate})
-      if (module === 'comment' && name === 'comment') rule.comment = values.join(' ')
+      rule.matches.push({module, name, values: values.length ? values : NO_VALUES, negated: negate})
+      if (module === 'comment' && name === 'comment') rule.comment = values.length === 1 ? values[0] : values.join(' ')
       negate = false
       continue
     }

@@ -86,7 +86,7 @@ function round(p: number): number {
 export type GroupSelector = (group: {service: string | null; protocol: string; frontends: Array<{ip: string | null; port: number}>}) => boolean
 
 /** Traces every service port in an iptables dump (or those `select` keeps). */
-export function traceIptables(dump: IptablesDump, source = 'iptables', select?: GroupSelector): ProxyTrace {
+export function traceIptables(dump: IptablesDump, source = 'iptables', select?: GroupSelector, hint?: string): ProxyTrace {
   const nat = new TableWalker(dump, 'nat')
   const filter = new TableWalker(dump, 'filter')
   const natTable = dump.tables.get('nat')
@@ -126,6 +126,8 @@ export function traceIptables(dump: IptablesDump, source = 'iptables', select?: 
     if (chainName.startsWith('KUBE-PORTALS') || chainName.startsWith('KUBE-NODEPORT-')) userspace = true
     const nodePortChain = NODEPORT_CHAINS.has(chainName)
     for (const rule of chain.rules) {
+      // a query names an address or a service: rules whose text lacks it need no parsing
+      if (hint !== undefined && !rule.text.includes(hint)) continue
       const target = rule.target?.name
       if (!target || target === 'KUBE-NODEPORTS' || target.startsWith('KUBE-MARK-')) continue
       const port = destinationPort(rule)
@@ -165,7 +167,11 @@ export function traceIptables(dump: IptablesDump, source = 'iptables', select?: 
 
   // 2. frontends that only the filter table knows (no endpoints: REJECT / DROP)
   const natFrontends = new Set<string>()
-  for (const g of groups.values()) for (const f of g.frontends) natFrontends.add(`${f.ip}|${f.port}|${f.protocol}`)
+  const byName = new Map<string, Group>()
+  for (const g of groups.values()) {
+    for (const f of g.frontends) natFrontends.add(`${f.ip}|${f.port}|${f.protocol}`)
+    if (g.service !== null && !byName.has(`${g.service}|${g.protocol}`)) byName.set(`${g.service}|${g.protocol}`, g)
+  }
   for (const chainName of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES']) {
     for (const rule of filter.chain(chainName)?.rules ?? []) {
       const target = rule.target?.name
@@ -182,7 +188,7 @@ export function traceIptables(dump: IptablesDump, source = 'iptables', select?: 
       const kind: FrontendKind = nodePort ? 'nodePort' : chainName === 'KUBE-SERVICES' ? 'clusterIP' : frontendKind(rule, false) === 'clusterIP' ? 'externalIP' : frontendKind(rule, false)
       const key = service ? `filter:${service}|${protocol}` : `filter:${ip}|${port.ports[0]}|${protocol}`
       // a service whose nat rules exist for other frontends joins that group
-      const existing = [...groups.values()].find((g) => g.service !== null && g.service === service && g.protocol === protocol)
+      const existing = service !== null ? byName.get(`${service}|${protocol}`) : undefined
       let group = existing ?? groups.get(key)
       if (!group) {
         group = {key, service, protocol, frontends: [], filterOnly: [], chains: new Set()}
@@ -239,7 +245,8 @@ export function traceIptables(dump: IptablesDump, source = 'iptables', select?: 
     mode = 'userspace'
     notes.push('userspace-mode kube-proxy rules (KUBE-PORTALS-*): DNAT lives in KUBE-SVC-* chains, no KUBE-SEP-*')
   }
-  services.sort((a, b) => (a.service ?? '').localeCompare(b.service ?? '') || (a.frontends[0]?.ip ?? '').localeCompare(b.frontends[0]?.ip ?? ''))
+  const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+  services.sort((a, b) => order(a.service ?? '', b.service ?? '') || order(a.frontends[0]?.ip ?? '', b.frontends[0]?.ip ?? ''))
   for (const p of nat.problems) if (!problems.includes(p)) problems.push(p)
   return {mode, source, masqueradeMark, clusterCIDR, services, unresolved, problems, notes}
 }

@@ -190,7 +190,7 @@ function traceTable(table: NftTable, source: string): ProxyTrace {
     const realIp = ip === 'null' ? null : ip
     s.frontends.push({kind: realIp === null ? 'nodePort' : clusterIps.has(realIp) ? 'clusterIP' : 'externalIP', ip: realIp, port: Number(port), chain: null, dnatProbability: 0, dnatWhen: [], otherwise: verdict})
   }
-  services.sort((a, b) => (a.service ?? '').localeCompare(b.service ?? ''))
+  services.sort((a, b) => ((a.service ?? '') < (b.service ?? '') ? -1 : (a.service ?? '') > (b.service ?? '') ? 1 : 0))
   return {mode: services.length ? 'nftables' : 'none', source, masqueradeMark: null, clusterCIDR, services, unresolved: [], problems, notes: []}
 }
 

@@ -45,13 +45,13 @@ function guard<T>(what: string, fn: () => T): T {
 }
 
 /** Every trace the rules allow: iptables (IPv4, IPv6), kube-proxy's nftables table, IPVS. */
-export function traceAll(rules: KubeProxyRules, select?: GroupSelector): ProxyTrace[] {
+export function traceAll(rules: KubeProxyRules, select?: GroupSelector, hint?: string): ProxyTrace[] {
   const traces: ProxyTrace[] = []
   if (rules.iptables) {
     const label = rules.iptables.backend === 'file' ? rules.iptables.reason : `iptables-${rules.iptables.backend} (${rules.iptables.reason})`
-    const v4 = guard(rules.iptables.backend === 'file' ? rules.iptables.reason : 'iptables-save', () => traceIptables(parseIptablesSave(rules.iptables!.ipv4), label, select))
+    const v4 = guard(rules.iptables.backend === 'file' ? rules.iptables.reason : 'iptables-save', () => traceIptables(parseIptablesSave(rules.iptables!.ipv4), label, select, hint))
     traces.push(v4)
-    if (/^-A KUBE-/m.test(rules.iptables.ipv6)) traces.push(guard('ip6tables-save', () => traceIptables(parseIptablesSave(rules.iptables!.ipv6), `${label}, IPv6`, select)))
+    if (/^-A KUBE-/m.test(rules.iptables.ipv6)) traces.push(guard('ip6tables-save', () => traceIptables(parseIptablesSave(rules.iptables!.ipv6), `${label}, IPv6`, select, hint)))
   }
   if (rules.nft) traces.push(...guard(rules.nft.source, () => traceKubeProxyNft(rules.nft!.text, rules.nft!.source)))
   if (rules.ipvs) traces.push(guard(rules.ipvs.source, () => traceIpvs(rules.ipvs!.text, rules.ipvs!.source)))
@@ -92,7 +92,9 @@ export function buildSvcReport(rules: KubeProxyRules, net: NodeNetwork, query: S
         return true
       }
     : undefined
-  const traces = traceAll(rules, select)
+  // kube-proxy always comments service rules (only per-endpoint comments go above 1000 endpoints)
+  const hint = query.ip ?? (query.name ? (query.name.includes('/') ? query.name : `${query.namespace ?? 'default'}/${query.name}`) : undefined)
+  const traces = traceAll(rules, select, hint)
   const withRules = traces.filter((t) => t.mode !== 'none')
   const services = withRules.flatMap((t) => t.services).filter((s) => matches(s, query))
   const unresolved = withRules.flatMap((t) => t.unresolved).filter((u) => {
