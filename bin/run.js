@@ -3,7 +3,7 @@
 //  - dist/nodedoc.cjs, the esbuild bundle (`npm run build`), when it is at least as new as the
 //    tsc output: one file, compiled from a V8 code cache kept beside it, no module resolution.
 //  - otherwise plain oclif over dist/ (after a bare `npx tsc -p .`), so a stale bundle never
-//    hides fresh code. NODEDOC_BUNDLE=0 forces this path.
+//    hides fresh code. NODEDOC_BUNDLE=0 forces this path, NODEDOC_BUNDLE=1 the bundle.
 import {readFileSync, renameSync, statSync, writeFileSync} from 'node:fs'
 import Module, {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
@@ -25,6 +25,7 @@ function bundleIsFresh() {
   if (process.env.NODEDOC_BUNDLE === '0') return false
   const built = mtime(bundle)
   if (built === undefined) return false
+  if (process.env.NODEDOC_BUNDLE === '1') return true
   const compiled = mtime(join(dist, 'commands', 'index.js'))
   return compiled === undefined || built >= compiled
 }

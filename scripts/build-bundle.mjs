@@ -71,7 +71,8 @@ var __nodedoc_import_meta_url = require('node:url').pathToFileURL(__filename).hr
 if ((() => { try { return require('node:sea').isSea() } catch { return false } })()) require = ((builtin, isBuiltin) => (id) => {
   if (isBuiltin(id)) return builtin(id)
   throw Object.assign(new Error('Cannot find module ' + id + ' (not inside the nodedoc executable)'), {code: 'MODULE_NOT_FOUND'})
-})(require, require('node:module').isBuiltin);`
+})(require, require('node:module').isBuiltin);
+var __nodedocLazy = (load) => { let loaded; const real = () => (loaded ??= load()); return new Proxy({}, {get: (_, key) => real()[key], has: (_, key) => key in real(), ownKeys: () => Reflect.ownKeys(real()), getOwnPropertyDescriptor: (_, key) => Object.getOwnPropertyDescriptor(real(), key)}) };`
 
 /**
  * proto/cri.proto as protobufjs JSON: the CRI client loads it from there when it is present
@@ -81,6 +82,30 @@ async function criProtoJson() {
   // the protobufjs that @grpc/proto-loader itself uses
   const protobuf = createRequire(require.resolve('@grpc/proto-loader'))('protobufjs')
   return protobuf.loadSync(join(repo, 'proto', 'cri.proto')).toJSON()
+}
+
+/**
+ * Modules that cost more to load than a whole `nodedoc --version` should, and that only some
+ * commands use (the CRI client: grpc and protobufjs, ~30 ms): in the bundle, a namespace
+ * import of one of them becomes an object that loads the module on first use. The sources keep
+ * their plain imports; this changes only when the bundled module runs, not what it does.
+ */
+const LAZY_MODULES = ['@grpc/grpc-js', '@grpc/proto-loader']
+
+const lazyModules = {
+  name: 'nodedoc-lazy-modules',
+  setup(build) {
+    build.onLoad({filter: /[\\/]dist[\\/](src|commands)[\\/].*\.js$/}, async ({path}) => {
+      const text = await readFile(path, 'utf8')
+      let contents = text
+      for (const name of LAZY_MODULES) {
+        const quoted = name.replace(/[/.@-]/g, (c) => `\\${c}`)
+        contents = contents.replace(new RegExp(`^import \\* as (\\w+) from '${quoted}';?$`, 'gm'), (_, local) => `const ${local} = __nodedocLazy(() => require('${name}'));`)
+        if (new RegExp(`from '${quoted}'`).test(contents)) throw new Error(`${path}: import ${name} as a namespace (import * as x) so the bundle can load it lazily`)
+      }
+      return contents === text ? undefined : {contents, loader: 'js'}
+    })
+  },
 }
 
 export async function buildBundle({outfile = BUNDLE, minify = true} = {}) {
@@ -97,6 +122,7 @@ export async function buildBundle({outfile = BUNDLE, minify = true} = {}) {
     keepNames: true, // oclif and our errors print class names
     legalComments: 'linked',
     metafile: true,
+    plugins: [lazyModules],
     write: false, // written below, each file by rename: a CLI starting meanwhile never reads half a bundle
     // only for running TypeScript sources through ts-node in development; oclif copes without it
     external: ['typescript', 'ts-node'],

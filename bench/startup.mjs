@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// Start-up time of nodedoc against bare `node -e 0`: the bundle through bin/run.js, the tsc
+// output through plain oclif (NODEDOC_BUNDLE=0), and the single executable.
+//
+//   npm run build && node scripts/build-bin.mjs && node bench/startup.mjs [--runs 25]
+//
+// Each command runs a few times to warm the page cache and the bundle's V8 code cache, then
+// --runs times; the table shows the median and p90 wall time of the whole process and the
+// median's ratio to `node -e 0`. `pod`/`ps` read a snapshot: the first one under examples/ if
+// there is one, else a small snapshot of this machine taken here first.
+
+import {execFileSync, spawnSync} from 'node:child_process'
+import {existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {parseArgs} from 'node:util'
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const {values} = parseArgs({options: {runs: {type: 'string', default: '25'}, warmup: {type: 'string', default: '3'}}})
+const RUNS = Number(values.runs)
+const WARMUP = Number(values.warmup)
+const run = join(repo, 'bin', 'run.js')
+const sea = join(repo, 'dist', 'bin', `nodedoc-${process.platform}-${process.arch}`)
+const env = {...process.env, NO_COLOR: '1'}
+
+function time(argv, extraEnv = {}) {
+  const samples = []
+  for (let i = 0; i < WARMUP + RUNS; i++) {
+    const started = process.hrtime.bigint()
+    const result = spawnSync(argv[0], argv.slice(1), {env: {...env, ...extraEnv}, stdio: ['ignore', 'ignore', 'pipe']})
+    const ms = Number(process.hrtime.bigint() - started) / 1e6
+    if (result.status !== 0) throw new Error(`${argv.join(' ')} exited ${result.status}: ${String(result.stderr).trim().split('\n')[0]}`)
+    if (i >= WARMUP) samples.push(ms)
+  }
+  samples.sort((a, b) => a - b)
+  return {median: samples[Math.floor(samples.length / 2)], p90: samples[Math.floor(samples.length * 0.9)]}
+}
+
+/** A failing case is reported in its row; the others are still measured. */
+function attempt(argv, extraEnv) {
+  try {
+    return time(argv, extraEnv)
+  } catch (error) {
+    return {error: error.message}
+  }
+}
+
+function exampleSnapshot() {
+  const dir = join(repo, 'examples')
+  if (!existsSync(dir)) return undefined
+  for (const entry of readdirSync(dir, {withFileTypes: true}).sort((a, b) => a.name.localeCompare(b.name))) {
+    const path = join(dir, entry.name)
+    if ((entry.isDirectory() && existsSync(join(path, 'meta.json'))) || /\.(tar\.gz|tgz)$/.test(entry.name)) return path
+  }
+  return undefined
+}
+
+if (!existsSync(join(repo, 'dist', 'nodedoc.cjs'))) throw new Error('no bundle: run npm run build first')
+let scratch
+let snapshot = exampleSnapshot()
+if (!snapshot) {
+  scratch = mkdtempSync(join(tmpdir(), 'nodedoc-bench-'))
+  snapshot = join(scratch, 'snap')
+  execFileSync(process.execPath, [run, 'snapshot', '-o', snapshot], {env, stdio: 'ignore'})
+}
+// the pod to ask for: the first one ps ties a process to
+const ps = JSON.parse(execFileSync(process.execPath, [run, 'ps', '--from', snapshot, '-o', 'json'], {env, encoding: 'utf8'}))
+const pod = ps.find((p) => p.pod?.name && p.pod.namespace)?.pod
+
+const rows = []
+const baseline = time([process.execPath, '-e', '0'])
+rows.push(['node -e 0', baseline])
+const cases = [
+  ['--version', ['--version']],
+  ['--help', ['--help']],
+  ['ps --from SNAP', ['ps', '--from', snapshot]],
+  ...(pod ? [[`pod ${pod.name} -n ${pod.namespace} --from SNAP`, ['pod', pod.name, '-n', pod.namespace, '--from', snapshot]]] : []),
+]
+for (const [label, args] of cases) {
+  rows.push([`nodedoc ${label} (bundle)`, attempt([process.execPath, run, ...args], {NODEDOC_BUNDLE: '1'})])
+  rows.push([`nodedoc ${label} (tsc output, no bundle)`, attempt([process.execPath, run, ...args], {NODEDOC_BUNDLE: '0'})])
+  if (existsSync(sea)) rows.push([`nodedoc ${label} (single executable)`, attempt([sea, ...args])])
+}
+if (scratch) rmSync(scratch, {recursive: true, force: true})
+
+const f = (ms) => ms.toFixed(1)
+process.stdout.write(`snapshot: ${snapshot.startsWith(repo) ? snapshot.slice(repo.length + 1) : 'a fresh snapshot of this machine'}; ${RUNS} runs after ${WARMUP} warm-up; node ${process.version}\n\n`)
+process.stdout.write('| command | median ms | p90 ms | x node -e 0 |\n| --- | ---: | ---: | ---: |\n')
+for (const [label, t] of rows) {
+  if (t.error) process.stdout.write(`| ${label} | failed: ${t.error.slice(0, 120)} | | |\n`)
+  else process.stdout.write(`| ${label} | ${f(t.median)} | ${f(t.p90)} | ${(t.median / baseline.median).toFixed(2)} |\n`)
+}
