@@ -61,3 +61,17 @@ describe('svc output', () => {
     expect(one).toMatch(/10\.1\.1\.1:8080\s+50\.00% \(rule 0\.5\)/)
   })
 })
+
+describe('IPv6 (ip6tables-save)', () => {
+  it('traces IPv6 frontends and bracketed DNAT targets', () => {
+    const text = kubeProxyRestore([{namespace: 'v6', name: 'dns', portName: 'dns', protocol: 'udp', clusterIP: 'fd00:10:96::a', port: 53,
+      endpoints: [{ip: 'fd00:10:244:1::5', port: 53}, {ip: 'fd00:10:244:2::7', port: 53}]}], {clusterCIDR: 'fd00:10:244::/56'})
+      .replace(/--to-destination (fd00:[0-9a-f:]+):(\d+)/g, '--to-destination [$1]:$2')
+    const trace = traceIptables(parseIptablesSave(text))
+    const s = trace.services[0]
+    expect(s.frontends).toMatchObject([{kind: 'clusterIP', ip: 'fd00:10:96::a', port: 53}])
+    expect(s.endpoints.map((e) => `[${e.ip}]:${e.port}`)).toEqual(['[fd00:10:244:1::5]:53', '[fd00:10:244:2::7]:53'])
+    expect(s.endpoints.map((e) => e.probability)).toEqual([0.5, 0.5])
+    expect(trace.clusterCIDR).toBe('fd00:10:244::/56')
+  })
+})
