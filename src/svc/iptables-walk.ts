@@ -185,27 +185,34 @@ function neg(negated: boolean): string {
 }
 
 /** Does the rule match the packet? yes, no, or "if these conditions hold". */
+const NO_CONDITIONS: string[] = Object.freeze([]) as unknown as string[]
+const NO_MATCH: Evaluation = Object.freeze({matches: false, conditions: NO_CONDITIONS, probability: null})
+
 export function evaluate(rule: IptablesRule, packet: Packet): Evaluation {
-  const conditions: string[] = []
+  let conditions: string[] = NO_CONDITIONS
+  const need = (text: string) => {
+    if (conditions === NO_CONDITIONS) conditions = []
+    conditions.push(text)
+  }
   let probability: number | null = null
   let affinitySeconds: number | null | undefined
   if (rule.protocol && rule.protocol.name !== 'all' && rule.protocol.name !== '0') {
-    if ((rule.protocol.name === packet.protocol) === rule.protocol.negated) return {matches: false, conditions, probability}
+    if ((rule.protocol.name === packet.protocol) === rule.protocol.negated) return NO_MATCH
   }
   if (rule.destination) {
     if (packet.dst === null) {
       // a NodePort packet goes to some local address: never a single cluster IP
-      if (exactAddress(rule.destination.cidr) && !rule.destination.negated) return {matches: false, conditions, probability}
-      conditions.push(`to ${neg(rule.destination.negated)}${rule.destination.cidr}`)
+      if (exactAddress(rule.destination.cidr) && !rule.destination.negated) return NO_MATCH
+      need(`to ${neg(rule.destination.negated)}${rule.destination.cidr}`)
     } else {
       const inside = contains(rule.destination.cidr, packet.dst)
-      if (inside === null) conditions.push(`to ${neg(rule.destination.negated)}${rule.destination.cidr}`)
-      else if (inside === rule.destination.negated) return {matches: false, conditions, probability}
+      if (inside === null) need(`to ${neg(rule.destination.negated)}${rule.destination.cidr}`)
+      else if (inside === rule.destination.negated) return NO_MATCH
     }
   }
-  if (rule.source) conditions.push(`from ${neg(rule.source.negated)}${rule.source.cidr}`)
-  if (rule.inInterface) conditions.push(`in ${neg(rule.inInterface.negated)}${rule.inInterface.name}`)
-  if (rule.outInterface) conditions.push(`out ${neg(rule.outInterface.negated)}${rule.outInterface.name}`)
+  if (rule.source) need(`from ${neg(rule.source.negated)}${rule.source.cidr}`)
+  if (rule.inInterface) need(`in ${neg(rule.inInterface.negated)}${rule.inInterface.name}`)
+  if (rule.outInterface) need(`out ${neg(rule.outInterface.negated)}${rule.outInterface.name}`)
   for (const m of rule.matches) {
     switch (m.module) {
       case 'comment':
@@ -218,30 +225,30 @@ export function evaluate(rule: IptablesRule, packet: Packet): Evaluation {
       case null:
         if (m.name === 'dport' || m.name === 'destination-port' || m.name === 'dports' || m.name === 'destination-ports') {
           const port = computeDestinationPort([m])
-          if (port && port.ports.includes(packet.dport) === port.negated) return {matches: false, conditions, probability}
+          if (port && port.ports.includes(packet.dport) === port.negated) return NO_MATCH
           continue
         }
-        conditions.push(`${neg(m.negated)}--${m.name} ${m.values.join(' ')}`.trim())
+        need(`${neg(m.negated)}--${m.name} ${m.values.join(' ')}`.trim())
         continue
       case 'addrtype':
         if (m.name === 'dst-type') {
           const local = m.values[0] === 'LOCAL'
-          if (packet.dstLocal === null || !local) conditions.push(`destination ${neg(m.negated)}type ${m.values.join(',')}`)
-          else if ((packet.dstLocal === true) === m.negated) return {matches: false, conditions, probability}
+          if (packet.dstLocal === null || !local) need(`destination ${neg(m.negated)}type ${m.values.join(',')}`)
+          else if ((packet.dstLocal === true) === m.negated) return NO_MATCH
           continue
         }
-        conditions.push(`source ${neg(m.negated)}type ${m.values.join(',')}`)
+        need(`source ${neg(m.negated)}type ${m.values.join(',')}`)
         continue
       case 'statistic':
         if (m.name === 'probability') probability = Number(m.values[0])
-        else if (m.name === 'every') conditions.push(`every ${m.values[0]}th packet`)
+        else if (m.name === 'every') need(`every ${m.values[0]}th packet`)
         continue
       case 'recent':
         if (m.name === 'rcheck' || m.name === 'update') {
           const seconds = rule.matches.find((o) => o.module === 'recent' && o.name === 'seconds')
           affinitySeconds = seconds ? Number(seconds.values[0]) : null
           const name = rule.matches.find((o) => o.module === 'recent' && o.name === 'name')
-          conditions.push(`client seen in ${name?.values[0] ?? 'recent list'}${seconds ? ` within ${seconds.values[0]}s` : ''} (session affinity)`)
+          need(`client seen in ${name?.values[0] ?? 'recent list'}${seconds ? ` within ${seconds.values[0]}s` : ''} (session affinity)`)
         }
         continue
       case 'conntrack':
@@ -249,16 +256,16 @@ export function evaluate(rule: IptablesRule, packet: Packet): Evaluation {
         if (m.name === 'ctstate' || m.name === 'state') {
           // a new connection, not yet DNATed
           const states = m.values.join(',').split(',')
-          if (states.includes('NEW') === m.negated) return {matches: false, conditions, probability}
+          if (states.includes('NEW') === m.negated) return NO_MATCH
           continue
         }
-        conditions.push(`conntrack ${neg(m.negated)}--${m.name} ${m.values.join(' ')}`)
+        need(`conntrack ${neg(m.negated)}--${m.name} ${m.values.join(' ')}`)
         continue
       case 'mark':
-        conditions.push(`mark ${neg(m.negated)}${m.values.join(' ')}`)
+        need(`mark ${neg(m.negated)}${m.values.join(' ')}`)
         continue
       default:
-        conditions.push(`-m ${m.module} ${neg(m.negated)}--${m.name} ${m.values.join(' ')}`.trim())
+        need(`-m ${m.module} ${neg(m.negated)}--${m.name} ${m.values.join(' ')}`.trim())
     }
   }
   return {matches: true, conditions, probability, affinitySeconds}
@@ -338,6 +345,20 @@ export class TableWalker {
       const conditional = ev.conditions.length > 0
       const branchConditions = conditional ? [...conditions, ...ev.conditions] : conditions
       const target = rule.target
+      if (!target || !target.name) continue
+      if (target.name === 'RETURN') {
+        if (!conditional) remaining -= taken
+        continue
+      }
+      if (target.name === 'MARK') {
+        if (this.isMasqueradeMark(rule)) marks = [...marks, {chain: name, when: ev.conditions.join(', ')}]
+        continue
+      }
+      const markChain = this.chain(target.name)
+      if (markChain && isMarkChain(markChain)) {
+        if (this.setsMasqueradeMark(markChain)) marks = [...marks, {chain: name, when: ev.conditions.join(', ')}]
+        continue
+      }
       const hop: WalkHop = {
         table: rule.table, chain: name, rule: rule.text, line: rule.line,
         ruleProbability: ev.probability, next: null,
@@ -345,18 +366,7 @@ export class TableWalker {
       if (p < 1) hop.probability = taken
       if (conditional) hop.condition = ev.conditions.join(', ')
       if (ev.affinitySeconds !== undefined) hop.affinitySeconds = ev.affinitySeconds
-      if (!target || !target.name) continue
       const hopPath = [...path, hop]
-      if (target.name === 'RETURN') {
-        if (!conditional) {
-          remaining -= taken
-        }
-        continue
-      }
-      if (target.name === 'MARK') {
-        if (this.isMasqueradeMark(rule)) marks = [...marks, {chain: name, when: ev.conditions.join(', ')}]
-        continue
-      }
       if (TERMINAL.has(target.name)) {
         const dnat = target.name === 'DNAT' ? dnatOf(rule) : null
         outcomes.push({target: target.name, rule, probability: taken, conditions: branchConditions, path: hopPath, dnat, masquerade: marks})
