@@ -1,13 +1,13 @@
 import {randomBytes} from 'node:crypto'
 import {Args, Flags} from '@oclif/core'
 import {stringify} from 'yaml'
-import {NodedocCommand} from '../src/cli/base-command.js'
+import {NodedocBase} from '../src/cli/base-command.js'
 import {NodedocError} from '../src/cli/errors.js'
 import {KubectlError, runKubectl} from '../src/host/kubectl.js'
 import {DEFAULT_NAMESPACE, debugPod, defaultImage, kubectlSteps} from '../src/kubectl/debug-pod.js'
 import {shellLine} from '../src/kubectl/shell.js'
 
-export default class Kubectl extends NodedocCommand {
+export default class Kubectl extends NodedocBase {
   static summary = 'Run one nodedoc command on a cluster node through a debug pod (the kubectl plugin: kubectl nodedoc NODE -- CMD)'
   static description = 'Creates a pod on NODE like `kubectl debug node/NODE --profile=sysadmin` (host PID and network, privileged, the node\'s root read-only at /host), runs `nodedoc CMD --host-root /host` in it, streams its output, exits with its exit code and deletes the pod, also on failure or Ctrl-C. Installed as kubectl-nodedoc, it is `kubectl nodedoc`. --dry-run prints the pod and the kubectl command lines instead.'
   static examples = [
@@ -16,6 +16,7 @@ export default class Kubectl extends NodedocCommand {
     '<%= config.bin %> kubectl node/worker-1 --image registry.example/nodedoc:0.1.0 -- doctor',
     '<%= config.bin %> kubectl worker-1 --dry-run -- ps -A',
   ]
+  // the flags after "--" belong to the nodedoc command inside the pod
   static strict = false
   static args = {node: Args.string({description: 'the node (NAME or node/NAME)', required: true})}
   static flags = {
@@ -25,8 +26,6 @@ export default class Kubectl extends NodedocCommand {
     kubeconfig: Flags.string({description: 'kubeconfig file, passed to kubectl'}),
     'dry-run': Flags.boolean({description: 'print the pod manifest and the kubectl command lines, run nothing'}),
   }
-  // the flags after "--" belong to the nodedoc command inside the pod
-  static baseFlags = {} as unknown as typeof NodedocCommand.baseFlags
 
   async run(): Promise<void> {
     const {args, argv, flags} = await this.parse(Kubectl)

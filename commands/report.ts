@@ -1,13 +1,14 @@
-import {Args} from '@oclif/core'
 import {resolve} from 'node:path'
-import {NodedocCommand} from '../src/cli/base-command.js'
+import {Args, Flags} from '@oclif/core'
+import {NodedocBase} from '../src/cli/base-command.js'
 import {NodedocError} from '../src/cli/errors.js'
 import {openHost} from '../src/host/open.js'
 import {mergeReports} from '../src/report/merge.js'
 import {ReportInputError, readNodeReports} from '../src/report/read.js'
+import {OUTPUT_FORMATS} from '../src/render/output.js'
 import {reportTable} from '../src/render/report.js'
 
-export default class Report extends NodedocCommand {
+export default class Report extends NodedocBase {
   static summary = 'Merge the JSON many nodes produced (doctor, svc -A, pod, ps) into one cluster table'
   static description = 'Give it files or folders of `nodedoc ... -o json` output, one per node (e.g. collected from the DaemonSet in deploy/). The node is the name inside the JSON, else the file name (node-a.json, node-a/doctor.json). Lists which nodes FAIL or WARN which checks, and which nodes cannot reach which service endpoints. Files of any other shape are skipped with a warning.'
   static examples = [
@@ -18,7 +19,7 @@ export default class Report extends NodedocCommand {
   static strict = false
   static args = {paths: Args.string({description: 'JSON files, or folders of them', required: true})}
   // reads files named on the command line, never a node: no --from or --host-root
-  static baseFlags = {output: NodedocCommand.baseFlags.output} as unknown as typeof NodedocCommand.baseFlags
+  static flags = {output: Flags.string({char: 'o', description: 'output format', options: [...OUTPUT_FORMATS], default: 'table'})}
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Report)
