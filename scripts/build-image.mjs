@@ -40,14 +40,22 @@ const sha256 = (data) => createHash('sha256').update(data).digest('hex')
 
 /** The package closure over Depends/PreDepends, minus SKIP. */
 export function packageClosure(roots = TOOL_PACKAGES) {
-  const out = run('apt-cache', ['depends', '--recurse', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', ...roots])
+  const depends = () => run('apt-cache', ['depends', '--recurse', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', ...roots])
+  let out
+  try {
+    out = depends()
+  } catch {
+    // a fresh machine may have no package lists yet
+    run('apt-get', ['update', '-qq'])
+    out = depends()
+  }
   const names = new Set()
   for (const line of out.split('\n')) {
     if (!line || line.startsWith(' ') || line.startsWith('<')) continue
     const name = line.trim()
     if (!SKIP.has(name)) names.add(name)
   }
-  if (!names.has('iptables')) throw new Error('apt-cache knows no iptables: run apt-get update first')
+  if (!names.has('iptables')) throw new Error('apt-cache knows no iptables: apt-get update found no package lists')
   return [...names].sort()
 }
 
@@ -56,7 +64,15 @@ function downloadDebs(packages, debDir) {
   const have = new Set(readdirSync(debDir).filter((f) => f.endsWith('.deb')).map((f) => f.split('_')[0]))
   const missing = packages.filter((p) => !have.has(p))
   // apt-get download as root warns it cannot drop to _apt; the download itself is fine
-  if (missing.length) run('apt-get', ['download', '-q', ...missing], {cwd: debDir})
+  if (missing.length) {
+    try {
+      run('apt-get', ['download', '-q', ...missing], {cwd: debDir})
+    } catch {
+      // lists older than the mirror name versions it no longer has
+      run('apt-get', ['update', '-qq'])
+      run('apt-get', ['download', '-q', ...missing], {cwd: debDir})
+    }
+  }
   return readdirSync(debDir).filter((f) => f.endsWith('.deb') && packages.includes(f.split('_')[0])).sort().map((f) => join(debDir, f))
 }
 
