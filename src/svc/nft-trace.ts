@@ -191,7 +191,9 @@ function traceTable(table: NftTable, source: string): ProxyTrace {
     s.frontends.push({kind: realIp === null ? 'nodePort' : clusterIps.has(realIp) ? 'clusterIP' : 'externalIP', ip: realIp, port: Number(port), chain: null, dnatProbability: 0, dnatWhen: [], otherwise: verdict})
   }
   services.sort((a, b) => ((a.service ?? '') < (b.service ?? '') ? -1 : (a.service ?? '') > (b.service ?? '') ? 1 : 0))
-  return {mode: services.length ? 'nftables' : 'none', source, masqueradeMark: null, clusterCIDR, services, unresolved: [], problems, notes: []}
+  // kube-proxy's mark-for-masquerade chain: "mark set mark or 0x4000" (JSON: a mangle statement)
+  const masqueradeMark = (table.chains.get('mark-for-masquerade') ?? []).map((r) => /0x[0-9a-f]+/i.exec(r.text)?.[0]).find(Boolean) ?? null
+  return {mode: services.length ? 'nftables' : 'none', source, masqueradeMark, clusterCIDR, services, unresolved: [], problems, notes: []}
 }
 
 /** Traces every kube-proxy table (ip and ip6) in nft JSON or nft -f text. */

@@ -169,6 +169,7 @@ describe.skipIf(!canRun)('corpus dumps through the real kernel and back', () => 
       const traces = traceKubeProxyNft(json, 'nft -j list ruleset')
       expect(traces).toHaveLength(1)
       expectServicesMatch(traces[0], overall.oracle.services, {nft: true})
+      expect(traces[0].masqueradeMark).toBe(overall.oracle.masq_mark)
       // and through the gatherer, as `nodedoc svc` reads a live node
       const rules = await gatherKubeProxyRules(new NetnsHost(ns))
       expect(rules.nft?.text).toContain('"kube-proxy"')
