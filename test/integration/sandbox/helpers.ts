@@ -17,8 +17,14 @@ export function ensureBuilt(): void {
   }
 }
 
+/**
+ * The tsc output, not the esbuild bundle: other suites rebuild the bundle while these run, and a
+ * half-written bundle is not what is under test here.
+ */
+export const CLI_ENV = {NO_COLOR: '1', NODEDOC_BUNDLE: '0'}
+
 export function cli(args: string[], options: {env?: Record<string, string>; timeout?: number} = {}) {
-  return execa(process.execPath, [join(ROOT, 'bin/run.js'), ...args], {cwd: ROOT, reject: false, env: {NO_COLOR: '1', ...options.env}, timeout: options.timeout ?? 60_000})
+  return execa(process.execPath, [join(ROOT, 'bin/run.js'), ...args], {cwd: ROOT, reject: false, env: {...CLI_ENV, ...options.env}, timeout: options.timeout ?? 60_000})
 }
 
 export const suffix = () => randomBytes(3).toString('hex')
@@ -61,21 +67,26 @@ function tree(dir: string, out: string[] = []): string[] {
  * What a sandbox may touch on the host, as text. Other suites run on this kernel at the same
  * time, so each view keeps only what could be a sandbox's: mounts under /run/nodedoc, the
  * kubepods.slice tree (leak tests use the systemd driver; nobody else here does), vethnd links,
- * our log namespace and state dirs; netns list and iptables rules are taken whole.
+ * our log namespace, state dirs and emptyDir volumes, named netns carrying our names; the
+ * iptables rules are taken whole.
  */
-export function hostPicture(namespace: string, names: string[]): Record<string, string> {
+export function hostPicture(namespace: string, names: string[], volumes: string[] = []): Record<string, string> {
   const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes('/run/nodedoc')).join('\n')
   const cgroups = CONTROLLERS.flatMap((c) => {
     const top = `/sys/fs/cgroup/${c}/kubepods.slice`
     return existsSync(top) ? [top, ...tree(top)] : []
   }).join('\n')
   const links = String(execaSync('ip', ['-o', 'link', 'show'], {reject: false}).stdout).split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0]).filter((n) => n && /^vethnd/.test(n)).sort().join('\n')
-  const netns = String(execaSync('ip', ['netns', 'list'], {reject: false}).stdout)
+  // other suites name their netns (cni-<uuid>, nd-svc-...); a sandbox names none, so only a
+  // name carrying one of ours would be a leak
+  const netns = String(execaSync('ip', ['netns', 'list'], {reject: false}).stdout).split('\n').filter((l) => names.some((n) => l.includes(n)) || l.includes(namespace)).join('\n')
   const iptables = String(execaSync('iptables-save', [], {reject: false}).stdout).split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, '')).join('\n')
   const logs = (existsSync('/var/log/pods') ? readdirSync('/var/log/pods') : []).filter((d) => d.startsWith(`${namespace}_`)).join('\n')
   const logLinks = (existsSync('/var/log/containers') ? readdirSync('/var/log/containers') : []).filter((d) => d.includes(`_${namespace}_`)).join('\n')
   const state = (existsSync('/run/nodedoc/sandboxes') ? readdirSync('/run/nodedoc/sandboxes') : []).filter((d) => names.some((n) => d.startsWith(n))).join('\n')
-  const kubelet = existsSync('/var/lib/kubelet/pods') ? readdirSync('/var/lib/kubelet/pods').join('\n') : ''
+  // kubelet pod dirs holding one of our emptyDir volumes (volume names are unique per test file)
+  const kubelet = (existsSync('/var/lib/kubelet/pods') ? readdirSync('/var/lib/kubelet/pods') : [])
+    .filter((uid) => volumes.some((v) => existsSync(`/var/lib/kubelet/pods/${uid}/volumes/kubernetes.io~empty-dir/${v}`))).join('\n')
   return {mountinfo, cgroups, links, netns, iptables, logs, logLinks, state, kubelet}
 }
 

@@ -2,7 +2,7 @@
 import {spawn} from 'node:child_process'
 import {existsSync, readFileSync, readlinkSync, rmSync, writeFileSync} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {IS_ROOT, cli, ensureBuilt, manifestFile, podYaml, suffix, testCidr} from './helpers.js'
+import {CLI_ENV, IS_ROOT, cli, ensureBuilt, manifestFile, podYaml, suffix, testCidr} from './helpers.js'
 
 const run = IS_ROOT ? describe : describe.skip
 const id = suffix()
@@ -185,7 +185,7 @@ run('nodedoc sandbox on the real kernel', () => {
 
   it('needs root, and says so', async () => {
     const {execa} = await import('execa')
-    const r = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, 'bin/run.js', 'sandbox', 'create', '-f', `${__dirname}/../../fixtures/sandbox/core-k8s.yaml`, '--name', `nobody-${id}`], {cwd: `${__dirname}/../../..`, reject: false, env: {NO_COLOR: '1'}})
+    const r = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, 'bin/run.js', 'sandbox', 'create', '-f', `${__dirname}/../../fixtures/sandbox/core-k8s.yaml`, '--name', `nobody-${id}`], {cwd: `${__dirname}/../../..`, reject: false, env: CLI_ENV})
     expect(r.exitCode).toBe(1)
     expect(String(r.stderr).trim()).toBe('error: sandbox create needs root (namespaces, mounts, cgroups, veths)')
   })

@@ -1,0 +1,114 @@
+// Nothing a sandbox makes may outlive it: after create/rm cycles, a failure injected at every
+// step, and Ctrl-C mid-create, the host looks exactly as it did before.
+import {spawn} from 'node:child_process'
+import {existsSync, readFileSync} from 'node:fs'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {planSandbox} from '../../../src/sandbox/plan.js'
+import {SandboxError, createSandbox, removeSandbox} from '../../../src/sandbox/service.js'
+import {CLI_ENV, IS_ROOT, ROOT, cli, ensureBuilt, hostPicture, manifestFile, markedProcesses, podYaml, suffix, testCidr} from './helpers.js'
+
+const run = IS_ROOT ? describe : describe.skip
+const id = suffix()
+const ns = `nd-leak-${id}`
+const cidr = testCidr()
+const prefix = `leak-${id}`
+const scratch = `scratch-${id}`
+// volumes and resources too, so every kind of step is on the list
+const containers = `    - name: app
+      image: busybox
+      command: ['sh', '-c', 'echo up; exec sleep 10000']
+      volumeMounts: [{name: ${scratch}, mountPath: /scratch}, {name: etc, mountPath: /host/etc, readOnly: true}]
+      resources: {requests: {memory: 16Mi, cpu: 10m}, limits: {memory: 64Mi, cpu: 100m}}
+`
+const volumes = `  volumes:\n    - {name: ${scratch}, emptyDir: {}}\n    - {name: etc, hostPath: {path: /etc}}\n`
+const manifest = manifestFile(podYaml('leaky', ns, containers, volumes))
+const CYCLES = Number(process.env.NODEDOC_SANDBOX_CYCLES ?? 25)
+
+const options = (name: string) => ({manifestPath: manifest, name, isolation: 'full' as const, podCidr: cidr, cgroupDriver: 'systemd' as const, podPidsLimit: 64})
+const picture = () => ({...hostPicture(ns, [prefix], [scratch]), marked: markedProcesses().join(' ')})
+
+run('sandbox leaves nothing behind', () => {
+  let before: Record<string, string>
+  beforeAll(() => {
+    ensureBuilt()
+    before = picture()
+  })
+  afterAll(async () => {
+    await cli(['sandbox', 'rm', ...[...Array(CYCLES + 200).keys()].map((i) => `${prefix}-${i}`).filter((n) => existsSync(`/run/nodedoc/sandboxes/${n}`))])
+  })
+
+  it(`survives ${CYCLES} create/rm cycles`, async () => {
+    const started = performance.now()
+    for (let i = 0; i < CYCLES; i++) {
+      const name = `${prefix}-${i}`
+      const {state} = await createSandbox(options(name))
+      expect(state.phase).toBe('running')
+      const {removed, problems} = await removeSandbox(name)
+      expect({removed, problems}).toEqual({removed: true, problems: []})
+    }
+    expect(picture()).toEqual(before)
+    process.stderr.write(`sandbox: ${CYCLES} create/rm cycles in ${((performance.now() - started) / 1000).toFixed(1)} s\n`)
+  }, 300_000)
+
+  it('rolls back a failure injected at every step', async () => {
+    const probe = await createSandbox({...options(`${prefix}-probe`), dryRun: true})
+    const count = probe.plan.steps.length
+    expect(count).toBeGreaterThan(60)
+    for (let k = 1; k <= count; k++) {
+      const error = await createSandbox({...options(`${prefix}-f${k}`), failStep: k}).catch((e) => e)
+      expect(error).toBeInstanceOf(SandboxError)
+      expect(error.message).toMatch(new RegExp(`^step ${k} \\(${probe.plan.steps[k - 1].id.replace(/[.]/g, '\\.')}\\) failed: injected failure`))
+      expect(error.message).toMatch(/everything made so far was removed$/)
+      const now = picture()
+      if (JSON.stringify(now) !== JSON.stringify(before)) expect({step: k, ...now}).toEqual({step: k, ...before})
+    }
+  }, 300_000)
+
+  it('takes the fault from NODEDOC_SANDBOX_FAIL_STEP through the CLI', async () => {
+    const r = await cli(['sandbox', 'create', '-f', manifest, '--name', `${prefix}-env`, '--pod-cidr', cidr, '--cgroup-driver', 'systemd'], {env: {NODEDOC_SANDBOX_FAIL_STEP: '40'}})
+    expect(r.exitCode).toBe(1)
+    expect(String(r.stderr)).toMatch(/^error: step 40 \(\S+\) failed: injected failure \(NODEDOC_SANDBOX_FAIL_STEP=40\); everything made so far was removed$/m)
+    expect(picture()).toEqual(before)
+  })
+
+  it.each([8, 35, 60, 80])('rolls back on Ctrl-C during step %d', async (at) => {
+    const name = `${prefix}-int${at}`
+    const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', cidr, '--cgroup-driver', 'systemd', '--explain'], {cwd: ROOT, env: {...process.env, ...CLI_ENV}})
+    let stderr = ''
+    let sent = false
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+      if (!sent && stderr.includes(`\n[${at}] `)) {
+        sent = true
+        child.kill('SIGINT')
+      }
+    })
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect({sent, stderr: sent ? '' : stderr}).toEqual({sent: true, stderr: ''})
+    expect(code).toBe(130)
+    expect(stderr).toMatch(/error: interrupted at step \d+ \(\S+\); everything made so far was removed\n$/)
+    expect(existsSync(`/run/nodedoc/sandboxes/${name}`)).toBe(false)
+    expect(picture()).toEqual(before)
+  })
+
+  it('removes a half-made sandbox (state written, process killed mid-create) and rm is idempotent', async () => {
+    const name = `${prefix}-half`
+    const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', cidr, '--cgroup-driver', 'systemd', '--explain'], {cwd: ROOT, env: {...process.env, ...CLI_ENV}})
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+      if (stderr.includes('\n[70] ')) child.kill('SIGKILL')
+    })
+    await new Promise((resolve) => child.on('close', resolve))
+    const state = JSON.parse(readFileSync(`/run/nodedoc/sandboxes/${name}/state.json`, 'utf8'))
+    expect(state.phase).toBe('creating')
+    expect(state.steps.length).toBeGreaterThan(60)
+    const rm = await cli(['sandbox', 'rm', name])
+    expect(String(rm.stdout)).toBe(`${name}: removed`)
+    expect(picture()).toEqual(before)
+    expect(String((await cli(['sandbox', 'rm', name])).stdout)).toBe(`${name}: not found (nothing to remove)`)
+  })
+})
+
+// keep the plan import honest: the dry run and the plan agree on the step count
+void planSandbox
