@@ -91,4 +91,40 @@ describe('doctor with --host-root', () => {
     expect(byId(r.results, 'swap')).toMatchObject({status: 'FAIL', seen: 'swap on: /swapfile (file, 1024 MiB)'})
     expect(byId(r.results, 'cgroup-version')).toMatchObject({status: 'PASS'})
   })
+
+  it('kubelet, init and cgroup-driver read a captured kubeadm node: processes, kubelet config, containerd config', () => {
+    const node = mkdtempSync(join(tmpdir(), 'nodedoc-doctor-node-'))
+    try {
+      const proc = (pid: number, ppid: number, comm: string, argv: string[]) => {
+        const dir = join(node, 'proc', String(pid))
+        mkdirSync(dir, {recursive: true})
+        // /proc/<pid>/stat: 52 fields; the ones read are pid, comm, state, ppid, starttime
+        writeFileSync(join(dir, 'stat'), `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 4194560 ${Array(42).fill('0').join(' ')}\n`)
+        writeFileSync(join(dir, 'comm'), `${comm}\n`)
+        writeFileSync(join(dir, 'cmdline'), argv.join('\0') + '\0')
+        writeFileSync(join(dir, 'status'), `Name:\t${comm}\nState:\tS (sleeping)\nPPid:\t${ppid}\nCapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\n`)
+        writeFileSync(join(dir, 'cgroup'), `0::/system.slice/${comm}.service\n`)
+      }
+      proc(1, 0, 'systemd', ['/sbin/init'])
+      proc(611, 1, 'containerd', ['/usr/bin/containerd'])
+      proc(812, 1, 'kubelet', ['/usr/bin/kubelet', '--kubeconfig=/etc/kubernetes/kubelet.conf', '--config=/var/lib/kubelet/config.yaml', '--container-runtime-endpoint=unix:///run/containerd/containerd.sock'])
+      mkdirSync(join(node, 'var/lib/kubelet'), {recursive: true})
+      writeFileSync(join(node, 'var/lib/kubelet/config.yaml'), 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: systemd\n')
+      mkdirSync(join(node, 'etc/containerd'), {recursive: true})
+      writeFileSync(join(node, 'etc/containerd/config.toml'), 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n  SystemdCgroup = false\n')
+      const r = doctor(['kubelet', 'init', 'cgroup-driver'], {hostRoot: node})
+      expect(byId(r.results, 'init')).toMatchObject({status: 'PASS', seen: "PID 1 is systemd; kubelet's parents: systemd"})
+      expect(byId(r.results, 'kubelet')).toMatchObject({status: 'WARN', seen: 'kubelet PID 812, 3 flags, --config /var/lib/kubelet/config.yaml, --kubeconfig /etc/kubernetes/kubelet.conf'})
+      expect(byId(r.results, 'cgroup-driver')).toMatchObject({status: 'FAIL', seen: 'kubelet systemd (/var/lib/kubelet/config.yaml cgroupDriver), containerd cgroupfs (/etc/containerd/config.toml SystemdCgroup)'})
+      expect(r.status).toBe(1)
+      writeFileSync(join(node, 'etc/containerd/config.toml'), 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n  SystemdCgroup = true\n')
+      mkdirSync(join(node, 'etc/kubernetes'), {recursive: true})
+      writeFileSync(join(node, 'etc/kubernetes/kubelet.conf'), 'apiVersion: v1\nkind: Config\n')
+      const fixed = doctor(['kubelet', 'cgroup-driver'], {hostRoot: node})
+      expect(fixed.results.map((x) => x.status)).toEqual(['PASS', 'PASS'])
+      expect(fixed.status).toBe(0)
+    } finally {
+      rmSync(node, {recursive: true, force: true})
+    }
+  })
 })
