@@ -14,9 +14,10 @@ const LIVE = join(REPO, 'examples/containerd-node.live.json')
 const FOREIGN = /process_api|firecracker|vsock|\/mnt\/sandboxing/
 
 /**
- * Keeps the processes of the node's pods, and kthreadd (it names the node's namespaces). PID 1
- * keeps only its mount table (less the VM tooling's own mounts) and cgroup; every other process (this VM's own services, the
- * shell that ran the snapshot, containerd and its shims) is dropped from the example.
+ * Keeps the processes of the node's pods, containerd and its shims (less their cgroup file,
+ * which names the VM session they were started from), and kthreadd (it names the node's
+ * namespaces). PID 1 keeps only its mount table (less the VM tooling's own mounts) and cgroup;
+ * every other process (this VM's own services, the shell that ran the snapshot) is dropped.
  */
 async function prune(dir: string): Promise<string[]> {
   const proc = join(dir, 'fs/proc')
@@ -33,12 +34,19 @@ async function prune(dir: string): Promise<string[]> {
       continue
     }
     if (cgroup.includes('/kubepods/')) continue
+    const argv0 = (await readFile(join(proc, entry, 'cmdline'), 'utf8').catch(() => '')).split('\0')[0]
+    if (/(^|\/)containerd(-shim-runc-v2)?$/.test(argv0)) {
+      // the runtime is part of the node (net reads its --config); its cgroup is the VM session's
+      await rm(join(proc, entry, 'cgroup'), {force: true})
+      continue
+    }
     await rm(join(proc, entry), {recursive: true, force: true})
     dropped.push(`/proc/${entry}`)
   }
   const statFile = join(dir, 'stat.json')
   const stats = JSON.parse(await readFile(statFile, 'utf8')) as Record<string, unknown>
   for (const key of Object.keys(stats)) {
+    if (/^\/proc\/\d+\/cgroup$/.test(key) && !(await readFile(join(dir, 'fs', key)).then(() => true, () => false))) delete stats[key]
     if (dropped.some((d) => key === d || key.startsWith(d + '/')) || /^\/proc\/1\/(?!mountinfo|cgroup)/.test(key)) delete stats[key]
   }
   await writeFile(statFile, JSON.stringify(stats, null, 1) + '\n')
@@ -93,22 +101,23 @@ try {
   try {
     // let the duo pod's writer put a few lines in its log
     await new Promise((r) => setTimeout(r, 3000))
-    const pods: Record<string, PodReport> = {}
-    for (const pod of node.pods) pods[`${pod.namespace}/${pod.name}`] = await nodedocJson<PodReport>(['pod', pod.name, '-n', pod.namespace, '-r', node.endpoint])
     const tmp = `${TARGET}.tmp`
     const ours = new Set(node.pods.map((p) => p.uid))
     ourNetns = new Set(node.pods.filter((p) => p.netnsPath).map((p) => p.netnsPath!.split('/').at(-1)!))
-    const ps = (await nodedocJson<ProcessRecord[]>(['ps', '-r', node.endpoint])).filter((p) => p.pod && ours.has(p.pod.uid))
-    // other tests on this machine make pods of their own: snapshot only while ours are alone
+    let live: {pods: Record<string, PodReport>; ps: ProcessRecord[]; net: unknown}
+    // other tests on this machine make pods of their own: answer and snapshot only while ours are alone
     for (let attempt = 1; ; attempt++) {
       await waitAlone(ours)
+      live = {pods: {}, ps: [], net: await nodedocJson(['net'])}
+      for (const pod of node.pods) live.pods[`${pod.namespace}/${pod.name}`] = await nodedocJson<PodReport>(['pod', pod.name, '-n', pod.namespace, '-r', node.endpoint])
+      live.ps = (await nodedocJson<ProcessRecord[]>(['ps', '-r', node.endpoint])).filter((p) => p.pod && ours.has(p.pod.uid))
       await rm(tmp, {recursive: true, force: true})
       const snap = await nodedoc(['snapshot', '-o', tmp])
       if (snap.exitCode !== 0) throw new Error(`nodedoc snapshot failed: ${snap.stderr}`)
       const seen = await nodedocJson<ProcessRecord[]>(['ps', '--from', tmp])
       const logDirs = (await readdir(join(tmp, 'fs/var/log/pods')).catch(() => [])) as string[]
       const netns = (await readdir(join(tmp, 'fs/run/netns')).catch(() => [])) as string[]
-      if (seen.every((p) => !p.pod || ours.has(p.pod.uid)) && logDirs.every((d) => ours.has(d.split('_').at(-1)!)) && netns.every((n) => ourNetns.has(n))) break
+      if (seen.every((p) => !p.pod || ours.has(p.pod.uid)) && logDirs.every((d) => ours.has(d.split('_').at(-1)!)) && netns.every((n) => ourNetns.has(n)) && (await foreignPods(ours)).length === 0) break
       if (attempt === 5) throw new Error('other pods kept appearing on this machine; try again later')
     }
     await prune(tmp)
@@ -116,7 +125,7 @@ try {
     if (foreign.length) throw new Error(`the snapshot still names the machine around the node:\n  ${foreign.join('\n  ')}`)
     await rm(TARGET, {recursive: true, force: true})
     await rename(tmp, TARGET)
-    await writeFile(LIVE, JSON.stringify({capturedAt: new Date().toISOString(), runtime: await node.cri.version(), pods, ps}, null, 1) + '\n')
+    await writeFile(LIVE, JSON.stringify({capturedAt: new Date().toISOString(), runtime: await node.cri.version(), ...live}, null, 1) + '\n')
     process.stdout.write(`example written to ${TARGET} (live answers: ${LIVE})\n`)
   } finally {
     node.cri.close()

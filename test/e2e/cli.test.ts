@@ -143,3 +143,43 @@ describe('nodedoc ps', () => {
     for (const pid of stable) expect(both).toContain(pid)
   })
 })
+
+describe('nodedoc logs', () => {
+  it('reads the file CRI writes for each container, stdout and stderr apart', async () => {
+    const duo = node.pods.find((p) => p.name === 'core-k8s-duo')!
+    const writer = view.containers.find((c) => c.sandboxId === duo.sandboxId && c.name === 'writer')!
+    type Logs = {pod: {uid: string}; container: string; files: string[]; entries: Array<{stream: string; text: string; incomplete: boolean}>}
+    let logs = await nodedocJson<Logs>(['logs', duo.name, '-n', duo.namespace, '-c', 'writer'])
+    for (let i = 0; i < 30 && logs.entries.length < 6; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      logs = await nodedocJson<Logs>(['logs', duo.name, '-n', duo.namespace, '-c', 'writer'])
+    }
+    expect(logs.pod.uid).toBe(duo.uid)
+    expect(logs.files).toEqual([writer.logPath])
+    const lines = (await readFile(writer.logPath!, 'utf8')).trim().split('\n').map((l) => l.split(' '))
+    expect(logs.entries.map((e) => [e.stream, e.text, e.incomplete])).toEqual(lines.map((f) => [f[1], f.slice(3).join(' '), false]))
+    expect(logs.entries.filter((e) => e.stream === 'stderr').map((e) => e.text)).toEqual(['warn 1', 'warn 2', 'warn 3'])
+  })
+})
+
+describe('nodedoc net', () => {
+  it("puts each pod's veth on cni0, with the netns and IP CRI reports", async () => {
+    type Net = {
+      bridges: Array<{name: string; ports: Array<{name: string; peerNetns: string | null; pods: Array<{uid: string; ip: string | null}>}>}>
+      cni: {inUse: {name: string; bridge: string; subnets: string[]} | null}
+      podIpsWithoutRoute: unknown[]
+    }
+    const net = await nodedocJson<Net>(['net'])
+    expect(net.cni.inUse).toMatchObject({name: 'nodedoc-e2e', bridge: 'cni0', subnets: ['10.88.0.0/16']})
+    const ports = net.bridges.find((b) => b.name === 'cni0')!.ports
+    for (const pod of node.pods.filter((p) => !p.hostNetwork)) {
+      const sandbox = view.sandboxes.find((s) => s.id === pod.sandboxId)!
+      const port = ports.find((p) => p.pods.some((q) => q.uid === pod.uid))
+      expect(port, pod.name).toBeDefined()
+      expect(port!.name).toMatch(/^veth[0-9a-f]{8}$/)
+      expect(port!.peerNetns).toBe(sandbox.netnsPath!.split('/').at(-1))
+      expect(port!.pods).toEqual([expect.objectContaining({uid: pod.uid, ip: sandbox.ips[0]})])
+    }
+    expect(ports.filter((p) => p.pods.some((q) => node.pods.some((pod) => pod.uid === q.uid)))).toHaveLength(4)
+  })
+})

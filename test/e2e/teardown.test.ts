@@ -1,11 +1,12 @@
 // Teardown is part of the product: a failure while pods are being made, or a runtime that died
 // mid-run, must still leave this shared machine as it was.
 import {randomBytes} from 'node:crypto'
-import {access} from 'node:fs/promises'
+import {spawn} from 'node:child_process'
+import {access, writeFile} from 'node:fs/promises'
 import {describe, expect, it} from 'vitest'
 import {podCatalogue} from './node/catalogue.js'
 import {alive} from './node/containerd.js'
-import {NODE_DIR} from './node/layout.js'
+import {NODE_DIR, NODE_LOCK} from './node/layout.js'
 import {NodeUpError, leftovers, nodeDown, nodeUp} from './node/node.js'
 import {loadState} from './node/state.js'
 
@@ -47,5 +48,19 @@ describe('test node teardown', () => {
     }
     expect(await leftovers(state)).toEqual([])
     expect(await exists(NODE_DIR)).toBe(false)
+  })
+
+  it('leaves a node alone while another live process uses it, and takes over a stale lock', async () => {
+    const user = spawn('sleep', ['30'])
+    try {
+      await writeFile(NODE_LOCK, `${user.pid}\n`, {flag: 'wx'})
+      await expect(nodeDown()).rejects.toThrow(`in use by PID ${user.pid}`)
+      expect(await exists(NODE_LOCK)).toBe(true)
+    } finally {
+      user.kill('SIGKILL')
+    }
+    while (alive(user.pid!)) await new Promise((r) => setTimeout(r, 20))
+    expect(await nodeDown()).toEqual([])
+    expect(await exists(NODE_LOCK)).toBe(false)
   })
 })

@@ -4,6 +4,8 @@
 
 export const NODE_DIR = '/run/nodedoc-node'
 export const STATE_FILE = `${NODE_DIR}/state.json`
+/** who uses the node now: one PID; beside NODE_DIR so teardown can remove the folder whole */
+export const NODE_LOCK = '/run/nodedoc-node.lock'
 export const CONTAINERD_CONFIG = `${NODE_DIR}/containerd.toml`
 export const CONTAINERD_LOG = `${NODE_DIR}/containerd.log`
 export const CNI_CONF_DIR = `${NODE_DIR}/net.d`

@@ -8,7 +8,7 @@ import {alive, isContainerd, sleep, startContainerd, stopContainerd} from './con
 import {buildAndImportImages} from './images.js'
 import {CGROUP_ROOT, type PodSpec, createPod, newPodState, podUid} from './kubelet.js'
 import {
-  APT_PACKAGES, BRIDGE, CNI_CONF_DIR, CNI_STATE_DIR, CONTAINERD_CONFIG, CONTAINERD_ROOT, CONTAINERD_SOCKET, CONTAINERD_STATE,
+  APT_PACKAGES, BRIDGE, NODE_LOCK, CNI_CONF_DIR, CNI_STATE_DIR, CONTAINERD_CONFIG, CONTAINERD_ROOT, CONTAINERD_SOCKET, CONTAINERD_STATE,
   CONTAINER_LOGS, KUBELET_DIR, KUBELET_PODS, NETWORK_NAME, NODE_DIR, POD_LOGS, cniConflist, containerdConfig,
 } from './layout.js'
 import {type NodeState, type PodState, emptyState, loadState, saveState} from './state.js'
@@ -74,11 +74,19 @@ export async function ensurePackages(): Promise<void> {
  */
 export async function nodeUp(namespaces: Namespaces = DEFAULT_NAMESPACES, specs?: PodSpec[]): Promise<TestNode> {
   await ensurePackages()
+  await acquireNode()
   if (await loadState()) {
-    const left = await nodeDown()
-    if (left.length) throw new Error(`a previous test node left things behind:\n  ${left.join('\n  ')}`)
+    // the process that made it is gone (a crash, or `npm run node:up` long finished)
+    const left = await teardown()
+    if (left.length) {
+      await releaseNode()
+      throw new Error(`a previous test node left things behind:\n  ${left.join('\n  ')}`)
+    }
   }
-  if (await exists(CONTAINERD_SOCKET)) throw new Error(`${CONTAINERD_SOCKET} exists: another containerd runs here; the test node will not share it`)
+  if (await exists(CONTAINERD_SOCKET)) {
+    await releaseNode()
+    throw new Error(`${CONTAINERD_SOCKET} exists: another containerd runs here; the test node will not share it`)
+  }
 
   const state = emptyState()
   for (const root of SHARED_ROOTS) if (!(await exists(root))) state.createdRoots.push(root)
@@ -111,7 +119,8 @@ export async function nodeUp(namespaces: Namespaces = DEFAULT_NAMESPACES, specs?
     return {state, cri, pods: state.pods, endpoint: `unix://${CONTAINERD_SOCKET}`}
   } catch (error) {
     cri?.close()
-    const left = await nodeDown().catch((e) => [`teardown failed: ${(e as Error).message}`])
+    const left = await teardown().catch((e) => [`teardown failed: ${(e as Error).message}`])
+    await releaseNode()
     throw new NodeUpError((error as Error).message, structuredClone(state), left)
   }
 }
@@ -214,11 +223,58 @@ async function removeThroughCri(cri: CriClient): Promise<void> {
 }
 
 /**
+ * One test node per machine (containerd's default socket is one): the lock file holds the PID
+ * of the process using it. Others wait for it (tests of other areas use this node too); a lock
+ * whose process is gone is stale and taken over.
+ */
+async function acquireNode(waitMs = 100_000): Promise<void> {
+  const deadline = Date.now() + waitMs
+  for (;;) {
+    try {
+      await writeFile(NODE_LOCK, `${process.pid}\n`, {flag: 'wx'})
+      return
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    }
+    const owner = await lockOwner()
+    if (owner === process.pid) return
+    if (owner === null || !alive(owner)) {
+      await rm(NODE_LOCK, {force: true})
+      continue
+    }
+    if (Date.now() > deadline) throw new Error(`the test node is in use by PID ${owner} (${NODE_LOCK}); waited ${waitMs / 1000} s`)
+    await sleep(500)
+  }
+}
+
+async function lockOwner(): Promise<number | null> {
+  const text = await readFile(NODE_LOCK, 'utf8').catch(() => '')
+  const pid = Number.parseInt(text, 10)
+  return Number.isInteger(pid) && pid > 0 ? pid : null
+}
+
+async function releaseNode(): Promise<void> {
+  const owner = await lockOwner()
+  if (owner === process.pid || owner === null || !alive(owner)) await rm(NODE_LOCK, {force: true})
+}
+
+/**
  * Removes everything the recorded state says this node made, then reports whatever is still
  * there (an empty list means clean). Safe to run twice, and after a crash: a stopped
- * containerd with sandboxes on record is started once more so CRI can remove them.
+ * containerd with sandboxes on record is started once more so CRI can remove them. Refuses
+ * while another live process uses the node.
  */
 export async function nodeDown(): Promise<string[]> {
+  const owner = await lockOwner()
+  if (owner !== null && owner !== process.pid && alive(owner)) throw new Error(`the test node is in use by PID ${owner}; not taking it down`)
+  try {
+    return await teardown()
+  } finally {
+    await releaseNode()
+  }
+}
+
+async function teardown(): Promise<string[]> {
   const state = await loadState()
   if (!state) return []
   const problems: string[] = []

@@ -8,11 +8,13 @@ import {describe, expect, it} from 'vitest'
 import {SnapshotHost} from '../../../src/host/snapshot.js'
 import {findPod} from '../../../src/model/pods.js'
 import {gatherProcesses} from '../../../src/model/processes.js'
+import {gatherNetFacts} from '../../../src/net/gather.js'
+import {buildNetMap} from '../../../src/net/net-map.js'
 import type {ContainerReport, PodReport, ProcessRecord} from '../../../src/model/types.js'
 import {REPO} from '../../e2e/node/cli.js'
 
 const EXAMPLE = join(REPO, 'examples/containerd-node')
-const live = JSON.parse(readFileSync(join(REPO, 'examples/containerd-node.live.json'), 'utf8')) as {pods: Record<string, PodReport>; ps: ProcessRecord[]}
+const live = JSON.parse(readFileSync(join(REPO, 'examples/containerd-node.live.json'), 'utf8')) as {pods: Record<string, PodReport>; ps: ProcessRecord[]; net: {bridges: unknown; cni: unknown; devices: unknown}}
 
 function limits(c: PodReport['cgroup']) {
   return c && {path: c.path, memoryLimitBytes: c.memoryLimitBytes, cpuShares: c.cpuShares, cpuQuotaUs: c.cpuQuotaUs, cpuPeriodUs: c.cpuPeriodUs, pidsMax: c.pidsMax}
@@ -54,5 +56,13 @@ describe('the bundled example snapshot', () => {
     const host = await SnapshotHost.open(EXAMPLE)
     const owners = (procs: ProcessRecord[]) => procs.filter((p) => p.pod).map((p) => ({pid: p.pid, pod: p.pod, container: p.container, sandbox: p.sandbox ?? false, command: p.command})).sort((a, b) => a.pid - b.pid)
     expect(owners(await gatherProcesses(host))).toEqual(owners(live.ps))
+  })
+
+  it('answers `net` (bridge, veths, CNI config) as the live node did', async () => {
+    const host = await SnapshotHost.open(EXAMPLE)
+    const net = buildNetMap(await gatherNetFacts(host)) as unknown as typeof live.net
+    expect(net.bridges).toEqual(live.net.bridges)
+    expect(net.cni).toEqual(live.net.cni)
+    expect(net.devices).toEqual(live.net.devices)
   })
 })
