@@ -37,6 +37,7 @@ export const init: Check<InitFacts> = {
     if (comm === 'systemd' || /systemd$/.test(argv[0] ?? '')) return pass(`PID 1 is systemd${chain}`)
     const supervisors = ['openrc', 's6-svscan', 'runsvdir', 'supervisord', 'init', 'containerd-shim', 'dumb-init', 'tini']
     if (kubeletParents?.some((p) => supervisors.some((s) => p.startsWith(s)) || p === 'systemd')) return pass(`PID 1 is ${comm}${chain}`)
-    return warn(`PID 1 is ${comm} (${argv.join(' ') || 'no cmdline'}), not systemd${chain}`, 'run the kubelet under systemd (kubelet.service with Restart=always) or another supervisor that restarts it')
+    const cmdline = argv.join(' ') || 'no cmdline'
+    return warn(`PID 1 is ${comm} (${cmdline.length > 60 ? `${cmdline.slice(0, 57)}...` : cmdline}), not systemd${chain}`, 'run the kubelet under systemd (kubelet.service with Restart=always) or another supervisor that restarts it')
   },
 }
