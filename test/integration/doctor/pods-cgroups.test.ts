@@ -31,7 +31,11 @@ async function waitFor(check: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 20))
 }
 
+// cgroup v1 with a pids controller, as on this machine and CI; a v2-only host has no /sys/fs/cgroup/pids
+const haveV1Pids = existsSync(join(controller, 'cgroup.procs'))
+
 beforeAll(async () => {
+  if (!haveV1Pids) return
   for (const dir of dirs) mkdirSync(dir, {recursive: true})
   const priv = startIn(join(root, `pod${privUid}`, ctr('a')), ['sleep', '120'])
   // same pod, a container whose process holds no capability at all
@@ -50,7 +54,7 @@ afterAll(async () => {
   if (existsSync(root)) rmdirSync(root)
 })
 
-describe('doctor pod checks on real cgroups and processes', () => {
+describe.skipIf(!haveV1Pids)('doctor pod checks on real cgroups and processes', () => {
   it('leaked-cgroups: the empty pod cgroup the test made is reported, the busy ones are not', () => {
     const line = byId(doctor(['leaked-cgroups']).results, 'leaked-cgroups')
     expect(line.status).toBe('WARN')
