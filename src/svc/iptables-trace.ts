@@ -287,6 +287,7 @@ function traceGroup(group: Group, nat: TableWalker, filter: TableWalker, root: s
   }
 
   let primaryVerdict: Verdict | null | undefined
+  let primaryOutcomes: Outcome[] | undefined
   let primary: FrontendRule | undefined = group.frontends.find((f) => f.kind === 'clusterIP') ?? group.frontends[0]
   for (const f of group.frontends) {
     const packet = packetFor(f)
@@ -314,6 +315,7 @@ function traceGroup(group: Group, nat: TableWalker, filter: TableWalker, root: s
     }
     frontends.push(frontend)
     if (f === primary) {
+      primaryOutcomes = walked.outcomes
       addPath(walked.outcomes.flatMap((o) => o.path))
       primaryVerdict = otherwise
     }
@@ -337,7 +339,8 @@ function traceGroup(group: Group, nat: TableWalker, filter: TableWalker, root: s
   else if (hash && nat.chain(`KUBE-SVL-${hash}`)) chain = `KUBE-SVL-${hash}`
   else if (primary && group.frontends.includes(primary)) chain = primary.rule.target!.name
   const packet: Packet = primary ? packetFor(primary) : {dst: null, dport: 0, protocol: group.protocol, dstLocal: null}
-  const picked = chain ? endpointsOf(nat, chain, packet) : {endpoints: [], affinity: null, masquerade: [], sum: 0}
+  const direct = primary && group.frontends.includes(primary) && primary.rule.target?.name === chain ? primaryOutcomes : undefined
+  const picked = chain ? endpointsOf(nat, chain, packet, direct) : {endpoints: [], affinity: null, masquerade: [], sum: 0}
   let localEndpoints: EndpointTrace[] | undefined
   if (hash && chain === `KUBE-SVC-${hash}` && nat.chain(`KUBE-SVL-${hash}`)) localEndpoints = endpointsOf(nat, `KUBE-SVL-${hash}`, packet).endpoints
 
@@ -385,8 +388,29 @@ function traceGroup(group: Group, nat: TableWalker, filter: TableWalker, root: s
 }
 
 /** Walks the endpoint-picking chain: each DNAT reached, with its effective probability. */
-export function endpointsOf(nat: TableWalker, chain: string, packet: Packet): {endpoints: EndpointTrace[]; affinity: ServiceTrace['sessionAffinity']; masquerade: Array<{chain: string; when: string}>; sum: number} {
-  const walked = nat.walk(chain, packet)
+/**
+ * The part of a frontend's walk that starts in `chain`, when the way there was plain (no
+ * condition, no split, no mark): then it is the same as walking `chain` itself, for free.
+ */
+function reuse(prior: Outcome[] | undefined, chain: string): {outcomes: Outcome[]} | undefined {
+  if (!prior) return undefined
+  const outcomes: Outcome[] = []
+  for (const o of prior) {
+    const at = o.path.findIndex((h) => h.chain === chain)
+    if (at < 0) {
+      if (o.conditions.length === 0) return undefined // an unconditional end elsewhere: the plain way was not plain
+      continue
+    }
+    for (let i = 0; i < at; i++) if (o.path[i].condition || o.path[i].probability !== undefined) return undefined
+    const before = new Set(o.path.slice(0, at).map((h) => h.chain))
+    if (o.masquerade.some((m) => before.has(m.chain))) return undefined
+    outcomes.push({...o, path: o.path.slice(at)})
+  }
+  return {outcomes}
+}
+
+export function endpointsOf(nat: TableWalker, chain: string, packet: Packet, prior?: Outcome[]): {endpoints: EndpointTrace[]; affinity: ServiceTrace['sessionAffinity']; masquerade: Array<{chain: string; when: string}>; sum: number} {
+  const walked = reuse(prior, chain) ?? nat.walk(chain, packet)
   const byKey = new Map<string, EndpointTrace>()
   let affinity: ServiceTrace['sessionAffinity'] = null
   const masquerade = new Map<string, {chain: string; when: string}>()

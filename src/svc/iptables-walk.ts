@@ -296,6 +296,18 @@ export class TableWalker {
     return this.table?.chains.get(name)
   }
 
+  private readonly targets = new WeakMap<IptablesRule, IptablesChain | null>()
+
+  /** The chain a rule jumps to, looked up once per rule. */
+  targetChain(rule: IptablesRule): IptablesChain | undefined {
+    let chain = this.targets.get(rule)
+    if (chain === undefined) {
+      chain = (rule.target && this.table?.chains.get(rule.target.name)) || null
+      this.targets.set(rule, chain)
+    }
+    return chain ?? undefined
+  }
+
   private readonly jumpTargets = new Map<string, boolean>()
 
   isJumpTarget(name: string, rule: IptablesRule): boolean {
@@ -354,9 +366,10 @@ export class TableWalker {
         if (this.isMasqueradeMark(rule)) marks = [...marks, {chain: name, when: ev.conditions.join(', ')}]
         continue
       }
-      const markChain = this.chain(target.name)
-      if (markChain && isMarkChain(markChain)) {
-        if (this.setsMasqueradeMark(markChain)) marks = [...marks, {chain: name, when: ev.conditions.join(', ')}]
+      const next = this.targetChain(rule)
+      // KUBE-MARK-MASQ and the like only set a mark: note it, no branch
+      if (next && isMarkChain(next)) {
+        if (this.setsMasqueradeMark(next)) marks = [...marks, {chain: name, when: ev.conditions.join(', ')}]
         continue
       }
       const hop: WalkHop = {
@@ -375,16 +388,11 @@ export class TableWalker {
       }
       if (!this.isJumpTarget(target.name, rule)) continue // LOG, CT, ... : non-terminating
       hop.next = target.name
-      const next = this.chain(target.name)
       if (!next) {
         const problem = `${rule.table} ${name} line ${rule.line}: jump to chain ${target.name}, which does not exist`
         problems.push(problem)
         this.problems.add(problem)
         outcomes.push({target: 'DANGLING', rule, probability: taken, conditions: branchConditions, path: hopPath, dnat: null, masquerade: marks})
-        continue
-      }
-      if (isMarkChain(next)) {
-        if (this.setsMasqueradeMark(next)) marks = [...marks, {chain: name, when: ev.conditions.join(', ')}]
         continue
       }
       if (stack.includes(target.name) || stack.length > MAX_DEPTH) {
