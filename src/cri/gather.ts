@@ -3,15 +3,29 @@ import {connectCri} from '../host/cri-transport.js'
 import type {CriClient} from './types.js'
 import {type CriView, containerRecord, sandboxRecord} from './view.js'
 
-/** Everything the runtime knows about pods and containers, with verbose status for each. */
-export async function readCriView(client: CriClient): Promise<CriView> {
+/** Which part of the runtime's view a command needs: verbose statuses cost one call each. */
+export interface CriScope {
+  /** only this pod's sandboxes and containers get a status call (`pod NAME`) */
+  podUid?: string
+  /** false: lists only, no status calls (`ps` needs names, not PIDs or IPs) */
+  statuses?: boolean
+}
+
+function inScope(scope: CriScope, uid: string | undefined): boolean {
+  if (scope.statuses === false) return false
+  return scope.podUid === undefined || uid === scope.podUid
+}
+
+/** What the runtime knows about pods and containers, with verbose status for those in scope. */
+export async function readCriView(client: CriClient, scope: CriScope = {}): Promise<CriView> {
   const [version, sandboxes, containers] = await Promise.all([client.version(), client.listPodSandbox(), client.listContainers()])
   // a sandbox or container removed between list and status is normal: keep what the list said
+  const status = <T>(wanted: boolean, call: () => Promise<T>) => (wanted ? call().catch(() => undefined) : Promise.resolve(undefined))
   const sandboxRecords = await Promise.all(
-    sandboxes.map(async (item) => sandboxRecord(item, await client.podSandboxStatus(item.id, true).catch(() => undefined))),
+    sandboxes.map(async (item) => sandboxRecord(item, await status(inScope(scope, item.metadata?.uid), () => client.podSandboxStatus(item.id, true)))),
   )
   const containerRecords = await Promise.all(
-    containers.map(async (item) => containerRecord(item, await client.containerStatus(item.id, true).catch(() => undefined))),
+    containers.map(async (item) => containerRecord(item, await status(inScope(scope, item.labels['io.kubernetes.pod.uid']), () => client.containerStatus(item.id, true)))),
   )
   return {
     endpoint: client.endpoint,
@@ -32,12 +46,12 @@ export interface CriChoice {
  * The runtime's view when a CRI socket answers, else undefined. Problems (an endpoint given
  * with -r that does not answer) become warnings: nodedoc then works from host files alone.
  */
-export async function gatherCriView(choice: CriChoice, warnings: Warnings): Promise<CriView | undefined> {
+export async function gatherCriView(choice: CriChoice, warnings: Warnings, scope: CriScope = {}): Promise<CriView | undefined> {
   const {client, problems} = await connectCri(choice)
   for (const problem of problems) warnings.add(`cri:${problem}`, `${problem}; using host files only`)
   if (!client) return undefined
   try {
-    return await readCriView(client)
+    return await readCriView(client, scope)
   } catch (error) {
     warnings.add('cri:read', `${client.endpoint}: ${(error as Error).message}; using host files only`)
     return undefined
@@ -47,7 +61,7 @@ export async function gatherCriView(choice: CriChoice, warnings: Warnings): Prom
 }
 
 /** The runtime's view for a command's flags: none for a snapshot (--from), which has no socket. */
-export function criViewFor(flags: {from?: string; 'host-root'?: string; 'runtime-endpoint'?: string}, warnings: Warnings): Promise<CriView | undefined> {
+export function criViewFor(flags: {from?: string; 'host-root'?: string; 'runtime-endpoint'?: string}, warnings: Warnings, scope: CriScope = {}): Promise<CriView | undefined> {
   if (flags.from) return Promise.resolve(undefined)
-  return gatherCriView({endpoint: flags['runtime-endpoint'], hostRoot: flags['host-root']}, warnings)
+  return gatherCriView({endpoint: flags['runtime-endpoint'], hostRoot: flags['host-root']}, warnings, scope)
 }

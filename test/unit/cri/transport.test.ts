@@ -17,6 +17,7 @@ const answers = containerdAnswers()
 let root: string
 const servers: grpc.Server[] = []
 let silent: NetServer
+let statusCalls = 0
 
 function fakeRuntime(name: string): grpc.UntypedServiceImplementation {
   const reply = (value: unknown) => (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, value)
@@ -25,11 +26,13 @@ function fakeRuntime(name: string): grpc.UntypedServiceImplementation {
     ListPodSandbox: reply({items: answers.sandboxes}),
     ListContainers: reply({containers: answers.containers}),
     PodSandboxStatus: (call: grpc.ServerUnaryCall<{podSandboxId: string; verbose: boolean}, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      statusCalls++
       const status = answers.sandboxStatus[call.request.podSandboxId]
       if (!status) callback({code: grpc.status.NOT_FOUND, details: 'no such sandbox'})
       else callback(null, call.request.verbose ? status : {...status, info: {}})
     },
     ContainerStatus: (call: grpc.ServerUnaryCall<{containerId: string; verbose: boolean}, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      statusCalls++
       // one container vanished between list and status, as happens on a busy node
       if (call.request.containerId.startsWith('763bd3cc')) return callback({code: grpc.status.NOT_FOUND, details: 'gone'})
       callback(null, answers.containerStatus[call.request.containerId])
@@ -107,5 +110,19 @@ describe('gatherCriView', () => {
     expect(await gatherCriView({endpoint: 'unix:///run/containerd/containerd.sock', hostRoot: root, timeoutMs: 200}, warnings)).toBeUndefined()
     expect(warnings.list()).toHaveLength(1)
     expect(warnings.list()[0]).toMatch(/containerd.sock: CRI Version: .*; using host files only$/)
+  })
+
+  it('asks for status only in the scope a command needs', async () => {
+    const choice = {endpoint: 'unix:///run/crio/crio.sock', hostRoot: root}
+    const hostnet = answers.sandboxes.find((s) => s.metadata!.name === 'core-k8s-hostnet')!
+    statusCalls = 0
+    const one = await gatherCriView(choice, new Warnings(), {podUid: hostnet.metadata!.uid})
+    expect(statusCalls).toBe(2)
+    expect(one?.sandboxes.map((s) => [s.name, s.pid])).toEqual([['core-k8s-duo', null], ['core-k8s-hostnet', 10499]])
+    expect(one?.containers.filter((c) => c.pid !== null).map((c) => c.name)).toEqual(['agent'])
+    statusCalls = 0
+    const names = await gatherCriView(choice, new Warnings(), {statuses: false})
+    expect(statusCalls).toBe(0)
+    expect(names?.containers.map((c) => c.name).sort()).toEqual(['agent', 'reader', 'writer'])
   })
 })
