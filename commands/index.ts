@@ -1,4 +1,5 @@
 // Explicit command registry: oclif loads this one file instead of scanning a folder.
+import Compare from './compare.js'
 import Doctor from './doctor.js'
 import Kubectl from './kubectl.js'
 import Logs from './logs.js'
@@ -15,6 +16,7 @@ import Snapshot from './snapshot.js'
 import Svc from './svc.js'
 
 export const COMMANDS = {
+  compare: Compare,
   doctor: Doctor,
   kubectl: Kubectl,
   logs: Logs,

@@ -142,6 +142,8 @@ export class LiveSandboxOps implements SandboxOps {
         } else await mkdir(op.path, {recursive: true})
         return
       case 'write':
+        // a mount point file (touch) may sit in a dir the image lacks
+        if (op.content === '') await mkdir(dirname(op.path), {recursive: true})
         await writeFile(op.path, op.content).catch((error) => {
           throw new Error(`write ${op.path}: ${errno(error) ?? (error as Error).message}`)
         })
@@ -421,6 +423,12 @@ export async function hostLinks(): Promise<string[]> {
 
 export async function pathExists(path: string): Promise<boolean> {
   return exists(path)
+}
+
+/** 'file', 'dir' or undefined (following links, as a bind mount does). */
+export async function pathKind(path: string): Promise<'file' | 'dir' | undefined> {
+  const s = await stat(path).catch(() => undefined)
+  return s ? (s.isDirectory() ? 'dir' : 'file') : undefined
 }
 
 export async function readText(path: string): Promise<string | undefined> {

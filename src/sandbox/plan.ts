@@ -70,6 +70,8 @@ export interface SandboxConfig {
   isolation: Isolation
   stateDir: string
   cgroup: CgroupLayout
+  /** hostPath volumes whose path is a file (bind target must be a file too) */
+  fileVolumes?: string[]
   /** null: host network (hostNetwork, or --isolation chroot) */
   network: NetworkConfig | null
   rootfs: RootfsSource
@@ -395,7 +397,8 @@ export function planSandbox(cfg: SandboxConfig): Plan {
     }
     for (const m of c.volumeMounts) {
       const source = volumeSource.get(m.name)!
-      mkdirIn(`ctr.${c.name}.mkdir.vol.${m.name}`, m.mountPath)
+      if (cfg.fileVolumes?.includes(m.name)) touchIn(`ctr.${c.name}.touch.vol.${m.name}`, m.mountPath)
+      else mkdirIn(`ctr.${c.name}.mkdir.vol.${m.name}`, m.mountPath)
       add({id: `ctr.${c.name}.vol.${m.name}`, why: `volume ${m.name} bind-mounted at ${m.mountPath}`, op: {kind: 'run', argv: inCtr('mount', '--bind', source, join(merged, m.mountPath))}, undo: null})
       if (m.readOnly) add({id: `ctr.${c.name}.vol.${m.name}.ro`, why: 'readOnly: remount the bind read-only', op: {kind: 'run', argv: inCtr('mount', '-o', 'remount,bind,ro', join(merged, m.mountPath))}, undo: null})
     }

@@ -4,7 +4,7 @@
 import {randomBytes, randomUUID} from 'node:crypto'
 import {
   LiveSandboxOps, busyboxApplets, cgroupFacts, containerExit, execGated, hostLinks, hostRootfsFiles, isAlive,
-  listStates, nodeMemoryBytes, pathExists, readText, removeDir, shimArgv, takenLeases, which,
+  listStates, nodeMemoryBytes, pathExists, pathKind, readText, removeDir, shimArgv, takenLeases, which,
 } from '../host/sandbox-ops.js'
 import {type ApplyResult, SandboxAborted, SandboxStepError, rollback, runPlan} from './executor.js'
 import {containerCgroupPath} from './kubelet.js'
@@ -120,6 +120,12 @@ export async function createSandbox(opts: CreateOptions): Promise<Created> {
     gateShell: (await which('sh')) ?? '/bin/sh',
     logRoot: '/var/log',
     kubeletRoot: '/var/lib/kubelet',
+  }
+  for (const v of manifest.volumes) {
+    if (v.source.kind !== 'hostPath') continue
+    const kind = await pathKind(v.source.path)
+    if (!kind) throw new SandboxError(`volume ${v.name}: hostPath ${v.source.path} does not exist`)
+    if (kind === 'file') (config.fileVolumes ??= []).push(v.name)
   }
   const plan = planSandbox(config)
   for (const w of plan.warnings) opts.onWarning?.(w)

@@ -1,0 +1,33 @@
+import {Args, Flags} from '@oclif/core'
+import {NodedocCommand} from '../src/cli/base-command.js'
+import {NodedocError} from '../src/cli/errors.js'
+import {CompareError, comparePod} from '../src/compare/compare.js'
+import {compareTable} from '../src/compare/render.js'
+import {SandboxError} from '../src/sandbox/service.js'
+
+export default class Compare extends NodedocCommand {
+  static summary = 'Where a pod differs from what its spec implies, or from a reference sandbox: spec, runtime config and kernel side by side'
+  static examples = [
+    '<%= config.bin %> compare core-k8s --spec pod.yaml',
+    '<%= config.bin %> compare core-k8s -n default --with core-k8s-ref',
+    '<%= config.bin %> compare core-k8s --with core-k8s-ref -o wide   # every row, mounts too',
+  ]
+  static args = {pod: Args.string({description: 'pod name', required: true})}
+  static flags = {
+    namespace: Flags.string({char: 'n', description: 'pod namespace'}),
+    with: Flags.string({description: 'a `nodedoc sandbox` to compare against (its spec, and its kernel state as the reference)'}),
+    spec: Flags.string({description: 'a Pod manifest whose implications to compare against'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Compare)
+    const host = await this.openHost(flags)
+    try {
+      const result = await comparePod(host, {pod: args.pod, namespace: flags.namespace, withSandbox: flags.with, specPath: flags.spec})
+      this.print(result, flags.output, compareTable)
+    } catch (error) {
+      if (error instanceof CompareError || error instanceof SandboxError) throw new NodedocError(error.message)
+      throw error
+    }
+  }
+}
