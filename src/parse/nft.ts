@@ -177,6 +177,10 @@ function value(v: Json): string {
   if (v.ct) return `ct ${v.ct.key}`
   if (v.numgen) return `numgen ${v.numgen.mode} mod ${v.numgen.mod}`
   if (v.elem) return value(v.elem.val)
+  // binary operations: {"|": [left, right]} -> "left or right" (marks as nft prints them, in hex)
+  for (const [op, word] of [['|', 'or'], ['&', 'and'], ['^', 'xor']] as const) {
+    if (Array.isArray(v[op])) return (v[op] as Json[]).map((x) => (typeof x === 'number' ? `0x${x.toString(16).padStart(8, '0')}` : value(x))).join(` ${word} `)
+  }
   return JSON.stringify(v)
 }
 

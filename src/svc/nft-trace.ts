@@ -192,7 +192,8 @@ function traceTable(table: NftTable, source: string): ProxyTrace {
   }
   services.sort((a, b) => ((a.service ?? '') < (b.service ?? '') ? -1 : (a.service ?? '') > (b.service ?? '') ? 1 : 0))
   // kube-proxy's mark-for-masquerade chain: "mark set mark or 0x4000" (JSON: a mangle statement)
-  const masqueradeMark = (table.chains.get('mark-for-masquerade') ?? []).map((r) => /0x[0-9a-f]+/i.exec(r.text)?.[0]).find(Boolean) ?? null
+  const mark = (table.chains.get('mark-for-masquerade') ?? []).map((r) => /0x[0-9a-f]+/i.exec(r.text)?.[0]).find(Boolean)
+  const masqueradeMark = mark ? `0x${Number.parseInt(mark, 16).toString(16)}` : null
   return {mode: services.length ? 'nftables' : 'none', source, masqueradeMark, clusterCIDR, services, unresolved: [], problems, notes: []}
 }
 
