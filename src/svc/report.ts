@@ -1,6 +1,7 @@
 // Joins what was read (rules, routes, pods) into the report `nodedoc svc` prints.
 
 import {IptablesParseError, parseIptablesSave} from '../parse/iptables.js'
+import {IpvsParseError} from '../parse/ipvs.js'
 import type {KubeProxyRules} from './gather.js'
 import {type GroupSelector, traceIptables} from './iptables-trace.js'
 import {type NodeNetwork, locateEndpoints} from './locate.js'
@@ -37,7 +38,7 @@ function guard<T>(what: string, fn: () => T): T {
   try {
     return fn()
   } catch (error) {
-    if (error instanceof IptablesParseError || error instanceof SyntaxError || (error as Error).name === 'NftParseError') {
+    if (error instanceof IptablesParseError || error instanceof IpvsParseError || error instanceof SyntaxError || (error as Error).name === 'NftParseError') {
       throw new RulesReadError(`${what}: ${(error as Error).message}`)
     }
     throw error
