@@ -67,7 +67,8 @@ async function gatherLinks(host: Host): Promise<LinkRecord[]> {
       state: operstate?.trim().toUpperCase() ?? null,
     })
   }
-  return links
+  // ip lists by ifindex; readdir order is the filesystem's
+  return links.sort((a, b) => a.ifindex - b.ifindex)
 }
 
 async function gatherNodeAddresses(host: Host): Promise<string[]> {
