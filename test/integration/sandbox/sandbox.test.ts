@@ -168,6 +168,32 @@ run('nodedoc sandbox on the real kernel', () => {
     expect(report.containers.map((c: {name: string}) => c.name).filter(Boolean).sort()).toEqual(['reader', 'writer'])
   })
 
+  it('compares a sandbox with itself: no differences', async () => {
+    const r = await cli(['compare', names.core, '-n', ns, '--with', names.core, '-o', 'json'])
+    expect(r.exitCode, String(r.stderr)).toBe(0)
+    const result = JSON.parse(String(r.stdout))
+    expect(result.differences).toBe(0)
+    expect(result.rows.length).toBeGreaterThan(20)
+    expect(result.rows.find((row: {row: string}) => row.row === 'capabilities (CapEff)')).toMatchObject({kernel: '00000000a80425fb', reference: '00000000a80425fb'})
+  })
+
+  it('compares a sandbox with its own spec (no differences) and with a changed one (exactly the changed rows)', async () => {
+    const same = manifestFile(podYaml(names.greedy, ns, greedyContainer))
+    const none = JSON.parse(String((await cli(['compare', names.greedy, '-n', ns, '--spec', same, '-o', 'json'])).stdout))
+    expect(none.rows.filter((row: {differs: boolean}) => row.differs)).toEqual([])
+    const changed = manifestFile(podYaml(names.greedy, ns, greedyContainer.replace('limits: {memory: 200Mi}', 'limits: {memory: 300Mi}').replace("'10000'", "'20000'")))
+    const r = await cli(['compare', names.greedy, '-n', ns, '--spec', changed, '-o', 'json'])
+    const result = JSON.parse(String(r.stdout))
+    expect(result.rows.filter((row: {differs: boolean}) => row.differs).map((row: {scope: string; row: string; spec: string; kernel: string}) => [row.scope, row.row, row.spec, row.kernel])).toEqual([
+      ['pod', 'memory limit', String(300 * 2 ** 20), String(200 * 2 ** 20)],
+      ['greedy', 'pid 1', 'sleep 20000', 'sleep 10000'],
+      ['greedy', 'memory limit', String(300 * 2 ** 20), String(200 * 2 ** 20)],
+    ])
+    const table = await cli(['compare', names.greedy, '-n', ns, '--spec', changed])
+    expect(String(table.stdout)).toContain('3 differences')
+    expect(String(table.stdout)).toContain('! greedy: the main process runs "sleep 10000", not "sleep 20000"')
+  })
+
   it('refuses a second sandbox of the same name and leaves the first alone', async () => {
     const r = await cli(['sandbox', 'create', '-f', manifestFile(podYaml(names.core, ns, sleepers)), '--name', names.core])
     expect(r.exitCode).toBe(1)
@@ -199,7 +225,7 @@ run('nodedoc sandbox on the real kernel', () => {
     const ps = await exec(name, ['ps'])
     expect(String(ps.stdout).trim().split('\n')).toHaveLength(1)
     const rm = await cli(['sandbox', 'rm', name])
-    expect(String(rm.stdout)).toBe(`${name}: removed\n`)
-    expect(String((await cli(['sandbox', 'rm', name])).stdout)).toBe(`${name}: not found (nothing to remove)\n`)
+    expect(String(rm.stdout)).toBe(`${name}: removed`)
+    expect(String((await cli(['sandbox', 'rm', name])).stdout)).toBe(`${name}: not found (nothing to remove)`)
   })
 })
