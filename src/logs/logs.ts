@@ -75,6 +75,8 @@ export async function readLogs(host: Host, query: LogsQuery): Promise<LogsReport
  */
 export async function followLogs(host: Host, query: LogsQuery, print: (entry: LogEntry) => void, options: {pollMs: number; signal?: AbortSignal}): Promise<LogsPlan> {
   const plan = await planLogs(host, query)
+  // pre-1.14 kubelets neither rotated nor named files <restart>.log: follow those with tail -F
+  if (plan.pod.layout === 'legacy') throw new NodedocError(`-f: ${plan.pod.path} uses the pre-1.14 layout (<container>_<restart>.log); follow it with tail -F ${plan.files.at(-1)!.path}`)
   const joiner = new CriLogJoiner()
   const rotated = plan.files.filter((f) => f.rotatedAt !== null)
   const {entries, bad} = await readInstance(host, rotated, joiner, false)
