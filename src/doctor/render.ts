@@ -15,6 +15,7 @@ export function renderDoctor(results: CheckResult[], wide: boolean): string {
     }
   }
   const count = (s: CheckStatus) => results.filter((r) => r.status === s).length
-  lines.push('', `${count('PASS')} passed, ${count('WARN')} warnings, ${count('FAIL')} failed, ${count('SKIP')} skipped`)
+  const warnings = count('WARN')
+  lines.push('', `${count('PASS')} passed, ${warnings} warning${warnings === 1 ? '' : 's'}, ${count('FAIL')} failed, ${count('SKIP')} skipped`)
   return lines.join('\n') + '\n'
 }
