@@ -20,8 +20,8 @@ export interface KubeProxyRules {
   iptables: IptablesRead | null
   /** `nft -j list ruleset` output (JSON), or `nft -f` text given by --nft */
   nft: {text: string; source: string} | null
-  /** `ipvsadm -Ln` output */
-  ipvs: {text: string; source: string} | null
+  /** `ipvsadm -Ln` output, and the addresses on kube-ipvs0 (service IPs) when it exists */
+  ipvs: {text: string; source: string; serviceIps?: string[]} | null
   problems: string[]
 }
 
@@ -102,11 +102,24 @@ export async function gatherKubeProxyRules(host: Host, options: GatherOptions = 
     host.run(['nft', '-j', 'list', 'ruleset']),
     host.run(['ipvsadm', '-Ln']),
   ])
+  const hasIpvs = !!ipvs && ipvs.exitCode === 0 && /^(TCP|UDP|SCTP)\s/m.test(ipvs.stdout)
+  // IPVS mode binds every service IP to the dummy kube-ipvs0; NodePorts live on node addresses
+  const dummy = hasIpvs ? await host.run(['ip', '-j', 'addr', 'show', 'dev', 'kube-ipvs0']) : undefined
   return {
     iptables: iptables.read,
     nft: nft && nft.exitCode === 0 && nft.stdout.trim() ? {text: nft.stdout, source: 'nft -j list ruleset'} : null,
-    ipvs: ipvs && ipvs.exitCode === 0 && ipvs.stdout.trim() ? {text: ipvs.stdout, source: 'ipvsadm -Ln'} : null,
+    ipvs: hasIpvs ? {text: ipvs!.stdout, source: 'ipvsadm -Ln', ...(dummy?.exitCode === 0 ? {serviceIps: kubeIpvsAddresses(dummy.stdout)} : {})} : null,
     problems: iptables.problems,
+  }
+}
+
+/** Addresses of `ip -j addr show dev kube-ipvs0`. */
+export function kubeIpvsAddresses(json: string): string[] {
+  try {
+    const links = JSON.parse(json) as Array<{addr_info?: Array<{local?: string}>}>
+    return links.flatMap((l) => (l.addr_info ?? []).map((a) => a.local).filter((a): a is string => !!a))
+  } catch {
+    return []
   }
 }
 

@@ -8,11 +8,13 @@ import type {ProxyTrace, ServiceTrace} from './types.js'
 /** kube-proxy binds NodePorts on node addresses; the default NodePort range tells them apart. */
 const NODEPORT_RANGE = [30000, 32767]
 
-export function traceIpvs(text: string, source = 'ipvsadm -Ln'): ProxyTrace {
+/** serviceIps: the addresses on kube-ipvs0, when known; then any other address is a node's (NodePort). */
+export function traceIpvs(text: string, source = 'ipvsadm -Ln', serviceIps?: string[]): ProxyTrace {
   const servers = parseIpvsadm(text)
+  const onDummy = serviceIps ? new Set(serviceIps.map(canonicalIp)) : null
   const services: ServiceTrace[] = servers.filter((v) => v.protocol !== 'FWM').map((v) => {
     const total = v.reals.reduce((s, r) => s + r.weight, 0)
-    const nodePort = v.port !== null && v.port >= NODEPORT_RANGE[0] && v.port <= NODEPORT_RANGE[1]
+    const nodePort = onDummy ? !onDummy.has(canonicalIp(v.ip)) : v.port !== null && v.port >= NODEPORT_RANGE[0] && v.port <= NODEPORT_RANGE[1]
     const problems: string[] = []
     if (v.reals.length === 0) problems.push('no endpoints: IPVS virtual server has no real servers (connections are refused)')
     else if (total === 0) problems.push('every real server has weight 0: no new connections are scheduled')
@@ -38,6 +40,6 @@ export function traceIpvs(text: string, source = 'ipvsadm -Ln'): ProxyTrace {
   })
   return {
     mode: services.length ? 'ipvs' : 'none', source, masqueradeMark: null, clusterCIDR: null, services, unresolved: [],
-    problems: [], notes: services.length ? ['IPVS mode: virtual servers carry no service names; NodePorts told apart by the default 30000-32767 range'] : [],
+    problems: [], notes: services.length ? [`IPVS mode: virtual servers carry no service names; NodePorts told apart ${onDummy ? 'by not being on kube-ipvs0' : 'by the default 30000-32767 range (kube-ipvs0 not read)'}`] : [],
   }
 }

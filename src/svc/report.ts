@@ -55,7 +55,7 @@ export function traceAll(rules: KubeProxyRules, select?: GroupSelector, hint?: s
     if (/^-A KUBE-/m.test(rules.iptables.ipv6)) traces.push(guard('ip6tables-save', () => traceIptables(parseIptablesSave(rules.iptables!.ipv6), `${label}, IPv6`, select, hint)))
   }
   if (rules.nft) traces.push(...guard(rules.nft.source, () => traceKubeProxyNft(rules.nft!.text, rules.nft!.source)))
-  if (rules.ipvs) traces.push(guard(rules.ipvs.source, () => traceIpvs(rules.ipvs!.text, rules.ipvs!.source)))
+  if (rules.ipvs) traces.push(guard(rules.ipvs.source, () => traceIpvs(rules.ipvs!.text, rules.ipvs!.source, rules.ipvs!.serviceIps)))
   return traces
 }
 

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {parseIpvsadm} from '../../../src/parse/ipvs.js'
 import {parseNftText} from '../../../src/parse/nft.js'
+import {kubeIpvsAddresses} from '../../../src/svc/gather.js'
 import {traceIpvs} from '../../../src/svc/ipvs-trace.js'
 import {traceKubeProxyNft} from '../../../src/svc/nft-trace.js'
 import {HAVE_CORPUS, NO_CORPUS, fixtures} from './corpus.js'
@@ -56,6 +57,11 @@ describe.skipIf(!HAVE_CORPUS)('ipvsadm -Ln against its oracle', () => {
         if (String(v.kind ?? '').startsWith('nodeport')) expect(s.frontends[0].kind).toBe('nodePort')
         if (String(v.kind ?? '').startsWith('clusterip')) expect(s.frontends[0].kind).toBe('clusterIP')
       }
+      // with kube-ipvs0's addresses known, service IPs are those on it and NodePorts the rest
+      const onDummy = want.filter((v) => v.kind !== 'nodeport').map((v) => v.vip.split(':')[0])
+      const told = traceIpvs(f.text, 'ipvsadm -Ln', kubeIpvsAddresses(JSON.stringify([{ifname: 'kube-ipvs0', addr_info: onDummy.map((local) => ({local}))}])))
+      for (const [i, v] of want.entries()) expect(told.services[i].frontends[0].kind).toBe(v.kind === 'nodeport' ? 'nodePort' : 'clusterIP')
+      expect(told.notes[0]).toMatch(/not being on kube-ipvs0/)
     })
   }
 })
