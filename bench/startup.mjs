@@ -6,11 +6,12 @@
 //
 // Each command runs a few times to warm the page cache and the bundle's V8 code cache, then
 // --runs times; the table shows the median and p90 wall time of the whole process and the
-// median's ratio to `node -e 0`. `pod`/`ps` read a snapshot: the first one under examples/ if
-// there is one, else a small snapshot of this machine taken here first.
+// median's ratio to `node -e 0`, and the mean CPU time (user + system) per run, which other
+// load on the machine disturbs far less than wall time. `pod`/`ps` read a snapshot: the first
+// one under examples/ if there is one, else a small snapshot of this machine taken here first.
 
 import {execFileSync, spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -24,17 +25,29 @@ const run = join(repo, 'bin', 'run.js')
 const sea = join(repo, 'dist', 'bin', `nodedoc-${process.platform}-${process.arch}`)
 const env = {...process.env, NO_COLOR: '1'}
 
+const TICK_MS = 10 // USER_HZ is 100 on Linux
+
+/** CPU time (user + system) of this process's waited-for children so far, from /proc/self/stat. */
+function childrenCpuMs() {
+  const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /s, '').split(' ')
+  // after "pid (comm) ": state is field 3, cutime 16, cstime 17 (1-based)
+  return (Number(fields[13]) + Number(fields[14])) * TICK_MS
+}
+
 function time(argv, extraEnv = {}) {
   const samples = []
+  let cpuBefore = 0
   for (let i = 0; i < WARMUP + RUNS; i++) {
+    if (i === WARMUP) cpuBefore = childrenCpuMs()
     const started = process.hrtime.bigint()
     const result = spawnSync(argv[0], argv.slice(1), {env: {...env, ...extraEnv}, stdio: ['ignore', 'ignore', 'pipe']})
     const ms = Number(process.hrtime.bigint() - started) / 1e6
     if (result.status !== 0) throw new Error(`${argv.join(' ')} exited ${result.status}: ${String(result.stderr).trim().split('\n')[0]}`)
     if (i >= WARMUP) samples.push(ms)
   }
+  const cpu = (childrenCpuMs() - cpuBefore) / RUNS
   samples.sort((a, b) => a - b)
-  return {median: samples[Math.floor(samples.length / 2)], p90: samples[Math.floor(samples.length * 0.9)]}
+  return {median: samples[Math.floor(samples.length / 2)], p90: samples[Math.floor(samples.length * 0.9)], cpu}
 }
 
 /** A failing case is reported in its row; the others are still measured. */
@@ -86,8 +99,8 @@ if (scratch) rmSync(scratch, {recursive: true, force: true})
 
 const f = (ms) => ms.toFixed(1)
 process.stdout.write(`snapshot: ${snapshot.startsWith(repo) ? snapshot.slice(repo.length + 1) : 'a fresh snapshot of this machine'}; ${RUNS} runs after ${WARMUP} warm-up; node ${process.version}\n\n`)
-process.stdout.write('| command | median ms | p90 ms | x node -e 0 |\n| --- | ---: | ---: | ---: |\n')
+process.stdout.write('| command | median ms | p90 ms | x node -e 0 | CPU ms (mean) | CPU x node -e 0 |\n| --- | ---: | ---: | ---: | ---: | ---: |\n')
 for (const [label, t] of rows) {
-  if (t.error) process.stdout.write(`| ${label} | failed: ${t.error.slice(0, 120)} | | |\n`)
-  else process.stdout.write(`| ${label} | ${f(t.median)} | ${f(t.p90)} | ${(t.median / baseline.median).toFixed(2)} |\n`)
+  if (t.error) process.stdout.write(`| ${label} | failed: ${t.error.slice(0, 120)} | | | | |\n`)
+  else process.stdout.write(`| ${label} | ${f(t.median)} | ${f(t.p90)} | ${(t.median / baseline.median).toFixed(2)} | ${f(t.cpu)} | ${(t.cpu / baseline.cpu).toFixed(2)} |\n`)
 }
