@@ -3,12 +3,14 @@
 // socket hidden.
 import {randomBytes} from 'node:crypto'
 import {readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {readCriView} from '../../src/cri/gather.js'
 import type {CriView} from '../../src/cri/view.js'
 import type {PodReport, ProcessRecord} from '../../src/model/types.js'
 import {podCatalogue} from './node/catalogue.js'
-import {nodedoc, nodedocJson} from './node/cli.js'
+import {REPO, nodedoc, nodedocJson} from './node/cli.js'
 import {type TestNode, nodeDown, nodeUp} from './node/node.js'
 import {containerResources, podCgroupValues} from './node/resources.js'
 
@@ -181,5 +183,28 @@ describe('nodedoc net', () => {
       expect(port!.pods).toEqual([expect.objectContaining({uid: pod.uid, ip: sandbox.ips[0]})])
     }
     expect(ports.filter((p) => p.pods.some((q) => node.pods.some((pod) => pod.uid === q.uid)))).toHaveLength(4)
+  })
+})
+
+describe('-r/--runtime-endpoint', () => {
+  it('refuses a network endpoint before doing any work', async () => {
+    const result = await nodedoc(['pod', 'core-k8s', '-n', namespaces.apps, '-r', 'tcp://127.0.0.1:1'])
+    expect(result.exitCode).not.toBe(0)
+    expect(result.stderr).toMatch(/runtime endpoint "tcp:\/\/127.0.0.1:1": only unix sockets are supported/)
+    expect(result.stdout).toBe('')
+  })
+
+  it('finds containerd on its own, as crictl does, when no endpoint is given', async () => {
+    const auto = await nodedoc(['pod', 'core-k8s', '-n', namespaces.apps, '-o', 'json'])
+    expect(auto.stderr).not.toMatch(/runtime endpoint|using host files only/)
+    expect(identity(JSON.parse(auto.stdout))).toEqual(identity(withCri.get('core-k8s')!))
+  })
+
+  it('reads CONTAINER_RUNTIME_ENDPOINT like crictl', async () => {
+    const result = await execa('node', [join(REPO, 'bin/run.js'), 'pod', 'core-k8s', '-n', namespaces.apps, '-o', 'json'], {
+      reject: false, env: {NO_COLOR: '1', CONTAINER_RUNTIME_ENDPOINT: HIDDEN},
+    })
+    expect(result.exitCode).toBe(0)
+    expect(String(result.stderr)).toContain(`runtime endpoint ${HIDDEN}: no socket`)
   })
 })
