@@ -3,7 +3,7 @@
 
 import {type ChildProcess, spawn} from 'node:child_process'
 import {access, chmod, copyFile, link, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, symlink, writeFile} from 'node:fs/promises'
-import {constants, existsSync} from 'node:fs'
+import {constants, existsSync, symlinkSync} from 'node:fs'
 import {basename, dirname, join, resolve} from 'node:path'
 import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
@@ -76,8 +76,9 @@ async function childOf(pid: number, timeoutMs = 2000): Promise<number> {
   throw new Error(`process ${pid} did not fork in time`)
 }
 
-async function run(argv: string[], env?: Record<string, string>): Promise<void> {
-  const result = await execa(argv[0], argv.slice(1), {reject: false, timeout: RUN_TIMEOUT_MS, stdin: 'ignore', env: env ?? {LC_ALL: 'C'}, extendEnv: !env})
+async function run(argv: string[], input?: string): Promise<void> {
+  const io = input === undefined ? {stdin: 'ignore' as const} : {input}
+  const result = await execa(argv[0], argv.slice(1), {reject: false, timeout: RUN_TIMEOUT_MS, ...io, env: {LC_ALL: 'C'}})
   if ((result as {code?: string}).code === 'ENOENT') throw new Error(`${argv[0]}: not installed`)
   if (result.failed) throw new Error(`${argv.join(' ')}: ${firstLine(String(result.stderr || result.stdout || result.shortMessage))}`)
 }
@@ -162,7 +163,7 @@ export class LiveSandboxOps implements SandboxOps {
         await buildRootfs(op.dir, op.source)
         return
       case 'run':
-        await run(op.argv)
+        await run(op.argv, op.stdin)
         return
       case 'spawnPause': {
         const child = spawn(op.argv[0], op.argv.slice(1), {detached: true, stdio: 'ignore', env: {PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', NODEDOC_SANDBOX_UID: this.sandboxUid}})
@@ -359,7 +360,12 @@ async function buildRootfs(dir: string, source: RootfsSource): Promise<void> {
       await copyFile(source.binary, join(dir, 'bin/busybox'))
       await chmod(join(dir, 'bin/busybox'), 0o755)
     })
-    await Promise.all(source.applets.map((a) => symlink('busybox', join(dir, 'bin', a)).catch(() => undefined)))
+    // hundreds of tiny syscalls: synchronous is an order of magnitude faster than the thread pool
+    for (const a of source.applets) {
+      try {
+        symlinkSync('busybox', join(dir, 'bin', a))
+      } catch {}
+    }
     return
   }
   for (const {source: from, dest} of source.files) {

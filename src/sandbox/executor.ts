@@ -49,24 +49,30 @@ export async function runPlan(plan: Plan, state: SandboxState, ops: SandboxOps, 
       const undo = step.undo ? resolveOp(step.undo, pidsOf(state.processes)) : null
       // the state dir holds the state file, so it is the one thing written down just after it
       // is made (an exclusive mkdir: a name clash must not put another sandbox's dir on the list)
+      // steps without an undo (writes inside things already listed) ride along with the next save
       if (index > 0) {
         state.steps.push({index, id: step.id, status: 'pending', undo})
-        await ops.saveState(state)
+        if (undo) await ops.saveState(state)
       }
       hooks.onStep?.(step, number, op)
       if (hooks.failStep === number) throw new Error(`injected failure (NODEDOC_SANDBOX_FAIL_STEP=${number})`)
+      let changed = Boolean(undo)
       try {
         const result = await ops.apply(op, state.processes)
-        if (result?.processes) Object.assign(state.processes, result.processes)
+        if (result?.processes) {
+          Object.assign(state.processes, result.processes)
+          changed = true
+        }
         if (index === 0) state.steps.push({index, id: step.id, status: 'pending', undo})
       } catch (error) {
         if (!step.soft) throw error
         const message = `${step.id}: ${(error as Error).message}`
         state.notes.push(message)
         hooks.onWarning?.(message)
+        changed = true
       }
       state.steps[state.steps.length - 1].status = 'done'
-      await ops.saveState(state)
+      if (changed) await ops.saveState(state)
     } catch (error) {
       const problems = await rollback(state, ops)
       if (error instanceof SandboxAborted) throw new SandboxAborted(error.message, step, number, problems)

@@ -92,7 +92,7 @@ export type Op =
   | {kind: 'symlink'; target: string; path: string}
   | {kind: 'lease'; path: string; content: string}
   | {kind: 'rootfs'; dir: string; source: RootfsSource}
-  | {kind: 'run'; argv: string[]}
+  | {kind: 'run'; argv: string[]; stdin?: string}
   | {kind: 'spawnPause'; argv: string[]; gated: 'self' | 'child'}
   | {kind: 'startContainer'; container: string; chain: string[]; env: Record<string, string>; gated: 'self' | 'child'; logPath: string; stateDir: string}
   | {kind: 'joinCgroup'; ref: string; dirs: string[]}
@@ -334,14 +334,19 @@ export function planSandbox(cfg: SandboxConfig): Plan {
     const inPod = (...argv: string[]) => ['nsenter', '--target', pauseRef, '--net', '--', ...argv]
     add({id: 'net.veth', why: 'a veth pair: one end becomes the pod eth0 inside the pause netns, the other stays on the host (CNI ptp/kindnet)', op: {kind: 'run', argv: ['ip', 'link', 'add', net.hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', pauseRef]}, undo: {kind: 'run', argv: ['ip', 'link', 'del', net.hostVeth]}})
     add({id: 'net.forwarding', why: 'forward packets arriving from this veth only (per-interface, the host-wide ip_forward stays as it is)', op: {kind: 'write', path: `/proc/sys/net/ipv4/conf/${net.hostVeth}/forwarding`, content: '1'}, undo: null})
-    add({id: 'net.gateway', why: 'the host end answers as the pod gateway (the ptp plugin puts the gateway /32 on every host veth)', op: {kind: 'run', argv: ['ip', 'addr', 'add', `${net.gateway}/32`, 'dev', net.hostVeth]}, undo: null})
-    add({id: 'net.host-up', why: 'bring the host end up', op: {kind: 'run', argv: ['ip', 'link', 'set', net.hostVeth, 'up']}, undo: null})
-    add({id: 'net.host-route', why: 'the host reaches the pod through its veth: "<ip> dev vethX scope host", as kindnet writes it', op: {kind: 'run', argv: ['ip', 'route', 'add', `${net.podIp}/32`, 'dev', net.hostVeth, 'scope', 'host']}, undo: null})
-    add({id: 'net.lo', why: 'loopback up inside the pod', op: {kind: 'run', argv: inPod('ip', 'link', 'set', 'lo', 'up')}, undo: null})
-    add({id: 'net.addr', why: 'the pod IP on eth0, without the subnet route (peers are reached through the gateway)', op: {kind: 'run', argv: inPod('ip', 'addr', 'add', `${net.podIp}/${net.prefixLength}`, 'dev', 'eth0', 'noprefixroute')}, undo: null})
-    add({id: 'net.up', why: 'eth0 up', op: {kind: 'run', argv: inPod('ip', 'link', 'set', 'eth0', 'up')}, undo: null})
-    add({id: 'net.gw-route', why: 'the gateway is on the link', op: {kind: 'run', argv: inPod('ip', 'route', 'add', `${net.gateway}/32`, 'dev', 'eth0', 'scope', 'link')}, undo: null})
-    add({id: 'net.pod-route', why: `other pods in ${net.cidr} via the gateway; no default route, so nothing leaves the node`, op: {kind: 'run', argv: inPod('ip', 'route', 'add', net.cidr, 'via', net.gateway, 'dev', 'eth0', 'src', net.podIp)}, undo: null})
+    // the rest in two `ip -batch` runs (one process each) instead of eight
+    add({id: 'net.host', why: 'host end: the pod gateway /32 (as the ptp plugin puts on every host veth), link up, and the route to the pod "<ip> dev vethX scope host" as kindnet writes it', op: {kind: 'run', argv: ['ip', '-batch', '-'], stdin: [
+      `address add ${net.gateway}/32 dev ${net.hostVeth}`,
+      `link set ${net.hostVeth} up`,
+      `route add ${net.podIp}/32 dev ${net.hostVeth} scope host`,
+    ].join('\n') + '\n'}, undo: null})
+    add({id: 'net.pod', why: `pod end: lo and eth0 up, the pod IP without its subnet route, the gateway on the link, other pods in ${net.cidr} via the gateway; no default route, so nothing leaves the node`, op: {kind: 'run', argv: inPod('ip', '-batch', '-'), stdin: [
+      'link set lo up',
+      `address add ${net.podIp}/${net.prefixLength} dev eth0 noprefixroute`,
+      'link set eth0 up',
+      `route add ${net.gateway}/32 dev eth0 scope link`,
+      `route add ${net.cidr} via ${net.gateway} dev eth0 src ${net.podIp}`,
+    ].join('\n') + '\n'}, undo: null})
   }
 
   for (const [i, c] of pod.containers.entries()) {
@@ -381,9 +386,7 @@ export function planSandbox(cfg: SandboxConfig): Plan {
       add({id: `ctr.${c.name}.sys`, why: '/sys read-only, seen from the pod network namespace', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--net', '--', 'mount', '-t', 'sysfs', '-o', 'ro,nosuid,nodev,noexec', 'sysfs', join(merged, 'sys')]}, undo: null})
     }
     add({id: `ctr.${c.name}.dev`, why: 'a minimal /dev on tmpfs instead of the host /dev', op: {kind: 'run', argv: inCtr('mount', '-t', 'tmpfs', '-o', 'nosuid,strictatime,mode=755,size=65536k', 'tmpfs', join(merged, 'dev'))}, undo: null})
-    for (const [dev, major, minor] of DEVICES) {
-      add({id: `ctr.${c.name}.dev.${dev}`, why: `device node /dev/${dev} (runc's default set)`, op: {kind: 'run', argv: ['mknod', '-m', '666', there(`dev/${dev}`), 'c', String(major), String(minor)]}, undo: null})
-    }
+    add({id: `ctr.${c.name}.devices`, why: `device nodes ${DEVICES.map(([d]) => '/dev/' + d).join(', ')} (runc's default set), copied as nodes from the host`, op: {kind: 'run', argv: ['cp', '-a', ...DEVICES.map(([d]) => `/dev/${d}`), there('dev/')]}, undo: null})
     for (const [name, target] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']]) {
       add({id: `ctr.${c.name}.dev.${name}`, why: `/dev/${name} link`, op: {kind: 'symlink', target, path: there(`dev/${name}`)}, undo: null})
     }
@@ -443,7 +446,7 @@ export function describeOp(op: Op): string {
     case 'symlink': return `ln -s ${op.target} ${op.path}`
     case 'lease': return `create ${op.path} (exclusive)`
     case 'rootfs': return `build ${op.dir} from ${op.source.kind}`
-    case 'run': return op.argv.map(shellQuote).join(' ')
+    case 'run': return op.argv.map(shellQuote).join(' ') + (op.stdin ? ` <<EOF\n${op.stdin.trimEnd().split('\n').map((l) => '      ' + l).join('\n')}\n      EOF` : '')
     case 'spawnPause': return op.argv.map(shellQuote).join(' ') + ' &'
     case 'startContainer': return op.chain.map(shellQuote).join(' ') + ` &  (stdout/stderr -> ${op.logPath})`
     case 'joinCgroup': return op.dirs.map((d) => `echo ${op.ref} > ${d}/cgroup.procs`).join('; ')

@@ -42,7 +42,7 @@ export interface CreateOptions {
 export function requiredTools(isolation: Isolation, network: boolean): string[] {
   const base = ['sh', 'sleep', 'chroot', 'mount', 'umount']
   if (isolation === 'chroot') return ['sh', 'chroot']
-  const tools = [...base, 'unshare', 'nsenter', 'mknod', 'hostname']
+  const tools = [...base, 'unshare', 'nsenter', 'cp', 'hostname']
   if (network) tools.push('ip')
   if (isolation === 'full') tools.push('setpriv', 'pivot_root', 'rmdir')
   return tools

@@ -226,6 +226,7 @@ run('nodedoc sandbox on the real kernel', () => {
     expect(String(ps.stdout).trim().split('\n')).toHaveLength(1)
     const rm = await cli(['sandbox', 'rm', name])
     expect(String(rm.stdout)).toBe(`${name}: removed`)
-    expect(String((await cli(['sandbox', 'rm', name])).stdout)).toBe(`${name}: not found (nothing to remove)`)
+    const again = await cli(['sandbox', 'rm', name])
+    expect(String(again.stdout), String(again.stderr)).toBe(`${name}: not found (nothing to remove)`)
   })
 })

@@ -41,10 +41,10 @@ describe('planSandbox (core-k8s, full isolation)', () => {
   it('wires the veth kindnet-style with no route out', () => {
     expect(argv(find(plan.steps, 'net.veth'))).toEqual(['ip', 'link', 'add', 'vethnd0badcafe', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', '{pause}'])
     expect(find(plan.steps, 'net.veth').undo).toEqual({kind: 'run', argv: ['ip', 'link', 'del', 'vethnd0badcafe']})
-    expect(argv(find(plan.steps, 'net.host-route'))).toEqual(['ip', 'route', 'add', '10.250.0.2/32', 'dev', 'vethnd0badcafe', 'scope', 'host'])
-    expect(argv(find(plan.steps, 'net.pod-route'))).toEqual(['nsenter', '--target', '{pause}', '--net', '--', 'ip', 'route', 'add', '10.250.0.0/24', 'via', '10.250.0.1', 'dev', 'eth0', 'src', '10.250.0.2'])
-    const routes = plan.steps.filter((s) => s.op.kind === 'run' && argv(s).includes('route')).map((s) => argv(s).join(' '))
-    expect(routes.some((r) => /default|0\.0\.0\.0\/0/.test(r))).toBe(false)
+    expect(find(plan.steps, 'net.host').op).toEqual({kind: 'run', argv: ['ip', '-batch', '-'], stdin: 'address add 10.250.0.1/32 dev vethnd0badcafe\nlink set vethnd0badcafe up\nroute add 10.250.0.2/32 dev vethnd0badcafe scope host\n'})
+    expect(find(plan.steps, 'net.pod').op).toEqual({kind: 'run', argv: ['nsenter', '--target', '{pause}', '--net', '--', 'ip', '-batch', '-'], stdin: 'link set lo up\naddress add 10.250.0.2/24 dev eth0 noprefixroute\nlink set eth0 up\nroute add 10.250.0.1/32 dev eth0 scope link\nroute add 10.250.0.0/24 via 10.250.0.1 dev eth0 src 10.250.0.2\n'})
+    const commands = plan.steps.filter((s) => s.op.kind === 'run').map((s) => argv(s).join(' ') + ' ' + ((s.op as {stdin?: string}).stdin ?? ''))
+    expect(commands.some((r) => /default|0\.0\.0\.0\/0/.test(r))).toBe(false)
     expect(plan.steps.some((s) => s.op.kind === 'run' && /iptables|nft/.test(argv(s)[0]))).toBe(false)
   })
 
@@ -96,6 +96,16 @@ describe('planSandbox (core-k8s, full isolation)', () => {
   it('resolves process references and prints steps as commands', () => {
     const op = resolveOp(find(plan.steps, 'net.veth').op, {pause: 4242})
     expect(describeOp(op)).toBe('ip link add vethnd0badcafe type veth peer name eth0 netns 4242')
+    expect(describeOp(resolveOp(find(plan.steps, 'net.pod').op, {pause: 4242})).split('\n')).toEqual([
+      'nsenter --target 4242 --net -- ip -batch - <<EOF',
+      '      link set lo up',
+      '      address add 10.250.0.2/24 dev eth0 noprefixroute',
+      '      link set eth0 up',
+      '      route add 10.250.0.1/32 dev eth0 scope link',
+      '      route add 10.250.0.0/24 via 10.250.0.1 dev eth0 src 10.250.0.2',
+      '      EOF',
+    ])
+    expect(argv(find(plan.steps, 'ctr.any-old-name-will-do.devices'))).toEqual(['cp', '-a', '/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty', '/proc/{ctr:any-old-name-will-do}/root/run/nodedoc/sandboxes/core-k8s/containers/any-old-name-will-do/rootfs/dev/'])
     const join = resolveOp(find(plan.steps, 'pause.cgroup').op, {pause: 4242})
     expect(join).toMatchObject({ref: '{pause}'})
     expect(describeOp(find(plan.steps, `ctr.${ctr}.start`).op)).toContain(`'${GATE_SCRIPT.replace(/'/g, "'\\''")}'`)
