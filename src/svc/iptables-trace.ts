@@ -218,8 +218,9 @@ export function traceIptables(dump: IptablesDump, source = 'iptables', select?: 
     }
   }
 
-  // 4. chains nothing jumps to
-  for (const table of dump.tables.values()) {
+  // 4. chains nothing jumps to: a whole-dump question, asked when the whole dump is traced
+  if (select) notes.push('unreferenced-chain checks skipped for a single service: svc -A runs them')
+  for (const table of select ? [] : dump.tables.values()) {
     const referenced = new Set<string>()
     for (const chain of table.chains.values()) for (const rule of chain.rules) {
       const target = rule.targetName
