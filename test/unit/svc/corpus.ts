@@ -7,6 +7,7 @@ import {parse} from 'yaml'
 export const CORPUS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..', 'shared/corpus')
 export const HAVE_CORPUS = existsSync(CORPUS)
 export const NO_CORPUS = `../shared/corpus not found at ${CORPUS}: svc corpus tests skipped`
+if (!HAVE_CORPUS) console.warn(NO_CORPUS)
 
 export interface Fixture {
   name: string
