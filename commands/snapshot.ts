@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {NodedocBase, hostRootFlag} from '../src/cli/base-command.js'
 import {NodedocError} from '../src/cli/errors.js'
 import {LiveHost} from '../src/host/live.js'
+import {withProgress} from '../src/render/progress.js'
 import {captureSnapshot} from '../src/snapshot/capture.js'
 
 export default class Snapshot extends NodedocBase {
@@ -18,7 +19,8 @@ export default class Snapshot extends NodedocBase {
     const {flags} = await this.parse(Snapshot)
     const live = new LiveHost(flags['host-root'])
     this.host = live
-    const {path, failed} = await captureSnapshot(live, flags.output, this.config.version, flags['host-root']).catch((error: NodeJS.ErrnoException) => {
+    const capture = () => captureSnapshot(live, flags.output, this.config.version, flags['host-root'])
+    const {path, failed} = await withProgress(`capturing snapshot ${flags.output}`, capture).catch((error: NodeJS.ErrnoException) => {
       throw new NodedocError(`cannot write snapshot ${flags.output}: ${error.message}`)
     })
     for (const f of failed) process.stderr.write(`warning: not captured: ${f}\n`)
