@@ -1,4 +1,4 @@
-import {Command, Flags} from '@oclif/core'
+import {Command, Errors, Flags} from '@oclif/core'
 import chalk from 'chalk'
 import type {Host} from '../host/host.js'
 import {openHost} from '../host/open.js'
@@ -40,8 +40,18 @@ export abstract class NodedocBase extends Command {
       process.exitCode = 1
       return
     }
-    // flag/parse errors from oclif, and exit() calls: let oclif say them
-    if (error.oclif) return super.catch(error)
+    // this.exit() travels as an error too: let oclif handle it
+    if (error instanceof Errors.ExitError) return super.catch(error)
+    if (error.oclif) {
+      // a flag or argument oclif refused: its first line says which, in one line like every other error
+      const said = error.message
+        .split('\n')
+        .map((line) => line.replace(/^\s*(›\s*)?(Error:\s*)?/, '').trim())
+        .filter((line) => line && !/^(The following errors? occurred:|See more help with --help)$/.test(line))
+      process.stderr.write(chalk.red(`error: ${said.join('; ')} (see --help)`) + '\n')
+      process.exitCode = error.oclif.exit ?? 2
+      return
+    }
     process.stderr.write(chalk.red(`error: ${error.message}`) + '\n')
     if (process.env.NODEDOC_DEBUG) process.stderr.write(`${error.stack}\n`)
     process.exitCode = 2
