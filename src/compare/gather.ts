@@ -1,6 +1,7 @@
 // The runtime and kernel layers of one pod, read through the Host seam (live or snapshot).
 
 import type {Host} from '../host/host.js'
+import {gatherPods} from '../model/pods.js'
 import {readRuntimeConfig} from '../model/runtime-files.js'
 import type {ContainerReport, PodReport} from '../model/types.js'
 import {capabilityMask} from './capabilities.js'
@@ -82,4 +83,11 @@ export async function runtimeLayer(host: Host, report: PodReport): Promise<Layer
   }
   if (containers.length === 0) return null
   return {qos: null, network: null, memoryLimit: null, cpuShares: null, cpuQuota: null, containers}
+}
+
+/** For `nodedoc snapshot`: what compare reads of every pod (status, oom_score_adj, runtime configs). */
+export async function gatherCompareFacts(host: Host): Promise<unknown> {
+  const pods = await gatherPods(host)
+  await host.readFile('/proc/meminfo')
+  return Promise.all(pods.map(async (p) => ({uid: p.uid, kernel: await kernelLayer(host, p), runtime: await runtimeLayer(host, p)})))
 }
