@@ -9,9 +9,9 @@ describe('refused input', () => {
     [['snapshot'], /^error: Missing required flag output \(see --help\)$/],
     [['pod', 'x', '--from', '/nonexistent-snapshot'], /^error: \/nonexistent-snapshot: no meta.json, not a nodedoc snapshot$/],
   ])('nodedoc %j', async (args, message) => {
-    const result = await execa('node', ['bin/run.js', ...args], {reject: false, env: {NO_COLOR: '1'}})
+    const result = await execa('node', ['bin/run.js', ...args], {reject: false, env: {NO_COLOR: '1', NODE_ENV: 'production'}}) // vitest's NODE_ENV=test makes oclif add developer warnings
     expect(result.exitCode).not.toBe(0)
-    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+    expect(result.stderr.trim().split('\n'), result.stderr).toHaveLength(1)
     expect(result.stderr.trim()).toMatch(message)
   })
 })
