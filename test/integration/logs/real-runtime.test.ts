@@ -44,6 +44,7 @@ describe('nodedoc on a node containerd runs', () => {
     expect(text('stderr')).toEqual(['to stderr'])
     expect(report.entries.every((e) => !e.incomplete)).toBe(true)
     const plain = await nodedoc(['logs', 'talker', '-n', ns.apps, '--stream', 'stdout', '--tail', '2'])
+    expect(plain.exitCode, plain.stderr).toBe(0)
     // (the harness's nodedoc() trims stdout)
     expect(plain.stdout.split('\n').map((l) => (l === 'a'.repeat(l.length) ? `a x ${l.length}` : l))).toEqual([`a x ${LONG}`, 'last'])
   })
