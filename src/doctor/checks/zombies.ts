@@ -31,10 +31,13 @@ export const zombies: Check<ZombiesFacts> = {
       }),
     }
   },
-  evaluate({zombies: found}) {
+  evaluate({zombies: all}) {
+    let found = all
     if (found.length === 0) return pass('none')
     const describe = (z: Zombie) => `${z.pid} ${z.comm} (parent ${z.ppid} ${z.parentComm ?? '?'}${z.podUid ? `, pod ${z.podUid}` : ''})`
     const inPods = found.filter((z) => z.podUid).length
+    // the ones in pods first: they are what a Kubernetes operator can act on
+    found = [...found.filter((z) => z.podUid), ...found.filter((z) => !z.podUid)]
     return warn(`${found.length} zombie${found.length > 1 ? 's' : ''}${inPods ? `, ${inPods} in pods` : ''}: ${listOf(found.map(describe))}`,
       "the parent must wait() for its children: give the container an init (tini, dumb-init, or shareProcessNamespace: true so pause reaps), or fix/restart the parent", found)
   },

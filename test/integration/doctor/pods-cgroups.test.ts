@@ -69,7 +69,8 @@ describe.skipIf(!haveV1Pids)('doctor pod checks on real cgroups and processes', 
     expect(line.status).toBe('WARN')
     const mine = line.items!.filter((i) => i.podUid === privUid)
     expect(mine.map((i) => [i.comm, i.containerId])).toEqual([['sleep', ctr('a')]])
-    expect(line.seen).toContain(`pod ${privUid} container aaaaaaaaaaaa (sleep`)
+    // other suites' pods may be listed first: the line names the first three and counts the rest
+    expect(line.seen).toMatch(/^\d+ containers? with every capability: pod /)
   })
 
   it('zombies: the unreaped child is found and tied to its pod through its parent', () => {
@@ -78,7 +79,7 @@ describe.skipIf(!haveV1Pids)('doctor pod checks on real cgroups and processes', 
     const mine = line.items!.filter((z) => z.podUid === zombieUid)
     expect(mine).toHaveLength(1)
     expect(mine[0]).toMatchObject({comm: 'sleep', parentComm: 'sleep', containerId: ctr('c')})
-    expect(line.seen).toContain(`pod ${zombieUid}`)
+    expect(line.seen).toMatch(/^\d+ zombies?, \d+ in pods: /)
   })
 
   it('memory-requests adds up the pods with processes, not the leaked one', () => {
