@@ -30,7 +30,7 @@ export default class Pod extends NodedocCommand {
     const host = await this.openHost(flags)
     const lookup = await findPod(host, {name: args.name, namespace: flags.namespace, uid: flags.uid})
     if (lookup.kind !== 'found') throw new NodedocError(...podNotFound(lookup, args.name ?? flags.uid!, flags.namespace))
-    const cri = await criViewFor(flags, host.warnings, {podUid: lookup.report.uid})
+    const cri = await criViewFor(flags, host, {podUid: lookup.report.uid})
     this.print(cri ? enrichPods([lookup.report], cri)[0] : lookup.report, flags.output, podTable)
   }
 }

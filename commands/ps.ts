@@ -29,7 +29,7 @@ export default class Ps extends NodedocCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(Ps)
     const host = await this.openHost(flags)
-    const cri = await criViewFor(flags, host.warnings, {statuses: false})
+    const cri = await criViewFor(flags, host, {statuses: false})
     const all = await gatherProcesses(host)
     const procs = filterProcesses(cri ? enrichProcesses(all, cri) : all, flags)
     this.print(procs, flags.output, psTable)

@@ -1,4 +1,4 @@
-import type {Warnings} from '../host/host.js'
+import type {Host, Warnings} from '../host/host.js'
 import {connectCri} from '../host/cri-transport.js'
 import type {CriClient} from './types.js'
 import {type CriView, containerRecord, sandboxRecord} from './view.js'
@@ -60,8 +60,33 @@ export async function gatherCriView(choice: CriChoice, warnings: Warnings, scope
   }
 }
 
-/** The runtime's view for a command's flags: none for a snapshot (--from), which has no socket. */
-export function criViewFor(flags: {from?: string; 'host-root'?: string; 'runtime-endpoint'?: string}, warnings: Warnings, scope: CriScope = {}): Promise<CriView | undefined> {
-  if (flags.from) return Promise.resolve(undefined)
-  return gatherCriView({endpoint: flags['runtime-endpoint'], hostRoot: flags['host-root']}, warnings, scope)
+/** Where a snapshot keeps the runtime's view: in full, and as the lists alone (what ps asks for). */
+const ANSWER_FULL = 'cri-view.json'
+const ANSWER_LISTS = 'cri-view-lists.json'
+
+/**
+ * The runtime's view for a command's flags, through the host: asked live, written down by a
+ * recording host, replayed by a snapshot. A snapshot holds the full view; one pod's part of it
+ * is the same as what a scoped live question returns for that pod.
+ */
+export async function criViewFor(flags: {'host-root'?: string; 'runtime-endpoint'?: string}, host: Host, scope: CriScope = {}): Promise<CriView | undefined> {
+  const name = scope.statuses === false ? ANSWER_LISTS : ANSWER_FULL
+  const ask = async () => {
+    const view = await gatherCriView({endpoint: flags['runtime-endpoint'], hostRoot: flags['host-root'] ?? host.root}, host.warnings, scope)
+    return view && JSON.stringify(view)
+  }
+  const text = await (host.answer ? host.answer(name, ask) : ask())
+  if (text === undefined) return undefined
+  try {
+    return JSON.parse(text) as CriView
+  } catch (error) {
+    host.warnings.add(`bad:${name}`, `answers/${name}: unreadable (${(error as Error).message}); using host files only`)
+    return undefined
+  }
+}
+
+/** What `nodedoc snapshot` records of the runtime: the full view and the lists. */
+export async function gatherCriForSnapshot(host: Host): Promise<void> {
+  await criViewFor({}, host)
+  await criViewFor({}, host, {statuses: false})
 }

@@ -39,6 +39,13 @@ export interface Host {
   readFile(path: string, options?: ReadOptions): Promise<string | undefined>
   /** Raw bytes of a host-absolute path (compressed rotated logs); undefined when it does not exist. */
   readBytes?(path: string): Promise<Buffer | undefined>
+  /**
+   * An answer from a service the node runs (the CRI socket), by name. The live host asks; a
+   * recording host also writes it down under answers/<name>; a snapshot host replays it.
+   */
+  answer?(name: string, ask: () => Promise<string | undefined>): Promise<string | undefined>
+  /** The live root prefix ("/", "/host"); absent for a snapshot. */
+  readonly root?: string
   readDir(path: string): Promise<DirEntry[] | undefined>
   readLink(path: string): Promise<string | undefined>
   /** lstat: a link is reported as a link. */

@@ -31,6 +31,10 @@ export class LiveHost implements Host {
     }
   }
 
+  answer(_name: string, ask: () => Promise<string | undefined>): Promise<string | undefined> {
+    return ask()
+  }
+
   async readBytes(path: string): Promise<Buffer | undefined> {
     try {
       return await readFile(this.real(path))

@@ -60,6 +60,22 @@ export class RecordingHost implements Host {
     return text
   }
 
+  get root(): string | undefined {
+    return this.inner.root
+  }
+
+  async answer(name: string, ask: () => Promise<string | undefined>): Promise<string | undefined> {
+    const text = await (this.inner.answer ? this.inner.answer(name, ask) : ask())
+    if (text !== undefined) {
+      const file = join(this.dir, 'answers', name)
+      this.record(async () => {
+        await mkdir(dirname(file), {recursive: true})
+        await writeFile(file, text)
+      })
+    }
+    return text
+  }
+
   async readBytes(path: string): Promise<Buffer | undefined> {
     const data = await this.inner.readBytes?.(path)
     if (data !== undefined) {
@@ -135,7 +151,7 @@ export class RecordingHost implements Host {
     await writeFile(join(this.dir, 'meta.json'), JSON.stringify(meta, null, 2) + '\n')
     if (!this.archive) return this.dir
     try {
-      await tar.c({gzip: true, file: this.archive, cwd: this.dir, portable: true}, ['meta.json', 'stat.json', 'fs', ...(await hasDir(this.dir, 'cmd') ? ['cmd'] : [])])
+      await tar.c({gzip: true, file: this.archive, cwd: this.dir, portable: true}, ['meta.json', 'stat.json', 'fs', ...(await hasDir(this.dir, 'cmd') ? ['cmd'] : []), ...(await hasDir(this.dir, 'answers') ? ['answers'] : [])])
     } finally {
       await rm(this.dir, {recursive: true, force: true})
     }

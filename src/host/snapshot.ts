@@ -49,6 +49,10 @@ export class SnapshotHost implements Host {
     return text.slice(text.indexOf('\n') + 1)
   }
 
+  async answer(name: string): Promise<string | undefined> {
+    return (await this.store.read(`answers/${name}`))?.toString('utf8')
+  }
+
   readBytes(path: string): Promise<Buffer | undefined> {
     return this.store.read(fsRelative(hostPath(path)))
   }

@@ -6,6 +6,7 @@ import {gatherLogsForSnapshot} from '../logs/gather.js'
 import {gatherNetFacts} from '../net/gather.js'
 import {gatherDoctorFacts} from '../doctor/doctor.js'
 import {gatherKubeProxyRules} from '../svc/gather.js'
+import {gatherCriForSnapshot} from '../cri/gather.js'
 import {gatherCompareFacts} from '../compare/gather.js'
 
 /**
@@ -21,5 +22,6 @@ export const SNAPSHOT_GATHERERS: Array<{name: string; gather: (host: Host) => Pr
   {name: 'net', gather: gatherNetFacts},
   {name: 'doctor', gather: gatherDoctorFacts},
   {name: 'svc', gather: (host) => gatherKubeProxyRules(host)},
+  {name: 'cri', gather: gatherCriForSnapshot},
   {name: 'compare', gather: gatherCompareFacts},
 ]

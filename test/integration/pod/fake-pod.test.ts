@@ -33,8 +33,9 @@ async function json<T>(args: string[], options: {user?: number} = {}): Promise<T
 function stable(report: PodReport): PodReport {
   const copy = structuredClone(report)
   copy.findings = copy.findings.filter((f) => !CRI_NOTE.test(f))
-  // the container copied the node's mount table, where other suites' netns mounts come and go
-  for (const c of copy.containers) c.mounts = c.mounts.filter((m) => m.fsType !== 'nsfs')
+  // the container copied the node's mount table, where other suites' mounts come and go:
+  // compare the mounts this pod made
+  for (const c of copy.containers) c.mounts = c.mounts.filter((m) => ['/etc/hosts', '/mnt', '/proc'].includes(m.destination))
   for (const c of [copy.cgroup, ...copy.containers.map((x) => x.cgroup)]) {
     if (!c) continue
     c.memoryUsageBytes = c.memoryPeakBytes = c.throttledPeriods = c.throttledUs = c.pidsCurrent = null
