@@ -346,6 +346,7 @@ export class TableWalker {
     const chain = this.chain(name)
     if (!chain) return {returned: mass, passed: 0}
     let remaining = mass
+    let returned = 0
     let passed = 0
     let marks = masquerade
     for (const rule of candidates(chain, packet)) {
@@ -359,7 +360,10 @@ export class TableWalker {
       const target = rule.target
       if (!target || !target.name) continue
       if (target.name === 'RETURN') {
-        if (!conditional) remaining -= taken
+        if (!conditional) {
+          remaining -= taken
+          returned += taken
+        }
         continue
       }
       if (target.name === 'MARK') {
@@ -410,7 +414,8 @@ export class TableWalker {
         remaining = remaining - taken + back.returned + back.passed
       }
     }
-    return {returned: Math.max(0, remaining), passed}
+    // the chain's end returns to the caller, as RETURN does
+    return {returned: returned + Math.max(0, remaining), passed}
   }
 
   private readonly masqChains = new Map<string, boolean>()
