@@ -177,6 +177,16 @@ export function splitRuleWords(line: string): string[] {
     let quoted = false
     while (i < n) {
       const ch = line[i]
+      if (!quoted && ch === '"') {
+        // a quoted run without escapes: one slice, not a character at a time
+        const close = line.indexOf('"', i + 1)
+        const escape = line.indexOf('\\', i + 1)
+        if (close > 0 && (escape < 0 || escape > close)) {
+          word += line.slice(i + 1, close)
+          i = close + 1
+          continue
+        }
+      }
       if (quoted) {
         if (ch === '\\' && i + 1 < n) {
           word += line[i + 1]

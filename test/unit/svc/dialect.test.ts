@@ -123,3 +123,12 @@ describe('endpoints onward', () => {
     expect(trace.services[0].endpoints[2].problems).toEqual(['no route to 10.244.2.7'])
   })
 })
+
+describe('splitting rule words as iptables-restore does', () => {
+  it('groups double quotes and honours escaped quotes inside them', async () => {
+    const {splitRuleWords} = await import('../../../src/parse/iptables.js')
+    expect(splitRuleWords('-A X -m comment --comment "a b" -j Y')).toEqual(['-A', 'X', '-m', 'comment', '--comment', 'a b', '-j', 'Y'])
+    expect(splitRuleWords('--comment "say \\"hi\\" now" x"y z"w')).toEqual(['--comment', 'say "hi" now', 'xy zw'])
+    expect(splitRuleWords('  -s\t10.0.0.1  ')).toEqual(['-s', '10.0.0.1'])
+  })
+})
