@@ -4,6 +4,7 @@ import ipaddr from 'ipaddr.js'
 export interface Route {
   /** CIDR, "0.0.0.0/0" for default */
   destination: string
+  /** the device; for blackhole/unreachable/prohibit routes, which have none, the type */
   dev: string
   via: string | null
   scope: string | null
@@ -33,12 +34,13 @@ function withPrefix(dst: string, family: 4 | 6): string {
 export function parseIpRouteJson(text: string): Route[] {
   const raw = JSON.parse(text) as IpRouteJson[]
   return raw
-    .filter((r) => r.dst && r.dev)
+    .filter((r) => r.dst)
     .map((r) => {
       const family = r.dst.includes(':') || r.gateway?.includes(':') || r.prefsrc?.includes(':') ? 6 : 4
       return {
         destination: withPrefix(r.dst, family),
-        dev: r.dev!,
+        // blackhole, unreachable and prohibit routes have no device: the type stands in for it
+        dev: r.dev ?? r.type ?? 'unicast',
         via: r.gateway ?? null,
         scope: r.scope ?? (r.gateway ? 'global' : null),
         table: r.table ?? 'main',

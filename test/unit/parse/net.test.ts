@@ -53,6 +53,11 @@ describe('longest prefix match', () => {
     ['10.244.2.8', 'eth0'],
     ['8.8.8.8', 'eth0'],
   ])('%s goes to %s', (ip, dev) => expect(longestPrefixMatch(routes, ip)?.dev).toBe(dev))
+  it('a blackhole route from ip -j has no dev and still catches its block', () => {
+    const withHole = parseIpRouteJson(JSON.stringify([{type: 'blackhole', dst: '192.168.0.0/26', protocol: 'bird', flags: []}, {dst: '192.168.0.12', dev: 'cali1', scope: 'link', flags: []}]))
+    expect(longestPrefixMatch(withHole, '192.168.0.13')).toMatchObject({type: 'blackhole', dev: 'blackhole'})
+    expect(longestPrefixMatch(withHole, '192.168.0.12')?.dev).toBe('cali1')
+  })
   it('the local table does not answer for the main table', () => expect(longestPrefixMatch(routes, '10.244.1.1')?.dev).toBe('cni0'))
 })
 
