@@ -25,6 +25,7 @@ export default class SandboxCreate extends NodedocCommand {
     rootfs: Flags.string({description: 'a directory to use as the image (default: busybox-static, else host binaries + ldd libraries)'}),
     'pod-cidr': Flags.string({description: 'range pod IPs come from', default: DEFAULT_POD_CIDR}),
     'cgroup-driver': Flags.string({description: 'cgroup naming: kubepods/burstable/pod<uid> or kubepods.slice/...', options: ['cgroupfs', 'systemd'], default: 'cgroupfs'}),
+    uid: Flags.string({description: 'pod UID (default: a random one, as the API server gives)'}),
     'pod-pids-limit': Flags.integer({description: "pids.max for the pod cgroup (the kubelet's podPidsLimit)", min: 1}),
   }
 
@@ -47,6 +48,7 @@ export default class SandboxCreate extends NodedocCommand {
         podCidr: flags['pod-cidr'],
         cgroupDriver: flags['cgroup-driver'] as 'cgroupfs' | 'systemd',
         podPidsLimit: flags['pod-pids-limit'] ?? null,
+        podUid: flags.uid,
         failStep,
         dryRun: flags['dry-run'],
         aborted: () => interrupted,

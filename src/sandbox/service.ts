@@ -1,7 +1,7 @@
 // `nodedoc sandbox` use cases: create, list, exec, remove. Facts about the machine and every
 // change to it come from src/host/sandbox-ops.ts; this module decides.
 
-import {randomBytes, randomUUID} from 'node:crypto'
+import {createHash, randomBytes, randomUUID} from 'node:crypto'
 import {
   LiveSandboxOps, busyboxApplets, cgroupFacts, containerExit, execGated, hostLinks, hostRootfsFiles, isAlive,
   listStates, nodeMemoryBytes, pathExists, pathKind, readText, removeDir, shimArgv, takenLeases, which,
@@ -19,6 +19,13 @@ import type {Op} from './plan.js'
 
 export class SandboxError extends Error {}
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+/** The host end of a pod's veth: "vethnd" and 8 hex digits of a hash of the pod UID. */
+export function hostVethName(podUid: string): string {
+  return `vethnd${createHash('sha256').update(podUid).digest('hex').slice(0, 8)}`
+}
+
 export const DEFAULT_POD_CIDR = '10.250.0.0/24'
 export const IPAM_ROOT = '/run/nodedoc/ipam'
 
@@ -30,6 +37,8 @@ export interface CreateOptions {
   podCidr: string
   cgroupDriver: 'cgroupfs' | 'systemd'
   podPidsLimit: number | null
+  /** default: a random UUID, as the API server would give */
+  podUid?: string
   stateRoot?: string
   failStep?: number
   dryRun?: boolean
@@ -85,7 +94,8 @@ export async function createSandbox(opts: CreateOptions): Promise<Created> {
   if (absent.length) throw new SandboxError(`cgroup controllers missing: ${absent.join(', ')} (cgroup v${cgroups.version} at ${cgroups.mountRoot})`)
 
   const rootfs = await chooseRootfs(opts.rootfs, manifest)
-  const podUid = randomUUID()
+  if (opts.podUid !== undefined && !UUID.test(opts.podUid)) throw new SandboxError(`--uid ${opts.podUid}: not a UUID (8-4-4-4-12 hex digits)`)
+  const podUid = opts.podUid ?? randomUUID()
   const leaseDir = `${IPAM_ROOT}/${opts.podCidr.replace('/', '_')}`
   let net: SandboxConfig['network'] = null
   if (network) {
@@ -96,9 +106,9 @@ export async function createSandbox(opts: CreateOptions): Promise<Created> {
       throw new SandboxError((error as Error).message)
     }
     const links = new Set(await hostLinks())
-    let hostVeth = ''
-    do hostVeth = `vethnd${randomBytes(4).toString('hex')}`
-    while (links.has(hostVeth))
+    // named from the pod UID (as Calico names cali<hash>): the same pod, the same veth
+    let hostVeth = hostVethName(podUid)
+    while (links.has(hostVeth)) hostVeth = `vethnd${randomBytes(4).toString('hex')}`
     net = {...address, hostVeth, leasePath: `${leaseDir}/${address.podIp}`}
   }
   const containerIds = Object.fromEntries(manifest.containers.map((c) => [c.name, randomBytes(32).toString('hex')]))

@@ -6,6 +6,7 @@ import {existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync} from 
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {execa, execaSync} from 'execa'
+import {hostVethName} from '../../../src/sandbox/service.js'
 
 export const ROOT = resolve(__dirname, '../../..')
 export const IS_ROOT = process.getuid?.() === 0
@@ -64,38 +65,51 @@ function tree(dir: string, out: string[] = []): string[] {
 }
 
 /**
- * What a sandbox may touch on the host, as text. Other suites run on this kernel at the same
- * time, so each view keeps only what could be a sandbox's: mounts under /run/nodedoc, the
- * kubepods.slice tree (leak tests use the systemd driver; nobody else here does), vethnd links,
- * our log namespace, state dirs and emptyDir volumes, named netns carrying our names; the
- * iptables rules are taken whole.
+ * Pod UIDs for one test run: the first 8 hex digits are the run's, so everything a run makes
+ * (cgroups, veth names, marked processes, kubelet dirs) can be told from what another run of the
+ * same suite, started at the same moment by someone else, makes.
  */
-export function hostPicture(namespace: string, names: string[], volumes: string[] = []): Record<string, string> {
-  const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes('/run/nodedoc')).join('\n')
-  const cgroups = CONTROLLERS.flatMap((c) => {
-    const top = `/sys/fs/cgroup/${c}/kubepods.slice`
-    return existsSync(top) ? [top, ...tree(top)] : []
-  }).join('\n')
-  const links = String(execaSync('ip', ['-o', 'link', 'show'], {reject: false}).stdout).split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0]).filter((n) => n && /^vethnd/.test(n)).sort().join('\n')
-  // other suites name their netns (cni-<uuid>, nd-svc-...); a sandbox names none, so only a
-  // name carrying one of ours would be a leak
+export class RunIds {
+  readonly prefix = randomBytes(4).toString('hex')
+  private next = 0
+  uid(): string {
+    return `${this.prefix}-0000-4000-8000-${(this.next++).toString(16).padStart(12, '0')}`
+  }
+  /** every veth name a UID of this run can get */
+  veths(): Set<string> {
+    return new Set([...Array(Math.max(this.next, 1)).keys()].map((i) => hostVethName(`${this.prefix}-0000-4000-8000-${i.toString(16).padStart(12, '0')}`)))
+  }
+}
+
+/**
+ * What a sandbox may touch on the host, as text, limited to what this run's sandboxes could
+ * have made (other suites, and other runs of this one, share the kernel): mounts under our
+ * state dirs, cgroup dirs of our pod UIDs (cgroupfs and systemd names), our veths, processes
+ * marked with our UIDs, our log namespace, state dirs, kubelet pod dirs, named netns with our
+ * names; the iptables rules are taken whole.
+ */
+export function hostPicture(namespace: string, names: string[], run: RunIds): Record<string, string> {
+  const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => names.some((n) => l.includes(`/run/nodedoc/sandboxes/${n}`))).join('\n')
+  const cgroups = CONTROLLERS.flatMap((c) => [...tree(`/sys/fs/cgroup/${c}/kubepods`), ...tree(`/sys/fs/cgroup/${c}/kubepods.slice`)])
+    .filter((d) => d.includes(`pod${run.prefix}`)).sort().join('\n')
+  const veths = run.veths()
+  const links = String(execaSync('ip', ['-o', 'link', 'show'], {reject: false}).stdout).split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0]).filter((n) => n && veths.has(n)).sort().join('\n')
   const netns = String(execaSync('ip', ['netns', 'list'], {reject: false}).stdout).split('\n').filter((l) => names.some((n) => l.includes(n)) || l.includes(namespace)).join('\n')
   const iptables = String(execaSync('iptables-save', [], {reject: false}).stdout).split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, '')).join('\n')
   const logs = (existsSync('/var/log/pods') ? readdirSync('/var/log/pods') : []).filter((d) => d.startsWith(`${namespace}_`)).join('\n')
   const logLinks = (existsSync('/var/log/containers') ? readdirSync('/var/log/containers') : []).filter((d) => d.includes(`_${namespace}_`)).join('\n')
   const state = (existsSync('/run/nodedoc/sandboxes') ? readdirSync('/run/nodedoc/sandboxes') : []).filter((d) => names.some((n) => d.startsWith(n))).join('\n')
-  // kubelet pod dirs holding one of our emptyDir volumes (volume names are unique per test file)
-  const kubelet = (existsSync('/var/lib/kubelet/pods') ? readdirSync('/var/lib/kubelet/pods') : [])
-    .filter((uid) => volumes.some((v) => existsSync(`/var/lib/kubelet/pods/${uid}/volumes/kubernetes.io~empty-dir/${v}`))).join('\n')
-  return {mountinfo, cgroups, links, netns, iptables, logs, logLinks, state, kubelet}
+  const kubelet = (existsSync('/var/lib/kubelet/pods') ? readdirSync('/var/lib/kubelet/pods') : []).filter((uid) => uid.startsWith(run.prefix)).join('\n')
+  const marked = markedProcesses(run.prefix).join(' ')
+  return {mountinfo, cgroups, links, netns, iptables, logs, logLinks, state, kubelet, marked}
 }
 
-/** Processes still carrying a sandbox mark (pause, shim) for a pod UID. */
-export function markedProcesses(): string[] {
+/** Processes still carrying a sandbox mark (pause, shim) of a pod UID starting with prefix. */
+export function markedProcesses(prefix: string): string[] {
   const out: string[] = []
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
-      if (readFileSync(`/proc/${pid}/environ`, 'utf8').includes('NODEDOC_SANDBOX_UID=')) out.push(pid)
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`NODEDOC_SANDBOX_UID=${prefix}-`)) out.push(pid)
     } catch {}
   }
   return out
