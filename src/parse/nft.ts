@@ -103,7 +103,6 @@ export function parseNftText(text: string): Map<string, NftTable> {
     if (!line || line.startsWith('#')) continue
     const m = /^(add|create|insert|flush|delete|destroy)\s+(table|chain|rule|element|set|map)\s+(ip|ip6|inet|arp|bridge|netdev)\s+(\S+)\s*(.*)$/.exec(line)
     if (!m) {
-      if (/^table\s/.test(line)) throw new NftParseError(`line ${i + 1}: "nft list ruleset" text is not read here; use nft -j list ruleset`)
       throw new NftParseError(`line ${i + 1}: not an nft command: ${line.slice(0, 80)}`)
     }
     const [, verb, kind, family, tableName, rest] = m
@@ -256,7 +255,68 @@ export function parseNftJson(text: string): Map<string, NftTable> {
   return tables
 }
 
-/** JSON from `nft -j`, else `nft -f` text. */
+/** `nft list ruleset` (or `nft list table ...`): table { chain { rules } set { elements } } blocks. */
+export function parseNftListing(text: string): Map<string, NftTable> {
+  const tables = new Map<string, NftTable>()
+  const lines = text.split('\n')
+  let table: NftTable | null = null
+  let chain: string | null = null
+  let set: string | null = null
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim().replace(/\s*# handle \d+$/, '')
+    if (!line || line.startsWith('#')) continue
+    const open = /^table\s+(\S+)\s+(\S+)\s*\{$/.exec(line)
+    if (open) {
+      table = tableOf(tables, open[1], open[2])
+      continue
+    }
+    if (!table) throw new NftParseError(`line ${i + 1}: not nft list ruleset output: ${line.slice(0, 80)}`)
+    if (line === '}') {
+      if (chain !== null) chain = null
+      else if (set !== null) set = null
+      else table = null
+      continue
+    }
+    const block = /^(chain|set|map|flowtable|counter|quota|ct\s+\S+|limit|secmark|synproxy)\s+(\S+)\s*\{$/.exec(line)
+    if (block) {
+      const name = block[2].replace(/^"|"$/g, '')
+      if (block[1] === 'chain') {
+        chain = name
+        if (!table.chains.has(name)) table.chains.set(name, [])
+      } else {
+        set = name
+        if (!table.elements.has(name)) table.elements.set(name, [])
+      }
+      continue
+    }
+    if (set !== null) {
+      const timeout = /^timeout\s+(\S+)$/.exec(line)
+      if (timeout) table.timeouts.set(set, seconds(timeout[1]) ?? 0)
+      if (line.startsWith('elements = {')) {
+        let body = line.slice('elements = {'.length)
+        while (!/\}\s*$/.test(body) && i + 1 < lines.length) body += ' ' + lines[++i].trim()
+        table.elements.get(set)!.push(...parseElements(body.replace(/\}\s*$/, '')))
+      }
+      continue
+    }
+    if (chain !== null) {
+      // base-chain header ("type nat hook prerouting priority dstnat; policy accept;") and chain comments
+      if (/^type\s.*\bhook\b.*;/.test(line) || /^policy\s/.test(line) || /^comment\s+"/.test(line)) continue
+      let comment: string | null = null
+      const stmt = line.replace(/\s+comment\s+"((?:[^"\\]|\\.)*)"\s*$/, (_, c: string) => {
+        comment = c
+        return ''
+      })
+      table.chains.get(chain)!.push({chain, text: stmt, comment})
+    }
+  }
+  return tables
+}
+
+/** JSON from `nft -j`, a `nft list ruleset` listing, or `nft -f` text. */
 export function parseNft(text: string): Map<string, NftTable> {
-  return text.trimStart().startsWith('{') ? parseNftJson(text) : parseNftText(text)
+  const start = text.trimStart()
+  if (start.startsWith('{')) return parseNftJson(text)
+  if (/^table\s/.test(start)) return parseNftListing(text)
+  return parseNftText(text)
 }

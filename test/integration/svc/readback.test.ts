@@ -170,6 +170,13 @@ describe.skipIf(!canRun)('corpus dumps through the real kernel and back', () => 
       expect(traces).toHaveLength(1)
       expectServicesMatch(traces[0], overall.oracle.services, {nft: true})
       expect(traces[0].masqueradeMark).toBe(overall.oracle.masq_mark)
+      // and the human listing, `nft list ruleset`, reads the same
+      const listing = await ns.must(['nft', 'list', 'ruleset'])
+      const fromListing = traceKubeProxyNft(listing, 'nft list ruleset')
+      expect(fromListing).toHaveLength(1)
+      expectServicesMatch(fromListing[0], overall.oracle.services, {nft: true})
+      const shape = (t: typeof traces[0]) => t.services.map((x) => [x.service, x.verdict, x.frontends.map((f) => [f.kind, f.ip, f.port, f.dnatProbability]), x.endpoints.map((e) => [e.ip, e.port, e.probability])])
+      expect(shape(fromListing[0])).toEqual(shape(traces[0]))
       // and through the gatherer, as `nodedoc svc` reads a live node
       const rules = await gatherKubeProxyRules(new NetnsHost(ns))
       expect(rules.nft?.text).toContain('"kube-proxy"')
