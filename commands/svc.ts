@@ -27,7 +27,7 @@ export default class Svc extends NodedocCommand {
     'all-namespaces': Flags.boolean({char: 'A', description: 'one row per service port, every namespace'}),
     graph: Flags.string({description: 'print the traced path as a graph description', options: ['dot', 'mermaid']}),
     'iptables-save': Flags.string({description: 'read this iptables-save output (or iptables-restore input) instead of the node'}),
-    nft: Flags.string({description: 'read this `nft -j list ruleset` output (or kube-proxy nft -f text) instead of the node'}),
+    nft: Flags.string({description: 'read this `nft -j list ruleset` or `nft list ruleset` output (or kube-proxy nft -f text) instead of the node'}),
     ipvsadm: Flags.string({description: 'read this `ipvsadm -Ln` output instead of the node'}),
     'iptables-backend': Flags.string({description: 'which iptables rule set kube-proxy uses (auto: as its iptables wrapper decides)', options: ['auto', 'nft', 'legacy'], default: 'auto'}),
   }
