@@ -1,7 +1,8 @@
 import pMap from 'p-map'
 import type {Host} from '../host/host.js'
 import {identifyCgroupPath} from '../parse/cgroup.js'
-import {type ContainerLogIndex, type PodLogs, readLogIndex} from './log-files.js'
+import type {PodLogs} from '../parse/log-files.js'
+import {type ContainerLogIndex, readLogIndex} from './log-files.js'
 import type {ProcInfo} from './proc-scan.js'
 import {type RuntimeConfig, readRuntimeConfig} from './runtime-files.js'
 import type {CgroupDriver, QosClass, Runtime} from './types.js'
@@ -89,9 +90,9 @@ export async function indexPods(host: Host, procs: ProcInfo[], logs?: ContainerL
 
   const logIndex = logs ?? (await readLogIndex(host))
   for (const logs of logIndex.pods) {
-    const pod = draft(logs.dir.uid)
+    const pod = draft(logs.uid)
     pod.logs = logs
-    if (logs.dir.name) pod.names.push({source: logs.path, namespace: logs.dir.namespace, name: logs.dir.name})
+    if (logs.name) pod.names.push({source: logs.path, namespace: logs.namespace, name: logs.name})
   }
   const byId = new Map(containers.map(({pod, c}) => [c.id, {pod, c}]))
   for (const link of logIndex.links) {

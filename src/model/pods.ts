@@ -116,7 +116,7 @@ async function inspectContainer(host: Host, pod: PodDraft, c: ContainerDraft, sa
   const cgroupPaths = main ? containerCgroupPaths(main) : new Map<string, string>()
   const reportPath = cgroupPaths.get('memory') ?? cgroupPaths.get('') ?? [...cgroupPaths.values()][0]
   const cgroup = main && reportPath ? await readCgroup(host, context.cgroupMounts, main.identity.version, cgroupPaths, reportPath) : null
-  const logFiles = name ? pod.logs?.containers.get(name) : undefined
+  const logFiles = name ? pod.logs?.containers.find((l) => l.name === name)?.files : undefined
   const zombies = c.procs.filter((p) => p.state === 'Z')
   if (zombies.length) findings.push(`container ${name ?? c.id.slice(0, 13)}: ${zombies.length} zombie process(es): ${zombies.map((z) => z.pid).join(', ')}`)
   return {
@@ -146,7 +146,7 @@ async function inspectPod(host: Host, pod: PodDraft, index: PodIndex, context: N
 
   // containers that have logs but no process: exited, or not started yet
   const seen = new Set(containers.map((c) => c.name))
-  for (const [name, files] of pod.logs?.containers ?? []) {
+  for (const {name, files} of pod.logs?.containers ?? []) {
     if (seen.has(name)) continue
     const link = index.logIndex.links.find((l) => l.container === name && files.some((f) => f.path === l.target))
     containers.push({
@@ -182,7 +182,7 @@ async function inspectPod(host: Host, pod: PodDraft, index: PodIndex, context: N
   }
 
   const logs: LogFileRecord[] = []
-  for (const [container, files] of pod.logs?.containers ?? []) {
+  for (const {name: container, files} of pod.logs?.containers ?? []) {
     for (const f of files) logs.push({container, path: f.path, sizeBytes: f.sizeBytes, restart: f.restart, links: index.logIndex.links.filter((l) => l.target === f.path).map((l) => l.link)})
   }
 
@@ -264,7 +264,7 @@ export async function findPod(host: Host, query: PodQuery): Promise<PodLookup> {
 async function findPodByCgroup(host: Host, query: PodQuery, logIndex: ContainerLogIndex): Promise<PodLookup | undefined> {
   const uids = query.uid
     ? [query.uid]
-    : logIndex.pods.filter((p) => p.dir.name === query.name && (query.namespace === undefined || p.dir.namespace === query.namespace)).map((p) => p.dir.uid)
+    : logIndex.pods.filter((p) => p.name === query.name && (query.namespace === undefined || p.namespace === query.namespace)).map((p) => p.uid)
   if (uids.length !== 1) return undefined
   const context = await readNodeContext(host)
   const pids = await pidsInPodCgroup(host, context.cgroupMounts, uids[0])

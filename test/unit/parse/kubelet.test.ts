@@ -1,25 +1,11 @@
 import {describe, expect, it} from 'vitest'
-import {parseContainerLogFileName, parseContainerLogLinkName, parseKubeletVolumePath, parsePodLogDirName} from '../../../src/parse/kubelet-paths.js'
+import {parseKubeletVolumePath} from '../../../src/parse/kubelet-paths.js'
 import {parseRuntimeConfig} from '../../../src/parse/oci-config.js'
 
 const UID = '6f0f2a8e-3c1b-4a57-9d5e-0e7d6c2b1a90'
 const ID = 'd4e8e05a546c86b6443f101966c618e47753ed01fa9929cae00d3b692f7a9f80'
 
 describe('kubelet paths', () => {
-  it('pod log dirs, new and old', () => {
-    expect(parsePodLogDirName(`kube-system_coredns-5d78c9869d-8x2lq_${UID}`)).toEqual({namespace: 'kube-system', name: 'coredns-5d78c9869d-8x2lq', uid: UID})
-    expect(parsePodLogDirName(UID)).toEqual({namespace: null, name: null, uid: UID})
-    expect(parsePodLogDirName('not-a-pod-dir')).toBeUndefined()
-  })
-  it('container log files: current ones only', () => {
-    expect(parseContainerLogFileName('3.log')).toBe(3)
-    expect(parseContainerLogFileName('0.log.20260101-010203')).toBeUndefined()
-    expect(parseContainerLogFileName('0.log.20260101-010203.gz')).toBeUndefined()
-  })
-  it('/var/log/containers link names, container names with dashes', () => {
-    expect(parseContainerLogLinkName(`etcd-kind-control-plane_kube-system_etcd-${ID}.log`)).toEqual({pod: 'etcd-kind-control-plane', namespace: 'kube-system', container: 'etcd', containerId: ID})
-    expect(parseContainerLogLinkName(`web_default_istio-proxy-${ID}.log`)).toMatchObject({container: 'istio-proxy'})
-  })
   it('volume paths, with the plugin "~" read as "/"', () => {
     expect(parseKubeletVolumePath(`/var/lib/kubelet/pods/${UID}/volumes/kubernetes.io~projected/kube-api-access-x7k2p`)).toEqual({podUid: UID, plugin: 'kubernetes.io/projected', name: 'kube-api-access-x7k2p'})
     expect(parseKubeletVolumePath(`/var/lib/kubelet/pods/${UID}/volumes/kubernetes.io~csi/pvc-1/mount/data`)).toEqual({podUid: UID, plugin: 'kubernetes.io/csi', name: 'pvc-1'})
