@@ -160,7 +160,7 @@ function indexOf(chain: IptablesChain): ChainIndex {
 
 /** Rules of the chain that could match the packet, in chain order. */
 function candidates(chain: IptablesChain, packet: Packet): IptablesRule[] {
-  if (chain.rules.length < 8) return chain.rules
+  if (chain.rules.length < 64) return chain.rules
   const index = indexOf(chain)
   const lists: number[][] = [index.any]
   const byPort = index.byPort.get(packet.dport)
