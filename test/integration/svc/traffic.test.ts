@@ -9,7 +9,11 @@ import {traceIptables} from '../../../src/svc/iptables-trace.js'
 import type {ServiceTrace} from '../../../src/svc/types.js'
 // @ts-expect-error plain JS generator shared with the benchmark
 import {kubeProxyRestore} from '../../../bench/svc-gen.mjs'
-import {IS_ROOT, Netns, have, netnsName} from './netns.js'
+import {gatherHostRoutes} from '../../../src/model/routes.js'
+import type {PodReport} from '../../../src/model/types.js'
+import {gatherKubeProxyRules} from '../../../src/svc/gather.js'
+import {buildSvcReport} from '../../../src/svc/report.js'
+import {IS_ROOT, Netns, NetnsHost, have, netnsName} from './netns.js'
 
 const CONNECTIONS = 300
 /** chi-square critical values at significance 0.001, by degrees of freedom */
@@ -140,6 +144,22 @@ describe.skipIf(!usable)('real traffic through traced rules', () => {
     const {counts, errors} = await connect('10.96.0.11', CONNECTIONS)
     expect(errors).toEqual({})
     checkShares(skewed, counts)
+  })
+
+  it('follows each endpoint onward: the node\'s real routes, the pod owning the IP, or a stale endpoint', async () => {
+    const host = new NetnsHost(node)
+    const routes = await gatherHostRoutes(host)
+    expect(routes.some((r) => r.destination === '10.254.1.0/24' && r.dev === 'e1')).toBe(true)
+    // two pods own endpoints; 10.254.3.2 is routed into the node but no pod claims it
+    const pod = (i: number) => ({namespace: 'demo', name: `web-${i}`, uid: `uid-${i}`, ips: [`10.254.${i}.2`], hostVeth: {name: `e${i}`, ifindex: 0}}) as unknown as PodReport
+    const report = buildSvcReport(await gatherKubeProxyRules(host), {routes, pods: [pod(1), pod(2)]}, {name: 'web', namespace: 'demo'})
+    expect(report.mode).toBe('iptables')
+    const eps = Object.fromEntries(report.services[0].endpoints.map((e) => [e.ip, e]))
+    expect(eps['10.254.1.2']).toMatchObject({location: 'local', pod: {namespace: 'demo', name: 'web-1', uid: 'uid-1'}, route: {dev: 'e1', via: null}, problems: []})
+    expect(eps['10.254.2.2']).toMatchObject({location: 'local', pod: {name: 'web-2'}, route: {dev: 'e2'}})
+    expect(eps['10.254.3.2']).toMatchObject({location: 'local', pod: null, route: {dev: 'e3'}})
+    expect(eps['10.254.3.2'].problems[0]).toMatch(/no pod here owns it/)
+    expect(report.services[0].problems.some((p) => p.includes('10.254.3.2'))).toBe(true)
   })
 
   it('refuses a service the trace says REJECTs', async () => {
