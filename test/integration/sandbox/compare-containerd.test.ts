@@ -1,0 +1,60 @@
+// compare against a pod containerd really made (the test node of docs/test-node.md): it runs,
+// fills the runtime layer from config.json, and explains every difference from the sandbox.
+import {existsSync} from 'node:fs'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {podCatalogue} from '../../e2e/node/catalogue.js'
+import {type TestNode, nodeDown, nodeUp} from '../../e2e/node/node.js'
+import {IS_ROOT, cli, ensureBuilt, manifestFile, podYaml, suffix, testCidr} from './helpers.js'
+
+const haveContainerd = existsSync('/usr/bin/containerd') || existsSync('/usr/sbin/containerd')
+const run = IS_ROOT && haveContainerd ? describe : describe.skip
+const id = suffix()
+const namespaces = {apps: `e2e-${id}`, system: `e2e-${id}-system`}
+const greedy = podCatalogue(namespaces).find((p) => p.name === 'core-k8s-greedy')!
+const sandbox = `ref-greedy-${id}`
+// the same pod as the catalogue's, as a manifest for the sandbox
+const manifest = podYaml('core-k8s-greedy', namespaces.apps, "    - name: greedy\n      image: busybox\n      command: ['sleep', '10000']\n      resources:\n        requests: {memory: 100Mi}\n        limits: {memory: 200Mi}\n")
+
+interface Row {scope: string; row: string; spec: string | null; runtime: string | null; kernel: string | null; reference?: string | null; differs: boolean; explanation: string | null}
+let node: TestNode | undefined
+
+run('compare against a real containerd pod', () => {
+  beforeAll(async () => {
+    ensureBuilt()
+    node = await nodeUp(namespaces, [greedy])
+    const r = await cli(['sandbox', 'create', '-f', manifestFile(manifest), '--name', sandbox, '--pod-cidr', testCidr()])
+    if (r.exitCode !== 0) throw new Error(String(r.stderr))
+  }, 200_000)
+
+  afterAll(async () => {
+    await cli(['sandbox', 'rm', sandbox])
+    node?.cri.close()
+    if (node) expect(await nodeDown()).toEqual([])
+  }, 120_000)
+
+  it('lines up spec, config.json and kernel, and explains each difference from the sandbox', async () => {
+    const r = await cli(['compare', 'core-k8s-greedy', '-n', namespaces.apps, '--with', sandbox, '-o', 'json'])
+    expect(r.exitCode, String(r.stderr)).toBe(0)
+    const rows: Row[] = JSON.parse(String(r.stdout)).rows
+    const row = (scope: string, name: string) => rows.find((x) => x.scope === scope && x.row === name)!
+    // the runtime layer comes from containerd's config.json
+    expect(row('greedy', 'pid 1')).toMatchObject({spec: 'sleep 10000', runtime: 'sleep 10000', kernel: 'sleep 10000', differs: false})
+    expect(row('greedy', 'memory limit')).toMatchObject({runtime: '209715200', kernel: '209715200', reference: '209715200', differs: false})
+    expect(row('pod', 'qos')).toMatchObject({kernel: 'Burstable', reference: 'Burstable', differs: false})
+    // what a real runtime does differently, each said in a sentence
+    expect(row('greedy', 'no_new_privs')).toMatchObject({runtime: '0', kernel: '0', reference: '1', differs: true})
+    expect(row('greedy', 'no_new_privs').explanation).toMatch(/allowPrivilegeEscalation: false/)
+    expect(row('pod', 'network')).toMatchObject({differs: true, kernel: 'own netns, veth without a /32 host route'})
+    expect(row('pod', 'network').explanation).toMatch(/bridge CNI/)
+    const token = rows.find((x) => x.row.startsWith('mount /var/run/secrets/kubernetes.io/serviceaccount'))!
+    expect(token).toMatchObject({kernel: 'ro', reference: '-', differs: true})
+    for (const d of rows.filter((x) => x.differs)) expect(d.explanation, `${d.scope} ${d.row}`).toMatch(/\S/)
+  })
+
+  it('compares the real pod with its spec too', async () => {
+    const r = await cli(['compare', 'core-k8s-greedy', '-n', namespaces.apps, '--spec', manifestFile(manifest)])
+    expect(r.exitCode, String(r.stderr)).toBe(0)
+    expect(String(r.stdout)).toMatch(/^e2e-\w+\/core-k8s-greedy against spec .*: \d+ differences?\n/)
+    expect(String(r.stdout)).toContain('! greedy: no_new_privs is 0, expected 1')
+  })
+})
