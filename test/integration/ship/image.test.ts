@@ -11,6 +11,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {REPO, nodedoc} from './helpers.js'
 
 const pjson = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'))
+// compare with the bundle the executable was built from, not a dist/ someone recompiled since
+const SAME_BUILD = {NODEDOC_BUNDLE: '1'}
 let dir: string
 let image: string
 let rootfs: string
@@ -99,7 +101,7 @@ describe('nodedoc image', () => {
     expect(taken.exitCode, taken.stderr).toBe(0)
     cpSync(join(dir, 'snap'), snap, {recursive: true, verbatimSymlinks: true})
     const inside = await inImage(['nodedoc', 'ps', '-A', '--from', '/tmp/snap', '-o', 'json'])
-    const outside = await nodedoc(['ps', '-A', '--from', join(dir, 'snap'), '-o', 'json'])
+    const outside = await nodedoc(['ps', '-A', '--from', join(dir, 'snap'), '-o', 'json'], SAME_BUILD)
     expect(inside.exitCode, inside.stderr).toBe(0)
     expect(JSON.parse(inside.stdout)).toEqual(JSON.parse(outside.stdout))
   })

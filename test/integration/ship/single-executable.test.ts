@@ -9,6 +9,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {REPO, exampleSnapshots, firstPodArgs, nodedoc} from './helpers.js'
 
 const pjson = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'))
+// compare with the bundle the executable was built from, not a dist/ someone recompiled since
+const SAME_BUILD = {NODEDOC_BUNDLE: '1'}
 let dir: string
 let exe: string
 let snapshot: string
@@ -62,8 +64,8 @@ describe('single executable', () => {
   })
 
   it('reads a snapshot with --from exactly as the checkout does', async () => {
-    const fromSea = await alone(['ps', '--from', snapshot, '-o', 'json'])
-    const fromCheckout = await nodedoc(['ps', '--from', snapshot, '-o', 'json'])
+    const fromSea = await alone(['ps', '-A', '--from', snapshot, '-o', 'json'])
+    const fromCheckout = await nodedoc(['ps', '-A', '--from', snapshot, '-o', 'json'], SAME_BUILD)
     expect(fromSea.exitCode, fromSea.stderr).toBe(0)
     expect(JSON.parse(fromSea.stdout)).toEqual(JSON.parse(fromCheckout.stdout))
     expect(JSON.parse(fromSea.stdout).length).toBeGreaterThan(0)
@@ -77,7 +79,7 @@ describe('single executable', () => {
       const podArgs = firstPodArgs(ps.stdout)
       if (!podArgs) continue
       const fromSea = await alone(['pod', ...podArgs, '--from', source, '-o', 'json'])
-      const fromCheckout = await nodedoc(['pod', ...podArgs, '--from', source, '-o', 'json'])
+      const fromCheckout = await nodedoc(['pod', ...podArgs, '--from', source, '-o', 'json'], SAME_BUILD)
       expect(fromSea.exitCode, fromSea.stderr).toBe(0)
       expect(JSON.parse(fromSea.stdout)).toEqual(JSON.parse(fromCheckout.stdout))
     }
