@@ -22,7 +22,7 @@ export default class SandboxCreate extends NodedocCommand {
     explain: Flags.boolean({description: 'print each primitive step as it runs: the command and why'}),
     'dry-run': Flags.boolean({description: 'print the steps without running them'}),
     isolation: Flags.string({description: 'how much of a pod to build (chroot and unshare are weaker on purpose)', options: ISOLATIONS, default: 'full'}),
-    rootfs: Flags.string({description: 'a directory to use as the image (default: busybox-static, else host binaries + ldd libraries)'}),
+    rootfs: Flags.string({description: 'the image: a directory, "busybox" (busybox-static) or "host" (the host binaries the pod runs, with their ldd libraries); default busybox when installed, else host'}),
     'pod-cidr': Flags.string({description: 'range pod IPs come from', default: DEFAULT_POD_CIDR}),
     'cgroup-driver': Flags.string({description: 'cgroup naming: kubepods/burstable/pod<uid> or kubepods.slice/...', options: ['cgroupfs', 'systemd'], default: 'cgroupfs'}),
     uid: Flags.string({description: 'pod UID (default: a random one, as the API server gives)'}),

@@ -181,11 +181,12 @@ function problems(list: string[]): string {
 }
 
 async function chooseRootfs(dir: string | undefined, manifest: PodManifest): Promise<RootfsSource> {
-  if (dir) {
+  if (dir && dir !== 'host' && dir !== 'busybox') {
     if (!(await pathExists(dir))) throw new SandboxError(`--rootfs ${dir}: no such directory`)
     return {kind: 'dir', path: dir.replace(/\/+$/, '') || '/'}
   }
-  const busybox = await which('busybox')
+  const busybox = dir === 'host' ? undefined : await which('busybox')
+  if (dir === 'busybox' && !busybox) throw new SandboxError('--rootfs busybox: busybox is not installed (Debian: busybox-static)')
   if (busybox) {
     const files = await hostRootfsFiles([busybox])
     // a static busybox is one file; a dynamic one comes with its libraries like any host binary
