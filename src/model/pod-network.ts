@@ -86,6 +86,8 @@ export interface PodNetwork {
   interfaces: InterfaceRecord[]
   /** interface name -> ifindex inside the pod's namespace */
   ifindex: Map<string, number>
+  /** interface name -> the ifindex of its peer on the node (a veth's iflink), where the pod's sysfs shows it */
+  peerIfindex: Map<string, number>
 }
 
 export async function readPodNetwork(host: Host, pid: number): Promise<PodNetwork> {
@@ -112,16 +114,40 @@ export async function readPodNetwork(host: Host, pid: number): Promise<PodNetwor
     ips: [...v4, ...v6.map((a) => a.address)],
     interfaces: [...byInterface.entries()].map(([name, ips]) => ({name, ips})),
     ifindex,
+    peerIfindex: await readPeerIfindex(host, pid, names, ifindex),
   }
 }
 
 /**
- * The node-side end of a pod's veth. First the route the node uses to reach the pod IP (kindnet,
- * ptp, calico: "<ip> dev vethX"); else, on a bridge, the veth whose peer index is the pod's eth0
- * and whose peer namespace is the pod's (matched through the netns name the runtime bind-mounted).
+ * A veth's iflink is its peer's ifindex: the pod's own sysfs (runtimes mount one for the pod's
+ * netns, seen through /proc/<pid>/root) names the node-side end exactly, even on a bridge where
+ * every pod's eth0 has the same index. A sysfs of another namespace (a container without its own
+ * /sys) shows other interfaces: the ifindex must match what /proc/<pid>/net said.
+ */
+async function readPeerIfindex(host: Host, pid: number, names: string[], ifindex: Map<string, number>): Promise<Map<string, number>> {
+  const peers = new Map<string, number>()
+  for (const name of names) {
+    const base = `/proc/${pid}/root/sys/class/net/${name}`
+    const [own, peer] = await Promise.all([host.readFile(`${base}/ifindex`), host.readFile(`${base}/iflink`)])
+    if (!own || !peer) continue
+    const index = Number(own)
+    if (ifindex.has(name) && ifindex.get(name) !== index) continue
+    if (Number(peer) !== index) peers.set(name, Number(peer))
+  }
+  return peers
+}
+
+/**
+ * The node-side end of a pod's veth. First the peer index the pod's own sysfs gives; else the
+ * route the node uses to reach the pod IP (kindnet, ptp, calico: "<ip> dev vethX"); else, on a
+ * bridge, the veth whose peer index is the pod's eth0 and whose peer namespace is the pod's
+ * (matched through the netns name the runtime bind-mounted).
  */
 export function pairHostVeth(network: HostNetwork, pod: PodNetwork, podNetnsInode: number | null): LinkRecord | undefined {
   const eth = pod.interfaces.find((i) => i.ips.length) ?? pod.interfaces[0]
+  const peer = eth ? pod.peerIfindex.get(eth.name) : undefined
+  const byPeer = peer === undefined ? undefined : network.links.find((l) => l.ifindex === peer)
+  if (byPeer) return byPeer
   const podIndex = eth ? pod.ifindex.get(eth.name) : undefined
   for (const ip of pod.ips) {
     const route = longestPrefixMatch(network.routes, ip)
