@@ -31,7 +31,7 @@ const counts = {}
 const errors = {}
 function one() {
   return new Promise((done) => {
-    const s = net.connect({host, port: Number(port), timeout: 3000})
+    const s = net.connect({host, port: Number(port), timeout: 10000})
     let data = ''
     s.on('data', (d) => (data += d))
     s.on('end', () => { counts[data] = (counts[data] ?? 0) + 1; done() })
