@@ -82,3 +82,12 @@ describe('cgroup v2 on a temp dir tree', () => {
     }
   })
 })
+
+describe('requiredTools', () => {
+  it('asks for what each isolation level runs', async () => {
+    const {requiredTools} = await import('../../../src/sandbox/service.js')
+    expect(requiredTools('chroot', false)).toEqual(['sh', 'chroot'])
+    expect(requiredTools('unshare', true)).toEqual(['sh', 'sleep', 'chroot', 'mount', 'umount', 'unshare', 'nsenter', 'cp', 'hostname', 'ip'])
+    expect(requiredTools('full', false)).toEqual(['sh', 'sleep', 'chroot', 'mount', 'umount', 'unshare', 'nsenter', 'cp', 'hostname', 'setpriv', 'pivot_root', 'rmdir'])
+  })
+})
