@@ -241,6 +241,8 @@ export function planSandbox(cfg: SandboxConfig): Plan {
   }
 
   if (cfg.network) {
+    const leaseDir = cfg.network.leasePath.replace(/\/[^/]+$/, '')
+    add({id: 'net.ipam-dir', why: 'the lease dir of this range (shared by the sandboxes using it)', op: {kind: 'mkdir', path: leaseDir}, undo: {kind: 'rmdirIfEmpty', path: leaseDir}})
     add({id: 'net.lease', why: `IPAM: reserve ${cfg.network.podIp} in ${cfg.network.cidr} (host-local keeps one file per IP, as here)`, op: {kind: 'lease', path: cfg.network.leasePath, content: cfg.name + '\n'}, undo: {kind: 'unlink', path: cfg.network.leasePath}})
   }
 
