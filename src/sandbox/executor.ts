@@ -2,7 +2,7 @@
 // through SandboxOps (the effectful layer lives in src/host/sandbox-ops.ts), and on any
 // failure or Ctrl-C undoes everything recorded, newest first.
 
-import {type Op, type Plan, type Step, type Undo, resolveOp} from './plan.js'
+import {type Op, type Plan, type Step, type Undo, resolveOp, resolveRefs} from './plan.js'
 import {type ProcessMark, type SandboxState, pendingUndo} from './state.js'
 
 export interface ApplyResult {
@@ -54,7 +54,8 @@ export async function runPlan(plan: Plan, state: SandboxState, ops: SandboxOps, 
         state.steps.push({index, id: step.id, status: 'pending', undo})
         if (undo) await ops.saveState(state)
       }
-      hooks.onStep?.(step, number, op)
+      // for the eye, the process reference becomes its PID too
+      hooks.onStep?.(step, number, 'ref' in op ? {...op, ref: resolveRefs(op.ref, pidsOf(state.processes))} : op)
       if (hooks.failStep === number) throw new Error(`injected failure (NODEDOC_SANDBOX_FAIL_STEP=${number})`)
       let changed = Boolean(undo)
       try {
