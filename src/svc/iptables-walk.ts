@@ -47,6 +47,7 @@ export interface WalkResult {
 const TERMINAL = new Set(['ACCEPT', 'DROP', 'REJECT', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP', 'QUEUE', 'NFQUEUE', 'TPROXY', 'SYNPROXY'])
 const EPSILON = 1e-12
 const MAX_DEPTH = 40
+const WALK_BUDGET = 200_000
 
 type Parsed = [ipaddr.IPv4 | ipaddr.IPv6, number]
 const cidrCache = new Map<string, Parsed | null>()
@@ -328,9 +329,13 @@ export class TableWalker {
   }
 
   /** Walks `root` for `packet`; `mass` is the share of packets entering it. */
+  /** Rule evaluations left in this walk: conditional branches on a large rule set must not explode. */
+  private budget = 0
+
   walk(root: string, packet: Packet, mass = 1): WalkResult {
     const outcomes: Outcome[] = []
     const problems: string[] = []
+    this.budget = WALK_BUDGET
     const fallthrough = this.walkChain(root, packet, mass, [], [], [], outcomes, problems, [root])
     return {outcomes, fallthrough: fallthrough.returned + fallthrough.passed, problems}
   }
@@ -351,6 +356,10 @@ export class TableWalker {
     let marks = masquerade
     for (const rule of candidates(chain, packet)) {
       if (remaining <= EPSILON && conditions.length === 0) break
+      if (--this.budget < 0) {
+        if (this.budget === -1) problems.push(`walk from ${stack[0]} stopped after ${WALK_BUDGET} rules: conditional branches not all followed`)
+        break
+      }
       const ev = evaluate(rule, packet)
       if (!ev.matches) continue
       const p = ev.probability ?? 1

@@ -72,3 +72,19 @@ describe('TableWalker', () => {
     expect(r.outcomes.map((o) => [o.dnat?.ip, o.probability, o.conditions])).toEqual([['10.0.0.2', 1, []]])
   })
 })
+
+describe('TableWalker on a rule set that branches a lot', () => {
+  it('stops at its budget and says so instead of exploding', () => {
+    // 8 levels, each with 8 conditional jumps to the next: 8^8 paths if followed blindly
+    const lines: string[] = []
+    for (let level = 0; level <= 8; level++) lines.push(`:L${level} - [0:0]`)
+    for (let level = 0; level < 8; level++) for (let i = 0; i < 8; i++) lines.push(`-A L${level} -m mark --mark 0x${i}/0xff -j L${level + 1}`)
+    lines.push('-A L8 -j DNAT --to-destination 10.0.0.1:443')
+    const w = walker(lines.join('\n'))
+    const started = Date.now()
+    const r = w.walk('L0', PACKET)
+    expect(Date.now() - started).toBeLessThan(20_000)
+    expect(r.problems.some((p) => /stopped after \d+ rules/.test(p))).toBe(true)
+    expect(r.outcomes.length).toBeGreaterThan(0)
+  })
+})
