@@ -78,7 +78,13 @@ async function childOf(pid: number, timeoutMs = 2000): Promise<number> {
 
 async function run(argv: string[], input?: string): Promise<void> {
   const io = input === undefined ? {stdin: 'ignore' as const} : {input}
-  const result = await execa(argv[0], argv.slice(1), {reject: false, timeout: RUN_TIMEOUT_MS, ...io, env: {LC_ALL: 'C'}})
+  let result = await execa(argv[0], argv.slice(1), {reject: false, timeout: RUN_TIMEOUT_MS, ...io, env: {LC_ALL: 'C'}})
+  // two sandboxes putting the same gateway /32 on their veths at the same instant can race in
+  // the kernel's local table (EEXIST); the batch only replaces, so running it again is safe
+  for (let retry = 0; retry < 3 && result.failed && argv.includes('-batch') && /File exists/.test(String(result.stderr)); retry++) {
+    await new Promise((r) => setTimeout(r, 20 + Math.random() * 30))
+    result = await execa(argv[0], argv.slice(1), {reject: false, timeout: RUN_TIMEOUT_MS, ...io, env: {LC_ALL: 'C'}})
+  }
   if ((result as {code?: string}).code === 'ENOENT') throw new Error(`${argv[0]}: not installed`)
   if (result.failed) throw new Error(`${argv.join(' ')}: ${firstLine(String(result.stderr || result.stdout || result.shortMessage))}`)
 }

@@ -47,10 +47,12 @@ export async function runPlan(plan: Plan, state: SandboxState, ops: SandboxOps, 
       if (hooks.aborted?.()) throw new SandboxAborted('interrupted', step, number, [])
       const op = resolveOp(step.op, pidsOf(state.processes))
       const undo = step.undo ? resolveOp(step.undo, pidsOf(state.processes)) : null
-      // the state dir holds the state file, so it is the one thing written down just after it
-      // is made (an exclusive mkdir: a name clash must not put another sandbox's dir on the list)
-      // steps without an undo (writes inside things already listed) ride along with the next save
-      if (index > 0) {
+      // An exclusive create (the state dir, an IP lease) is atomic, and when it fails the thing
+      // is someone else's: its undo is written down just after it succeeds, never before (the
+      // state dir holds the state file anyway). Every other artifact is written down first.
+      // Steps without an undo (writes inside things already listed) ride along with the next save.
+      const claim = op.kind === 'lease' || (op.kind === 'mkdir' && op.exclusive === true)
+      if (!claim) {
         state.steps.push({index, id: step.id, status: 'pending', undo})
         if (undo) await ops.saveState(state)
       }
@@ -64,7 +66,7 @@ export async function runPlan(plan: Plan, state: SandboxState, ops: SandboxOps, 
           Object.assign(state.processes, result.processes)
           changed = true
         }
-        if (index === 0) state.steps.push({index, id: step.id, status: 'pending', undo})
+        if (claim) state.steps.push({index, id: step.id, status: 'pending', undo})
       } catch (error) {
         if (!step.soft) throw error
         const message = `${step.id}: ${(error as Error).message}`

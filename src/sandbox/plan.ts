@@ -338,9 +338,10 @@ export function planSandbox(cfg: SandboxConfig): Plan {
     add({id: 'net.forwarding', why: 'forward packets arriving from this veth only (per-interface, the host-wide ip_forward stays as it is)', op: {kind: 'write', path: `/proc/sys/net/ipv4/conf/${net.hostVeth}/forwarding`, content: '1'}, undo: null})
     // the rest in two `ip -batch` runs (one process each) instead of eight
     add({id: 'net.host', why: 'host end: the pod gateway /32 (as the ptp plugin puts on every host veth), link up, and the route to the pod "<ip> dev vethX scope host" as kindnet writes it', op: {kind: 'run', argv: ['ip', '-batch', '-'], stdin: [
-      `address add ${net.gateway}/32 dev ${net.hostVeth}`,
+      // replace, not add: the same gateway /32 goes on every host veth, and a retry must not trip
+      `address replace ${net.gateway}/32 dev ${net.hostVeth}`,
       `link set ${net.hostVeth} up`,
-      `route add ${net.podIp}/32 dev ${net.hostVeth} scope host`,
+      `route replace ${net.podIp}/32 dev ${net.hostVeth} scope host`,
     ].join('\n') + '\n'}, undo: null})
     add({id: 'net.pod', why: `pod end: lo and eth0 up, the pod IP without its subnet route, the gateway on the link, other pods in ${net.cidr} via the gateway; no default route, so nothing leaves the node`, op: {kind: 'run', argv: inPod('ip', '-batch', '-'), stdin: [
       'link set lo up',

@@ -73,7 +73,20 @@ export interface Created {
   plan: Plan
 }
 
+export class LeaseTaken extends SandboxError {}
+
+/** Creates a sandbox; when another create took the same IP a moment earlier, tries the next one. */
 export async function createSandbox(opts: CreateOptions): Promise<Created> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await createOnce(opts)
+    } catch (error) {
+      if (!(error instanceof LeaseTaken) || attempt >= 5) throw error
+    }
+  }
+}
+
+async function createOnce(opts: CreateOptions): Promise<Created> {
   const manifest = await readManifest(opts.manifestPath)
   const name = opts.name ?? manifest.name
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 63) throw new SandboxError(`--name ${name}: not a valid pod name (lower-case letters, digits and '-')`)
@@ -170,7 +183,10 @@ export async function createSandbox(opts: CreateOptions): Promise<Created> {
   } catch (error) {
     await ops.sweep()
     if (error instanceof SandboxAborted) throw new SandboxError(`interrupted at step ${error.number} (${error.step?.id}); everything made so far was removed${problems(error.rollbackProblems)}`)
-    if (error instanceof SandboxStepError) throw new SandboxError(`${error.message}; everything made so far was removed${problems(error.rollbackProblems)}`)
+    if (error instanceof SandboxStepError) {
+      const Kind = error.step?.id === 'net.lease' && / is taken$/.test(error.message) ? LeaseTaken : SandboxError
+      throw new Kind(`${error.message}; everything made so far was removed${problems(error.rollbackProblems)}`)
+    }
     throw error
   }
   return {state, plan}

@@ -194,6 +194,19 @@ run('nodedoc sandbox on the real kernel', () => {
     expect(String(table.stdout)).toContain('! greedy: the main process runs "sleep 10000", not "sleep 20000"')
   })
 
+  it('gives sandboxes created at the same moment distinct IPs', async () => {
+    const cidr4 = testCidr()
+    const batch = [0, 1, 2, 3].map((i) => `par${i}-${id}`)
+    try {
+      const results = await Promise.all(batch.map((name) => cli(['sandbox', 'create', '-f', manifestFile(podYaml(name, ns, sleepers)), '--name', name, '--pod-cidr', cidr4, '-o', 'json'])))
+      for (const r of results) expect(r.exitCode, String(r.stderr)).toBe(0)
+      const ips = results.map((r) => JSON.parse(String(r.stdout)).podIp)
+      expect(new Set(ips).size).toBe(4)
+    } finally {
+      await cli(['sandbox', 'rm', ...batch])
+    }
+  })
+
   it('refuses a second sandbox of the same name and leaves the first alone', async () => {
     const r = await cli(['sandbox', 'create', '-f', manifestFile(podYaml(names.core, ns, sleepers)), '--name', names.core])
     expect(r.exitCode).toBe(1)

@@ -107,6 +107,14 @@ describe('runPlan', () => {
     expect(warnings).toEqual(['oom: EACCES'])
   })
 
+  it("never removes another sandbox's IP lease when its own claim fails", async () => {
+    const ops = new FakeOps('lease')
+    const withLease: Plan = {...plan(), steps: [steps[0], {id: 'lease', why: '', op: {kind: 'lease', path: '/ipam/10.250.0.2', content: 'x'}, undo: {kind: 'unlink', path: '/ipam/10.250.0.2'}}, ...steps.slice(1)]}
+    const error = await runPlan(withLease, state(), ops).catch((e) => e)
+    expect(error.message).toBe('step 2 (lease) failed: EBUSY')
+    expect(ops.calls.filter((c) => c.startsWith('undo'))).toEqual(['undo mkdir /s'])
+  })
+
   it("never removes another sandbox's dir on a name clash", async () => {
     const ops = new FakeOps()
     ops.made.add('mkdir /s')

@@ -41,7 +41,7 @@ describe('planSandbox (core-k8s, full isolation)', () => {
   it('wires the veth kindnet-style with no route out', () => {
     expect(argv(find(plan.steps, 'net.veth'))).toEqual(['ip', 'link', 'add', 'vethnd0badcafe', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', '{pause}'])
     expect(find(plan.steps, 'net.veth').undo).toEqual({kind: 'run', argv: ['ip', 'link', 'del', 'vethnd0badcafe']})
-    expect(find(plan.steps, 'net.host').op).toEqual({kind: 'run', argv: ['ip', '-batch', '-'], stdin: 'address add 10.250.0.1/32 dev vethnd0badcafe\nlink set vethnd0badcafe up\nroute add 10.250.0.2/32 dev vethnd0badcafe scope host\n'})
+    expect(find(plan.steps, 'net.host').op).toEqual({kind: 'run', argv: ['ip', '-batch', '-'], stdin: 'address replace 10.250.0.1/32 dev vethnd0badcafe\nlink set vethnd0badcafe up\nroute replace 10.250.0.2/32 dev vethnd0badcafe scope host\n'})
     expect(find(plan.steps, 'net.pod').op).toEqual({kind: 'run', argv: ['nsenter', '--target', '{pause}', '--net', '--', 'ip', '-batch', '-'], stdin: 'link set lo up\naddress add 10.250.0.2/24 dev eth0 noprefixroute\nlink set eth0 up\nroute add 10.250.0.1/32 dev eth0 scope link\nroute add 10.250.0.0/24 via 10.250.0.1 dev eth0 src 10.250.0.2\n'})
     const commands = plan.steps.filter((s) => s.op.kind === 'run').map((s) => argv(s).join(' ') + ' ' + ((s.op as {stdin?: string}).stdin ?? ''))
     expect(commands.some((r) => /default|0\.0\.0\.0\/0/.test(r))).toBe(false)
