@@ -79,8 +79,6 @@ export interface SandboxConfig {
   podPidsLimit: number | null
   /** The pause-like process: a `sleep` that accepts "infinity" (coreutils), started as <state>/pause. */
   sleepProgram: string
-  /** The log shim started once per container: [node, .../sandbox-shim.js] */
-  shimArgv: string[]
   gateShell: string
   logRoot: string
   kubeletRoot: string

@@ -4,9 +4,9 @@
 import {createHash, randomBytes, randomUUID} from 'node:crypto'
 import {
   LiveSandboxOps, busyboxApplets, cgroupFacts, containerExit, execGated, hostLinks, hostRootfsFiles, isAlive,
-  listStates, nodeMemoryBytes, pathExists, pathKind, readText, removeDir, shimArgv, takenLeases, which,
+  listStates, nodeMemoryBytes, pathExists, pathKind, readText, removeDir, takenLeases, which,
 } from '../host/sandbox-ops.js'
-import {type ApplyResult, SandboxAborted, SandboxStepError, rollback, runPlan} from './executor.js'
+import {SandboxAborted, SandboxStepError, rollback, runPlan} from './executor.js'
 import {containerCgroupPath} from './kubelet.js'
 import {type PodManifest, ManifestError, parsePodManifest} from './manifest.js'
 import {pickPodAddress} from './ipam.js'
@@ -139,7 +139,6 @@ async function createOnce(opts: CreateOptions): Promise<Created> {
     nodeMemoryBytes: await nodeMemoryBytes(),
     podPidsLimit: opts.podPidsLimit,
     sleepProgram: (await which('sleep')) ?? '/bin/sleep',
-    shimArgv: shimArgv(),
     gateShell: (await which('sh')) ?? '/bin/sh',
     logRoot: '/var/log',
     kubeletRoot: '/var/lib/kubelet',
@@ -297,4 +296,3 @@ export async function execInSandbox(name: string, container: string | undefined,
   return execGated(chain, 'child', dirs, env)
 }
 
-export type {ApplyResult}

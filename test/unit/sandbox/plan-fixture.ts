@@ -26,7 +26,6 @@ export function config(file: string, overrides: Partial<SandboxConfig> = {}): Sa
     nodeMemoryBytes: 24684096 * 1024,
     podPidsLimit: null,
     sleepProgram: '/usr/bin/sleep',
-    shimArgv: ['/usr/bin/node', '/app/dist/src/host/sandbox-shim.js'],
     gateShell: '/bin/sh',
     logRoot: '/var/log',
     kubeletRoot: '/var/lib/kubelet',
