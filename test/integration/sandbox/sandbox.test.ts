@@ -105,7 +105,7 @@ run('nodedoc sandbox on the real kernel', () => {
     expect(core.podIp).not.toBe(greedy.podIp)
     const addr = await exec(names.core, ['ip', '-o', '-4', 'addr', 'show', 'eth0'])
     expect(String(addr.stdout)).toContain(`inet ${core.podIp}/24`)
-    const ping = await exec(names.core, ['ping', '-c', '1', '-W', '2', greedy.podIp])
+    const ping = await exec(names.core, ['ping', '-c', '3', '-i', '0.2', '-W', '3', greedy.podIp])
     expect(ping.exitCode, String(ping.stdout) + ping.stderr).toBe(0)
     expect(String((await exec(names.core, ['ip', 'route'])).stdout)).not.toMatch(/default/)
     const hostRoute = await import('execa').then(({execa}) => execa('ip', ['route', 'show', `${core.podIp}/32`]))
