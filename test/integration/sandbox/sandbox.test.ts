@@ -160,12 +160,16 @@ run('nodedoc sandbox on the real kernel', () => {
     expect(String((await exec(names.duo, ['ip', '-o', '-4', 'addr', 'show', 'eth0'], 'reader')).stdout)).toContain(d.podIp)
   })
 
-  it('is a pod like any other to nodedoc pod', async () => {
+  it('is a pod like any other to nodedoc pod, logs and ps', async () => {
     const r = await cli(['pod', names.duo, '-n', ns, '-o', 'json'])
     expect(r.exitCode, String(r.stderr)).toBe(0)
     const report = JSON.parse(String(r.stdout))
     expect(report).toMatchObject({namespace: ns, name: names.duo, uid: listed[names.duo].podUid, qosClass: 'BestEffort', ips: [listed[names.duo].podIp]})
     expect(report.containers.map((c: {name: string}) => c.name).filter(Boolean).sort()).toEqual(['reader', 'writer'])
+    const logs = await cli(['logs', names.duo, '-n', ns, '-c', 'writer'])
+    expect(String(logs.stdout).split('\n')).toContain('written')
+    const ps = String((await cli(['ps'])).stdout).split('\n').filter((l) => l.includes(`${ns}/${names.duo} `))
+    expect(ps.map((l) => l.trim().split(/\s+/)[5]).sort()).toEqual(['POD', 'reader', 'writer'])
   })
 
   it('compares a sandbox with itself: no differences', async () => {
