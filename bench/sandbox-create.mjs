@@ -3,7 +3,7 @@
 // Run as root after a build:  npx tsc -p . && node bench/sandbox-create.mjs [runs]
 // Figures only; nothing here is a test. Everything it creates it removes.
 import {execFileSync, spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync, symlinkSync, mkdirSync, linkSync, copyFileSync, writeFileSync} from 'node:fs'
+import {copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 
@@ -41,16 +41,22 @@ for (let i = 0; i < runs; i++) {
   await removeSandbox(name)
 }
 
-// 2. the CLI, as a user runs it (process start, oclif, the same work)
-const cli = []
-for (let i = 0; i < Math.min(runs, 5); i++) {
-  const name = `bench-cli-${tag}-${i}`
-  const t0 = performance.now()
-  const r = spawnSync(process.execPath, [join(root, 'bin/run.js'), 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', '10.250.77.0/24', '-o', 'json'], {env: {...process.env, NODEDOC_BUNDLE: '0'}})
-  cli.push(performance.now() - t0)
-  if (r.status !== 0) console.error(String(r.stderr))
-  await removeSandbox(name)
+// 2. the CLI, as a user runs it (process start, oclif, the same work): from the tsc output, and
+//    from the esbuild bundle when one is built (npm run build)
+const cliRuns = (bundle) => {
+  const out = []
+  for (let i = 0; i < Math.min(runs, 5); i++) {
+    const name = `bench-cli-${tag}-${bundle}-${i}`
+    const t0 = performance.now()
+    const r = spawnSync(process.execPath, [join(root, 'bin/run.js'), 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', '10.250.77.0/24', '-o', 'json'], {env: {...process.env, NODEDOC_BUNDLE: bundle}})
+    out.push(performance.now() - t0)
+    if (r.status !== 0) console.error(String(r.stderr))
+    spawnSync(process.execPath, [join(root, 'bin/run.js'), 'sandbox', 'rm', name], {env: {...process.env, NODEDOC_BUNDLE: '0'}})
+  }
+  return out
 }
+const cli = cliRuns('0')
+const cliBundle = existsSync(join(root, 'dist/nodedoc.cjs')) ? cliRuns('1') : null
 
 // 3. baseline: the seed's bare way, `unshare` new namespaces + chroot into a busybox dir, to exec
 const rootfs = join(dir, 'rootfs')
@@ -68,7 +74,8 @@ rmSync(dir, {recursive: true, force: true})
 console.log(`runs: ${runs} (CLI: ${cli.length})`)
 console.log('create-to-running, ms:')
 console.log('  nodedoc sandbox (in-process) ', stats(sandbox))
-console.log('  nodedoc sandbox create (CLI) ', stats(cli))
+console.log('  nodedoc sandbox create (CLI, tsc output)', stats(cli))
+if (cliBundle) console.log('  nodedoc sandbox create (CLI, bundle)    ', stats(cliBundle))
 console.log('  unshare ... chroot (bare)    ', stats(bare))
 console.log('slowest steps, mean ms per create:')
 for (const [id, total] of [...stepTotals].sort((a, b) => b[1] - a[1]).slice(0, 10)) console.log(`  ${id.padEnd(28)} ${(total / runs).toFixed(1)}`)
