@@ -32,10 +32,11 @@ export const DEVICES: Array<[string, number, number]> = [
 ]
 
 /**
- * Holds a container's first process until the host side is ready: reads one byte from fd 3,
- * closes it, changes to the working directory ($0) and execs the container's argv.
+ * Holds a container's first process until the host side is ready: reads a line from fd 3,
+ * closes it, changes to the working directory ($0) and execs the container's argv. End of file
+ * instead of a line means whoever held the gate went away: nothing runs.
  */
-export const GATE_SCRIPT = 'read -r _ <&3; exec 3<&-; cd "$0" && exec "$@"'
+export const GATE_SCRIPT = 'read -r _ <&3 || exit 125; exec 3<&-; cd "$0" && exec "$@"'
 
 export type RootfsSource =
   | {kind: 'dir'; path: string}
