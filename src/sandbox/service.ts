@@ -198,6 +198,8 @@ function problems(list: string[]): string {
 async function chooseRootfs(dir: string | undefined, manifest: PodManifest): Promise<RootfsSource> {
   if (dir && dir !== 'host' && dir !== 'busybox') {
     if (!(await pathExists(dir))) throw new SandboxError(`--rootfs ${dir}: no such directory`)
+    // overlayfs takes its layers as a comma/colon-separated option string
+    if (/[,:\s]/.test(dir)) throw new SandboxError(`--rootfs ${dir}: overlayfs cannot take a path with a comma, colon or space`)
     return {kind: 'dir', path: dir.replace(/\/+$/, '') || '/'}
   }
   const busybox = dir === 'host' ? undefined : await which('busybox')
