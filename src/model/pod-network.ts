@@ -1,7 +1,8 @@
 import ipaddr from 'ipaddr.js'
 import type {Host} from '../host/host.js'
-import {type LinkRecord, parseFibTrieLocal, parseIfInet6, parseIgmpIfindex, parseIpLinkJson, parseNetDev, parseNetnsListId} from '../parse/net.js'
+import {type LinkRecord, parseFibTrieLocal, parseIfInet6, parseIgmpIfindex, parseNetDev} from '../parse/net.js'
 import {type Route, longestPrefixMatch, parseProcNetRoute} from '../parse/route.js'
+import {gatherHostLinks, gatherNetnsIds} from './links.js'
 import type {InterfaceRecord} from './types.js'
 
 /** The node's links and the named network namespaces it can see. */
@@ -15,56 +16,8 @@ export interface HostNetwork {
 }
 
 export async function readHostNetwork(host: Host, routes: Route[]): Promise<HostNetwork> {
-  const [links, netnsNames, netnsByInode] = await Promise.all([readLinks(host), readNetnsIds(host), readNamedNetns(host)])
+  const [links, netnsNames, netnsByInode] = await Promise.all([gatherHostLinks(host), gatherNetnsIds(host), readNamedNetns(host)])
   return {links, netnsNames, netnsByInode, routes}
-}
-
-async function readLinks(host: Host): Promise<LinkRecord[]> {
-  const result = await host.run(['ip', '-j', '-d', 'link', 'show'])
-  if (result && result.exitCode === 0 && result.stdout.trim()) {
-    try {
-      return parseIpLinkJson(result.stdout)
-    } catch (error) {
-      host.warnings.add('parse:ip link', `ip -j -d link show: unreadable JSON (${(error as Error).message})`)
-    }
-  }
-  // no iproute2: sysfs has index, peer index and bridge membership, not the kind
-  const links: LinkRecord[] = []
-  for (const entry of (await host.readDir('/sys/class/net')) ?? []) {
-    const base = `/sys/class/net/${entry.name}`
-    const [ifindex, iflink, uevent, master, address, operstate] = await Promise.all([
-      host.readFile(`${base}/ifindex`),
-      host.readFile(`${base}/iflink`),
-      host.readFile(`${base}/uevent`),
-      host.readLink(`${base}/master`),
-      host.readFile(`${base}/address`),
-      host.readFile(`${base}/operstate`),
-    ])
-    if (!ifindex) continue
-    const index = Number(ifindex)
-    const peer = iflink ? Number(iflink) : null
-    links.push({
-      name: entry.name,
-      ifindex: index,
-      iflink: peer !== null && peer !== index ? peer : null,
-      linkNetnsId: null,
-      kind: /DEVTYPE=bridge/.test(uevent ?? '') ? 'bridge' : null,
-      master: master ? master.split('/').at(-1)! : null,
-      mac: address?.trim() ?? null,
-      state: operstate?.trim().toUpperCase() ?? null,
-    })
-  }
-  return links
-}
-
-async function readNetnsIds(host: Host): Promise<Map<number, string>> {
-  const result = await host.run(['ip', '-j', 'netns', 'list-id'])
-  if (!result || result.exitCode !== 0) return new Map()
-  try {
-    return parseNetnsListId(result.stdout)
-  } catch {
-    return new Map()
-  }
 }
 
 async function readNamedNetns(host: Host): Promise<Map<number, string>> {

@@ -2,7 +2,8 @@ import {type Host, hostPath} from '../host/host.js'
 import {gatherPods} from '../model/pods.js'
 import {gatherHostRoutes} from '../model/routes.js'
 import type {PodReport} from '../model/types.js'
-import {type LinkRecord, parseIpLinkJson, parseNetnsListId} from '../parse/net.js'
+import {gatherHostLinks, gatherNetnsIds} from '../model/links.js'
+import type {LinkRecord} from '../parse/net.js'
 import type {Route} from '../parse/route.js'
 import {parseCmdline} from '../parse/proc.js'
 import {CNI_EXTENSIONS, type CniConfig, DEFAULT_CNI_CONF_DIR, containerdCniConfDir, crioCniConfDir, parseCniConfig} from './cni-config.js'
@@ -27,48 +28,13 @@ export async function gatherNetFacts(host: Host): Promise<NetFacts> {
   const cniConfDir = await findCniConfDir(host)
   const [routes, links, nodeAddresses, netnsNames, cniConfigs, pods] = await Promise.all([
     gatherHostRoutes(host),
-    gatherLinks(host),
+    gatherHostLinks(host),
     gatherNodeAddresses(host),
-    gatherNetnsNames(host),
+    gatherNetnsIds(host),
     gatherCniConfigs(host, cniConfDir.path),
     gatherPods(host),
   ])
   return {routes, links, nodeAddresses, netnsNames: [...netnsNames], cniConfDir, cniConfigs, pods}
-}
-
-async function gatherLinks(host: Host): Promise<LinkRecord[]> {
-  const result = await host.run(['ip', '-j', '-d', 'link', 'show'])
-  if (result && result.exitCode === 0 && result.stdout.trim()) {
-    try {
-      return parseIpLinkJson(result.stdout)
-    } catch (error) {
-      host.warnings.add('parse:ip link', `ip -j -d link show: unreadable JSON (${(error as Error).message}); using /sys/class/net`)
-    }
-  }
-  // no iproute2: sysfs knows index, peer index, bridge membership; "bridge/" marks a bridge
-  const links: LinkRecord[] = []
-  for (const entry of (await host.readDir('/sys/class/net')) ?? []) {
-    const base = hostPath('/sys/class/net', entry.name)
-    const [ifindex, iflink, master, bridgeDir, operstate, address] = await Promise.all([
-      host.readFile(`${base}/ifindex`), host.readFile(`${base}/iflink`), host.readLink(`${base}/master`),
-      host.stat(`${base}/bridge`), host.readFile(`${base}/operstate`), host.readFile(`${base}/address`),
-    ])
-    if (!ifindex) continue
-    const index = Number(ifindex)
-    const peer = iflink ? Number(iflink) : null
-    links.push({
-      name: entry.name,
-      ifindex: index,
-      iflink: peer !== null && peer !== index ? peer : null,
-      linkNetnsId: null,
-      kind: bridgeDir ? 'bridge' : peer !== null && peer !== index ? 'veth' : null,
-      master: master ? master.split('/').at(-1)! : null,
-      mac: address?.trim() ?? null,
-      state: operstate?.trim().toUpperCase() ?? null,
-    })
-  }
-  // ip lists by ifindex; readdir order is the filesystem's
-  return links.sort((a, b) => a.ifindex - b.ifindex)
 }
 
 async function gatherNodeAddresses(host: Host): Promise<string[]> {
@@ -79,16 +45,6 @@ async function gatherNodeAddresses(host: Host): Promise<string[]> {
     return raw.flatMap((l) => (l.addr_info ?? []).map((a) => a.local).filter((a): a is string => Boolean(a)))
   } catch {
     return []
-  }
-}
-
-async function gatherNetnsNames(host: Host): Promise<Map<number, string>> {
-  const result = await host.run(['ip', '-j', 'netns', 'list-id'])
-  if (!result || result.exitCode !== 0) return new Map()
-  try {
-    return parseNetnsListId(result.stdout)
-  } catch {
-    return new Map()
   }
 }
 

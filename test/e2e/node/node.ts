@@ -296,9 +296,22 @@ async function teardown(): Promise<string[]> {
     await saveState(state)
   }
   if (pid && (await isContainerd(pid))) {
-    const cri = criClient(`unix://${CONTAINERD_SOCKET}`, CONTAINERD_SOCKET, 10_000)
+    let cri = criClient(`unix://${CONTAINERD_SOCKET}`, CONTAINERD_SOCKET, 10_000)
     try {
-      await waitReady(cri)
+      // a containerd restarted after a crash first waits out its dead shims before it listens;
+      // a fresh client each try, so grpc's reconnect backoff does not stretch the wait
+      const deadline = Date.now() + 60_000
+      for (;;) {
+        try {
+          await cri.version()
+          break
+        } catch (error) {
+          if (Date.now() > deadline || !(await isContainerd(pid))) throw error
+          cri.close()
+          await sleep(250)
+          cri = criClient(`unix://${CONTAINERD_SOCKET}`, CONTAINERD_SOCKET, 10_000)
+        }
+      }
       await removeThroughCri(cri)
     } catch (error) {
       problems.push(`CRI cleanup: ${(error as Error).message}`)

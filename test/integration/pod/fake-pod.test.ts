@@ -5,6 +5,7 @@ import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {PodReport, ProcessRecord} from '../../../src/model/types.js'
 import {type FakePod, createFakePod} from '../../helpers/fake-pod.js'
+import {withoutCounters} from '../../helpers/volatile.js'
 
 const IS_ROOT = process.getuid?.() === 0
 const cli = (args: string[], options: {user?: number} = {}) => {
@@ -29,17 +30,13 @@ async function json<T>(args: string[], options: {user?: number} = {}): Promise<T
   }
 }
 
-// memory use and CPU counters move between two reads; everything else must not
+// counters move between two reads; everything else must not
 function stable(report: PodReport): PodReport {
-  const copy = structuredClone(report)
+  const copy = withoutCounters(report)
   copy.findings = copy.findings.filter((f) => !CRI_NOTE.test(f))
   // the container copied the node's mount table, where other suites' mounts come and go:
   // compare the mounts this pod made
   for (const c of copy.containers) c.mounts = c.mounts.filter((m) => ['/etc/hosts', '/mnt', '/proc'].includes(m.destination))
-  for (const c of [copy.cgroup, ...copy.containers.map((x) => x.cgroup)]) {
-    if (!c) continue
-    c.memoryUsageBytes = c.memoryPeakBytes = c.throttledPeriods = c.throttledUs = c.pidsCurrent = null
-  }
   return copy
 }
 
