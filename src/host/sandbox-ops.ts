@@ -471,6 +471,17 @@ export async function removeDir(path: string): Promise<void> {
   await rm(path, {recursive: true, force: true})
 }
 
+/** Folders shared by all sandboxes, removed in order once the last sandbox is gone from them. */
+export async function removeIfEmpty(paths: string[]): Promise<void> {
+  for (const path of paths) {
+    try {
+      await rmdir(path)
+    } catch {
+      // ENOTEMPTY: another sandbox still uses it; ENOENT: already gone
+    }
+  }
+}
+
 export async function containerExit(stateDirPath: string, container: string): Promise<{exitCode: number | null; signal: string | null; finishedAt: string} | undefined> {
   const text = await readFile(join(stateDirPath, 'containers', container, 'exit.json'), 'utf8').catch(() => undefined)
   return text ? JSON.parse(text) : undefined

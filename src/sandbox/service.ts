@@ -2,9 +2,10 @@
 // change to it come from src/host/sandbox-ops.ts; this module decides.
 
 import {createHash, randomBytes, randomUUID} from 'node:crypto'
+import {dirname} from 'node:path'
 import {
   LiveSandboxOps, busyboxApplets, cgroupFacts, containerExit, execGated, hostLinks, hostRootfsFiles, isAlive,
-  listStates, nodeMemoryBytes, pathExists, pathKind, readText, removeDir, takenLeases, which,
+  listStates, nodeMemoryBytes, pathExists, pathKind, readText, removeDir, removeIfEmpty, takenLeases, which,
 } from '../host/sandbox-ops.js'
 import {SandboxAborted, SandboxStepError, rollback, runPlan} from './executor.js'
 import {containerCgroupPath} from './kubelet.js'
@@ -81,9 +82,17 @@ export async function createSandbox(opts: CreateOptions): Promise<Created> {
     try {
       return await createOnce(opts)
     } catch (error) {
-      if (!(error instanceof LeaseTaken) || attempt >= 5) throw error
+      if (!(error instanceof LeaseTaken) || attempt >= 5) {
+        await removeSharedRoots(opts.stateRoot ?? STATE_ROOT)
+        throw error
+      }
     }
   }
+}
+
+/** /run/nodedoc/{sandboxes,ipam} and /run/nodedoc itself go with the last sandbox. */
+function removeSharedRoots(stateRoot: string): Promise<void> {
+  return removeIfEmpty([stateRoot, IPAM_ROOT, dirname(stateRoot)])
 }
 
 async function createOnce(opts: CreateOptions): Promise<Created> {
@@ -265,6 +274,7 @@ export async function removeSandbox(name: string, stateRoot = STATE_ROOT): Promi
   if (!entry) return {removed: false, problems: []}
   if (!entry.state) {
     await removeDir(entry.dir)
+    await removeSharedRoots(stateRoot)
     return {removed: true, problems: []}
   }
   const ops = new LiveSandboxOps(`${entry.dir}/state.json`, entry.state.podUid)
@@ -272,6 +282,7 @@ export async function removeSandbox(name: string, stateRoot = STATE_ROOT): Promi
   const found = await rollback(entry.state, ops)
   await ops.sweep()
   await removeDir(entry.dir)
+  await removeSharedRoots(stateRoot)
   return {removed: true, problems: found}
 }
 
