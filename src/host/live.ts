@@ -1,3 +1,4 @@
+import {readFileSync} from 'node:fs'
 import {lstat, open, readdir, readFile, readlink} from 'node:fs/promises'
 import {execa} from 'execa'
 import {absorb} from './errors.js'
@@ -24,7 +25,9 @@ export class LiveHost implements Host {
 
   async readFile(path: string, options: ReadOptions = {}): Promise<string | undefined> {
     try {
-      if (options.tailBytes === undefined) return await readFile(this.real(path), 'utf8')
+      // synchronous: a scan reads thousands of small /proc files, where a promise per
+      // open/stat/read/close costs more than the read itself
+      if (options.tailBytes === undefined) return readFileSync(this.real(path), 'utf8')
       return await readTail(this.real(path), options.tailBytes)
     } catch (error) {
       return absorb(error, path, this.warnings)

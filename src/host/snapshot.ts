@@ -1,4 +1,5 @@
-import {lstat, readdir, readFile, readlink} from 'node:fs/promises'
+import {readFileSync} from 'node:fs'
+import {lstat, readdir, readlink} from 'node:fs/promises'
 import {join} from 'node:path'
 import * as tar from 'tar'
 import {type DirEntry, type EntryKind, type FileStat, type Host, type ReadOptions, type RunResult, Warnings, hostPath} from './host.js'
@@ -97,9 +98,11 @@ export class SnapshotHost implements Host {
 class DirStore implements Store {
   constructor(private readonly dir: string) {}
 
+  // synchronous reads: thousands of small files, where a promise per open/stat/read/close costs
+  // more than the reads themselves
   async read(rel: string): Promise<Buffer | undefined> {
     try {
-      return await readFile(join(this.dir, rel))
+      return readFileSync(join(this.dir, rel))
     } catch {
       return undefined
     }

@@ -1,5 +1,5 @@
 import {type Host, hostPath} from '../host/host.js'
-import {type ListedFile, type PodLogListing, type PodLogs, parseContainerLogLinkName, parsePodLogDirName, podLogsFromListing} from '../parse/log-files.js'
+import {type ListedFile, type PodLogDirName, type PodLogListing, type PodLogs, parseContainerLogLinkName, parsePodLogDirName, podLogsFromListing} from '../parse/log-files.js'
 
 export const POD_LOG_ROOT = '/var/log/pods'
 export const CONTAINER_LOG_LINKS = '/var/log/containers'
@@ -16,14 +16,14 @@ async function listFiles(host: Host, dir: string): Promise<ListedFile[]> {
   return files
 }
 
-/** Every pod log folder under /var/log/pods with its containers' files, oldest first. */
-export async function gatherPodLogs(host: Host): Promise<PodLogs[]> {
+/** Every pod log folder under /var/log/pods (or those `keep` picks) with its containers' files, oldest first. */
+export async function gatherPodLogs(host: Host, keep: (dir: PodLogDirName) => boolean = () => true): Promise<PodLogs[]> {
   const listings: PodLogListing[] = []
   let legacy = false
   for (const entry of (await host.readDir(POD_LOG_ROOT)) ?? []) {
     if (entry.kind !== 'dir') continue
     const dirName = parsePodLogDirName(entry.name)
-    if (!dirName) continue
+    if (!dirName || !keep(dirName)) continue
     legacy ||= dirName.layout === 'legacy'
     const podDir = hostPath(POD_LOG_ROOT, entry.name)
     const containers: PodLogListing['containers'] = []

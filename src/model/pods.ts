@@ -8,7 +8,7 @@ import {longestPrefixMatch} from '../parse/route.js'
 import {type CgroupMounts, cgroupMountsOf, readCgroup, readHostMounts} from './cgroup-reader.js'
 import {type ContainerDraft, type PodDraft, type PodIndex, containerCgroupPaths, indexPods, mainProcess, podCgroupPaths} from './pod-index.js'
 import {type HostNetwork, pairHostVeth, readHostNetwork, readPodNetwork} from './pod-network.js'
-import {type ContainerLogIndex, readLogIndex} from './log-files.js'
+import {listPodLogDirs, readLogIndex} from './log-files.js'
 import {pidsInPodCgroup} from './pod-cgroups.js'
 import {type ProcInfo, commandLine, scanProcesses} from './proc-scan.js'
 import {gatherHostRoutes} from './routes.js'
@@ -243,11 +243,10 @@ function matches(pod: PodDraft, query: PodQuery): boolean {
 
 /** One pod by name (and namespace) or UID, inspected in full. */
 export async function findPod(host: Host, query: PodQuery): Promise<PodLookup> {
-  const logIndex = await readLogIndex(host)
-  const fast = await findPodByCgroup(host, query, logIndex)
+  const fast = await findPodByCgroup(host, query)
   if (fast) return fast
   const procs = await scanProcesses(host, (identity) => identity.podUid !== null)
-  const index = await indexPods(host, procs, logIndex)
+  const index = await indexPods(host, procs)
   const all = [...index.pods.values()]
   const hits = all.filter((p) => matches(p, query))
   const known = all.map(summarise).sort(bySummary)
@@ -257,21 +256,24 @@ export async function findPod(host: Host, query: PodQuery): Promise<PodLookup> {
 }
 
 /**
- * The quick way to one pod: its UID from the kubelet's log dirs (or --uid), its PIDs from its
- * cgroup's cgroup.procs, so only its own processes are read. Anything unclear (no log dir, the
- * name in two namespaces, no pod cgroup folder) falls back to the full scan.
+ * The quick way to one pod: its UID from the kubelet's log folder names (or --uid), its PIDs
+ * from its cgroup's cgroup.procs, so only its own processes and log files are read. Anything
+ * unclear (no log folder, the name in two namespaces, no pod cgroup folder) falls back to the
+ * full scan.
  */
-async function findPodByCgroup(host: Host, query: PodQuery, logIndex: ContainerLogIndex): Promise<PodLookup | undefined> {
-  const uids = query.uid
-    ? [query.uid]
-    : logIndex.pods.filter((p) => p.name === query.name && (query.namespace === undefined || p.namespace === query.namespace)).map((p) => p.uid)
-  if (uids.length !== 1) return undefined
+async function findPodByCgroup(host: Host, query: PodQuery): Promise<PodLookup | undefined> {
+  const dirs = (await listPodLogDirs(host)).filter((d) =>
+    query.uid ? d.uid === query.uid : d.name === query.name && (query.namespace === undefined || d.namespace === query.namespace),
+  )
+  if (dirs.length !== 1 && !(query.uid && dirs.length === 0)) return undefined
+  const uid = dirs[0]?.uid ?? query.uid!
   const context = await readNodeContext(host)
-  const pids = await pidsInPodCgroup(host, context.cgroupMounts, uids[0])
+  const pids = await pidsInPodCgroup(host, context.cgroupMounts, uid)
   if (!pids?.length) return undefined
-  const procs = await scanProcesses(host, (identity) => identity.podUid === uids[0], pids)
+  const procs = await scanProcesses(host, (identity) => identity.podUid === uid, pids)
+  const logIndex = await readLogIndex(host, {uid, namespace: dirs[0]?.namespace ?? null, name: dirs[0]?.name ?? null})
   const index = await indexPods(host, procs, logIndex)
-  const pod = index.pods.get(uids[0])
+  const pod = index.pods.get(uid)
   if (!pod || !matches(pod, query)) return undefined
   return {kind: 'found', report: await inspectPod(host, pod, index, context)}
 }
