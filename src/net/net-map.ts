@@ -13,14 +13,7 @@ export interface PodOnLink {
   ip: string | null
 }
 
-export interface NetRoute {
-  destination: string
-  dev: string
-  via: string | null
-  scope: string | null
-  table: string
-  type: string
-  protocol: string | null
+export interface NetRoute extends Omit<Route, 'prefsrc'> {
   /** the route device's link kind: veth, bridge, vxlan, ... */
   devKind: string | null
   pod: PodOnLink | null

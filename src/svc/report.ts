@@ -19,16 +19,9 @@ export interface SvcQuery {
   protocol?: string
 }
 
-export interface SvcReport {
+export interface SvcReport extends Omit<ProxyTrace, 'mode'> {
   /** iptables / nftables / ipvs / userspace / none, joined with "+" when several hold rules */
   mode: string
-  source: string
-  masqueradeMark: string | null
-  clusterCIDR: string | null
-  services: ServiceTrace[]
-  unresolved: UnresolvedFrontend[]
-  problems: string[]
-  notes: string[]
 }
 
 /** A rule set that cannot be read: says which one and where. */
