@@ -20,7 +20,7 @@ export default class Svc extends NodedocCommand {
   ]
   static args = {name: Args.string({description: 'service name, or namespace/name', required: false})}
   static flags = {
-    namespace: Flags.string({char: 'n', description: 'service namespace', default: 'default'}),
+    namespace: Flags.string({char: 'n', description: 'service namespace (default: any namespace)'}),
     port: Flags.string({description: 'service port name (or number)'}),
     ip: Flags.string({description: 'find the service by a frontend address (ClusterIP, external or LB IP)'}),
     protocol: Flags.string({description: 'tcp, udp or sctp', options: ['tcp', 'udp', 'sctp']}),
@@ -45,7 +45,7 @@ export default class Svc extends NodedocCommand {
       if (error instanceof RulesReadError) throw new NodedocError(error.message)
       throw error
     }
-    const wanted = args.name ? `${args.name.includes('/') ? args.name : `${flags.namespace}/${args.name}`}` : flags.ip
+    const wanted = args.name ? (args.name.includes('/') || !flags.namespace ? args.name : `${flags.namespace}/${args.name}`) : flags.ip
     if (!flags['all-namespaces'] && report.services.length === 0 && report.unresolved.length === 0) {
       throw new NodedocError(`service ${wanted}${flags.port ? ` port ${flags.port}` : ''} not found in kube-proxy's rules (${report.mode}: ${report.source})`, 1, report.problems.map((p) => `  ${p}\n`).join(''))
     }

@@ -241,7 +241,9 @@ export function traceIptables(dump: IptablesDump, source = 'iptables', select?: 
 
   const masqueradeMark = nat.masqueradeMark()
   const clusterCIDR = [...clusterCidrs.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null
-  let mode: ProxyTrace['mode'] = services.length || unresolved.length ? 'iptables' : 'none'
+  // kube-proxy's chains being there is what makes this iptables mode, also when the query matched none
+  const frontendRules = FRONTEND_CHAINS.some((name) => (natTable?.chains.get(name)?.rules.length ?? 0) > 0)
+  let mode: ProxyTrace['mode'] = frontendRules || services.length || unresolved.length ? 'iptables' : 'none'
   if (userspace) {
     mode = 'userspace'
     notes.push('userspace-mode kube-proxy rules (KUBE-PORTALS-*): DNAT lives in KUBE-SVC-* chains, no KUBE-SEP-*')

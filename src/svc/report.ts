@@ -52,13 +52,30 @@ export function traceAll(rules: KubeProxyRules, select?: GroupSelector, hint?: s
   return traces
 }
 
+/** The namespace and name a query asks for; no namespace (no -n, no "ns/"): any namespace, as `pod` does. */
+function wanted(q: SvcQuery): {namespace: string | undefined; name: string} {
+  const slash = q.name!.indexOf('/')
+  return slash < 0 ? {namespace: q.namespace, name: q.name!} : {namespace: q.name!.slice(0, slash), name: q.name!.slice(slash + 1)}
+}
+
+/** Whether "namespace/name" (a kube-proxy comment's service part) is the one the query names. */
+function namesService(base: string, q: SvcQuery): boolean {
+  const {namespace, name} = wanted(q)
+  return namespace !== undefined ? base === `${namespace}/${name}` : base.slice(base.indexOf('/') + 1) === name
+}
+
+/** Text every rule of the wanted service carries in its comment: skips the rest unparsed. */
+function nameHint(q: SvcQuery): string {
+  const {namespace, name} = wanted(q)
+  return namespace !== undefined ? `${namespace}/${name}` : `/${name}`
+}
+
 function matches(s: ServiceTrace, q: SvcQuery): boolean {
   if (q.protocol && s.protocol !== q.protocol.toLowerCase()) return false
   if (q.name) {
-    const full = q.name.includes('/') ? q.name : `${q.namespace ?? 'default'}/${q.name}`
     if (!s.service) return false
     const [base, portName] = s.service.split(':')
-    if (base !== full) return false
+    if (!namesService(base, q)) return false
     if (q.port && !q.ip) {
       const byName = portName === q.port
       const byNumber = /^\d+$/.test(q.port) && s.frontends.some((f) => f.port === Number(q.port))
@@ -78,25 +95,19 @@ export function buildSvcReport(rules: KubeProxyRules, net: NodeNetwork, query: S
   const select: GroupSelector | undefined = query.name || query.ip
     ? (g) => {
         if (query.ip && !g.frontends.some((f) => f.ip === query.ip)) return false
-        if (query.name) {
-          const full = query.name.includes('/') ? query.name : `${query.namespace ?? 'default'}/${query.name}`
-          // groups no comment names cannot match a name
-          if (!g.service || g.service.split(':')[0] !== full) return false
-        }
+        // groups no comment names cannot match a name
+        if (query.name && (!g.service || !namesService(g.service.split(':')[0], query))) return false
         return true
       }
     : undefined
   // kube-proxy always comments service rules (only per-endpoint comments go above 1000 endpoints)
-  const hint = query.ip ?? (query.name ? (query.name.includes('/') ? query.name : `${query.namespace ?? 'default'}/${query.name}`) : undefined)
+  const hint = query.ip ?? (query.name ? nameHint(query) : undefined)
   const traces = traceAll(rules, select, hint)
   const withRules = traces.filter((t) => t.mode !== 'none')
   const services = withRules.flatMap((t) => t.services).filter((s) => matches(s, query))
   const unresolved = withRules.flatMap((t) => t.unresolved).filter((u) => {
     if (query.ip) return u.ip === query.ip
-    if (query.name) {
-      const full = query.name.includes('/') ? query.name : `${query.namespace ?? 'default'}/${query.name}`
-      return u.service?.split(':')[0] === full
-    }
+    if (query.name) return u.service !== null && namesService(u.service.split(':')[0], query)
     return true
   })
   locateEndpoints(services, net)

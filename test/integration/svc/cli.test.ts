@@ -42,6 +42,12 @@ describe.skipIf(!BUILT || !HAVE_CORPUS)('nodedoc svc', () => {
     expect(dot.stdout).toMatch(/^digraph svc \{/)
   })
 
+  it('without -n, finds the name in any namespace', async () => {
+    const r = await svc('svc4', '--iptables-save', OVERALL, '-o', 'json')
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout).services.map((s: {service: string}) => s.service)).toEqual(['ns4/svc4:p80'])
+  })
+
   it('lists every service port with -A', async () => {
     const r = await svc('-A', '--iptables-save', OVERALL)
     expect(r.exitCode, r.stderr).toBe(0)
@@ -53,7 +59,9 @@ describe.skipIf(!BUILT || !HAVE_CORPUS)('nodedoc svc', () => {
   it('says in one line what is missing or unreadable, and exits non-zero', async () => {
     const missing = await svc('nope', '--iptables-save', OVERALL)
     expect(missing.exitCode).toBe(1)
-    expect(missing.stderr.split('\n')[0]).toMatch(/^error: service default\/nope not found in kube-proxy's rules/)
+    expect(missing.stderr.split('\n')[0]).toMatch(/^error: service nope not found in kube-proxy's rules/)
+    const elsewhere = await svc('svc4', '-n', 'default', '--iptables-save', OVERALL)
+    expect(elsewhere.stderr.split('\n')[0]).toMatch(/^error: service default\/svc4 not found/)
     const unreadable = await svc('-A', '--iptables-save', join(ROOT, 'package.json'))
     expect(unreadable.exitCode).toBe(1)
     expect(unreadable.stderr.trim()).toMatch(/^error: .*package\.json: line 1: not an iptables-save line/)
