@@ -16,19 +16,23 @@ export interface CorpusFile {
   text: string
   /** the .expect.yaml oracle, where there is one */
   expect: Record<string, unknown> | undefined
+  /** the .source.txt provenance notes ('' where absent) */
+  source: string
 }
 
 /** The fixtures of one corpus folder (not the .source.txt / .expect.yaml companions). */
 export function corpusFiles(folder: string): CorpusFile[] {
   if (!HAVE_CORPUS) return []
   const dir = join(CORPUS, folder)
+  if (!existsSync(dir)) return []
   return readdirSync(dir)
     .filter((f) => !f.endsWith('.source.txt') && !f.endsWith('.expect.yaml'))
     .sort()
     .map((name) => {
       const path = join(dir, name)
       const oracle = [`${path}.expect.yaml`, path.replace(/\.[a-z]+$/, '.expect.yaml')].find((p) => existsSync(p))
-      return {name, path, text: readFileSync(path, 'utf8'), expect: oracle ? readOracle(readFileSync(oracle, 'utf8')) : undefined}
+      const source = existsSync(`${path}.source.txt`) ? readFileSync(`${path}.source.txt`, 'utf8') : ''
+      return {name, path, text: readFileSync(path, 'utf8'), expect: oracle ? readOracle(readFileSync(oracle, 'utf8')) : undefined, source}
     })
 }
 

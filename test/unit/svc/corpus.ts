@@ -1,13 +1,8 @@
-import {existsSync, readdirSync, readFileSync} from 'node:fs'
-import {dirname, join, resolve} from 'node:path'
-import {fileURLToPath} from 'node:url'
-import {parse} from 'yaml'
+import {CORPUS, HAVE_CORPUS, corpusFiles} from '../../helpers/corpus.js'
 
-/** ../shared/corpus beside the repo: real kube-proxy and iptables-save outputs (never copied in). */
-export const CORPUS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..', 'shared/corpus')
-export const HAVE_CORPUS = existsSync(CORPUS)
+// The svc suites' view of ../shared/corpus (test/helpers/corpus.ts reads it).
+export {CORPUS, HAVE_CORPUS}
 export const NO_CORPUS = `../shared/corpus not found at ${CORPUS}: svc corpus tests skipped`
-if (!HAVE_CORPUS) console.warn(NO_CORPUS)
 
 export interface Fixture {
   name: string
@@ -19,18 +14,7 @@ export interface Fixture {
 
 /** Fixtures of one corpus folder with their oracle (X.expect.yaml or X-stem.expect.yaml) and source notes. */
 export function fixtures(folder: string): Fixture[] {
-  if (!HAVE_CORPUS) return []
-  const dir = join(CORPUS, folder)
-  if (!existsSync(dir)) return []
-  return readdirSync(dir)
-    .filter((f) => !f.endsWith('.source.txt') && !f.endsWith('.expect.yaml'))
-    .sort()
-    .map((name) => {
-      const path = join(dir, name)
-      const oracle = [`${path}.expect.yaml`, path.replace(/\.[a-z]+$/, '.expect.yaml')].find((p) => existsSync(p))
-      const source = existsSync(`${path}.source.txt`) ? readFileSync(`${path}.source.txt`, 'utf8') : ''
-      return {name, path, text: readFileSync(path, 'utf8'), oracle: oracle ? parse(readFileSync(oracle, 'utf8')) : undefined, source}
-    })
+  return corpusFiles(folder).map(({expect, ...file}) => ({...file, oracle: expect}))
 }
 
 /** "REJECT (filter KUBE-SERVICES \"has no endpoints\")" -> {target, table, chain} */
