@@ -1,8 +1,11 @@
 import {type Host, hostPath} from '../host/host.js'
 import {type LinkRecord, parseIpLinkJson, parseNetnsListId} from '../parse/net.js'
+import {oncePerHost} from './once-per-host.js'
 
 /** The node's links: `ip -j -d link show`, else what /sys/class/net tells. */
-export async function gatherHostLinks(host: Host): Promise<LinkRecord[]> {
+export const gatherHostLinks = oncePerHost(readHostLinks)
+
+async function readHostLinks(host: Host): Promise<LinkRecord[]> {
   const result = await host.run(['ip', '-j', '-d', 'link', 'show'])
   if (result && result.exitCode === 0 && result.stdout.trim()) {
     try {
@@ -38,7 +41,9 @@ export async function gatherHostLinks(host: Host): Promise<LinkRecord[]> {
 }
 
 /** nsid (as the node numbers a peer namespace) -> its name under /run/netns: `ip -j netns list-id`. */
-export async function gatherNetnsIds(host: Host): Promise<Map<number, string>> {
+export const gatherNetnsIds = oncePerHost(readNetnsIds)
+
+async function readNetnsIds(host: Host): Promise<Map<number, string>> {
   const result = await host.run(['ip', '-j', 'netns', 'list-id'])
   if (!result || result.exitCode !== 0) return new Map()
   try {

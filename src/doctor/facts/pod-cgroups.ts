@@ -1,4 +1,5 @@
 import {type Host, hostPath} from '../../host/host.js'
+import {oncePerHost} from '../../model/once-per-host.js'
 import {identifyCgroupPath} from '../../parse/cgroup.js'
 
 /** A pod cgroup found under a kubepods root, with the processes of it and all below. */
@@ -17,17 +18,8 @@ export interface PodCgroup {
 const CONTROLLER_DIRS = ['/sys/fs/cgroup/pids', '/sys/fs/cgroup/memory', '/sys/fs/cgroup/unified', '/sys/fs/cgroup']
 const MAX_DEPTH = 6
 
-const cache = new WeakMap<Host, Promise<PodCgroup[]>>()
-
-/** Every pod cgroup on the node, from the first controller hierarchy that has any. */
-export function scanPodCgroups(host: Host): Promise<PodCgroup[]> {
-  let scan = cache.get(host)
-  if (!scan) {
-    scan = doScan(host)
-    cache.set(host, scan)
-  }
-  return scan
-}
+/** Every pod cgroup on the node, from the first controller hierarchy that has any (once per Host). */
+export const scanPodCgroups = oncePerHost(doScan)
 
 async function doScan(host: Host): Promise<PodCgroup[]> {
   for (const controllerDir of CONTROLLER_DIRS) {
