@@ -1,5 +1,6 @@
 import type {ContainerReport, PodReport, ProcessRecord} from '../model/types.js'
 import type {CriContainerRecord, CriSandboxRecord, CriView} from './view.js'
+import {byteOrder} from '../parse/order.js'
 
 // Host files are the truth nodedoc reports; the runtime's answers fill what the files could
 // not say and are checked against what they did say. A disagreement is a finding, never an
@@ -9,7 +10,7 @@ import type {CriContainerRecord, CriSandboxRecord, CriView} from './view.js'
 export function currentSandbox(sandboxes: CriSandboxRecord[]): CriSandboxRecord | undefined {
   const ready = sandboxes.filter((s) => s.state === 'ready')
   const pool = ready.length ? ready : sandboxes
-  return [...pool].sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || b.attempt - a.attempt)[0]
+  return [...pool].sort((a, b) => byteOrder(b.createdAt ?? '', a.createdAt ?? '') || b.attempt - a.attempt)[0]
 }
 
 function sameId(a: string, b: string): boolean {

@@ -12,6 +12,7 @@ import {listPodLogDirs, readLogIndex} from './log-files.js'
 import {pidsInPodCgroup} from './pod-cgroups.js'
 import {type ProcInfo, commandLine, scanProcesses} from './proc-scan.js'
 import {gatherHostRoutes} from './routes.js'
+import {byteOrder} from '../parse/order.js'
 import {
   type ContainerReport,
   type LogFileRecord,
@@ -155,7 +156,7 @@ async function inspectPod(host: Host, pod: PodDraft, index: PodIndex, context: N
       namespaces: {}, namespaceSharing: {}, mounts: [], cgroup: null, processes: [],
     })
   }
-  containers.sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''))
+  containers.sort((a, b) => byteOrder(a.name ?? '', b.name ?? ''))
 
   const allProcs = [...drafts.flatMap((c) => c.procs), ...pod.podLevelProcs]
   const podPaths = podCgroupPaths(allProcs)
@@ -279,7 +280,7 @@ async function findPodByCgroup(host: Host, query: PodQuery): Promise<PodLookup |
 }
 
 function bySummary(a: PodSummary, b: PodSummary): number {
-  return `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)
+  return byteOrder(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`)
 }
 
 /** Every pod this node runs (or has traces of), read from host files alone. */
@@ -288,7 +289,7 @@ export async function gatherPods(host: Host): Promise<PodReport[]> {
   const index = await indexPods(host, procs)
   const context = await readNodeContext(host)
   const reports = await pMap([...index.pods.values()], (pod) => inspectPod(host, pod, index, context), {concurrency: 8})
-  return reports.sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`))
+  return reports.sort((a, b) => byteOrder(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`))
 }
 
 /** The pods of this node in one line each, cheaply (no per-pod detail reads). */

@@ -7,6 +7,7 @@ import type {LinkRecord} from '../parse/net.js'
 import type {Route} from '../parse/route.js'
 import {parseCmdline} from '../parse/proc.js'
 import {CNI_EXTENSIONS, type CniConfig, DEFAULT_CNI_CONF_DIR, containerdCniConfDir, crioCniConfDir, parseCniConfig} from './cni-config.js'
+import {byteOrder} from '../parse/order.js'
 
 export const CNI_CONF_DIR = DEFAULT_CNI_CONF_DIR
 
@@ -65,7 +66,7 @@ export async function findCniConfDir(host: Host): Promise<{path: string; source:
     }
     if (comm === 'crio') {
       const texts = [await host.readFile('/etc/crio/crio.conf')]
-      for (const e of ((await host.readDir('/etc/crio/crio.conf.d')) ?? []).sort((a, b) => a.name.localeCompare(b.name))) texts.push(await host.readFile(hostPath('/etc/crio/crio.conf.d', e.name)))
+      for (const e of ((await host.readDir('/etc/crio/crio.conf.d')) ?? []).sort((a, b) => byteOrder(a.name, b.name))) texts.push(await host.readFile(hostPath('/etc/crio/crio.conf.d', e.name)))
       const dir = crioCniConfDir(texts.filter((t): t is string => t !== undefined))
       return dir ? {path: dir, source: 'cri-o network_dir'} : {path: DEFAULT_CNI_CONF_DIR, source: 'cri-o default'}
     }

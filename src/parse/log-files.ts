@@ -5,6 +5,8 @@
 //   /var/log/pods/<uid>/<container>_<restart>.log                          (older kubelets)
 //   /var/log/containers/<pod>_<namespace>_<container>-<64 hex id>.log     links into the above
 
+import {byteOrder} from './order.js'
+
 export interface PodLogDirName {
   namespace: string | null
   name: string | null
@@ -144,10 +146,10 @@ export function podLogsFromListing(root: string, listings: PodLogListing[], name
       path,
       containers: [...byContainer.entries()]
         .map(([name, files]) => ({name, files: files.sort(compareLogFiles)}))
-        .sort((a, b) => a.name.localeCompare(b.name)),
+        .sort((a, b) => byteOrder(a.name, b.name)),
     })
   }
-  return pods.sort((a, b) => `${a.namespace}/${a.name}/${a.uid}`.localeCompare(`${b.namespace}/${b.name}/${b.uid}`))
+  return pods.sort((a, b) => byteOrder(`${a.namespace}/${a.name}/${a.uid}`, `${b.namespace}/${b.name}/${b.uid}`))
 }
 
 /** Restart counts that have files, ascending. */

@@ -1,7 +1,8 @@
 import {type Host, hostPath} from '../../host/host.js'
-import {parse as parseYaml} from 'yaml'
+import * as YAML from 'yaml'
 import {type Check, fail, pass, skip} from '../check.js'
 import {findProcess, flagValue, scanProcesses} from '../facts/processes.js'
+import {byteOrder} from '../../parse/order.js'
 
 export type Driver = 'systemd' | 'cgroupfs'
 
@@ -41,7 +42,7 @@ export const cgroupDriver: Check<CgroupDriverFacts> = {
       const configText = configPath ? await host.readFile(configPath) : undefined
       let fromConfig: string | undefined
       try {
-        fromConfig = configText ? (parseYaml(configText) as {cgroupDriver?: string} | null)?.cgroupDriver : undefined
+        fromConfig = configText ? (YAML.parse(configText) as {cgroupDriver?: string} | null)?.cgroupDriver : undefined
       } catch {
         host.warnings.add(`yaml:${configPath}`, 'kubelet config is not YAML', configPath)
       }
@@ -54,7 +55,7 @@ export const cgroupDriver: Check<CgroupDriverFacts> = {
     const containerdToml = await host.readFile('/etc/containerd/config.toml')
     if (crio) {
       const texts = [await host.readFile('/etc/crio/crio.conf')]
-      for (const e of ((await host.readDir('/etc/crio/crio.conf.d')) ?? []).sort((a, b) => a.name.localeCompare(b.name))) texts.push(await host.readFile(hostPath('/etc/crio/crio.conf.d', e.name)))
+      for (const e of ((await host.readDir('/etc/crio/crio.conf.d')) ?? []).sort((a, b) => byteOrder(a.name, b.name))) texts.push(await host.readFile(hostPath('/etc/crio/crio.conf.d', e.name)))
       runtime = {name: 'cri-o', driver: crioDriver(texts.filter((t): t is string => t !== undefined)) ?? 'systemd', source: '/etc/crio/crio.conf(.d)'}
     } else if (findProcess(procs, 'containerd') || containerdToml !== undefined) {
       runtime = {name: 'containerd', driver: containerdDriver(containerdToml ?? ''), source: containerdToml === undefined ? 'containerd default (no config.toml)' : '/etc/containerd/config.toml SystemdCgroup'}
