@@ -1,6 +1,6 @@
-import {readFileSync} from 'node:fs'
-import {lstat, open, readdir, readFile, readlink} from 'node:fs/promises'
-import {execa} from 'execa'
+import {readFileSync, readlinkSync} from 'node:fs'
+import {lstat, open, readdir, readFile} from 'node:fs/promises'
+import * as execa from 'execa'
 import {absorb} from './errors.js'
 import {type DirEntry, type EntryKind, type FileStat, type Host, type ReadOptions, type RunOptions, type RunResult, Warnings, hostPath} from './host.js'
 
@@ -60,7 +60,8 @@ export class LiveHost implements Host {
 
   async readLink(path: string): Promise<string | undefined> {
     try {
-      return await readlink(this.real(path))
+      // synchronous, as readFile: a scan reads every process's ns/* and fd links
+      return readlinkSync(this.real(path))
     } catch (error) {
       // EINVAL: not a link; a normal answer, not a problem
       if ((error as NodeJS.ErrnoException).code === 'EINVAL') return undefined
@@ -80,7 +81,7 @@ export class LiveHost implements Host {
 
   async run(argv: string[], options: RunOptions = {}): Promise<RunResult | undefined> {
     const [file, ...args] = argv
-    const result = await execa(file, args, {
+    const result = await execa.execa(file, args, {
       reject: false,
       timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       stdin: 'ignore',

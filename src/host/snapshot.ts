@@ -1,5 +1,5 @@
-import {readFileSync} from 'node:fs'
-import {lstat, readdir, readlink} from 'node:fs/promises'
+import {readFileSync, readlinkSync} from 'node:fs'
+import {lstat, readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 import * as tar from 'tar'
 import {type DirEntry, type EntryKind, type FileStat, type Host, type ReadOptions, type RunResult, Warnings, hostPath} from './host.js'
@@ -119,7 +119,7 @@ class DirStore implements Store {
 
   async link(rel: string): Promise<string | undefined> {
     try {
-      return await readlink(join(this.dir, rel))
+      return readlinkSync(join(this.dir, rel))
     } catch {
       return undefined
     }

@@ -1,7 +1,6 @@
-import ipaddr from 'ipaddr.js'
 import type {Host} from '../host/host.js'
 import {type LinkRecord, parseFibTrieLocal, parseIfInet6, parseIgmpIfindex, parseNetDev} from '../parse/net.js'
-import {type Route, longestPrefixMatch, parseProcNetRoute} from '../parse/route.js'
+import {type Route, longestPrefixMatch, parsePrefix, parseProcNetRoute} from '../parse/route.js'
 import {gatherHostLinks, gatherNetnsIds} from './links.js'
 import type {InterfaceRecord} from './types.js'
 
@@ -117,6 +116,6 @@ export function pairHostVeth(network: HostNetwork, pod: PodNetwork, podNetnsInod
 
 /** A route just for the pod (or a small block of pods), not the node's whole subnet. */
 function isSpecific(cidr: string): boolean {
-  const [address, prefix] = ipaddr.parseCIDR(cidr)
+  const [address, prefix] = parsePrefix(cidr)
   return address.kind() === 'ipv4' ? prefix >= 24 : prefix >= 64
 }

@@ -88,6 +88,14 @@ export function parseProcNetRoute(text: string): Route[] {
   return routes
 }
 
+/**
+ * A CIDR, parsed by the family its text shows: ipaddr.parseCIDR tries IPv6 first and throws (an
+ * Error with its stack) for every IPv4 CIDR, which adds up over a node's routes.
+ */
+export function parsePrefix(cidr: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
+  return cidr.includes(':') ? ipaddr.IPv6.parseCIDR(cidr) : ipaddr.IPv4.parseCIDR(cidr)
+}
+
 function prefixLength(cidr: string): number {
   return Number(cidr.split('/')[1])
 }
@@ -105,7 +113,7 @@ export function longestPrefixMatch(routes: Route[], ip: string): Route | undefin
     if (route.table !== 'main' || !['unicast', 'blackhole', 'unreachable', 'prohibit'].includes(route.type)) continue
     let net: [ipaddr.IPv4 | ipaddr.IPv6, number]
     try {
-      net = ipaddr.parseCIDR(route.destination)
+      net = parsePrefix(route.destination)
     } catch {
       continue
     }
