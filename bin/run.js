@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // nodedoc's launcher. Two ways to start, same commands:
-//  - dist/nodedoc.cjs, the esbuild bundle (`npm run build`), when it is at least as new as the
-//    tsc output: one file, compiled from a V8 code cache kept beside it, no module resolution.
+//  - the esbuild bundle (`npm run build`) when it is at least as new as the tsc output:
+//    dist/nodedoc.cjs (oclif and the command manifest) and, for the command that runs, its own
+//    file under dist/nodedoc/. Each is compiled from a V8 code cache kept beside it.
 //  - otherwise plain oclif over dist/ (after a bare `npx tsc -p .`), so a stale bundle never
 //    hides fresh code. NODEDOC_BUNDLE=0 forces this path, NODEDOC_BUNDLE=1 the bundle.
-import {readFileSync, renameSync, statSync, writeFileSync} from 'node:fs'
-import Module, {createRequire} from 'node:module'
-import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
-import {Script} from 'node:vm'
+// CommonJS (bin/package.json), because starting Node's ESM loader for one file costs ~5 ms.
+'use strict'
+const {readFileSync, renameSync, statSync, writeFileSync} = require('node:fs')
+const Module = require('node:module')
+const {createRequire} = Module
+const {dirname, join} = require('node:path')
+const {Script} = require('node:vm')
 
-const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist')
+const dist = join(__dirname, '..', 'dist')
 const bundle = join(dist, 'nodedoc.cjs')
 
 function mtime(path) {
@@ -30,34 +33,51 @@ function bundleIsFresh() {
   return compiled === undefined || built >= compiled
 }
 
-/** Runs the bundle as a CommonJS module, compiled from (and refreshing) its V8 code cache. */
-function runBundle() {
-  const cacheFile = bundle + '.v8cache'
-  const source = readFileSync(bundle, 'utf8').replace(/^#!/, '//')
+/**
+ * Runs one bundle file as a CommonJS module and returns its exports. It is compiled from the V8
+ * code cache beside it, or, when there is none (or V8 refuses it), compiled from source and its
+ * cache written at exit, so that it holds the functions this run compiled too. The build writes
+ * pure ASCII, so latin1 reads it exactly, and faster than UTF-8.
+ */
+function loadBundle(file, require = createRequire(file)) {
+  const source = readFileSync(file, 'latin1').replace(/^#!/, '//')
+  const cacheFile = file + '.v8cache'
   let cachedData
   try {
     cachedData = readFileSync(cacheFile)
   } catch {}
-  const script = new Script(Module.wrap(source), {filename: bundle, cachedData})
+  const script = new Script(Module.wrap(source), {filename: file, cachedData})
   if (!cachedData || script.cachedDataRejected) {
-    // written at exit so it holds the functions this run compiled too; a read-only install just goes without
     process.once('exit', () => {
       try {
         const fresh = `${cacheFile}.${process.pid}`
         writeFileSync(fresh, script.createCachedData())
         renameSync(fresh, cacheFile) // never a half-written cache for a concurrent start
-      } catch {}
+      } catch {} // a read-only install just goes without
     })
   }
-  const module = new Module(bundle)
-  module.filename = bundle
-  module.paths = Module._nodeModulePaths(dist)
-  script.runInThisContext().call(module.exports, module.exports, createRequire(bundle), module, bundle, dist)
+  const module = new Module(file)
+  module.filename = file
+  module.paths = Module._nodeModulePaths(dirname(file))
+  script.runInThisContext().call(module.exports, module.exports, require, module, file, dirname(file))
+  return module.exports
 }
 
-if (bundleIsFresh()) runBundle()
-else {
-  const {execute} = await import('@oclif/core')
+if (bundleIsFresh()) {
+  const core = loadBundle(bundle)
+  const loaded = new Map()
+  // a command's file takes oclif from the launcher's part (one oclif, one Command class), and a
+  // library some runs need from its own file, loaded once
+  const loadChunk = (name) => {
+    if (!loaded.has(name)) {
+      const file = join(dist, 'nodedoc', `${name}.cjs`)
+      const require = createRequire(file)
+      loaded.set(name, loadBundle(file, (id) => (id === '@oclif/core' ? core.oclif : Object.hasOwn(core.vendor, id) ? loadChunk(core.vendor[id]) : require(id))))
+    }
+    return loaded.get(name)
+  }
+  core.start(loadChunk)
+} else {
   // no user-installed plugins: nodedoc runs as root on nodes, and must not read a user's data dir
-  await execute({dir: import.meta.url, loadOptions: {root: join(dirname(fileURLToPath(import.meta.url)), '..'), userPlugins: false}})
+  import('@oclif/core').then(({execute}) => execute({dir: __filename, loadOptions: {root: join(__dirname, '..'), userPlugins: false}}))
 }

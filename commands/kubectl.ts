@@ -1,6 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import {Args, Flags} from '@oclif/core'
-import {stringify} from 'yaml'
+import * as YAML from 'yaml'
 import {NodedocBase} from '../src/cli/base-command.js'
 import {NodedocError} from '../src/cli/errors.js'
 import {KubectlError, runKubectl} from '../src/host/kubectl.js'
@@ -42,7 +42,7 @@ export default class Kubectl extends NodedocBase {
     const extra = [...(flags.context ? ['--context', flags.context] : []), ...(flags.kubeconfig ? ['--kubeconfig', flags.kubeconfig] : [])]
     const steps = kubectlSteps(pod, 'kubectl', extra)
     if (flags['dry-run']) {
-      process.stdout.write(stringify(pod, {lineWidth: 0}))
+      process.stdout.write(YAML.stringify(pod, {lineWidth: 0}))
       process.stdout.write([...steps.run, steps.cleanup].map((s) => `# ${s.why}: ${shellLine(s.argv)}${s.stdin ? ' <<< "$POD_JSON"' : ''}\n`).join(''))
       return
     }

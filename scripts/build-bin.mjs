@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Builds dist/bin/nodedoc-linux-x64: one file that runs nodedoc on a machine with no Node.js and
 // no node_modules (Node's single-executable-application support). The bundle (scripts/
-// build-bundle.mjs) already carries package.json and every command and plugin in memory, so
-// the executable needs no assets: see src/ship/launch.ts for how oclif starts from it.
+// build-bundle.mjs, its 'single' shape) already carries package.json, the command manifest and
+// every command and plugin in memory, so the executable needs no assets: see src/ship/launch.ts for how oclif starts from it.
 //
 // Steps: bundle -> `node --experimental-sea-config` writes a blob with the script and its V8
 // code cache -> copy of this very node binary -> postject injects the blob and flips the fuse.
@@ -26,7 +26,8 @@ export async function buildBin({output = EXECUTABLE} = {}) {
   const work = join(dirname(output), '.sea')
   rmSync(work, {recursive: true, force: true})
   mkdirSync(work, {recursive: true})
-  const {outfile: bundle} = await buildBundle()
+  // one script holding every command (a single executable runs one CommonJS main script)
+  const {outfile: bundle} = await buildBundle({mode: 'single', outfile: join(work, 'nodedoc.cjs')})
   const blob = join(work, 'nodedoc.blob')
   const config = {main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false}
   writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config, null, 2))

@@ -1,64 +1,100 @@
 #!/usr/bin/env node
-// Bundles the compiled CLI (dist/, from `tsc`) with every dependency into one CommonJS file,
-// dist/nodedoc.cjs: one file to read and compile at start instead of hundreds, no folder scan,
-// no package.json lookups. bin/run.js uses it when it is at least as new as the tsc output;
-// scripts/build-bin.mjs injects it into a single executable. CommonJS because Node 20's
-// single-executable support runs only a CommonJS main script.
+// Bundles the compiled CLI (dist/, from `tsc`) with every dependency, in one of two shapes:
 //
-// Plugins (help, autocomplete, not-found) are imported here by file, since their package
-// "exports" only name an index, and handed to src/ship/launch.ts as classes and functions.
+//  - split (`npm run build`, what bin/run.js and the npm package run): dist/nodedoc.cjs holds
+//    oclif, the launcher and oclif's command manifest, and nothing a command imports; each
+//    command is its own file, dist/nodedoc/<id>.cjs, with everything it needs except oclif
+//    (which it takes from nodedoc.cjs) and the few big libraries only some runs need (those
+//    have files of their own, see LAZY_MODULES). `--version` and `--help` load only
+//    nodedoc.cjs; `pod --from` loads nodedoc.cjs and pod.cjs. bin/run.js compiles each file from a V8 code cache kept
+//    beside it, so a file's cache holds only what that file's runs compiled.
+//  - single (scripts/build-bin.mjs): the same entry with every command inside one script, since
+//    a single executable runs one CommonJS main script. A command's modules are still
+//    evaluated only when it runs (esbuild wraps a require()d ESM module in a lazy initialiser).
+//
+// One file instead of hundreds means no module resolution, no folder scan and no package.json
+// lookups at start. CommonJS because Node 20's single-executable support runs only a CommonJS
+// main script, and because vm.Script, which takes a code cache, compiles scripts, not modules.
+//
+// Plugins (help, autocomplete, not-found) are taken by file, since their package "exports" only
+// name an index, and handed to src/ship/launch.ts as classes and functions.
 
 import {build} from 'esbuild'
-import {mkdir, readFile, rename, writeFile} from 'node:fs/promises'
+import {existsSync} from 'node:fs'
+import {mkdir, readFile, readdir, rename, rm, writeFile} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import {dirname, join, resolve} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(join(repo, 'package.json'))
 // package "exports" hide package.json; the folder two levels above the main file is the package
 const pluginDir = (name) => resolve(dirname(require.resolve(name)), '..')
 export const BUNDLE = join(repo, 'dist', 'nodedoc.cjs')
+/** Where the split build puts one file per command (and per lazily loaded hook). */
+export const CHUNKS = join(repo, 'dist', 'nodedoc')
 
-/** The plugins oclif would load from package.json's oclif.plugins, as files to import. */
-function pluginImports() {
+/** A command id as a file name: sandbox:create -> sandbox-create. */
+const chunkName = (id) => id.replace(/:/g, '-')
+
+/** Every command the CLI has, by id, as the file that default-exports its class. */
+async function commandFiles() {
   const help = pluginDir('@oclif/plugin-help')
   const complete = pluginDir('@oclif/plugin-autocomplete')
-  const notFound = pluginDir('@oclif/plugin-not-found')
-  return {
-    commands: {
-      help: join(help, 'lib/commands/help.js'),
-      autocomplete: join(complete, 'lib/commands/autocomplete/index.js'),
-      'autocomplete:create': join(complete, 'lib/commands/autocomplete/create.js'),
-      'autocomplete:script': join(complete, 'lib/commands/autocomplete/script.js'),
-    },
-    // loaded on first use: "did you mean" pulls in a prompt library nobody needs at start
-    lazyHooks: {command_not_found: join(notFound, 'lib/index.js')},
+  const files = {
+    help: join(help, 'lib/commands/help.js'),
+    autocomplete: join(complete, 'lib/commands/autocomplete/index.js'),
+    'autocomplete:create': join(complete, 'lib/commands/autocomplete/create.js'),
+    'autocomplete:script': join(complete, 'lib/commands/autocomplete/script.js'),
   }
+  // ours follow oclif's layout: id a:b lives in dist/commands/a/b.js; the registry says which exist
+  const {COMMANDS} = await import(pathToFileURL(join(repo, 'dist', 'commands', 'index.js')).href)
+  for (const [id, command] of Object.entries(COMMANDS)) {
+    const file = join(repo, 'dist', 'commands', ...id.split(':')) + '.js'
+    const exported = existsSync(file) ? (await import(pathToFileURL(file).href)).default : undefined
+    if (exported !== command) throw new Error(`command ${id}: ${file} does not default-export the class commands/index.ts registers`)
+    files[id] = file
+  }
+  return files
 }
 
-async function entrySource() {
+/** Hooks loaded on first use: "did you mean" pulls in a prompt library nobody needs at start. */
+const hookFiles = () => ({command_not_found: join(pluginDir('@oclif/plugin-not-found'), 'lib/index.js')})
+
+/** package.json as oclif reads it at run time; scripts and devDependencies stay behind. */
+async function embeddedPjson() {
   const pjson = JSON.parse(await readFile(join(repo, 'package.json'), 'utf8'))
-  // what oclif reads at run time; scripts and devDependencies stay behind
-  const embedded = {name: pjson.name, version: pjson.version, description: pjson.description, type: pjson.type, license: pjson.license, bin: pjson.bin, engines: pjson.engines, oclif: pjson.oclif, dependencies: pjson.dependencies}
-  const {commands, lazyHooks} = pluginImports()
+  return {name: pjson.name, version: pjson.version, description: pjson.description, type: pjson.type, license: pjson.license, bin: pjson.bin, engines: pjson.engines, oclif: pjson.oclif, dependencies: pjson.dependencies}
+}
+
+/** oclif's manifest for these commands, made by oclif from the classes themselves. */
+async function manifestFor(pjson, files) {
+  const {buildManifest} = await import(pathToFileURL(join(repo, 'dist', 'src', 'ship', 'launch.js')).href)
+  const classes = {}
+  for (const [id, file] of Object.entries(files)) classes[id] = (await import(pathToFileURL(file).href)).default
+  return buildManifest(pjson, repo, classes)
+}
+
+/**
+ * The entry script. `load(id)` is how a command's class arrives: in the single build a
+ * require() esbuild resolves inside the bundle, in the split build a call to the chunk loader
+ * that bin/run.js hands to start().
+ */
+function entrySource({mode, pjson, manifest, files}) {
+  const load = (key, file) => (mode === 'single' ? `require(${JSON.stringify(file)}).default` : `loadChunk(${JSON.stringify(chunkName(key))}).default`)
+  const commands = Object.entries(files).map(([id, file]) => `${JSON.stringify(id)}: () => ${load(id, file)}`)
+  const hooks = Object.entries(hookFiles()).map(([event, file]) => `${JSON.stringify(event)}: [function (options) { return ${load(event, file)}.call(this, options) }]`)
   const lines = [
-    `import {launch} from './dist/src/ship/launch.js'`,
-    `import {COMMANDS} from './dist/commands/index.js'`,
-  ]
-  const entries = []
-  Object.entries(commands).forEach(([id, file], i) => {
-    lines.push(`import Plugin${i} from ${JSON.stringify(file)}`)
-    entries.push(`${JSON.stringify(id)}: Plugin${i}`)
-  })
-  const hooks = Object.entries(lazyHooks).map(([event, file]) =>
-    `${JSON.stringify(event)}: [async function (options) { const m = await import(${JSON.stringify(file)}); return m.default.call(this, options) }]`)
-  lines.push(
+    `const {launch} = require('./dist/src/ship/launch.js')`,
     `const sea = (() => { try { return require('node:sea').isSea() } catch { return false } })()`,
     // in a single executable the "root" is the folder holding it; else the package folder above dist/
     `const root = sea ? require('node:path').dirname(process.execPath) : require('node:path').resolve(__dirname, '..')`,
-    `launch({pjson: ${JSON.stringify(embedded)}, root, commands: {${entries.join(', ')}, ...COMMANDS}, hooks: {${hooks.join(', ')}}})`,
-  )
+    `const start = (loadChunk) => launch({pjson: ${JSON.stringify(pjson)}, root, manifest: ${JSON.stringify(manifest)}, commands: {${commands.join(', ')}}, hooks: {${hooks.join(', ')}}})`,
+  ]
+  // split: bin/run.js calls start() with its chunk loader, and hands chunks this oclif and,
+  // for a lazily loaded module, its vendor file
+  const vendor = Object.fromEntries(LAZY_MODULES.map((name) => [name, vendorName(name)]))
+  lines.push(mode === 'single' ? 'start()' : `module.exports = {start, oclif: require('@oclif/core'), vendor: ${JSON.stringify(vendor)}}`)
   return lines.join('\n')
 }
 
@@ -66,13 +102,12 @@ async function entrySource() {
 // only (and warns on anything else); the bundle's few optional requires of files (typescript
 // for ts-node, a package.json for an engine check) then fail quietly as "not found", which
 // each of them already handles.
-const BANNER = `#!/usr/bin/env node
-var __nodedoc_import_meta_url = require('node:url').pathToFileURL(__filename).href;
-if ((() => { try { return require('node:sea').isSea() } catch { return false } })()) require = ((builtin, isBuiltin) => (id) => {
+const SEA_REQUIRE = `if ((() => { try { return require('node:sea').isSea() } catch { return false } })()) require = ((builtin, isBuiltin) => (id) => {
   if (isBuiltin(id)) return builtin(id)
   throw Object.assign(new Error('Cannot find module ' + id + ' (not inside the nodedoc executable)'), {code: 'MODULE_NOT_FOUND'})
-})(require, require('node:module').isBuiltin);
-var __nodedocLazy = (load) => { let loaded; const real = () => (loaded ??= load()); return new Proxy({}, {get: (_, key) => real()[key], has: (_, key) => key in real(), ownKeys: () => Reflect.ownKeys(real()), getOwnPropertyDescriptor: (_, key) => Object.getOwnPropertyDescriptor(real(), key)}) };`
+})(require, require('node:module').isBuiltin);`
+const META_URL = `var __nodedoc_import_meta_url = require('node:url').pathToFileURL(__filename).href;`
+const LAZY = `var __nodedocLazy = (load) => { let loaded; const real = () => (loaded ??= load()); return new Proxy({}, {get: (_, key) => real()[key], has: (_, key) => key in real(), ownKeys: () => Reflect.ownKeys(real()), getOwnPropertyDescriptor: (_, key) => Object.getOwnPropertyDescriptor(real(), key)}) };`
 
 /**
  * proto/cri.proto as protobufjs JSON: the CRI client loads it from there when it is present
@@ -85,12 +120,16 @@ async function criProtoJson() {
 }
 
 /**
- * Modules that cost more to load than a whole `nodedoc --version` should, and that only some
- * commands use (the CRI client: grpc and protobufjs, ~30 ms): in the bundle, a namespace
- * import of one of them becomes an object that loads the module on first use. The sources keep
- * their plain imports; this changes only when the bundled module runs, not what it does.
+ * Modules that only some runs need and that cost more to load than they should on every start
+ * (the CRI client's grpc and protobufjs ~30 ms; execa only to run a program, tar only for a
+ * .tar.gz snapshot, yaml only for YAML). A namespace import of one of them (import * as x)
+ * becomes an object that loads the module on first use; in the split build each of them is
+ * also a file of its own (dist/nodedoc/vendor-<name>.cjs), so a run that never touches it
+ * never even reads it. The sources keep their plain imports; this changes only when the
+ * bundled module runs, not what it does.
  */
-const LAZY_MODULES = ['@grpc/grpc-js', '@grpc/proto-loader']
+const LAZY_MODULES = ['@grpc/grpc-js', '@grpc/proto-loader', 'execa', 'tar', 'yaml']
+const vendorName = (name) => `vendor-${name.replace(/^@[^/]+\//, '')}`
 
 const lazyModules = {
   name: 'nodedoc-lazy-modules',
@@ -108,39 +147,137 @@ const lazyModules = {
   },
 }
 
-export async function buildBundle({outfile = BUNDLE, minify = true} = {}) {
+/** A vendor file's entry: the module itself, as require() gives it. */
+const vendorEntry = {
+  name: 'nodedoc-vendor-entry',
+  setup(build) {
+    build.onResolve({filter: /^nodedoc-vendor:/}, ({path}) => ({path: path.slice('nodedoc-vendor:'.length), namespace: 'nodedoc-vendor'}))
+    build.onLoad({filter: /.*/, namespace: 'nodedoc-vendor'}, ({path}) => ({contents: `module.exports = require(${JSON.stringify(path)})`, resolveDir: repo, loader: 'js'}))
+  },
+}
+
+/**
+ * What oclif does at every start that this bundle does not need, changed in the launcher's part
+ * (each change is checked to have matched, so a new oclif that moves the code fails the build
+ * instead of quietly starting slower):
+ *  - every module oclif's own files require (`const x = require("...")`, also through
+ *    __importDefault) is loaded on first use, as with LAZY_MODULES: oclif's index loads all of
+ *    oclif (help, parser, ux, errors, ejs, debug, globbing, and Node's child_process and
+ *    readline), and a run uses a part; ~6 ms on every start. oclif's modules export objects, never
+ *    functions, and none is required for its side effects, which is what this relies on.
+ *  - its Node version check, which in a bundle reads the package.json beside dist/ from disk and
+ *    loads semver (~2 ms); src/ship/launch.ts checks package.json's engines itself.
+ *  - fdir's check that picomatch can be found on disk before it uses the copy bundled with it.
+ */
+const LAZY_REQUIRE = /^(const|var) (\w+) = (require\("[^"]+"\)|__importDefault\(require\("[^"]+"\)\));$/gm
+const START_TRIMS = [
+  {file: /[\\/]@oclif[\\/]core[\\/]lib[\\/]index\.js$/, from: /^checkNodeVersion\(\);$/m, to: '// checkNodeVersion(): see src/ship/launch.ts'},
+  {file: /[\\/]fdir[\\/]dist[\\/]index\.cjs$/, from: /^\s*require\.resolve\("picomatch"\);$/m, to: ''},
+]
+
+const startTrims = {
+  name: 'nodedoc-start-trims',
+  setup(build) {
+    const matched = new Set()
+    let lazy = 0
+    build.onLoad({filter: /[\\/]node_modules[\\/](@oclif[\\/]core[\\/]lib|fdir[\\/]dist)[\\/].*\.c?js$/}, async ({path}) => {
+      const text = await readFile(path, 'utf8')
+      let contents = text
+      if (/[\\/]@oclif[\\/]core[\\/]/.test(path)) {
+        contents = contents.replace(LAZY_REQUIRE, (_, keyword, local, expression) => {
+          lazy++
+          return `${keyword} ${local} = __nodedocLazy(() => ${expression});`
+        })
+      }
+      for (const trim of START_TRIMS) {
+        if (!trim.file.test(path)) continue
+        if (!trim.from.test(contents)) throw new Error(`${path}: no ${trim.from} to take out; see START_TRIMS in scripts/build-bundle.mjs`)
+        contents = contents.replace(trim.from, trim.to)
+        matched.add(trim)
+      }
+      return contents === text ? undefined : {contents, loader: 'js'}
+    })
+    build.onEnd(() => {
+      const missing = START_TRIMS.filter((t) => !matched.has(t)).map((t) => String(t.from))
+      // oclif 4 has about 250 such requires; far fewer means its compiled form changed
+      if (lazy < 100) missing.push(`lazy requires (${lazy} matched)`)
+      if (missing.length) throw new Error(`start-up trims that matched nothing (a changed oclif?): ${missing.join(', ')}`)
+    })
+  },
+}
+
+/**
+ * esbuild escapes non-ASCII in strings but not in regular expression literals; \uXXXX means the
+ * same there (and in strings, templates, identifiers and comments), so every output is pure
+ * ASCII and bin/run.js can read it as latin1, several times faster than decoding UTF-8.
+ */
+function toAscii(text) {
+  return text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+const COMMON = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  charset: 'ascii',
+  keepNames: true, // oclif and our errors print class names
+  legalComments: 'linked',
+  metafile: true,
+  write: false, // written below, each file by rename: a CLI starting meanwhile never reads half a bundle
+  // only for running TypeScript sources through ts-node in development; oclif copes without it
+  external: ['typescript', 'ts-node'],
+  logLevel: 'warning',
+  // ESM code that asks where it lives (import.meta.url) gets the bundle's own file
+  define: {'import.meta.url': '__nodedoc_import_meta_url'},
+}
+
+async function writeOutputs(outputFiles, executable) {
+  for (const file of outputFiles) {
+    const partial = `${file.path}.${process.pid}.partial`
+    const contents = file.path.endsWith('.cjs') ? toAscii(file.text) : file.contents
+    await writeFile(partial, contents, {mode: executable(file.path) ? 0o755 : 0o644})
+    await rename(partial, file.path)
+    // V8 checks a code cache against its source's length only: a rebuilt file must not meet its old cache
+    await rm(`${file.path}.v8cache`, {force: true})
+  }
+}
+
+const outputBytes = (metafile) => Object.values(metafile.outputs).reduce((sum, o) => sum + o.bytes, 0)
+
+/**
+ * mode 'split' writes outfile (the launcher's part) and one file per command under chunks;
+ * mode 'single' writes everything into outfile.
+ */
+export async function buildBundle({mode = 'split', outfile = BUNDLE, chunks = CHUNKS, minify = true} = {}) {
   const started = performance.now()
   await mkdir(dirname(outfile), {recursive: true})
-  const result = await build({
-    stdin: {contents: await entrySource(), resolveDir: repo, sourcefile: 'nodedoc-bundle-entry.js', loader: 'js'},
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    outfile,
-    minify,
-    keepNames: true, // oclif and our errors print class names
-    legalComments: 'linked',
-    metafile: true,
-    plugins: [lazyModules],
-    write: false, // written below, each file by rename: a CLI starting meanwhile never reads half a bundle
-    // only for running TypeScript sources through ts-node in development; oclif copes without it
-    external: ['typescript', 'ts-node'],
-    logLevel: 'warning',
-    // ESM code that asks where it lives (import.meta.url) gets the bundle's own file
-    define: {'import.meta.url': '__nodedoc_import_meta_url'},
-    banner: {js: BANNER + `\nglobalThis.nodedocCriProto = ${JSON.stringify(await criProtoJson())};`},
-  })
-  for (const file of result.outputFiles) {
-    const partial = `${file.path}.${process.pid}.partial`
-    await writeFile(partial, file.contents, {mode: file.path === outfile ? 0o755 : 0o644})
-    await rename(partial, file.path)
+  const pjson = await embeddedPjson()
+  const files = await commandFiles()
+  const manifest = await manifestFor(pjson, files)
+  const criProto = `globalThis.nodedocCriProto = ${JSON.stringify(await criProtoJson())};`
+  const entry = {stdin: {contents: entrySource({mode, pjson, manifest, files}), resolveDir: repo, sourcefile: 'nodedoc-bundle-entry.js', loader: 'js'}, outfile}
+  if (mode === 'single') {
+    const result = await build({...COMMON, ...entry, minify, plugins: [lazyModules, startTrims], banner: {js: ['#!/usr/bin/env node', META_URL, SEA_REQUIRE, LAZY, criProto].join('\n')}})
+    await writeOutputs(result.outputFiles, (path) => path === outfile)
+    return {outfile, bytes: outputBytes(result.metafile), ms: Math.round(performance.now() - started)}
   }
-  const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0)
-  return {outfile, bytes, ms: Math.round(performance.now() - started), metafile: result.metafile}
+  const core = await build({...COMMON, ...entry, minify, plugins: [startTrims], banner: {js: ['#!/usr/bin/env node', META_URL, LAZY].join('\n')}})
+  // every chunk takes oclif from the launcher's part: one oclif, one Command class, one config
+  const entryPoints = Object.entries({...files, ...hookFiles()}).map(([key, file]) => ({in: file, out: chunkName(key)}))
+  const commandChunks = await build({...COMMON, entryPoints, outdir: chunks, outExtension: {'.js': '.cjs'}, minify, external: [...COMMON.external, '@oclif/core', ...LAZY_MODULES], plugins: [lazyModules], banner: {js: [META_URL, LAZY, criProto].join('\n')}})
+  const vendorEntries = LAZY_MODULES.map((name) => ({in: `nodedoc-vendor:${name}`, out: vendorName(name)}))
+  const vendorChunks = await build({...COMMON, entryPoints: vendorEntries, outdir: chunks, outExtension: {'.js': '.cjs'}, minify, plugins: [vendorEntry], banner: {js: META_URL}})
+  const rest = {outputFiles: [...commandChunks.outputFiles, ...vendorChunks.outputFiles], metafile: {outputs: {...commandChunks.metafile.outputs, ...vendorChunks.metafile.outputs}}}
+  await mkdir(chunks, {recursive: true})
+  // a command removed since the last build leaves no file behind
+  const kept = new Set(rest.outputFiles.map((f) => f.path))
+  for (const name of await readdir(chunks)) if (!kept.has(join(chunks, name.replace(/\.v8cache$/, '')))) await rm(join(chunks, name), {force: true})
+  await writeOutputs([...core.outputFiles, ...rest.outputFiles], (path) => path === outfile)
+  return {outfile, chunks, bytes: outputBytes(core.metafile), chunkBytes: outputBytes(rest.metafile), ms: Math.round(performance.now() - started)}
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const {outfile, bytes, ms} = await buildBundle()
-  process.stdout.write(`bundle: ${outfile} (${(bytes / 1024).toFixed(0)} KiB, ${ms} ms)\n`)
+  const {outfile, bytes, chunks, chunkBytes, ms} = await buildBundle()
+  process.stdout.write(`bundle: ${outfile} (${(bytes / 1024).toFixed(0)} KiB) and ${chunks}/ (${(chunkBytes / 1024).toFixed(0)} KiB in all), ${ms} ms\n`)
 }

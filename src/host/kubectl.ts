@@ -1,4 +1,4 @@
-import {execa} from 'execa'
+import * as execa from 'execa'
 import type {KubectlStep} from '../kubectl/debug-pod.js'
 
 // Runs the kubectl steps of `nodedoc kubectl` (src/kubectl/debug-pod.ts): the one place that
@@ -11,7 +11,7 @@ const RETRY_MS = 500
 
 async function runStep(step: KubectlStep): Promise<string> {
   for (let attempt = 0; ; attempt++) {
-    const result = await execa(step.argv[0], step.argv.slice(1), {
+    const result = await execa.execa(step.argv[0], step.argv.slice(1), {
       reject: false,
       input: step.stdin,
       stdin: step.stdin === undefined ? 'ignore' : undefined,

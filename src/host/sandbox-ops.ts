@@ -7,7 +7,7 @@ import {constants, existsSync, symlinkSync} from 'node:fs'
 import {basename, dirname, join, resolve} from 'node:path'
 import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
-import {execa} from 'execa'
+import * as execa from 'execa'
 import type {ApplyResult, SandboxOps} from '../sandbox/executor.js'
 import type {Op, RootfsSource, Undo} from '../sandbox/plan.js'
 import {BUSYBOX_DIRS, MINIMAL_GROUP, MINIMAL_PASSWD, parseBusyboxList, parseLdd} from '../sandbox/rootfs.js'
@@ -78,12 +78,12 @@ async function childOf(pid: number, timeoutMs = 2000): Promise<number> {
 
 async function run(argv: string[], input?: string): Promise<void> {
   const io = input === undefined ? {stdin: 'ignore' as const} : {input}
-  let result = await execa(argv[0], argv.slice(1), {reject: false, timeout: RUN_TIMEOUT_MS, ...io, env: {LC_ALL: 'C'}})
+  let result = await execa.execa(argv[0], argv.slice(1), {reject: false, timeout: RUN_TIMEOUT_MS, ...io, env: {LC_ALL: 'C'}})
   // two sandboxes putting the same gateway /32 on their veths at the same instant can race in
   // the kernel's local table (EEXIST); the batch only replaces, so running it again is safe
   for (let retry = 0; retry < 3 && result.failed && argv.includes('-batch') && /File exists/.test(String(result.stderr)); retry++) {
     await new Promise((r) => setTimeout(r, 20 + Math.random() * 30))
-    result = await execa(argv[0], argv.slice(1), {reject: false, timeout: RUN_TIMEOUT_MS, ...io, env: {LC_ALL: 'C'}})
+    result = await execa.execa(argv[0], argv.slice(1), {reject: false, timeout: RUN_TIMEOUT_MS, ...io, env: {LC_ALL: 'C'}})
   }
   if ((result as {code?: string}).code === 'ENOENT') throw new Error(`${argv[0]}: not installed`)
   if (result.failed) throw new Error(`${argv.join(' ')}: ${firstLine(String(result.stderr || result.stdout || result.shortMessage))}`)
@@ -249,14 +249,14 @@ export class LiveSandboxOps implements SandboxOps {
           await rm(undo.path, {force: true})
           return []
         case 'run': {
-          const result = await execa(undo.argv[0], undo.argv.slice(1), {reject: false, timeout: RUN_TIMEOUT_MS, stdin: 'ignore', env: {LC_ALL: 'C'}})
+          const result = await execa.execa(undo.argv[0], undo.argv.slice(1), {reject: false, timeout: RUN_TIMEOUT_MS, stdin: 'ignore', env: {LC_ALL: 'C'}})
           if (result.failed && !/Cannot find device|not found|No such|does not exist/i.test(String(result.stderr))) return [`${undo.argv.join(' ')}: ${firstLine(String(result.stderr))}`]
           return []
         }
         case 'umount': {
-          const result = await execa('umount', [undo.path], {reject: false, timeout: RUN_TIMEOUT_MS, stdin: 'ignore', env: {LC_ALL: 'C'}})
+          const result = await execa.execa('umount', [undo.path], {reject: false, timeout: RUN_TIMEOUT_MS, stdin: 'ignore', env: {LC_ALL: 'C'}})
           if (result.failed && !/not mounted|no mount point|No such file/i.test(String(result.stderr))) {
-            const lazy = await execa('umount', ['--lazy', undo.path], {reject: false, stdin: 'ignore'})
+            const lazy = await execa.execa('umount', ['--lazy', undo.path], {reject: false, stdin: 'ignore'})
             if (lazy.failed) return [`umount ${undo.path}: ${firstLine(String(result.stderr))}`]
           }
           return []
@@ -408,7 +408,7 @@ export async function nodeMemoryBytes(): Promise<number> {
 }
 
 export async function busyboxApplets(binary: string): Promise<string[]> {
-  const result = await execa(binary, ['--list'], {reject: false, stdin: 'ignore'})
+  const result = await execa.execa(binary, ['--list'], {reject: false, stdin: 'ignore'})
   return parseBusyboxList(String(result.stdout))
 }
 
@@ -419,7 +419,7 @@ export async function hostRootfsFiles(programs: string[]): Promise<Array<{source
     const path = await which(program)
     if (!path) continue
     files.set(path, path)
-    const ldd = await execa('ldd', [path], {reject: false, stdin: 'ignore'})
+    const ldd = await execa.execa('ldd', [path], {reject: false, stdin: 'ignore'})
     for (const lib of parseLdd(String(ldd.stdout))) files.set(lib, lib)
   }
   return [...files.keys()].map((source) => ({source, dest: source.replace(/^\//, '')}))

@@ -1,4 +1,4 @@
-import {stringify} from 'yaml'
+import * as YAML from 'yaml'
 
 export const OUTPUT_FORMATS = ['table', 'wide', 'json', 'yaml'] as const
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number]
@@ -12,7 +12,7 @@ export function renderOutput<T>(value: T, format: OutputFormat, table: TableView
     case 'json':
       return JSON.stringify(value, null, 2) + '\n'
     case 'yaml':
-      return stringify(value, {lineWidth: 0})
+      return YAML.stringify(value, {lineWidth: 0})
     case 'wide':
       return table(value, true)
     default:

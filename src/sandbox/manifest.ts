@@ -2,7 +2,8 @@
 // bad fields become one ManifestError naming file:line:column, so nothing is built from a
 // manifest that does not say what it seems to say.
 
-import {LineCounter, type Node, isMap, isScalar, isSeq, parseDocument} from 'yaml'
+import * as YAML from 'yaml'
+import type {Node} from 'yaml'
 import {memoryBytes, milliCpu} from './quantity.js'
 
 export interface ResourceAmounts {
@@ -60,8 +61,8 @@ const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 
 /** Parses Pod YAML (or JSON). `file` only names the source in errors. */
 export function parsePodManifest(text: string, file = 'pod.yaml'): PodManifest {
-  const lineCounter = new LineCounter()
-  const doc = parseDocument(text, {lineCounter, uniqueKeys: true})
+  const lineCounter = new YAML.LineCounter()
+  const doc = YAML.parseDocument(text, {lineCounter, uniqueKeys: true})
   const at = (node: Node | null | undefined): string => {
     const offset = node?.range?.[0]
     if (offset === undefined) return file
@@ -76,7 +77,7 @@ export function parsePodManifest(text: string, file = 'pod.yaml'): PodManifest {
     throw new ManifestError(`${where}: invalid YAML: ${reason}`)
   }
   const root = doc.contents
-  if (!isMap(root)) throw new ManifestError(`${at(root)}: expected a Pod manifest (a mapping), got ${describe(root)}`)
+  if (!YAML.isMap(root)) throw new ManifestError(`${at(root)}: expected a Pod manifest (a mapping), got ${describe(root)}`)
 
   const reader = new FieldReader(at)
   const kind = reader.string(root, 'kind', {required: true})
@@ -116,14 +117,14 @@ export function parsePodManifest(text: string, file = 'pod.yaml'): PodManifest {
 
 function describe(node: unknown): string {
   if (node === null || node === undefined) return 'nothing'
-  if (isSeq(node)) return 'a list'
-  if (isScalar(node)) return `the scalar ${JSON.stringify(node.value)}`
+  if (YAML.isSeq(node)) return 'a list'
+  if (YAML.isScalar(node)) return `the scalar ${JSON.stringify(node.value)}`
   return 'something else'
 }
 
 type Map = NonNullable<ReturnType<typeof asMap>>
 function asMap(node: unknown) {
-  return isMap(node) ? node : undefined
+  return YAML.isMap(node) ? node : undefined
 }
 
 /** Typed field access with file:line:col errors. */
@@ -136,7 +137,7 @@ class FieldReader {
 
   private field(map: Map, key: string, required: boolean, path: string): Node | undefined {
     const node = map.get(key, true) as Node | undefined
-    if (node === undefined || (isScalar(node) && node.value === null)) {
+    if (node === undefined || (YAML.isScalar(node) && node.value === null)) {
       if (required) this.fail(map, path, 'is required')
       return undefined
     }
@@ -147,7 +148,7 @@ class FieldReader {
     const path = opts.path ?? key
     const node = this.field(map, key, opts.required ?? false, path)
     if (node === undefined) return undefined
-    if (!isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number')) this.fail(node, path, `expected a string, got ${describe(node)}`)
+    if (!YAML.isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number')) this.fail(node, path, `expected a string, got ${describe(node)}`)
     return String(node.value)
   }
 
@@ -160,7 +161,7 @@ class FieldReader {
   bool(map: Map, key: string): boolean {
     const node = this.field(map, key, false, key)
     if (node === undefined) return false
-    if (!isScalar(node) || typeof node.value !== 'boolean') this.fail(node, key, `expected true or false, got ${describe(node)}`)
+    if (!YAML.isScalar(node) || typeof node.value !== 'boolean') this.fail(node, key, `expected true or false, got ${describe(node)}`)
     return node.value as boolean
   }
 
@@ -168,7 +169,7 @@ class FieldReader {
     const path = opts.path ?? key
     const node = this.field(map, key, opts.required ?? false, path)
     if (node === undefined) return undefined
-    if (!isMap(node)) this.fail(node, path, `expected a mapping, got ${describe(node)}`)
+    if (!YAML.isMap(node)) this.fail(node, path, `expected a mapping, got ${describe(node)}`)
     return node
   }
 
@@ -176,7 +177,7 @@ class FieldReader {
     const path = opts.path ?? key
     const node = this.field(map, key, opts.required ?? false, path)
     if (node === undefined) return undefined
-    if (!isSeq(node)) this.fail(node, path, `expected a list, got ${describe(node)}`)
+    if (!YAML.isSeq(node)) this.fail(node, path, `expected a list, got ${describe(node)}`)
     return node.items as Node[]
   }
 
@@ -184,13 +185,13 @@ class FieldReader {
     const items = this.seq(map, key, {path})
     if (!items) return null
     return items.map((item, i) => {
-      if (!isScalar(item) || item.value === null || typeof item.value === 'object') this.fail(item, `${path}[${i}]`, `expected a string, got ${describe(item)}`)
+      if (!YAML.isScalar(item) || item.value === null || typeof item.value === 'object') this.fail(item, `${path}[${i}]`, `expected a string, got ${describe(item)}`)
       return String(item.value)
     })
   }
 
   container(node: Node, path: string, volumeNames: Set<string>): ContainerSpec {
-    if (!isMap(node)) this.fail(node, path, `expected a mapping, got ${describe(node)}`)
+    if (!YAML.isMap(node)) this.fail(node, path, `expected a mapping, got ${describe(node)}`)
     const name = this.name(node, 'name', `${path}.name`)
     const resourcesNode = this.map(node, 'resources', {path: `${path}.resources`})
     const amounts = (key: 'requests' | 'limits'): ResourceAmounts => {
@@ -217,7 +218,7 @@ class FieldReader {
     }
     const mounts = (this.seq(node, 'volumeMounts', {path: `${path}.volumeMounts`}) ?? []).map((m, i) => {
       const p = `${path}.volumeMounts[${i}]`
-      if (!isMap(m)) this.fail(m, p, `expected a mapping, got ${describe(m)}`)
+      if (!YAML.isMap(m)) this.fail(m, p, `expected a mapping, got ${describe(m)}`)
       const volume = this.string(m, 'name', {required: true, path: `${p}.name`})!
       if (!volumeNames.has(volume)) this.fail(m, `${p}.name`, `no volume named ${volume} in spec.volumes`)
       const mountPath = this.string(m, 'mountPath', {required: true, path: `${p}.mountPath`})!
@@ -225,7 +226,7 @@ class FieldReader {
       return {name: volume, mountPath, readOnly: this.bool(m, 'readOnly')}
     })
     const env = (this.seq(node, 'env', {path: `${path}.env`}) ?? []).map((e, i) => {
-      if (!isMap(e)) this.fail(e, `${path}.env[${i}]`, `expected a mapping, got ${describe(e)}`)
+      if (!YAML.isMap(e)) this.fail(e, `${path}.env[${i}]`, `expected a mapping, got ${describe(e)}`)
       return {name: this.string(e, 'name', {required: true, path: `${path}.env[${i}].name`})!, value: this.string(e, 'value', {path: `${path}.env[${i}].value`}) ?? ''}
     })
     const security = this.map(node, 'securityContext', {path: `${path}.securityContext`})
@@ -250,11 +251,11 @@ class FieldReader {
   }
 
   volume(node: Node, path: string): VolumeSpec {
-    if (!isMap(node)) this.fail(node, path, `expected a mapping, got ${describe(node)}`)
+    if (!YAML.isMap(node)) this.fail(node, path, `expected a mapping, got ${describe(node)}`)
     const name = this.name(node, 'name', `${path}.name`)
     if (node.has('emptyDir')) {
       const e = node.get('emptyDir', true) as Node
-      const medium = isMap(e) ? this.string(e, 'medium', {path: `${path}.emptyDir.medium`}) : undefined
+      const medium = YAML.isMap(e) ? this.string(e, 'medium', {path: `${path}.emptyDir.medium`}) : undefined
       if (medium !== undefined && medium !== '' && medium !== 'Memory') this.fail(e, `${path}.emptyDir.medium`, `unsupported medium ${medium}`)
       return {name, source: {kind: 'emptyDir', medium: medium === 'Memory' ? 'Memory' : null}}
     }

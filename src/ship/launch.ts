@@ -3,9 +3,11 @@
 // A plain oclif start reads package.json from disk, resolves every plugin listed there in
 // node_modules and imports each command module by path. A bundle has no node_modules and a
 // single executable has no files at all, so here every piece arrives already in memory:
-// package.json is embedded at build time, the command classes (ours and the plugins') are
-// static imports, and plugin hooks are functions. oclif then does everything else as usual
-// (flag parsing, help, topics, --version) through its public run().
+// package.json and oclif's command manifest are embedded at build time, each command class
+// comes from a function that loads it on first use, and plugin hooks are functions. oclif then
+// does everything else as usual (flag parsing, help, topics, --version) through its public
+// run(). Nothing a command imports is loaded until that command runs: `--version` and
+// `--help` read only the manifest.
 
 import {type Command, Config, Errors, Plugin, type Interfaces, flush, handle, run, ux} from '@oclif/core'
 
@@ -15,10 +17,12 @@ export type BundledHook = (this: unknown, options: Record<string, unknown>) => u
 export interface Bundled {
   /** package.json as it was at build time. */
   pjson: Interfaces.PJSON
-  /** Where the CLI lives; oclif only uses it for messages and for an optional oclif.manifest.json. */
+  /** Where the CLI lives; oclif only uses it for messages. */
   root: string
-  /** Every command by id, ours and the bundled plugins'. */
-  commands: Record<string, Command.Class>
+  /** oclif's manifest of the root plugin (every command's id, flags, args, help), made at build time. */
+  manifest: Interfaces.Manifest
+  /** Every command by id, ours and the bundled plugins', as a function that loads its class. */
+  commands: Record<string, () => Command.Class>
   /** Hook functions by event (e.g. command_not_found from @oclif/plugin-not-found). */
   hooks: Record<string, BundledHook[]>
 }
@@ -26,6 +30,7 @@ export interface Bundled {
 /** Loads oclif from what the bundle carries and runs argv; exit code and errors as `oclif execute`. */
 export async function launch(bundled: Bundled, argv = process.argv.slice(2)): Promise<void> {
   try {
+    checkNodeVersion(bundled.pjson)
     const root = await rootPlugin(bundled)
     installHooks(bundled.hooks)
     await run(argv, {root: bundled.root, pjson: root.pjson, plugins: new Map([[root.name, root]])})
@@ -36,9 +41,22 @@ export async function launch(bundled: Bundled, argv = process.argv.slice(2)): Pr
 }
 
 /**
- * The root plugin, loaded from the in-memory command table. oclif's explicit strategy would
- * import package.json's `oclif.commands.target` by path; the loaded table is handed over
- * instead (oclif keeps it in the plugin's command cache), so no file is ever imported.
+ * oclif's own start warns when Node is older than package.json's engines allow; the bundle
+ * leaves that check out (it would read package.json from disk and load semver), so it is made
+ * here from the embedded package.json, for the `>=MAJOR` form nodedoc's engines use.
+ */
+export function checkNodeVersion(pjson: Interfaces.PJSON, version = process.versions.node): void {
+  const wanted = /^>=\s*(\d+)(?:\.\d+)*$/.exec(pjson.engines?.node?.trim() ?? '')?.[1]
+  if (wanted && Number(version.split('.')[0]) < Number(wanted)) {
+    process.emitWarning(`Node version must be ${pjson.engines!.node} to use this CLI. Current node version: ${version}`)
+  }
+}
+
+/**
+ * The root plugin. oclif's explicit strategy would import package.json's
+ * `oclif.commands.target` by path and build its manifest by loading every command class; here
+ * the manifest is the one built with the bundle, and the command table (oclif's command cache)
+ * loads a class only when oclif asks for it, which it does only to run that command.
  */
 async function rootPlugin(bundled: Bundled): Promise<Plugin> {
   // plugins are already inside the bundle: oclif must not go looking for them on disk
@@ -47,12 +65,64 @@ async function rootPlugin(bundled: Bundled): Promise<Plugin> {
     oclif: {...bundled.pjson.oclif, plugins: [], devPlugins: [], hooks: {}, commands: {strategy: 'explicit', target: './bundled', identifier: 'COMMANDS'}},
   }
   const plugin = new Plugin({isRoot: true, root: bundled.root, pjson, name: pjson.name, type: 'core'})
-  Object.assign(plugin, {commandCache: bundled.commands})
-  await plugin.load()
-  if (plugin.commandIDs.length !== Object.keys(bundled.commands).length) {
-    throw new Error(`bundled oclif dropped commands (${plugin.commandIDs.length} of ${Object.keys(bundled.commands).length}): rebuild with a matching @oclif/core`)
+  const table: Record<string, Command.Class> = {}
+  for (const [id, load] of Object.entries(bundled.commands)) {
+    let loaded: Command.Class | undefined
+    Object.defineProperty(table, id, {enumerable: true, get: () => (loaded ??= load())})
+  }
+  const manifest = bundled.manifest
+  Object.assign(plugin, {
+    commandCache: table,
+    // what oclif's own _manifest() does with an oclif.manifest.json it finds on disk
+    _manifest: async () => {
+      Object.assign(plugin, {commandIDs: Object.keys(manifest.commands), hasManifest: true})
+      return manifest
+    },
+  })
+  await withCodePointCompare(Object.keys(manifest.commands), () => plugin.load())
+  const missing = Object.keys(bundled.commands).filter((id) => !plugin.commandIDs.includes(id))
+  if (missing.length || plugin.commandIDs.length !== Object.keys(bundled.commands).length) {
+    throw new Error(`bundled oclif manifest does not match the commands (${missing.join(', ') || 'extra ids'}): rebuild with a matching @oclif/core`)
   }
   return plugin
+}
+
+/** Command ids whose code-point order is ICU's root collation order too: punctuation, then letters. */
+const PLAIN_ID = /^[a-z:-]*$/
+
+/**
+ * oclif's Plugin.load() sorts the command ids with localeCompare, and the first localeCompare
+ * of a process loads ICU's collation data: ~6 ms, a tenth of Node's own start, on every run.
+ * For ids of lowercase letters, '-' and ':' the collation's order is plain code-point order
+ * ('-' < ':' < letters, shorter prefix first), so while load() runs, comparing two such strings
+ * skips the collator; any other comparison, and any other time, is String's own.
+ */
+export async function withCodePointCompare<T>(ids: string[], fn: () => Promise<T>): Promise<T> {
+  if (!ids.every((id) => PLAIN_ID.test(id))) return fn()
+  const localeCompare = String.prototype.localeCompare
+  String.prototype.localeCompare = function (this: string, that: string, ...rest: unknown[]) {
+    if (rest.length === 0 && typeof that === 'string' && PLAIN_ID.test(this) && PLAIN_ID.test(that)) return this < that ? -1 : this > that ? 1 : 0
+    return localeCompare.call(this, that, ...(rest as []))
+  } as typeof localeCompare
+  try {
+    return await fn()
+  } finally {
+    String.prototype.localeCompare = localeCompare
+  }
+}
+
+/**
+ * The manifest oclif would write to oclif.manifest.json for these command classes: made at build
+ * time by oclif itself (the same Plugin.load() a plain start runs without a manifest).
+ */
+export async function buildManifest(pjson: Interfaces.PJSON, root: string, commands: Record<string, Command.Class>): Promise<Interfaces.Manifest> {
+  const plugin = new Plugin({isRoot: true, root, pjson: {...pjson, oclif: {...pjson.oclif, plugins: [], devPlugins: [], hooks: {}, commands: {strategy: 'explicit', target: './bundled', identifier: 'COMMANDS'}}}, name: pjson.name, type: 'core', ignoreManifest: true})
+  Object.assign(plugin, {commandCache: commands})
+  await plugin.load()
+  if (plugin.commandIDs.length !== Object.keys(commands).length) {
+    throw new Error(`oclif dropped commands while building the manifest (${plugin.commandIDs.length} of ${Object.keys(commands).length})`)
+  }
+  return JSON.parse(JSON.stringify(plugin.manifest)) as Interfaces.Manifest
 }
 
 /**

@@ -1,0 +1,76 @@
+// The split bundle `npm run build` makes: a run reads the launcher's part and the files of what
+// it uses, nothing more, and each file gets its V8 code cache.
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join, relative} from 'node:path'
+import {execa} from 'execa'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {REPO, RUN, exampleSnapshots} from './helpers.js'
+
+let dir: string
+let preload: string
+const snapshot = exampleSnapshots()[0]
+
+/** Runs nodedoc from the checkout's bundle; returns its output and every bundle file it read. */
+async function traced(args: string[]) {
+  const log = join(dir, `reads-${Math.random().toString(36).slice(2)}`)
+  const result = await execa(process.execPath, ['--require', preload, RUN, ...args], {reject: false, env: {NO_COLOR: '1', NODEDOC_BUNDLE: '1', READS_LOG: log}, stdin: 'ignore'})
+  let reads: string[] = []
+  try {
+    reads = (await execa('cat', [log])).stdout.split('\n').filter(Boolean)
+  } catch {}
+  const bundleFiles = [...new Set(reads.filter((p) => p.includes('/dist/nodedoc')).map((p) => relative(join(REPO, 'dist'), p)))]
+  return {...result, bundleFiles: bundleFiles.filter((f) => !f.endsWith('.v8cache')).sort()}
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'nodedoc-bundle-'))
+  preload = join(dir, 'reads.cjs')
+  // records each file read through fs.readFileSync, which is how bin/run.js reads the bundle
+  writeFileSync(preload, `
+const fs = require('node:fs')
+const read = fs.readFileSync
+fs.readFileSync = function (path, ...rest) {
+  if (typeof path === 'string') fs.appendFileSync(process.env.READS_LOG, path + '\\n')
+  return read.call(this, path, ...rest)
+}
+`)
+})
+
+afterAll(() => {
+  if (dir) rmSync(dir, {recursive: true, force: true})
+})
+
+describe('split bundle', () => {
+  it('answers --version and --help from the launcher part alone', async () => {
+    for (const args of [['--version'], ['--help'], ['pod', '--help']]) {
+      const result = await traced(args)
+      expect(result.exitCode, result.stderr).toBe(0)
+      expect(result.bundleFiles, args.join(' ')).toEqual(['nodedoc.cjs'])
+    }
+  })
+
+  it.skipIf(!snapshot)('loads a command from its own file, and a library only when the run needs it', async () => {
+    const table = await traced(['pod', 'core-k8s', '--from', snapshot!])
+    expect(table.exitCode, table.stderr).toBe(0)
+    expect(table.stdout).toMatch(/^Pod:\s+default\/core-k8s$/m)
+    expect(table.bundleFiles).toEqual(['nodedoc.cjs', 'nodedoc/pod.cjs'])
+    const yaml = await traced(['pod', 'core-k8s', '--from', snapshot!, '-o', 'yaml'])
+    expect(yaml.stdout).toMatch(/^name: core-k8s$/m)
+    expect(yaml.bundleFiles).toEqual(['nodedoc.cjs', 'nodedoc/pod.cjs', 'nodedoc/vendor-yaml.cjs'])
+  })
+
+  it('runs a command that starts programs through the vendor copy of execa', async () => {
+    const result = await traced(['net', '-o', 'json'])
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(JSON.parse(result.stdout)).toHaveProperty('routes')
+    expect(result.bundleFiles).toContain('nodedoc/vendor-execa.cjs')
+  })
+
+  it('suggests a command for a typo through the lazily loaded not-found hook', async () => {
+    const result = await traced(['pdo'])
+    expect(result.exitCode).toBe(127)
+    expect(result.stderr).toContain('pdo is not a nodedoc command')
+    expect(result.bundleFiles).toEqual(['nodedoc.cjs', 'nodedoc/command_not_found.cjs'])
+  })
+})
