@@ -1,5 +1,5 @@
-import {readFileSync, readlinkSync} from 'node:fs'
-import {lstat, open, readdir, readFile} from 'node:fs/promises'
+import {lstatSync, readFileSync, readdirSync, readlinkSync} from 'node:fs'
+import {open, readFile} from 'node:fs/promises'
 import * as execa from 'execa'
 import {absorb} from './errors.js'
 import {type DirEntry, type EntryKind, type FileStat, type Host, type ReadOptions, type RunOptions, type RunResult, Warnings, hostPath} from './host.js'
@@ -48,7 +48,8 @@ export class LiveHost implements Host {
 
   async readDir(path: string): Promise<DirEntry[] | undefined> {
     try {
-      const entries = await readdir(this.real(path), {withFileTypes: true})
+      // synchronous, as readFile: a scan lists /proc and every process's task and fd folders
+      const entries = readdirSync(this.real(path), {withFileTypes: true})
       return entries.map((e) => ({
         name: e.name,
         kind: e.isSymbolicLink() ? 'link' : e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other',
@@ -71,7 +72,7 @@ export class LiveHost implements Host {
 
   async stat(path: string): Promise<FileStat | undefined> {
     try {
-      const s = await lstat(this.real(path))
+      const s = lstatSync(this.real(path))
       const kind: EntryKind = s.isSymbolicLink() ? 'link' : s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'other'
       return {kind, size: s.size, mtimeMs: Math.trunc(s.mtimeMs), ino: s.ino}
     } catch (error) {

@@ -1,5 +1,4 @@
-import {readFileSync, readlinkSync} from 'node:fs'
-import {lstat, readdir} from 'node:fs/promises'
+import {lstatSync, readFileSync, readdirSync, readlinkSync} from 'node:fs'
 import {join} from 'node:path'
 import * as tar from 'tar'
 import {type DirEntry, type EntryKind, type FileStat, type Host, type ReadOptions, type RunResult, Warnings, hostPath} from './host.js'
@@ -98,8 +97,8 @@ export class SnapshotHost implements Host {
 class DirStore implements Store {
   constructor(private readonly dir: string) {}
 
-  // synchronous reads: thousands of small files, where a promise per open/stat/read/close costs
-  // more than the reads themselves
+  // synchronous: thousands of small files and folders, where a promise per open/stat/read/close
+  // costs more than the reads themselves (and a run that makes none never starts libuv's threads)
   async read(rel: string): Promise<Buffer | undefined> {
     try {
       return readFileSync(join(this.dir, rel))
@@ -110,7 +109,7 @@ class DirStore implements Store {
 
   async list(rel: string): Promise<DirEntry[] | undefined> {
     try {
-      const entries = await readdir(join(this.dir, rel), {withFileTypes: true})
+      const entries = readdirSync(join(this.dir, rel), {withFileTypes: true})
       return entries.map((e) => ({name: e.name, kind: e.isSymbolicLink() ? 'link' : e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other'}))
     } catch {
       return undefined
@@ -127,7 +126,7 @@ class DirStore implements Store {
 
   async kind(rel: string): Promise<EntryKind | undefined> {
     try {
-      const s = await lstat(join(this.dir, rel))
+      const s = lstatSync(join(this.dir, rel))
       return s.isSymbolicLink() ? 'link' : s.isDirectory() ? 'dir' : 'file'
     } catch {
       return undefined

@@ -96,6 +96,11 @@ export function parsePrefix(cidr: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
   return cidr.includes(':') ? ipaddr.IPv6.parseCIDR(cidr) : ipaddr.IPv4.parseCIDR(cidr)
 }
 
+/** An address, likewise by family (ipaddr.parse runs the IPv6 parser on every IPv4 address first). */
+function parseAddress(ip: string): ipaddr.IPv4 | ipaddr.IPv6 {
+  return ip.includes(':') ? ipaddr.IPv6.parse(ip) : ipaddr.IPv4.parse(ip)
+}
+
 function prefixLength(cidr: string): number {
   return Number(cidr.split('/')[1])
 }
@@ -104,7 +109,7 @@ function prefixLength(cidr: string): number {
 export function longestPrefixMatch(routes: Route[], ip: string): Route | undefined {
   let address: ipaddr.IPv4 | ipaddr.IPv6
   try {
-    address = ipaddr.parse(ip)
+    address = parseAddress(ip)
   } catch {
     return undefined
   }
