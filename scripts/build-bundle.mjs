@@ -167,6 +167,7 @@ const vendorEntry = {
  *  - its Node version check, which in a bundle reads the package.json beside dist/ from disk and
  *    loads semver (~2 ms); src/ship/launch.ts checks package.json's engines itself.
  *  - fdir's check that picomatch can be found on disk before it uses the copy bundled with it.
+ *  - wsl-utils, where oclif only wants is-wsl's answer.
  * And in the command files: string-width's work on plain ASCII (see below).
  */
 const LAZY_REQUIRE = /^(const|var) (\w+) = (require\("[^"]+"\)|__importDefault\(require\("[^"]+"\)\));$/gm
@@ -174,6 +175,9 @@ const OCLIF = /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/
 export const START_TRIMS = [
   {file: /[\\/]@oclif[\\/]core[\\/]lib[\\/]index\.js$/, from: /^checkNodeVersion\(\);$/m, to: '// checkNodeVersion(): see src/ship/launch.ts'},
   {file: /[\\/]fdir[\\/]dist[\\/]index\.cjs$/, from: /^\s*require\.resolve\("picomatch"\);$/m, to: ''},
+  // oclif asks wsl-utils only for isWsl, which is is-wsl's answer re-exported; wsl-utils itself
+  // also loads child_process and PowerShell helpers (~1.5 ms). Windows still goes to wsl-utils.
+  {file: /[\\/]@oclif[\\/]core[\\/]lib[\\/]util[\\/]os\.js$/, from: /return \(await import\('wsl-utils'\)\)\.isWsl \?/, to: "return (await import('is-wsl')).default ?"},
   // cli-table3 measures every cell twice with string-width, whose emoji regular expression is
   // compiled on first use and run on every string: ~4 ms of a table. A string of printable
   // ASCII has no escape, emoji, combining or wide character: its width is its length.

@@ -33,6 +33,7 @@ export async function launch(bundled: Bundled, argv = process.argv.slice(2)): Pr
     checkNodeVersion(bundled.pjson)
     const root = await rootPlugin(bundled)
     installHooks(bundled.hooks)
+    skipUserTheme()
     await run(argv, {root: bundled.root, pjson: root.pjson, plugins: new Map([[root.name, root]])})
     await flush()
   } catch (error) {
@@ -123,6 +124,19 @@ export async function buildManifest(pjson: Interfaces.PJSON, root: string, comma
     throw new Error(`oclif dropped commands while building the manifest (${plugin.commandIDs.length} of ${Object.keys(commands).length})`)
   }
   return JSON.parse(JSON.stringify(plugin.manifest)) as Interfaces.Manifest
+}
+
+/**
+ * As with user-installed plugins (bin/run.js), a user's theme.json is not read: nodedoc runs as
+ * root on nodes and takes nothing from a user's folders. oclif would read it at every start
+ * (what NODEDOC_DISABLE_THEME=true also skips); the package.json theme, if one is ever set, stays.
+ */
+function skipUserTheme(): void {
+  const original = Config.prototype.loadTheme
+  Config.prototype.loadTheme = async function (this: Config) {
+    if (!this.pjson.oclif.theme) return undefined
+    return original.call(this)
+  }
 }
 
 /**

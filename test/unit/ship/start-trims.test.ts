@@ -41,3 +41,17 @@ describe('string-width with the printable-ASCII shortcut', () => {
     for (const s of samples) expect(trimmed(s), JSON.stringify(s)).toBe(original(s))
   })
 })
+
+describe("oclif's WSL check through is-wsl alone", () => {
+  it('asks the same function wsl-utils re-exports', async () => {
+    const file = join(repo, 'node_modules', '@oclif', 'core', 'lib', 'util', 'os.js')
+    const trim = (START_TRIMS as Array<{file: RegExp; from: RegExp; to: string}>).find((t) => t.file.test(file))!
+    expect(trim.from.test(readFileSync(file, 'utf8'))).toBe(true)
+    const oclifRequire = createRequire(file)
+    const viaUtils = await import(oclifRequire.resolve('wsl-utils'))
+    const direct = await import(createRequire(oclifRequire.resolve('wsl-utils')).resolve('is-wsl'))
+    const asTrimmed = await import(oclifRequire.resolve('is-wsl'))
+    expect(viaUtils.isWsl).toBe(direct.default)
+    expect(asTrimmed.default).toBe(direct.default)
+  })
+})
