@@ -1,5 +1,4 @@
 import {lstatSync, readFileSync, readdirSync, readlinkSync} from 'node:fs'
-import {join} from 'node:path'
 import * as tar from 'tar'
 import {type DirEntry, type EntryKind, type FileStat, type Host, type ReadOptions, type RunResult, Warnings, hostPath} from './host.js'
 import {type SnapshotMeta, commandFileName, fsRelative} from './snapshot-layout.js'
@@ -97,11 +96,17 @@ export class SnapshotHost implements Host {
 class DirStore implements Store {
   constructor(private readonly dir: string) {}
 
+  // rel comes normalized (hostPath, or a fixed name such as meta.json): path.join would only
+  // normalize it again, which on a cold start costs about what the read does
+  private at(rel: string): string {
+    return `${this.dir}/${rel}`
+  }
+
   // synchronous: thousands of small files and folders, where a promise per open/stat/read/close
   // costs more than the reads themselves (and a run that makes none never starts libuv's threads)
   async read(rel: string): Promise<Buffer | undefined> {
     try {
-      return readFileSync(join(this.dir, rel))
+      return readFileSync(this.at(rel))
     } catch {
       return undefined
     }
@@ -109,7 +114,7 @@ class DirStore implements Store {
 
   async list(rel: string): Promise<DirEntry[] | undefined> {
     try {
-      const entries = readdirSync(join(this.dir, rel), {withFileTypes: true})
+      const entries = readdirSync(this.at(rel), {withFileTypes: true})
       return entries.map((e) => ({name: e.name, kind: e.isSymbolicLink() ? 'link' : e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other'}))
     } catch {
       return undefined
@@ -118,7 +123,7 @@ class DirStore implements Store {
 
   async link(rel: string): Promise<string | undefined> {
     try {
-      return readlinkSync(join(this.dir, rel))
+      return readlinkSync(this.at(rel))
     } catch {
       return undefined
     }
@@ -126,7 +131,7 @@ class DirStore implements Store {
 
   async kind(rel: string): Promise<EntryKind | undefined> {
     try {
-      const s = lstatSync(join(this.dir, rel))
+      const s = lstatSync(this.at(rel))
       return s.isSymbolicLink() ? 'link' : s.isDirectory() ? 'dir' : 'file'
     } catch {
       return undefined
