@@ -89,7 +89,9 @@ function entrySource({mode, pjson, manifest, files}) {
     `const sea = (() => { try { return require('node:sea').isSea() } catch { return false } })()`,
     // in a single executable the "root" is the folder holding it; else the package folder above dist/
     `const root = sea ? require('node:path').dirname(process.execPath) : require('node:path').resolve(__dirname, '..')`,
-    `const start = (loadChunk) => launch({pjson: ${JSON.stringify(pjson)}, root, manifest: ${JSON.stringify(manifest)}, commands: {${commands.join(', ')}}, hooks: {${hooks.join(', ')}}})`,
+    // the manifest as JSON text: parsing 24 KB of JSON is several times quicker than building the
+    // same object from a literal, which every start would do
+    `const start = (loadChunk) => launch({pjson: ${JSON.stringify(pjson)}, root, manifest: JSON.parse(${JSON.stringify(JSON.stringify(manifest))}), commands: {${commands.join(', ')}}, hooks: {${hooks.join(', ')}}})`,
   ]
   // split: bin/run.js calls start() with its chunk loader, and hands chunks this oclif and,
   // for a lazily loaded module, its vendor file
