@@ -1,5 +1,4 @@
-import {existsSync} from 'node:fs'
-import {stat} from 'node:fs/promises'
+import {existsSync, statSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import * as grpc from '@grpc/grpc-js'
@@ -98,7 +97,7 @@ export function criClient(endpoint: string, socketPath: string, timeoutMs = CRI_
 
 async function isSocket(path: string): Promise<boolean> {
   try {
-    return (await stat(path)).isSocket()
+    return statSync(path).isSocket()
   } catch {
     return false
   }

@@ -1,5 +1,4 @@
-import {lstatSync, readFileSync, readdirSync, readlinkSync} from 'node:fs'
-import {open, readFile} from 'node:fs/promises'
+import {closeSync, fstatSync, lstatSync, openSync, readFileSync, readSync, readdirSync, readlinkSync} from 'node:fs'
 import * as execa from 'execa'
 import {absorb} from './errors.js'
 import {type DirEntry, type EntryKind, type FileStat, type Host, type ReadOptions, type RunOptions, type RunResult, Warnings, hostPath} from './host.js'
@@ -28,7 +27,7 @@ export class LiveHost implements Host {
       // synchronous: a scan reads thousands of small /proc files, where a promise per
       // open/stat/read/close costs more than the read itself
       if (options.tailBytes === undefined) return readFileSync(this.real(path), 'utf8')
-      return await readTail(this.real(path), options.tailBytes)
+      return readTail(this.real(path), options.tailBytes)
     } catch (error) {
       return absorb(error, path, this.warnings)
     }
@@ -40,7 +39,7 @@ export class LiveHost implements Host {
 
   async readBytes(path: string): Promise<Buffer | undefined> {
     try {
-      return await readFile(this.real(path))
+      return readFileSync(this.real(path))
     } catch (error) {
       return absorb(error, path, this.warnings)
     }
@@ -97,18 +96,20 @@ export class LiveHost implements Host {
   }
 }
 
-async function readTail(path: string, bytes: number): Promise<string> {
-  const handle = await open(path, 'r')
+// synchronous like every other read here (a tail is a few KiB); nothing on a command's path
+// then needs fs/promises, the thread pool or a promise per step
+function readTail(path: string, bytes: number): string {
+  const fd = openSync(path, 'r')
   try {
-    const {size} = await handle.stat()
+    const {size} = fstatSync(fd)
     const start = Math.max(0, size - bytes)
     const buffer = Buffer.alloc(size - start)
-    await handle.read(buffer, 0, buffer.length, start)
+    readSync(fd, buffer, 0, buffer.length, start)
     let text = buffer.toString('utf8')
     // a tail starts mid-line: drop the partial first line
     if (start > 0) text = text.slice(text.indexOf('\n') + 1)
     return text
   } finally {
-    await handle.close()
+    closeSync(fd)
   }
 }
