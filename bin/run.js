@@ -36,18 +36,22 @@ function bundleIsFresh() {
 /**
  * Runs one bundle file as a CommonJS module and returns its exports. It is compiled from the V8
  * code cache beside it, or, when there is none (or V8 refuses it), compiled from source and its
- * cache written at exit, so that it holds the functions this run compiled too. The build writes
- * pure ASCII, so latin1 reads it exactly, and faster than UTF-8.
+ * cache written at exit, so that it holds the functions this run compiled too. V8 checks a cache
+ * against its source's length only, so a cache is named after the build id on the file's first
+ * line and can only meet the text it was made from. The build writes pure ASCII, so latin1
+ * reads it exactly, and faster than UTF-8.
  */
 function loadBundle(file, require = createRequire(file)) {
-  const source = readFileSync(file, 'latin1').replace(/^#!/, '//')
-  const cacheFile = file + '.v8cache'
+  const source = readFileSync(file, 'latin1')
+  const build = /^\/\/nodedoc-build ([0-9a-f]{16})\n/.exec(source.slice(0, 40))?.[1]
+  const cacheFile = build && `${file}.${build}.v8cache`
   let cachedData
   try {
-    cachedData = readFileSync(cacheFile)
+    if (cacheFile) cachedData = readFileSync(cacheFile)
   } catch {}
-  const script = new Script(Module.wrap(source), {filename: file, cachedData})
-  if (!cachedData || script.cachedDataRejected) {
+  // a #! line is only valid at the very start of a script, and Module.wrap puts code before it
+  const script = new Script(Module.wrap(source.startsWith('#!') ? `//${source.slice(2)}` : source), {filename: file, cachedData})
+  if (cacheFile && (!cachedData || script.cachedDataRejected)) {
     process.once('exit', () => {
       try {
         const fresh = `${cacheFile}.${process.pid}`

@@ -21,6 +21,7 @@
 
 import {build} from 'esbuild'
 import {existsSync} from 'node:fs'
+import {createHash} from 'node:crypto'
 import {mkdir, readFile, readdir, rename, rm, writeFile} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import {dirname, join, resolve} from 'node:path'
@@ -246,14 +247,26 @@ const COMMON = {
   define: {'import.meta.url': '__nodedoc_import_meta_url'},
 }
 
-async function writeOutputs(outputFiles, executable) {
+/**
+ * Writes each output beside its place and renames it in (a CLI starting meanwhile never reads
+ * half a file). A bundle file's first line names its build: `//nodedoc-build <sha256 prefix of the
+ * rest>`. bin/run.js keeps a file's V8 code cache under that name (<file>.<id>.v8cache), because
+ * V8 checks a cache against its source's length only: a cache can then only ever meet the exact
+ * text it was made from, however the file was replaced. Caches of earlier builds are removed.
+ */
+async function writeOutputs(outputFiles, {executable = () => false, buildId = true} = {}) {
   for (const file of outputFiles) {
     const partial = `${file.path}.${process.pid}.partial`
-    const contents = file.path.endsWith('.cjs') ? toAscii(file.text) : file.contents
+    let contents = file.contents
+    if (file.path.endsWith('.cjs')) {
+      const text = toAscii(file.text)
+      contents = buildId ? `//nodedoc-build ${createHash('sha256').update(text).digest('hex').slice(0, 16)}\n${text}` : text
+    }
     await writeFile(partial, contents, {mode: executable(file.path) ? 0o755 : 0o644})
     await rename(partial, file.path)
-    // V8 checks a code cache against its source's length only: a rebuilt file must not meet its old cache
-    await rm(`${file.path}.v8cache`, {force: true})
+    const dir = dirname(file.path)
+    const base = file.path.slice(dir.length + 1)
+    for (const name of await readdir(dir)) if (name.startsWith(`${base}.`) && name.endsWith('.v8cache')) await rm(join(dir, name), {force: true})
   }
 }
 
@@ -274,10 +287,10 @@ export async function buildBundle({mode = 'split', outfile = BUNDLE, chunks = CH
   const entry = {stdin: {contents: entrySource({mode, pjson, manifest, files}), resolveDir: repo, sourcefile: 'nodedoc-bundle-entry.js', loader: 'js'}, outfile}
   if (mode === 'single') {
     const result = await build({...COMMON, ...entry, minify, plugins: [lazyModules, startTrims], banner: {js: ['#!/usr/bin/env node', META_URL, SEA_REQUIRE, LAZY, criProto].join('\n')}})
-    await writeOutputs(result.outputFiles, (path) => path === outfile)
+    await writeOutputs(result.outputFiles, {executable: (path) => path === outfile, buildId: false})
     return {outfile, bytes: outputBytes(result.metafile), ms: Math.round(performance.now() - started)}
   }
-  const core = await build({...COMMON, ...entry, minify, plugins: [startTrims], banner: {js: ['#!/usr/bin/env node', META_URL, LAZY].join('\n')}})
+  const core = await build({...COMMON, ...entry, minify, plugins: [startTrims], banner: {js: [META_URL, LAZY].join('\n')}})
   // every chunk takes oclif from the launcher's part: one oclif, one Command class, one config
   const entryPoints = Object.entries({...files, ...hookFiles()}).map(([key, file]) => ({in: file, out: chunkName(key)}))
   const commandChunks = await build({...COMMON, entryPoints, outdir: chunks, outExtension: {'.js': '.cjs'}, minify, external: [...COMMON.external, '@oclif/core', ...LAZY_MODULES], plugins: [lazyModules, startTrims], banner: {js: [META_URL, LAZY, criProto].join('\n')}})
@@ -287,8 +300,9 @@ export async function buildBundle({mode = 'split', outfile = BUNDLE, chunks = CH
   await mkdir(chunks, {recursive: true})
   // a command removed since the last build leaves no file behind
   const kept = new Set(rest.outputFiles.map((f) => f.path))
-  for (const name of await readdir(chunks)) if (!kept.has(join(chunks, name.replace(/\.v8cache$/, '')))) await rm(join(chunks, name), {force: true})
-  await writeOutputs([...core.outputFiles, ...rest.outputFiles], (path) => path === outfile)
+  for (const name of await readdir(chunks)) if (!kept.has(join(chunks, name.replace(/(\.[0-9a-f]+)?\.v8cache$/, '')))) await rm(join(chunks, name), {force: true})
+  // the launcher's part last: its time stamp is what bin/run.js compares with the tsc output
+  await writeOutputs([...rest.outputFiles, ...core.outputFiles])
   return {outfile, chunks, bytes: outputBytes(core.metafile), chunkBytes: outputBytes(rest.metafile), ms: Math.round(performance.now() - started)}
 }
 

@@ -1,6 +1,6 @@
 // The split bundle `npm run build` makes: a run reads the launcher's part and the files of what
 // it uses, nothing more, and each file gets its V8 code cache.
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
 import {execa} from 'execa'
@@ -20,7 +20,7 @@ async function traced(args: string[]) {
     reads = (await execa('cat', [log])).stdout.split('\n').filter(Boolean)
   } catch {}
   const bundleFiles = [...new Set(reads.filter((p) => p.includes('/dist/nodedoc')).map((p) => relative(join(REPO, 'dist'), p)))]
-  return {...result, bundleFiles: bundleFiles.filter((f) => !f.endsWith('.v8cache')).sort()}
+  return {...result, bundleFiles: bundleFiles.filter((f) => !f.endsWith('.v8cache')).sort(), caches: bundleFiles.filter((f) => f.endsWith('.v8cache')).sort()}
 }
 
 beforeAll(() => {
@@ -58,6 +58,24 @@ describe('split bundle', () => {
     const yaml = await traced(['pod', 'core-k8s', '--from', snapshot!, '-o', 'yaml'])
     expect(yaml.stdout).toMatch(/^name: core-k8s$/m)
     expect(yaml.bundleFiles).toEqual(['nodedoc.cjs', 'nodedoc/pod.cjs', 'nodedoc/vendor-yaml.cjs'])
+  })
+
+  it.skipIf(!snapshot)('reads a code cache only under its own file\'s build id', async () => {
+    const buildOf = (file: string) => /^\/\/nodedoc-build ([0-9a-f]{16})$/m.exec(readFileSync(join(REPO, 'dist', file), 'latin1').split('\n')[0])?.[1]
+    // a cache of some other build beside pod.cjs: same length or not, it must never be read
+    const foreign = join(REPO, 'dist', 'nodedoc', 'pod.cjs.0123456789abcdef.v8cache')
+    writeFileSync(foreign, 'not a cache')
+    try {
+      await traced(['pod', 'core-k8s', '--from', snapshot!]) // writes any cache that is missing
+      const result = await traced(['pod', 'core-k8s', '--from', snapshot!])
+      expect(result.exitCode, result.stderr).toBe(0)
+      const expected = ['nodedoc.cjs', 'nodedoc/pod.cjs'].map((f) => `${f}.${buildOf(f)}.v8cache`)
+      expect(buildOf('nodedoc.cjs')).toMatch(/^[0-9a-f]{16}$/)
+      expect(result.caches).toEqual(expected)
+      for (const cache of expected) expect(existsSync(join(REPO, 'dist', cache))).toBe(true)
+    } finally {
+      rmSync(foreign, {force: true})
+    }
   })
 
   it('runs a command that starts programs through the vendor copy of execa', async () => {
