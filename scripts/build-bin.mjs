@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 // Builds dist/bin/nodedoc-linux-x64: one file that runs nodedoc on a machine with no Node.js and
-// no node_modules (Node's single-executable-application support). The bundle (scripts/
-// build-bundle.mjs, its 'single' shape) already carries package.json, the command manifest and
-// every command and plugin in memory, so the executable needs no assets: see src/ship/launch.ts for how oclif starts from it.
+// no node_modules (Node's single-executable-application support). Its main script is
+// bin/run.js, and its assets are the split bundle's files (scripts/build-bundle.mjs) with V8 code
+// caches made here, so it starts the way a checkout does: the launcher part, then only the
+// file of the command that runs. The bundle already carries package.json and oclif's manifest:
+// see src/ship/launch.ts for how oclif starts from it.
 //
-// Steps: bundle -> `node --experimental-sea-config` writes a blob with the script and its V8
-// code cache -> copy of this very node binary -> postject injects the blob and flips the fuse.
+// Steps: split bundle -> training runs that leave code caches -> `node --experimental-sea-config`
+// writes a blob with bin/run.js and the assets -> copy of this very node binary -> postject
+// injects the blob and flips the fuse.
 
-import {execFileSync} from 'node:child_process'
-import {chmodSync, copyFileSync, mkdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {execFileSync, spawnSync} from 'node:child_process'
+import {chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -20,16 +23,50 @@ const require = createRequire(join(repo, 'package.json'))
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'
 export const EXECUTABLE = join(repo, 'dist', 'bin', `nodedoc-${process.platform}-${process.arch}`)
 
+/**
+ * Commands run once at build time, on the bundled example snapshot, so that the bundle files they
+ * load carry V8 code caches into the executable (which must not write caches on the node it
+ * inspects). The first run makes the launcher part's cache, so it holds the path of a command.
+ */
+function trainingRuns(snapshot) {
+  const runs = [['--version'], ['--help'], ['pod', '--help']]
+  if (!snapshot) return runs
+  return [
+    ['pod', 'core-k8s', '-n', 'default', '--from', snapshot],
+    ...runs,
+    ['pod', 'core-k8s', '-n', 'default', '--from', snapshot, '-o', 'yaml'],
+    ['ps', '--from', snapshot],
+    ['net', '--from', snapshot],
+    ['doctor', '--from', snapshot],
+    ['logs', 'core-k8s', '-n', 'default', '--tail', '1', '--from', snapshot],
+  ]
+}
+
 export async function buildBin({output = EXECUTABLE} = {}) {
   if (process.platform !== 'linux') throw new Error(`single executable: built for linux only (this is ${process.platform})`)
   const started = performance.now()
   const work = join(dirname(output), '.sea')
   rmSync(work, {recursive: true, force: true})
-  mkdirSync(work, {recursive: true})
-  // one script holding every command (a single executable runs one CommonJS main script)
-  const {outfile: bundle} = await buildBundle({mode: 'single', outfile: join(work, 'nodedoc.cjs')})
+  mkdirSync(join(work, 'bin'), {recursive: true})
+  // the split bundle, as bin/run.js runs it from a checkout; bin/run.js is the executable's main
+  // script too, and reads the same files from the executable's assets
+  await buildBundle({outfile: join(work, 'dist', 'nodedoc.cjs'), chunks: join(work, 'dist', 'nodedoc')})
+  copyFileSync(join(repo, 'bin', 'run.js'), join(work, 'bin', 'run.js'))
+  copyFileSync(join(repo, 'bin', 'package.json'), join(work, 'bin', 'package.json'))
+  const snapshot = join(repo, 'examples', 'containerd-node')
+  for (const args of trainingRuns(existsSync(join(snapshot, 'meta.json')) ? snapshot : undefined)) {
+    // with this very node, whose V8 the executable carries; a run that fails just trains less
+    spawnSync(process.execPath, [join(work, 'bin', 'run.js'), ...args], {stdio: 'ignore', env: {...process.env, NODEDOC_BUNDLE: '1', NO_COLOR: '1', CONTAINER_RUNTIME_ENDPOINT: ''}})
+  }
+  const assets = {}
+  for (const dir of ['', 'nodedoc']) {
+    for (const name of readdirSync(join(work, 'dist', dir))) {
+      const key = dir ? `${dir}/${name}` : name
+      if (/\.cjs$|\.v8cache$/.test(name) && statSync(join(work, 'dist', key)).isFile()) assets[key] = join(work, 'dist', key)
+    }
+  }
   const blob = join(work, 'nodedoc.blob')
-  const config = {main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false}
+  const config = {main: join(work, 'bin', 'run.js'), output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false, assets}
   writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config, null, 2))
   execFileSync(process.execPath, ['--experimental-sea-config', join(work, 'sea-config.json')], {stdio: ['ignore', 'ignore', 'inherit']})
   rmSync(output, {force: true})

@@ -1,20 +1,17 @@
 #!/usr/bin/env node
-// Bundles the compiled CLI (dist/, from `tsc`) with every dependency, in one of two shapes:
+// Bundles the compiled CLI (dist/, from `tsc`) with every dependency, split in files by what a
+// run needs (what bin/run.js, the npm package and the single executable run):
+// dist/nodedoc.cjs holds oclif, the launcher and oclif's command manifest, and nothing a command
+// imports; each command is its own file, dist/nodedoc/<id>.cjs, with everything it needs except
+// oclif (which it takes from nodedoc.cjs) and the few big libraries only some runs need (those
+// have files of their own, see LAZY_MODULES). `--version` and `--help` load only nodedoc.cjs;
+// `pod --from` loads nodedoc.cjs and pod.cjs. bin/run.js compiles each file from a V8 code cache
+// kept beside it (or, in the single executable, carried in it), so a file's cache holds only
+// what that file's runs compiled.
 //
-//  - split (`npm run build`, what bin/run.js and the npm package run): dist/nodedoc.cjs holds
-//    oclif, the launcher and oclif's command manifest, and nothing a command imports; each
-//    command is its own file, dist/nodedoc/<id>.cjs, with everything it needs except oclif
-//    (which it takes from nodedoc.cjs) and the few big libraries only some runs need (those
-//    have files of their own, see LAZY_MODULES). `--version` and `--help` load only
-//    nodedoc.cjs; `pod --from` loads nodedoc.cjs and pod.cjs. bin/run.js compiles each file from a V8 code cache kept
-//    beside it, so a file's cache holds only what that file's runs compiled.
-//  - single (scripts/build-bin.mjs): the same entry with every command inside one script, since
-//    a single executable runs one CommonJS main script. A command's modules are still
-//    evaluated only when it runs (esbuild wraps a require()d ESM module in a lazy initialiser).
-//
-// One file instead of hundreds means no module resolution, no folder scan and no package.json
-// lookups at start. CommonJS because Node 20's single-executable support runs only a CommonJS
-// main script, and because vm.Script, which takes a code cache, compiles scripts, not modules.
+// A few files instead of hundreds means no module resolution, no folder scan and no
+// package.json lookups at start. CommonJS because vm.Script, which takes a code cache, compiles
+// scripts, not modules.
 //
 // Plugins (help, autocomplete, not-found) are taken by file, since their package "exports" only
 // name an index, and handed to src/ship/launch.ts as classes and functions.
@@ -77,14 +74,13 @@ async function manifestFor(pjson, files) {
 }
 
 /**
- * The entry script. `load(id)` is how a command's class arrives: in the single build a
- * require() esbuild resolves inside the bundle, in the split build a call to the chunk loader
- * that bin/run.js hands to start().
+ * The entry script of nodedoc.cjs. A command's class arrives through the chunk loader that
+ * bin/run.js hands to start().
  */
-function entrySource({mode, pjson, manifest, files}) {
-  const load = (key, file) => (mode === 'single' ? `require(${JSON.stringify(file)}).default` : `loadChunk(${JSON.stringify(chunkName(key))}).default`)
-  const commands = Object.entries(files).map(([id, file]) => `${JSON.stringify(id)}: () => ${load(id, file)}`)
-  const hooks = Object.entries(hookFiles()).map(([event, file]) => `${JSON.stringify(event)}: [function (options) { return ${load(event, file)}.call(this, options) }]`)
+function entrySource({pjson, manifest, files}) {
+  const load = (key) => `loadChunk(${JSON.stringify(chunkName(key))}).default`
+  const commands = Object.keys(files).map((id) => `${JSON.stringify(id)}: () => ${load(id)}`)
+  const hooks = Object.keys(hookFiles()).map((event) => `${JSON.stringify(event)}: [function (options) { return ${load(event)}.call(this, options) }]`)
   const lines = [
     `const {launch} = require('./dist/src/ship/launch.js')`,
     `const sea = (() => { try { return require('node:sea').isSea() } catch { return false } })()`,
@@ -94,21 +90,13 @@ function entrySource({mode, pjson, manifest, files}) {
     // same object from a literal, which every start would do
     `const start = (loadChunk) => launch({pjson: ${JSON.stringify(pjson)}, root, manifest: JSON.parse(${JSON.stringify(JSON.stringify(manifest))}), commands: {${commands.join(', ')}}, hooks: {${hooks.join(', ')}}})`,
   ]
-  // split: bin/run.js calls start() with its chunk loader, and hands chunks this oclif and,
-  // for a lazily loaded module, its vendor file
+  // bin/run.js calls start() with its chunk loader, and hands chunks this oclif and, for a
+  // lazily loaded module, its vendor file
   const vendor = Object.fromEntries(LAZY_MODULES.map((name) => [name, vendorName(name)]))
-  lines.push(mode === 'single' ? 'start()' : `module.exports = {start, oclif: require('@oclif/core'), vendor: ${JSON.stringify(vendor)}}`)
+  lines.push(`module.exports = {start, oclif: require('@oclif/core'), vendor: ${JSON.stringify(vendor)}}`)
   return lines.join('\n')
 }
 
-// Runs before any bundled module. In a single executable, require() reaches built-in modules
-// only (and warns on anything else); the bundle's few optional requires of files (typescript
-// for ts-node, a package.json for an engine check) then fail quietly as "not found", which
-// each of them already handles.
-const SEA_REQUIRE = `if ((() => { try { return require('node:sea').isSea() } catch { return false } })()) require = ((builtin, isBuiltin) => (id) => {
-  if (isBuiltin(id)) return builtin(id)
-  throw Object.assign(new Error('Cannot find module ' + id + ' (not inside the nodedoc executable)'), {code: 'MODULE_NOT_FOUND'})
-})(require, require('node:module').isBuiltin);`
 const META_URL = `var __nodedoc_import_meta_url = require('node:url').pathToFileURL(__filename).href;`
 const LAZY = `var __nodedocLazy = (load) => { let loaded; const real = () => (loaded ??= load()); return new Proxy({}, {get: (_, key) => real()[key], has: (_, key) => key in real(), ownKeys: () => Reflect.ownKeys(real()), getOwnPropertyDescriptor: (_, key) => Object.getOwnPropertyDescriptor(real(), key)}) };`
 
@@ -254,15 +242,15 @@ const COMMON = {
  * V8 checks a cache against its source's length only: a cache can then only ever meet the exact
  * text it was made from, however the file was replaced. Caches of earlier builds are removed.
  */
-async function writeOutputs(outputFiles, {executable = () => false, buildId = true} = {}) {
+async function writeOutputs(outputFiles) {
   for (const file of outputFiles) {
     const partial = `${file.path}.${process.pid}.partial`
     let contents = file.contents
     if (file.path.endsWith('.cjs')) {
       const text = toAscii(file.text)
-      contents = buildId ? `//nodedoc-build ${createHash('sha256').update(text).digest('hex').slice(0, 16)}\n${text}` : text
+      contents = `//nodedoc-build ${createHash('sha256').update(text).digest('hex').slice(0, 16)}\n${text}`
     }
-    await writeFile(partial, contents, {mode: executable(file.path) ? 0o755 : 0o644})
+    await writeFile(partial, contents, {mode: 0o644})
     await rename(partial, file.path)
     const dir = dirname(file.path)
     const base = file.path.slice(dir.length + 1)
@@ -272,11 +260,8 @@ async function writeOutputs(outputFiles, {executable = () => false, buildId = tr
 
 const outputBytes = (metafile) => Object.values(metafile.outputs).reduce((sum, o) => sum + o.bytes, 0)
 
-/**
- * mode 'split' writes outfile (the launcher's part) and one file per command under chunks;
- * mode 'single' writes everything into outfile.
- */
-export async function buildBundle({mode = 'split', outfile = BUNDLE, chunks = CHUNKS, minify = true} = {}) {
+/** Writes outfile (the launcher's part) and, under chunks, one file per command and per big library. */
+export async function buildBundle({outfile = BUNDLE, chunks = CHUNKS, minify = true} = {}) {
   const started = performance.now()
   await mkdir(dirname(outfile), {recursive: true})
   const pjson = await embeddedPjson()
@@ -284,12 +269,7 @@ export async function buildBundle({mode = 'split', outfile = BUNDLE, chunks = CH
   const manifest = await manifestFor(pjson, files)
   // parsed on first use: a 12 KB object literal costs ~0.6 ms to build at every start, CRI or not
   const criProto = `Object.defineProperty(globalThis, 'nodedocCriProto', {configurable: true, get() { const value = JSON.parse(${JSON.stringify(JSON.stringify(await criProtoJson()))}); Object.defineProperty(globalThis, 'nodedocCriProto', {value, configurable: true}); return value }});`
-  const entry = {stdin: {contents: entrySource({mode, pjson, manifest, files}), resolveDir: repo, sourcefile: 'nodedoc-bundle-entry.js', loader: 'js'}, outfile}
-  if (mode === 'single') {
-    const result = await build({...COMMON, ...entry, minify, plugins: [lazyModules, startTrims], banner: {js: ['#!/usr/bin/env node', META_URL, SEA_REQUIRE, LAZY, criProto].join('\n')}})
-    await writeOutputs(result.outputFiles, {executable: (path) => path === outfile, buildId: false})
-    return {outfile, bytes: outputBytes(result.metafile), ms: Math.round(performance.now() - started)}
-  }
+  const entry = {stdin: {contents: entrySource({pjson, manifest, files}), resolveDir: repo, sourcefile: 'nodedoc-bundle-entry.js', loader: 'js'}, outfile}
   const core = await build({...COMMON, ...entry, minify, plugins: [startTrims], banner: {js: [META_URL, LAZY].join('\n')}})
   // every chunk takes oclif from the launcher's part: one oclif, one Command class, one config
   const entryPoints = Object.entries({...files, ...hookFiles()}).map(([key, file]) => ({in: file, out: chunkName(key)}))

@@ -1,7 +1,7 @@
 // The single executable (npm run build:bin) on a machine without Node.js: copied alone into an
 // empty folder and run with a PATH that holds no node, it must answer exactly as the CLI from
 // the checkout does on the same snapshot.
-import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {execa} from 'execa'
@@ -83,6 +83,19 @@ describe('single executable', () => {
       expect(fromSea.exitCode, fromSea.stderr).toBe(0)
       expect(JSON.parse(fromSea.stdout)).toEqual(JSON.parse(fromCheckout.stdout))
     }
+  })
+
+  it('loads a command and a library from inside itself, and writes nothing beside itself', async () => {
+    const help = await alone(['pod', '--help'])
+    expect(help.exitCode, help.stderr).toBe(0)
+    const typo = await alone(['pdo']) // the "did you mean" hook lives in a file of its own
+    expect(typo.exitCode).toBe(127)
+    expect(typo.stderr).toContain('pdo is not a nodedoc command')
+    const asYaml = await alone(['ps', '-A', '--from', snapshot, '-o', 'yaml']) // yaml is a library file of its own
+    expect(asYaml.exitCode, asYaml.stderr).toBe(0)
+    expect(asYaml.stdout).toMatch(/^- pid: \d+$/m)
+    // no code caches or anything else written next to it: it must not change the node it inspects
+    expect(readdirSync(dir).sort()).toEqual(['empty-bin', 'nodedoc', 'snap'])
   })
 
   it('says what is wrong with a bad --from in one line', async () => {
