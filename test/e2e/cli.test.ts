@@ -146,6 +146,12 @@ describe('nodedoc ps', () => {
   })
 })
 
+/** An RFC 3339 time with up to nanoseconds, as containerd writes it, in ns since the epoch. */
+function unixNano(time: string): bigint {
+  const m = /^(.*?)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(time)!
+  return BigInt(Date.parse(m[1] + m[3])) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'))
+}
+
 describe('nodedoc logs', () => {
   it('reads the file CRI writes for each container, stdout and stderr apart', async () => {
     const duo = node.pods.find((p) => p.name === 'core-k8s-duo')!
@@ -159,7 +165,10 @@ describe('nodedoc logs', () => {
     expect(logs.pod.uid).toBe(duo.uid)
     expect(logs.files).toEqual([writer.logPath])
     const lines = (await readFile(writer.logPath!, 'utf8')).trim().split('\n').map((l) => l.split(' '))
-    expect(logs.entries.map((e) => [e.stream, e.text, e.incomplete])).toEqual(lines.map((f) => [f[1], f.slice(3).join(' '), false]))
+    // merged by the runtime's timestamps, equal times in file order (docs/logs.md): stdout and
+    // stderr are two pipes, so the file itself need not be in time order
+    const byTime = lines.map((f, i) => [unixNano(f[0]), i, f] as const).sort(([a, i], [b, j]) => (a < b ? -1 : a > b ? 1 : i - j)).map(([, , f]) => f)
+    expect(logs.entries.map((e) => [e.stream, e.text, e.incomplete])).toEqual(byTime.map((f) => [f[1], f.slice(3).join(' '), false]))
     expect(logs.entries.filter((e) => e.stream === 'stderr').map((e) => e.text)).toEqual(['warn 1', 'warn 2', 'warn 3'])
   })
 })
