@@ -6,41 +6,22 @@
 // file of the command that runs. The bundle already carries package.json and oclif's manifest:
 // see src/ship/launch.ts for how oclif starts from it.
 //
-// Steps: split bundle -> training runs that leave code caches -> `node --experimental-sea-config`
+// Steps: split bundle -> training runs that leave code caches (trainCodeCaches) -> `node --experimental-sea-config`
 // writes a blob with bin/run.js and the assets -> copy of this very node binary -> postject
 // injects the blob and flips the fuse.
 
-import {execFileSync, spawnSync} from 'node:child_process'
-import {chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
+import {chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {buildBundle} from './build-bundle.mjs'
+import {buildBundle, trainCodeCaches} from './build-bundle.mjs'
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(join(repo, 'package.json'))
 // the fuse string Node's binaries carry; postject flips it so node runs the injected blob
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'
 export const EXECUTABLE = join(repo, 'dist', 'bin', `nodedoc-${process.platform}-${process.arch}`)
-
-/**
- * Commands run once at build time, on the bundled example snapshot, so that the bundle files they
- * load carry V8 code caches into the executable (which must not write caches on the node it
- * inspects). The first run makes the launcher part's cache, so it holds the path of a command.
- */
-function trainingRuns(snapshot) {
-  const runs = [['--version'], ['--help'], ['pod', '--help']]
-  if (!snapshot) return runs
-  return [
-    ['pod', 'core-k8s', '-n', 'default', '--from', snapshot],
-    ...runs,
-    ['pod', 'core-k8s', '-n', 'default', '--from', snapshot, '-o', 'yaml'],
-    ['ps', '--from', snapshot],
-    ['net', '--from', snapshot],
-    ['doctor', '--from', snapshot],
-    ['logs', 'core-k8s', '-n', 'default', '--tail', '1', '--from', snapshot],
-  ]
-}
 
 export async function buildBin({output = EXECUTABLE} = {}) {
   if (process.platform !== 'linux') throw new Error(`single executable: built for linux only (this is ${process.platform})`)
@@ -53,11 +34,8 @@ export async function buildBin({output = EXECUTABLE} = {}) {
   await buildBundle({outfile: join(work, 'dist', 'nodedoc.cjs'), chunks: join(work, 'dist', 'nodedoc')})
   copyFileSync(join(repo, 'bin', 'run.js'), join(work, 'bin', 'run.js'))
   copyFileSync(join(repo, 'bin', 'package.json'), join(work, 'bin', 'package.json'))
-  const snapshot = join(repo, 'examples', 'containerd-node')
-  for (const args of trainingRuns(existsSync(join(snapshot, 'meta.json')) ? snapshot : undefined)) {
-    // with this very node, whose V8 the executable carries; a run that fails just trains less
-    spawnSync(process.execPath, [join(work, 'bin', 'run.js'), ...args], {stdio: 'ignore', env: {...process.env, NODEDOC_BUNDLE: '1', NO_COLOR: '1', CONTAINER_RUNTIME_ENDPOINT: ''}})
-  }
+  // with this very node, whose V8 the executable carries: it must not write caches on a node
+  trainCodeCaches(join(work, 'bin', 'run.js'))
   const assets = {}
   for (const dir of ['', 'nodedoc']) {
     for (const name of readdirSync(join(work, 'dist', dir))) {
