@@ -60,32 +60,32 @@ export function checkNodeVersion(pjson: Interfaces.PJSON, version = process.vers
  * loads a class only when oclif asks for it, which it does only to run that command.
  */
 async function rootPlugin(bundled: Bundled): Promise<Plugin> {
-  // plugins are already inside the bundle: oclif must not go looking for them on disk
-  const pjson: Interfaces.PJSON = {
-    ...bundled.pjson,
-    oclif: {...bundled.pjson.oclif, plugins: [], devPlugins: [], hooks: {}, commands: {strategy: 'explicit', target: './bundled', identifier: 'COMMANDS'}},
+  const manifest = bundled.manifest
+  const ids = Object.keys(manifest.commands)
+  if (ids.length !== Object.keys(bundled.commands).length || ids.some((id) => !(id in bundled.commands))) {
+    throw new Error('bundled oclif manifest does not match the commands: rebuild the bundle')
   }
-  const plugin = new Plugin({isRoot: true, root: bundled.root, pjson, name: pjson.name, type: 'core'})
+  const plugin = new Plugin({isRoot: true, root: bundled.root, pjson: rootPjson(bundled.pjson), name: bundled.pjson.name, type: 'core'})
   const table: Record<string, Command.Class> = {}
   for (const [id, load] of Object.entries(bundled.commands)) {
     let loaded: Command.Class | undefined
     Object.defineProperty(table, id, {enumerable: true, get: () => (loaded ??= load())})
   }
-  const manifest = bundled.manifest
   Object.assign(plugin, {
     commandCache: table,
     // what oclif's own _manifest() does with an oclif.manifest.json it finds on disk
     _manifest: async () => {
-      Object.assign(plugin, {commandIDs: Object.keys(manifest.commands), hasManifest: true})
+      Object.assign(plugin, {commandIDs: ids, hasManifest: true})
       return manifest
     },
   })
-  await withCodePointCompare(Object.keys(manifest.commands), () => plugin.load())
-  const missing = Object.keys(bundled.commands).filter((id) => !plugin.commandIDs.includes(id))
-  if (missing.length || plugin.commandIDs.length !== Object.keys(bundled.commands).length) {
-    throw new Error(`bundled oclif manifest does not match the commands (${missing.join(', ') || 'extra ids'}): rebuild with a matching @oclif/core`)
-  }
+  await withCodePointCompare(ids, () => plugin.load())
   return plugin
+}
+
+/** package.json for the root plugin: its plugins are already inside the bundle, so oclif must not look for them on disk. */
+function rootPjson(pjson: Interfaces.PJSON): Interfaces.PJSON {
+  return {...pjson, oclif: {...pjson.oclif, plugins: [], devPlugins: [], hooks: {}, commands: {strategy: 'explicit', target: './bundled', identifier: 'COMMANDS'}}}
 }
 
 /** Command ids whose code-point order is ICU's root collation order too: punctuation, then letters. */
@@ -117,7 +117,7 @@ export async function withCodePointCompare<T>(ids: string[], fn: () => Promise<T
  * time by oclif itself (the same Plugin.load() a plain start runs without a manifest).
  */
 export async function buildManifest(pjson: Interfaces.PJSON, root: string, commands: Record<string, Command.Class>): Promise<Interfaces.Manifest> {
-  const plugin = new Plugin({isRoot: true, root, pjson: {...pjson, oclif: {...pjson.oclif, plugins: [], devPlugins: [], hooks: {}, commands: {strategy: 'explicit', target: './bundled', identifier: 'COMMANDS'}}}, name: pjson.name, type: 'core', ignoreManifest: true})
+  const plugin = new Plugin({isRoot: true, root, pjson: rootPjson(pjson), name: pjson.name, type: 'core', ignoreManifest: true})
   Object.assign(plugin, {commandCache: commands})
   await plugin.load()
   if (plugin.commandIDs.length !== Object.keys(commands).length) {
