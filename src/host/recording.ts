@@ -46,17 +46,18 @@ export class RecordingHost implements Host {
     this.writes.push(work().catch(() => undefined))
   }
 
+  private recordFile(file: string, data: string | Buffer): void {
+    this.record(async () => {
+      await mkdir(dirname(file), {recursive: true})
+      await writeFile(file, data)
+    })
+  }
+
   async readFile(path: string, options: ReadOptions = {}): Promise<string | undefined> {
     const isLog = LOG_PREFIXES.some((p) => hostPath(path).startsWith(p))
     const tailBytes = isLog ? Math.min(options.tailBytes ?? LOG_TAIL_BYTES, LOG_TAIL_BYTES) : options.tailBytes
     const text = await this.inner.readFile(path, {...options, tailBytes})
-    if (text !== undefined) {
-      const file = this.at(path)
-      this.record(async () => {
-        await mkdir(dirname(file), {recursive: true})
-        await writeFile(file, text)
-      })
-    }
+    if (text !== undefined) this.recordFile(this.at(path), text)
     return text
   }
 
@@ -66,25 +67,13 @@ export class RecordingHost implements Host {
 
   async answer(name: string, ask: () => Promise<string | undefined>): Promise<string | undefined> {
     const text = await (this.inner.answer ? this.inner.answer(name, ask) : ask())
-    if (text !== undefined) {
-      const file = join(this.dir, 'answers', name)
-      this.record(async () => {
-        await mkdir(dirname(file), {recursive: true})
-        await writeFile(file, text)
-      })
-    }
+    if (text !== undefined) this.recordFile(join(this.dir, 'answers', name), text)
     return text
   }
 
   async readBytes(path: string): Promise<Buffer | undefined> {
     const data = await this.inner.readBytes?.(path)
-    if (data !== undefined) {
-      const file = this.at(path)
-      this.record(async () => {
-        await mkdir(dirname(file), {recursive: true})
-        await writeFile(file, data)
-      })
-    }
+    if (data !== undefined) this.recordFile(this.at(path), data)
     return data
   }
 
