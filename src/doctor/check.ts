@@ -51,3 +51,10 @@ export function listOf(things: string[], max = 3): string {
 export function percent(used: number, total: number): number {
   return total > 0 ? Math.round((used / total) * 1000) / 10 : 0
 }
+
+/** A kernel table's fill level: FAIL from 90% (new entries about to be refused), WARN from 75%. */
+export function byFill(used: number, seen: string, fix: string): Verdict {
+  if (used >= 90) return fail(seen, fix)
+  if (used >= 75) return warn(seen, fix)
+  return pass(seen)
+}

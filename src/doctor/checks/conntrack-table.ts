@@ -1,5 +1,5 @@
 import type {Host} from '../../host/host.js'
-import {type Check, fail, pass, percent, skip, warn} from '../check.js'
+import {type Check, byFill, percent, skip} from '../check.js'
 
 export interface ConntrackFacts {
   count: number | undefined
@@ -23,8 +23,6 @@ export const conntrackTable: Check<ConntrackFacts> = {
     const used = percent(count, max)
     const seen = `${count} of ${max} entries (${used}%)`
     const fix = 'raise net.netfilter.nf_conntrack_max (kube-proxy --conntrack-max-per-core), and look for a client opening connections in a loop (conntrack -L | sort)'
-    if (used >= 90) return fail(seen, fix)
-    if (used >= 75) return warn(seen, fix)
-    return pass(seen)
+    return byFill(used, seen, fix)
   },
 }

@@ -1,5 +1,5 @@
 import type {Host} from '../../host/host.js'
-import {type Check, fail, pass, percent, skip, warn} from '../check.js'
+import {type Check, byFill, percent, skip} from '../check.js'
 
 export interface PidsFacts {
   /** threads on the node: the second number of /proc/loadavg's "running/total" */
@@ -23,8 +23,6 @@ export const pids: Check<PidsFacts> = {
     const used = percent(threads, pidMax)
     const seen = `${threads} of ${pidMax} PIDs (${used}%)`
     const fix = 'find the pod forking without end (nodedoc ps), set podPidsLimit in the kubelet config; raise kernel.pid_max if the load is real'
-    if (used >= 90) return fail(seen, fix)
-    if (used >= 75) return warn(seen, fix)
-    return pass(seen)
+    return byFill(used, seen, fix)
   },
 }
