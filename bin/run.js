@@ -65,8 +65,7 @@ function loadBundle(name, require) {
   try {
     if (cacheName) cachedData = readPart(cacheName)
   } catch {}
-  // a #! line is only valid at the very start of a script, and Module.wrap puts code before it
-  const script = new Script(Module.wrap(source.startsWith('#!') ? `//${source.slice(2)}` : source), {filename: file, cachedData})
+  const script = new Script(Module.wrap(source), {filename: file, cachedData})
   if (!sea && cacheName && (!cachedData || script.cachedDataRejected)) {
     process.once('exit', () => {
       try {
