@@ -1,6 +1,7 @@
 // Explicit command registry: oclif loads this one file instead of scanning a folder.
 import Compare from './compare.js'
 import Doctor from './doctor.js'
+import Events from './events.js'
 import Kubectl from './kubectl.js'
 import Logs from './logs.js'
 import Net from './net.js'
@@ -14,10 +15,12 @@ import SandboxRm from './sandbox/rm.js'
 import SandboxShim from './sandbox/shim.js'
 import Snapshot from './snapshot.js'
 import Svc from './svc.js'
+import Top from './top.js'
 
 export const COMMANDS = {
   compare: Compare,
   doctor: Doctor,
+  events: Events,
   kubectl: Kubectl,
   logs: Logs,
   net: Net,
@@ -31,4 +34,5 @@ export const COMMANDS = {
   'sandbox:shim': SandboxShim,
   snapshot: Snapshot,
   svc: Svc,
+  top: Top,
 }

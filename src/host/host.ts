@@ -14,6 +14,8 @@ export interface FileStat {
   size: number
   mtimeMs: number
   ino: number
+  /** When the file was made, where the filesystem records it (statx btime): a new N.log's is its container's start. */
+  birthtimeMs?: number
 }
 
 export interface RunResult {

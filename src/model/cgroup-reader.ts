@@ -112,3 +112,111 @@ export async function readCgroup(host: Host, mounts: CgroupMounts, version: 1 | 
   record.pidsMax = parseCgroupNumber(pidsMax)
   return record
 }
+
+/**
+ * A cgroup's counters and gauges at one moment, as the kernel keeps them: what `top` and
+ * `events` compare between two samples. Units are the kernel's, made uniform across v1 and v2.
+ */
+export interface CgroupCounters {
+  /** v1 cpuacct.usage; v2 cpu.stat usage_usec x 1000 */
+  cpuUsageNs: number | null
+  /** v1 cpu.cfs_quota_us / cpu.cfs_period_us; v2 cpu.max */
+  cpuQuotaUs: number | null
+  cpuPeriodUs: number | null
+  /** cpu.stat nr_periods, nr_throttled; throttled_time (v1, ns) or throttled_usec (v2) in ns */
+  nrPeriods: number | null
+  nrThrottled: number | null
+  throttledNs: number | null
+  /** v1 memory.usage_in_bytes; v2 memory.current */
+  memoryUsageBytes: number | null
+  /** v1 memory.limit_in_bytes; v2 memory.max (null: no limit) */
+  memoryLimitBytes: number | null
+  /** memory.stat: v1 total_inactive_file, v2 inactive_file (both cover the cgroup's children) */
+  inactiveFileBytes: number | null
+  /** memory.stat: v1 total_rss, v2 anon */
+  rssBytes: number | null
+  /** v1 memory.oom_control oom_kill (this cgroup only); v2 memory.events oom_kill (with children) */
+  oomKills: number | null
+  pidsCurrent: number | null
+  pidsMax: number | null
+  /** pids.events max: forks refused because pids.max was reached */
+  pidsMaxEvents: number | null
+}
+
+const V1_COUNTER_FILES: Array<[controller: string, file: string]> = [
+  ['cpuacct', 'cpuacct.usage'],
+  ['cpu', 'cpu.cfs_quota_us'],
+  ['cpu', 'cpu.cfs_period_us'],
+  ['cpu', 'cpu.stat'],
+  ['memory', 'memory.usage_in_bytes'],
+  ['memory', 'memory.limit_in_bytes'],
+  ['memory', 'memory.stat'],
+  ['memory', 'memory.oom_control'],
+  ['pids', 'pids.current'],
+  ['pids', 'pids.max'],
+  ['pids', 'pids.events'],
+]
+const V2_COUNTER_FILES = ['cpu.stat', 'cpu.max', 'memory.current', 'memory.max', 'memory.stat', 'memory.events', 'pids.current', 'pids.max', 'pids.events']
+
+/** The counters of one cgroup; `paths` as for readCgroup. A file that is gone (a cgroup removed mid-read) reads as null. */
+export async function readCgroupCounters(host: Host, mounts: CgroupMounts, version: 1 | 2 | null, paths: Map<string, string>): Promise<CgroupCounters> {
+  if (version === 2) {
+    const path = paths.get('')
+    const dir = mounts.v2 && path !== undefined ? dirFor(mounts.v2, path) : undefined
+    const texts = await Promise.all(V2_COUNTER_FILES.map((file) => (dir === undefined ? undefined : host.readFile(`${dir}/${file}`))))
+    return countersV2(texts)
+  }
+  const texts = await Promise.all(
+    V1_COUNTER_FILES.map(([controller, file]) => {
+      const mount = mounts.v1.get(controller)
+      const path = paths.get(controller)
+      return mount && path !== undefined ? host.readFile(`${dirFor(mount, path)}/${file}`) : undefined
+    }),
+  )
+  return countersV1(texts)
+}
+
+function countersV1([usage, quota, period, cpuStat, memUsage, memLimit, memStat, oomControl, pidsCurrent, pidsMax, pidsEvents]: Array<string | undefined>): CgroupCounters {
+  const cpu = parseFlatKeyed(cpuStat)
+  const memory = parseFlatKeyed(memStat)
+  return {
+    cpuUsageNs: parseCgroupNumber(usage),
+    cpuQuotaUs: parseCfsQuota(quota),
+    cpuPeriodUs: parseCgroupNumber(period),
+    nrPeriods: cpu.get('nr_periods') ?? null,
+    nrThrottled: cpu.get('nr_throttled') ?? null,
+    throttledNs: cpu.get('throttled_time') ?? null,
+    memoryUsageBytes: parseCgroupNumber(memUsage),
+    memoryLimitBytes: parseCgroupNumber(memLimit),
+    inactiveFileBytes: memory.get('total_inactive_file') ?? null,
+    rssBytes: memory.get('total_rss') ?? null,
+    oomKills: parseFlatKeyed(oomControl).get('oom_kill') ?? null,
+    pidsCurrent: parseCgroupNumber(pidsCurrent),
+    pidsMax: parseCgroupNumber(pidsMax),
+    pidsMaxEvents: parseFlatKeyed(pidsEvents).get('max') ?? null,
+  }
+}
+
+function countersV2([cpuStat, cpuMax, current, max, memStat, events, pidsCurrent, pidsMax, pidsEvents]: Array<string | undefined>): CgroupCounters {
+  const cpu = parseFlatKeyed(cpuStat)
+  const quota = cpuMax === undefined ? {quotaUs: null, periodUs: null} : parseCpuMax(cpuMax)
+  const memory = parseFlatKeyed(memStat)
+  const usageUs = cpu.get('usage_usec')
+  const throttledUs = cpu.get('throttled_usec')
+  return {
+    cpuUsageNs: usageUs === undefined ? null : usageUs * 1000,
+    cpuQuotaUs: quota.quotaUs,
+    cpuPeriodUs: quota.periodUs,
+    nrPeriods: cpu.get('nr_periods') ?? null,
+    nrThrottled: cpu.get('nr_throttled') ?? null,
+    throttledNs: throttledUs === undefined ? null : throttledUs * 1000,
+    memoryUsageBytes: parseCgroupNumber(current),
+    memoryLimitBytes: parseCgroupNumber(max),
+    inactiveFileBytes: memory.get('inactive_file') ?? null,
+    rssBytes: memory.get('anon') ?? null,
+    oomKills: parseFlatKeyed(events).get('oom_kill') ?? null,
+    pidsCurrent: parseCgroupNumber(pidsCurrent),
+    pidsMax: parseCgroupNumber(pidsMax),
+    pidsMaxEvents: parseFlatKeyed(pidsEvents).get('max') ?? null,
+  }
+}

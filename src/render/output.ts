@@ -19,3 +19,20 @@ export function renderOutput<T>(value: T, format: OutputFormat, table: TableView
       return table(value, false)
   }
 }
+
+/**
+ * One item of a stream (a `-w` sample, an event): JSON as one line (JSON lines), YAML as one
+ * document of a multi-document stream, tables as they are.
+ */
+export function renderStreamItem<T>(value: T, format: OutputFormat, table: TableView<T>): string {
+  switch (format) {
+    case 'json':
+      return JSON.stringify(value) + '\n'
+    case 'yaml':
+      return '---\n' + YAML.stringify(value, {lineWidth: 0})
+    case 'wide':
+      return table(value, true)
+    default:
+      return table(value, false)
+  }
+}

@@ -144,9 +144,36 @@ export async function createPod(cri: CriClient, spec: PodSpec, pod: PodState, re
   await mkdir(pod.logDir, {recursive: true, mode: 0o755})
   await record()
 
+  const sandboxConfig = sandboxConfigOf(spec, pod)
+  pod.sandboxId = await cri.runPodSandbox(sandboxConfig)
+  await record()
+  const status = await cri.podSandboxStatus(pod.sandboxId, true)
+  pod.ip = spec.hostNetwork ? null : status.status?.network?.ip || null
+  pod.netnsPath = sandboxNetnsPath(status.info)
+  await record()
+
+  const nodeHosts = await readFile('/etc/hosts', 'utf8')
+  await writeFile(join(pod.kubeletDir, 'etc-hosts'), etcHosts(pod.ip, sandboxConfig.hostname || nodeHostname(), spec.hostNetwork ?? false, nodeHosts))
+
+  const context: ContainerContext = {spec, pod, sandboxConfig, emptyDirs, projected, nodeMemory: memory, record}
+  for (const index of spec.containers.keys()) await startContainer(cri, context, index, 0)
+}
+
+/** What every container of one pod is made from. */
+interface ContainerContext {
+  spec: PodSpec
+  pod: PodState
+  sandboxConfig: PodSandboxConfig
+  emptyDirs: Map<string, string>
+  projected: string
+  nodeMemory: number
+  record: () => Promise<void>
+}
+
+function sandboxConfigOf(spec: PodSpec, pod: PodState): PodSandboxConfig {
   // the kubelet leaves the hostname empty for hostNetwork pods: they share the node's UTS namespace
   const hostname = spec.hostNetwork ? '' : spec.name
-  const sandboxConfig: PodSandboxConfig = {
+  return {
     metadata: {name: spec.name, uid: pod.uid, namespace: spec.namespace, attempt: 0},
     hostname,
     logDirectory: pod.logDir,
@@ -167,79 +194,96 @@ export async function createPod(cri: CriClient, spec: PodSpec, pod: PodState, re
       securityContext: {namespaceOptions: {network: spec.hostNetwork ? 'NODE' : 'POD', pid: 'CONTAINER', ipc: 'POD'}},
     },
   }
-  pod.sandboxId = await cri.runPodSandbox(sandboxConfig)
-  await record()
-  const status = await cri.podSandboxStatus(pod.sandboxId, true)
-  pod.ip = spec.hostNetwork ? null : status.status?.network?.ip || null
-  pod.netnsPath = sandboxNetnsPath(status.info)
-  await record()
+}
 
-  const nodeHosts = await readFile('/etc/hosts', 'utf8')
-  await writeFile(join(pod.kubeletDir, 'etc-hosts'), etcHosts(pod.ip, hostname || nodeHostname(), spec.hostNetwork ?? false, nodeHosts))
+/**
+ * CreateContainer + StartContainer for the spec's index-th container, attempt N: the kubelet
+ * names the log `<name>/<N>.log` and keeps the restart count in an annotation.
+ */
+async function startContainer(cri: CriClient, ctx: ContainerContext, index: number, attempt: number): Promise<string> {
+  const {spec, pod, record} = ctx
+  const container = spec.containers[index]
+  const resources = spec.containers.map((c) => c.resources ?? {})
+  const logRel = `${container.name}/${attempt}.log`
+  await mkdir(join(pod.logDir, container.name), {recursive: true, mode: 0o755})
+  const entry = {name: container.name, id: null as string | null, logPath: join(pod.logDir, logRel)}
+  pod.containers.push(entry)
+  const terminationDir = join(pod.kubeletDir, 'containers', container.name)
+  await mkdir(terminationDir, {recursive: true})
+  const terminationLog = join(terminationDir, hex(4))
+  await writeFile(terminationLog, '')
+  await chmod(terminationLog, 0o666)
 
-  for (const [index, container] of spec.containers.entries()) {
-    const logRel = `${container.name}/0.log`
-    await mkdir(join(pod.logDir, container.name), {recursive: true, mode: 0o755})
-    const entry = {name: container.name, id: null as string | null, logPath: join(pod.logDir, logRel)}
-    pod.containers.push(entry)
-    const terminationDir = join(pod.kubeletDir, 'containers', container.name)
-    await mkdir(terminationDir, {recursive: true})
-    const terminationLog = join(terminationDir, hex(4))
-    await writeFile(terminationLog, '')
-    await chmod(terminationLog, 0o666)
-
-    const mounts: CriMount[] = []
-    for (const vm of container.volumeMounts ?? []) {
-      const source = emptyDirs.get(vm.name)
-      if (!source) throw new Error(`${spec.name}/${container.name}: no volume ${vm.name}`)
-      mounts.push({containerPath: vm.mountPath, hostPath: source, readonly: vm.readOnly ?? false, propagation: 'PROPAGATION_PRIVATE'})
-    }
-    mounts.push({containerPath: SERVICE_ACCOUNT_DIR, hostPath: projected, readonly: true, propagation: 'PROPAGATION_PRIVATE'})
-    mounts.push({containerPath: '/etc/hosts', hostPath: join(pod.kubeletDir, 'etc-hosts'), readonly: false, propagation: 'PROPAGATION_PRIVATE'})
-    mounts.push({containerPath: '/dev/termination-log', hostPath: terminationLog, readonly: false, propagation: 'PROPAGATION_PRIVATE'})
-
-    const config: ContainerConfig = {
-      metadata: {name: container.name, attempt: 0},
-      image: {image: BUSYBOX_IMAGE},
-      command: container.command,
-      args: container.args ?? [],
-      envs: [
-        {key: 'KUBERNETES_SERVICE_HOST', value: '10.96.0.1'},
-        {key: 'KUBERNETES_SERVICE_PORT', value: '443'},
-      ],
-      mounts,
-      labels: {
-        'io.kubernetes.container.name': container.name,
-        'io.kubernetes.pod.name': spec.name,
-        'io.kubernetes.pod.namespace': spec.namespace,
-        'io.kubernetes.pod.uid': pod.uid,
-      },
-      annotations: {
-        'io.kubernetes.container.hash': hex(4),
-        'io.kubernetes.container.restartCount': '0',
-        'io.kubernetes.container.terminationMessagePath': '/dev/termination-log',
-        'io.kubernetes.container.terminationMessagePolicy': 'File',
-        'io.kubernetes.pod.terminationGracePeriod': '30',
-      },
-      logPath: logRel,
-      linux: {
-        resources: containerResources(resources[index], qos, memory),
-        securityContext: {
-          namespaceOptions: {network: spec.hostNetwork ? 'NODE' : 'POD', pid: 'CONTAINER', ipc: 'POD'},
-          maskedPaths: MASKED_PATHS,
-          readonlyPaths: READONLY_PATHS,
-        },
-      },
-    }
-    entry.id = await cri.createContainer(pod.sandboxId, config, sandboxConfig)
-    await record()
-    const link = join(CONTAINER_LOGS, containerLogLinkName(spec.name, spec.namespace, container.name, entry.id))
-    await mkdir(CONTAINER_LOGS, {recursive: true})
-    await symlink(entry.logPath, link)
-    pod.logLinks.push(link)
-    await record()
-    await cri.startContainer(entry.id)
+  const mounts: CriMount[] = []
+  for (const vm of container.volumeMounts ?? []) {
+    const source = ctx.emptyDirs.get(vm.name)
+    if (!source) throw new Error(`${spec.name}/${container.name}: no volume ${vm.name}`)
+    mounts.push({containerPath: vm.mountPath, hostPath: source, readonly: vm.readOnly ?? false, propagation: 'PROPAGATION_PRIVATE'})
   }
+  mounts.push({containerPath: SERVICE_ACCOUNT_DIR, hostPath: ctx.projected, readonly: true, propagation: 'PROPAGATION_PRIVATE'})
+  mounts.push({containerPath: '/etc/hosts', hostPath: join(pod.kubeletDir, 'etc-hosts'), readonly: false, propagation: 'PROPAGATION_PRIVATE'})
+  mounts.push({containerPath: '/dev/termination-log', hostPath: terminationLog, readonly: false, propagation: 'PROPAGATION_PRIVATE'})
+
+  const config: ContainerConfig = {
+    metadata: {name: container.name, attempt},
+    image: {image: BUSYBOX_IMAGE},
+    command: container.command,
+    args: container.args ?? [],
+    envs: [
+      {key: 'KUBERNETES_SERVICE_HOST', value: '10.96.0.1'},
+      {key: 'KUBERNETES_SERVICE_PORT', value: '443'},
+    ],
+    mounts,
+    labels: {
+      'io.kubernetes.container.name': container.name,
+      'io.kubernetes.pod.name': spec.name,
+      'io.kubernetes.pod.namespace': spec.namespace,
+      'io.kubernetes.pod.uid': pod.uid,
+    },
+    annotations: {
+      'io.kubernetes.container.hash': hex(4),
+      'io.kubernetes.container.restartCount': String(attempt),
+      'io.kubernetes.container.terminationMessagePath': '/dev/termination-log',
+      'io.kubernetes.container.terminationMessagePolicy': 'File',
+      'io.kubernetes.pod.terminationGracePeriod': '30',
+    },
+    logPath: logRel,
+    linux: {
+      resources: containerResources(resources[index], pod.qos, ctx.nodeMemory),
+      securityContext: {
+        namespaceOptions: {network: spec.hostNetwork ? 'NODE' : 'POD', pid: 'CONTAINER', ipc: 'POD'},
+        maskedPaths: MASKED_PATHS,
+        readonlyPaths: READONLY_PATHS,
+      },
+    },
+  }
+  entry.id = await cri.createContainer(pod.sandboxId!, config, ctx.sandboxConfig)
+  await record()
+  const link = join(CONTAINER_LOGS, containerLogLinkName(spec.name, spec.namespace, container.name, entry.id))
+  await mkdir(CONTAINER_LOGS, {recursive: true})
+  await symlink(entry.logPath, link)
+  pod.logLinks.push(link)
+  await record()
+  await cri.startContainer(entry.id)
+  return entry.id
+}
+
+/**
+ * Restarts a container as the kubelet does after it exits: the old one is stopped (and kept,
+ * for `logs --previous`), a new one is created with the next attempt number and its own
+ * `<attempt>.log`, and started. Returns the new container's ID.
+ */
+export async function restartContainer(cri: CriClient, spec: PodSpec, pod: PodState, name: string, record: () => Promise<void>): Promise<string> {
+  const index = spec.containers.findIndex((c) => c.name === name)
+  const instances = pod.containers.filter((c) => c.name === name)
+  if (index < 0 || instances.length === 0) throw new Error(`${spec.name}: no container ${name}`)
+  await cri.stopContainer(instances.at(-1)!.id!, 0)
+  const projected = pod.mounts.find((m) => m.includes('/kubernetes.io~projected/kube-api-access-'))
+  if (!projected) throw new Error(`${spec.name}: no service account volume on record`)
+  const volumes = join(pod.kubeletDir, 'volumes', 'kubernetes.io~empty-dir')
+  const emptyDirs = new Map((spec.emptyDirs ?? []).map((v) => [v, join(volumes, v)]))
+  const context: ContainerContext = {spec, pod, sandboxConfig: sandboxConfigOf(spec, pod), emptyDirs, projected, nodeMemory: await nodeMemoryBytes(), record}
+  return startContainer(cri, context, index, instances.length)
 }
 
 /** containerd's verbose sandbox info names the netns path in its runtime spec. */

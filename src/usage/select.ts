@@ -1,0 +1,47 @@
+// What a command's flags keep and in which order: -n, a pod name, --sort-by.
+import type {ContainerUsage, PodUsage, PodUsageReport, Usage, UsageEvent} from './types.js'
+
+export const SORT_KEYS = ['cpu', 'memory', 'throttled', 'pids'] as const
+export type SortKey = (typeof SORT_KEYS)[number]
+
+const METRIC: Record<SortKey, (u: Usage) => number | null> = {
+  cpu: (u) => u.cpu.cores,
+  memory: (u) => u.memory.workingSetBytes,
+  throttled: (u) => u.throttling.throttledPeriods ?? u.throttling.totalThrottledPeriods,
+  pids: (u) => u.pids.current,
+}
+
+const byName = (a: {namespace: string | null; name: string | null}, b: {namespace: string | null; name: string | null}) =>
+  `${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : `${a.namespace}/${a.name}` > `${b.namespace}/${b.name}` ? 1 : 0
+
+/** Highest first; unknown values last; ties by name. */
+function sortBy<T extends Usage>(items: T[], key: SortKey | undefined, tie: (a: T, b: T) => number): T[] {
+  const metric = key ? METRIC[key] : undefined
+  return [...items].sort((a, b) => {
+    if (metric) {
+      const x = metric(a)
+      const y = metric(b)
+      if (x !== y) return x === null ? 1 : y === null ? -1 : y - x
+    }
+    return tie(a, b)
+  })
+}
+
+/** The report's pods in -n, ordered by --sort-by (by name without it); their containers likewise. */
+export function selectPods(report: PodUsageReport, namespace: string | undefined, key: SortKey | undefined): PodUsageReport {
+  const pods = report.pods
+    .filter((p) => namespace === undefined || p.namespace === namespace)
+    .map((p) => ({...p, containers: sortBy(p.containers, key, (a, b) => ((a.name ?? a.id) < (b.name ?? b.id) ? -1 : 1))}))
+  return {...report, pods: sortBy(pods, key, byName)}
+}
+
+/** `top containers`: one row per container, ordered across pods. */
+export function containerRows(report: PodUsageReport, key: SortKey | undefined): Array<{pod: PodUsage; container: ContainerUsage}> {
+  const rows = report.pods.flatMap((pod) => pod.containers.map((container) => ({pod, container, ...container})))
+  return sortBy(rows, key, (a, b) => byName(a.pod, b.pod) || ((a.container.name ?? '') < (b.container.name ?? '') ? -1 : 1)).map(({pod, container}) => ({pod, container}))
+}
+
+/** `events [POD] -n NS`. */
+export function selectEvents(events: UsageEvent[], namespace: string | undefined, pod: string | undefined): UsageEvent[] {
+  return events.filter((e) => (namespace === undefined || e.pod.namespace === namespace) && (pod === undefined || e.pod.name === pod || e.pod.uid === pod))
+}
