@@ -5,7 +5,7 @@ import {SnapshotError} from '../src/host/snapshot.js'
 import {parseGoDuration} from '../src/logs/duration.js'
 import {type OutputFormat, renderStreamItem} from '../src/render/output.js'
 import {eventsSince} from '../src/usage/events.js'
-import {eventsTable} from '../src/usage/render.js'
+import {eventsStream} from '../src/usage/render.js'
 import {NodeUnreadableError, UsageSampler} from '../src/usage/sample.js'
 import {selectEvents} from '../src/usage/select.js'
 import type {UsageEvent} from '../src/usage/types.js'
@@ -43,6 +43,7 @@ export default class Events extends NodedocCommand {
     process.stdout.on('error', () => stop.abort())
     const format = flags.output as OutputFormat
     const cut = sinceMs === undefined ? undefined : Date.now() - sinceMs
+    const table = eventsStream(format === 'wide')
     const show = (events: UsageEvent[], first: boolean) => {
       let kept = selectEvents(events, flags.namespace, args.pod)
       if (cut !== undefined) {
@@ -51,7 +52,7 @@ export default class Events extends NodedocCommand {
         if (first && since.untimed) host.warnings.add('events:untimed', `--since left out ${since.untimed} event(s) known only as counts since a cgroup was made`)
       }
       if (format === 'json' || format === 'yaml') for (const e of kept) process.stdout.write(renderStreamItem(e, format, () => ''))
-      else if (first || kept.length) process.stdout.write(eventsTable(kept, format === 'wide', first))
+      else process.stdout.write(table(kept, first))
     }
     try {
       await watchEvents(host, new UsageSampler(host), {intervalMs, watch: flags.watch, signal: stop.signal, throttlePercent: flags['throttle-threshold']}, show)

@@ -76,8 +76,14 @@ export class Warnings {
   }
 }
 
+// a path with no empty, "." or ".." segment and no trailing slash is its own normal form
+const NORMAL = /^(?:\/(?!\.\.?(?:\/|$))[^/]+)+$/
+
 /** Joins host-absolute paths without touching the filesystem. */
 export function hostPath(...parts: string[]): string {
+  // the common case (a root and a clean node path, thousands of times per `top` sample) skips the split
+  const direct = parts.length === 2 && parts[1].startsWith('/') ? (parts[0] === '/' ? parts[1] : parts[0] + parts[1]) : parts.join('/')
+  if (NORMAL.test(direct)) return direct
   const joined = parts.join('/').replace(/\/+/g, '/')
   const out: string[] = []
   for (const seg of joined.split('/')) {

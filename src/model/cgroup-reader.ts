@@ -1,5 +1,5 @@
 import type {Host} from '../host/host.js'
-import {parseCfsQuota, parseCgroupNumber, parseCpuMax, parseFlatKeyed} from '../parse/cgroup-files.js'
+import {parseCfsQuota, parseCgroupNumber, parseCpuMax, parseFlatKeyed, pickFlatKeyed} from '../parse/cgroup-files.js'
 import {type MountinfoEntry, parseMountinfo} from '../parse/mountinfo.js'
 import type {CgroupRecord} from './types.js'
 
@@ -177,46 +177,44 @@ export async function readCgroupCounters(host: Host, mounts: CgroupMounts, versi
 }
 
 function countersV1([usage, quota, period, cpuStat, memUsage, memLimit, memStat, oomControl, pidsCurrent, pidsMax, pidsEvents]: Array<string | undefined>): CgroupCounters {
-  const cpu = parseFlatKeyed(cpuStat)
-  const memory = parseFlatKeyed(memStat)
+  const cpu = pickFlatKeyed(cpuStat, ['nr_periods', 'nr_throttled', 'throttled_time'])
+  const memory = pickFlatKeyed(memStat, ['total_inactive_file', 'total_rss'])
   return {
     cpuUsageNs: parseCgroupNumber(usage),
     cpuQuotaUs: parseCfsQuota(quota),
     cpuPeriodUs: parseCgroupNumber(period),
-    nrPeriods: cpu.get('nr_periods') ?? null,
-    nrThrottled: cpu.get('nr_throttled') ?? null,
-    throttledNs: cpu.get('throttled_time') ?? null,
+    nrPeriods: cpu.nr_periods,
+    nrThrottled: cpu.nr_throttled,
+    throttledNs: cpu.throttled_time,
     memoryUsageBytes: parseCgroupNumber(memUsage),
     memoryLimitBytes: parseCgroupNumber(memLimit),
-    inactiveFileBytes: memory.get('total_inactive_file') ?? null,
-    rssBytes: memory.get('total_rss') ?? null,
-    oomKills: parseFlatKeyed(oomControl).get('oom_kill') ?? null,
+    inactiveFileBytes: memory.total_inactive_file,
+    rssBytes: memory.total_rss,
+    oomKills: pickFlatKeyed(oomControl, ['oom_kill']).oom_kill,
     pidsCurrent: parseCgroupNumber(pidsCurrent),
     pidsMax: parseCgroupNumber(pidsMax),
-    pidsMaxEvents: parseFlatKeyed(pidsEvents).get('max') ?? null,
+    pidsMaxEvents: pickFlatKeyed(pidsEvents, ['max']).max,
   }
 }
 
 function countersV2([cpuStat, cpuMax, current, max, memStat, events, pidsCurrent, pidsMax, pidsEvents]: Array<string | undefined>): CgroupCounters {
-  const cpu = parseFlatKeyed(cpuStat)
+  const cpu = pickFlatKeyed(cpuStat, ['usage_usec', 'nr_periods', 'nr_throttled', 'throttled_usec'])
   const quota = cpuMax === undefined ? {quotaUs: null, periodUs: null} : parseCpuMax(cpuMax)
-  const memory = parseFlatKeyed(memStat)
-  const usageUs = cpu.get('usage_usec')
-  const throttledUs = cpu.get('throttled_usec')
+  const memory = pickFlatKeyed(memStat, ['inactive_file', 'anon'])
   return {
-    cpuUsageNs: usageUs === undefined ? null : usageUs * 1000,
+    cpuUsageNs: cpu.usage_usec === null ? null : cpu.usage_usec * 1000,
     cpuQuotaUs: quota.quotaUs,
     cpuPeriodUs: quota.periodUs,
-    nrPeriods: cpu.get('nr_periods') ?? null,
-    nrThrottled: cpu.get('nr_throttled') ?? null,
-    throttledNs: throttledUs === undefined ? null : throttledUs * 1000,
+    nrPeriods: cpu.nr_periods,
+    nrThrottled: cpu.nr_throttled,
+    throttledNs: cpu.throttled_usec === null ? null : cpu.throttled_usec * 1000,
     memoryUsageBytes: parseCgroupNumber(current),
     memoryLimitBytes: parseCgroupNumber(max),
-    inactiveFileBytes: memory.get('inactive_file') ?? null,
-    rssBytes: memory.get('anon') ?? null,
-    oomKills: parseFlatKeyed(events).get('oom_kill') ?? null,
+    inactiveFileBytes: memory.inactive_file,
+    rssBytes: memory.anon,
+    oomKills: pickFlatKeyed(events, ['oom_kill']).oom_kill,
     pidsCurrent: parseCgroupNumber(pidsCurrent),
     pidsMax: parseCgroupNumber(pidsMax),
-    pidsMaxEvents: parseFlatKeyed(pidsEvents).get('max') ?? null,
+    pidsMaxEvents: pickFlatKeyed(pidsEvents, ['max']).max,
   }
 }

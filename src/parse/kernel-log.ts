@@ -31,7 +31,8 @@ export interface KernelLogFacts {
   forkRejections: KernelForkRejected[]
 }
 
-const STAMP = /^\[\s*(\d+\.\d+)\]\s?/
+// "[ 4194.209829] " as dmesg prints it; "<6>[ 4194.209829] " with the level, as /dev/kmsg readers do
+const STAMP = /^(?:<\d+>)?\[\s*(\d+\.\d+)\]\s?/
 // oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/kubepods/...,task_memcg=/kubepods/.../<id>,task=tail,pid=21209,uid=0
 const OOM_KILL = /oom-kill:(.*),task=(.*),pid=(\d+),uid=\d+\s*$/
 // Memory cgroup out of memory: Killed process 21209 (tail) total-vm:206296kB, ...   (kernels >= 5.1)
@@ -40,6 +41,7 @@ const KILLED = /Killed process (\d+) \((.*)\)(?: total-vm:| score |,|$)/
 // older kernels name the cgroups on a line of their own before the kill
 const TASK_IN = /Task in (\S+) killed as a result of limit of (\S+)/
 const FORK_REJECTED = /cgroup: fork rejected by pids controller in (\S+)/
+const REPORT_START = / invoked oom-killer: /
 
 function field(summary: string, key: string): string | null {
   const match = new RegExp(`(?:^|,)${key}=([^,]*)`).exec(summary)
@@ -59,6 +61,8 @@ export function parseKernelLog(text: string): KernelLogFacts {
     const uptimeSeconds = stamp ? Number(stamp[1]) : null
     const body = stamp ? line.slice(stamp[0].length) : line
 
+    // a new report: a "Task in" line left from a report cut short belongs to no later kill
+    if (REPORT_START.test(body)) pendingTaskIn = null
     const summary = OOM_KILL.exec(body)
     if (summary) {
       oomKills.push({

@@ -37,3 +37,26 @@ export function bytes(value: number | null | undefined): string | undefined {
   if (i === 0 && value >= 1024 * 1024) return `${(value / 1024 / 1024).toFixed(1)}Mi`
   return `${v}${units[i]}`
 }
+
+/**
+ * kubectl-style columns for rows that arrive over time (`-w`): each batch is padded to the
+ * widest cell seen so far, so later rows line up with the header unless a cell outgrows it.
+ */
+export class ColumnStream {
+  private widths: number[]
+  private headed = false
+
+  constructor(private readonly head: string[]) {
+    this.widths = head.map((h) => h.length)
+  }
+
+  /** The rows, one line each, after the header the first time. */
+  write(rows: Array<Array<string | number | undefined | null>>): string {
+    const cells = rows.map((row) => row.map((cell) => (cell === undefined || cell === null || cell === '' ? '-' : String(cell))))
+    for (const row of cells) row.forEach((cell, i) => (this.widths[i] = Math.max(this.widths[i] ?? 0, cell.length)))
+    const line = (row: string[]) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(this.widths[i]))).join('   ').trimEnd() + '\n'
+    const header = this.headed ? '' : line(this.head.map((h) => h.toUpperCase()))
+    this.headed = true
+    return header + cells.map(line).join('')
+  }
+}

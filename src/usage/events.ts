@@ -160,9 +160,11 @@ function restartEvent(r: RestartFile, seenAt?: number): UsageEvent {
 
 /**
  * What changed between two samples taken by `-w`: counters that rose, cgroups that went, log
- * files that appeared. `log` holds only kernel lines written since the previous interval.
+ * files that appeared. `log` holds only kernel lines written since the previous interval;
+ * `bursting`, the cgroups throttled above the threshold in the previous interval (a burst that
+ * goes on is not told again).
  */
-export function eventsBetween(before: UsageSample, now: UsageSample, log: KernelLog | undefined, newRestarts: RestartFile[], directory: Directory, options: EventOptions): UsageEvent[] {
+export function eventsBetween(before: UsageSample, now: UsageSample, log: KernelLog | undefined, newRestarts: RestartFile[], directory: Directory, options: EventOptions, bursting: ReadonlySet<string> = new Set()): UsageEvent[] {
   const f = files(now.cgroupVersion)
   const nowMs = Date.parse(now.time)
   const seconds = (now.monotonicMs - before.monotonicMs) / 1000
@@ -185,13 +187,11 @@ export function eventsBetween(before: UsageSample, now: UsageSample, log: Kernel
 
   for (const s of subjects(now)) {
     const was = previous.get(s.path)
-    if (!was || s.container?.sandbox) continue
-    const periods = counterDelta(was.counters.nrPeriods, s.counters.nrPeriods)
-    const throttled = counterDelta(was.counters.nrThrottled, s.counters.nrThrottled)
-    if (!periods || !throttled || (throttled / periods) * 100 < options.throttlePercent) continue
-    const ns = counterDelta(was.counters.throttledNs, s.counters.throttledNs)
+    const share = was && intervalThrottling(was, s)
+    // a burst is told once, when it starts: the interval before was below the threshold
+    if (!was || !share || share.percent < options.throttlePercent || bursting.has(s.path)) continue
     out.push(event('CPUThrottling', nowMs, s.pod, s.container && {name: s.container.name, id: s.container.id},
-      `${who(s)} was throttled in ${throttled} of ${periods} CFS periods (${pct((throttled / periods) * 100)}) over the last ${seconds.toFixed(1)} s${ns !== null ? `, ${(ns / 1e9).toFixed(2)} s throttled` : ''}`,
+      `${who(s)} was throttled in ${share.throttled} of ${share.periods} CFS periods (${pct(share.percent)}) over the last ${seconds.toFixed(1)} s${share.ns !== null ? `, ${(share.ns / 1e9).toFixed(2)} s throttled` : ''}`,
       [`${f.cpuStat} nr_throttled ${was.counters.nrThrottled} -> ${s.counters.nrThrottled}, nr_periods ${was.counters.nrPeriods} -> ${s.counters.nrPeriods} in ${s.path}`]))
   }
 
@@ -220,6 +220,25 @@ export function eventsBetween(before: UsageSample, now: UsageSample, log: Kernel
 
   for (const r of newRestarts) if (r.restart >= 1) out.push(restartEvent(r, nowMs))
   return sortEvents(out)
+}
+
+function intervalThrottling(was: Subject, is: Subject): {periods: number; throttled: number; percent: number; ns: number | null} | null {
+  const periods = counterDelta(was.counters.nrPeriods, is.counters.nrPeriods)
+  const throttled = counterDelta(was.counters.nrThrottled, is.counters.nrThrottled)
+  if (!periods || throttled === null) return null
+  return {periods, throttled, percent: (throttled / periods) * 100, ns: counterDelta(was.counters.throttledNs, is.counters.throttledNs)}
+}
+
+/** The cgroups throttled above the threshold between two samples: the bursts going on. */
+export function throttledAbove(before: UsageSample, now: UsageSample, percent: number): Set<string> {
+  const previous = new Map(subjects(before).map((s) => [s.path, s]))
+  const paths = new Set<string>()
+  for (const s of subjects(now)) {
+    const was = previous.get(s.path)
+    const share = was && intervalThrottling(was, s)
+    if (share && share.percent >= percent) paths.add(s.path)
+  }
+  return paths
 }
 
 /** Events with no known time (counts since a cgroup was made) first, then by time. */

@@ -48,20 +48,18 @@ export function usageOf(before: CgroupCounters | undefined, now: CgroupCounters,
   }
 }
 
-const sum = (values: Array<number | null>): number | null => (values.some((v) => v !== null) ? values.reduce<number>((a, v) => a + (v ?? 0), 0) : null)
-
 /**
  * A pod's row. CPU, memory and pids are the pod cgroup's own files, which count every
- * container below (and the pause process), as the kubelet's pod stats do. Throttling is not
- * hierarchical (each cgroup counts its own quota running out), so the pod's is its own plus its
- * containers'; so are v1 OOM kills (memory.oom_control counts kills in that cgroup alone), while
- * v2's memory.events already counts the children.
+ * container below (and the pause process), as the kubelet's pod stats do; so is throttling,
+ * which is not hierarchical: it is the pod-level quota's (each container's own is in its row).
+ * v1's memory.oom_control counts kills in that cgroup alone, so a v1 pod's OOM kills are its
+ * own plus its containers'; v2's memory.events already counts the children.
  */
 function podUsage(before: PodSample | undefined, now: PodSample, seconds: number | null, version: 1 | 2 | null): PodUsage {
   const own = usageOf(before?.counters, now.counters, seconds)
   const all = now.containers.map((c) => ({c, usage: usageOf(before?.containers.find((b) => b.id === c.id)?.counters, c.counters, seconds)}))
-  const parts = [own, ...all.map((a) => a.usage)]
   const containers: ContainerUsage[] = all.filter(({c}) => !c.sandbox).map(({c, usage}) => ({name: c.name, id: c.id, cgroupPath: c.cgroupPath, ...usage}))
+  const kills = [own.oomKills, ...all.map((a) => a.usage.oomKills)]
   return {
     namespace: now.namespace,
     name: now.name,
@@ -69,14 +67,7 @@ function podUsage(before: PodSample | undefined, now: PodSample, seconds: number
     qosClass: now.qosClass,
     cgroupPath: now.cgroupPath,
     ...own,
-    throttling: {
-      periods: own.throttling.periods,
-      throttledPeriods: sum(parts.map((u) => u.throttling.throttledPeriods)),
-      throttledSeconds: sum(parts.map((u) => u.throttling.throttledSeconds)),
-      totalThrottledPeriods: sum(parts.map((u) => u.throttling.totalThrottledPeriods)),
-      totalPeriods: own.throttling.totalPeriods,
-    },
-    oomKills: version === 2 ? own.oomKills : sum(parts.map((u) => u.oomKills)),
+    oomKills: version === 2 ? own.oomKills : kills.some((k) => k !== null) ? kills.reduce<number>((a, k) => a + (k ?? 0), 0) : null,
     containers,
   }
 }

@@ -1,6 +1,6 @@
-import {columns} from '../render/table.js'
+import {ColumnStream, columns} from '../render/table.js'
 import {terminalSafe} from '../render/terminal.js'
-import {type SortKey, containerRows} from './select.js'
+import {type SortKey, containerRows, worstThrottled} from './select.js'
 import type {PodUsageReport, Usage, UsageEvent} from './types.js'
 
 /** kubectl top's units: millicores, and Mi (Ki below one Mi). */
@@ -19,9 +19,10 @@ const pids = (u: Usage) => (u.pids.current === null ? undefined : u.pids.max ===
 const seconds = (value: number | null) => (value === null ? undefined : `${value.toFixed(2)}s`)
 const safe = (text: string | null) => (text === null ? undefined : terminalSafe(text))
 
-function usageCells(u: Usage, wide: boolean): Array<string | number | undefined> {
-  const cells = [cores(u.cpu.cores), percent(u.cpu.percentOfLimit), memory(u.memory.workingSetBytes), percent(u.memory.percentOfLimit), throttled(u), pids(u), u.oomKills ?? undefined]
-  return wide ? [...cells, cores(u.cpu.limitCores), memory(u.memory.rssBytes), memory(u.memory.limitBytes), seconds(u.throttling.throttledSeconds)] : cells
+/** `throttledBy`: whose throttling a pod row shows (the worst of the pod cgroup and its containers). */
+function usageCells(u: Usage, wide: boolean, throttledBy: Usage = u): Array<string | number | undefined> {
+  const cells = [cores(u.cpu.cores), percent(u.cpu.percentOfLimit), memory(u.memory.workingSetBytes), percent(u.memory.percentOfLimit), throttled(throttledBy), pids(u), u.oomKills ?? undefined]
+  return wide ? [...cells, cores(u.cpu.limitCores), memory(u.memory.rssBytes), memory(u.memory.limitBytes), seconds(throttledBy.throttling.throttledSeconds)] : cells
 }
 
 const USAGE_HEAD = ['cpu(cores)', 'cpu%', 'memory(wss)', 'mem%', 'throttled', 'pids', 'oom kills']
@@ -36,22 +37,23 @@ export function usageTable(report: PodUsageReport, wide: boolean, view: 'pods' |
     return notes + columns(head, rows)
   }
   const head = ['namespace', 'pod', ...USAGE_HEAD, ...(wide ? [...WIDE_HEAD, 'qos', 'uid'] : [])]
-  const rows = report.pods.map((p) => [safe(p.namespace), safe(p.name ?? p.uid), ...usageCells(p, wide), ...(wide ? [p.qosClass, p.uid] : [])])
+  const rows = report.pods.map((p) => [safe(p.namespace), safe(p.name ?? p.uid), ...usageCells(p, wide, worstThrottled(p)), ...(wide ? [p.qosClass, p.uid] : [])])
   return notes + columns(head, rows)
 }
 
-/** `events`: one row per event, oldest first; -o wide adds the evidence. `header` false: rows only (-w, later intervals). */
-export function eventsTable(events: UsageEvent[], wide: boolean, header = true): string {
-  if (events.length === 0) return header ? 'No events.\n' : ''
-  const head = ['time', 'namespace', 'pod', 'container', 'reason', 'message', ...(wide ? ['evidence'] : [])]
-  const table = columns(head, events.map((e) => [
-    e.time ? e.time.replace(/\.\d+Z$/, 'Z') : undefined,
-    safe(e.pod.namespace),
-    safe(e.pod.name ?? e.pod.uid),
-    safe(e.container?.name ?? e.container?.id?.slice(0, 13) ?? null),
-    e.reason,
-    terminalSafe(e.message),
-    ...(wide ? [terminalSafe(e.evidence.join(' | '))] : []),
-  ]))
-  return header ? table : table.slice(table.indexOf('\n') + 1)
+/** `events`: one row per event, oldest first; -o wide adds the evidence. With -w, one stream keeps later rows in line. */
+export function eventsStream(wide: boolean): (events: UsageEvent[], first: boolean) => string {
+  const stream = new ColumnStream(['time', 'namespace', 'pod', 'container', 'reason', 'message', ...(wide ? ['evidence'] : [])])
+  return (events, first) => {
+    if (events.length === 0) return first ? 'No events.\n' : ''
+    return stream.write(events.map((e) => [
+      e.time ? e.time.replace(/\.\d+Z$/, 'Z') : undefined,
+      safe(e.pod.namespace),
+      safe(e.pod.name ?? e.pod.uid),
+      safe(e.container?.name ?? e.container?.id?.slice(0, 13) ?? null),
+      e.reason,
+      terminalSafe(e.message),
+      ...(wide ? [terminalSafe(e.evidence.join(' | '))] : []),
+    ]))
+  }
 }

@@ -4,10 +4,27 @@ import type {ContainerUsage, PodUsage, PodUsageReport, Usage, UsageEvent} from '
 export const SORT_KEYS = ['cpu', 'memory', 'throttled', 'pids'] as const
 export type SortKey = (typeof SORT_KEYS)[number]
 
+/** Throttled share of CFS periods: over the interval, or since the cgroup was made when there is one sample. */
+export function throttledShare(u: Usage): number | null {
+  const {periods, throttledPeriods, totalPeriods, totalThrottledPeriods} = u.throttling
+  if (periods !== null && throttledPeriods !== null) return periods ? throttledPeriods / periods : 0
+  return totalPeriods && totalThrottledPeriods !== null ? totalThrottledPeriods / totalPeriods : null
+}
+
+/**
+ * The most throttled of a pod cgroup (its pod-level quota) and its containers (their own):
+ * throttling is not hierarchical, so a pod's row shows whichever is worst.
+ */
+export function worstThrottled(pod: PodUsage): Usage {
+  let worst: Usage = pod
+  for (const c of pod.containers) if ((throttledShare(c) ?? -1) > (throttledShare(worst) ?? -1)) worst = c
+  return worst
+}
+
 const METRIC: Record<SortKey, (u: Usage) => number | null> = {
   cpu: (u) => u.cpu.cores,
   memory: (u) => u.memory.workingSetBytes,
-  throttled: (u) => u.throttling.throttledPeriods ?? u.throttling.totalThrottledPeriods,
+  throttled: (u) => throttledShare('containers' in u ? worstThrottled(u as PodUsage) : u),
   pids: (u) => u.pids.current,
 }
 

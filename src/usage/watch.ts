@@ -1,5 +1,5 @@
 import type {Host} from '../host/host.js'
-import {type EventOptions, eventsBetween, eventsSoFar, kernelLogAfter, kernelLogEnd, needsKernelLog} from './events.js'
+import {type EventOptions, eventsBetween, eventsSoFar, kernelLogAfter, kernelLogEnd, needsKernelLog, throttledAbove} from './events.js'
 import {readKernelLog, readRestarts, samplePair, sleep} from './gather.js'
 import {usageReport} from './rates.js'
 import type {UsageSampler} from './sample.js'
@@ -53,6 +53,7 @@ export async function watchEvents(host: Host, sampler: UsageSampler, options: Wa
   let previous = first
   let seen = new Set(listing.restarts.map((r) => r.path))
   let kernelEnd = kernelLogEnd(log)
+  let bursting = new Set<string>()
   const schedule = {next: performance.now() + options.intervalMs}
   for (let reports = 1; options.maxReports === undefined || reports < options.maxReports; reports++) {
     await untilNextTick(schedule, options.intervalMs, options.signal)
@@ -61,7 +62,8 @@ export async function watchEvents(host: Host, sampler: UsageSampler, options: Wa
     const fresh = needsKernelLog(previous, current) ? await readKernelLog(host) : undefined
     const newer = fresh && kernelLogAfter(fresh, kernelEnd)
     kernelEnd = Math.max(kernelEnd, kernelLogEnd(fresh))
-    emit(eventsBetween(previous, current, newer, restarts.filter((r) => !seen.has(r.path)), directory, options), false)
+    emit(eventsBetween(previous, current, newer, restarts.filter((r) => !seen.has(r.path)), directory, options, bursting), false)
+    bursting = throttledAbove(previous, current, options.throttlePercent)
     // only the files there now: a node that cycles pods for days keeps a set of its current size
     seen = new Set(restarts.map((r) => r.path))
     previous = current
