@@ -42,8 +42,10 @@ export default class Top extends NodedocCommand {
     const redraw = flags.watch && process.stdout.isTTY && (format === 'table' || format === 'wide')
     const view = args.view as 'pods' | 'containers'
     const sort = flags['sort-by'] as SortKey | undefined
+    let printed = false
     try {
       await watchUsage(host, new UsageSampler(host), {intervalMs, watch: flags.watch, signal: stop.signal}, (report) => {
+        printed = true
         const text = renderStreamItem(selectPods(report, flags.namespace, sort), format, (r, wide) => usageTable(r, wide, view, sort))
         const header = flags.watch && !['json', 'yaml'].includes(format) ? `# ${report.time}, every ${flags.interval}${redraw ? ' (Ctrl-C to quit)' : ''}\n` : ''
         process.stdout.write((redraw ? '\x1b[H\x1b[2J' : '') + header + text + (flags.watch && !redraw && header ? '\n' : ''))
@@ -52,5 +54,7 @@ export default class Top extends NodedocCommand {
       if (error instanceof NodeUnreadableError) throw new NodedocError(error.message, 3)
       throw error
     }
+    // Ctrl-C ends a watch as it should (0); before anything was shown it is an interruption
+    if (stop.signal.aborted && !printed) process.exitCode = 130
   }
 }

@@ -34,14 +34,15 @@ export async function samplePair(host: Host, sampler: UsageSampler, intervalMs: 
   const ask = async () => {
     const first = await sampler.sample()
     await sleep(intervalMs, signal)
-    if (signal?.aborted) return undefined
-    return JSON.stringify({samples: [first, await sampler.sample()]})
+    // interrupted: the one sample there is (the caller, seeing the signal, prints nothing)
+    return JSON.stringify({samples: signal?.aborted ? [first] : [first, await sampler.sample()]})
   }
   const text = await (host.answer ? host.answer(SAMPLES_ANSWER, ask) : ask())
   if (text !== undefined) {
     try {
       const [before, now] = (JSON.parse(text) as {samples: UsageSample[]}).samples
       if (before && now) return {before, now}
+      if (before) return {now: before}
     } catch {
       host.warnings.add(`bad:${SAMPLES_ANSWER}`, `unreadable recorded samples ignored: answers/${SAMPLES_ANSWER}`)
     }
