@@ -71,10 +71,22 @@ export function clientPodSpec(namespace: string): PodSpec {
   return {name: 'client', namespace, labels: {app: 'client'}, containers: [{name: 'client', command: ['sleep', '10000']}]}
 }
 
-/** Refuses to run where kube-proxy-shaped rules already exist: they would be someone else's. */
+/** This test's namespaces: kube-dns rules of one of them are left over from a run that was killed. */
+const OURS = /^why-[0-9a-f]{6}-system\/kube-dns:dns(-tcp)?\b/
+
+/**
+ * Refuses to run where kube-proxy-shaped rules already exist, unless every service they name is
+ * this test's own (a run killed before its cleanup): those are removed first.
+ */
 export async function assertNoKubeProxy(): Promise<void> {
-  if ((await run(['iptables', '-t', 'nat', '-S', 'KUBE-SERVICES'])).exitCode === 0) throw new Error('nat KUBE-SERVICES exists already on this machine: not touching another kube-proxy\'s rules')
-  if ((await run(['nft', 'list', 'table', 'ip', 'kube-proxy'])).exitCode === 0) throw new Error('nft table ip kube-proxy exists already on this machine')
+  const nat = await run(['iptables', '-t', 'nat', '-S'])
+  const nft = await run(['nft', 'list', 'table', 'ip', 'kube-proxy'])
+  const names = [...nat.stdout.matchAll(/--comment "([^"]+)"/g)].map((m) => m[1]).filter((c) => !c.startsWith('kubernetes '))
+  const nftNames = [...nft.stdout.matchAll(/(?:service|endpoint)-[A-Z0-9]{8}-([^/\s]+)\/kube-dns\//g)].map((m) => `${m[1]}/kube-dns:dns`)
+  const foreign = [...names, ...nftNames].filter((n) => !OURS.test(n))
+  if (foreign.length || (nft.exitCode === 0 && nftNames.length === 0)) throw new Error(`kube-proxy rules of someone else on this machine (${foreign[0] ?? 'nft table ip kube-proxy'}): not touching them`)
+  if (names.length || nftNames.length || /^-N KUBE-SERVICES$/m.test(nat.stdout)) await cleanup([])
+  for (const range of [SERVICE_RANGE, POD_SUBNET]) while ((await run(['ip', 'route', 'del', 'unreachable', range, 'metric', GUARD_METRIC])).exitCode === 0);
 }
 
 export async function addGuards(): Promise<void> {
