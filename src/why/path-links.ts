@@ -100,16 +100,26 @@ export const endpointsLink: Link<PathContext> = {
   },
 }
 
+/**
+ * svc's locate compares the route's device with the pod's veth; on a bridge CNI the route names
+ * the bridge and the veth is one of its ports, which is the healthy case.
+ */
+async function bridgedPort(host: Host, problem: string): Promise<boolean> {
+  const m = /uses (\S+), but the pod's veth is (\S+)$/.exec(problem)
+  if (!m) return false
+  return (await nodeLinks(host)).find((l) => l.name === m[2])?.master === m[1]
+}
+
 export const endpointRouteLink: Link<PathContext> = {
   name: 'endpoint route',
-  async check({targets}) {
+  async check({host, targets}) {
     if (!targets?.length) return notReached('no endpoint')
     const evidence: string[] = []
     const bad: string[] = []
     for (const ep of targets) {
       const route = ep.route ? `${ep.route.destination ?? ''} dev ${ep.route.dev}${ep.route.via ? ` via ${ep.route.via}` : ''}`.trim() : 'no route'
       evidence.push(`${ep.ip}: ${route} (${ep.location}${ep.pod ? `, pod ${label(ep.pod)}` : ''})`)
-      for (const p of ep.problems) bad.push(p)
+      for (const p of ep.problems) if (!(await bridgedPort(host, p))) bad.push(p)
       // a pod of this node owns the address, but the node sends it elsewhere
       if (ep.pod && ep.location === 'remote') bad.push(`${ep.ip} belongs to pod ${label(ep.pod)} on this node, but the node routes it ${ep.route?.via ? `via ${ep.route.via}` : `out ${ep.route?.dev}`}`)
     }

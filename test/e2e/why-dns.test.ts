@@ -3,7 +3,8 @@
 // real lookups prove each verdict. Every link is broken for real, one at a time: the lookup must
 // fail, `why` must name that link first, and the lookup must work again once it is restored.
 import {randomBytes} from 'node:crypto'
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {appendFileSync} from 'node:fs'
+import {copyFile, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -28,14 +29,23 @@ const pod = (name: string) => node.pods.find((p) => p.name === name)!
 const spec = (name: string) => specs.find((s) => s.name === name)!
 const ip = (name: string) => pod(name).ip!
 
+/** The host PID of a pod's newest container; throws unless it runs (a 0 would signal our own process group). */
 async function mainPid(name: string): Promise<number> {
   const c = pod(name).containers.at(-1)!
   const status = await node.cri.containerStatus(c.id!, true)
-  return JSON.parse(status.info.info).pid as number
+  const pid = Number(JSON.parse(status.info.info ?? '{}').pid)
+  if (!Number.isInteger(pid) || pid <= 1) throw new Error(`${name}: container ${c.name} has no running process (pid ${pid})`)
+  return pid
+}
+
+function progress(line: string): void {
+  if (process.env.NODEDOC_WHY_PROGRESS) appendFileSync(process.env.NODEDOC_WHY_PROGRESS, `${new Date().toISOString()} ${line}\n`)
 }
 
 async function why(args: string[]): Promise<{report: WhyReport; exitCode: number; stderr: string}> {
+  progress(`why ${args.join(' ')}`)
   const r = await nodedoc(['why', ...args, '-o', 'json'])
+  progress(`  -> exit ${r.exitCode} ${r.stdout.length} bytes ${r.stderr.slice(0, 300)}`)
   expect([0, 1], r.stderr).toContain(r.exitCode)
   return {report: JSON.parse(r.stdout) as WhyReport, exitCode: r.exitCode, stderr: r.stderr}
 }
@@ -60,6 +70,7 @@ async function dnsAnswers(name: string): Promise<boolean> {
 
 async function killDns(name: string): Promise<void> {
   const pid = await mainPid(name)
+  progress(`kill ${name} ${pid}`)
   process.kill(pid, 'SIGKILL')
   await until(`${name} to exit`, async () => (await node.cri.containerStatus(pod(name).containers.at(-1)!.id!)).status?.state === 'CONTAINER_EXITED')
 }
@@ -81,6 +92,7 @@ async function expectHealthy(mode: 'iptables' | 'nftables'): Promise<void> {
 
 /** A break: the lookup fails for real, and `why` names `link` first (exit 1). */
 async function expectBroken(link: string, reason: RegExp, sport = 0): Promise<WhyReport> {
+  progress(`expect ${link} broken`)
   const failed = await lookup(await mainPid('client'), sport)
   expect(resolved(failed), JSON.stringify(failed)).toBe(false)
   const {report, exitCode} = await whyDns()
@@ -117,6 +129,7 @@ afterAll(async () => {
 describe.sequential('why dns, iptables mode', () => {
   it('holds on a healthy node, where a real lookup resolves', async () => {
     await expectHealthy('iptables')
+    if (process.env.NODEDOC_WHY_KEEP) expect((await nodedoc(['snapshot', '-o', join(process.env.NODEDOC_WHY_KEEP, 'why-dns-healthy.tar.gz')])).exitCode).toBe(0)
     const {report} = await whyDns()
     const endpoints = report.links.find((l) => l.name === 'endpoints')!
     expect(endpoints.evidence).toEqual([expect.stringMatching(new RegExp(`^${ip('dns-a').replace(/\./g, '\\.')}:53 100% of new connections \\(KUBE-SEP-`))])
@@ -132,23 +145,31 @@ describe.sequential('why dns, iptables mode', () => {
     await must(['iptables', '-t', 'nat', '-D', svc, String(at + 1)])
     await must(['iptables', '-t', 'nat', '-F', sep])
     await must(['iptables', '-t', 'nat', '-X', sep])
-    await expectBroken('endpoints', /has no endpoints/)
-    await writeIptablesRules(system, [ip('dns-a')])
-    await clearServiceConntrack()
+    try {
+      await expectBroken('endpoints', /has no endpoints/)
+    } finally {
+      await writeIptablesRules(system, [ip('dns-a')])
+      await clearServiceConntrack()
+    }
     await expectHealthy('iptables')
   })
 
   it('names the endpoint pod when the DNS pod is killed (process gone, route stays), and a snapshot says the same', async () => {
     await killDns('dns-a')
-    const live = await expectBroken('endpoint pod', /none of its containers runs/)
-    const snapshot = join(scratch, 'broken.tar.gz')
-    const taken = await nodedoc(['snapshot', '-o', snapshot])
-    expect(taken.exitCode, taken.stderr).toBe(0)
-    const replay = await why(['dns', 'client', '-n', apps, '--from', snapshot])
-    expect(replay.report.verdict).toEqual(live.verdict)
-    expect(replay.report.links.map((l) => [l.name, l.status])).toEqual(live.links.map((l) => [l.name, l.status]))
-    expect(replay.exitCode).toBe(1)
-    await restartDns('dns-a')
+    try {
+      const live = await expectBroken('endpoint pod', /none of its containers runs/)
+      const snapshot = join(scratch, 'broken.tar.gz')
+      const taken = await nodedoc(['snapshot', '-o', snapshot])
+      expect(taken.exitCode, taken.stderr).toBe(0)
+      // NODEDOC_WHY_KEEP=DIR keeps the snapshot (README's broken-node run is read from one)
+      if (process.env.NODEDOC_WHY_KEEP) await copyFile(snapshot, join(process.env.NODEDOC_WHY_KEEP, 'why-dns-broken.tar.gz'))
+      const replay = await why(['dns', 'client', '-n', apps, '--from', snapshot])
+      expect(replay.report.verdict).toEqual(live.verdict)
+      expect(replay.report.links.map((l) => [l.name, l.status])).toEqual(live.links.map((l) => [l.name, l.status]))
+      expect(replay.exitCode).toBe(1)
+    } finally {
+      await restartDns('dns-a')
+    }
     await expectHealthy('iptables')
   })
 
@@ -194,22 +215,28 @@ describe.sequential('why dns, iptables mode', () => {
     // the endpoint dies and the Service moves to dns-b; the entry for that client port stays
     await killDns('dns-a')
     await writeIptablesRules(system, [ip('dns-b')])
-    const report = await expectBroken('conntrack entries', new RegExp(`DNATed to ${ip('dns-a').replace(/\./g, '\\.')}, which is no endpoint now`), sport)
-    expect(report.links.find((l) => l.name === 'endpoint pod')!.status).toBe('ok')
-    // a lookup from any other port reaches the live endpoint: only that entry is wrong
-    expect(resolved(await lookup(await mainPid('client')))).toBe(true)
-    await clearServiceConntrack()
-    await restartDns('dns-a')
-    await writeIptablesRules(system, [ip('dns-a')])
-    await clearServiceConntrack()
+    try {
+      const report = await expectBroken('conntrack entries', new RegExp(`DNATed to ${ip('dns-a').replace(/\./g, '\\.')}, which is no endpoint now`), sport)
+      expect(report.links.find((l) => l.name === 'endpoint pod')!.status).toBe('ok')
+      // a lookup from any other port reaches the live endpoint: only that entry is wrong
+      expect(resolved(await lookup(await mainPid('client')))).toBe(true)
+    } finally {
+      await clearServiceConntrack()
+      await restartDns('dns-a')
+      await writeIptablesRules(system, [ip('dns-a')])
+      await clearServiceConntrack()
+    }
     await expectHealthy('iptables')
   })
 
   it('names the hook when KUBE-SERVICES is not jumped to from PREROUTING/OUTPUT', async () => {
     await unhookServices()
-    await expectBroken('kube-proxy hook', /nat PREROUTING does not jump to KUBE-SERVICES/)
-    await writeIptablesRules(system, [ip('dns-a')])
-    await clearServiceConntrack()
+    try {
+      await expectBroken('kube-proxy hook', /nat PREROUTING does not jump to KUBE-SERVICES/)
+    } finally {
+      await writeIptablesRules(system, [ip('dns-a')])
+      await clearServiceConntrack()
+    }
     await expectHealthy('iptables')
   })
 
@@ -220,15 +247,18 @@ describe.sequential('why dns, iptables mode', () => {
     await writeFile(zone, lines.join('\n') + '\n')
     // dnsmasq reads its hosts files again on SIGHUP: 600k names do not fit in 24Mi
     process.kill(await mainPid('dns-a'), 'SIGHUP')
-    await until('dnsmasq to be OOM-killed', async () => (await node.cri.containerStatus(pod('dns-a').containers.at(-1)!.id!)).status?.state === 'CONTAINER_EXITED', 60_000)
-    await expectBroken('endpoint pod', /none of its containers runs/)
-    const {report, exitCode} = await why(['pod', 'dns-a', '-n', system])
-    expect(exitCode).toBe(1)
-    expect(report.verdict.link).toBe('memory')
-    expect(report.verdict.reason).toMatch(/^OOMKilled: 1 OOM kill\(s\) in the pod's memory cgroup \(dnsmasq\), limit 24Mi/)
-    expect(report.links.find((l) => l.name === 'containers')!.detail).toMatch(/dnsmasq is not running: exit 137 \(SIGKILL\) \(OOMKilled\)/)
-    await writeFile(zone, '')
-    await restartDns('dns-a')
+    try {
+      await until('dnsmasq to be OOM-killed', async () => (await node.cri.containerStatus(pod('dns-a').containers.at(-1)!.id!)).status?.state === 'CONTAINER_EXITED', 60_000)
+      await expectBroken('endpoint pod', /none of its containers runs/)
+      const {report, exitCode} = await why(['pod', 'dns-a', '-n', system])
+      expect(exitCode).toBe(1)
+      expect(report.verdict.link, JSON.stringify(report, null, 1)).toBe('memory')
+      expect(report.verdict.reason).toMatch(/^OOMKilled: 1 OOM kill\(s\) in the pod's memory cgroup \(dnsmasq\), limit 24Mi/)
+      expect(report.links.find((l) => l.name === 'containers')!.detail).toMatch(/dnsmasq is not running: exit 137 \(SIGKILL\) \(OOMKilled\)/)
+    } finally {
+      await writeFile(zone, '')
+      await restartDns('dns-a')
+    }
     await expectHealthy('iptables')
   })
 })
@@ -246,9 +276,12 @@ describe.sequential('why dns, nftables mode', () => {
 
   it('names the hook when nat-prerouting no longer jumps to services', async () => {
     await must(['nft', 'flush', 'chain', 'ip', 'kube-proxy', 'nat-prerouting'])
-    await expectBroken('kube-proxy hook', /nat-prerouting does not jump to services/)
-    await must(['nft', 'add', 'rule', 'ip', 'kube-proxy', 'nat-prerouting', 'jump', 'services'])
-    await clearServiceConntrack()
+    try {
+      await expectBroken('kube-proxy hook', /nat-prerouting does not jump to services/)
+    } finally {
+      await must(['nft', 'add', 'rule', 'ip', 'kube-proxy', 'nat-prerouting', 'jump', 'services'])
+      await clearServiceConntrack()
+    }
     await expectHealthy('nftables')
   })
 })

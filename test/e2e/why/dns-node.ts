@@ -165,17 +165,18 @@ export function kubeProxyNft(namespace: string, endpoint: string): string {
     'add rule ip kube-proxy services ip daddr . meta l4proto . th dport vmap @service-ips',
     'add element ip kube-proxy cluster-ips { ' + CLUSTER_DNS + ' }',
   ]
+  // endpoint chains first: a vmap may only name chains that exist
   for (const [port, protocol] of [['dns', 'udp'], ['dns-tcp', 'tcp']]) {
     const id = `${namespace}/kube-dns/${protocol}/${port}`
     const service = `service-${chainHash(id).slice(0, 8)}-${id}`
     const ep = `endpoint-${chainHash(id, endpoint).slice(0, 8)}-${id}__${endpoint}/53`
     lines.push(
-      `add chain ip kube-proxy ${service}`,
-      `add rule ip kube-proxy ${service} ip daddr ${CLUSTER_DNS} ip saddr != ${POD_SUBNET} jump mark-for-masquerade`,
-      `add rule ip kube-proxy ${service} numgen random mod 1 vmap { 0 : goto ${ep} }`,
       `add chain ip kube-proxy ${ep}`,
       `add rule ip kube-proxy ${ep} ip saddr ${endpoint} jump mark-for-masquerade`,
       `add rule ip kube-proxy ${ep} meta l4proto ${protocol} dnat to ${endpoint}:53`,
+      `add chain ip kube-proxy ${service}`,
+      `add rule ip kube-proxy ${service} ip daddr ${CLUSTER_DNS} ip saddr != ${POD_SUBNET} jump mark-for-masquerade`,
+      `add rule ip kube-proxy ${service} numgen random mod 1 vmap { 0 : goto ${ep} }`,
       `add element ip kube-proxy service-ips { ${CLUSTER_DNS} . ${protocol} . 53 : goto ${service} }`,
     )
   }
