@@ -4,7 +4,7 @@ import {NodedocError} from '../src/cli/errors.js'
 import {enrichPods} from '../src/cri/enrich.js'
 import {runtimeEndpointFlag} from '../src/cri/flag.js'
 import {criViewFor} from '../src/cri/gather.js'
-import {findPod} from '../src/model/pods.js'
+import {findPod} from '../src/pods/pods.js'
 import {podNotFound} from '../src/render/pod-list.js'
 import {podTable} from '../src/render/pod.js'
 

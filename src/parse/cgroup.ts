@@ -1,4 +1,4 @@
-import type {CgroupDriver, QosClass, Runtime} from '../model/types.js'
+import type {CgroupDriver, QosClass, Runtime} from '../pods/types.js'
 
 /** One line of /proc/<pid>/cgroup: "hierarchy-ID:controller-list:cgroup-path". */
 export interface ProcCgroupEntry {

@@ -1,4 +1,4 @@
-import type {PodLookup, PodSummary} from '../model/pods.js'
+import type {PodLookup, PodSummary} from '../pods/pods.js'
 import {columns} from './table.js'
 
 export function podList(pods: PodSummary[]): string {

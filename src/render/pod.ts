@@ -1,6 +1,6 @@
 import chalk from 'chalk'
-import type {ContainerReport, PodReport, ProcessTreeNode} from '../model/types.js'
-import {NAMESPACE_TYPES} from '../model/types.js'
+import type {ContainerReport, PodReport, ProcessTreeNode} from '../pods/types.js'
+import {NAMESPACE_TYPES} from '../pods/types.js'
 import {bytes, columns, fields} from './table.js'
 
 const KERNEL_FS = new Set(['proc', 'sysfs', 'devpts', 'mqueue', 'cgroup', 'cgroup2'])

@@ -1,4 +1,4 @@
-import type {ProcessRecord} from '../model/types.js'
+import type {ProcessRecord} from '../pods/types.js'
 import {columns} from './table.js'
 
 /** `nodedoc ps`: ps with POD and CONTAINER columns. */

@@ -6,7 +6,7 @@
 // pause process) and `{ctr:NAME}` (container NAME's first process, held at a gate until its
 // cgroups, mounts and root are ready).
 
-import type {QosClass} from '../model/types.js'
+import type {QosClass} from '../pods/types.js'
 import {
   PAUSE_OOM_SCORE_ADJ, type CgroupDriverName, type CgroupLimits, cgroupV1Files, cgroupV2Files, containerCgroupPath, containerLimits,
   oomScoreAdj, podCgroupPath, podLimits, qosCgroupParents, qosClass,

@@ -2,7 +2,7 @@
 // the kubelet rules say it should be, and every artifact (as its undo step) written down before
 // it is made.
 
-import type {QosClass} from '../model/types.js'
+import type {QosClass} from '../pods/types.js'
 import type {CgroupLimits} from './kubelet.js'
 import type {PodManifest} from './manifest.js'
 import type {Isolation, Undo} from './plan.js'

@@ -5,8 +5,8 @@ import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {SnapshotHost} from '../../../src/host/snapshot.js'
-import {findPod} from '../../../src/model/pods.js'
-import {gatherProcesses} from '../../../src/model/processes.js'
+import {findPod} from '../../../src/pods/pods.js'
+import {gatherProcesses} from '../../../src/pods/processes.js'
 
 const UID = '3f9c2a71-5b8e-4d0a-9c1e-7a6b5d4c3b2a'
 const SLICE = UID.replace(/-/g, '_')

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {type HostNetwork, type PodNetwork, pairHostVeth} from '../../../src/model/pod-network.js'
+import {type HostNetwork, type PodNetwork, pairHostVeth} from '../../../src/pods/pod-network.js'
 import type {LinkRecord} from '../../../src/parse/net.js'
 import {parseIpRouteJson} from '../../../src/parse/route.js'
 
