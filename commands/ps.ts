@@ -5,7 +5,7 @@ import {runtimeEndpointFlag} from '../src/cri/flag.js'
 import {criViewFor} from '../src/cri/gather.js'
 import {gatherProcesses} from '../src/pods/processes.js'
 import {filterProcesses} from '../src/pods/process-filter.js'
-import {psTable} from '../src/render/ps.js'
+import {psTable} from '../src/pods/render.js'
 
 export default class Ps extends NodedocCommand {
   static summary = 'Processes with the pod and container each belongs to'

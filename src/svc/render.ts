@@ -1,6 +1,6 @@
 // Tables and pictures of a svc report. JSON/YAML come from the shared output layer.
 
-import {columns, fields} from '../render/table.js'
+import {columns, fields} from '../output/table.js'
 import type {SvcReport} from './report.js'
 import type {EndpointTrace, Frontend, ServiceTrace} from './types.js'
 

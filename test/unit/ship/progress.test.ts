@@ -1,6 +1,6 @@
 import {PassThrough} from 'node:stream'
 import {describe, expect, it} from 'vitest'
-import {spinnerAllowed, withProgress} from '../../../src/render/progress.js'
+import {spinnerAllowed, withProgress} from '../../../src/output/progress.js'
 
 /** A stream that says it is (or is not) a terminal and keeps what was written. */
 function stream(isTTY: boolean) {

@@ -1,7 +1,9 @@
 import chalk from 'chalk'
-import type {ContainerReport, PodReport, ProcessTreeNode} from '../pods/types.js'
-import {NAMESPACE_TYPES} from '../pods/types.js'
-import {bytes, columns, fields} from './table.js'
+import type {PodLookup, PodSummary} from './pods.js'
+import {type ContainerReport, NAMESPACE_TYPES, type PodReport, type ProcessRecord, type ProcessTreeNode} from './types.js'
+import {bytes, columns, fields} from '../output/table.js'
+
+// pod (one pod in full), ps, and the pod listing a lookup that missed shows
 
 const KERNEL_FS = new Set(['proc', 'sysfs', 'devpts', 'mqueue', 'cgroup', 'cgroup2'])
 
@@ -104,4 +106,35 @@ export function podTable(pod: PodReport, wide: boolean): string {
 
   if (pod.findings.length) out += section('FINDINGS') + pod.findings.map((f) => chalk.yellow(`- ${f}`)).join('\n') + '\n'
   return out
+}
+
+
+/** `nodedoc ps`: ps with POD and CONTAINER columns. */
+export function psTable(procs: ProcessRecord[], wide: boolean): string {
+  const head = wide ? ['pid', 'ppid', 'nspid', 'stat', 'namespace', 'pod', 'uid', 'container', 'container id', 'command'] : ['pid', 'ppid', 'nspid', 'stat', 'pod', 'container', 'command']
+  return columns(
+    head,
+    procs.map((p) => {
+      const pod = p.pod ? `${p.pod.namespace ?? '?'}/${p.pod.name ?? p.pod.uid}` : undefined
+      const command = wide ? p.command : p.command.length > 80 ? p.command.slice(0, 77) + '...' : p.command
+      return wide
+        ? [p.pid, p.ppid, p.nsPid, p.state, p.pod?.namespace, p.pod?.name, p.pod?.uid, p.container?.name, p.container?.id, command]
+        : [p.pid, p.ppid, p.nsPid, p.state, pod, p.container?.name, command]
+    }),
+  )
+}
+
+
+export function podList(pods: PodSummary[]): string {
+  return columns(['namespace', 'name', 'uid', 'containers', 'running'], pods.map((p) => [p.namespace, p.name, p.uid, p.containers, p.running ? 'yes' : 'no']))
+}
+
+/** The one-line error and the listing that follows it, for a pod that is not (uniquely) here. */
+export function podNotFound(lookup: Exclude<PodLookup, {kind: 'found'}>, what: string, namespace: string | undefined): [string, number, string] {
+  if (lookup.kind === 'ambiguous') {
+    return [`pod ${what} is in several namespaces; choose one with -n`, 1, podList(lookup.candidates)]
+  }
+  const where = namespace ? ` in namespace ${namespace}` : ''
+  const detail = lookup.known.length ? `pods on this node:\n${podList(lookup.known)}` : 'this node shows no pods\n'
+  return [`pod ${what} not found${where} on this node`, 1, detail]
 }

@@ -1,5 +1,5 @@
-import type {ClusterReport} from '../report/merge.js'
-import {columns} from './table.js'
+import type {ClusterReport} from './merge.js'
+import {columns} from '../output/table.js'
 
 const list = (names: string[]) => (names.length ? names.join(', ') : '-')
 const reasons = (byNode: Record<string, string>, wide: boolean) =>
