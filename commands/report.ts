@@ -1,7 +1,7 @@
 import {resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {NodedocBase} from '../src/cli/base-command.js'
-import {NodedocError} from '../src/cli/errors.js'
+import {NodedocError} from '../src/errors.js'
 import {openHost} from '../src/host/open.js'
 import {mergeReports} from '../src/report/merge.js'
 import {ReportInputError, readNodeReports} from '../src/report/read.js'

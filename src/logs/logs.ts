@@ -1,7 +1,7 @@
 import type {Host} from '../host/host.js'
 import {CriLogJoiner, type LogEntry, type LogStream} from '../parse/cri-log.js'
 import {instanceFiles, type PodLogFile, type PodLogs} from '../parse/log-files.js'
-import {NodedocError} from '../cli/errors.js'
+import {NodedocError} from '../errors.js'
 import {LogFollower} from './follow.js'
 import {gatherPodLogs} from './gather.js'
 import {type FileBadLine, type LogFilter, readInstance, readInstanceTail, selectEntries} from './read.js'
