@@ -1,10 +1,10 @@
 // The records nodedoc reports. Field names are the stable JSON/YAML schema (docs/schema.md):
 // add fields freely, never rename or remove one.
 
-export type QosClass = 'Guaranteed' | 'Burstable' | 'BestEffort'
-export type Runtime = 'containerd' | 'cri-o' | 'docker' | 'unknown'
-// mismatch: a systemd-style cgroupsPath ("slice:prefix:id") realised by a cgroupfs manager
-export type CgroupDriver = 'cgroupfs' | 'systemd' | 'mismatch' | 'unknown'
+import type {CgroupDriver, QosClass, Runtime} from '../parse/cgroup.js'
+
+// what a cgroup path says, in the kubelet's words, is read by the parser below every layer
+export type {CgroupDriver, QosClass, Runtime} from '../parse/cgroup.js'
 export type NamespaceType = 'net' | 'pid' | 'ipc' | 'uts' | 'mnt' | 'cgroup' | 'user' | 'time'
 export const NAMESPACE_TYPES: NamespaceType[] = ['net', 'pid', 'ipc', 'uts', 'mnt', 'cgroup', 'user', 'time']
 

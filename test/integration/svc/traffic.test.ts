@@ -12,7 +12,7 @@ import {kubeProxyRestore} from '../../../bench/svc-gen.mjs'
 import {gatherHostRoutes} from '../../../src/pods/routes.js'
 import type {PodReport} from '../../../src/pods/types.js'
 import {gatherKubeProxyRules} from '../../../src/svc/gather.js'
-import {buildSvcReport} from '../../../src/svc/report.js'
+import {buildSvcReport} from '../../../src/svc/correlate.js'
 import {IS_ROOT, Netns, NetnsHost, have, netnsName} from './netns.js'
 
 const CONNECTIONS = 300
