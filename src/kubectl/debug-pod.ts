@@ -86,7 +86,6 @@ export function debugPod(options: DebugPodOptions): Pod {
   }
 }
 
-
 /**
  * create -> stream logs until the container ends -> read its exit code (asked again until the
  * kubelet has reported it) -> delete, also after a failure or Ctrl-C.
