@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
 import {NodedocError} from '../src/errors.js'
-import {parseGoDuration} from '../src/logs/duration.js'
+import {sinceCutoff} from '../src/logs/duration.js'
 import {type LogsQuery, followLogs, readLogs} from '../src/logs/logs.js'
 import {formatEntry} from '../src/logs/read.js'
 
@@ -31,12 +31,7 @@ export default class Logs extends NodedocCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Logs)
     const host = await this.openHost(flags)
-    let sinceUnixNano: bigint | undefined
-    if (flags.since !== undefined) {
-      const ms = parseGoDuration(flags.since)
-      if (ms === undefined) throw new NodedocError(`--since: "${flags.since}" is not a duration (e.g. 30s, 5m, 1h30m)`)
-      sinceUnixNano = BigInt(Math.floor(Date.now() - ms)) * 1_000_000n
-    }
+    const sinceUnixNano = flags.since === undefined ? undefined : sinceCutoff(flags.since)
     const query: LogsQuery = {
       pod: args.pod,
       namespace: flags.namespace,
@@ -53,7 +48,7 @@ export default class Logs extends NodedocCommand {
       await followLogs(host, query, (entry) => {
         // -f with -o json/yaml prints one JSON object per line
         const line = structured ? JSON.stringify({time: entry.time, stream: entry.stream, text: entry.text, incomplete: entry.incomplete}) : formatEntry(entry, flags.timestamps)
-        process.stdout.write(line + '\n')
+        this.printText(line + '\n')
       }, {pollMs: flags['poll-interval'], signal: stop.signal})
       return
     }

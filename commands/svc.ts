@@ -4,7 +4,7 @@ import {NodedocError} from '../src/errors.js'
 import {gatherPods} from '../src/pods/pods.js'
 import {gatherHostRoutes} from '../src/pods/routes.js'
 import {type KubeProxyRules, gatherKubeProxyRules, readRulesFile} from '../src/svc/gather.js'
-import {RulesReadError, buildSvcReport} from '../src/svc/correlate.js'
+import {buildSvcReport} from '../src/svc/correlate.js'
 import {renderAll, renderGraph, renderServices} from '../src/svc/render.js'
 
 export default class Svc extends NodedocCommand {
@@ -38,19 +38,13 @@ export default class Svc extends NodedocCommand {
     const host = await this.openHost(flags)
     const rules = await this.rules(flags, host)
     const [routes, pods] = await Promise.all([gatherHostRoutes(host), gatherPods(host)])
-    let report
-    try {
-      report = buildSvcReport(rules, {routes, pods}, {name: args.name, namespace: flags.namespace, port: flags.port, ip: flags.ip, protocol: flags.protocol})
-    } catch (error) {
-      if (error instanceof RulesReadError) throw new NodedocError(error.message)
-      throw error
-    }
+    const report = buildSvcReport(rules, {routes, pods}, {name: args.name, namespace: flags.namespace, port: flags.port, ip: flags.ip, protocol: flags.protocol})
     const wanted = args.name ? (args.name.includes('/') || !flags.namespace ? args.name : `${flags.namespace}/${args.name}`) : flags.ip
     if (!flags['all-namespaces'] && report.services.length === 0 && report.unresolved.length === 0) {
       throw new NodedocError(`service ${wanted}${flags.port ? ` port ${flags.port}` : ''} not found in kube-proxy's rules (${report.mode}: ${report.source})`, 1, report.problems.map((p) => `  ${p}\n`).join(''))
     }
     if (flags.graph) {
-      process.stdout.write(renderGraph(report, flags.graph as 'dot' | 'mermaid'))
+      this.printText(renderGraph(report, flags.graph as 'dot' | 'mermaid'))
       return
     }
     this.print(report, flags.output, flags['all-namespaces'] ? renderAll : renderServices)

@@ -2,7 +2,6 @@ import {Command, Errors, Flags} from '@oclif/core'
 import chalk from 'chalk'
 import type {Host} from '../host/host.js'
 import {openHost} from '../host/open.js'
-import {SnapshotError} from '../host/snapshot.js'
 import {OUTPUT_FORMATS, type OutputFormat, type TableView, renderOutput} from '../output/output.js'
 import {NodedocError} from '../errors.js'
 
@@ -19,12 +18,28 @@ export abstract class NodedocBase extends Command {
     return this.host
   }
 
+  /** The answer, in the -o format asked for: table and wide through the family's view, else JSON or YAML. */
   protected print<T>(value: T, format: string, table: TableView<T>): void {
     process.stdout.write(renderOutput(value, format as OutputFormat, table))
   }
 
+  /** An answer that is text already (a graph, a manifest, one line per log entry as it comes). */
+  protected printText(text: string): void {
+    process.stdout.write(text)
+  }
+
+  /** Narration beside the answer (the steps --explain shows): stderr, so stdout stays the answer. */
+  protected printAside(text: string): void {
+    process.stderr.write(text)
+  }
+
+  /** One warning line on stderr now (the Host's folded warnings follow the answer). */
+  protected warnNow(message: string): void {
+    process.stderr.write(chalk.yellow(`warning: ${message}`) + '\n')
+  }
+
   protected async finally(error: Error | undefined): Promise<unknown> {
-    for (const line of this.host?.warnings.list() ?? []) process.stderr.write(chalk.yellow(`warning: ${line}`) + '\n')
+    for (const line of this.host?.warnings.list() ?? []) this.warnNow(line)
     return super.finally(error)
   }
 
@@ -33,11 +48,6 @@ export abstract class NodedocBase extends Command {
       process.stderr.write(chalk.red(`error: ${error.message}`) + '\n')
       if (error.detail) process.stderr.write(error.detail)
       process.exitCode = error.exitCode
-      return
-    }
-    if (error instanceof SnapshotError) {
-      process.stderr.write(chalk.red(`error: ${error.message}`) + '\n')
-      process.exitCode = 1
       return
     }
     // this.exit() travels as an error too: let oclif handle it

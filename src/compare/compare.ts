@@ -1,5 +1,6 @@
 // `nodedoc compare`: a pod against what its spec implies, or against a reference sandbox.
 
+import {NodedocError} from '../errors.js'
 import type {Host} from '../host/host.js'
 import {findPod, gatherPods} from '../pods/pods.js'
 import type {PodManifest} from '../sandbox/manifest.js'
@@ -8,7 +9,7 @@ import {kernelLayer, runtimeLayer} from './gather.js'
 import {specLayer} from './model.js'
 import {type CompareResult, compareLayers} from './rows.js'
 
-export class CompareError extends Error {}
+export class CompareError extends NodedocError {}
 
 export interface CompareOptions {
   pod: string

@@ -3,6 +3,7 @@
 
 import {createHash, randomBytes, randomUUID} from 'node:crypto'
 import {dirname} from 'node:path'
+import {NodedocError} from '../errors.js'
 import type {Host} from '../host/host.js'
 import {LiveHost} from '../host/live.js'
 import {execGated} from '../write/exec.js'
@@ -15,7 +16,7 @@ import {removeDir, removeIfEmpty} from '../write/state-dir.js'
 import {SandboxAborted, SandboxStepError, rollback, runPlan} from './executor.js'
 import {cgroupFacts, containerExit, listStates, names, nodeMemoryBytes, pathKind, readUserFile} from './facts.js'
 import {containerCgroupPath} from './kubelet.js'
-import {type PodManifest, ManifestError, parsePodManifest} from './manifest.js'
+import {type PodManifest, parsePodManifest} from './manifest.js'
 import {pickPodAddress} from './ipam.js'
 import {
   GATE_SCRIPT, type Isolation, type Plan, type SandboxConfig, type Step,
@@ -23,7 +24,7 @@ import {
 } from './plan.js'
 import {STATE_ROOT, STATE_VERSION, type SandboxState} from './state.js'
 
-export class SandboxError extends Error {}
+export class SandboxError extends NodedocError {}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
@@ -71,12 +72,7 @@ export function requiredTools(isolation: Isolation, network: boolean): string[] 
 export async function readManifest(path: string, host: Host = liveHost()): Promise<PodManifest> {
   const text = await readUserFile(host, path)
   if (text === undefined) throw new SandboxError(`${path}: cannot read the manifest`)
-  try {
-    return parsePodManifest(text, path)
-  } catch (error) {
-    if (error instanceof ManifestError) throw new SandboxError(error.message)
-    throw error
-  }
+  return parsePodManifest(text, path)
 }
 
 export interface Created {
@@ -201,7 +197,7 @@ async function createOnce(opts: CreateOptions): Promise<Created> {
     await runPlan(plan, state, ops, {failStep: opts.failStep, aborted: opts.aborted, onStep: opts.onStep, onWarning: opts.onWarning})
   } catch (error) {
     await ops.sweep()
-    if (error instanceof SandboxAborted) throw new SandboxError(`interrupted at step ${error.number} (${error.step?.id}); everything made so far was removed${problems(error.rollbackProblems)}`)
+    if (error instanceof SandboxAborted) throw new SandboxError(`interrupted at step ${error.number} (${error.step?.id}); everything made so far was removed${problems(error.rollbackProblems)}`, 130)
     if (error instanceof SandboxStepError) {
       const Kind = error.step?.id === 'net.lease' && / is taken$/.test(error.message) ? LeaseTaken : SandboxError
       throw new Kind(`${error.message}; everything made so far was removed${problems(error.rollbackProblems)}`)
