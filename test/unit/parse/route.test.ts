@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {longestPrefixMatch, parseIpRouteJson, parseIpRouteText} from '../../../src/parse/route.js'
-import {HAVE_CORPUS, corpusFiles} from '../../helpers/corpus.js'
+import {HAVE_CORPUS, corpusFiles, expectOracleKeys} from '../../helpers/corpus.js'
 
 describe('longest prefix match', () => {
   const routes = parseIpRouteJson(
@@ -29,6 +29,7 @@ describe('longest prefix match', () => {
 describe.skipIf(!HAVE_CORPUS)('corpus routes (calico node `ip route`)', () => {
   it('each pod IP routes to its cali interface', () => {
     const [file] = corpusFiles('routes')
+    expectOracleKeys(file.expect!, ['local_ipam_block_blackhole', 'default_gateway', 'pod_ip_to_iface'], ['cni', 'format_note', 'non_pod_bridges'], file.name)
     const routes = parseIpRouteText(file.text)
     expect(routes.find((r) => r.type === 'blackhole')?.destination).toBe(file.expect!.local_ipam_block_blackhole)
     expect(routes.find((r) => r.destination === '0.0.0.0/0')).toMatchObject(file.expect!.default_gateway as object)
