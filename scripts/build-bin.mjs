@@ -77,6 +77,18 @@ export async function buildBin({arch = process.arch, output = executablePath(arc
   return {output, arch: target(arch).goArch, node: SEA_NODE_VERSION, bytes: statSync(output).size, ms: Math.round(performance.now() - started)}
 }
 
+/**
+ * Whether arch's executable was built after the bundle in dist/ was (so from the same code): the
+ * image and krew builds reuse it then with --no-rebuild instead of building it again.
+ */
+export function executableIsFresh(arch) {
+  try {
+    return statSync(executablePath(arch)).mtimeMs >= statSync(join(repo, 'dist', 'nodedoc.cjs')).mtimeMs
+  } catch {
+    return false
+  }
+}
+
 /** Every target: `--arch amd64` (or arm64) builds one. */
 export async function buildBins(arches = TARGETS.map((t) => t.arch)) {
   const built = []

@@ -18,7 +18,7 @@ import {createHash} from 'node:crypto'
 import {chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {buildBin, executablePath} from './build-bin.mjs'
+import {buildBin, executableIsFresh, executablePath} from './build-bin.mjs'
 import {TARGETS, target} from './sea-node.mjs'
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -208,7 +208,7 @@ export async function buildImage({out = IMAGE_TAR, arches = TARGETS.map((t) => t
   let packageCount = 0
   for (const goArch of arches) {
     const executable = executablePath(goArch)
-    if (rebuild || !existsSync(executable)) await buildBin({arch: goArch})
+    if (rebuild || !executableIsFresh(goArch)) await buildBin({arch: goArch})
     const packages = packageClosure(goArch)
     packageCount = Math.max(packageCount, packages.length)
     const debs = downloadDebs(goArch, packages)

@@ -11,11 +11,11 @@
 
 import {execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import * as YAML from 'yaml'
-import {buildBin, executablePath} from './build-bin.mjs'
+import {buildBin, executableIsFresh, executablePath} from './build-bin.mjs'
 import {TARGETS} from './sea-node.mjs'
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -50,7 +50,7 @@ export async function buildKrew({release = process.env.NODEDOC_RELEASE_URL, rebu
   const archives = []
   for (const {arch, goArch} of TARGETS) {
     const executable = executablePath(arch)
-    if (rebuild || !existsSync(executable)) await buildBin({arch})
+    if (rebuild || !executableIsFresh(arch)) await buildBin({arch})
     const archive = pack(executable, goArch)
     const platform = manifest.spec.platforms.find((p) => p.selector.matchLabels.arch === goArch)
     if (!platform) throw new Error(`plugins/nodedoc.yaml has no platform for linux/${goArch}`)
