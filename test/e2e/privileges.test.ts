@@ -86,6 +86,13 @@ describe('inspection with only the documented capabilities', () => {
     expect(without.stderr).toMatch(/permission denied/)
   })
 
+  it('needs NET_RAW: without it iptables-legacy-save cannot ask the kernel', async () => {
+    const args = ['svc', '-A', '-o', 'json']
+    const without = await run(args, INSPECTION_CAPABILITIES.filter((c) => c !== 'NET_RAW'))
+    expect(without.stderr).toMatch(/iptables-legacy-save failed: .*Permission denied/)
+    expect((await run(args, INSPECTION_CAPABILITIES)).stderr).not.toMatch(/Permission denied/)
+  })
+
   it('needs NET_ADMIN: without it kube-proxy\'s rules cannot be dumped', async () => {
     const args = ['doctor', '--check', 'iptables-backend', '-o', 'json']
     const full = await run(args)

@@ -86,8 +86,8 @@ async function runImagePod(image: string, args: string[]) {
   const text = (stream: string) => entries.filter((e) => e.stream === stream).map((e) => `${e.text}\n`).join('')
   // the OCI spec containerd made for it: what the container really ran with
   const info = await execa('ctr', ['--address', CONTAINERD_SOCKET, '-n', 'k8s.io', 'containers', 'info', entry.id])
-  const spec = JSON.parse(info.stdout).Spec as {process: {capabilities: {effective?: string[]; bounding?: string[]}; noNewPrivileges?: boolean}; root: {readonly?: boolean}}
-  return {stdout: text('stdout'), stderr: text('stderr'), exitCode: status.status?.exitCode ?? null, spec}
+  const oci = JSON.parse(info.stdout).Spec as {process: {capabilities: {effective?: string[]; bounding?: string[]}; noNewPrivileges?: boolean}; root: {readonly?: boolean}}
+  return {stdout: text('stdout'), stderr: text('stderr'), exitCode: status.status?.exitCode ?? null, spec: oci}
 }
 
 beforeAll(async () => {
@@ -111,7 +111,7 @@ describe('nodedoc image as a pod on a containerd node', () => {
   })
 
   it('ran unprivileged, with only the inspection capabilities and a read-only root', () => {
-    const wanted = ['CAP_DAC_READ_SEARCH', 'CAP_NET_ADMIN', 'CAP_SYSLOG', 'CAP_SYS_PTRACE']
+    const wanted = ['CAP_DAC_READ_SEARCH', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_SYSLOG', 'CAP_SYS_PTRACE']
     expect([...(inPod.spec.process.capabilities.effective ?? [])].sort()).toEqual(wanted)
     expect([...(inPod.spec.process.capabilities.bounding ?? [])].sort()).toEqual(wanted)
     expect(inPod.spec.process.noNewPrivileges).toBe(true)

@@ -39,7 +39,7 @@ describe('debug pod', () => {
             readOnlyRootFilesystem: true,
             runAsUser: 0,
             runAsNonRoot: false,
-            capabilities: {drop: ['ALL'], add: ['SYS_PTRACE', 'DAC_READ_SEARCH', 'NET_ADMIN', 'SYSLOG']},
+            capabilities: {drop: ['ALL'], add: ['SYS_PTRACE', 'DAC_READ_SEARCH', 'NET_ADMIN', 'NET_RAW', 'SYSLOG']},
           },
           volumeMounts: [{name: 'host-root', mountPath: '/host', readOnly: true, recursiveReadOnly: 'IfPossible'}],
         }],
