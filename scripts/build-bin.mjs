@@ -31,7 +31,7 @@ function quiet(file, args) {
   try {
     execFileSync(file, args, {stdio: ['ignore', 'pipe', 'pipe']})
   } catch (error) {
-    throw new Error(`${file.split('/').at(-1)} ${args[0]}: ${String(error.stderr || error.stdout || error.message).trim()}`)
+    throw new Error(`${file.split('/').at(-1)} ${args[0]}: ${String(error.stderr || error.stdout || error.message).trim()}`, {cause: error})
   }
 }
 

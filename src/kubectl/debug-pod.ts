@@ -6,6 +6,7 @@
 // /host read-only, recursively where the cluster can, unless the command writes (sandbox).
 
 import type {Pod} from 'kubernetes-types/core/v1.js'
+import type {KubectlStep} from '../write/kubectl.js'
 import {securityContextFor} from './privileges.js'
 
 export const HOST_ROOT = '/host'
@@ -86,18 +87,6 @@ export function debugPod(options: DebugPodOptions): Pod {
       volumes: [{name: 'host-root', hostPath: {path: '/', type: 'Directory'}}],
     },
   }
-}
-
-export interface KubectlStep {
-  /** What the step is for, for --dry-run and errors. */
-  why: string
-  argv: string[]
-  /** Text fed on stdin (the pod manifest). */
-  stdin?: string
-  /** Output goes straight to the user (the nodedoc run itself). */
-  stream?: boolean
-  /** Asked again while it prints nothing (status not reported yet). */
-  retryWhileEmpty?: boolean
 }
 
 /**

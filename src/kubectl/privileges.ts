@@ -10,7 +10,7 @@ export type Capability = 'SYS_PTRACE' | 'DAC_READ_SEARCH' | 'NET_ADMIN' | 'NET_R
 export const CAPABILITY_REASONS: Record<Capability, string> = {
   SYS_PTRACE: "read other processes' /proc/<pid>/ns/*, root, mountinfo, fd and net links: the kernel checks ptrace read access for each, and the runtime's and pods' processes hold capabilities nodedoc would otherwise lack",
   DAC_READ_SEARCH: 'read files and folders that pods, the kubelet or the runtime made with other owners and tight modes (volumes with fsGroup, log folders, runtime state)',
-  NET_ADMIN: "dump netfilter state over netlink: iptables-save (both backends), nft list, ipvsadm -Ln and conntrack -L are refused without it",
+  NET_ADMIN: 'dump netfilter state over netlink: iptables-save (both backends), nft list, ipvsadm -Ln and conntrack -L are refused without it',
   NET_RAW: 'iptables-legacy-save opens a raw socket to ask the kernel for its tables ("Cannot initialize: Permission denied (you must be root)" without it)',
   SYSLOG: 'read the kernel log (/dev/kmsg) for the OOM killer\'s lines, where kernel.dmesg_restrict is 1',
   SYS_ADMIN: 'enter namespaces (setns), mount, and make cgroups: only the commands that act',
