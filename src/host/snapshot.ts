@@ -12,7 +12,12 @@ interface Store {
   kind(rel: string): Promise<EntryKind | undefined>
 }
 
-export class SnapshotError extends NodedocError {}
+/** A snapshot that cannot be read at all: not a finding (1), nor a usage error (2), so exit 3. */
+export class SnapshotError extends NodedocError {
+  constructor(message: string) {
+    super(message, 3)
+  }
+}
 
 /** Replays a captured node: the same reads give the same answers, with no machine behind them. */
 export class SnapshotHost implements Host {
