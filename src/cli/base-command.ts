@@ -21,7 +21,9 @@ export interface OutputFlags {
 export abstract class NodedocBase extends Command {
   protected host?: Host
 
-  protected async openHost(flags: {from?: string; 'host-root'?: string}): Promise<Host> {
+  protected async openHost(flags: {from?: string; 'host-root'?: string; output?: string}): Promise<Host> {
+    // a usage error before any work: a bad -o is refused as oclif refuses a bad flag
+    if (flags.output !== undefined) parseOutputFormat(flags.output)
     this.host = await openHost({from: flags.from, hostRoot: flags['host-root']})
     return this.host
   }

@@ -22,6 +22,7 @@ export function parseOutputFormat(text: string): OutputFormat {
   const jsonpath = /^jsonpath=(.*)$/s.exec(text)
   if (jsonpath) {
     if (!jsonpath[1]) throw new NodedocError('-o jsonpath= needs a template, e.g. -o jsonpath=\'{.items[*].name}\'', 2)
+    jsonpathTemplate({}, jsonpath[1]) // a template that does not parse is a usage error before any work
     return {kind: 'jsonpath', template: jsonpath[1]}
   }
   const custom = /^custom-columns=(.*)$/s.exec(text)
