@@ -49,7 +49,8 @@ export interface DocumentShape<T> {
   items?: (value: T) => unknown[]
   /** Puts sorted records back (when the list lives inside the value). */
   withItems?: (value: T, items: unknown[]) => T
-  /** -o name: kubectl's TYPE/NAME, one per record. */
+  /** -o name: kubectl's TYPE/NAME, one per record (typed by each command's own record). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   name?: (item: any) => string
 }
 
@@ -115,10 +116,11 @@ export function renderOutput<T>(value: T, format: OutputFormat, table: TableView
       const rows = recordsOf(sorted, shape).map((r) => format.columns.map((c) => jsonpathValues(r, c.path).map(cellText).join(',')))
       return withTableOptions({headers: !options.noHeaders, width: Infinity}, () => customColumns(format.columns.map((c) => c.header), rows))
     }
-    default:
+    default: {
       // default tables fit 80 columns (long IDs and paths shortened); wide shows everything
       const width = format.kind === 'wide' ? Infinity : TABLE_WIDTH
       return foldLines(withTableOptions({headers: !options.noHeaders, width}, () => table(sorted, format.kind === 'wide')), width)
+    }
   }
 }
 
