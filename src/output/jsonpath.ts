@@ -23,7 +23,8 @@ export function jsonpathValues(json: unknown, expression: string): unknown[] {
 }
 
 function toJsonPath(expression: string): string {
-  const e = expression.trim()
+  // kubectl's --sort-by takes '{.metadata.name}' as well as '.metadata.name'
+  const e = expression.trim().replace(/^\{(.*)\}$/s, '$1').trim()
   if (e === '' || e === '@' || e === '$') return '$'
   if (e.startsWith('$')) return e
   if (e.startsWith('@')) return '$' + e.slice(1)

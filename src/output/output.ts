@@ -113,7 +113,10 @@ export function renderOutput<T>(value: T, format: OutputFormat, table: TableView
     case 'jsonpath':
       return jsonpathTemplate(envelope(sorted, shape, provenance), format.template)
     case 'custom-columns': {
-      const rows = recordsOf(sorted, shape).map((r) => format.columns.map((c) => jsonpathValues(r, c.path).map(cellText).join(',')))
+      const rows = recordsOf(sorted, shape).map((r) => format.columns.map((c) => {
+        const values = jsonpathValues(r, c.path)
+        return values.length === 0 ? '<none>' : values.map(cellText).join(',')
+      }))
       return withTableOptions({headers: !options.noHeaders, width: Infinity}, () => customColumns(format.columns.map((c) => c.header), rows))
     }
     default: {
