@@ -28,7 +28,7 @@ describe('output formats', () => {
     expect(render('jsonpath={.items[*].pid}')).toBe('30 4 200')
     expect(render('jsonpath={range .items[*]}{.pid}{"\\t"}{.name}{"\\n"}{end}')).toBe('30\tsleep\n4\tpause\n200\tagent\n')
     expect(render('jsonpath={.items[?(@.name=="pause")].pid}')).toBe('4')
-    expect(render("jsonpath=node {.node} at {.capturedAt}")).toBe(`node worker-1 at ${provenance.capturedAt}`)
+    expect(render('jsonpath=node {.node} at {.capturedAt}')).toBe(`node worker-1 at ${provenance.capturedAt}`)
     expect(render('jsonpath={.items[0].pod}')).toBe('{"ns":"default"}')
     expect(render('jsonpath=.kind')).toBe('ProcessList')
   })

@@ -41,7 +41,7 @@ describe('humanized values', () => {
     expect(bytes(5 * 1024 ** 3 + 1)).toBe('5Gi')
   })
 
-  it("prints AGE as kubectl does", () => {
+  it('prints AGE as kubectl does', () => {
     expect([age(45), age(150), age(5 * 60), age(75 * 60), age(5 * 3600), age(50 * 3600), age(9 * 86400), age(null)]).toEqual(['45s', '2m30s', '5m', '1h15m', '5h', '2d2h', '9d', undefined])
   })
 })
