@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
 import {comparePod} from '../src/compare/compare.js'
-import {compareTable} from '../src/compare/render.js'
+import {COMPARISON, compareTable} from '../src/compare/render.js'
 
 export default class Compare extends NodedocCommand {
   static summary = 'Where a pod differs from what its spec implies, or from a reference sandbox: spec, runtime config and kernel side by side'
@@ -21,6 +21,6 @@ export default class Compare extends NodedocCommand {
     const {args, flags} = await this.parse(Compare)
     const host = await this.openHost(flags)
     const result = await comparePod(host, {pod: args.pod, namespace: flags.namespace, withSandbox: flags.with, specPath: flags.spec})
-    this.print(result, flags.output, compareTable)
+    await this.print(result, flags, compareTable, COMPARISON)
   }
 }

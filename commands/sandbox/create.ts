@@ -3,7 +3,7 @@ import chalk from 'chalk'
 import {NodedocCommand} from '../../src/cli/base-command.js'
 import {describeOp} from '../../src/sandbox/plan.js'
 import {DEFAULT_POD_CIDR, createSandbox} from '../../src/sandbox/service.js'
-import {createdTable} from '../../src/sandbox/render.js'
+import {SANDBOX_DOCUMENT, createdTable} from '../../src/sandbox/render.js'
 import {ISOLATIONS, type Isolation} from '../../src/sandbox/plan.js'
 
 export default class SandboxCreate extends NodedocCommand {
@@ -55,7 +55,7 @@ export default class SandboxCreate extends NodedocCommand {
         onWarning: (m) => this.warnNow(m),
       })
       if (flags['dry-run']) return
-      this.print({...state, steps: undefined, plan: undefined, stepCount: plan.steps.length}, flags.output, () => createdTable(state, plan))
+      await this.print({...state, steps: undefined, plan: undefined, stepCount: plan.steps.length}, flags, () => createdTable(state, plan), SANDBOX_DOCUMENT)
     } finally {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
