@@ -35,7 +35,7 @@ afterAll(async () => {
 })
 
 describe('pods', () => {
-  it("lists every sandbox the runtime lists, with its namespace, state and IP", async () => {
+  it('lists every sandbox the runtime lists, with its namespace, state and IP', async () => {
     const rows = (await json(['pods', '-r', node.endpoint])).items as Array<{namespace: string; name: string; uid: string; ip: string | null; status: string; ready: string}>
     const sandboxes = await node.cri.listPodSandbox()
     const ours = sandboxes.filter((s) => s.metadata?.namespace?.startsWith(`e2e-ls-${suffix}`))
@@ -86,6 +86,9 @@ describe('containers', () => {
     const exitedOnly = (await json(['containers', '-r', node.endpoint, '--state', 'exited'])).items
     expect(exitedOnly.map((r: {id: string}) => r.id)).toContain(stoppedId)
     const table = await nodedoc(['containers', '-r', node.endpoint, '--state', 'exited'])
-    expect(table.stdout).toMatch(new RegExp(`^${stoppedId.slice(0, 13)} .* exited ${status.status?.exitCode}`, 'm'))
+    expect(table.stdout).toMatch(new RegExp(`^${stoppedId.slice(0, 13)} .* exited ${status.status?.exitCode} `, 'm'))
+    const wide = await nodedoc(['containers', '-r', node.endpoint, '--state', 'exited', '-o', 'wide'])
+    expect(wide.stdout).toContain(stoppedId)
+    if (status.status?.reason) expect(wide.stdout).toContain(status.status.reason)
   })
 })
