@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../../src/cli/base-command.js'
-import {NodedocError} from '../../src/cli/errors.js'
-import {findPod} from '../../src/model/pods.js'
-import {podNotFound} from '../../src/render/pod-list.js'
+import {NodedocError} from '../../src/errors.js'
+import {findPod} from '../../src/pods/pods.js'
+import {podNotFound} from '../../src/pods/render.js'
 import {whyDns} from '../../src/why/dns.js'
-import {exitCodeOf, renderWhy} from '../../src/why/render.js'
+import {WHY_DOCUMENT, exitCodeOf, renderWhy} from '../../src/why/render.js'
 import {proberFor} from '../../src/why/probe-wiring.js'
 
 export default class WhyDns extends NodedocCommand {
@@ -30,7 +30,7 @@ export default class WhyDns extends NodedocCommand {
       throw new NodedocError(message, 2, detail)
     }
     const report = await whyDns(host, lookup.report, {prober: flags.probe ? proberFor(host) : undefined})
-    this.print(report, flags.output, renderWhy)
+    await this.print(report, flags, renderWhy, WHY_DOCUMENT)
     process.exitCode = exitCodeOf(report)
   }
 }

@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../../src/cli/base-command.js'
-import {NodedocError} from '../../src/cli/errors.js'
-import {findPod} from '../../src/model/pods.js'
-import {podNotFound} from '../../src/render/pod-list.js'
+import {NodedocError} from '../../src/errors.js'
+import {findPod} from '../../src/pods/pods.js'
+import {podNotFound} from '../../src/pods/render.js'
 import {whyPod} from '../../src/why/pod.js'
-import {exitCodeOf, renderWhy} from '../../src/why/render.js'
+import {WHY_DOCUMENT, exitCodeOf, renderWhy} from '../../src/why/render.js'
 
 export default class WhyPod extends NodedocCommand {
   static summary = 'Why a pod is not running or keeps restarting: sandbox, volumes, rootfs, OOM kills, pids, exits and last log lines'
@@ -30,7 +30,7 @@ export default class WhyPod extends NodedocCommand {
       throw new NodedocError(message, 2, detail)
     }
     const report = await whyPod(host, lookup.report)
-    this.print(report, flags.output, renderWhy)
+    await this.print(report, flags, renderWhy, WHY_DOCUMENT)
     process.exitCode = exitCodeOf(report)
   }
 }

@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../../src/cli/base-command.js'
-import {NodedocError} from '../../src/cli/errors.js'
-import {findPod} from '../../src/model/pods.js'
-import {podNotFound} from '../../src/render/pod-list.js'
+import {NodedocError} from '../../src/errors.js'
+import {findPod} from '../../src/pods/pods.js'
+import {podNotFound} from '../../src/pods/render.js'
 import {proberFor} from '../../src/why/probe-wiring.js'
-import {exitCodeOf, renderWhy} from '../../src/why/render.js'
+import {WHY_DOCUMENT, exitCodeOf, renderWhy} from '../../src/why/render.js'
 import {whySvc} from '../../src/why/svc.js'
 
 export default class WhySvc extends NodedocCommand {
@@ -41,7 +41,7 @@ export default class WhySvc extends NodedocCommand {
     }
     const query = {name: args.name, namespace: flags.namespace, port: flags.port, protocol: flags.protocol}
     const report = await whySvc(host, query, source, {prober: flags.probe ? proberFor(host) : undefined})
-    this.print(report, flags.output, renderWhy)
+    await this.print(report, flags, renderWhy, WHY_DOCUMENT)
     process.exitCode = exitCodeOf(report)
   }
 }

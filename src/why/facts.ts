@@ -3,17 +3,17 @@
 // routes, links, UDP conntrack entries, the kernel's OOM-kill lines.
 
 import type {Host} from '../host/host.js'
-import {type CgroupMounts, cgroupMountsOf, readHostMounts} from '../model/cgroup-reader.js'
-import {gatherHostLinks} from '../model/links.js'
-import {oncePerHost} from '../model/once-per-host.js'
-import {gatherPods} from '../model/pods.js'
-import {gatherHostRoutes} from '../model/routes.js'
-import type {PodReport} from '../model/types.js'
+import {type CgroupMounts, cgroupMountsOf, readHostMounts} from '../pods/cgroup-reader.js'
+import {gatherHostLinks} from '../pods/links.js'
+import {oncePerHost} from '../pods/once-per-host.js'
+import {gatherPods} from '../pods/pods.js'
+import {gatherHostRoutes} from '../pods/routes.js'
+import type {PodReport} from '../pods/types.js'
 import {type ConntrackEntry, parseConntrack} from '../parse/conntrack.js'
 import {type IptablesDump, parseIptablesSave} from '../parse/iptables.js'
 import {type OomKill, parseOomKills} from '../parse/kernel-log.js'
 import {type KubeProxyRules, gatherKubeProxyRules} from '../svc/gather.js'
-import {type SvcQuery, type SvcReport, buildSvcReport} from '../svc/report.js'
+import {type SvcQuery, type SvcReport, buildSvcReport} from '../svc/correlate.js'
 
 export const kubeProxyRules = oncePerHost((host) => gatherKubeProxyRules(host))
 export const nodePods = oncePerHost(gatherPods)

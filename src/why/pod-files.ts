@@ -3,12 +3,12 @@
 // bridge port's hairpin mode, the last lines of a container's log.
 
 import type {Host} from '../host/host.js'
-import type {ContainerReport, PodReport} from '../model/types.js'
+import type {ContainerReport, PodReport} from '../pods/types.js'
 import {parseCriLog} from '../parse/cri-log.js'
 import {type ResolvConf, parseResolvConf} from '../parse/resolv-conf.js'
 import {type ContainerExit, parseContainerdStatus, parseCrioExit} from '../parse/runtime-status.js'
 import {type SocketRecord, parseProcNetSockets} from '../parse/sockets.js'
-import {printableLine} from '../render/terminal.js'
+import {printableLine} from '../output/terminal.js'
 
 /** resolv.conf is a few hundred bytes; a bigger one is not read (the pod controls it). */
 export const RESOLV_CONF_MAX_BYTES = 64 * 1024

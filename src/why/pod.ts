@@ -3,13 +3,13 @@
 // of its cgroup (memory, pids), then each container's processes, restarts, exits and last words.
 
 import type {Host} from '../host/host.js'
-import {cgroupDir} from '../model/cgroup-reader.js'
-import type {ContainerReport, PodReport} from '../model/types.js'
+import {cgroupDir} from '../pods/cgroup-reader.js'
+import type {ContainerReport, PodReport} from '../pods/types.js'
 import {identifyCgroupPath} from '../parse/cgroup.js'
 import {parseCgroupNumber, parseFlatKeyed} from '../parse/cgroup-files.js'
 import {describeExit} from '../parse/runtime-status.js'
-import {bytes} from '../render/table.js'
-import {printableLine} from '../render/terminal.js'
+import {bytes} from '../output/table.js'
+import {printableLine} from '../output/terminal.js'
 import {runChain} from './chain.js'
 import {cgroupMounts, kernelOomKills} from './facts.js'
 import {containerLogFile, instanceIds, lastLogLines, presence, readContainerExit} from './pod-files.js'

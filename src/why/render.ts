@@ -1,6 +1,7 @@
 import chalk from 'chalk'
-import {printable} from '../render/terminal.js'
-import type {LinkStatus, WhyReport} from './types.js'
+import type {DocumentShape} from '../output/output.js'
+import {printable} from '../output/terminal.js'
+import type {LinkResult, LinkStatus, WhyReport} from './types.js'
 
 const COLOUR: Record<LinkStatus, (s: string) => string> = {ok: chalk.green, BROKEN: chalk.red.bold, unknown: chalk.gray}
 
@@ -26,4 +27,12 @@ export function renderWhy(report: WhyReport, wide: boolean): string {
 /** 0 when the chain holds, 1 when a link is broken. */
 export function exitCodeOf(report: WhyReport): number {
   return report.verdict.link ? 1 : 0
+}
+
+/** `why -o json`: kind Why; its records (--sort-by, -o name) are the links. */
+export const WHY_DOCUMENT: DocumentShape<WhyReport> = {
+  kind: 'Why',
+  items: (r) => r.links,
+  withItems: (r, links) => ({...r, links: links as LinkResult[]}),
+  name: (l: LinkResult) => `link/${l.name}`,
 }

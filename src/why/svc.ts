@@ -3,10 +3,10 @@
 // hairpin when the sender is its own endpoint, routes, pods, the node's prerequisites).
 
 import type {Host} from '../host/host.js'
-import type {PodReport} from '../model/types.js'
+import type {PodReport} from '../pods/types.js'
 import {longestPrefixMatch, parseProcNetRoute} from '../parse/route.js'
 import {locateEndpoints} from '../svc/locate.js'
-import type {SvcQuery} from '../svc/report.js'
+import type {SvcQuery} from '../svc/correlate.js'
 import {runChain} from './chain.js'
 import {nodeLinks, nodePods, nodeRoutes, serviceReport} from './facts.js'
 import {PATH_LINKS, type PathContext, endpointPodLink, endpointRouteLink, endpointsLink, hookLink} from './path-links.js'

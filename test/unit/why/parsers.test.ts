@@ -6,7 +6,7 @@ import {parseOomKills} from '../../../src/parse/kernel-log.js'
 import {parseResolvConf, searchFanOut} from '../../../src/parse/resolv-conf.js'
 import {describeExit, parseContainerdStatus, parseCrioExit} from '../../../src/parse/runtime-status.js'
 import {answers, parseProcNetSockets} from '../../../src/parse/sockets.js'
-import {printable, printableLine} from '../../../src/render/terminal.js'
+import {printable, printableLine} from '../../../src/output/terminal.js'
 
 const fixture = (name: string) => readFileSync(join(__dirname, '../../fixtures/why', name), 'utf8')
 
