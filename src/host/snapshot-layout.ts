@@ -8,6 +8,26 @@
 
 export const SNAPSHOT_FORMAT = 1
 
+/**
+ * What a snapshot may hold, read from anyone's folder or archive (docs/snapshot.md). A
+ * snapshot's own files are small (logs are kept as 16 KiB tails); program outputs are the big
+ * ones (iptables-save of 10k services: tens of MiB).
+ */
+export const SNAPSHOT_LIMITS = {
+  /** one file under fs/ */
+  fileBytes: 32 * 1024 * 1024,
+  /** one cmd/ output, answers/ file, meta.json or stat.json */
+  outputBytes: 256 * 1024 * 1024,
+  /** everything an archive expands to, as its members' headers declare */
+  archiveBytes: 1024 * 1024 * 1024,
+  /** members of an archive */
+  archiveEntries: 1_000_000,
+}
+
+export function sizeLimit(rel: string): number {
+  return rel.startsWith('fs/') ? SNAPSHOT_LIMITS.fileBytes : SNAPSHOT_LIMITS.outputBytes
+}
+
 export interface SnapshotMeta {
   format: number
   hostname: string
