@@ -5,6 +5,7 @@ import {gatherPods} from '../src/model/pods.js'
 import {gatherHostRoutes} from '../src/model/routes.js'
 import {type KubeProxyRules, gatherKubeProxyRules, readRulesFile} from '../src/svc/gather.js'
 import {RulesReadError, buildSvcReport} from '../src/svc/report.js'
+import {terminalSafe} from '../src/render/escape.js'
 import {renderAll, renderGraph, renderServices} from '../src/svc/render.js'
 
 export default class Svc extends NodedocCommand {
@@ -50,7 +51,7 @@ export default class Svc extends NodedocCommand {
       throw new NodedocError(`service ${wanted}${flags.port ? ` port ${flags.port}` : ''} not found in kube-proxy's rules (${report.mode}: ${report.source})`, 1, report.problems.map((p) => `  ${p}\n`).join(''))
     }
     if (flags.graph) {
-      process.stdout.write(renderGraph(report, flags.graph as 'dot' | 'mermaid'))
+      process.stdout.write(terminalSafe(renderGraph(report, flags.graph as 'dot' | 'mermaid')))
       return
     }
     this.print(report, flags.output, flags['all-namespaces'] ? renderAll : renderServices)

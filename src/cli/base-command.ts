@@ -3,8 +3,10 @@ import chalk from 'chalk'
 import type {Host} from '../host/host.js'
 import {openHost} from '../host/open.js'
 import {SnapshotError} from '../host/snapshot.js'
-import {OUTPUT_FORMATS, type OutputFormat, type TableView, renderOutput} from '../render/output.js'
+import {escapeControl, terminalSafe} from '../render/escape.js'
+import {OUTPUT_FORMATS, type OutputFormat, type RenderOptions, type TableView, renderOutput} from '../render/output.js'
 import {NodedocError} from './errors.js'
+import {watchOutput} from './interrupt.js'
 
 if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') chalk.level = 0
 
@@ -14,29 +16,44 @@ export const hostRootFlag = Flags.string({description: "where the node's filesys
 export abstract class NodedocBase extends Command {
   protected host?: Host
 
+  async init(): Promise<void> {
+    // `nodedoc ps -A | head`: a closed pipe ends the command quietly, not with a stack trace
+    watchOutput()
+    return super.init()
+  }
+
   protected async openHost(flags: {from?: string; 'host-root'?: string}): Promise<Host> {
     this.host = await openHost({from: flags.from, hostRoot: flags['host-root']})
     return this.host
   }
 
-  protected print<T>(value: T, format: string, table: TableView<T>): void {
-    process.stdout.write(renderOutput(value, format as OutputFormat, table))
+  protected print<T>(value: T, format: string, table: TableView<T>, options: RenderOptions = {}): void {
+    process.stdout.write(renderOutput(value, format as OutputFormat, table, options))
+  }
+
+  /** One warning line on stderr; what it quotes (paths, names, messages) is shown escaped. */
+  protected warning(message: string): void {
+    process.stderr.write(chalk.yellow(`warning: ${escapeControl(message)}`) + '\n')
+  }
+
+  private fail(message: string): void {
+    process.stderr.write(chalk.red(`error: ${escapeControl(message)}`) + '\n')
   }
 
   protected async finally(error: Error | undefined): Promise<unknown> {
-    for (const line of this.host?.warnings.list() ?? []) process.stderr.write(chalk.yellow(`warning: ${line}`) + '\n')
+    for (const line of this.host?.warnings.list() ?? []) this.warning(line)
     return super.finally(error)
   }
 
   protected async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     if (error instanceof NodedocError) {
-      process.stderr.write(chalk.red(`error: ${error.message}`) + '\n')
-      if (error.detail) process.stderr.write(error.detail)
+      this.fail(error.message)
+      if (error.detail) process.stderr.write(terminalSafe(error.detail))
       process.exitCode = error.exitCode
       return
     }
     if (error instanceof SnapshotError) {
-      process.stderr.write(chalk.red(`error: ${error.message}`) + '\n')
+      this.fail(error.message)
       process.exitCode = 1
       return
     }
@@ -48,11 +65,11 @@ export abstract class NodedocBase extends Command {
         .split('\n')
         .map((line) => line.replace(/^\s*(›\s*)?(Error:\s*)?/, '').trim())
         .filter((line) => line && !/^(The following errors? occurred:|See more help with --help)$/.test(line))
-      process.stderr.write(chalk.red(`error: ${said.join('; ')} (see --help)`) + '\n')
+      this.fail(`${said.join('; ')} (see --help)`)
       process.exitCode = error.oclif.exit ?? 2
       return
     }
-    process.stderr.write(chalk.red(`error: ${error.message}`) + '\n')
+    this.fail(error.message)
     if (process.env.NODEDOC_DEBUG) process.stderr.write(`${error.stack}\n`)
     process.exitCode = 2
   }

@@ -1,4 +1,5 @@
 import Table from 'cli-table3'
+import {escapeControl} from './escape.js'
 
 const NO_BORDERS = {
   top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
@@ -14,14 +15,15 @@ export function columns(head: string[], rows: Array<Array<string | number | unde
     chars: NO_BORDERS,
     style: {head: [], border: [], 'padding-left': 0, 'padding-right': 0},
   })
-  for (const row of rows) table.push(row.map((cell) => (cell === undefined || cell === null || cell === '' ? '-' : String(cell))))
+  // one cell, one line: a newline in a value must not make a row of its own
+  for (const row of rows) table.push(row.map((cell) => (cell === undefined || cell === null || cell === '' ? '-' : escapeControl(String(cell)))))
   return table.toString().split('\n').map((line) => line.trimEnd()).join('\n') + '\n'
 }
 
 /** "Key: value" lines, aligned, for one record. */
 export function fields(pairs: Array<[string, string | number | undefined | null]>): string {
   const width = Math.max(...pairs.map(([k]) => k.length)) + 1
-  return pairs.map(([k, v]) => `${(k + ':').padEnd(width + 1)}${v === undefined || v === null || v === '' ? '-' : v}`).join('\n') + '\n'
+  return pairs.map(([k, v]) => `${(k + ':').padEnd(width + 1)}${v === undefined || v === null || v === '' ? '-' : escapeControl(String(v))}`).join('\n') + '\n'
 }
 
 /** Human bytes: 209715200 -> 200Mi. */

@@ -5,7 +5,7 @@ import {createHash, randomBytes, randomUUID} from 'node:crypto'
 import {dirname} from 'node:path'
 import {
   LiveSandboxOps, busyboxApplets, cgroupFacts, containerExit, execGated, hostLinks, hostRootfsFiles, isAlive,
-  listStates, nodeMemoryBytes, pathExists, pathKind, readText, removeDir, removeIfEmpty, takenLeases, which,
+  listStates, nodeMemoryBytes, pathExists, pathKind, readStartTime, readText, removeDir, removeIfEmpty, takenLeases, which,
 } from '../host/sandbox-ops.js'
 import {SandboxAborted, SandboxStepError, rollback, runPlan} from './executor.js'
 import {containerCgroupPath} from './kubelet.js'
@@ -15,7 +15,7 @@ import {
   GATE_SCRIPT, type Isolation, type Plan, type RootfsSource, type SandboxConfig, type Step,
   containerEnv, planSandbox, setprivArgs,
 } from './plan.js'
-import {STATE_ROOT, STATE_VERSION, type SandboxState} from './state.js'
+import {type ShownPhase, STATE_ROOT, STATE_VERSION, type SandboxState} from './state.js'
 import type {Op} from './plan.js'
 
 export class SandboxError extends Error {}
@@ -169,6 +169,7 @@ async function createOnce(opts: CreateOptions): Promise<Created> {
     isolation: opts.isolation,
     createdAt: new Date().toISOString(),
     phase: 'creating',
+    creator: {pid: process.pid, startTime: (await readStartTime(process.pid)) ?? -1},
     manifest,
     qos: plan.info.qos,
     cgroup: {...config.cgroup, podPath: plan.info.podCgroupPath},
@@ -230,7 +231,7 @@ export interface SandboxSummary {
   name: string
   namespace: string
   podUid: string
-  phase: string
+  phase: ShownPhase
   isolation: Isolation
   qos: string
   podIp: string | null
@@ -256,7 +257,13 @@ export async function listSandboxes(stateRoot = STATE_ROOT): Promise<SandboxSumm
       const exit = alive ? undefined : await containerExit(entry.dir, c.name)
       containers.push({name: c.name, id: c.id, state: alive ? 'running' as const : exit ? 'exited' as const : 'unknown' as const, pid: alive ? mark!.pid : null, exitCode: exit?.exitCode ?? null})
     }
-    out.push({name: s.name, namespace: s.namespace, podUid: s.podUid, phase: s.phase, isolation: s.isolation, qos: s.qos, podIp: s.podIp, hostVeth: s.hostVeth, createdAt: s.createdAt, containers, notes: s.notes})
+    // SIGKILL (or a power cut) mid-create leaves the state as it was: say so, and what to do
+    const interrupted = s.phase === 'creating' && s.creator !== undefined && !(await isAlive(s.creator))
+    out.push({
+      name: s.name, namespace: s.namespace, podUid: s.podUid, phase: interrupted ? 'interrupted' : s.phase, isolation: s.isolation, qos: s.qos,
+      podIp: s.podIp, hostVeth: s.hostVeth, createdAt: s.createdAt, containers, notes: s.notes,
+      ...(interrupted ? {problem: `its create (pid ${s.creator!.pid}) ended half-way; remove what it made: nodedoc sandbox rm ${s.name}`} : {}),
+    })
   }
   return out
 }
