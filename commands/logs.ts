@@ -1,12 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
-import {NodedocError} from '../src/cli/errors.js'
+import {NodedocError} from '../src/errors.js'
 import {parseGoDuration} from '../src/logs/duration.js'
 import {type LogsQuery, followLogs, readLogs} from '../src/logs/logs.js'
 import {formatEntry} from '../src/logs/read.js'
 import type {LogEntry} from '../src/parse/cri-log.js'
 import {interruptOn} from '../src/cli/interrupt.js'
-import {escapeControl} from '../src/render/escape.js'
+import {escapeControl} from '../src/output/escape.js'
 
 export default class Logs extends NodedocCommand {
   static summary = "A pod's container log, read from /var/log/pods (no runtime socket needed)"

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../../src/cli/base-command.js'
-import {NodedocError} from '../../src/cli/errors.js'
-import {escapeControl} from '../../src/render/escape.js'
+import {NodedocError} from '../../src/errors.js'
+import {escapeControl} from '../../src/output/escape.js'
 import {listSandboxes, removeSandbox} from '../../src/sandbox/service.js'
 
 export default class SandboxRm extends NodedocCommand {

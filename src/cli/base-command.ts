@@ -3,9 +3,9 @@ import chalk from 'chalk'
 import type {Host} from '../host/host.js'
 import {openHost} from '../host/open.js'
 import {SnapshotError} from '../host/snapshot.js'
-import {escapeControl, terminalSafe} from '../render/escape.js'
-import {OUTPUT_FORMATS, type OutputFormat, type RenderOptions, type TableView, renderOutput} from '../render/output.js'
-import {NodedocError} from './errors.js'
+import {escapeControl, terminalSafe} from '../output/escape.js'
+import {OUTPUT_FORMATS, type OutputFormat, type RenderOptions, type TableView, renderOutput} from '../output/output.js'
+import {NodedocError} from '../errors.js'
 import {watchOutput} from './interrupt.js'
 
 if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') chalk.level = 0

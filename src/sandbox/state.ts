@@ -2,10 +2,11 @@
 // the kubelet rules say it should be, and every artifact (as its undo step) written down before
 // it is made.
 
-import type {QosClass} from '../model/types.js'
+import type {QosClass} from '../pods/types.js'
 import type {CgroupLimits} from './kubelet.js'
 import type {PodManifest} from './manifest.js'
-import type {Isolation, Undo} from './plan.js'
+import type {ProcessMark, Undo} from '../write/ops.js'
+import type {Isolation} from './plan.js'
 
 export const STATE_ROOT = '/run/nodedoc/sandboxes'
 export const STATE_VERSION = 1
@@ -14,12 +15,6 @@ export type Phase = 'creating' | 'running' | 'failed' | 'removing'
 
 /** What `sandbox ls` shows: a state's phase, or `interrupted` for a create whose process is gone (killed mid-create). */
 export type ShownPhase = Phase | 'interrupted' | 'broken'
-
-export interface ProcessMark {
-  pid: number
-  /** /proc/<pid>/stat field 22: tells a recycled PID from ours. */
-  startTime: number
-}
 
 export interface StepRecord {
   index: number
