@@ -1,9 +1,8 @@
 // Reads kube-proxy's rules through the Host: iptables (both backends), nftables and IPVS.
 // Only reads: iptables-*-save, nft list and ipvsadm -Ln change nothing.
 
-import {resolve} from 'node:path'
 import type {Host} from '../host/host.js'
-import {LiveHost} from '../host/live.js'
+import {readNamedFile} from '../host/named-file.js'
 
 export type IptablesBackend = 'nft' | 'legacy'
 
@@ -100,7 +99,9 @@ export async function gatherKubeProxyRules(host: Host, options: GatherOptions = 
   const [iptables, nft, ipvs] = await Promise.all([
     gatherIptables(host, options),
     host.run(['nft', '-j', 'list', 'ruleset']),
-    host.run(['ipvsadm', '-Ln']),
+    // ipvsadm loads ip_vs when it is not loaded, and an inspection tool loads no module:
+    // ask only where the module is there (a snapshot replays what was captured)
+    host.root === undefined || (await host.stat('/proc/net/ip_vs')) ? host.run(['ipvsadm', '-Ln']) : undefined,
   ])
   const hasIpvs = !!ipvs && ipvs.exitCode === 0 && /^(TCP|UDP|SCTP)\s/m.test(ipvs.stdout)
   // IPVS mode binds every service IP to the dummy kube-ipvs0; NodePorts live on node addresses
@@ -123,7 +124,7 @@ export function kubeIpvsAddresses(json: string): string[] {
   }
 }
 
-/** Reads a rules file the user names (--iptables-save, --nft, --ipvsadm): a plain file read through a live Host at "/". */
-export async function readRulesFile(file: string, cwd: string, host: Host = new LiveHost('/')): Promise<string | undefined> {
-  return host.readFile(resolve(cwd, file))
+/** Reads a rules file the user names (--iptables-save, --nft, --ipvsadm; "-" for stdin): a regular file, capped (src/host/named-file.ts). */
+export async function readRulesFile(file: string, cwd: string): Promise<string> {
+  return readNamedFile(file, cwd)
 }
