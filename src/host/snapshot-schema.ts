@@ -7,7 +7,7 @@ import type {FileStat} from './host.js'
 // failing later, deep in a command, with a message about something else.
 
 const META = v.object({
-  format: v.pipe(v.number(), v.check((n) => n === SNAPSHOT_FORMAT, `format ${SNAPSHOT_FORMAT} (the one this nodedoc reads)`)),
+  format: v.pipe(v.number(), v.check((n) => n === SNAPSHOT_FORMAT, `nodedoc reads format ${SNAPSHOT_FORMAT}`)),
   hostname: v.optional(v.string(), 'unknown'),
   kernel: v.optional(v.string(), 'unknown'),
   capturedAt: v.optional(v.string(), ''),
@@ -25,7 +25,7 @@ const STAT = v.record(v.pipe(v.string(), v.startsWith('/')), v.object({
 /** "sandboxes.0.ips: expected Array, got undefined" */
 export function describeIssue(issue: v.BaseIssue<unknown>): string {
   const where = v.getDotPath(issue)
-  const said = issue.expected && issue.type !== 'check' ? `expected ${issue.expected}, got ${issue.received}` : issue.message
+  const said = issue.type === 'check' ? `${issue.message} (got ${issue.received})` : issue.received === 'undefined' ? 'missing' : issue.expected ? `expected ${issue.expected}, got ${issue.received}` : issue.message
   return `${where ? where + ': ' : ''}${said}`
 }
 

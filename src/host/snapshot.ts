@@ -260,7 +260,10 @@ class TarStore implements Store {
       },
     })
     parser.on('warn', (code: string, message: string) => {
-      if (code !== 'TAR_ENTRY_INFO') failure ??= `${message}`
+      if (code === 'TAR_ENTRY_INFO') return
+      // one bad header costs that member, not the archive
+      if (code === 'TAR_ENTRY_INVALID' || code === 'TAR_ENTRY_UNSUPPORTED' || code === 'TAR_ENTRY_ERROR') return skip(file, `unreadable member (${message})`)
+      failure ??= message
     })
     parser.on('error', (error: Error) => {
       failure ??= error.message
@@ -368,7 +371,9 @@ function readStream(file: string, take: (chunk: Buffer) => boolean): void {
   }
   try {
     if (!fstatSync(fd).isFile()) throw new SnapshotError(`${file}: not a regular file`)
-    const buffer = Buffer.allocUnsafe(1024 * 1024)
+    // small reads: gzip expands each one in a single step (up to 1000 times its size), so the
+    // read size bounds what a bomb can allocate before the caps see it
+    const buffer = Buffer.allocUnsafe(64 * 1024)
     for (;;) {
       const n = readSync(fd, buffer, 0, buffer.length, null)
       if (n === 0) return
