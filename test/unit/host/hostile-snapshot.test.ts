@@ -83,6 +83,23 @@ describe('a hostile snapshot folder', () => {
     expect(table).toMatch(/^6130 .*inside-the-snapshot --flag$/m)
   })
 
+  it('pod folder names with escapes and newlines are shown escaped, in tables and in errors', async () => {
+    const dir = copyExample('names')
+    const uid = '0badc0de-0000-4000-8000-000000000001'
+    const name = 'ev\x1b]0;owned\x07il\nFORGED'
+    mkdirSync(join(dir, 'fs/var/log/pods', `default_${name}_${uid}`, 'app'), {recursive: true})
+    writeFileSync(join(dir, 'fs/var/log/pods', `default_${name}_${uid}`, 'app/0.log'), '2024-05-01T10:00:00Z stdout F \x1b]52;c;ZXZpbA==\x07hi\n')
+    const missing = await cli(['pod', 'nope', '--from', dir])
+    expect(missing.exitCode).toBe(1)
+    expect(String(missing.stderr)).toContain('ev\\x1b]0;owned\\x07il\\nFORGED')
+    for (const r of [missing, await cli(['pod', uid, '--from', dir, '-o', 'wide']), await cli(['logs', uid, '--escape', '--from', dir])]) {
+      expect(`${r.stdout}${r.stderr}`).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/)
+      expect(`${r.stdout}${r.stderr}`).not.toMatch(/^FORGED/m)
+    }
+    const raw = await cli(['logs', uid, '--from', dir])
+    expect(String(raw.stdout)).toBe('\x1b]52;c;ZXZpbA==\x07hi') // piped: the container's bytes, as kubectl prints them (execa drops the last newline)
+  })
+
   it('a snapshot whose fs/ is a link to / reads nothing of this machine', async () => {
     const dir = join(work, 'fs-is-slash')
     mkdirSync(dir)
