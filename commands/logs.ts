@@ -7,6 +7,8 @@ import {formatEntry} from '../src/logs/read.js'
 import type {LogEntry} from '../src/parse/cri-log.js'
 import {interruptOn} from '../src/cli/interrupt.js'
 import {escapeControl} from '../src/output/escape.js'
+import {LOG_DOCUMENT} from '../src/logs/logs.js'
+import {provenanceOf} from '../src/host/provenance.js'
 
 export default class Logs extends NodedocCommand {
   static summary = "A pod's container log, read from /var/log/pods (no runtime socket needed)"
@@ -20,7 +22,7 @@ export default class Logs extends NodedocCommand {
   static args = {pod: Args.string({description: 'pod name (or pod UID)', required: true})}
 
   static flags = {
-    namespace: Flags.string({char: 'n', description: 'pod namespace', default: 'default'}),
+    namespace: Flags.string({char: 'n', description: 'pod namespace (default: any namespace, if the name is unique, as `pod` does)'}),
     container: Flags.string({char: 'c', description: 'container name (needed when the pod has several)'}),
     previous: Flags.boolean({char: 'p', description: "the previous instance's log (the restart before the current one)", default: false}),
     tail: Flags.integer({description: 'only the last N lines (-1: all)', default: -1}),
@@ -39,7 +41,9 @@ export default class Logs extends NodedocCommand {
     if (flags.since !== undefined) {
       const ms = parseGoDuration(flags.since)
       if (ms === undefined) throw new NodedocError(`--since: "${flags.since}" is not a duration (e.g. 30s, 5m, 1h30m)`)
-      sinceUnixNano = BigInt(Math.floor(Date.now() - ms)) * 1_000_000n
+      // from when the facts were read: now, or the snapshot's time (else --from shows nothing)
+      const now = Date.parse((await provenanceOf(host)).capturedAt)
+      sinceUnixNano = BigInt(Math.floor(now - ms)) * 1_000_000n
     }
     const query: LogsQuery = {
       pod: args.pod,
@@ -71,6 +75,6 @@ export default class Logs extends NodedocCommand {
       return
     }
     const report = await readLogs(host, query)
-    this.print(report, flags.output, (r) => r.entries.map((e) => text(e) + '\n').join(''), {raw: true})
+    await this.print(report, flags, (r) => r.entries.map((e) => text(e) + '\n').join(''), LOG_DOCUMENT, {raw: true})
   }
 }

@@ -6,7 +6,7 @@ import {interruptOn} from '../../src/cli/interrupt.js'
 import {escapeControl} from '../../src/output/escape.js'
 import {describeOp} from '../../src/sandbox/plan.js'
 import {DEFAULT_POD_CIDR, SandboxError, createSandbox} from '../../src/sandbox/service.js'
-import {createdTable} from '../../src/sandbox/render.js'
+import {SANDBOX_DOCUMENT, createdTable} from '../../src/sandbox/render.js'
 import {ISOLATIONS, type Isolation} from '../../src/sandbox/plan.js'
 
 export default class SandboxCreate extends NodedocCommand {
@@ -55,7 +55,7 @@ export default class SandboxCreate extends NodedocCommand {
         onWarning: (m) => this.warning(m),
       })
       if (flags['dry-run']) return
-      this.print({...state, steps: undefined, plan: undefined, stepCount: plan.steps.length}, flags.output, (s) => createdTable(state, plan))
+      await this.print({...state, steps: undefined, plan: undefined, stepCount: plan.steps.length}, flags, () => createdTable(state, plan), SANDBOX_DOCUMENT)
     } catch (error) {
       if (error instanceof SandboxError) {
         // a signal says itself in the exit code (129 HUP, 130 INT, 141 closed output, 143 TERM)

@@ -4,13 +4,20 @@ import type {Host} from '../host/host.js'
 import {openHost} from '../host/open.js'
 import {SnapshotError} from '../host/snapshot.js'
 import {escapeControl, terminalSafe} from '../output/escape.js'
-import {OUTPUT_FORMATS, type OutputFormat, type RenderOptions, type TableView, renderOutput} from '../output/output.js'
+import {type DocumentShape, OUTPUT_HELP, type TableView, parseOutputFormat, renderOutput} from '../output/output.js'
+import {provenanceOf} from '../host/provenance.js'
 import {NodedocError} from '../errors.js'
 import {watchOutput} from './interrupt.js'
 
 if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') chalk.level = 0
 
 export const hostRootFlag = Flags.string({description: "where the node's filesystem is mounted (e.g. /host in kubectl debug node)", env: 'NODEDOC_HOST_ROOT', default: '/'})
+
+export interface OutputFlags {
+  output?: string
+  'no-headers'?: boolean
+  'sort-by'?: string
+}
 
 /** The one way a command prints, warns and fails. */
 export abstract class NodedocBase extends Command {
@@ -22,13 +29,21 @@ export abstract class NodedocBase extends Command {
     return super.init()
   }
 
-  protected async openHost(flags: {from?: string; 'host-root'?: string}): Promise<Host> {
+  protected async openHost(flags: {from?: string; 'host-root'?: string; output?: string}): Promise<Host> {
+    // a usage error before any work: a bad -o is refused as oclif refuses a bad flag
+    if (flags.output !== undefined) parseOutputFormat(flags.output)
     this.host = await openHost({from: flags.from, hostRoot: flags['host-root']})
     return this.host
   }
 
-  protected print<T>(value: T, format: string, table: TableView<T>, options: RenderOptions = {}): void {
-    process.stdout.write(renderOutput(value, format as OutputFormat, table, options))
+  /**
+   * The one print path: -o, --no-headers and --sort-by, the same for every command. raw: the
+   * table view's text as it is (`logs`, which escapes its own lines when it should).
+   */
+  protected async print<T>(value: T, flags: OutputFlags, table: TableView<T>, shape: DocumentShape<T>, options: {raw?: boolean} = {}): Promise<void> {
+    const format = parseOutputFormat(flags.output ?? 'table')
+    const provenance = format.kind === 'table' || format.kind === 'wide' || format.kind === 'name' ? {node: null, capturedAt: ''} : await provenanceOf(this.host)
+    process.stdout.write(renderOutput(value, format, table, shape, provenance, {noHeaders: flags['no-headers'], sortBy: flags['sort-by'], raw: options.raw}))
   }
 
   /** One warning line on stderr; what it quotes (paths, names, messages) is shown escaped. */
@@ -54,7 +69,8 @@ export abstract class NodedocBase extends Command {
     }
     if (error instanceof SnapshotError) {
       this.fail(error.message)
-      process.exitCode = 1
+      // the node's facts could not be read at all: not a finding (1), nor a usage error (2)
+      process.exitCode = 3
       return
     }
     // this.exit() travels as an error too: let oclif handle it
@@ -69,16 +85,19 @@ export abstract class NodedocBase extends Command {
       process.exitCode = error.oclif.exit ?? 2
       return
     }
+    // a failure nodedoc did not foresee: exit 4, so scripts tell it from a usage error (2)
     this.fail(error.message)
     if (process.env.NODEDOC_DEBUG) process.stderr.write(`${error.stack}\n`)
-    process.exitCode = 2
+    process.exitCode = 4
   }
 }
 
 /** Flags every inspection command takes: -o, --host-root, --from. */
 export abstract class NodedocCommand extends NodedocBase {
   static baseFlags = {
-    output: Flags.string({char: 'o', description: 'output format', options: [...OUTPUT_FORMATS], default: 'table'}),
+    output: Flags.string({char: 'o', description: OUTPUT_HELP, default: 'table'}),
+    'no-headers': Flags.boolean({description: 'tables and custom-columns without their header lines'}),
+    'sort-by': Flags.string({description: "sort the records by a JSONPath, as kubectl's --sort-by (e.g. .pid, '{.name}')"}),
     'host-root': hostRootFlag,
     from: Flags.string({description: 'read a snapshot folder or .tar.gz instead of the live machine'}),
   }
