@@ -23,7 +23,7 @@ import {parseContainerLogLinkName, parseLegacyLogFileName, parseLogFileName, par
 import {parseMemTotal} from '../../src/parse/meminfo.js'
 import {hostSourceOf, identifyFromMountinfo, isReadOnly, overlayLayers, parseMountinfo, propagation} from '../../src/parse/mountinfo.js'
 import {parseFibTrieLocal, parseIfInet6, parseIgmpIfindex, parseIpLinkJson, parseNetDev, parseNetnsListId} from '../../src/parse/net.js'
-import {NftParseError, parseNft} from '../../src/parse/nft.js'
+import {NftParseError} from '../../src/parse/nft.js'
 import {parseRuntimeConfig} from '../../src/parse/oci-config.js'
 import {parseCmdline, parseNamespaceLink, parseProcStat, parseProcStatus} from '../../src/parse/proc.js'
 import {longestPrefixMatch, parseIpRouteJson, parseIpRouteText, parseProcNetRoute} from '../../src/parse/route.js'
@@ -263,7 +263,7 @@ describe('fuzz: snapshot reader', () => {
         answers.push(await gather(host))
       } catch (error) {
         if (error instanceof SnapshotError) return 'refused'
-        throw new Error(`gather ${name}: ${(error as Error).stack}`)
+        throw new Error(`gather ${name}: ${(error as Error).stack}`, {cause: error})
       }
     }
     const shown = JSON.stringify(answers, (_k, v) => (typeof v === 'bigint' ? String(v) : v instanceof Map ? [...v] : v))

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {escapeControl, escapeDeep, terminalSafe} from '../../../src/output/escape.js'
-import {renderOutput} from '../../../src/output/output.js'
+import {parseOutputFormat, renderOutput} from '../../../src/output/output.js'
 import {columns} from '../../../src/output/table.js'
 
 // what a hostile argv or log line carries: a title change, a screen clear, a clipboard write
@@ -34,11 +34,18 @@ describe('tables', () => {
     expect(out).not.toMatch(/^FORGED/m)
   })
 
-  it('renderOutput: table escaped whatever the view does, JSON and YAML exact', () => {
+  it('renderOutput: tables and names escaped whatever the view does; JSON, YAML and jsonpath exact', () => {
     const view = (v: {command: string}) => `COMMAND: ${v.command}\n`
-    expect(renderOutput({command: HOSTILE}, 'table', view)).toBe(`COMMAND: ${escapeControl(HOSTILE)}\n`)
-    expect(JSON.parse(renderOutput({command: HOSTILE}, 'json', view)).command).toBe(HOSTILE)
-    expect(renderOutput({command: HOSTILE}, 'yaml', view)).not.toContain('\x1b')
-    expect(renderOutput({command: 'x\x1b[2J'}, 'table', view, {raw: true})).toBe('COMMAND: x\x1b[2J\n')
+    const shape = {kind: 'Process', name: (r: {command: string}) => `process/${r.command}`}
+    const at = {node: 'n', capturedAt: ''}
+    const render = (format: string, value: {command: string}, options = {}) => renderOutput(value, parseOutputFormat(format), view, shape, at, options)
+    expect(render('wide', {command: HOSTILE})).toBe(`COMMAND: ${escapeControl(HOSTILE)}\n`)
+    expect(render('table', {command: HOSTILE})).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/)
+    expect(render('name', {command: HOSTILE})).toBe(`process/${escapeControl(HOSTILE)}\n`)
+    expect(render('custom-columns=CMD:.command', {command: HOSTILE})).toBe(`CMD\n${escapeControl(HOSTILE)}\n`)
+    expect(JSON.parse(render('json', {command: HOSTILE})).command).toBe(HOSTILE)
+    expect(render('jsonpath={.command}', {command: HOSTILE})).toBe(HOSTILE)
+    expect(render('yaml', {command: HOSTILE})).not.toContain('\x1b')
+    expect(render('wide', {command: 'x\x1b[2J'}, {raw: true})).toBe('COMMAND: x\x1b[2J\n')
   })
 })
