@@ -35,7 +35,7 @@ afterAll(async () => {
 })
 
 describe('pods', () => {
-  it("lists every sandbox the runtime lists, with its namespace, state and IP", async () => {
+  it('lists every sandbox the runtime lists, with its namespace, state and IP', async () => {
     const rows = (await json(['pods', '-r', node.endpoint])).items as Array<{namespace: string; name: string; uid: string; ip: string | null; status: string; ready: string}>
     const sandboxes = await node.cri.listPodSandbox()
     const ours = sandboxes.filter((s) => s.metadata?.namespace?.startsWith(`e2e-ls-${suffix}`))
