@@ -4,6 +4,7 @@ import {spawn} from 'node:child_process'
 import {existsSync, readFileSync, readdirSync} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {SandboxError, createSandbox, removeSandbox} from '../../../src/sandbox/service.js'
+import {itemsOf} from '../../helpers/volatile.js'
 import {CLI_ENV, IS_ROOT, ROOT, RunIds, cli, ensureBuilt, hostPicture, manifestFile, podYaml, suffix, testCidr} from './helpers.js'
 
 const run = IS_ROOT ? describe : describe.skip
@@ -151,9 +152,9 @@ run('sandbox leaves nothing behind', () => {
       expect(state.steps.length).toBeGreaterThan(20)
       expect(state.processes.pause.pid).toBeGreaterThan(1)
       // its creator is gone: ls says so, and what to do
-      const ls = JSON.parse(String((await cli(['sandbox', 'ls', '-o', 'json'])).stdout)) as Array<{name: string; phase: string; problem?: string}>
+      const ls = itemsOf<{name: string; phase: string; problem?: string}>(JSON.parse(String((await cli(['sandbox', 'ls', '-o', 'json'])).stdout)))
       expect(ls.find((s) => s.name === name)).toMatchObject({phase: 'interrupted', problem: `its create (pid ${state.creator.pid}) ended half-way; remove what it made: nodedoc sandbox rm ${name}`})
-      expect(String((await cli(['sandbox', 'ls'])).stdout)).toMatch(new RegExp(`^${name}\\s+${ns}\\s+interrupted\\s`, 'm'))
+      expect(String((await cli(['sandbox', 'ls', '-o', 'wide'])).stdout)).toMatch(new RegExp(`^${name}\\s+${ns}\\s+interrupted\\s`, 'm'))
     } finally {
       const rm = await cli(['sandbox', 'rm', name])
       expect(String(rm.stdout)).toBe(`${name}: removed`)

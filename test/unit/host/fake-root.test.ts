@@ -9,6 +9,7 @@ import {dirname, join, resolve} from 'node:path'
 import {execa} from 'execa'
 import {afterAll, describe, expect, it} from 'vitest'
 import {LiveHost} from '../../../src/host/live.js'
+import {itemsOf} from '../../helpers/volatile.js'
 
 const ROOT = resolve(__dirname, '../../..')
 const work = mkdtempSync(join(tmpdir(), 'nodedoc-fakeroot-'))
@@ -70,7 +71,7 @@ describe('--host-root with a pod that controls its paths', () => {
   it('absolute links resolve inside the root, links climbing out are refused', async () => {
     const r = await cli(['ps', '-A', '-o', 'json'])
     expect(r.exitCode, String(r.stderr)).toBe(0)
-    const procs = JSON.parse(String(r.stdout)) as Array<{pid: number; command: string}>
+    const procs = itemsOf<{pid: number; command: string}>(JSON.parse(String(r.stdout)))
     expect(procs.find((p) => p.pid === 4243)?.command).toBe('inside-the-root')
     expect(`${r.stdout}${r.stderr}`).not.toContain(SECRET)
     expect(String(r.stderr)).toMatch(/refused: the path leads out of the root \("\.\." or a link\): \/proc\/4244\/cmdline/)
