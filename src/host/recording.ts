@@ -4,7 +4,8 @@ import {join} from 'node:path'
 import {pipeline} from 'node:stream/promises'
 import * as tar from 'tar'
 import {type DirEntry, type FileStat, type Host, type ReadOptions, type RunOptions, type RunResult, hostPath} from './host.js'
-import {lstatInRoot, mkdirInRoot, symlinkInRoot, writeFileInRoot} from './in-root.js'
+import {lstatInRoot} from './in-root.js'
+import {mkdirInRoot, symlinkInRoot, writeFileInRoot} from './in-root-write.js'
 import {type SnapshotMeta, commandFileName, fsRelative} from './snapshot-layout.js'
 
 /** Logs are kept as tails: a snapshot is for diagnosis, not for archiving a node's output. */

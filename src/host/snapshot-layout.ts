@@ -6,6 +6,8 @@
 //   answers/<name>             answers of services the node runs (the CRI socket's view, as JSON)
 // <argv> is the argument list joined by spaces with "%" and "/" escaped as %25 and %2F.
 
+import type {DirEntry, EntryKind} from './host.js'
+
 export const SNAPSHOT_FORMAT = 1
 
 /**
@@ -22,6 +24,21 @@ export const SNAPSHOT_LIMITS = {
   archiveBytes: 1024 * 1024 * 1024,
   /** members of an archive */
   archiveEntries: 1_000_000,
+}
+
+/** A snapshot that cannot be read at all: one line, naming the file. */
+export class SnapshotError extends Error {}
+
+/**
+ * What a snapshot is stored in: a folder (src/host/snapshot-folder.ts) or an archive read once
+ * into memory (src/host/snapshot-archive.ts). Paths as in the layout: fs/..., cmd/..., meta.json.
+ * Each throws what it refuses (InRootError, ENOENT); the snapshot host turns that into warnings.
+ */
+export interface SnapshotStore {
+  read(rel: string, tailBytes?: number): Buffer
+  list(rel: string): DirEntry[]
+  link(rel: string): string
+  lstat(rel: string): {kind: EntryKind; size: number}
 }
 
 export function sizeLimit(rel: string): number {
