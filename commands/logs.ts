@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
 import {NodedocError} from '../src/errors.js'
-import {parseGoDuration} from '../src/logs/duration.js'
+import {sinceCutoff} from '../src/logs/duration.js'
 import {type LogsQuery, followLogs, readLogs} from '../src/logs/logs.js'
 import {formatEntry} from '../src/logs/read.js'
 import type {LogEntry} from '../src/parse/cri-log.js'
@@ -37,14 +37,8 @@ export default class Logs extends NodedocCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Logs)
     const host = await this.openHost(flags)
-    let sinceUnixNano: bigint | undefined
-    if (flags.since !== undefined) {
-      const ms = parseGoDuration(flags.since)
-      if (ms === undefined) throw new NodedocError(`--since: "${flags.since}" is not a duration (e.g. 30s, 5m, 1h30m)`)
-      // from when the facts were read: now, or the snapshot's time (else --from shows nothing)
-      const now = Date.parse((await provenanceOf(host)).capturedAt)
-      sinceUnixNano = BigInt(Math.floor(now - ms)) * 1_000_000n
-    }
+    // counted from when the facts were read: now, or the snapshot's time (else --from shows nothing)
+    const sinceUnixNano = flags.since === undefined ? undefined : sinceCutoff(flags.since, Date.parse((await provenanceOf(host)).capturedAt))
     const query: LogsQuery = {
       pod: args.pod,
       namespace: flags.namespace,
@@ -67,7 +61,7 @@ export default class Logs extends NodedocCommand {
         await followLogs(host, query, (entry) => {
           // -f with -o json/yaml prints one JSON object per line
           const line = structured ? JSON.stringify({time: entry.time, stream: entry.stream, text: entry.text, incomplete: entry.incomplete}) : text(entry)
-          process.stdout.write(line + '\n')
+          this.printText(line + '\n')
         }, {pollMs: flags['poll-interval'], signal: interrupt.signal})
       } finally {
         interrupt.dispose()

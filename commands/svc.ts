@@ -4,7 +4,7 @@ import {NodedocError} from '../src/errors.js'
 import {gatherPods} from '../src/pods/pods.js'
 import {gatherHostRoutes} from '../src/pods/routes.js'
 import {type KubeProxyRules, gatherKubeProxyRules, readRulesFile} from '../src/svc/gather.js'
-import {RulesReadError, buildSvcReport} from '../src/svc/correlate.js'
+import {buildSvcReport} from '../src/svc/correlate.js'
 import {terminalSafe} from '../src/output/escape.js'
 import {SERVICE_LIST, renderAll, renderGraph, renderServices} from '../src/svc/render.js'
 
@@ -40,19 +40,13 @@ export default class Svc extends NodedocCommand {
     const host = await this.openHost(flags)
     const rules = await this.rules(flags, host)
     const [routes, pods] = await Promise.all([gatherHostRoutes(host), gatherPods(host)])
-    let report
-    try {
-      report = buildSvcReport(rules, {routes, pods}, {name: args.name, namespace: flags.namespace, port: flags.port, ip: flags.ip, protocol: flags.protocol})
-    } catch (error) {
-      if (error instanceof RulesReadError) throw new NodedocError(error.message)
-      throw error
-    }
+    const report = buildSvcReport(rules, {routes, pods}, {name: args.name, namespace: flags.namespace, port: flags.port, ip: flags.ip, protocol: flags.protocol})
     const wanted = args.name ? (args.name.includes('/') || !flags.namespace ? args.name : `${flags.namespace}/${args.name}`) : flags.ip
     if (!flags['all-namespaces'] && report.services.length === 0 && report.unresolved.length === 0) {
       throw new NodedocError(`service ${wanted}${flags.port ? ` port ${flags.port}` : ''} not found in kube-proxy's rules (${report.mode}: ${report.source})`, 1, report.problems.map((p) => `  ${p}\n`).join(''))
     }
     if (flags.graph) {
-      process.stdout.write(terminalSafe(renderGraph(report, flags.graph as 'dot' | 'mermaid')))
+      this.printText(terminalSafe(renderGraph(report, flags.graph as 'dot' | 'mermaid')))
       return
     }
     await this.print(report, flags, flags['all-namespaces'] ? renderAll : renderServices, SERVICE_LIST)

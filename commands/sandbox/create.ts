@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 import {NodedocCommand} from '../../src/cli/base-command.js'
-import {NodedocError} from '../../src/errors.js'
 import {interruptOn} from '../../src/cli/interrupt.js'
+import {NodedocError} from '../../src/errors.js'
 import {escapeControl} from '../../src/output/escape.js'
 import {describeOp} from '../../src/sandbox/plan.js'
 import {DEFAULT_POD_CIDR, SandboxError, createSandbox} from '../../src/sandbox/service.js'
@@ -51,16 +51,16 @@ export default class SandboxCreate extends NodedocCommand {
         failStep,
         dryRun: flags['dry-run'],
         aborted: () => interrupt.signal.aborted,
-        onStep: explain ? (step, n, op) => process.stderr.write(`${chalk.bold(`[${n}] ${step.id}`)}  ${chalk.dim(step.why)}\n    $ ${escapeControl(describeOp(op))}\n`) : undefined,
-        onWarning: (m) => this.warning(m),
+        onStep: explain ? (step, n, op) => this.printAside(`${chalk.bold(`[${n}] ${step.id}`)}  ${chalk.dim(step.why)}\n    $ ${escapeControl(describeOp(op))}\n`) : undefined,
+        onWarning: (m) => this.warnNow(m),
       })
       if (flags['dry-run']) return
       await this.print({...state, steps: undefined, plan: undefined, stepCount: plan.steps.length}, flags, () => createdTable(state, plan), SANDBOX_DOCUMENT)
     } catch (error) {
-      if (error instanceof SandboxError) {
-        // a signal says itself in the exit code (129 HUP, 130 INT, 141 closed output, 143 TERM)
+      // a signal says itself in the exit code (129 HUP, 130 INT, 141 closed output, 143 TERM)
+      if (error instanceof SandboxError && interrupt.cause) {
         const why = interrupt.cause === 'uncaught error' ? ` (stopped by an uncaught error: ${(interrupt.error as Error)?.message ?? String(interrupt.error)})` : ''
-        throw new NodedocError(error.message + why, interrupt.cause ? interrupt.exitCode : 1)
+        throw new NodedocError(error.message + why, interrupt.exitCode)
       }
       throw error
     } finally {

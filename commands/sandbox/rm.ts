@@ -20,9 +20,9 @@ export default class SandboxRm extends NodedocCommand {
       const {removed, problems} = await removeSandbox(name)
       if (problems.length) {
         failed.push(name)
-        this.warning(`${name}: ${problems.join('; ')}`)
+        this.warnNow(`${name}: ${problems.join('; ')}`)
       }
-      process.stdout.write(escapeControl(removed ? `${name}: removed` : `${name}: not found (nothing to remove)`) + '\n')
+      this.printText(escapeControl(removed ? `${name}: removed` : `${name}: not found (nothing to remove)`) + '\n')
     }
     if (failed.length) throw new NodedocError(`could not remove everything of: ${failed.join(', ')}`)
   }

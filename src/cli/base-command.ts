@@ -2,11 +2,10 @@ import {Command, Errors, Flags} from '@oclif/core'
 import chalk from 'chalk'
 import type {Host} from '../host/host.js'
 import {openHost} from '../host/open.js'
-import {SnapshotError} from '../host/snapshot.js'
-import {escapeControl, terminalSafe} from '../output/escape.js'
 import {type DocumentShape, OUTPUT_HELP, type TableView, parseOutputFormat, renderOutput} from '../output/output.js'
 import {provenanceOf} from '../host/provenance.js'
 import {NodedocError} from '../errors.js'
+import {escapeControl, terminalSafe} from '../output/escape.js'
 import {watchOutput} from './interrupt.js'
 
 if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') chalk.level = 0
@@ -46,17 +45,28 @@ export abstract class NodedocBase extends Command {
     process.stdout.write(renderOutput(value, format, table, shape, provenance, {noHeaders: flags['no-headers'], sortBy: flags['sort-by'], raw: options.raw}))
   }
 
-  /** One warning line on stderr; what it quotes (paths, names, messages) is shown escaped. */
-  protected warning(message: string): void {
+  /** An answer that is text already (a graph, a manifest, one line per log entry as it comes). */
+  protected printText(text: string): void {
+    process.stdout.write(text)
+  }
+
+  /** Narration beside the answer (the steps --explain shows): stderr, so stdout stays the answer. */
+  protected printAside(text: string): void {
+    process.stderr.write(text)
+  }
+
+  /** One warning line on stderr now (the Host's folded warnings follow the answer); what it quotes (paths, names, messages) is shown escaped. */
+  protected warnNow(message: string): void {
     process.stderr.write(chalk.yellow(`warning: ${escapeControl(message)}`) + '\n')
   }
 
+  /** One error line on stderr, escaped like a warning. */
   private fail(message: string): void {
     process.stderr.write(chalk.red(`error: ${escapeControl(message)}`) + '\n')
   }
 
   protected async finally(error: Error | undefined): Promise<unknown> {
-    for (const line of this.host?.warnings.list() ?? []) this.warning(line)
+    for (const line of this.host?.warnings.list() ?? []) this.warnNow(line)
     return super.finally(error)
   }
 
@@ -65,12 +75,6 @@ export abstract class NodedocBase extends Command {
       this.fail(error.message)
       if (error.detail) process.stderr.write(terminalSafe(error.detail))
       process.exitCode = error.exitCode
-      return
-    }
-    if (error instanceof SnapshotError) {
-      this.fail(error.message)
-      // the node's facts could not be read at all: not a finding (1), nor a usage error (2)
-      process.exitCode = 3
       return
     }
     // this.exit() travels as an error too: let oclif handle it

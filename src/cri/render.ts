@@ -13,7 +13,7 @@ export function podsTable(rows: PodRow[], wide: boolean): string {
   }))
 }
 
-/** `nodedoc containers`: crictl ps -a's columns; the exit code joins STATE, -o wide adds the rest. */
+/** `nodedoc containers`: crictl ps -a's columns; the exit code joins STATE, -o wide adds the reason and the rest. */
 export function containersTable(rows: ContainerRow[], wide: boolean): string {
   if (wide) {
     return columns(
@@ -22,7 +22,8 @@ export function containersTable(rows: ContainerRow[], wide: boolean): string {
     )
   }
   return columns(['container', 'image', 'created', 'state', 'name', 'pod'], rows.map((r) => {
-    const state = r.exitCode === null ? r.state : `${r.state} ${r.exitCode}${r.reason ? ` ${r.reason}` : ''}`
+    // the exit code stays in view; the reason (Error, OOMKilled, Completed) is in -o wide
+    const state = r.exitCode === null ? r.state : `${r.state} ${r.exitCode}`
     return [short(r.id), r.image?.replace(/^.*\//, ''), age(r.ageSeconds), state, r.name, r.pod.name]
   }))
 }

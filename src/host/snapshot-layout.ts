@@ -6,6 +6,7 @@
 //   answers/<name>             answers of services the node runs (the CRI socket's view, as JSON)
 // <argv> is the argument list joined by spaces with "%" and "/" escaped as %25 and %2F.
 
+import {NodedocError} from '../errors.js'
 import type {DirEntry, EntryKind} from './host.js'
 
 export const SNAPSHOT_FORMAT = 1
@@ -26,8 +27,12 @@ export const SNAPSHOT_LIMITS = {
   archiveEntries: 1_000_000,
 }
 
-/** A snapshot that cannot be read at all: one line, naming the file. */
-export class SnapshotError extends Error {}
+/** A snapshot that cannot be read at all, in one line naming the file: not a finding (1), nor a usage error (2), so exit 3. */
+export class SnapshotError extends NodedocError {
+  constructor(message: string) {
+    super(message, 3)
+  }
+}
 
 /**
  * What a snapshot is stored in: a folder (src/host/snapshot-folder.ts) or an archive read once

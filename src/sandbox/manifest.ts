@@ -4,6 +4,7 @@
 
 import * as YAML from 'yaml'
 import type {Node} from 'yaml'
+import {NodedocError} from '../errors.js'
 import {memoryBytes, milliCpu} from './quantity.js'
 
 export interface ResourceAmounts {
@@ -55,7 +56,7 @@ export interface PodManifest {
   volumes: VolumeSpec[]
 }
 
-export class ManifestError extends Error {}
+export class ManifestError extends NodedocError {}
 
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 

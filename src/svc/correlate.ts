@@ -1,6 +1,7 @@
 // Correlates what was read (rules, routes, pods): the traced paths joined to the endpoints and
 // pods that answer, as `nodedoc svc` prints them.
 
+import {NodedocError} from '../errors.js'
 import {IptablesParseError, parseIptablesSave} from '../parse/iptables.js'
 import {IpvsParseError} from '../parse/ipvs.js'
 import type {KubeProxyRules} from './gather.js'
@@ -26,7 +27,7 @@ export interface SvcReport extends Omit<ProxyTrace, 'mode'> {
 }
 
 /** A rule set that cannot be read: says which one and where. */
-export class RulesReadError extends Error {}
+export class RulesReadError extends NodedocError {}
 
 function guard<T>(what: string, fn: () => T): T {
   try {

@@ -5,7 +5,7 @@
 
 import type {IptablesDump, IptablesRule} from '../parse/iptables.js'
 import {destinationPort} from '../parse/iptables.js'
-import {type Outcome, type Packet, TableWalker, type WalkHop, canonicalIp} from './iptables-walk.js'
+import {type Outcome, type Packet, TableWalker, type WalkHop, exactAddress} from './iptables-walk.js'
 import type {EndpointTrace, Frontend, FrontendKind, PathHop, ProxyTrace, ServiceTrace, UnresolvedFrontend, Verdict} from './types.js'
 
 /** nat chains kube-proxy's frontend rules live in (iptables mode, and the old userspace mode). */
@@ -28,10 +28,7 @@ export function serviceNameFromComment(comment: string | null): string | null {
 
 function singleAddress(rule: IptablesRule): string | null {
   const d = rule.destination
-  if (!d || d.negated) return null
-  const [ip, bits] = d.cidr.split('/')
-  if ((bits === '32' && !ip.includes(':')) || (bits === '128' && ip.includes(':'))) return canonicalIp(ip)
-  return null
+  return d && !d.negated ? exactAddress(d.cidr) : null
 }
 
 function frontendKind(rule: IptablesRule, nodePortChain: boolean): FrontendKind {

@@ -1,4 +1,5 @@
 import * as execa from 'execa'
+import {NodedocError} from '../errors.js'
 import {interruptOn} from '../cli/interrupt.js'
 import {escapeControl} from '../output/escape.js'
 
@@ -6,7 +7,7 @@ import {escapeControl} from '../output/escape.js'
 // place that talks to a cluster. It creates and deletes a pod there, so it lives with the other
 // code that changes things.
 
-export class KubectlError extends Error {}
+export class KubectlError extends NodedocError {}
 
 export interface KubectlStep {
   /** What the step is for, for --dry-run and errors. */

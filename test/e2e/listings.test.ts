@@ -86,6 +86,9 @@ describe('containers', () => {
     const exitedOnly = (await json(['containers', '-r', node.endpoint, '--state', 'exited'])).items
     expect(exitedOnly.map((r: {id: string}) => r.id)).toContain(stoppedId)
     const table = await nodedoc(['containers', '-r', node.endpoint, '--state', 'exited'])
-    expect(table.stdout).toMatch(new RegExp(`^${stoppedId.slice(0, 13)} .* exited ${status.status?.exitCode}`, 'm'))
+    expect(table.stdout).toMatch(new RegExp(`^${stoppedId.slice(0, 13)} .* exited ${status.status?.exitCode} `, 'm'))
+    const wide = await nodedoc(['containers', '-r', node.endpoint, '--state', 'exited', '-o', 'wide'])
+    expect(wide.stdout).toContain(stoppedId)
+    if (status.status?.reason) expect(wide.stdout).toContain(status.status.reason)
   })
 })
