@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
-import {NodedocError} from '../src/cli/errors.js'
+import {NodedocError} from '../src/errors.js'
 import {renderAll, renderGraph, renderServices} from '../src/svc/render.js'
 import {svcReport} from '../src/svc/svc.js'
 

@@ -2,11 +2,11 @@
 // Only reads: iptables-*-save, nft list and ipvsadm -Ln change nothing.
 
 import {resolve} from 'node:path'
-import {NodedocError} from '../cli/errors.js'
+import {NodedocError} from '../errors.js'
 import type {Host} from '../host/host.js'
 import {LiveHost} from '../host/live.js'
-import {gatherPods} from '../model/pods.js'
-import {gatherHostRoutes} from '../model/routes.js'
+import {gatherPods} from '../pods/pods.js'
+import {gatherHostRoutes} from '../pods/routes.js'
 import type {NodeNetwork} from './locate.js'
 
 export type IptablesBackend = 'nft' | 'legacy'

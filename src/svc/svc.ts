@@ -1,10 +1,10 @@
 // `nodedoc svc` from flags to report: the rules (the node's, or files the user names), the network
 // endpoints are located against, the trace, and the one-line answers when nothing matches.
 
-import {NodedocError} from '../cli/errors.js'
+import {NodedocError} from '../errors.js'
 import type {Host} from '../host/host.js'
 import {type IptablesBackend, type RulesFiles, gatherKubeProxyRules, gatherNodeNetwork, hasRulesFiles, readRulesFiles} from './gather.js'
-import {RulesReadError, type SvcQuery, type SvcReport, buildSvcReport} from './report.js'
+import {RulesReadError, type SvcQuery, type SvcReport, buildSvcReport} from './correlate.js'
 
 export interface SvcOptions {
   query: SvcQuery

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {buildSvcReport} from '../../../src/svc/report.js'
+import {buildSvcReport} from '../../../src/svc/correlate.js'
 import type {Frontend, ServiceTrace} from '../../../src/svc/types.js'
 import {captures, rulesOf} from './captures.js'
 
