@@ -586,7 +586,6 @@ export function parseIptablesSave(text: string): IptablesDump {
   for (let index = 0; index < state.lines.length; index++) readLine(state, index)
   const {dump} = state
   if (state.table && !state.table.committed) dump.notes.push(`table ${state.table.name} ends without COMMIT (truncated?)`)
-  if (!state.table && state.headerless && [...dump.tables.values()].some((t) => t.guessed)) dump.notes.push('excerpt ends without COMMIT (truncated?)')
   dump.skipped = [...state.skipped.list(), ...state.notes.list()]
   for (const s of dump.skipped) dump.notes.push(skippedNote(s))
   dump.partial = partialReasons(state)

@@ -88,7 +88,6 @@ function inputNotes(dump: IptablesDump, nat: TableWalker): string[] {
       ? 'nat KUBE-SERVICES not in this input (truncated?): only the NodePort frontends it holds can be traced'
       : 'nat KUBE-SERVICES not in this input (truncated?): endpoints cannot be tied to frontends')
   }
-  if (dump.partial.length) notes.push(`partial capture (${dump.partial.join(', ')}): what it does not show is reported as unknown`)
   return notes
 }
 

@@ -306,7 +306,7 @@ function traceTable(table: NftTable, source: string, partial: string[]): ProxyTr
 export function traceKubeProxyNft(text: string, source = 'nft'): ProxyTrace[] {
   const capture = parseNftCapture(text)
   const traces = [...capture.tables.values()].filter((t) => t.name === 'kube-proxy').map((t) => traceTable(t, `${source} (${t.family} ${t.name})`, capture.partial))
-  const notes = [...capture.skipped.map(skippedNote), ...(capture.partial.length ? [`partial capture (${capture.partial.join(', ')}): what it does not show is reported as unknown`] : [])]
+  const notes = capture.skipped.map(skippedNote)
   if (traces.length) Object.assign(traces[0], {skipped: capture.skipped, notes: [...notes, ...traces[0].notes]})
   else if (capture.nftLines || capture.skipped.length) {
     traces.push({mode: 'none', source, masqueradeMark: null, clusterCIDR: null, services: [], unresolved: [], problems: [], notes, partial: capture.partial, skipped: capture.skipped})
