@@ -22,7 +22,7 @@ export type ChainRole =
 const PER_SERVICE_PORT: Record<string, ChainRole> = {
   SVC: 'service-port', SVL: 'service-local', EXT: 'service-external', FW: 'service-firewall', XLB: 'service-xlb', SEP: 'endpoint',
 }
-const FIXED: Record<string, ChainRole> = {
+const FIXED: Record<string, ChainRole | undefined> = {
   'KUBE-SERVICES': 'services',
   'KUBE-NODEPORTS': 'nodeports',
   'KUBE-MARK-MASQ': 'mark-masquerade',
@@ -41,29 +41,34 @@ const FIXED: Record<string, ChainRole> = {
   'KUBE-IPTABLES-HINT': 'canary',
 }
 
-/** KUBE-SVC-ABC... -> {family: 'SVC', hash: 'ABC...'}; null for any other name. */
-function perServicePort(name: string): {family: string; hash: string} | null {
-  if (!name.startsWith('KUBE-')) return null
-  const dash = name.indexOf('-', 5)
-  if (dash < 0) return null
-  const family = name.slice(5, dash)
-  const hash = name.slice(dash + 1)
-  if (!(family in PER_SERVICE_PORT) || !/^[A-Z0-9]+$/.test(hash)) return null
-  return {family, hash}
+const PER_SERVICE_PREFIXES: Array<[string, ChainRole]> = Object.entries(PER_SERVICE_PORT).map(([family, role]) => [`KUBE-${family}-`, role])
+/** The hash part of a per-service-port chain name; sticky, tested at an offset, so nothing is allocated per call. */
+const HASH_AT = /[A-Z0-9]+$/y
+
+/** Which of PER_SERVICE_PREFIXES a per-service-port chain name has (KUBE-SVC-, KUBE-FW-, ...); -1 for any other name. */
+function perServicePrefix(name: string): number {
+  if (!name.startsWith('KUBE-')) return -1
+  for (let i = 0; i < PER_SERVICE_PREFIXES.length; i++) {
+    const prefix = PER_SERVICE_PREFIXES[i][0]
+    if (!name.startsWith(prefix)) continue
+    HASH_AT.lastIndex = prefix.length
+    return HASH_AT.test(name) ? i : -1
+  }
+  return -1
 }
 
 /** The role of a chain kube-proxy made; null for chains of other components (DOCKER, cali-*, ...). */
 export function chainRole(name: string): ChainRole | null {
   const fixed = FIXED[name]
   if (fixed) return fixed
-  const port = perServicePort(name)
-  return port ? PER_SERVICE_PORT[port.family] : null
+  const i = perServicePrefix(name)
+  return i < 0 ? null : PER_SERVICE_PREFIXES[i][1]
 }
 
 /** The hash a service port's chains share (KUBE-SVC-X, KUBE-EXT-X, ... -> X); null for endpoint and other chains. */
 export function servicePortHash(name: string): string | null {
-  const port = perServicePort(name)
-  return port && port.family !== 'SEP' ? port.hash : null
+  const i = perServicePrefix(name)
+  return i < 0 || PER_SERVICE_PREFIXES[i][1] === 'endpoint' ? null : name.slice(PER_SERVICE_PREFIXES[i][0].length)
 }
 
 export const servicePortChainName = (hash: string): string => `KUBE-SVC-${hash}`
@@ -80,6 +85,11 @@ const SERVICE_CHAIN_ROLES = new Set<ChainRole>(['service-port', 'service-local',
 export function isPerServicePortChain(name: string): boolean {
   const role = chainRole(name)
   return role !== null && PER_SERVICE_ROLES.has(role)
+}
+
+/** KUBE-SEP-*: the chain of one endpoint. */
+export function isEndpointChain(name: string): boolean {
+  return name.startsWith('KUBE-SEP-')
 }
 
 /** The chains a service frontend may jump to (not KUBE-SEP). */

@@ -52,11 +52,15 @@ export function skippedKind(trimmed: string): SkippedKind {
   return 'text'
 }
 
+const NOTE_MARK = /\/\/|#/
+
 /**
  * Where a note after a rule starts (` // note`, ` # note`), outside double quotes; -1 when there is none.
  * Rules never hold either outside a quoted comment.
  */
 export function trailingNoteAt(line: string): number {
+  // nearly every rule has neither: a native search first, the quote-aware scan only when needed
+  if (!NOTE_MARK.test(line)) return -1
   let quoted = false
   for (let i = 1; i < line.length; i++) {
     const c = line[i]

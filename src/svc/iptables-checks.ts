@@ -57,8 +57,7 @@ export function readHooks(dump: IptablesDump, nat: TableWalker): Hooks {
 
 /** kube-proxy's entry chains the nat table lacks (a capture with service chains but not these cannot name frontends). */
 export function missingEntryChains(nat: TableWalker): string[] {
-  const kubeProxy = nat.chainNames().some((n) => chainRole(n) !== null)
-  return kubeProxy ? ENTRY_CHAINS.filter((c) => !nat.chain(c)) : []
+  return nat.hasKubeProxyChains() ? ENTRY_CHAINS.filter((c) => !nat.chain(c)) : []
 }
 
 export interface ChainChecks {
@@ -75,13 +74,11 @@ const FAMILY = /^(KUBE-[A-Z]+)-/
 export function chainChecks(dump: IptablesDump): ChainChecks {
   const out: ChainChecks = {unreferenced: [], missing: [], problems: []}
   for (const table of dump.tables.values()) {
-    const referenced = new Map<string, {jumps: number; firstLine: number}>()
+    // the first line that jumps to each target (jumps are counted later, for the few missing targets)
+    const referenced = new Map<string, number>()
     for (const chain of table.chains.values()) for (const rule of chain.rules) {
       const target = rule.targetName
-      if (!target) continue
-      const known = referenced.get(target)
-      if (known) known.jumps++
-      else referenced.set(target, {jumps: 1, firstLine: rule.line})
+      if (target && !referenced.has(target)) referenced.set(target, rule.line)
     }
     const whole = isCompleteTable(table)
     const where = whole ? '' : ' (in this capture: the rules that jump to them may just not be shown)'
@@ -104,13 +101,17 @@ export function chainChecks(dump: IptablesDump): ChainChecks {
       }
     }
     for (const [family, chains] of byFamily) out.problems.push(`${table.name} ${family} chains not jumped to by any rule${where}: ${chains.join(', ')}`)
-    for (const [target, seen] of referenced) {
-      if (table.chains.has(target) || BUILTIN_TARGETS.has(target)) continue
+    const missing = new Map<string, {jumps: number; firstLine: number}>()
+    for (const [target, firstLine] of referenced) if (!table.chains.has(target) && !BUILTIN_TARGETS.has(target)) missing.set(target, {jumps: 0, firstLine})
+    if (missing.size === 0) continue
+    for (const chain of table.chains.values()) for (const rule of chain.rules) {
+      const seen = missing.get(rule.targetName ?? '')
+      if (!seen) continue
       // an unknown target with options is an extension target (parsed only for these few)
-      const rule = [...table.chains.values()].flatMap((c) => c.rules).find((r) => r.line === seen.firstLine)
-      if (rule && Object.keys(rule.target?.options ?? {}).length > 0) continue
-      out.missing.push({table: table.name, chain: target, ...seen})
+      if (Object.keys(rule.target?.options ?? {}).length > 0) missing.delete(rule.targetName!)
+      else seen.jumps++
     }
+    for (const [chain, seen] of missing) out.missing.push({table: table.name, chain, ...seen})
   }
   if (out.missing.length) {
     out.problems.push(`jumps to chains not in the rules read: ${out.missing.map((m) => `${m.table} ${m.chain} (${m.jumps} jump${m.jumps === 1 ? '' : 's'}, first at line ${m.firstLine})`).join(', ')}`)

@@ -4,7 +4,7 @@
 // show (a cut capture, a jump to a chain that is not there), an "unknown" share naming why.
 
 import type {IptablesDump} from '../parse/iptables.js'
-import {chainRole, serviceExternalChainName, serviceLocalChainName, servicePortChainName, servicePortHash, serviceXlbChainName} from '../parse/kube-chains.js'
+import {chainRole, isEndpointChain, serviceExternalChainName, serviceLocalChainName, servicePortChainName, servicePortHash, serviceXlbChainName} from '../parse/kube-chains.js'
 import {type Hook, type Hooks, chainChecks, missingEntryChains, readHooks} from './iptables-checks.js'
 import {type FrontendRule, type Group, type GroupSelector, addFilterOnlyFrontends, addFrontendlessGroups, collectFrontends, healthCheckPorts} from './iptables-frontends.js'
 import {type Outcome, type Packet, TableWalker, type WalkHop, isUnknownOutcome} from './iptables-walk.js'
@@ -46,7 +46,8 @@ export function traceIptables(dump: IptablesDump, source = 'iptables', select?: 
   const hooks = readHooks(dump, nat)
   const frontends = collectFrontends(nat, hint)
   addFilterOnlyFrontends(filter, frontends.groups)
-  addFrontendlessGroups(nat, frontends.groups, hint)
+  // a named service found by its frontends needs no look at service chains without one (that costs on 30k services)
+  if (hint === undefined || frontends.groups.size === 0) addFrontendlessGroups(nat, frontends.groups, hint)
   const trace: Trace = {dump, nat, filter, hooks, healthChecks: healthCheckPorts(filter), userspace: frontends.userspace}
   const services: ServiceTrace[] = []
   for (const group of frontends.groups.values()) {
@@ -60,7 +61,7 @@ export function traceIptables(dump: IptablesDump, source = 'iptables', select?: 
   const notes = [...inputNotes(dump, nat), ...hooks.notes]
   if (select) notes.push('unreferenced-chain checks skipped for a single service: svc -A runs them')
   // kube-proxy's chains being there is what makes this iptables mode, also when the query matched none
-  const kubeProxy = nat.chainNames().some((n) => chainRole(n) !== null)
+  const kubeProxy = nat.hasKubeProxyChains()
   let mode: ProxyTrace['mode'] = kubeProxy || services.length || frontends.unresolved.length ? 'iptables' : 'none'
   if (frontends.userspace) {
     mode = 'userspace'
@@ -153,7 +154,7 @@ function frontendMasquerade(outcomes: Outcome[]): string[] {
   const whens = new Set<string>()
   for (const o of outcomes) {
     if ((o.target !== 'DNAT' && !isUnknownOutcome(o)) || o.conditions.length > 0) continue
-    for (const m of o.masquerade) if (chainRole(m.chain) !== 'endpoint') whens.add(m.when || 'always')
+    for (const m of o.masquerade) if (!isEndpointChain(m.chain)) whens.add(m.when || 'always')
   }
   return whens.has('always') ? ['always'] : [...whens]
 }
@@ -208,7 +209,7 @@ function traceFrontend(t: Trace, f: FrontendRule): TracedFrontend {
 function pathOf(outcomes: Outcome[]): PathHop[] {
   const path: PathHop[] = []
   const seen = new Set<string>()
-  for (const h of outcomes.flatMap((o) => o.path) as WalkHop[]) {
+  for (const o of outcomes) for (const h of o.path as WalkHop[]) {
     const id = `${h.table}|${h.chain}|${h.line}`
     if (seen.has(id)) continue
     seen.add(id)

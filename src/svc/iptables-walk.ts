@@ -295,14 +295,14 @@ const isMarkChain = memo((chain: IptablesChain): boolean => chain.rules.length >
 export const dnatOf = memo((rule: IptablesRule): DnatTarget | null => {
   if (rule.target?.name !== 'DNAT') return null
   const values = rule.target.options['to-destination'] ?? []
-  const first = values.find((v) => v !== '') ?? ''
+  const first = values.length === 1 ? values[0] : values.find((v) => v !== '') ?? ''
   const {ip, port} = parseHostPort(first)
   const target: DnatTarget = {ip: ip ? canonicalIp(ip) : '', port}
-  const written = values.length ? values.map((v) => `--to-destination ${v || '(nothing)'}`).join(' ') : 'no --to-destination'
-  if (!ip) target.problem = `DNAT names no address (${written})`
-  else if (/^(0\.0\.0\.0|::)$/.test(target.ip)) target.problem = `DNAT to ${target.ip}, which is no endpoint (${written})`
-  else if (port === 0) target.problem = `DNAT to port 0 (${written})`
-  else if (values.filter((v) => v !== '').length > 1) target.problem = `DNAT rule names ${values.length} destinations (${written}); the first is taken`
+  const written = () => (values.length ? values.map((v) => `--to-destination ${v || '(nothing)'}`).join(' ') : 'no --to-destination')
+  if (!ip) target.problem = `DNAT names no address (${written()})`
+  else if (target.ip === '0.0.0.0' || target.ip === '::') target.problem = `DNAT to ${target.ip}, which is no endpoint (${written()})`
+  else if (port === 0) target.problem = `DNAT to port 0 (${written()})`
+  else if (values.length > 1 && values.filter((v) => v !== '').length > 1) target.problem = `DNAT rule names ${values.length} destinations (${written()}); the first is taken`
   return target
 })
 
@@ -341,8 +341,14 @@ export class TableWalker {
     return this.table?.chains.get(name)
   }
 
-  chainNames(): string[] {
-    return [...(this.table?.chains.keys() ?? [])]
+  chainNames(): IterableIterator<string> {
+    return (this.table?.chains ?? new Map<string, IptablesChain>()).keys()
+  }
+
+  /** Whether the table holds any chain kube-proxy makes. */
+  hasKubeProxyChains(): boolean {
+    for (const name of this.chainNames()) if (chainRole(name) !== null) return true
+    return false
   }
 
   /** Every chain some rule of the table jumps or goes to (read without parsing the rules). */
@@ -446,17 +452,18 @@ export class TableWalker {
         continue
       }
       const next = this.targetChain(rule)
-      const role = chainRole(target.name)
+      // KUBE-MARK-MASQ / KUBE-MARK-DROP by name (only those need their role here, and it is asked often)
+      const markRole = target.name.startsWith('KUBE-MARK-') ? chainRole(target.name) : null
       // KUBE-MARK-MASQ and look-alikes only set a mark: note it, no branch (also when the capture lacks the chain)
-      if ((next && isMarkChain(next) && role !== 'mark-drop') || (!next && role === 'mark-masquerade')) {
-        if (role === 'mark-masquerade' || (next && this.setsMasqueradeMark(next))) marks = [...marks, {chain: name, when}]
+      if ((next && isMarkChain(next) && markRole !== 'mark-drop') || (!next && markRole === 'mark-masquerade')) {
+        if (markRole === 'mark-masquerade' || (next && this.setsMasqueradeMark(next))) marks = [...marks, {chain: name, when}]
         continue
       }
       const hop = this.hop(rule, name, ev, taken, when)
       const sub: Branch = {mass: taken, conditions: conditional ? [...branch.conditions, ...ev.conditions] : branch.conditions, path: [...branch.path, hop], marks, stack: branch.stack}
       // KUBE-MARK-DROP marks the packet for KUBE-FIREWALL to drop: for this connection, the end
-      if (TERMINAL.has(target.name) || role === 'mark-drop') {
-        state.outcomes.push(this.outcome(role === 'mark-drop' ? 'DROP' : target.name, rule, sub))
+      if (TERMINAL.has(target.name) || markRole === 'mark-drop') {
+        state.outcomes.push(this.outcome(markRole === 'mark-drop' ? 'DROP' : target.name, rule, sub))
         if (!conditional) remaining -= taken
         continue
       }
@@ -464,6 +471,7 @@ export class TableWalker {
       hop.next = target.name
       if (!next) {
         // not in the rules read: a kube-proxy chain's share is unknown; another component's chain is taken to return
+        const role = chainRole(target.name)
         if (role === null || !HIDES_FATE.has(role)) continue
         state.outcomes.push({...this.outcome('DANGLING', rule, sub), unknown: {chain: target.name, reason: `chain ${target.name} not in the rules`}})
         this.problem(state, `${rule.table} ${name} line ${rule.line}: jump to chain ${target.name}, which is not in the rules`)
@@ -474,7 +482,8 @@ export class TableWalker {
         this.problem(state, `${rule.table} ${name} line ${rule.line}: jump to ${target.name} loops back`)
         continue
       }
-      const back = this.walkChain(target.name, {...sub, stack: [...branch.stack, target.name]}, state)
+      sub.stack = [...branch.stack, target.name]
+      const back = this.walkChain(target.name, sub, state)
       if (conditional) continue
       if (target.via === 'goto') {
         remaining -= taken

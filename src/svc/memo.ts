@@ -10,12 +10,14 @@ export function memo<K, V>(compute: (key: K) => V, limit = 100_000): (key: K) =>
   const strong = new Map<K, V>()
   return (key: K): V => {
     if (typeof key === 'object' && key !== null) {
-      if (weak.has(key)) return weak.get(key) as V
+      const known = weak.get(key)
+      if (known !== undefined || weak.has(key)) return known as V
       const value = compute(key)
       weak.set(key, value)
       return value
     }
-    if (strong.has(key)) return strong.get(key) as V
+    const known = strong.get(key)
+    if (known !== undefined || strong.has(key)) return known as V
     const value = compute(key)
     if (strong.size >= limit) strong.clear()
     strong.set(key, value)
