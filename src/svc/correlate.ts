@@ -9,7 +9,7 @@ import {type GroupSelector, traceIptables} from './iptables-trace.js'
 import {type NodeNetwork, locateEndpoints} from './locate.js'
 import {traceKubeProxyNft} from './nft-trace.js'
 import {traceIpvs} from './ipvs-trace.js'
-import type {ProxyTrace, ServiceTrace, UnresolvedFrontend} from './types.js'
+import type {ProxyTrace, ServiceTrace} from './types.js'
 
 export interface SvcQuery {
   /** "name" or "namespace/name" */
