@@ -1,9 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
-import {NodedocError} from '../src/errors.js'
-import {CompareError, comparePod} from '../src/compare/compare.js'
-import {compareTable} from '../src/compare/render.js'
-import {SandboxError} from '../src/sandbox/service.js'
+import {comparePod} from '../src/compare/compare.js'
+import {COMPARISON, compareTable} from '../src/compare/render.js'
 
 export default class Compare extends NodedocCommand {
   static summary = 'Where a pod differs from what its spec implies, or from a reference sandbox: spec, runtime config and kernel side by side'
@@ -22,12 +20,7 @@ export default class Compare extends NodedocCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Compare)
     const host = await this.openHost(flags)
-    try {
-      const result = await comparePod(host, {pod: args.pod, namespace: flags.namespace, withSandbox: flags.with, specPath: flags.spec})
-      this.print(result, flags.output, compareTable)
-    } catch (error) {
-      if (error instanceof CompareError || error instanceof SandboxError) throw new NodedocError(error.message)
-      throw error
-    }
+    const result = await comparePod(host, {pod: args.pod, namespace: flags.namespace, withSandbox: flags.with, specPath: flags.spec})
+    await this.print(result, flags, compareTable, COMPARISON)
   }
 }

@@ -1,11 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
 import {NodedocError} from '../src/errors.js'
-import {renderAll, renderGraph, renderServices} from '../src/svc/render.js'
+import {SERVICE_LIST, renderAll, renderGraph, renderServices} from '../src/svc/render.js'
 import {svcReport} from '../src/svc/svc.js'
 
 export default class Svc extends NodedocCommand {
   static summary = "A Service's path through kube-proxy's rules to the endpoint (and pod) that answers"
+  static description = 'Default scope: the service named, in any namespace where the name is unique (-n to choose). -A means every service in every namespace, as in kubectl. (In ps, -A means every process, as in procps.) Rules from a file (--iptables-save, --nft, --ipvsadm) may be a pasted, partial capture: what it does not show is reported as unknown.'
   static examples = [
     '<%= config.bin %> svc kube-dns -n kube-system',
     '<%= config.bin %> svc kube-dns -n kube-system --port dns-tcp -o json',
@@ -45,7 +46,7 @@ export default class Svc extends NodedocCommand {
       cwd: process.cwd(),
       filesNetwork: flags.from || hereOnPurpose ? 'host' : 'none',
     })
-    const graph = flags.graph as 'dot' | 'mermaid' | undefined
-    this.print(report, flags.output, graph ? (r) => renderGraph(r, graph) : flags['all-namespaces'] ? renderAll : renderServices)
+    if (flags.graph) return this.printText(renderGraph(report, flags.graph as 'dot' | 'mermaid'))
+    await this.print(report, flags, flags['all-namespaces'] ? renderAll : renderServices, SERVICE_LIST)
   }
 }

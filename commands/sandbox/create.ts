@@ -1,10 +1,9 @@
 import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 import {NodedocCommand} from '../../src/cli/base-command.js'
-import {NodedocError} from '../../src/errors.js'
 import {describeOp} from '../../src/sandbox/plan.js'
-import {DEFAULT_POD_CIDR, SandboxError, createSandbox} from '../../src/sandbox/service.js'
-import {createdTable} from '../../src/sandbox/render.js'
+import {DEFAULT_POD_CIDR, createSandbox} from '../../src/sandbox/service.js'
+import {SANDBOX_DOCUMENT, createdTable} from '../../src/sandbox/render.js'
 import {ISOLATIONS, type Isolation} from '../../src/sandbox/plan.js'
 
 export default class SandboxCreate extends NodedocCommand {
@@ -52,14 +51,11 @@ export default class SandboxCreate extends NodedocCommand {
         failStep,
         dryRun: flags['dry-run'],
         aborted: () => interrupted,
-        onStep: explain ? (step, n, op) => process.stderr.write(`${chalk.bold(`[${n}] ${step.id}`)}  ${chalk.dim(step.why)}\n    $ ${describeOp(op)}\n`) : undefined,
-        onWarning: (m) => process.stderr.write(chalk.yellow(`warning: ${m}`) + '\n'),
+        onStep: explain ? (step, n, op) => this.printAside(`${chalk.bold(`[${n}] ${step.id}`)}  ${chalk.dim(step.why)}\n    $ ${describeOp(op)}\n`) : undefined,
+        onWarning: (m) => this.warnNow(m),
       })
       if (flags['dry-run']) return
-      this.print({...state, steps: undefined, plan: undefined, stepCount: plan.steps.length}, flags.output, (s) => createdTable(state, plan))
-    } catch (error) {
-      if (error instanceof SandboxError) throw new NodedocError(error.message, interrupted ? 130 : 1)
-      throw error
+      await this.print({...state, steps: undefined, plan: undefined, stepCount: plan.steps.length}, flags, () => createdTable(state, plan), SANDBOX_DOCUMENT)
     } finally {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)

@@ -1,6 +1,8 @@
 // `nodedoc compare`: a pod against what its spec implies, or against a reference sandbox.
 
+import {NodedocError} from '../errors.js'
 import type {Host} from '../host/host.js'
+import {parseMemTotal} from '../parse/meminfo.js'
 import {findPod, gatherPods} from '../pods/pods.js'
 import type {PodManifest} from '../sandbox/manifest.js'
 import {readManifest, readSandbox} from '../sandbox/service.js'
@@ -8,7 +10,7 @@ import {kernelLayer, runtimeLayer} from './gather.js'
 import {specLayer} from './model.js'
 import {type CompareResult, compareLayers} from './rows.js'
 
-export class CompareError extends Error {}
+export class CompareError extends NodedocError {}
 
 export interface CompareOptions {
   pod: string
@@ -19,9 +21,9 @@ export interface CompareOptions {
 
 async function nodeMemory(host: Host): Promise<number> {
   const text = await host.readFile('/proc/meminfo')
-  const kb = text && /^MemTotal:\s+(\d+)\s+kB/m.exec(text)
-  if (!kb) throw new CompareError('cannot read MemTotal from /proc/meminfo (needed for oom_score_adj)')
-  return Number(kb[1]) * 1024
+  const bytes = text ? parseMemTotal(text) : undefined
+  if (bytes === undefined) throw new CompareError('cannot read MemTotal from /proc/meminfo (needed for oom_score_adj)')
+  return bytes
 }
 
 export async function comparePod(host: Host, opts: CompareOptions): Promise<CompareResult> {

@@ -1,5 +1,6 @@
 import {lstatSync, readFileSync, readdirSync, readlinkSync} from 'node:fs'
 import * as tar from 'tar'
+import {NodedocError} from '../errors.js'
 import {type DirEntry, type EntryKind, type FileStat, type Host, type ReadOptions, type RunResult, Warnings, hostPath} from './host.js'
 import {type SnapshotMeta, commandFileName, fsRelative} from './snapshot-layout.js'
 
@@ -11,7 +12,12 @@ interface Store {
   kind(rel: string): Promise<EntryKind | undefined>
 }
 
-export class SnapshotError extends Error {}
+/** A snapshot that cannot be read at all: not a finding (1), nor a usage error (2), so exit 3. */
+export class SnapshotError extends NodedocError {
+  constructor(message: string) {
+    super(message, 3)
+  }
+}
 
 /** Replays a captured node: the same reads give the same answers, with no machine behind them. */
 export class SnapshotHost implements Host {

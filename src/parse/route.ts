@@ -62,6 +62,8 @@ function maskToPrefix(mask: string): number {
 }
 
 const RTF_GATEWAY = 0x2
+// the kernel flags unreachable and prohibit routes (fib_flag_trans); /proc/net/route cannot tell them apart
+const RTF_REJECT = 0x200
 
 /** /proc/<pid>/net/route: the main IPv4 table of that process's network namespace. */
 export function parseProcNetRoute(text: string): Route[] {
@@ -73,14 +75,16 @@ export function parseProcNetRoute(text: string): Route[] {
     const flags = Number.parseInt(flagsHex, 16)
     const prefix = maskToPrefix(hexToIPv4(maskHex))
     const gateway = flags & RTF_GATEWAY ? hexToIPv4(gwHex) : null
+    const reject = (flags & RTF_REJECT) !== 0
     routes.push({
       destination: `${hexToIPv4(dstHex)}/${prefix}`,
-      dev,
+      // no device ("*"): the type stands in for it, as for ip -j route
+      dev: reject && dev === '*' ? 'unreachable' : dev,
       via: gateway,
       // /proc/net/route has no scope column; without a gateway the route is on-link
       scope: gateway ? 'global' : 'link',
       table: 'main',
-      type: 'unicast',
+      type: reject ? 'unreachable' : 'unicast',
       protocol: null,
       prefsrc: null,
     })

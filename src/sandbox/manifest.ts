@@ -4,6 +4,7 @@
 
 import * as YAML from 'yaml'
 import type {Node} from 'yaml'
+import {NodedocError} from '../errors.js'
 import {memoryBytes, milliCpu} from './quantity.js'
 
 export interface ResourceAmounts {
@@ -55,7 +56,7 @@ export interface PodManifest {
   volumes: VolumeSpec[]
 }
 
-export class ManifestError extends Error {}
+export class ManifestError extends NodedocError {}
 
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 
@@ -122,10 +123,7 @@ function describe(node: unknown): string {
   return 'something else'
 }
 
-type Map = NonNullable<ReturnType<typeof asMap>>
-function asMap(node: unknown) {
-  return YAML.isMap(node) ? node : undefined
-}
+type Map = YAML.YAMLMap<unknown, unknown>
 
 /** Typed field access with file:line:col errors. */
 class FieldReader {

@@ -1,6 +1,7 @@
 // Correlates what was read (rules, routes, pods): the traced paths joined to the endpoints and
 // pods that answer, as `nodedoc svc` prints them.
 
+import {NodedocError} from '../errors.js'
 import {IptablesParseError, parseIptablesSave} from '../parse/iptables.js'
 import type {SkippedLines} from '../parse/pasted-text.js'
 import {IpvsParseError} from '../parse/ipvs.js'
@@ -33,7 +34,7 @@ export interface SvcReport extends Omit<ProxyTrace, 'mode' | 'partial' | 'skippe
 }
 
 /** A rule set that cannot be read: says which one and where. */
-export class RulesReadError extends Error {}
+export class RulesReadError extends NodedocError {}
 
 function guard<T>(what: string, fn: () => T): T {
   try {
@@ -116,11 +117,11 @@ export function buildSvcReport(rules: KubeProxyRules, net: NodeNetwork | null, q
   // only what the query could match is traced: svc NAME on 30k services traces one
   const select: GroupSelector | undefined = query.name || query.ip
     ? (g) => {
-        if (query.ip && !g.frontends.some((f) => f.ip === query.ip)) return false
-        // groups no comment names cannot match a name
-        if (query.name && (!g.service || !namesService(g.service.split(':')[0], query))) return false
-        return true
-      }
+      if (query.ip && !g.frontends.some((f) => f.ip === query.ip)) return false
+      // groups no comment names cannot match a name
+      if (query.name && (!g.service || !namesService(g.service.split(':')[0], query))) return false
+      return true
+    }
     : undefined
   // kube-proxy always comments service rules (only per-endpoint comments go above 1000 endpoints)
   const hint = query.ip ?? (query.name ? nameHint(query) : undefined)

@@ -6,7 +6,7 @@
 
 import {type IptablesRule, destinationPort} from '../parse/iptables.js'
 import {FRONTEND_CHAINS, chainRole, isNodePortChain, isServiceChain, servicePortHash} from '../parse/kube-chains.js'
-import {type TableWalker, canonicalIp} from './iptables-walk.js'
+import {type TableWalker, exactAddress} from './iptables-walk.js'
 import type {FrontendKind, UnresolvedFrontend} from './types.js'
 
 export interface FrontendRule {
@@ -43,10 +43,7 @@ export function serviceNameFromComment(comment: string | null): string | null {
 
 function singleAddress(rule: IptablesRule): string | null {
   const d = rule.destination
-  if (!d || d.negated) return null
-  const [ip, bits] = d.cidr.split('/')
-  if ((bits === '32' && !ip.includes(':')) || (bits === '128' && ip.includes(':'))) return canonicalIp(ip)
-  return null
+  return d && !d.negated ? exactAddress(d.cidr) : null
 }
 
 function frontendKind(rule: IptablesRule, nodePortChain: boolean): FrontendKind {

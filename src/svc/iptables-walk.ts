@@ -96,7 +96,8 @@ export function canonicalIp(ip: string): string {
   }
 }
 
-function exactAddress(cidr: string): string | null {
+/** The one address a /32 (or IPv6 /128) names, canonical; null for a wider range. */
+export function exactAddress(cidr: string): string | null {
   const slash = cidr.indexOf('/')
   const bits = cidr.slice(slash + 1)
   const ip = cidr.slice(0, slash)

@@ -3,6 +3,7 @@
 import {columns, fields} from '../output/table.js'
 import type {SvcReport} from './correlate.js'
 import type {EndpointTrace, Frontend, ServiceTrace} from './types.js'
+import type {DocumentShape} from '../output/output.js'
 
 /** Rule dumps are other people's text: control characters are shown, not sent to the terminal. */
 function terminalSafe(text: string): string {
@@ -167,4 +168,12 @@ export function renderGraph(r: SvcReport, format: 'dot' | 'mermaid'): string {
   }
   if (format === 'dot') lines.push('}')
   return terminalSafe(lines.join('\n') + '\n')
+}
+
+/** `svc -o json`: a ServiceList document (mode, services, findings); `-o name`: service/NAMESPACE/NAME:PORT as kube-proxy names it. */
+export const SERVICE_LIST: DocumentShape<SvcReport> = {
+  kind: 'ServiceList',
+  items: (r) => r.services,
+  withItems: (r, services) => ({...r, services: services as ServiceTrace[]}),
+  name: (s: ServiceTrace) => `service/${s.service ?? s.chain ?? s.frontends[0]?.ip ?? '-'}`,
 }

@@ -4,7 +4,7 @@
 import {NodedocError} from '../errors.js'
 import type {Host} from '../host/host.js'
 import {type IptablesBackend, type RulesFiles, gatherKubeProxyRules, gatherNodeNetwork, hasRulesFiles, readRulesFiles} from './gather.js'
-import {RulesReadError, type SvcQuery, type SvcReport, buildSvcReport} from './correlate.js'
+import {type SvcQuery, type SvcReport, buildSvcReport} from './correlate.js'
 
 export interface SvcOptions {
   query: SvcQuery
@@ -22,18 +22,13 @@ export interface SvcOptions {
   filesNetwork: 'host' | 'none'
 }
 
-/** Reads, traces and locates; throws NodedocError with one line when the rules cannot be read or nothing matches. */
+/** Reads, traces and locates; throws a NodedocError (one line) when the rules cannot be read or nothing matches. */
 export async function svcReport(host: Host, options: SvcOptions): Promise<SvcReport> {
   const fromFiles = hasRulesFiles(options.files)
   const rules = fromFiles ? await readRulesFiles(options.files, options.cwd) : await gatherKubeProxyRules(host, {backend: options.backend})
   const net = fromFiles && options.filesNetwork === 'none' ? null : await gatherNodeNetwork(host)
-  let report: SvcReport
-  try {
-    report = buildSvcReport(rules, net, options.query)
-  } catch (error) {
-    if (error instanceof RulesReadError) throw new NodedocError(error.message)
-    throw error
-  }
+  // a rule set that cannot be read throws RulesReadError, a NodedocError: one line, as any
+  const report = buildSvcReport(rules, net, options.query)
   const q = options.query
   if (!options.all && report.services.length === 0 && report.unresolved.length === 0) {
     const wanted = q.name ? (q.name.includes('/') || !q.namespace ? q.name : `${q.namespace}/${q.name}`) : q.ip

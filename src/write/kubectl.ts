@@ -1,10 +1,11 @@
 import * as execa from 'execa'
+import {NodedocError} from '../errors.js'
 
 // Runs the kubectl steps of `nodedoc kubectl` (planned in src/kubectl/debug-pod.ts): the one
 // place that talks to a cluster. It creates and deletes a pod there, so it lives with the other
 // code that changes things.
 
-export class KubectlError extends Error {}
+export class KubectlError extends NodedocError {}
 
 export interface KubectlStep {
   /** What the step is for, for --dry-run and errors. */
