@@ -226,7 +226,7 @@ function traceGroup(t: Trace, group: Group): ServiceTrace {
   const frontends = traced.map((x) => x.frontend)
   const problems = [...new Set(traced.flatMap((x) => x.problems))]
   // the primary frontend: the cluster IP, else the first; a filter-only cluster IP when nat has none
-  let primary: TracedFrontend | undefined = traced.find((x) => x.source.kind === 'clusterIP') ?? traced[0]
+  const primary: TracedFrontend | undefined = traced.find((x) => x.source.kind === 'clusterIP') ?? traced[0]
   let primaryVerdict: Verdict | null | undefined = primary?.frontend.otherwise
   let path = primary ? pathOf(primary.outcomes) : []
   for (const f of group.filterOnly) {

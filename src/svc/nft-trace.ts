@@ -220,7 +220,11 @@ function traceFrontend(r: Reading, f: Frontend, serviceChain: string | null, pic
 function traceGroup(r: Reading, g: Group, noEndpoint: ReturnType<typeof noEndpointVerdicts>, known: Set<string>): ServiceTrace {
   const {service, protocol} = nftServicePortName(g.id)
   const target = g.frontends.map((f) => f.chain!).find((c) => nftServiceChain(c)?.role === 'service')
-  const serviceChain = target ?? [...r.table.chains.keys()].find((c) => { const n = nftServiceChain(c); return n?.role === 'service' && n.servicePort === g.id }) ?? null
+  const ownServiceChain = (c: string) => {
+    const n = nftServiceChain(c)
+    return n?.role === 'service' && n.servicePort === g.id
+  }
+  const serviceChain = target ?? [...r.table.chains.keys()].find(ownServiceChain) ?? null
   const path = [...g.path]
   const picked = serviceChain ? endpointsOf(r, serviceChain, path) : {endpoints: [], masquerade: [], affinity: null, clusterCIDR: null, sum: 0, unknown: []}
   let externalTrafficPolicy: ServiceTrace['externalTrafficPolicy'] = null

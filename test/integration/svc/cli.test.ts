@@ -96,4 +96,3 @@ describe.skipIf(!BUILT)('nodedoc svc on a pasted capture', () => {
     expect(here.notes.join('\n')).not.toMatch(/rules from a file/)
   })
 })
-

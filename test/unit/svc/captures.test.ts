@@ -1,14 +1,22 @@
 import {describe, expect, it} from 'vitest'
 import {buildSvcReport} from '../../../src/svc/correlate.js'
 import type {Frontend, ServiceTrace} from '../../../src/svc/types.js'
+import {expectOracleKeys} from '../../helpers/corpus.js'
+import {parseIptablesSave} from '../../../src/parse/iptables.js'
 import {captures, rulesOf} from './captures.js'
 
 const all = captures()
 const frontendText = (f: Frontend) => `${f.kind} ${f.ip ?? '*'}:${f.port || '*'}`
 const keyOf = (s: {service: string | null; protocol?: string; chain?: string | null}) => (s.service === null ? `chain ${s.chain}` : `${s.service}/${s.protocol ?? 'unknown'}`)
 
+const SERVICE_KEYS = ['service', 'protocol', 'chain', 'frontends', 'endpoints', 'unknown', 'verdict', 'affinity', 'external_traffic_policy', 'health_check_node_port',
+  'local_endpoints', 'masquerade', 'localhost_nodeport', 'frontend_dnat', 'frontend_unknown', 'frontend_otherwise', 'frontend_masquerade']
+const ORACLE_KEYS = ['format', 'partial', 'skipped', 'services', 'cluster_cidr', 'masquerade_mark', 'unresolved', 'missing_chains', 'unreferenced', 'missing_entry_chains', 'not_hooked', 'counters']
+
 function expectService(got: ServiceTrace, want: any): void {
   const label = keyOf(got)
+  expectOracleKeys(want, SERVICE_KEYS, [], label)
+  for (const e of want.endpoints) expectOracleKeys(e, ['addr', 'share', 'chain', 'problem'], [], `${label} endpoint`)
   expect(got.frontends.map(frontendText).sort(), `${label} frontends`).toEqual([...want.frontends].sort())
   const addr = (e: {ip: string; port: number | null}) => `${e.ip}:${e.port ?? '*'}`
   expect(got.endpoints.map(addr).sort(), `${label} endpoints`).toEqual(want.endpoints.map((e: any) => e.addr).sort())
@@ -52,7 +60,13 @@ describe('real captures against oracles written before svc ran on them', () => {
   for (const c of all) {
     it(c.name, () => {
       const o = c.oracle
+      expectOracleKeys(o, ORACLE_KEYS, [], c.name)
       const report = buildSvcReport(rulesOf(c), null, {})
+      if (o.counters) {
+        // iptables-save -c: [pkts:bytes] kept apart from every rule's text
+        const rules = [...parseIptablesSave(c.text).tables.values()].flatMap((t) => [...t.chains.values()].flatMap((ch) => ch.rules))
+        for (const r of rules) expect([r.counters !== null, r.text.startsWith('-A ')], r.text).toEqual([true, true])
+      }
       expect(report.mode, 'mode').toBe(o.format)
       expect(report.partial.length > 0, 'partial').toBe(o.partial)
       const skipped = Object.fromEntries(report.skipped.map((s) => [s.kind, {count: s.count, first_line: s.firstLine}]))
