@@ -46,6 +46,12 @@ function dirFor(mount: MountinfoEntry, cgroupPath: string): string | undefined {
   return `${mount.mountPoint}${inside}`.replace(/\/+$/, '') || '/'
 }
 
+/** The node directory of a cgroup path, for one v1 controller (or v2 when version is 2); undefined when not mounted. */
+export function cgroupDir(mounts: CgroupMounts, version: 1 | 2 | null, controller: string, cgroupPath: string): string | undefined {
+  const mount = version === 2 ? mounts.v2 : mounts.v1.get(controller)
+  return mount ? dirFor(mount, cgroupPath) : undefined
+}
+
 /** Limits and usage of one cgroup. `paths` maps a controller (or "" for v2) to its cgroup path. */
 export async function readCgroup(host: Host, mounts: CgroupMounts, version: 1 | 2 | null, paths: Map<string, string>, reportPath: string): Promise<CgroupRecord> {
   const record: CgroupRecord = {
