@@ -18,7 +18,8 @@ export default class Svc extends NodedocCommand {
     '<%= config.bin %> svc -A --iptables-save pasted-from-an-issue.txt --from node-snapshot.tar.gz',
     '<%= config.bin %> svc kube-dns -n kube-system --from node-snapshot.tar.gz',
   ]
-  static args = {name: Args.string({description: 'service name, or namespace/name', required: false})}
+  // ignoreStdin: oclif would read stdin for a missing NAME, and stdin may be the rules (--iptables-save -)
+  static args = {name: Args.string({description: 'service name, or namespace/name', required: false, ignoreStdin: true})}
   static flags = {
     namespace: Flags.string({char: 'n', description: 'service namespace (default: any namespace)'}),
     port: Flags.string({description: 'service port name (or number)'}),

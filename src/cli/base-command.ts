@@ -6,7 +6,7 @@ import {type DocumentShape, OUTPUT_HELP, type TableView, parseOutputFormat, rend
 import {provenanceOf} from '../host/provenance.js'
 import {NodedocError} from '../errors.js'
 import {escapeControl, terminalSafe} from '../output/escape.js'
-import {watchOutput} from './interrupt.js'
+import {watchOutput} from '../interrupt.js'
 
 if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') chalk.level = 0
 

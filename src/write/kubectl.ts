@@ -1,6 +1,6 @@
 import * as execa from 'execa'
 import {NodedocError} from '../errors.js'
-import {interruptOn} from '../cli/interrupt.js'
+import {interruptOn} from '../interrupt.js'
 import {escapeControl} from '../output/escape.js'
 
 // Runs the kubectl steps of `nodedoc kubectl` (planned in src/kubectl/debug-pod.ts): the one

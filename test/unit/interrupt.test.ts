@@ -7,8 +7,8 @@ import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
-const ROOT = resolve(__dirname, '../../..')
-const INTERRUPT = join(ROOT, 'dist/src/cli/interrupt.js')
+const ROOT = resolve(__dirname, '../..')
+const INTERRUPT = join(ROOT, 'dist/src/interrupt.js')
 
 // work in steps until the signal fires, then "roll back" and say why
 const WORKER = `
