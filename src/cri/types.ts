@@ -130,6 +130,8 @@ export interface ContainerConfig {
       namespaceOptions?: NamespaceOption
       privileged?: boolean
       runAsUser?: {value: number}
+      noNewPrivs?: boolean
+      seccomp?: {profileType: 'RuntimeDefault' | 'Unconfined' | 'Localhost'; localhostRef?: string}
       maskedPaths?: string[]
       readonlyPaths?: string[]
     }
