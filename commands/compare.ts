@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
-import {NodedocError} from '../src/cli/errors.js'
+import {NodedocError} from '../src/errors.js'
 import {CompareError, comparePod} from '../src/compare/compare.js'
-import {compareTable} from '../src/compare/render.js'
+import {COMPARISON, compareTable} from '../src/compare/render.js'
 
 export default class Compare extends NodedocCommand {
   static summary = 'Where a pod differs from what its spec implies on this node, or from a reference sandbox: spec, runtime config and kernel side by side'
@@ -25,7 +25,7 @@ export default class Compare extends NodedocCommand {
     const host = await this.openHost(flags)
     try {
       const result = await comparePod(host, {pod: args.pod, namespace: flags.namespace, withSandbox: flags.with, specPath: flags.spec})
-      this.print(result, flags.output, compareTable)
+      await this.print(result, flags, compareTable, COMPARISON)
     } catch (error) {
       if (error instanceof CompareError) throw new NodedocError(error.message)
       throw error

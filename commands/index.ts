@@ -1,10 +1,12 @@
 // Explicit command registry: oclif loads this one file instead of scanning a folder.
 import Compare from './compare.js'
+import Containers from './containers.js'
 import Doctor from './doctor.js'
 import Kubectl from './kubectl.js'
 import Logs from './logs.js'
 import Net from './net.js'
 import Pod from './pod.js'
+import Pods from './pods.js'
 import Ps from './ps.js'
 import Report from './report.js'
 import SandboxCreate from './sandbox/create.js'
@@ -17,11 +19,13 @@ import Svc from './svc.js'
 
 export const COMMANDS = {
   compare: Compare,
+  containers: Containers,
   doctor: Doctor,
   kubectl: Kubectl,
   logs: Logs,
   net: Net,
   pod: Pod,
+  pods: Pods,
   ps: Ps,
   report: Report,
   'sandbox:create': SandboxCreate,

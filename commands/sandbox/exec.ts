@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../../src/cli/base-command.js'
-import {NodedocError} from '../../src/cli/errors.js'
+import {NodedocError} from '../../src/errors.js'
 import {SandboxError, execInSandbox} from '../../src/sandbox/service.js'
 
 export default class SandboxExec extends NodedocCommand {
-  static summary = "Run a command in a sandbox container: its namespaces, root, cgroups and capabilities"
+  static summary = 'Run a command in a sandbox container: its namespaces, root, cgroups and capabilities'
   static examples = ['<%= config.bin %> sandbox exec core-k8s -- ps', '<%= config.bin %> sandbox exec core-k8s -c app -- ip a']
   static strict = false
   static args = {name: Args.string({description: 'sandbox name', required: true})}

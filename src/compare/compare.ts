@@ -5,9 +5,9 @@
 import {resolve} from 'node:path'
 import type {Host} from '../host/host.js'
 import {LiveHost} from '../host/live.js'
-import {findPod, gatherPods} from '../model/pods.js'
+import {findPod, gatherPods} from '../pods/pods.js'
 import {ManifestError, type PodManifest, parsePodManifest} from '../sandbox/manifest.js'
-import {CompareError, gatherNodeReadings, gatherPodFacts, kernelLayer, nodeFacts, readSandboxState, runtimeLayer} from './gather.js'
+import {CompareError, gatherNodeReadings, gatherPodFacts, kernelLayer, nodeFacts, readSandboxState, runtimeLayer, sandboxOfPod} from './gather.js'
 import {type CompareResult, type Reference, compareLayers} from './rows.js'
 import {specLayer} from './spec.js'
 
@@ -41,7 +41,7 @@ export async function comparePod(host: Host, opts: CompareOptions): Promise<Comp
   if (lookup.kind !== 'found') throw new CompareError(`pod ${opts.namespace ? `${opts.namespace}/` : ''}${opts.pod} ${lookup.kind === 'ambiguous' ? 'is ambiguous: give -n' : `not found on ${host.description}`}`)
   const report = lookup.report
   const readings = await gatherNodeReadings(host)
-  const node = nodeFacts(readings, report.runtime)
+  const node = {...nodeFacts(readings, report.runtime), sandbox: await sandboxOfPod(host, report.uid)}
   const facts = await gatherPodFacts(host, report)
   const runtime = runtimeLayer(facts, node)
   const kernel = kernelLayer(facts, node)

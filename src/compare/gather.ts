@@ -4,10 +4,10 @@
 // paths exist). kernelLayer and runtimeLayer then turn those readings into layers, purely.
 
 import {type Host, hostPath} from '../host/host.js'
-import {gatherHostLinks} from '../model/links.js'
-import {gatherPods} from '../model/pods.js'
-import {readRuntimeConfig} from '../model/runtime-files.js'
-import type {ContainerReport, MountRecord, PodReport} from '../model/types.js'
+import {gatherHostLinks} from '../pods/links.js'
+import {gatherPods} from '../pods/pods.js'
+import {readRuntimeConfig} from '../pods/runtime-files.js'
+import type {ContainerReport, MountRecord, PodReport} from '../pods/types.js'
 import {type CniConfig, DEFAULT_CNI_CONF_DIR, cniConfigInUse, containerdCniConfDir, crioCniConfDir} from '../net/cni-config.js'
 import {gatherCniConfigs} from '../net/gather.js'
 import type {LinkRecord} from '../parse/net.js'
@@ -18,7 +18,7 @@ import {type SandboxState, STATE_ROOT, parseState} from '../sandbox/state.js'
 import {CAPABILITY_NUMBERS, capabilityNames} from './capabilities.js'
 import {KUBELET_MASKED_PATHS, KUBELET_MASKED_PATHS_LATER, KUBELET_READONLY_PATHS} from './kubelet-rules.js'
 import {CONTAINER_ROWS, type ContainerRow, type LayerContainer, type LayerPod, type Value, describeCapabilities, describePaths, unlimited} from './layers.js'
-import {containerdRestrictsOomScoreAdj, defaultCapabilities, kubeletSeccompDefault} from './runtime-defaults.js'
+import {type SandboxProfile, containerdRestrictsOomScoreAdj, defaultCapabilities, kubeletSeccompDefault} from './runtime-defaults.js'
 import type {NodeFacts} from './spec.js'
 
 export class CompareError extends Error {}
@@ -289,6 +289,22 @@ export async function readSandboxState(host: Host, name: string): Promise<Sandbo
   } catch (error) {
     throw new CompareError((error as Error).message)
   }
+}
+
+/** The sandbox that made a pod, when `nodedoc sandbox` did (its state names the pod's UID). */
+export async function sandboxOfPod(host: Host, podUid: string): Promise<SandboxProfile | null> {
+  for (const entry of (await host.readDir(STATE_ROOT)) ?? []) {
+    if (entry.kind !== 'dir') continue
+    const text = await host.readFile(`${STATE_ROOT}/${entry.name}/state.json`)
+    if (text === undefined) continue
+    try {
+      const state = parseState(text, entry.name)
+      if (state.podUid === podUid) return {name: state.name, isolation: state.isolation}
+    } catch {
+      // not a sandbox state: `sandbox ls` says so; here it is just not this pod's
+    }
+  }
+  return null
 }
 
 /** For `nodedoc snapshot`: everything compare reads, for every pod and every sandbox. */

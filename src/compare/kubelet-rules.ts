@@ -37,8 +37,10 @@ export interface EffectiveSecurity {
  * RuntimeDefault with --seccomp-default (seccompDefault in the kubelet config), else Unconfined.
  */
 export function seccompProfile(pod: Pick<PodManifest, 'security'>, c: Pick<ContainerSpec, 'security'>, seccompDefault: SeccompDefault): {profile: SeccompProfileType; why: string} {
-  if (c.security.seccompProfile) return {profile: c.security.seccompProfile, why: `the container's seccompProfile is ${c.security.seccompProfile}`}
-  if (pod.security.seccompProfile) return {profile: pod.security.seccompProfile, why: `the pod's seccompProfile is ${pod.security.seccompProfile}`}
+  const own = c.security?.seccompProfile
+  const pods = pod.security?.seccompProfile
+  if (own) return {profile: own, why: `the container's seccompProfile is ${own}`}
+  if (pods) return {profile: pods, why: `the pod's seccompProfile is ${pods}`}
   return {profile: seccompDefault.value ? 'RuntimeDefault' : 'Unconfined', why: `no seccompProfile; ${seccompDefault.why}`}
 }
 
@@ -50,12 +52,12 @@ export interface SeccompDefault {
 
 export function effectiveSecurity(pod: Pick<PodManifest, 'security'>, c: Pick<ContainerSpec, 'security' | 'runAsUser'>, seccompDefault: SeccompDefault): EffectiveSecurity {
   return {
-    runAsUser: c.runAsUser ?? pod.security.runAsUser,
-    privileged: c.security.privileged === true,
-    allowPrivilegeEscalation: c.security.allowPrivilegeEscalation,
-    readOnlyRootFilesystem: c.security.readOnlyRootFilesystem === true,
-    capabilities: c.security.capabilities,
-    procMount: c.security.procMount,
+    runAsUser: c.runAsUser ?? pod.security?.runAsUser ?? null,
+    privileged: c.security?.privileged === true,
+    allowPrivilegeEscalation: c.security?.allowPrivilegeEscalation ?? null,
+    readOnlyRootFilesystem: c.security?.readOnlyRootFilesystem === true,
+    capabilities: c.security?.capabilities ?? null,
+    procMount: c.security?.procMount ?? null,
     seccomp: seccompProfile(pod, c, seccompDefault),
   }
 }
@@ -72,7 +74,18 @@ export function procPathsAsked(s: Pick<EffectiveSecurity, 'procMount'>): boolean
 }
 
 export function terminationMessagePath(c: Pick<ContainerSpec, 'terminationMessagePath'>): string {
-  return c.terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH
+  return c.terminationMessagePath || DEFAULT_TERMINATION_MESSAGE_PATH
+}
+
+/** Each volumeMount: read-only when asked, and always for API-data volumes (their mounter says so). */
+export function volumeMounts(pod: Pick<PodManifest, 'volumes'>, c: Pick<ContainerSpec, 'volumeMounts'>): KubeletMount[] {
+  const volumes = new Map(pod.volumes.map((v) => [v.name, v]))
+  return c.volumeMounts.map((m): KubeletMount => {
+    const source = volumes.get(m.name)?.source
+    const kind = source ? (source.kind === 'apiData' || source.kind === 'other' ? source.type : source.kind) : 'volume'
+    if (source?.kind === 'apiData') return {destination: m.mountPath, mode: 'ro', why: `volume ${m.name} (${kind}): the kubelet mounts API data read-only`}
+    return {destination: m.mountPath, mode: m.readOnly ? 'ro' : 'rw', why: `volume ${m.name} (${kind})${m.readOnly ? ', readOnly: true' : ''}`}
+  })
 }
 
 export interface KubeletMount {
@@ -89,14 +102,7 @@ export interface KubeletMount {
  * token when the manifest does not list it itself (admission adds it on the API server).
  */
 export function kubeletMounts(pod: Pick<PodManifest, 'volumes' | 'automountServiceAccountToken'>, c: Pick<ContainerSpec, 'volumeMounts' | 'terminationMessagePath'>): KubeletMount[] {
-  const out: KubeletMount[] = []
-  const volumes = new Map(pod.volumes.map((v) => [v.name, v]))
-  for (const m of c.volumeMounts) {
-    const source = volumes.get(m.name)?.source
-    const kind = source ? (source.kind === 'apiData' || source.kind === 'other' ? source.type : source.kind) : 'volume'
-    if (source?.kind === 'apiData') out.push({destination: m.mountPath, mode: 'ro', why: `volume ${m.name} (${kind}): the kubelet mounts API data read-only`})
-    else out.push({destination: m.mountPath, mode: m.readOnly ? 'ro' : 'rw', why: `volume ${m.name} (${kind})${m.readOnly ? ', readOnly: true' : ''}`})
-  }
+  const out = volumeMounts(pod, c)
   if (!out.some((m) => m.destination === '/etc/hosts')) out.push({destination: '/etc/hosts', mode: 'rw', why: "the kubelet's etc-hosts file"})
   out.push({destination: terminationMessagePath(c), mode: 'rw', why: `the kubelet's termination-message file (terminationMessagePath${c.terminationMessagePath ? '' : ', default'})`})
   if (!out.some((m) => m.destination === SERVICE_ACCOUNT_MOUNT) && pod.automountServiceAccountToken !== false) {

@@ -1,47 +1,16 @@
-import {columns} from '../render/table.js'
+import type {DocumentShape} from '../output/output.js'
+import {columns} from '../output/table.js'
 import {type CompareResult, shown} from './rows.js'
-
-const WIDTH = 80
 
 /** Pod-controlled text (commands, mount paths) on a terminal: control characters as \xNN. */
 function visible(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
-}
-
-/** Cuts the middle out of a cell too wide for its column, so both ends of a path stay readable. */
-function squeeze(text: string, width: number): string {
-  if (text.length <= width) return text
-  const head = Math.ceil((width - 1) / 2)
-  return `${text.slice(0, head)}…${text.slice(text.length - (width - 1 - head))}`
-}
-
-/** Caps the widest columns at one level (never below 12), the highest at which the table fits. */
-function fit(head: string[], body: string[][], width: number): string[][] {
-  const natural = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)))
-  const total = (level: number) => natural.reduce((sum, w) => sum + Math.min(w, level), 0) + 3 * (natural.length - 1)
-  let level = Math.max(...natural)
-  while (level > 12 && total(level) > width) level--
-  return body.map((r) => r.map((cell, i) => squeeze(cell, Math.min(natural[i], level))))
-}
-
-/** Wraps a sentence at spaces, later lines indented under the first. */
-function wrap(text: string, width: number, indent: string): string {
-  const lines: string[] = []
-  let line = ''
-  for (const word of text.split(' ')) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line)
-      line = indent + word
-    } else line = line ? `${line} ${word}` : word
-  }
-  lines.push(line)
-  return lines.join('\n') + '\n'
 }
 
 /**
  * The rows that differ and every row but equal mounts (wide: all), under a line per scope ("pod",
- * "container NAME"; a mount row is its destination), then one sentence per difference.
+ * "container NAME"; a mount row is its destination), then one sentence per difference. The
+ * output layer fits the table to 80 columns and folds the sentences.
  */
 export function compareTable(result: CompareResult, wide: boolean): string {
   const withRef = result.rows.some((r) => 'reference' in r)
@@ -60,7 +29,13 @@ export function compareTable(result: CompareResult, wide: boolean): string {
   }
   const pod = `${result.pod.namespace ?? '?'}/${result.pod.name ?? result.pod.uid}`
   const count = result.differences === 0 ? 'no differences' : `${result.differences} difference${result.differences === 1 ? '' : 's'}`
-  const title = wrap(visible(`${pod} against ${result.against}: ${count}`), WIDTH, '  ')
-  const notes = result.rows.filter((r) => r.differs).map((r) => wrap(visible(`! ${r.scope}: ${r.explanation}`), WIDTH, '    ')).join('')
-  return `${title}\n${columns(head, fit(head, body, WIDTH))}${notes ? '\n' + notes : ''}`
+  const notes = result.rows.filter((r) => r.differs).map((r) => visible(`! ${r.scope}: ${r.explanation}`) + '\n').join('')
+  return `${visible(`${pod} against ${result.against}: ${count}`)}\n\n${columns(head, body)}${notes ? '\n' + notes : ''}`
+}
+
+/** `compare -o json`: one Comparison; its records are the rows. */
+export const COMPARISON: DocumentShape<CompareResult> = {
+  kind: 'Comparison',
+  items: (r) => r.rows,
+  withItems: (r, rows) => ({...r, rows: rows as CompareResult['rows']}),
 }

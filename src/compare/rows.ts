@@ -3,7 +3,7 @@
 // row differs when the kernel disagrees with it, or when the kernel disagrees with what the
 // runtime's own config asked for; each difference gets one sentence.
 
-import {bytes} from '../render/table.js'
+import {bytes} from '../output/table.js'
 import {CONTAINER_ROWS, type LayerContainer, type LayerPod, POD_ROWS, type SpecContainer, type SpecPod, type Value} from './layers.js'
 
 export interface CompareRow {
@@ -34,7 +34,7 @@ export interface Reference {
 }
 
 const BYTE_ROWS = new Set(['memory limit'])
-/** A process may exec after it starts: its command is checked against what the runtime was told. */
+/** A process may exec after it starts: its command is checked against what the runtime was told (the kernel's only when no runtime config says). */
 const RUNTIME_ONLY = new Set(['command'])
 
 /** A value as a person reads it: sizes humanized. */
@@ -44,7 +44,7 @@ export function shown(row: string, value: Value): string {
   return value
 }
 
-function sentence(scope: string, row: string, expected: string, found: string, why: string | null): string {
+function sentence(scope: string, row: string, expected: string, found: string, why: string | null, fromKernel: boolean): string {
   const e = shown(row, expected)
   const f = shown(row, found)
   const because = why ? `: ${why}` : ''
@@ -55,7 +55,7 @@ function sentence(scope: string, row: string, expected: string, found: string, w
     return `${dest} is mounted ${f}, expected ${e}${because}`
   }
   if (scope === 'pod' && row === 'qos') return `the pod cgroup sits under the ${f} parent, expected ${e}${because}`
-  if (row === 'command') return `the runtime was told to run "${f}", the spec says "${e}"`
+  if (row === 'command') return `${fromKernel ? 'the main process runs' : 'the runtime was told to run'} "${f}", the spec says "${e}"`
   return `${row} is ${f}, expected ${e}${because}`
 }
 
@@ -100,12 +100,13 @@ function judge(cell: Cell, reference: Reference | null): CompareRow {
     }
     return out
   }
-  const found = RUNTIME_ONLY.has(row) ? runtime : (kernel ?? runtime)
+  const fromKernel = RUNTIME_ONLY.has(row) ? runtime === null : kernel !== null
+  const found = RUNTIME_ONLY.has(row) ? (runtime ?? kernel) : (kernel ?? runtime)
   if (spec !== null && found !== null && spec !== found) {
     if (cell.optional && found === '-') out.basis = `${why ?? ''}; absent here, which is allowed: ${cell.optional}`
     else {
       out.differs = true
-      out.explanation = sentence(scope, row, spec, found, why)
+      out.explanation = sentence(scope, row, spec, found, why, fromKernel)
     }
   }
   if (!out.differs && !RUNTIME_ONLY.has(row) && runtime !== null && kernel !== null && runtime !== kernel) {

@@ -3,7 +3,7 @@
 // plugin) and CRI-O (runtime-tools' default spec plus server/container_create*.go) differ in
 // details; docs/compare.md cites each. Pure functions.
 
-import type {Runtime} from '../model/types.js'
+import type {Runtime} from '../pods/types.js'
 
 /** containerd's (and docker's) default set: oci.defaultUnixCaps. */
 export const CONTAINERD_CAPABILITIES = [
@@ -54,6 +54,27 @@ export function runtimeDefaultMounts(runtime: Runtime, ctx: MountContext): Runti
   ]
   if (runtime === 'cri-o') mounts.push({destination: '/run/.containerenv', mode: files, why: "CRI-O's .containerenv file"})
   return mounts
+}
+
+/** A pod `nodedoc sandbox` made: the sandbox is its runtime, and these are its own choices (src/sandbox/plan.ts). */
+export interface SandboxProfile {
+  name: string
+  isolation: string
+}
+
+/** What a sandbox mounts in every container besides its volumes: no mqueue, cgroup tree, token or termination file. */
+export function sandboxMounts(sandbox: SandboxProfile, hostNetwork: boolean): RuntimeMount[] {
+  const who = `nodedoc sandbox ${sandbox.name}`
+  return [
+    {destination: '/proc', mode: 'rw', why: who},
+    {destination: '/dev', mode: 'rw', why: who},
+    {destination: '/dev/pts', mode: 'rw', why: who},
+    {destination: '/dev/shm', mode: 'rw', why: `${who} (the pod's shared /dev/shm)`},
+    ...(hostNetwork ? [] : [{destination: '/sys', mode: 'ro' as const, why: who}]),
+    {destination: '/etc/hosts', mode: 'rw', why: `${who}'s hosts file`},
+    {destination: '/etc/hostname', mode: 'rw', why: `${who}'s hostname file`},
+    {destination: '/etc/resolv.conf', mode: 'rw', why: `${who}'s resolv.conf`},
+  ]
 }
 
 /** containerd config.toml: `restrict_oom_score_adj = true` in the CRI plugin section. */

@@ -4,12 +4,12 @@
 // config, --seccomp-default, a runtime that raises negative oom_score_adj). Each value carries
 // the reason it is expected.
 
-import type {Runtime} from '../model/types.js'
+import type {Runtime} from '../pods/types.js'
 import {containerLimits, oomScoreAdj, podLimits, qosClass} from '../sandbox/kubelet.js'
 import type {ContainerSpec, PodManifest} from '../sandbox/manifest.js'
-import {type SeccompDefault, effectiveSecurity, kubeletMounts, noNewPrivs, procPathsAsked} from './kubelet-rules.js'
+import {type KubeletMount, type SeccompDefault, effectiveSecurity, kubeletMounts, noNewPrivs, procPathsAsked, volumeMounts} from './kubelet-rules.js'
 import {type ContainerRow, type SpecContainer, type SpecPod, type Value, describeCapabilities, unlimited} from './layers.js'
-import {defaultCapabilities, runtimeDefaultMounts, runtimeName} from './runtime-defaults.js'
+import {type SandboxProfile, defaultCapabilities, runtimeDefaultMounts, runtimeName, sandboxMounts} from './runtime-defaults.js'
 
 /** Facts about the node that change what a spec implies. */
 export interface NodeFacts {
@@ -22,6 +22,8 @@ export interface NodeFacts {
   network: {value: Value; why: string}
   /** every capability a privileged container gets: the runtime's own bounding set */
   allCapabilities: string[]
+  /** set when the pod is a `nodedoc sandbox`: it, not a kubelet and a runtime, made the pod */
+  sandbox?: SandboxProfile | null
 }
 
 /** What the runtime resolved from the image, per container (its config.json's user). */
@@ -29,9 +31,9 @@ export type ImageUsers = Map<string, number | null>
 
 function capabilitySet(c: ContainerSpec, runtime: Runtime, all: string[]): {set: Set<string> | 'all'; why: string} {
   const norm = (n: string) => n.toLowerCase().replace(/^cap_/, '')
-  const add = (c.security.capabilities?.add ?? []).map(norm)
-  const drop = (c.security.capabilities?.drop ?? []).map(norm)
-  if (c.security.privileged) return {set: 'all', why: 'privileged: every capability'}
+  const add = (c.security?.capabilities?.add ?? []).map(norm)
+  const drop = (c.security?.capabilities?.drop ?? []).map(norm)
+  if (c.security?.privileged) return {set: 'all', why: 'privileged: every capability'}
   const base = drop.includes('all') ? [] : defaultCapabilities(runtime).filter((x) => !drop.includes(x))
   const set = new Set(add.includes('all') ? all : [...base, ...add])
   const changes = [...(add.length ? [`add ${add.join(',')}`] : []), ...(drop.length ? [`drop ${drop.join(',')}`] : [])]
@@ -72,23 +74,27 @@ function containerLayer(pod: PodManifest, c: ContainerSpec, qos: ReturnType<type
   else set('capabilities', describeCapabilities(caps.set, defaultCapabilities(node.runtime), node.allCapabilities), caps.why)
 
   const nnp = noNewPrivs(sec)
-  set('no_new_privs', nnp.value ? '1' : '0', nnp.why)
-  if (sec.privileged) set('seccomp', '0', 'privileged: the runtime applies no seccomp profile')
+  const box = node.sandbox
+  if (box) set('no_new_privs', box.isolation === 'full' ? '1' : '0', `nodedoc sandbox ${box.name} (isolation ${box.isolation}) ${box.isolation === 'full' ? 'sets it for every container' : 'does not set it'}`)
+  else set('no_new_privs', nnp.value ? '1' : '0', nnp.why)
+  if (box) set('seccomp', '0', `nodedoc sandbox ${box.name} applies no seccomp profile`)
+  else if (sec.privileged) set('seccomp', '0', 'privileged: the runtime applies no seccomp profile')
   else set('seccomp', sec.seccomp.profile === 'Unconfined' ? '0' : '2', `${sec.seccomp.why} (${sec.seccomp.profile === 'Unconfined' ? 'no filter' : 'a filter: mode 2'})`)
   set('user', uid === null ? null : String(uid), sec.runAsUser !== null ? 'runAsUser' : uid !== null ? "the image's user, as the runtime resolved it" : "the image's user")
 
-  const paths = sec.privileged ? 'privileged: the runtime masks nothing' : procPathsAsked(sec) ? "the kubelet's default list (procMount Default)" : 'procMount: Unmasked'
-  const pathsValue = sec.privileged || !procPathsAsked(sec) ? 'none' : 'default'
+  const paths = box ? `nodedoc sandbox ${box.name} masks nothing` : sec.privileged ? 'privileged: the runtime masks nothing' : procPathsAsked(sec) ? "the kubelet's default list (procMount Default)" : 'procMount: Unmasked'
+  const pathsValue = box || sec.privileged || !procPathsAsked(sec) ? 'none' : 'default'
   set('masked paths', pathsValue, paths)
   set('read-only paths', pathsValue, paths)
 
   const mounts: Record<string, string> = {'/': sec.readOnlyRootFilesystem ? 'ro' : 'rw'}
   const mountWhy: Record<string, string> = {'/': `the image's root filesystem${sec.readOnlyRootFilesystem ? ', readOnlyRootFilesystem: true' : ''}`}
   const optionalMounts: Record<string, string> = {}
-  const fromKubelet = kubeletMounts(pod, c)
+  const fromKubelet: KubeletMount[] = box ? volumeMounts(pod, c) : kubeletMounts(pod, c)
+  const defaults = box ? sandboxMounts(box, pod.hostNetwork) : runtimeDefaultMounts(node.runtime, {privileged: sec.privileged, readOnlyRootFilesystem: sec.readOnlyRootFilesystem})
   // a CRI mount replaces the runtime's default at that path; one at /dev replaces all of /dev
   const replaced = (dest: string) => fromKubelet.some((k) => k.destination === dest || (k.destination === '/dev' && dest.startsWith('/dev/')))
-  for (const m of runtimeDefaultMounts(node.runtime, {privileged: sec.privileged, readOnlyRootFilesystem: sec.readOnlyRootFilesystem})) {
+  for (const m of defaults) {
     if (replaced(m.destination)) continue
     mounts[m.destination] = m.mode
     mountWhy[m.destination] = m.why
@@ -107,14 +113,14 @@ export function specLayer(pod: PodManifest, node: NodeFacts, imageUsers: ImageUs
   return {
     rows: {
       qos,
-      network: pod.hostNetwork ? 'host' : node.network.value,
+      network: pod.hostNetwork ? 'host' : node.sandbox ? 'veth /32 route' : node.network.value,
       'memory limit': unlimited(limits.memoryLimitBytes),
       'cpu.shares': String(limits.cpuShares),
       'cpu quota': unlimited(limits.cpuQuotaUs),
     },
     why: {
       qos: 'requests and limits: Guaranteed when every container has limits = requests for cpu and memory, BestEffort when none has any',
-      network: pod.hostNetwork ? 'hostNetwork: true' : node.network.why,
+      network: pod.hostNetwork ? 'hostNetwork: true' : node.sandbox ? `nodedoc sandbox ${node.sandbox.name}: a route to the pod's IP on its veth` : node.network.why,
       'memory limit': limits.memoryLimitBytes === null ? 'not every container has a memory limit' : 'the sum of the containers\' memory limits',
       'cpu.shares': qos === 'BestEffort' ? 'BestEffort: the minimum, 2' : 'max(2, summed cpu requests in millicores * 1024 / 1000)',
       'cpu quota': limits.cpuQuotaUs === null ? 'not every container has a cpu limit' : 'summed cpu limits in millicores * 100 per 100 ms period',

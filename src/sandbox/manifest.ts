@@ -33,10 +33,10 @@ export interface ContainerSpec {
   volumeMounts: VolumeMount[]
   runAsUser: number | null
   runAsGroup: number | null
-  /** The rest of securityContext, as written (null = not set): what `compare` expects from. */
-  security: ContainerSecurity
+  /** The rest of securityContext, as written (null = not set): what `compare` expects from (parsePodManifest always fills it). */
+  security?: ContainerSecurity
   /** null = not set; the API server defaults it to /dev/termination-log */
-  terminationMessagePath: string | null
+  terminationMessagePath?: string | null
 }
 
 export type SeccompProfileType = 'RuntimeDefault' | 'Unconfined' | 'Localhost'
@@ -84,9 +84,10 @@ export interface PodManifest {
   hostname: string | null
   containers: ContainerSpec[]
   volumes: VolumeSpec[]
-  security: PodSecurity
+  /** spec.securityContext (parsePodManifest always fills it) */
+  security?: PodSecurity
   /** null = not set (the ServiceAccount decides) */
-  automountServiceAccountToken: boolean | null
+  automountServiceAccountToken?: boolean | null
 }
 
 export interface ParseOptions {
@@ -166,10 +167,7 @@ function describe(node: unknown): string {
   return 'something else'
 }
 
-type Map = NonNullable<ReturnType<typeof asMap>>
-function asMap(node: unknown) {
-  return YAML.isMap(node) ? node : undefined
-}
+type Map = YAML.YAMLMap<unknown, unknown>
 
 /** Typed field access with file:line:col errors. */
 class FieldReader {

@@ -5,12 +5,13 @@ import {randomBytes} from 'node:crypto'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {Ajv} from 'ajv'
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {stringify} from 'yaml'
 import type {CompareResult, CompareRow} from '../../src/compare/rows.js'
 import {podCatalogue} from './node/catalogue.js'
-import {nodedoc} from './node/cli.js'
+import {REPO, nodedoc} from './node/cli.js'
 import type {ContainerSpec, PodSpec} from './node/kubelet.js'
 import {CGROUP_ROOT} from './node/kubelet.js'
 import {type TestNode, nodeDown, nodeUp} from './node/node.js'
@@ -42,6 +43,7 @@ const changed: PodSpec[] = [
   {name: 'cmp-qos-parent', namespace: ns, cgroupParentQos: 'BestEffort', containers: [app({resources: burstable})]},
 ]
 
+const validate = new Ajv({allErrors: true}).compile(JSON.parse(readFileSync(join(REPO, 'docs/schema/Comparison.schema.json'), 'utf8')))
 let node: TestNode
 const dir = mkdtempSync(join(tmpdir(), 'nd-compare-'))
 
@@ -63,7 +65,7 @@ function manifest(spec: PodSpec, drop: (c: ContainerSpec) => ContainerSpec = (c)
   return file
 }
 
-async function compare(spec: PodSpec, file = manifest(spec)): Promise<CompareResult> {
+async function compare(spec: PodSpec, file = manifest(spec)): Promise<CompareResult & {apiVersion: string; kind: string}> {
   const r = await nodedoc(['compare', spec.name, '-n', spec.namespace, '--spec', file, '-o', 'json'])
   expect(r.exitCode, r.stderr).toBe(0)
   return JSON.parse(r.stdout)
@@ -91,6 +93,8 @@ afterAll(async () => {
 describe('a pod the kubelet made, against its manifest', () => {
   it.each(catalogue.map((s) => [s.name, s] as const))('%s: no differences, every row differs: false', async (_name, spec) => {
     const result = await compare(spec)
+    expect(result).toMatchObject({apiVersion: 'nodedoc/v1', kind: 'Comparison', differences: 0})
+    expect(validate(result), JSON.stringify(validate.errors)).toBe(true)
     expect(differing(result)).toEqual([])
     expect(result.rows.every((r) => r.differs === false)).toBe(true)
     expect(result.rows.length).toBeGreaterThan(30)
@@ -99,13 +103,14 @@ describe('a pod the kubelet made, against its manifest', () => {
     expect(row(result, 'pod', 'network')!.kernel).toBe(spec.hostNetwork ? 'host' : 'bridge cni0')
   })
 
-  it('the table says so, in 80 columns, sizes humanized', async () => {
+  it('the table says so, in 80 columns (-o wide keeps every cell whole), sizes humanized', async () => {
     const greedy = catalogue.find((s) => s.name === 'core-k8s-greedy')!
     for (const wide of [[], ['-o', 'wide']]) {
       const r = await nodedoc(['compare', greedy.name, '-n', ns, '--spec', manifest(greedy), ...wide])
       expect(r.exitCode, r.stderr).toBe(0)
       expect(r.stdout.replace(/\s+/g, ' ')).toContain('no differences')
-      for (const line of r.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80)
+      if (wide.length) expect(r.stdout).toMatch(/^ {6}\/var\/run\/secrets\/kubernetes.io\/serviceaccount\s+ro\s+ro\s+ro$/m)
+      else for (const line of r.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80)
       expect(r.stdout).toMatch(/^ {6}memory limit\s+200Mi\s+200Mi\s+200Mi$/m)
       expect(r.stdout).not.toContain('209715200')
     }

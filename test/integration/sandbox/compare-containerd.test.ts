@@ -6,6 +6,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {podCatalogue} from '../../e2e/node/catalogue.js'
+import {withoutProvenance} from '../../helpers/volatile.js'
 import {type TestNode, nodeDown, nodeUp} from '../../e2e/node/node.js'
 import {IS_ROOT, cli, ensureBuilt, manifestFile, podYaml, suffix, testCidr} from './helpers.js'
 
@@ -62,7 +63,7 @@ run('compare against a real containerd pod', () => {
     expect(snap.exitCode, String(snap.stderr)).toBe(0)
     const replay = await cli(['compare', 'core-k8s-greedy', '-n', namespaces.apps, '--with', sandbox, '--from', snapshotDir, '-o', 'json'])
     expect(replay.exitCode, String(replay.stderr)).toBe(0)
-    expect(JSON.parse(String(replay.stdout))).toEqual(JSON.parse(String(live.stdout)))
+    expect(withoutProvenance(JSON.parse(String(replay.stdout)))).toEqual(withoutProvenance(JSON.parse(String(live.stdout))))
     const missing = await cli(['compare', 'core-k8s-greedy', '-n', namespaces.apps, '--with', 'no-such-sandbox', '--from', snapshotDir])
     expect(missing.exitCode).toBe(1)
     expect(String(missing.stderr).trim()).toBe(`error: no sandbox named no-such-sandbox on snapshot ${snapshotDir} (/run/nodedoc/sandboxes/no-such-sandbox/state.json is absent; nodedoc sandbox ls)`)

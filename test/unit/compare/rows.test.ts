@@ -3,7 +3,8 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {SERVICE_ACCOUNT_MOUNT} from '../../../src/compare/kubelet-rules.js'
 import type {LayerPod, SpecPod} from '../../../src/compare/layers.js'
-import {compareTable} from '../../../src/compare/render.js'
+import {COMPARISON, compareTable} from '../../../src/compare/render.js'
+import {renderOutput} from '../../../src/output/output.js'
 import {type CompareResult, compareLayers} from '../../../src/compare/rows.js'
 import {CONTAINERD_CAPABILITIES} from '../../../src/compare/runtime-defaults.js'
 import {type NodeFacts, specLayer} from '../../../src/compare/spec.js'
@@ -116,16 +117,20 @@ describe('compareTable', () => {
   const rows = compareLayers(spec, null, kernel)
   const result: CompareResult = {pod: {namespace: 'default', name: 'greedy', uid: 'u'}, against: 'spec greedy.yaml', rows, differences: rows.filter((r) => r.differs).length}
 
+  const render = (kind: 'table' | 'wide') => renderOutput(result, {kind}, compareTable, COMPARISON, {node: null, capturedAt: ''})
   it('fits 80 columns, humanizes sizes, escapes control characters, and ends with one sentence per difference', () => {
-    for (const wide of [false, true]) {
-      const text = compareTable(result, wide)
-      for (const line of text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80)
+    for (const kind of ['table', 'wide'] as const) {
+      const text = render(kind)
+      if (kind === 'table') for (const line of text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80)
       expect(text).toContain('150Mi')
       expect(text).not.toContain('157286400')
       expect(text).not.toContain('\u001b')
     }
-    const text = compareTable(result, false)
-    expect(text.split('\n')[0]).toBe('default/greedy against spec greedy.yaml: 2 differences')
+    expect(render('wide')).toContain(`  ${SERVICE_ACCOUNT_MOUNT}   ro`)
+    const text = render('table')
+    expect(text.split('\n')[0]).toBe('default/greedy against spec greedy.yaml: 3 differences')
+    // no runtime config here: the command is checked against the running process, escaped on the terminal
+    expect(text.replace(/\n {2}/g, ' ')).toContain('! greedy: the main process runs "sleep 10000 \\x1b[31mred", the spec says "sleep 10000"')
     expect(text).toMatch(/^!\s+memory limit\s+200Mi\s+-\s+150Mi$/m)
     expect(text).toMatch(/^! greedy: memory limit is 150Mi, expected 200Mi: resources.limits.memory$/m)
     expect(text).toMatch(/^ {4}container greedy$/m)
