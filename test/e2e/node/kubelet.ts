@@ -11,6 +11,8 @@ import type {PodState} from './state.js'
 // The kubelet's part, played through CRI: the same calls in the same order, with the same
 // metadata, labels, annotations, cgroup parent, mounts and log layout a kubelet would use.
 
+export type SeccompProfileType = 'RuntimeDefault' | 'Unconfined' | 'Localhost'
+
 export interface ContainerSpec {
   name: string
   /** an image the node imported (nodeUp's images); busybox when absent */
@@ -19,6 +21,9 @@ export interface ContainerSpec {
   args?: string[]
   resources?: Resources
   volumeMounts?: Array<{name: string; mountPath: string; readOnly?: boolean}>
+  securityContext?: {allowPrivilegeEscalation?: boolean; runAsUser?: number; seccompProfile?: {type: SeccompProfileType}}
+  /** default /dev/termination-log, as the API server defaults it */
+  terminationMessagePath?: string
 }
 
 export interface PodSpec {
@@ -27,7 +32,29 @@ export interface PodSpec {
   labels?: Record<string, string>
   hostNetwork?: boolean
   emptyDirs?: string[]
+  securityContext?: {runAsUser?: number; seccompProfile?: {type: SeccompProfileType}}
   containers: ContainerSpec[]
+  /** the QoS parent to put the pod cgroup under, when a test wants it wrong (default: the pod's class) */
+  cgroupParentQos?: QosClass
+}
+
+/**
+ * The CRI security context the kubelet sends for a container: the container's fields over the
+ * pod's, no_new_privs only for allowPrivilegeEscalation: false, the seccomp profile given or
+ * Unconfined (a kubelet without --seccomp-default), the default masked and read-only paths.
+ */
+export function criSecurityContext(pod: PodSpec, container: ContainerSpec) {
+  const sc = container.securityContext ?? {}
+  const runAsUser = sc.runAsUser ?? pod.securityContext?.runAsUser
+  const seccomp = sc.seccompProfile ?? pod.securityContext?.seccompProfile
+  return {
+    namespaceOptions: {network: pod.hostNetwork ? 'NODE' : 'POD', pid: 'CONTAINER', ipc: 'POD'} as const,
+    ...(runAsUser !== undefined ? {runAsUser: {value: runAsUser}} : {}),
+    noNewPrivs: sc.allowPrivilegeEscalation === false,
+    seccomp: {profileType: seccomp?.type ?? 'Unconfined'},
+    maskedPaths: MASKED_PATHS,
+    readonlyPaths: READONLY_PATHS,
+  }
 }
 
 export const CGROUP_ROOT = '/sys/fs/cgroup'
@@ -215,7 +242,8 @@ async function runContainer(cri: CriClient, spec: PodSpec, pod: PodState, sandbo
     }
     mounts.push({containerPath: SERVICE_ACCOUNT_DIR, hostPath: projected, readonly: true, propagation: 'PROPAGATION_PRIVATE'})
     mounts.push({containerPath: '/etc/hosts', hostPath: join(pod.kubeletDir, 'etc-hosts'), readonly: false, propagation: 'PROPAGATION_PRIVATE'})
-    mounts.push({containerPath: '/dev/termination-log', hostPath: terminationLog, readonly: false, propagation: 'PROPAGATION_PRIVATE'})
+    const terminationPath = container.terminationMessagePath ?? '/dev/termination-log'
+    mounts.push({containerPath: terminationPath, hostPath: terminationLog, readonly: false, propagation: 'PROPAGATION_PRIVATE'})
 
     const config: ContainerConfig = {
       metadata: {name: container.name, attempt},
@@ -236,18 +264,14 @@ async function runContainer(cri: CriClient, spec: PodSpec, pod: PodState, sandbo
       annotations: {
         'io.kubernetes.container.hash': hex(4),
         'io.kubernetes.container.restartCount': String(attempt),
-        'io.kubernetes.container.terminationMessagePath': '/dev/termination-log',
+        'io.kubernetes.container.terminationMessagePath': terminationPath,
         'io.kubernetes.container.terminationMessagePolicy': 'File',
         'io.kubernetes.pod.terminationGracePeriod': '30',
       },
       logPath: logRel,
       linux: {
         resources: containerResources(resources[index], qos, memory),
-        securityContext: {
-          namespaceOptions: {network: spec.hostNetwork ? 'NODE' : 'POD', pid: 'CONTAINER', ipc: 'POD'},
-          maskedPaths: MASKED_PATHS,
-          readonlyPaths: READONLY_PATHS,
-        },
+        securityContext: criSecurityContext(spec, container),
       },
     }
     entry.id = await cri.createContainer(pod.sandboxId!, config, sandboxConfig)
@@ -312,7 +336,7 @@ export function newPodState(spec: PodSpec, uid: string): PodState {
     uid,
     qos,
     hostNetwork: spec.hostNetwork ?? false,
-    cgroupParent: cgroupParent(qos, uid),
+    cgroupParent: cgroupParent(spec.cgroupParentQos ?? qos, uid),
     cgroupDirs: [],
     sandboxId: null,
     netnsPath: null,
