@@ -22,7 +22,7 @@ import {fileURLToPath} from 'node:url'
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const SAMPLES = Number(process.argv[2] ?? 50)
 const POINTS = [100, 250, 500, 750, 1000]
-if (!global.gc) {
+if (!globalThis.gc) {
   console.error('run with node --expose-gc bench/top.mjs')
   process.exit(2)
 }
@@ -103,13 +103,13 @@ const cliRss = await new Promise((done, fail) => {
 const heap = []
 const stop = new AbortController()
 let reports = 0
-global.gc()
+globalThis.gc()
 const heapStart = process.memoryUsage().heapUsed
 await watchUsage(host, new UsageSampler(host), {intervalMs: 1, watch: true, signal: stop.signal, maxReports: POINTS.at(-1)}, (report) => {
   JSON.stringify(report)
   reports++
   if (POINTS.includes(reports)) {
-    global.gc()
+    globalThis.gc()
     heap.push(process.memoryUsage().heapUsed)
   }
 })

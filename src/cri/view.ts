@@ -1,4 +1,4 @@
-import type {Container, ContainerStatusResponse, LinuxContainerResources, PodSandbox, PodSandboxStatusResponse} from './types.js'
+import type {Container, ContainerStatusResponse, LinuxContainerResources, PodSandbox, PodSandboxStatusResponse} from '../host/cri-api.js'
 
 // What the runtime says about the node, flattened into records nodedoc can compare with the
 // host truth. Conversions are pure: CRI answers in, records out.
@@ -20,6 +20,8 @@ export interface CriSandboxRecord {
   logDirectory: string | null
   cgroupParent: string | null
   runtimeHandler: string
+  /** the pod's labels, as the kubelet gave them to the runtime */
+  labels?: Record<string, string>
 }
 
 export interface CriResources {
@@ -81,6 +83,7 @@ export function criTime(ns: number | string | null | undefined): string | null {
 }
 
 /** The "info" entry of a verbose status: a JSON document whose shape depends on the runtime. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON whose shape depends on the runtime
 export function verboseInfo(info: Record<string, string> | undefined): Record<string, any> | null {
   const text = info?.info
   if (!text) return null
@@ -101,6 +104,7 @@ function orNull(text: string | undefined | null): string | null {
   return text ? text : null
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the OCI spec as the runtime wrote it
 function networkNamespacePath(spec: any): string | null {
   const namespaces: Array<{type?: string; path?: string}> = spec?.linux?.namespaces ?? []
   return orNull(namespaces.find((n) => n.type === 'network')?.path)
@@ -130,6 +134,7 @@ export function sandboxRecord(item: PodSandbox, status?: PodSandboxStatusRespons
     logDirectory: orNull(config.log_directory ?? config.logDirectory),
     cgroupParent: orNull(config.linux?.cgroup_parent ?? config.linux?.cgroupParent),
     runtimeHandler: s?.runtimeHandler ?? item.runtimeHandler ?? '',
+    labels: {...item.labels, ...s?.labels},
   }
 }
 
@@ -146,6 +151,7 @@ function resourcesRecord(linux: LinuxContainerResources | null | undefined): Cri
 }
 
 /** Resources from the OCI spec the runtime wrote, for runtimes that leave ContainerStatus.resources empty. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the OCI spec as the runtime wrote it
 function ociResources(spec: any): CriResources | null {
   const r = spec?.linux?.resources
   if (!r) return null

@@ -3,8 +3,8 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
-import {CRI_TIMEOUT_MS, DEFAULT_RUNTIME_ENDPOINTS, endpointOf, socketPathOf} from '../cri/endpoint.js'
-import type {Container, ContainerConfig, ContainerFilter, ContainerStats, ContainerStatsFilter, ContainerStatusResponse, CriClient, Image, PodSandbox, PodSandboxConfig, PodSandboxFilter, PodSandboxStatusResponse, VersionResponse} from '../cri/types.js'
+import {CRI_TIMEOUT_MS, DEFAULT_RUNTIME_ENDPOINTS, endpointOf, socketPathOf} from './cri-endpoint.js'
+import type {Container, ContainerConfig, ContainerFilter, ContainerStats, ContainerStatsFilter, ContainerStatusResponse, CriClient, Image, PodSandbox, PodSandboxConfig, PodSandboxFilter, PodSandboxStatusResponse, VersionResponse} from './cri-api.js'
 import {hostPath} from './host.js'
 
 // The CRI socket is the one piece of host truth that is not a file or a program, so its
@@ -26,6 +26,7 @@ export interface CriConnectResult {
 }
 
 type Callback<T> = (error: grpc.ServiceError | null, value: T) => void
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each method answers its own message type; cri-api.ts types them
 type Unary = (request: object, metadata: grpc.Metadata, options: grpc.CallOptions, callback: Callback<any>) => grpc.ClientUnaryCall
 type ServiceClient = grpc.Client & Record<string, Unary>
 
@@ -47,6 +48,7 @@ function loadServices() {
   // the bundle and the single executable carry cri.proto as JSON (scripts/build-bundle.mjs)
   const embedded = (globalThis as {nodedocCriProto?: Parameters<typeof protoLoader.fromJSON>[0]}).nodedocCriProto
   const definition = embedded ? protoLoader.fromJSON(embedded, options) : protoLoader.loadSync(protoFile(), options)
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a package loaded from the .proto at run time
   const v1 = (grpc.loadPackageDefinition(definition) as any).runtime.v1
   services = {runtime: v1.RuntimeService, image: v1.ImageService}
   return services

@@ -1,11 +1,12 @@
 import type {Host} from '../host/host.js'
 import {CriLogJoiner, type LogEntry, type LogStream} from '../parse/cri-log.js'
 import {instanceFiles, type PodLogFile, type PodLogs} from '../parse/log-files.js'
-import {NodedocError} from '../cli/errors.js'
+import {NodedocError} from '../errors.js'
 import {LogFollower} from './follow.js'
-import {gatherPodLogs} from './gather.js'
+import {gatherPodLogs} from '../pods/log-files.js'
 import {type FileBadLine, type LogFilter, readInstance, readInstanceTail, selectEntries} from './read.js'
 import {type PodQuery, findPodLogs, pickContainer} from './select.js'
+import type {DocumentShape} from '../output/output.js'
 
 export interface LogsQuery extends PodQuery {
   container?: string
@@ -98,4 +99,11 @@ export async function followLogs(host: Host, query: LogsQuery, print: (entry: Lo
   }
   await follower.run()
   return plan
+}
+
+/** `logs -o json`: one Log document; its records are the entries. */
+export const LOG_DOCUMENT: DocumentShape<LogsReport> = {
+  kind: 'Log',
+  items: (r) => r.entries,
+  withItems: (r, entries) => ({...r, entries: entries as LogsReport['entries']}),
 }

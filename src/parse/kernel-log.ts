@@ -108,3 +108,21 @@ export function parseKernelLog(text: string): KernelLogFacts {
   }
   return {oomKills, forkRejections}
 }
+
+/** `why pod`'s view: an OOM kill the kernel summed up on an `oom-kill:` line (kernels since 4.19). */
+export interface OomKill {
+  uptimeSeconds: number | null
+  /** the memory cgroup whose limit was hit */
+  oomMemcg: string | null
+  /** the cgroup of the process killed */
+  taskMemcg: string | null
+  task: string
+  pid: number
+}
+
+/** One entry per `oom-kill:constraint=...,oom_memcg=...,task_memcg=...,task=...,pid=...` line. */
+export function parseOomKills(text: string): OomKill[] {
+  return parseKernelLog(text).oomKills
+    .filter((k) => k.task !== null && k.lines[0].includes('oom-kill:'))
+    .map((k) => ({uptimeSeconds: k.uptimeSeconds, oomMemcg: k.oomMemcg, taskMemcg: k.taskMemcg, task: k.task!, pid: k.pid}))
+}

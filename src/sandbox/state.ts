@@ -2,21 +2,19 @@
 // the kubelet rules say it should be, and every artifact (as its undo step) written down before
 // it is made.
 
-import type {QosClass} from '../model/types.js'
+import type {QosClass} from '../pods/types.js'
 import type {CgroupLimits} from './kubelet.js'
 import type {PodManifest} from './manifest.js'
-import type {Isolation, Undo} from './plan.js'
+import type {ProcessMark, Undo} from '../write/ops.js'
+import type {Isolation} from './plan.js'
 
 export const STATE_ROOT = '/run/nodedoc/sandboxes'
 export const STATE_VERSION = 1
 
 export type Phase = 'creating' | 'running' | 'failed' | 'removing'
 
-export interface ProcessMark {
-  pid: number
-  /** /proc/<pid>/stat field 22: tells a recycled PID from ours. */
-  startTime: number
-}
+/** What `sandbox ls` shows: a state's phase, or `interrupted` for a create whose process is gone (killed mid-create). */
+export type ShownPhase = Phase | 'interrupted' | 'broken'
 
 export interface StepRecord {
   index: number
@@ -34,6 +32,8 @@ export interface SandboxState {
   isolation: Isolation
   createdAt: string
   phase: Phase
+  /** The `sandbox create` process: while the phase is `creating` and it is gone, the create was killed. */
+  creator?: ProcessMark
   manifest: PodManifest
   qos: QosClass
   cgroup: {version: 1 | 2; driver: 'cgroupfs' | 'systemd'; mountRoot: string; controllers: string[]; podPath: string}
@@ -59,7 +59,7 @@ export function parseState(text: string, where: string): SandboxState {
   try {
     value = JSON.parse(text)
   } catch (error) {
-    throw new Error(`${where}: unreadable sandbox state (${(error as Error).message})`)
+    throw new Error(`${where}: unreadable sandbox state (${(error as Error).message})`, {cause: error})
   }
   if (!value || typeof value !== 'object' || value.version !== STATE_VERSION || !Array.isArray(value.steps)) {
     throw new Error(`${where}: not a nodedoc sandbox state file (version ${String((value as {version?: unknown})?.version)})`)

@@ -1,7 +1,7 @@
 import type {Host} from '../host/host.js'
-import {gatherPodCgroupProcs, gatherPods} from '../model/pods.js'
-import {gatherProcesses} from '../model/processes.js'
-import {gatherHostRoutes} from '../model/routes.js'
+import {gatherPodCgroupProcs, gatherPods} from '../pods/pods.js'
+import {gatherProcesses} from '../pods/processes.js'
+import {gatherHostRoutes} from '../pods/routes.js'
 import {gatherLogsForSnapshot} from '../logs/gather.js'
 import {gatherNetFacts} from '../net/gather.js'
 import {gatherDoctorFacts} from '../doctor/doctor.js'
@@ -9,6 +9,7 @@ import {gatherKubeProxyRules} from '../svc/gather.js'
 import {gatherCriForSnapshot} from '../cri/gather.js'
 import {gatherCompareFacts} from '../compare/gather.js'
 import {gatherEventsForSnapshot, gatherUsageForSnapshot} from '../usage/gather.js'
+import {gatherWhyFacts} from '../why/gather.js'
 
 /**
  * What `nodedoc snapshot` runs through a recording host. Each command's gather step belongs
@@ -27,4 +28,5 @@ export const SNAPSHOT_GATHERERS: Array<{name: string; gather: (host: Host) => Pr
   {name: 'compare', gather: gatherCompareFacts},
   {name: 'top (two samples a second apart)', gather: gatherUsageForSnapshot},
   {name: 'events', gather: gatherEventsForSnapshot},
+  {name: 'why', gather: gatherWhyFacts},
 ]

@@ -1,10 +1,10 @@
 // Kernel-level events from what the counters, the kernel log and the log folders show. Pure:
 // samples, parsed kernel log lines and log file listings in, events out.
-import type {CgroupCounters} from '../model/cgroup-reader.js'
+import type {CgroupCounters} from '../pods/cgroup-reader.js'
 import {identifyCgroupPath} from '../parse/cgroup.js'
 import type {KernelForkRejected, KernelLogFacts, KernelOomKill} from '../parse/kernel-log.js'
 import {counterDelta} from './rates.js'
-import {API_VERSION, type ContainerSample, type EventReason, type PodSample, type UsageEvent, type UsageSample} from './types.js'
+import {type ContainerSample, type EventReason, type PodSample, type UsageEvent, type UsageSample} from './types.js'
 
 /** A container instance's live log, `<restart>.log`: restart N >= 1 is the kubelet's N-th restart of it. */
 export interface RestartFile {
@@ -58,7 +58,7 @@ function subjects(sample: UsageSample): Subject[] {
 }
 
 function event(reason: EventReason, time: number | null, pod: {uid: string; namespace: string | null; name: string | null}, container: {name: string | null; id: string | null} | null, message: string, evidence: string[]): UsageEvent {
-  return {apiVersion: API_VERSION, kind: 'Event', reason, time: time === null ? null : iso(time), pod: {namespace: pod.namespace, name: pod.name, uid: pod.uid}, container, message, evidence}
+  return {reason, time: time === null ? null : iso(time), pod: {namespace: pod.namespace, name: pod.name, uid: pod.uid}, container, message, evidence}
 }
 
 function who(subject: Subject): string {

@@ -1,9 +1,9 @@
 import {type Host, hostPath} from '../host/host.js'
-import {CONTAINER_LOG_LINKS, POD_LOG_ROOT} from '../logs/gather.js'
+import {CONTAINER_LOG_LINKS, POD_LOG_ROOT} from '../pods/log-files.js'
 import {parseKernelLog} from '../parse/kernel-log.js'
 import {parseContainerLogLinkName, parseLegacyLogFileName, parseLogFileName, parsePodLogDirName} from '../parse/log-files.js'
 import type {Directory, KernelLog, RestartFile} from './events.js'
-import {UsageSampler} from './sample.js'
+import {NodeUnreadableError, UsageSampler} from './sample.js'
 import type {UsageSample} from './types.js'
 
 /** Where a snapshot keeps the two samples `top --from` computes its rates from. */
@@ -52,7 +52,17 @@ export async function samplePair(host: Host, sampler: UsageSampler, intervalMs: 
 
 /** `nodedoc snapshot`: two samples a second apart, so that `top --from` has rates to show. */
 export async function gatherUsageForSnapshot(host: Host): Promise<void> {
-  await samplePair(host, new UsageSampler(host), SNAPSHOT_INTERVAL_MS)
+  await unlessUnreadable(host, samplePair(host, new UsageSampler(host), SNAPSHOT_INTERVAL_MS))
+}
+
+/** A node without pod cgroups to read still gets its snapshot: top and events will say why they cannot answer. */
+async function unlessUnreadable(host: Host, work: Promise<unknown>): Promise<void> {
+  try {
+    await work
+  } catch (error) {
+    if (!(error instanceof NodeUnreadableError)) throw error
+    host.warnings.add('usage:unreadable', error.message)
+  }
 }
 
 /**
@@ -116,5 +126,5 @@ export async function readRestarts(host: Host): Promise<{restarts: RestartFile[]
 
 /** `nodedoc snapshot`: what `events --from` reads. */
 export async function gatherEventsForSnapshot(host: Host): Promise<void> {
-  await Promise.all([new UsageSampler(host).sample(), readKernelLog(host), readRestarts(host)])
+  await Promise.all([unlessUnreadable(host, new UsageSampler(host).sample()), readKernelLog(host), readRestarts(host)])
 }

@@ -1,6 +1,6 @@
 // Two samples in, the numbers `top` shows out. Pure: no clock, no files.
-import type {CgroupCounters} from '../model/cgroup-reader.js'
-import {API_VERSION, type ContainerUsage, type PodSample, type PodUsage, type PodUsageReport, type Usage, type UsageSample} from './types.js'
+import type {CgroupCounters} from '../pods/cgroup-reader.js'
+import {type ContainerUsage, type PodSample, type PodUsage, type PodUsageReport, type Usage, type UsageSample} from './types.js'
 
 /** The kubelet's (cAdvisor's) working set: usage minus inactive file pages, never below zero. */
 export function workingSetBytes(usageBytes: number | null, inactiveFileBytes: number | null): number | null {
@@ -80,12 +80,10 @@ export function usageReport(before: UsageSample | undefined, now: UsageSample): 
   if (!before) notes.push('a CPU rate needs two samples; this is one: CPU cores and throttling in the interval are not known')
   if (now.pods.length === 0) notes.push('no pod cgroups under the kubelet\'s roots (kubepods, kubepods.slice, kubelet.slice)')
   return {
-    apiVersion: API_VERSION,
-    kind: 'PodUsage',
     time: now.time,
     intervalSeconds: seconds,
     cgroupVersion: now.cgroupVersion,
-    pods: now.pods.map((p) => podUsage(previous.get(p.uid), p, seconds, now.cgroupVersion)),
+    items: now.pods.map((p) => podUsage(previous.get(p.uid), p, seconds, now.cgroupVersion)),
     notes,
   }
 }

@@ -1,14 +1,19 @@
+import {NodedocError} from '../errors.js'
 import pMap from 'p-map'
 import type {Host} from '../host/host.js'
-import {CONTAINER_LOG_LINKS, POD_LOG_ROOT} from '../logs/gather.js'
-import {type CgroupMounts, cgroupMountsOf, readCgroupCounters, readHostMounts} from '../model/cgroup-reader.js'
-import {type PodCgroupTree, kubeletHierarchy, walkPodCgroups} from '../model/pod-cgroups.js'
-import {readRuntimeConfig} from '../model/runtime-files.js'
+import {CONTAINER_LOG_LINKS, POD_LOG_ROOT} from '../pods/log-files.js'
+import {type CgroupMounts, cgroupMountsOf, readCgroupCounters, readHostMounts} from '../pods/cgroup-reader.js'
+import {type PodCgroupTree, kubeletHierarchy, walkPodCgroups} from '../pods/pod-cgroups.js'
+import {readRuntimeConfig} from '../pods/runtime-files.js'
 import {parseContainerLogLinkName, parsePodLogDirName} from '../parse/log-files.js'
 import type {ContainerSample, PodSample, UsageSample} from './types.js'
 
 /** The node's cgroup layout is not there to be read: no cgroup hierarchy in its mount table. */
-export class NodeUnreadableError extends Error {}
+export class NodeUnreadableError extends NodedocError {
+  constructor(message: string) {
+    super(message, 3)
+  }
+}
 
 /** What a container ID is, from the runtime's config: read once per container, not per sample. */
 interface ContainerIdentity {

@@ -46,15 +46,15 @@ function sortBy<T extends Usage>(items: T[], key: SortKey | undefined, tie: (a: 
 
 /** The report's pods in -n, ordered by --sort-by (by name without it); their containers likewise. */
 export function selectPods(report: PodUsageReport, namespace: string | undefined, key: SortKey | undefined): PodUsageReport {
-  const pods = report.pods
+  const pods = report.items
     .filter((p) => namespace === undefined || p.namespace === namespace)
     .map((p) => ({...p, containers: sortBy(p.containers, key, (a, b) => ((a.name ?? a.id) < (b.name ?? b.id) ? -1 : 1))}))
-  return {...report, pods: sortBy(pods, key, byName)}
+  return {...report, items: sortBy(pods, key, byName)}
 }
 
 /** `top containers`: one row per container, ordered across pods. */
-export function containerRows(report: PodUsageReport, key: SortKey | undefined): Array<{pod: PodUsage; container: ContainerUsage}> {
-  const rows = report.pods.flatMap((pod) => pod.containers.map((container) => ({pod, container, ...container})))
+export function containerRows(report: Pick<PodUsageReport, 'items'>, key: SortKey | undefined): Array<{pod: PodUsage; container: ContainerUsage}> {
+  const rows = report.items.flatMap((pod) => pod.containers.map((container) => ({pod, container, ...container})))
   return sortBy(rows, key, (a, b) => byName(a.pod, b.pod) || ((a.container.name ?? '') < (b.container.name ?? '') ? -1 : 1)).map(({pod, container}) => ({pod, container}))
 }
 

@@ -1,10 +1,8 @@
 // What `top` and `events` report, and the samples they are computed from. Field names are the
 // stable JSON schema (docs/top-events.md): add fields freely, never rename or remove one.
 
-import type {CgroupCounters} from '../model/cgroup-reader.js'
-import type {CgroupDriver, QosClass} from '../model/types.js'
-
-export const API_VERSION = 'nodedoc/v1'
+import type {CgroupCounters} from '../pods/cgroup-reader.js'
+import type {CgroupDriver, QosClass} from '../pods/types.js'
 
 /** One container cgroup at one moment. */
 export interface ContainerSample {
@@ -88,25 +86,26 @@ export interface PodUsage extends Usage {
   containers: ContainerUsage[]
 }
 
-/** One `top` sample: the JSON object printed per interval. */
+/**
+ * One `top` sample: printed per interval, as a `PodUsage` document (docs/schema/PodUsage.schema.json)
+ * whose capturedAt is `time`.
+ */
 export interface PodUsageReport {
-  apiVersion: typeof API_VERSION
-  kind: 'PodUsage'
+  /** when the later of the two samples was taken */
   time: string
   /** seconds between the two samples the rates come from; null when there was one */
   intervalSeconds: number | null
   cgroupVersion: 1 | 2 | null
-  pods: PodUsage[]
+  /** one per pod cgroup */
+  items: PodUsage[]
   /** why some numbers are missing (one sample only, no cgroup found) */
   notes: string[]
 }
 
 export type EventReason = 'OOMKill' | 'Restart' | 'CPUThrottling' | 'PidsLimit' | 'ContainerExit' | 'SandboxExit'
 
-/** One kernel-level event tied to a pod: the JSON object printed per event. */
+/** One kernel-level event tied to a pod: an item of an `EventList` document. */
 export interface UsageEvent {
-  apiVersion: typeof API_VERSION
-  kind: 'Event'
   reason: EventReason
   /** when it happened, as exactly as the evidence says; null when only a count since the cgroup was made is known */
   time: string | null

@@ -14,7 +14,18 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {type ResultPromise, execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {ContainerUsage, PodUsage, PodUsageReport, UsageEvent} from '../../src/usage/types.js'
+import type {ContainerUsage, PodUsage, UsageEvent} from '../../src/usage/types.js'
+
+/** A `top` sample as printed (one JSON line), and an `events` batch. */
+interface UsageDocument {kind: 'PodUsage'; capturedAt: string; intervalSeconds: number | null; notes: string[]; items: PodUsage[]}
+interface EventDocument {kind: 'EventList'; items: UsageEvent[]}
+const eventsIn = (stdout: string) => {
+  const lines = stdout.trim().split('\n')
+  expect(lines, 'without -w: one EventList document').toHaveLength(1)
+  const document = JSON.parse(lines[0]) as EventDocument
+  expect(document.kind).toBe('EventList')
+  return document.items
+}
 import {REPO, nodedoc} from './node/cli.js'
 import {CGROUP_ROOT, type PodSpec, restartContainer} from './node/kubelet.js'
 import {type TestNode, nodeDown, nodeUp} from './node/node.js'
@@ -68,7 +79,7 @@ async function ownWorkingSet(path: string): Promise<number> {
   return Math.max(0, usage - inactive)
 }
 
-async function top(args: string[]): Promise<PodUsageReport> {
+async function top(args: string[]): Promise<UsageDocument> {
   const result = await nodedoc(['top', ...args, '-n', ns, '-o', 'json'])
   expect(result.exitCode, result.stderr).toBe(0)
   const lines = result.stdout.trim().split('\n')
@@ -76,13 +87,13 @@ async function top(args: string[]): Promise<PodUsageReport> {
   return JSON.parse(lines[0])
 }
 
-function podIn(report: PodUsageReport, name: string): PodUsage {
-  const pod = report.pods.find((p) => p.name === name)
-  expect(pod, `${name} in ${report.pods.map((p) => p.name).join(', ')}`).toBeDefined()
+function podIn(report: UsageDocument, name: string): PodUsage {
+  const pod = report.items.find((p) => p.name === name)
+  expect(pod, `${name} in ${report.items.map((p) => p.name).join(', ')}`).toBeDefined()
   return pod!
 }
 
-function containerIn(report: PodUsageReport, pod: string, name: string): ContainerUsage {
+function containerIn(report: UsageDocument, pod: string, name: string): ContainerUsage {
   const container = podIn(report, pod).containers.find((c) => c.name === name)
   expect(container, `${pod}/${name}`).toBeDefined()
   return container!
@@ -104,7 +115,7 @@ function watchEvents(): {events: UsageEvent[]; child: ResultPromise; stop: () =>
   child.stdout!.on('data', (chunk: Buffer) => {
     const lines = (partial + chunk.toString('utf8')).split('\n')
     partial = lines.pop()!
-    for (const line of lines) if (line.trim()) events.push(JSON.parse(line))
+    for (const line of lines) if (line.trim()) events.push(...(JSON.parse(line) as EventDocument).items)
   })
   return {
     events,
@@ -203,14 +214,14 @@ describe('nodedoc events on a real node', () => {
 
       await waitFor('the watcher to report the OOM kill', () => watcher.events.some((e) => e.reason === 'OOMKill' && e.container?.name === 'hog'), 10_000)
       const live = watcher.events.find((e) => e.reason === 'OOMKill' && e.container?.name === 'hog')!
-      expect(live).toMatchObject({apiVersion: 'nodedoc/v1', kind: 'Event', pod: {namespace: ns, name: 'hog', uid: podState('hog').uid}, container: {id: containerOf('hog', 'hog').id}})
+      expect(live).toMatchObject({pod: {namespace: ns, name: 'hog', uid: podState('hog').uid}, container: {id: containerOf('hog', 'hog').id}})
       expect(live.message).toContain(`PID ${pid} (dd)`)
       expect(live.evidence.some((e) => e.includes(line!.trim()))).toBe(true)
       expect(Math.abs(Date.parse(live.time!) - startedAt)).toBeLessThan(20_000)
 
       const after = await nodedoc(['events', 'hog', '-n', ns, '-o', 'json'])
       expect(after.exitCode, after.stderr).toBe(0)
-      const kills = after.stdout.trim().split('\n').map((l) => JSON.parse(l) as UsageEvent).filter((e) => e.reason === 'OOMKill')
+      const kills = eventsIn(after.stdout).filter((e) => e.reason === 'OOMKill')
       expect(kills).toHaveLength(1)
       expect(kills[0].message).toContain(`PID ${pid} (dd)`)
       expect(kills[0].container).toEqual({name: 'hog', id: containerOf('hog', 'hog').id})
@@ -230,7 +241,7 @@ describe('nodedoc events on a real node', () => {
     const pod = podState('phoenix')
     const oldId = containerOf('phoenix', 'app').id!
     const watcher = watchEvents()
-    let newId = ''
+    let newId: string | undefined
     const restartedAt = Date.now()
     try {
       await sleep(1500)
@@ -246,12 +257,12 @@ describe('nodedoc events on a real node', () => {
 
     const after = await nodedoc(['events', 'phoenix', '-n', ns, '-o', 'json'])
     expect(after.exitCode, after.stderr).toBe(0)
-    const restarts = after.stdout.trim().split('\n').map((l) => JSON.parse(l) as UsageEvent).filter((e) => e.reason === 'Restart')
+    const restarts = eventsIn(after.stdout).filter((e) => e.reason === 'Restart')
     expect(restarts).toHaveLength(1)
     expect(restarts[0].message).toContain('attempt 1')
     // the time is the new log file's birth: when the runtime created the new container
     expect(Math.abs(Date.parse(restarts[0].time!) - restartedAt)).toBeLessThan(5_000)
-    expect((await node.cri.containerStatus(newId)).status).toMatchObject({state: 'CONTAINER_RUNNING', metadata: {name: 'app', attempt: 1}})
+    expect((await node.cri.containerStatus(newId!)).status).toMatchObject({state: 'CONTAINER_RUNNING', metadata: {name: 'app', attempt: 1}})
   })
 })
 
@@ -264,7 +275,7 @@ describe('a snapshot of the node', () => {
       expect(taken.exitCode, taken.stderr).toBe(0)
       const replay = await nodedoc(['top', 'containers', '--from', snap, '-n', ns, '-o', 'json'])
       expect(replay.exitCode, replay.stderr).toBe(0)
-      const report = JSON.parse(replay.stdout) as PodUsageReport
+      const report = JSON.parse(replay.stdout) as UsageDocument
       expect(report.intervalSeconds!).toBeGreaterThan(0.9)
       expect(report.intervalSeconds!).toBeLessThan(3)
       expect(containerIn(report, 'burner', 'burn').cpu.cores!).toBeGreaterThan(QUOTA_CORES * 0.7)

@@ -85,4 +85,3 @@ export function buildNode(layout: Layout): string {
   symlinkSync(`${logs}/hog/1.log`, join(root, `var/log/containers/web_shop_hog-${hog}.log`))
   return root
 }
-

@@ -1,14 +1,24 @@
 // The `top` and `events` commands as a user runs them: --host-root on a node laid out in a
 // folder (cgroup v2, systemd driver), -w streams, JSON lines and YAML documents, exit codes.
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {Ajv} from 'ajv'
 import {execa} from 'execa'
 import {afterAll, describe, expect, it} from 'vitest'
 import * as YAML from 'yaml'
-import type {PodUsageReport, UsageEvent} from '../../../src/usage/types.js'
+import type {PodUsage, UsageEvent} from '../../../src/usage/types.js'
+
+/** A `top` sample as printed: the envelope, then the report without its time (capturedAt). */
+interface UsageDocument {apiVersion: string; kind: string; node: string | null; capturedAt: string; intervalSeconds: number | null; cgroupVersion: number | null; notes: string[]; items: PodUsage[]}
+interface EventDocument {apiVersion: string; kind: string; node: string | null; capturedAt: string; items: UsageEvent[]}
 import {REPO, nodedoc} from '../../e2e/node/cli.js'
 import {IDS, buildNode, removeNodes} from '../../helpers/usage-node.js'
+
+const ajv = new Ajv({allErrors: true})
+const schema = (kind: string) => ajv.compile(JSON.parse(readFileSync(join(REPO, 'docs', 'schema', `${kind}.schema.json`), 'utf8')))
+const validUsage = schema('PodUsage')
+const validEvents = schema('EventList')
 
 const root = buildNode({version: 2, driver: 'systemd'})
 const empty = mkdtempSync(join(tmpdir(), 'nodedoc-empty-root-'))
@@ -36,24 +46,35 @@ describe('nodedoc top / events under --host-root', () => {
   it('top reads the node in the folder: pods, containers, the kubelet\'s working set', async () => {
     const result = await nodedoc(['top', 'containers', '--host-root', root, '--interval', '100ms', '-o', 'json'])
     expect(result.exitCode, result.stderr).toBe(0)
-    const report = JSON.parse(result.stdout) as PodUsageReport
+    expect(result.stdout.trim().split('\n'), 'one sample: one JSON line').toHaveLength(1)
+    const report = JSON.parse(result.stdout) as UsageDocument
     expect(report).toMatchObject({apiVersion: 'nodedoc/v1', kind: 'PodUsage', cgroupVersion: 2, notes: []})
     expect(report.intervalSeconds!).toBeGreaterThan(0.09)
-    const hog = report.pods[0].containers.find((c) => c.name === 'hog')!
+    const hog = report.items[0].containers.find((c) => c.name === 'hog')!
     expect(hog).toMatchObject({id: IDS[2].hog, oomKills: 1, memory: {workingSetBytes: 7000000000 - 5307346944}, cpu: {cores: 0, limitCores: 0.5}})
     const table = await nodedoc(['top', 'containers', '--host-root', root, '--interval', '100ms'])
-    expect(table.stdout).toMatch(/^NAMESPACE\s+POD\s+CONTAINER\s+CPU\(CORES\)\s+CPU%\s+MEMORY\(WSS\)\s+MEM%\s+THROTTLED\s+PIDS\s+OOM KILLS$/m)
-    expect(table.stdout).toMatch(/^shop\s+web\s+hog\s+0m\s+0%\s+1614Mi\s+20%\s+0\/0\s+7\/1024\s+1$/m)
+    expect(table.stdout).toMatch(/^POD\s+CONTAINER\s+CPU\s+CPU%\s+MEMORY\s+MEM%\s+THROTTLED\s+OOM$/m)
+    expect(table.stdout).toMatch(/^web\s+hog\s+0m\s+0%\s+1614Mi\s+20%\s+0\/0\s+1$/m)
+    const wide = await nodedoc(['top', 'containers', '--host-root', root, '--interval', '100ms', '-o', 'wide'])
+    expect(wide.stdout).toMatch(/^NAMESPACE\s+POD\s+CONTAINER\s+CPU\s+CPU%\s+MEMORY\s+MEM%\s+THROTTLED\s+PIDS\s+OOM\s+CPU LIMIT\s+RSS\s+MEM LIMIT\s+THROTTLED TIME\s+CONTAINER ID$/m)
+    expect(wide.stdout).toMatch(/^shop\s+web\s+hog\s+0m\s+0%\s+1614Mi\s+20%\s+0\/0\s+7\/1024\s+1\s/m)
   })
 
   it('events reads the restart from the log folder', async () => {
     const result = await nodedoc(['events', 'web', '-n', 'shop', '--host-root', root, '-o', 'json'])
     expect(result.exitCode, result.stderr).toBe(0)
-    const events = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as UsageEvent)
-    expect(events.every((e) => e.apiVersion === 'nodedoc/v1' && e.kind === 'Event' && e.pod.name === 'web')).toBe(true)
+    const lines = result.stdout.trim().split('\n')
+    expect(lines, 'without -w: one EventList document').toHaveLength(1)
+    const document = JSON.parse(lines[0]) as EventDocument
+    expect(document).toMatchObject({apiVersion: 'nodedoc/v1', kind: 'EventList'})
+    expect(validEvents(document), JSON.stringify(validEvents.errors)).toBe(true)
+    const events = document.items
+    expect(events.every((e) => e.pod.name === 'web')).toBe(true)
     expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(['Restart', 'PidsLimit', 'ContainerExit', 'CPUThrottling']))
     const yaml = await nodedoc(['events', 'web', '-n', 'shop', '--host-root', root, '-o', 'yaml'])
-    expect(YAML.parseAllDocuments(yaml.stdout).map((d) => d.toJS().reason)).toEqual(events.map((e) => e.reason))
+    const documents = YAML.parseAllDocuments(yaml.stdout).map((d) => d.toJS() as EventDocument)
+    expect(documents).toHaveLength(1)
+    expect(documents[0].items.map((e) => e.reason)).toEqual(events.map((e) => e.reason))
   })
 
   it('-w prints one block per interval when piped, and one JSON object per sample with -o json; Ctrl-C ends it with 0', async () => {
@@ -66,8 +87,13 @@ describe('nodedoc top / events under --host-root', () => {
 
     const lines = await watch(['top', '-w', '--interval', '50ms', '--host-root', root, '-o', 'json'], (out) => out.split('\n').length > 4)
     expect(lines.exitCode).toBe(0)
-    const samples = lines.stdout.trim().split('\n').slice(0, 4).map((l) => JSON.parse(l) as PodUsageReport)
-    for (const s of samples) expect(s).toMatchObject({kind: 'PodUsage', pods: [{name: 'web'}]})
+    const samples = lines.stdout.trim().split('\n').slice(0, 4).map((l) => JSON.parse(l) as UsageDocument)
+    for (const s of samples) expect(s).toMatchObject({apiVersion: 'nodedoc/v1', kind: 'PodUsage', items: [{name: 'web'}]})
+    // every line is a whole document of the one JSON contract, rates included
+    for (const s of samples) expect(validUsage(s), JSON.stringify(validUsage.errors)).toBe(true)
+    expect(samples[1].items[0].cpu.cores).not.toBeNull()
+    // each line is its own sample, taken later than the one before
+    for (let i = 1; i < samples.length; i++) expect(Date.parse(samples[i].capturedAt)).toBeGreaterThan(Date.parse(samples[i - 1].capturedAt))
     for (const s of samples.slice(1)) expect(s.intervalSeconds!).toBeLessThan(1)
   })
 
@@ -75,9 +101,9 @@ describe('nodedoc top / events under --host-root', () => {
     const cases: Array<[string[], number, RegExp]> = [
       [['top', '--interval', 'soon'], 2, /--interval: "soon" is not a duration/],
       [['top', '-w', '--from', root], 2, /-w watches a live node/],
-      [['top', '--sort-by', 'age'], 2, /sort-by/],
+      [['top', '--sort-by', 'age'], 2, /--sort-by: "age" is none of cpu, memory/],
       [['events', '--since', 'yesterday'], 2, /--since: "yesterday" is not a duration/],
-      [['top', '--from', join(empty, 'no-such-snapshot')], 3, /no meta.json|not a nodedoc snapshot|ENOENT/],
+      [['top', '--from', join(empty, 'no-such-snapshot')], 3, /no such snapshot folder or archive/],
       [['top', '--host-root', empty], 3, /no cgroup hierarchy in live .*mountinfo/],
       [['events', '--host-root', empty], 3, /no cgroup hierarchy/],
     ]
