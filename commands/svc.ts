@@ -6,6 +6,10 @@ import {gatherHostRoutes} from '../src/pods/routes.js'
 import {type KubeProxyRules, gatherKubeProxyRules, readRulesFile} from '../src/svc/gather.js'
 import {RulesReadError, buildSvcReport} from '../src/svc/correlate.js'
 import {renderAll, renderGraph, renderServices} from '../src/svc/render.js'
+import {renderServiceProbe} from '../src/probe/render.js'
+import {probeServicePort} from '../src/probe/service-probe.js'
+import {resolveSource} from '../src/probe/source.js'
+import {API_VERSION} from '../src/probe/types.js'
 
 export default class Svc extends NodedocCommand {
   static summary = "A Service's path through kube-proxy's rules to the endpoint (and pod) that answers"
@@ -17,6 +21,7 @@ export default class Svc extends NodedocCommand {
     '<%= config.bin %> svc my-svc --graph dot | dot -Tsvg > path.svg',
     '<%= config.bin %> svc -A --iptables-save saved-rules.txt',
     '<%= config.bin %> svc kube-dns -n kube-system --from node-snapshot.tar.gz',
+    '<%= config.bin %> svc kube-dns -n kube-system --port dns --probe --from-pod default/web-0   # writes to the node: see --probe',
   ]
   static args = {name: Args.string({description: 'service name, or namespace/name', required: false})}
   static flags = {
@@ -30,6 +35,10 @@ export default class Svc extends NodedocCommand {
     nft: Flags.string({description: 'read this `nft -j list ruleset` or `nft list ruleset` output (or kube-proxy nft -f text) instead of the node'}),
     ipvsadm: Flags.string({description: 'read this `ipvsadm -Ln` output instead of the node'}),
     'iptables-backend': Flags.string({description: 'which iptables rule set kube-proxy uses (auto: as its iptables wrapper decides)', options: ['auto', 'nft', 'legacy'], default: 'auto'}),
+    probe: Flags.boolean({description: 'WRITES TO THE NODE: open real connections (udp: datagrams, a DNS query on port 53) to each frontend and read from conntrack where each went; the client process and the conntrack entries are removed again on success, failure and Ctrl-C (docs/probe.md)'}),
+    'from-pod': Flags.string({description: "probe from inside this pod's network namespace ([namespace/]name)", dependsOn: ['probe'], exclusive: ['from-node']}),
+    'from-node': Flags.boolean({description: "probe from the node's own network namespace (the default)", dependsOn: ['probe']}),
+    count: Flags.integer({description: 'connections or datagrams per frontend (default 20)', min: 1, max: 1000, dependsOn: ['probe']}),
   }
 
   async run(): Promise<void> {
@@ -53,7 +62,16 @@ export default class Svc extends NodedocCommand {
       process.stdout.write(renderGraph(report, flags.graph as 'dot' | 'mermaid'))
       return
     }
-    this.print(report, flags.output, flags['all-namespaces'] ? renderAll : renderServices)
+    if (!flags.probe) return this.print(report, flags.output, flags['all-namespaces'] ? renderAll : renderServices)
+    if (report.services.length !== 1) throw new NodedocError(`--probe needs one service port; ${wanted} matches ${report.services.length}: choose one with --port (${report.services.map((s) => s.service).join(', ')})`, 2)
+    const from = await resolveSource(host, flags['from-pod'])
+    const stop = new AbortController()
+    process.once('SIGINT', () => stop.abort())
+    process.once('SIGTERM', () => stop.abort())
+    const count = flags.count ?? 20
+    const {report: probe, notes} = await probeServicePort(host, report.services[0], {from, count, signal: stop.signal})
+    this.print({apiVersion: API_VERSION, kind: 'ServiceProbe', ...report, notes: [...report.notes, ...notes], probe}, flags.output, renderServiceProbe)
+    if (probe.findings.length) process.exitCode = 1
   }
 
   private async rules(flags: {'iptables-save'?: string; nft?: string; ipvsadm?: string; 'iptables-backend': string}, host: Parameters<typeof gatherKubeProxyRules>[0]): Promise<KubeProxyRules> {
