@@ -5,6 +5,7 @@ import Kubectl from './kubectl.js'
 import Logs from './logs.js'
 import Net from './net.js'
 import Pod from './pod.js'
+import ProbeClient from './probe-client.js'
 import Ps from './ps.js'
 import Report from './report.js'
 import SandboxCreate from './sandbox/create.js'
@@ -14,6 +15,7 @@ import SandboxRm from './sandbox/rm.js'
 import SandboxShim from './sandbox/shim.js'
 import Snapshot from './snapshot.js'
 import Svc from './svc.js'
+import Trace from './trace.js'
 
 export const COMMANDS = {
   compare: Compare,
@@ -22,6 +24,7 @@ export const COMMANDS = {
   logs: Logs,
   net: Net,
   pod: Pod,
+  'probe-client': ProbeClient,
   ps: Ps,
   report: Report,
   'sandbox:create': SandboxCreate,
@@ -31,4 +34,5 @@ export const COMMANDS = {
   'sandbox:shim': SandboxShim,
   snapshot: Snapshot,
   svc: Svc,
+  trace: Trace,
 }
