@@ -1,11 +1,13 @@
 // Explicit command registry: oclif loads this one file instead of scanning a folder.
 import Compare from './compare.js'
+import Containers from './containers.js'
 import Doctor from './doctor.js'
 import Kubectl from './kubectl.js'
 import Logs from './logs.js'
 import Net from './net.js'
 import Pod from './pod.js'
 import ProbeClient from './probe-client.js'
+import Pods from './pods.js'
 import Ps from './ps.js'
 import Report from './report.js'
 import SandboxCreate from './sandbox/create.js'
@@ -16,15 +18,20 @@ import SandboxShim from './sandbox/shim.js'
 import Snapshot from './snapshot.js'
 import Svc from './svc.js'
 import Trace from './trace.js'
+import WhyDns from './why/dns.js'
+import WhyPod from './why/pod.js'
+import WhySvc from './why/svc.js'
 
 export const COMMANDS = {
   compare: Compare,
+  containers: Containers,
   doctor: Doctor,
   kubectl: Kubectl,
   logs: Logs,
   net: Net,
   pod: Pod,
   'probe-client': ProbeClient,
+  pods: Pods,
   ps: Ps,
   report: Report,
   'sandbox:create': SandboxCreate,
@@ -35,4 +42,7 @@ export const COMMANDS = {
   snapshot: Snapshot,
   svc: Svc,
   trace: Trace,
+  'why:dns': WhyDns,
+  'why:pod': WhyPod,
+  'why:svc': WhySvc,
 }

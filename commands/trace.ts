@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
 import {NodedocError} from '../src/errors.js'
-import {renderTrace} from '../src/probe/render.js'
+import {TRACE, renderTrace} from '../src/probe/render.js'
+import {interruptible} from '../src/probe/probe.js'
 import {resolveSource} from '../src/probe/source.js'
 import {parseTarget, rulesFromFiles, traceService} from '../src/probe/trace-service.js'
 
@@ -30,11 +31,8 @@ export default class Trace extends NodedocCommand {
     const host = await this.openHost(flags)
     const from = await resolveSource(host, flags['from-pod'])
     const predictFrom = await rulesFromFiles({iptablesSave: flags['iptables-save'], nft: flags.nft})
-    const stop = new AbortController()
-    process.once('SIGINT', () => stop.abort())
-    process.once('SIGTERM', () => stop.abort())
-    const report = await traceService(host, {from, to, backend: flags['iptables-backend'] as 'auto' | 'nft' | 'legacy', predictFrom, timeoutMs: flags.timeout, signal: stop.signal})
-    this.print(report, flags.output, renderTrace)
+    const report = await interruptible((signal) => traceService(host, {from, to, backend: flags['iptables-backend'] as 'auto' | 'nft' | 'legacy', predictFrom, timeoutMs: flags.timeout, signal}))
+    await this.print(report, flags, renderTrace, TRACE)
     if (report.differences.length) process.exitCode = 1
   }
 }

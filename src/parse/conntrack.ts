@@ -1,8 +1,6 @@
-// `conntrack -L` lines (conntrack-tools' default output), one flow each:
-//   tcp      6 117 TIME_WAIT src=10.88.0.5 dst=10.96.0.10 sport=41234 dport=80 src=10.88.0.7 dst=10.88.0.5 sport=8080 dport=41234 [ASSURED] mark=0 use=1
-//   udp      17 29 src=10.88.0.5 dst=10.96.0.10 sport=5353 dport=53 [UNREPLIED] src=10.88.0.9 dst=10.88.0.5 sport=53 dport=5353 mark=0 use=1
-// The first tuple is the original direction, the second the reply: a DNAT shows as a reply
-// source that is not the original destination. `-o extended` adds a leading "ipv4     2".
+// Conntrack entries, from `conntrack -L` or /proc/net/nf_conntrack (the same words after the
+// latter's two leading "ipv4 2" fields). The first src/dst/sport/dport set is the original
+// direction, the second the reply: a DNATed connection replies from the endpoint.
 
 export interface ConntrackTuple {
   src: string
@@ -13,68 +11,55 @@ export interface ConntrackTuple {
 
 export interface ConntrackEntry {
   protocol: string
-  /** seconds left */
-  timeout: number
-  /** TCP state (ESTABLISHED, TIME_WAIT, SYN_SENT...); null for protocols without one */
+  /** seconds left before the entry expires */
+  timeout: number | null
+  /** TCP state (ESTABLISHED...), null for UDP */
   state: string | null
   original: ConntrackTuple
   reply: ConntrackTuple
-  /** no packet seen in the reply direction yet */
-  unreplied: boolean
-  assured: boolean
-  mark: string | null
-  zone: number | null
+  /** [UNREPLIED], [ASSURED] */
+  flags: string[]
 }
 
-function tuple(fields: Map<string, string>): ConntrackTuple | null {
-  const src = fields.get('src')
-  const dst = fields.get('dst')
-  if (!src || !dst) return null
-  const port = (key: string) => (fields.has(key) ? Number(fields.get(key)) : null)
-  return {src, dst, sport: port('sport'), dport: port('dport')}
+const PROTOCOLS = new Set(['tcp', 'udp', 'udplite', 'sctp', 'icmp', 'icmpv6', 'dccp', 'gre', 'unknown'])
+
+function tuple(words: Map<string, string>): ConntrackTuple {
+  const port = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : null)
+  return {src: words.get('src') ?? '', dst: words.get('dst') ?? '', sport: port(words.get('sport')), dport: port(words.get('dport'))}
 }
 
-/** One flow line; null for anything else (the "N flow entries have been shown" footer, blanks). */
-export function parseConntrackLine(line: string): ConntrackEntry | null {
-  const words = line.trim().split(/\s+/)
-  let i = 0
-  if (/^ipv[46]$/.test(words[0] ?? '')) i = 2
-  const protocol = words[i]
-  if (!protocol || !/^\d+$/.test(words[i + 1] ?? '') || !/^\d+$/.test(words[i + 2] ?? '')) return null
-  const timeout = Number(words[i + 2])
-  i += 3
-  let state: string | null = null
-  if (words[i] && /^[A-Z_]+$/.test(words[i])) state = words[i++]
-  const sides: Array<Map<string, string>> = [new Map(), new Map()]
+/** One line; undefined when it is not an entry (the "N flow entries" summary, blank lines). */
+export function parseConntrackLine(line: string): ConntrackEntry | undefined {
+  let words = line.trim().split(/\s+/)
+  // /proc/net/nf_conntrack: "ipv4 2 udp 17 28 ..."
+  if ((words[0] === 'ipv4' || words[0] === 'ipv6') && /^\d+$/.test(words[1] ?? '')) words = words.slice(2)
+  const protocol = words[0]
+  if (!protocol || !PROTOCOLS.has(protocol) || !/^\d+$/.test(words[1] ?? '')) return undefined
+  let at = 2
+  const timeout = /^\d+$/.test(words[at] ?? '') ? Number(words[at++]) : null
+  const state = words[at] && /^[A-Z_]+$/.test(words[at]) ? words[at++] : null
+  const sides = [new Map<string, string>(), new Map<string, string>()]
+  const flags: string[] = []
   let side = 0
-  let unreplied = false
-  let assured = false
-  let mark: string | null = null
-  let zone: number | null = null
-  for (; i < words.length; i++) {
-    const word = words[i]
-    if (word === '[UNREPLIED]') unreplied = true
-    else if (word === '[ASSURED]') assured = true
-    else if (word.startsWith('[')) continue
+  for (; at < words.length; at++) {
+    const word = words[at]
+    if (/^\[[A-Z_]+\]$/.test(word)) {
+      flags.push(word.slice(1, -1))
+      continue
+    }
     const eq = word.indexOf('=')
     if (eq < 0) continue
     const key = word.slice(0, eq)
-    const value = word.slice(eq + 1)
-    if (key === 'mark') mark = value
-    else if (key === 'zone') zone = Number(value)
-    else if (['src', 'dst', 'sport', 'dport', 'type', 'code', 'id'].includes(key)) {
-      // the reply tuple starts where a key the original already has comes again
-      if (side === 0 && sides[0].has(key)) side = 1
-      sides[side].set(key, value)
-    }
+    if (!['src', 'dst', 'sport', 'dport'].includes(key)) continue
+    // a key seen again starts the reply tuple
+    if (sides[side].has(key)) side = 1
+    if (side > 1) break
+    sides[side].set(key, word.slice(eq + 1))
   }
-  const original = tuple(sides[0])
-  const reply = tuple(sides[1])
-  if (!original || !reply) return null
-  return {protocol, timeout, state, original, reply, unreplied, assured, mark, zone}
+  if (!sides[0].has('src') || !sides[1].has('src')) return undefined
+  return {protocol, timeout, state, original: tuple(sides[0]), reply: tuple(sides[1]), flags}
 }
 
-/** Every flow of a `conntrack -L` listing. */
 export function parseConntrack(text: string): ConntrackEntry[] {
   const out: ConntrackEntry[] = []
   for (const line of text.split('\n')) {

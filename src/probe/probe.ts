@@ -6,6 +6,7 @@
 
 import {NodedocError} from '../errors.js'
 import type {Host} from '../host/host.js'
+import {interruptOn} from '../interrupt.js'
 import {ProbeClientError, ProbeJournal, clientCommand, listFlows, ownNetns, runProbeClient, sweepStaleJournals} from '../write/probe-ops.js'
 import type {ConntrackEntry} from '../parse/conntrack.js'
 import {readDnsAnswer} from './dns.js'
@@ -15,10 +16,27 @@ import type {FrontendProbe, ProbeAttempt, ProbeOptions, ProbeSource, ProbeTarget
 /** Probing cannot happen as asked: one clear line, exit code 1. */
 export class ProbeError extends NodedocError {}
 
-/** Ctrl-C (or SIGTERM) arrived: what was added is removed again; exit code 130, and the list of what was removed. */
+/** Ctrl-C (or SIGTERM, SIGHUP...) arrived: what was added is removed again; the exit code names the cause, and the detail lists what was removed. */
 export class ProbeAborted extends NodedocError {
-  constructor(readonly cleanup: string[], readonly problems: string[]) {
-    super(`interrupted; removed what was added${problems.length ? `, except: ${problems.join('; ')}` : ''}`, 130, cleanup.map((c) => `  removed: ${c}\n`).join(''))
+  constructor(readonly cleanup: string[], readonly problems: string[], cause = 'SIGINT', exitCode = 130) {
+    super(`interrupted (${cause}); removed what was added${problems.length ? `, except: ${problems.join('; ')}` : ''}`, exitCode, cleanup.map((c) => `  removed: ${c}\n`).join(''))
+  }
+}
+
+/**
+ * Runs a probe or a trace under the one interrupt path (src/interrupt.ts, as sandbox does):
+ * Ctrl-C, SIGTERM, SIGHUP, closed output or an uncaught error stop it at its next step, it
+ * removes what it added, and the exit code names the cause.
+ */
+export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const interrupt = interruptOn({uncaught: true})
+  try {
+    return await work(interrupt.signal)
+  } catch (error) {
+    if (error instanceof ProbeAborted && interrupt.cause) throw new ProbeAborted(error.cleanup, error.problems, interrupt.cause, interrupt.exitCode)
+    throw error
+  } finally {
+    interrupt.dispose()
   }
 }
 
@@ -43,7 +61,7 @@ function attemptFrom(planned: {dnsId: number | null}, r: {sourcePort: number; so
   const attempt: ProbeAttempt = {
     sourcePort: r.sourcePort, sourceIp: r.sourceIp, result: r.result, error: r.error, ms: r.ms,
     endpoint: flow ? {ip: flow.reply.src, port: flow.reply.sport} : null,
-    conntrack: flow ? {state: flow.state, replied: !flow.unreplied} : null,
+    conntrack: flow ? {state: flow.state, replied: !flow.flags.includes('UNREPLIED')} : null,
   }
   if (planned.dnsId !== null) attempt.dns = r.reply ? readDnsAnswer(Buffer.from(r.reply, 'base64'), planned.dnsId) : null
   return attempt

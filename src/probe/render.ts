@@ -1,11 +1,12 @@
 // Tables of `svc --probe` and `trace`. JSON/YAML come from the shared output layer. Rule text,
 // pod names and DNS answers come from the node: control characters are shown, never sent.
 
+import type {DocumentShape} from '../output/output.js'
 import {columns, fields} from '../output/table.js'
 import type {SvcReport} from '../svc/correlate.js'
 import {renderServices} from '../svc/render.js'
-import type {TraceReport} from './trace-types.js'
-import type {ProbeSource, ServiceProbeReport} from './types.js'
+import type {TraceHop, TraceReport} from './trace-types.js'
+import type {EndpointTally, ProbeSource, ServiceProbeReport} from './types.js'
 
 /** A terminal must not obey what a rule comment or a DNS name carries (ESC sequences, bidi overrides). */
 function visible(text: string): string {
@@ -88,4 +89,19 @@ export function renderTrace(r: TraceReport, wide: boolean): string {
   if (r.notes.length) out.push('Notes:\n' + r.notes.map((n) => `  - ${visible(n)}`).join('\n') + '\n')
   if (r.cleanup.length) out.push('Removed after tracing:\n' + r.cleanup.map((c) => `  - ${c}`).join('\n') + '\n')
   return out.join('\n')
+}
+
+/** `svc NAME --probe -o json`: the svc document with `probe` beside it; its records are the endpoints' tallies. */
+export const SERVICE_PROBE: DocumentShape<SvcReport & {probe: ServiceProbeReport}> = {
+  kind: 'ServiceProbe',
+  items: (r) => r.probe.endpoints,
+  withItems: (r, endpoints) => ({...r, probe: {...r.probe, endpoints: endpoints as EndpointTally[]}}),
+  name: (e: EndpointTally) => `endpoint/${e.ip}:${e.port ?? '*'}`,
+}
+
+/** `trace -o json`: a Trace document; its records are the hops, in the kernel's order. */
+export const TRACE: DocumentShape<TraceReport> = {
+  kind: 'Trace',
+  items: (r) => r.trace.hops,
+  withItems: (r, hops) => ({...r, trace: {hops: hops as TraceHop[]}}),
 }

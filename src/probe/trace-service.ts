@@ -4,14 +4,14 @@
 // path beside the predicted one.
 
 import type {Host} from '../host/host.js'
-import {type KubeProxyRules, gatherKubeProxyRules, readRulesFile} from '../svc/gather.js'
+import {type KubeProxyRules, gatherKubeProxyRules, hasRulesFiles, readRulesFiles} from '../svc/gather.js'
 import {buildSvcReport} from '../svc/correlate.js'
 import type {ServiceTrace} from '../svc/types.js'
 import {ProbeError} from './probe.js'
 import {RuleBook, compareTrace} from './trace-compare.js'
 import {traceFlow} from './trace.js'
 import type {TraceMode, TraceReport} from './trace-types.js'
-import {API_VERSION, type ProbeProtocol, type ProbeSource, type ProbeTarget} from './types.js'
+import {type ProbeProtocol, type ProbeSource, type ProbeTarget} from './types.js'
 
 /** "10.96.0.10:53/udp", "[fd00::10]:53", "10.96.0.10:80" (tcp). */
 export function parseTarget(text: string): ProbeTarget | null {
@@ -24,16 +24,8 @@ export function parseTarget(text: string): ProbeTarget | null {
 
 /** Rules a user saved (--iptables-save, --nft), to predict from; undefined when none is named. */
 export async function rulesFromFiles(files: {iptablesSave?: string; nft?: string}, cwd = process.cwd()): Promise<{rules: KubeProxyRules; source: string} | undefined> {
-  if (!files.iptablesSave && !files.nft) return undefined
-  const read = async (file: string) => {
-    const text = await readRulesFile(file, cwd)
-    if (text === undefined) throw new ProbeError(`${file}: cannot read`)
-    return text
-  }
-  const rules: KubeProxyRules = {iptables: null, nft: null, ipvs: null, problems: []}
-  if (files.iptablesSave) rules.iptables = {backend: 'file', reason: files.iptablesSave, ipv4: await read(files.iptablesSave), ipv6: ''}
-  if (files.nft) rules.nft = {text: await read(files.nft), source: files.nft}
-  return {rules, source: [files.iptablesSave, files.nft].filter(Boolean).join(', ')}
+  if (!hasRulesFiles(files)) return undefined
+  return {rules: await readRulesFiles(files, cwd), source: [files.iptablesSave, files.nft].filter(Boolean).join(', ')}
 }
 
 export interface TraceRequest {
@@ -84,7 +76,7 @@ export async function traceService(host: Host, request: TraceRequest): Promise<T
   }
   if (flow.hops.length === 0) differences.push('no trace of the packet was seen: nothing to compare')
   return {
-    apiVersion: API_VERSION, kind: 'Trace', mode, from, to, service: service.service,
+    mode, from, to, service: service.service,
     packet: flow.packet, conntrack: flow.conntrack,
     trace: {hops: flow.hops},
     predicted: {route: compared.predictedRoute, verdict: compared.predictedVerdict, source: request.predictFrom?.source ?? source},

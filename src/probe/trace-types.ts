@@ -28,8 +28,6 @@ export interface TraceHop {
 }
 
 export interface TraceReport {
-  apiVersion: string
-  kind: 'Trace'
   mode: TraceMode
   from: ProbeSource
   to: ProbeTarget

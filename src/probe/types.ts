@@ -3,8 +3,6 @@
 
 import type {DnsAnswer, DnsQuestion} from './dns.js'
 
-export const API_VERSION = 'nodedoc/v1'
-
 export type ProbeProtocol = 'tcp' | 'udp'
 
 /** One frontend of a Service: a ClusterIP, external IP or LoadBalancer IP, and a port. */

@@ -20,6 +20,7 @@ export const LAYERS: string[][] = [
   ['probe'],
   ['sandbox'],
   ['compare', 'doctor'],
+  ['why'],
   ['snapshot'],
   ['cli'],
   ['commands'],

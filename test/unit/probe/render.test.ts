@@ -4,7 +4,7 @@ import type {TraceReport} from '../../../src/probe/trace-types.js'
 
 describe('trace table', () => {
   const report: TraceReport = {
-    apiVersion: 'nodedoc/v1', kind: 'Trace', mode: 'iptables-nft',
+    mode: 'iptables-nft',
     from: {kind: 'pod', namespace: 'demo', name: 'evil\u001b]2;owned\u0007', uid: 'u', pid: 42, ip: '10.88.0.5'},
     to: {ip: '10.96.0.10', port: 80, protocol: 'tcp'}, service: 'demo/web:http',
     packet: {sourcePort: 20001, sourceIp: '10.88.0.5', result: 'answered', error: null, ms: 1.5},
