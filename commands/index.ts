@@ -7,6 +7,7 @@ import Kubectl from './kubectl.js'
 import Logs from './logs.js'
 import Net from './net.js'
 import Pod from './pod.js'
+import ProbeClient from './probe-client.js'
 import Pods from './pods.js'
 import Ps from './ps.js'
 import Report from './report.js'
@@ -18,6 +19,7 @@ import SandboxShim from './sandbox/shim.js'
 import Snapshot from './snapshot.js'
 import Svc from './svc.js'
 import Top from './top.js'
+import Trace from './trace.js'
 import WhyDns from './why/dns.js'
 import WhyPod from './why/pod.js'
 import WhySvc from './why/svc.js'
@@ -31,6 +33,7 @@ export const COMMANDS = {
   logs: Logs,
   net: Net,
   pod: Pod,
+  'probe-client': ProbeClient,
   pods: Pods,
   ps: Ps,
   report: Report,
@@ -42,6 +45,7 @@ export const COMMANDS = {
   snapshot: Snapshot,
   svc: Svc,
   top: Top,
+  trace: Trace,
   'why:dns': WhyDns,
   'why:pod': WhyPod,
   'why:svc': WhySvc,
