@@ -245,6 +245,8 @@ describe('nodedoc events on a real node', () => {
     const restartedAt = Date.now()
     try {
       await sleep(1500)
+      // the kubelet restarts a container that has gone: here stopped over CRI, as a failed liveness probe has it stopped
+      await node.cri.stopContainer(oldId, 0)
       newId = await restartContainer(node.cri, spec, pod, 'app', () => saveState(node.state))
       await waitFor('the watcher to report the restart', () => watcher.events.some((e) => e.reason === 'Restart' && e.pod.name === 'phoenix'), 10_000)
       await waitFor('the watcher to report the old container gone', () => watcher.events.some((e) => e.reason === 'ContainerExit' && e.container?.id === oldId), 10_000)
