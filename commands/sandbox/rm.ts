@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../../src/cli/base-command.js'
 import {NodedocError} from '../../src/errors.js'
+import {escapeControl} from '../../src/output/escape.js'
 import {listSandboxes, removeSandbox} from '../../src/sandbox/service.js'
 
 export default class SandboxRm extends NodedocCommand {
@@ -21,7 +22,7 @@ export default class SandboxRm extends NodedocCommand {
         failed.push(name)
         this.warnNow(`${name}: ${problems.join('; ')}`)
       }
-      this.printText(removed ? `${name}: removed\n` : `${name}: not found (nothing to remove)\n`)
+      this.printText(escapeControl(removed ? `${name}: removed` : `${name}: not found (nothing to remove)`) + '\n')
     }
     if (failed.length) throw new NodedocError(`could not remove everything of: ${failed.join(', ')}`)
   }

@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js'
+import {int, jsonArray, record, str} from './json.js'
 
 /** One route, from `ip -j route show table all` or /proc/net/route. */
 export interface Route {
@@ -12,17 +13,6 @@ export interface Route {
   type: string
   protocol: string | null
   prefsrc: string | null
-}
-
-interface IpRouteJson {
-  dst: string
-  dev?: string
-  gateway?: string
-  scope?: string
-  table?: string
-  type?: string
-  protocol?: string
-  prefsrc?: string
 }
 
 /** The one address a /32 (IPv4) or /128 (IPv6) names, as written; null for a wider range. */
@@ -45,25 +35,29 @@ function withPrefix(dst: string, family: 4 | 6): string {
   return asCidr(dst)
 }
 
-/** `ip -j route show table all` (or `ip -j -6 route ...`). */
+/** `ip -j route show table all` (or `ip -j -6 route ...`). JsonShapeError when it is not a JSON array; elements without a dst are skipped. */
 export function parseIpRouteJson(text: string): Route[] {
-  const raw = JSON.parse(text) as IpRouteJson[]
-  return raw
-    .filter((r) => r.dst)
-    .map((r) => {
-      const family = r.dst.includes(':') || r.gateway?.includes(':') || r.prefsrc?.includes(':') ? 6 : 4
-      return {
-        destination: withPrefix(r.dst, family),
-        // blackhole, unreachable and prohibit routes have no device: the type stands in for it
-        dev: r.dev ?? r.type ?? 'unicast',
-        via: r.gateway ?? null,
-        scope: r.scope ?? (r.gateway ? 'global' : null),
-        table: r.table ?? 'main',
-        type: r.type ?? 'unicast',
-        protocol: r.protocol ?? null,
-        prefsrc: r.prefsrc ?? null,
-      }
+  const routes: Route[] = []
+  for (const item of jsonArray(text, 'ip -j route')) {
+    const r = record(item)
+    const dst = str(r?.dst)
+    if (!r || !dst) continue
+    const [dev, gateway, scope, table, type, protocol, prefsrc] = [r.dev, r.gateway, r.scope, r.table, r.type, r.protocol, r.prefsrc].map(str)
+    const family = dst.includes(':') || gateway?.includes(':') || prefsrc?.includes(':') ? 6 : 4
+    routes.push({
+      destination: withPrefix(dst, family),
+      // blackhole, unreachable and prohibit routes have no device: the type stands in for it
+      dev: dev ?? type ?? 'unicast',
+      via: gateway ?? null,
+      scope: scope ?? (gateway ? 'global' : null),
+      // `ip` prints table numbers it has no name for as numbers
+      table: table ?? (int(r.table) !== undefined ? String(r.table) : 'main'),
+      type: type ?? 'unicast',
+      protocol: protocol ?? null,
+      prefsrc: prefsrc ?? null,
     })
+  }
+  return routes
 }
 
 function hexToIPv4(hex: string): string {

@@ -7,8 +7,8 @@ import {NodedocError} from '../errors.js'
 import type {Host} from '../host/host.js'
 import {LiveHost} from '../host/live.js'
 import {execGated} from '../write/exec.js'
-import type {Op, RootfsSource} from '../write/ops.js'
-import {isAlive} from '../write/processes.js'
+import type {Op, ProcessMark, RootfsSource} from '../write/ops.js'
+import {isAlive, readStartTime} from '../write/processes.js'
 import {which} from '../write/programs.js'
 import {busyboxApplets, hostRootfsFiles} from '../write/rootfs.js'
 import {LiveSandboxOps} from '../write/sandbox-ops.js'
@@ -22,7 +22,7 @@ import {
   GATE_SCRIPT, type Isolation, type Plan, type SandboxConfig, type Step,
   containerEnv, planSandbox, setprivArgs,
 } from './plan.js'
-import {STATE_ROOT, STATE_VERSION, type SandboxState} from './state.js'
+import {type ShownPhase, STATE_ROOT, STATE_VERSION, type SandboxState} from './state.js'
 
 export class SandboxError extends NodedocError {}
 
@@ -179,8 +179,8 @@ async function sandboxConfig(host: Host, opts: CreateOptions, found: Preflight):
   return config
 }
 
-/** The state file as it is before the first step: what was asked, what the kubelet rules say. */
-function initialState(config: SandboxConfig, plan: Plan): SandboxState {
+/** The state file as it is before the first step: what was asked, what the kubelet rules say, and who is making it. */
+function initialState(config: SandboxConfig, plan: Plan, creator: ProcessMark): SandboxState {
   const {manifest, rootfs, network} = config
   return {
     version: STATE_VERSION,
@@ -191,6 +191,7 @@ function initialState(config: SandboxConfig, plan: Plan): SandboxState {
     isolation: config.isolation,
     createdAt: new Date().toISOString(),
     phase: 'creating',
+    creator,
     manifest,
     qos: plan.info.qos,
     cgroup: {...config.cgroup, podPath: plan.info.podCgroupPath},
@@ -227,7 +228,7 @@ async function createOnce(opts: CreateOptions): Promise<Created> {
   const config = await sandboxConfig(host, opts, await preflight(host, opts))
   const plan = planSandbox(config)
   for (const w of plan.warnings) opts.onWarning?.(w)
-  const state = initialState(config, plan)
+  const state = initialState(config, plan, {pid: process.pid, startTime: (await readStartTime(process.pid)) ?? -1})
   if (opts.dryRun) {
     for (const [i, step] of plan.steps.entries()) opts.onStep?.(step, i + 1, step.op)
     return {state, plan}
@@ -266,7 +267,7 @@ export interface SandboxSummary {
   name: string
   namespace: string
   podUid: string
-  phase: string
+  phase: ShownPhase
   isolation: Isolation
   qos: string
   podIp: string | null
@@ -292,7 +293,13 @@ export async function listSandboxes(stateRoot = STATE_ROOT, host: Host = liveHos
       const exit = alive ? undefined : await containerExit(host, entry.dir, c.name)
       containers.push({name: c.name, id: c.id, state: alive ? 'running' as const : exit ? 'exited' as const : 'unknown' as const, pid: alive ? mark!.pid : null, exitCode: exit?.exitCode ?? null})
     }
-    out.push({name: s.name, namespace: s.namespace, podUid: s.podUid, phase: s.phase, isolation: s.isolation, qos: s.qos, podIp: s.podIp, hostVeth: s.hostVeth, createdAt: s.createdAt, containers, notes: s.notes})
+    // SIGKILL (or a power cut) mid-create leaves the state as it was: say so, and what to do
+    const interrupted = s.phase === 'creating' && s.creator !== undefined && !(await isAlive(s.creator))
+    out.push({
+      name: s.name, namespace: s.namespace, podUid: s.podUid, phase: interrupted ? 'interrupted' : s.phase, isolation: s.isolation, qos: s.qos,
+      podIp: s.podIp, hostVeth: s.hostVeth, createdAt: s.createdAt, containers, notes: s.notes,
+      ...(interrupted ? {problem: `its create (pid ${s.creator!.pid}) ended half-way; remove what it made: nodedoc sandbox rm ${s.name}`} : {}),
+    })
   }
   return out
 }

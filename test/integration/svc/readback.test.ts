@@ -183,6 +183,11 @@ describe.skipIf(!canRun)('corpus dumps through the real kernel and back', () => 
       expectServicesMatch(fromListing[0], overall.oracle.services, {nft: true})
       const shape = (t: typeof traces[0]) => t.services.map((x) => [x.service, x.verdict, x.frontends.map((f) => [f.kind, f.ip, f.port, f.dnatProbability]), x.endpoints.map((e) => [e.ip, e.port, e.probability])])
       expect(shape(fromListing[0])).toEqual(shape(traces[0]))
+      // an external chain that marks every packet: that frontend masquerades always, read back from the kernel both ways
+      for (const t of [traces[0], fromListing[0]]) {
+        const svc3 = t.services.find((x) => x.service === 'ns3/svc3:p80')!
+        expect(svc3.frontends.find((x) => x.kind === 'nodePort')?.masqueradeWhen).toEqual(['always'])
+      }
       // and through the gatherer, as `nodedoc svc` reads a live node
       const rules = await gatherKubeProxyRules(new NetnsHost(ns))
       expect(rules.nft?.text).toContain('"kube-proxy"')

@@ -5,7 +5,7 @@ import {comparePod} from '../../../src/compare/compare.js'
 import {compareTable} from '../../../src/compare/render.js'
 import {SnapshotHost} from '../../../src/host/snapshot.js'
 import {REPO} from '../../e2e/node/cli.js'
-import {plain, readColumns} from '../../helpers/table.js'
+import {plain} from '../../helpers/table.js'
 
 const host = await SnapshotHost.open(join(REPO, 'examples/containerd-node'))
 const specPath = join(REPO, 'test/fixtures/sandbox/core-k8s.yaml')
@@ -18,11 +18,19 @@ describe('compare table on the example snapshot', () => {
     expect(plain(compareTable(result, false)).split('\n')[0]).toBe(`default/core-k8s against spec ${specPath}: ${result.differences} difference${result.differences === 1 ? '' : 's'}`)
   })
 
-  it('wide shows every row; the narrow table leaves out mounts that agree', () => {
-    const row = (r: (typeof result.rows)[number]) => [r.differs ? '!' : '-', r.scope, r.row, cell(r.spec), cell(r.runtime), cell(r.kernel)]
-    const read = (wide: boolean) => readColumns(compareTable(result, wide), 'DIFF').map((r) => [r.diff, r.scope, r.row, r.spec, r.runtime, r.kernel])
-    expect(read(true)).toEqual(result.rows.map(row))
-    expect(read(false)).toEqual(result.rows.filter((r) => r.differs || !r.row.startsWith('mount ')).map(row))
+  it('wide shows every row under its scope, marked ! where it differs; the narrow table leaves out mounts that agree', () => {
+    // a row reads "! ROW SPEC RUNTIME KERNEL" (or with a blank mark) under its scope's heading
+    const line = (r: (typeof result.rows)[number]) => `${r.differs ? '!' : ''} ${r.row} ${cell(r.spec)} ${cell(r.runtime)} ${cell(r.kernel)}`.replace(/\s+/g, ' ').trim()
+    const lines = (wide: boolean) => plain(compareTable(result, wide)).split('\n').map((l) => l.replace(/\s+/g, ' ').trim())
+    const wide = lines(true)
+    for (const r of result.rows) {
+      expect(wide, `${r.scope} ${r.row}`).toContain(line(r))
+      const heading = wide.findIndex((l) => l === r.scope || l === `container ${r.scope}`)
+      expect(heading, r.scope).toBeGreaterThanOrEqual(0)
+      expect(wide.indexOf(line(r), heading)).toBeGreaterThan(heading)
+    }
+    const narrow = lines(false)
+    for (const r of result.rows) expect(narrow.includes(line(r)), `${r.scope} ${r.row}`).toBe(r.differs || !r.row.startsWith('mount '))
   })
 
   it('explains each difference in one line after the table', () => {

@@ -67,6 +67,31 @@ describe('CriLogJoiner', () => {
   })
 })
 
+describe('a line split inside a character', () => {
+  // containerd cuts long lines every 16 KiB of bytes, wherever that falls: here inside "語"
+  const text = 'x'.repeat(16383) + '日本語'.repeat(3)
+  const bytes = Buffer.from(text)
+  const cut = 16384 + 2 // one byte into the second character
+  const file = Buffer.concat([
+    Buffer.from('2024-05-01T10:00:00.1Z stdout P '), bytes.subarray(0, cut), Buffer.from('\n'),
+    Buffer.from('2024-05-01T10:00:00.2Z stdout F '), bytes.subarray(cut), Buffer.from('\n'),
+  ])
+
+  it('comes back whole: the fragments are joined as bytes, then decoded', () => {
+    const {entries, bad} = parseCriLog(file)
+    expect(bad).toEqual([])
+    expect(entries.map((e) => e.text)).toEqual([text])
+    expect(entries[0].text).not.toContain('\uFFFD')
+  })
+
+  it('also when the fragments are in two files (rotation between them)', () => {
+    const j = new CriLogJoiner()
+    const newline = file.indexOf(0x0a)
+    const out = [...j.push(file.subarray(0, newline)), ...j.push(file.subarray(newline + 1, file.length - 1))]
+    expect(out.map((e) => e.text)).toEqual([text])
+  })
+})
+
 describe('corpus cri-logs', () => {
   it.skipIf(!HAVE_CORPUS)('spec example: two P lines with no F are shown at EOF, joined, marked incomplete', () => {
     const text = readFileSync(join(corpus, 'spec-example-partial-lines-k8s-pr55922.log'), 'utf8')
