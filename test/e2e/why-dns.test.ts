@@ -254,7 +254,8 @@ describe.sequential('why dns, iptables mode', () => {
       expect(exitCode).toBe(1)
       expect(report.verdict.link, JSON.stringify(report, null, 1)).toBe('memory')
       expect(report.verdict.reason).toMatch(/^OOMKilled: 1 OOM kill\(s\) in the pod's memory cgroup \(dnsmasq\), limit 24Mi/)
-      expect(report.links.find((l) => l.name === 'containers')!.detail).toMatch(/dnsmasq is not running: exit 137 \(SIGKILL\) \(OOMKilled\)/)
+      // containerd writes reason OOMKilled only when its OOM event beats the exit: the kill count above does not depend on it
+      expect(report.links.find((l) => l.name === 'containers')!.detail).toMatch(/dnsmasq is not running: exit 137 \(SIGKILL\)/)
     } finally {
       await writeFile(zone, '')
       await restartDns('dns-a')
