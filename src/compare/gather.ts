@@ -13,6 +13,7 @@ import {gatherCniConfigs} from '../net/gather.js'
 import type {LinkRecord} from '../parse/net.js'
 import type {OciSpecSummary} from '../parse/oci-config.js'
 import {byteOrder} from '../parse/order.js'
+import {parseMemTotal} from '../parse/meminfo.js'
 import {parseCmdline} from '../parse/proc.js'
 import {type SandboxState, STATE_ROOT, parseState} from '../sandbox/state.js'
 import {CAPABILITY_NUMBERS, capabilityNames} from './capabilities.js'
@@ -234,11 +235,10 @@ export async function gatherNodeReadings(host: Host): Promise<NodeReadings> {
     }
   }
   const dir = (runtime?.name === 'containerd' ? containerdCniConfDir(runtime.config ?? '') : runtime ? crioCniConfDir([runtime.config ?? '']) : undefined) ?? DEFAULT_CNI_CONF_DIR
-  const meminfo = await host.readFile('/proc/meminfo')
-  const kb = meminfo && /^MemTotal:\s+(\d+)\s+kB/m.exec(meminfo)
+  const memTotal = parseMemTotal((await host.readFile('/proc/meminfo')) ?? '')
   const last = (await host.readFile('/proc/sys/kernel/cap_last_cap'))?.trim()
   return {
-    nodeMemoryBytes: kb ? Number(kb[1]) * 1024 : null,
+    nodeMemoryBytes: memTotal ?? null,
     runtime,
     kubelet,
     cni: {dir, inUse: cniConfigInUse(await gatherCniConfigs(host, dir))},
