@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
-import {NodedocError} from '../src/errors.js'
-import {CompareError, comparePod} from '../src/compare/compare.js'
+import {comparePod} from '../src/compare/compare.js'
 import {COMPARISON, compareTable} from '../src/compare/render.js'
 
 export default class Compare extends NodedocCommand {
@@ -23,12 +22,9 @@ export default class Compare extends NodedocCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Compare)
     const host = await this.openHost(flags)
-    try {
-      const result = await comparePod(host, {pod: args.pod, namespace: flags.namespace, withSandbox: flags.with, specPath: flags.spec})
-      await this.print(result, flags, compareTable, COMPARISON)
-    } catch (error) {
-      if (error instanceof CompareError) throw new NodedocError(error.message)
-      throw error
-    }
+    const result = await comparePod(host, {pod: args.pod, namespace: flags.namespace, withSandbox: flags.with, specPath: flags.spec})
+    await this.print(result, flags, compareTable, COMPARISON)
+    // like doctor's FAIL: answered, and something is wrong
+    if (result.differences > 0) process.exitCode = 1
   }
 }

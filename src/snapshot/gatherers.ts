@@ -7,7 +7,7 @@ import {gatherNetFacts} from '../net/gather.js'
 import {gatherDoctorFacts} from '../doctor/doctor.js'
 import {gatherKubeProxyRules} from '../svc/gather.js'
 import {gatherCriForSnapshot} from '../cri/gather.js'
-import {gatherCompareFacts} from '../compare/gather.js'
+import {gatherCompareFacts} from '../compare/compare.js'
 
 /**
  * What `nodedoc snapshot` runs through a recording host. Each command's gather step belongs
