@@ -16,6 +16,9 @@ import SandboxRm from './sandbox/rm.js'
 import SandboxShim from './sandbox/shim.js'
 import Snapshot from './snapshot.js'
 import Svc from './svc.js'
+import WhyDns from './why/dns.js'
+import WhyPod from './why/pod.js'
+import WhySvc from './why/svc.js'
 
 export const COMMANDS = {
   compare: Compare,
@@ -35,4 +38,7 @@ export const COMMANDS = {
   'sandbox:shim': SandboxShim,
   snapshot: Snapshot,
   svc: Svc,
+  'why:dns': WhyDns,
+  'why:pod': WhyPod,
+  'why:svc': WhySvc,
 }

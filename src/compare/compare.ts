@@ -7,12 +7,13 @@ import type {Host} from '../host/host.js'
 import {LiveHost} from '../host/live.js'
 import {findPod, gatherPods} from '../pods/pods.js'
 import {ManifestError, type PodManifest, parsePodManifest} from '../sandbox/manifest.js'
-import {NodedocError} from '../errors.js'
-import {gatherPodFacts, kernelLayer, readSandboxState, runtimeLayer, sandboxOfPod} from './gather.js'
+import {CompareError, gatherPodFacts, kernelLayer, readSandboxState, runtimeLayer, sandboxOfPod} from './gather.js'
 import {gatherNodeReadings, nodeFacts} from './node-facts.js'
 import {type CompareResult, type Reference, compareLayers} from './rows.js'
 import {STATE_ROOT} from '../sandbox/state.js'
 import {specLayer} from './spec.js'
+
+export {CompareError} from './gather.js'
 
 export interface CompareOptions {
   pod: string
@@ -25,21 +26,21 @@ export interface CompareOptions {
 /** Reads and parses the --spec manifest: any volume kind, since a real pod's manifest has them. */
 export async function readSpecManifest(path: string, cwd = process.cwd()): Promise<PodManifest> {
   const text = await new LiveHost('/').readFile(resolve(cwd, path))
-  if (text === undefined) throw new NodedocError(`${path}: cannot read the manifest`, 2)
+  if (text === undefined) throw new CompareError(`${path}: cannot read the manifest`, 2)
   try {
     return parsePodManifest(text, path, {anyVolume: true})
   } catch (error) {
-    if (error instanceof ManifestError) throw new NodedocError(error.message, 2)
+    if (error instanceof ManifestError) throw new CompareError(error.message, 2)
     throw error
   }
 }
 
 export async function comparePod(host: Host, opts: CompareOptions): Promise<CompareResult> {
-  if (!opts.withSandbox && !opts.specPath) throw new NodedocError('give --with SANDBOX or --spec pod.yaml', 2)
+  if (!opts.withSandbox && !opts.specPath) throw new CompareError('give --with SANDBOX or --spec pod.yaml', 2)
   const given = opts.specPath ? await readSpecManifest(opts.specPath, opts.cwd) : undefined
   const state = opts.withSandbox ? await readSandboxState(host, opts.withSandbox) : undefined
   const lookup = await findPod(host, {name: opts.pod, namespace: opts.namespace})
-  if (lookup.kind !== 'found') throw new NodedocError(`pod ${opts.namespace ? `${opts.namespace}/` : ''}${opts.pod} ${lookup.kind === 'ambiguous' ? 'is ambiguous: give -n' : `not found on ${host.description}`}`)
+  if (lookup.kind !== 'found') throw new CompareError(`pod ${opts.namespace ? `${opts.namespace}/` : ''}${opts.pod} ${lookup.kind === 'ambiguous' ? 'is ambiguous: give -n' : `not found on ${host.description}`}`)
   const report = lookup.report
   const readings = await gatherNodeReadings(host)
   const node = {...nodeFacts(readings, report.runtime), sandbox: await sandboxOfPod(host, report.uid)}
@@ -50,7 +51,7 @@ export async function comparePod(host: Host, opts: CompareOptions): Promise<Comp
   let reference: Reference | null = null
   if (state && opts.withSandbox) {
     const refReport = (await gatherPods(host)).find((p) => p.uid === state.podUid)
-    if (!refReport) throw new NodedocError(`sandbox ${opts.withSandbox} is not running on ${host.description} (no pod with UID ${state.podUid})`)
+    if (!refReport) throw new CompareError(`sandbox ${opts.withSandbox} is not running on ${host.description} (no pod with UID ${state.podUid})`)
     reference = {name: opts.withSandbox, layer: kernelLayer(await gatherPodFacts(host, refReport), node)}
   }
   const manifest = given ?? state!.manifest

@@ -17,6 +17,9 @@ import {CONTAINER_ROWS, type ContainerRow, type LayerContainer, type LayerPod, t
 import {type SandboxProfile, defaultCapabilities} from './runtime-defaults.js'
 import type {NodeFacts} from './spec.js'
 
+/** compare's answers that are not a comparison: one line, exit 1 (2 for a usage error) */
+export class CompareError extends NodedocError {}
+
 /** Fields of /proc/<pid>/status that say what a process may do. */
 export function parseProcStatus(text: string): {capEff: string | null; capBnd: string | null; noNewPrivs: string | null; seccomp: string | null; uid: string | null} {
   const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text)?.[1].trim() ?? null
@@ -182,14 +185,14 @@ export function runtimeLayer(facts: PodFacts, node: NodeFacts): LayerPod | null 
 
 /** A `nodedoc sandbox`'s state, read through the Host: a snapshot holds it as the live node does. */
 export async function readSandboxState(host: Host, name: string): Promise<SandboxState> {
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 63) throw new NodedocError(`--with ${name}: not a sandbox name (lower-case letters, digits and '-')`)
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 63) throw new CompareError(`--with ${name}: not a sandbox name (lower-case letters, digits and '-')`)
   const path = `${STATE_ROOT}/${name}/state.json`
   const text = await host.readFile(path)
-  if (text === undefined) throw new NodedocError(`no sandbox named ${name} on ${host.description} (${path} is absent; nodedoc sandbox ls)`)
+  if (text === undefined) throw new CompareError(`no sandbox named ${name} on ${host.description} (${path} is absent; nodedoc sandbox ls)`)
   try {
     return parseState(text, path)
   } catch (error) {
-    throw new NodedocError((error as Error).message)
+    throw new CompareError((error as Error).message)
   }
 }
 

@@ -3,14 +3,14 @@
 // kubelet's --seccomp-default, the CNI config in use, MemTotal and the kernel's last capability.
 
 import {type Host, hostPath} from '../host/host.js'
-import {NodedocError} from '../errors.js'
 import type {PodReport} from '../pods/types.js'
 import {type CniConfig, DEFAULT_CNI_CONF_DIR, cniConfigInUse, containerdCniConfDir, crioCniConfDir} from '../net/cni-config.js'
 import {gatherCniConfigs} from '../net/gather.js'
+import {parseMemTotal} from '../parse/meminfo.js'
 import {byteOrder} from '../parse/order.js'
 import {parseCmdline} from '../parse/proc.js'
 import {CAPABILITY_NUMBERS, capabilityNames} from './capabilities.js'
-import {parseProcStatus} from './gather.js'
+import {CompareError, parseProcStatus} from './gather.js'
 import type {Value} from './layers.js'
 import {containerdRestrictsOomScoreAdj, kubeletSeccompDefault} from './runtime-defaults.js'
 import type {NodeFacts} from './spec.js'
@@ -63,10 +63,9 @@ export async function gatherNodeReadings(host: Host): Promise<NodeReadings> {
   }
   const dir = (runtime?.name === 'containerd' ? containerdCniConfDir(runtime.config ?? '') : runtime ? crioCniConfDir([runtime.config ?? '']) : undefined) ?? DEFAULT_CNI_CONF_DIR
   const meminfo = await host.readFile('/proc/meminfo')
-  const kb = meminfo && /^MemTotal:\s+(\d+)\s+kB/m.exec(meminfo)
   const last = (await host.readFile('/proc/sys/kernel/cap_last_cap'))?.trim()
   return {
-    nodeMemoryBytes: kb ? Number(kb[1]) * 1024 : null,
+    nodeMemoryBytes: meminfo === undefined ? null : (parseMemTotal(meminfo) ?? null),
     runtime,
     kubelet,
     cni: {dir, inUse: cniConfigInUse(await gatherCniConfigs(host, dir))},
@@ -88,7 +87,7 @@ export function cniNetworkShape(cni: NodeReadings['cni']): {value: Value; why: s
 }
 
 export function nodeFacts(readings: NodeReadings, podRuntime: PodReport['runtime']): NodeFacts {
-  if (readings.nodeMemoryBytes === null) throw new NodedocError('cannot read MemTotal from /proc/meminfo (needed for oom_score_adj)')
+  if (readings.nodeMemoryBytes === null) throw new CompareError('cannot read MemTotal from /proc/meminfo (needed for oom_score_adj)')
   const runtime = podRuntime !== 'unknown' ? podRuntime : (readings.runtime?.name ?? 'unknown')
   const r = readings.runtime
   const restricts = r?.name === 'containerd' && r.name === runtime && r.config !== null && containerdRestrictsOomScoreAdj(r.config)

@@ -16,14 +16,15 @@
 // path asked for, which proves no link was followed; anything else takes the walk.
 //
 // Every function is synchronous, like the Host reads that call them (see src/host/live.ts).
+// Writing inside a root, with the same walk, is src/host/in-root-write.ts.
 // Paths are root-relative; a leading "/" means the root. The root itself is trusted: links in
 // the root's own path are followed, so /proc/<pid>/root is a valid root.
 
-import {type Dirent, type Stats, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, readlinkSync, statSync, symlinkSync, unlinkSync, writeSync} from 'node:fs'
+import {type Dirent, type Stats, closeSync, constants, fstatSync, mkdirSync, openSync, readSync, readdirSync, readlinkSync, statSync} from 'node:fs'
 
 /** Linux's O_PATH (the same value on x86-64 and arm64); fs.constants does not list it. */
 const O_PATH = 0o10000000
-const {O_NOFOLLOW, O_DIRECTORY, O_RDONLY, O_NONBLOCK, O_WRONLY, O_CREAT, O_EXCL} = constants
+const {O_NOFOLLOW, O_DIRECTORY, O_RDONLY, O_NONBLOCK} = constants
 
 /** Links followed in one resolution before giving up, as the kernel's ELOOP limit. */
 export const MAX_LINKS = 40
@@ -43,13 +44,15 @@ export class InRootError extends Error {
   }
 }
 
-function gone(path: string, code = 'ENOENT'): NodeJS.ErrnoException {
+/** An fs-style error (ENOENT, ENOTDIR, ...) for a path the walk did not find. */
+export function gone(path: string, code = 'ENOENT'): NodeJS.ErrnoException {
   const error: NodeJS.ErrnoException = new Error(`${code}: ${path}`)
   error.code = code
   return error
 }
 
-function components(path: string): string[] {
+/** A path's names, without empty ones and ".". */
+export function components(path: string): string[] {
   return path.split('/').filter((c) => c !== '' && c !== '.')
 }
 
@@ -161,9 +164,11 @@ export function walkInRoot<H>(tree: Tree<H>, path: string, options: WalkOptions)
 // ---------------------------------------------------------------------------------------------
 // The filesystem as a tree of O_PATH descriptors.
 
-const at = (fd: number, name = '') => (name ? `/proc/self/fd/${fd}/${name}` : `/proc/self/fd/${fd}`)
+/** A name inside an open folder (or the descriptor itself), as a path the kernel resolves without following links on the way. */
+export const at = (fd: number, name = '') => (name ? `/proc/self/fd/${fd}/${name}` : `/proc/self/fd/${fd}`)
 
-function fsTree(root: string): Tree<number> {
+/** The filesystem under root as a Tree of O_PATH descriptors. */
+export function fsTree(root: string): Tree<number> {
   return {
     root: () => openSync(root, O_PATH | O_DIRECTORY),
     lookup(dir, name) {
@@ -389,63 +394,4 @@ export function resolveInRoot(root: string, path: string, options: {follow?: boo
   const found = walkInRoot(fsTree(root), path, {follow: options.follow ?? true})
   found.release()
   return found.path
-}
-
-// ---------------------------------------------------------------------------------------------
-// Writes (the snapshot writer): directories made as needed, links inside the root followed
-// inside it, and every file created O_CREAT|O_EXCL|O_NOFOLLOW: whatever was there (a file, a
-// link planted by someone) is unlinked first, never written through.
-
-function withParent<T>(root: string, path: string, use: (dir: number, name: string) => T): T {
-  const parts = components(path)
-  const name = parts.pop()
-  if (name === undefined || name === '..') throw new InRootError('escape', path, 'no name to create')
-  const found = walkInRoot(fsTree(root), parts.join('/'), {follow: true, create: true, createLast: true})
-  try {
-    if (found.kind !== 'dir') throw gone(path, 'ENOTDIR')
-    return use(found.handle, name)
-  } finally {
-    found.release()
-  }
-}
-
-function clear(dir: number, name: string, path: string): void {
-  let s: Stats
-  try {
-    s = lstatSync(at(dir, name))
-  } catch {
-    return
-  }
-  if (s.isDirectory()) throw gone(path, 'EISDIR')
-  unlinkSync(at(dir, name))
-}
-
-/** Writes a new regular file at root/path (mode 0600 unless given), replacing what was there. */
-export function writeFileInRoot(root: string, path: string, data: string | Buffer, mode = 0o600): void {
-  withParent(root, path, (dir, name) => {
-    clear(dir, name, path)
-    const fd = openSync(at(dir, name), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode)
-    try {
-      const bytes = typeof data === 'string' ? Buffer.from(data) : data
-      let done = 0
-      while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done)
-    } finally {
-      closeSync(fd)
-    }
-  })
-}
-
-/** Makes a symbolic link at root/path, replacing a file or link that was there. */
-export function symlinkInRoot(root: string, path: string, target: string): void {
-  withParent(root, path, (dir, name) => {
-    clear(dir, name, path)
-    symlinkSync(target, at(dir, name))
-  })
-}
-
-/** Makes directory root/path and its missing parents (mode 0700). */
-export function mkdirInRoot(root: string, path: string): void {
-  const found = walkInRoot(fsTree(root), path, {follow: true, create: true, createLast: true})
-  found.release()
-  if (found.kind !== 'dir') throw gone(path, 'EEXIST')
 }

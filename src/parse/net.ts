@@ -1,5 +1,7 @@
 // A network namespace seen through /proc/<pid>/net/* (no nsenter needed), and links from `ip -j -d link`.
 
+import {int, jsonArray, record, str} from './json.js'
+
 /** /proc/<pid>/net/fib_trie: the addresses marked "host LOCAL", i.e. the namespace's own IPv4 addresses. */
 export function parseFibTrieLocal(text: string): string[] {
   const local = new Set<string>()
@@ -96,36 +98,37 @@ export interface LinkRecord {
   state: string | null
 }
 
-interface IpLinkJson {
-  ifname: string
-  ifindex: number
-  link_index?: number
-  link_netnsid?: number
-  link?: string
-  master?: string
-  address?: string
-  operstate?: string
-  linkinfo?: {info_kind?: string; info_slave_kind?: string}
-}
-
-/** `ip -j -d link show`. */
+/** `ip -j -d link show`. JsonShapeError when it is not a JSON array; elements without a name and index are skipped. */
 export function parseIpLinkJson(text: string): LinkRecord[] {
-  return (JSON.parse(text) as IpLinkJson[]).map((l) => ({
-    name: l.ifname,
-    ifindex: l.ifindex,
-    iflink: l.link_index ?? null,
-    linkNetnsId: l.link_netnsid ?? null,
-    kind: l.linkinfo?.info_kind ?? null,
-    master: l.master ?? null,
-    mac: l.address ?? null,
-    state: l.operstate ?? null,
-  }))
+  const links: LinkRecord[] = []
+  for (const item of jsonArray(text, 'ip -j link')) {
+    const l = record(item)
+    const name = str(l?.ifname)
+    const ifindex = int(l?.ifindex)
+    if (!l || name === undefined || ifindex === undefined) continue
+    links.push({
+      name,
+      ifindex,
+      iflink: int(l.link_index) ?? null,
+      linkNetnsId: int(l.link_netnsid) ?? null,
+      kind: str(record(l.linkinfo)?.info_kind) ?? null,
+      master: str(l.master) ?? null,
+      mac: str(l.address) ?? null,
+      state: str(l.operstate) ?? null,
+    })
+  }
+  return links
 }
 
 /** `ip -j netns list-id`: [{nsid, name}] for the named namespaces this one has ids for. */
 export function parseNetnsListId(text: string): Map<number, string> {
   const out = new Map<number, string>()
   if (!text.trim()) return out
-  for (const entry of JSON.parse(text) as Array<{nsid: number; name?: string}>) if (entry.name) out.set(entry.nsid, entry.name)
+  for (const item of jsonArray(text, 'ip -j netns list-id')) {
+    const entry = record(item)
+    const nsid = int(entry?.nsid)
+    const name = str(entry?.name)
+    if (nsid !== undefined && name) out.set(nsid, name)
+  }
   return out
 }

@@ -4,6 +4,7 @@
 
 import * as YAML from 'yaml'
 import type {Node} from 'yaml'
+import {NodedocError} from '../errors.js'
 import {memoryBytes, milliCpu} from './quantity.js'
 
 export interface ResourceAmounts {
@@ -95,7 +96,7 @@ export interface ParseOptions {
   anyVolume?: boolean
 }
 
-export class ManifestError extends Error {}
+export class ManifestError extends NodedocError {}
 
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 

@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {access, chmod, mkdir, readFile, symlink, writeFile} from 'node:fs/promises'
+import {access, chmod, mkdir, readFile, readdir, symlink, writeFile} from 'node:fs/promises'
 import {hostname as nodeHostname} from 'node:os'
 import {join} from 'node:path'
 import {execa} from 'execa'
@@ -15,6 +15,8 @@ export type SeccompProfileType = 'RuntimeDefault' | 'Unconfined' | 'Localhost'
 
 export interface ContainerSpec {
   name: string
+  /** an image the node imported (nodeUp's images); busybox when absent */
+  image?: string
   command: string[]
   args?: string[]
   resources?: Resources
@@ -64,6 +66,13 @@ const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/pro
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount'
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex')
+
+/** What a kubelet with clusterDNS 10.96.0.10 and the cluster.local domain writes (dnsPolicy ClusterFirst). */
+const DNS_CONFIG = (namespace: string) => ({
+  servers: ['10.96.0.10'],
+  searches: [`${namespace}.svc.cluster.local`, 'svc.cluster.local', 'cluster.local'],
+  options: ['ndots:5'],
+})
 
 export function podUid(): string {
   const h = hex(16)
@@ -138,7 +147,6 @@ export function containerLogLinkName(pod: string, namespace: string, container: 
 export async function createPod(cri: CriClient, spec: PodSpec, pod: PodState, record: () => Promise<void>): Promise<void> {
   const qos = pod.qos
   const resources = spec.containers.map((c) => c.resources ?? {})
-  const memory = await nodeMemoryBytes()
 
   // pod cgroup, with the pod-level limits the kubelet's QoS manager sets
   const values = podCgroupValues(resources, qos)
@@ -177,11 +185,7 @@ export async function createPod(cri: CriClient, spec: PodSpec, pod: PodState, re
     metadata: {name: spec.name, uid: pod.uid, namespace: spec.namespace, attempt: 0},
     hostname,
     logDirectory: pod.logDir,
-    dnsConfig: {
-      servers: ['10.96.0.10'],
-      searches: [`${spec.namespace}.svc.cluster.local`, 'svc.cluster.local', 'cluster.local'],
-      options: ['ndots:5'],
-    },
+    dnsConfig: DNS_CONFIG(spec.namespace),
     labels: {
       ...spec.labels,
       'io.kubernetes.pod.name': spec.name,
@@ -204,8 +208,23 @@ export async function createPod(cri: CriClient, spec: PodSpec, pod: PodState, re
   const nodeHosts = await readFile('/etc/hosts', 'utf8')
   await writeFile(join(pod.kubeletDir, 'etc-hosts'), etcHosts(pod.ip, hostname || nodeHostname(), spec.hostNetwork ?? false, nodeHosts))
 
-  for (const [index, container] of spec.containers.entries()) {
-    const logRel = `${container.name}/0.log`
+  for (const index of spec.containers.keys()) await runContainer(cri, spec, pod, sandboxConfig, index, 0, record)
+}
+
+/**
+ * One container of a pod, created and started as the kubelet does: attempt 0 at pod start, and
+ * attempt n+1 (log <name>/<n+1>.log, a new /var/log/containers link) when it restarts one.
+ */
+async function runContainer(cri: CriClient, spec: PodSpec, pod: PodState, sandboxConfig: PodSandboxConfig, index: number, attempt: number, record: () => Promise<void>): Promise<string> {
+  const container = spec.containers[index]
+  const qos = pod.qos
+  const resources = spec.containers.map((c) => c.resources ?? {})
+  const memory = await nodeMemoryBytes()
+  const volumes = join(pod.kubeletDir, 'volumes')
+  const projected = await projectedDir(volumes)
+  const emptyDirs = new Map((spec.emptyDirs ?? []).map((name) => [name, join(volumes, 'kubernetes.io~empty-dir', name)]))
+  {
+    const logRel = `${container.name}/${attempt}.log`
     await mkdir(join(pod.logDir, container.name), {recursive: true, mode: 0o755})
     const entry = {name: container.name, id: null as string | null, logPath: join(pod.logDir, logRel)}
     pod.containers.push(entry)
@@ -227,8 +246,8 @@ export async function createPod(cri: CriClient, spec: PodSpec, pod: PodState, re
     mounts.push({containerPath: terminationPath, hostPath: terminationLog, readonly: false, propagation: 'PROPAGATION_PRIVATE'})
 
     const config: ContainerConfig = {
-      metadata: {name: container.name, attempt: 0},
-      image: {image: BUSYBOX_IMAGE},
+      metadata: {name: container.name, attempt},
+      image: {image: container.image ?? BUSYBOX_IMAGE},
       command: container.command,
       args: container.args ?? [],
       envs: [
@@ -244,7 +263,7 @@ export async function createPod(cri: CriClient, spec: PodSpec, pod: PodState, re
       },
       annotations: {
         'io.kubernetes.container.hash': hex(4),
-        'io.kubernetes.container.restartCount': '0',
+        'io.kubernetes.container.restartCount': String(attempt),
         'io.kubernetes.container.terminationMessagePath': terminationPath,
         'io.kubernetes.container.terminationMessagePolicy': 'File',
         'io.kubernetes.pod.terminationGracePeriod': '30',
@@ -255,7 +274,7 @@ export async function createPod(cri: CriClient, spec: PodSpec, pod: PodState, re
         securityContext: criSecurityContext(spec, container),
       },
     }
-    entry.id = await cri.createContainer(pod.sandboxId, config, sandboxConfig)
+    entry.id = await cri.createContainer(pod.sandboxId!, config, sandboxConfig)
     await record()
     const link = join(CONTAINER_LOGS, containerLogLinkName(spec.name, spec.namespace, container.name, entry.id))
     await mkdir(CONTAINER_LOGS, {recursive: true})
@@ -263,7 +282,39 @@ export async function createPod(cri: CriClient, spec: PodSpec, pod: PodState, re
     pod.logLinks.push(link)
     await record()
     await cri.startContainer(entry.id)
+    return entry.id
   }
+}
+
+/** The pod's kube-api-access-* folder (made once, at pod start). */
+async function projectedDir(volumes: string): Promise<string> {
+  const dir = join(volumes, 'kubernetes.io~projected')
+  const [name] = await readdir(dir)
+  return join(dir, name)
+}
+
+/** The sandbox config the pod was created with: CreateContainer takes it again on a restart. */
+function sandboxConfigOf(spec: PodSpec, pod: PodState): PodSandboxConfig {
+  return {
+    metadata: {name: spec.name, uid: pod.uid, namespace: spec.namespace, attempt: 0},
+    hostname: spec.hostNetwork ? '' : spec.name,
+    logDirectory: pod.logDir,
+    dnsConfig: DNS_CONFIG(spec.namespace),
+    labels: {...spec.labels, 'io.kubernetes.pod.name': spec.name, 'io.kubernetes.pod.namespace': spec.namespace, 'io.kubernetes.pod.uid': pod.uid},
+    annotations: {},
+    linux: {cgroupParent: pod.cgroupParent, securityContext: {namespaceOptions: {network: spec.hostNetwork ? 'NODE' : 'POD', pid: 'CONTAINER', ipc: 'POD'}}},
+  }
+}
+
+/**
+ * The kubelet restarting a container that exited: the dead one stays (its status and log are
+ * what `--previous` and lastState read), a new attempt starts beside it. Returns the new ID.
+ */
+export async function restartContainer(cri: CriClient, spec: PodSpec, pod: PodState, name: string, record: () => Promise<void>): Promise<string> {
+  const index = spec.containers.findIndex((c) => c.name === name)
+  if (index < 0) throw new Error(`${spec.name}: no container ${name}`)
+  const attempt = pod.containers.filter((c) => c.name === name).length
+  return runContainer(cri, spec, pod, sandboxConfigOf(spec, pod), index, attempt, record)
 }
 
 /** containerd's verbose sandbox info names the netns path in its runtime spec. */

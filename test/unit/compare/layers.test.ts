@@ -4,9 +4,8 @@ import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
-import {kernelMounts, networkShape, parseProcStatus, readSandboxState, runtimeLayer} from '../../../src/compare/gather.js'
+import {CompareError, kernelMounts, networkShape, parseProcStatus, readSandboxState, runtimeLayer} from '../../../src/compare/gather.js'
 import {cniNetworkShape, nodeFacts} from '../../../src/compare/node-facts.js'
-import {NodedocError} from '../../../src/errors.js'
 import {SERVICE_ACCOUNT_MOUNT} from '../../../src/compare/kubelet-rules.js'
 import {CONTAINERD_CAPABILITIES} from '../../../src/compare/runtime-defaults.js'
 import {type NodeFacts, specLayer} from '../../../src/compare/spec.js'
@@ -156,7 +155,7 @@ describe('nodeFacts', () => {
     expect(nodeFacts({...readings, runtime}, 'containerd').allCapabilities).toEqual(CONTAINERD_CAPABILITIES.slice().sort((a, b) => capIndex(a) - capIndex(b)))
   })
   it('refuses a node without MemTotal in one line', () => {
-    expect(() => nodeFacts({...readings, nodeMemoryBytes: null}, 'containerd')).toThrow(NodedocError)
+    expect(() => nodeFacts({...readings, nodeMemoryBytes: null}, 'containerd')).toThrow(CompareError)
   })
 })
 

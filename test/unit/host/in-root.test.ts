@@ -3,10 +3,8 @@ import {linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync,
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
-import {
-  InRootError, lstatInRoot, mkdirInRoot, readDirInRoot, readFileInRoot, readLinkInRoot, resolveInRoot, statInRoot,
-  symlinkInRoot, writeFileInRoot,
-} from '../../../src/host/in-root.js'
+import {InRootError, lstatInRoot, readDirInRoot, readFileInRoot, readLinkInRoot, resolveInRoot, statInRoot} from '../../../src/host/in-root.js'
+import {mkdirInRoot, symlinkInRoot, writeFileInRoot} from '../../../src/host/in-root-write.js'
 
 // A root built on the real filesystem, with every kind of link and special file a hostile
 // folder can hold. Outside it, a secret that no read may ever reach.
