@@ -6,6 +6,7 @@ import Kubectl from './kubectl.js'
 import Logs from './logs.js'
 import Net from './net.js'
 import Pod from './pod.js'
+import ProbeClient from './probe-client.js'
 import Pods from './pods.js'
 import Ps from './ps.js'
 import Report from './report.js'
@@ -16,6 +17,7 @@ import SandboxRm from './sandbox/rm.js'
 import SandboxShim from './sandbox/shim.js'
 import Snapshot from './snapshot.js'
 import Svc from './svc.js'
+import Trace from './trace.js'
 import WhyDns from './why/dns.js'
 import WhyPod from './why/pod.js'
 import WhySvc from './why/svc.js'
@@ -28,6 +30,7 @@ export const COMMANDS = {
   logs: Logs,
   net: Net,
   pod: Pod,
+  'probe-client': ProbeClient,
   pods: Pods,
   ps: Ps,
   report: Report,
@@ -38,6 +41,7 @@ export const COMMANDS = {
   'sandbox:shim': SandboxShim,
   snapshot: Snapshot,
   svc: Svc,
+  trace: Trace,
   'why:dns': WhyDns,
   'why:pod': WhyPod,
   'why:svc': WhySvc,
