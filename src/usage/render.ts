@@ -1,4 +1,4 @@
-import {columns, tableOptions} from '../output/table.js'
+import {columns, elide, tableOptions} from '../output/table.js'
 import {type SortKey, containerRows, worstThrottled} from './select.js'
 import type {DocumentShape} from '../output/output.js'
 import type {PodUsage, PodUsageReport, Usage, UsageEvent} from './types.js'
@@ -65,20 +65,24 @@ export function usageTable(report: UsageDocument, wide: boolean, view: 'pods' | 
   return notes + columns(head, rows)
 }
 
-/** `events`: one row per event, oldest first; -o wide adds the evidence. With -w, one stream keeps later rows in line. */
+/**
+ * `events`: oldest first. The default table fits 80 columns: one line naming the event (pod as
+ * namespace/name, cut in the middle when long), its message on the line under it; -o wide puts
+ * everything on one line, the evidence too. With -w, one stream keeps later rows in line.
+ */
 export function eventsStream(wide: boolean): (events: UsageEvent[], first: boolean) => string {
-  const stream = new ColumnStream(['time', 'namespace', 'pod', 'container', 'reason', 'message', ...(wide ? ['evidence'] : [])])
+  const stream = new ColumnStream(wide ? ['time', 'namespace', 'pod', 'container', 'reason', 'message', 'evidence'] : ['time', 'pod', 'container', 'reason'])
   return (events, first) => {
     if (events.length === 0) return first ? 'No events.\n' : ''
-    return stream.write(events.map((e) => [
-      e.time ? e.time.replace(/\.\d+Z$/, 'Z') : undefined,
-      safe(e.pod.namespace),
-      safe(e.pod.name ?? e.pod.uid),
-      safe(e.container?.name ?? e.container?.id?.slice(0, 13) ?? null),
-      e.reason,
-      e.message,
-      ...(wide ? [e.evidence.join(' | ')] : []),
-    ]))
+    const container = (e: UsageEvent) => safe(e.container?.name ?? e.container?.id?.slice(0, 13) ?? null)
+    if (wide) {
+      return stream.write(events.map((e) => [e.time ? e.time.replace(/\.\d+Z$/, 'Z') : undefined, safe(e.pod.namespace), safe(e.pod.name ?? e.pod.uid), container(e), e.reason, e.message, e.evidence.join(' | ')]))
+    }
+    return events.map((e) => {
+      const pod = `${e.pod.namespace ?? '-'}/${e.pod.name ?? e.pod.uid}`
+      const row = stream.write([[e.time ? e.time.replace(/\.\d+Z$/, '').replace('T', ' ') : undefined, elide(pod, 26), elide(container(e) ?? '-', 13), e.reason]])
+      return row + `    ${e.message}\n`
+    }).join('')
   }
 }
 

@@ -71,6 +71,16 @@ describe('nodedoc top / events under --host-root', () => {
     const events = document.items
     expect(events.every((e) => e.pod.name === 'web')).toBe(true)
     expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(['Restart', 'PidsLimit', 'ContainerExit', 'CPUThrottling']))
+    // the default table: 80 columns, a line naming each event and its message under it; wide: one line each
+    const table = (await nodedoc(['events', 'web', '-n', 'shop', '--host-root', root])).stdout.split('\n').filter(Boolean)
+    expect(Math.max(...table.map((l) => l.length)), table.join('\n')).toBeLessThanOrEqual(80)
+    expect(table[0]).toMatch(/^TIME\s+POD\s+CONTAINER\s+REASON$/)
+    expect(table.filter((l) => /^\S.*\sRestart$/.test(l))).toHaveLength(events.filter((e) => e.reason === 'Restart').length)
+    const restart = events.find((e) => e.reason === 'Restart')!
+    expect(table.some((l) => l.startsWith(`    ${restart.message.slice(0, 40)}`)), table.join('\n')).toBe(true)
+    const wide = (await nodedoc(['events', 'web', '-n', 'shop', '--host-root', root, '-o', 'wide'])).stdout.trim().split('\n')
+    expect(wide).toHaveLength(events.length + 1)
+    expect(wide[0]).toMatch(/^TIME\s+NAMESPACE\s+POD\s+CONTAINER\s+REASON\s+MESSAGE\s+EVIDENCE$/)
     const yaml = await nodedoc(['events', 'web', '-n', 'shop', '--host-root', root, '-o', 'yaml'])
     const documents = YAML.parseAllDocuments(yaml.stdout).map((d) => d.toJS() as EventDocument)
     expect(documents).toHaveLength(1)
