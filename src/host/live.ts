@@ -1,6 +1,8 @@
 import {closeSync, fstatSync, lstatSync, openSync, readFileSync, readSync, readdirSync, readlinkSync} from 'node:fs'
+import {spawn} from 'node:child_process'
 import * as execa from 'execa'
 import {absorb} from './errors.js'
+import {type RootReader, liveRootReader} from './in-root.js'
 import {type DirEntry, type EntryKind, type FileStat, type Host, type ReadOptions, type RunOptions, type RunResult, Warnings, hostPath} from './host.js'
 
 const DEFAULT_TIMEOUT_MS = 10_000
@@ -94,7 +96,35 @@ export class LiveHost implements Host {
     }
     return {stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode: result.exitCode ?? 1}
   }
+
+  inRoot(root: string): RootReader {
+    return liveRootReader(this.real(root), this.warnings)
+  }
+
+  /**
+   * The user's program on the user's terminal. Ctrl-C reaches the whole foreground group, the
+   * program included: nodedoc waits for it to finish (tcpdump prints its summary) instead of
+   * dying first; a TERM sent to nodedoc alone is passed on.
+   */
+  exec(argv: string[]): Promise<number | undefined> {
+    return new Promise((resolve) => {
+      const child = spawn(argv[0], argv.slice(1), {stdio: 'inherit'})
+      const ignore = () => undefined
+      const forward = () => child.kill('SIGTERM')
+      process.on('SIGINT', ignore)
+      process.on('SIGTERM', forward)
+      const finish = (code: number | undefined) => {
+        process.off('SIGINT', ignore)
+        process.off('SIGTERM', forward)
+        resolve(code)
+      }
+      child.on('error', (error: NodeJS.ErrnoException) => finish(error.code === 'ENOENT' ? undefined : 126))
+      child.on('close', (code, signal) => finish(code ?? 128 + (signal ? (SIGNAL_NUMBERS[signal] ?? 1) : 1)))
+    })
+  }
 }
+
+const SIGNAL_NUMBERS: Record<string, number> = {SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15}
 
 // synchronous like every other read here (a tail is a few KiB); nothing on a command's path
 // then needs fs/promises, the thread pool or a promise per step

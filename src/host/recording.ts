@@ -3,6 +3,7 @@ import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import * as tar from 'tar'
 import {type DirEntry, type FileStat, type Host, type ReadOptions, type RunOptions, type RunResult, hostPath} from './host.js'
+import {type RootReader, rootReader} from './in-root.js'
 import {type SnapshotMeta, commandFileName, fsRelative} from './snapshot-layout.js'
 
 /** Logs are kept as tails: a snapshot is for diagnosis, not for archiving a node's output. */
@@ -130,6 +131,11 @@ export class RecordingHost implements Host {
       })
     }
     return result
+  }
+
+  /** Passed through and never written down: a snapshot holds no container file contents. */
+  inRoot(root: string): RootReader {
+    return rootReader(this.inner, root)
   }
 
   /** Writes meta.json and stat.json, packs the archive if one was asked for. Returns where it went. */
