@@ -1,6 +1,9 @@
 // Explicit command registry: oclif loads this one file instead of scanning a folder.
 import Compare from './compare.js'
+import Conntrack from './conntrack.js'
 import Doctor from './doctor.js'
+import Enter from './enter.js'
+import Fs from './fs.js'
 import Kubectl from './kubectl.js'
 import Logs from './logs.js'
 import Net from './net.js'
@@ -13,11 +16,15 @@ import SandboxLs from './sandbox/ls.js'
 import SandboxRm from './sandbox/rm.js'
 import SandboxShim from './sandbox/shim.js'
 import Snapshot from './snapshot.js'
+import Sockets from './sockets.js'
 import Svc from './svc.js'
 
 export const COMMANDS = {
   compare: Compare,
+  conntrack: Conntrack,
   doctor: Doctor,
+  enter: Enter,
+  fs: Fs,
   kubectl: Kubectl,
   logs: Logs,
   net: Net,
@@ -30,5 +37,6 @@ export const COMMANDS = {
   'sandbox:rm': SandboxRm,
   'sandbox:shim': SandboxShim,
   snapshot: Snapshot,
+  sockets: Sockets,
   svc: Svc,
 }

@@ -8,6 +8,7 @@ import {gatherDoctorFacts} from '../doctor/doctor.js'
 import {gatherKubeProxyRules} from '../svc/gather.js'
 import {gatherCriForSnapshot} from '../cri/gather.js'
 import {gatherCompareFacts} from '../compare/gather.js'
+import {gatherSockets} from '../inside/sockets.js'
 
 /**
  * What `nodedoc snapshot` runs through a recording host. Each command's gather step belongs
@@ -24,4 +25,5 @@ export const SNAPSHOT_GATHERERS: Array<{name: string; gather: (host: Host) => Pr
   {name: 'svc', gather: (host) => gatherKubeProxyRules(host)},
   {name: 'cri', gather: gatherCriForSnapshot},
   {name: 'compare', gather: gatherCompareFacts},
+  {name: 'sockets', gather: (host) => gatherSockets(host)},
 ]

@@ -27,10 +27,18 @@ function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex')
 }
 
+type ImageConfig = {Entrypoint?: string[]; Cmd?: string[]; Env: string[]; WorkingDir?: string}
+
 interface ImageParts {
   name: string
   rootfs: string
-  config: {Entrypoint?: string[]; Cmd?: string[]; Env: string[]; WorkingDir?: string}
+  config: ImageConfig
+}
+
+/** An image a test brings: `build` fills the empty rootfs folder it is given and returns the image config. */
+export interface ExtraImage {
+  name: string
+  build(rootfs: string, work: string): Promise<ImageConfig>
 }
 
 /** Packs a rootfs folder into a docker-save tar; returns its path. */
@@ -80,12 +88,20 @@ async function buildBusybox(work: string): Promise<string> {
   return saveImage(work, {name: BUSYBOX_IMAGE, rootfs, config: {Cmd: ['sh'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']}})
 }
 
-/** Builds both images and imports them into containerd's k8s.io namespace. */
-export async function buildAndImportImages(socket: string): Promise<void> {
+async function buildExtra(work: string, image: ExtraImage): Promise<string> {
+  const rootfs = join(work, 'rootfs')
+  await mkdir(rootfs, {recursive: true})
+  return saveImage(work, {name: image.name, rootfs, config: await image.build(rootfs, work)})
+}
+
+/** Builds both images (and a test's own) and imports them into containerd's k8s.io namespace. */
+export async function buildAndImportImages(socket: string, extra: ExtraImage[] = []): Promise<void> {
   await rm(IMAGE_DIR, {recursive: true, force: true})
   const pause = await buildPause(join(IMAGE_DIR, 'pause'))
   const busybox = await buildBusybox(join(IMAGE_DIR, 'busybox'))
-  for (const tarFile of [pause, busybox]) {
+  const others: string[] = []
+  for (const [i, image] of extra.entries()) others.push(await buildExtra(join(IMAGE_DIR, `extra-${i}`), image))
+  for (const tarFile of [pause, busybox, ...others]) {
     await execa('ctr', ['--address', socket, '-n', 'k8s.io', 'images', 'import', tarFile])
   }
   await rm(IMAGE_DIR, {recursive: true, force: true})

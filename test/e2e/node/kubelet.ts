@@ -13,6 +13,8 @@ import type {PodState} from './state.js'
 
 export interface ContainerSpec {
   name: string
+  /** default: the busybox image; another must be passed to nodeUp in `images` */
+  image?: string
   command: string[]
   args?: string[]
   resources?: Resources
@@ -200,7 +202,7 @@ export async function createPod(cri: CriClient, spec: PodSpec, pod: PodState, re
 
     const config: ContainerConfig = {
       metadata: {name: container.name, attempt: 0},
-      image: {image: BUSYBOX_IMAGE},
+      image: {image: container.image ?? BUSYBOX_IMAGE},
       command: container.command,
       args: container.args ?? [],
       envs: [

@@ -5,7 +5,7 @@ import {criClient} from '../../../src/host/cri-transport.js'
 import type {CriClient} from '../../../src/cri/types.js'
 import {DEFAULT_NAMESPACES, type Namespaces, podCatalogue} from './catalogue.js'
 import {alive, isContainerd, sleep, startContainerd, stopContainerd} from './containerd.js'
-import {buildAndImportImages} from './images.js'
+import {type ExtraImage, buildAndImportImages} from './images.js'
 import {CGROUP_ROOT, type PodSpec, createPod, newPodState, podUid} from './kubelet.js'
 import {
   APT_PACKAGES, BRIDGE, NODE_LOCK, CNI_CONF_DIR, CNI_STATE_DIR, CONTAINERD_CONFIG, CONTAINERD_ROOT, CONTAINERD_SOCKET, CONTAINERD_STATE,
@@ -69,10 +69,11 @@ export async function ensurePackages(): Promise<void> {
 }
 
 /**
- * Starts containerd with this node's config and creates the catalogue's pods through CRI.
+ * Starts containerd with this node's config and creates the catalogue's pods (or `specs`) through
+ * CRI, with the test's own images (`options.images`) beside the stock ones.
  * On any failure it tears down what it made and rethrows.
  */
-export async function nodeUp(namespaces: Namespaces = DEFAULT_NAMESPACES, specs?: PodSpec[]): Promise<TestNode> {
+export async function nodeUp(namespaces: Namespaces = DEFAULT_NAMESPACES, specs?: PodSpec[], options: {images?: ExtraImage[]} = {}): Promise<TestNode> {
   await ensurePackages()
   await acquireNode()
   if (await loadState()) {
@@ -108,7 +109,7 @@ export async function nodeUp(namespaces: Namespaces = DEFAULT_NAMESPACES, specs?
     await record()
     cri = criClient(`unix://${CONTAINERD_SOCKET}`, CONTAINERD_SOCKET, 10_000)
     await waitReady(cri)
-    await buildAndImportImages(CONTAINERD_SOCKET)
+    await buildAndImportImages(CONTAINERD_SOCKET, options.images)
     for (const spec of specs ?? podCatalogue(namespaces)) {
       const pod = newPodState(spec, podUid())
       state.pods.push(pod)
