@@ -7,7 +7,7 @@ import {itemList} from '../src/render/list.js'
 
 export default class Fs extends NodedocCommand {
   static summary = "A container's files as the container sees them, read from the node: list, --cat, --find, --du"
-  static description = 'Reads through /proc/<pid>/root of the container\'s process (its own mounts: volumes, secrets, the overlay root), every path and link resolved inside the container, never on the node. Needs nothing in the image: no shell, no ls. Read-only. Secrets and service-account tokens are shown only with --show-secrets.'
+  static description = 'Reads through /proc/<pid>/root of the container\'s process (its own mounts: volumes, secrets, the overlay root), every path and link resolved inside the container, never on the node. Needs nothing in the image: no shell, no ls. Read-only. A link is listed as a link (as ls -l does); end PATH with / to list where it leads. Secrets and service-account tokens are shown only with --show-secrets.'
   static examples = [
     '<%= config.bin %> fs my-pod /etc',
     '<%= config.bin %> fs my-pod -c app /etc/resolv.conf --cat',

@@ -17,7 +17,7 @@ import {
   ESCAPE_NAME, GREETING, SERVER_PORT, type ServiceRules, UNIX_SOCKET, addService, containerShadow, conntrackEntriesFor, deleteConntrackEntries,
   distrolessImage, removeService, serviceLeftovers,
 } from './inside-node.js'
-import {nodedoc, nodedocJson} from './node/cli.js'
+import {REPO, nodedoc, nodedocJson} from './node/cli.js'
 import type {PodSpec} from './node/kubelet.js'
 import {type TestNode, nodeDown, nodeUp} from './node/node.js'
 import type {PodState} from './node/state.js'
@@ -110,7 +110,8 @@ describe('nodedoc fs on a distroless container', () => {
   it('reads a file of the image, and one the container wrote in its own layer', async () => {
     const hello = await list<FileContent>(['fs', 'web', '-n', ns, '/data/hello.txt', '--cat'])
     expect(hello.items[0]).toMatchObject({path: '/data/hello.txt', content: 'hello from the image\n', encoding: 'utf8', truncated: false})
-    const plain = await nodedoc(['fs', 'web', '-n', ns, '/data/hello.txt', '--cat'])
+    // into a pipe, byte for byte (execa keeps the final newline only when asked)
+    const plain = await execa('node', [join(REPO, 'bin/run.js'), 'fs', 'web', '-n', ns, '/data/hello.txt', '--cat'], {stripFinalNewline: false})
     expect(plain.stdout).toBe('hello from the image\n')
     const run = await list<FileRecord>(['fs', 'web', '-n', ns, '/run'])
     expect(run.items.find((f) => f.name === 'started')).toMatchObject({type: 'file', size: 3, layer: {kind: 'upper'}})

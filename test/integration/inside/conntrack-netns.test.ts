@@ -38,7 +38,7 @@ beforeAll(async () => {
   conn = execa('ip', ['netns', 'exec', client.name, 'socat', '-', `TCP:${VIP}:80`], {reject: false, stdin: 'pipe'})
   conn.stdin!.write('hello\n')
   await client.must(['sh', '-c', `echo ping | socat -T1 - UDP:${VIP}:53`]).catch(() => '')
-  await client.must(['ping', '-c', '1', '-W', '1', SERVER_IP])
+  await client.must(['busybox', 'ping', '-c', '1', '-W', '1', SERVER_IP])
   // a process inside the client namespace, whose /proc/<pid>/net is that namespace's
   holder = execa('ip', ['netns', 'exec', client.name, 'sleep', '600'], {reject: false})
   await new Promise((done) => setTimeout(done, 300))
