@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
-import {NodedocError} from '../src/cli/errors.js'
+import {NodedocError} from '../src/errors.js'
 import {CompareError, comparePod} from '../src/compare/compare.js'
 import {compareTable} from '../src/compare/render.js'
 import {SandboxError} from '../src/sandbox/service.js'

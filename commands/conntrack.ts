@@ -1,9 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
-import {NodedocError} from '../src/cli/errors.js'
+import {NodedocError} from '../src/errors.js'
 import {gatherConntrack} from '../src/inside/conntrack.js'
 import {conntrackTable} from '../src/inside/render.js'
-import {itemList} from '../src/render/list.js'
+import {itemList} from '../src/output/list.js'
 
 export default class Conntrack extends NodedocCommand {
   static summary = "The node's tracked connections to and from a pod (or a Service's frontends), with the DNAT applied and the pods at both ends"

@@ -1,11 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
-import {NodedocError} from '../src/cli/errors.js'
+import {NodedocError} from '../src/errors.js'
 import {type EnterNamespace, enterNotes, planEnter, runEnter} from '../src/inside/enter.js'
 import {enterTable} from '../src/inside/render.js'
 import {chooseContainer, lookupPod} from '../src/inside/target.js'
-import {itemList} from '../src/render/list.js'
-import {renderOutput, type OutputFormat} from '../src/render/output.js'
+import {itemList} from '../src/output/list.js'
+import {renderOutput, type OutputFormat} from '../src/output/output.js'
 
 export default class Enter extends NodedocCommand {
   static summary = "Run one of the node's programs inside a pod's namespaces (by default only its network): tcpdump, dig, ss, curl"

@@ -3,7 +3,7 @@ import {NodedocCommand} from '../src/cli/base-command.js'
 import {gatherFs} from '../src/inside/fs.js'
 import {fileContentView, filesTable} from '../src/inside/render.js'
 import {chooseContainer, lookupPod} from '../src/inside/target.js'
-import {itemList} from '../src/render/list.js'
+import {itemList} from '../src/output/list.js'
 
 export default class Fs extends NodedocCommand {
   static summary = "A container's files as the container sees them, read from the node: list, --cat, --find, --du"

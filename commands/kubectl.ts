@@ -2,10 +2,10 @@ import {randomBytes} from 'node:crypto'
 import {Args, Flags} from '@oclif/core'
 import * as YAML from 'yaml'
 import {NodedocBase} from '../src/cli/base-command.js'
-import {NodedocError} from '../src/cli/errors.js'
-import {KubectlError, runKubectl} from '../src/host/kubectl.js'
+import {NodedocError} from '../src/errors.js'
+import {KubectlError, runKubectl} from '../src/write/kubectl.js'
 import {DEFAULT_NAMESPACE, debugPod, defaultImage, kubectlSteps} from '../src/kubectl/debug-pod.js'
-import {shellLine} from '../src/kubectl/shell.js'
+import {shellLine} from '../src/output/shell-line.js'
 
 export default class Kubectl extends NodedocBase {
   static summary = 'Run one nodedoc command on a cluster node through a debug pod (the kubectl plugin: kubectl nodedoc NODE -- CMD)'

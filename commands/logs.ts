@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
-import {NodedocError} from '../src/cli/errors.js'
+import {NodedocError} from '../src/errors.js'
 import {parseGoDuration} from '../src/logs/duration.js'
 import {type LogsQuery, followLogs, readLogs} from '../src/logs/logs.js'
 import {formatEntry} from '../src/logs/read.js'

@@ -1,12 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
-import {NodedocError} from '../src/cli/errors.js'
+import {NodedocError} from '../src/errors.js'
 import {enrichPods} from '../src/cri/enrich.js'
 import {runtimeEndpointFlag} from '../src/cri/flag.js'
 import {criViewFor} from '../src/cri/gather.js'
-import {findPod} from '../src/model/pods.js'
-import {podNotFound} from '../src/render/pod-list.js'
-import {podTable} from '../src/render/pod.js'
+import {findPod} from '../src/pods/pods.js'
+import {podNotFound, podTable} from '../src/pods/render.js'
 
 export default class Pod extends NodedocCommand {
   static summary = 'Everything this node knows about one pod: PIDs, namespaces, mounts, cgroups, network, logs'

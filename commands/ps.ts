@@ -3,9 +3,9 @@ import {NodedocCommand} from '../src/cli/base-command.js'
 import {enrichProcesses} from '../src/cri/enrich.js'
 import {runtimeEndpointFlag} from '../src/cri/flag.js'
 import {criViewFor} from '../src/cri/gather.js'
-import {gatherProcesses} from '../src/model/processes.js'
-import {filterProcesses} from '../src/model/process-filter.js'
-import {psTable} from '../src/render/ps.js'
+import {gatherProcesses} from '../src/pods/processes.js'
+import {filterProcesses} from '../src/pods/process-filter.js'
+import {psTable} from '../src/pods/render.js'
 
 export default class Ps extends NodedocCommand {
   static summary = 'Processes with the pod and container each belongs to'

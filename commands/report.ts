@@ -1,12 +1,12 @@
 import {resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {NodedocBase} from '../src/cli/base-command.js'
-import {NodedocError} from '../src/cli/errors.js'
+import {NodedocError} from '../src/errors.js'
 import {openHost} from '../src/host/open.js'
 import {mergeReports} from '../src/report/merge.js'
 import {ReportInputError, readNodeReports} from '../src/report/read.js'
-import {OUTPUT_FORMATS} from '../src/render/output.js'
-import {reportTable} from '../src/render/report.js'
+import {OUTPUT_FORMATS} from '../src/output/output.js'
+import {reportTable} from '../src/report/render.js'
 
 export default class Report extends NodedocBase {
   static summary = 'Merge the JSON many nodes produced (doctor, svc -A, pod, ps) into one cluster table'

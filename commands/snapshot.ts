@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
 import {NodedocBase, hostRootFlag} from '../src/cli/base-command.js'
-import {NodedocError} from '../src/cli/errors.js'
+import {NodedocError} from '../src/errors.js'
 import {LiveHost} from '../src/host/live.js'
-import {withProgress} from '../src/render/progress.js'
+import {withProgress} from '../src/output/progress.js'
 import {captureSnapshot} from '../src/snapshot/capture.js'
 
 export default class Snapshot extends NodedocBase {

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
 import {socketsTable} from '../src/inside/render.js'
 import {gatherSockets} from '../src/inside/sockets.js'
-import {itemList} from '../src/render/list.js'
+import {itemList} from '../src/output/list.js'
 
 export default class Sockets extends NodedocCommand {
   static summary = "A pod's TCP, UDP and UNIX sockets, each with the process and container holding it (ss -tuxanp inside the pod)"

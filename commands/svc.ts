@@ -1,10 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
-import {NodedocError} from '../src/cli/errors.js'
-import {gatherPods} from '../src/model/pods.js'
-import {gatherHostRoutes} from '../src/model/routes.js'
+import {NodedocError} from '../src/errors.js'
+import {gatherPods} from '../src/pods/pods.js'
+import {gatherHostRoutes} from '../src/pods/routes.js'
 import {type KubeProxyRules, gatherKubeProxyRules, readRulesFile} from '../src/svc/gather.js'
-import {RulesReadError, buildSvcReport} from '../src/svc/report.js'
+import {RulesReadError, buildSvcReport} from '../src/svc/correlate.js'
 import {renderAll, renderGraph, renderServices} from '../src/svc/render.js'
 
 export default class Svc extends NodedocCommand {

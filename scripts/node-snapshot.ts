@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {execa} from 'execa'
 import {nodedoc, nodedocJson, REPO} from '../test/e2e/node/cli.js'
 import {nodeDown, nodeUp} from '../test/e2e/node/node.js'
-import type {PodReport, ProcessRecord} from '../src/model/types.js'
+import type {PodReport, ProcessRecord} from '../src/pods/types.js'
 
 const TARGET = join(REPO, 'examples/containerd-node')
 const LIVE = join(REPO, 'examples/containerd-node.live.json')

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 import {NodedocCommand} from '../../src/cli/base-command.js'
-import {NodedocError} from '../../src/cli/errors.js'
+import {NodedocError} from '../../src/errors.js'
 import {describeOp} from '../../src/sandbox/plan.js'
 import {DEFAULT_POD_CIDR, SandboxError, createSandbox} from '../../src/sandbox/service.js'
 import {createdTable} from '../../src/sandbox/render.js'

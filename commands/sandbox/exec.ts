@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../../src/cli/base-command.js'
-import {NodedocError} from '../../src/cli/errors.js'
+import {NodedocError} from '../../src/errors.js'
 import {SandboxError, execInSandbox} from '../../src/sandbox/service.js'
 
 export default class SandboxExec extends NodedocCommand {

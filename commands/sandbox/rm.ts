@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import chalk from 'chalk'
 import {NodedocCommand} from '../../src/cli/base-command.js'
-import {NodedocError} from '../../src/cli/errors.js'
+import {NodedocError} from '../../src/errors.js'
 import {listSandboxes, removeSandbox} from '../../src/sandbox/service.js'
 
 export default class SandboxRm extends NodedocCommand {

@@ -1,5 +1,5 @@
 import {Args, Command} from '@oclif/core'
-import {runShim} from '../../src/host/sandbox-shim.js'
+import {runShim} from '../../src/write/sandbox-shim.js'
 
 /** The per-container log shim, for builds where its script is not a file of its own. */
 export default class SandboxShim extends Command {

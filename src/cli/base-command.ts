@@ -3,8 +3,8 @@ import chalk from 'chalk'
 import type {Host} from '../host/host.js'
 import {openHost} from '../host/open.js'
 import {SnapshotError} from '../host/snapshot.js'
-import {OUTPUT_FORMATS, type OutputFormat, type TableView, renderOutput} from '../render/output.js'
-import {NodedocError} from './errors.js'
+import {OUTPUT_FORMATS, type OutputFormat, type TableView, renderOutput} from '../output/output.js'
+import {NodedocError} from '../errors.js'
 
 if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') chalk.level = 0
 

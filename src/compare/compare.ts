@@ -1,7 +1,7 @@
 // `nodedoc compare`: a pod against what its spec implies, or against a reference sandbox.
 
 import type {Host} from '../host/host.js'
-import {findPod, gatherPods} from '../model/pods.js'
+import {findPod, gatherPods} from '../pods/pods.js'
 import type {PodManifest} from '../sandbox/manifest.js'
 import {readManifest, readSandbox} from '../sandbox/service.js'
 import {kernelLayer, runtimeLayer} from './gather.js'

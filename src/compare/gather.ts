@@ -1,9 +1,9 @@
 // The runtime and kernel layers of one pod, read through the Host seam (live or snapshot).
 
 import type {Host} from '../host/host.js'
-import {gatherPods} from '../model/pods.js'
-import {readRuntimeConfig} from '../model/runtime-files.js'
-import type {ContainerReport, PodReport} from '../model/types.js'
+import {gatherPods} from '../pods/pods.js'
+import {readRuntimeConfig} from '../pods/runtime-files.js'
+import type {ContainerReport, PodReport} from '../pods/types.js'
 import {capabilityMask} from './capabilities.js'
 import {type LayerContainer, type LayerPod, POD_NETWORK, unlimited} from './model.js'
 

@@ -1,4 +1,4 @@
-import {columns} from '../render/table.js'
+import {columns} from '../output/table.js'
 import type {CompareResult} from './rows.js'
 
 /** All rows (wide) or the differing ones, then one sentence per difference. */

@@ -1,4 +1,4 @@
-import type {ContainerReport, PodReport, ProcessRecord} from '../model/types.js'
+import type {ContainerReport, PodReport, ProcessRecord} from '../pods/types.js'
 import type {CriContainerRecord, CriSandboxRecord, CriView} from './view.js'
 import {byteOrder} from '../parse/order.js'
 

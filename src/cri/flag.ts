@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {socketPathOf} from './endpoint.js'
+import {socketPathOf} from '../host/cri-endpoint.js'
 
 /** -r/--runtime-endpoint, as crictl spells it (and its CONTAINER_RUNTIME_ENDPOINT variable). */
 export const runtimeEndpointFlag = Flags.string({

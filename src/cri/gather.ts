@@ -1,6 +1,6 @@
 import type {Host, Warnings} from '../host/host.js'
 import {connectCri} from '../host/cri-transport.js'
-import type {CriClient} from './types.js'
+import type {CriClient} from '../host/cri-api.js'
 import {type CriView, containerRecord, sandboxRecord} from './view.js'
 
 /** Which part of the runtime's view a command needs: verbose statuses cost one call each. */

@@ -1,4 +1,4 @@
-import type {Container, ContainerStatusResponse, LinuxContainerResources, PodSandbox, PodSandboxStatusResponse} from './types.js'
+import type {Container, ContainerStatusResponse, LinuxContainerResources, PodSandbox, PodSandboxStatusResponse} from '../host/cri-api.js'
 
 // What the runtime says about the node, flattened into records nodedoc can compare with the
 // host truth. Conversions are pure: CRI answers in, records out.

@@ -1,4 +1,4 @@
-import {NodedocError} from '../cli/errors.js'
+import {NodedocError} from '../errors.js'
 import type {Host} from '../host/host.js'
 import type {Check, CheckResult} from './check.js'
 import {CHECKS} from './registry.js'

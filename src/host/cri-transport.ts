@@ -3,8 +3,8 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
-import {CRI_TIMEOUT_MS, DEFAULT_RUNTIME_ENDPOINTS, endpointOf, socketPathOf} from '../cri/endpoint.js'
-import type {Container, ContainerConfig, ContainerFilter, ContainerStatusResponse, CriClient, Image, PodSandbox, PodSandboxConfig, PodSandboxFilter, PodSandboxStatusResponse, VersionResponse} from '../cri/types.js'
+import {CRI_TIMEOUT_MS, DEFAULT_RUNTIME_ENDPOINTS, endpointOf, socketPathOf} from './cri-endpoint.js'
+import type {Container, ContainerConfig, ContainerFilter, ContainerStatusResponse, CriClient, Image, PodSandbox, PodSandboxConfig, PodSandboxFilter, PodSandboxStatusResponse, VersionResponse} from './cri-api.js'
 import {hostPath} from './host.js'
 
 // The CRI socket is the one piece of host truth that is not a file or a program, so its

@@ -1,56 +1,490 @@
-import {closeSync, constants, fstatSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, type BigIntStats} from 'node:fs'
-import {absorb} from './errors.js'
-import {type DirEntry, type FileStat, type Warnings, hostPath} from './host.js'
-
-// Paths inside another root (a container's /proc/<pid>/root, an overlay layer), resolved one
-// component at a time the way the kernel would if that root were "/": `..` stops at the root,
-// an absolute link starts again from the root, at most 40 links. The kernel cannot be asked to
-// do this (openat2's RESOLVE_IN_ROOT is not reachable from Node): handed
-// /proc/<pid>/root/etc/passwd it follows an absolute link in the container against the HOST's
-// root, and `..` at the container's root climbs into the host.
+// Reading and writing a path *inside a root* (a node's filesystem under --host-root, a snapshot
+// folder, a process's /proc/<pid>/root) without ever leaving it, whatever links and `..` the
+// path meets on the way. The semantics are openat2(2)'s RESOLVE_IN_ROOT, done by hand because
+// Node has no binding for it:
 //
-// Two backends walk the same way. The live one holds each directory it passes as an O_PATH
-// file descriptor and looks up the next name under /proc/self/fd/<fd>/, never following a link
-// the kernel meets: a pod that swaps a directory for a link mid-walk makes the open fail
-// (ENOTDIR with O_NOFOLLOW) or the identity check fail, never reach the host. Files are read
-// through a descriptor opened the same way and checked to be the regular file looked at. The
-// other backend walks host paths through any Host (a snapshot), where nothing moves.
+//   - the path is resolved one component at a time, each opened O_PATH|O_NOFOLLOW relative to
+//     the directory before it (/proc/self/fd/<dir>/<name>), so no link is followed by the kernel
+//   - a symbolic link is followed by the walker: a relative target from the link's directory,
+//     an absolute target from the root (re-rooted, as the node itself would see it), at most 40
+//   - `..` goes up one resolved directory and is refused above the root
+//   - where a file is expected only a regular file is read (never a FIFO, a device or a socket),
+//     and every read is capped
+//
+// A fast path covers the common case (a path without links under a root this process can see):
+// one open, then the kernel's own name for what it opened (/proc/self/fd/<fd>) must be the
+// path asked for, which proves no link was followed; anything else takes the walk.
+//
+// Every function is synchronous, like the Host reads that call them (see src/host/live.ts).
+// Paths are root-relative; a leading "/" means the root. The root itself is trusted: links in
+// the root's own path are followed, so /proc/<pid>/root is a valid root.
+
+import {type Dirent, type BigIntStats, type Stats, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, readlinkSync, statSync, symlinkSync, unlinkSync, writeSync} from 'node:fs'
+
+/** Linux's O_PATH (the same value on x86-64 and arm64); fs.constants does not list it. */
+const O_PATH = 0o10000000
+const {O_NOFOLLOW, O_DIRECTORY, O_RDONLY, O_NONBLOCK, O_WRONLY, O_CREAT, O_EXCL} = constants
+
+/** Links followed in one resolution before giving up, as the kernel's ELOOP limit. */
+export const MAX_LINKS = 40
+/** Default cap of one read: far above any /proc, cgroup or config file, and above kubelet's 10 MiB log rotation. */
+export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
+export type Refusal = 'escape' | 'loop' | 'not-regular' | 'too-large' | 'hard-link' | 'not-dir' | 'is-dir' | 'no-root'
+
+const CODES: Record<Refusal, string> = {escape: 'EXDEV', loop: 'ELOOP', 'not-regular': 'EFTYPE', 'too-large': 'EFBIG', 'hard-link': 'EMLINK', 'not-dir': 'ENOTDIR', 'is-dir': 'EISDIR', 'no-root': 'ESRCH'}
+
+/** A path refused on purpose. `code` follows errno names so callers can fold it with fs errors. */
+export class InRootError extends Error {
+  readonly code: string
+  constructor(readonly reason: Refusal, readonly path: string, detail: string) {
+    super(`${path}: ${detail}`)
+    this.code = CODES[reason]
+  }
+}
+
+function gone(path: string, code = 'ENOENT'): NodeJS.ErrnoException {
+  const error: NodeJS.ErrnoException = new Error(`${code}: ${path}`)
+  error.code = code
+  return error
+}
+
+function components(path: string): string[] {
+  return path.split('/').filter((c) => c !== '' && c !== '.')
+}
+
+export type EntryType = 'dir' | 'link' | 'file' | 'fifo' | 'socket' | 'char device' | 'block device'
+
+export function entryType(s: Stats): EntryType {
+  if (s.isDirectory()) return 'dir'
+  if (s.isSymbolicLink()) return 'link'
+  if (s.isFile()) return 'file'
+  if (s.isFIFO()) return 'fifo'
+  if (s.isSocket()) return 'socket'
+  return s.isCharacterDevice() ? 'char device' : 'block device'
+}
+
+// ---------------------------------------------------------------------------------------------
+// The walk, over any tree: the filesystem (handles are O_PATH descriptors) or a snapshot
+// archive held in memory (handles are its nodes).
+
+export type Lookup<H> = {kind: 'dir' | 'leaf'; handle: H} | {kind: 'link'; handle: H; target: string}
+
+export interface Tree<H> {
+  root(): H
+  /** The entry `name` of directory `dir`, without following it; undefined when there is none. */
+  lookup(dir: H, name: string): Lookup<H> | undefined
+  /** Makes directory `name` in `dir` (only when walking to create). */
+  mkdir?(dir: H, name: string): void
+  release(handle: H): void
+}
+
+export interface Found<H> {
+  kind: 'dir' | 'leaf' | 'link'
+  handle: H
+  /** The directory holding it (the root for the root itself), and its name there. */
+  parent: H
+  name: string
+  /** Where it is, root-relative, without links: "/usr/lib/os-release". */
+  path: string
+  /** Releases every handle the walk still holds. */
+  release(): void
+}
+
+export interface WalkOptions {
+  /** Follow a link in the last component (stat vs lstat). */
+  follow: boolean
+  /** Make missing directories on the way (and the last component too, when `createLast`). */
+  create?: boolean
+  createLast?: boolean
+  /**
+   * `..` at the root: refused (the default), or the root again, as the kernel does for a
+   * process's own "/" (and so for a path inside a container, as the container sees it).
+   */
+  dotdotAtRoot?: 'refuse' | 'stay'
+}
+
+/**
+ * Resolves `path` inside the tree's root. Throws InRootError for `..` above the root and link
+ * loops, an ENOENT/ENOTDIR error for what is not there.
+ */
+export function walkInRoot<H>(tree: Tree<H>, path: string, options: WalkOptions): Found<H> {
+  const stack: Array<{handle: H; name: string}> = [{handle: tree.root(), name: ''}]
+  const releaseAll = (extra?: H) => {
+    if (extra !== undefined && !stack.some((s) => s.handle === extra)) tree.release(extra)
+    for (const s of stack.splice(0)) tree.release(s.handle)
+  }
+  let todo = components(path)
+  let links = 0
+  try {
+    while (todo.length > 0) {
+      const name = todo.shift()!
+      if (name === '..') {
+        if (stack.length === 1) {
+          if (options.dotdotAtRoot === 'stay') continue
+          throw new InRootError('escape', path, '".." leads above the root')
+        }
+        tree.release(stack.pop()!.handle)
+        continue
+      }
+      const dir = stack.at(-1)!.handle
+      const last = todo.length === 0
+      let got = tree.lookup(dir, name)
+      if (!got && options.create && tree.mkdir && (!last || options.createLast)) {
+        tree.mkdir(dir, name)
+        got = tree.lookup(dir, name)
+      }
+      if (!got) throw gone(path)
+      if (got.kind === 'link' && (!last || options.follow)) {
+        tree.release(got.handle)
+        if (++links > MAX_LINKS) throw new InRootError('loop', path, `more than ${MAX_LINKS} symbolic links`)
+        if (got.target === '') throw gone(path)
+        // an absolute target starts again from the root: the root is the machine's "/"
+        if (got.target.startsWith('/')) while (stack.length > 1) tree.release(stack.pop()!.handle)
+        todo = [...components(got.target), ...todo]
+        continue
+      }
+      if (last) {
+        const handle = got.handle
+        const where = '/' + [...stack.slice(1).map((s) => s.name), name].join('/')
+        return {kind: got.kind, handle, parent: dir, name, path: where, release: () => releaseAll(handle)}
+      }
+      if (got.kind !== 'dir') {
+        tree.release(got.handle)
+        throw gone(path, 'ENOTDIR')
+      }
+      stack.push({handle: got.handle, name})
+    }
+    // the path ends in a directory already on the stack (the root, or after "..")
+    const top = stack.pop()!
+    const parent = stack.at(-1)?.handle ?? top.handle
+    stack.push(top)
+    return {kind: 'dir', handle: top.handle, parent, name: top.name, path: '/' + stack.slice(1).map((s) => s.name).join('/'), release: () => releaseAll()}
+  } catch (error) {
+    releaseAll()
+    throw error
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The filesystem as a tree of O_PATH descriptors.
+
+const at = (fd: number, name = '') => (name ? `/proc/self/fd/${fd}/${name}` : `/proc/self/fd/${fd}`)
+
+function fsTree(root: string): Tree<number> {
+  return {
+    root: () => openSync(root, O_PATH | O_DIRECTORY),
+    lookup(dir, name) {
+      let fd: number
+      try {
+        fd = openSync(at(dir, name), O_PATH | O_NOFOLLOW)
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+        throw error
+      }
+      try {
+        const s = fstatSync(fd)
+        if (s.isDirectory()) return {kind: 'dir', handle: fd}
+        if (s.isSymbolicLink()) return {kind: 'link', handle: fd, target: readlinkSync(at(dir, name))}
+        return {kind: 'leaf', handle: fd}
+      } catch (error) {
+        closeSync(fd)
+        throw error
+      }
+    },
+    mkdir(dir, name) {
+      try {
+        mkdirSync(at(dir, name), 0o700)
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      }
+    },
+    release: (fd) => closeSync(fd),
+  }
+}
+
+// The fast path: only under a root whose name this process's /proc/self/fd shows as it is
+// (not a /proc/<pid>/root of another mount namespace, whose names would be ambiguous).
+const canonicalRoots = new Map<string, string | null>()
+
+function canonicalRoot(root: string): string | null {
+  let known = canonicalRoots.get(root)
+  if (known !== undefined) return known
+  known = null
+  try {
+    const fd = openSync(root, O_PATH | O_DIRECTORY)
+    try {
+      const name = readlinkSync(at(fd))
+      const opened = fstatSync(fd)
+      const seen = name.startsWith('/') ? statSync(name) : undefined
+      if (seen && seen.dev === opened.dev && seen.ino === opened.ino) known = name
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    return null
+  }
+  canonicalRoots.set(root, known)
+  return known
+}
+
+/** Opens root/path O_PATH|O_NOFOLLOW when no link and no ".." lies on the way; else undefined. */
+function openDirect(root: string, path: string, flags = 0): number | undefined {
+  const base = canonicalRoot(root)
+  if (base === null) return undefined
+  const parts = components(path)
+  if (parts.includes('..')) return undefined
+  const full = (base === '/' ? '' : base) + '/' + parts.join('/')
+  const expected = full.length > 1 && full.endsWith('/') ? full.slice(0, -1) : full
+  let fd: number
+  try {
+    fd = openSync(expected, O_PATH | O_NOFOLLOW | flags)
+  } catch {
+    // ENOENT here may be a link the kernel followed out of the root: the walk decides
+    return undefined
+  }
+  try {
+    if (readlinkSync(at(fd)) === expected) return fd
+  } catch {}
+  closeSync(fd)
+  return undefined
+}
+
+/**
+ * True when root/path certainly does not exist: its directory opens directly (no link on the
+ * way) and has no such entry. Spares the walk for the common miss (memory.peak on cgroup v1).
+ */
+function missingDirect(root: string, path: string): boolean {
+  const parts = components(path)
+  const name = parts.pop()
+  if (name === undefined || name === '..') return false
+  const dir = openDirect(root, parts.join('/'), O_DIRECTORY)
+  if (dir === undefined) return false
+  try {
+    closeSync(openSync(at(dir, name), O_PATH | O_NOFOLLOW))
+    return false
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT'
+  } finally {
+    closeSync(dir)
+  }
+}
+
+/** Calls use() with an O_PATH descriptor of root/path and its stat; releases it after. */
+function withEntry<T>(root: string, path: string, follow: boolean, use: (fd: number, s: Stats) => T): T {
+  const direct = openDirect(root, path)
+  if (direct === undefined && missingDirect(root, path)) throw gone(path)
+  if (direct !== undefined) {
+    try {
+      const s = fstatSync(direct)
+      if (!(follow && s.isSymbolicLink())) return use(direct, s)
+    } finally {
+      closeSync(direct)
+    }
+  }
+  const found = walkInRoot(fsTree(root), path, {follow})
+  try {
+    return use(found.handle, fstatSync(found.handle))
+  } finally {
+    found.release()
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+export interface ReadInRootOptions {
+  /** Refuse a file larger than this (default DEFAULT_MAX_BYTES); with tailBytes, caps the tail. */
+  maxBytes?: number
+  /** Only the last N bytes. */
+  tailBytes?: number
+  /** Refuse a regular file with more than one name: in a folder someone else made, it may be any file of this machine. */
+  refuseHardLinks?: boolean
+}
+
+/** The bytes of a regular file inside root, following links inside it. */
+export function readFileInRoot(root: string, path: string, options: ReadInRootOptions = {}): Buffer {
+  return withEntry(root, path, true, (fd, s) => {
+    if (!s.isFile()) throw new InRootError('not-regular', path, `not a regular file (${entryType(s)})`)
+    if (options.refuseHardLinks && s.nlink > 1) throw new InRootError('hard-link', path, `a hard link (${s.nlink} names): refused, it may be any file of this machine`)
+    // reopening the O_PATH descriptor reads exactly the file the walk found; O_NONBLOCK is
+    // moot for a regular file but keeps a file swapped since from blocking
+    const readable = openSync(at(fd), O_RDONLY | O_NONBLOCK)
+    try {
+      return readCapped(readable, s.size, options.maxBytes ?? DEFAULT_MAX_BYTES, options.tailBytes, path)
+    } finally {
+      closeSync(readable)
+    }
+  })
+}
+
+function readCapped(fd: number, size: number, max: number, tailBytes: number | undefined, path: string): Buffer {
+  if (tailBytes !== undefined && size > tailBytes) {
+    const want = Math.min(tailBytes, max)
+    const buffer = Buffer.allocUnsafe(want)
+    let got = 0
+    while (got < want) {
+      const n = readSync(fd, buffer, got, want - got, size - want + got)
+      if (n === 0) break
+      got += n
+    }
+    return buffer.subarray(0, got)
+  }
+  const tooLarge = () => new InRootError('too-large', path, `larger than ${max} bytes: not read`)
+  if (size > max) throw tooLarge()
+  // /proc and sysfs files say size 0: read until EOF, growing the buffer up to the cap
+  let buffer = Buffer.allocUnsafe(Math.min(max + 1, size > 0 ? size + 1 : 16 * 1024))
+  let length = 0
+  for (;;) {
+    if (length === buffer.length) {
+      if (length > max) throw tooLarge()
+      const bigger = Buffer.allocUnsafe(Math.min(max + 1, length * 2))
+      buffer.copy(bigger, 0, 0, length)
+      buffer = bigger
+    }
+    const n = readSync(fd, buffer, length, buffer.length - length, null)
+    if (n === 0) break
+    length += n
+    if (length > max) throw tooLarge()
+  }
+  const text = tailBytes !== undefined && length > tailBytes ? buffer.subarray(length - tailBytes, length) : buffer.subarray(0, length)
+  return text
+}
+
+/** lstat inside root: a link in the last component is reported as the link. */
+export function lstatInRoot(root: string, path: string): Stats {
+  return withEntry(root, path, false, (_fd, s) => s)
+}
+
+/** stat inside root: links followed, inside the root. */
+export function statInRoot(root: string, path: string): Stats {
+  return withEntry(root, path, true, (_fd, s) => s)
+}
+
+/** The entries of a directory inside root (links inside the root followed to reach it). */
+export function readDirInRoot(root: string, path: string): Dirent[] {
+  return withEntry(root, path, true, (fd, s) => {
+    if (!s.isDirectory()) throw new InRootError('not-dir', path, `not a directory (${entryType(s)})`)
+    return readdirSync(at(fd), {withFileTypes: true})
+  })
+}
+
+/** The target of a symbolic link inside root, as written (not resolved). */
+export function readLinkInRoot(root: string, path: string): string {
+  const parts = components(path)
+  const name = parts.pop()
+  if (name === undefined || name === '..') throw gone(path, 'EINVAL')
+  const parent = parts.join('/')
+  const direct = openDirect(root, parent, O_DIRECTORY)
+  if (direct !== undefined) {
+    try {
+      return readlinkSync(at(direct, name))
+    } finally {
+      closeSync(direct)
+    }
+  }
+  const found = walkInRoot(fsTree(root), parent, {follow: true})
+  try {
+    if (found.kind !== 'dir') throw gone(path, 'ENOTDIR')
+    return readlinkSync(at(found.handle, name))
+  } finally {
+    found.release()
+  }
+}
+
+/** Where path leads inside root, root-relative and without links ("/usr/lib/os-release"); for display. */
+export function resolveInRoot(root: string, path: string, options: {follow?: boolean} = {}): string {
+  const found = walkInRoot(fsTree(root), path, {follow: options.follow ?? true})
+  found.release()
+  return found.path
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes (the snapshot writer): directories made as needed, links inside the root followed
+// inside it, and every file created O_CREAT|O_EXCL|O_NOFOLLOW: whatever was there (a file, a
+// link planted by someone) is unlinked first, never written through.
+
+function withParent<T>(root: string, path: string, use: (dir: number, name: string) => T): T {
+  const parts = components(path)
+  const name = parts.pop()
+  if (name === undefined || name === '..') throw new InRootError('escape', path, 'no name to create')
+  const found = walkInRoot(fsTree(root), parts.join('/'), {follow: true, create: true, createLast: true})
+  try {
+    if (found.kind !== 'dir') throw gone(path, 'ENOTDIR')
+    return use(found.handle, name)
+  } finally {
+    found.release()
+  }
+}
+
+function clear(dir: number, name: string, path: string): void {
+  let s: Stats
+  try {
+    s = lstatSync(at(dir, name))
+  } catch {
+    return
+  }
+  if (s.isDirectory()) throw gone(path, 'EISDIR')
+  unlinkSync(at(dir, name))
+}
+
+/** Writes a new regular file at root/path (mode 0600 unless given), replacing what was there. */
+export function writeFileInRoot(root: string, path: string, data: string | Buffer, mode = 0o600): void {
+  withParent(root, path, (dir, name) => {
+    clear(dir, name, path)
+    const fd = openSync(at(dir, name), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode)
+    try {
+      const bytes = typeof data === 'string' ? Buffer.from(data) : data
+      let done = 0
+      while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done)
+    } finally {
+      closeSync(fd)
+    }
+  })
+}
+
+/** Makes a symbolic link at root/path, replacing a file or link that was there. */
+export function symlinkInRoot(root: string, path: string, target: string): void {
+  withParent(root, path, (dir, name) => {
+    clear(dir, name, path)
+    symlinkSync(target, at(dir, name))
+  })
+}
+
+/** Makes directory root/path and its missing parents (mode 0700). */
+export function mkdirInRoot(root: string, path: string): void {
+  const found = walkInRoot(fsTree(root), path, {follow: true, create: true, createLast: true})
+  found.release()
+  if (found.kind !== 'dir') throw gone(path, 'EEXIST')
+}
+
+// ---------------------------------------------------------------------------------------------
+// A root as the Host hands it to a command family (`fs`): a container's /proc/<pid>/root, or an
+// overlay layer folder, walked as the container sees it (`..` at the root stays there), with
+// what an `ls -l` shows of each entry, and reads cut at a cap rather than refused.
 
 export type RootEntryType = 'file' | 'dir' | 'link' | 'fifo' | 'socket' | 'char' | 'block' | 'unknown'
 
 /** One name inside the root, as lstat sees it. */
 export interface RootEntry {
   name: string
-  /** where it is inside the root, with every link on the way followed */
+  /** where it is inside the root, every link on the way followed */
   path: string
   type: RootEntryType
   size: number
-  /** permission bits (and setuid/setgid/sticky); null where the source does not keep them (snapshots) */
-  mode: number | null
-  uid: number | null
-  gid: number | null
-  mtimeMs: number | null
+  /** permission bits with setuid, setgid and sticky */
+  mode: number
+  uid: number
+  gid: number
+  mtimeMs: number
   /** what a link says; null for anything else */
   linkTarget: string | null
-}
-
-export type InRootErrorCode = 'ELOOP' | 'ENOTDIR' | 'EISDIR' | 'ENOTREG' | 'ECHANGED' | 'ENOROOT'
-
-/** A path that cannot be followed inside the root, said in the root's own terms. */
-export class InRootError extends Error {
-  constructor(
-    readonly code: InRootErrorCode,
-    readonly path: string,
-    message: string,
-  ) {
-    super(`${path}: ${message}`)
-  }
 }
 
 export interface RootListing {
   path: string
   entries: RootEntry[]
-  /** more entries than the limit asked for */
+  /** the directory holds more than the limit asked for */
   truncated: boolean
 }
 
@@ -63,183 +497,19 @@ export interface RootFile {
   truncated: boolean
 }
 
-/** A root filesystem seen from the node, every path resolved inside it. */
+/** A root filesystem seen from the node, every path resolved inside it. Missing paths answer undefined. */
 export interface RootReader {
-  /** The entry path names, its directories resolved inside the root; a last component that is a link is not followed. */
+  /** The entry a path names; a link in the last component is not followed. */
   lstat(path: string): Promise<RootEntry | undefined>
-  /** The entry path leads to, every link followed inside the root. */
+  /** The entry a path leads to, every link followed inside the root. */
   stat(path: string): Promise<RootEntry | undefined>
-  /** A directory's entries (at most `limit`), links on the way followed inside the root. */
+  /** A directory's entries (at most `limit`, in name order). */
   list(path: string, limit: number): Promise<RootListing | undefined>
-  /** At most maxBytes of a regular file, links followed inside the root. */
+  /** At most maxBytes of a regular file; never a fifo, a device or a socket. */
   read(path: string, maxBytes: number): Promise<RootFile | undefined>
 }
 
-/** Linux's MAXSYMLINKS. */
-const MAX_LINKS = 40
-
-/** What a walk backend does with one directory handle. */
-interface Backend<D> {
-  openRoot(): Promise<D | undefined>
-  /** lstat of one name in a directory; undefined when it is not there */
-  child(dir: D, name: string): Promise<RootEntry | undefined>
-  readLink(dir: D, name: string): Promise<string | undefined>
-  /** the directory `name` in dir, not following a link; throws ECHANGED when it is not the one child() saw */
-  enter(dir: D, name: string, seen: RootEntry, path: string): Promise<D>
-  /** names in a directory */
-  names(dir: D): Promise<string[] | undefined>
-  readFile(dir: D, name: string, seen: RootEntry, path: string, maxBytes: number): Promise<RootFile | undefined>
-  release(dir: D): void
-}
-
-function components(path: string): string[] {
-  return path.split('/').filter((c) => c !== '' && c !== '.')
-}
-
-function joinInRoot(names: string[], last?: string): string {
-  return '/' + [...names, ...(last === undefined ? [] : [last])].join('/')
-}
-
-/** Where a walk ended: the directories held on the way, and the last name in the last of them. */
-interface Walked<D> {
-  dirs: Array<{handle: D; name: string}>
-  /** undefined when the path is the root itself */
-  last: {name: string; entry: RootEntry} | undefined
-}
-
-class Walker<D> implements RootReader {
-  constructor(private readonly backend: Backend<D>) {}
-
-  private async walk(path: string, followLast: boolean): Promise<Walked<D> | undefined> {
-    const root = await this.backend.openRoot()
-    if (root === undefined) throw new InRootError('ENOROOT', '/', 'the root is not there (the process exited?)')
-    const dirs: Array<{handle: D; name: string}> = [{handle: root, name: ''}]
-    const names = () => dirs.slice(1).map((d) => d.name)
-    const releaseAll = () => dirs.forEach((d) => this.backend.release(d.handle))
-    try {
-      const queue = components(path)
-      let links = 0
-      while (queue.length) {
-        const name = queue.shift()!
-        if (name === '..') {
-          // at the root, `..` is the root: the kernel's rule for a process's own "/"
-          if (dirs.length > 1) this.backend.release(dirs.pop()!.handle)
-          continue
-        }
-        const here = dirs[dirs.length - 1].handle
-        const entry = await this.backend.child(here, name)
-        const where = joinInRoot(names(), name)
-        if (!entry) {
-          releaseAll()
-          return undefined
-        }
-        entry.path = where
-        const isLast = queue.length === 0
-        if (entry.type === 'link' && (!isLast || followLast)) {
-          if (++links > MAX_LINKS) throw new InRootError('ELOOP', path, 'too many levels of symbolic links')
-          const target = await this.backend.readLink(here, name)
-          if (target === undefined) {
-            releaseAll()
-            return undefined
-          }
-          if (target.startsWith('/')) while (dirs.length > 1) this.backend.release(dirs.pop()!.handle)
-          queue.unshift(...components(target))
-          continue
-        }
-        if (isLast) return {dirs, last: {name, entry}}
-        if (entry.type !== 'dir') throw new InRootError('ENOTDIR', where, 'not a directory')
-        dirs.push({handle: await this.backend.enter(here, name, entry, where), name})
-      }
-      return {dirs, last: undefined}
-    } catch (error) {
-      releaseAll()
-      throw error
-    }
-  }
-
-  private done(walked: Walked<D>): void {
-    for (const d of walked.dirs) this.backend.release(d.handle)
-  }
-
-  private rootEntry(): RootEntry {
-    return {name: '/', path: '/', type: 'dir', size: 0, mode: null, uid: null, gid: null, mtimeMs: null, linkTarget: null}
-  }
-
-  private async entryAt(path: string, followLast: boolean): Promise<RootEntry | undefined> {
-    const walked = await this.walk(path, followLast)
-    if (!walked) return undefined
-    try {
-      if (!walked.last) {
-        const root = walked.dirs[0].handle
-        // the root's own stat: "." in it
-        return {...((await this.backend.child(root, '.')) ?? this.rootEntry()), name: '/', path: '/', linkTarget: null}
-      }
-      const entry = walked.last.entry
-      if (entry.type === 'link') entry.linkTarget = (await this.backend.readLink(walked.dirs[walked.dirs.length - 1].handle, walked.last.name)) ?? null
-      return entry
-    } finally {
-      this.done(walked)
-    }
-  }
-
-  lstat(path: string): Promise<RootEntry | undefined> {
-    return this.entryAt(path, false)
-  }
-
-  stat(path: string): Promise<RootEntry | undefined> {
-    return this.entryAt(path, true)
-  }
-
-  async list(path: string, limit: number): Promise<RootListing | undefined> {
-    const walked = await this.walk(path, true)
-    if (!walked) return undefined
-    let dir: D | undefined
-    try {
-      const parent = walked.dirs[walked.dirs.length - 1]
-      const dirPath = walked.last ? joinInRoot(walked.dirs.slice(1).map((d) => d.name), walked.last.name) : '/'
-      if (walked.last) {
-        if (walked.last.entry.type !== 'dir') throw new InRootError('ENOTDIR', dirPath, 'not a directory')
-        dir = await this.backend.enter(parent.handle, walked.last.name, walked.last.entry, dirPath)
-      }
-      const handle = dir ?? parent.handle
-      const names = ((await this.backend.names(handle)) ?? []).filter((n) => n !== '.' && n !== '..').sort()
-      const entries: RootEntry[] = []
-      for (const name of names.slice(0, limit)) {
-        const entry = await this.backend.child(handle, name)
-        if (!entry) continue // removed since the listing: normal in a running container
-        entry.path = dirPath === '/' ? `/${name}` : `${dirPath}/${name}`
-        if (entry.type === 'link') entry.linkTarget = (await this.backend.readLink(handle, name)) ?? null
-        entries.push(entry)
-      }
-      return {path: dirPath, entries, truncated: names.length > limit}
-    } finally {
-      if (dir !== undefined) this.backend.release(dir)
-      this.done(walked)
-    }
-  }
-
-  async read(path: string, maxBytes: number): Promise<RootFile | undefined> {
-    const walked = await this.walk(path, true)
-    if (!walked) return undefined
-    try {
-      if (!walked.last || walked.last.entry.type === 'dir') throw new InRootError('EISDIR', walked.last?.entry.path ?? '/', 'is a directory')
-      const {name, entry} = walked.last
-      if (entry.type !== 'file') throw new InRootError('ENOTREG', entry.path, `not a regular file (${entry.type}); only regular files are read`)
-      return await this.backend.readFile(walked.dirs[walked.dirs.length - 1].handle, name, entry, entry.path, maxBytes)
-    } finally {
-      this.done(walked)
-    }
-  }
-}
-
-// ---- live backend: O_PATH descriptors, names looked up under /proc/self/fd/<fd>/ ----
-
-// not in Node's fs.constants; the value on x86-64 and arm64
-const O_PATH = 0o10000000
-const DIR_FLAGS = O_PATH | constants.O_DIRECTORY | constants.O_NOFOLLOW
-const S_IFMT = 0o170000
-
-function typeOf(s: BigIntStats): RootEntryType {
+function rootEntryType(s: BigIntStats): RootEntryType {
   if (s.isSymbolicLink()) return 'link'
   if (s.isDirectory()) return 'dir'
   if (s.isFile()) return 'file'
@@ -250,198 +520,119 @@ function typeOf(s: BigIntStats): RootEntryType {
   return 'unknown'
 }
 
-interface LiveDir {
-  fd: number
+function rootEntry(s: BigIntStats, name: string, path: string, linkTarget: string | null): RootEntry {
+  return {name, path, type: rootEntryType(s), size: Number(s.size), mode: Number(s.mode) & 0o7777, uid: Number(s.uid), gid: Number(s.gid), mtimeMs: Number(s.mtimeMs), linkTarget}
 }
 
-/** Same inode on the same device (bigint: overlayfs' xino puts high bits in inode numbers). */
-function sameFile(a: BigIntStats, dev: bigint, ino: bigint): boolean {
-  return a.dev === dev && a.ino === ino
-}
+const isMissing = (error: unknown) => ['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '')
 
-class LiveBackend implements Backend<LiveDir> {
-  /** dev/ino of what child() saw, by the entry object, for the checks in enter() and readFile() */
-  private readonly seen = new WeakMap<RootEntry, {dev: bigint; ino: bigint; mode: bigint}>()
+class LiveRootReader implements RootReader {
+  constructor(private readonly root: string) {}
 
-  constructor(
-    private readonly root: string,
-    private readonly warnings: Warnings,
-  ) {}
-
-  private at(dir: LiveDir, name: string): string {
-    return `/proc/self/fd/${dir.fd}/${name}`
-  }
-
-  async openRoot(): Promise<LiveDir | undefined> {
+  /** The walk, as the container sees it; undefined for a path that is not there. */
+  private find(path: string, follow: boolean): Found<number> | undefined {
+    // a root that cannot be opened is a process that exited (or a layer folder removed)
     try {
-      // the one link the kernel follows for us: /proc/<pid>/root, to the container's own "/"
-      return {fd: openSync(this.root, O_PATH | constants.O_DIRECTORY)}
-    } catch (error) {
-      return absorb(error, this.root, this.warnings)
+      closeSync(openSync(this.root, O_PATH | O_DIRECTORY))
+    } catch {
+      throw new InRootError('no-root', '/', 'the root is not there (its process exited?)')
     }
-  }
-
-  async child(dir: LiveDir, name: string): Promise<RootEntry | undefined> {
-    try {
-      const s = lstatSync(this.at(dir, name), {bigint: true})
-      const entry: RootEntry = {
-        name,
-        path: '',
-        type: typeOf(s),
-        size: Number(s.size),
-        mode: Number(s.mode) & 0o7777,
-        uid: Number(s.uid),
-        gid: Number(s.gid),
-        mtimeMs: Number(s.mtimeMs),
-        linkTarget: null,
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return walkInRoot(fsTree(this.root), path, {follow, dotdotAtRoot: 'stay'})
+      } catch (error) {
+        if (isMissing(error)) return undefined
+        // EINVAL: a link the walk opened was swapped for something else before its target was
+        // read (a container rewriting itself): walk again, then give up as not there
+        if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error
+        if (attempt === 2) return undefined
       }
-      this.seen.set(entry, {dev: s.dev, ino: s.ino, mode: s.mode & BigInt(S_IFMT)})
-      return entry
-    } catch (error) {
-      return absorb(error, `${this.root} ${name}`, this.warnings)
     }
   }
 
-  async readLink(dir: LiveDir, name: string): Promise<string | undefined> {
-    try {
-      return readlinkSync(this.at(dir, name))
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EINVAL') return undefined
-      return absorb(error, `${this.root} ${name}`, this.warnings)
-    }
+  private entryOf(found: Found<number>): RootEntry {
+    const s = fstatSync(found.handle, {bigint: true})
+    const target = s.isSymbolicLink() ? readlinkSync(at(found.parent, found.name)) : null
+    return rootEntry(s, found.path === '/' ? '/' : found.name, found.path, target)
   }
 
-  private opened(fd: number, seen: RootEntry, path: string): void {
-    const was = this.seen.get(seen)
-    const now = fstatSync(fd, {bigint: true})
-    if (!was || !sameFile(now, was.dev, was.ino) || (now.mode & BigInt(S_IFMT)) !== was.mode) {
-      closeSync(fd)
-      throw new InRootError('ECHANGED', path, 'changed while it was being read (the container is rewriting it); try again')
-    }
-  }
-
-  async enter(dir: LiveDir, name: string, seen: RootEntry, path: string): Promise<LiveDir> {
-    let fd: number
+  private async entry(path: string, follow: boolean): Promise<RootEntry | undefined> {
+    const found = this.find(path, follow)
+    if (!found) return undefined
     try {
-      fd = openSync(this.at(dir, name), DIR_FLAGS)
-    } catch (error) {
-      // ENOTDIR/ELOOP: a link now stands where a directory was; ENOENT: it went away
-      throw new InRootError('ECHANGED', path, `changed while it was being read (${(error as NodeJS.ErrnoException).code}); try again`)
-    }
-    this.opened(fd, seen, path)
-    return {fd}
-  }
-
-  async names(dir: LiveDir): Promise<string[] | undefined> {
-    try {
-      return readdirSync(`/proc/self/fd/${dir.fd}`)
-    } catch (error) {
-      return absorb(error, this.root, this.warnings)
-    }
-  }
-
-  async readFile(dir: LiveDir, name: string, seen: RootEntry, path: string, maxBytes: number): Promise<RootFile | undefined> {
-    let pathFd: number
-    try {
-      pathFd = openSync(this.at(dir, name), O_PATH | constants.O_NOFOLLOW)
-    } catch (error) {
-      throw new InRootError('ECHANGED', path, `changed while it was being read (${(error as NodeJS.ErrnoException).code}); try again`)
-    }
-    this.opened(pathFd, seen, path)
-    let fd: number | undefined
-    try {
-      // reopening the O_PATH descriptor opens that very inode: nothing is looked up again.
-      // O_NONBLOCK and O_NOCTTY: the identity check already refused fifos and devices
-      fd = openSync(`/proc/self/fd/${pathFd}`, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY)
-      const size = Number(fstatSync(fd, {bigint: true}).size)
-      // a size of 0 may still hold text (procfs, sysfs): read up to the cap and see
-      const data = Buffer.alloc(size > 0 ? Math.min(maxBytes, size) : maxBytes)
-      let got = 0
-      while (got < data.length) {
-        const n = readSync(fd, data, got, data.length - got, got)
-        if (n === 0) break
-        got += n
-      }
-      const more = got === data.length && readSync(fd, Buffer.alloc(1), 0, 1, got) > 0
-      return {path, size: Math.max(size, got), data: data.subarray(0, got), truncated: more}
-    } catch (error) {
-      return absorb(error, path, this.warnings)
+      return this.entryOf(found)
     } finally {
-      if (fd !== undefined) closeSync(fd)
-      closeSync(pathFd)
+      found.release()
     }
   }
 
-  release(dir: LiveDir): void {
-    closeSync(dir.fd)
+  lstat(path: string): Promise<RootEntry | undefined> {
+    return this.entry(path, false)
+  }
+
+  stat(path: string): Promise<RootEntry | undefined> {
+    return this.entry(path, true)
+  }
+
+  async list(path: string, limit: number): Promise<RootListing | undefined> {
+    const found = this.find(path, true)
+    if (!found) return undefined
+    try {
+      if (found.kind !== 'dir') throw new InRootError('not-dir', found.path, 'not a directory')
+      const names = readdirSync(at(found.handle)).sort()
+      const entries: RootEntry[] = []
+      for (const name of names.slice(0, limit)) {
+        // each name looked up under the held directory, not followed: a running container's
+        // entries come and go, and one that went is simply not listed
+        try {
+          const s = lstatSync(at(found.handle, name), {bigint: true})
+          entries.push(rootEntry(s, name, found.path === '/' ? `/${name}` : `${found.path}/${name}`, s.isSymbolicLink() ? readlinkSync(at(found.handle, name)) : null))
+        } catch (error) {
+          if (!isMissing(error)) throw error
+        }
+      }
+      return {path: found.path, entries, truncated: names.length > limit}
+    } finally {
+      found.release()
+    }
+  }
+
+  async read(path: string, maxBytes: number): Promise<RootFile | undefined> {
+    const found = this.find(path, true)
+    if (!found) return undefined
+    try {
+      const s = fstatSync(found.handle)
+      if (s.isDirectory()) throw new InRootError('is-dir', found.path, 'is a directory')
+      if (!s.isFile()) throw new InRootError('not-regular', found.path, `not a regular file (${entryType(s)}); only regular files are read`)
+      // reopening the O_PATH descriptor opens the very file the walk found
+      const fd = openSync(at(found.handle), O_RDONLY | O_NONBLOCK | constants.O_NOCTTY)
+      try {
+        // a size of 0 may still hold text (procfs, sysfs): read up to the cap and see
+        const data = Buffer.alloc(s.size > 0 ? Math.min(maxBytes, s.size) : maxBytes)
+        let got = 0
+        while (got < data.length) {
+          const n = readSync(fd, data, got, data.length - got, got)
+          if (n === 0) break
+          got += n
+        }
+        const more = got === data.length && readSync(fd, Buffer.alloc(1), 0, 1, got) > 0
+        return {path: found.path, size: Math.max(s.size, got), data: data.subarray(0, got), truncated: more}
+      } finally {
+        closeSync(fd)
+      }
+    } finally {
+      found.release()
+    }
   }
 }
 
 /** The live machine's view of a root: `root` is the real path (root prefix included) to open. */
-export function liveRootReader(root: string, warnings: Warnings): RootReader {
-  return new Walker(new LiveBackend(root, warnings))
+export function liveRootReader(root: string): RootReader {
+  return new LiveRootReader(root)
 }
 
-// ---- path backend: any Host's readDir/readLink/stat (snapshots, where nothing moves) ----
-
-/** The Host operations the path backend uses. */
-export interface PathOps {
-  readDir(path: string): Promise<DirEntry[] | undefined>
-  readLink(path: string): Promise<string | undefined>
-  stat(path: string): Promise<FileStat | undefined>
-  readBytes?(path: string): Promise<Buffer | undefined>
-}
-
-class PathBackend implements Backend<string> {
-  constructor(
-    private readonly ops: PathOps,
-    private readonly root: string,
-  ) {}
-
-  async openRoot(): Promise<string | undefined> {
-    const s = await this.ops.stat(this.root)
-    // a snapshot keeps /proc/<pid>/root as a folder when it recorded anything under it
-    return s?.kind === 'dir' || s?.kind === 'link' ? hostPath(this.root) : undefined
-  }
-
-  async child(dir: string, name: string): Promise<RootEntry | undefined> {
-    const s = await this.ops.stat(hostPath(dir, name))
-    if (!s) return undefined
-    return {name, path: '', type: s.kind === 'other' ? 'unknown' : s.kind, size: s.size, mode: null, uid: null, gid: null, mtimeMs: s.mtimeMs || null, linkTarget: null}
-  }
-
-  readLink(dir: string, name: string): Promise<string | undefined> {
-    return this.ops.readLink(hostPath(dir, name))
-  }
-
-  async enter(dir: string, name: string): Promise<string> {
-    return hostPath(dir, name)
-  }
-
-  async names(dir: string): Promise<string[] | undefined> {
-    return (await this.ops.readDir(dir))?.map((e) => e.name)
-  }
-
-  async readFile(dir: string, name: string, _seen: RootEntry, path: string, maxBytes: number): Promise<RootFile | undefined> {
-    const data = await this.ops.readBytes?.(hostPath(dir, name))
-    return data ? {path, size: data.length, data: data.subarray(0, maxBytes), truncated: data.length > maxBytes} : undefined
-  }
-
-  release(): void {}
-}
-
-/** A root read through a Host's path operations: for hosts that do not move under us (snapshots). */
-export function pathRootReader(ops: PathOps, root: string): RootReader {
-  return new Walker(new PathBackend(ops, root))
-}
-
-/**
- * The reader for a root on this host: the host's own (live: descriptor walk), or for a host
- * that does not move (a snapshot) a walk over its paths. A live host without one is refused
- * rather than read through paths a pod could swap under us.
- */
-export function rootReader(host: PathOps & {root?: string; inRoot?(root: string): RootReader}, root: string): RootReader {
+/** A root a Host can read inside; refused (no-root) for a host that cannot (a snapshot records no container files). */
+export function rootReader(host: {inRoot?(root: string): RootReader}, root: string): RootReader {
   if (host.inRoot) return host.inRoot(root)
-  if (host.root !== undefined) throw new Error('this host cannot read inside a root safely (no inRoot)')
-  return pathRootReader(host, root)
+  throw new InRootError('no-root', '/', 'this host cannot read inside a root (a snapshot never records container files)')
 }

@@ -98,7 +98,7 @@ export class LiveHost implements Host {
   }
 
   inRoot(root: string): RootReader {
-    return liveRootReader(this.real(root), this.warnings)
+    return liveRootReader(this.real(root))
   }
 
   /**

@@ -133,7 +133,7 @@ export class RecordingHost implements Host {
     return result
   }
 
-  /** Passed through and never written down: a snapshot holds no container file contents. */
+  /** Passed through and never written down: a snapshot holds no container files. */
   inRoot(root: string): RootReader {
     return rootReader(this.inner, root)
   }

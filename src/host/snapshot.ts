@@ -1,7 +1,6 @@
 import {lstatSync, readFileSync, readdirSync, readlinkSync} from 'node:fs'
 import * as tar from 'tar'
 import {type DirEntry, type EntryKind, type FileStat, type Host, type ReadOptions, type RunResult, Warnings, hostPath} from './host.js'
-import {type RootReader, pathRootReader} from './in-root.js'
 import {type SnapshotMeta, commandFileName, fsRelative} from './snapshot-layout.js'
 
 /** What a snapshot is stored in: a folder, or a .tar.gz read whole into memory. */
@@ -78,11 +77,6 @@ export class SnapshotHost implements Host {
     if (!kind) return undefined
     const data = kind === 'file' ? await this.store.read(fsRelative(key)) : undefined
     return {kind, size: data?.length ?? 0, mtimeMs: 0, ino: 0}
-  }
-
-  /** Nothing moves in a snapshot: its paths are walked as they were recorded. */
-  inRoot(root: string): RootReader {
-    return pathRootReader(this, root)
   }
 
   async run(argv: string[]): Promise<RunResult | undefined> {

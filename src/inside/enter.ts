@@ -1,6 +1,6 @@
 import type {Host} from '../host/host.js'
 import {hostPath} from '../host/host.js'
-import type {PodReport} from '../model/types.js'
+import type {PodReport} from '../pods/types.js'
 import {type PodTarget, InsideError, podRef} from './target.js'
 import type {EnterRecord, EnteredNamespace} from './types.js'
 

@@ -1,7 +1,7 @@
 import picomatch from 'picomatch'
 import type {Host} from '../host/host.js'
 import {InRootError, type RootEntry, type RootReader, rootReader} from '../host/in-root.js'
-import type {MountRecord} from '../model/types.js'
+import type {MountRecord} from '../pods/types.js'
 import {InsideError, type PodTarget} from './target.js'
 import type {FileContent, FileRecord, OverlayLayer, OwningMount} from './types.js'
 
@@ -69,7 +69,7 @@ function record(entry: RootEntry, mounts: MountRecord[]): FileRecord {
     mode: octal(entry.mode),
     uid: entry.uid,
     gid: entry.gid,
-    modified: entry.mtimeMs === null ? null : new Date(entry.mtimeMs).toISOString(),
+    modified: new Date(entry.mtimeMs).toISOString(),
     linkTarget: entry.linkTarget,
     mount: mountOf(owningMount(mounts, entry.path)),
   }
@@ -107,7 +107,7 @@ async function walkTree(reader: RootReader, start: string, mounts: MountRecord[]
       return
     }
     const listing = await reader.list(dir, budget.left).catch((error) => {
-      if (error instanceof InRootError) return undefined // changed or gone under us: a running container
+      if (error instanceof InRootError && error.reason !== 'no-root') return undefined // changed under us: a running container
       throw error
     })
     if (!listing) return
@@ -226,11 +226,10 @@ export async function gatherFs(host: Host, target: PodTarget, query: FsQuery): P
     return {kind: 'FileList', items: await list(host, reader, target, query)}
   } catch (error) {
     if (!(error instanceof InRootError)) throw error
-    if (error.code === 'ENOROOT') {
+    if (error.reason === 'no-root') {
       const where = host.root === undefined ? 'this snapshot holds none of its files (a snapshot never records file contents)' : 'its process exited'
       throw new InsideError(`container ${target.container.name}: cannot read its root filesystem: ${where}`, 3)
     }
-    const code = error.code === 'ELOOP' || error.code === 'ECHANGED' ? 3 : 1
-    throw new InsideError(`${error.message} (in container ${target.container.name})`, code)
+    throw new InsideError(`${error.message} (in container ${target.container.name})`, error.reason === 'loop' ? 3 : 1)
   }
 }

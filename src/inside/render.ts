@@ -1,9 +1,9 @@
 import type {RootEntryType} from '../host/in-root.js'
-import type {PodRef} from '../model/types.js'
+import type {PodRef} from '../pods/types.js'
 import type {ConntrackTuple} from '../parse/conntrack.js'
-import {escapeControl} from '../render/escape.js'
-import type {ItemList} from '../render/list.js'
-import {columns} from '../render/table.js'
+import {escapeControl} from '../output/escape.js'
+import type {ItemList} from '../output/list.js'
+import {columns} from '../output/table.js'
 import type {ConntrackRecord, EnterRecord, FileContent, FileRecord, OwningMount, SocketRecord} from './types.js'
 
 // Table views. Everything a pod controls (names, paths, link targets, commands) is escaped:

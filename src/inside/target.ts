@@ -1,8 +1,8 @@
 import type {Host} from '../host/host.js'
-import {NodedocError} from '../cli/errors.js'
-import {type PodQuery, findPod} from '../model/pods.js'
-import type {ContainerReport, PodRef, PodReport} from '../model/types.js'
-import {podNotFound} from '../render/pod-list.js'
+import {NodedocError} from '../errors.js'
+import {type PodQuery, findPod} from '../pods/pods.js'
+import type {ContainerReport, PodRef, PodReport} from '../pods/types.js'
+import {podNotFound} from '../pods/render.js'
 
 /** An answer about a pod's insides given on purpose: one line, and exit 1 (not found), 2 (usage) or 3 (the node could not be read). */
 export class InsideError extends NodedocError {}

@@ -2,7 +2,7 @@
 // schema (docs/schema.md): add, never rename.
 
 import type {RootEntryType} from '../host/in-root.js'
-import type {ContainerRef, PodRef} from '../model/types.js'
+import type {ContainerRef, PodRef} from '../pods/types.js'
 import type {ConntrackTuple} from '../parse/conntrack.js'
 
 /** A process that holds a socket, as `ss -p` shows it. */

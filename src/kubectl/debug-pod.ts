@@ -5,6 +5,7 @@
 // read-only unless the command is one that writes (sandbox).
 
 import type {Pod} from 'kubernetes-types/core/v1.js'
+import type {KubectlStep} from '../write/kubectl.js'
 
 export const HOST_ROOT = '/host'
 export const DEFAULT_NAMESPACE = 'default'
@@ -85,17 +86,6 @@ export function debugPod(options: DebugPodOptions): Pod {
   }
 }
 
-export interface KubectlStep {
-  /** What the step is for, for --dry-run and errors. */
-  why: string
-  argv: string[]
-  /** Text fed on stdin (the pod manifest). */
-  stdin?: string
-  /** Output goes straight to the user (the nodedoc run itself). */
-  stream?: boolean
-  /** Asked again while it prints nothing (status not reported yet). */
-  retryWhileEmpty?: boolean
-}
 
 /**
  * create -> stream logs until the container ends -> read its exit code (asked again until the

@@ -1,9 +1,9 @@
 import type {Host} from '../host/host.js'
 import {CriLogJoiner, type LogEntry, type LogStream} from '../parse/cri-log.js'
 import {instanceFiles, type PodLogFile, type PodLogs} from '../parse/log-files.js'
-import {NodedocError} from '../cli/errors.js'
+import {NodedocError} from '../errors.js'
 import {LogFollower} from './follow.js'
-import {gatherPodLogs} from './gather.js'
+import {gatherPodLogs} from '../pods/log-files.js'
 import {type FileBadLine, type LogFilter, readInstance, readInstanceTail, selectEntries} from './read.js'
 import {type PodQuery, findPodLogs, pickContainer} from './select.js'
 

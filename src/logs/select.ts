@@ -1,4 +1,4 @@
-import {NodedocError} from '../cli/errors.js'
+import {NodedocError} from '../errors.js'
 import type {ContainerLogs, PodLogs} from '../parse/log-files.js'
 
 export interface PodQuery {

@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js'
-import type {PodReport} from '../model/types.js'
+import type {PodReport} from '../pods/types.js'
 import type {LinkRecord} from '../parse/net.js'
 import {type Route, longestPrefixMatch} from '../parse/route.js'
 import {type CniConfig, cniConfigInUse} from './cni-config.js'

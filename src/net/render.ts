@@ -1,4 +1,4 @@
-import {columns} from '../render/table.js'
+import {columns} from '../output/table.js'
 import type {NetReport, PodOnLink} from './net-map.js'
 
 function pod(p: PodOnLink | null | undefined): string {

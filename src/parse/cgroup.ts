@@ -1,4 +1,7 @@
-import type {CgroupDriver, QosClass, Runtime} from '../model/types.js'
+export type QosClass = 'Guaranteed' | 'Burstable' | 'BestEffort'
+export type Runtime = 'containerd' | 'cri-o' | 'docker' | 'unknown'
+// mismatch: a systemd-style cgroupsPath ("slice:prefix:id") realised by a cgroupfs manager
+export type CgroupDriver = 'cgroupfs' | 'systemd' | 'mismatch' | 'unknown'
 
 /** One line of /proc/<pid>/cgroup: "hierarchy-ID:controller-list:cgroup-path". */
 export interface ProcCgroupEntry {

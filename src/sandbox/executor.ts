@@ -1,21 +1,10 @@
 // Runs a plan: records each step's undo in the state file before the step acts, applies it
-// through SandboxOps (the effectful layer lives in src/host/sandbox-ops.ts), and on any
+// through SandboxOps (src/write/sandbox-ops.ts on the live machine), and on any
 // failure or Ctrl-C undoes everything recorded, newest first.
 
-import {type Op, type Plan, type Step, type Undo, resolveOp, resolveRefs} from './plan.js'
-import {type ProcessMark, type SandboxState, pendingUndo} from './state.js'
-
-export interface ApplyResult {
-  /** Processes the step started, by reference ("pause", "ctr:app", "shim:app"). */
-  processes?: Record<string, ProcessMark>
-}
-
-export interface SandboxOps {
-  apply(op: Op, processes: Record<string, ProcessMark>): Promise<ApplyResult | void>
-  /** Best effort and idempotent: something already gone is not a problem. Returns problems seen. */
-  undo(undo: Undo, processes: Record<string, ProcessMark>): Promise<string[]>
-  saveState(state: SandboxState): Promise<void>
-}
+import type {Op, ProcessMark, SandboxOps} from '../write/ops.js'
+import {type Plan, type Step, resolveOp, resolveRefs} from './plan.js'
+import {type SandboxState, pendingUndo} from './state.js'
 
 export interface RunHooks {
   /** 1-based step number that fails on purpose (NODEDOC_SANDBOX_FAIL_STEP). */

@@ -2,7 +2,7 @@
 // drivers, cgroup limits by the kubelet's formulas (v1 files and their v2 equivalents) and
 // oom_score_adj. Formulas: pkg/kubelet/cm (helpers_linux.go, qos) and pkg/kubelet/qos.
 
-import type {QosClass} from '../model/types.js'
+import type {QosClass} from '../pods/types.js'
 import type {ContainerSpec, PodManifest, ResourceAmounts} from './manifest.js'
 
 /** The two cgroup drivers the kubelet knows. */

@@ -1,16 +1,18 @@
 // The sandbox as data: an ordered list of primitive steps, each with what it does, why a real
 // node does the same, and how to undo it. Pure: the executor (src/sandbox/executor.ts) runs the
-// steps through the effectful layer in src/host/sandbox-ops.ts.
+// steps through src/write/sandbox-ops.ts.
 //
 // Strings may hold process references filled in while the plan runs: `{pause}` (the sandbox's
 // pause process) and `{ctr:NAME}` (container NAME's first process, held at a gate until its
 // cgroups, mounts and root are ready).
 
-import type {QosClass} from '../model/types.js'
+import type {QosClass} from '../pods/types.js'
 import {
   PAUSE_OOM_SCORE_ADJ, type CgroupDriverName, type CgroupLimits, cgroupV1Files, cgroupV2Files, containerCgroupPath, containerLimits,
   oomScoreAdj, podCgroupPath, podLimits, qosCgroupParents, qosClass,
 } from './kubelet.js'
+import {shellLine} from '../output/shell-line.js'
+import type {Op, RootfsSource, Undo} from '../write/ops.js'
 import {type ContainerSpec, type PodManifest, containerArgv} from './manifest.js'
 
 export type Isolation = 'chroot' | 'unshare' | 'full'
@@ -37,11 +39,6 @@ export const DEVICES: Array<[string, number, number]> = [
  * instead of a line means whoever held the gate went away: nothing runs.
  */
 export const GATE_SCRIPT = 'read -r _ <&3 || exit 125; exec 3<&-; cd "$0" && exec "$@"'
-
-export type RootfsSource =
-  | {kind: 'dir'; path: string}
-  | {kind: 'busybox'; binary: string; applets: string[]}
-  | {kind: 'host'; files: Array<{source: string; dest: string}>}
 
 export interface CgroupLayout {
   version: 1 | 2
@@ -84,29 +81,6 @@ export interface SandboxConfig {
   logRoot: string
   kubeletRoot: string
 }
-
-export type Op =
-  | {kind: 'mkdir'; path: string; exclusive?: boolean}
-  | {kind: 'write'; path: string; content: string}
-  | {kind: 'symlink'; target: string; path: string}
-  | {kind: 'lease'; path: string; content: string}
-  | {kind: 'rootfs'; dir: string; source: RootfsSource}
-  | {kind: 'run'; argv: string[]; stdin?: string}
-  | {kind: 'spawnPause'; argv: string[]; gated: 'self' | 'child'}
-  | {kind: 'startContainer'; container: string; chain: string[]; env: Record<string, string>; gated: 'self' | 'child'; logPath: string; stateDir: string}
-  | {kind: 'joinCgroup'; ref: string; dirs: string[]}
-  | {kind: 'oomScoreAdj'; ref: string; value: number}
-  | {kind: 'release'; container: string}
-
-export type Undo =
-  | {kind: 'removeTree'; path: string}
-  | {kind: 'rmdirIfEmpty'; path: string}
-  | {kind: 'unlink'; path: string}
-  | {kind: 'run'; argv: string[]}
-  | {kind: 'umount'; path: string}
-  | {kind: 'kill'; ref: string}
-  | {kind: 'cgroupTree'; path: string}
-  | {kind: 'cgroupRmdirIfEmpty'; path: string}
 
 export interface Step {
   /** Short stable name, e.g. "net.veth" or "ctr.app.pivot_root". */
@@ -448,15 +422,11 @@ export function describeOp(op: Op): string {
     case 'symlink': return `ln -s ${op.target} ${op.path}`
     case 'lease': return `create ${op.path} (exclusive)`
     case 'rootfs': return `build ${op.dir} from ${op.source.kind}`
-    case 'run': return op.argv.map(shellQuote).join(' ') + (op.stdin ? ` <<EOF\n${op.stdin.trimEnd().split('\n').map((l) => '      ' + l).join('\n')}\n      EOF` : '')
-    case 'spawnPause': return op.argv.map(shellQuote).join(' ') + ' &'
-    case 'startContainer': return op.chain.map(shellQuote).join(' ') + ` &  (stdout/stderr -> ${op.logPath})`
+    case 'run': return shellLine(op.argv) + (op.stdin ? ` <<EOF\n${op.stdin.trimEnd().split('\n').map((l) => '      ' + l).join('\n')}\n      EOF` : '')
+    case 'spawnPause': return shellLine(op.argv) + ' &'
+    case 'startContainer': return shellLine(op.chain) + ` &  (stdout/stderr -> ${op.logPath})`
     case 'joinCgroup': return op.dirs.map((d) => `echo ${op.ref} > ${d}/cgroup.procs`).join('; ')
     case 'oomScoreAdj': return `echo ${op.value} > /proc/${op.ref}/oom_score_adj`
     case 'release': return `release ${op.container}`
   }
-}
-
-function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_@%+=:,./{}-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`
 }

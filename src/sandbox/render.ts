@@ -1,6 +1,6 @@
 // Tables for `nodedoc sandbox`.
 
-import {bytes, columns, fields} from '../render/table.js'
+import {bytes, columns, fields} from '../output/table.js'
 import type {Plan} from './plan.js'
 import type {SandboxSummary} from './service.js'
 import type {SandboxState} from './state.js'

@@ -1,22 +1,27 @@
-// `nodedoc sandbox` use cases: create, list, exec, remove. Facts about the machine and every
-// change to it come from src/host/sandbox-ops.ts; this module decides.
+// `nodedoc sandbox` use cases: create, list, exec, remove. Facts about the machine are read
+// through a Host (./facts.ts); every change to it is made by src/write; this module decides.
 
 import {createHash, randomBytes, randomUUID} from 'node:crypto'
 import {dirname} from 'node:path'
-import {
-  LiveSandboxOps, busyboxApplets, cgroupFacts, containerExit, execGated, hostLinks, hostRootfsFiles, isAlive,
-  listStates, nodeMemoryBytes, pathExists, pathKind, readText, removeDir, removeIfEmpty, takenLeases, which,
-} from '../host/sandbox-ops.js'
+import type {Host} from '../host/host.js'
+import {LiveHost} from '../host/live.js'
+import {execGated} from '../write/exec.js'
+import type {Op, RootfsSource} from '../write/ops.js'
+import {isAlive} from '../write/processes.js'
+import {which} from '../write/programs.js'
+import {busyboxApplets, hostRootfsFiles} from '../write/rootfs.js'
+import {LiveSandboxOps} from '../write/sandbox-ops.js'
+import {removeDir, removeIfEmpty} from '../write/state-dir.js'
 import {SandboxAborted, SandboxStepError, rollback, runPlan} from './executor.js'
+import {cgroupFacts, containerExit, listStates, names, nodeMemoryBytes, pathKind, readUserFile} from './facts.js'
 import {containerCgroupPath} from './kubelet.js'
 import {type PodManifest, ManifestError, parsePodManifest} from './manifest.js'
 import {pickPodAddress} from './ipam.js'
 import {
-  GATE_SCRIPT, type Isolation, type Plan, type RootfsSource, type SandboxConfig, type Step,
+  GATE_SCRIPT, type Isolation, type Plan, type SandboxConfig, type Step,
   containerEnv, planSandbox, setprivArgs,
 } from './plan.js'
 import {STATE_ROOT, STATE_VERSION, type SandboxState} from './state.js'
-import type {Op} from './plan.js'
 
 export class SandboxError extends Error {}
 
@@ -28,6 +33,11 @@ export function hostVethName(podUid: string): string {
 }
 
 export const DEFAULT_POD_CIDR = '10.250.0.0/24'
+
+/** Sandboxes live on this machine: their facts and state files are read here, at /. */
+function liveHost(): Host {
+  return new LiveHost('/')
+}
 export const IPAM_ROOT = '/run/nodedoc/ipam'
 
 export interface CreateOptions {
@@ -58,8 +68,8 @@ export function requiredTools(isolation: Isolation, network: boolean): string[] 
   return tools
 }
 
-export async function readManifest(path: string): Promise<PodManifest> {
-  const text = await readText(path)
+export async function readManifest(path: string, host: Host = liveHost()): Promise<PodManifest> {
+  const text = await readUserFile(host, path)
   if (text === undefined) throw new SandboxError(`${path}: cannot read the manifest`)
   try {
     return parsePodManifest(text, path)
@@ -96,26 +106,27 @@ function removeSharedRoots(stateRoot: string): Promise<void> {
 }
 
 async function createOnce(opts: CreateOptions): Promise<Created> {
-  const manifest = await readManifest(opts.manifestPath)
+  const host = liveHost()
+  const manifest = await readManifest(opts.manifestPath, host)
   const name = opts.name ?? manifest.name
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 63) throw new SandboxError(`--name ${name}: not a valid pod name (lower-case letters, digits and '-')`)
   const stateRoot = opts.stateRoot ?? STATE_ROOT
   const dir = `${stateRoot}/${name}`
 
   if (!opts.dryRun && process.getuid?.() !== 0) throw new SandboxError('sandbox create needs root (namespaces, mounts, cgroups, veths)')
-  if (!opts.dryRun && (await pathExists(dir))) throw new SandboxError(`sandbox ${name} already exists (remove it with: nodedoc sandbox rm ${name})`)
+  if (!opts.dryRun && (await pathKind(host, dir))) throw new SandboxError(`sandbox ${name} already exists (remove it with: nodedoc sandbox rm ${name})`)
   const network = opts.isolation !== 'chroot' && !manifest.hostNetwork
   const missing: string[] = []
   const tools = await Promise.all(requiredTools(opts.isolation, network).map(async (t) => [t, await which(t)] as const))
   for (const [tool, path] of tools) if (!path) missing.push(tool)
   if (missing.length) throw new SandboxError(`missing tools: ${missing.join(', ')} (Debian: util-linux, iproute2, coreutils, hostname)`)
 
-  const cgroups = await cgroupFacts()
+  const cgroups = await cgroupFacts(host)
   const wanted = cgroups.version === 1 ? ['cpu', 'cpuacct', 'memory', 'pids'] : ['cpu', 'memory', 'pids']
   const absent = wanted.filter((c) => !cgroups.available.includes(c))
   if (absent.length) throw new SandboxError(`cgroup controllers missing: ${absent.join(', ')} (cgroup v${cgroups.version} at ${cgroups.mountRoot})`)
 
-  const rootfs = await chooseRootfs(opts.rootfs, manifest)
+  const rootfs = await chooseRootfs(host, opts.rootfs, manifest)
   if (opts.podUid !== undefined && !UUID.test(opts.podUid)) throw new SandboxError(`--uid ${opts.podUid}: not a UUID (8-4-4-4-12 hex digits)`)
   const podUid = opts.podUid ?? randomUUID()
   const leaseDir = `${IPAM_ROOT}/${opts.podCidr.replace('/', '_')}`
@@ -123,11 +134,11 @@ async function createOnce(opts: CreateOptions): Promise<Created> {
   if (network) {
     let address
     try {
-      address = pickPodAddress(opts.podCidr, await takenLeases(leaseDir))
+      address = pickPodAddress(opts.podCidr, await names(host, leaseDir))
     } catch (error) {
       throw new SandboxError((error as Error).message)
     }
-    const links = new Set(await hostLinks())
+    const links = new Set(await names(host, '/sys/class/net'))
     // named from the pod UID (as Calico names cali<hash>): the same pod, the same veth
     let hostVeth = hostVethName(podUid)
     while (links.has(hostVeth)) hostVeth = `vethnd${randomBytes(4).toString('hex')}`
@@ -145,7 +156,7 @@ async function createOnce(opts: CreateOptions): Promise<Created> {
     cgroup: {version: cgroups.version, driver: opts.cgroupDriver, mountRoot: cgroups.mountRoot, controllers: cgroups.version === 1 ? wanted : ['']},
     network: net,
     rootfs,
-    nodeMemoryBytes: await nodeMemoryBytes(),
+    nodeMemoryBytes: await nodeMemoryBytes(host),
     podPidsLimit: opts.podPidsLimit,
     sleepProgram: (await which('sleep')) ?? '/bin/sleep',
     gateShell: (await which('sh')) ?? '/bin/sh',
@@ -154,7 +165,7 @@ async function createOnce(opts: CreateOptions): Promise<Created> {
   }
   for (const v of manifest.volumes) {
     if (v.source.kind !== 'hostPath') continue
-    const kind = await pathKind(v.source.path)
+    const kind = await pathKind(host, v.source.path)
     if (!kind) throw new SandboxError(`volume ${v.name}: hostPath ${v.source.path} does not exist`)
     if (kind === 'file') (config.fileVolumes ??= []).push(v.name)
   }
@@ -204,9 +215,9 @@ function problems(list: string[]): string {
   return list.length ? ` (except: ${list.join('; ')})` : ''
 }
 
-async function chooseRootfs(dir: string | undefined, manifest: PodManifest): Promise<RootfsSource> {
+async function chooseRootfs(host: Host, dir: string | undefined, manifest: PodManifest): Promise<RootfsSource> {
   if (dir && dir !== 'host' && dir !== 'busybox') {
-    if (!(await pathExists(dir))) throw new SandboxError(`--rootfs ${dir}: no such directory`)
+    if (!(await pathKind(host, dir))) throw new SandboxError(`--rootfs ${dir}: no such directory`)
     // overlayfs takes its layers as a comma/colon-separated option string
     if (/[,:\s]/.test(dir)) throw new SandboxError(`--rootfs ${dir}: overlayfs cannot take a path with a comma, colon or space`)
     return {kind: 'dir', path: dir.replace(/\/+$/, '') || '/'}
@@ -241,9 +252,9 @@ export interface SandboxSummary {
   problem?: string
 }
 
-export async function listSandboxes(stateRoot = STATE_ROOT): Promise<SandboxSummary[]> {
+export async function listSandboxes(stateRoot = STATE_ROOT, host: Host = liveHost()): Promise<SandboxSummary[]> {
   const out: SandboxSummary[] = []
-  for (const entry of await listStates(stateRoot)) {
+  for (const entry of await listStates(host, stateRoot)) {
     if (!entry.state) {
       out.push({name: entry.name, namespace: '', podUid: '', phase: 'broken', isolation: 'full', qos: '', podIp: null, hostVeth: null, createdAt: '', containers: [], notes: [], problem: entry.problem})
       continue
@@ -253,7 +264,7 @@ export async function listSandboxes(stateRoot = STATE_ROOT): Promise<SandboxSumm
     for (const c of s.containers) {
       const mark = s.processes[`ctr:${c.name}`]
       const alive = await isAlive(mark)
-      const exit = alive ? undefined : await containerExit(entry.dir, c.name)
+      const exit = alive ? undefined : await containerExit(host, entry.dir, c.name)
       containers.push({name: c.name, id: c.id, state: alive ? 'running' as const : exit ? 'exited' as const : 'unknown' as const, pid: alive ? mark!.pid : null, exitCode: exit?.exitCode ?? null})
     }
     out.push({name: s.name, namespace: s.namespace, podUid: s.podUid, phase: s.phase, isolation: s.isolation, qos: s.qos, podIp: s.podIp, hostVeth: s.hostVeth, createdAt: s.createdAt, containers, notes: s.notes})
@@ -261,8 +272,8 @@ export async function listSandboxes(stateRoot = STATE_ROOT): Promise<SandboxSumm
   return out
 }
 
-export async function readSandbox(name: string, stateRoot = STATE_ROOT): Promise<SandboxState> {
-  const entry = (await listStates(stateRoot)).find((e) => e.name === name)
+export async function readSandbox(name: string, stateRoot = STATE_ROOT, host: Host = liveHost()): Promise<SandboxState> {
+  const entry = (await listStates(host, stateRoot)).find((e) => e.name === name)
   if (!entry) throw new SandboxError(`no sandbox named ${name} (nodedoc sandbox ls)`)
   if (!entry.state) throw new SandboxError(`sandbox ${name}: ${entry.problem}`)
   return entry.state
@@ -270,7 +281,7 @@ export async function readSandbox(name: string, stateRoot = STATE_ROOT): Promise
 
 /** Removes a sandbox, whole or half-made. Returns false when there was nothing to remove. */
 export async function removeSandbox(name: string, stateRoot = STATE_ROOT): Promise<{removed: boolean; problems: string[]}> {
-  const entry = (await listStates(stateRoot)).find((e) => e.name === name)
+  const entry = (await listStates(liveHost(), stateRoot)).find((e) => e.name === name)
   if (!entry) return {removed: false, problems: []}
   if (!entry.state) {
     await removeDir(entry.dir)

@@ -2,21 +2,16 @@
 // the kubelet rules say it should be, and every artifact (as its undo step) written down before
 // it is made.
 
-import type {QosClass} from '../model/types.js'
+import type {QosClass} from '../pods/types.js'
 import type {CgroupLimits} from './kubelet.js'
 import type {PodManifest} from './manifest.js'
-import type {Isolation, Undo} from './plan.js'
+import type {ProcessMark, Undo} from '../write/ops.js'
+import type {Isolation} from './plan.js'
 
 export const STATE_ROOT = '/run/nodedoc/sandboxes'
 export const STATE_VERSION = 1
 
 export type Phase = 'creating' | 'running' | 'failed' | 'removing'
-
-export interface ProcessMark {
-  pid: number
-  /** /proc/<pid>/stat field 22: tells a recycled PID from ours. */
-  startTime: number
-}
 
 export interface StepRecord {
   index: number

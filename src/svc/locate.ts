@@ -1,6 +1,6 @@
 // Each endpoint onward from the DNAT: the route the node would use, and the pod that owns the IP.
 
-import type {PodReport} from '../model/types.js'
+import type {PodReport} from '../pods/types.js'
 import {type Route, longestPrefixMatch} from '../parse/route.js'
 import type {EndpointTrace, ServiceTrace} from './types.js'
 

@@ -1,7 +1,7 @@
 // Tables and pictures of a svc report. JSON/YAML come from the shared output layer.
 
-import {columns, fields} from '../render/table.js'
-import type {SvcReport} from './report.js'
+import {columns, fields} from '../output/table.js'
+import type {SvcReport} from './correlate.js'
 import type {EndpointTrace, Frontend, ServiceTrace} from './types.js'
 
 function pct(p: number): string {

@@ -12,7 +12,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {readCriView} from '../../src/cri/gather.js'
 import type {CriView} from '../../src/cri/view.js'
 import type {ConntrackRecord, FileContent, FileRecord, SocketRecord} from '../../src/inside/types.js'
-import type {ItemList} from '../../src/render/list.js'
+import type {ItemList} from '../../src/output/list.js'
 import {
   ESCAPE_NAME, GREETING, SERVER_PORT, type ServiceRules, UNIX_SOCKET, addService, containerShadow, conntrackEntriesFor, deleteConntrackEntries,
   distrolessImage, removeService, serviceLeftovers,

@@ -1,4 +1,4 @@
-import type {PodReport} from '../../src/model/types.js'
+import type {PodReport} from '../../src/pods/types.js'
 
 /**
  * A pod report without the counters that move between two reads of the same pod (memory in

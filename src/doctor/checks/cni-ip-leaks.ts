@@ -1,5 +1,5 @@
 import {type Host, hostPath} from '../../host/host.js'
-import {gatherPods} from '../../model/pods.js'
+import {gatherPods} from '../../pods/pods.js'
 import {findCniConfDir, gatherCniConfigs} from '../../net/gather.js'
 import {type Check, listOf, pass, skip, warn} from '../check.js'
 import {scanPodCgroups} from '../facts/pod-cgroups.js'

@@ -1,4 +1,4 @@
-import {DEFAULT_RUNTIME_ENDPOINTS, socketPathOf} from '../../cri/endpoint.js'
+import {DEFAULT_RUNTIME_ENDPOINTS, socketPathOf} from '../../host/cri-endpoint.js'
 import {connectCri} from '../../host/cri-transport.js'
 import type {Host} from '../../host/host.js'
 import {LiveHost} from '../../host/live.js'

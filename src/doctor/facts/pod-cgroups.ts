@@ -1,5 +1,5 @@
 import {type Host, hostPath} from '../../host/host.js'
-import {oncePerHost} from '../../model/once-per-host.js'
+import {oncePerHost} from '../../pods/once-per-host.js'
 import {identifyCgroupPath} from '../../parse/cgroup.js'
 
 /** A pod cgroup found under a kubepods root, with the processes of it and all below. */

@@ -1,6 +1,6 @@
 import type {Host} from '../../host/host.js'
-import {oncePerHost} from '../../model/once-per-host.js'
-import {scanProcesses as scanAll} from '../../model/proc-scan.js'
+import {oncePerHost} from '../../pods/once-per-host.js'
+import {scanProcesses as scanAll} from '../../pods/proc-scan.js'
 
 /** What doctor needs to know about one process. */
 export interface DoctorProcess {

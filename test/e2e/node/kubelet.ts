@@ -3,7 +3,7 @@ import {access, chmod, mkdir, readFile, symlink, writeFile} from 'node:fs/promis
 import {hostname as nodeHostname} from 'node:os'
 import {join} from 'node:path'
 import {execa} from 'execa'
-import type {ContainerConfig, CriClient, CriMount, PodSandboxConfig} from '../../../src/cri/types.js'
+import type {ContainerConfig, CriClient, CriMount, PodSandboxConfig} from '../../../src/host/cri-api.js'
 import {BUSYBOX_IMAGE, CONTAINER_LOGS, KUBELET_PODS, POD_LOGS} from './layout.js'
 import {type QosClass, type Resources, cgroupParent, containerResources, podCgroupValues, qosClass} from './resources.js'
 import type {PodState} from './state.js'

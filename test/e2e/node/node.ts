@@ -2,7 +2,7 @@ import {access, lstat, mkdir, readdir, readFile, rm, rmdir, writeFile} from 'nod
 import {join} from 'node:path'
 import {execa} from 'execa'
 import {criClient} from '../../../src/host/cri-transport.js'
-import type {CriClient} from '../../../src/cri/types.js'
+import type {CriClient} from '../../../src/host/cri-api.js'
 import {DEFAULT_NAMESPACES, type Namespaces, podCatalogue} from './catalogue.js'
 import {alive, isContainerd, sleep, startContainerd, stopContainerd} from './containerd.js'
 import {type ExtraImage, buildAndImportImages} from './images.js'

@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {PodReport, ProcessRecord} from '../../../src/model/types.js'
+import type {PodReport, ProcessRecord} from '../../../src/pods/types.js'
 import {type FakePod, createFakePod} from '../../helpers/fake-pod.js'
 import {withoutCounters} from '../../helpers/volatile.js'
 

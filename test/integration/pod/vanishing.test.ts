@@ -2,7 +2,7 @@ import {execa} from 'execa'
 import {describe, expect, it} from 'vitest'
 import type {Host} from '../../../src/host/host.js'
 import {LiveHost} from '../../../src/host/live.js'
-import {gatherProcesses} from '../../../src/model/processes.js'
+import {gatherProcesses} from '../../../src/pods/processes.js'
 
 describe('a process that exits while nodedoc scans', () => {
   it('drops out of the answer without a warning or an error', async () => {

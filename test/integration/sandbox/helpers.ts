@@ -13,7 +13,7 @@ export const IS_ROOT = process.getuid?.() === 0
 
 /** The CLI must be built: integration tests run the real binary (and the shim it starts). */
 export function ensureBuilt(): void {
-  if (!existsSync(join(ROOT, 'dist/src/host/sandbox-shim.js')) || !existsSync(join(ROOT, 'dist/commands/sandbox/create.js'))) {
+  if (!existsSync(join(ROOT, 'dist/src/write/sandbox-shim.js')) || !existsSync(join(ROOT, 'dist/commands/sandbox/create.js'))) {
     execaSync('npx', ['tsc', '-p', '.'], {cwd: ROOT, reject: false})
   }
 }

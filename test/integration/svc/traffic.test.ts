@@ -9,10 +9,10 @@ import {traceIptables} from '../../../src/svc/iptables-trace.js'
 import type {ServiceTrace} from '../../../src/svc/types.js'
 // @ts-expect-error plain JS generator shared with the benchmark
 import {kubeProxyRestore} from '../../../bench/svc-gen.mjs'
-import {gatherHostRoutes} from '../../../src/model/routes.js'
-import type {PodReport} from '../../../src/model/types.js'
+import {gatherHostRoutes} from '../../../src/pods/routes.js'
+import type {PodReport} from '../../../src/pods/types.js'
 import {gatherKubeProxyRules} from '../../../src/svc/gather.js'
-import {buildSvcReport} from '../../../src/svc/report.js'
+import {buildSvcReport} from '../../../src/svc/correlate.js'
 import {IS_ROOT, Netns, NetnsHost, have, netnsName} from './netns.js'
 
 const CONNECTIONS = 300

@@ -3,7 +3,7 @@ import {capabilityMask, capabilityNames} from '../../../src/compare/capabilities
 import {networkShape, parseProcStatus} from '../../../src/compare/gather.js'
 import {POD_NETWORK, specLayer} from '../../../src/compare/model.js'
 import {compareLayers} from '../../../src/compare/rows.js'
-import type {PodReport} from '../../../src/model/types.js'
+import type {PodReport} from '../../../src/pods/types.js'
 import {DEFAULT_CAPABILITIES} from '../../../src/sandbox/plan.js'
 import {manifest} from '../sandbox/plan-fixture.js'
 

@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import type {Container, ContainerStatusResponse, PodSandbox, PodSandboxStatusResponse, VersionResponse} from '../../../src/cri/types.js'
+import type {Container, ContainerStatusResponse, PodSandbox, PodSandboxStatusResponse, VersionResponse} from '../../../src/host/cri-api.js'
 import {type CriView, containerRecord, sandboxRecord} from '../../../src/cri/view.js'
 
 export interface Answers {

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {currentSandbox, enrichPods, enrichProcesses} from '../../../src/cri/enrich.js'
 import type {CriSandboxRecord} from '../../../src/cri/view.js'
-import type {ContainerReport, PodReport, ProcessRecord} from '../../../src/model/types.js'
+import type {ContainerReport, PodReport, ProcessRecord} from '../../../src/pods/types.js'
 import {containerdView} from './answers.js'
 
 const view = containerdView()

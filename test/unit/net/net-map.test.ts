@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import type {PodReport} from '../../../src/model/types.js'
+import type {PodReport} from '../../../src/pods/types.js'
 import {cniConfigInUse, containerdCniConfDir, crioCniConfDir, parseCniConfig} from '../../../src/net/cni-config.js'
 import type {NetFacts} from '../../../src/net/gather.js'
 import {buildNetMap} from '../../../src/net/net-map.js'

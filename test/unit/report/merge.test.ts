@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {mergeReports} from '../../../src/report/merge.js'
 import {nodeFromFileName} from '../../../src/report/read.js'
 import {recognise} from '../../../src/report/shapes.js'
-import {reportTable} from '../../../src/render/report.js'
+import {reportTable} from '../../../src/report/render.js'
 
 const doctor = (node: string, failing: string[]) => ({
   node,

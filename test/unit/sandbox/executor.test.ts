@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
-import {type SandboxOps, SandboxAborted, SandboxStepError, runPlan} from '../../../src/sandbox/executor.js'
-import type {Op, Plan, Step, Undo} from '../../../src/sandbox/plan.js'
+import {SandboxAborted, SandboxStepError, runPlan} from '../../../src/sandbox/executor.js'
+import type {Plan, Step} from '../../../src/sandbox/plan.js'
+import type {Op, SandboxOps, Undo} from '../../../src/write/ops.js'
 import {STATE_VERSION, type SandboxState} from '../../../src/sandbox/state.js'
 
 /** Records what the executor asks for; the "machine" is a set of artifacts. */

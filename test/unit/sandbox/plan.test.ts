@@ -1,7 +1,8 @@
 import {describe, expect, it} from 'vitest'
 import {
-  DEFAULT_CAPABILITIES, GATE_SCRIPT, type Op, type Step, containerChain, containerLogLink, describeOp, hostsFile, planSandbox, resolveOp,
+  DEFAULT_CAPABILITIES, GATE_SCRIPT, type Step, containerChain, containerLogLink, describeOp, hostsFile, planSandbox, resolveOp,
 } from '../../../src/sandbox/plan.js'
+import type {Op} from '../../../src/write/ops.js'
 import {SANDBOX_ID, UID, config, manifest} from './plan-fixture.js'
 
 const find = (steps: Step[], id: string) => {

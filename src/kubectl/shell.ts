@@ -1,4 +1,0 @@
-/** An argv as one line a POSIX shell would split back into the same words. */
-export function shellLine(argv: string[]): string {
-  return argv.map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`)).join(' ')
-}

@@ -1,0 +1,50 @@
+// The vocabulary of changes nodedoc makes to a machine: what a sandbox plan asks for (Op),
+// how each change is taken back (Undo), and the interface that carries them out. The plan
+// (src/sandbox/plan.ts) is data in these words; src/write/sandbox-ops.ts does them.
+
+export type RootfsSource =
+  | {kind: 'dir'; path: string}
+  | {kind: 'busybox'; binary: string; applets: string[]}
+  | {kind: 'host'; files: Array<{source: string; dest: string}>}
+
+export type Op =
+  | {kind: 'mkdir'; path: string; exclusive?: boolean}
+  | {kind: 'write'; path: string; content: string}
+  | {kind: 'symlink'; target: string; path: string}
+  | {kind: 'lease'; path: string; content: string}
+  | {kind: 'rootfs'; dir: string; source: RootfsSource}
+  | {kind: 'run'; argv: string[]; stdin?: string}
+  | {kind: 'spawnPause'; argv: string[]; gated: 'self' | 'child'}
+  | {kind: 'startContainer'; container: string; chain: string[]; env: Record<string, string>; gated: 'self' | 'child'; logPath: string; stateDir: string}
+  | {kind: 'joinCgroup'; ref: string; dirs: string[]}
+  | {kind: 'oomScoreAdj'; ref: string; value: number}
+  | {kind: 'release'; container: string}
+
+export type Undo =
+  | {kind: 'removeTree'; path: string}
+  | {kind: 'rmdirIfEmpty'; path: string}
+  | {kind: 'unlink'; path: string}
+  | {kind: 'run'; argv: string[]}
+  | {kind: 'umount'; path: string}
+  | {kind: 'kill'; ref: string}
+  | {kind: 'cgroupTree'; path: string}
+  | {kind: 'cgroupRmdirIfEmpty'; path: string}
+
+export interface ProcessMark {
+  pid: number
+  /** /proc/<pid>/stat field 22: tells a recycled PID from ours. */
+  startTime: number
+}
+
+export interface ApplyResult {
+  /** Processes the step started, by reference ("pause", "ctr:app", "shim:app"). */
+  processes?: Record<string, ProcessMark>
+}
+
+export interface SandboxOps {
+  apply(op: Op, processes: Record<string, ProcessMark>): Promise<ApplyResult | void>
+  /** Best effort and idempotent: something already gone is not a problem. Returns problems seen. */
+  undo(undo: Undo, processes: Record<string, ProcessMark>): Promise<string[]>
+  /** Writes the state file (every artifact, as its undo, before it is made). */
+  saveState(state: object): Promise<void>
+}

@@ -1,0 +1,27 @@
+// Finding the programs a sandbox runs, on the live machine's PATH.
+
+import {access, constants} from 'node:fs/promises'
+import {join} from 'node:path'
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** A program on PATH (or the sbin folders root has), or undefined. */
+export async function which(program: string): Promise<string | undefined> {
+  if (program.includes('/')) return (await exists(program)) ? program : undefined
+  const dirs = (process.env.PATH || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')
+  for (const dir of [...dirs, '/usr/sbin', '/sbin']) {
+    const candidate = join(dir, program)
+    try {
+      await access(candidate, constants.X_OK)
+      return candidate
+    } catch {}
+  }
+  return undefined
+}

@@ -1,0 +1,207 @@
+// The live machine side of `nodedoc sandbox`: carries out each step of a plan (mkdir, mount,
+// spawn, cgroup writes) and its undo. Every program runs through execa with an argument array.
+
+import {type ChildProcess, spawn} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {mkdir, open, readFile, rename, rm, rmdir, symlink, writeFile} from 'node:fs/promises'
+import {basename, dirname, join, resolve} from 'node:path'
+import {createInterface} from 'node:readline'
+import {fileURLToPath} from 'node:url'
+import * as execa from 'execa'
+import {removeCgroupTree} from './cgroups.js'
+import type {ApplyResult, Op, ProcessMark, SandboxOps, Undo} from './ops.js'
+import {childOf, killMark, killMarkedProcesses, markOf} from './processes.js'
+import {exists} from './programs.js'
+import {buildRootfs} from './rootfs.js'
+import {RUN_TIMEOUT_MS, errno, firstLine, run, runUndo} from './run.js'
+
+/**
+ * How to start the shim: node with dist/src/write/sandbox-shim.js when that file is there (a
+ * checkout after tsc, fastest), else the CLI itself with the hidden `sandbox shim` command (the
+ * esbuild bundle, the single executable).
+ */
+export function shimArgv(): string[] {
+  const candidates: string[] = []
+  try {
+    const here = fileURLToPath(import.meta.url)
+    candidates.push(here.replace(/sandbox-ops\.(ts|js)$/, 'sandbox-shim.js').replace(/\/src\/write\/sandbox-shim\.js$/, (m) => (here.includes('/dist/') ? m : '/dist/src/write/sandbox-shim.js')))
+  } catch {}
+  if (process.argv[1]) candidates.push(resolve(dirname(process.argv[1]), '../dist/src/write/sandbox-shim.js'))
+  const isNode = /^node(js)?(\d+)?(\.exe)?$/.test(basename(process.execPath))
+  const script = candidates.find((c) => c.includes('/dist/') && c.endsWith('/sandbox-shim.js') && existsSync(c))
+  if (isNode && script) return [process.execPath, script]
+  return isNode ? [process.execPath, process.argv[1], 'sandbox', 'shim'] : [process.execPath, 'sandbox', 'shim']
+}
+
+interface ShimHandle {
+  child: ChildProcess
+  lines: AsyncIterator<string>
+}
+
+/** The live machine. */
+export class LiveSandboxOps implements SandboxOps {
+  private readonly shims = new Map<string, ShimHandle>()
+
+  constructor(private readonly stateFile: string, private readonly sandboxUid: string) {}
+
+  async saveState(state: object): Promise<void> {
+    if (!(await exists(dirname(this.stateFile)))) return
+    const tmp = `${this.stateFile}.tmp`
+    await writeFile(tmp, JSON.stringify(state, null, 2) + '\n')
+    await rename(tmp, this.stateFile)
+  }
+
+  async apply(op: Op, processes: Record<string, ProcessMark>): Promise<ApplyResult | void> {
+    const pid = (ref: string): number => {
+      const key = ref.replace(/^\{|\}$/g, '')
+      const mark = processes[key]
+      if (!mark) throw new Error(`no process for ${ref}`)
+      return mark.pid
+    }
+    switch (op.kind) {
+      case 'mkdir':
+        if (op.exclusive) {
+          await mkdir(dirname(op.path), {recursive: true})
+          try {
+            await mkdir(op.path)
+          } catch (error) {
+            if (errno(error) === 'EEXIST') throw new Error(`${op.path} already exists`)
+            throw error
+          }
+        } else await mkdir(op.path, {recursive: true})
+        return
+      case 'write':
+        // a mount point file (touch) may sit in a dir the image lacks
+        if (op.content === '') await mkdir(dirname(op.path), {recursive: true})
+        await writeFile(op.path, op.content).catch((error) => {
+          throw new Error(`write ${op.path}: ${errno(error) ?? (error as Error).message}`)
+        })
+        return
+      case 'symlink':
+        await symlink(op.target, op.path)
+        return
+      case 'lease':
+        await mkdir(dirname(op.path), {recursive: true})
+        await writeFile(op.path, op.content, {flag: 'wx'}).catch((error) => {
+          if (errno(error) === 'EEXIST') throw new Error(`IP lease ${op.path} is taken`)
+          throw error
+        })
+        return
+      case 'rootfs':
+        await buildRootfs(op.dir, op.source)
+        return
+      case 'run':
+        await run(op.argv, op.stdin)
+        return
+      case 'spawnPause': {
+        const child = spawn(op.argv[0], op.argv.slice(1), {detached: true, stdio: 'ignore', env: {PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', NODEDOC_SANDBOX_UID: this.sandboxUid}})
+        const failed = new Promise<never>((_, reject) => child.once('error', (e) => reject(new Error(`${op.argv[0]}: ${e.message}`))))
+        child.unref()
+        if (child.pid === undefined) await failed
+        const parent = child.pid!
+        const pause = op.gated === 'child' ? await childOf(parent) : parent
+        const mark = await markOf(pause)
+        if (mark.startTime < 0) throw new Error(`the pause process exited at once (${op.argv.join(' ')})`)
+        return {processes: {pause: mark, 'pause-parent': await markOf(parent)}}
+      }
+      case 'startContainer':
+        return this.startContainer(op)
+      case 'joinCgroup': {
+        const target = pid(op.ref)
+        for (const dir of op.dirs) await writeFile(join(dir, 'cgroup.procs'), String(target))
+        return
+      }
+      case 'oomScoreAdj':
+        try {
+          await writeFile(`/proc/${pid(op.ref)}/oom_score_adj`, String(op.value))
+        } catch (error) {
+          const code = errno(error)
+          if (code === 'EACCES' || code === 'EPERM') throw new Error(`oom_score_adj ${op.value} refused (${code}): lowering it needs CAP_SYS_RESOURCE, which this process lacks; the kernel default stays`)
+          throw error
+        }
+        return
+      case 'release': {
+        const shim = this.shims.get(op.container)
+        if (!shim) throw new Error(`no shim for container ${op.container}`)
+        shim.child.stdin!.write('go\n')
+        const answer = await nextMessage(shim)
+        if (!answer.released) throw new Error(`container ${op.container}: ${answer.error ?? 'the shim did not open the gate'}`)
+        shim.child.stdin!.end()
+        shim.child.stdout!.destroy()
+        shim.child.unref()
+        this.shims.delete(op.container)
+        return
+      }
+    }
+  }
+
+  private async startContainer(op: Extract<Op, {kind: 'startContainer'}>): Promise<ApplyResult> {
+    const configPath = join(op.stateDir, 'shim.json')
+    await writeFile(configPath, JSON.stringify({chain: op.chain, env: op.env, gated: op.gated, logPath: op.logPath, exitPath: join(op.stateDir, 'exit.json')}, null, 2))
+    const log = await open(join(op.stateDir, 'shim.log'), 'a')
+    const [program, ...args] = shimArgv()
+    const child = spawn(program, [...args, configPath], {detached: true, stdio: ['pipe', 'pipe', log.fd], env: {PATH: process.env.PATH ?? '', NODEDOC_SANDBOX_UID: this.sandboxUid}})
+    await log.close()
+    const lines = createInterface({input: child.stdout!})[Symbol.asyncIterator]()
+    const handle = {child, lines}
+    const shimMark = await markOf(child.pid!)
+    const first = await nextMessage(handle)
+    if (first.error || !first.held) {
+      child.kill('SIGKILL')
+      const said = firstLine((await readFile(join(op.stateDir, 'shim.log'), 'utf8').catch(() => '')).split('\n').find((l) => /Error|error:/.test(l)) ?? '')
+      throw new Error(`container ${op.container}: ${first.error ?? 'the shim did not start it'}${said ? ` (${said.trim()})` : ''}`)
+    }
+    this.shims.set(op.container, handle)
+    return {processes: {[`ctr:${op.container}`]: {pid: first.held, startTime: first.startTime ?? -1}, [`shim:${op.container}`]: shimMark}}
+  }
+
+  async undo(undo: Undo, processes: Record<string, ProcessMark>): Promise<string[]> {
+    try {
+      switch (undo.kind) {
+        case 'removeTree':
+          await rm(undo.path, {recursive: true, force: true})
+          return []
+        case 'rmdirIfEmpty':
+        case 'cgroupRmdirIfEmpty':
+          await rmdir(undo.path).catch((error) => {
+            if (!['ENOENT', 'ENOTEMPTY', 'EEXIST', 'EBUSY'].includes(errno(error) ?? '')) throw error
+          })
+          return []
+        case 'unlink':
+          await rm(undo.path, {force: true})
+          return []
+        case 'run':
+          return await runUndo(undo.argv, /Cannot find device|not found|No such|does not exist/i)
+        case 'umount': {
+          const result = await execa.execa('umount', [undo.path], {reject: false, timeout: RUN_TIMEOUT_MS, stdin: 'ignore', env: {LC_ALL: 'C'}})
+          if (result.failed && !/not mounted|no mount point|No such file/i.test(String(result.stderr))) {
+            const lazy = await execa.execa('umount', ['--lazy', undo.path], {reject: false, stdin: 'ignore'})
+            if (lazy.failed) return [`umount ${undo.path}: ${firstLine(String(result.stderr))}`]
+          }
+          return []
+        }
+        case 'kill': {
+          const key = undo.ref.replace(/^\{|\}$/g, '')
+          const related = key.startsWith('ctr:') ? [key, `shim:${key.slice(4)}`] : key === 'pause' ? ['pause', 'pause-parent'] : [key]
+          for (const k of related) await killMark(processes[k])
+          return []
+        }
+        case 'cgroupTree':
+          return await removeCgroupTree(undo.path)
+      }
+    } catch (error) {
+      return [`undo ${undo.kind} ${'path' in undo ? undo.path : ''}: ${(error as Error).message}`]
+    }
+  }
+
+  /** Last resort for a half-made sandbox: any process still carrying this sandbox's mark. */
+  async sweep(): Promise<void> {
+    await killMarkedProcesses(this.sandboxUid)
+  }
+}
+
+async function nextMessage(handle: ShimHandle): Promise<{pid?: number; held?: number; startTime?: number; released?: boolean; error?: string}> {
+  const timeout = new Promise<{error: string}>((resolve) => setTimeout(() => resolve({error: 'the shim did not answer in 10 s'}), 10_000).unref())
+  const next = handle.lines.next().then((r) => (r.done ? {error: 'the shim exited'} : JSON.parse(r.value)))
+  return Promise.race([next, timeout])
+}

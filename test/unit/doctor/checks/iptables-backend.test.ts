@@ -1,0 +1,24 @@
+import {existsSync, readFileSync, readdirSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {countKubeLines, iptablesBackend} from '../../../../src/doctor/checks/iptables-backend.js'
+import {CORPUS} from '../../../helpers/corpus.js'
+
+const corpus = join(CORPUS, 'real-iptables-save')
+
+describe('iptables-backend', () => {
+  it('fails when both backends hold KUBE- rules', () => {
+    expect(iptablesBackend.evaluate({legacy: 12, nft: 340})).toMatchObject({status: 'FAIL', seen: 'KUBE- lines: legacy 12, nft 340'})
+    expect(iptablesBackend.evaluate({legacy: 0, nft: 340}).status).toBe('PASS')
+    expect(iptablesBackend.evaluate({legacy: null, nft: 5}).status).toBe('PASS')
+    expect(iptablesBackend.evaluate({legacy: null, nft: null}).status).toBe('SKIP')
+  })
+  it.skipIf(!existsSync(corpus))('counts KUBE- chains and rules in real iptables-save output', () => {
+    for (const f of readdirSync(corpus).filter((n) => n.endsWith('.txt') && !n.includes('.source'))) {
+      const text = readFileSync(join(corpus, f), 'utf8')
+      const expected = text.split('\n').filter((l) => l.startsWith(':KUBE-') || l.startsWith('-A KUBE-')).length
+      expect(countKubeLines(text), f).toBe(expected)
+    }
+    expect(countKubeLines(':KUBE-SERVICES - [0:0]\n-A PREROUTING -j KUBE-SERVICES\n-A KUBE-SERVICES -j RETURN\n')).toBe(2)
+  })
+})

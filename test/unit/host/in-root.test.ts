@@ -1,0 +1,180 @@
+import {execFileSync} from 'node:child_process'
+import {linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, describe, expect, it} from 'vitest'
+import {
+  InRootError, liveRootReader, lstatInRoot, mkdirInRoot, readDirInRoot, readFileInRoot, readLinkInRoot, resolveInRoot, statInRoot,
+  symlinkInRoot, writeFileInRoot,
+} from '../../../src/host/in-root.js'
+
+// A root built on the real filesystem, with every kind of link and special file a hostile
+// folder can hold. Outside it, a secret that no read may ever reach.
+const base = mkdtempSync(join(tmpdir(), 'nodedoc-inroot-'))
+const root = join(base, 'root')
+const secret = join(base, 'secret')
+writeFileSync(secret, 'SECRET outside the root\n')
+mkdirSync(join(root, 'etc'), {recursive: true})
+mkdirSync(join(root, 'proc/7'), {recursive: true})
+mkdirSync(join(root, 'var/lib/real'), {recursive: true})
+writeFileSync(join(root, 'etc/shadow'), 'shadow inside the root\n')
+writeFileSync(join(root, 'var/lib/real/file'), 'real file\n')
+symlinkSync('/etc/shadow', join(root, 'proc/7/cmdline')) // absolute: re-rooted
+symlinkSync('../../../../secret', join(root, 'proc/7/environ')) // relative, climbing out
+symlinkSync(secret, join(root, 'proc/7/maps')) // absolute path of the secret: re-rooted, so absent
+symlinkSync('real', join(root, 'var/lib/alias')) // relative, inside
+symlinkSync('/var/lib', join(root, 'varlib')) // absolute directory link
+symlinkSync('loop-b', join(root, 'loop-a'))
+symlinkSync('loop-a', join(root, 'loop-b'))
+symlinkSync('/', join(root, 'slash'))
+execFileSync('mkfifo', [join(root, 'fifo')])
+linkSync(secret, join(root, 'hardlink'))
+const IS_ROOT = process.getuid?.() === 0
+if (IS_ROOT) execFileSync('mknod', [join(root, 'zero'), 'c', '1', '5'])
+afterAll(() => rmSync(base, {recursive: true, force: true}))
+
+const text = (path: string, options = {}) => readFileInRoot(root, path, options).toString('utf8')
+const refusal = (fn: () => unknown) => {
+  try {
+    fn()
+  } catch (error) {
+    return error instanceof InRootError ? error.reason : (error as NodeJS.ErrnoException).code
+  }
+  return 'read'
+}
+
+describe('reads stay inside the root', () => {
+  it('reads plain files and follows links that stay inside', () => {
+    expect(text('/var/lib/real/file')).toBe('real file\n')
+    expect(text('var/lib/alias/file')).toBe('real file\n')
+    expect(text('/varlib/real/file')).toBe('real file\n')
+    expect(text('/slash/slash/etc/shadow')).toBe('shadow inside the root\n')
+  })
+
+  it('re-roots absolute link targets', () => {
+    expect(text('/proc/7/cmdline')).toBe('shadow inside the root\n')
+    // the secret's own absolute path, seen from inside the root, does not exist
+    expect(refusal(() => text('/proc/7/maps'))).toBe('ENOENT')
+  })
+
+  it('refuses .. above the root, in the path or in a link', () => {
+    expect(refusal(() => text('/../secret'))).toBe('escape')
+    expect(refusal(() => text('/etc/../../secret'))).toBe('escape')
+    expect(refusal(() => text('/proc/7/environ'))).toBe('escape')
+    // inside the root, .. is fine, and resolved after links like the kernel does
+    expect(text('/var/lib/alias/../real/file')).toBe('real file\n')
+  })
+
+  it('stops link loops', () => {
+    expect(refusal(() => text('/loop-a'))).toBe('loop')
+  })
+
+  it('reads only regular files: a FIFO answers at once instead of hanging', () => {
+    const started = performance.now()
+    expect(refusal(() => text('/fifo'))).toBe('not-regular')
+    expect(refusal(() => text('/etc'))).toBe('not-regular')
+    expect(performance.now() - started).toBeLessThan(1000)
+  })
+
+  it.runIf(IS_ROOT)('never opens a device', () => {
+    expect(refusal(() => text('/zero'))).toBe('not-regular')
+  })
+
+  it('refuses hard links when asked (a folder someone else made)', () => {
+    expect(text('/hardlink')).toBe('SECRET outside the root\n')
+    expect(refusal(() => text('/hardlink', {refuseHardLinks: true}))).toBe('hard-link')
+  })
+
+  it('caps reads, and reads a tail of a large file', () => {
+    writeFileSync(join(root, 'big'), 'x'.repeat(10_000) + '\nlast line\n')
+    expect(refusal(() => text('/big', {maxBytes: 4096}))).toBe('too-large')
+    expect(text('/big', {tailBytes: 10, maxBytes: 4096})).toBe('last line\n')
+  })
+
+  it('reads /proc files (size 0) under the real root', () => {
+    expect(readFileInRoot('/', '/proc/self/status').toString()).toMatch(/^Name:/)
+    expect(refusal(() => readFileInRoot('/', '/proc/self/status', {maxBytes: 16}))).toBe('too-large')
+  })
+
+  it('reads inside a process root (/proc/<pid>/root): links re-rooted there', () => {
+    expect(readFileInRoot(`/proc/${process.pid}/root${root}`, '/proc/7/cmdline').toString()).toBe('shadow inside the root\n')
+  })
+
+  it('lists, stats and reads links without following them out', () => {
+    expect(readDirInRoot(root, '/varlib').map((e) => e.name).sort()).toEqual(['alias', 'real'])
+    expect(readLinkInRoot(root, '/proc/7/environ')).toBe('../../../../secret')
+    expect(readLinkInRoot(root, '/varlib/alias')).toBe('real')
+    expect(lstatInRoot(root, '/proc/7/cmdline').isSymbolicLink()).toBe(true)
+    expect(statInRoot(root, '/proc/7/cmdline').isFile()).toBe(true)
+    expect(refusal(() => readDirInRoot(root, '/slash/../..'))).toBe('escape')
+    expect(resolveInRoot(root, '/varlib/alias/file')).toBe('/var/lib/real/file')
+    expect(resolveInRoot(root, '/proc/7/cmdline')).toBe('/etc/shadow')
+    expect(resolveInRoot(root, '/')).toBe('/')
+  })
+})
+
+describe('writes stay inside the root and never write through a planted link', () => {
+  const out = join(base, 'out')
+  mkdirSync(out)
+  const victim = join(base, 'victim')
+
+  it('replaces a planted link instead of writing through it', () => {
+    writeFileSync(victim, 'untouched\n')
+    symlinkSync(victim, join(out, 'stat.json'))
+    writeFileInRoot(out, '/stat.json', '{}\n')
+    expect(readFileSync(victim, 'utf8')).toBe('untouched\n')
+    expect(lstatSync(join(out, 'stat.json')).isFile()).toBe(true)
+    expect(lstatSync(join(out, 'stat.json')).mode & 0o777).toBe(0o600)
+  })
+
+  it('follows links it finds on the way inside the root only', () => {
+    symlinkSync('/run', join(out, 'var-run'))
+    writeFileInRoot(out, '/var-run/netns/x', 'inside\n')
+    expect(readFileSync(join(out, 'run/netns/x'), 'utf8')).toBe('inside\n')
+    symlinkSync('../../..', join(out, 'up'))
+    expect(() => writeFileInRoot(out, '/up/escaped', 'no')).toThrow(InRootError)
+    expect(() => writeFileInRoot(out, '/../escaped', 'no')).toThrow(InRootError)
+  })
+
+  it('makes links and folders', () => {
+    symlinkInRoot(out, '/proc/1/ns/net', 'net:[4026531840]')
+    expect(readlinkSync(join(out, 'proc/1/ns/net'))).toBe('net:[4026531840]')
+    mkdirInRoot(out, '/a/b/c')
+    expect(lstatSync(join(out, 'a/b/c')).isDirectory()).toBe(true)
+    expect(lstatSync(join(out, 'a/b')).mode & 0o777).toBe(0o700)
+  })
+})
+
+describe('a root read as a container sees it (liveRootReader)', () => {
+  const reader = liveRootReader(root)
+  it('keeps .. at the root, as the kernel does for a process whose / this is', async () => {
+    expect((await reader.stat('/../etc/shadow'))?.path).toBe('/etc/shadow')
+    // ../../../../secret from /proc/7 is /secret inside the root: not there
+    expect(await reader.read('/proc/7/environ', 100)).toBeUndefined()
+    expect((await reader.read('/proc/7/cmdline', 100))?.data.toString()).toBe('shadow inside the root\n')
+  })
+
+  it('shows a link as itself with lstat, what it leads to with stat', async () => {
+    expect(await reader.lstat('/varlib')).toMatchObject({type: 'link', linkTarget: '/var/lib', path: '/varlib', name: 'varlib'})
+    expect(await reader.stat('/varlib')).toMatchObject({type: 'dir', path: '/var/lib', linkTarget: null})
+  })
+
+  it('lists a directory through a link, each entry with its own path', async () => {
+    const listing = await reader.list('/varlib', 10)
+    expect(listing).toMatchObject({path: '/var/lib', truncated: false})
+    expect(listing?.entries.map((e) => [e.name, e.path, e.type])).toEqual([['alias', '/var/lib/alias', 'link'], ['real', '/var/lib/real', 'dir']])
+  })
+
+  it('cuts a read at the cap instead of refusing it, and says so', async () => {
+    const file = await reader.read('/etc/shadow', 6)
+    expect(file).toMatchObject({size: 'shadow inside the root\n'.length, truncated: true})
+    expect(file?.data.toString()).toBe('shadow')
+  })
+
+  it('refuses what is not a regular file, and a root that is gone', async () => {
+    await expect(reader.read('/fifo', 10)).rejects.toMatchObject({reason: 'not-regular'})
+    await expect(reader.read('/etc', 10)).rejects.toMatchObject({reason: 'is-dir'})
+    await expect(reader.stat('/loop-a')).rejects.toMatchObject({reason: 'loop'})
+    await expect(liveRootReader(join(base, 'nowhere')).stat('/')).rejects.toMatchObject({reason: 'no-root'})
+  })
+})

@@ -1,0 +1,39 @@
+import {describe, expect, it} from 'vitest'
+import {longestPrefixMatch, parseIpRouteJson, parseIpRouteText} from '../../../src/parse/route.js'
+import {HAVE_CORPUS, corpusFiles} from '../../helpers/corpus.js'
+
+describe('longest prefix match', () => {
+  const routes = parseIpRouteJson(
+    JSON.stringify([
+      {dst: 'default', gateway: '192.0.2.1', dev: 'eth0'},
+      {dst: '10.244.0.0/16', gateway: '192.0.2.9', dev: 'eth0'},
+      {dst: '10.244.1.0/24', dev: 'cni0', scope: 'link'},
+      {dst: '10.244.1.7', dev: 'veth1', scope: 'host'},
+      {type: 'local', dst: '10.244.1.1', dev: 'cni0', table: 'local'},
+    ]),
+  )
+  it.each([
+    ['10.244.1.7', 'veth1'],
+    ['10.244.1.8', 'cni0'],
+    ['10.244.2.8', 'eth0'],
+    ['8.8.8.8', 'eth0'],
+  ])('%s goes to %s', (ip, dev) => expect(longestPrefixMatch(routes, ip)?.dev).toBe(dev))
+  it('a blackhole route from ip -j has no dev and still catches its block', () => {
+    const withHole = parseIpRouteJson(JSON.stringify([{type: 'blackhole', dst: '192.168.0.0/26', protocol: 'bird', flags: []}, {dst: '192.168.0.12', dev: 'cali1', scope: 'link', flags: []}]))
+    expect(longestPrefixMatch(withHole, '192.168.0.13')).toMatchObject({type: 'blackhole', dev: 'blackhole'})
+    expect(longestPrefixMatch(withHole, '192.168.0.12')?.dev).toBe('cali1')
+  })
+  it('the local table does not answer for the main table', () => expect(longestPrefixMatch(routes, '10.244.1.1')?.dev).toBe('cni0'))
+})
+
+describe.skipIf(!HAVE_CORPUS)('corpus routes (calico node `ip route`)', () => {
+  it('each pod IP routes to its cali interface', () => {
+    const [file] = corpusFiles('routes')
+    const routes = parseIpRouteText(file.text)
+    expect(routes.find((r) => r.type === 'blackhole')?.destination).toBe(file.expect!.local_ipam_block_blackhole)
+    expect(routes.find((r) => r.destination === '0.0.0.0/0')).toMatchObject(file.expect!.default_gateway as object)
+    const expected = file.expect!.pod_ip_to_iface as Record<string, string>
+    expect(Object.keys(expected).length).toBeGreaterThan(0)
+    for (const [ip, iface] of Object.entries(expected)) expect(longestPrefixMatch(routes, ip)?.dev, ip).toBe(iface)
+  })
+})

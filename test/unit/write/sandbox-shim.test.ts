@@ -1,0 +1,27 @@
+import {describe, expect, it} from 'vitest'
+import {CriLineWriter, rfc3339Nano} from '../../../src/write/sandbox-shim.js'
+
+describe('CRI log lines', () => {
+  it('prints RFC3339Nano like Go: trailing zeros dropped', () => {
+    expect(rfc3339Nano(1764118923123456789n)).toBe('2025-11-26T01:02:03.123456789Z')
+    expect(rfc3339Nano(1764118923120000000n)).toBe('2025-11-26T01:02:03.12Z')
+    expect(rfc3339Nano(1764118923000000000n)).toBe('2025-11-26T01:02:03Z')
+  })
+  it('splits chunks into F lines, long ones into P pieces, and flushes at EOF', () => {
+    const lines: string[] = []
+    const w = new CriLineWriter('stderr', (l) => lines.push(l), () => 1764118923000000001n)
+    w.push('hello\nwor')
+    w.push('ld\n')
+    w.push('x'.repeat(16 * 1024 + 3))
+    w.push('\nno newline')
+    w.end()
+    const t = '2025-11-26T01:02:03.000000001Z'
+    expect(lines).toEqual([
+      `${t} stderr F hello\n`,
+      `${t} stderr F world\n`,
+      `${t} stderr P ${'x'.repeat(16 * 1024)}\n`,
+      `${t} stderr F xxx\n`,
+      `${t} stderr F no newline\n`,
+    ])
+  })
+})
