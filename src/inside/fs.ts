@@ -218,8 +218,8 @@ async function cat(host: Host, reader: RootReader, target: PodTarget, query: FsQ
 
 /** Lists, reads, searches or sizes a path in the container. */
 export async function gatherFs(host: Host, target: PodTarget, query: FsQuery): Promise<FsResult> {
-  const reader = rootReader(host, `/proc/${target.container.pid}/root`)
   try {
+    const reader = rootReader(host, `/proc/${target.container.pid}/root`)
     if (query.cat) return {kind: 'FileContentList', items: await cat(host, reader, target, query)}
     if (query.find) return {kind: 'FileList', items: await find(host, reader, target, query)}
     if (query.du) return {kind: 'FileList', items: await du(host, reader, target, query)}
