@@ -35,9 +35,10 @@ export interface ConntrackEntry {
   ageSeconds: number | null
 }
 
-const TUPLE_KEYS = new Set(['src', 'dst', 'sport', 'dport'])
 /** keys of the entry itself, never of a tuple */
 const ENTRY_KEYS = new Set(['mark', 'zone', 'use', 'secctx', 'secmark', 'delta-time', 'labels', 'helper', 'timestamp'])
+const HEAD = /^\s*(?:(ipv4|ipv6)\s+\d+\s+)?([a-z0-9]+)\s+(\d+)\s+(\d+)(?:\s+([A-Z_]+)(?=\s|$))?/
+const TOKEN = /\[([A-Z_]+)\]|([a-z][a-z0-9-]*)=(\S*)/g
 
 /** /proc/net/nf_conntrack writes IPv6 in full (%pI6), conntrack compressed: both become ip's form. */
 function canonical(address: string | undefined): string | undefined {
@@ -45,69 +46,68 @@ function canonical(address: string | undefined): string | undefined {
   return ipaddr.IPv6.isValid(address) ? ipaddr.IPv6.parse(address).toString() : undefined
 }
 
-function tuple(pairs: Array<[string, string]>): ConntrackTuple | undefined {
-  const get = (k: string) => pairs.find(([key]) => key === k)?.[1]
-  const src = canonical(get('src'))
-  const dst = canonical(get('dst'))
-  if (!src || !dst) return undefined
-  const port = (k: string) => {
-    const v = get(k)
-    return v !== undefined && /^\d+$/.test(v) ? Number(v) : null
-  }
-  const extra = Object.fromEntries(pairs.filter(([k]) => !TUPLE_KEYS.has(k)))
-  return {src, dst, sport: port('sport'), dport: port('dport'), ...(Object.keys(extra).length ? {extra} : {})}
+interface TupleDraft {
+  src?: string
+  dst?: string
+  sport?: string
+  dport?: string
+  extra?: Record<string, string>
 }
 
-/** One entry line; undefined for a line that is not one (conntrack's summary, a blank line). */
-export function parseConntrackLine(line: string): ConntrackEntry | undefined {
-  const tokens = line.trim().split(/\s+/)
-  let i = 0
-  let family: ConntrackEntry['family'] = null
-  if (tokens[0] === 'ipv4' || tokens[0] === 'ipv6') {
-    family = tokens[0]
-    i = 2
-  }
-  const protocol = tokens[i]
-  const protocolNumber = Number(tokens[i + 1])
-  const timeoutSeconds = Number(tokens[i + 2])
-  if (!protocol || !/^[a-z0-9]+$/.test(protocol) || !Number.isInteger(protocolNumber) || !Number.isInteger(timeoutSeconds)) return undefined
-  i += 3
-  let state: string | null = null
-  if (tokens[i] && /^[A-Z_]+$/.test(tokens[i])) state = tokens[i++]
+function tuple(d: TupleDraft): ConntrackTuple | undefined {
+  const src = canonical(d.src)
+  const dst = canonical(d.dst)
+  if (!src || !dst) return undefined
+  const port = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : null)
+  return {src, dst, sport: port(d.sport), dport: port(d.dport), ...(d.extra ? {extra: d.extra} : {})}
+}
 
-  const tuples: Array<Array<[string, string]>> = [[]]
+/**
+ * One entry line; undefined for a line that is not one (conntrack's summary, a blank line).
+ * One regular expression over the line, no token arrays: a busy node's table is a few hundred
+ * thousand lines.
+ */
+export function parseConntrackLine(line: string): ConntrackEntry | undefined {
+  const head = HEAD.exec(line)
+  if (!head) return undefined
+  const protocol = head[2]
+  const icmp = protocol.startsWith('icmp')
+  const tuples: TupleDraft[] = [{}]
   const flags: string[] = []
   const meta: Record<string, string> = {}
-  for (; i < tokens.length; i++) {
-    const token = tokens[i]
-    const flag = /^\[([A-Z_]+)\]$/.exec(token)
-    if (flag) {
-      flags.push(flag[1])
+  TOKEN.lastIndex = head[0].length
+  for (let m = TOKEN.exec(line); m; m = TOKEN.exec(line)) {
+    if (m[1]) {
+      flags.push(m[1])
       continue
     }
-    const eq = token.indexOf('=')
-    if (eq <= 0) continue
-    const key = token.slice(0, eq)
-    const value = token.slice(eq + 1)
+    const key = m[2]
+    const value = m[3]
     // icmp tuples carry an id of their own; elsewhere id= is the entry's (conntrack -o id)
-    if (ENTRY_KEYS.has(key) || (key === 'id' && !protocol.startsWith('icmp'))) {
+    if (ENTRY_KEYS.has(key) || (key === 'id' && !icmp)) {
       meta[key] = value
       continue
     }
+    let t = tuples[tuples.length - 1]
     // a second src= starts the reply tuple
-    if (key === 'src' && tuples[tuples.length - 1].some(([k]) => k === 'src')) {
+    if (key === 'src' && t.src !== undefined) {
       if (tuples.length === 2) return undefined
-      tuples.push([])
+      t = {}
+      tuples.push(t)
     }
-    tuples[tuples.length - 1].push([key, value])
+    if (key === 'src' || key === 'dst' || key === 'sport' || key === 'dport') t[key] = value
+    else (t.extra ??= {})[key] = value
   }
   if (tuples.length !== 2) return undefined
   const original = tuple(tuples[0])
   const reply = tuple(tuples[1])
   if (!original || !reply) return undefined
-  family ??= original.src.includes(':') ? 'ipv6' : 'ipv4'
+  const family = (head[1] as ConntrackEntry['family']) ?? (original.src.includes(':') ? 'ipv6' : 'ipv4')
   const num = (k: string) => (meta[k] !== undefined && /^\d+$/.test(meta[k]) ? Number(meta[k]) : null)
-  return {family, protocol, protocolNumber, timeoutSeconds, state, original, reply, flags, mark: num('mark'), zone: num('zone'), ageSeconds: num('delta-time')}
+  return {
+    family, protocol, protocolNumber: Number(head[3]), timeoutSeconds: Number(head[4]), state: head[5] ?? null,
+    original, reply, flags, mark: num('mark'), zone: num('zone'), ageSeconds: num('delta-time'),
+  }
 }
 
 /** Every entry of a table dump; lines that are not entries are counted, not fatal. */
