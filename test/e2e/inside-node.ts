@@ -96,61 +96,74 @@ export interface ServiceRules {
   svcChain: string
   sepChain: string
   guardComment: string
-  /** the kube-proxy chains this test made (and so removes) */
+  /** the nat chains this test made (and so removes) */
   created: string[]
+  /** rules added to chains that were there before (removed one by one): iptables -D arguments */
+  added: string[][]
 }
 
 async function chainExists(table: string, chain: string): Promise<boolean> {
   return (await execa('iptables', ['-t', table, '-S', chain], {reject: false})).exitCode === 0
 }
 
+async function ruleExists(table: string, rule: string[]): Promise<boolean> {
+  return (await execa('iptables', ['-t', table, '-C', ...rule], {reject: false})).exitCode === 0
+}
+
 const PORTALS = 'kubernetes service portals'
 const POSTROUTING = 'kubernetes postrouting rules'
+const SHARED = ['KUBE-SERVICES', 'KUBE-MARK-MASQ', 'KUBE-POSTROUTING']
 
 /**
  * A ClusterIP Service in kube-proxy's iptables shape (masqueradeAll, so the answer comes back
- * through the node whatever the bridge does), DNAT to endpoint:port. A FORWARD guard drops
- * anything to the cluster IP that was not DNATed: no packet to it ever leaves the node.
+ * through the node whatever the bridge does), DNAT to endpoint:port. kube-proxy's shared chains
+ * are made only when missing (another test on this machine may hold some), and only what this
+ * test adds is removed. A FORWARD guard drops anything to the cluster IP that was not DNATed:
+ * no packet to it ever leaves the node.
  */
 export async function addService(namespace: string, name: string, clusterIp: string, endpoint: string, tag: string): Promise<ServiceRules> {
   const service = `${namespace}/${name}:http`
-  const rules: ServiceRules = {clusterIp, service, svcChain: `KUBE-SVC-${chainHash()}`, sepChain: `KUBE-SEP-${chainHash()}`, guardComment: `nodedoc-e2e-${tag} guard`, created: []}
-  for (const chain of ['KUBE-SERVICES', 'KUBE-MARK-MASQ', 'KUBE-POSTROUTING']) {
-    if (await chainExists('nat', chain)) throw new Error(`nat ${chain} exists on this machine (a kube-proxy?); the test will not write into it`)
-  }
+  const rules: ServiceRules = {clusterIp, service, svcChain: `KUBE-SVC-${chainHash()}`, sepChain: `KUBE-SEP-${chainHash()}`, guardComment: `nodedoc-e2e-${tag} guard`, created: [], added: []}
   // the guard first: from here on, nothing to the cluster IP is forwarded un-NATed
   await execa('iptables', ['-t', 'filter', '-I', 'FORWARD', '-d', `${clusterIp}/32`, '-m', 'comment', '--comment', rules.guardComment, '-j', 'DROP'])
-  rules.created.push('KUBE-SERVICES', 'KUBE-MARK-MASQ', 'KUBE-POSTROUTING', rules.svcChain, rules.sepChain)
-  const restore = [
-    '*nat',
-    ...rules.created.map((c) => `:${c} - [0:0]`),
-    `-A PREROUTING -m comment --comment "${PORTALS}" -j KUBE-SERVICES`,
-    `-A OUTPUT -m comment --comment "${PORTALS}" -j KUBE-SERVICES`,
-    `-A POSTROUTING -m comment --comment "${POSTROUTING}" -j KUBE-POSTROUTING`,
-    '-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000',
-    '-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN',
-    '-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000',
-    '-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE',
-    `-A KUBE-SERVICES -d ${clusterIp}/32 -p tcp -m comment --comment "${service} cluster IP" -m tcp --dport 80 -j ${rules.svcChain}`,
-    `-A ${rules.svcChain} -d ${clusterIp}/32 -p tcp -m comment --comment "${service} cluster IP" -m tcp --dport 80 -j KUBE-MARK-MASQ`,
-    `-A ${rules.svcChain} -m comment --comment "${service} -> ${endpoint}:${SERVER_PORT}" -j ${rules.sepChain}`,
-    `-A ${rules.sepChain} -s ${endpoint}/32 -m comment --comment "${service}" -j KUBE-MARK-MASQ`,
-    `-A ${rules.sepChain} -p tcp -m comment --comment "${service}" -m tcp -j DNAT --to-destination ${endpoint}:${SERVER_PORT}`,
-    'COMMIT',
-    '',
-  ].join('\n')
-  await execa('iptables-restore', ['--noflush'], {input: restore})
+  for (const chain of SHARED) {
+    if (await chainExists('nat', chain)) continue
+    await execa('iptables', ['-t', 'nat', '-N', chain])
+    rules.created.push(chain)
+  }
+  for (const chain of [rules.svcChain, rules.sepChain]) {
+    await execa('iptables', ['-t', 'nat', '-N', chain])
+    rules.created.push(chain)
+  }
+  const add = async (rule: string[]) => {
+    await execa('iptables', ['-t', 'nat', '-A', ...rule])
+    rules.added.push(rule)
+  }
+  // the hooks, unless there already
+  for (const rule of [
+    ['PREROUTING', '-m', 'comment', '--comment', PORTALS, '-j', 'KUBE-SERVICES'],
+    ['OUTPUT', '-m', 'comment', '--comment', PORTALS, '-j', 'KUBE-SERVICES'],
+    ['POSTROUTING', '-m', 'comment', '--comment', POSTROUTING, '-j', 'KUBE-POSTROUTING'],
+  ]) if (!(await ruleExists('nat', rule))) await add(rule)
+  if (rules.created.includes('KUBE-MARK-MASQ')) await add(['KUBE-MARK-MASQ', '-j', 'MARK', '--or-mark', '0x4000'])
+  if (rules.created.includes('KUBE-POSTROUTING')) {
+    await add(['KUBE-POSTROUTING', '-m', 'mark', '!', '--mark', '0x4000/0x4000', '-j', 'RETURN'])
+    await add(['KUBE-POSTROUTING', '-j', 'MARK', '--xor-mark', '0x4000'])
+    await add(['KUBE-POSTROUTING', '-m', 'comment', '--comment', 'kubernetes service traffic requiring SNAT', '-j', 'MASQUERADE'])
+  }
+  await add(['KUBE-SERVICES', '-d', `${clusterIp}/32`, '-p', 'tcp', '-m', 'comment', '--comment', `${service} cluster IP`, '-m', 'tcp', '--dport', '80', '-j', rules.svcChain])
+  await add([rules.svcChain, '-d', `${clusterIp}/32`, '-p', 'tcp', '-m', 'comment', '--comment', `${service} cluster IP`, '-m', 'tcp', '--dport', '80', '-j', 'KUBE-MARK-MASQ'])
+  await add([rules.svcChain, '-m', 'comment', '--comment', `${service} -> ${endpoint}:${SERVER_PORT}`, '-j', rules.sepChain])
+  await add([rules.sepChain, '-s', `${endpoint}/32`, '-m', 'comment', '--comment', service, '-j', 'KUBE-MARK-MASQ'])
+  await add([rules.sepChain, '-p', 'tcp', '-m', 'comment', '--comment', service, '-m', 'tcp', '-j', 'DNAT', '--to-destination', `${endpoint}:${SERVER_PORT}`])
   return rules
 }
 
-/** Removes exactly what addService added: the three jumps, the chains, the guard. */
+/** Removes exactly what addService added: its rules (last first), the chains it made, the guard. */
 export async function removeService(rules: ServiceRules): Promise<void> {
   const iptables = (args: string[]) => execa('iptables', args, {reject: false})
-  await iptables(['-t', 'nat', '-D', 'PREROUTING', '-m', 'comment', '--comment', PORTALS, '-j', 'KUBE-SERVICES'])
-  await iptables(['-t', 'nat', '-D', 'OUTPUT', '-m', 'comment', '--comment', PORTALS, '-j', 'KUBE-SERVICES'])
-  await iptables(['-t', 'nat', '-D', 'POSTROUTING', '-m', 'comment', '--comment', POSTROUTING, '-j', 'KUBE-POSTROUTING'])
-  for (const chain of rules.created) await iptables(['-t', 'nat', '-F', chain])
-  for (const chain of rules.created) await iptables(['-t', 'nat', '-X', chain])
+  for (const rule of [...rules.added].reverse()) await iptables(['-t', 'nat', '-D', ...rule])
+  for (const chain of [...rules.created].reverse()) await iptables(['-t', 'nat', '-X', chain])
   await iptables(['-t', 'filter', '-D', 'FORWARD', '-d', `${rules.clusterIp}/32`, '-m', 'comment', '--comment', rules.guardComment, '-j', 'DROP'])
 }
 
@@ -159,7 +172,8 @@ export async function serviceLeftovers(rules: ServiceRules): Promise<string[]> {
   const left: string[] = []
   const nat = String((await execa('iptables-save', ['-t', 'nat'], {reject: false})).stdout)
   const filter = String((await execa('iptables-save', ['-t', 'filter'], {reject: false})).stdout)
-  for (const chain of rules.created) if (nat.includes(chain)) left.push(`nat chain ${chain}`)
+  for (const chain of rules.created) if (nat.includes(`:${chain} `)) left.push(`nat chain ${chain}`)
+  if (nat.includes(rules.clusterIp)) left.push(`nat rules for ${rules.clusterIp}`)
   if (filter.includes(rules.guardComment)) left.push('filter FORWARD guard')
   return left
 }
