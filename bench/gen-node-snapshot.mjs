@@ -81,8 +81,15 @@ for (let i = 0; i < PODS; i++) {
     put(`/sys/fs/cgroup/memory${podPath}/${id}/cgroup.procs`, `${main}\n`)
     for (const c of CONTROLLERS) {
       const base = `/sys/fs/cgroup/${c.replace('name=', '')}${podPath}/${id}`
-      if (c === 'memory') put(`${base}/memory.limit_in_bytes`, '209715200\n'), put(`${base}/memory.usage_in_bytes`, '1048576\n')
-      if (c === 'cpu,cpuacct') put(`${base}/cpu.shares`, '102\n'), put(`${base}/cpu.cfs_quota_us`, '-1\n'), put(`${base}/cpu.cfs_period_us`, '100000\n')
+      if (c === 'memory') {
+        put(`${base}/memory.limit_in_bytes`, '209715200\n')
+        put(`${base}/memory.usage_in_bytes`, '1048576\n')
+      }
+      if (c === 'cpu,cpuacct') {
+        put(`${base}/cpu.shares`, '102\n')
+        put(`${base}/cpu.cfs_quota_us`, '-1\n')
+        put(`${base}/cpu.cfs_period_us`, '100000\n')
+      }
     }
     put(`/sys/fs/cgroup/memory${podPath}/cgroup.procs`, '')
     put(`/var/log/pods/${namespace}_${name}_${uid}/${ctr}/0.log`, `2026-11-26T00:00:00.000000000Z stdout F started ${ctr}\n`)

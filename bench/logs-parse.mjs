@@ -33,7 +33,7 @@ try {
   const dir = join(root, 'var/log/pods/default_bench_00000000-0000-4000-8000-000000000001/app')
   mkdirSync(dir, {recursive: true})
   const chunk = lines(85_000, Date.UTC(2024, 4, 1))
-  for (const [i, stamp] of ['20240501-100000', '20240501-110000', '20240501-120000'].entries()) writeFileSync(join(dir, `0.log.${stamp}.gz`), gzipSync(chunk))
+  for (const stamp of ['20240501-100000', '20240501-110000', '20240501-120000']) writeFileSync(join(dir, `0.log.${stamp}.gz`), gzipSync(chunk))
   writeFileSync(join(dir, '0.log.20240501-130000'), chunk)
   writeFileSync(join(dir, '0.log'), chunk)
   const total = (Buffer.byteLength(chunk) * 5) / 2 ** 20

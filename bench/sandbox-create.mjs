@@ -61,7 +61,7 @@ const cliBundle = existsSync(join(root, 'dist/nodedoc.cjs')) ? cliRuns('1') : nu
 // 3. baseline: the seed's bare way, `unshare` new namespaces + chroot into a busybox dir, to exec
 const rootfs = join(dir, 'rootfs')
 mkdirSync(join(rootfs, 'bin'), {recursive: true})
-try { linkSync('/bin/busybox', join(rootfs, 'bin/busybox')) } catch { copyFileSync('/bin/busybox', join(rootfs, 'bin/busybox')) }
+try {linkSync('/bin/busybox', join(rootfs, 'bin/busybox'))} catch {copyFileSync('/bin/busybox', join(rootfs, 'bin/busybox'))}
 symlinkSync('busybox', join(rootfs, 'bin/true'))
 const bare = []
 for (let i = 0; i < runs; i++) {

@@ -11,7 +11,7 @@
 'use strict'
 const {readFileSync, renameSync, statSync, writeFileSync} = require('node:fs')
 const Module = require('node:module')
-const {dirname, join} = require('node:path')
+const {basename, dirname, join} = require('node:path')
 const {Script} = require('node:vm')
 
 const sea = (() => {
@@ -21,6 +21,12 @@ const sea = (() => {
     return false
   }
 })()
+// Caches are written only by the build's training runs: an installed copy never writes into its
+// install folder, and the caches a package carries do not depend on what ran before packing.
+const writeCaches = !sea && process.env.NODEDOC_CODE_CACHE === 'write'
+// Installed or copied as kubectl-nodedoc (krew, or the npm package's bin), it is kubectl's plugin:
+// `kubectl nodedoc NODE -- CMD` runs `nodedoc kubectl NODE -- CMD`.
+if (/^kubectl-nodedoc(\.|$)/.test(basename(sea ? process.execPath : process.argv[1] || ''))) process.argv.splice(2, 0, 'kubectl')
 // in the executable, names are the executable's folder plus the asset's name (for messages only)
 const dist = sea ? dirname(process.execPath) : join(__dirname, '..', 'dist')
 
@@ -49,12 +55,12 @@ function readPart(name) {
 
 /**
  * Runs one bundle file as a CommonJS module and returns its exports. It is compiled from the V8
- * code cache beside it, or, when there is none (or V8 refuses it), compiled from source and, on
- * disk, its cache written at exit, so that it holds the functions this run compiled too. V8
+ * code cache beside it, or, when there is none (or V8 refuses it), compiled from source; in the
+ * build's training runs its cache is then written at exit, holding what that run compiled. V8
  * checks a cache against its source's length only, so a cache is named after the build id on
  * the file's first line and can only meet the text it was made from. The build writes pure
- * ASCII, so latin1 reads it exactly, and faster than UTF-8. The executable's caches were made
- * when it was built; it writes nothing.
+ * ASCII, so latin1 reads it exactly, and faster than UTF-8. Other runs (an installed copy, the
+ * executable) write nothing.
  */
 function loadBundle(name, require) {
   const file = join(dist, name)
@@ -66,7 +72,7 @@ function loadBundle(name, require) {
     if (cacheName) cachedData = readPart(cacheName)
   } catch {}
   const script = new Script(Module.wrap(source), {filename: file, cachedData})
-  if (!sea && cacheName && (!cachedData || script.cachedDataRejected)) {
+  if (writeCaches && cacheName && (!cachedData || script.cachedDataRejected)) {
     process.once('exit', () => {
       try {
         const cacheFile = join(dist, cacheName)

@@ -295,7 +295,7 @@ export async function buildBundle({outfile = BUNDLE, chunks = CHUNKS, minify = t
  * package and the single executable carry these caches; a Node whose V8 differs refuses them and
  * makes its own on first use. A run that fails just trains less.
  */
-export function trainCodeCaches(launcher = join(repo, 'bin', 'run.js')) {
+export function trainCodeCaches(launcher = join(repo, 'bin', 'run.js'), node = process.execPath) {
   const snapshot = join(repo, 'examples', 'containerd-node')
   const pod = existsSync(join(snapshot, 'meta.json')) ? ['core-k8s', '-n', 'default', '--from', snapshot] : undefined
   const runs = [
@@ -306,7 +306,7 @@ export function trainCodeCaches(launcher = join(repo, 'bin', 'run.js')) {
     ...(pod ? [['pod', ...pod, '-o', 'yaml'], ['ps', '--from', snapshot], ['net', '--from', snapshot], ['doctor', '--from', snapshot], ['logs', 'core-k8s', '-n', 'default', '--tail', '1', '--from', snapshot]] : []),
   ]
   for (const args of runs) {
-    spawnSync(process.execPath, [launcher, ...args], {stdio: 'ignore', env: {...process.env, NODEDOC_BUNDLE: '1', NO_COLOR: '1', CONTAINER_RUNTIME_ENDPOINT: ''}})
+    spawnSync(node, [launcher, ...args], {stdio: 'ignore', env: {...process.env, NODEDOC_BUNDLE: '1', NODEDOC_CODE_CACHE: 'write', NO_COLOR: '1', CONTAINER_RUNTIME_ENDPOINT: ''}})
   }
 }
 

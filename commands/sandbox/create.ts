@@ -56,7 +56,7 @@ export default class SandboxCreate extends NodedocCommand {
         onWarning: (m) => process.stderr.write(chalk.yellow(`warning: ${m}`) + '\n'),
       })
       if (flags['dry-run']) return
-      this.print({...state, steps: undefined, plan: undefined, stepCount: plan.steps.length}, flags.output, (s) => createdTable(state, plan))
+      this.print({...state, steps: undefined, plan: undefined, stepCount: plan.steps.length}, flags.output, () => createdTable(state, plan))
     } catch (error) {
       if (error instanceof SandboxError) throw new NodedocError(error.message, interrupted ? 130 : 1)
       throw error

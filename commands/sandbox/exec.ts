@@ -4,7 +4,7 @@ import {NodedocError} from '../../src/errors.js'
 import {SandboxError, execInSandbox} from '../../src/sandbox/service.js'
 
 export default class SandboxExec extends NodedocCommand {
-  static summary = "Run a command in a sandbox container: its namespaces, root, cgroups and capabilities"
+  static summary = 'Run a command in a sandbox container: its namespaces, root, cgroups and capabilities'
   static examples = ['<%= config.bin %> sandbox exec core-k8s -- ps', '<%= config.bin %> sandbox exec core-k8s -c app -- ip a']
   static strict = false
   static args = {name: Args.string({description: 'sandbox name', required: true})}

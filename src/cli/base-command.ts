@@ -37,7 +37,8 @@ export abstract class NodedocBase extends Command {
     }
     if (error instanceof SnapshotError) {
       process.stderr.write(chalk.red(`error: ${error.message}`) + '\n')
-      process.exitCode = 1
+      // the node's facts could not be read at all: not a finding (1), nor a usage error (2)
+      process.exitCode = 3
       return
     }
     // this.exit() travels as an error too: let oclif handle it

@@ -81,6 +81,7 @@ export function criTime(ns: number | string | null | undefined): string | null {
 }
 
 /** The "info" entry of a verbose status: a JSON document whose shape depends on the runtime. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON whose shape depends on the runtime
 export function verboseInfo(info: Record<string, string> | undefined): Record<string, any> | null {
   const text = info?.info
   if (!text) return null
@@ -101,6 +102,7 @@ function orNull(text: string | undefined | null): string | null {
   return text ? text : null
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the OCI spec as the runtime wrote it
 function networkNamespacePath(spec: any): string | null {
   const namespaces: Array<{type?: string; path?: string}> = spec?.linux?.namespaces ?? []
   return orNull(namespaces.find((n) => n.type === 'network')?.path)
@@ -146,6 +148,7 @@ function resourcesRecord(linux: LinuxContainerResources | null | undefined): Cri
 }
 
 /** Resources from the OCI spec the runtime wrote, for runtimes that leave ContainerStatus.resources empty. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the OCI spec as the runtime wrote it
 function ociResources(spec: any): CriResources | null {
   const r = spec?.linux?.resources
   if (!r) return null

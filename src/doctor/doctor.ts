@@ -4,7 +4,7 @@ import type {Check, CheckResult} from './check.js'
 import {CHECKS} from './registry.js'
 
 /** The checks --check names (all when none), or a one-line error naming the unknown ones. */
-export function selectChecks(ids: string[] | undefined, checks: Array<Check<any>> = CHECKS): Array<Check<any>> {
+export function selectChecks(ids: string[] | undefined, checks: Array<Check<unknown>> = CHECKS): Array<Check<unknown>> {
   if (!ids || ids.length === 0) return checks
   const wanted = ids.flatMap((id) => id.split(',')).map((id) => id.trim()).filter(Boolean)
   const unknown = wanted.filter((id) => !checks.some((c) => c.id === id || c.area === id))
@@ -13,7 +13,7 @@ export function selectChecks(ids: string[] | undefined, checks: Array<Check<any>
 }
 
 /** Gather then judge each check; a check whose gathering throws is reported SKIP with the reason. */
-export async function runChecks(host: Host, checks: Array<Check<any>>): Promise<CheckResult[]> {
+export async function runChecks(host: Host, checks: Array<Check<unknown>>): Promise<CheckResult[]> {
   const results: CheckResult[] = []
   for (const check of checks) {
     let verdict

@@ -20,7 +20,7 @@ import {tools} from './checks/tools.js'
 import {zombies} from './checks/zombies.js'
 
 /** Every check, in the order doctor prints them. */
-export const CHECKS: Array<Check<any>> = [
+export const CHECKS: Array<Check<unknown>> = [
   swap, tools, init, kubelet,
   ipForward, bridgeNfCallIptables, conntrackTable,
   criSocket, cgroupDriver, cgroupVersion, iptablesBackend,

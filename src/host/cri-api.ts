@@ -129,6 +129,9 @@ export interface ContainerConfig {
     securityContext?: {
       namespaceOptions?: NamespaceOption
       privileged?: boolean
+      capabilities?: {addCapabilities?: string[]; dropCapabilities?: string[]}
+      readonlyRootfs?: boolean
+      noNewPrivs?: boolean
       runAsUser?: {value: number}
       maskedPaths?: string[]
       readonlyPaths?: string[]

@@ -26,6 +26,7 @@ export interface CriConnectResult {
 }
 
 type Callback<T> = (error: grpc.ServiceError | null, value: T) => void
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each method answers its own message type; cri-api.ts types them
 type Unary = (request: object, metadata: grpc.Metadata, options: grpc.CallOptions, callback: Callback<any>) => grpc.ClientUnaryCall
 type ServiceClient = grpc.Client & Record<string, Unary>
 
@@ -47,6 +48,7 @@ function loadServices() {
   // the bundle and the single executable carry cri.proto as JSON (scripts/build-bundle.mjs)
   const embedded = (globalThis as {nodedocCriProto?: Parameters<typeof protoLoader.fromJSON>[0]}).nodedocCriProto
   const definition = embedded ? protoLoader.fromJSON(embedded, options) : protoLoader.loadSync(protoFile(), options)
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a package loaded from the .proto at run time
   const v1 = (grpc.loadPackageDefinition(definition) as any).runtime.v1
   services = {runtime: v1.RuntimeService, image: v1.ImageService}
   return services

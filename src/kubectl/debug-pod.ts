@@ -1,11 +1,13 @@
 // The pod `kubectl nodedoc NODE -- CMD...` runs on a node, and the kubectl command lines that
-// create it, stream its output and delete it. Pure: the same pod `kubectl debug node/NAME
-// --profile=sysadmin` would make (host PID, network and IPC namespaces, privileged, the node's
-// root at /host), except that it runs nodedoc once instead of a shell and mounts /host
-// read-only unless the command is one that writes (sandbox).
+// create it, stream its output and delete it. Pure: the pod `kubectl debug node/NAME` would make
+// (host PID, network and IPC namespaces, the node's root at /host), except that it runs nodedoc
+// once instead of a shell, with only the capabilities the command needs (privileges.ts:
+// privileged only for the commands that act on the node, as --profile=sysadmin), and mounts
+// /host read-only, recursively where the cluster can, unless the command writes (sandbox).
 
 import type {Pod} from 'kubernetes-types/core/v1.js'
 import type {KubectlStep} from '../write/kubectl.js'
+import {securityContextFor} from './privileges.js'
 
 export const HOST_ROOT = '/host'
 export const DEFAULT_NAMESPACE = 'default'
@@ -77,15 +79,15 @@ export function debugPod(options: DebugPodOptions): Pod {
           imagePullPolicy: 'IfNotPresent',
           command: podArgv(options.command),
           env: [{name: 'NO_COLOR', value: '1'}],
-          securityContext: {privileged: true},
-          volumeMounts: [{name: 'host-root', mountPath: HOST_ROOT, readOnly}],
+          securityContext: securityContextFor(options.command),
+          // IfPossible: submounts of / (its /proc, /sys, /run) read-only too where the runtime can do it
+          volumeMounts: [{name: 'host-root', mountPath: HOST_ROOT, readOnly, ...(readOnly ? {recursiveReadOnly: 'IfPossible'} : {})}],
         },
       ],
       volumes: [{name: 'host-root', hostPath: {path: '/', type: 'Directory'}}],
     },
   }
 }
-
 
 /**
  * create -> stream logs until the container ends -> read its exit code (asked again until the

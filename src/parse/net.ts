@@ -56,7 +56,7 @@ function compressIPv6(groups: string[]): string {
   // the longest run of zero groups becomes "::"
   let bestStart = -1
   let bestLength = 0
-  for (let i = 0; i < groups.length; ) {
+  for (let i = 0; i < groups.length;) {
     if (groups[i] !== '0') {
       i++
       continue

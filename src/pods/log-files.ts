@@ -51,7 +51,6 @@ async function legacyNames(host: Host): Promise<Map<string, {namespace: string; 
   return names
 }
 
-
 export interface ContainerLogIndex {
   /** /var/log/pods, both layouts, every file with its restart and size */
   pods: PodLogs[]

@@ -108,7 +108,6 @@ export function podTable(pod: PodReport, wide: boolean): string {
   return out
 }
 
-
 /** `nodedoc ps`: ps with POD and CONTAINER columns. */
 export function psTable(procs: ProcessRecord[], wide: boolean): string {
   const head = wide ? ['pid', 'ppid', 'nspid', 'stat', 'namespace', 'pod', 'uid', 'container', 'container id', 'command'] : ['pid', 'ppid', 'nspid', 'stat', 'pod', 'container', 'command']
@@ -123,7 +122,6 @@ export function psTable(procs: ProcessRecord[], wide: boolean): string {
     }),
   )
 }
-
 
 export function podList(pods: PodSummary[]): string {
   return columns(['namespace', 'name', 'uid', 'containers', 'running'], pods.map((p) => [p.namespace, p.name, p.uid, p.containers, p.running ? 'yes' : 'no']))

@@ -122,10 +122,7 @@ function describe(node: unknown): string {
   return 'something else'
 }
 
-type Map = NonNullable<ReturnType<typeof asMap>>
-function asMap(node: unknown) {
-  return YAML.isMap(node) ? node : undefined
-}
+type Map = YAML.YAMLMap<unknown, unknown>
 
 /** Typed field access with file:line:col errors. */
 class FieldReader {

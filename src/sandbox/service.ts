@@ -319,4 +319,3 @@ export async function execInSandbox(name: string, container: string | undefined,
   const chain = ['nsenter', '--target', pid, ...ns, '--root=/', '--wd=/', '--', ...privs, ...gate, 'chroot', `/proc/${pid}/root`, ...argv]
   return execGated(chain, 'child', dirs, env)
 }
-

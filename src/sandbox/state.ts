@@ -54,7 +54,7 @@ export function parseState(text: string, where: string): SandboxState {
   try {
     value = JSON.parse(text)
   } catch (error) {
-    throw new Error(`${where}: unreadable sandbox state (${(error as Error).message})`)
+    throw new Error(`${where}: unreadable sandbox state (${(error as Error).message})`, {cause: error})
   }
   if (!value || typeof value !== 'object' || value.version !== STATE_VERSION || !Array.isArray(value.steps)) {
     throw new Error(`${where}: not a nodedoc sandbox state file (version ${String((value as {version?: unknown})?.version)})`)

@@ -149,6 +149,8 @@ function installHooks(hooks: Record<string, BundledHook[]>): void {
   const runHook = async function (this: Config, event: string, opts: Record<string, unknown>, timeout?: number, captureErrors?: boolean) {
     const fns = hooks[event]
     if (!fns?.length) return original.call(this, event as never, opts as never, timeout, captureErrors)
+    // the hook context carries the Config the hook runs for, as oclif's own context does
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const config = this
     const context = {
       config,

@@ -8,7 +8,7 @@ import {type GroupSelector, traceIptables} from './iptables-trace.js'
 import {type NodeNetwork, locateEndpoints} from './locate.js'
 import {traceKubeProxyNft} from './nft-trace.js'
 import {traceIpvs} from './ipvs-trace.js'
-import type {ProxyTrace, ServiceTrace, UnresolvedFrontend} from './types.js'
+import type {ProxyTrace, ServiceTrace} from './types.js'
 
 export interface SvcQuery {
   /** "name" or "namespace/name" */
@@ -95,11 +95,11 @@ export function buildSvcReport(rules: KubeProxyRules, net: NodeNetwork, query: S
   // only what the query could match is traced: svc NAME on 30k services traces one
   const select: GroupSelector | undefined = query.name || query.ip
     ? (g) => {
-        if (query.ip && !g.frontends.some((f) => f.ip === query.ip)) return false
-        // groups no comment names cannot match a name
-        if (query.name && (!g.service || !namesService(g.service.split(':')[0], query))) return false
-        return true
-      }
+      if (query.ip && !g.frontends.some((f) => f.ip === query.ip)) return false
+      // groups no comment names cannot match a name
+      if (query.name && (!g.service || !namesService(g.service.split(':')[0], query))) return false
+      return true
+    }
     : undefined
   // kube-proxy always comments service rules (only per-endpoint comments go above 1000 endpoints)
   const hint = query.ip ?? (query.name ? nameHint(query) : undefined)

@@ -65,7 +65,7 @@ export class LiveSandboxOps implements SandboxOps {
           try {
             await mkdir(op.path)
           } catch (error) {
-            if (errno(error) === 'EEXIST') throw new Error(`${op.path} already exists`)
+            if (errno(error) === 'EEXIST') throw new Error(`${op.path} already exists`, {cause: error})
             throw error
           }
         } else await mkdir(op.path, {recursive: true})
@@ -116,7 +116,7 @@ export class LiveSandboxOps implements SandboxOps {
           await writeFile(`/proc/${pid(op.ref)}/oom_score_adj`, String(op.value))
         } catch (error) {
           const code = errno(error)
-          if (code === 'EACCES' || code === 'EPERM') throw new Error(`oom_score_adj ${op.value} refused (${code}): lowering it needs CAP_SYS_RESOURCE, which this process lacks; the kernel default stays`)
+          if (code === 'EACCES' || code === 'EPERM') throw new Error(`oom_score_adj ${op.value} refused (${code}): lowering it needs CAP_SYS_RESOURCE, which this process lacks; the kernel default stays`, {cause: error})
           throw error
         }
         return

@@ -1,7 +1,8 @@
 // The nodedoc image (npm run build:image) imported into the test node's containerd and run as
-// a pod the way deploy/ runs it: host PID and network namespaces, privileged, the node's root
-// read-only at /host. Inside, `nodedoc pod core-k8s --host-root /host -o json` must give the
-// answer the same command gives on the host.
+// a pod the way deploy/ runs it: host PID and network namespaces, not privileged, all
+// capabilities dropped but the ones docs/privileges.md lists for an inspection, a read-only root
+// filesystem, the node's root read-only at /host. Inside, `nodedoc pod core-k8s --host-root
+// /host -o json` must give the answer the same command gives on the host as full root.
 import {randomBytes} from 'node:crypto'
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
@@ -11,6 +12,7 @@ import type {ContainerConfig, PodSandboxConfig} from '../../src/host/cri-api.js'
 import type {PodReport} from '../../src/pods/types.js'
 import {withoutCounters} from '../helpers/volatile.js'
 import {parseCriLog} from '../../src/parse/cri-log.js'
+import {securityContextFor} from '../../src/kubectl/privileges.js'
 import {podCatalogue} from './node/catalogue.js'
 import {REPO, nodedoc} from './node/cli.js'
 import {sleep} from './node/containerd.js'
@@ -23,7 +25,7 @@ const suffix = randomBytes(3).toString('hex')
 const namespaces = {apps: `e2e-img-${suffix}`, system: `e2e-img-${suffix}-system`}
 const specs = podCatalogue(namespaces).filter((s) => s.name === 'core-k8s')
 let node: TestNode
-let inPod: {stdout: string; stderr: string; exitCode: number | null}
+let inPod: Awaited<ReturnType<typeof runImagePod>>
 let onHost: Awaited<ReturnType<typeof nodedoc>>
 
 /** Runs the image once as a hostPID/hostNetwork pod with / at /host; its output from the CRI log. */
@@ -36,13 +38,23 @@ async function runImagePod(image: string, args: string[]) {
   await mkdirs(join(pod.logDir, 'nodedoc'))
   await saveState(node.state)
   const hostNamespaces = {network: 'NODE', pid: 'NODE', ipc: 'NODE'} as const
+  // what the kubelet asks of the runtime for deploy/'s securityContext
+  const wanted = securityContextFor(args)
+  const containerSecurity = {
+    namespaceOptions: hostNamespaces,
+    privileged: wanted.privileged ?? false,
+    capabilities: {addCapabilities: wanted.capabilities?.add ?? [], dropCapabilities: wanted.capabilities?.drop ?? []},
+    readonlyRootfs: wanted.readOnlyRootFilesystem ?? false,
+    noNewPrivs: wanted.allowPrivilegeEscalation === false,
+    runAsUser: {value: wanted.runAsUser ?? 0},
+  }
   const sandbox: PodSandboxConfig = {
     metadata: {name: spec.name, uid: pod.uid, namespace: spec.namespace, attempt: 0},
     hostname: '',
     logDirectory: pod.logDir,
     labels: {'io.kubernetes.pod.name': spec.name, 'io.kubernetes.pod.namespace': spec.namespace, 'io.kubernetes.pod.uid': pod.uid},
     annotations: {},
-    linux: {cgroupParent: pod.cgroupParent, securityContext: {namespaceOptions: hostNamespaces, privileged: true}},
+    linux: {cgroupParent: pod.cgroupParent, securityContext: {namespaceOptions: hostNamespaces, privileged: false}},
   } as PodSandboxConfig
   pod.sandboxId = await node.cri.runPodSandbox(sandbox)
   await saveState(node.state)
@@ -58,7 +70,7 @@ async function runImagePod(image: string, args: string[]) {
     labels: {'io.kubernetes.container.name': 'nodedoc', 'io.kubernetes.pod.name': spec.name, 'io.kubernetes.pod.namespace': spec.namespace, 'io.kubernetes.pod.uid': pod.uid},
     annotations: {},
     logPath: 'nodedoc/0.log',
-    linux: {securityContext: {namespaceOptions: hostNamespaces, privileged: true}},
+    linux: {securityContext: containerSecurity},
   } as ContainerConfig
   entry.id = await node.cri.createContainer(pod.sandboxId, config, sandbox)
   await saveState(node.state)
@@ -72,7 +84,10 @@ async function runImagePod(image: string, args: string[]) {
   }
   const {entries} = parseCriLog(await readFile(entry.logPath, 'utf8'))
   const text = (stream: string) => entries.filter((e) => e.stream === stream).map((e) => `${e.text}\n`).join('')
-  return {stdout: text('stdout'), stderr: text('stderr'), exitCode: status.status?.exitCode ?? null}
+  // the OCI spec containerd made for it: what the container really ran with
+  const info = await execa('ctr', ['--address', CONTAINERD_SOCKET, '-n', 'k8s.io', 'containers', 'info', entry.id])
+  const oci = JSON.parse(info.stdout).Spec as {process: {capabilities: {effective?: string[]; bounding?: string[]}; noNewPrivileges?: boolean}; root: {readonly?: boolean}}
+  return {stdout: text('stdout'), stderr: text('stderr'), exitCode: status.status?.exitCode ?? null, spec: oci}
 }
 
 beforeAll(async () => {
@@ -95,7 +110,15 @@ describe('nodedoc image as a pod on a containerd node', () => {
     expect(inPod.exitCode, inPod.stderr).toBe(0)
   })
 
-  it('sees core-k8s from /host exactly as nodedoc does on the host', () => {
+  it('ran unprivileged, with only the inspection capabilities and a read-only root', () => {
+    const wanted = ['CAP_DAC_READ_SEARCH', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_SYSLOG', 'CAP_SYS_PTRACE']
+    expect([...(inPod.spec.process.capabilities.effective ?? [])].sort()).toEqual(wanted)
+    expect([...(inPod.spec.process.capabilities.bounding ?? [])].sort()).toEqual(wanted)
+    expect(inPod.spec.process.noNewPrivileges).toBe(true)
+    expect(inPod.spec.root.readonly).toBe(true)
+  })
+
+  it('sees core-k8s from /host exactly as nodedoc does on the host as full root', () => {
     expect(onHost.exitCode, onHost.stderr).toBe(0)
     const host = JSON.parse(onHost.stdout) as PodReport
     const pod = JSON.parse(inPod.stdout) as PodReport

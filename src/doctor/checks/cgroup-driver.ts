@@ -30,7 +30,7 @@ export function crioDriver(configs: string[]): Driver | undefined {
 export const cgroupDriver: Check<CgroupDriverFacts> = {
   id: 'cgroup-driver',
   area: 'runtime',
-  title: "kubelet and runtime agree on the cgroup driver",
+  title: 'kubelet and runtime agree on the cgroup driver',
   why: 'with cgroupfs on one side and systemd on the other, pod cgroups land in two trees: sandboxes fail to start or limits are not applied',
   async gather(host: Host) {
     const procs = await scanProcesses(host)

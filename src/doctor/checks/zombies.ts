@@ -39,6 +39,6 @@ export const zombies: Check<ZombiesFacts> = {
     // the ones in pods first: they are what a Kubernetes operator can act on
     found = [...found.filter((z) => z.podUid), ...found.filter((z) => !z.podUid)]
     return warn(`${found.length} zombie${found.length > 1 ? 's' : ''}${inPods ? `, ${inPods} in pods` : ''}: ${listOf(found.map(describe))}`,
-      "the parent must wait() for its children: give the container an init (tini, dumb-init, or shareProcessNamespace: true so pause reaps), or fix/restart the parent", found)
+      'the parent must wait() for its children: give the container an init (tini, dumb-init, or shareProcessNamespace: true so pause reaps), or fix/restart the parent', found)
   },
 }

@@ -18,7 +18,7 @@ export function doctor(checks: string[], options: {netns?: string; hostRoot?: st
   const args = [cli, 'doctor', '-o', 'json', ...checks.flatMap((c) => ['--check', c]), ...(options.hostRoot ? ['--host-root', options.hostRoot] : [])]
   const argv = options.netns ? ['ip', ['netns', 'exec', options.netns, 'node', ...args]] as const : ['node', args] as const
   const r = spawnSync(argv[0], argv[1] as string[], {encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}})
-  let results: DoctorLine[] = []
+  let results: DoctorLine[]
   try {
     results = JSON.parse(r.stdout)
   } catch {

@@ -89,4 +89,3 @@ describe.skipIf(!haveV1Pids)('doctor pod checks on real cgroups and processes', 
     expect(line.items!.map((p) => p.podUid)).not.toContain(leakedUid)
   })
 })
-

@@ -115,4 +115,3 @@ run('sandbox leaves nothing behind', () => {
     expect(String((await cli(['sandbox', 'rm', name])).stdout)).toBe(`${name}: not found (nothing to remove)`)
   })
 })
-

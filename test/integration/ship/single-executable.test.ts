@@ -1,6 +1,8 @@
-// The single executable (npm run build:bin) on a machine without Node.js: copied alone into an
-// empty folder and run with a PATH that holds no node, it must answer exactly as the CLI from
-// the checkout does on the same snapshot.
+// The single executables (npm run build:bin) on a machine without Node.js: this machine's, copied
+// alone into an empty folder and run with a PATH that holds no node, must answer exactly as the
+// CLI from the checkout does on the same snapshot, and act as kubectl's plugin when named so; the
+// other architecture's is checked for what it is (an AArch64 ELF carrying the blob), as it
+// cannot run here.
 import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -14,6 +16,12 @@ const SAME_BUILD = {NODEDOC_BUNDLE: '1'}
 let dir: string
 let exe: string
 let snapshot: string
+let built: Record<string, string>
+// the ELF header's machine field: 62 x86-64, 183 AArch64
+const elfMachine = (file: string) => {
+  const head = readFileSync(file).subarray(0, 20)
+  return head.readUInt32BE(0) === 0x7f454c46 ? head.readUInt16LE(18) : undefined
+}
 
 /** The executable with nothing around it: no node on PATH, no node_modules, an empty HOME. */
 function alone(args: string[]) {
@@ -23,12 +31,14 @@ function alone(args: string[]) {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'nodedoc-sea-'))
   mkdirSync(join(dir, 'empty-bin'))
-  const built = await execa(process.execPath, [join(REPO, 'scripts', 'build-bin.mjs')], {cwd: REPO, reject: false})
-  expect(built.exitCode, built.stderr).toBe(0)
-  const output = built.stdout.match(/single executable: (\S+)/)?.[1]
-  expect(output && existsSync(output)).toBe(true)
+  const build = await execa(process.execPath, [join(REPO, 'scripts', 'build-bin.mjs')], {cwd: REPO, reject: false})
+  expect(build.exitCode, build.stderr).toBe(0)
+  built = Object.fromEntries([...build.stdout.matchAll(/single executable: (\S+) \(linux\/(\w+), Node ([\d.]+)/g)].map((m) => [m[2], m[1]]))
+  expect(Object.keys(built).sort()).toEqual(['amd64', 'arm64'])
+  const output = built[process.arch === 'arm64' ? 'arm64' : 'amd64']
+  expect(existsSync(output)).toBe(true)
   exe = join(dir, 'nodedoc')
-  copyFileSync(output!, exe)
+  copyFileSync(output, exe)
   await execa('chmod', ['755', exe])
   // a small real snapshot of this machine, taken by the checkout's CLI
   snapshot = join(dir, 'snap')
@@ -47,11 +57,38 @@ describe('single executable', () => {
     expect(existsSync(join(dir, 'node_modules'))).toBe(false)
   })
 
-  it('answers --version with the package version', async () => {
+  it('answers --version with the package version, on a supported Node LTS (not this machine\'s Node 20)', async () => {
     const result = await alone(['--version'])
     expect(result.stderr).toBe('')
     expect(result.exitCode).toBe(0)
-    expect(result.stdout).toMatch(new RegExp(`^nodedoc/${pjson.version.replace(/\./g, '\\.')} linux-x64 node-v\\d+`))
+    const [, major] = result.stdout.match(new RegExp(`^nodedoc/${pjson.version.replace(/\./g, '\\.')} linux-x64 node-v(\\d+)\\.`))!
+    expect(Number(major) % 2, 'an even (LTS) line').toBe(0)
+    expect(Number(major)).toBeGreaterThanOrEqual(22)
+  })
+
+  it('is built for linux/arm64 too: an AArch64 executable carrying the same blob', () => {
+    expect(elfMachine(exe)).toBe(process.arch === 'arm64' ? 183 : 62)
+    const other = built[process.arch === 'arm64' ? 'amd64' : 'arm64']
+    expect(elfMachine(other)).toBe(process.arch === 'arm64' ? 62 : 183)
+    const bytes = readFileSync(other)
+    // postject flipped the fuse, and the blob holds the launcher and the bundle's files
+    expect(bytes.includes('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1')).toBe(true)
+    expect(bytes.includes('nodedoc/pod.cjs')).toBe(true)
+    expect(bytes.includes('nodedoc-build ')).toBe(true)
+  })
+
+  it('acts as the kubectl plugin when its name is kubectl-nodedoc', async () => {
+    const plugin = join(dir, 'kubectl-nodedoc')
+    copyFileSync(exe, plugin)
+    try {
+      await execa('chmod', ['755', plugin])
+      const dry = await execa(plugin, ['worker-1', '--dry-run', '--', 'doctor'], {reject: false, cwd: dir, extendEnv: false, env: {PATH: join(dir, 'empty-bin'), HOME: dir, NO_COLOR: '1'}, stdin: 'ignore'})
+      expect(dry.exitCode, dry.stderr).toBe(0)
+      expect(dry.stdout).toMatch(/^ {6}command:\n {8}- nodedoc\n {8}- doctor\n {8}- --host-root\n {8}- \/host$/m)
+      expect(dry.stdout).toContain('nodeName: worker-1')
+    } finally {
+      rmSync(plugin, {force: true})
+    }
   })
 
   it('lists every registered command in --help', async () => {

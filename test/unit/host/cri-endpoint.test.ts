@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {DEFAULT_RUNTIME_ENDPOINTS, EndpointError, endpointOf, runtimeOfEndpoint, socketPathOf} from '../../../src/host/cri-endpoint.js'
 
 describe('runtime endpoints', () => {
-  it("tries containerd, CRI-O, then cri-dockerd, as crictl does", () => {
+  it('tries containerd, CRI-O, then cri-dockerd, as crictl does', () => {
     expect(DEFAULT_RUNTIME_ENDPOINTS.map(runtimeOfEndpoint)).toEqual(['containerd', 'cri-o', 'docker'])
   })
 

@@ -9,6 +9,7 @@ import type {Container, PodSpec} from 'kubernetes-types/core/v1.js'
 import {parseAllDocuments} from 'yaml'
 import {describe, expect, it} from 'vitest'
 import {debugPod, defaultImage} from '../../../src/kubectl/debug-pod.js'
+import {securityContextFor} from '../../../src/kubectl/privileges.js'
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 const pjson = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'))
@@ -22,9 +23,14 @@ function expectNodePosture(spec: PodSpec, runs: Container) {
   expect(spec.automountServiceAccountToken).toBe(false)
   expect(spec.volumes).toEqual(reference.volumes)
   expect(runs.image).toBe(defaultImage(pjson.version))
+  // least privilege: the capabilities docs/privileges.md lists for an inspection, nothing privileged
+  expect(runs.securityContext).toEqual(securityContextFor(['doctor']))
   expect(runs.securityContext).toEqual(reference.containers[0].securityContext)
   expect(runs.volumeMounts).toEqual(reference.containers[0].volumeMounts)
-  expect(runs.command!.join(' ')).toMatch(/\bnodedoc doctor -o json --host-root \/host\b/)
+  // doctor itself, no shell around it: its exit status (1 on a FAIL) is the container's
+  expect(runs.command).toEqual(['nodedoc', 'doctor', '-o', 'json', '--host-root', '/host'])
+  // a diagnostics pod does not take the node-critical priority from the node's own agents
+  expect(spec.priorityClassName).toBeUndefined()
 }
 
 describe('deploy/daemonset.yaml', () => {
@@ -39,9 +45,10 @@ describe('deploy/daemonset.yaml', () => {
     expect(daemonSet.spec!.selector.matchLabels).toEqual({'app.kubernetes.io/name': 'nodedoc'})
     expect(daemonSet.spec!.template.metadata!.labels).toMatchObject(daemonSet.spec!.selector.matchLabels!)
     expectNodePosture(spec, spec.initContainers![0])
-    // the pod stays so the doctor log can be read; the holder needs no privileges
-    expect(spec.containers[0].command).toEqual(['sleep', 'infinity'])
-    expect(spec.containers[0].securityContext).toBeUndefined()
+    // the pod stays so the doctor log can be read; the holder is the pause image, as nobody, with nothing
+    expect(spec.containers[0].image).toMatch(/^registry\.k8s\.io\/pause:/)
+    expect(spec.containers[0].command).toBeUndefined()
+    expect(spec.containers[0].securityContext).toMatchObject({runAsNonRoot: true, readOnlyRootFilesystem: true, capabilities: {drop: ['ALL']}})
   })
 })
 

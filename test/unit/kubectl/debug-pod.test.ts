@@ -6,7 +6,7 @@ import {shellLine} from '../../../src/output/shell-line.js'
 const options = {node: 'worker-1', command: ['pod', 'core-k8s', '-n', 'default', '-o', 'json'], image: 'localhost/nodedoc:0.1.0', namespace: 'default', suffix: 'abc123'}
 
 describe('debug pod', () => {
-  it('is the sysadmin debug pod, running nodedoc once against /host', () => {
+  it('is the node debug pod, running nodedoc once against /host with only the capabilities an inspection needs', () => {
     const expected: Pod = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -33,8 +33,15 @@ describe('debug pod', () => {
           imagePullPolicy: 'IfNotPresent',
           command: ['nodedoc', 'pod', 'core-k8s', '-n', 'default', '-o', 'json', '--host-root', '/host'],
           env: [{name: 'NO_COLOR', value: '1'}],
-          securityContext: {privileged: true},
-          volumeMounts: [{name: 'host-root', mountPath: '/host', readOnly: true}],
+          securityContext: {
+            privileged: false,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            runAsUser: 0,
+            runAsNonRoot: false,
+            capabilities: {drop: ['ALL'], add: ['SYS_PTRACE', 'DAC_READ_SEARCH', 'NET_ADMIN', 'NET_RAW', 'SYSLOG']},
+          },
+          volumeMounts: [{name: 'host-root', mountPath: '/host', readOnly: true, recursiveReadOnly: 'IfPossible'}],
         }],
         volumes: [{name: 'host-root', hostPath: {path: '/', type: 'Directory'}}],
       },
@@ -42,8 +49,10 @@ describe('debug pod', () => {
     expect(debugPod(options)).toEqual(expected)
   })
 
-  it('mounts /host read-write only for sandbox, and leaves an explicit --host-root or --from alone', () => {
-    expect(debugPod({...options, command: ['sandbox', 'create']}).spec!.containers[0].volumeMounts![0].readOnly).toBe(false)
+  it('mounts /host read-write and runs privileged only for sandbox, and leaves an explicit --host-root or --from alone', () => {
+    const sandbox = debugPod({...options, command: ['sandbox', 'create']}).spec!.containers[0]
+    expect(sandbox.volumeMounts).toEqual([{name: 'host-root', mountPath: '/host', readOnly: false}])
+    expect(sandbox.securityContext).toEqual({privileged: true})
     expect(podArgv(['pod', 'x', '--from', '/snap'])).toEqual(['nodedoc', 'pod', 'x', '--from', '/snap'])
     expect(podArgv(['pod', 'x', '--host-root=/h'])).toEqual(['nodedoc', 'pod', 'x', '--host-root=/h'])
     expect(podArgv(['sandbox', 'exec', 'x', '--', 'ls', '-l'])).toEqual(['nodedoc', 'sandbox', 'exec', 'x', '--host-root', '/host', '--', 'ls', '-l'])

@@ -2,7 +2,6 @@ import {describe, expect, it} from 'vitest'
 import {parseKubeletVolumePath} from '../../../src/parse/kubelet-paths.js'
 
 const UID = '6f0f2a8e-3c1b-4a57-9d5e-0e7d6c2b1a90'
-const ID = 'd4e8e05a546c86b6443f101966c618e47753ed01fa9929cae00d3b692f7a9f80'
 
 describe('kubelet paths', () => {
   it('volume paths, with the plugin "~" read as "/"', () => {

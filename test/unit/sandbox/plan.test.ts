@@ -3,7 +3,7 @@ import {
   DEFAULT_CAPABILITIES, GATE_SCRIPT, type Step, containerChain, containerLogLink, describeOp, hostsFile, planSandbox, resolveOp,
 } from '../../../src/sandbox/plan.js'
 import type {Op} from '../../../src/write/ops.js'
-import {SANDBOX_ID, UID, config, manifest} from './plan-fixture.js'
+import {SANDBOX_ID, UID, config} from './plan-fixture.js'
 
 const find = (steps: Step[], id: string) => {
   const step = steps.find((s) => s.id === id)
