@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
 import {NodedocError} from '../src/errors.js'
 import {CompareError, comparePod} from '../src/compare/compare.js'
-import {compareTable} from '../src/compare/render.js'
+import {COMPARISON, compareTable} from '../src/compare/render.js'
 import {SandboxError} from '../src/sandbox/service.js'
 
 export default class Compare extends NodedocCommand {
@@ -24,7 +24,7 @@ export default class Compare extends NodedocCommand {
     const host = await this.openHost(flags)
     try {
       const result = await comparePod(host, {pod: args.pod, namespace: flags.namespace, withSandbox: flags.with, specPath: flags.spec})
-      this.print(result, flags.output, compareTable)
+      await this.print(result, flags, compareTable, COMPARISON)
     } catch (error) {
       if (error instanceof CompareError || error instanceof SandboxError) throw new NodedocError(error.message)
       throw error

@@ -2,8 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
 import {NodedocError} from '../src/errors.js'
 import {gatherConntrack} from '../src/inside/conntrack.js'
-import {conntrackTable} from '../src/inside/render.js'
-import {itemList} from '../src/output/list.js'
+import {CONNTRACK_LIST, conntrackTable} from '../src/inside/render.js'
 
 export default class Conntrack extends NodedocCommand {
   static summary = "The node's tracked connections to and from a pod (or a Service's frontends), with the DNAT applied and the pods at both ends"
@@ -27,6 +26,6 @@ export default class Conntrack extends NodedocCommand {
       pod: args.pod ? {name: args.pod, namespace: flags.namespace} : undefined,
       svc: flags.svc ? {name: flags.svc, namespace: flags.namespace} : undefined,
     })
-    this.print(itemList('ConntrackEntryList', records), flags.output, conntrackTable)
+    await this.print(records, flags, conntrackTable, CONNTRACK_LIST)
   }
 }

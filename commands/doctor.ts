@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
 import {runChecks, selectChecks} from '../src/doctor/doctor.js'
 import {CHECKS} from '../src/doctor/registry.js'
-import {renderDoctor} from '../src/doctor/render.js'
+import {CHECK_LIST, renderDoctor} from '../src/doctor/render.js'
 
 export default class Doctor extends NodedocCommand {
   static summary = 'Checks the node the way a kubelet needs it: PASS, WARN, FAIL or SKIP per check, with the fix'
@@ -18,7 +18,7 @@ export default class Doctor extends NodedocCommand {
     const checks = selectChecks(flags.check)
     const host = await this.openHost(flags)
     const results = await runChecks(host, checks)
-    this.print(results, flags.output, renderDoctor)
+    await this.print(results, flags, renderDoctor, CHECK_LIST)
     if (results.some((r) => r.status === 'FAIL')) process.exitCode = 1
   }
 }

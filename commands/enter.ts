@@ -2,10 +2,10 @@ import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
 import {NodedocError} from '../src/errors.js'
 import {type EnterNamespace, enterNotes, planEnter, runEnter} from '../src/inside/enter.js'
-import {enterTable} from '../src/inside/render.js'
+import {ENTERED_LIST, enterTable} from '../src/inside/render.js'
 import {chooseContainer, lookupPod} from '../src/inside/target.js'
-import {itemList} from '../src/output/list.js'
-import {renderOutput, type OutputFormat} from '../src/output/output.js'
+import {parseOutputFormat, renderOutput} from '../src/output/output.js'
+import {provenanceOf} from '../src/host/provenance.js'
 
 export default class Enter extends NodedocCommand {
   static summary = "Run one of the node's programs inside a pod's namespaces (by default only its network): tcpdump, dig, ss, curl"
@@ -40,7 +40,9 @@ export default class Enter extends NodedocCommand {
     const plan = planEnter(chooseContainer(pod, flags.container), chosen.length ? chosen : ['net'], flags.container !== undefined, argv)
     for (const note of enterNotes(pod, plan)) process.stderr.write(`note: ${note}\n`)
     // stdout belongs to the program: what was entered goes to stderr, in the format asked for
-    process.stderr.write(renderOutput(itemList('EnteredNamespaceList', [plan]), flags.output as OutputFormat, enterTable))
+    const format = parseOutputFormat(flags.output)
+    const provenance = format.kind === 'json' || format.kind === 'yaml' ? await provenanceOf(host) : {node: null, capturedAt: ''}
+    process.stderr.write(renderOutput([plan], format, enterTable, ENTERED_LIST, provenance))
     process.exitCode = await runEnter(host, plan)
   }
 }

@@ -1,9 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
 import {gatherFs} from '../src/inside/fs.js'
-import {fileContentView, filesTable} from '../src/inside/render.js'
+import {FILE_CONTENT_LIST, FILE_LIST, fileContentView, filesTable} from '../src/inside/render.js'
 import {chooseContainer, lookupPod} from '../src/inside/target.js'
-import {itemList} from '../src/output/list.js'
 
 export default class Fs extends NodedocCommand {
   static summary = "A container's files as the container sees them, read from the node: list, --cat, --find, --du"
@@ -38,7 +37,7 @@ export default class Fs extends NodedocCommand {
     const result = await gatherFs(host, target, {
       path: args.path, cat: flags.cat, find: flags.find, du: flags.du, showSecrets: flags['show-secrets'], maxBytes: flags['max-bytes'], limit: flags.limit,
     })
-    if (result.kind === 'FileContentList') this.print(itemList(result.kind, result.items), flags.output, fileContentView(process.stdout.isTTY === true))
-    else this.print(itemList(result.kind, result.items), flags.output, filesTable)
+    if (result.kind === 'FileContentList') await this.print(result.items, flags, fileContentView(process.stdout.isTTY === true), FILE_CONTENT_LIST)
+    else await this.print(result.items, flags, filesTable, FILE_LIST)
   }
 }

@@ -1,6 +1,7 @@
 // Explicit command registry: oclif loads this one file instead of scanning a folder.
 import Compare from './compare.js'
 import Conntrack from './conntrack.js'
+import Containers from './containers.js'
 import Doctor from './doctor.js'
 import Enter from './enter.js'
 import Fs from './fs.js'
@@ -8,6 +9,7 @@ import Kubectl from './kubectl.js'
 import Logs from './logs.js'
 import Net from './net.js'
 import Pod from './pod.js'
+import Pods from './pods.js'
 import Ps from './ps.js'
 import Report from './report.js'
 import SandboxCreate from './sandbox/create.js'
@@ -22,6 +24,7 @@ import Svc from './svc.js'
 export const COMMANDS = {
   compare: Compare,
   conntrack: Conntrack,
+  containers: Containers,
   doctor: Doctor,
   enter: Enter,
   fs: Fs,
@@ -29,6 +32,7 @@ export const COMMANDS = {
   logs: Logs,
   net: Net,
   pod: Pod,
+  pods: Pods,
   ps: Ps,
   report: Report,
   'sandbox:create': SandboxCreate,

@@ -4,6 +4,8 @@ import {NodedocError} from '../src/errors.js'
 import {parseGoDuration} from '../src/logs/duration.js'
 import {type LogsQuery, followLogs, readLogs} from '../src/logs/logs.js'
 import {formatEntry} from '../src/logs/read.js'
+import {LOG_DOCUMENT} from '../src/logs/logs.js'
+import {provenanceOf} from '../src/host/provenance.js'
 
 export default class Logs extends NodedocCommand {
   static summary = "A pod's container log, read from /var/log/pods (no runtime socket needed)"
@@ -17,7 +19,7 @@ export default class Logs extends NodedocCommand {
   static args = {pod: Args.string({description: 'pod name (or pod UID)', required: true})}
 
   static flags = {
-    namespace: Flags.string({char: 'n', description: 'pod namespace', default: 'default'}),
+    namespace: Flags.string({char: 'n', description: 'pod namespace (default: any namespace, if the name is unique, as `pod` does)'}),
     container: Flags.string({char: 'c', description: 'container name (needed when the pod has several)'}),
     previous: Flags.boolean({char: 'p', description: "the previous instance's log (the restart before the current one)", default: false}),
     tail: Flags.integer({description: 'only the last N lines (-1: all)', default: -1}),
@@ -35,7 +37,9 @@ export default class Logs extends NodedocCommand {
     if (flags.since !== undefined) {
       const ms = parseGoDuration(flags.since)
       if (ms === undefined) throw new NodedocError(`--since: "${flags.since}" is not a duration (e.g. 30s, 5m, 1h30m)`)
-      sinceUnixNano = BigInt(Math.floor(Date.now() - ms)) * 1_000_000n
+      // from when the facts were read: now, or the snapshot's time (else --from shows nothing)
+      const now = Date.parse((await provenanceOf(host)).capturedAt)
+      sinceUnixNano = BigInt(Math.floor(now - ms)) * 1_000_000n
     }
     const query: LogsQuery = {
       pod: args.pod,
@@ -58,6 +62,6 @@ export default class Logs extends NodedocCommand {
       return
     }
     const report = await readLogs(host, query)
-    this.print(report, flags.output, (r) => r.entries.map((e) => formatEntry(e, flags.timestamps) + '\n').join(''))
+    await this.print(report, flags, (r) => r.entries.map((e) => formatEntry(e, flags.timestamps) + '\n').join(''), LOG_DOCUMENT)
   }
 }

@@ -1,7 +1,7 @@
 import {NodedocCommand} from '../src/cli/base-command.js'
 import {gatherNetFacts} from '../src/net/gather.js'
 import {buildNetMap} from '../src/net/net-map.js'
-import {renderNet} from '../src/net/render.js'
+import {NET_DOCUMENT, renderNet} from '../src/net/render.js'
 
 export default class Net extends NodedocCommand {
   static summary = "The node's routes, veths and bridges, each tied to the pod on the other end"
@@ -12,6 +12,6 @@ export default class Net extends NodedocCommand {
     const {flags} = await this.parse(Net)
     const host = await this.openHost(flags)
     const report = buildNetMap(await gatherNetFacts(host))
-    this.print(report, flags.output, renderNet)
+    await this.print(report, flags, renderNet, NET_DOCUMENT)
   }
 }

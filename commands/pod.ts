@@ -5,7 +5,7 @@ import {enrichPods} from '../src/cri/enrich.js'
 import {runtimeEndpointFlag} from '../src/cri/flag.js'
 import {criViewFor} from '../src/cri/gather.js'
 import {findPod} from '../src/pods/pods.js'
-import {podNotFound, podTable} from '../src/pods/render.js'
+import {POD_DOCUMENT, podNotFound, podTable} from '../src/pods/render.js'
 
 export default class Pod extends NodedocCommand {
   static summary = 'Everything this node knows about one pod: PIDs, namespaces, mounts, cgroups, network, logs'
@@ -30,6 +30,6 @@ export default class Pod extends NodedocCommand {
     const lookup = await findPod(host, {name: args.name, namespace: flags.namespace, uid: flags.uid})
     if (lookup.kind !== 'found') throw new NodedocError(...podNotFound(lookup, args.name ?? flags.uid!, flags.namespace))
     const cri = await criViewFor(flags, host, {podUid: lookup.report.uid})
-    this.print(cri ? enrichPods([lookup.report], cri)[0] : lookup.report, flags.output, podTable)
+    await this.print(cri ? enrichPods([lookup.report], cri)[0] : lookup.report, flags, podTable, POD_DOCUMENT)
   }
 }

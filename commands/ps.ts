@@ -5,11 +5,11 @@ import {runtimeEndpointFlag} from '../src/cri/flag.js'
 import {criViewFor} from '../src/cri/gather.js'
 import {gatherProcesses} from '../src/pods/processes.js'
 import {filterProcesses} from '../src/pods/process-filter.js'
-import {psTable} from '../src/pods/render.js'
+import {PROCESS_LIST, psTable} from '../src/pods/render.js'
 
 export default class Ps extends NodedocCommand {
   static summary = 'Processes with the pod and container each belongs to'
-  static description = 'Without flags: the processes of every pod. -A adds the processes in no pod; --unowned shows only those.'
+  static description = 'Default scope: the processes of every pod on the node. -A (or -e, as procps) means every process on the node, in a pod or not, as procps\'s ps -A does; --unowned shows only those in no pod. (In svc, -A means every namespace, as in kubectl.)'
   static examples = [
     '<%= config.bin %> ps',
     '<%= config.bin %> ps --pod core-k8s -n default',
@@ -20,7 +20,7 @@ export default class Ps extends NodedocCommand {
   static flags = {
     pod: Flags.string({description: 'only this pod'}),
     namespace: Flags.string({char: 'n', description: 'only pods in this namespace'}),
-    all: Flags.boolean({char: 'A', description: 'every process on the node, in a pod or not'}),
+    all: Flags.boolean({char: 'A', charAliases: ['e'], description: 'every process on the node, in a pod or not (procps\'s -A/-e)'}),
     zombies: Flags.boolean({description: 'only zombie processes'}),
     unowned: Flags.boolean({description: 'only processes in no pod'}),
     'runtime-endpoint': runtimeEndpointFlag,
@@ -32,6 +32,6 @@ export default class Ps extends NodedocCommand {
     const cri = await criViewFor(flags, host, {statuses: false})
     const all = await gatherProcesses(host)
     const procs = filterProcesses(cri ? enrichProcesses(all, cri) : all, flags)
-    this.print(procs, flags.output, psTable)
+    await this.print(procs, flags, psTable, PROCESS_LIST)
   }
 }

@@ -6,7 +6,7 @@ import {openHost} from '../src/host/open.js'
 import {mergeReports} from '../src/report/merge.js'
 import {ReportInputError, readNodeReports} from '../src/report/read.js'
 import {OUTPUT_FORMATS} from '../src/output/output.js'
-import {reportTable} from '../src/report/render.js'
+import {CLUSTER_REPORT, reportTable} from '../src/report/render.js'
 
 export default class Report extends NodedocBase {
   static summary = 'Merge the JSON many nodes produced (doctor, svc -A, pod, ps) into one cluster table'
@@ -34,6 +34,6 @@ export default class Report extends NodedocBase {
     for (const line of read.skipped) host.warnings.add(`skip:${line}`, line)
     this.host = host
     if (read.inputs.length === 0) throw new NodedocError('no nodedoc JSON among the files given (each file skipped is named in a warning)')
-    this.print(mergeReports(read.inputs), flags.output, reportTable)
+    await this.print(mergeReports(read.inputs), flags, reportTable, CLUSTER_REPORT)
   }
 }

@@ -1,8 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
-import {socketsTable} from '../src/inside/render.js'
+import {SOCKET_LIST, socketsTable} from '../src/inside/render.js'
 import {gatherSockets} from '../src/inside/sockets.js'
-import {itemList} from '../src/output/list.js'
 
 export default class Sockets extends NodedocCommand {
   static summary = "A pod's TCP, UDP and UNIX sockets, each with the process and container holding it (ss -tuxanp inside the pod)"
@@ -24,6 +23,6 @@ export default class Sockets extends NodedocCommand {
     const {args, flags} = await this.parse(Sockets)
     const host = await this.openHost(flags)
     const sockets = await gatherSockets(host, {pod: args.pod ? {name: args.pod, namespace: flags.namespace} : undefined, container: flags.container, listening: flags.listening})
-    this.print(itemList('SocketList', sockets), flags.output, socketsTable)
+    await this.print(sockets, flags, socketsTable, SOCKET_LIST)
   }
 }

@@ -5,10 +5,11 @@ import {gatherPods} from '../src/pods/pods.js'
 import {gatherHostRoutes} from '../src/pods/routes.js'
 import {type KubeProxyRules, gatherKubeProxyRules, readRulesFile} from '../src/svc/gather.js'
 import {RulesReadError, buildSvcReport} from '../src/svc/correlate.js'
-import {renderAll, renderGraph, renderServices} from '../src/svc/render.js'
+import {SERVICE_LIST, renderAll, renderGraph, renderServices} from '../src/svc/render.js'
 
 export default class Svc extends NodedocCommand {
   static summary = "A Service's path through kube-proxy's rules to the endpoint (and pod) that answers"
+  static description = 'Default scope: the service named, in any namespace where the name is unique (-n to choose). -A means every service in every namespace, as in kubectl. (In ps, -A means every process, as in procps.)'
   static examples = [
     '<%= config.bin %> svc kube-dns -n kube-system',
     '<%= config.bin %> svc kube-dns -n kube-system --port dns-tcp -o json',
@@ -53,7 +54,7 @@ export default class Svc extends NodedocCommand {
       process.stdout.write(renderGraph(report, flags.graph as 'dot' | 'mermaid'))
       return
     }
-    this.print(report, flags.output, flags['all-namespaces'] ? renderAll : renderServices)
+    await this.print(report, flags, flags['all-namespaces'] ? renderAll : renderServices, SERVICE_LIST)
   }
 
   private async rules(flags: {'iptables-save'?: string; nft?: string; ipvsadm?: string; 'iptables-backend': string}, host: Parameters<typeof gatherKubeProxyRules>[0]): Promise<KubeProxyRules> {

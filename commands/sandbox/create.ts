@@ -4,7 +4,7 @@ import {NodedocCommand} from '../../src/cli/base-command.js'
 import {NodedocError} from '../../src/errors.js'
 import {describeOp} from '../../src/sandbox/plan.js'
 import {DEFAULT_POD_CIDR, SandboxError, createSandbox} from '../../src/sandbox/service.js'
-import {createdTable} from '../../src/sandbox/render.js'
+import {SANDBOX_DOCUMENT, createdTable} from '../../src/sandbox/render.js'
 import {ISOLATIONS, type Isolation} from '../../src/sandbox/plan.js'
 
 export default class SandboxCreate extends NodedocCommand {
@@ -56,7 +56,7 @@ export default class SandboxCreate extends NodedocCommand {
         onWarning: (m) => process.stderr.write(chalk.yellow(`warning: ${m}`) + '\n'),
       })
       if (flags['dry-run']) return
-      this.print({...state, steps: undefined, plan: undefined, stepCount: plan.steps.length}, flags.output, () => createdTable(state, plan))
+      await this.print({...state, steps: undefined, plan: undefined, stepCount: plan.steps.length}, flags, () => createdTable(state, plan), SANDBOX_DOCUMENT)
     } catch (error) {
       if (error instanceof SandboxError) throw new NodedocError(error.message, interrupted ? 130 : 1)
       throw error

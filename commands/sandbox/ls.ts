@@ -1,5 +1,5 @@
 import {NodedocCommand} from '../../src/cli/base-command.js'
-import {sandboxListTable} from '../../src/sandbox/render.js'
+import {SANDBOX_LIST, sandboxListTable} from '../../src/sandbox/render.js'
 import {listSandboxes} from '../../src/sandbox/service.js'
 
 export default class SandboxLs extends NodedocCommand {
@@ -8,6 +8,6 @@ export default class SandboxLs extends NodedocCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(SandboxLs)
-    this.print(await listSandboxes(), flags.output, sandboxListTable)
+    await this.print(await listSandboxes(), flags, sandboxListTable, SANDBOX_LIST)
   }
 }

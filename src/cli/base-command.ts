@@ -3,24 +3,36 @@ import chalk from 'chalk'
 import type {Host} from '../host/host.js'
 import {openHost} from '../host/open.js'
 import {SnapshotError} from '../host/snapshot.js'
-import {OUTPUT_FORMATS, type OutputFormat, type TableView, renderOutput} from '../output/output.js'
+import {type DocumentShape, OUTPUT_HELP, type TableView, parseOutputFormat, renderOutput} from '../output/output.js'
+import {provenanceOf} from '../host/provenance.js'
 import {NodedocError} from '../errors.js'
 
 if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') chalk.level = 0
 
 export const hostRootFlag = Flags.string({description: "where the node's filesystem is mounted (e.g. /host in kubectl debug node)", env: 'NODEDOC_HOST_ROOT', default: '/'})
 
+export interface OutputFlags {
+  output?: string
+  'no-headers'?: boolean
+  'sort-by'?: string
+}
+
 /** The one way a command prints, warns and fails. */
 export abstract class NodedocBase extends Command {
   protected host?: Host
 
-  protected async openHost(flags: {from?: string; 'host-root'?: string}): Promise<Host> {
+  protected async openHost(flags: {from?: string; 'host-root'?: string; output?: string}): Promise<Host> {
+    // a usage error before any work: a bad -o is refused as oclif refuses a bad flag
+    if (flags.output !== undefined) parseOutputFormat(flags.output)
     this.host = await openHost({from: flags.from, hostRoot: flags['host-root']})
     return this.host
   }
 
-  protected print<T>(value: T, format: string, table: TableView<T>): void {
-    process.stdout.write(renderOutput(value, format as OutputFormat, table))
+  /** The one print path: -o, --no-headers and --sort-by, the same for every command. */
+  protected async print<T>(value: T, flags: OutputFlags, table: TableView<T>, shape: DocumentShape<T>): Promise<void> {
+    const format = parseOutputFormat(flags.output ?? 'table')
+    const provenance = format.kind === 'table' || format.kind === 'wide' || format.kind === 'name' ? {node: null, capturedAt: ''} : await provenanceOf(this.host)
+    process.stdout.write(renderOutput(value, format, table, shape, provenance, {noHeaders: flags['no-headers'], sortBy: flags['sort-by']}))
   }
 
   protected async finally(error: Error | undefined): Promise<unknown> {
@@ -53,16 +65,19 @@ export abstract class NodedocBase extends Command {
       process.exitCode = error.oclif.exit ?? 2
       return
     }
+    // a failure nodedoc did not foresee: exit 4, so scripts tell it from a usage error (2)
     process.stderr.write(chalk.red(`error: ${error.message}`) + '\n')
     if (process.env.NODEDOC_DEBUG) process.stderr.write(`${error.stack}\n`)
-    process.exitCode = 2
+    process.exitCode = 4
   }
 }
 
 /** Flags every inspection command takes: -o, --host-root, --from. */
 export abstract class NodedocCommand extends NodedocBase {
   static baseFlags = {
-    output: Flags.string({char: 'o', description: 'output format', options: [...OUTPUT_FORMATS], default: 'table'}),
+    output: Flags.string({char: 'o', description: OUTPUT_HELP, default: 'table'}),
+    'no-headers': Flags.boolean({description: 'tables and custom-columns without their header lines'}),
+    'sort-by': Flags.string({description: "sort the records by a JSONPath, as kubectl's --sort-by (e.g. .pid, '{.name}')"}),
     'host-root': hostRootFlag,
     from: Flags.string({description: 'read a snapshot folder or .tar.gz instead of the live machine'}),
   }

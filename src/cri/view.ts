@@ -20,6 +20,8 @@ export interface CriSandboxRecord {
   logDirectory: string | null
   cgroupParent: string | null
   runtimeHandler: string
+  /** the pod's labels, as the kubelet gave them to the runtime */
+  labels?: Record<string, string>
 }
 
 export interface CriResources {
@@ -132,6 +134,7 @@ export function sandboxRecord(item: PodSandbox, status?: PodSandboxStatusRespons
     logDirectory: orNull(config.log_directory ?? config.logDirectory),
     cgroupParent: orNull(config.linux?.cgroup_parent ?? config.linux?.cgroupParent),
     runtimeHandler: s?.runtimeHandler ?? item.runtimeHandler ?? '',
+    labels: {...item.labels, ...s?.labels},
   }
 }
 

@@ -1,5 +1,6 @@
 import chalk from 'chalk'
 import type {CheckResult, CheckStatus} from './check.js'
+import type {DocumentShape} from '../output/output.js'
 
 const COLOUR: Record<CheckStatus, (s: string) => string> = {PASS: chalk.green, WARN: chalk.yellow, FAIL: chalk.red, SKIP: chalk.gray}
 
@@ -19,3 +20,6 @@ export function renderDoctor(results: CheckResult[], wide: boolean): string {
   lines.push('', `${count('PASS')} passed, ${warnings} warning${warnings === 1 ? '' : 's'}, ${count('FAIL')} failed, ${count('SKIP')} skipped`)
   return lines.join('\n') + '\n'
 }
+
+/** `doctor -o json`: a CheckList of items; `-o name`: check/ID. */
+export const CHECK_LIST: DocumentShape<CheckResult[]> = {kind: 'CheckList', name: (c: CheckResult) => `check/${c.id}`}

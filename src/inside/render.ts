@@ -2,7 +2,7 @@ import type {RootEntryType} from '../host/in-root.js'
 import type {PodRef} from '../pods/types.js'
 import type {ConntrackTuple} from '../parse/conntrack.js'
 import {escapeControl} from '../output/escape.js'
-import type {ItemList} from '../output/list.js'
+import type {DocumentShape} from '../output/output.js'
 import {columns} from '../output/table.js'
 import type {ConntrackRecord, EnterRecord, FileContent, FileRecord, OwningMount, SocketRecord} from './types.js'
 
@@ -23,9 +23,9 @@ function endpoint(address: string | null, port: number | null): string {
 
 // ---- sockets ----
 
-export function socketsTable(list: ItemList<SocketRecord>, wide: boolean): string {
+export function socketsTable(items: SocketRecord[], wide: boolean): string {
   const head = ['pod', 'netid', 'state', 'recv-q', 'send-q', 'local address:port', 'peer address:port', 'process', ...(wide ? ['container', 'inode', 'netns'] : [])]
-  return columns(head, list.items.map((s) => {
+  return columns(head, items.map((s) => {
     const netid = s.protocol === 'unix' ? `u_${(s.type ?? 'unknown').slice(0, 3)}` : s.family === 'ipv6' ? `${s.protocol}6` : s.protocol
     const local = s.protocol === 'unix' ? clean(s.path) ?? '*' : endpoint(s.localAddress, s.localPort)
     const peer = s.protocol === 'unix' ? '*' : endpoint(s.peerAddress, s.peerPort)
@@ -80,14 +80,14 @@ function size(bytes: number): string {
   return `${v >= 10 ? Math.round(v) : v.toFixed(1)}${units[i]}`
 }
 
-export function filesTable(list: ItemList<FileRecord>, wide: boolean): string {
-  const du = list.items.some((f) => f.totalBytes !== undefined)
+export function filesTable(items: FileRecord[], wide: boolean): string {
+  const du = items.some((f) => f.totalBytes !== undefined)
   if (du) {
-    return columns(['total', 'mount', 'path'], list.items.map((f) => [`${wide ? f.totalBytes : size(f.totalBytes!)}${f.incomplete ? '+' : ''}`, mountLabel(f.mount, f.layer), clean(f.path)]))
+    return columns(['total', 'mount', 'path'], items.map((f) => [`${wide ? f.totalBytes : size(f.totalBytes!)}${f.incomplete ? '+' : ''}`, mountLabel(f.mount, f.layer), clean(f.path)]))
   }
   const head = ['mode', 'uid', 'gid', 'size', 'modified', 'mount', wide ? 'path' : 'name']
-  return columns(head, list.items.map((f) => {
-    const name = clean(wide || list.items.length === 1 ? f.path : f.name)! + (f.linkTarget !== null ? ` -> ${clean(f.linkTarget)}` : '')
+  return columns(head, items.map((f) => {
+    const name = clean(wide || items.length === 1 ? f.path : f.name)! + (f.linkTarget !== null ? ` -> ${clean(f.linkTarget)}` : '')
     return [modeString(f.type, f.mode), f.uid, f.gid, wide ? f.size : size(f.size), when(f.modified), mountLabel(f.mount, f.layer), name]
   }))
 }
@@ -97,8 +97,8 @@ export function filesTable(list: ItemList<FileRecord>, wide: boolean): string {
  * are escaped; into a pipe or a file it goes byte for byte (where it is UTF-8 text).
  */
 export function fileContentView(terminal: boolean) {
-  return (list: ItemList<FileContent>): string =>
-    list.items
+  return (items: FileContent[]): string =>
+    items
       .map((f) => {
         if (f.content === null) return `# ${clean(f.path)}: ${f.size} bytes ${f.withheld ?? 'withheld'}\n`
         if (f.encoding === 'base64') return `# ${clean(f.path)}: ${f.size} bytes, not text; -o json gives them in base64\n`
@@ -113,9 +113,9 @@ function tupleText(t: ConntrackTuple): string {
   return `${endpoint(t.src, t.sport ?? null).replace(/:\*$/, '')} -> ${endpoint(t.dst, t.dport ?? null).replace(/:\*$/, '')}`
 }
 
-export function conntrackTable(list: ItemList<ConntrackRecord>, wide: boolean): string {
+export function conntrackTable(items: ConntrackRecord[], wide: boolean): string {
   const head = ['proto', 'state', 'original (as sent)', 'reply (as answered)', 'nat', 'client', 'server', 'expires', ...(wide ? ['age', 'flags', 'mark', 'service'] : [])]
-  return columns(head, list.items.map((c) => {
+  return columns(head, items.map((c) => {
     const nat = [c.nat.dnat ? 'dnat' : '', c.nat.snat ? 'snat' : ''].filter(Boolean).join('+')
     return [
       c.protocol, c.state, tupleText(c.original), tupleText(c.reply), nat, pod(c.client?.pod), pod(c.server?.pod), `${c.timeoutSeconds}s`,
@@ -127,8 +127,8 @@ export function conntrackTable(list: ItemList<ConntrackRecord>, wide: boolean): 
 // ---- enter ----
 
 /** The lines `enter` writes on stderr before the program starts. */
-export function enterTable(list: ItemList<EnterRecord>): string {
-  return list.items
+export function enterTable(items: EnterRecord[]): string {
+  return items
     .map((e) => {
       const whose = e.container ? `container ${clean(e.container.name)}` : 'the pod sandbox'
       const ns = e.namespaces.map((n) => `${n.type}:[${n.inode ?? '?'}]`).join(' ')
@@ -136,3 +136,12 @@ export function enterTable(list: ItemList<EnterRecord>): string {
     })
     .join('')
 }
+
+// ---- documents (-o json/yaml, -o name) ----
+
+const podPart = (ref: PodRef) => `${ref.namespace ?? '-'}/${ref.name ?? ref.uid}`
+export const SOCKET_LIST: DocumentShape<SocketRecord[]> = {kind: 'SocketList', name: (s: SocketRecord) => `socket/${podPart(s.pod)}/${s.inode}`}
+export const FILE_LIST: DocumentShape<FileRecord[]> = {kind: 'FileList', name: (f: FileRecord) => `file${f.path}`}
+export const FILE_CONTENT_LIST: DocumentShape<FileContent[]> = {kind: 'FileContentList', name: (f: FileContent) => `file${f.path}`}
+export const CONNTRACK_LIST: DocumentShape<ConntrackRecord[]> = {kind: 'ConntrackEntryList'}
+export const ENTERED_LIST: DocumentShape<EnterRecord[]> = {kind: 'EnteredNamespaceList'}

@@ -6,6 +6,7 @@ import {LogFollower} from './follow.js'
 import {gatherPodLogs} from '../pods/log-files.js'
 import {type FileBadLine, type LogFilter, readInstance, readInstanceTail, selectEntries} from './read.js'
 import {type PodQuery, findPodLogs, pickContainer} from './select.js'
+import type {DocumentShape} from '../output/output.js'
 
 export interface LogsQuery extends PodQuery {
   container?: string
@@ -98,4 +99,11 @@ export async function followLogs(host: Host, query: LogsQuery, print: (entry: Lo
   }
   await follower.run()
   return plan
+}
+
+/** `logs -o json`: one Log document; its records are the entries. */
+export const LOG_DOCUMENT: DocumentShape<LogsReport> = {
+  kind: 'Log',
+  items: (r) => r.entries,
+  withItems: (r, entries) => ({...r, entries: entries as LogsReport['entries']}),
 }

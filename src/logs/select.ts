@@ -4,7 +4,8 @@ import type {ContainerLogs, PodLogs} from '../parse/log-files.js'
 export interface PodQuery {
   /** Pod name, or its UID. */
   pod: string
-  namespace: string
+  /** Undefined: any namespace, as `pod` searches, when the name is in only one. */
+  namespace: string | undefined
 }
 
 function newestMtime(pod: PodLogs): number {
@@ -17,11 +18,15 @@ function newestMtime(pod: PodLogs): number {
  */
 export function findPodLogs(pods: PodLogs[], query: PodQuery): PodLogs {
   const byUid = pods.filter((p) => p.uid === query.pod)
-  const matches = byUid.length > 0 ? byUid : pods.filter((p) => p.name === query.pod && p.namespace === query.namespace)
+  const matches = byUid.length > 0 ? byUid : pods.filter((p) => p.name === query.pod && (query.namespace === undefined || p.namespace === query.namespace))
+  const namespaces = [...new Set(matches.map((p) => p.namespace))]
+  if (byUid.length === 0 && query.namespace === undefined && namespaces.length > 1) {
+    throw new NodedocError(`pod ${query.pod} is in several namespaces (${namespaces.join(', ')}): name one with -n`)
+  }
   if (matches.length === 0) {
     const elsewhere = pods.filter((p) => p.name === query.pod).map((p) => p.namespace)
     const hint = elsewhere.length > 0 ? ` (found in namespace ${[...new Set(elsewhere)].join(', ')}: use -n)` : ''
-    throw new NodedocError(`no logs for pod ${query.namespace}/${query.pod} under /var/log/pods${hint}`)
+    throw new NodedocError(`no logs for pod ${query.namespace === undefined ? '' : `${query.namespace}/`}${query.pod} under /var/log/pods${hint}`)
   }
   return matches.sort((a, b) => newestMtime(b) - newestMtime(a))[0]
 }

@@ -1,5 +1,6 @@
 import {columns} from '../output/table.js'
 import type {NetReport, PodOnLink} from './net-map.js'
+import type {DocumentShape} from '../output/output.js'
 
 function pod(p: PodOnLink | null | undefined): string {
   if (!p) return ''
@@ -40,4 +41,12 @@ export function renderNet(report: NetReport, wide: boolean): string {
     for (const f of findings) out.push(`  ${f}`)
   }
   return out.join('\n') + '\n'
+}
+
+/** `net -o json`: one NodeNetwork document; its records are the routes. */
+export const NET_DOCUMENT: DocumentShape<NetReport> = {
+  kind: 'NodeNetwork',
+  items: (r) => r.routes,
+  withItems: (r, routes) => ({...r, routes: routes as NetReport['routes']}),
+  name: (route: NetReport['routes'][number]) => `route/${route.destination}/${route.dev}`,
 }

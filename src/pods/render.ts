@@ -2,6 +2,7 @@ import chalk from 'chalk'
 import type {PodLookup, PodSummary} from './pods.js'
 import {type ContainerReport, NAMESPACE_TYPES, type PodReport, type ProcessRecord, type ProcessTreeNode} from './types.js'
 import {bytes, columns, fields} from '../output/table.js'
+import type {DocumentShape} from '../output/output.js'
 
 // pod (one pod in full), ps, and the pod listing a lookup that missed shows
 
@@ -62,21 +63,27 @@ export function podTable(pod: PodReport, wide: boolean): string {
   out += section('NAMESPACES')
   const nsRow = (name: string, inodes: Record<string, number | undefined>, sharing: Record<string, string | undefined>) =>
     [name, ...NAMESPACE_TYPES.map((t) => (inodes[t] === undefined ? '-' : wide ? `${inodes[t]} ${sharing[t] ?? ''}`.trim() : (sharing[t] ?? String(inodes[t]))))]
+  // 80 columns: the namespaces a pod shares or not; cgroup, user and time (almost always the
+  // node's) in -o wide
+  const nsShown = wide ? NAMESPACE_TYPES : NAMESPACE_TYPES.filter((t) => !['cgroup', 'user', 'time'].includes(t))
+  const nsCells = (row: string[]) => [row[0], ...NAMESPACE_TYPES.map((t, i) => [t, row[i + 1]] as const).filter(([t]) => nsShown.includes(t)).map(([, v]) => v)]
   out += columns(
-    ['container', ...NAMESPACE_TYPES],
+    ['container', ...nsShown],
     [
       ...(pod.sandbox.pid ? [nsRow('(sandbox)', pod.sandbox.namespaces, Object.fromEntries(NAMESPACE_TYPES.map((t) => [t, String(pod.sandbox.namespaces[t] ?? '-')])))] : []),
       ...pod.containers.filter((c) => c.pid !== null).map((c) => nsRow(c.name ?? '?', c.namespaces, c.namespaceSharing)),
-    ],
+    ].map(nsCells),
   )
 
   out += section('CGROUPS')
+  // 80 columns: peak memory and throttling in -o wide
+  const cgroupCells = (row: string[]) => (wide ? row : row.filter((_, i) => i !== 3 && i !== 7))
   out += columns(
-    ['cgroup', 'mem limit', 'usage', 'peak', 'oom kills', 'cpu', 'quota/period', 'throttled', 'pids'],
+    cgroupCells(['cgroup', 'mem limit', 'usage', 'peak', 'oom kills', 'cpu', 'quota/period', 'throttled', 'pids']),
     [
       ...(pod.cgroup ? [[wide ? pod.cgroup.path : '(pod)', ...limitText(pod.cgroup)]] : []),
-      ...pod.containers.filter((c) => c.cgroup).map((c) => [wide ? c.cgroup!.path : c.name, ...limitText(c.cgroup)]),
-    ],
+      ...pod.containers.filter((c) => c.cgroup).map((c) => [wide ? c.cgroup!.path : (c.name ?? '?'), ...limitText(c.cgroup)]),
+    ].map(cgroupCells),
   )
 
   for (const c of pod.containers.filter((c) => c.mounts.length)) {
@@ -84,11 +91,11 @@ export function podTable(pod: PodReport, wide: boolean): string {
     // kernel filesystems and the runtime's masked paths are noise for people; -o wide shows them
     const shown = wide ? c.mounts : c.mounts.filter((m) => !KERNEL_FS.has(m.fsType) && m.destination !== '/dev' && !m.destination.startsWith('/proc/') && !m.destination.startsWith('/sys/'))
     out += columns(
-      wide ? ['destination', 'source', 'type', 'mode', 'propagation', 'volume'] : ['destination', 'source', 'type', 'mode', 'volume'],
+      wide ? ['destination', 'source', 'type', 'mode', 'propagation', 'volume'] : ['destination', 'source', 'mode', 'volume'],
       shown.map((m) => {
         const source = m.overlay ? `overlay upper=${m.overlay.upperDir ?? '-'}${wide ? ` lower=${m.overlay.lowerDirs.join(':')}` : ` (+${m.overlay.lowerDirs.length} lower)`}` : m.source
         const volume = m.volume ? `${m.volume.name} (${m.volume.plugin})` : undefined
-        return wide ? [m.destination, source, m.fsType, m.readOnly ? 'ro' : 'rw', m.propagation, volume] : [m.destination, source, m.fsType, m.readOnly ? 'ro' : 'rw', volume]
+        return wide ? [m.destination, source, m.fsType, m.readOnly ? 'ro' : 'rw', m.propagation, volume] : [m.destination, source, m.readOnly ? 'ro' : 'rw', m.volume?.name]
       }),
     )
   }
@@ -136,3 +143,8 @@ export function podNotFound(lookup: Exclude<PodLookup, {kind: 'found'}>, what: s
   const detail = lookup.known.length ? `pods on this node:\n${podList(lookup.known)}` : 'this node shows no pods\n'
   return [`pod ${what} not found${where} on this node`, 1, detail]
 }
+
+/** `pod -o json`: one Pod document; `-o name`: pod/NAMESPACE/NAME. */
+export const POD_DOCUMENT: DocumentShape<PodReport> = {kind: 'Pod', name: (p: PodReport) => `pod/${p.namespace ?? '-'}/${p.name ?? p.uid}`}
+/** `ps -o json`: a ProcessList of items; `-o name`: process/PID. */
+export const PROCESS_LIST: DocumentShape<ProcessRecord[]> = {kind: 'ProcessList', name: (p: ProcessRecord) => `process/${p.pid}`}

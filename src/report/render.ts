@@ -1,5 +1,6 @@
 import type {ClusterReport} from './merge.js'
 import {columns} from '../output/table.js'
+import type {DocumentShape} from '../output/output.js'
 
 const list = (names: string[]) => (names.length ? names.join(', ') : '-')
 const reasons = (byNode: Record<string, string>, wide: boolean) =>
@@ -31,4 +32,12 @@ export function reportTable(report: ClusterReport, wide: boolean): string {
     } else parts.push(`every node reaches all ${report.endpoints.length} service endpoints\n`)
   }
   return parts.join('\n')
+}
+
+/** `report -o json`: one ClusterReport; its records are the nodes. */
+export const CLUSTER_REPORT: DocumentShape<ClusterReport> = {
+  kind: 'ClusterReport',
+  items: (r) => r.nodes,
+  withItems: (r, nodes) => ({...r, nodes: nodes as ClusterReport['nodes']}),
+  name: (n: ClusterReport['nodes'][number]) => `node/${n.node}`,
 }

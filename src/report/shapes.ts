@@ -146,11 +146,23 @@ function recognisePods(doc: unknown): NodeDocument | undefined {
   return {kind: 'pods', node: nodeNameOf(list[0]), pods: [...unique.values()]}
 }
 
+/**
+ * nodedoc's own documents (docs/schema.md) carry apiVersion, kind, node and, for lists, items:
+ * a list is judged by its items, and named by the node the envelope names.
+ */
+function unwrap(doc: unknown): {body: unknown; node: string | null} {
+  if (isObject(doc) && typeof doc.apiVersion === 'string' && doc.apiVersion.startsWith('nodedoc/') && Array.isArray(doc.items)) {
+    return {body: doc.items, node: str(doc.node)}
+  }
+  return {body: doc, node: null}
+}
+
 /** What kind of nodedoc report a parsed JSON document is, or why it is none. */
 export function recognise(doc: unknown): Recognised {
+  const {body, node} = unwrap(doc)
   for (const attempt of [recogniseDoctor, recogniseSvc, recognisePods]) {
-    const found = attempt(doc)
-    if (found) return {ok: true, doc: found}
+    const found = attempt(body)
+    if (found) return {ok: true, doc: {...found, node: node ?? found.node}}
   }
   const what = Array.isArray(doc) ? `a list of ${doc.length}` : isObject(doc) ? `an object with keys ${Object.keys(doc).slice(0, 5).join(', ') || '(none)'}` : typeof doc
   return {ok: false, reason: `not doctor, svc, pod or ps JSON (${what})`}

@@ -4,6 +4,7 @@ import {bytes, columns, fields} from '../output/table.js'
 import type {Plan} from './plan.js'
 import type {SandboxSummary} from './service.js'
 import type {SandboxState} from './state.js'
+import type {DocumentShape} from '../output/output.js'
 
 export function createdTable(state: SandboxState, plan: Plan): string {
   const head = fields([
@@ -36,3 +37,8 @@ export function sandboxListTable(list: SandboxSummary[], wide: boolean): string 
   const head = ['name', 'namespace', 'phase', 'running', 'ip', 'qos', 'isolation', 'problem']
   return columns(wide ? [...head, 'uid', 'veth', 'created'] : head, rows)
 }
+
+/** `sandbox ls -o json`: a SandboxList of items; `-o name`: sandbox/NAMESPACE/NAME. */
+export const SANDBOX_LIST: DocumentShape<SandboxSummary[]> = {kind: 'SandboxList', name: (s: SandboxSummary) => `sandbox/${s.namespace}/${s.name}`}
+/** `sandbox create -o json`: the Sandbox it made. */
+export const SANDBOX_DOCUMENT: DocumentShape<unknown> = {kind: 'Sandbox', name: (s: {namespace: string; name: string}) => `sandbox/${s.namespace}/${s.name}`}

@@ -3,6 +3,7 @@
 import {columns, fields} from '../output/table.js'
 import type {SvcReport} from './correlate.js'
 import type {EndpointTrace, Frontend, ServiceTrace} from './types.js'
+import type {DocumentShape} from '../output/output.js'
 
 function pct(p: number): string {
   return `${(p * 100).toFixed(p === 0 || p === 1 ? 0 : 2)}%`
@@ -139,4 +140,12 @@ export function renderGraph(r: SvcReport, format: 'dot' | 'mermaid'): string {
   }
   if (format === 'dot') lines.push('}')
   return lines.join('\n') + '\n'
+}
+
+/** `svc -o json`: a ServiceList document (mode, services, findings); `-o name`: service/NAMESPACE/NAME:PORT as kube-proxy names it. */
+export const SERVICE_LIST: DocumentShape<SvcReport> = {
+  kind: 'ServiceList',
+  items: (r) => r.services,
+  withItems: (r, services) => ({...r, services: services as ServiceTrace[]}),
+  name: (s: ServiceTrace) => `service/${s.service ?? s.chain ?? s.frontends[0]?.ip ?? '-'}`,
 }

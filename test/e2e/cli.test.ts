@@ -123,7 +123,7 @@ describe.each(specs.map((s, i) => [s.name, i] as const))('nodedoc pod %s', (name
 
 describe('nodedoc ps', () => {
   it('ties every pause and container PID CRI reports to its pod and container', async () => {
-    const procs = await nodedocJson<ProcessRecord[]>(['ps', '-r', node.endpoint])
+    const procs = (await nodedocJson<{items: ProcessRecord[]}>(['ps', '-r', node.endpoint])).items
     const byPid = new Map(procs.map((p) => [p.pid, p]))
     for (const pod of node.pods) {
       const sandbox = view.sandboxes.find((s) => s.id === pod.sandboxId)!
@@ -136,7 +136,7 @@ describe('nodedoc ps', () => {
 
   it('gives the same owners with the CRI socket hidden', async () => {
     const owners = (procs: ProcessRecord[]) => new Map(procs.filter((p) => node.pods.some((pod) => pod.uid === p.pod?.uid)).map((p) => [p.pid, {pod: p.pod, container: p.container}]))
-    const [a, b] = await Promise.all([nodedocJson<ProcessRecord[]>(['ps', '-r', node.endpoint]), nodedocJson<ProcessRecord[]>(['ps', '-r', HIDDEN])])
+    const [a, b] = (await Promise.all([nodedocJson<{items: ProcessRecord[]}>(['ps', '-r', node.endpoint]), nodedocJson<{items: ProcessRecord[]}>(['ps', '-r', HIDDEN])])).map((d) => d.items)
     const [withSocket, hidden] = [owners(a), owners(b)]
     // processes may come and go between the two scans: compare the PIDs both saw
     const both = [...withSocket.keys()].filter((pid) => hidden.has(pid))

@@ -12,7 +12,6 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {readCriView} from '../../src/cri/gather.js'
 import type {CriView} from '../../src/cri/view.js'
 import type {ConntrackRecord, FileContent, FileRecord, SocketRecord} from '../../src/inside/types.js'
-import type {ItemList} from '../../src/output/list.js'
 import {
   ESCAPE_NAME, GREETING, SERVER_PORT, type ServiceRules, UNIX_SOCKET, addService, containerShadow, conntrackEntriesFor, deleteConntrackEntries,
   distrolessImage, removeService, serviceLeftovers,
@@ -51,7 +50,8 @@ let client: PodState
 let serverPid: number
 let snapshotDir: string | undefined
 
-const list = <T>(args: string[]) => nodedocJson<ItemList<T>>(args)
+/** A nodedoc list document: apiVersion, kind, node, capturedAt, items. */
+const list = <T>(args: string[]) => nodedocJson<{kind: string; items: T[]}>(args)
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
   const deadline = Date.now() + ms

@@ -8,7 +8,7 @@ import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {type Capability, INSPECTION_CAPABILITIES, boundingSet} from '../../src/kubectl/privileges.js'
 import type {PodReport} from '../../src/pods/types.js'
-import {withoutCounters} from '../helpers/volatile.js'
+import {withoutCounters, withoutProvenance} from '../helpers/volatile.js'
 import {podCatalogue} from './node/catalogue.js'
 import {REPO} from './node/cli.js'
 import {type TestNode, nodeDown, nodeUp} from './node/node.js'
@@ -30,8 +30,8 @@ async function run(args: string[], capabilities?: Capability[]) {
 const STABLE: Record<string, (json: any) => unknown> = {
   pod: (r: PodReport) => withoutCounters(r),
   ps: (rows: any) => (Array.isArray(rows) ? rows : rows.items).map((p: any) => [p.pid, p.pod, p.container, p.command]),
-  net: (r: any) => r,
-  svc: (r: any) => r,
+  net: (r: any) => withoutProvenance(r),
+  svc: (r: any) => withoutProvenance(r),
   doctor: (rows: any) => (Array.isArray(rows) ? rows : rows.items).map((c: any) => [c.id, c.status]),
 }
 

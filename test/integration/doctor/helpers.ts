@@ -1,6 +1,7 @@
 import {spawnSync} from 'node:child_process'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {itemsOf} from '../../helpers/volatile.js'
 
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 export const cli = join(repo, 'bin/run.js')
@@ -20,7 +21,7 @@ export function doctor(checks: string[], options: {netns?: string; hostRoot?: st
   const r = spawnSync(argv[0], argv[1] as string[], {encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}})
   let results: DoctorLine[]
   try {
-    results = JSON.parse(r.stdout)
+    results = itemsOf<DoctorLine>(JSON.parse(r.stdout))
   } catch {
     throw new Error(`doctor printed no JSON (exit ${r.status}): ${r.stderr}`)
   }

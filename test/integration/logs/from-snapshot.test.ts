@@ -7,6 +7,7 @@ import {tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {itemsOf, withoutProvenance} from '../../helpers/volatile.js'
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 const cli = join(repo, 'bin/run.js')
@@ -62,12 +63,12 @@ describe('--from SNAPSHOT', () => {
     const live = nodedoc('logs', 'api-0', '-n', 'web', '--host-root', root, '-o', 'json')
     const replay = nodedoc('logs', 'api-0', '-n', 'web', '--from', snap, '-o', 'json')
     expect(replay.stderr).toBe('')
-    expect(JSON.parse(replay.stdout)).toEqual(JSON.parse(live.stdout))
+    expect(withoutProvenance(JSON.parse(replay.stdout))).toEqual(withoutProvenance(JSON.parse(live.stdout)))
     expect(JSON.parse(replay.stdout).entries.map((e: {text: string}) => e.text)).toEqual(['hello from the snapshot', 'no end'])
   })
   it('net gives the same routes, links and CNI config', () => {
-    const live = JSON.parse(nodedoc('net', '--host-root', root, '-o', 'json').stdout)
-    const replay = JSON.parse(nodedoc('net', '--from', snap, '-o', 'json').stdout)
+    const live = withoutProvenance(JSON.parse(nodedoc('net', '--host-root', root, '-o', 'json').stdout))
+    const replay = withoutProvenance(JSON.parse(nodedoc('net', '--from', snap, '-o', 'json').stdout))
     expect(replay).toEqual(live)
     expect(replay.cni.inUse.file).toBe('10-bridge.conf')
     expect(replay.routesToNoPod).toEqual([{ip: '10.85.0.9', pod: null, dev: 'ndveth0', message: `no pod holds 10.85.0.9 (veth peer in netns ${peer})`}])
@@ -75,11 +76,11 @@ describe('--from SNAPSHOT', () => {
   it('doctor reaches the same verdicts from files (the socket question aside)', () => {
     const checks = ['swap', 'ip-forward', 'cgroup-version', 'cni-ip-leaks', 'pids']
     const args = checks.flatMap((c) => ['--check', c])
-    const live = JSON.parse(nodedoc('doctor', ...args, '--host-root', root, '-o', 'json').stdout)
-    const replay = JSON.parse(nodedoc('doctor', ...args, '--from', snap, '-o', 'json').stdout)
+    const live = itemsOf(JSON.parse(nodedoc('doctor', ...args, '--host-root', root, '-o', 'json').stdout))
+    const replay = itemsOf(JSON.parse(nodedoc('doctor', ...args, '--from', snap, '-o', 'json').stdout))
     expect(replay.map((r: {id: string; status: string}) => [r.id, r.status])).toEqual(live.map((r: {id: string; status: string}) => [r.id, r.status]))
     expect(replay.find((r: {id: string}) => r.id === 'cni-ip-leaks').status).toBe('WARN')
     expect(replay.find((r: {id: string}) => r.id === 'pids').status).toBe('PASS')
-    expect(JSON.parse(nodedoc('doctor', '--check', 'cri-socket', '--from', snap, '-o', 'json').stdout)[0].status).not.toBe('PASS')
+    expect(itemsOf(JSON.parse(nodedoc('doctor', '--check', 'cri-socket', '--from', snap, '-o', 'json').stdout))[0].status).not.toBe('PASS')
   })
 })

@@ -5,7 +5,7 @@ import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {PodReport, ProcessRecord} from '../../../src/pods/types.js'
 import {type FakePod, createFakePod} from '../../helpers/fake-pod.js'
-import {withoutCounters} from '../../helpers/volatile.js'
+import {itemsOf, withoutCounters} from '../../helpers/volatile.js'
 
 const IS_ROOT = process.getuid?.() === 0
 const cli = (args: string[], options: {user?: number} = {}) => {
@@ -107,7 +107,7 @@ describe.skipIf(!IS_ROOT)('a pod laid out on the real kernel as kubelet and CRI-
   it('ps ties each process to its pod and container', async () => {
     const result = await cli(['ps', '-o', 'json'])
     expect(result.exitCode).toBe(0)
-    const procs: ProcessRecord[] = JSON.parse(result.stdout)
+    const procs = itemsOf<ProcessRecord>(JSON.parse(result.stdout))
     const ref = {namespace: pod.namespace, name: pod.name, uid: pod.uid}
     expect(procs.find((p) => p.pid === pod.containerPid)).toMatchObject({nsPid: 1, pod: ref, container: {name: pod.container, id: pod.containerId}})
     expect(procs.find((p) => p.pid === pod.sandboxPid)).toMatchObject({nsPid: 1, command: '/pause sleep 100000'.replace('/pause sleep', '/pause'), pod: ref, sandbox: true})

@@ -3,6 +3,7 @@ import {spawn} from 'node:child_process'
 import {existsSync, readFileSync, readlinkSync, rmSync, writeFileSync} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {CLI_ENV, IS_ROOT, cli, ensureBuilt, manifestFile, podYaml, suffix, testCidr} from './helpers.js'
+import {itemsOf} from '../../helpers/volatile.js'
 
 const run = IS_ROOT ? describe : describe.skip
 const id = suffix()
@@ -48,7 +49,7 @@ run('nodedoc sandbox on the real kernel', () => {
       if (r.exitCode !== 0) throw new Error(`create ${name}: ${r.stderr}`)
     }
     const ls = await cli(['sandbox', 'ls', '-o', 'json'])
-    listed = Object.fromEntries((JSON.parse(String(ls.stdout)) as Listed[]).map((s) => [s.name, s]))
+    listed = Object.fromEntries(itemsOf<Listed>(JSON.parse(String(ls.stdout))).map((s) => [s.name, s]))
   })
 
   afterAll(async () => {

@@ -26,7 +26,7 @@ export function exampleSnapshots(): string[] {
 
 /** The first pod a snapshot's `ps` ties a process to, as pod command arguments. */
 export function firstPodArgs(psJson: string): string[] | undefined {
-  const rows = JSON.parse(psJson) as Array<{pod: {name: string | null; namespace: string | null} | null}>
+  const rows = (JSON.parse(psJson) as {items: Array<{pod: {name: string | null; namespace: string | null} | null}>}).items
   const pod = rows.find((r) => r.pod?.name && r.pod.namespace)?.pod
   return pod ? [pod.name!, '-n', pod.namespace!] : undefined
 }

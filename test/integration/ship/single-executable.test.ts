@@ -105,7 +105,7 @@ describe('single executable', () => {
     const fromCheckout = await nodedoc(['ps', '-A', '--from', snapshot, '-o', 'json'], SAME_BUILD)
     expect(fromSea.exitCode, fromSea.stderr).toBe(0)
     expect(JSON.parse(fromSea.stdout)).toEqual(JSON.parse(fromCheckout.stdout))
-    expect(JSON.parse(fromSea.stdout).length).toBeGreaterThan(0)
+    expect(JSON.parse(fromSea.stdout).items.length).toBeGreaterThan(0)
   })
 
   it('runs pod --from on the example snapshots', async () => {

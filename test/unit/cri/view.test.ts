@@ -27,6 +27,8 @@ describe('CRI answers to records (containerd 1.6.20)', () => {
       logDirectory: `/var/log/pods/default_core-k8s-duo_${DUO_UID}`,
       cgroupParent: `/kubepods/burstable/pod${DUO_UID}`,
       runtimeHandler: '',
+      // the pod's labels, as the kubelet handed them over (for pods -l)
+      labels: {'io.kubernetes.pod.uid': DUO_UID, 'io.kubernetes.pod.namespace': 'default', 'io.kubernetes.pod.name': 'core-k8s-duo', app: 'core-k8s-duo'},
     })
   })
 
