@@ -152,7 +152,8 @@ describe('nodedoc fs on a distroless container', () => {
   })
 
   it('escapes a file name that is a terminal escape in the table', async () => {
-    const table = await nodedoc(['fs', 'web', '-n', ns, '/data'])
+    // -o wide: the default table shortens long names to fit 80 columns
+    const table = await nodedoc(['fs', 'web', '-n', ns, '/data', '-o', 'wide'])
     expect(table.exitCode).toBe(0)
     expect(table.stdout).not.toContain('\u001b')
     expect(table.stdout).toContain('\\x1b[31mred\\x1b]0;owned\\x07')
@@ -223,7 +224,7 @@ describe('nodedoc conntrack', () => {
     expect(bySvc.items.map((e) => [e.original.src, e.reply.src, e.service])).toEqual([[client.ip, web.ip, `${ns}/web:http`]])
     const byServer = await list<ConntrackRecord>(['conntrack', 'web', '-n', ns])
     expect(byServer.items.some((e) => e.original.dst === clusterIp && e.client?.pod.name === 'client')).toBe(true)
-    const table = await nodedoc(['conntrack', 'web', '-n', ns])
+    const table = await nodedoc(['conntrack', 'web', '-n', ns, '-o', 'wide'])
     expect(table.stdout).toMatch(new RegExp(`tcp\\s+ESTABLISHED\\s+${client.ip!.replace(/\./g, '\\.')}:\\d+ -> ${clusterIp.replace(/\./g, '\\.')}:80`))
   })
 
