@@ -7,6 +7,7 @@ import stylistic from '@stylistic/eslint-plugin'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
+  {linterOptions: {reportUnusedDisableDirectives: 'error'}},
   {ignores: ['dist/**', 'node_modules/**', 'examples/**', 'test/fixtures/**', '**/*.d.ts']},
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -20,6 +20,9 @@ import SandboxShim from './sandbox/shim.js'
 import Snapshot from './snapshot.js'
 import Sockets from './sockets.js'
 import Svc from './svc.js'
+import WhyDns from './why/dns.js'
+import WhyPod from './why/pod.js'
+import WhySvc from './why/svc.js'
 
 export const COMMANDS = {
   compare: Compare,
@@ -43,4 +46,7 @@ export const COMMANDS = {
   snapshot: Snapshot,
   sockets: Sockets,
   svc: Svc,
+  'why:dns': WhyDns,
+  'why:pod': WhyPod,
+  'why:svc': WhySvc,
 }

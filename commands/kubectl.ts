@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import * as YAML from 'yaml'
 import {NodedocBase} from '../src/cli/base-command.js'
 import {NodedocError} from '../src/errors.js'
-import {KubectlError, runKubectl} from '../src/write/kubectl.js'
+import {runKubectl} from '../src/write/kubectl.js'
 import {DEFAULT_NAMESPACE, debugPod, defaultImage, kubectlSteps} from '../src/kubectl/debug-pod.js'
 import {shellLine} from '../src/output/shell-line.js'
 
@@ -42,16 +42,10 @@ export default class Kubectl extends NodedocBase {
     const extra = [...(flags.context ? ['--context', flags.context] : []), ...(flags.kubeconfig ? ['--kubeconfig', flags.kubeconfig] : [])]
     const steps = kubectlSteps(pod, 'kubectl', extra)
     if (flags['dry-run']) {
-      process.stdout.write(YAML.stringify(pod, {lineWidth: 0}))
-      process.stdout.write([...steps.run, steps.cleanup].map((s) => `# ${s.why}: ${shellLine(s.argv)}${s.stdin ? ' <<< "$POD_JSON"' : ''}\n`).join(''))
+      this.printText(YAML.stringify(pod, {lineWidth: 0}) + [...steps.run, steps.cleanup].map((s) => `# ${s.why}: ${shellLine(s.argv)}${s.stdin ? ' <<< "$POD_JSON"' : ''}\n`).join(''))
       return
     }
-    try {
-      const code = await runKubectl(steps.run, steps.cleanup)
-      process.exitCode = /^\d+$/.test(code) ? Number(code) : 1
-    } catch (error) {
-      if (error instanceof KubectlError) throw new NodedocError(error.message)
-      throw error
-    }
+    const code = await runKubectl(steps.run, steps.cleanup)
+    process.exitCode = /^\d+$/.test(code) ? Number(code) : 1
   }
 }

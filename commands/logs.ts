@@ -1,9 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
 import {NodedocError} from '../src/errors.js'
-import {parseGoDuration} from '../src/logs/duration.js'
+import {sinceCutoff} from '../src/logs/duration.js'
 import {type LogsQuery, followLogs, readLogs} from '../src/logs/logs.js'
 import {formatEntry} from '../src/logs/read.js'
+import type {LogEntry} from '../src/parse/cri-log.js'
+import {interruptOn} from '../src/interrupt.js'
+import {escapeControl} from '../src/output/escape.js'
 import {LOG_DOCUMENT} from '../src/logs/logs.js'
 import {provenanceOf} from '../src/host/provenance.js'
 
@@ -28,19 +31,14 @@ export default class Logs extends NodedocCommand {
     stream: Flags.string({description: 'which stream', options: ['all', 'stdout', 'stderr'], default: 'all'}),
     follow: Flags.boolean({char: 'f', description: 'keep printing new lines, through log rotation', default: false}),
     'poll-interval': Flags.integer({description: 'with -f: milliseconds between looks at the file', default: 500, hidden: true}),
+    escape: Flags.boolean({description: 'show control characters in log lines as escapes (\\x1b, \\r): the default when stdout is a terminal; --no-escape prints them raw, as kubectl does', allowNo: true}),
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Logs)
     const host = await this.openHost(flags)
-    let sinceUnixNano: bigint | undefined
-    if (flags.since !== undefined) {
-      const ms = parseGoDuration(flags.since)
-      if (ms === undefined) throw new NodedocError(`--since: "${flags.since}" is not a duration (e.g. 30s, 5m, 1h30m)`)
-      // from when the facts were read: now, or the snapshot's time (else --from shows nothing)
-      const now = Date.parse((await provenanceOf(host)).capturedAt)
-      sinceUnixNano = BigInt(Math.floor(now - ms)) * 1_000_000n
-    }
+    // counted from when the facts were read: now, or the snapshot's time (else --from shows nothing)
+    const sinceUnixNano = flags.since === undefined ? undefined : sinceCutoff(flags.since, Date.parse((await provenanceOf(host)).capturedAt))
     const query: LogsQuery = {
       pod: args.pod,
       namespace: flags.namespace,
@@ -49,19 +47,28 @@ export default class Logs extends NodedocCommand {
       filter: {sinceUnixNano, tail: flags.tail >= 0 ? flags.tail : undefined, stream: flags.stream as 'all' | 'stdout' | 'stderr'},
     }
     const structured = flags.output === 'json' || flags.output === 'yaml'
+    // a container writes what it likes: on a terminal, escape sequences in its lines are shown,
+    // not obeyed (tabs stay); piped elsewhere, the bytes are kubectl's, unchanged
+    const escape = flags.escape ?? Boolean(process.stdout.isTTY)
+    const text = (entry: Pick<LogEntry, 'time' | 'text'>) => {
+      const line = formatEntry(entry, flags.timestamps)
+      return escape ? escapeControl(line, '\t') : line
+    }
     if (flags.follow) {
       if (flags.previous) throw new NodedocError('--follow and --previous do not go together: a previous instance no longer writes')
-      const stop = new AbortController()
-      process.once('SIGINT', () => stop.abort())
-      process.once('SIGTERM', () => stop.abort())
-      await followLogs(host, query, (entry) => {
-        // -f with -o json/yaml prints one JSON object per line
-        const line = structured ? JSON.stringify({time: entry.time, stream: entry.stream, text: entry.text, incomplete: entry.incomplete}) : formatEntry(entry, flags.timestamps)
-        process.stdout.write(line + '\n')
-      }, {pollMs: flags['poll-interval'], signal: stop.signal})
+      const interrupt = interruptOn()
+      try {
+        await followLogs(host, query, (entry) => {
+          // -f with -o json/yaml prints one JSON object per line
+          const line = structured ? JSON.stringify({time: entry.time, stream: entry.stream, text: entry.text, incomplete: entry.incomplete}) : text(entry)
+          this.printText(line + '\n')
+        }, {pollMs: flags['poll-interval'], signal: interrupt.signal})
+      } finally {
+        interrupt.dispose()
+      }
       return
     }
     const report = await readLogs(host, query)
-    await this.print(report, flags, (r) => r.entries.map((e) => formatEntry(e, flags.timestamps) + '\n').join(''), LOG_DOCUMENT)
+    await this.print(report, flags, (r) => r.entries.map((e) => text(e) + '\n').join(''), LOG_DOCUMENT, {raw: true})
   }
 }

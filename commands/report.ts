@@ -4,7 +4,7 @@ import {NodedocBase} from '../src/cli/base-command.js'
 import {NodedocError} from '../src/errors.js'
 import {openHost} from '../src/host/open.js'
 import {mergeReports} from '../src/report/merge.js'
-import {ReportInputError, readNodeReports} from '../src/report/read.js'
+import {readNodeReports} from '../src/report/read.js'
 import {OUTPUT_FORMATS} from '../src/output/output.js'
 import {CLUSTER_REPORT, reportTable} from '../src/report/render.js'
 
@@ -24,13 +24,7 @@ export default class Report extends NodedocBase {
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Report)
     const host = await openHost({hostRoot: '/'})
-    let read
-    try {
-      read = await readNodeReports(host, (argv as string[]).map((p) => resolve(p)))
-    } catch (error) {
-      if (error instanceof ReportInputError) throw new NodedocError(error.message)
-      throw error
-    }
+    const read = await readNodeReports(host, (argv as string[]).map((p) => resolve(p)))
     for (const line of read.skipped) host.warnings.add(`skip:${line}`, line)
     this.host = host
     if (read.inputs.length === 0) throw new NodedocError('no nodedoc JSON among the files given (each file skipped is named in a warning)')

@@ -23,7 +23,7 @@ export default class Snapshot extends NodedocBase {
     const {path, failed} = await withProgress(`capturing snapshot ${flags.output}`, capture).catch((error: NodeJS.ErrnoException) => {
       throw new NodedocError(`cannot write snapshot ${flags.output}: ${error.message}`)
     })
-    for (const f of failed) process.stderr.write(`warning: not captured: ${f}\n`)
-    process.stdout.write(`snapshot written to ${path}\n`)
+    for (const f of failed) this.warnNow(`not captured: ${f}`)
+    this.printText(`snapshot written to ${path}\n`)
   }
 }

@@ -1,7 +1,9 @@
 import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 import {NodedocCommand} from '../../src/cli/base-command.js'
+import {interruptOn} from '../../src/interrupt.js'
 import {NodedocError} from '../../src/errors.js'
+import {escapeControl} from '../../src/output/escape.js'
 import {describeOp} from '../../src/sandbox/plan.js'
 import {DEFAULT_POD_CIDR, SandboxError, createSandbox} from '../../src/sandbox/service.js'
 import {SANDBOX_DOCUMENT, createdTable} from '../../src/sandbox/render.js'
@@ -32,12 +34,9 @@ export default class SandboxCreate extends NodedocCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(SandboxCreate)
     const failStep = process.env.NODEDOC_SANDBOX_FAIL_STEP ? Number(process.env.NODEDOC_SANDBOX_FAIL_STEP) : undefined
-    let interrupted = false
-    const onSignal = () => {
-      interrupted = true
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
+    // every way this process can be told to stop, and an error nobody caught, rolls back
+    // everything made so far; only SIGKILL cannot, and `sandbox ls` then says `interrupted`
+    const interrupt = interruptOn({uncaught: true})
     const explain = flags.explain || flags['dry-run']
     try {
       const {state, plan} = await createSandbox({
@@ -51,18 +50,21 @@ export default class SandboxCreate extends NodedocCommand {
         podUid: flags.uid,
         failStep,
         dryRun: flags['dry-run'],
-        aborted: () => interrupted,
-        onStep: explain ? (step, n, op) => process.stderr.write(`${chalk.bold(`[${n}] ${step.id}`)}  ${chalk.dim(step.why)}\n    $ ${describeOp(op)}\n`) : undefined,
-        onWarning: (m) => process.stderr.write(chalk.yellow(`warning: ${m}`) + '\n'),
+        aborted: () => interrupt.signal.aborted,
+        onStep: explain ? (step, n, op) => this.printAside(`${chalk.bold(`[${n}] ${step.id}`)}  ${chalk.dim(step.why)}\n    $ ${escapeControl(describeOp(op))}\n`) : undefined,
+        onWarning: (m) => this.warnNow(m),
       })
       if (flags['dry-run']) return
       await this.print({...state, steps: undefined, plan: undefined, stepCount: plan.steps.length}, flags, () => createdTable(state, plan), SANDBOX_DOCUMENT)
     } catch (error) {
-      if (error instanceof SandboxError) throw new NodedocError(error.message, interrupted ? 130 : 1)
+      // a signal says itself in the exit code (129 HUP, 130 INT, 141 closed output, 143 TERM)
+      if (error instanceof SandboxError && interrupt.cause) {
+        const why = interrupt.cause === 'uncaught error' ? ` (stopped by an uncaught error: ${(interrupt.error as Error)?.message ?? String(interrupt.error)})` : ''
+        throw new NodedocError(error.message + why, interrupt.exitCode)
+      }
       throw error
     } finally {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
+      interrupt.dispose()
     }
   }
 }

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../../src/cli/base-command.js'
 import {NodedocError} from '../../src/errors.js'
-import {SandboxError, execInSandbox} from '../../src/sandbox/service.js'
+import {execInSandbox} from '../../src/sandbox/service.js'
 
 export default class SandboxExec extends NodedocCommand {
   static summary = 'Run a command in a sandbox container: its namespaces, root, cgroups and capabilities'
@@ -16,11 +16,6 @@ export default class SandboxExec extends NodedocCommand {
     const command = dashes >= 0 ? this.argv.slice(dashes + 1) : []
     const {args, flags} = await this.parse(SandboxExec, dashes >= 0 ? this.argv.slice(0, dashes) : this.argv)
     if (command.length === 0) throw new NodedocError('give a command after --, e.g. nodedoc sandbox exec NAME -- ps')
-    try {
-      process.exitCode = await execInSandbox(args.name, flags.container, command)
-    } catch (error) {
-      if (error instanceof SandboxError) throw new NodedocError(error.message)
-      throw error
-    }
+    process.exitCode = await execInSandbox(args.name, flags.container, command)
   }
 }

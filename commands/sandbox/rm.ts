@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
-import chalk from 'chalk'
 import {NodedocCommand} from '../../src/cli/base-command.js'
 import {NodedocError} from '../../src/errors.js'
+import {escapeControl} from '../../src/output/escape.js'
 import {listSandboxes, removeSandbox} from '../../src/sandbox/service.js'
 
 export default class SandboxRm extends NodedocCommand {
@@ -20,9 +20,9 @@ export default class SandboxRm extends NodedocCommand {
       const {removed, problems} = await removeSandbox(name)
       if (problems.length) {
         failed.push(name)
-        process.stderr.write(chalk.yellow(`warning: ${name}: ${problems.join('; ')}`) + '\n')
+        this.warnNow(`${name}: ${problems.join('; ')}`)
       }
-      process.stdout.write(removed ? `${name}: removed\n` : `${name}: not found (nothing to remove)\n`)
+      this.printText(escapeControl(removed ? `${name}: removed` : `${name}: not found (nothing to remove)`) + '\n')
     }
     if (failed.length) throw new NodedocError(`could not remove everything of: ${failed.join(', ')}`)
   }

@@ -2,10 +2,11 @@ import {Command, Errors, Flags} from '@oclif/core'
 import chalk from 'chalk'
 import type {Host} from '../host/host.js'
 import {openHost} from '../host/open.js'
-import {SnapshotError} from '../host/snapshot.js'
 import {type DocumentShape, OUTPUT_HELP, type TableView, parseOutputFormat, renderOutput} from '../output/output.js'
 import {provenanceOf} from '../host/provenance.js'
 import {NodedocError} from '../errors.js'
+import {escapeControl, terminalSafe} from '../output/escape.js'
+import {watchOutput} from '../interrupt.js'
 
 if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') chalk.level = 0
 
@@ -21,6 +22,12 @@ export interface OutputFlags {
 export abstract class NodedocBase extends Command {
   protected host?: Host
 
+  async init(): Promise<void> {
+    // `nodedoc ps -A | head`: a closed pipe ends the command quietly, not with a stack trace
+    watchOutput()
+    return super.init()
+  }
+
   protected async openHost(flags: {from?: string; 'host-root'?: string; output?: string}): Promise<Host> {
     // a usage error before any work: a bad -o is refused as oclif refuses a bad flag
     if (flags.output !== undefined) parseOutputFormat(flags.output)
@@ -28,29 +35,46 @@ export abstract class NodedocBase extends Command {
     return this.host
   }
 
-  /** The one print path: -o, --no-headers and --sort-by, the same for every command. */
-  protected async print<T>(value: T, flags: OutputFlags, table: TableView<T>, shape: DocumentShape<T>): Promise<void> {
+  /**
+   * The one print path: -o, --no-headers and --sort-by, the same for every command. raw: the
+   * table view's text as it is (`logs`, which escapes its own lines when it should).
+   */
+  protected async print<T>(value: T, flags: OutputFlags, table: TableView<T>, shape: DocumentShape<T>, options: {raw?: boolean} = {}): Promise<void> {
     const format = parseOutputFormat(flags.output ?? 'table')
     const provenance = format.kind === 'table' || format.kind === 'wide' || format.kind === 'name' ? {node: null, capturedAt: ''} : await provenanceOf(this.host)
-    process.stdout.write(renderOutput(value, format, table, shape, provenance, {noHeaders: flags['no-headers'], sortBy: flags['sort-by']}))
+    process.stdout.write(renderOutput(value, format, table, shape, provenance, {noHeaders: flags['no-headers'], sortBy: flags['sort-by'], raw: options.raw}))
+  }
+
+  /** An answer that is text already (a graph, a manifest, one line per log entry as it comes). */
+  protected printText(text: string): void {
+    process.stdout.write(text)
+  }
+
+  /** Narration beside the answer (the steps --explain shows): stderr, so stdout stays the answer. */
+  protected printAside(text: string): void {
+    process.stderr.write(text)
+  }
+
+  /** One warning line on stderr now (the Host's folded warnings follow the answer); what it quotes (paths, names, messages) is shown escaped. */
+  protected warnNow(message: string): void {
+    process.stderr.write(chalk.yellow(`warning: ${escapeControl(message)}`) + '\n')
+  }
+
+  /** One error line on stderr, escaped like a warning. */
+  private fail(message: string): void {
+    process.stderr.write(chalk.red(`error: ${escapeControl(message)}`) + '\n')
   }
 
   protected async finally(error: Error | undefined): Promise<unknown> {
-    for (const line of this.host?.warnings.list() ?? []) process.stderr.write(chalk.yellow(`warning: ${line}`) + '\n')
+    for (const line of this.host?.warnings.list() ?? []) this.warnNow(line)
     return super.finally(error)
   }
 
   protected async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     if (error instanceof NodedocError) {
-      process.stderr.write(chalk.red(`error: ${error.message}`) + '\n')
-      if (error.detail) process.stderr.write(error.detail)
+      this.fail(error.message)
+      if (error.detail) process.stderr.write(terminalSafe(error.detail))
       process.exitCode = error.exitCode
-      return
-    }
-    if (error instanceof SnapshotError) {
-      process.stderr.write(chalk.red(`error: ${error.message}`) + '\n')
-      // the node's facts could not be read at all: not a finding (1), nor a usage error (2)
-      process.exitCode = 3
       return
     }
     // this.exit() travels as an error too: let oclif handle it
@@ -61,12 +85,12 @@ export abstract class NodedocBase extends Command {
         .split('\n')
         .map((line) => line.replace(/^\s*(›\s*)?(Error:\s*)?/, '').trim())
         .filter((line) => line && !/^(The following errors? occurred:|See more help with --help)$/.test(line))
-      process.stderr.write(chalk.red(`error: ${said.join('; ')} (see --help)`) + '\n')
+      this.fail(`${said.join('; ')} (see --help)`)
       process.exitCode = error.oclif.exit ?? 2
       return
     }
     // a failure nodedoc did not foresee: exit 4, so scripts tell it from a usage error (2)
-    process.stderr.write(chalk.red(`error: ${error.message}`) + '\n')
+    this.fail(error.message)
     if (process.env.NODEDOC_DEBUG) process.stderr.write(`${error.stack}\n`)
     process.exitCode = 4
   }

@@ -1,47 +1,60 @@
-// `nodedoc compare`: a pod against what its spec implies, or against a reference sandbox.
+// `nodedoc compare`: a pod against what its spec implies on this node, or against a reference
+// sandbox's kernel state. Everything about the node is read through the Host (live or snapshot);
+// the manifest given with --spec is the operator's own file, read where nodedoc runs.
 
+import {resolve} from 'node:path'
 import type {Host} from '../host/host.js'
+import {LiveHost} from '../host/live.js'
 import {findPod, gatherPods} from '../pods/pods.js'
-import type {PodManifest} from '../sandbox/manifest.js'
-import {readManifest, readSandbox} from '../sandbox/service.js'
-import {kernelLayer, runtimeLayer} from './gather.js'
-import {specLayer} from './model.js'
-import {type CompareResult, compareLayers} from './rows.js'
+import {ManifestError, type PodManifest, parsePodManifest} from '../sandbox/manifest.js'
+import {CompareError, gatherNodeReadings, gatherPodFacts, kernelLayer, nodeFacts, readSandboxState, runtimeLayer, sandboxOfPod} from './gather.js'
+import {type CompareResult, type Reference, compareLayers} from './rows.js'
+import {specLayer} from './spec.js'
 
-export class CompareError extends Error {}
+export {CompareError} from './gather.js'
 
 export interface CompareOptions {
   pod: string
   namespace?: string
   withSandbox?: string
   specPath?: string
+  cwd?: string
 }
 
-async function nodeMemory(host: Host): Promise<number> {
-  const text = await host.readFile('/proc/meminfo')
-  const kb = text && /^MemTotal:\s+(\d+)\s+kB/m.exec(text)
-  if (!kb) throw new CompareError('cannot read MemTotal from /proc/meminfo (needed for oom_score_adj)')
-  return Number(kb[1]) * 1024
+/** Reads and parses the --spec manifest: any volume kind, since a real pod's manifest has them. */
+export async function readSpecManifest(path: string, cwd = process.cwd()): Promise<PodManifest> {
+  const text = await new LiveHost('/').readFile(resolve(cwd, path))
+  if (text === undefined) throw new CompareError(`${path}: cannot read the manifest`)
+  try {
+    return parsePodManifest(text, path, {anyVolume: true})
+  } catch (error) {
+    if (error instanceof ManifestError) throw new CompareError(error.message)
+    throw error
+  }
 }
 
 export async function comparePod(host: Host, opts: CompareOptions): Promise<CompareResult> {
   if (!opts.withSandbox && !opts.specPath) throw new CompareError('give --with SANDBOX or --spec pod.yaml')
+  const given = opts.specPath ? await readSpecManifest(opts.specPath, opts.cwd) : undefined
+  const state = opts.withSandbox ? await readSandboxState(host, opts.withSandbox) : undefined
   const lookup = await findPod(host, {name: opts.pod, namespace: opts.namespace})
-  if (lookup.kind !== 'found') throw new CompareError(`pod ${opts.namespace ? `${opts.namespace}/` : ''}${opts.pod} ${lookup.kind === 'ambiguous' ? 'is ambiguous: give -n' : 'not found on this node'}`)
+  if (lookup.kind !== 'found') throw new CompareError(`pod ${opts.namespace ? `${opts.namespace}/` : ''}${opts.pod} ${lookup.kind === 'ambiguous' ? 'is ambiguous: give -n' : `not found on ${host.description}`}`)
   const report = lookup.report
-  let manifest: PodManifest
-  let reference = null
-  let against: string
-  if (opts.withSandbox) {
-    const state = await readSandbox(opts.withSandbox)
-    manifest = state.manifest
+  const readings = await gatherNodeReadings(host)
+  const node = {...nodeFacts(readings, report.runtime), sandbox: await sandboxOfPod(host, report.uid)}
+  const facts = await gatherPodFacts(host, report)
+  const runtime = runtimeLayer(facts, node)
+  const kernel = kernelLayer(facts, node)
+
+  let reference: Reference | null = null
+  if (state && opts.withSandbox) {
     const refReport = (await gatherPods(host)).find((p) => p.uid === state.podUid)
-    if (!refReport) throw new CompareError(`sandbox ${opts.withSandbox} is not running (no pod with UID ${state.podUid})`)
-    reference = await kernelLayer(host, refReport)
-    against = `sandbox ${opts.withSandbox}`
-  } else against = `spec ${opts.specPath}`
-  if (opts.specPath) manifest = await readManifest(opts.specPath)
-  const spec = specLayer(manifest!, await nodeMemory(host))
-  const rows = compareLayers(spec, await runtimeLayer(host, report), await kernelLayer(host, report), reference)
+    if (!refReport) throw new CompareError(`sandbox ${opts.withSandbox} is not running on ${host.description} (no pod with UID ${state.podUid})`)
+    reference = {name: opts.withSandbox, layer: kernelLayer(await gatherPodFacts(host, refReport), node)}
+  }
+  const manifest = given ?? state!.manifest
+  const imageUsers = new Map(facts.containers.map((c) => [c.name, c.config?.user?.uid ?? null]))
+  const rows = compareLayers(specLayer(manifest, node, imageUsers), runtime, kernel, reference)
+  const against = [opts.specPath ? `spec ${opts.specPath}` : null, opts.withSandbox ? `sandbox ${opts.withSandbox}` : null].filter(Boolean).join(' and ')
   return {pod: {namespace: report.namespace, name: report.name, uid: report.uid}, against, rows, differences: rows.filter((r) => r.differs).length}
 }

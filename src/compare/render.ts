@@ -1,16 +1,36 @@
-import {columns} from '../output/table.js'
-import type {CompareResult} from './rows.js'
 import type {DocumentShape} from '../output/output.js'
+import {columns} from '../output/table.js'
+import {type CompareResult, shown} from './rows.js'
 
-/** All rows (wide) or the differing ones, then one sentence per difference. */
+/** Pod-controlled text (commands, mount paths) on a terminal: control characters as \xNN. */
+function visible(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+}
+
+/**
+ * The rows that differ and every row but equal mounts (wide: all), under a line per scope ("pod",
+ * "container NAME"; a mount row is its destination), then one sentence per difference. The
+ * output layer fits the table to 80 columns and folds the sentences.
+ */
 export function compareTable(result: CompareResult, wide: boolean): string {
   const withRef = result.rows.some((r) => 'reference' in r)
-  const shown = wide ? result.rows : result.rows.filter((r) => r.differs || !r.row.startsWith('mount '))
-  const head = ['diff', 'scope', 'row', 'spec', 'runtime', 'kernel', ...(withRef ? ['sandbox'] : [])]
-  const body = shown.map((r) => [r.differs ? '!' : '', r.scope, r.row, r.spec, r.runtime, r.kernel, ...(withRef ? [r.reference] : [])])
-  const title = `${result.pod.namespace ?? '?'}/${result.pod.name ?? result.pod.uid} against ${result.against}: ${result.differences === 0 ? 'no differences' : `${result.differences} difference${result.differences === 1 ? '' : 's'}`}\n\n`
-  const notes = result.rows.filter((r) => r.differs).map((r) => `! ${r.scope}: ${r.explanation}\n`).join('')
-  return title + columns(head, body) + (notes ? '\n' + notes : '')
+  const shownRows = wide ? result.rows : result.rows.filter((r) => r.differs || !r.row.startsWith('mount '))
+  const head = ['', 'row', 'spec', 'runtime', 'kernel', ...(withRef ? ['sandbox'] : [])]
+  const blank = head.slice(2).map(() => ' ')
+  const body: string[][] = []
+  let scope: string | null = null
+  for (const r of shownRows) {
+    if (r.scope !== scope) {
+      scope = r.scope
+      body.push([' ', scope === 'pod' ? 'pod' : `container ${scope}`, ...blank].map(visible))
+    }
+    const name = r.row.startsWith('mount ') ? r.row.slice(6) : r.row
+    body.push([r.differs ? '!' : ' ', `  ${name}`, shown(r.row, r.spec), shown(r.row, r.runtime), shown(r.row, r.kernel), ...(withRef ? [shown(r.row, r.reference ?? null)] : [])].map(visible))
+  }
+  const pod = `${result.pod.namespace ?? '?'}/${result.pod.name ?? result.pod.uid}`
+  const count = result.differences === 0 ? 'no differences' : `${result.differences} difference${result.differences === 1 ? '' : 's'}`
+  const notes = result.rows.filter((r) => r.differs).map((r) => visible(`! ${r.scope}: ${r.explanation}`) + '\n').join('')
+  return `${visible(`${pod} against ${result.against}: ${count}`)}\n\n${columns(head, body)}${notes ? '\n' + notes : ''}`
 }
 
 /** `compare -o json`: one Comparison; its records are the rows. */

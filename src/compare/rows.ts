@@ -1,18 +1,23 @@
-// Lines up the layers row by row and explains each difference in a sentence.
+// Lines up the layers row by row. The expected value is the spec's (what the kubelet and the
+// runtime make of the manifest on this node) or, with --with, the reference sandbox's kernel. A
+// row differs when the kernel disagrees with it, or when the kernel disagrees with what the
+// runtime's own config asked for; each difference gets one sentence.
 
-import {capabilityNames} from './capabilities.js'
-import type {LayerContainer, LayerPod} from './model.js'
+import {bytes} from '../output/table.js'
+import {CONTAINER_ROWS, type LayerContainer, type LayerPod, POD_ROWS, type SpecContainer, type SpecPod, type Value} from './layers.js'
 
 export interface CompareRow {
   /** "pod" or the container name */
   scope: string
   row: string
-  spec: string | null
-  runtime: string | null
-  kernel: string | null
+  spec: Value
+  runtime: Value
+  kernel: Value
   /** --with: the sandbox's kernel values */
-  reference?: string | null
+  reference?: Value
   differs: boolean
+  /** where the spec's value comes from */
+  basis: string | null
   explanation: string | null
 }
 
@@ -23,101 +28,130 @@ export interface CompareResult {
   differences: number
 }
 
-type Explain = (expected: string, found: string) => string
-
-const EXPLAIN: Record<string, Explain> = {
-  qos: (e, f) => `QoS class is ${f}, the requests and limits make it ${e}: the pod cgroup sits under a different parent`,
-  network: (e, f) => `network is "${f}" where "${e}" was expected${/without a \/32/.test(f) ? ': a bridge CNI routes the whole range to the bridge, not each pod to its veth' : ''}`,
-  'pid 1': (e, f) => `the main process runs "${f}", not "${e}" (an exec in a script, or the image entrypoint)`,
-  'memory limit': (e, f) => `memory limit ${f} where the kubelet sets ${e} (the limit, or the sum of all limits at pod level)`,
-  'cpu.shares': (e, f) => `cpu.shares ${f} where the kubelet's formula gives ${e} (max(2, request millicores * 1024 / 1000))`,
-  'cpu quota': (e, f) => `CFS quota ${f} where the kubelet's formula gives ${e} (limit millicores * 100000 / 1000 per 100 ms)`,
-  oom_score_adj: (e, f) => `oom_score_adj is ${f}, the QoS policy says ${e}${Number(e) < 0 ? ' (lowering it needs CAP_SYS_RESOURCE, which this node lacks)' : ''}`,
-  'capabilities (CapEff)': (e, f) => {
-    const have = new Set(capabilityNames(f))
-    const want = new Set(capabilityNames(e))
-    const added = [...have].filter((c) => !want.has(c))
-    const dropped = [...want].filter((c) => !have.has(c))
-    return `capabilities differ from the default set${added.length ? `; added: ${added.join(', ')}` : ''}${dropped.length ? `; dropped: ${dropped.join(', ')}` : ''}`
-  },
-  no_new_privs: (e, f) => `no_new_privs is ${f}, expected ${e}: ${f === '0' ? 'containerd sets it only for allowPrivilegeEscalation: false, the reference pod always does' : 'set although the reference would not'}`,
-  seccomp: (e, f) => `seccomp mode ${f} (${f === '2' ? 'filter: a RuntimeDefault or custom profile' : 'none'}), expected ${e}`,
-  user: (e, f) => `runs as uid ${f}, the spec implies ${e}`,
+export interface Reference {
+  name: string
+  layer: LayerPod
 }
 
-function explainNamespace(ns: string): Explain {
-  const what: Record<string, string> = {sandbox: "shared with the pod's pause process", host: "the node's own", own: 'a namespace of its own'}
-  return (e, f) => `${ns} namespace is ${what[f] ?? f}, expected ${what[e] ?? e}`
+const BYTE_ROWS = new Set(['memory limit'])
+/** A process may exec after it starts: its command is checked against what the runtime was told (the kernel's only when no runtime config says). */
+const RUNTIME_ONLY = new Set(['command'])
+
+/** A value as a person reads it: sizes humanized. */
+export function shown(row: string, value: Value): string {
+  if (value === null) return '-'
+  if (BYTE_ROWS.has(row) && /^\d+$/.test(value)) return bytes(Number(value)) ?? value
+  return value
 }
 
-function explainMount(dest: string): Explain {
-  return (e, f) => {
-    if (e === '-') return `${dest} is mounted (${f}) beyond what the spec implies (the kubelet's service account token and termination log, or the runtime's defaults)`
-    if (f === '-') return `${dest} is not mounted, the spec implies it (${e})`
-    return `${dest} is mounted ${f}, expected ${e}`
+function sentence(scope: string, row: string, expected: string, found: string, why: string | null, fromKernel: boolean): string {
+  const e = shown(row, expected)
+  const f = shown(row, found)
+  const because = why ? `: ${why}` : ''
+  if (row.startsWith('mount ')) {
+    const dest = row.slice(6)
+    if (found === '-') return `${dest} is not mounted; expected ${e}${because}`
+    if (expected === '-') return `${dest} is mounted ${f}, but neither the spec, the kubelet nor the runtime's defaults put a mount there`
+    return `${dest} is mounted ${f}, expected ${e}${because}`
+  }
+  if (scope === 'pod' && row === 'qos') return `the pod cgroup sits under the ${f} parent, expected ${e}${because}`
+  if (row === 'command') return `${fromKernel ? 'the main process runs' : 'the runtime was told to run'} "${f}", the spec says "${e}"`
+  return `${row} is ${f}, expected ${e}${because}`
+}
+
+function referenceSentence(row: string, name: string, expected: string, found: string, spec: Value, why: string | null): string {
+  const label = row.startsWith('mount ') ? `${row.slice(6)} is ${found === '-' ? 'not mounted' : `mounted ${found}`}` : `${row} is ${shown(row, found)}`
+  const other = row.startsWith('mount ') ? (expected === '-' ? 'none' : expected) : shown(row, expected)
+  const own = spec === found ? `; the spec implies ${shown(row, spec)} too${why ? ` (${why})` : ''}: the difference is the sandbox's own choice` : ''
+  return `${label}; sandbox ${name} has ${other}${own}`
+}
+
+/** The runtime's config and the kernel disagree: whatever the spec says, that is real. */
+function runtimeSentence(row: string, runtime: string, kernel: string): string {
+  if (row.startsWith('mount ')) {
+    const dest = row.slice(6)
+    if (runtime === '-') return `${dest} is mounted ${kernel} although the runtime's config has no mount there`
+    if (kernel === '-') return `${dest} is in the runtime's config (${runtime}) but not mounted`
+    return `${dest} is mounted ${kernel} although the runtime's config asks for ${runtime}`
+  }
+  return `${row} is ${shown(row, kernel)} although the runtime's config asks for ${shown(row, runtime)}`
+}
+
+interface Cell {
+  scope: string
+  row: string
+  spec: Value
+  runtime: Value
+  kernel: Value
+  reference: Value | undefined
+  why: string | null
+  optional?: string
+}
+
+function judge(cell: Cell, reference: Reference | null): CompareRow {
+  const {scope, row, spec, runtime, kernel, why} = cell
+  const out: CompareRow = {scope, row, spec, runtime, kernel, differs: false, basis: why, explanation: null}
+  if (reference) {
+    out.reference = cell.reference ?? null
+    const expected = cell.reference ?? null
+    if (expected !== null && kernel !== null && expected !== kernel) {
+      out.differs = true
+      out.explanation = referenceSentence(row, reference.name, expected, kernel, spec, why)
+    }
+    return out
+  }
+  const fromKernel = RUNTIME_ONLY.has(row) ? runtime === null : kernel !== null
+  const found = RUNTIME_ONLY.has(row) ? (runtime ?? kernel) : (kernel ?? runtime)
+  if (spec !== null && found !== null && spec !== found) {
+    if (cell.optional && found === '-') out.basis = `${why ?? ''}; absent here, which is allowed: ${cell.optional}`
+    else {
+      out.differs = true
+      out.explanation = sentence(scope, row, spec, found, why, fromKernel)
+    }
+  }
+  if (!out.differs && !RUNTIME_ONLY.has(row) && runtime !== null && kernel !== null && runtime !== kernel) {
+    out.differs = true
+    out.explanation = runtimeSentence(row, runtime, kernel)
+  }
+  return out
+}
+
+function missingContainer(name: string, s: LayerContainer | undefined, r: LayerContainer | undefined, k: LayerContainer | undefined, ref: LayerContainer | undefined, reference: Reference | null): CompareRow {
+  const where = reference ? `sandbox ${reference.name}` : 'spec'
+  return {
+    scope: name, row: 'container', spec: s ? 'present' : '-', runtime: r ? 'present' : null, kernel: k ? 'running' : '-',
+    ...(reference ? {reference: ref ? 'running' : '-'} : {}),
+    differs: true, basis: null,
+    explanation: !k ? `container ${name} is in the ${where} but not running in the pod` : `container ${name} runs in the pod but is not in the ${where}`,
   }
 }
 
-function explain(row: string, expected: string, found: string): string {
-  if (row.startsWith('mount ')) return explainMount(row.slice(6))(expected, found)
-  if (row.endsWith(' namespace')) return explainNamespace(row.split(' ')[0])(expected, found)
-  return (EXPLAIN[row] ?? ((e, f) => `${row}: ${f}, expected ${e}`))(expected, found)
-}
-
-const CONTAINER_ROWS: Array<[string, (c: LayerContainer) => string | null]> = [
-  ['net namespace', (c) => c.namespaces.net],
-  ['ipc namespace', (c) => c.namespaces.ipc],
-  ['uts namespace', (c) => c.namespaces.uts],
-  ['pid namespace', (c) => c.namespaces.pid],
-  ['mnt namespace', (c) => c.namespaces.mnt],
-  ['pid 1', (c) => c.pid1],
-  ['memory limit', (c) => c.memoryLimit],
-  ['cpu.shares', (c) => c.cpuShares],
-  ['cpu quota', (c) => c.cpuQuota],
-  ['oom_score_adj', (c) => c.oomScoreAdj],
-  ['capabilities (CapEff)', (c) => c.capEff],
-  ['no_new_privs', (c) => c.noNewPrivs],
-  ['seccomp', (c) => c.seccomp],
-  ['user', (c) => c.user],
-]
-
-/**
- * Rows for every field the layers know. The expected value is the reference (the sandbox's
- * kernel, with --with) when there is one, else the spec; a row differs when the kernel (or,
- * where the kernel cannot say, the runtime) disagrees with it.
- */
-export function compareLayers(spec: LayerPod, runtime: LayerPod | null, kernel: LayerPod, reference: LayerPod | null = null): CompareRow[] {
+export function compareLayers(spec: SpecPod, runtime: LayerPod | null, kernel: LayerPod, reference: Reference | null = null): CompareRow[] {
   const rows: CompareRow[] = []
-  const add = (scope: string, row: string, s: string | null, r: string | null, k: string | null, ref: string | null | undefined) => {
-    const expected = reference ? (ref ?? null) : s
-    const found = k ?? r
-    const differs = expected !== null && found !== null && expected !== found
-    const entry: CompareRow = {scope, row, spec: s, runtime: r, kernel: k, differs, explanation: differs ? explain(row, expected!, found!) : null}
-    if (reference) entry.reference = ref ?? null
-    rows.push(entry)
+  const ref = reference?.layer
+  for (const row of POD_ROWS) {
+    rows.push(judge({scope: 'pod', row, spec: spec.rows[row], runtime: runtime?.rows[row] ?? null, kernel: kernel.rows[row], reference: ref?.rows[row], why: spec.why[row] ?? null}, reference))
   }
-  add('pod', 'qos', spec.qos, runtime?.qos ?? null, kernel.qos, reference?.qos)
-  add('pod', 'network', spec.network, runtime?.network ?? null, kernel.network, reference?.network)
-  add('pod', 'memory limit', spec.memoryLimit, null, kernel.memoryLimit, reference?.memoryLimit)
-  add('pod', 'cpu.shares', spec.cpuShares, null, kernel.cpuShares, reference?.cpuShares)
-  add('pod', 'cpu quota', spec.cpuQuota, null, kernel.cpuQuota, reference?.cpuQuota)
-
-  const names = [...new Set([...spec.containers, ...kernel.containers, ...(reference?.containers ?? [])].map((c) => c.name))]
+  const names = [...new Set([...spec.containers, ...kernel.containers, ...(ref?.containers ?? [])].map((c) => c.name))]
   for (const name of names) {
-    const s = spec.containers.find((c) => c.name === name)
+    const s = spec.containers.find((c) => c.name === name) as SpecContainer | undefined
     const r = runtime?.containers.find((c) => c.name === name)
     const k = kernel.containers.find((c) => c.name === name)
-    const ref = reference?.containers.find((c) => c.name === name)
-    const expectedHas = reference ? ref : s
-    if (!expectedHas || !k) {
-      rows.push({scope: name, row: 'container', spec: s ? 'present' : '-', runtime: r ? 'present' : null, kernel: k ? 'running' : '-', ...(reference ? {reference: ref ? 'running' : '-'} : {}), differs: true, explanation: !k ? `container ${name} is in the ${reference ? 'reference' : 'spec'} but not running in the pod` : `container ${name} runs in the pod but is not in the ${reference ? 'reference' : 'spec'}`})
+    const rf = ref?.containers.find((c) => c.name === name)
+    if (!(reference ? rf : s) || !k) {
+      rows.push(missingContainer(name, s, r, k, rf, reference))
       continue
     }
-    for (const [row, pick] of CONTAINER_ROWS) add(name, row, s ? pick(s) : null, r ? pick(r) : null, pick(k), ref ? pick(ref) : undefined)
-    const dests = [...new Set([...Object.keys(s?.mounts ?? {}), ...Object.keys(r?.mounts ?? {}), ...Object.keys(k.mounts ?? {}), ...Object.keys(ref?.mounts ?? {})])].sort()
+    for (const row of CONTAINER_ROWS) {
+      rows.push(judge({scope: name, row, spec: s?.rows[row] ?? null, runtime: r?.rows[row] ?? null, kernel: k.rows[row], reference: rf?.rows[row], why: s?.why[row] ?? null}, reference))
+    }
+    const dests = [...new Set([s?.mounts, r?.mounts, k.mounts, rf?.mounts].flatMap((m) => Object.keys(m ?? {})))].sort()
     for (const dest of dests) {
       const at = (c: LayerContainer | undefined) => (c?.mounts ? (c.mounts[dest] ?? '-') : null)
-      add(name, `mount ${dest}`, s ? at(s) : null, r ? at(r) : null, at(k), ref ? at(ref) : undefined)
+      rows.push(judge({
+        scope: name, row: `mount ${dest}`, spec: at(s), runtime: at(r), kernel: at(k), reference: rf ? at(rf) : undefined,
+        why: s?.mountWhy[dest] ?? null, optional: s?.optionalMounts[dest],
+      }, reference))
     }
   }
   return rows

@@ -1,6 +1,7 @@
 import type {Host, Warnings} from '../host/host.js'
 import {connectCri} from '../host/cri-transport.js'
 import type {CriClient} from '../host/cri-api.js'
+import {criViewProblem} from './schema.js'
 import {type CriView, containerRecord, sandboxRecord} from './view.js'
 
 /** Which part of the runtime's view a command needs: verbose statuses cost one call each. */
@@ -77,12 +78,18 @@ export async function criViewFor(flags: {'host-root'?: string; 'runtime-endpoint
   }
   const text = await (host.answer ? host.answer(name, ask) : ask())
   if (text === undefined) return undefined
+  let value: unknown
   try {
-    return JSON.parse(text) as CriView
+    value = JSON.parse(text)
   } catch (error) {
     host.warnings.add(`bad:${name}`, `answers/${name}: unreadable (${(error as Error).message}); using host files only`)
     return undefined
   }
+  // a snapshot's answer is someone else's file: its shape is checked before anything trusts it
+  const problem = criViewProblem(value)
+  if (problem === undefined) return value as CriView
+  host.warnings.add(`bad:${name}`, `answers/${name}: ${problem}; using host files only`)
+  return undefined
 }
 
 /** What `nodedoc snapshot` records of the runtime: the full view and the lists. */

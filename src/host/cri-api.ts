@@ -133,6 +133,7 @@ export interface ContainerConfig {
       readonlyRootfs?: boolean
       noNewPrivs?: boolean
       runAsUser?: {value: number}
+      seccomp?: {profileType: 'RuntimeDefault' | 'Unconfined' | 'Localhost'; localhostRef?: string}
       maskedPaths?: string[]
       readonlyPaths?: string[]
     }

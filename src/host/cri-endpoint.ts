@@ -1,3 +1,5 @@
+import {NodedocError} from '../errors.js'
+
 // Where a CRI runtime listens, in the order crictl tries them when no endpoint is given.
 export const DEFAULT_RUNTIME_ENDPOINTS = [
   'unix:///run/containerd/containerd.sock',
@@ -8,7 +10,7 @@ export const DEFAULT_RUNTIME_ENDPOINTS = [
 /** How long one CRI call may take before nodedoc falls back to host files. */
 export const CRI_TIMEOUT_MS = 2_000
 
-export class EndpointError extends Error {}
+export class EndpointError extends NodedocError {}
 
 /**
  * The socket path of a runtime endpoint: "unix:///run/x.sock", "unix:/run/x.sock" or a bare

@@ -1,17 +1,20 @@
 import {gunzipSync} from 'node:zlib'
 import type {Host} from './host.js'
+import {DEFAULT_MAX_BYTES} from './in-root.js'
 
 /**
- * Text of a gzip file on the host (kubelet compresses rotated logs). undefined when the file is
- * gone or the Host cannot give bytes; a corrupt or half-written archive is a warning, not a crash.
+ * Bytes of a gzip file on the host (kubelet compresses rotated logs), expanded up to the read
+ * cap: a file a pod fed can be a compression bomb. undefined when the file is gone or the Host
+ * cannot give bytes; a corrupt, half-written or too large archive is a warning, not a crash.
  */
-export async function readGzipText(host: Host, path: string): Promise<string | undefined> {
+export async function readGzipBytes(host: Host, path: string, maxBytes = DEFAULT_MAX_BYTES): Promise<Buffer | undefined> {
   const data = await host.readBytes?.(path)
   if (data === undefined) return undefined
   try {
-    return gunzipSync(data).toString('utf8')
+    return gunzipSync(data, {maxOutputLength: maxBytes})
   } catch (error) {
-    host.warnings.add(`gzip:${path}`, `not a readable gzip file (${(error as Error).message})`, path)
+    const tooLarge = (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE'
+    host.warnings.add(`gzip:${path}`, tooLarge ? `expands past ${maxBytes} bytes: not read` : `not a readable gzip file (${(error as Error).message})`, path)
     return undefined
   }
 }

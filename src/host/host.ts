@@ -2,7 +2,7 @@
 // lists a directory, reads a link or runs a program goes through a Host; parsers and models
 // only ever see the text it returns.
 
-import type {RootReader} from './in-root.js'
+import type {RootReader} from './root-reader.js'
 
 export type EntryKind = 'file' | 'dir' | 'link' | 'other'
 
@@ -25,8 +25,10 @@ export interface RunResult {
 }
 
 export interface ReadOptions {
-  /** Only the last N bytes (log tails). */
+  /** Only the last N bytes (log tails); a partial first line is dropped. */
   tailBytes?: number
+  /** Refuse a larger file (default: src/host/in-root.ts DEFAULT_MAX_BYTES). */
+  maxBytes?: number
 }
 
 export interface RunOptions {
@@ -40,7 +42,7 @@ export interface Host {
   /** Text of a host-absolute path; undefined when it does not exist (or the process vanished). */
   readFile(path: string, options?: ReadOptions): Promise<string | undefined>
   /** Raw bytes of a host-absolute path (compressed rotated logs); undefined when it does not exist. */
-  readBytes?(path: string): Promise<Buffer | undefined>
+  readBytes?(path: string, options?: ReadOptions): Promise<Buffer | undefined>
   /**
    * An answer from a service the node runs (the CRI socket), by name. The live host asks; a
    * recording host also writes it down under answers/<name>; a snapshot host replays it.
@@ -84,6 +86,18 @@ export class Warnings {
       count > 1 ? `${message} (${count} paths, e.g. ${example})` : example ? `${message}: ${example}` : message,
     )
   }
+}
+
+/**
+ * The last `tailBytes` of data, starting at a line: data is either the whole file or its last
+ * tailBytes + 1 bytes (the extra byte tells whether the cut fell at a line start).
+ */
+export function tailFrom(data: Buffer, tailBytes: number): Buffer {
+  if (data.length <= tailBytes) return data
+  const window = data.subarray(data.length - tailBytes - 1)
+  if (window[0] === 0x0a) return window.subarray(1)
+  const newline = window.indexOf(0x0a, 1)
+  return window.subarray(newline < 0 ? 1 : newline + 1)
 }
 
 /** Joins host-absolute paths without touching the filesystem. */

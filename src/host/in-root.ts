@@ -16,14 +16,16 @@
 // path asked for, which proves no link was followed; anything else takes the walk.
 //
 // Every function is synchronous, like the Host reads that call them (see src/host/live.ts).
+// Writing inside a root, with the same walk, is src/host/in-root-write.ts; a container's root
+// read as the container sees it (for `fs`) is src/host/root-reader.ts.
 // Paths are root-relative; a leading "/" means the root. The root itself is trusted: links in
 // the root's own path are followed, so /proc/<pid>/root is a valid root.
 
-import {type Dirent, type BigIntStats, type Stats, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, readlinkSync, statSync, symlinkSync, unlinkSync, writeSync} from 'node:fs'
+import {type Dirent, type Stats, closeSync, constants, fstatSync, mkdirSync, openSync, readSync, readdirSync, readlinkSync, statSync} from 'node:fs'
 
 /** Linux's O_PATH (the same value on x86-64 and arm64); fs.constants does not list it. */
-const O_PATH = 0o10000000
-const {O_NOFOLLOW, O_DIRECTORY, O_RDONLY, O_NONBLOCK, O_WRONLY, O_CREAT, O_EXCL} = constants
+export const O_PATH = 0o10000000
+const {O_NOFOLLOW, O_DIRECTORY, O_RDONLY, O_NONBLOCK} = constants
 
 /** Links followed in one resolution before giving up, as the kernel's ELOOP limit. */
 export const MAX_LINKS = 40
@@ -43,13 +45,15 @@ export class InRootError extends Error {
   }
 }
 
-function gone(path: string, code = 'ENOENT'): NodeJS.ErrnoException {
+/** An fs-style error (ENOENT, ENOTDIR, ...) for a path the walk did not find. */
+export function gone(path: string, code = 'ENOENT'): NodeJS.ErrnoException {
   const error: NodeJS.ErrnoException = new Error(`${code}: ${path}`)
   error.code = code
   return error
 }
 
-function components(path: string): string[] {
+/** A path's names, without empty ones and ".". */
+export function components(path: string): string[] {
   return path.split('/').filter((c) => c !== '' && c !== '.')
 }
 
@@ -169,9 +173,11 @@ export function walkInRoot<H>(tree: Tree<H>, path: string, options: WalkOptions)
 // ---------------------------------------------------------------------------------------------
 // The filesystem as a tree of O_PATH descriptors.
 
-const at = (fd: number, name = '') => (name ? `/proc/self/fd/${fd}/${name}` : `/proc/self/fd/${fd}`)
+/** A name inside an open folder (or the descriptor itself), as a path the kernel resolves without following links on the way. */
+export const at = (fd: number, name = '') => (name ? `/proc/self/fd/${fd}/${name}` : `/proc/self/fd/${fd}`)
 
-function fsTree(root: string): Tree<number> {
+/** The filesystem under root as a Tree of O_PATH descriptors. */
+export function fsTree(root: string): Tree<number> {
   return {
     root: () => openSync(root, O_PATH | O_DIRECTORY),
     lookup(dir, name) {
@@ -397,242 +403,4 @@ export function resolveInRoot(root: string, path: string, options: {follow?: boo
   const found = walkInRoot(fsTree(root), path, {follow: options.follow ?? true})
   found.release()
   return found.path
-}
-
-// ---------------------------------------------------------------------------------------------
-// Writes (the snapshot writer): directories made as needed, links inside the root followed
-// inside it, and every file created O_CREAT|O_EXCL|O_NOFOLLOW: whatever was there (a file, a
-// link planted by someone) is unlinked first, never written through.
-
-function withParent<T>(root: string, path: string, use: (dir: number, name: string) => T): T {
-  const parts = components(path)
-  const name = parts.pop()
-  if (name === undefined || name === '..') throw new InRootError('escape', path, 'no name to create')
-  const found = walkInRoot(fsTree(root), parts.join('/'), {follow: true, create: true, createLast: true})
-  try {
-    if (found.kind !== 'dir') throw gone(path, 'ENOTDIR')
-    return use(found.handle, name)
-  } finally {
-    found.release()
-  }
-}
-
-function clear(dir: number, name: string, path: string): void {
-  let s: Stats
-  try {
-    s = lstatSync(at(dir, name))
-  } catch {
-    return
-  }
-  if (s.isDirectory()) throw gone(path, 'EISDIR')
-  unlinkSync(at(dir, name))
-}
-
-/** Writes a new regular file at root/path (mode 0600 unless given), replacing what was there. */
-export function writeFileInRoot(root: string, path: string, data: string | Buffer, mode = 0o600): void {
-  withParent(root, path, (dir, name) => {
-    clear(dir, name, path)
-    const fd = openSync(at(dir, name), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode)
-    try {
-      const bytes = typeof data === 'string' ? Buffer.from(data) : data
-      let done = 0
-      while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done)
-    } finally {
-      closeSync(fd)
-    }
-  })
-}
-
-/** Makes a symbolic link at root/path, replacing a file or link that was there. */
-export function symlinkInRoot(root: string, path: string, target: string): void {
-  withParent(root, path, (dir, name) => {
-    clear(dir, name, path)
-    symlinkSync(target, at(dir, name))
-  })
-}
-
-/** Makes directory root/path and its missing parents (mode 0700). */
-export function mkdirInRoot(root: string, path: string): void {
-  const found = walkInRoot(fsTree(root), path, {follow: true, create: true, createLast: true})
-  found.release()
-  if (found.kind !== 'dir') throw gone(path, 'EEXIST')
-}
-
-// ---------------------------------------------------------------------------------------------
-// A root as the Host hands it to a command family (`fs`): a container's /proc/<pid>/root, or an
-// overlay layer folder, walked as the container sees it (`..` at the root stays there), with
-// what an `ls -l` shows of each entry, and reads cut at a cap rather than refused.
-
-export type RootEntryType = 'file' | 'dir' | 'link' | 'fifo' | 'socket' | 'char' | 'block' | 'unknown'
-
-/** One name inside the root, as lstat sees it. */
-export interface RootEntry {
-  name: string
-  /** where it is inside the root, every link on the way followed */
-  path: string
-  type: RootEntryType
-  size: number
-  /** permission bits with setuid, setgid and sticky */
-  mode: number
-  uid: number
-  gid: number
-  mtimeMs: number
-  /** what a link says; null for anything else */
-  linkTarget: string | null
-}
-
-export interface RootListing {
-  path: string
-  entries: RootEntry[]
-  /** the directory holds more than the limit asked for */
-  truncated: boolean
-}
-
-export interface RootFile {
-  path: string
-  /** the file's size; data holds at most the bytes asked for */
-  size: number
-  data: Buffer
-  /** the file holds more than was read */
-  truncated: boolean
-}
-
-/** A root filesystem seen from the node, every path resolved inside it. Missing paths answer undefined. */
-export interface RootReader {
-  /** The entry a path names; a link in the last component is not followed. */
-  lstat(path: string): Promise<RootEntry | undefined>
-  /** The entry a path leads to, every link followed inside the root. */
-  stat(path: string): Promise<RootEntry | undefined>
-  /** A directory's entries (at most `limit`, in name order). */
-  list(path: string, limit: number): Promise<RootListing | undefined>
-  /** At most maxBytes of a regular file; never a fifo, a device or a socket. */
-  read(path: string, maxBytes: number): Promise<RootFile | undefined>
-}
-
-function rootEntryType(s: BigIntStats): RootEntryType {
-  if (s.isSymbolicLink()) return 'link'
-  if (s.isDirectory()) return 'dir'
-  if (s.isFile()) return 'file'
-  if (s.isFIFO()) return 'fifo'
-  if (s.isSocket()) return 'socket'
-  if (s.isCharacterDevice()) return 'char'
-  if (s.isBlockDevice()) return 'block'
-  return 'unknown'
-}
-
-function rootEntry(s: BigIntStats, name: string, path: string, linkTarget: string | null): RootEntry {
-  return {name, path, type: rootEntryType(s), size: Number(s.size), mode: Number(s.mode) & 0o7777, uid: Number(s.uid), gid: Number(s.gid), mtimeMs: Number(s.mtimeMs), linkTarget}
-}
-
-const isMissing = (error: unknown) => ['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '')
-
-class LiveRootReader implements RootReader {
-  constructor(private readonly root: string) {}
-
-  /** The walk, as the container sees it; undefined for a path that is not there. */
-  private find(path: string, follow: boolean): Found<number> | undefined {
-    // a root that cannot be opened is a process that exited (or a layer folder removed)
-    try {
-      closeSync(openSync(this.root, O_PATH | O_DIRECTORY))
-    } catch {
-      throw new InRootError('no-root', '/', 'the root is not there (its process exited?)')
-    }
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return walkInRoot(fsTree(this.root), path, {follow, dotdotAtRoot: 'stay'})
-      } catch (error) {
-        if (isMissing(error)) return undefined
-        // EINVAL: a link the walk opened was swapped for something else before its target was
-        // read (a container rewriting itself): walk again, then give up as not there
-        if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error
-        if (attempt === 2) return undefined
-      }
-    }
-  }
-
-  private entryOf(found: Found<number>): RootEntry {
-    const s = fstatSync(found.handle, {bigint: true})
-    const target = s.isSymbolicLink() ? readlinkSync(at(found.parent, found.name)) : null
-    return rootEntry(s, found.path === '/' ? '/' : found.name, found.path, target)
-  }
-
-  private async entry(path: string, follow: boolean): Promise<RootEntry | undefined> {
-    const found = this.find(path, follow)
-    if (!found) return undefined
-    try {
-      return this.entryOf(found)
-    } finally {
-      found.release()
-    }
-  }
-
-  lstat(path: string): Promise<RootEntry | undefined> {
-    return this.entry(path, false)
-  }
-
-  stat(path: string): Promise<RootEntry | undefined> {
-    return this.entry(path, true)
-  }
-
-  async list(path: string, limit: number): Promise<RootListing | undefined> {
-    const found = this.find(path, true)
-    if (!found) return undefined
-    try {
-      if (found.kind !== 'dir') throw new InRootError('not-dir', found.path, 'not a directory')
-      const names = readdirSync(at(found.handle)).sort()
-      const entries: RootEntry[] = []
-      for (const name of names.slice(0, limit)) {
-        // each name looked up under the held directory, not followed: a running container's
-        // entries come and go, and one that went is simply not listed
-        try {
-          const s = lstatSync(at(found.handle, name), {bigint: true})
-          entries.push(rootEntry(s, name, found.path === '/' ? `/${name}` : `${found.path}/${name}`, s.isSymbolicLink() ? readlinkSync(at(found.handle, name)) : null))
-        } catch (error) {
-          if (!isMissing(error)) throw error
-        }
-      }
-      return {path: found.path, entries, truncated: names.length > limit}
-    } finally {
-      found.release()
-    }
-  }
-
-  async read(path: string, maxBytes: number): Promise<RootFile | undefined> {
-    const found = this.find(path, true)
-    if (!found) return undefined
-    try {
-      const s = fstatSync(found.handle)
-      if (s.isDirectory()) throw new InRootError('is-dir', found.path, 'is a directory')
-      if (!s.isFile()) throw new InRootError('not-regular', found.path, `not a regular file (${entryType(s)}); only regular files are read`)
-      // reopening the O_PATH descriptor opens the very file the walk found
-      const fd = openSync(at(found.handle), O_RDONLY | O_NONBLOCK | constants.O_NOCTTY)
-      try {
-        // a size of 0 may still hold text (procfs, sysfs): read up to the cap and see
-        const data = Buffer.alloc(s.size > 0 ? Math.min(maxBytes, s.size) : maxBytes)
-        let got = 0
-        while (got < data.length) {
-          const n = readSync(fd, data, got, data.length - got, got)
-          if (n === 0) break
-          got += n
-        }
-        const more = got === data.length && readSync(fd, Buffer.alloc(1), 0, 1, got) > 0
-        return {path: found.path, size: Math.max(s.size, got), data: data.subarray(0, got), truncated: more}
-      } finally {
-        closeSync(fd)
-      }
-    } finally {
-      found.release()
-    }
-  }
-}
-
-/** The live machine's view of a root: `root` is the real path (root prefix included) to open. */
-export function liveRootReader(root: string): RootReader {
-  return new LiveRootReader(root)
-}
-
-/** A root a Host can read inside; refused (no-root) for a host that cannot (a snapshot records no container files). */
-export function rootReader(host: {inRoot?(root: string): RootReader}, root: string): RootReader {
-  if (host.inRoot) return host.inRoot(root)
-  throw new InRootError('no-root', '/', 'this host cannot read inside a root (a snapshot never records container files)')
 }

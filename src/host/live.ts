@@ -1,16 +1,23 @@
-import {closeSync, fstatSync, lstatSync, openSync, readFileSync, readSync, readdirSync, readlinkSync} from 'node:fs'
 import {spawn} from 'node:child_process'
+import {join} from 'node:path'
 import * as execa from 'execa'
 import {absorb} from './errors.js'
-import {type RootReader, liveRootReader} from './in-root.js'
-import {type DirEntry, type EntryKind, type FileStat, type Host, type ReadOptions, type RunOptions, type RunResult, Warnings, hostPath} from './host.js'
+import {type DirEntry, type EntryKind, type FileStat, type Host, type ReadOptions, type RunOptions, type RunResult, Warnings, tailFrom} from './host.js'
+import {lstatInRoot, readDirInRoot, readFileInRoot, readLinkInRoot, resolveInRoot} from './in-root.js'
+import {type RootReader, liveRootReader} from './root-reader.js'
 
 const DEFAULT_TIMEOUT_MS = 10_000
 
+// /proc/<pid>/root and /cwd are the kernel's doors into a process's own root: what lies behind
+// them is resolved inside that root, so a container's absolute links stay in the container
+const PROCESS_ROOT = /^\/+proc\/+(\d+|self|thread-self)\/+(root|cwd)(?=\/|$)/
+
 /**
  * The running machine, seen under a root prefix: "/" on the node itself, "/host" in
- * `kubectl debug node/...`. Programs run here, in this process's namespaces: a debug pod
- * needs hostNetwork for `ip` and `iptables-save` to see the node's tables.
+ * `kubectl debug node/...`. Every path is resolved inside that root (src/host/in-root.ts): a
+ * link a pod planted, or a ".." read from a file a pod controls, never leads out of it, and only
+ * regular files are read, each up to a cap. Programs run here, in this process's namespaces: a
+ * debug pod needs hostNetwork for `ip` and `iptables-save` to see the node's tables.
  */
 export class LiveHost implements Host {
   readonly warnings = new Warnings()
@@ -20,16 +27,25 @@ export class LiveHost implements Host {
     this.description = `live ${root}`
   }
 
-  private real(path: string): string {
-    return this.root === '/' ? hostPath(path) : hostPath(this.root, path)
+  /** The root a host path is resolved in, and the path inside it. */
+  private place(path: string): [string, string] {
+    const inProcess = PROCESS_ROOT.exec(path)
+    if (!inProcess) return [this.root, path]
+    const door = `${this.root === '/' ? '' : this.root.replace(/\/+$/, '')}/proc/${inProcess[1]}/${inProcess[2]}`
+    return [door, path.slice(inProcess[0].length) || '/']
+  }
+
+  // synchronous: a scan reads thousands of small /proc files, where a promise per
+  // open/stat/read/close costs more than the read itself
+  private bytes(path: string, options: ReadOptions): Buffer {
+    const [root, inside] = this.place(path)
+    if (options.tailBytes === undefined) return readFileInRoot(root, inside, {maxBytes: options.maxBytes})
+    return tailFrom(readFileInRoot(root, inside, {tailBytes: options.tailBytes + 1, maxBytes: options.maxBytes}), options.tailBytes)
   }
 
   async readFile(path: string, options: ReadOptions = {}): Promise<string | undefined> {
     try {
-      // synchronous: a scan reads thousands of small /proc files, where a promise per
-      // open/stat/read/close costs more than the read itself
-      if (options.tailBytes === undefined) return readFileSync(this.real(path), 'utf8')
-      return readTail(this.real(path), options.tailBytes)
+      return this.bytes(path, options).toString('utf8')
     } catch (error) {
       return absorb(error, path, this.warnings)
     }
@@ -39,9 +55,9 @@ export class LiveHost implements Host {
     return ask()
   }
 
-  async readBytes(path: string): Promise<Buffer | undefined> {
+  async readBytes(path: string, options: ReadOptions = {}): Promise<Buffer | undefined> {
     try {
-      return readFileSync(this.real(path))
+      return this.bytes(path, options)
     } catch (error) {
       return absorb(error, path, this.warnings)
     }
@@ -50,7 +66,7 @@ export class LiveHost implements Host {
   async readDir(path: string): Promise<DirEntry[] | undefined> {
     try {
       // synchronous, as readFile: a scan lists /proc and every process's task and fd folders
-      const entries = readdirSync(this.real(path), {withFileTypes: true})
+      const entries = readDirInRoot(...this.place(path))
       return entries.map((e) => ({
         name: e.name,
         kind: e.isSymbolicLink() ? 'link' : e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other',
@@ -63,7 +79,7 @@ export class LiveHost implements Host {
   async readLink(path: string): Promise<string | undefined> {
     try {
       // synchronous, as readFile: a scan reads every process's ns/* and fd links
-      return readlinkSync(this.real(path))
+      return readLinkInRoot(...this.place(path))
     } catch (error) {
       // EINVAL: not a link; a normal answer, not a problem
       if ((error as NodeJS.ErrnoException).code === 'EINVAL') return undefined
@@ -73,7 +89,7 @@ export class LiveHost implements Host {
 
   async stat(path: string): Promise<FileStat | undefined> {
     try {
-      const s = lstatSync(this.real(path))
+      const s = lstatInRoot(...this.place(path))
       const kind: EntryKind = s.isSymbolicLink() ? 'link' : s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'other'
       return {kind, size: s.size, mtimeMs: Math.trunc(s.mtimeMs), ino: s.ino}
     } catch (error) {
@@ -97,8 +113,13 @@ export class LiveHost implements Host {
     return {stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode: result.exitCode ?? 1}
   }
 
+  /**
+   * The root's own path is resolved inside this host's root first (a layer folder reached
+   * through a planted link stays under --host-root); /proc/<pid>/root is the kernel's door.
+   */
   inRoot(root: string): RootReader {
-    return liveRootReader(this.real(root))
+    const [base, inside] = this.place(root)
+    return liveRootReader(() => (inside === '/' ? base : join(base, resolveInRoot(base, inside))))
   }
 
   /**
@@ -125,21 +146,3 @@ export class LiveHost implements Host {
 }
 
 const SIGNAL_NUMBERS: Record<string, number> = {SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15}
-
-// synchronous like every other read here (a tail is a few KiB); nothing on a command's path
-// then needs fs/promises, the thread pool or a promise per step
-function readTail(path: string, bytes: number): string {
-  const fd = openSync(path, 'r')
-  try {
-    const {size} = fstatSync(fd)
-    const start = Math.max(0, size - bytes)
-    const buffer = Buffer.alloc(size - start)
-    readSync(fd, buffer, 0, buffer.length, start)
-    let text = buffer.toString('utf8')
-    // a tail starts mid-line: drop the partial first line
-    if (start > 0) text = text.slice(text.indexOf('\n') + 1)
-    return text
-  } finally {
-    closeSync(fd)
-  }
-}

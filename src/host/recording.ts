@@ -1,14 +1,60 @@
-import {mkdir, mkdtemp, open, rm, stat, symlink, writeFile} from 'node:fs/promises'
+import {closeSync, constants, createWriteStream, fstatSync, mkdirSync, mkdtempSync, openSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {dirname, join} from 'node:path'
+import {join} from 'node:path'
+import {pipeline} from 'node:stream/promises'
 import * as tar from 'tar'
 import {type DirEntry, type FileStat, type Host, type ReadOptions, type RunOptions, type RunResult, hostPath} from './host.js'
-import {type RootReader, rootReader} from './in-root.js'
+import {lstatInRoot} from './in-root.js'
+import {mkdirInRoot, symlinkInRoot, writeFileInRoot} from './in-root-write.js'
+import {type RootReader, rootReader} from './root-reader.js'
 import {type SnapshotMeta, commandFileName, fsRelative} from './snapshot-layout.js'
 
 /** Logs are kept as tails: a snapshot is for diagnosis, not for archiving a node's output. */
 const LOG_TAIL_BYTES = 16 * 1024
 const LOG_PREFIXES = ['/var/log/']
+
+/** Linux's O_PATH (src/host/in-root.ts). */
+const O_PATH = 0o10000000
+
+export class SnapshotWriteError extends Error {}
+
+/**
+ * Where a snapshot is written: a folder nodedoc makes itself (mode 0700; it must not exist, so
+ * nobody can have planted a link in it), held open by descriptor so that a folder renamed or
+ * swapped under the same name afterwards is not written to. Every file goes in with
+ * O_CREAT|O_EXCL|O_NOFOLLOW (src/host/in-root.ts).
+ */
+class OwnFolder {
+  private constructor(readonly path: string, private readonly fd: number) {}
+
+  /** /proc/self/fd/<fd>: the folder itself, whatever its name now leads to. */
+  get root(): string {
+    return `/proc/self/fd/${this.fd}`
+  }
+
+  static make(path: string): OwnFolder {
+    try {
+      mkdirSync(path, 0o700)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'EEXIST') throw new SnapshotWriteError('it exists: snapshot makes a new folder (or .tar.gz) of its own')
+      if (code === 'ENOENT') throw new SnapshotWriteError('its parent folder does not exist')
+      throw error
+    }
+    const fd = openSync(path, O_PATH | constants.O_DIRECTORY | constants.O_NOFOLLOW)
+    const s = fstatSync(fd)
+    // made by us a moment ago: ours, and closed to everyone else
+    if (s.uid !== process.geteuid?.() || (s.mode & 0o077) !== 0) {
+      closeSync(fd)
+      throw new SnapshotWriteError(`not the private folder just made (owner ${s.uid}, mode ${(s.mode & 0o777).toString(8)})`)
+    }
+    return new OwnFolder(path, fd)
+  }
+
+  close(): void {
+    closeSync(this.fd)
+  }
+}
 
 /**
  * Passes every call to the live host and writes what came back into a snapshot folder, so a
@@ -17,12 +63,12 @@ const LOG_PREFIXES = ['/var/log/']
 export class RecordingHost implements Host {
   readonly description: string
   private readonly stats: Record<string, FileStat> = {}
-  private readonly writes: Promise<unknown>[] = []
+  private failed = 0
 
   private constructor(
     private readonly inner: Host,
-    private readonly dir: string,
-    private readonly archive: string | undefined,
+    private readonly folder: OwnFolder,
+    private readonly archive: {path: string; fd: number} | undefined,
   ) {
     this.description = inner.description
   }
@@ -31,27 +77,41 @@ export class RecordingHost implements Host {
     return this.inner.warnings
   }
 
-  /** target: a folder to create, or a .tar.gz file to write at the end. */
+  /** target: a folder to create, or a .tar.gz file to write at the end; neither may exist. */
   static async create(inner: Host, target: string): Promise<RecordingHost> {
-    const archive = /\.(tar\.gz|tgz)$/.test(target) ? target : undefined
-    const dir = archive ? await mkdtemp(join(tmpdir(), 'nodedoc-snapshot-')) : target
-    await mkdir(join(dir, 'fs'), {recursive: true})
-    return new RecordingHost(inner, dir, archive)
+    if (!/\.(tar\.gz|tgz)$/.test(target)) return new RecordingHost(inner, OwnFolder.make(target), undefined)
+    let fd: number
+    try {
+      // claimed now, so that nobody can plant a link at that name while the capture runs
+      fd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new SnapshotWriteError('it exists: snapshot writes a new file')
+      throw error
+    }
+    const folder = OwnFolder.make(join(mkdtempSync(join(tmpdir(), 'nodedoc-snapshot-')), 'snapshot'))
+    return new RecordingHost(inner, folder, {path: target, fd})
   }
 
   private at(path: string): string {
-    return join(this.dir, fsRelative(hostPath(path)))
+    return fsRelative(hostPath(path))
   }
 
-  private record(work: () => Promise<unknown>): void {
-    this.writes.push(work().catch(() => undefined))
+  /** Writes down one thing; a failure is counted (said once at the end), never fatal to the capture. */
+  private record(what: string, work: () => void): void {
+    try {
+      work()
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      // a folder recorded where a link was read, or the other way round: the first one stays
+      if (code === 'EISDIR' || code === 'EEXIST') return
+      this.failed++
+      this.inner.warnings.add('snapshot:write', `could not write into the snapshot (${code ?? (error as Error).message})`, what)
+    }
   }
 
-  private recordFile(file: string, data: string | Buffer): void {
-    this.record(async () => {
-      await mkdir(dirname(file), {recursive: true})
-      await writeFile(file, data)
-    })
+  private recordFile(rel: string, data: string | Buffer): void {
+    // through a link the snapshot already holds (inside it), as reading it on the node did
+    this.record(rel, () => writeFileInRoot(this.folder.root, rel, data, {followLast: true}))
   }
 
   async readFile(path: string, options: ReadOptions = {}): Promise<string | undefined> {
@@ -68,45 +128,49 @@ export class RecordingHost implements Host {
 
   async answer(name: string, ask: () => Promise<string | undefined>): Promise<string | undefined> {
     const text = await (this.inner.answer ? this.inner.answer(name, ask) : ask())
-    if (text !== undefined) this.recordFile(join(this.dir, 'answers', name), text)
+    if (text !== undefined) this.recordFile(`answers/${name}`, text)
     return text
   }
 
-  async readBytes(path: string): Promise<Buffer | undefined> {
-    const data = await this.inner.readBytes?.(path)
+  async readBytes(path: string, options: ReadOptions = {}): Promise<Buffer | undefined> {
+    const isLog = LOG_PREFIXES.some((p) => hostPath(path).startsWith(p)) && !/\.gz$/.test(path)
+    const tailBytes = isLog ? Math.min(options.tailBytes ?? LOG_TAIL_BYTES, LOG_TAIL_BYTES) : options.tailBytes
+    const data = await this.inner.readBytes?.(path, {...options, tailBytes})
     if (data !== undefined) this.recordFile(this.at(path), data)
     return data
   }
 
   async readDir(path: string): Promise<DirEntry[] | undefined> {
     const entries = await this.inner.readDir(path)
-    if (entries) {
-      const base = this.at(path)
-      this.record(async () => {
-        await mkdir(base, {recursive: true})
-        for (const entry of entries) {
-          const place = join(base, entry.name)
-          if (entry.kind === 'dir') await mkdir(place, {recursive: true})
-          else if (entry.kind === 'link') {
-            const target = await this.inner.readLink(hostPath(path, entry.name))
-            if (target !== undefined) await symlink(target, place).catch(() => undefined)
-          } else await (await open(place, 'a')).close()
-        }
-      })
+    if (!entries) return entries
+    const base = this.at(path)
+    this.record(base, () => mkdirInRoot(this.folder.root, base))
+    for (const entry of entries) {
+      const place = `${base}/${entry.name}`
+      if (entry.kind === 'dir') this.record(place, () => mkdirInRoot(this.folder.root, place))
+      else if (entry.kind === 'link') {
+        const target = await this.inner.readLink(hostPath(path, entry.name))
+        if (target !== undefined) this.record(place, () => symlinkInRoot(this.folder.root, place, target))
+      } else if (!this.holds(place)) {
+        // listed, not read: an empty file keeps the name (docs/snapshot.md)
+        this.record(place, () => writeFileInRoot(this.folder.root, place, ''))
+      }
     }
     return entries
   }
 
+  private holds(rel: string): boolean {
+    try {
+      lstatInRoot(this.folder.root, rel)
+      return true
+    } catch {
+      return false
+    }
+  }
+
   async readLink(path: string): Promise<string | undefined> {
     const target = await this.inner.readLink(path)
-    if (target !== undefined) {
-      const place = this.at(path)
-      this.record(async () => {
-        await mkdir(dirname(place), {recursive: true})
-        await rm(place, {force: true})
-        await symlink(target, place)
-      })
-    }
+    if (target !== undefined) this.record(this.at(path), () => symlinkInRoot(this.folder.root, this.at(path), target))
     return target
   }
 
@@ -114,7 +178,7 @@ export class RecordingHost implements Host {
     const s = await this.inner.stat(path)
     if (s) {
       this.stats[hostPath(path)] = s
-      if (s.kind === 'dir') this.record(() => mkdir(this.at(path), {recursive: true}))
+      if (s.kind === 'dir') this.record(this.at(path), () => mkdirInRoot(this.folder.root, this.at(path)))
     }
     return s
   }
@@ -122,13 +186,10 @@ export class RecordingHost implements Host {
   async run(argv: string[], options?: RunOptions): Promise<RunResult | undefined> {
     const result = await this.inner.run(argv, options)
     if (result) {
-      const base = join(this.dir, 'cmd', commandFileName(argv))
-      this.record(async () => {
-        await mkdir(dirname(base), {recursive: true})
-        await writeFile(base + '.out', result.stdout)
-        if (result.stderr) await writeFile(base + '.err', result.stderr)
-        if (result.exitCode !== 0) await writeFile(base + '.exit', `${result.exitCode}\n`)
-      })
+      const base = `cmd/${commandFileName(argv)}`
+      this.recordFile(base + '.out', result.stdout)
+      if (result.stderr) this.recordFile(base + '.err', result.stderr)
+      if (result.exitCode !== 0) this.recordFile(base + '.exit', `${result.exitCode}\n`)
     }
     return result
   }
@@ -140,20 +201,38 @@ export class RecordingHost implements Host {
 
   /** Writes meta.json and stat.json, packs the archive if one was asked for. Returns where it went. */
   async finish(meta: SnapshotMeta): Promise<string> {
-    await Promise.all(this.writes)
     const sortedStats = Object.fromEntries(Object.entries(this.stats).sort(([a], [b]) => a.localeCompare(b)))
-    await writeFile(join(this.dir, 'stat.json'), JSON.stringify(sortedStats, null, 1) + '\n')
-    await writeFile(join(this.dir, 'meta.json'), JSON.stringify(meta, null, 2) + '\n')
-    if (!this.archive) return this.dir
-    try {
-      await tar.c({gzip: true, file: this.archive, cwd: this.dir, portable: true}, ['meta.json', 'stat.json', 'fs', ...(await hasDir(this.dir, 'cmd') ? ['cmd'] : []), ...(await hasDir(this.dir, 'answers') ? ['answers'] : [])])
-    } finally {
-      await rm(this.dir, {recursive: true, force: true})
+    writeFileInRoot(this.folder.root, 'stat.json', JSON.stringify(sortedStats, null, 1) + '\n')
+    writeFileInRoot(this.folder.root, 'meta.json', JSON.stringify(meta, null, 2) + '\n')
+    if (!this.archive) {
+      this.folder.close()
+      return this.folder.path
     }
-    return this.archive
+    try {
+      const parts = ['meta.json', 'stat.json', 'fs', 'cmd', 'answers'].filter((p) => p.includes('.') || this.holds(p))
+      await pipeline(tar.c({gzip: true, cwd: this.folder.root, portable: true}, parts), createWriteStream('', {fd: this.archive.fd}))
+    } finally {
+      this.removeTemporary()
+    }
+    return this.archive.path
   }
-}
 
-async function hasDir(dir: string, name: string): Promise<boolean> {
-  return stat(join(dir, name)).then((s) => s.isDirectory(), () => false)
+  /** A capture that failed leaves nothing: the folder or archive it started is removed. */
+  abandon(): void {
+    if (this.archive) {
+      this.removeTemporary()
+      try {
+        closeSync(this.archive.fd)
+      } catch {}
+      rmSync(this.archive.path, {force: true})
+      return
+    }
+    this.folder.close()
+    rmSync(this.folder.path, {recursive: true, force: true})
+  }
+
+  private removeTemporary(): void {
+    this.folder.close()
+    rmSync(join(this.folder.path, '..'), {recursive: true, force: true})
+  }
 }

@@ -1,236 +1,131 @@
-import {lstatSync, readFileSync, readdirSync, readlinkSync} from 'node:fs'
-import * as tar from 'tar'
-import {type DirEntry, type EntryKind, type FileStat, type Host, type ReadOptions, type RunResult, Warnings, hostPath} from './host.js'
-import {type SnapshotMeta, commandFileName, fsRelative} from './snapshot-layout.js'
+import {statSync} from 'node:fs'
+import {absorb} from './errors.js'
+import {type DirEntry, type FileStat, type Host, type ReadOptions, type RunResult, Warnings, hostPath, tailFrom} from './host.js'
+import {InRootError} from './in-root.js'
+import {type SnapshotMeta, SnapshotError, type SnapshotStore, commandFileName, fsRelative} from './snapshot-layout.js'
+import {TarStore} from './snapshot-archive.js'
+import {DirStore} from './snapshot-folder.js'
+import {SchemaError, parseExitCode, parseMeta, parseStats} from './snapshot-schema.js'
 
-/** What a snapshot is stored in: a folder, or a .tar.gz read whole into memory. */
-interface Store {
-  read(rel: string): Promise<Buffer | undefined>
-  list(rel: string): Promise<DirEntry[] | undefined>
-  link(rel: string): Promise<string | undefined>
-  kind(rel: string): Promise<EntryKind | undefined>
-}
+// A snapshot comes from anyone: a folder or an archive someone hands over. Nothing in it is
+// trusted: every path is resolved inside the snapshot (links and ".." never lead out of it, an
+// absolute link target means the captured node's "/", that is fs/), only regular files are
+// read and each read is capped, an archive is read as a stream with caps on what it expands
+// to, and its own files (meta.json, stat.json, exit codes) are checked against their schema.
 
-export class SnapshotError extends Error {}
+export {SnapshotError}
 
 /** Replays a captured node: the same reads give the same answers, with no machine behind them. */
 export class SnapshotHost implements Host {
-  readonly warnings = new Warnings()
   readonly description: string
-  private stats: Record<string, FileStat> | undefined
 
   private constructor(
-    private readonly store: Store,
+    readonly warnings: Warnings,
+    private readonly store: SnapshotStore,
     readonly meta: SnapshotMeta,
-    source: string,
+    private readonly stats: Record<string, FileStat>,
+    private readonly source: string,
   ) {
     this.description = `snapshot ${source}`
   }
 
   static async open(source: string): Promise<SnapshotHost> {
-    const store = /\.(tar\.gz|tgz|tar)$/.test(source) ? await TarStore.load(source) : new DirStore(source)
-    const metaText = await store.read('meta.json')
-    if (!metaText) throw new SnapshotError(`${source}: no meta.json, not a nodedoc snapshot`)
-    let meta: SnapshotMeta
+    let isDir: boolean
     try {
-      meta = JSON.parse(metaText.toString('utf8'))
+      const s = statSync(source)
+      if (!s.isDirectory() && !s.isFile()) throw new SnapshotError(`${source}: not a folder or a regular file`)
+      isDir = s.isDirectory()
     } catch (error) {
-      throw new SnapshotError(`${source}/meta.json: ${(error as Error).message}`)
+      if (error instanceof SnapshotError) throw error
+      const code = (error as NodeJS.ErrnoException).code
+      throw new SnapshotError(`${source}: ${code === 'ENOENT' ? 'no such snapshot folder or archive' : (error as Error).message}`)
     }
-    return new SnapshotHost(store, meta, source)
+    const warnings = new Warnings()
+    const store = isDir ? DirStore.open(source) : TarStore.load(source, warnings)
+    const own = (name: string) => {
+      try {
+        return store.read(name).toString('utf8')
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code
+        if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
+        throw new SnapshotError(`${source}/${name}: ${error instanceof InRootError ? error.message.slice(error.path.length + 2) : (error as Error).message}`)
+      }
+    }
+    const metaText = own('meta.json')
+    if (metaText === undefined) throw new SnapshotError(`${source}: no meta.json, not a nodedoc snapshot`)
+    const statText = own('stat.json')
+    let meta: SnapshotMeta
+    let stats: Record<string, FileStat>
+    try {
+      meta = parseMeta(metaText, `${source}/meta.json`)
+      stats = statText === undefined ? {} : parseStats(statText, `${source}/stat.json`)
+    } catch (error) {
+      if (error instanceof SchemaError) throw new SnapshotError(error.message)
+      throw error
+    }
+    return new SnapshotHost(warnings, store, meta, stats, source)
+  }
+
+  private attempt<T>(path: string, work: () => T): T | undefined {
+    try {
+      return work()
+    } catch (error) {
+      return absorb(error, path, this.warnings)
+    }
+  }
+
+  private bytes(path: string, options: ReadOptions): Buffer | undefined {
+    const rel = fsRelative(hostPath(path))
+    if (options.tailBytes === undefined) return this.attempt(path, () => this.store.read(rel))
+    const data = this.attempt(path, () => this.store.read(rel, options.tailBytes! + 1))
+    return data && tailFrom(data, options.tailBytes)
   }
 
   async readFile(path: string, options: ReadOptions = {}): Promise<string | undefined> {
-    const data = await this.store.read(fsRelative(hostPath(path)))
-    if (!data) return undefined
-    if (options.tailBytes === undefined || data.length <= options.tailBytes) return data.toString('utf8')
-    const text = data.subarray(data.length - options.tailBytes).toString('utf8')
-    return text.slice(text.indexOf('\n') + 1)
+    return this.bytes(path, options)?.toString('utf8')
+  }
+
+  async readBytes(path: string, options: ReadOptions = {}): Promise<Buffer | undefined> {
+    return this.bytes(path, options)
   }
 
   async answer(name: string): Promise<string | undefined> {
-    return (await this.store.read(`answers/${name}`))?.toString('utf8')
+    return this.attempt(`answers/${name}`, () => this.store.read(`answers/${name}`))?.toString('utf8')
   }
 
-  readBytes(path: string): Promise<Buffer | undefined> {
-    return this.store.read(fsRelative(hostPath(path)))
+  async readDir(path: string): Promise<DirEntry[] | undefined> {
+    return this.attempt(path, () => this.store.list(fsRelative(hostPath(path))))
   }
 
-  readDir(path: string): Promise<DirEntry[] | undefined> {
-    return this.store.list(fsRelative(hostPath(path)))
-  }
-
-  readLink(path: string): Promise<string | undefined> {
-    return this.store.link(fsRelative(hostPath(path)))
+  async readLink(path: string): Promise<string | undefined> {
+    try {
+      return this.store.link(fsRelative(hostPath(path)))
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EINVAL') return undefined
+      return absorb(error, path, this.warnings)
+    }
   }
 
   async stat(path: string): Promise<FileStat | undefined> {
     const key = hostPath(path)
-    if (!this.stats) {
-      const text = await this.store.read('stat.json')
-      this.stats = text ? JSON.parse(text.toString('utf8')) : {}
-    }
-    const recorded = this.stats![key]
-    if (recorded) return recorded
-    // built by hand: fall back to what the folder holds
-    const kind = await this.store.kind(fsRelative(key))
-    if (!kind) return undefined
-    const data = kind === 'file' ? await this.store.read(fsRelative(key)) : undefined
-    return {kind, size: data?.length ?? 0, mtimeMs: 0, ino: 0}
+    if (Object.hasOwn(this.stats, key)) return this.stats[key]
+    // built by hand: what the snapshot itself holds
+    const s = this.attempt(path, () => this.store.lstat(fsRelative(key)))
+    return s && {kind: s.kind, size: s.size, mtimeMs: 0, ino: 0}
   }
 
   async run(argv: string[]): Promise<RunResult | undefined> {
     const name = 'cmd/' + commandFileName(argv)
-    const stdout = await this.store.read(name + '.out')
-    if (!stdout) return undefined
-    const exit = await this.store.read(name + '.exit')
-    const stderr = await this.store.read(name + '.err')
-    return {
-      stdout: stdout.toString('utf8'),
-      stderr: stderr?.toString('utf8') ?? '',
-      exitCode: exit ? Number.parseInt(exit.toString('utf8'), 10) : 0,
-    }
-  }
-}
-
-class DirStore implements Store {
-  constructor(private readonly dir: string) {}
-
-  // rel comes normalized (hostPath, or a fixed name such as meta.json): path.join would only
-  // normalize it again, which on a cold start costs about what the read does
-  private at(rel: string): string {
-    return `${this.dir}/${rel}`
-  }
-
-  // synchronous: thousands of small files and folders, where a promise per open/stat/read/close
-  // costs more than the reads themselves (and a run that makes none never starts libuv's threads)
-  async read(rel: string): Promise<Buffer | undefined> {
+    const read = (suffix: string) => this.attempt(name + suffix, () => this.store.read(name + suffix))?.toString('utf8')
+    const stdout = read('.out')
+    if (stdout === undefined) return undefined
+    const exit = read('.exit')
+    let exitCode = 0
     try {
-      return readFileSync(this.at(rel))
-    } catch {
-      return undefined
-    }
-  }
-
-  async list(rel: string): Promise<DirEntry[] | undefined> {
-    try {
-      const entries = readdirSync(this.at(rel), {withFileTypes: true})
-      return entries.map((e) => ({name: e.name, kind: e.isSymbolicLink() ? 'link' : e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other'}))
-    } catch {
-      return undefined
-    }
-  }
-
-  async link(rel: string): Promise<string | undefined> {
-    try {
-      return readlinkSync(this.at(rel))
-    } catch {
-      return undefined
-    }
-  }
-
-  async kind(rel: string): Promise<EntryKind | undefined> {
-    try {
-      const s = lstatSync(this.at(rel))
-      return s.isSymbolicLink() ? 'link' : s.isDirectory() ? 'dir' : 'file'
-    } catch {
-      return undefined
-    }
-  }
-}
-
-interface TarNode {
-  kind: EntryKind
-  data?: Buffer
-  target?: string
-  children?: Map<string, TarNode>
-}
-
-class TarStore implements Store {
-  private constructor(private readonly rootNode: TarNode) {}
-
-  static async load(file: string): Promise<TarStore> {
-    const root: TarNode = {kind: 'dir', children: new Map()}
-    const pending: Promise<void>[] = []
-    try {
-      await tar.t({
-        file,
-        onReadEntry: (entry) => {
-          const rel = entry.path.replace(/^\.?\/*/, '').replace(/\/$/, '')
-          if (!rel) return entry.resume()
-          if (entry.type === 'Directory') {
-            TarStore.place(root, rel, {kind: 'dir', children: new Map()})
-            return entry.resume()
-          }
-          if (entry.type === 'SymbolicLink') {
-            TarStore.place(root, rel, {kind: 'link', target: entry.linkpath})
-            return entry.resume()
-          }
-          const chunks: Buffer[] = []
-          entry.on('data', (c: Buffer) => chunks.push(c))
-          pending.push(new Promise((done) => entry.on('end', () => {
-            TarStore.place(root, rel, {kind: 'file', data: Buffer.concat(chunks)})
-            done()
-          })))
-        },
-      })
+      if (exit !== undefined) exitCode = parseExitCode(exit, `${this.source}/${name}.exit`)
     } catch (error) {
-      throw new SnapshotError(`${file}: not a readable snapshot archive (${(error as Error).message})`)
+      throw new SnapshotError((error as Error).message)
     }
-    await Promise.all(pending)
-    // archives made with a top folder (tar czf x.tar.gz snap/) hold everything one level down
-    const names = [...root.children!.keys()]
-    if (!root.children!.has('meta.json') && names.length === 1) {
-      const only = root.children!.get(names[0])!
-      if (only.kind === 'dir') return new TarStore(only)
-    }
-    return new TarStore(root)
-  }
-
-  private static place(root: TarNode, rel: string, node: TarNode): void {
-    const parts = rel.split('/')
-    let dir = root
-    for (const part of parts.slice(0, -1)) {
-      let next = dir.children!.get(part)
-      if (!next) {
-        next = {kind: 'dir', children: new Map()}
-        dir.children!.set(part, next)
-      }
-      dir = next
-    }
-    const last = parts.at(-1)!
-    const existing = dir.children!.get(last)
-    // a directory entry may arrive after its children
-    if (existing?.kind === 'dir' && node.kind === 'dir') return
-    dir.children!.set(last, node)
-  }
-
-  private find(rel: string): TarNode | undefined {
-    let node: TarNode | undefined = this.rootNode
-    for (const part of rel.split('/').filter(Boolean)) {
-      node = node?.children?.get(part)
-      if (!node) return undefined
-    }
-    return node
-  }
-
-  async read(rel: string): Promise<Buffer | undefined> {
-    const node = this.find(rel)
-    return node?.kind === 'file' ? node.data : undefined
-  }
-
-  async list(rel: string): Promise<DirEntry[] | undefined> {
-    const node = this.find(rel)
-    if (node?.kind !== 'dir') return undefined
-    return [...node.children!.entries()].map(([name, child]) => ({name, kind: child.kind}))
-  }
-
-  async link(rel: string): Promise<string | undefined> {
-    const node = this.find(rel)
-    return node?.kind === 'link' ? node.target : undefined
-  }
-
-  async kind(rel: string): Promise<EntryKind | undefined> {
-    return this.find(rel)?.kind
+    return {stdout, stderr: read('.err') ?? '', exitCode}
   }
 }

@@ -2,7 +2,7 @@ import type {Host} from '../host/host.js'
 import {type PodQuery, gatherPods} from '../pods/pods.js'
 import {gatherHostRoutes} from '../pods/routes.js'
 import type {PodRef, PodReport} from '../pods/types.js'
-import {type ConntrackEntry, natOf, parseConntrack} from '../parse/conntrack.js'
+import {type ConntrackEntry, natOf, parseConntrackTable} from '../parse/conntrack.js'
 import {gatherKubeProxyRules} from '../svc/gather.js'
 import {RulesReadError, type SvcQuery, buildSvcReport} from '../svc/correlate.js'
 import {InsideError, lookupPod, podRef} from './target.js'
@@ -66,7 +66,7 @@ function toRecord(entry: ConntrackEntry, byIp: Map<string, PodReport>, service: 
     family: entry.family,
     protocol: entry.protocol,
     state: entry.state,
-    timeoutSeconds: entry.timeoutSeconds,
+    timeoutSeconds: entry.timeout,
     ageSeconds: entry.ageSeconds,
     original: entry.original,
     reply: entry.reply,
@@ -108,7 +108,7 @@ export async function gatherConntrack(host: Host, query: ConntrackQuery = {}): P
   }
   const wantedIps = svc ? [...new Set(svc.frontends.map((f) => f.ip).filter((ip): ip is string => ip !== null))] : podIps
   const text = svc?.frontends.some((f) => f.ip === null) ? table.text : prefilter(table.text, wantedIps)
-  const {entries, bad} = parseConntrack(text)
+  const {entries, bad} = parseConntrackTable(text)
   if (bad) host.warnings.add('bad:conntrack', `${bad} unparseable conntrack lines skipped`, table.source)
 
   const records: ConntrackRecord[] = []

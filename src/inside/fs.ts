@@ -1,6 +1,7 @@
 import picomatch from 'picomatch'
 import type {Host} from '../host/host.js'
-import {InRootError, type RootEntry, type RootReader, rootReader} from '../host/in-root.js'
+import {InRootError} from '../host/in-root.js'
+import {type RootEntry, type RootReader, rootReader} from '../host/root-reader.js'
 import type {MountRecord} from '../pods/types.js'
 import {InsideError, type PodTarget} from './target.js'
 import type {FileContent, FileRecord, OverlayLayer, OwningMount} from './types.js'

@@ -1,4 +1,4 @@
-import type {RootEntryType} from '../host/in-root.js'
+import type {RootEntryType} from '../host/root-reader.js'
 import type {PodRef} from '../pods/types.js'
 import type {ConntrackTuple} from '../parse/conntrack.js'
 import {escapeControl} from '../output/escape.js'

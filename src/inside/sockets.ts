@@ -3,7 +3,7 @@ import type {Host} from '../host/host.js'
 import {type PodQuery, gatherPods} from '../pods/pods.js'
 import type {ContainerRef, PodReport, ProcessTreeNode} from '../pods/types.js'
 import {byteOrder} from '../parse/order.js'
-import {parseProcNetSockets, parseProcNetUnix, socketInode} from '../parse/net.js'
+import {parseProcNetSockets, parseProcNetUnix, socketInode} from '../parse/sockets.js'
 import {lookupPod, podRef} from './target.js'
 import type {SocketOwner, SocketRecord} from './types.js'
 

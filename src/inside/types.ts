@@ -1,7 +1,7 @@
 // The records `fs`, `sockets`, `conntrack` and `enter` report. JSON keys are part of the
 // schema (docs/schema.md): add, never rename.
 
-import type {RootEntryType} from '../host/in-root.js'
+import type {RootEntryType} from '../host/root-reader.js'
 import type {ContainerRef, PodRef} from '../pods/types.js'
 import type {ConntrackTuple} from '../parse/conntrack.js'
 

@@ -1,5 +1,5 @@
 import {type Host, hostPath} from '../host/host.js'
-import {readGzipText} from '../host/gzip.js'
+import {readGzipBytes} from '../host/gzip.js'
 import {CriLogJoiner, type LogEntry} from '../parse/cri-log.js'
 import {type PodLogFile, compareLogFiles, parseLogFileName} from '../parse/log-files.js'
 
@@ -86,8 +86,8 @@ export class LogFollower {
     const newest = rotated.at(-1)
     if (!newest) return
     if (!newest.compressed) return this.readFrom(newest.path, undefined, true)
-    const text = await readGzipText(this.host, newest.path)
-    if (text !== undefined) await this.readFrom(newest.path, Buffer.from(text, 'utf8'), true)
+    const data = await readGzipBytes(this.host, newest.path)
+    if (data !== undefined) await this.readFrom(newest.path, data, true)
   }
 
   private async switchToNewerRestart(): Promise<void> {
@@ -116,12 +116,11 @@ export class LogFollower {
     if (end <= 0) return
     this.offset += end
     this.joiner.startFile()
-    for (const line of chunk.subarray(0, end).toString('utf8').split('\n')) {
-      if (line === '') continue
-      const before = this.joiner.bad.length
-      for (const entry of this.joiner.push(line)) this.options.emit(entry)
-      for (const b of this.joiner.bad.slice(before)) this.options.onBadLine?.(path, b.message)
-    }
+    const before = this.joiner.bad.length
+    const entries: LogEntry[] = []
+    this.joiner.pushAll(chunk.subarray(0, end), entries)
+    for (const entry of entries) this.options.emit(entry)
+    for (const b of this.joiner.bad.slice(before)) this.options.onBadLine?.(path, b.message)
   }
 }
 

@@ -1,4 +1,4 @@
-import {readGzipText} from '../host/gzip.js'
+import {readGzipBytes} from '../host/gzip.js'
 import type {Host} from '../host/host.js'
 import {type BadLine, CriLogJoiner, type LogEntry, type LogStream, parseCriLog} from '../parse/cri-log.js'
 import type {PodLogFile} from '../parse/log-files.js'
@@ -7,9 +7,12 @@ export interface FileBadLine extends BadLine {
   path: string
 }
 
-/** Text of one log file, decompressing rotated `.gz` ones. undefined when it vanished. */
-export async function readLogFile(host: Host, file: PodLogFile): Promise<string | undefined> {
-  return file.compressed ? readGzipText(host, file.path) : host.readFile(file.path)
+/** Bytes of one log file, decompressing rotated `.gz` ones (decoded only after P fragments are joined). undefined when it vanished. */
+export async function readLogFile(host: Host, file: PodLogFile): Promise<Buffer | undefined> {
+  if (file.compressed) return readGzipBytes(host, file.path)
+  if (host.readBytes) return host.readBytes(file.path)
+  const text = await host.readFile(file.path)
+  return text === undefined ? undefined : Buffer.from(text, 'utf8')
 }
 
 /**
@@ -20,13 +23,11 @@ export async function readInstance(host: Host, files: PodLogFile[], joiner = new
   const entries: LogEntry[] = []
   const bad: FileBadLine[] = []
   for (const file of files) {
-    const text = await readLogFile(host, file)
-    if (text === undefined) continue
+    const data = await readLogFile(host, file)
+    if (data === undefined) continue
     const seen = joiner.bad.length
     joiner.startFile()
-    const lines = text.split('\n')
-    if (lines.at(-1) === '') lines.pop()
-    for (const line of lines) entries.push(...joiner.push(line))
+    joiner.pushAll(data, entries)
     for (const b of joiner.bad.slice(seen)) bad.push({...b, path: file.path})
   }
   if (flush) entries.push(...joiner.flush())
@@ -68,9 +69,9 @@ export async function readInstanceTail(host: Host, files: PodLogFile[], tail: nu
   const newest = files.at(-1)
   if (newest && !newest.compressed && newest.sizeBytes > 0) {
     for (let window = Math.max(64 * 1024, tail * 256); window < newest.sizeBytes; window *= 4) {
-      const text = await host.readFile(newest.path, {tailBytes: window})
-      if (text === undefined) break
-      const {entries, bad} = parseCriLog(text)
+      const data = host.readBytes ? await host.readBytes(newest.path, {tailBytes: window}) : await host.readFile(newest.path, {tailBytes: window})
+      if (data === undefined) break
+      const {entries, bad} = parseCriLog(data)
       if (enough(entries)) return {entries, bad: bad.map((b) => ({...b, path: newest.path, line: 0}))}
     }
   }

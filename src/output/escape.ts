@@ -1,24 +1,64 @@
-// Text a pod controls (file names, file contents, socket paths) must not drive the operator's
-// terminal: an ESC sequence in a file name can retitle the window, move the cursor or rewrite
-// what was printed before.
+// What reaches a terminal from text others control (a process's argv, log lines, folder
+// names, rules files, other nodes' reports) is shown, never obeyed: control characters are
+// written out as escapes, so an ESC/OSC sequence cannot retitle the window, clear the screen
+// or write the clipboard (OSC 52), and a newline cannot forge a table row. procps prints "?";
+// nodedoc prints what the byte was ("\x1b", "\n"), so the operator sees the attempt.
+// Backslashes are left as they are: a literal "\x1b" in the text is harmless on a terminal.
+// JSON and YAML output stay exact (src/output/output.ts).
 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
-const CONTROL_OR_BACKSLASH = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\\]/g
-const NAMED: Record<string, string> = {'\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f', '\v': '\\v', '\\': '\\\\'}
+// C0 and C1 controls, DEL, and the Unicode controls that reorder or break lines (bidi
+// overrides and isolates, the line and paragraph separators)
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+const NAMED: Record<string, string> = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
+
+function escapeOne(c: string): string {
+  const named = NAMED[c]
+  if (named) return named
+  const code = c.charCodeAt(0)
+  return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
+}
+
+/** Every control character in text written out as an escape. keep: characters left as they are (e.g. "\t" in log lines). */
+export function escapeControl(text: string, keep = ''): string {
+  return text.replace(CONTROL, (c) => (keep.includes(c) ? c : escapeOne(c)))
+}
+
+/** Every string inside a record (arrays and plain objects, at any depth) escaped: what a table view is given. */
+export function escapeDeep<T>(value: T): T {
+  if (typeof value === 'string') return escapeControl(value) as T
+  if (Array.isArray(value)) return value.map(escapeDeep) as T
+  if (value !== null && typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value)
+    if (proto !== Object.prototype && proto !== null) return value
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeDeep(v)])) as T
+  }
+  return value
+}
+
+// nodedoc's own colours (chalk): SGR sequences, the only escape sequences it writes itself
+const SGR = /\u001b\[[0-9;]*m/y
 
 /**
- * C0 controls, DEL, C1 controls and the Unicode line/paragraph separators and bidi overrides
- * written as visible escapes (\x1b, \n, \u202e). `keep` lists controls to pass through
- * (a file's own newlines and tabs, when showing its content). A backslash is doubled only
- * when anything was escaped, so plain names stay as they are.
+ * The last pass over a rendered table or text: line breaks and nodedoc's own colours stay,
+ * every other control character is escaped (anything a view composed from a value it did not
+ * get through escapeDeep).
  */
-export function escapeControl(text: string, keep = ''): string {
-  const escaped = [...text.matchAll(CONTROL)].some(([ch]) => !keep.includes(ch))
-  if (!escaped) return text
-  return text.replace(CONTROL_OR_BACKSLASH, (ch) => {
-    if (keep.includes(ch)) return ch
-    if (NAMED[ch]) return NAMED[ch]
-    const code = ch.charCodeAt(0)
-    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
-  })
+export function terminalSafe(text: string): string {
+  let out = ''
+  let last = 0
+  CONTROL.lastIndex = 0
+  for (let m = CONTROL.exec(text); m; m = CONTROL.exec(text)) {
+    const c = m[0]
+    if (c === '\n') continue
+    if (c === '\u001b') {
+      SGR.lastIndex = m.index
+      if (SGR.test(text)) {
+        CONTROL.lastIndex = SGR.lastIndex
+        continue
+      }
+    }
+    out += text.slice(last, m.index) + escapeOne(c)
+    last = m.index + 1
+  }
+  return last === 0 ? text : out + text.slice(last)
 }

@@ -1,5 +1,6 @@
 import * as YAML from 'yaml'
 import {NodedocError} from '../errors.js'
+import {escapeControl, escapeDeep, terminalSafe} from './escape.js'
 import {jsonpathTemplate, jsonpathValues} from './jsonpath.js'
 import {foldLines, tableOptions} from './table.js'
 
@@ -64,6 +65,8 @@ export interface Provenance {
 export interface RenderOptions {
   noHeaders?: boolean
   sortBy?: string
+  /** Table views as the text is, control characters and all (`logs`, which escapes its own lines when it should). */
+  raw?: boolean
 }
 
 /** The JSON/YAML document: apiVersion, kind, node, capturedAt, then the record's fields or `items`. */
@@ -98,7 +101,13 @@ export function sortRecords<T>(value: T, shape: DocumentShape<T>, path: string):
   return (Array.isArray(value) ? sorted : value) as T
 }
 
-/** The one place that turns a result into text, the same -o for every command. */
+/**
+ * The one place that turns a result into text, the same -o for every command. JSON, YAML and
+ * jsonpath are exact (for programs); tables, -o name and custom-columns are for a terminal, so
+ * control characters in any value are shown escaped (src/output/escape.ts), whatever the view
+ * does with them: every string of the record is escaped before the view sees it, and a last
+ * pass lets only newlines and nodedoc's own colours through.
+ */
 export function renderOutput<T>(value: T, format: OutputFormat, table: TableView<T>, shape: DocumentShape<T>, provenance: Provenance, options: RenderOptions = {}): string {
   const sorted = options.sortBy ? sortRecords(value, shape, options.sortBy) : value
   switch (format.kind) {
@@ -108,21 +117,22 @@ export function renderOutput<T>(value: T, format: OutputFormat, table: TableView
       return YAML.stringify(envelope(sorted, shape, provenance), {lineWidth: 0})
     case 'name': {
       if (!shape.name) throw new NodedocError(`-o name: ${shape.kind} records have no name`, 2)
-      return recordsOf(sorted, shape).map((r) => shape.name!(r) + '\n').join('')
+      return recordsOf(sorted, shape).map((r) => escapeControl(shape.name!(r)) + '\n').join('')
     }
     case 'jsonpath':
       return jsonpathTemplate(envelope(sorted, shape, provenance), format.template)
     case 'custom-columns': {
       const rows = recordsOf(sorted, shape).map((r) => format.columns.map((c) => {
         const values = jsonpathValues(r, c.path)
-        return values.length === 0 ? '<none>' : values.map(cellText).join(',')
+        return escapeControl(values.length === 0 ? '<none>' : values.map(cellText).join(','))
       }))
       return withTableOptions({headers: !options.noHeaders, width: Infinity}, () => customColumns(format.columns.map((c) => c.header), rows))
     }
     default: {
       // default tables fit 80 columns (long IDs and paths shortened); wide shows everything
       const width = format.kind === 'wide' ? Infinity : TABLE_WIDTH
-      return foldLines(withTableOptions({headers: !options.noHeaders, width}, () => table(sorted, format.kind === 'wide')), width)
+      if (options.raw) return foldLines(withTableOptions({headers: !options.noHeaders, width}, () => table(sorted, format.kind === 'wide')), width)
+      return terminalSafe(foldLines(withTableOptions({headers: !options.noHeaders, width}, () => table(escapeDeep(sorted), format.kind === 'wide')), width))
     }
   }
 }

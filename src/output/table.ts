@@ -1,4 +1,5 @@
 import stringWidth from 'string-width'
+import {escapeControl} from './escape.js'
 
 /**
  * How tables are laid out for this run, set by the output layer (renderOutput): headers or not
@@ -52,7 +53,8 @@ export function columns(head: string[], rows: Array<Array<string | number | unde
   const header = head.map((h) => h.toUpperCase())
   const cells = rows.map((row) => header.map((_, i) => {
     const cell = row[i]
-    return cell === undefined || cell === null || cell === '' ? '-' : String(cell)
+    // one cell, one line: a newline in a value must not make a row of its own
+    return cell === undefined || cell === null || cell === '' ? '-' : escapeControl(String(cell))
   }))
   const natural = header.map((h, i) => cells.reduce((w, row) => Math.max(w, stringWidth(row[i])), stringWidth(h)))
   const widths = Number.isFinite(tableOptions.width) ? fitWidths(natural, tableOptions.width) : natural
@@ -74,7 +76,7 @@ export function fields(pairs: Array<[string, string | number | undefined | null]
   const width = Math.max(...pairs.map(([k]) => k.length)) + 1
   const room = tableOptions.width - (width + 1)
   return pairs.map(([k, v]) => {
-    const text = v === undefined || v === null || v === '' ? '-' : String(v)
+    const text = v === undefined || v === null || v === '' ? '-' : escapeControl(String(v))
     return `${(k + ':').padEnd(width + 1)}${Number.isFinite(room) ? elide(text, Math.max(MIN_COLUMN, room)) : text}`
   }).join('\n') + '\n'
 }

@@ -1,5 +1,6 @@
 // Connection tracking entries, from /proc/net/nf_conntrack or `conntrack -L` (with or without
-// `-o extended`): both print one entry a line in the kernel's own layout
+// `-o extended`): both print one entry a line in the kernel's own layout (the one conntrack
+// parser: `conntrack` and `why` read it)
 //   [ipv4 2] tcp 6 <timeout> [STATE] src= dst= sport= dport= [UNREPLIED] src= dst= sport= dport= [ASSURED] mark= [zone=] use=
 // where the first tuple is the original direction (as the client sent it) and the second the
 // reply direction (as the server answers): a DNAT shows as a reply source that is not the
@@ -21,8 +22,8 @@ export interface ConntrackEntry {
   family: 'ipv4' | 'ipv6' | null
   protocol: string
   protocolNumber: number
-  /** seconds before the kernel forgets the entry */
-  timeoutSeconds: number
+  /** seconds left before the kernel forgets the entry */
+  timeout: number
   /** tcp (and sctp, dccp) state; null for udp and icmp */
   state: string | null
   original: ConntrackTuple
@@ -105,13 +106,13 @@ export function parseConntrackLine(line: string): ConntrackEntry | undefined {
   const family = (head[1] as ConntrackEntry['family']) ?? (original.src.includes(':') ? 'ipv6' : 'ipv4')
   const num = (k: string) => (meta[k] !== undefined && /^\d+$/.test(meta[k]) ? Number(meta[k]) : null)
   return {
-    family, protocol, protocolNumber: Number(head[3]), timeoutSeconds: Number(head[4]), state: head[5] ?? null,
+    family, protocol, protocolNumber: Number(head[3]), timeout: Number(head[4]), state: head[5] ?? null,
     original, reply, flags, mark: num('mark'), zone: num('zone'), ageSeconds: num('delta-time'),
   }
 }
 
 /** Every entry of a table dump; lines that are not entries are counted, not fatal. */
-export function parseConntrack(text: string): {entries: ConntrackEntry[]; bad: number} {
+export function parseConntrackTable(text: string): {entries: ConntrackEntry[]; bad: number} {
   const entries: ConntrackEntry[] = []
   let bad = 0
   for (const line of text.split('\n')) {
@@ -121,6 +122,11 @@ export function parseConntrack(text: string): {entries: ConntrackEntry[]; bad: n
     else bad++
   }
   return {entries, bad}
+}
+
+/** Every entry of a table dump; lines that are not entries are skipped. */
+export function parseConntrack(text: string): ConntrackEntry[] {
+  return parseConntrackTable(text).entries
 }
 
 /** What the kernel rewrote: a DNAT when the answer comes from elsewhere, an SNAT when it goes elsewhere. */

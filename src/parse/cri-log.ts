@@ -56,22 +56,46 @@ export function parseRfc3339Nano(text: string): bigint | undefined {
   return frac ? base + BigInt(frac.padEnd(9, '0')) : base
 }
 
-/** One CRI log line; throws CriLogError naming the field that is wrong. */
-export function parseCriLine(line: string): CriLogLine {
-  const a = line.indexOf(' ')
-  const b = a < 0 ? -1 : line.indexOf(' ', a + 1)
-  const c = b < 0 ? -1 : line.indexOf(' ', b + 1)
+interface CriHeader {
+  time: string
+  unixNano: bigint
+  stream: LogStream
+  partial: boolean
+  /** where the text starts in the buffer (its end when there is none) */
+  textStart: number
+}
+
+const SPACE = 0x20
+const NEWLINE = 0x0a
+const STDOUT = Buffer.from('stdout')
+const STDERR = Buffer.from('stderr')
+
+// The header is ASCII: read it off the bytes, so that the text after it stays bytes until the
+// fragments of a split line are joined (a runtime splits at a byte count, mid-character).
+// Offsets into the file's buffer, no Buffer per line: a log is read a million lines at a time.
+function parseHeader(data: Buffer, start: number, end: number): CriHeader {
+  const a = data.indexOf(SPACE, start)
+  const b = a < 0 || a >= end ? -1 : data.indexOf(SPACE, a + 1)
+  const c = b < 0 || b >= end ? -1 : data.indexOf(SPACE, b + 1)
+  if (a < 0 || a >= end || b < 0 || b >= end) throw new CriLogError('not a CRI log line (want "<time> <stdout|stderr> <P|F> <text>")')
   // "<time> <stream> <tag>" with an empty message may have no trailing space
-  const tagEnd = c < 0 ? line.length : c
-  if (a < 0 || b < 0) throw new CriLogError('not a CRI log line (want "<time> <stdout|stderr> <P|F> <text>")')
-  const time = line.slice(0, a)
-  const unixNano = parseRfc3339Nano(time)
+  const tagEnd = c < 0 || c >= end ? end : c
+  const time = data.toString('latin1', start, Math.min(a, start + 64))
+  const unixNano = a - start <= 64 ? parseRfc3339Nano(time) : undefined
   if (unixNano === undefined) throw new CriLogError(`time "${time.slice(0, 40)}" is not RFC3339`)
-  const stream = line.slice(a + 1, b)
-  if (stream !== 'stdout' && stream !== 'stderr') throw new CriLogError(`stream "${stream.slice(0, 20)}" is neither stdout nor stderr`)
-  const tag = line.slice(b + 1, tagEnd).split(':')[0]
-  if (tag !== 'P' && tag !== 'F') throw new CriLogError(`tag "${tag.slice(0, 20)}" is neither P nor F`)
-  return {time, unixNano, stream, partial: tag === 'P', text: c < 0 ? '' : line.slice(c + 1)}
+  const stream = b - a - 1 !== 6 ? undefined : data.compare(STDOUT, 0, 6, a + 1, b) === 0 ? 'stdout' : data.compare(STDERR, 0, 6, a + 1, b) === 0 ? 'stderr' : undefined
+  if (stream === undefined) throw new CriLogError(`stream "${data.toString('latin1', a + 1, Math.min(b, a + 21))}" is neither stdout nor stderr`)
+  const tag = data[b + 1]
+  const tagOk = (tag === 0x50 || tag === 0x46) && (tagEnd === b + 2 || data[b + 2] === 0x3a)
+  if (!tagOk) throw new CriLogError(`tag "${data.toString('latin1', b + 1, Math.min(tagEnd, b + 21)).split(':')[0]}" is neither P nor F`)
+  return {time, unixNano, stream, partial: tag === 0x50, textStart: tagEnd === end ? end : tagEnd + 1}
+}
+
+/** One CRI log line; throws CriLogError naming the field that is wrong. */
+export function parseCriLine(line: string | Buffer): CriLogLine {
+  const bytes = typeof line === 'string' ? Buffer.from(line, 'utf8') : line
+  const {textStart, ...header} = parseHeader(bytes, 0, bytes.length)
+  return {...header, text: bytes.toString('utf8', textStart)}
 }
 
 export interface BadLine {
@@ -82,10 +106,12 @@ export interface BadLine {
 
 /**
  * Joins P fragments to their F, per stream (a runtime splits stdout and stderr independently).
+ * Fragments are joined as bytes, then decoded: containerd splits long lines every 16 KiB of
+ * bytes, and a character cut in two must come back whole, not as two U+FFFD.
  * Feed lines as they arrive; flush() at EOF hands back fragments still open.
  */
 export class CriLogJoiner {
-  private readonly open = new Map<LogStream, {first: CriLogLine; parts: string[]}>()
+  private readonly open = new Map<LogStream, {first: CriHeader; parts: Buffer[]}>()
   private lineNo = 0
   readonly bad: BadLine[] = []
 
@@ -94,32 +120,49 @@ export class CriLogJoiner {
     this.lineNo = 0
   }
 
-  push(raw: string): LogEntry[] {
+  push(raw: string | Buffer): LogEntry[] {
+    const line = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw
+    return this.pushBytes(line, 0, line.length)
+  }
+
+  /** The line data[start, end) (no newline). */
+  pushBytes(data: Buffer, start: number, end: number): LogEntry[] {
     this.lineNo++
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw
-    if (line === '') return []
-    let record: CriLogLine
+    if (end > start && data[end - 1] === 0x0d) end--
+    if (end === start) return []
+    let header: CriHeader
     try {
-      record = parseCriLine(line)
+      header = parseHeader(data, start, end)
     } catch (error) {
       this.bad.push({line: this.lineNo, message: (error as Error).message})
       return []
     }
-    const pending = this.open.get(record.stream)
-    if (record.partial) {
-      if (pending) pending.parts.push(record.text)
-      else this.open.set(record.stream, {first: record, parts: [record.text]})
+    const pending = this.open.get(header.stream)
+    if (header.partial) {
+      const text = data.subarray(header.textStart, end)
+      if (pending) pending.parts.push(text)
+      else this.open.set(header.stream, {first: header, parts: [text]})
       return []
     }
-    if (!pending) return [{time: record.time, unixNano: record.unixNano, stream: record.stream, text: record.text, incomplete: false}]
-    this.open.delete(record.stream)
-    return [{time: pending.first.time, unixNano: pending.first.unixNano, stream: record.stream, text: pending.parts.join('') + record.text, incomplete: false}]
+    if (!pending) return [{time: header.time, unixNano: header.unixNano, stream: header.stream, text: data.toString('utf8', header.textStart, end), incomplete: false}]
+    this.open.delete(header.stream)
+    return [{time: pending.first.time, unixNano: pending.first.unixNano, stream: header.stream, text: Buffer.concat([...pending.parts, data.subarray(header.textStart, end)]).toString('utf8'), incomplete: false}]
+  }
+
+  /** Every line of data (a last line without its newline included). */
+  pushAll(data: Buffer, out: LogEntry[]): void {
+    let start = 0
+    for (let nl = data.indexOf(NEWLINE); nl >= 0; nl = data.indexOf(NEWLINE, start)) {
+      for (const entry of this.pushBytes(data, start, nl)) out.push(entry)
+      start = nl + 1
+    }
+    if (start < data.length) for (const entry of this.pushBytes(data, start, data.length)) out.push(entry)
   }
 
   /** Fragments no F closed, as entries of their own, oldest first. */
   flush(): LogEntry[] {
     const out = [...this.open.values()].map(({first, parts}) => ({
-      time: first.time, unixNano: first.unixNano, stream: first.stream, text: parts.join(''), incomplete: true,
+      time: first.time, unixNano: first.unixNano, stream: first.stream, text: Buffer.concat(parts).toString('utf8'), incomplete: true,
     }))
     this.open.clear()
     return out.sort((x, y) => (x.unixNano < y.unixNano ? -1 : x.unixNano > y.unixNano ? 1 : 0))
@@ -127,12 +170,10 @@ export class CriLogJoiner {
 }
 
 /** A whole CRI log file: entries in file order, open P fragments shown at the end, bad lines listed. */
-export function parseCriLog(text: string): {entries: LogEntry[]; bad: BadLine[]} {
+export function parseCriLog(text: string | Buffer): {entries: LogEntry[]; bad: BadLine[]} {
   const joiner = new CriLogJoiner()
   const entries: LogEntry[] = []
-  const lines = text.split('\n')
-  if (lines.at(-1) === '') lines.pop()
-  for (const line of lines) entries.push(...joiner.push(line))
-  entries.push(...joiner.flush())
+  joiner.pushAll(typeof text === 'string' ? Buffer.from(text, 'utf8') : text, entries)
+  for (const entry of joiner.flush()) entries.push(entry)
   return {entries, bad: joiner.bad}
 }

@@ -3,8 +3,13 @@
 // Both dialects are accepted: what `iptables-save` prints (matches reordered, /32 appended,
 // --set-xmark, 11-digit probabilities, `-c` [pkts:bytes] prefixes, `# Warning:` lines) and what
 // kube-proxy feeds to `iptables-restore` (partial tables, -X/-F lines, rules for chains the
-// input never declares). Excerpts with no `*table` header parse too: the table is guessed and
-// the guess is recorded as a note. No npm package parses iptables-save text, so this is ours.
+// input never declares), and the `iptables -S` listing (-P/-N lines). Pasted captures parse too:
+// excerpts with no `*table` header go to the table their chains and targets name (the guess is a
+// note), and lines that are not rules (prompts, comments, cuts, prose, `// notes`) are skipped with
+// one note per kind (src/parse/pasted-text.ts). No npm package parses iptables-save text, so this is ours.
+
+import {type SkippedLines, SkipTally, skippedKind, skippedNote, trailingNoteAt} from './pasted-text.js'
+import {tableOfRule} from './kube-chains.js'
 
 /** A built-in chain has a policy; a user chain has "-". */
 export interface IptablesChain {
@@ -25,6 +30,8 @@ export interface IptablesTable {
   /** The table had no `*name` header: its name is a guess. */
   guessed: boolean
   committed: boolean
+  /** Lines of other text (prompts, cuts, notes) came between its header and COMMIT. */
+  interrupted: boolean
 }
 
 /** One match option, e.g. {module: 'tcp', name: 'dport', values: ['80'], negated: false}. */
@@ -135,6 +142,17 @@ export interface IptablesDump {
   warnings: string[]
   /** What the parser had to guess or skip, one line each, naming the input line. */
   notes: string[]
+  /** Lines that are not rules, one entry per kind (a pasted capture's prompts, comments, cuts...). */
+  skipped: SkippedLines[]
+  /** Why this is not a whole iptables-save: empty when it is one. */
+  partial: string[]
+  /** Lines iptables understood (headers, declarations, rules, chain commands). */
+  iptablesLines: number
+}
+
+/** A table read whole: its header, every line up to its COMMIT, nothing else in between. */
+export function isCompleteTable(table: IptablesTable | undefined): boolean {
+  return !!table && !table.guessed && table.committed && !table.interrupted
 }
 
 export class IptablesParseError extends Error {}
@@ -152,6 +170,15 @@ const BASIC: Record<string, 'protocol' | 'source' | 'destination' | 'inInterface
 const NAT_HINT = /^(KUBE-(SVC|SVL|SEP|EXT|FW|XLB|MARK-MASQ|POSTROUTING|PORTALS|NODEPORT)|PREROUTING|POSTROUTING|DOCKER_OUTPUT|DOCKER_POSTROUTING|KIND-MASQ)/
 const NAT_TARGETS = new Set(['DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP'])
 
+// character codes the word splitter and option tests compare against
+const SPACE = 32
+const TAB = 9
+const DOUBLE_QUOTE = 34
+const DASH = 45
+const DIGIT_0 = 48
+const DIGIT_9 = 57
+const LEFT_BRACKET = 91
+
 /**
  * Splits one line the way iptables-restore does: spaces separate, double quotes group,
  * a backslash escapes the next character inside quotes.
@@ -162,14 +189,14 @@ export function splitRuleWords(line: string): string[] {
   let i = 0
   while (i < n) {
     let c = line.charCodeAt(i)
-    if (c === 32 || c === 9) {
+    if (c === SPACE || c === TAB) {
       i++
       continue
     }
     const start = i
     // the common case: no quotes in the word, so a slice will do
-    while (i < n && (c = line.charCodeAt(i)) !== 32 && c !== 9 && c !== 34) i++
-    if (i >= n || c !== 34) {
+    while (i < n && (c = line.charCodeAt(i)) !== SPACE && c !== TAB && c !== DOUBLE_QUOTE) i++
+    if (i >= n || c !== DOUBLE_QUOTE) {
       words.push(line.slice(start, i))
       continue
     }
@@ -235,7 +262,7 @@ function protocolOf(value: string, negated: boolean): {name: string; negated: bo
 }
 
 function optionName(word: string): string {
-  return shared(word.charCodeAt(1) === 45 ? word.slice(2) : word.slice(1))
+  return shared(word.charCodeAt(1) === DASH ? word.slice(2) : word.slice(1))
 }
 
 function withPrefix(address: string): string {
@@ -244,9 +271,9 @@ function withPrefix(address: string): string {
 }
 
 function isOptionWord(word: string): boolean {
-  if (word.length < 2 || word.charCodeAt(0) !== 45) return false
+  if (word.length < 2 || word.charCodeAt(0) !== DASH) return false
   const c = word.charCodeAt(1)
-  return c < 48 || c > 57
+  return c < DIGIT_0 || c > DIGIT_9
 }
 
 /** Parses the words after `-A CHAIN` into matches and a target. */
@@ -289,7 +316,10 @@ export function parseRuleSpec(words: string[]): RuleSpec {
         const values: string[] = []
         i++
         while (i < words.length && !isOptionWord(words[i])) values.push(words[i++])
-        target.options[optionName(opt)] = values
+        const name = optionName(opt)
+        // a repeated option keeps every value (kube-proxy once wrote --to-destination three times)
+        const earlier = target.options[name]
+        target.options[name] = earlier ? [...earlier, ...(values.length ? values : [''])] : values
       }
       rule.target = target
       break
@@ -342,10 +372,10 @@ function chainIn(table: IptablesTable, name: string, declared: boolean, policy: 
 }
 
 function newTable(name: string, guessed: boolean): IptablesTable {
-  return {name, chains: new Map(), deleted: [], flushed: [], guessed, committed: false}
+  return {name, chains: new Map(), deleted: [], flushed: [], guessed, committed: false, interrupted: false}
 }
 
-/** Which table a headerless excerpt belongs to, from the chains and targets it mentions. */
+/** Which table a headerless excerpt mostly belongs to, from the chains and targets it mentions. */
 function guessTable(lines: string[], from: number): string {
   for (let i = from; i < lines.length && i < from + 200; i++) {
     const line = lines[i]
@@ -358,111 +388,207 @@ function guessTable(lines: string[], from: number): string {
   return 'filter'
 }
 
-/** Parses iptables-save output or iptables-restore input. Throws IptablesParseError on lines it cannot read. */
-export function parseIptablesSave(text: string): IptablesDump {
-  const dump: IptablesDump = {tables: new Map(), warnings: [], notes: []}
-  const lines = text.split('\n')
-  let table: IptablesTable | null = null
-  for (let index = 0; index < lines.length; index++) {
-    let line = lines[index]
-    if (line.endsWith('\r')) line = line.slice(0, -1)
-    const lineNo = index + 1
-    const trimmed = line.trim()
-    if (trimmed === '') continue
-    if (trimmed.startsWith('#')) {
-      const warning = /^#\s*Warning:\s*(.*)$/.exec(trimmed)
-      if (warning) dump.warnings.push(warning[1])
-      continue
-    }
-    if (trimmed.startsWith('*')) {
-      if (table && !table.committed) dump.notes.push(`line ${lineNo}: table ${table.name} has no COMMIT before *${trimmed.slice(1)}`)
-      const name = trimmed.slice(1).trim()
-      table = dump.tables.get(name) ?? newTable(name, false)
-      table.committed = false
-      dump.tables.set(name, table)
-      continue
-    }
-    if (trimmed === 'COMMIT') {
-      if (table) table.committed = true
-      else dump.notes.push(`line ${lineNo}: COMMIT outside any table`)
-      table = null
-      continue
-    }
-    if (!table) {
-      const name = guessTable(lines, index)
-      table = dump.tables.get(name) ?? newTable(name, true)
-      table.guessed = true
-      dump.tables.set(name, table)
-      dump.notes.push(`line ${lineNo}: no *table header (truncated excerpt?); assumed ${name}`)
-    }
-    let counters: {packets: number; bytes: number} | null = null
-    let body = trimmed
-    const prefix = body.charCodeAt(0) === 91 ? /^\[(\d+):(\d+)\]\s+/.exec(body) : null
-    if (prefix) {
-      counters = {packets: Number(prefix[1]), bytes: Number(prefix[2])}
-      body = body.slice(prefix[0].length)
-    }
-    if (body.startsWith(':')) {
-      const m = /^:(\S+)\s+(\S+)(?:\s+\[(\d+):(\d+)\])?/.exec(body)
-      if (!m) throw new IptablesParseError(`line ${lineNo}: unreadable chain declaration: ${trimmed}`)
-      chainIn(table, m[1], true, m[2] === '-' ? null : m[2])
-      continue
-    }
-    if (!body.startsWith('-')) throw new IptablesParseError(`line ${lineNo}: not an iptables-save line: ${trimmed.slice(0, 80)}`)
-    const head = /^(-A|--append|-I|--insert)\s+(\S+)(?:\s+(\d+)(?=\s|$))?\s*/.exec(body)
-    if (head) {
-      const insert = head[1] === '-I' || head[1] === '--insert'
-      const chainName = head[2]
-      const chain = chainIn(table, chainName, false)
-      const rule = new IptablesRule(table.name, chainName, lineNo, body, head[0].length)
-      if (counters) rule.counters = counters
-      if (insert) chain.rules.splice(Math.max(0, Number(head[3] ?? 1) - 1), 0, rule)
-      else chain.rules.push(rule)
-      continue
-    }
-    const words = splitRuleWords(body)
-    const command = words[0]
-    const chainName = words[1]
-    if (!chainName && command !== '-F' && command !== '-X') throw new IptablesParseError(`line ${lineNo}: ${command} without a chain name`)
-    switch (command) {
-      case '-N':
-      case '--new-chain':
-        chainIn(table, chainName, true)
-        break
-      case '-X':
-      case '--delete-chain':
-        if (!chainName) {
-          dump.notes.push(`line ${lineNo}: -X of every user chain in ${table.name}`)
-          for (const [name, chain] of table.chains) if (chain.policy === null) table.chains.delete(name)
-          break
-        }
-        table.deleted.push(chainName)
-        table.chains.delete(chainName)
-        break
-      case '-F':
-      case '--flush':
-        if (!chainName) {
-          for (const chain of table.chains.values()) chain.rules = []
-          table.flushed.push('*')
-          break
-        }
-        table.flushed.push(chainName)
-        chainIn(table, chainName, false).rules = []
-        break
-      case '-P':
-      case '--policy':
-        chainIn(table, chainName, true, words[2] ?? null)
-        break
-      case '-D':
-      case '--delete':
-        dump.notes.push(`line ${lineNo}: -D (rule delete) ignored`)
-        break
-      default:
-        throw new IptablesParseError(`line ${lineNo}: not an iptables-save line: ${trimmed.slice(0, 80)}`)
-    }
+/** Everything the line-by-line reading keeps between lines. */
+interface ParseState {
+  dump: IptablesDump
+  lines: string[]
+  /** The table a `*name` header opened, until its COMMIT. */
+  table: IptablesTable | null
+  /** For lines outside any header: the block's guessed table, and whether the guess was noted. */
+  headerless: {name: string; noted: boolean} | null
+  skipped: SkipTally
+  /** Rules that had a trailing note cut off. */
+  notes: SkipTally
+}
+
+/** The table a line outside any `*table` header goes to: its chain's and target's, else the block's guess. */
+function headerlessTable(state: ParseState, index: number, chain: string, target: string | null): IptablesTable {
+  if (!state.headerless) {
+    state.headerless = {name: guessTable(state.lines, index), noted: false}
   }
-  if (table && !table.committed && !table.guessed) dump.notes.push(`table ${table.name} ends without COMMIT (truncated?)`)
-  if (table && table.guessed && !table.committed) dump.notes.push(`excerpt ends without COMMIT (truncated?)`)
+  if (!state.headerless.noted) {
+    state.headerless.noted = true
+    state.dump.notes.push(`line ${index + 1}: no *table header (an excerpt?): each rule goes to the table its chain and target name, else ${state.headerless.name}`)
+  }
+  const name = tableOfRule(chain, target) ?? state.headerless.name
+  let table = state.dump.tables.get(name)
+  if (!table) {
+    table = newTable(name, true)
+    state.dump.tables.set(name, table)
+  }
+  table.guessed = true
+  return table
+}
+
+function openTable(state: ParseState, trimmed: string, lineNo: number): void {
+  const {dump} = state
+  if (state.table && !state.table.committed) dump.notes.push(`line ${lineNo}: table ${state.table.name} has no COMMIT before ${trimmed}`)
+  const name = trimmed.slice(1).trim()
+  const table = dump.tables.get(name) ?? newTable(name, false)
+  table.committed = false
+  dump.tables.set(name, table)
+  state.table = table
+  state.headerless = null
+}
+
+function commitTable(state: ParseState, lineNo: number): void {
+  if (state.table) state.table.committed = true
+  else state.dump.notes.push(`line ${lineNo}: COMMIT outside any table`)
+  state.table = null
+  state.headerless = null
+}
+
+/** `:NAME POLICY [p:b]` */
+function declareChain(state: ParseState, body: string, index: number): boolean {
+  const m = /^:(\S+)\s+(\S+)(?:\s+\[(\d+):(\d+)\])?/.exec(body)
+  if (!m) return false
+  const table = state.table ?? headerlessTable(state, index, m[1], null)
+  chainIn(table, m[1], true, m[2] === '-' ? null : m[2])
+  return true
+}
+
+/** `-A CHAIN ...` / `-I CHAIN [N] ...`; the match words are split later, on first use. */
+function appendRule(state: ParseState, body: string, head: RegExpExecArray, index: number, counters: {packets: number; bytes: number} | null): void {
+  const chainName = head[2]
+  const table = state.table ?? headerlessTable(state, index, chainName, /\s-[jg]\s+(\S+)/.exec(body)?.[1] ?? null)
+  const chain = chainIn(table, chainName, false)
+  const rule = new IptablesRule(table.name, chainName, index + 1, body, head[0].length)
+  if (counters) rule.counters = counters
+  if (head[1] === '-I' || head[1] === '--insert') chain.rules.splice(Math.max(0, Number(head[3] ?? 1) - 1), 0, rule)
+  else chain.rules.push(rule)
+}
+
+/** -N, -X, -F, -P, -D: what a restore input or `iptables -S` says about chains. False when the line is none of them. */
+function chainCommand(state: ParseState, body: string, index: number): boolean {
+  const lineNo = index + 1
+  const words = splitRuleWords(body)
+  const [command, chainName] = words
+  if (!/^(-[NXFPD]|--(new-chain|delete-chain|flush|policy|delete))$/.test(command)) return false
+  if (!chainName && command !== '-F' && command !== '-X') throw new IptablesParseError(`line ${lineNo}: ${command} without a chain name`)
+  const table = state.table ?? headerlessTable(state, index, chainName ?? '', null)
+  switch (command) {
+    case '-N':
+    case '--new-chain':
+      chainIn(table, chainName, true)
+      break
+    case '-X':
+    case '--delete-chain':
+      if (!chainName) {
+        state.dump.notes.push(`line ${lineNo}: -X of every user chain in ${table.name}`)
+        for (const [name, chain] of table.chains) if (chain.policy === null) table.chains.delete(name)
+        break
+      }
+      table.deleted.push(chainName)
+      table.chains.delete(chainName)
+      break
+    case '-F':
+    case '--flush':
+      if (!chainName) {
+        for (const chain of table.chains.values()) chain.rules = []
+        table.flushed.push('*')
+        break
+      }
+      table.flushed.push(chainName)
+      chainIn(table, chainName, false).rules = []
+      break
+    case '-P':
+    case '--policy':
+      chainIn(table, chainName, true, words[2] ?? null)
+      break
+    default:
+      state.dump.notes.push(`line ${lineNo}: -D (rule delete) ignored`)
+  }
+  return true
+}
+
+/** A line that is not iptables: counted by kind, and the table it fell in is no longer whole. */
+function skip(state: ParseState, trimmed: string, lineNo: number): void {
+  state.skipped.add(skippedKind(trimmed), lineNo, trimmed)
+  if (state.table) state.table.interrupted = true
+}
+
+const RULE_HEAD = /^(-A|--append|-I|--insert)\s+(\S+)(?:\s+(\d+)(?=\s|$))?\s*/
+
+/** Reads one line into the state. */
+function readLine(state: ParseState, index: number): void {
+  let line = state.lines[index]
+  if (line.endsWith('\r')) line = line.slice(0, -1)
+  const lineNo = index + 1
+  const trimmed = line.trim()
+  if (trimmed === '') return
+  const {dump} = state
+  if (trimmed.startsWith('#')) {
+    const own = /^#\s*(Warning:\s*(.*)|Generated by ip6?tables(?:-legacy|-nft)?-save|Completed on )/.exec(trimmed)
+    if (own?.[2] !== undefined) dump.warnings.push(own[2])
+    if (!own) skip(state, trimmed, lineNo)
+    return
+  }
+  if (/^\*[a-z]+$/.test(trimmed)) {
+    openTable(state, trimmed, lineNo)
+    dump.iptablesLines++
+    return
+  }
+  if (trimmed === 'COMMIT') {
+    commitTable(state, lineNo)
+    dump.iptablesLines++
+    return
+  }
+  let counters: {packets: number; bytes: number} | null = null
+  let body = trimmed
+  const prefix = body.charCodeAt(0) === LEFT_BRACKET ? /^\[(\d+):(\d+)\]\s+/.exec(body) : null
+  if (prefix) {
+    counters = {packets: Number(prefix[1]), bytes: Number(prefix[2])}
+    body = body.slice(prefix[0].length)
+  }
+  if (body.startsWith(':') && declareChain(state, body, index)) {
+    dump.iptablesLines++
+    return
+  }
+  const head = body.startsWith('-') ? RULE_HEAD.exec(body) : null
+  if (head) {
+    const note = trailingNoteAt(body)
+    if (note > 0) {
+      state.notes.add('note', lineNo, body.slice(note))
+      body = body.slice(0, note).trimEnd()
+    }
+    appendRule(state, body, head, index, counters)
+    dump.iptablesLines++
+    return
+  }
+  if (body.startsWith('-') && chainCommand(state, body, index)) {
+    dump.iptablesLines++
+    return
+  }
+  skip(state, trimmed, lineNo)
+}
+
+/** Why the dump is not one whole iptables-save: what was guessed, skipped or cut. */
+function partialReasons(state: ParseState): string[] {
+  const reasons: string[] = []
+  const tables = [...state.dump.tables.values()]
+  if (tables.some((t) => t.guessed)) reasons.push('no *table header')
+  if (state.skipped.size) reasons.push('lines that are not rules')
+  if (state.skipped.list().some((s) => s.kind === 'cut')) reasons.push("an author's cut")
+  if (tables.some((t) => !t.guessed && !t.committed)) reasons.push('no COMMIT at the end')
+  return reasons
+}
+
+/** Parses iptables-save output, iptables-restore input, `iptables -S`, or a pasted excerpt of any of them. */
+export function parseIptablesSave(text: string): IptablesDump {
+  const state: ParseState = {
+    dump: {tables: new Map(), warnings: [], notes: [], skipped: [], partial: [], iptablesLines: 0},
+    lines: text.split('\n'),
+    table: null,
+    headerless: null,
+    skipped: new SkipTally(),
+    notes: new SkipTally(),
+  }
+  for (let index = 0; index < state.lines.length; index++) readLine(state, index)
+  const {dump} = state
+  if (state.table && !state.table.committed) dump.notes.push(`table ${state.table.name} ends without COMMIT (truncated?)`)
+  dump.skipped = [...state.skipped.list(), ...state.notes.list()]
+  for (const s of dump.skipped) dump.notes.push(skippedNote(s))
+  dump.partial = partialReasons(state)
   return dump
 }
 

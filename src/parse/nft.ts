@@ -1,6 +1,10 @@
-// nftables rules of one table, from `nft -j list ruleset` (JSON) or from the `nft -f` text
-// kube-proxy's nftables mode writes. JSON rule expressions are turned back into nft's own
-// statement words (for the vocabulary kube-proxy uses), so one tracer reads both.
+// nftables rules of one table, from `nft -j list ruleset` (JSON), from the `nft list` listing (also
+// `nft -a`, with `# handle N`), or from the `nft -f` text kube-proxy's nftables mode writes. JSON rule
+// expressions are turned back into nft's own statement words (for the vocabulary kube-proxy uses), so
+// one tracer reads all three. Pasted captures parse too: prompts, comments and cuts around or inside
+// the listing are skipped with one note per kind, and a table the paste never closes is partial.
+
+import {type SkippedLines, SkipTally, skippedKind} from './pasted-text.js'
 
 export interface NftRule {
   chain: string
@@ -94,17 +98,35 @@ function splitTopLevel(text: string, sep: string): string[] {
   return parts
 }
 
+/** A parse with what it skipped, and why it is not a whole rule set. */
+export interface NftCapture {
+  tables: Map<string, NftTable>
+  skipped: SkippedLines[]
+  partial: string[]
+  /** Lines nft understood. */
+  nftLines: number
+}
+
 /** The text kube-proxy feeds to `nft -f`: add/flush/delete lines. */
 export function parseNftText(text: string): Map<string, NftTable> {
+  return readNftText(text).tables
+}
+
+function readNftText(text: string): NftCapture {
   const tables = new Map<string, NftTable>()
+  const skipped = new SkipTally()
+  let nftLines = 0
   const lines = text.split('\n')
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim()
-    if (!line || line.startsWith('#')) continue
+    if (!line) continue
     const m = /^(add|create|insert|flush|delete|destroy)\s+(table|chain|rule|element|set|map)\s+(ip|ip6|inet|arp|bridge|netdev)\s+(\S+)\s*(.*)$/.exec(line)
     if (!m) {
-      throw new NftParseError(`line ${i + 1}: not an nft command: ${line.slice(0, 80)}`)
+      // kube-proxy's own text has "#" comments; anything else is what a paste brought along
+      if (!line.startsWith('#') || skippedKind(line) === 'command') skipped.add(skippedKind(line), i + 1, line)
+      continue
     }
+    nftLines++
     const [, verb, kind, family, tableName, rest] = m
     const table = tableOf(tables, family, tableName)
     if (kind === 'table') continue
@@ -146,7 +168,10 @@ export function parseNftText(text: string): Map<string, NftTable> {
     }
     // element
     const inner = /\{(.*)\}\s*$/.exec(body)
-    if (!inner) throw new NftParseError(`line ${i + 1}: element without { }`)
+    if (!inner) {
+      skipped.add('text', i + 1, line)
+      continue
+    }
     const list = table.elements.get(name) ?? []
     table.elements.set(name, list)
     const elements = parseElements(inner[1])
@@ -155,7 +180,7 @@ export function parseNftText(text: string): Map<string, NftTable> {
       table.elements.set(name, list.filter((e) => !gone.has(e.key.join(' . '))))
     } else list.push(...elements)
   }
-  return tables
+  return {tables, skipped: skipped.list(), partial: skipped.size ? ['lines that are not nft commands'] : [], nftLines}
 }
 
 // ---- JSON ----
@@ -256,29 +281,44 @@ export function parseNftJson(text: string): Map<string, NftTable> {
   return tables
 }
 
-/** `nft list ruleset` (or `nft list table ...`): table { chain { rules } set { elements } } blocks. */
+/** `nft list ruleset` (or `nft list table ...`, `nft -a list ...`): table { chain { rules } set { elements } } blocks. */
 export function parseNftListing(text: string): Map<string, NftTable> {
+  return readNftListing(text).tables
+}
+
+const BLOCK = /^(chain|set|map|flowtable|counter|quota|ct\s+\S+|limit|secmark|synproxy)\s+(\S+)\s*\{$/
+
+function readNftListing(text: string): NftCapture {
   const tables = new Map<string, NftTable>()
+  const skipped = new SkipTally()
+  let nftLines = 0
   const lines = text.split('\n')
   let table: NftTable | null = null
   let chain: string | null = null
   let set: string | null = null
+  const skip = (line: string, i: number) => skipped.add(skippedKind(line), i + 1, line)
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim().replace(/\s*# handle \d+$/, '')
-    if (!line || line.startsWith('#')) continue
+    if (!line) continue
     const open = /^table\s+(\S+)\s+(\S+)\s*\{$/.exec(line)
     if (open) {
       table = tableOf(tables, open[1], open[2])
+      chain = set = null
+      nftLines++
       continue
     }
-    if (!table) throw new NftParseError(`line ${i + 1}: not nft list ruleset output: ${line.slice(0, 80)}`)
+    if (!table || line.startsWith('#') || skippedKind(line) === 'cut') {
+      skip(line, i)
+      continue
+    }
+    nftLines++
     if (line === '}') {
       if (chain !== null) chain = null
       else if (set !== null) set = null
       else table = null
       continue
     }
-    const block = /^(chain|set|map|flowtable|counter|quota|ct\s+\S+|limit|secmark|synproxy)\s+(\S+)\s*\{$/.exec(line)
+    const block = BLOCK.exec(line)
     if (block) {
       const name = block[2].replace(/^"|"$/g, '')
       if (block[1] === 'chain') {
@@ -295,7 +335,7 @@ export function parseNftListing(text: string): Map<string, NftTable> {
       if (timeout) table.timeouts.set(set, seconds(timeout[1]) ?? 0)
       if (line.startsWith('elements = {')) {
         let body = line.slice('elements = {'.length)
-        while (!/\}\s*$/.test(body) && i + 1 < lines.length) body += ' ' + lines[++i].trim()
+        while (!/\}\s*$/.test(body) && i + 1 < lines.length) body += ' ' + lines[++i].trim().replace(/\s*# handle \d+$/, '')
         table.elements.get(set)!.push(...parseElements(body.replace(/\}\s*$/, '')))
       }
       continue
@@ -311,13 +351,25 @@ export function parseNftListing(text: string): Map<string, NftTable> {
       table.chains.get(chain)!.push({chain, text: stmt, comment})
     }
   }
-  return tables
+  const partial: string[] = []
+  if (skipped.size) partial.push('lines that are not nft')
+  if (skipped.list().some((s) => s.kind === 'cut')) partial.push("an author's cut")
+  if (table) partial.push(`table ${table.family} ${table.name} is not closed`)
+  return {tables, skipped: skipped.list(), partial, nftLines}
 }
 
 /** JSON from `nft -j`, a `nft list ruleset` listing, or `nft -f` text. */
 export function parseNft(text: string): Map<string, NftTable> {
-  const start = text.trimStart()
-  if (start.startsWith('{')) return parseNftJson(text)
-  if (/^table\s/.test(start)) return parseNftListing(text)
-  return parseNftText(text)
+  return parseNftCapture(text).tables
+}
+
+/** Any of the three, pasted or whole: the tables, what was skipped, and why the capture is partial. */
+export function parseNftCapture(text: string): NftCapture {
+  if (text.trimStart().startsWith('{')) {
+    const tables = parseNftJson(text)
+    return {tables, skipped: [], partial: [], nftLines: tables.size}
+  }
+  // a listing may follow the prompt and command that printed it
+  if (/^\s*table\s+\S+\s+\S+\s*\{/m.test(text)) return readNftListing(text)
+  return readNftText(text)
 }

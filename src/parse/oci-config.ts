@@ -61,6 +61,11 @@ export interface OciSpecSummary {
   capabilities: string[]
   noNewPrivileges: boolean
   seccomp: boolean
+  /** linux.maskedPaths / linux.readonlyPaths: what the runtime hides or makes read-only in /proc and /sys */
+  maskedPaths: string[]
+  readonlyPaths: string[]
+  /** root.readonly */
+  rootReadonly: boolean
   user: {uid: number; gid: number} | null
   oomScoreAdj: number | null
   resources: {memoryLimit: number | null; cpuShares: number | null; cpuQuota: number | null; cpuPeriod: number | null; pidsLimit: number | null}
@@ -87,6 +92,9 @@ export function parseRuntimeConfig(text: string): OciSpecSummary {
     capabilities: spec.process?.capabilities?.effective ?? [],
     noNewPrivileges: spec.process?.noNewPrivileges === true,
     seccomp: Boolean(linux.seccomp),
+    maskedPaths: Array.isArray(linux.maskedPaths) ? linux.maskedPaths : [],
+    readonlyPaths: Array.isArray(linux.readonlyPaths) ? linux.readonlyPaths : [],
+    rootReadonly: spec.root?.readonly === true,
     user: spec.process?.user ? {uid: spec.process.user.uid ?? 0, gid: spec.process.user.gid ?? 0} : null,
     oomScoreAdj: spec.process?.oomScoreAdj ?? null,
     resources: {

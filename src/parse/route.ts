@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js'
+import {int, jsonArray, record, str} from './json.js'
 
 /** One route, from `ip -j route show table all` or /proc/net/route. */
 export interface Route {
@@ -14,41 +15,34 @@ export interface Route {
   prefsrc: string | null
 }
 
-interface IpRouteJson {
-  dst: string
-  dev?: string
-  gateway?: string
-  scope?: string
-  table?: string
-  type?: string
-  protocol?: string
-  prefsrc?: string
-}
-
 function withPrefix(dst: string, family: 4 | 6): string {
   if (dst === 'default') return family === 4 ? '0.0.0.0/0' : '::/0'
   return dst.includes('/') ? dst : `${dst}/${family === 4 ? 32 : 128}`
 }
 
-/** `ip -j route show table all` (or `ip -j -6 route ...`). */
+/** `ip -j route show table all` (or `ip -j -6 route ...`). JsonShapeError when it is not a JSON array; elements without a dst are skipped. */
 export function parseIpRouteJson(text: string): Route[] {
-  const raw = JSON.parse(text) as IpRouteJson[]
-  return raw
-    .filter((r) => r.dst)
-    .map((r) => {
-      const family = r.dst.includes(':') || r.gateway?.includes(':') || r.prefsrc?.includes(':') ? 6 : 4
-      return {
-        destination: withPrefix(r.dst, family),
-        // blackhole, unreachable and prohibit routes have no device: the type stands in for it
-        dev: r.dev ?? r.type ?? 'unicast',
-        via: r.gateway ?? null,
-        scope: r.scope ?? (r.gateway ? 'global' : null),
-        table: r.table ?? 'main',
-        type: r.type ?? 'unicast',
-        protocol: r.protocol ?? null,
-        prefsrc: r.prefsrc ?? null,
-      }
+  const routes: Route[] = []
+  for (const item of jsonArray(text, 'ip -j route')) {
+    const r = record(item)
+    const dst = str(r?.dst)
+    if (!r || !dst) continue
+    const [dev, gateway, scope, table, type, protocol, prefsrc] = [r.dev, r.gateway, r.scope, r.table, r.type, r.protocol, r.prefsrc].map(str)
+    const family = dst.includes(':') || gateway?.includes(':') || prefsrc?.includes(':') ? 6 : 4
+    routes.push({
+      destination: withPrefix(dst, family),
+      // blackhole, unreachable and prohibit routes have no device: the type stands in for it
+      dev: dev ?? type ?? 'unicast',
+      via: gateway ?? null,
+      scope: scope ?? (gateway ? 'global' : null),
+      // `ip` prints table numbers it has no name for as numbers
+      table: table ?? (int(r.table) !== undefined ? String(r.table) : 'main'),
+      type: type ?? 'unicast',
+      protocol: protocol ?? null,
+      prefsrc: prefsrc ?? null,
     })
+  }
+  return routes
 }
 
 function hexToIPv4(hex: string): string {
@@ -62,6 +56,8 @@ function maskToPrefix(mask: string): number {
 }
 
 const RTF_GATEWAY = 0x2
+// the kernel flags unreachable and prohibit routes (fib_flag_trans); /proc/net/route cannot tell them apart
+const RTF_REJECT = 0x200
 
 /** /proc/<pid>/net/route: the main IPv4 table of that process's network namespace. */
 export function parseProcNetRoute(text: string): Route[] {
@@ -73,14 +69,16 @@ export function parseProcNetRoute(text: string): Route[] {
     const flags = Number.parseInt(flagsHex, 16)
     const prefix = maskToPrefix(hexToIPv4(maskHex))
     const gateway = flags & RTF_GATEWAY ? hexToIPv4(gwHex) : null
+    const reject = (flags & RTF_REJECT) !== 0
     routes.push({
       destination: `${hexToIPv4(dstHex)}/${prefix}`,
-      dev,
+      // no device ("*"): the type stands in for it, as for ip -j route
+      dev: reject && dev === '*' ? 'unreachable' : dev,
       via: gateway,
       // /proc/net/route has no scope column; without a gateway the route is on-link
       scope: gateway ? 'global' : 'link',
       table: 'main',
-      type: 'unicast',
+      type: reject ? 'unreachable' : 'unicast',
       protocol: null,
       prefsrc: null,
     })

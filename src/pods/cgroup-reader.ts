@@ -33,11 +33,23 @@ export async function readHostMounts(host: Host): Promise<MountinfoEntry[]> {
   return mounts
 }
 
-/** A cgroup path as seen by a process -> the directory on the node, through the hierarchy's mount. */
-function dirFor(mount: MountinfoEntry, cgroupPath: string): string {
+/**
+ * A cgroup path as seen by a process -> the directory on the node, through the hierarchy's
+ * mount. undefined for a path with ".." (a process inside a cgroup namespace sees its cgroup
+ * relative to the namespace's root: /proc/<pid>/cgroup then says "0::/../../kubepods-..."): where
+ * that leads on the node is unknown, and joining it would climb out of the cgroup mount.
+ */
+function dirFor(mount: MountinfoEntry, cgroupPath: string): string | undefined {
+  if (cgroupPath.split('/').includes('..')) return undefined
   const root = mount.root === '/' ? '' : mount.root
   const inside = cgroupPath.startsWith(root + '/') || cgroupPath === root ? cgroupPath.slice(root.length) : cgroupPath
   return `${mount.mountPoint}${inside}`.replace(/\/+$/, '') || '/'
+}
+
+/** The node directory of a cgroup path, for one v1 controller (or v2 when version is 2); undefined when not mounted. */
+export function cgroupDir(mounts: CgroupMounts, version: 1 | 2 | null, controller: string, cgroupPath: string): string | undefined {
+  const mount = version === 2 ? mounts.v2 : mounts.v1.get(controller)
+  return mount ? dirFor(mount, cgroupPath) : undefined
 }
 
 /** Limits and usage of one cgroup. `paths` maps a controller (or "" for v2) to its cgroup path. */
@@ -61,6 +73,7 @@ export async function readCgroup(host: Host, mounts: CgroupMounts, version: 1 | 
     const path = paths.get('')
     if (!mounts.v2 || path === undefined) return record
     const dir = dirFor(mounts.v2, path)
+    if (dir === undefined) return unlocated(host, record, path)
     const read = (file: string) => host.readFile(`${dir}/${file}`)
     const [max, current, peak, events, weight, cpuMax, cpuStat, pidsCurrent, pidsMax] = await Promise.all(
       ['memory.max', 'memory.current', 'memory.peak', 'memory.events', 'cpu.weight', 'cpu.max', 'cpu.stat', 'pids.current', 'pids.max'].map(read),
@@ -80,10 +93,13 @@ export async function readCgroup(host: Host, mounts: CgroupMounts, version: 1 | 
     record.pidsMax = parseCgroupNumber(pidsMax)
     return record
   }
+  const unlocatable = [...paths.values()].find((p) => p.split('/').includes('..'))
+  if (unlocatable !== undefined) return unlocated(host, record, unlocatable)
   const file = (controller: string, name: string) => {
     const mount = mounts.v1.get(controller)
     const path = paths.get(controller)
-    return mount && path !== undefined ? host.readFile(`${dirFor(mount, path)}/${name}`) : Promise.resolve(undefined)
+    const dir = mount && path !== undefined ? dirFor(mount, path) : undefined
+    return dir !== undefined ? host.readFile(`${dir}/${name}`) : Promise.resolve(undefined)
   }
   const [limit, usage, peak, oomControl, shares, quota, period, cpuStat, pidsCurrent, pidsMax] = await Promise.all([
     file('memory', 'memory.limit_in_bytes'),
@@ -110,5 +126,10 @@ export async function readCgroup(host: Host, mounts: CgroupMounts, version: 1 | 
   record.throttledUs = throttledNs === undefined ? null : Math.round(throttledNs / 1000)
   record.pidsCurrent = parseCgroupNumber(pidsCurrent)
   record.pidsMax = parseCgroupNumber(pidsMax)
+  return record
+}
+
+function unlocated(host: Host, record: CgroupRecord, path: string): CgroupRecord {
+  host.warnings.add('cgroup:dotdot', 'cgroup path with ".." (seen from inside a cgroup namespace): limits and usage not read', path)
   return record
 }

@@ -11,7 +11,7 @@ async function readHostLinks(host: Host): Promise<LinkRecord[]> {
     try {
       return parseIpLinkJson(result.stdout)
     } catch (error) {
-      host.warnings.add('parse:ip link', `ip -j -d link show: unreadable JSON (${(error as Error).message}); using /sys/class/net`)
+      host.warnings.add('parse:ip link', `${(error as Error).message}; using /sys/class/net`)
     }
   }
   // no iproute2: sysfs knows index, peer index, bridge membership; "bridge/" marks a bridge

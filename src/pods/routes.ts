@@ -24,7 +24,7 @@ function safeParse(text: string, host: Host, what: string): Route[] {
   try {
     return parseIpRouteJson(text)
   } catch (error) {
-    host.warnings.add(`parse:${what}`, `${what}: unreadable JSON (${(error as Error).message}); routes skipped`)
+    host.warnings.add(`parse:${what}`, `${(error as Error).message}; routes skipped`)
     return []
   }
 }

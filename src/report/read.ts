@@ -2,6 +2,7 @@
 // A folder contributes its *.json files (one level down too: a folder per node); a file that
 // is not JSON, or JSON of no known shape, is skipped with one warning line.
 
+import {NodedocError} from '../errors.js'
 import {type Host, hostPath} from '../host/host.js'
 import type {NodeInput} from './merge.js'
 import {recognise} from './shapes.js'
@@ -67,4 +68,4 @@ export async function readNodeReports(host: Host, paths: string[]): Promise<Read
   return {inputs, skipped}
 }
 
-export class ReportInputError extends Error {}
+export class ReportInputError extends NodedocError {}

@@ -4,6 +4,7 @@
 
 import * as YAML from 'yaml'
 import type {Node} from 'yaml'
+import {NodedocError} from '../errors.js'
 import {memoryBytes, milliCpu} from './quantity.js'
 
 export interface ResourceAmounts {
@@ -33,9 +34,40 @@ export interface ContainerSpec {
   volumeMounts: VolumeMount[]
   runAsUser: number | null
   runAsGroup: number | null
+  /** The rest of securityContext, as written (null = not set): what `compare` expects from (parsePodManifest always fills it). */
+  security?: ContainerSecurity
+  /** null = not set; the API server defaults it to /dev/termination-log */
+  terminationMessagePath?: string | null
 }
 
-export type VolumeSource = {kind: 'emptyDir'; medium: 'Memory' | null} | {kind: 'hostPath'; path: string}
+export type SeccompProfileType = 'RuntimeDefault' | 'Unconfined' | 'Localhost'
+
+export interface ContainerSecurity {
+  allowPrivilegeEscalation: boolean | null
+  privileged: boolean | null
+  readOnlyRootFilesystem: boolean | null
+  capabilities: {add: string[]; drop: string[]} | null
+  seccompProfile: SeccompProfileType | null
+  procMount: string | null
+}
+
+/** spec.securityContext: the fields a container inherits when it does not set its own. */
+export interface PodSecurity {
+  runAsUser: number | null
+  runAsGroup: number | null
+  seccompProfile: SeccompProfileType | null
+}
+
+/**
+ * secret, configMap, downwardAPI and projected volumes carry API data (the kubelet always mounts
+ * them read-only); any other kind is `other`. Only `parsePodManifest(..., {anyVolume: true})`
+ * returns these two: a sandbox cannot build them.
+ */
+export type VolumeSource =
+  | {kind: 'emptyDir'; medium: 'Memory' | null}
+  | {kind: 'hostPath'; path: string}
+  | {kind: 'apiData'; type: string}
+  | {kind: 'other'; type: string}
 
 export interface VolumeSpec {
   name: string
@@ -53,14 +85,23 @@ export interface PodManifest {
   hostname: string | null
   containers: ContainerSpec[]
   volumes: VolumeSpec[]
+  /** spec.securityContext (parsePodManifest always fills it) */
+  security?: PodSecurity
+  /** null = not set (the ServiceAccount decides) */
+  automountServiceAccountToken?: boolean | null
 }
 
-export class ManifestError extends Error {}
+export interface ParseOptions {
+  /** accept every volume kind (compare reads real manifests; a sandbox builds only emptyDir and hostPath) */
+  anyVolume?: boolean
+}
+
+export class ManifestError extends NodedocError {}
 
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 
 /** Parses Pod YAML (or JSON). `file` only names the source in errors. */
-export function parsePodManifest(text: string, file = 'pod.yaml'): PodManifest {
+export function parsePodManifest(text: string, file = 'pod.yaml', options: ParseOptions = {}): PodManifest {
   const lineCounter = new YAML.LineCounter()
   const doc = YAML.parseDocument(text, {lineCounter, uniqueKeys: true})
   const at = (node: Node | null | undefined): string => {
@@ -79,7 +120,7 @@ export function parsePodManifest(text: string, file = 'pod.yaml'): PodManifest {
   const root = doc.contents
   if (!YAML.isMap(root)) throw new ManifestError(`${at(root)}: expected a Pod manifest (a mapping), got ${describe(root)}`)
 
-  const reader = new FieldReader(at)
+  const reader = new FieldReader(at, options)
   const kind = reader.string(root, 'kind', {required: true})
   if (kind !== 'Pod') throw new ManifestError(`${at(root.get('kind', true) as Node)}: kind is ${kind}, expected Pod`)
   const metadata = reader.map(root, 'metadata', {required: true})!
@@ -112,8 +153,13 @@ export function parsePodManifest(text: string, file = 'pod.yaml'): PodManifest {
     hostname: reader.string(spec, 'hostname') ?? null,
     containers,
     volumes,
+    security: reader.podSecurity(spec),
+    automountServiceAccountToken: reader.optionalBool(spec, 'automountServiceAccountToken'),
   }
 }
+
+const SECCOMP_TYPES = new Set<string>(['RuntimeDefault', 'Unconfined', 'Localhost'])
+const API_DATA_VOLUMES = ['secret', 'configMap', 'downwardAPI', 'projected']
 
 function describe(node: unknown): string {
   if (node === null || node === undefined) return 'nothing'
@@ -126,7 +172,7 @@ type Map = YAML.YAMLMap<unknown, unknown>
 
 /** Typed field access with file:line:col errors. */
 class FieldReader {
-  constructor(private readonly at: (node: Node | null | undefined) => string) {}
+  constructor(private readonly at: (node: Node | null | undefined) => string, private readonly options: ParseOptions = {}) {}
 
   private fail(node: Node | null | undefined, path: string, message: string): never {
     throw new ManifestError(`${this.at(node)}: ${path}: ${message}`)
@@ -160,6 +206,51 @@ class FieldReader {
     if (node === undefined) return false
     if (!YAML.isScalar(node) || typeof node.value !== 'boolean') this.fail(node, key, `expected true or false, got ${describe(node)}`)
     return node.value as boolean
+  }
+
+  /** true, false, or null when the field is absent */
+  optionalBool(map: Map, key: string, path = key): boolean | null {
+    const node = this.field(map, key, false, path)
+    if (node === undefined) return null
+    if (!YAML.isScalar(node) || typeof node.value !== 'boolean') this.fail(node, path, `expected true or false, got ${describe(node)}`)
+    return node.value as boolean
+  }
+
+  seccomp(security: Map | undefined, path: string): SeccompProfileType | null {
+    const profile = security ? this.map(security, 'seccompProfile', {path: `${path}.seccompProfile`}) : undefined
+    if (!profile) return null
+    const type = this.string(profile, 'type', {required: true, path: `${path}.seccompProfile.type`})!
+    if (!SECCOMP_TYPES.has(type)) this.fail(profile.get('type', true) as Node, `${path}.seccompProfile.type`, `${JSON.stringify(type)} is not RuntimeDefault, Unconfined or Localhost`)
+    return type as SeccompProfileType
+  }
+
+  integer(map: Map | undefined, key: string, path: string): number | null {
+    const v = map ? this.string(map, key, {path: `${path}.${key}`}) : undefined
+    if (v === undefined) return null
+    if (!/^[0-9]+$/.test(v)) this.fail(map!.get(key, true) as Node, `${path}.${key}`, 'expected a non-negative integer')
+    return Number(v)
+  }
+
+  podSecurity(spec: Map): PodSecurity {
+    const security = this.map(spec, 'securityContext', {path: 'spec.securityContext'})
+    return {
+      runAsUser: this.integer(security, 'runAsUser', 'spec.securityContext'),
+      runAsGroup: this.integer(security, 'runAsGroup', 'spec.securityContext'),
+      seccompProfile: this.seccomp(security, 'spec.securityContext'),
+    }
+  }
+
+  containerSecurity(security: Map | undefined, path: string): ContainerSecurity {
+    const p = `${path}.securityContext`
+    const caps = security ? this.map(security, 'capabilities', {path: `${p}.capabilities`}) : undefined
+    return {
+      allowPrivilegeEscalation: security ? this.optionalBool(security, 'allowPrivilegeEscalation', `${p}.allowPrivilegeEscalation`) : null,
+      privileged: security ? this.optionalBool(security, 'privileged', `${p}.privileged`) : null,
+      readOnlyRootFilesystem: security ? this.optionalBool(security, 'readOnlyRootFilesystem', `${p}.readOnlyRootFilesystem`) : null,
+      capabilities: caps ? {add: this.strings(caps, 'add', `${p}.capabilities.add`) ?? [], drop: this.strings(caps, 'drop', `${p}.capabilities.drop`) ?? []} : null,
+      seccompProfile: this.seccomp(security, p),
+      procMount: security ? (this.string(security, 'procMount', {path: `${p}.procMount`}) ?? null) : null,
+    }
   }
 
   map(map: Map, key: string, opts: {required?: boolean; path?: string} = {}): Map | undefined {
@@ -227,12 +318,6 @@ class FieldReader {
       return {name: this.string(e, 'name', {required: true, path: `${path}.env[${i}].name`})!, value: this.string(e, 'value', {path: `${path}.env[${i}].value`}) ?? ''}
     })
     const security = this.map(node, 'securityContext', {path: `${path}.securityContext`})
-    const int = (key: string): number | null => {
-      const v = security ? this.string(security, key, {path: `${path}.securityContext.${key}`}) : undefined
-      if (v === undefined) return null
-      if (!/^[0-9]+$/.test(v)) this.fail(security!.get(key, true) as Node, `${path}.securityContext.${key}`, 'expected a non-negative integer')
-      return Number(v)
-    }
     return {
       name,
       image: this.string(node, 'image', {path: `${path}.image`}) ?? null,
@@ -242,8 +327,10 @@ class FieldReader {
       workingDir: this.string(node, 'workingDir', {path: `${path}.workingDir`}) ?? null,
       resources: {requests, limits},
       volumeMounts: mounts,
-      runAsUser: int('runAsUser'),
-      runAsGroup: int('runAsGroup'),
+      runAsUser: this.integer(security, 'runAsUser', `${path}.securityContext`),
+      runAsGroup: this.integer(security, 'runAsGroup', `${path}.securityContext`),
+      security: this.containerSecurity(security, path),
+      terminationMessagePath: this.string(node, 'terminationMessagePath', {path: `${path}.terminationMessagePath`}) ?? null,
     }
   }
 
@@ -261,6 +348,12 @@ class FieldReader {
       const p = this.string(hostPath, 'path', {required: true, path: `${path}.hostPath.path`})!
       if (!p.startsWith('/')) this.fail(hostPath, `${path}.hostPath.path`, 'must be an absolute path')
       return {name, source: {kind: 'hostPath', path: p}}
+    }
+    if (this.options.anyVolume) {
+      const type = API_DATA_VOLUMES.find((t) => node.has(t))
+      if (type) return {name, source: {kind: 'apiData', type}}
+      const other = node.items.map((pair) => String((pair.key as {value?: unknown})?.value ?? pair.key)).find((k) => k !== 'name')
+      return {name, source: {kind: 'other', type: other ?? 'unknown'}}
     }
     this.fail(node, path, 'only emptyDir and hostPath volumes are supported by the sandbox')
   }

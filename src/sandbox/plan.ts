@@ -181,49 +181,39 @@ export function containerEnv(c: ContainerSpec, hostname: string): Record<string,
   return env
 }
 
-/** Builds the whole create plan. */
-export function planSandbox(cfg: SandboxConfig): Plan {
+/**
+ * Everything the phases below derive from the config once: names, paths and per-container
+ * facts. Pure data; each phase reads it and returns its steps.
+ */
+interface PlanLayout {
+  cfg: SandboxConfig
+  pod: PodManifest
+  qos: QosClass
+  driver: CgroupDriverName
+  podCgroup: string
+  sandboxCgroup: string
+  podLimits: CgroupLimits
+  hostname: string
+  state: string
+  /** the read-only image layer: the --rootfs dir, or <state>/rootfs built by rootfs.build */
+  lower: string
+  logDir: string
+  containers: ContainerPlanInfo[]
+  /** volume name -> the host dir (emptyDir under the kubelet pod dir, or hostPath) */
+  volumeSources: Map<string, string>
+  /** namespaces, pause and mounts: every isolation but chroot */
+  withNs: boolean
+  full: boolean
+}
+
+const PAUSE = '{pause}'
+
+function planLayout(cfg: SandboxConfig): PlanLayout {
   const pod = cfg.manifest
-  const steps: Step[] = []
-  const warnings: string[] = []
-  const add = (step: Step) => steps.push(step)
   const qos = qosClass(pod)
   const driver = cfg.cgroup.driver
   const podCgroup = podCgroupPath(driver, qos, cfg.podUid)
-  const sandboxCgroup = containerCgroupPath(driver, podCgroup, cfg.sandboxId)
-  const hostname = pod.hostname ?? cfg.name
-  const state = cfg.stateDir
-  const full = cfg.isolation === 'full'
-  const withNs = cfg.isolation !== 'chroot'
-  const cgDir = (controller: string, path: string) => join(cfg.cgroup.mountRoot, controller, path)
-  const limitFiles = (l: CgroupLimits) => (cfg.cgroup.version === 1 ? cgroupV1Files(l) : cgroupV2Files(l))
-    .filter((f) => cfg.cgroup.controllers.includes(f.controller))
-
-  if (cfg.isolation === 'chroot') warnings.push('--isolation chroot: no namespaces, no pivot_root, all capabilities: the container sees every host process and can escape its root; for demonstration only')
-  if (cfg.isolation === 'unshare') warnings.push('--isolation unshare: chroot instead of pivot_root and all root capabilities kept: the old root stays reachable; for demonstration only')
-
-  add({id: 'state.dir', why: 'the sandbox state dir: state.json records every artifact before it is made, so rm and rollback find it all', op: {kind: 'mkdir', path: state, exclusive: true}, undo: {kind: 'removeTree', path: state}})
-  add({id: 'state.hostname', why: 'kubelet/containerd keep the pod hostname file in the sandbox dir and bind-mount it as /etc/hostname', op: {kind: 'write', path: join(state, 'hostname'), content: hostname + '\n'}, undo: null})
-  add({id: 'state.hosts', why: 'the kubelet writes a managed /etc/hosts per pod (etc-hosts) with the pod IP', op: {kind: 'write', path: join(state, 'hosts'), content: hostsFile(cfg.network?.podIp ?? null, hostname)}, undo: null})
-  add({id: 'state.resolv', why: 'resolv.conf from the pod DNS policy, bind-mounted as /etc/resolv.conf', op: {kind: 'write', path: join(state, 'resolv.conf'), content: resolvConf(pod.namespace)}, undo: null})
-
-  const lower = cfg.rootfs.kind === 'dir' ? cfg.rootfs.path : join(state, 'rootfs')
-  if (cfg.rootfs.kind !== 'dir') {
-    const what = cfg.rootfs.kind === 'busybox' ? `busybox-static and ${cfg.rootfs.applets.length} applet links` : `${cfg.rootfs.files.length} host files (binaries and the libraries ldd lists)`
-    add({id: 'rootfs.build', why: `no image pull here: the read-only image layer is built locally from ${what}`, op: {kind: 'rootfs', dir: lower, source: cfg.rootfs}, undo: null})
-  }
-
-  if (cfg.network) {
-    const leaseDir = cfg.network.leasePath.replace(/\/[^/]+$/, '')
-    add({id: 'net.ipam-dir', why: 'the lease dir of this range (shared by the sandboxes using it)', op: {kind: 'mkdir', path: leaseDir}, undo: {kind: 'rmdirIfEmpty', path: leaseDir}})
-    add({id: 'net.lease', why: `IPAM: reserve ${cfg.network.podIp} in ${cfg.network.cidr} (host-local keeps one file per IP, as here)`, op: {kind: 'lease', path: cfg.network.leasePath, content: cfg.name + '\n'}, undo: {kind: 'unlink', path: cfg.network.leasePath}})
-  }
-
-  // logs: where the kubelet tells the runtime to write, and the links log shippers read
   const logDir = podLogDir(cfg.logRoot, pod.namespace, cfg.name, cfg.podUid)
-  add({id: 'logs.pods', why: 'the kubelet log root', op: {kind: 'mkdir', path: join(cfg.logRoot, 'pods')}, undo: {kind: 'rmdirIfEmpty', path: join(cfg.logRoot, 'pods')}})
-  add({id: 'logs.pod', why: 'per-pod log dir /var/log/pods/<ns>_<name>_<uid>', op: {kind: 'mkdir', path: logDir}, undo: {kind: 'removeTree', path: logDir}})
-  add({id: 'logs.containers', why: 'the /var/log/containers link dir', op: {kind: 'mkdir', path: join(cfg.logRoot, 'containers')}, undo: {kind: 'rmdirIfEmpty', path: join(cfg.logRoot, 'containers')}})
   const containers: ContainerPlanInfo[] = pod.containers.map((c) => {
     const id = cfg.containerIds[c.name]
     return {
@@ -237,165 +227,268 @@ export function planSandbox(cfg: SandboxConfig): Plan {
       oomScoreAdj: oomScoreAdj(qos, c.resources.requests.memoryBytes, cfg.nodeMemoryBytes),
     }
   })
-  for (const c of containers) {
-    add({id: `logs.${c.name}.dir`, why: 'one dir per container; files are <restartCount>.log', op: {kind: 'mkdir', path: join(logDir, c.name)}, undo: null})
-    add({id: `logs.${c.name}.link`, why: '/var/log/containers/<pod>_<ns>_<ctr>-<id>.log points at the current log', op: {kind: 'symlink', target: c.logPath, path: c.linkPath}, undo: {kind: 'unlink', path: c.linkPath}})
+  const volumeSources = new Map<string, string>()
+  for (const v of pod.volumes) {
+    if (v.source.kind === 'emptyDir') volumeSources.set(v.name, join(kubeletPodDir(cfg), 'volumes', 'kubernetes.io~empty-dir', v.name))
+    if (v.source.kind === 'hostPath') volumeSources.set(v.name, v.source.path)
   }
+  return {
+    cfg, pod, qos, driver, podCgroup, logDir, containers, volumeSources,
+    sandboxCgroup: containerCgroupPath(driver, podCgroup, cfg.sandboxId),
+    podLimits: podLimits(pod, cfg.podPidsLimit),
+    hostname: pod.hostname ?? cfg.name,
+    state: cfg.stateDir,
+    lower: cfg.rootfs.kind === 'dir' ? cfg.rootfs.path : join(cfg.stateDir, 'rootfs'),
+    withNs: cfg.isolation !== 'chroot',
+    full: cfg.isolation === 'full',
+  }
+}
 
-  // emptyDir volumes live in the kubelet's pod dir
+function kubeletPodDir(cfg: SandboxConfig): string {
+  return join(cfg.kubeletRoot, 'pods', cfg.podUid)
+}
+
+function cgroupDir(cfg: SandboxConfig, controller: string, path: string): string {
+  return join(cfg.cgroup.mountRoot, controller, path)
+}
+
+/** The limit files of one cgroup, for the controllers this sandbox uses. */
+function limitFiles(cfg: SandboxConfig, limits: CgroupLimits) {
+  return (cfg.cgroup.version === 1 ? cgroupV1Files(limits) : cgroupV2Files(limits)).filter((f) => cfg.cgroup.controllers.includes(f.controller))
+}
+
+function isolationWarnings(isolation: Isolation): string[] {
+  if (isolation === 'chroot') return ['--isolation chroot: no namespaces, no pivot_root, all capabilities: the container sees every host process and can escape its root; for demonstration only']
+  if (isolation === 'unshare') return ['--isolation unshare: chroot instead of pivot_root and all root capabilities kept: the old root stays reachable; for demonstration only']
+  return []
+}
+
+/** The sandbox state dir and the per-pod files the kubelet keeps there. */
+function stateSteps({cfg, pod, state, hostname}: PlanLayout): Step[] {
+  return [
+    {id: 'state.dir', why: 'the sandbox state dir: state.json records every artifact before it is made, so rm and rollback find it all', op: {kind: 'mkdir', path: state, exclusive: true}, undo: {kind: 'removeTree', path: state}},
+    {id: 'state.hostname', why: 'kubelet/containerd keep the pod hostname file in the sandbox dir and bind-mount it as /etc/hostname', op: {kind: 'write', path: join(state, 'hostname'), content: hostname + '\n'}, undo: null},
+    {id: 'state.hosts', why: 'the kubelet writes a managed /etc/hosts per pod (etc-hosts) with the pod IP', op: {kind: 'write', path: join(state, 'hosts'), content: hostsFile(cfg.network?.podIp ?? null, hostname)}, undo: null},
+    {id: 'state.resolv', why: 'resolv.conf from the pod DNS policy, bind-mounted as /etc/resolv.conf', op: {kind: 'write', path: join(state, 'resolv.conf'), content: resolvConf(pod.namespace)}, undo: null},
+  ]
+}
+
+function rootfsSteps({cfg, lower}: PlanLayout): Step[] {
+  if (cfg.rootfs.kind === 'dir') return []
+  const what = cfg.rootfs.kind === 'busybox' ? `busybox-static and ${cfg.rootfs.applets.length} applet links` : `${cfg.rootfs.files.length} host files (binaries and the libraries ldd lists)`
+  return [{id: 'rootfs.build', why: `no image pull here: the read-only image layer is built locally from ${what}`, op: {kind: 'rootfs', dir: lower, source: cfg.rootfs}, undo: null}]
+}
+
+function leaseSteps({cfg}: PlanLayout): Step[] {
+  if (!cfg.network) return []
+  const leaseDir = cfg.network.leasePath.replace(/\/[^/]+$/, '')
+  return [
+    {id: 'net.ipam-dir', why: 'the lease dir of this range (shared by the sandboxes using it)', op: {kind: 'mkdir', path: leaseDir}, undo: {kind: 'rmdirIfEmpty', path: leaseDir}},
+    {id: 'net.lease', why: `IPAM: reserve ${cfg.network.podIp} in ${cfg.network.cidr} (host-local keeps one file per IP, as here)`, op: {kind: 'lease', path: cfg.network.leasePath, content: cfg.name + '\n'}, undo: {kind: 'unlink', path: cfg.network.leasePath}},
+  ]
+}
+
+/** Where the kubelet tells the runtime to write, and the links log shippers read. */
+function logSteps({cfg, logDir, containers}: PlanLayout): Step[] {
+  return [
+    {id: 'logs.pods', why: 'the kubelet log root', op: {kind: 'mkdir', path: join(cfg.logRoot, 'pods')}, undo: {kind: 'rmdirIfEmpty', path: join(cfg.logRoot, 'pods')}},
+    {id: 'logs.pod', why: 'per-pod log dir /var/log/pods/<ns>_<name>_<uid>', op: {kind: 'mkdir', path: logDir}, undo: {kind: 'removeTree', path: logDir}},
+    {id: 'logs.containers', why: 'the /var/log/containers link dir', op: {kind: 'mkdir', path: join(cfg.logRoot, 'containers')}, undo: {kind: 'rmdirIfEmpty', path: join(cfg.logRoot, 'containers')}},
+    ...containers.flatMap((c): Step[] => [
+      {id: `logs.${c.name}.dir`, why: 'one dir per container; files are <restartCount>.log', op: {kind: 'mkdir', path: join(logDir, c.name)}, undo: null},
+      {id: `logs.${c.name}.link`, why: '/var/log/containers/<pod>_<ns>_<ctr>-<id>.log points at the current log', op: {kind: 'symlink', target: c.logPath, path: c.linkPath}, undo: {kind: 'unlink', path: c.linkPath}},
+    ]),
+  ]
+}
+
+/** emptyDir volumes live in the kubelet's pod dir. */
+function emptyDirSteps({cfg, pod, volumeSources}: PlanLayout): Step[] {
   const emptyDirs = pod.volumes.filter((v) => v.source.kind === 'emptyDir')
-  const podDir = join(cfg.kubeletRoot, 'pods', cfg.podUid)
-  const volumeSource = new Map<string, string>()
-  if (emptyDirs.length) {
-    add({id: 'kubelet.root', why: 'the kubelet root dir', op: {kind: 'mkdir', path: cfg.kubeletRoot}, undo: {kind: 'rmdirIfEmpty', path: cfg.kubeletRoot}})
-    add({id: 'kubelet.pods', why: 'the kubelet pods dir', op: {kind: 'mkdir', path: join(cfg.kubeletRoot, 'pods')}, undo: {kind: 'rmdirIfEmpty', path: join(cfg.kubeletRoot, 'pods')}})
-    add({id: 'kubelet.pod', why: 'the pod dir /var/lib/kubelet/pods/<uid>', op: {kind: 'mkdir', path: podDir}, undo: {kind: 'removeTree', path: podDir}})
-    for (const v of emptyDirs) {
-      const dir = join(podDir, 'volumes', 'kubernetes.io~empty-dir', v.name)
-      volumeSource.set(v.name, dir)
-      add({id: `volume.${v.name}`, why: 'emptyDir: a plain dir under the pod dir, bind-mounted into each container that mounts it', op: {kind: 'mkdir', path: dir}, undo: null})
-    }
-  }
-  for (const v of pod.volumes) if (v.source.kind === 'hostPath') volumeSource.set(v.name, v.source.path)
+  if (!emptyDirs.length) return []
+  const podDir = kubeletPodDir(cfg)
+  return [
+    {id: 'kubelet.root', why: 'the kubelet root dir', op: {kind: 'mkdir', path: cfg.kubeletRoot}, undo: {kind: 'rmdirIfEmpty', path: cfg.kubeletRoot}},
+    {id: 'kubelet.pods', why: 'the kubelet pods dir', op: {kind: 'mkdir', path: join(cfg.kubeletRoot, 'pods')}, undo: {kind: 'rmdirIfEmpty', path: join(cfg.kubeletRoot, 'pods')}},
+    {id: 'kubelet.pod', why: 'the pod dir /var/lib/kubelet/pods/<uid>', op: {kind: 'mkdir', path: podDir}, undo: {kind: 'removeTree', path: podDir}},
+    ...emptyDirs.map((v): Step => ({id: `volume.${v.name}`, why: 'emptyDir: a plain dir under the pod dir, bind-mounted into each container that mounts it', op: {kind: 'mkdir', path: volumeSources.get(v.name)!}, undo: null})),
+  ]
+}
 
-  // cgroups: QoS parents (shared with other pods), the pod, the sandbox, each container
-  const podLimit = podLimits(pod, cfg.podPidsLimit)
+/** QoS parents (shared with other pods), the pod cgroup and its limits. */
+function podCgroupSteps({cfg, qos, driver, podCgroup, podLimits}: PlanLayout): Step[] {
+  const steps: Step[] = []
   for (const controller of cfg.cgroup.controllers) {
     const label = controller || 'unified'
     for (const parent of qosCgroupParents(driver, qos)) {
-      add({id: `cgroup.${label}.${parent.split('/').pop()}`, why: `the kubelet's QoS-level cgroup (${qos})`, op: {kind: 'mkdir', path: cgDir(controller, parent)}, undo: {kind: 'cgroupRmdirIfEmpty', path: cgDir(controller, parent)}})
+      steps.push({id: `cgroup.${label}.${parent.split('/').pop()}`, why: `the kubelet's QoS-level cgroup (${qos})`, op: {kind: 'mkdir', path: cgroupDir(cfg, controller, parent)}, undo: {kind: 'cgroupRmdirIfEmpty', path: cgroupDir(cfg, controller, parent)}})
     }
-    add({id: `cgroup.${label}.pod`, why: 'the pod cgroup pod<uid>: pod-level limits from the summed container resources', op: {kind: 'mkdir', path: cgDir(controller, podCgroup)}, undo: {kind: 'cgroupTree', path: cgDir(controller, podCgroup)}})
+    steps.push({id: `cgroup.${label}.pod`, why: 'the pod cgroup pod<uid>: pod-level limits from the summed container resources', op: {kind: 'mkdir', path: cgroupDir(cfg, controller, podCgroup)}, undo: {kind: 'cgroupTree', path: cgroupDir(cfg, controller, podCgroup)}})
   }
   if (cfg.cgroup.version === 2) {
     // v2 hands controllers down level by level: each parent enables them for its children
     for (const parent of ['/', ...qosCgroupParents(driver, qos), podCgroup]) {
-      add({id: `cgroup.subtree.${parent === '/' ? 'root' : parent.split('/').pop()}`, why: 'cgroup v2: enable cpu, memory and pids for the children of this level', op: {kind: 'write', path: join(cgDir('', parent), 'cgroup.subtree_control'), content: V2_SUBTREE}, undo: null})
+      steps.push({id: `cgroup.subtree.${parent === '/' ? 'root' : parent.split('/').pop()}`, why: 'cgroup v2: enable cpu, memory and pids for the children of this level', op: {kind: 'write', path: join(cgroupDir(cfg, '', parent), 'cgroup.subtree_control'), content: V2_SUBTREE}, undo: null})
     }
   }
-  for (const f of limitFiles(podLimit)) {
-    add({id: `cgroup.pod.${f.file}`, why: `pod-level ${f.file} by the kubelet's formula`, op: {kind: 'write', path: join(cgDir(f.controller, podCgroup), f.file), content: f.value}, undo: null})
+  for (const f of limitFiles(cfg, podLimits)) {
+    steps.push({id: `cgroup.pod.${f.file}`, why: `pod-level ${f.file} by the kubelet's formula`, op: {kind: 'write', path: join(cgroupDir(cfg, f.controller, podCgroup), f.file), content: f.value}, undo: null})
   }
+  return steps
+}
 
-  const pauseRef = '{pause}'
-  if (withNs) {
-    for (const controller of cfg.cgroup.controllers) {
-      add({id: `cgroup.${controller || 'unified'}.sandbox`, why: 'the sandbox (pause) gets its own cgroup under the pod, like a container', op: {kind: 'mkdir', path: cgDir(controller, sandboxCgroup)}, undo: null})
-    }
-    // /dev/shm for the pod: containerd mounts one tmpfs per sandbox and binds it into each container
-    const shm = join(state, 'shm')
-    add({id: 'shm.dir', why: 'the sandbox shm dir', op: {kind: 'mkdir', path: shm}, undo: null})
-    add({id: 'shm.mount', why: 'one tmpfs per pod, shared by its containers as /dev/shm (they share the IPC namespace too)', op: {kind: 'run', argv: ['mount', '-t', 'tmpfs', '-o', 'nosuid,nodev,noexec,mode=1777,size=65536k', 'shm', shm]}, undo: {kind: 'umount', path: shm}})
-
-    const sharePid = pod.shareProcessNamespace && !pod.hostPID
-    const pauseNs = [...(pod.hostNetwork ? [] : ['--net', '--uts']), ...(pod.hostIPC ? [] : ['--ipc']), ...(sharePid ? ['--pid', '--fork', '--kill-child'] : [])]
-    const pauseLink = join(state, 'pause')
-    add({id: 'pause.binary', why: 'the pause program: coreutils sleep linked as "pause", so it reads as the pod sandbox in ps (comm and argv[0])', op: {kind: 'symlink', target: cfg.sleepProgram, path: pauseLink}, undo: null})
-    add({
+/** The sandbox: its cgroup, the pod's /dev/shm, and the pause process holding the namespaces. */
+function pauseSteps({cfg, pod, sandboxCgroup, state, hostname, withNs}: PlanLayout): Step[] {
+  if (!withNs) return []
+  const steps: Step[] = cfg.cgroup.controllers.map((controller) => ({id: `cgroup.${controller || 'unified'}.sandbox`, why: 'the sandbox (pause) gets its own cgroup under the pod, like a container', op: {kind: 'mkdir', path: cgroupDir(cfg, controller, sandboxCgroup)}, undo: null}))
+  // /dev/shm for the pod: containerd mounts one tmpfs per sandbox and binds it into each container
+  const shm = join(state, 'shm')
+  steps.push(
+    {id: 'shm.dir', why: 'the sandbox shm dir', op: {kind: 'mkdir', path: shm}, undo: null},
+    {id: 'shm.mount', why: 'one tmpfs per pod, shared by its containers as /dev/shm (they share the IPC namespace too)', op: {kind: 'run', argv: ['mount', '-t', 'tmpfs', '-o', 'nosuid,nodev,noexec,mode=1777,size=65536k', 'shm', shm]}, undo: {kind: 'umount', path: shm}},
+  )
+  const sharePid = pod.shareProcessNamespace && !pod.hostPID
+  const pauseNs = [...(pod.hostNetwork ? [] : ['--net', '--uts']), ...(pod.hostIPC ? [] : ['--ipc']), ...(sharePid ? ['--pid', '--fork', '--kill-child'] : [])]
+  const pauseLink = join(state, 'pause')
+  steps.push(
+    {id: 'pause.binary', why: 'the pause program: coreutils sleep linked as "pause", so it reads as the pod sandbox in ps (comm and argv[0])', op: {kind: 'symlink', target: cfg.sleepProgram, path: pauseLink}, undo: null},
+    {
       id: 'pause.start',
       why: 'the pause process holds the pod namespaces (net, ipc, uts; pid with shareProcessNamespace) for as long as the pod lives',
       op: {kind: 'spawnPause', argv: ['unshare', ...pauseNs, '--', pauseLink, 'infinity'], gated: sharePid ? 'child' : 'self'},
-      undo: {kind: 'kill', ref: pauseRef},
-    })
-    add({id: 'pause.cgroup', why: 'the pause process is charged to the pod like any container', op: {kind: 'joinCgroup', ref: pauseRef, dirs: cfg.cgroup.controllers.map((c) => cgDir(c, sandboxCgroup))}, undo: null})
-    add({id: 'pause.oom_score_adj', why: `the kubelet gives the pause process ${PAUSE_OOM_SCORE_ADJ} so it is the last thing the OOM killer picks`, op: {kind: 'oomScoreAdj', ref: pauseRef, value: PAUSE_OOM_SCORE_ADJ}, undo: null, soft: true})
-    if (!pod.hostNetwork) {
-      add({id: 'pause.hostname', why: 'the pod hostname lives in its own UTS namespace', op: {kind: 'run', argv: ['nsenter', '--target', pauseRef, '--uts', '--', 'hostname', hostname]}, undo: null})
-    }
+      undo: {kind: 'kill', ref: PAUSE},
+    },
+    {id: 'pause.cgroup', why: 'the pause process is charged to the pod like any container', op: {kind: 'joinCgroup', ref: PAUSE, dirs: cfg.cgroup.controllers.map((c) => cgroupDir(cfg, c, sandboxCgroup))}, undo: null},
+    {id: 'pause.oom_score_adj', why: `the kubelet gives the pause process ${PAUSE_OOM_SCORE_ADJ} so it is the last thing the OOM killer picks`, op: {kind: 'oomScoreAdj', ref: PAUSE, value: PAUSE_OOM_SCORE_ADJ}, undo: null, soft: true},
+  )
+  if (!pod.hostNetwork) {
+    steps.push({id: 'pause.hostname', why: 'the pod hostname lives in its own UTS namespace', op: {kind: 'run', argv: ['nsenter', '--target', PAUSE, '--uts', '--', 'hostname', hostname]}, undo: null})
   }
+  return steps
+}
 
+/** The pod network as a ptp CNI plugin makes it: a veth, the pod IP, routes, nothing out. */
+function networkSteps({cfg, withNs}: PlanLayout): Step[] {
   const net = cfg.network
-  if (net && withNs) {
-    const inPod = (...argv: string[]) => ['nsenter', '--target', pauseRef, '--net', '--', ...argv]
-    add({id: 'net.veth', why: 'a veth pair: one end becomes the pod eth0 inside the pause netns, the other stays on the host (CNI ptp/kindnet)', op: {kind: 'run', argv: ['ip', 'link', 'add', net.hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', pauseRef]}, undo: {kind: 'run', argv: ['ip', 'link', 'del', net.hostVeth]}})
-    add({id: 'net.forwarding', why: 'forward packets arriving from this veth only (per-interface, the host-wide ip_forward stays as it is)', op: {kind: 'write', path: `/proc/sys/net/ipv4/conf/${net.hostVeth}/forwarding`, content: '1'}, undo: null})
+  if (!net || !withNs) return []
+  const inPod = (...argv: string[]) => ['nsenter', '--target', PAUSE, '--net', '--', ...argv]
+  return [
+    {id: 'net.veth', why: 'a veth pair: one end becomes the pod eth0 inside the pause netns, the other stays on the host (CNI ptp/kindnet)', op: {kind: 'run', argv: ['ip', 'link', 'add', net.hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', PAUSE]}, undo: {kind: 'run', argv: ['ip', 'link', 'del', net.hostVeth]}},
+    {id: 'net.forwarding', why: 'forward packets arriving from this veth only (per-interface, the host-wide ip_forward stays as it is)', op: {kind: 'write', path: `/proc/sys/net/ipv4/conf/${net.hostVeth}/forwarding`, content: '1'}, undo: null},
     // the rest in two `ip -batch` runs (one process each) instead of eight
-    add({id: 'net.host', why: 'host end: the pod gateway /32 (as the ptp plugin puts on every host veth), link up, and the route to the pod "<ip> dev vethX scope host" as kindnet writes it', op: {kind: 'run', argv: ['ip', '-batch', '-'], stdin: [
+    {id: 'net.host', why: 'host end: the pod gateway /32 (as the ptp plugin puts on every host veth), link up, and the route to the pod "<ip> dev vethX scope host" as kindnet writes it', op: {kind: 'run', argv: ['ip', '-batch', '-'], stdin: [
       // replace, not add: the same gateway /32 goes on every host veth, and a retry must not trip
       `address replace ${net.gateway}/32 dev ${net.hostVeth}`,
       `link set ${net.hostVeth} up`,
       `route replace ${net.podIp}/32 dev ${net.hostVeth} scope host`,
-    ].join('\n') + '\n'}, undo: null})
-    add({id: 'net.pod', why: `pod end: lo and eth0 up, the pod IP without its subnet route, the gateway on the link, other pods in ${net.cidr} via the gateway; no default route, so nothing leaves the node`, op: {kind: 'run', argv: inPod('ip', '-batch', '-'), stdin: [
+    ].join('\n') + '\n'}, undo: null},
+    {id: 'net.pod', why: `pod end: lo and eth0 up, the pod IP without its subnet route, the gateway on the link, other pods in ${net.cidr} via the gateway; no default route, so nothing leaves the node`, op: {kind: 'run', argv: inPod('ip', '-batch', '-'), stdin: [
       'link set lo up',
       `address add ${net.podIp}/${net.prefixLength} dev eth0 noprefixroute`,
       'link set eth0 up',
       `route add ${net.gateway}/32 dev eth0 scope link`,
       `route add ${net.cidr} via ${net.gateway} dev eth0 src ${net.podIp}`,
-    ].join('\n') + '\n'}, undo: null})
-  }
+    ].join('\n') + '\n'}, undo: null},
+  ]
+}
 
-  for (const [i, c] of pod.containers.entries()) {
-    const info = containers[i]
-    const ref = `{ctr:${c.name}}`
-    const dir = join(state, 'containers', c.name)
-    const merged = cfg.isolation === 'chroot' ? lower : join(dir, 'rootfs')
-    add({id: `ctr.${c.name}.dir`, why: 'the container bundle dir (overlay upper/work and mount point)', op: {kind: 'mkdir', path: dir}, undo: null})
-    for (const controller of cfg.cgroup.controllers) {
-      add({id: `ctr.${c.name}.cgroup.${controller || 'unified'}`, why: 'the container cgroup <pod>/<containerID>', op: {kind: 'mkdir', path: cgDir(controller, info.cgroupPath)}, undo: null})
-    }
-    for (const f of limitFiles(info.limits)) {
-      add({id: `ctr.${c.name}.${f.file}`, why: `container ${f.file} by the kubelet's formula`, op: {kind: 'write', path: join(cgDir(f.controller, info.cgroupPath), f.file), content: f.value}, undo: null})
-    }
-    const {chain, gated} = containerChain(cfg, c, merged)
-    add({
+/** One container: its bundle dir and cgroups, its process started at the gate, then its root. */
+function containerSteps(layout: PlanLayout, c: ContainerSpec, info: ContainerPlanInfo): Step[] {
+  const {cfg, qos, state, hostname, lower, withNs} = layout
+  const ref = `{ctr:${c.name}}`
+  const dir = join(state, 'containers', c.name)
+  const merged = cfg.isolation === 'chroot' ? lower : join(dir, 'rootfs')
+  const {chain, gated} = containerChain(cfg, c, merged)
+  const steps: Step[] = [
+    {id: `ctr.${c.name}.dir`, why: 'the container bundle dir (overlay upper/work and mount point)', op: {kind: 'mkdir', path: dir}, undo: null},
+    ...cfg.cgroup.controllers.map((controller): Step => ({id: `ctr.${c.name}.cgroup.${controller || 'unified'}`, why: 'the container cgroup <pod>/<containerID>', op: {kind: 'mkdir', path: cgroupDir(cfg, controller, info.cgroupPath)}, undo: null})),
+    ...limitFiles(cfg, info.limits).map((f): Step => ({id: `ctr.${c.name}.${f.file}`, why: `container ${f.file} by the kubelet's formula`, op: {kind: 'write', path: join(cgroupDir(cfg, f.controller, info.cgroupPath), f.file), content: f.value}, undo: null})),
+    {
       id: `ctr.${c.name}.start`,
       why: 'start the container process (held at a gate) under a log shim that writes CRI-format lines, like containerd-shim',
       op: {kind: 'startContainer', container: c.name, chain, env: containerEnv(c, hostname), gated, logPath: info.logPath, stateDir: dir},
       undo: {kind: 'kill', ref},
-    })
-    add({id: `ctr.${c.name}.cgroup`, why: 'move the held process into its cgroups before it runs anything', op: {kind: 'joinCgroup', ref, dirs: cfg.cgroup.controllers.map((ctl) => cgDir(ctl, info.cgroupPath))}, undo: null})
-    add({id: `ctr.${c.name}.oom_score_adj`, why: `oom_score_adj ${info.oomScoreAdj} for a ${qos} pod (kubelet qos policy)`, op: {kind: 'oomScoreAdj', ref, value: info.oomScoreAdj}, undo: null, soft: true})
-    if (!withNs) continue
+    },
+    {id: `ctr.${c.name}.cgroup`, why: 'move the held process into its cgroups before it runs anything', op: {kind: 'joinCgroup', ref, dirs: cfg.cgroup.controllers.map((ctl) => cgroupDir(cfg, ctl, info.cgroupPath))}, undo: null},
+    {id: `ctr.${c.name}.oom_score_adj`, why: `oom_score_adj ${info.oomScoreAdj} for a ${qos} pod (kubelet qos policy)`, op: {kind: 'oomScoreAdj', ref, value: info.oomScoreAdj}, undo: null, soft: true},
+  ]
+  return withNs ? [...steps, ...containerRootSteps(layout, c, ref, dir, merged)] : steps
+}
 
-    const inCtr = (...argv: string[]) => ['nsenter', '--target', ref, '--mount', '--', ...argv]
-    const there = (p: string) => join(`/proc/${ref}/root`, merged, p)
-    const mkdirIn = (id: string, p: string) => add({id, why: `mount point ${p}`, op: {kind: 'mkdir', path: there(p)}, undo: null})
-    const touchIn = (id: string, p: string) => add({id, why: `mount point ${p}`, op: {kind: 'write', path: there(p), content: ''}, undo: null})
-    add({id: `ctr.${c.name}.upper`, why: 'overlay upper dir: the container writable layer', op: {kind: 'mkdir', path: join(dir, 'upper')}, undo: null})
-    add({id: `ctr.${c.name}.work`, why: 'overlay work dir', op: {kind: 'mkdir', path: join(dir, 'work')}, undo: null})
-    add({id: `ctr.${c.name}.rootfs-dir`, why: 'the rootfs mount point', op: {kind: 'mkdir', path: merged}, undo: null})
-    add({id: `ctr.${c.name}.overlay`, why: 'the rootfs: read-only image layer + writable upper, mounted only inside the container mount namespace', op: {kind: 'run', argv: inCtr('mount', '-t', 'overlay', '-o', `lowerdir=${lower},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, 'overlay', merged)}, undo: null})
-    for (const p of ['proc', 'dev', 'sys', 'etc', 'tmp']) mkdirIn(`ctr.${c.name}.mkdir.${p}`, p)
-    add({id: `ctr.${c.name}.proc`, why: "/proc for the container's own PID namespace (mounted from inside it), so ps sees only the pod", op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--pid', '--', 'mount', '-t', 'proc', '-o', 'nosuid,nodev,noexec', 'proc', join(merged, 'proc')]}, undo: null})
-    if (!pod.hostNetwork) {
-      add({id: `ctr.${c.name}.sys`, why: '/sys read-only, seen from the pod network namespace', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--net', '--', 'mount', '-t', 'sysfs', '-o', 'ro,nosuid,nodev,noexec', 'sysfs', join(merged, 'sys')]}, undo: null})
-    }
-    add({id: `ctr.${c.name}.dev`, why: 'a minimal /dev on tmpfs instead of the host /dev', op: {kind: 'run', argv: inCtr('mount', '-t', 'tmpfs', '-o', 'nosuid,strictatime,mode=755,size=65536k', 'tmpfs', join(merged, 'dev'))}, undo: null})
-    add({id: `ctr.${c.name}.devices`, why: `device nodes ${DEVICES.map(([d]) => '/dev/' + d).join(', ')} (runc's default set), copied as nodes from the host`, op: {kind: 'run', argv: ['cp', '-a', ...DEVICES.map(([d]) => `/dev/${d}`), there('dev/')]}, undo: null})
-    for (const [name, target] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']]) {
-      add({id: `ctr.${c.name}.dev.${name}`, why: `/dev/${name} link`, op: {kind: 'symlink', target, path: there(`dev/${name}`)}, undo: null})
-    }
-    mkdirIn(`ctr.${c.name}.mkdir.pts`, 'dev/pts')
-    add({id: `ctr.${c.name}.devpts`, why: 'a private devpts instance for terminals', op: {kind: 'run', argv: inCtr('mount', '-t', 'devpts', '-o', 'newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec', 'devpts', join(merged, 'dev/pts'))}, undo: null})
-    mkdirIn(`ctr.${c.name}.mkdir.shm`, 'dev/shm')
-    add({id: `ctr.${c.name}.shm`, why: "the pod's shm tmpfs as /dev/shm", op: {kind: 'run', argv: inCtr('mount', '--bind', join(state, 'shm'), join(merged, 'dev/shm'))}, undo: null})
-    for (const f of ['hosts', 'hostname', 'resolv.conf']) {
-      touchIn(`ctr.${c.name}.touch.${f}`, `etc/${f}`)
-      add({id: `ctr.${c.name}.${f}`, why: `/etc/${f} bind-mounted from the sandbox state dir, as kubelet/containerd do`, op: {kind: 'run', argv: inCtr('mount', '--bind', join(state, f), join(merged, 'etc', f))}, undo: null})
-    }
-    for (const m of c.volumeMounts) {
-      const source = volumeSource.get(m.name)!
-      if (cfg.fileVolumes?.includes(m.name)) touchIn(`ctr.${c.name}.touch.vol.${m.name}`, m.mountPath)
-      else mkdirIn(`ctr.${c.name}.mkdir.vol.${m.name}`, m.mountPath)
-      add({id: `ctr.${c.name}.vol.${m.name}`, why: `volume ${m.name} bind-mounted at ${m.mountPath}`, op: {kind: 'run', argv: inCtr('mount', '--bind', source, join(merged, m.mountPath))}, undo: null})
-      if (m.readOnly) add({id: `ctr.${c.name}.vol.${m.name}.ro`, why: 'readOnly: remount the bind read-only', op: {kind: 'run', argv: inCtr('mount', '-o', 'remount,bind,ro', join(merged, m.mountPath))}, undo: null})
-    }
-    if (full) {
-      mkdirIn(`ctr.${c.name}.mkdir.oldroot`, '.oldroot')
-      add({id: `ctr.${c.name}.pivot_root`, why: 'pivot_root, not chroot: the host root is moved away from the mount namespace, not just hidden', op: {kind: 'run', argv: inCtr('pivot_root', merged, join(merged, '.oldroot'))}, undo: null})
-      add({id: `ctr.${c.name}.umount-oldroot`, why: "detach the old (host) root so nothing in the container can reach it; run with the host's tools through /proc/<pid>/root", op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--root=/', '--wd=/', '--', 'umount', '--lazy', `/proc/${ref}/root/.oldroot`]}, undo: null})
-      add({id: `ctr.${c.name}.rmdir-oldroot`, why: 'remove the empty old-root mount point', op: {kind: 'run', argv: ['rmdir', `/proc/${ref}/root/.oldroot`]}, undo: null})
-    }
+/**
+ * The container's root, made inside its own mount namespace while the process waits at the
+ * gate: overlay rootfs, /proc, /sys, a minimal /dev, the pod's files and volumes, then
+ * pivot_root away from the host (--isolation full).
+ */
+function containerRootSteps({cfg, pod, state, lower, volumeSources, full}: PlanLayout, c: ContainerSpec, ref: string, dir: string, merged: string): Step[] {
+  const steps: Step[] = []
+  const add = (step: Step) => steps.push(step)
+  const inCtr = (...argv: string[]) => ['nsenter', '--target', ref, '--mount', '--', ...argv]
+  const there = (p: string) => join(`/proc/${ref}/root`, merged, p)
+  const mkdirIn = (id: string, p: string) => add({id, why: `mount point ${p}`, op: {kind: 'mkdir', path: there(p)}, undo: null})
+  const touchIn = (id: string, p: string) => add({id, why: `mount point ${p}`, op: {kind: 'write', path: there(p), content: ''}, undo: null})
+  add({id: `ctr.${c.name}.upper`, why: 'overlay upper dir: the container writable layer', op: {kind: 'mkdir', path: join(dir, 'upper')}, undo: null})
+  add({id: `ctr.${c.name}.work`, why: 'overlay work dir', op: {kind: 'mkdir', path: join(dir, 'work')}, undo: null})
+  add({id: `ctr.${c.name}.rootfs-dir`, why: 'the rootfs mount point', op: {kind: 'mkdir', path: merged}, undo: null})
+  add({id: `ctr.${c.name}.overlay`, why: 'the rootfs: read-only image layer + writable upper, mounted only inside the container mount namespace', op: {kind: 'run', argv: inCtr('mount', '-t', 'overlay', '-o', `lowerdir=${lower},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, 'overlay', merged)}, undo: null})
+  for (const p of ['proc', 'dev', 'sys', 'etc', 'tmp']) mkdirIn(`ctr.${c.name}.mkdir.${p}`, p)
+  add({id: `ctr.${c.name}.proc`, why: "/proc for the container's own PID namespace (mounted from inside it), so ps sees only the pod", op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--pid', '--', 'mount', '-t', 'proc', '-o', 'nosuid,nodev,noexec', 'proc', join(merged, 'proc')]}, undo: null})
+  if (!pod.hostNetwork) {
+    add({id: `ctr.${c.name}.sys`, why: '/sys read-only, seen from the pod network namespace', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--net', '--', 'mount', '-t', 'sysfs', '-o', 'ro,nosuid,nodev,noexec', 'sysfs', join(merged, 'sys')]}, undo: null})
   }
-  for (const c of pod.containers) {
-    add({id: `ctr.${c.name}.release`, why: full ? 'open the gate: the process drops to the default capabilities with no_new_privs (setpriv) and execs the command' : 'open the gate: the process execs the command', op: {kind: 'release', container: c.name}, undo: null})
+  add({id: `ctr.${c.name}.dev`, why: 'a minimal /dev on tmpfs instead of the host /dev', op: {kind: 'run', argv: inCtr('mount', '-t', 'tmpfs', '-o', 'nosuid,strictatime,mode=755,size=65536k', 'tmpfs', join(merged, 'dev'))}, undo: null})
+  add({id: `ctr.${c.name}.devices`, why: `device nodes ${DEVICES.map(([d]) => '/dev/' + d).join(', ')} (runc's default set), copied as nodes from the host`, op: {kind: 'run', argv: ['cp', '-a', ...DEVICES.map(([d]) => `/dev/${d}`), there('dev/')]}, undo: null})
+  for (const [name, target] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']]) {
+    add({id: `ctr.${c.name}.dev.${name}`, why: `/dev/${name} link`, op: {kind: 'symlink', target, path: there(`dev/${name}`)}, undo: null})
   }
+  mkdirIn(`ctr.${c.name}.mkdir.pts`, 'dev/pts')
+  add({id: `ctr.${c.name}.devpts`, why: 'a private devpts instance for terminals', op: {kind: 'run', argv: inCtr('mount', '-t', 'devpts', '-o', 'newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec', 'devpts', join(merged, 'dev/pts'))}, undo: null})
+  mkdirIn(`ctr.${c.name}.mkdir.shm`, 'dev/shm')
+  add({id: `ctr.${c.name}.shm`, why: "the pod's shm tmpfs as /dev/shm", op: {kind: 'run', argv: inCtr('mount', '--bind', join(state, 'shm'), join(merged, 'dev/shm'))}, undo: null})
+  for (const f of ['hosts', 'hostname', 'resolv.conf']) {
+    touchIn(`ctr.${c.name}.touch.${f}`, `etc/${f}`)
+    add({id: `ctr.${c.name}.${f}`, why: `/etc/${f} bind-mounted from the sandbox state dir, as kubelet/containerd do`, op: {kind: 'run', argv: inCtr('mount', '--bind', join(state, f), join(merged, 'etc', f))}, undo: null})
+  }
+  for (const m of c.volumeMounts) {
+    const source = volumeSources.get(m.name)!
+    if (cfg.fileVolumes?.includes(m.name)) touchIn(`ctr.${c.name}.touch.vol.${m.name}`, m.mountPath)
+    else mkdirIn(`ctr.${c.name}.mkdir.vol.${m.name}`, m.mountPath)
+    add({id: `ctr.${c.name}.vol.${m.name}`, why: `volume ${m.name} bind-mounted at ${m.mountPath}`, op: {kind: 'run', argv: inCtr('mount', '--bind', source, join(merged, m.mountPath))}, undo: null})
+    if (m.readOnly) add({id: `ctr.${c.name}.vol.${m.name}.ro`, why: 'readOnly: remount the bind read-only', op: {kind: 'run', argv: inCtr('mount', '-o', 'remount,bind,ro', join(merged, m.mountPath))}, undo: null})
+  }
+  if (full) {
+    mkdirIn(`ctr.${c.name}.mkdir.oldroot`, '.oldroot')
+    add({id: `ctr.${c.name}.pivot_root`, why: 'pivot_root, not chroot: the host root is moved away from the mount namespace, not just hidden', op: {kind: 'run', argv: inCtr('pivot_root', merged, join(merged, '.oldroot'))}, undo: null})
+    add({id: `ctr.${c.name}.umount-oldroot`, why: "detach the old (host) root so nothing in the container can reach it; run with the host's tools through /proc/<pid>/root", op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--root=/', '--wd=/', '--', 'umount', '--lazy', `/proc/${ref}/root/.oldroot`]}, undo: null})
+    add({id: `ctr.${c.name}.rmdir-oldroot`, why: 'remove the empty old-root mount point', op: {kind: 'run', argv: ['rmdir', `/proc/${ref}/root/.oldroot`]}, undo: null})
+  }
+  return steps
+}
 
+/** Last, every gate opens: each container execs its command once the whole pod is ready. */
+function releaseSteps({pod, full}: PlanLayout): Step[] {
+  return pod.containers.map((c) => ({id: `ctr.${c.name}.release`, why: full ? 'open the gate: the process drops to the default capabilities with no_new_privs (setpriv) and execs the command' : 'open the gate: the process execs the command', op: {kind: 'release', container: c.name}, undo: null}))
+}
+
+/** Builds the whole create plan: the phases of a pod start, in the order a kubelet and runtime take them. */
+export function planSandbox(cfg: SandboxConfig): Plan {
+  const layout = planLayout(cfg)
+  const steps = [
+    ...stateSteps(layout),
+    ...rootfsSteps(layout),
+    ...leaseSteps(layout),
+    ...logSteps(layout),
+    ...emptyDirSteps(layout),
+    ...podCgroupSteps(layout),
+    ...pauseSteps(layout),
+    ...networkSteps(layout),
+    ...cfg.manifest.containers.flatMap((c, i) => containerSteps(layout, c, layout.containers[i])),
+    ...releaseSteps(layout),
+  ]
+  const {qos, podCgroup, sandboxCgroup, podLimits, logDir, containers, hostname} = layout
   return {
     steps,
-    warnings,
-    info: {qos, podCgroupPath: podCgroup, sandboxCgroupPath: sandboxCgroup, podLimits: podLimit, logDir, containers, hostname},
+    warnings: isolationWarnings(cfg.isolation),
+    info: {qos, podCgroupPath: podCgroup, sandboxCgroupPath: sandboxCgroup, podLimits, logDir, containers, hostname},
   }
 }
 

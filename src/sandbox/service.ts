@@ -3,27 +3,28 @@
 
 import {createHash, randomBytes, randomUUID} from 'node:crypto'
 import {dirname} from 'node:path'
+import {NodedocError} from '../errors.js'
 import type {Host} from '../host/host.js'
 import {LiveHost} from '../host/live.js'
 import {execGated} from '../write/exec.js'
-import type {Op, RootfsSource} from '../write/ops.js'
-import {isAlive} from '../write/processes.js'
+import type {Op, ProcessMark, RootfsSource} from '../write/ops.js'
+import {isAlive, readStartTime} from '../write/processes.js'
 import {which} from '../write/programs.js'
 import {busyboxApplets, hostRootfsFiles} from '../write/rootfs.js'
 import {LiveSandboxOps} from '../write/sandbox-ops.js'
 import {removeDir, removeIfEmpty} from '../write/state-dir.js'
 import {SandboxAborted, SandboxStepError, rollback, runPlan} from './executor.js'
-import {cgroupFacts, containerExit, listStates, names, nodeMemoryBytes, pathKind, readUserFile} from './facts.js'
+import {type CgroupFacts, V1_CONTROLLERS, V2_CONTROLLERS, cgroupFacts, containerExit, listStates, names, nodeMemoryBytes, pathKind, readUserFile} from './facts.js'
 import {containerCgroupPath} from './kubelet.js'
-import {type PodManifest, ManifestError, parsePodManifest} from './manifest.js'
+import {type PodManifest, parsePodManifest} from './manifest.js'
 import {pickPodAddress} from './ipam.js'
 import {
   GATE_SCRIPT, type Isolation, type Plan, type SandboxConfig, type Step,
   containerEnv, planSandbox, setprivArgs,
 } from './plan.js'
-import {STATE_ROOT, STATE_VERSION, type SandboxState} from './state.js'
+import {type ShownPhase, STATE_ROOT, STATE_VERSION, type SandboxState} from './state.js'
 
-export class SandboxError extends Error {}
+export class SandboxError extends NodedocError {}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
@@ -71,12 +72,7 @@ export function requiredTools(isolation: Isolation, network: boolean): string[] 
 export async function readManifest(path: string, host: Host = liveHost()): Promise<PodManifest> {
   const text = await readUserFile(host, path)
   if (text === undefined) throw new SandboxError(`${path}: cannot read the manifest`)
-  try {
-    return parsePodManifest(text, path)
-  } catch (error) {
-    if (error instanceof ManifestError) throw new SandboxError(error.message)
-    throw error
-  }
+  return parsePodManifest(text, path)
 }
 
 export interface Created {
@@ -105,57 +101,68 @@ function removeSharedRoots(stateRoot: string): Promise<void> {
   return removeIfEmpty([stateRoot, IPAM_ROOT, dirname(stateRoot)])
 }
 
-async function createOnce(opts: CreateOptions): Promise<Created> {
-  const host = liveHost()
+/** What preflight found: the manifest, the name, where the state goes, the machine's cgroups. */
+interface Preflight {
+  manifest: PodManifest
+  name: string
+  dir: string
+  network: boolean
+  cgroups: CgroupFacts
+  /** the controllers the plan uses: v1 mount dirs, or the unified tree ('') on v2 */
+  controllers: string[]
+}
+
+/** Everything that can be refused before anything is made: name, root, a clash, tools, cgroups, --uid. */
+async function preflight(host: Host, opts: CreateOptions): Promise<Preflight> {
   const manifest = await readManifest(opts.manifestPath, host)
   const name = opts.name ?? manifest.name
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 63) throw new SandboxError(`--name ${name}: not a valid pod name (lower-case letters, digits and '-')`)
-  const stateRoot = opts.stateRoot ?? STATE_ROOT
-  const dir = `${stateRoot}/${name}`
-
+  const dir = `${opts.stateRoot ?? STATE_ROOT}/${name}`
   if (!opts.dryRun && process.getuid?.() !== 0) throw new SandboxError('sandbox create needs root (namespaces, mounts, cgroups, veths)')
   if (!opts.dryRun && (await pathKind(host, dir))) throw new SandboxError(`sandbox ${name} already exists (remove it with: nodedoc sandbox rm ${name})`)
   const network = opts.isolation !== 'chroot' && !manifest.hostNetwork
-  const missing: string[] = []
   const tools = await Promise.all(requiredTools(opts.isolation, network).map(async (t) => [t, await which(t)] as const))
-  for (const [tool, path] of tools) if (!path) missing.push(tool)
+  const missing = tools.filter(([, path]) => !path).map(([tool]) => tool)
   if (missing.length) throw new SandboxError(`missing tools: ${missing.join(', ')} (Debian: util-linux, iproute2, coreutils, hostname)`)
-
   const cgroups = await cgroupFacts(host)
-  const wanted = cgroups.version === 1 ? ['cpu', 'cpuacct', 'memory', 'pids'] : ['cpu', 'memory', 'pids']
+  const wanted = cgroups.version === 1 ? V1_CONTROLLERS : V2_CONTROLLERS
   const absent = wanted.filter((c) => !cgroups.available.includes(c))
   if (absent.length) throw new SandboxError(`cgroup controllers missing: ${absent.join(', ')} (cgroup v${cgroups.version} at ${cgroups.mountRoot})`)
-
-  const rootfs = await chooseRootfs(host, opts.rootfs, manifest)
   if (opts.podUid !== undefined && !UUID.test(opts.podUid)) throw new SandboxError(`--uid ${opts.podUid}: not a UUID (8-4-4-4-12 hex digits)`)
-  const podUid = opts.podUid ?? randomUUID()
-  const leaseDir = `${IPAM_ROOT}/${opts.podCidr.replace('/', '_')}`
-  let net: SandboxConfig['network'] = null
-  if (network) {
-    let address
-    try {
-      address = pickPodAddress(opts.podCidr, await names(host, leaseDir))
-    } catch (error) {
-      throw new SandboxError((error as Error).message)
-    }
-    const links = new Set(await names(host, '/sys/class/net'))
-    // named from the pod UID (as Calico names cali<hash>): the same pod, the same veth
-    let hostVeth = hostVethName(podUid)
-    while (links.has(hostVeth)) hostVeth = `vethnd${randomBytes(4).toString('hex')}`
-    net = {...address, hostVeth, leasePath: `${leaseDir}/${address.podIp}`}
+  return {manifest, name, dir, network, cgroups, controllers: cgroups.version === 1 ? wanted : ['']}
+}
+
+/** The pod's address (the next free lease in --pod-cidr) and its host veth name. */
+async function podNetwork(host: Host, podCidr: string, podUid: string): Promise<NonNullable<SandboxConfig['network']>> {
+  const leaseDir = `${IPAM_ROOT}/${podCidr.replace('/', '_')}`
+  let address
+  try {
+    address = pickPodAddress(podCidr, await names(host, leaseDir))
+  } catch (error) {
+    throw new SandboxError((error as Error).message)
   }
-  const containerIds = Object.fromEntries(manifest.containers.map((c) => [c.name, randomBytes(32).toString('hex')]))
+  const links = new Set(await names(host, '/sys/class/net'))
+  // named from the pod UID (as Calico names cali<hash>): the same pod, the same veth
+  let hostVeth = hostVethName(podUid)
+  while (links.has(hostVeth)) hostVeth = `vethnd${randomBytes(4).toString('hex')}`
+  return {...address, hostVeth, leasePath: `${leaseDir}/${address.podIp}`}
+}
+
+/** The plan's input: what preflight found, the choices made, and what the machine says. */
+async function sandboxConfig(host: Host, opts: CreateOptions, found: Preflight): Promise<SandboxConfig> {
+  const {manifest, name, dir, cgroups} = found
+  const podUid = opts.podUid ?? randomUUID()
   const config: SandboxConfig = {
     manifest,
     name,
     podUid,
     sandboxId: randomBytes(32).toString('hex'),
-    containerIds,
+    containerIds: Object.fromEntries(manifest.containers.map((c) => [c.name, randomBytes(32).toString('hex')])),
     isolation: opts.isolation,
     stateDir: dir,
-    cgroup: {version: cgroups.version, driver: opts.cgroupDriver, mountRoot: cgroups.mountRoot, controllers: cgroups.version === 1 ? wanted : ['']},
-    network: net,
-    rootfs,
+    cgroup: {version: cgroups.version, driver: opts.cgroupDriver, mountRoot: cgroups.mountRoot, controllers: found.controllers},
+    network: found.network ? await podNetwork(host, opts.podCidr, podUid) : null,
+    rootfs: await chooseRootfs(host, opts.rootfs, manifest),
     nodeMemoryBytes: await nodeMemoryBytes(host),
     podPidsLimit: opts.podPidsLimit,
     sleepProgram: (await which('sleep')) ?? '/bin/sleep',
@@ -169,45 +176,64 @@ async function createOnce(opts: CreateOptions): Promise<Created> {
     if (!kind) throw new SandboxError(`volume ${v.name}: hostPath ${v.source.path} does not exist`)
     if (kind === 'file') (config.fileVolumes ??= []).push(v.name)
   }
-  const plan = planSandbox(config)
-  for (const w of plan.warnings) opts.onWarning?.(w)
-  const state: SandboxState = {
+  return config
+}
+
+/** The state file as it is before the first step: what was asked, what the kubelet rules say, and who is making it. */
+function initialState(config: SandboxConfig, plan: Plan, creator: ProcessMark): SandboxState {
+  const {manifest, rootfs, network} = config
+  return {
     version: STATE_VERSION,
-    name,
+    name: config.name,
     namespace: manifest.namespace,
-    podUid,
+    podUid: config.podUid,
     sandboxId: config.sandboxId,
-    isolation: opts.isolation,
+    isolation: config.isolation,
     createdAt: new Date().toISOString(),
     phase: 'creating',
+    creator,
     manifest,
     qos: plan.info.qos,
     cgroup: {...config.cgroup, podPath: plan.info.podCgroupPath},
     podLimits: plan.info.podLimits,
-    lowerDir: rootfs.kind === 'dir' ? rootfs.path : `${dir}/rootfs`,
-    podIp: net?.podIp ?? null,
-    hostVeth: net?.hostVeth ?? null,
+    lowerDir: rootfs.kind === 'dir' ? rootfs.path : `${config.stateDir}/rootfs`,
+    podIp: network?.podIp ?? null,
+    hostVeth: network?.hostVeth ?? null,
     containers: plan.info.containers.map((c) => ({name: c.name, id: c.id, argv: c.argv, cgroupPath: c.cgroupPath, logPath: c.logPath, limits: c.limits, oomScoreAdj: c.oomScoreAdj})),
     processes: {},
     steps: [],
     notes: [],
   }
-  if (opts.dryRun) {
-    for (const [i, step] of plan.steps.entries()) opts.onStep?.(step, i + 1, step.op)
-    return {state, plan}
-  }
-  const ops = new LiveSandboxOps(`${dir}/state.json`, podUid)
+}
+
+/** Runs the plan; on failure or Ctrl-C everything made is gone again before the error says so. */
+async function execute(plan: Plan, state: SandboxState, stateDir: string, opts: CreateOptions): Promise<void> {
+  const ops = new LiveSandboxOps(`${stateDir}/state.json`, state.podUid)
   try {
     await runPlan(plan, state, ops, {failStep: opts.failStep, aborted: opts.aborted, onStep: opts.onStep, onWarning: opts.onWarning})
   } catch (error) {
     await ops.sweep()
-    if (error instanceof SandboxAborted) throw new SandboxError(`interrupted at step ${error.number} (${error.step?.id}); everything made so far was removed${problems(error.rollbackProblems)}`)
+    if (error instanceof SandboxAborted) throw new SandboxError(`interrupted at step ${error.number} (${error.step?.id}); everything made so far was removed${problems(error.rollbackProblems)}`, 130)
     if (error instanceof SandboxStepError) {
       const Kind = error.step?.id === 'net.lease' && / is taken$/.test(error.message) ? LeaseTaken : SandboxError
       throw new Kind(`${error.message}; everything made so far was removed${problems(error.rollbackProblems)}`)
     }
     throw error
   }
+}
+
+/** One attempt: preflight, choices, the plan, then (unless --dry-run) the plan run for real. */
+async function createOnce(opts: CreateOptions): Promise<Created> {
+  const host = liveHost()
+  const config = await sandboxConfig(host, opts, await preflight(host, opts))
+  const plan = planSandbox(config)
+  for (const w of plan.warnings) opts.onWarning?.(w)
+  const state = initialState(config, plan, {pid: process.pid, startTime: (await readStartTime(process.pid)) ?? -1})
+  if (opts.dryRun) {
+    for (const [i, step] of plan.steps.entries()) opts.onStep?.(step, i + 1, step.op)
+    return {state, plan}
+  }
+  await execute(plan, state, config.stateDir, opts)
   return {state, plan}
 }
 
@@ -241,7 +267,7 @@ export interface SandboxSummary {
   name: string
   namespace: string
   podUid: string
-  phase: string
+  phase: ShownPhase
   isolation: Isolation
   qos: string
   podIp: string | null
@@ -267,7 +293,13 @@ export async function listSandboxes(stateRoot = STATE_ROOT, host: Host = liveHos
       const exit = alive ? undefined : await containerExit(host, entry.dir, c.name)
       containers.push({name: c.name, id: c.id, state: alive ? 'running' as const : exit ? 'exited' as const : 'unknown' as const, pid: alive ? mark!.pid : null, exitCode: exit?.exitCode ?? null})
     }
-    out.push({name: s.name, namespace: s.namespace, podUid: s.podUid, phase: s.phase, isolation: s.isolation, qos: s.qos, podIp: s.podIp, hostVeth: s.hostVeth, createdAt: s.createdAt, containers, notes: s.notes})
+    // SIGKILL (or a power cut) mid-create leaves the state as it was: say so, and what to do
+    const interrupted = s.phase === 'creating' && s.creator !== undefined && !(await isAlive(s.creator))
+    out.push({
+      name: s.name, namespace: s.namespace, podUid: s.podUid, phase: interrupted ? 'interrupted' : s.phase, isolation: s.isolation, qos: s.qos,
+      podIp: s.podIp, hostVeth: s.hostVeth, createdAt: s.createdAt, containers, notes: s.notes,
+      ...(interrupted ? {problem: `its create (pid ${s.creator!.pid}) ended half-way; remove what it made: nodedoc sandbox rm ${s.name}`} : {}),
+    })
   }
   return out
 }

@@ -13,6 +13,9 @@ export const STATE_VERSION = 1
 
 export type Phase = 'creating' | 'running' | 'failed' | 'removing'
 
+/** What `sandbox ls` shows: a state's phase, or `interrupted` for a create whose process is gone (killed mid-create). */
+export type ShownPhase = Phase | 'interrupted' | 'broken'
+
 export interface StepRecord {
   index: number
   id: string
@@ -29,6 +32,8 @@ export interface SandboxState {
   isolation: Isolation
   createdAt: string
   phase: Phase
+  /** The `sandbox create` process: while the phase is `creating` and it is gone, the create was killed. */
+  creator?: ProcessMark
   manifest: PodManifest
   qos: QosClass
   cgroup: {version: 1 | 2; driver: 'cgroupfs' | 'systemd'; mountRoot: string; controllers: string[]; podPath: string}

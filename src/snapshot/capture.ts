@@ -6,22 +6,27 @@ import {SNAPSHOT_GATHERERS} from './gatherers.js'
 /** Runs every command's gather step through a recording host: the snapshot is what nodedoc reads. */
 export async function captureSnapshot(live: Host, target: string, version: string, hostRoot: string): Promise<{path: string; failed: string[]}> {
   const recorder = await RecordingHost.create(live, target)
-  const failed: string[] = []
-  for (const {name, gather} of SNAPSHOT_GATHERERS) {
-    try {
-      await gather(recorder)
-    } catch (error) {
-      failed.push(`${name}: ${(error as Error).message}`)
+  try {
+    const failed: string[] = []
+    for (const {name, gather} of SNAPSHOT_GATHERERS) {
+      try {
+        await gather(recorder)
+      } catch (error) {
+        failed.push(`${name}: ${(error as Error).message}`)
+      }
     }
+    const [hostname, kernel] = await Promise.all([live.readFile('/proc/sys/kernel/hostname'), live.readFile('/proc/sys/kernel/osrelease')])
+    const path = await recorder.finish({
+      format: SNAPSHOT_FORMAT,
+      hostname: hostname?.trim() ?? 'unknown',
+      kernel: kernel?.trim() ?? 'unknown',
+      capturedAt: new Date().toISOString(),
+      nodedocVersion: version,
+      hostRoot,
+    })
+    return {path, failed}
+  } catch (error) {
+    recorder.abandon()
+    throw error
   }
-  const [hostname, kernel] = await Promise.all([live.readFile('/proc/sys/kernel/hostname'), live.readFile('/proc/sys/kernel/osrelease')])
-  const path = await recorder.finish({
-    format: SNAPSHOT_FORMAT,
-    hostname: hostname?.trim() ?? 'unknown',
-    kernel: kernel?.trim() ?? 'unknown',
-    capturedAt: new Date().toISOString(),
-    nodedocVersion: version,
-    hostRoot,
-  })
-  return {path, failed}
 }

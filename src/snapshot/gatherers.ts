@@ -8,6 +8,7 @@ import {gatherDoctorFacts} from '../doctor/doctor.js'
 import {gatherKubeProxyRules} from '../svc/gather.js'
 import {gatherCriForSnapshot} from '../cri/gather.js'
 import {gatherCompareFacts} from '../compare/gather.js'
+import {gatherWhyFacts} from '../why/gather.js'
 import {gatherSockets} from '../inside/sockets.js'
 
 /**
@@ -25,5 +26,6 @@ export const SNAPSHOT_GATHERERS: Array<{name: string; gather: (host: Host) => Pr
   {name: 'svc', gather: (host) => gatherKubeProxyRules(host)},
   {name: 'cri', gather: gatherCriForSnapshot},
   {name: 'compare', gather: gatherCompareFacts},
+  {name: 'why', gather: gatherWhyFacts},
   {name: 'sockets', gather: (host) => gatherSockets(host)},
 ]

@@ -1,7 +1,9 @@
 // Correlates what was read (rules, routes, pods): the traced paths joined to the endpoints and
 // pods that answer, as `nodedoc svc` prints them.
 
+import {NodedocError} from '../errors.js'
 import {IptablesParseError, parseIptablesSave} from '../parse/iptables.js'
+import type {SkippedLines} from '../parse/pasted-text.js'
 import {IpvsParseError} from '../parse/ipvs.js'
 import type {KubeProxyRules} from './gather.js'
 import {type GroupSelector, traceIptables} from './iptables-trace.js'
@@ -20,13 +22,19 @@ export interface SvcQuery {
   protocol?: string
 }
 
-export interface SvcReport extends Omit<ProxyTrace, 'mode'> {
+export interface SvcReport extends Omit<ProxyTrace, 'mode' | 'partial' | 'skipped' | 'missingEntryChains'> {
   /** iptables / nftables / ipvs / userspace / none, joined with "+" when several hold rules */
   mode: string
+  /** Why the rules read are not whole rule sets (a pasted or cut capture); empty when they are. */
+  partial: string[]
+  /** Lines of the input that are not rules, one entry per kind. */
+  skipped: SkippedLines[]
+  /** kube-proxy entry chains (nat KUBE-SERVICES, KUBE-NODEPORTS) the rules read lack. */
+  missingEntryChains: string[]
 }
 
 /** A rule set that cannot be read: says which one and where. */
-export class RulesReadError extends Error {}
+export class RulesReadError extends NodedocError {}
 
 function guard<T>(what: string, fn: () => T): T {
   try {
@@ -39,12 +47,23 @@ function guard<T>(what: string, fn: () => T): T {
   }
 }
 
+/** A rules file must hold at least one line iptables understands; a node's empty rule set is just empty. */
+function parseIptablesFile(text: string, file: string | null) {
+  const dump = parseIptablesSave(text)
+  if (file !== null && dump.iptablesLines === 0) {
+    const skipped = dump.skipped.map((s) => `${s.count} ${s.kind}`).join(', ')
+    throw new IptablesParseError(`no iptables rule, chain or table in it${skipped ? ` (${skipped} line(s) skipped)` : ''}`)
+  }
+  return dump
+}
+
 /** Every trace the rules allow: iptables (IPv4, IPv6), kube-proxy's nftables table, IPVS. */
 export function traceAll(rules: KubeProxyRules, select?: GroupSelector, hint?: string): ProxyTrace[] {
   const traces: ProxyTrace[] = []
   if (rules.iptables) {
-    const label = rules.iptables.backend === 'file' ? rules.iptables.reason : `iptables-${rules.iptables.backend} (${rules.iptables.reason})`
-    const v4 = guard(rules.iptables.backend === 'file' ? rules.iptables.reason : 'iptables-save', () => traceIptables(parseIptablesSave(rules.iptables!.ipv4), label, select, hint))
+    const file = rules.iptables.backend === 'file' ? rules.iptables.reason : null
+    const label = file ?? `iptables-${rules.iptables.backend} (${rules.iptables.reason})`
+    const v4 = guard(file ?? 'iptables-save', () => traceIptables(parseIptablesFile(rules.iptables!.ipv4, file), label, select, hint))
     traces.push(v4)
     if (/^-A KUBE-/m.test(rules.iptables.ipv6)) traces.push(guard('ip6tables-save', () => traceIptables(parseIptablesSave(rules.iptables!.ipv6), `${label}, IPv6`, select, hint)))
   }
@@ -90,8 +109,11 @@ function matches(s: ServiceTrace, q: SvcQuery): boolean {
   return true
 }
 
-/** Traces, keeps what the query asks for, and follows each endpoint onward on this node. */
-export function buildSvcReport(rules: KubeProxyRules, net: NodeNetwork, query: SvcQuery = {}): SvcReport {
+/**
+ * Traces, keeps what the query asks for, and follows each endpoint onward on the node the rules come from.
+ * `net` null: the rules come from a file and no node's routes and pods go with them (locations unknown).
+ */
+export function buildSvcReport(rules: KubeProxyRules, net: NodeNetwork | null, query: SvcQuery = {}): SvcReport {
   // only what the query could match is traced: svc NAME on 30k services traces one
   const select: GroupSelector | undefined = query.name || query.ip
     ? (g) => {
@@ -111,13 +133,19 @@ export function buildSvcReport(rules: KubeProxyRules, net: NodeNetwork, query: S
     if (query.name) return u.service !== null && namesService(u.service.split(':')[0], query)
     return true
   })
-  locateEndpoints(services, net)
+  const notes = traces.flatMap((t) => t.notes)
+  if (net) {
+    locateEndpoints(services, net)
+    if (net.pods.length === 0 && services.some((s) => s.endpoints.length)) notes.push('no pods found on this node: endpoints cannot be tied to pods')
+  } else {
+    for (const s of services) for (const e of [...s.endpoints, ...(s.localEndpoints ?? [])]) Object.assign(e, {location: 'unknown', route: null, pod: null, locationNote: 'rules from a file'})
+    if (services.some((s) => s.endpoints.length)) notes.push("endpoint locations unknown (rules from a file): give --from SNAPSHOT for that node's routes and pods, or --live-routes for this machine's")
+  }
   const problems = [...rules.problems, ...withRules.flatMap((t) => t.problems)]
   if (traces.length === 0) problems.push('no kube-proxy rules could be read (no iptables-save, nft or ipvsadm)')
   else if (withRules.length === 0) problems.push('no kube-proxy rules found (iptables, nftables or IPVS)')
-  const notes = traces.flatMap((t) => t.notes)
-  if (net.pods.length === 0 && services.some((s) => s.endpoints.length)) notes.push('no pods found on this node: endpoints cannot be tied to pods')
   const chosen = withRules.length ? withRules : traces
+  const checked = chosen.filter((t) => t.unreferencedChains)
   return {
     mode: [...new Set(chosen.map((t) => t.mode))].join('+') || 'none',
     source: chosen.map((t) => t.source).join('; '),
@@ -127,5 +155,9 @@ export function buildSvcReport(rules: KubeProxyRules, net: NodeNetwork, query: S
     unresolved,
     problems,
     notes,
+    partial: [...new Set(chosen.flatMap((t) => t.partial ?? []))],
+    skipped: chosen.flatMap((t) => t.skipped ?? []),
+    missingEntryChains: [...new Set(chosen.flatMap((t) => t.missingEntryChains ?? []))],
+    ...(checked.length ? {unreferencedChains: checked.flatMap((t) => t.unreferencedChains!), missingChains: checked.flatMap((t) => t.missingChains ?? [])} : {}),
   }
 }

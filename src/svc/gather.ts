@@ -1,9 +1,12 @@
 // Reads kube-proxy's rules through the Host: iptables (both backends), nftables and IPVS.
 // Only reads: iptables-*-save, nft list and ipvsadm -Ln change nothing.
 
-import {resolve} from 'node:path'
+import {NodedocError} from '../errors.js'
 import type {Host} from '../host/host.js'
-import {LiveHost} from '../host/live.js'
+import {readNamedFile} from '../host/named-file.js'
+import {gatherPods} from '../pods/pods.js'
+import {gatherHostRoutes} from '../pods/routes.js'
+import type {NodeNetwork} from './locate.js'
 
 export type IptablesBackend = 'nft' | 'legacy'
 
@@ -18,10 +21,10 @@ export interface IptablesRead {
 
 export interface KubeProxyRules {
   iptables: IptablesRead | null
-  /** `nft -j list ruleset` output (JSON), or `nft -f` text given by --nft */
-  nft: {text: string; source: string} | null
+  /** `nft -j list ruleset` output (JSON), or `nft -f` text given by --nft (`file`: read from a file the user named) */
+  nft: {text: string; source: string; file?: boolean} | null
   /** `ipvsadm -Ln` output, and the addresses on kube-ipvs0 (service IPs) when it exists */
-  ipvs: {text: string; source: string; serviceIps?: string[]} | null
+  ipvs: {text: string; source: string; serviceIps?: string[]; file?: boolean} | null
   problems: string[]
 }
 
@@ -100,7 +103,9 @@ export async function gatherKubeProxyRules(host: Host, options: GatherOptions = 
   const [iptables, nft, ipvs] = await Promise.all([
     gatherIptables(host, options),
     host.run(['nft', '-j', 'list', 'ruleset']),
-    host.run(['ipvsadm', '-Ln']),
+    // ipvsadm loads ip_vs when it is not loaded, and an inspection tool loads no module:
+    // ask only where the module is there (a snapshot replays what was captured)
+    host.root === undefined || (await host.stat('/proc/net/ip_vs')) ? host.run(['ipvsadm', '-Ln']) : undefined,
   ])
   const hasIpvs = !!ipvs && ipvs.exitCode === 0 && /^(TCP|UDP|SCTP)\s/m.test(ipvs.stdout)
   // IPVS mode binds every service IP to the dummy kube-ipvs0; NodePorts live on node addresses
@@ -123,7 +128,38 @@ export function kubeIpvsAddresses(json: string): string[] {
   }
 }
 
-/** Reads a rules file the user names (--iptables-save, --nft, --ipvsadm): a plain file read through a live Host at "/". */
-export async function readRulesFile(file: string, cwd: string, host: Host = new LiveHost('/')): Promise<string | undefined> {
-  return host.readFile(resolve(cwd, file))
+/** Reads a rules file the user names (--iptables-save, --nft, --ipvsadm; "-" for stdin): a regular file, capped (src/host/named-file.ts). */
+export async function readRulesFile(file: string, cwd: string): Promise<string> {
+  return readNamedFile(file, cwd)
+}
+
+/** Rules files the user names instead of the node's rules. */
+export interface RulesFiles {
+  iptablesSave?: string
+  nft?: string
+  ipvsadm?: string
+}
+
+export function hasRulesFiles(files: RulesFiles): boolean {
+  return !!(files.iptablesSave || files.nft || files.ipvsadm)
+}
+
+/** The rules of --iptables-save / --nft / --ipvsadm files; one clear line when one cannot be read. */
+export async function readRulesFiles(files: RulesFiles, cwd: string): Promise<KubeProxyRules> {
+  const read = async (file: string) => {
+    const text = await readRulesFile(file, cwd)
+    if (text === undefined) throw new NodedocError(`${file}: cannot read`)
+    return text
+  }
+  const rules: KubeProxyRules = {iptables: null, nft: null, ipvs: null, problems: []}
+  if (files.iptablesSave) rules.iptables = {backend: 'file', reason: files.iptablesSave, ipv4: await read(files.iptablesSave), ipv6: ''}
+  if (files.nft) rules.nft = {text: await read(files.nft), source: files.nft, file: true}
+  if (files.ipvsadm) rules.ipvs = {text: await read(files.ipvsadm), source: files.ipvsadm, file: true}
+  return rules
+}
+
+/** The routes and pods endpoints are located against: the node's (or a snapshot's), through the Host. */
+export async function gatherNodeNetwork(host: Host): Promise<NodeNetwork> {
+  const [routes, pods] = await Promise.all([gatherHostRoutes(host), gatherPods(host)])
+  return {routes, pods}
 }

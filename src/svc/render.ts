@@ -5,19 +5,38 @@ import type {SvcReport} from './correlate.js'
 import type {EndpointTrace, Frontend, ServiceTrace} from './types.js'
 import type {DocumentShape} from '../output/output.js'
 
+/** Rule dumps are other people's text: control characters are shown, not sent to the terminal. */
+function terminalSafe(text: string): string {
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+}
+
 function pct(p: number): string {
   return `${(p * 100).toFixed(p === 0 || p === 1 ? 0 : 2)}%`
 }
 
 function frontendText(f: Frontend): string {
-  return `${f.kind} ${f.ip ?? '*'}:${f.port}${f.localhost ? ' (+localhost)' : ''}`
+  return `${f.kind} ${f.ip ?? '*'}:${f.port || '*'}${f.localhost ? ' (+localhost)' : ''}`
 }
 
 function onward(e: EndpointTrace): string {
   if (e.pod) return `pod ${e.pod.namespace ?? '?'}/${e.pod.name ?? '?'} (${e.pod.uid})`
   if (e.location === 'remote' && e.route) return `remote via ${e.route.via ?? 'on-link'} dev ${e.route.dev}`
   if (e.location === 'local' && e.route) return `this node, dev ${e.route.dev}, no pod`
-  return e.location
+  return e.locationNote ? `${e.location} (${e.locationNote})` : e.location
+}
+
+/** What happens to a frontend's packets that are not DNATed: not hooked, unknown share, the verdict. */
+function otherwiseText(f: Frontend): string {
+  if (f.notHooked) return f.notHooked
+  const parts: string[] = []
+  if (f.unknownShare) parts.push(`unknown ${pct(f.unknownShare)}`)
+  if (f.otherwise) parts.push(`${f.otherwise.target} (${f.otherwise.table} ${f.otherwise.chain})`)
+  return parts.join('; ')
+}
+
+/** The verdict's first words, for one row: "DNAT", "REJECT", "unknown", "not hooked", "DNAT, else unknown". */
+function shortVerdict(v: string): string {
+  return v.split(', else ').map((p) => p.replace(/ \(.*$/, '').replace(/:.*$/, '')).join(', else ')
 }
 
 function serviceView(s: ServiceTrace, wide: boolean): string {
@@ -32,15 +51,22 @@ function serviceView(s: ServiceTrace, wide: boolean): string {
     ['Traffic policy', [s.externalTrafficPolicy && `external ${s.externalTrafficPolicy}`, s.internalTrafficPolicy && `internal ${s.internalTrafficPolicy}`].filter(Boolean).join(', ')],
     ['Health check', s.healthCheckNodePort],
   ]))
-  out.push(columns(['frontend', 'dnat', 'when', 'otherwise'], s.frontends.map((f) => [
-    frontendText(f) + (f.via ? ` via ${f.via}` : '') + (f.sourceRanges?.length ? ` from ${f.sourceRanges.join(',')}` : ''),
-    pct(f.dnatProbability), f.dnatWhen.join(' | '), f.otherwise ? `${f.otherwise.target} (${f.otherwise.table} ${f.otherwise.chain})` : '',
-  ])))
-  if (s.endpoints.length) {
-    out.push(columns(['endpoint', 'probability', 'chain', 'location', 'onward', ...(wide ? ['masquerade'] : [])], s.endpoints.map((e) => [
-      `${e.ip}:${e.port ?? '*'}`, e.conditional ? `0 (only ${e.conditional})` : `${pct(e.probability)}${e.ruleProbability !== null ? ` (rule ${e.ruleProbability})` : ''}`,
-      e.chain, e.location, onward(e), ...(wide ? [e.masqueradeWhen.join('; ')] : []),
+  if (s.frontends.length) {
+    out.push(columns(['frontend', 'dnat', 'when', 'otherwise', ...(wide ? ['masquerade'] : [])], s.frontends.map((f) => [
+      frontendText(f) + (f.via ? ` via ${f.via}` : '') + (f.sourceRanges?.length ? ` from ${f.sourceRanges.join(',')}` : ''),
+      pct(f.dnatProbability), f.dnatWhen.join(' | '), otherwiseText(f), ...(wide ? [(f.masqueradeWhen ?? []).join('; ')] : []),
     ])))
+  }
+  const unknown = s.unknown ?? []
+  if (s.endpoints.length || unknown.length) {
+    out.push(columns(['endpoint', 'probability', 'chain', 'location', 'onward', ...(wide ? ['masquerade'] : [])], [
+      ...s.endpoints.map((e) => [
+        `${e.ip}:${e.port ?? '*'}`, e.conditional ? `0 (only ${e.conditional})` : `${pct(e.probability)}${e.ruleProbability !== null ? ` (rule ${e.ruleProbability})` : ''}`,
+        e.chain, e.location, onward(e), ...(wide ? [e.masqueradeWhen.join('; ')] : []),
+      ]),
+      // what the rules read cannot follow: a share with its reason, never counted as an endpoint
+      ...unknown.map((u) => ['?', pct(u.share), u.chain, 'unknown', u.reason, ...(wide ? [''] : [])]),
+    ]))
   }
   if (s.path.length) {
     out.push('\nPath:')
@@ -52,6 +78,8 @@ function serviceView(s: ServiceTrace, wide: boolean): string {
 
 function footer(r: SvcReport): string {
   const lines: string[] = []
+  if (r.partial.length) lines.push(`Capture: partial (${r.partial.join(', ')}); what it does not show is "unknown"`)
+  if (r.missingEntryChains.length) lines.push(`Entry chains not in the rules read: ${r.missingEntryChains.join(', ')}`)
   if (r.unresolved.length) lines.push('Unresolved frontends:', ...r.unresolved.map((u) => `  - ${u.service ?? '?'} ${u.ip ?? '*'}:${u.port}/${u.protocol} -> missing chain ${u.chain}`))
   if (r.problems.length) lines.push('Problems:', ...r.problems.map((p) => `  - ${p}`))
   if (r.notes.length) lines.push('Notes:', ...r.notes.map((n) => `  - ${n}`))
@@ -61,18 +89,18 @@ function footer(r: SvcReport): string {
 /** `svc NAME` / `svc --ip`: one block per service port. */
 export function renderServices(r: SvcReport, wide: boolean): string {
   const head = `Rules: ${r.mode}, ${r.source}${r.masqueradeMark ? `; masquerade mark ${r.masqueradeMark}` : ''}${r.clusterCIDR ? `; pod traffic ${r.clusterCIDR}` : ''}\n\n`
-  return head + r.services.map((s) => serviceView(s, wide)).join('\n---\n\n') + footer(r)
+  return terminalSafe(head + r.services.map((s) => serviceView(s, wide)).join('\n---\n\n') + footer(r))
 }
 
 /** `svc -A`: one row per service port. */
 export function renderAll(r: SvcReport, wide: boolean): string {
   const rows = r.services.map((s) => [
-    s.service ?? '(unnamed)', s.protocol,
-    s.frontends.map((f) => `${f.kind === 'nodePort' ? 'np ' : f.kind === 'clusterIP' ? '' : f.kind === 'loadBalancer' ? 'lb ' : 'ext '}${f.ip ?? '*'}:${f.port}`).join(','),
+    s.service ?? `(${s.chain ?? 'unnamed'})`, s.protocol,
+    s.frontends.map((f) => `${f.kind === 'nodePort' ? 'np ' : f.kind === 'clusterIP' ? '' : f.kind === 'loadBalancer' ? 'lb ' : 'ext '}${f.ip ?? '*'}:${f.port || '*'}`).join(','),
     s.endpoints.length, s.endpoints.filter((e) => e.location === 'local').length, s.endpoints.filter((e) => e.location === 'remote').length,
-    s.verdict.split(' (')[0], wide ? s.problems.join('; ') : s.problems.length,
+    shortVerdict(s.verdict), wide ? s.problems.join('; ') : s.problems.length,
   ])
-  return columns(['service', 'proto', 'frontends', 'endpoints', 'local', 'remote', 'verdict', 'problems'], rows) + footer(r)
+  return terminalSafe(columns(['service', 'proto', 'frontends', 'endpoints', 'local', 'remote', 'verdict', 'problems'], rows) + footer(r))
 }
 
 function id(text: string): string {
@@ -139,7 +167,7 @@ export function renderGraph(r: SvcReport, format: 'dot' | 'mermaid'): string {
     }
   }
   if (format === 'dot') lines.push('}')
-  return lines.join('\n') + '\n'
+  return terminalSafe(lines.join('\n') + '\n')
 }
 
 /** `svc -o json`: a ServiceList document (mode, services, findings); `-o name`: service/NAMESPACE/NAME:PORT as kube-proxy names it. */

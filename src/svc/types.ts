@@ -1,4 +1,7 @@
 // The records `nodedoc svc` reports. JSON keys are part of the schema: add, never rename.
+// Other commands read these too (the traced path, endpoints and verdicts): keep them stable.
+
+import type {SkippedLines} from '../parse/pasted-text.js'
 
 export type FrontendKind = 'clusterIP' | 'nodePort' | 'externalIP' | 'loadBalancer'
 
@@ -40,6 +43,24 @@ export interface Frontend {
   otherwise: Verdict | null
   /** Also answered on 127.0.0.0/8 (localhost NodePort rule). */
   localhost?: boolean
+  /**
+   * Share of new connections whose fate the rules read do not show: a jump to a chain that is not in
+   * them, or the cut-off end of a service chain in a partial capture. dnatProbability + unknownShare <= 1.
+   */
+  unknownShare?: number
+  /** When this frontend's packets are marked for masquerade on their way to any endpoint ("always" when unconditionally). */
+  masqueradeWhen?: string[]
+  /** Set when the kernel never sends this frontend's packets to kube-proxy's chains: "not hooked: nat PREROUTING does not jump to KUBE-SERVICES". */
+  notHooked?: string
+}
+
+/** A share of new connections the rules read cannot follow, and why. */
+export interface UnknownShare {
+  /** the chain the rules do not show (or whose end is cut) */
+  chain: string
+  share: number
+  /** "chain KUBE-SEP-... not in the rules", "the rest of KUBE-EXT-... is not in the capture" */
+  reason: string
 }
 
 export interface EndpointTrace {
@@ -52,6 +73,8 @@ export interface EndpointTrace {
   /** The KUBE-SEP-* chain (or whatever chain holds the DNAT). */
   chain: string
   location: 'local' | 'remote' | 'unknown'
+  /** Why location is unknown when it is not for want of a route: "rules from a file". */
+  locationNote?: string
   pod: {namespace: string | null; name: string | null; uid: string} | null
   route: {dev: string; via: string | null; destination?: string} | null
   /** Conditions under which the endpoint's own rules mark for masquerade (hairpin). */
@@ -77,13 +100,19 @@ export interface ServiceTrace {
   endpoints: EndpointTrace[]
   /** Endpoints of the KUBE-SVL chain (local endpoints), when it exists beside KUBE-SVC. */
   localEndpoints?: EndpointTrace[]
+  /** What the endpoint-picking chain leads to that the rules read do not show; endpoint shares + unknown shares = 1. */
+  unknown?: UnknownShare[]
   sessionAffinity: SessionAffinity | null
   /** When packets get the masquerade mark (so are SNATed on the way out). */
   masquerade: Array<{chain: string; when: string}>
   externalTrafficPolicy: 'Cluster' | 'Local' | null
   internalTrafficPolicy: 'Cluster' | 'Local' | null
   healthCheckNodePort: number | null
-  /** "DNAT", or what happens to a new connection to the first frontend, e.g. 'REJECT (filter KUBE-SERVICES "... has no endpoints")'. */
+  /**
+   * "DNAT", or what happens to a new connection to the first frontend, e.g. 'REJECT (filter KUBE-SERVICES "... has no endpoints")',
+   * "unknown: chain KUBE-SEP-... not in the rules", "not hooked: nat PREROUTING does not jump to KUBE-SERVICES";
+   * joined with ", else " when several hold for parts of the traffic.
+   */
   verdict: string
   problems: string[]
   path: PathHop[]
@@ -108,6 +137,16 @@ export interface ProxyTrace {
   services: ServiceTrace[]
   unresolved: UnresolvedFrontend[]
   problems: string[]
-  /** Parser notes: guessed tables, truncation, deleted chains. */
+  /** Parser notes: guessed tables, truncation, deleted chains, skipped lines. */
   notes: string[]
+  /** Why the rules read are not a whole rule set (a pasted or cut capture); empty or absent when whole. */
+  partial?: string[]
+  /** Lines of the input that are not rules, one entry per kind. */
+  skipped?: SkippedLines[]
+  /** kube-proxy entry chains (nat KUBE-SERVICES, KUBE-NODEPORTS) the rules read lack. */
+  missingEntryChains?: string[]
+  /** Per-service-port chains nothing jumps to (svc -A only). */
+  unreferencedChains?: Array<{table: string; chain: string}>
+  /** Chains rules jump to that the rules read do not hold, each once (svc -A only). */
+  missingChains?: Array<{table: string; chain: string; jumps: number; firstLine: number}>
 }

@@ -1,10 +1,13 @@
 import * as execa from 'execa'
+import {NodedocError} from '../errors.js'
+import {interruptOn} from '../interrupt.js'
+import {escapeControl} from '../output/escape.js'
 
 // Runs the kubectl steps of `nodedoc kubectl` (planned in src/kubectl/debug-pod.ts): the one
 // place that talks to a cluster. It creates and deletes a pod there, so it lives with the other
 // code that changes things.
 
-export class KubectlError extends Error {}
+export class KubectlError extends NodedocError {}
 
 export interface KubectlStep {
   /** What the step is for, for --dry-run and errors. */
@@ -46,22 +49,16 @@ async function runStep(step: KubectlStep): Promise<string> {
  * last step's output: nodedoc's exit code inside the pod.
  */
 export async function runKubectl(steps: KubectlStep[], cleanup: KubectlStep): Promise<string> {
-  let interrupted = false
-  const onSignal = () => {
-    interrupted = true
-  }
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
+  const interrupt = interruptOn()
   try {
     let last = ''
     for (const step of steps) {
-      if (interrupted) throw new KubectlError('interrupted')
+      if (interrupt.signal.aborted) throw new KubectlError(`interrupted (${interrupt.cause})`)
       last = await runStep(step)
     }
     return last
   } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
-    await runStep(cleanup).catch((error) => process.stderr.write(`warning: ${(error as Error).message}\n`))
+    interrupt.dispose()
+    await runStep(cleanup).catch((error) => process.stderr.write(`warning: ${escapeControl((error as Error).message)}\n`))
   }
 }

@@ -19,6 +19,7 @@ export const LAYERS: string[][] = [
   ['cri', 'kubectl', 'logs', 'net', 'report', 'ship', 'svc'],
   ['sandbox'],
   ['compare', 'doctor', 'inside'],
+  ['why'],
   ['snapshot'],
   ['cli'],
   ['commands'],

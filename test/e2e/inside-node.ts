@@ -2,7 +2,7 @@
 // shell, no ls) and a kube-proxy-shaped Service in the node's nat table, each removed exactly.
 import {randomBytes} from 'node:crypto'
 import {chmod, mkdir, symlink, writeFile} from 'node:fs/promises'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {execa} from 'execa'
 import type {ExtraImage} from './node/images.js'
 
@@ -67,7 +67,9 @@ export const ESCAPE_NAME = '\u001b[31mred\u001b]0;owned\u0007'
 export function distrolessImage(name: string, tag: string): ExtraImage {
   return {
     name,
-    async build(rootfs, work) {
+    async fill(rootfs) {
+      // the source is compiled beside the rootfs, never into it
+      const work = dirname(rootfs)
       await writeFile(join(work, 'server.c'), SERVER_C)
       await execa('gcc', ['-static', '-Os', '-s', '-o', join(rootfs, 'server'), join(work, 'server.c')])
       for (const dir of ['etc', 'app', 'data', 'run', 'tmp', 'proc', 'sys', 'dev', 'var/run']) await mkdir(join(rootfs, dir), {recursive: true})

@@ -64,7 +64,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms 
 }
 
 beforeAll(async () => {
-  node = await nodeUp(namespaces, specs, {images: [distrolessImage(IMAGE, tag)]})
+  node = await nodeUp(namespaces, specs, [distrolessImage(IMAGE, tag)])
   web = node.pods.find((p) => p.name === 'web')!
   client = node.pods.find((p) => p.name === 'client')!
   view = await readCriView(node.cri)

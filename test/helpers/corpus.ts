@@ -1,6 +1,7 @@
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {expect} from 'vitest'
 import {parse} from 'yaml'
 
 /** ../shared/corpus beside the project: real outputs of real Kubernetes components (never copied in). */
@@ -24,7 +25,8 @@ export interface CorpusFile {
 export function corpusFiles(folder: string): CorpusFile[] {
   if (!HAVE_CORPUS) return []
   const dir = join(CORPUS, folder)
-  if (!existsSync(dir)) return []
+  // the corpus is here but the folder is not: a renamed folder must fail, not test nothing
+  if (!existsSync(dir)) throw new Error(`${dir}: no such corpus folder`)
   return readdirSync(dir)
     .filter((f) => !f.endsWith('.source.txt') && !f.endsWith('.expect.yaml'))
     .sort()
@@ -34,6 +36,15 @@ export function corpusFiles(folder: string): CorpusFile[] {
       const source = existsSync(`${path}.source.txt`) ? readFileSync(`${path}.source.txt`, 'utf8') : ''
       return {name, path, text: readFileSync(path, 'utf8'), expect: oracle ? readOracle(readFileSync(oracle, 'utf8')) : undefined, source}
     })
+}
+
+/**
+ * Every key of an oracle is one the test checks or one it names as a note for people: a
+ * misspelled or new key fails instead of being skipped in silence.
+ */
+export function expectOracleKeys(oracle: object, checked: readonly string[], notes: readonly string[], where: string): void {
+  const unread = Object.keys(oracle).filter((k) => !checked.includes(k) && !notes.includes(k))
+  expect(unread, `${where}: oracle keys no test reads (misspelled?)`).toEqual([])
 }
 
 /** Oracles are YAML; a few hold a line YAML refuses (a flow list with a colon): read those line by line. */

@@ -1,4 +1,5 @@
 import {type Host, hostPath} from '../../host/host.js'
+import {parseMemTotal} from '../../parse/meminfo.js'
 import {type Check, fail, pass, percent, skip, warn} from '../check.js'
 import {scanPodCgroups} from '../facts/pod-cgroups.js'
 
@@ -37,8 +38,7 @@ export const memoryRequests: Check<MemoryRequestsFacts> = {
   why: 'requests beyond the node\'s memory mean the scheduler was told a different capacity than the kernel has: pods get OOM-killed or evicted under load',
   async gather(host: Host) {
     const meminfo = await host.readFile('/proc/meminfo')
-    const kb = meminfo ? /^MemTotal:\s+(\d+) kB/m.exec(meminfo)?.[1] : undefined
-    const memTotalBytes = kb ? Number(kb) * 1024 : undefined
+    const memTotalBytes = meminfo ? parseMemTotal(meminfo) : undefined
     const pods: PodMemory[] = []
     for (const pod of await scanPodCgroups(host)) {
       if (pod.pids.length === 0) continue

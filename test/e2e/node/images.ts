@@ -27,18 +27,10 @@ function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex')
 }
 
-type ImageConfig = {Entrypoint?: string[]; Cmd?: string[]; Env: string[]; WorkingDir?: string}
-
-interface ImageParts {
+export interface ImageParts {
   name: string
   rootfs: string
-  config: ImageConfig
-}
-
-/** An image a test brings: `build` fills the empty rootfs folder it is given and returns the image config. */
-export interface ExtraImage {
-  name: string
-  build(rootfs: string, work: string): Promise<ImageConfig>
+  config: {Entrypoint?: string[]; Cmd?: string[]; Env: string[]; WorkingDir?: string}
 }
 
 /** Packs a rootfs folder into a docker-save tar; returns its path. */
@@ -73,8 +65,20 @@ async function buildPause(work: string): Promise<string> {
   return saveImage(work, {name: PAUSE_IMAGE, rootfs, config: {Entrypoint: ['/pause'], Env: ['PATH=/']}})
 }
 
+/** An image a test adds to the node: `fill` lays out its rootfs and returns its config. */
+export interface ExtraImage {
+  name: string
+  fill(rootfs: string): Promise<ImageParts['config']>
+}
+
 async function buildBusybox(work: string): Promise<string> {
   const rootfs = join(work, 'rootfs')
+  await busyboxRootfs(rootfs)
+  return saveImage(work, {name: BUSYBOX_IMAGE, rootfs, config: {Cmd: ['sh'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']}})
+}
+
+/** /bin/busybox with a link per applet, /etc/passwd and /etc/group: the busybox image's rootfs. */
+export async function busyboxRootfs(rootfs: string): Promise<void> {
   for (const dir of ['bin', 'etc', 'tmp', 'proc', 'sys', 'dev', 'var', 'root']) await mkdir(join(rootfs, dir), {recursive: true})
   await chmod(join(rootfs, 'tmp'), 0o1777)
   await copyFile(BUSYBOX_BINARY, join(rootfs, 'bin/busybox'))
@@ -85,22 +89,20 @@ async function buildBusybox(work: string): Promise<string> {
   }
   await writeFile(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n')
   await writeFile(join(rootfs, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n')
-  return saveImage(work, {name: BUSYBOX_IMAGE, rootfs, config: {Cmd: ['sh'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']}})
 }
 
-async function buildExtra(work: string, image: ExtraImage): Promise<string> {
-  const rootfs = join(work, 'rootfs')
-  await mkdir(rootfs, {recursive: true})
-  return saveImage(work, {name: image.name, rootfs, config: await image.build(rootfs, work)})
-}
-
-/** Builds both images (and a test's own) and imports them into containerd's k8s.io namespace. */
+/** Builds both images and imports them into containerd's k8s.io namespace. */
 export async function buildAndImportImages(socket: string, extra: ExtraImage[] = []): Promise<void> {
   await rm(IMAGE_DIR, {recursive: true, force: true})
   const pause = await buildPause(join(IMAGE_DIR, 'pause'))
   const busybox = await buildBusybox(join(IMAGE_DIR, 'busybox'))
   const others: string[] = []
-  for (const [i, image] of extra.entries()) others.push(await buildExtra(join(IMAGE_DIR, `extra-${i}`), image))
+  for (const [i, image] of extra.entries()) {
+    const work = join(IMAGE_DIR, `extra-${i}`)
+    const rootfs = join(work, 'rootfs')
+    await mkdir(rootfs, {recursive: true})
+    others.push(await saveImage(work, {name: image.name, rootfs, config: await image.fill(rootfs)}))
+  }
   for (const tarFile of [pause, busybox, ...others]) {
     await execa('ctr', ['--address', socket, '-n', 'k8s.io', 'images', 'import', tarFile])
   }

@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {access, chmod, mkdir, readFile, symlink, writeFile} from 'node:fs/promises'
+import {access, chmod, mkdir, readFile, readdir, symlink, writeFile} from 'node:fs/promises'
 import {hostname as nodeHostname} from 'node:os'
 import {join} from 'node:path'
 import {execa} from 'execa'
@@ -11,14 +11,19 @@ import type {PodState} from './state.js'
 // The kubelet's part, played through CRI: the same calls in the same order, with the same
 // metadata, labels, annotations, cgroup parent, mounts and log layout a kubelet would use.
 
+export type SeccompProfileType = 'RuntimeDefault' | 'Unconfined' | 'Localhost'
+
 export interface ContainerSpec {
   name: string
-  /** default: the busybox image; another must be passed to nodeUp in `images` */
+  /** an image the node imported (nodeUp's images); busybox when absent */
   image?: string
   command: string[]
   args?: string[]
   resources?: Resources
   volumeMounts?: Array<{name: string; mountPath: string; readOnly?: boolean}>
+  securityContext?: {allowPrivilegeEscalation?: boolean; runAsUser?: number; seccompProfile?: {type: SeccompProfileType}}
+  /** default /dev/termination-log, as the API server defaults it */
+  terminationMessagePath?: string
 }
 
 export interface PodSpec {
@@ -27,7 +32,29 @@ export interface PodSpec {
   labels?: Record<string, string>
   hostNetwork?: boolean
   emptyDirs?: string[]
+  securityContext?: {runAsUser?: number; seccompProfile?: {type: SeccompProfileType}}
   containers: ContainerSpec[]
+  /** the QoS parent to put the pod cgroup under, when a test wants it wrong (default: the pod's class) */
+  cgroupParentQos?: QosClass
+}
+
+/**
+ * The CRI security context the kubelet sends for a container: the container's fields over the
+ * pod's, no_new_privs only for allowPrivilegeEscalation: false, the seccomp profile given or
+ * Unconfined (a kubelet without --seccomp-default), the default masked and read-only paths.
+ */
+export function criSecurityContext(pod: PodSpec, container: ContainerSpec) {
+  const sc = container.securityContext ?? {}
+  const runAsUser = sc.runAsUser ?? pod.securityContext?.runAsUser
+  const seccomp = sc.seccompProfile ?? pod.securityContext?.seccompProfile
+  return {
+    namespaceOptions: {network: pod.hostNetwork ? 'NODE' : 'POD', pid: 'CONTAINER', ipc: 'POD'} as const,
+    ...(runAsUser !== undefined ? {runAsUser: {value: runAsUser}} : {}),
+    noNewPrivs: sc.allowPrivilegeEscalation === false,
+    seccomp: {profileType: seccomp?.type ?? 'Unconfined'},
+    maskedPaths: MASKED_PATHS,
+    readonlyPaths: READONLY_PATHS,
+  }
 }
 
 export const CGROUP_ROOT = '/sys/fs/cgroup'
@@ -39,6 +66,13 @@ const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/pro
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount'
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex')
+
+/** What a kubelet with clusterDNS 10.96.0.10 and the cluster.local domain writes (dnsPolicy ClusterFirst). */
+const DNS_CONFIG = (namespace: string) => ({
+  servers: ['10.96.0.10'],
+  searches: [`${namespace}.svc.cluster.local`, 'svc.cluster.local', 'cluster.local'],
+  options: ['ndots:5'],
+})
 
 export function podUid(): string {
   const h = hex(16)
@@ -113,7 +147,6 @@ export function containerLogLinkName(pod: string, namespace: string, container: 
 export async function createPod(cri: CriClient, spec: PodSpec, pod: PodState, record: () => Promise<void>): Promise<void> {
   const qos = pod.qos
   const resources = spec.containers.map((c) => c.resources ?? {})
-  const memory = await nodeMemoryBytes()
 
   // pod cgroup, with the pod-level limits the kubelet's QoS manager sets
   const values = podCgroupValues(resources, qos)
@@ -152,11 +185,7 @@ export async function createPod(cri: CriClient, spec: PodSpec, pod: PodState, re
     metadata: {name: spec.name, uid: pod.uid, namespace: spec.namespace, attempt: 0},
     hostname,
     logDirectory: pod.logDir,
-    dnsConfig: {
-      servers: ['10.96.0.10'],
-      searches: [`${spec.namespace}.svc.cluster.local`, 'svc.cluster.local', 'cluster.local'],
-      options: ['ndots:5'],
-    },
+    dnsConfig: DNS_CONFIG(spec.namespace),
     labels: {
       ...spec.labels,
       'io.kubernetes.pod.name': spec.name,
@@ -179,8 +208,23 @@ export async function createPod(cri: CriClient, spec: PodSpec, pod: PodState, re
   const nodeHosts = await readFile('/etc/hosts', 'utf8')
   await writeFile(join(pod.kubeletDir, 'etc-hosts'), etcHosts(pod.ip, hostname || nodeHostname(), spec.hostNetwork ?? false, nodeHosts))
 
-  for (const [index, container] of spec.containers.entries()) {
-    const logRel = `${container.name}/0.log`
+  for (const index of spec.containers.keys()) await runContainer(cri, spec, pod, sandboxConfig, index, 0, record)
+}
+
+/**
+ * One container of a pod, created and started as the kubelet does: attempt 0 at pod start, and
+ * attempt n+1 (log <name>/<n+1>.log, a new /var/log/containers link) when it restarts one.
+ */
+async function runContainer(cri: CriClient, spec: PodSpec, pod: PodState, sandboxConfig: PodSandboxConfig, index: number, attempt: number, record: () => Promise<void>): Promise<string> {
+  const container = spec.containers[index]
+  const qos = pod.qos
+  const resources = spec.containers.map((c) => c.resources ?? {})
+  const memory = await nodeMemoryBytes()
+  const volumes = join(pod.kubeletDir, 'volumes')
+  const projected = await projectedDir(volumes)
+  const emptyDirs = new Map((spec.emptyDirs ?? []).map((name) => [name, join(volumes, 'kubernetes.io~empty-dir', name)]))
+  {
+    const logRel = `${container.name}/${attempt}.log`
     await mkdir(join(pod.logDir, container.name), {recursive: true, mode: 0o755})
     const entry = {name: container.name, id: null as string | null, logPath: join(pod.logDir, logRel)}
     pod.containers.push(entry)
@@ -198,10 +242,11 @@ export async function createPod(cri: CriClient, spec: PodSpec, pod: PodState, re
     }
     mounts.push({containerPath: SERVICE_ACCOUNT_DIR, hostPath: projected, readonly: true, propagation: 'PROPAGATION_PRIVATE'})
     mounts.push({containerPath: '/etc/hosts', hostPath: join(pod.kubeletDir, 'etc-hosts'), readonly: false, propagation: 'PROPAGATION_PRIVATE'})
-    mounts.push({containerPath: '/dev/termination-log', hostPath: terminationLog, readonly: false, propagation: 'PROPAGATION_PRIVATE'})
+    const terminationPath = container.terminationMessagePath ?? '/dev/termination-log'
+    mounts.push({containerPath: terminationPath, hostPath: terminationLog, readonly: false, propagation: 'PROPAGATION_PRIVATE'})
 
     const config: ContainerConfig = {
-      metadata: {name: container.name, attempt: 0},
+      metadata: {name: container.name, attempt},
       image: {image: container.image ?? BUSYBOX_IMAGE},
       command: container.command,
       args: container.args ?? [],
@@ -218,22 +263,18 @@ export async function createPod(cri: CriClient, spec: PodSpec, pod: PodState, re
       },
       annotations: {
         'io.kubernetes.container.hash': hex(4),
-        'io.kubernetes.container.restartCount': '0',
-        'io.kubernetes.container.terminationMessagePath': '/dev/termination-log',
+        'io.kubernetes.container.restartCount': String(attempt),
+        'io.kubernetes.container.terminationMessagePath': terminationPath,
         'io.kubernetes.container.terminationMessagePolicy': 'File',
         'io.kubernetes.pod.terminationGracePeriod': '30',
       },
       logPath: logRel,
       linux: {
         resources: containerResources(resources[index], qos, memory),
-        securityContext: {
-          namespaceOptions: {network: spec.hostNetwork ? 'NODE' : 'POD', pid: 'CONTAINER', ipc: 'POD'},
-          maskedPaths: MASKED_PATHS,
-          readonlyPaths: READONLY_PATHS,
-        },
+        securityContext: criSecurityContext(spec, container),
       },
     }
-    entry.id = await cri.createContainer(pod.sandboxId, config, sandboxConfig)
+    entry.id = await cri.createContainer(pod.sandboxId!, config, sandboxConfig)
     await record()
     const link = join(CONTAINER_LOGS, containerLogLinkName(spec.name, spec.namespace, container.name, entry.id))
     await mkdir(CONTAINER_LOGS, {recursive: true})
@@ -241,7 +282,39 @@ export async function createPod(cri: CriClient, spec: PodSpec, pod: PodState, re
     pod.logLinks.push(link)
     await record()
     await cri.startContainer(entry.id)
+    return entry.id
   }
+}
+
+/** The pod's kube-api-access-* folder (made once, at pod start). */
+async function projectedDir(volumes: string): Promise<string> {
+  const dir = join(volumes, 'kubernetes.io~projected')
+  const [name] = await readdir(dir)
+  return join(dir, name)
+}
+
+/** The sandbox config the pod was created with: CreateContainer takes it again on a restart. */
+function sandboxConfigOf(spec: PodSpec, pod: PodState): PodSandboxConfig {
+  return {
+    metadata: {name: spec.name, uid: pod.uid, namespace: spec.namespace, attempt: 0},
+    hostname: spec.hostNetwork ? '' : spec.name,
+    logDirectory: pod.logDir,
+    dnsConfig: DNS_CONFIG(spec.namespace),
+    labels: {...spec.labels, 'io.kubernetes.pod.name': spec.name, 'io.kubernetes.pod.namespace': spec.namespace, 'io.kubernetes.pod.uid': pod.uid},
+    annotations: {},
+    linux: {cgroupParent: pod.cgroupParent, securityContext: {namespaceOptions: {network: spec.hostNetwork ? 'NODE' : 'POD', pid: 'CONTAINER', ipc: 'POD'}}},
+  }
+}
+
+/**
+ * The kubelet restarting a container that exited: the dead one stays (its status and log are
+ * what `--previous` and lastState read), a new attempt starts beside it. Returns the new ID.
+ */
+export async function restartContainer(cri: CriClient, spec: PodSpec, pod: PodState, name: string, record: () => Promise<void>): Promise<string> {
+  const index = spec.containers.findIndex((c) => c.name === name)
+  if (index < 0) throw new Error(`${spec.name}: no container ${name}`)
+  const attempt = pod.containers.filter((c) => c.name === name).length
+  return runContainer(cri, spec, pod, sandboxConfigOf(spec, pod), index, attempt, record)
 }
 
 /** containerd's verbose sandbox info names the netns path in its runtime spec. */
@@ -263,7 +336,7 @@ export function newPodState(spec: PodSpec, uid: string): PodState {
     uid,
     qos,
     hostNetwork: spec.hostNetwork ?? false,
-    cgroupParent: cgroupParent(qos, uid),
+    cgroupParent: cgroupParent(spec.cgroupParentQos ?? qos, uid),
     cgroupDirs: [],
     sandboxId: null,
     netnsPath: null,

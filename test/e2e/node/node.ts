@@ -69,11 +69,10 @@ export async function ensurePackages(): Promise<void> {
 }
 
 /**
- * Starts containerd with this node's config and creates the catalogue's pods (or `specs`) through
- * CRI, with the test's own images (`options.images`) beside the stock ones.
+ * Starts containerd with this node's config and creates the catalogue's pods through CRI.
  * On any failure it tears down what it made and rethrows.
  */
-export async function nodeUp(namespaces: Namespaces = DEFAULT_NAMESPACES, specs?: PodSpec[], options: {images?: ExtraImage[]} = {}): Promise<TestNode> {
+export async function nodeUp(namespaces: Namespaces = DEFAULT_NAMESPACES, specs?: PodSpec[], images: ExtraImage[] = []): Promise<TestNode> {
   await ensurePackages()
   await acquireNode()
   if (await loadState()) {
@@ -109,7 +108,7 @@ export async function nodeUp(namespaces: Namespaces = DEFAULT_NAMESPACES, specs?
     await record()
     cri = criClient(`unix://${CONTAINERD_SOCKET}`, CONTAINERD_SOCKET, 10_000)
     await waitReady(cri)
-    await buildAndImportImages(CONTAINERD_SOCKET, options.images)
+    await buildAndImportImages(CONTAINERD_SOCKET, images)
     for (const spec of specs ?? podCatalogue(namespaces)) {
       const pod = newPodState(spec, podUid())
       state.pods.push(pod)

@@ -5,7 +5,7 @@ import {randomBytes} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {type ResultPromise, execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {type ConntrackEntry, natOf, parseConntrack} from '../../../src/parse/conntrack.js'
+import {type ConntrackEntry, natOf, parseConntrackTable} from '../../../src/parse/conntrack.js'
 import {Netns, must} from '../svc/netns.js'
 
 const tag = randomBytes(3).toString('hex')
@@ -59,11 +59,11 @@ describe('conntrack entries of a real DNAT', () => {
 
   beforeAll(async () => {
     const proc = readFileSync(`/proc/${holder!.pid!}/net/nf_conntrack`, 'utf8') // ip netns exec execs sleep: the same PID
-    const parsed = parseConntrack(proc)
+    const parsed = parseConntrackTable(proc)
     expect(parsed.bad).toBe(0)
     fromProc = parsed.entries
-    fromTool = parseConntrack(await client.must(['conntrack', '-L'])).entries
-    fromExtended = parseConntrack(await client.must(['conntrack', '-L', '-o', 'extended'])).entries
+    fromTool = parseConntrackTable(await client.must(['conntrack', '-L'])).entries
+    fromExtended = parseConntrackTable(await client.must(['conntrack', '-L', '-o', 'extended'])).entries
   })
 
   it('reads the TCP connection DNATed from the virtual IP to the server', () => {
@@ -86,7 +86,7 @@ describe('conntrack entries of a real DNAT', () => {
 
   it('gives the same entries from /proc/<pid>/net/nf_conntrack, conntrack -L and conntrack -L -o extended', () => {
     // timeouts tick between the reads; everything else is the same
-    const key = (e: ConntrackEntry) => JSON.stringify({...e, timeoutSeconds: 0, family: e.family, zone: null})
+    const key = (e: ConntrackEntry) => JSON.stringify({...e, timeout: 0, family: e.family, zone: null})
     const sorted = (list: ConntrackEntry[]) => list.map(key).sort()
     expect(fromProc.length).toBeGreaterThanOrEqual(3)
     expect(sorted(fromTool)).toEqual(sorted(fromProc))

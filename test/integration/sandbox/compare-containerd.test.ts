@@ -1,8 +1,12 @@
-// compare against a pod containerd really made (the test node of docs/test-node.md): it runs,
-// fills the runtime layer from config.json, and explains every difference from the sandbox.
-import {existsSync} from 'node:fs'
+// compare --with against a pod containerd really made (the test node of docs/test-node.md): it
+// fills the runtime layer from config.json, explains every difference from the sandbox, and reads
+// the sandbox from a snapshot as it does live.
+import {existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {podCatalogue} from '../../e2e/node/catalogue.js'
+import {withoutProvenance} from '../../helpers/volatile.js'
 import {type TestNode, nodeDown, nodeUp} from '../../e2e/node/node.js'
 import {IS_ROOT, cli, ensureBuilt, manifestFile, podYaml, suffix, testCidr} from './helpers.js'
 
@@ -17,6 +21,7 @@ const manifest = podYaml('core-k8s-greedy', namespaces.apps, "    - name: greedy
 
 interface Row {scope: string; row: string; spec: string | null; runtime: string | null; kernel: string | null; reference?: string | null; differs: boolean; explanation: string | null}
 let node: TestNode | undefined
+const snapshotDir = join(mkdtempSync(join(tmpdir(), 'nd-cmp-snap-')), 'snap')
 
 run('compare against a real containerd pod', () => {
   beforeAll(async () => {
@@ -28,6 +33,7 @@ run('compare against a real containerd pod', () => {
 
   afterAll(async () => {
     await cli(['sandbox', 'rm', sandbox])
+    rmSync(join(snapshotDir, '..'), {recursive: true, force: true})
     node?.cri.close()
     if (node) expect(await nodeDown()).toEqual([])
   }, 120_000)
@@ -38,23 +44,34 @@ run('compare against a real containerd pod', () => {
     const rows: Row[] = JSON.parse(String(r.stdout)).rows
     const row = (scope: string, name: string) => rows.find((x) => x.scope === scope && x.row === name)!
     // the runtime layer comes from containerd's config.json
-    expect(row('greedy', 'pid 1')).toMatchObject({spec: 'sleep 10000', runtime: 'sleep 10000', kernel: 'sleep 10000', differs: false})
+    expect(row('greedy', 'command')).toMatchObject({spec: 'sleep 10000', runtime: 'sleep 10000', kernel: 'sleep 10000', reference: 'sleep 10000', differs: false})
     expect(row('greedy', 'memory limit')).toMatchObject({runtime: '209715200', kernel: '209715200', reference: '209715200', differs: false})
     expect(row('pod', 'qos')).toMatchObject({kernel: 'Burstable', reference: 'Burstable', differs: false})
-    // what a real runtime does differently, each said in a sentence
-    expect(row('greedy', 'no_new_privs')).toMatchObject({runtime: '0', kernel: '0', reference: '1', differs: true})
-    expect(row('greedy', 'no_new_privs').explanation).toMatch(/allowPrivilegeEscalation: false/)
-    expect(row('pod', 'network')).toMatchObject({differs: true, kernel: 'own netns, veth without a /32 host route'})
-    expect(row('pod', 'network').explanation).toMatch(/bridge CNI/)
-    const token = rows.find((x) => x.row.startsWith('mount /var/run/secrets/kubernetes.io/serviceaccount'))!
+    // the sandbox's own choices are labelled as the sandbox's
+    expect(row('greedy', 'no_new_privs')).toMatchObject({spec: '0', runtime: '0', kernel: '0', reference: '1', differs: true})
+    expect(row('greedy', 'no_new_privs').explanation).toBe(`no_new_privs is 0; sandbox ${sandbox} has 1; the spec implies 0 too (the kubelet sets it only for allowPrivilegeEscalation: false (here unset)): the difference is the sandbox's own choice`)
+    // the test node's bridge CNI against the sandbox's per-pod /32 route
+    expect(row('pod', 'network')).toMatchObject({spec: 'bridge cni0', kernel: 'bridge cni0', reference: 'veth /32 route', differs: true})
+    const token = row('greedy', 'mount /var/run/secrets/kubernetes.io/serviceaccount')
     expect(token).toMatchObject({kernel: 'ro', reference: '-', differs: true})
     for (const d of rows.filter((x) => x.differs)) expect(d.explanation, `${d.scope} ${d.row}`).toMatch(/\S/)
   })
 
-  it('compares the real pod with its spec too', async () => {
+  it('reads the sandbox from a snapshot as it does live (--with --from)', async () => {
+    const live = await cli(['compare', 'core-k8s-greedy', '-n', namespaces.apps, '--with', sandbox, '-o', 'json'])
+    const snap = await cli(['snapshot', '-o', snapshotDir], {timeout: 180_000})
+    expect(snap.exitCode, String(snap.stderr)).toBe(0)
+    const replay = await cli(['compare', 'core-k8s-greedy', '-n', namespaces.apps, '--with', sandbox, '--from', snapshotDir, '-o', 'json'])
+    expect(replay.exitCode, String(replay.stderr)).toBe(0)
+    expect(withoutProvenance(JSON.parse(String(replay.stdout)))).toEqual(withoutProvenance(JSON.parse(String(live.stdout))))
+    const missing = await cli(['compare', 'core-k8s-greedy', '-n', namespaces.apps, '--with', 'no-such-sandbox', '--from', snapshotDir])
+    expect(missing.exitCode).toBe(1)
+    expect(String(missing.stderr).trim()).toBe(`error: no sandbox named no-such-sandbox on snapshot ${snapshotDir} (/run/nodedoc/sandboxes/no-such-sandbox/state.json is absent; nodedoc sandbox ls)`)
+  }, 240_000)
+
+  it('compares the real pod with its spec: no differences', async () => {
     const r = await cli(['compare', 'core-k8s-greedy', '-n', namespaces.apps, '--spec', manifestFile(manifest)])
     expect(r.exitCode, String(r.stderr)).toBe(0)
-    expect(String(r.stdout)).toMatch(/^e2e-\w+\/core-k8s-greedy against spec .*: \d+ differences?\n/)
-    expect(String(r.stdout)).toContain('! greedy: no_new_privs is 0, expected 1')
+    expect(String(r.stdout)).toMatch(/^e2e-\w+\/core-k8s-greedy against spec .*: no\s+differences\n/)
   })
 })

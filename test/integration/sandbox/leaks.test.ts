@@ -4,6 +4,7 @@ import {spawn} from 'node:child_process'
 import {existsSync, readFileSync, readdirSync} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {SandboxError, createSandbox, removeSandbox} from '../../../src/sandbox/service.js'
+import {itemsOf} from '../../helpers/volatile.js'
 import {CLI_ENV, IS_ROOT, ROOT, RunIds, cli, ensureBuilt, hostPicture, manifestFile, podYaml, suffix, testCidr} from './helpers.js'
 
 const run = IS_ROOT ? describe : describe.skip
@@ -93,6 +94,49 @@ run('sandbox leaves nothing behind', () => {
     expect(picture()).toEqual(before)
   })
 
+  // the operator's ssh session drops: SIGHUP to the whole process group (the step's own
+  // programs get it too)
+  it.each([8, 35, 60, 80])('rolls back on SIGHUP during step %d', async (at) => {
+    const name = `${prefix}-hup${at}`
+    const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', cidr, '--cgroup-driver', 'systemd', '--explain', '--uid', run_.uid()], {cwd: ROOT, env: {...process.env, ...CLI_ENV}, detached: true})
+    let stderr = ''
+    let sent = false
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+      if (!sent && stderr.includes(`\n[${at}] `)) {
+        sent = true
+        process.kill(-child.pid!, 'SIGHUP')
+      }
+    })
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect({sent, stderr: sent ? '' : stderr}).toEqual({sent: true, stderr: ''})
+    expect(code).toBe(129)
+    expect(stderr).toMatch(/error: interrupted at step \d+ \(\S+\); everything made so far was removed\n$/)
+    expect(existsSync(`/run/nodedoc/sandboxes/${name}`)).toBe(false)
+    expect(picture()).toEqual(before)
+  })
+
+  // `sandbox create --explain 2>&1 | head`: the reader of its output goes away mid-create
+  it.each([8, 35, 60, 80])('rolls back when the pipe it writes to closes during step %d', async (at) => {
+    const name = `${prefix}-pipe${at}`
+    const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', cidr, '--cgroup-driver', 'systemd', '--explain', '--uid', run_.uid()], {cwd: ROOT, env: {...process.env, ...CLI_ENV}})
+    let seen = ''
+    let closed = false
+    child.stderr.on('data', (chunk: Buffer) => {
+      seen += chunk.toString()
+      if (!closed && seen.includes(`\n[${at}] `)) {
+        closed = true
+        child.stderr.destroy()
+        child.stdout.destroy()
+      }
+    })
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(closed).toBe(true)
+    expect(code).toBe(141)
+    expect(existsSync(`/run/nodedoc/sandboxes/${name}`)).toBe(false)
+    expect(picture()).toEqual(before)
+  })
+
   it('removes a half-made sandbox (state written, process killed mid-create) and rm is idempotent', async () => {
     const name = `${prefix}-half`
     const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', cidr, '--cgroup-driver', 'systemd', '--explain', '--uid', run_.uid()], {cwd: ROOT, env: {...process.env, ...CLI_ENV}})
@@ -107,6 +151,10 @@ run('sandbox leaves nothing behind', () => {
       expect(state.phase).toBe('creating')
       expect(state.steps.length).toBeGreaterThan(20)
       expect(state.processes.pause.pid).toBeGreaterThan(1)
+      // its creator is gone: ls says so, and what to do
+      const ls = itemsOf<{name: string; phase: string; problem?: string}>(JSON.parse(String((await cli(['sandbox', 'ls', '-o', 'json'])).stdout)))
+      expect(ls.find((s) => s.name === name)).toMatchObject({phase: 'interrupted', problem: `its create (pid ${state.creator.pid}) ended half-way; remove what it made: nodedoc sandbox rm ${name}`})
+      expect(String((await cli(['sandbox', 'ls', '-o', 'wide'])).stdout)).toMatch(new RegExp(`^${name}\\s+${ns}\\s+interrupted\\s`, 'm'))
     } finally {
       const rm = await cli(['sandbox', 'rm', name])
       expect(String(rm.stdout)).toBe(`${name}: removed`)

@@ -64,12 +64,35 @@ describe.skipIf(!BUILT || !HAVE_CORPUS)('nodedoc svc', () => {
     expect(elsewhere.stderr.split('\n')[0]).toMatch(/^error: service default\/svc4 not found/)
     const unreadable = await svc('-A', '--iptables-save', join(ROOT, 'package.json'))
     expect(unreadable.exitCode).toBe(1)
-    expect(unreadable.stderr.trim()).toMatch(/^error: .*package\.json: line 1: not an iptables-save line/)
+    expect(unreadable.stderr.trim()).toMatch(/^error: .*package\.json: no iptables rule, chain or table in it \(\d+ text line\(s\) skipped\)$/)
     expect(unreadable.stderr).not.toMatch(/\n\s+at /)
     const absent = await svc('-A', '--iptables-save', '/nonexistent/rules.txt')
     expect(absent.exitCode).toBe(1)
     expect(absent.stderr.trim()).toBe('error: /nonexistent/rules.txt: cannot read')
     const nothing = await svc()
     expect(nothing.exitCode).not.toBe(0)
+  })
+})
+
+const CAPTURE = join(ROOT, 'test/fixtures/captures/k8s-114537-grep-prompts-dnat-zero.txt')
+
+describe.skipIf(!BUILT)('nodedoc svc on a pasted capture', () => {
+  it('traces it, says it is partial, names the malformed DNAT, and locates nothing on this machine', async () => {
+    const all = await svc('-A', '--iptables-save', CAPTURE)
+    expect(all.exitCode, all.stderr).toBe(0)
+    expect(all.stdout).toMatch(/^default\/my-dep\s+tcp\s+10\.233\.60\.220:80\s+1\s+0\s+0\s+DNAT\s+1$/m)
+    expect(all.stdout).toContain('Capture: partial (no *table header, lines that are not rules)')
+    expect(all.stdout).toContain('skipped 3 shell prompt or command lines (first at line 1')
+    const one = await svc('my-dep', '--iptables-save', CAPTURE, '-o', 'json')
+    const report = JSON.parse(one.stdout)
+    expect(report.partial).toEqual(['no *table header', 'lines that are not rules'])
+    expect(report.services[0].endpoints[0]).toMatchObject({ip: '', port: 0, location: 'unknown', locationNote: 'rules from a file'})
+    expect(report.services[0].endpoints[0].problems[0]).toMatch(/DNAT names no address/)
+  })
+
+  it("uses this machine's routes for file rules only when asked (--live-routes)", async () => {
+    const here = JSON.parse((await svc('my-dep', '--iptables-save', CAPTURE, '--live-routes', '-o', 'json')).stdout)
+    expect(here.services[0].endpoints[0].locationNote).toBeUndefined()
+    expect(here.notes.join('\n')).not.toMatch(/rules from a file/)
   })
 })

@@ -17,11 +17,18 @@ import {IS_ROOT, KUBE_PROXY_HOOKS, Netns, NetnsHost, have, netnsName} from './ne
 
 const dumps = fixtures('kube-proxy-iptables')
 const nftDumps = fixtures('kube-proxy-nftables')
-const overall = dumps.find((f) => f.name.includes('TestOverallIPTablesRules'))
+const found = dumps.find((f) => f.name.includes('TestOverallIPTablesRules'))
+/** The TestOverallIPTablesRules dump and its oracle: a missing one fails the test that needs it. */
+function theOverall() {
+  expect(found?.oracle, 'kube-proxy-iptables-TestOverallIPTablesRules.txt and its oracle').toBeDefined()
+  return found as typeof found & {oracle: Record<string, any>}
+}
 /** Matches this kernel may lack; dropped (and named) only when a restore fails without dropping them. */
 const OPTIONAL_MATCHES = [/ -m nfacct --nfacct-name \S+/g]
 
 const canRun = IS_ROOT && HAVE_CORPUS
+const HAVE_RESTORE = {nft: await have('iptables-nft-restore'), legacy: await have('iptables-legacy-restore')}
+const HAVE_NFT = await have('nft')
 if (!IS_ROOT) console.warn('svc read-back tests need root (ip netns): skipped')
 if (!HAVE_CORPUS) console.warn(NO_CORPUS)
 
@@ -64,8 +71,7 @@ describe.skipIf(!canRun)('corpus dumps through the real kernel and back', () => 
 
   for (const backend of ['nft', 'legacy'] as const) {
     for (const f of dumps) {
-      it(`${backend}: ${f.name}`, async () => {
-        if (!(await have(`iptables-${backend}-restore`))) return console.warn(`iptables-${backend}-restore missing: skipped`)
+      it.skipIf(!HAVE_RESTORE[backend])(`${backend}: ${f.name}${HAVE_RESTORE[backend] ? '' : ` (iptables-${backend}-restore not installed)`}`, async () => {
         const ns = await fresh()
         const loaded = await load(ns, backend, f.text)
         if (f.oracle?.dangling_jumps) {
@@ -100,7 +106,7 @@ describe.skipIf(!canRun)('corpus dumps through the real kernel and back', () => 
   }
 
   it('picks the backend kube-proxy uses, and says when both hold KUBE- rules', async () => {
-    if (!overall) return
+    const overall = theOverall()
     const ns = await fresh()
     const host = new NetnsHost(ns)
     expect(await load(ns, 'nft', overall.text)).toMatchObject({ok: true})
@@ -122,7 +128,7 @@ describe.skipIf(!canRun)('corpus dumps through the real kernel and back', () => 
   })
 
   it('a snapshot holds what svc reads, and --from gives the same trace', async () => {
-    if (!overall) return
+    const overall = theOverall()
     const ns = await fresh()
     expect(await load(ns, 'nft', overall.text)).toMatchObject({ok: true})
     await hook(ns, 'nft', overall.text)
@@ -144,8 +150,8 @@ describe.skipIf(!canRun)('corpus dumps through the real kernel and back', () => 
   })
 
   for (const f of nftDumps) {
-    it(`nft -f then nft -j list ruleset: ${f.name}`, async () => {
-      if (!(await have('nft')) || !overall?.oracle) return console.warn('nft missing: skipped')
+    it.skipIf(!HAVE_NFT)(`nft -f then nft -j list ruleset: ${f.name}${HAVE_NFT ? '' : ' (nft not installed)'}`, async () => {
+      const overall = theOverall()
       const ns = await fresh()
       // the fixture omits kube-proxy's base declarations; declare them, and put every chain/set/map
       // declaration before the rules that use them, as knftables' transactions do
@@ -177,6 +183,11 @@ describe.skipIf(!canRun)('corpus dumps through the real kernel and back', () => 
       expectServicesMatch(fromListing[0], overall.oracle.services, {nft: true})
       const shape = (t: typeof traces[0]) => t.services.map((x) => [x.service, x.verdict, x.frontends.map((f) => [f.kind, f.ip, f.port, f.dnatProbability]), x.endpoints.map((e) => [e.ip, e.port, e.probability])])
       expect(shape(fromListing[0])).toEqual(shape(traces[0]))
+      // an external chain that marks every packet: that frontend masquerades always, read back from the kernel both ways
+      for (const t of [traces[0], fromListing[0]]) {
+        const svc3 = t.services.find((x) => x.service === 'ns3/svc3:p80')!
+        expect(svc3.frontends.find((x) => x.kind === 'nodePort')?.masqueradeWhen).toEqual(['always'])
+      }
       // and through the gatherer, as `nodedoc svc` reads a live node
       const rules = await gatherKubeProxyRules(new NetnsHost(ns))
       expect(rules.nft?.text).toContain('"kube-proxy"')

@@ -9,7 +9,8 @@ describe('refused input', () => {
     [['ps', '-o', 'jsonpath={range .items[*]}'], /^error: jsonpath template: \{range\} without \{end\}$/],
     [['pod', '--nope'], /^error: Nonexistent flag: --nope \(see --help\)$/],
     [['snapshot'], /^error: Missing required flag output \(see --help\)$/],
-    [['pod', 'x', '--from', '/nonexistent-snapshot'], /^error: \/nonexistent-snapshot: no meta.json, not a nodedoc snapshot$/],
+    [['pod', 'x', '--from', '/nonexistent-snapshot'], /^error: \/nonexistent-snapshot: no such snapshot folder or archive$/],
+    [['pod', 'x', '--from', '/proc/self'], /^error: \/proc\/self: no meta.json, not a nodedoc snapshot$/],
   ])('nodedoc %j', async (args, message) => {
     const result = await execa('node', ['bin/run.js', ...args], {reject: false, env: {NO_COLOR: '1', NODE_ENV: 'production'}}) // vitest's NODE_ENV=test makes oclif add developer warnings
     expect(result.exitCode).not.toBe(0)

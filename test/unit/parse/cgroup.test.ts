@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {cgroupVersionOf, identifyCgroupPath, identifyProcCgroup, parseProcCgroup} from '../../../src/parse/cgroup.js'
-import {HAVE_CORPUS, NO_CORPUS_MESSAGE, corpusFiles} from '../../helpers/corpus.js'
+import {HAVE_CORPUS, NO_CORPUS_MESSAGE, corpusFiles, expectOracleKeys} from '../../helpers/corpus.js'
 
 const RUNTIME_NAMES: Record<string, string> = {containerd: 'containerd', 'cri-o': 'cri-o', docker: 'docker', unknown: 'unknown'}
 
@@ -22,6 +22,7 @@ describe.skipIf(!HAVE_CORPUS)('every /proc/<pid>/cgroup in the corpus', () => {
         expect(identity.containerId).toMatch(/^[0-9a-f]{64}$/)
         return
       }
+      expectOracleKeys(oracle, ['cgroup_version', 'pod_uid', 'container_id', 'qos_class', 'cgroup_driver', 'runtime'], ['notes', 'in_container', 'kubernetes', 'path_is_namespace_relative'], file.name)
       expect(cgroupVersionOf(entries)).toBe(oracle.cgroup_version)
       if ('pod_uid' in oracle) expect(identity.podUid).toBe(oracle.pod_uid)
       if ('container_id' in oracle) expect(identity.containerId).toBe(oracle.container_id)

@@ -1,14 +1,14 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {natOf, parseConntrack, parseConntrackLine} from '../../../src/parse/conntrack.js'
+import {natOf, parseConntrack, parseConntrackLine, parseConntrackTable} from '../../../src/parse/conntrack.js'
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/inside')
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf8')
 
 describe('conntrack -L captured on real Kubernetes nodes', () => {
   it('reads a Service connection DNATed to its endpoint pod', () => {
-    const {entries, bad} = parseConntrack(fixture('conntrack-L-aks-engine-1912.txt'))
+    const {entries, bad} = parseConntrackTable(fixture('conntrack-L-aks-engine-1912.txt'))
     // the summary line lost its first letter in the poster's copy: not an entry, counted
     expect(bad).toBe(1)
     expect(entries).toHaveLength(3)
@@ -16,7 +16,7 @@ describe('conntrack -L captured on real Kubernetes nodes', () => {
       family: 'ipv4',
       protocol: 'tcp',
       protocolNumber: 6,
-      timeoutSeconds: 299,
+      timeout: 299,
       state: 'ESTABLISHED',
       original: {src: '10.244.2.6', dst: '10.0.223.224', sport: 34659, dport: 27017},
       reply: {src: '10.244.1.7', dst: '10.244.2.6', sport: 27017, dport: 34659},
@@ -30,7 +30,7 @@ describe('conntrack -L captured on real Kubernetes nodes', () => {
   })
 
   it('reads states and a masqueraded entry', () => {
-    const {entries, bad} = parseConntrack(fixture('conntrack-L-kubernetes-38802.txt'))
+    const {entries, bad} = parseConntrackTable(fixture('conntrack-L-kubernetes-38802.txt'))
     expect(bad).toBe(0)
     expect(entries.map((e) => e.state)).toEqual(['CLOSE_WAIT', 'CLOSE_WAIT', 'ESTABLISHED', 'CLOSE_WAIT', 'CLOSE_WAIT', 'ESTABLISHED', 'ESTABLISHED'])
     expect(natOf(entries[6])).toEqual({dnat: false, snat: true})
@@ -55,5 +55,6 @@ describe('conntrack line forms', () => {
     expect(parseConntrackLine('')).toBeUndefined()
     expect(parseConntrackLine('tcp 6 10 ESTABLISHED src=1.1.1.1 dst=2.2.2.2')).toBeUndefined()
     expect(parseConntrackLine('conntrack v1.4.7 (conntrack-tools): 3 flow entries have been shown.')).toBeUndefined()
+    expect(parseConntrack('conntrack v1.4.7 (conntrack-tools): 0 flow entries have been shown.\n\n')).toEqual([])
   })
 })

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {identifyCgroupPath} from '../../../src/parse/cgroup.js'
 import {hostSourceOf, identifyFromMountinfo, overlayLayers, parseMountinfo, parseMountinfoLine, propagation} from '../../../src/parse/mountinfo.js'
-import {HAVE_CORPUS, NO_CORPUS_MESSAGE, corpusFiles} from '../../helpers/corpus.js'
+import {HAVE_CORPUS, NO_CORPUS_MESSAGE, corpusFiles, expectOracleKeys} from '../../helpers/corpus.js'
 
 describe.skipIf(!HAVE_CORPUS)('every mountinfo in the corpus', () => {
   const files = corpusFiles('mountinfo')
@@ -18,6 +18,11 @@ describe.skipIf(!HAVE_CORPUS)('every mountinfo in the corpus', () => {
       }
       const oracle = file.expect
       if (!oracle) return
+      // what the mount table says about the container; the rest of an oracle describes the capture
+      expectOracleKeys(oracle, ['pod_uid', 'container_name', 'sandbox_id', 'container_id', 'runtime'], [
+        'notes', 'cgroup_driver', 'cgroup_root_namespace_relative', 'cgroup_version', 'crio_sandbox_shm_ids', 'in_container',
+        'kubelet_projected_volumes', 'qos_class', 'serviceaccount_mount', 'volumes',
+      ], file.name)
       const id = identifyFromMountinfo(mounts, (root) => identifyCgroupPath(root).containerId)
       for (const [key, field] of [['pod_uid', 'podUid'], ['container_name', 'containerName'], ['sandbox_id', 'sandboxId']] as const) {
         if (key in oracle) expect(id[field], key).toBe(oracle[key])

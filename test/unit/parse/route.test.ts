@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
-import {longestPrefixMatch, parseIpRouteJson, parseIpRouteText} from '../../../src/parse/route.js'
-import {HAVE_CORPUS, corpusFiles} from '../../helpers/corpus.js'
+import {longestPrefixMatch, parseIpRouteJson, parseIpRouteText, parseProcNetRoute} from '../../../src/parse/route.js'
+import {HAVE_CORPUS, corpusFiles, expectOracleKeys} from '../../helpers/corpus.js'
 
 describe('longest prefix match', () => {
   const routes = parseIpRouteJson(
@@ -29,11 +29,28 @@ describe('longest prefix match', () => {
 describe.skipIf(!HAVE_CORPUS)('corpus routes (calico node `ip route`)', () => {
   it('each pod IP routes to its cali interface', () => {
     const [file] = corpusFiles('routes')
+    expectOracleKeys(file.expect!, ['local_ipam_block_blackhole', 'default_gateway', 'pod_ip_to_iface'], ['cni', 'format_note', 'non_pod_bridges'], file.name)
     const routes = parseIpRouteText(file.text)
     expect(routes.find((r) => r.type === 'blackhole')?.destination).toBe(file.expect!.local_ipam_block_blackhole)
     expect(routes.find((r) => r.destination === '0.0.0.0/0')).toMatchObject(file.expect!.default_gateway as object)
     const expected = file.expect!.pod_ip_to_iface as Record<string, string>
     expect(Object.keys(expected).length).toBeGreaterThan(0)
     for (const [ip, iface] of Object.entries(expected)) expect(longestPrefixMatch(routes, ip)?.dev, ip).toBe(iface)
+  })
+})
+
+describe('/proc/net/route', () => {
+  it('reads a reject route (ip route add unreachable ...) as ip -j route names it', () => {
+    const text = [
+      'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT',
+      'eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0',
+      '*\t0000600A\t00000000\t0201\t0\t0\t4242\t0000F0FF\t0\t0\t0',
+    ].join('\n')
+    expect(parseProcNetRoute(text).map((r) => [r.destination, r.dev, r.via, r.type])).toEqual([
+      ['0.0.0.0/0', 'eth0', '192.0.2.1', 'unicast'],
+      ['10.96.0.0/12', 'unreachable', null, 'unreachable'],
+    ])
+    const ip = parseIpRouteJson(JSON.stringify([{type: 'unreachable', dst: '10.96.0.0/12', metric: 4242, flags: []}]))
+    expect(ip.map((r) => [r.destination, r.dev, r.type])).toEqual([['10.96.0.0/12', 'unreachable', 'unreachable']])
   })
 })

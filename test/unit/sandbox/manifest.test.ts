@@ -30,7 +30,11 @@ describe('parsePodManifest', () => {
         volumeMounts: [],
         runAsUser: null,
         runAsGroup: null,
+        security: {allowPrivilegeEscalation: null, privileged: null, readOnlyRootFilesystem: null, capabilities: null, seccompProfile: null, procMount: null},
+        terminationMessagePath: null,
       }],
+      security: {runAsUser: null, runAsGroup: null, seccompProfile: null},
+      automountServiceAccountToken: null,
     })
   })
 

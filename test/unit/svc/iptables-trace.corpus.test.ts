@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {parseIptablesSave} from '../../../src/parse/iptables.js'
 import {traceIptables} from '../../../src/svc/iptables-trace.js'
+import {expectOracleKeys} from '../../helpers/corpus.js'
 import {HAVE_CORPUS, NO_CORPUS, fixtures} from './corpus.js'
 import {expectServicesMatch} from './oracle.js'
 
@@ -18,6 +19,11 @@ describe.skipIf(!HAVE_CORPUS)('kube-proxy iptables dumps against their oracles',
       const trace = traceIptables(dump)
       const o = f.oracle
       expect(o, `${f.name} has an oracle`).toBeDefined()
+      expectOracleKeys(o!, ['fixture', 'masq_mark', 'cluster_cidr_for_masq', 'services', 'deleted_chains', 'dangling_jumps', 'portals', 'proxy_mode'], ['format', 'note', 'partial_restore'], f.name)
+      expect(o!.fixture, 'the oracle names its fixture').toBe(f.name)
+      if (o!.proxy_mode) expect(o!.proxy_mode.split(' ')[0]).toBe(trace.mode)
+      for (const d of o!.dangling_jumps ?? []) expectOracleKeys(d, ['service', 'ip', 'port', 'protocol', 'chain'], [], `${f.name} dangling jump`)
+      for (const p of o!.portals ?? []) expectOracleKeys(p, ['service', 'protocol', 'ip', 'port', 'dnat'], [], `${f.name} portal`)
       if (o!.masq_mark) expect(trace.masqueradeMark).toBe(o!.masq_mark)
       if (o!.cluster_cidr_for_masq) expect(trace.clusterCIDR).toBe(o!.cluster_cidr_for_masq)
       if (o!.services) expectServicesMatch(trace, o!.services)
@@ -69,7 +75,8 @@ describe.skipIf(!HAVE_CORPUS)('real iptables-save excerpts parse and say what th
       const truncated = /TRUNC/i.test(f.source)
       const headerless = !/^\*/m.test(f.text)
       if (headerless) expect(trace.notes.some((n) => n.includes('no *table header'))).toBe(true)
-      if (truncated && !/^COMMIT$/m.test(f.text)) expect(trace.notes.some((n) => n.includes('without COMMIT'))).toBe(true)
+      // a cut excerpt is a partial capture: no header, or no COMMIT
+      if (truncated && !/^COMMIT$/m.test(f.text)) expect(dump.partial.some((p) => /no \*table header|no COMMIT/.test(p))).toBe(true)
       // counters are stripped off the rule and kept apart
       if (/^\[\d+:\d+\]/m.test(f.text)) {
         for (const r of rules) {

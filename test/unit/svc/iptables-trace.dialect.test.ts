@@ -91,8 +91,16 @@ describe('iptables-save dialect', () => {
     expect(rule.target!.options['to-destination']).toEqual(['[fd00::1]:80'])
   })
 
-  it('refuses text that is not iptables-save with a line number', () => {
-    expect(() => parseIptablesSave('*nat\nhello world\n')).toThrow(/line 2: not an iptables-save line/)
+  it('skips text that is not iptables-save, naming it; a rules file with nothing iptables in it is refused', async () => {
+    const dump = parseIptablesSave('*nat\nhello world\n')
+    expect(dump.skipped).toEqual([{kind: 'text', count: 1, firstLine: 2, example: 'hello world'}])
+    expect(dump.partial).toContain('lines that are not rules')
+    const {buildSvcReport, RulesReadError} = await import('../../../src/svc/correlate.js')
+    const file = (ipv4: string) => ({iptables: {backend: 'file' as const, reason: 'notes.txt', ipv4, ipv6: ''}, nft: null, ipvs: null, problems: []})
+    expect(() => buildSvcReport(file('{"name": "not rules"}\n$ kubectl get svc\n'), null)).toThrow(RulesReadError)
+    expect(() => buildSvcReport(file('{"name": "not rules"}\n$ kubectl get svc\n'), null)).toThrow(/notes\.txt: no iptables rule, chain or table in it \(1 text, 1 command line\(s\) skipped\)/)
+    // a node with no rules at all prints an empty iptables-save: that is an answer, not an error
+    expect(buildSvcReport({iptables: {backend: 'nft', reason: 'test', ipv4: '', ipv6: ''}, nft: null, ipvs: null, problems: []}, null).problems).toContain('no kube-proxy rules found (iptables, nftables or IPVS)')
   })
 })
 

@@ -38,7 +38,7 @@ describe('svc output', () => {
     {namespace: 'a', name: 'gone', portName: 'http', protocol: 'tcp', clusterIP: '10.96.0.20', port: 80, endpoints: []},
   ], {hooks: true})
   const trace = traceIptables(parseIptablesSave(text))
-  const report: SvcReport = {mode: trace.mode, source: 'test', masqueradeMark: trace.masqueradeMark, clusterCIDR: trace.clusterCIDR, services: trace.services, unresolved: [], problems: [], notes: []}
+  const report: SvcReport = {mode: trace.mode, source: 'test', masqueradeMark: trace.masqueradeMark, clusterCIDR: trace.clusterCIDR, services: trace.services, unresolved: [], problems: [], notes: [], partial: [], skipped: [], missingEntryChains: []}
 
   it('draws the path as dot and as mermaid', () => {
     const dot = renderGraph(report, 'dot')

@@ -57,7 +57,7 @@ describe('TableWalker', () => {
     const w = walker([':A - [0:0]', ':B - [0:0]', '-A A -j B', '-A B -j A', '-A B -j KUBE-SVC-GONE'].join('\n'))
     const r = w.walk('A', PACKET)
     expect(r.problems.some((p) => p.includes('loops back'))).toBe(true)
-    expect(r.problems.some((p) => p.includes('KUBE-SVC-GONE') && p.includes('does not exist'))).toBe(true)
+    expect(r.problems.some((p) => p.includes('KUBE-SVC-GONE') && p.includes('not in the rules'))).toBe(true)
     expect(r.outcomes.some((o) => o.target === 'DANGLING')).toBe(true)
   })
 

@@ -1,5 +1,6 @@
 import {expect} from 'vitest'
 import type {ProxyTrace, ServiceTrace} from '../../../src/svc/types.js'
+import {expectOracleKeys} from '../../helpers/corpus.js'
 import {oracleVerdict} from './corpus.js'
 
 function find(trace: ProxyTrace, name: string, protocol: string): ServiceTrace {
@@ -17,8 +18,12 @@ export interface MatchOptions {
 export function expectServicesMatch(trace: ProxyTrace, services: any[], options: MatchOptions = {}): void {
   expect(trace.services.map((s) => `${s.service}/${s.protocol}`).sort()).toEqual(services.map((s) => `${s.service}/${s.protocol}`).sort())
   for (const want of services) {
-    const got = find(trace, want.service, want.protocol)
     const label = want.service
+    expectOracleKeys(want, ['service', 'protocol', 'frontends', 'endpoints', 'session_affinity', 'verdict', 'lb_other_sources', 'external_traffic_policy', 'internal_traffic_policy', 'health_check_node_port', 'external_path'], [], `service ${label}`)
+    for (const f of want.frontends) expectOracleKeys(f, ['kind', 'ip', 'port', 'via', 'source_ranges'], [], `service ${label} frontend`)
+    for (const e of want.endpoints) expectOracleKeys(e, ['addr', 'probability', 'rule_probability'], [], `service ${label} endpoint`)
+    if (want.session_affinity) expectOracleKeys(want.session_affinity, ['type', 'timeout_seconds'], [], `service ${label} session_affinity`)
+    const got = find(trace, want.service, want.protocol)
     const kindOf = (f: any) => (options.nft && f.kind === 'loadBalancer' && !f.via ? 'externalIP' : f.kind)
     const frontends = (f: any) => `${kindOf(f)}|${f.ip ?? null}|${f.port}`
     expect(got.frontends.map(frontends).sort(), `${label} frontends`).toEqual(want.frontends.map(frontends).sort())

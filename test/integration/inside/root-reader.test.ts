@@ -7,7 +7,8 @@ import {execFileSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import {type ResultPromise, execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {InRootError, type RootReader} from '../../../src/host/in-root.js'
+import {InRootError} from '../../../src/host/in-root.js'
+import type {RootReader} from '../../../src/host/root-reader.js'
 import {LiveHost} from '../../../src/host/live.js'
 
 const tag = randomBytes(4).toString('hex')

@@ -4,7 +4,7 @@ import {readFileSync, readdirSync, readlinkSync, rmSync} from 'node:fs'
 import {type AddressInfo, createServer} from 'node:net'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {decodeProcNetAddress, parseProcNetSockets, parseProcNetUnix, socketInode} from '../../../src/parse/net.js'
+import {decodeProcNetAddress, parseProcNetSockets, parseProcNetUnix, socketInode} from '../../../src/parse/sockets.js'
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/inside')
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf8')
