@@ -4,9 +4,11 @@
 // not the node's), `sockets` finds its listener held by its PID, `conntrack` shows the DNAT the
 // Service rule made tied to both pods, `enter` runs the node's `ip` in the pod's network.
 import {randomBytes} from 'node:crypto'
+import {readFileSync} from 'node:fs'
 import {mkdtemp, readFile, readdir, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {Ajv} from 'ajv'
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {readCriView} from '../../src/cri/gather.js'
@@ -50,8 +52,17 @@ let client: PodState
 let serverPid: number
 let snapshotDir: string | undefined
 
-/** A nodedoc list document: apiVersion, kind, node, capturedAt, items. */
-const list = <T>(args: string[]) => nodedocJson<{kind: string; items: T[]}>(args)
+const ajv = new Ajv({allErrors: true})
+
+/** A document that validates against its kind's JSON Schema in docs/schema/. */
+function checked<D extends {kind: string}>(document: D): D {
+  const validate = ajv.getSchema(document.kind) ?? ajv.addSchema(JSON.parse(readFileSync(join(REPO, 'docs/schema', `${document.kind}.schema.json`), 'utf8')), document.kind).getSchema(document.kind)!
+  expect(validate(document), `${document.kind}: ${JSON.stringify(validate.errors)}`).toBe(true)
+  return document
+}
+
+/** A nodedoc list document (apiVersion, kind, node, capturedAt, items), checked against its schema. */
+const list = async <T>(args: string[]) => checked(await nodedocJson<{kind: string; items: T[]}>(args))
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
   const deadline = Date.now() + ms
@@ -199,6 +210,18 @@ describe('nodedoc sockets', () => {
   })
 })
 
+describe('default tables', () => {
+  it('fit 80 columns; -o wide shows what they shortened', async () => {
+    for (const args of [['fs', 'web', '-n', ns, '/'], ['fs', 'web', '-n', ns, '/', '--du'], ['sockets'], ['sockets', 'web', '-n', ns, '-l'], ['conntrack', 'client', '-n', ns]]) {
+      const table = await nodedoc(args)
+      expect(table.exitCode, `${args.join(' ')}: ${table.stderr}`).toBe(0)
+      expect(Math.max(...table.stdout.split('\n').map((l) => l.length)), table.stdout).toBeLessThanOrEqual(80)
+      const wide = await nodedoc([...args, '-o', 'wide'])
+      expect(wide.stdout.replace(/\s+/g, ' ').length).toBeGreaterThanOrEqual(table.stdout.replace(/\s+/g, ' ').length)
+    }
+  })
+})
+
 describe('nodedoc conntrack', () => {
   it('shows the DNAT the Service rule made, tied to the client and server pods', async () => {
     const entries = await list<ConntrackRecord>(['conntrack', 'client', '-n', ns])
@@ -250,7 +273,7 @@ describe('nodedoc enter', () => {
     const result = await nodedoc(['enter', 'web', '-n', ns, '-c', 'server', '--uts', '-o', 'json', '--', 'sh', '-c', 'hostname; exit 7'])
     expect(result.exitCode).toBe(7)
     expect(result.stdout.trim()).toBe('web')
-    const said = JSON.parse(result.stderr)
+    const said = checked(JSON.parse(result.stderr))
     expect(said.items[0]).toMatchObject({pid: serverPid, container: {name: 'server'}, namespaces: [{type: 'uts', file: `/proc/${serverPid}/ns/uts`}]})
   })
 
