@@ -4,6 +4,7 @@ import {NodedocError} from '../src/errors.js'
 import {type EnterNamespace, enterNotes, planEnter, runEnter} from '../src/inside/enter.js'
 import {ENTERED_LIST, enterTable} from '../src/inside/render.js'
 import {chooseContainer, lookupPod} from '../src/inside/target.js'
+import {escapeControl} from '../src/output/escape.js'
 import {parseOutputFormat, renderOutput} from '../src/output/output.js'
 import {provenanceOf} from '../src/host/provenance.js'
 
@@ -38,7 +39,7 @@ export default class Enter extends NodedocCommand {
     const host = await this.openHost(flags)
     const pod = await lookupPod(host, {name: args.pod, namespace: flags.namespace})
     const plan = planEnter(chooseContainer(pod, flags.container), chosen.length ? chosen : ['net'], flags.container !== undefined, argv)
-    for (const note of enterNotes(pod, plan)) process.stderr.write(`note: ${note}\n`)
+    for (const note of enterNotes(pod, plan)) this.printAside(`note: ${escapeControl(note)}\n`)
     // stdout belongs to the program: what was entered goes to stderr, in the format asked for
     const format = parseOutputFormat(flags.output)
     const provenance = format.kind === 'json' || format.kind === 'yaml' ? await provenanceOf(host) : {node: null, capturedAt: ''}

@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
+import {escapeControl} from '../src/output/escape.js'
 import {gatherFs} from '../src/inside/fs.js'
 import {FILE_CONTENT_LIST, FILE_LIST, fileContentView, filesTable} from '../src/inside/render.js'
 import {chooseContainer, lookupPod} from '../src/inside/target.js'
@@ -33,11 +34,14 @@ export default class Fs extends NodedocCommand {
     const {args, flags} = await this.parse(Fs)
     const host = await this.openHost(flags)
     const target = chooseContainer(await lookupPod(host, {name: args.pod, namespace: flags.namespace}), flags.container)
-    if (target.defaulted) process.stderr.write(`reading container ${target.container.name}, the first of: ${target.pod.containers.map((c) => c.name).join(', ')} (-c to choose)\n`)
+    if (target.defaulted) this.printAside(escapeControl(`reading container ${target.container.name}, the first of: ${target.pod.containers.map((c) => c.name).join(', ')} (-c to choose)`) + '\n')
     const result = await gatherFs(host, target, {
       path: args.path, cat: flags.cat, find: flags.find, du: flags.du, showSecrets: flags['show-secrets'], maxBytes: flags['max-bytes'], limit: flags.limit,
     })
-    if (result.kind === 'FileContentList') await this.print(result.items, flags, fileContentView(process.stdout.isTTY === true), FILE_CONTENT_LIST)
-    else await this.print(result.items, flags, filesTable, FILE_LIST)
+    if (result.kind === 'FileList') return this.print(result.items, flags, filesTable, FILE_LIST)
+    // a file's content is not a table: never cut to 80 columns, byte for byte into a pipe
+    const output = flags.output ?? 'table'
+    if (output === 'table' || output === 'wide') return this.printText(fileContentView(process.stdout.isTTY === true)(result.items))
+    await this.print(result.items, flags, fileContentView(false), FILE_CONTENT_LIST)
   }
 }
