@@ -23,7 +23,7 @@ export function chainHash(...parts) {
 }
 
 /**
- * services: [{namespace, name, portName, protocol, clusterIP, port, nodePort?, endpoints: [{ip, port}]}]
+ * services: [{namespace, name, portName, protocol, clusterIP, port, nodePort?, sessionAffinity? (seconds: ClientIP), endpoints: [{ip, port}]}]
  * options: {hooks: add PREROUTING/OUTPUT/filter jumps as kube-proxy does, clusterCIDR, comments: false drops per-endpoint comments}
  */
 export function kubeProxyRestore(services, options = {}) {
@@ -73,14 +73,20 @@ export function kubeProxyRestore(services, options = {}) {
       nodePortRules.push(`-A KUBE-NODEPORTS -m comment --comment ${name} -m ${proto} -p ${proto} --dport ${s.nodePort} -j ${svc}`)
     }
     const n = s.endpoints.length
+    const sepOf = (ep) => `KUBE-SEP-${chainHash(name, proto, ep.ip, String(ep.port))}`
+    // ClientIP affinity: a client the recent list knows goes straight back to its endpoint
+    if (s.sessionAffinity) {
+      for (const ep of s.endpoints) natRules.push(`-A ${svc} -m comment --comment "${name} -> ${ep.ip}:${ep.port}" -m recent --name ${sepOf(ep)} --mask 255.255.255.255 --rsource --rcheck --seconds ${s.sessionAffinity} --reap -j ${sepOf(ep)}`)
+    }
     s.endpoints.forEach((ep, i) => {
-      const sep = `KUBE-SEP-${chainHash(name, proto, ep.ip, String(ep.port))}`
+      const sep = sepOf(ep)
       natChains.push(`:${sep} - [0:0]`)
       const comment = options.comments === false ? '' : `-m comment --comment "${name} -> ${ep.ip}:${ep.port}" `
       const stat = i < n - 1 ? `-m statistic --mode random --probability ${(1 / (n - i)).toFixed(10)} ` : ''
       natRules.push(`-A ${svc} ${comment}${stat}-j ${sep}`)
       natRules.push(`-A ${sep} -m comment --comment ${name} -s ${ep.ip} -j KUBE-MARK-MASQ`)
-      natRules.push(`-A ${sep} -m comment --comment ${name} -m ${proto} -p ${proto} -j DNAT --to-destination ${ep.ip}:${ep.port}`)
+      const recent = s.sessionAffinity ? `-m recent --name ${sep} --mask 255.255.255.255 --rsource --set ` : ''
+      natRules.push(`-A ${sep} -m comment --comment ${name} ${recent}-m ${proto} -p ${proto} -j DNAT --to-destination ${ep.ip}:${ep.port}`)
     })
   }
   svcRules.push('-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS')

@@ -9,6 +9,7 @@ import Kubectl from './kubectl.js'
 import Logs from './logs.js'
 import Net from './net.js'
 import Pod from './pod.js'
+import ProbeClient from './probe-client.js'
 import Pods from './pods.js'
 import Ps from './ps.js'
 import Report from './report.js'
@@ -20,6 +21,7 @@ import SandboxShim from './sandbox/shim.js'
 import Snapshot from './snapshot.js'
 import Sockets from './sockets.js'
 import Svc from './svc.js'
+import Trace from './trace.js'
 import WhyDns from './why/dns.js'
 import WhyPod from './why/pod.js'
 import WhySvc from './why/svc.js'
@@ -35,6 +37,7 @@ export const COMMANDS = {
   logs: Logs,
   net: Net,
   pod: Pod,
+  'probe-client': ProbeClient,
   pods: Pods,
   ps: Ps,
   report: Report,
@@ -46,6 +49,7 @@ export const COMMANDS = {
   snapshot: Snapshot,
   sockets: Sockets,
   svc: Svc,
+  trace: Trace,
   'why:dns': WhyDns,
   'why:pod': WhyPod,
   'why:svc': WhySvc,

@@ -2,8 +2,13 @@ import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
 import {NodedocError} from '../src/errors.js'
 import {terminalSafe} from '../src/output/escape.js'
+import {withProgress} from '../src/output/progress.js'
 import {SERVICE_LIST, renderAll, renderGraph, renderServices} from '../src/svc/render.js'
 import {svcReport} from '../src/svc/svc.js'
+import {SERVICE_PROBE, renderServiceProbe} from '../src/probe/render.js'
+import {probeServicePort} from '../src/probe/service-probe.js'
+import {resolveSource} from '../src/probe/source.js'
+import {interruptible} from '../src/probe/probe.js'
 
 export default class Svc extends NodedocCommand {
   static summary = "A Service's path through kube-proxy's rules to the endpoint (and pod) that answers"
@@ -17,6 +22,7 @@ export default class Svc extends NodedocCommand {
     '<%= config.bin %> svc -A --iptables-save saved-rules.txt',
     '<%= config.bin %> svc -A --iptables-save pasted-from-an-issue.txt --from node-snapshot.tar.gz',
     '<%= config.bin %> svc kube-dns -n kube-system --from node-snapshot.tar.gz',
+    '<%= config.bin %> svc kube-dns -n kube-system --port dns --probe --from-pod default/web-0   # writes to the node: see --probe',
   ]
   // ignoreStdin: oclif would read stdin for a missing NAME, and stdin may be the rules (--iptables-save -)
   static args = {name: Args.string({description: 'service name, or namespace/name', required: false, ignoreStdin: true})}
@@ -32,6 +38,10 @@ export default class Svc extends NodedocCommand {
     ipvsadm: Flags.string({description: 'read this `ipvsadm -Ln` output instead of the node'}),
     'iptables-backend': Flags.string({description: 'which iptables rule set kube-proxy uses (auto: as its iptables wrapper decides)', options: ['auto', 'nft', 'legacy'], default: 'auto'}),
     'live-routes': Flags.boolean({description: "with rules from a file: locate endpoints with this machine's routes and pods (else only --from gives a node's)"}),
+    probe: Flags.boolean({description: 'WRITES TO THE NODE: open real connections (udp: datagrams, a DNS query on port 53) to each frontend and read from conntrack where each went; the client process and the conntrack entries are removed again on success, failure and Ctrl-C (docs/probe.md)'}),
+    'from-pod': Flags.string({description: "probe from inside this pod's network namespace ([namespace/]name)", dependsOn: ['probe'], exclusive: ['from-node']}),
+    'from-node': Flags.boolean({description: "probe from the node's own network namespace (the default)", dependsOn: ['probe']}),
+    count: Flags.integer({description: 'connections or datagrams per frontend (default 20)', min: 1, max: 1000, dependsOn: ['probe']}),
   }
 
   async run(): Promise<void> {
@@ -40,15 +50,22 @@ export default class Svc extends NodedocCommand {
     const host = await this.openHost(flags)
     // rules from a file are some other node's: its routes come from its snapshot, or from here only when asked
     const hereOnPurpose = flags['live-routes'] || !metadata.flags['host-root']?.setFromDefault
-    const report = await svcReport(host, {
+    // a spinner on stderr, on a terminal only, for runs past a moment (10k services take seconds)
+    const report = await withProgress('svc', (progress) => svcReport(host, {
       query: {name: args.name, namespace: flags.namespace, port: flags.port, ip: flags.ip, protocol: flags.protocol},
       all: flags['all-namespaces'],
       files: {iptablesSave: flags['iptables-save'], nft: flags.nft, ipvsadm: flags.ipvsadm},
       backend: flags['iptables-backend'] as 'auto' | 'nft' | 'legacy',
       cwd: process.cwd(),
       filesNetwork: flags.from || hereOnPurpose ? 'host' : 'none',
-    })
+      progress,
+    }))
     if (flags.graph) return this.printText(terminalSafe(renderGraph(report, flags.graph as 'dot' | 'mermaid')))
-    await this.print(report, flags, flags['all-namespaces'] ? renderAll : renderServices, SERVICE_LIST)
+    if (!flags.probe) return this.print(report, flags, flags['all-namespaces'] ? renderAll : renderServices, SERVICE_LIST)
+    if (report.services.length !== 1) throw new NodedocError(`--probe needs one service port; ${report.services.length} match: choose one with --port (${report.services.map((s) => s.service).join(', ')})`, 2)
+    const from = await resolveSource(host, flags['from-pod'])
+    const {report: probe, notes} = await interruptible((signal) => probeServicePort(host, report.services[0], {from, count: flags.count ?? 20, signal}))
+    await this.print({...report, notes: [...report.notes, ...notes], probe}, flags, renderServiceProbe, SERVICE_PROBE)
+    if (probe.findings.length) process.exitCode = 1
   }
 }

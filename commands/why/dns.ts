@@ -18,7 +18,7 @@ export default class WhyDns extends NodedocCommand {
   static args = {pod: Args.string({description: 'the pod whose lookups fail', required: true})}
   static flags = {
     namespace: Flags.string({char: 'n', description: 'pod namespace (default: any namespace, if the name is unique)'}),
-    probe: Flags.boolean({description: 'end with a real query from inside the pod\'s network namespace (writes nothing but the query)'}),
+    probe: Flags.boolean({description: 'WRITES TO THE NODE: end with a real DNS query from inside the pod\'s network namespace, as svc --probe sends it; its journal and conntrack entry are removed again (docs/probe.md)'}),
   }
 
   async run(): Promise<void> {

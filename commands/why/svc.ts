@@ -22,7 +22,7 @@ export default class WhySvc extends NodedocCommand {
     protocol: Flags.string({description: 'tcp, udp or sctp', options: ['tcp', 'udp', 'sctp']}),
     'from-pod': Flags.string({description: 'the sending pod: NAME or NAMESPACE/NAME', exclusive: ['from-node']}),
     'from-node': Flags.boolean({description: 'the node itself sends (hostNetwork pods too)', exclusive: ['from-pod']}),
-    probe: Flags.boolean({description: 'end with a real connection from the sender (writes nothing but the connection)'}),
+    probe: Flags.boolean({description: 'WRITES TO THE NODE: end with a real connection from the sender, as svc --probe opens it; its journal and conntrack entry are removed again (docs/probe.md)'}),
   }
 
   async run(): Promise<void> {

@@ -118,7 +118,7 @@ export function conntrackTable(items: ConntrackRecord[], wide: boolean): string 
   return columns(head, items.map((c) => {
     const nat = [c.nat.dnat ? 'dnat' : '', c.nat.snat ? 'snat' : ''].filter(Boolean).join('+')
     return [
-      c.protocol, c.state, tupleText(c.original), tupleText(c.reply), nat, pod(c.client?.pod), pod(c.server?.pod), `${c.timeoutSeconds}s`,
+      c.protocol, c.state, tupleText(c.original), tupleText(c.reply), nat, pod(c.client?.pod), pod(c.server?.pod), c.timeoutSeconds === null ? undefined : `${c.timeoutSeconds}s`,
       ...(wide ? [c.ageSeconds === null ? undefined : `${c.ageSeconds}s`, c.flags.join(','), c.mark, c.service] : []),
     ]
   }))

@@ -105,7 +105,7 @@ export interface ConntrackRecord {
   family: 'ipv4' | 'ipv6' | null
   protocol: string
   state: string | null
-  timeoutSeconds: number
+  timeoutSeconds: number | null
   /** null unless the kernel stamps entries (net.netfilter.nf_conntrack_timestamp=1) */
   ageSeconds: number | null
   original: ConntrackTuple

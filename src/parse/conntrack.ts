@@ -1,117 +1,102 @@
-// Connection tracking entries, from /proc/net/nf_conntrack or `conntrack -L` (with or without
-// `-o extended`): both print one entry a line in the kernel's own layout (the one conntrack
-// parser: `conntrack` and `why` read it)
-//   [ipv4 2] tcp 6 <timeout> [STATE] src= dst= sport= dport= [UNREPLIED] src= dst= sport= dport= [ASSURED] mark= [zone=] use=
-// where the first tuple is the original direction (as the client sent it) and the second the
-// reply direction (as the server answers): a DNAT shows as a reply source that is not the
-// original destination, an SNAT/masquerade as a reply destination that is not the original source.
+// Conntrack entries, from `conntrack -L` or /proc/net/nf_conntrack (the same words after the
+// latter's two leading "ipv4 2" fields). The first src/dst/sport/dport set is the original
+// direction, the second the reply: a DNATed connection replies from the endpoint, a
+// masqueraded one replies to the node. The one conntrack parser: `why`, `svc --probe`, `trace`
+// and `conntrack` read it.
 
 import ipaddr from 'ipaddr.js'
 
 export interface ConntrackTuple {
   src: string
   dst: string
-  /** ports for tcp, udp, sctp, dccp; null for protocols without them (icmp: see `extra`) */
   sport: number | null
   dport: number | null
-  /** other key=value pairs of the tuple (icmp type/code/id, packets/bytes with accounting on) */
-  extra?: Record<string, string>
 }
 
 export interface ConntrackEntry {
-  family: 'ipv4' | 'ipv6' | null
   protocol: string
-  protocolNumber: number
-  /** seconds left before the kernel forgets the entry */
-  timeout: number
-  /** tcp (and sctp, dccp) state; null for udp and icmp */
+  /** seconds left before the entry expires */
+  timeout: number | null
+  /** TCP state (ESTABLISHED...), null for UDP */
   state: string | null
   original: ConntrackTuple
   reply: ConntrackTuple
-  /** ASSURED, UNREPLIED, OFFLOAD, HW_OFFLOAD */
+  /** [UNREPLIED], [ASSURED] */
   flags: string[]
+  /** from /proc/net/nf_conntrack's first word, else from the addresses */
+  family: 'ipv4' | 'ipv6'
   mark: number | null
+  /** only where the table prints it (/proc/net/nf_conntrack, conntrack -o extended) */
   zone: number | null
   /** seconds since the entry was made: only when the kernel stamps entries (nf_conntrack_timestamp=1) */
   ageSeconds: number | null
 }
 
-/** keys of the entry itself, never of a tuple */
-const ENTRY_KEYS = new Set(['mark', 'zone', 'use', 'secctx', 'secmark', 'delta-time', 'labels', 'helper', 'timestamp'])
-const HEAD = /^\s*(?:(ipv4|ipv6)\s+\d+\s+)?([a-z0-9]+)\s+(\d+)\s+(\d+)(?:\s+([A-Z_]+)(?=\s|$))?/
-const TOKEN = /\[([A-Z_]+)\]|([a-z][a-z0-9-]*)=(\S*)/g
+const PROTOCOLS = new Set(['tcp', 'udp', 'udplite', 'sctp', 'icmp', 'icmpv6', 'dccp', 'gre', 'unknown'])
 
 /** /proc/net/nf_conntrack writes IPv6 in full (%pI6), conntrack compressed: both become ip's form. */
-function canonical(address: string | undefined): string | undefined {
-  if (!address || !address.includes(':')) return address
-  return ipaddr.IPv6.isValid(address) ? ipaddr.IPv6.parse(address).toString() : undefined
+function canonical(address: string): string {
+  return address.includes(':') && ipaddr.IPv6.isValid(address) ? ipaddr.IPv6.parse(address).toString() : address
 }
 
-interface TupleDraft {
-  src?: string
-  dst?: string
-  sport?: string
-  dport?: string
-  extra?: Record<string, string>
+const number = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : null)
+
+function tuple(words: Map<string, string>): ConntrackTuple {
+  return {src: canonical(words.get('src') ?? ''), dst: canonical(words.get('dst') ?? ''), sport: number(words.get('sport')), dport: number(words.get('dport'))}
 }
 
-function tuple(d: TupleDraft): ConntrackTuple | undefined {
-  const src = canonical(d.src)
-  const dst = canonical(d.dst)
-  if (!src || !dst) return undefined
-  const port = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : null)
-  return {src, dst, sport: port(d.sport), dport: port(d.dport), ...(d.extra ? {extra: d.extra} : {})}
-}
-
-/**
- * One entry line; undefined for a line that is not one (conntrack's summary, a blank line).
- * One regular expression over the line, no token arrays: a busy node's table is a few hundred
- * thousand lines.
- */
+/** One line; undefined when it is not an entry (the "N flow entries" summary, blank lines). */
 export function parseConntrackLine(line: string): ConntrackEntry | undefined {
-  const head = HEAD.exec(line)
-  if (!head) return undefined
-  const protocol = head[2]
-  const icmp = protocol.startsWith('icmp')
-  const tuples: TupleDraft[] = [{}]
-  const flags: string[] = []
-  const meta: Record<string, string> = {}
-  TOKEN.lastIndex = head[0].length
-  for (let m = TOKEN.exec(line); m; m = TOKEN.exec(line)) {
-    if (m[1]) {
-      flags.push(m[1])
-      continue
-    }
-    const key = m[2]
-    const value = m[3]
-    // icmp tuples carry an id of their own; elsewhere id= is the entry's (conntrack -o id)
-    if (ENTRY_KEYS.has(key) || (key === 'id' && !icmp)) {
-      meta[key] = value
-      continue
-    }
-    let t = tuples[tuples.length - 1]
-    // a second src= starts the reply tuple
-    if (key === 'src' && t.src !== undefined) {
-      if (tuples.length === 2) return undefined
-      t = {}
-      tuples.push(t)
-    }
-    if (key === 'src' || key === 'dst' || key === 'sport' || key === 'dport') t[key] = value
-    else (t.extra ??= {})[key] = value
+  let words = line.trim().split(/\s+/)
+  let family: 'ipv4' | 'ipv6' | undefined
+  // /proc/net/nf_conntrack: "ipv4 2 udp 17 28 ..."
+  if ((words[0] === 'ipv4' || words[0] === 'ipv6') && /^\d+$/.test(words[1] ?? '')) {
+    family = words[0]
+    words = words.slice(2)
   }
-  if (tuples.length !== 2) return undefined
-  const original = tuple(tuples[0])
-  const reply = tuple(tuples[1])
-  if (!original || !reply) return undefined
-  const family = (head[1] as ConntrackEntry['family']) ?? (original.src.includes(':') ? 'ipv6' : 'ipv4')
-  const num = (k: string) => (meta[k] !== undefined && /^\d+$/.test(meta[k]) ? Number(meta[k]) : null)
+  const protocol = words[0]
+  if (!protocol || !PROTOCOLS.has(protocol) || !/^\d+$/.test(words[1] ?? '')) return undefined
+  let at = 2
+  const timeout = /^\d+$/.test(words[at] ?? '') ? Number(words[at++]) : null
+  const state = words[at] && /^[A-Z_]+$/.test(words[at]) ? words[at++] : null
+  const sides = [new Map<string, string>(), new Map<string, string>()]
+  const flags: string[] = []
+  const meta = new Map<string, string>()
+  let side = 0
+  for (; at < words.length; at++) {
+    const word = words[at]
+    if (/^\[[A-Z_]+\]$/.test(word)) {
+      flags.push(word.slice(1, -1))
+      continue
+    }
+    const eq = word.indexOf('=')
+    if (eq < 0) continue
+    const key = word.slice(0, eq)
+    if (['mark', 'zone', 'delta-time'].includes(key)) meta.set(key, word.slice(eq + 1))
+    if (!['src', 'dst', 'sport', 'dport'].includes(key)) continue
+    // a key seen again starts the reply tuple
+    if (sides[side].has(key)) side = 1
+    if (side > 1) break
+    sides[side].set(key, word.slice(eq + 1))
+  }
+  if (!sides[0].has('src') || !sides[1].has('src')) return undefined
+  const original = tuple(sides[0])
   return {
-    family, protocol, protocolNumber: Number(head[3]), timeout: Number(head[4]), state: head[5] ?? null,
-    original, reply, flags, mark: num('mark'), zone: num('zone'), ageSeconds: num('delta-time'),
+    protocol, timeout, state, original, reply: tuple(sides[1]), flags,
+    family: family ?? (original.src.includes(':') ? 'ipv6' : 'ipv4'), mark: number(meta.get('mark')), zone: number(meta.get('zone')), ageSeconds: number(meta.get('delta-time')),
   }
 }
 
-/** Every entry of a table dump; lines that are not entries are counted, not fatal. */
+export function parseConntrack(text: string): ConntrackEntry[] {
+  const out: ConntrackEntry[] = []
+  for (const line of text.split('\n')) {
+    const entry = parseConntrackLine(line)
+    if (entry) out.push(entry)
+  }
+  return out
+}
+
+/** Every entry of a table dump, and how many lines were not entries (the summary line aside). */
 export function parseConntrackTable(text: string): {entries: ConntrackEntry[]; bad: number} {
   const entries: ConntrackEntry[] = []
   let bad = 0
@@ -122,11 +107,6 @@ export function parseConntrackTable(text: string): {entries: ConntrackEntry[]; b
     else bad++
   }
   return {entries, bad}
-}
-
-/** Every entry of a table dump; lines that are not entries are skipped. */
-export function parseConntrack(text: string): ConntrackEntry[] {
-  return parseConntrackTable(text).entries
 }
 
 /** What the kernel rewrote: a DNAT when the answer comes from elsewhere, an SNAT when it goes elsewhere. */

@@ -7,7 +7,7 @@ import {gatherNetFacts} from '../net/gather.js'
 import {gatherDoctorFacts} from '../doctor/doctor.js'
 import {gatherKubeProxyRules} from '../svc/gather.js'
 import {gatherCriForSnapshot} from '../cri/gather.js'
-import {gatherCompareFacts} from '../compare/gather.js'
+import {gatherCompareFacts} from '../compare/compare.js'
 import {gatherWhyFacts} from '../why/gather.js'
 import {gatherSockets} from '../inside/sockets.js'
 

@@ -94,13 +94,19 @@ export function renderServices(r: SvcReport, wide: boolean): string {
 
 /** `svc -A`: one row per service port. */
 export function renderAll(r: SvcReport, wide: boolean): string {
-  const rows = r.services.map((s) => [
-    s.service ?? `(${s.chain ?? 'unnamed'})`, s.protocol,
-    s.frontends.map((f) => `${f.kind === 'nodePort' ? 'np ' : f.kind === 'clusterIP' ? '' : f.kind === 'loadBalancer' ? 'lb ' : 'ext '}${f.ip ?? '*'}:${f.port || '*'}`).join(','),
-    s.endpoints.length, s.endpoints.filter((e) => e.location === 'local').length, s.endpoints.filter((e) => e.location === 'remote').length,
-    shortVerdict(s.verdict), wide ? s.problems.join('; ') : s.problems.length,
-  ])
-  return terminalSafe(columns(['service', 'proto', 'frontends', 'endpoints', 'local', 'remote', 'verdict', 'problems'], rows) + footer(r))
+  const rows = r.services.map((s) => {
+    const local = s.endpoints.filter((e) => e.location === 'local').length
+    const remote = s.endpoints.filter((e) => e.location === 'remote').length
+    // 80 columns hold the name and frontend whole only if the local count rides with the total
+    const endpoints = wide ? [s.endpoints.length, local, remote] : [local ? `${s.endpoints.length} (${local} local)` : s.endpoints.length]
+    return [
+      s.service ?? `(${s.chain ?? 'unnamed'})`, s.protocol,
+      s.frontends.map((f) => `${f.kind === 'nodePort' ? 'np ' : f.kind === 'clusterIP' ? '' : f.kind === 'loadBalancer' ? 'lb ' : 'ext '}${f.ip ?? '*'}:${f.port || '*'}`).join(','),
+      ...endpoints, shortVerdict(s.verdict), wide ? s.problems.join('; ') : s.problems.length,
+    ]
+  })
+  const head = ['service', 'proto', 'frontends', 'endpoints', ...(wide ? ['local', 'remote'] : []), 'verdict', 'problems']
+  return terminalSafe(columns(head, rows) + footer(r))
 }
 
 function id(text: string): string {

@@ -17,6 +17,7 @@ export const LAYERS: string[][] = [
   ['write'],
   ['pods'],
   ['cri', 'kubectl', 'logs', 'net', 'report', 'ship', 'svc'],
+  ['probe'],
   ['sandbox'],
   ['compare', 'doctor', 'inside'],
   ['why'],

@@ -69,7 +69,7 @@ describe('conntrack entries of a real DNAT', () => {
   it('reads the TCP connection DNATed from the virtual IP to the server', () => {
     const tcp = fromProc.find((e) => e.protocol === 'tcp' && e.original.dst === VIP)
     expect(tcp).toMatchObject({
-      family: 'ipv4', protocolNumber: 6, state: 'ESTABLISHED',
+      family: 'ipv4', state: 'ESTABLISHED',
       original: {src: CLIENT_IP, dst: VIP, dport: 80},
       reply: {src: SERVER_IP, dst: CLIENT_IP, sport: 8080},
       flags: ['ASSURED'],
@@ -80,8 +80,7 @@ describe('conntrack entries of a real DNAT', () => {
   it('reads the UDP exchange and the ping', () => {
     expect(fromProc.find((e) => e.protocol === 'udp' && e.original.dst === VIP)).toMatchObject({state: null, reply: {src: SERVER_IP, sport: 5353}})
     const icmp = fromProc.find((e) => e.protocol === 'icmp')
-    expect(icmp?.original.extra).toMatchObject({type: '8', code: '0'})
-    expect(icmp?.reply.extra).toMatchObject({type: '0', code: '0'})
+    expect(icmp).toMatchObject({original: {src: CLIENT_IP, sport: null, dport: null}, reply: {dst: CLIENT_IP}})
   })
 
   it('gives the same entries from /proc/<pid>/net/nf_conntrack, conntrack -L and conntrack -L -o extended', () => {

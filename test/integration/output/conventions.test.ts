@@ -68,7 +68,7 @@ describe('one JSON contract', () => {
 
   it('every schema in docs/schema belongs to a command here, and the schemas do reject a wrong document', () => {
     const kinds = new Set(COMMANDS.map(([, kind]) => kind))
-    for (const kind of Object.keys(schemas)) if (!['Comparison', 'ClusterReport', 'SandboxList', 'Sandbox', ...INSIDE_KINDS].includes(kind)) expect(kinds, kind).toContain(kind)
+    for (const kind of Object.keys(schemas)) if (!['Comparison', 'ClusterReport', 'SandboxList', 'Sandbox', 'ServiceProbe', 'Trace', ...INSIDE_KINDS].includes(kind)) expect(kinds, kind).toContain(kind)
     expect(schemas.ProcessList({apiVersion: 'nodedoc/v1', kind: 'ProcessList', node: null, capturedAt: '2026-01-01T00:00:00Z', items: [{pid: 'x'}]})).toBe(false)
     expect(schemas.Pod([])).toBe(false)
   })
