@@ -4,6 +4,7 @@ import Conntrack from './conntrack.js'
 import Containers from './containers.js'
 import Doctor from './doctor.js'
 import Enter from './enter.js'
+import Events from './events.js'
 import Fs from './fs.js'
 import Kubectl from './kubectl.js'
 import Logs from './logs.js'
@@ -21,6 +22,7 @@ import SandboxShim from './sandbox/shim.js'
 import Snapshot from './snapshot.js'
 import Sockets from './sockets.js'
 import Svc from './svc.js'
+import Top from './top.js'
 import Trace from './trace.js'
 import WhyDns from './why/dns.js'
 import WhyPod from './why/pod.js'
@@ -32,6 +34,7 @@ export const COMMANDS = {
   containers: Containers,
   doctor: Doctor,
   enter: Enter,
+  events: Events,
   fs: Fs,
   kubectl: Kubectl,
   logs: Logs,
@@ -49,6 +52,7 @@ export const COMMANDS = {
   snapshot: Snapshot,
   sockets: Sockets,
   svc: Svc,
+  top: Top,
   trace: Trace,
   'why:dns': WhyDns,
   'why:pod': WhyPod,

@@ -26,6 +26,9 @@ const COMMANDS: Array<[string[], string]> = [
   [['doctor'], 'CheckList'],
   [['svc', '-A'], 'ServiceList'],
   [['logs', 'core-k8s-duo', '-c', 'writer'], 'Log'],
+  [['top'], 'PodUsage'],
+  [['top', 'containers'], 'PodUsage'],
+  [['events'], 'EventList'],
 ]
 
 // what fs, sockets, conntrack and enter print is read inside live pods: their documents are
