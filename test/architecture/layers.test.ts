@@ -16,7 +16,7 @@ export const LAYERS: string[][] = [
   ['host'],
   ['write'],
   ['pods'],
-  ['cri', 'kubectl', 'logs', 'net', 'report', 'ship', 'svc'],
+  ['cri', 'kubectl', 'logs', 'net', 'report', 'ship', 'svc', 'usage'],
   ['probe'],
   ['sandbox'],
   ['compare', 'doctor'],
