@@ -24,5 +24,7 @@ export default class Compare extends NodedocCommand {
     const host = await this.openHost(flags)
     const result = await comparePod(host, {pod: args.pod, namespace: flags.namespace, withSandbox: flags.with, specPath: flags.spec})
     await this.print(result, flags, compareTable, COMPARISON)
+    // like doctor's FAIL: answered, and something is wrong
+    if (result.differences > 0) process.exitCode = 1
   }
 }

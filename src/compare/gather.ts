@@ -1,27 +1,23 @@
-// Reads, through the Host seam (live or snapshot), what compare needs: per pod the runtime's
-// config.json and /proc/<pid>/{status,oom_score_adj} of each container; per node the facts that
-// change what a spec implies (the runtime's and kubelet's config, the CNI config, which masked
-// paths exist). kernelLayer and runtimeLayer then turn those readings into layers, purely.
+// Reads, through the Host seam (live or snapshot), what compare needs of a pod: the runtime's
+// config.json and /proc/<pid>/{status,oom_score_adj} of each container, which masked paths exist,
+// the node's links; and a sandbox's state. kernelLayer and runtimeLayer then turn those readings
+// into layers, purely. The node's own facts are read in node-facts.ts.
 
-import {type Host, hostPath} from '../host/host.js'
+import {NodedocError} from '../errors.js'
+import type {Host} from '../host/host.js'
 import {gatherHostLinks} from '../pods/links.js'
-import {gatherPods} from '../pods/pods.js'
 import {readRuntimeConfig} from '../pods/runtime-files.js'
 import type {ContainerReport, MountRecord, PodReport} from '../pods/types.js'
-import {type CniConfig, DEFAULT_CNI_CONF_DIR, cniConfigInUse, containerdCniConfDir, crioCniConfDir} from '../net/cni-config.js'
-import {gatherCniConfigs} from '../net/gather.js'
 import type {LinkRecord} from '../parse/net.js'
 import type {OciSpecSummary} from '../parse/oci-config.js'
-import {byteOrder} from '../parse/order.js'
-import {parseCmdline} from '../parse/proc.js'
 import {type SandboxState, STATE_ROOT, parseState} from '../sandbox/state.js'
-import {CAPABILITY_NUMBERS, capabilityNames} from './capabilities.js'
+import {capabilityNames} from './capabilities.js'
 import {KUBELET_MASKED_PATHS, KUBELET_MASKED_PATHS_LATER, KUBELET_READONLY_PATHS} from './kubelet-rules.js'
 import {CONTAINER_ROWS, type ContainerRow, type LayerContainer, type LayerPod, type Value, describeCapabilities, describePaths, unlimited} from './layers.js'
-import {type SandboxProfile, containerdRestrictsOomScoreAdj, defaultCapabilities, kubeletSeccompDefault} from './runtime-defaults.js'
+import {type SandboxProfile, defaultCapabilities} from './runtime-defaults.js'
 import type {NodeFacts} from './spec.js'
-import {NodedocError} from '../errors.js'
 
+/** compare's answers that are not a comparison: one line, exit 1 (2 for a usage error) */
 export class CompareError extends NodedocError {}
 
 /** Fields of /proc/<pid>/status that say what a process may do. */
@@ -187,98 +183,6 @@ export function runtimeLayer(facts: PodFacts, node: NodeFacts): LayerPod | null 
   return {rows: {qos: null, network: null, 'memory limit': null, 'cpu.shares': null, 'cpu quota': null}, containers}
 }
 
-/** Node-wide readings: runtime and kubelet processes and configs, the CNI config in use. */
-export interface NodeReadings {
-  nodeMemoryBytes: number | null
-  runtime: {name: 'containerd' | 'cri-o'; pid: number; configPath: string; config: string | null; oomScoreAdj: number | null; capBnd: string | null} | null
-  kubelet: {argv: string[]; configPath: string | null; config: string | null} | null
-  cni: {dir: string; inUse: CniConfig | null}
-  capLastCap: number | null
-}
-
-function flagValue(argv: string[], names: string[]): string | undefined {
-  for (const [i, arg] of argv.entries()) {
-    for (const name of names) {
-      if (arg === name) return argv[i + 1]
-      if (arg.startsWith(`${name}=`)) return arg.slice(name.length + 1)
-    }
-  }
-  return undefined
-}
-
-async function readCrioConfig(host: Host): Promise<string> {
-  const texts = [await host.readFile('/etc/crio/crio.conf')]
-  for (const e of ((await host.readDir('/etc/crio/crio.conf.d')) ?? []).sort((a, b) => byteOrder(a.name, b.name))) texts.push(await host.readFile(hostPath('/etc/crio/crio.conf.d', e.name)))
-  return texts.filter((t): t is string => t !== undefined).join('\n')
-}
-
-export async function gatherNodeReadings(host: Host): Promise<NodeReadings> {
-  let runtime: NodeReadings['runtime'] = null
-  let kubelet: NodeReadings['kubelet'] = null
-  for (const entry of (await host.readDir('/proc')) ?? []) {
-    if (runtime && kubelet) break
-    if (!/^\d+$/.test(entry.name)) continue
-    const comm = (await host.readFile(`/proc/${entry.name}/comm`))?.trim()
-    if (comm !== 'containerd' && comm !== 'crio' && comm !== 'kubelet') continue
-    const argv = parseCmdline((await host.readFile(`/proc/${entry.name}/cmdline`)) ?? '')
-    if (comm === 'kubelet' && !kubelet) {
-      const configPath = flagValue(argv, ['--config']) ?? null
-      kubelet = {argv, configPath, config: configPath ? ((await host.readFile(configPath)) ?? null) : null}
-    } else if (comm !== 'kubelet' && !runtime) {
-      const pid = Number(entry.name)
-      const configPath = comm === 'containerd' ? (flagValue(argv, ['--config', '-c']) ?? '/etc/containerd/config.toml') : '/etc/crio/crio.conf'
-      const config = comm === 'containerd' ? ((await host.readFile(configPath)) ?? null) : await readCrioConfig(host)
-      const oom = (await host.readFile(`/proc/${pid}/oom_score_adj`))?.trim()
-      const status = await host.readFile(`/proc/${pid}/status`)
-      runtime = {name: comm === 'containerd' ? 'containerd' : 'cri-o', pid, configPath, config, oomScoreAdj: oom === undefined ? null : Number(oom), capBnd: status ? parseProcStatus(status).capBnd : null}
-    }
-  }
-  const dir = (runtime?.name === 'containerd' ? containerdCniConfDir(runtime.config ?? '') : runtime ? crioCniConfDir([runtime.config ?? '']) : undefined) ?? DEFAULT_CNI_CONF_DIR
-  const meminfo = await host.readFile('/proc/meminfo')
-  const kb = meminfo && /^MemTotal:\s+(\d+)\s+kB/m.exec(meminfo)
-  const last = (await host.readFile('/proc/sys/kernel/cap_last_cap'))?.trim()
-  return {
-    nodeMemoryBytes: kb ? Number(kb[1]) * 1024 : null,
-    runtime,
-    kubelet,
-    cni: {dir, inUse: cniConfigInUse(await gatherCniConfigs(host, dir))},
-    capLastCap: last && /^\d+$/.test(last) ? Number(last) : null,
-  }
-}
-
-/** The host-side shape a CNI config gives a pod (see networkShape), or null when nodedoc does not know the plugin. */
-export function cniNetworkShape(cni: NodeReadings['cni']): {value: Value; why: string} {
-  const config = cni.inUse
-  if (!config) return {value: null, why: `no CNI config in ${cni.dir}`}
-  const main = config.plugins[0]
-  const where = `CNI config ${config.file} (${config.plugins.join(', ')})`
-  if (main === 'bridge') return {value: `bridge ${config.bridge ?? 'cni0'}`, why: `${where}: pod veths join the bridge, which holds the route to the pod range`}
-  // flannel delegates to the bridge plugin with its default bridge, cni0
-  if (main === 'flannel') return {value: 'bridge cni0', why: `${where}: flannel delegates to the bridge plugin (cni0)`}
-  if (main === 'ptp' || main === 'calico') return {value: 'veth /32 route', why: `${where}: a host route to each pod's IP on its veth`}
-  return {value: null, why: `${where}: nodedoc does not know the host side ${main} sets up`}
-}
-
-export function nodeFacts(readings: NodeReadings, podRuntime: PodReport['runtime']): NodeFacts {
-  if (readings.nodeMemoryBytes === null) throw new CompareError('cannot read MemTotal from /proc/meminfo (needed for oom_score_adj)')
-  const runtime = podRuntime !== 'unknown' ? podRuntime : (readings.runtime?.name ?? 'unknown')
-  const r = readings.runtime
-  const restricts = r?.name === 'containerd' && r.name === runtime && r.config !== null && containerdRestrictsOomScoreAdj(r.config)
-  const oomFloor = restricts && r.oomScoreAdj !== null
-    ? {value: r.oomScoreAdj, why: `containerd raises it to its own ${r.oomScoreAdj} (restrict_oom_score_adj = true in ${r.configPath})`}
-    : null
-  const k = readings.kubelet
-  const flag = k ? kubeletSeccompDefault(k.argv, k.config ?? undefined) : undefined
-  const seccompDefault = !k
-    ? {value: false, why: 'no kubelet process seen, so --seccomp-default is taken as off'}
-    : {value: flag === true, why: flag === undefined ? 'the kubelet runs without --seccomp-default' : `the kubelet ${flag ? 'runs with' : 'turns off'} --seccomp-default`}
-  const last = readings.capLastCap ?? Math.max(...Object.values(CAPABILITY_NUMBERS))
-  const known = Object.entries(CAPABILITY_NUMBERS).filter(([, n]) => n <= last).map(([name]) => name)
-  // a privileged container gets the runtime's own bounding set
-  const allCapabilities = r?.capBnd ? capabilityNames(r.capBnd) : known
-  return {nodeMemoryBytes: readings.nodeMemoryBytes, runtime, oomFloor, seccompDefault: {value: seccompDefault.value, why: seccompDefault.why}, network: cniNetworkShape(readings.cni), allCapabilities}
-}
-
 /** A `nodedoc sandbox`'s state, read through the Host: a snapshot holds it as the live node does. */
 export async function readSandboxState(host: Host, name: string): Promise<SandboxState> {
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 63) throw new CompareError(`--with ${name}: not a sandbox name (lower-case letters, digits and '-')`)
@@ -306,16 +210,4 @@ export async function sandboxOfPod(host: Host, podUid: string): Promise<SandboxP
     }
   }
   return null
-}
-
-/** For `nodedoc snapshot`: everything compare reads, for every pod and every sandbox. */
-export async function gatherCompareFacts(host: Host): Promise<unknown> {
-  const readings = await gatherNodeReadings(host)
-  const pods = await gatherPods(host)
-  const states = []
-  for (const entry of (await host.readDir(STATE_ROOT)) ?? []) {
-    if (entry.kind === 'dir') states.push(await host.readFile(`${STATE_ROOT}/${entry.name}/state.json`) !== undefined ? entry.name : null)
-  }
-  const facts = await Promise.all(pods.map((p) => gatherPodFacts(host, p)))
-  return {readings, sandboxes: states.filter(Boolean), pods: facts.map((f) => ({uid: f.report.uid, containers: f.containers.map((c) => c.name)}))}
 }

@@ -67,8 +67,10 @@ function manifest(spec: PodSpec, drop: (c: ContainerSpec) => ContainerSpec = (c)
 
 async function compare(spec: PodSpec, file = manifest(spec)): Promise<CompareResult & {apiVersion: string; kind: string}> {
   const r = await nodedoc(['compare', spec.name, '-n', spec.namespace, '--spec', file, '-o', 'json'])
-  expect(r.exitCode, r.stderr).toBe(0)
-  return JSON.parse(r.stdout)
+  const result = JSON.parse(r.stdout)
+  // answered: 0 when the pod is as its spec implies, 1 (like doctor's FAIL) when it is not
+  expect(r.exitCode, r.stderr).toBe(result.differences === 0 ? 0 : 1)
+  return result
 }
 
 const row = (result: CompareResult, scope: string, name: string) => result.rows.find((r) => r.scope === scope && r.row === name)
@@ -151,6 +153,7 @@ describe('a change made for real to a running pod is named once', () => {
     writeFileSync(join(CGROUP_ROOT, 'memory', pod.cgroupParent, id, 'memory.limit_in_bytes'), String(48 * 2 ** 20))
     expect(await only('cmp-memory')).toEqual([{scope: 'app', row: 'memory limit', explanation: 'memory limit is 48Mi, expected 64Mi: resources.limits.memory'}])
     const table = await nodedoc(['compare', 'cmp-memory', '-n', ns, '--spec', manifest(changed[1])])
+    expect(table.exitCode).toBe(1)
     expect(table.stdout).toMatch(/^!\s+memory limit\s+64Mi\s+64Mi\s+48Mi$/m)
     expect(table.stdout).toMatch(/^! app: memory limit is 48Mi, expected 64Mi: resources.limits.memory$/m)
   })

@@ -40,7 +40,8 @@ run('compare against a real containerd pod', () => {
 
   it('lines up spec, config.json and kernel, and explains each difference from the sandbox', async () => {
     const r = await cli(['compare', 'core-k8s-greedy', '-n', namespaces.apps, '--with', sandbox, '-o', 'json'])
-    expect(r.exitCode, String(r.stderr)).toBe(0)
+    // answered, with differences: exit 1
+    expect(r.exitCode, String(r.stderr)).toBe(1)
     const rows: Row[] = JSON.parse(String(r.stdout)).rows
     const row = (scope: string, name: string) => rows.find((x) => x.scope === scope && x.row === name)!
     // the runtime layer comes from containerd's config.json
@@ -62,7 +63,7 @@ run('compare against a real containerd pod', () => {
     const snap = await cli(['snapshot', '-o', snapshotDir], {timeout: 180_000})
     expect(snap.exitCode, String(snap.stderr)).toBe(0)
     const replay = await cli(['compare', 'core-k8s-greedy', '-n', namespaces.apps, '--with', sandbox, '--from', snapshotDir, '-o', 'json'])
-    expect(replay.exitCode, String(replay.stderr)).toBe(0)
+    expect(replay.exitCode, String(replay.stderr)).toBe(1)
     expect(withoutProvenance(JSON.parse(String(replay.stdout)))).toEqual(withoutProvenance(JSON.parse(String(live.stdout))))
     const missing = await cli(['compare', 'core-k8s-greedy', '-n', namespaces.apps, '--with', 'no-such-sandbox', '--from', snapshotDir])
     expect(missing.exitCode).toBe(1)

@@ -4,13 +4,12 @@ import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
-import {CompareError, cniNetworkShape, kernelMounts, networkShape, nodeFacts, parseProcStatus, readSandboxState, runtimeLayer} from '../../../src/compare/gather.js'
+import {kernelMounts, networkShape, parseProcStatus, readSandboxState, runtimeLayer} from '../../../src/compare/gather.js'
 import {SERVICE_ACCOUNT_MOUNT} from '../../../src/compare/kubelet-rules.js'
 import {CONTAINERD_CAPABILITIES} from '../../../src/compare/runtime-defaults.js'
 import {type NodeFacts, specLayer} from '../../../src/compare/spec.js'
 import {LiveHost} from '../../../src/host/live.js'
 import type {PodReport} from '../../../src/pods/types.js'
-import {parseCniConfig} from '../../../src/net/cni-config.js'
 import {isReadOnly, parseMountinfo} from '../../../src/parse/mountinfo.js'
 import {parseRuntimeConfig} from '../../../src/parse/oci-config.js'
 import {parsePodManifest} from '../../../src/sandbox/manifest.js'
@@ -133,32 +132,7 @@ describe('the network shape', () => {
     expect(networkShape({...base, hostRoute: null} as PodReport, link(null))).toBe('veth, no route')
     expect(networkShape({...base, hostNetwork: true} as PodReport, [])).toBe('host')
   })
-
-  it('expects what the CNI config in use implies', () => {
-    const bridge = parseCniConfig('10-bridge.conflist', JSON.stringify({cniVersion: '0.4.0', name: 'n', plugins: [{type: 'bridge', bridge: 'cbr0'}, {type: 'portmap'}]}))
-    expect(cniNetworkShape({dir: '/etc/cni/net.d', inUse: bridge}).value).toBe('bridge cbr0')
-    const ptp = parseCniConfig('10-kindnet.conflist', JSON.stringify({cniVersion: '0.3.1', name: 'kindnet', plugins: [{type: 'ptp'}, {type: 'portmap'}]}))
-    expect(cniNetworkShape({dir: '/etc/cni/net.d', inUse: ptp}).value).toBe('veth /32 route')
-    const cilium = parseCniConfig('05-cilium.conflist', JSON.stringify({cniVersion: '0.3.1', name: 'cilium', plugins: [{type: 'cilium-cni'}]}))
-    expect(cniNetworkShape({dir: '/etc/cni/net.d', inUse: cilium})).toMatchObject({value: null, why: expect.stringMatching(/does not know/)})
-    expect(cniNetworkShape({dir: '/etc/cni/net.d', inUse: null})).toEqual({value: null, why: 'no CNI config in /etc/cni/net.d'})
-  })
 })
-
-describe('nodeFacts', () => {
-  const readings = {nodeMemoryBytes: 1 << 30, runtime: null, kubelet: null, cni: {dir: '/etc/cni/net.d', inUse: null}, capLastCap: 40}
-  it('raises negative oom_score_adj only when containerd restricts it', () => {
-    const runtime = {name: 'containerd' as const, pid: 9, configPath: '/etc/containerd/config.toml', config: 'restrict_oom_score_adj = true\n', oomScoreAdj: -500, capBnd: '00000000a80425fb'}
-    expect(nodeFacts({...readings, runtime}, 'containerd').oomFloor).toEqual({value: -500, why: 'containerd raises it to its own -500 (restrict_oom_score_adj = true in /etc/containerd/config.toml)'})
-    expect(nodeFacts({...readings, runtime: {...runtime, config: ''}}, 'containerd').oomFloor).toBeNull()
-    expect(nodeFacts({...readings, runtime}, 'containerd').allCapabilities).toEqual(CONTAINERD_CAPABILITIES.slice().sort((a, b) => capIndex(a) - capIndex(b)))
-  })
-  it('refuses a node without MemTotal in one line', () => {
-    expect(() => nodeFacts({...readings, nodeMemoryBytes: null}, 'containerd')).toThrow(CompareError)
-  })
-})
-
-const capIndex = (c: string) => ['chown', 'dac_override', 'dac_read_search', 'fowner', 'fsetid', 'kill', 'setgid', 'setuid', 'setpcap', 'linux_immutable', 'net_bind_service', 'net_broadcast', 'net_admin', 'net_raw', 'ipc_lock', 'ipc_owner', 'sys_module', 'sys_rawio', 'sys_chroot', 'sys_ptrace', 'sys_pacct', 'sys_admin', 'sys_boot', 'sys_nice', 'sys_resource', 'sys_time', 'sys_tty_config', 'mknod', 'lease', 'audit_write', 'audit_control', 'setfcap'].indexOf(c)
 
 describe('readSandboxState through a Host', () => {
   const root = mkdtempSync(join(tmpdir(), 'nd-compare-'))
