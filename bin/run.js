@@ -1,15 +1,20 @@
 #!/usr/bin/env node
 // nodedoc's launcher. Three ways to start, same commands:
-//  - the esbuild bundle (`npm run build`) when it is at least as new as the tsc output:
-//    dist/nodedoc.cjs (oclif and the command manifest) and, for the command that runs, its own
-//    file under dist/nodedoc/. Each is compiled from a V8 code cache kept beside it.
+//  - the esbuild bundle (`npm run build`) when it was made from the tsc output that is there now
+//    (or there is none, as in the npm package): dist/nodedoc.cjs (oclif and the command manifest)
+//    and, for the command that runs, its own file under dist/nodedoc/. Each is compiled from a V8
+//    code cache kept beside it. "Made from" is decided by build id, never by file times: the
+//    bundle names the tsc build it was made from (a hash of tsc's dist/tsconfig.tsbuildinfo,
+//    which an incremental tsc rewrites only when its output changes), so a script that reruns
+//    tsc over the same sources keeps the bundle, and a changed source compiled by a bare
+//    `npx tsc -p .` runs as compiled.
 //  - inside the single executable (scripts/build-bin.mjs), whose main script this file is: the
 //    same bundle files and their code caches, read from the executable's assets.
 //  - otherwise plain oclif over dist/ (after a bare `npx tsc -p .`), so a stale bundle never
 //    hides fresh code. NODEDOC_BUNDLE=0 forces this path, NODEDOC_BUNDLE=1 the bundle.
 // CommonJS (bin/package.json), because starting Node's ESM loader for one file costs ~5 ms.
 'use strict'
-const {readFileSync, renameSync, statSync, writeFileSync} = require('node:fs')
+const {existsSync, readFileSync, renameSync, writeFileSync} = require('node:fs')
 const Module = require('node:module')
 const {basename, dirname, join} = require('node:path')
 const {Script} = require('node:vm')
@@ -30,22 +35,27 @@ if (/^kubectl-nodedoc(\.|$)/.test(basename(sea ? process.execPath : process.argv
 // in the executable, names are the executable's folder plus the asset's name (for messages only)
 const dist = sea ? dirname(process.execPath) : join(__dirname, '..', 'dist')
 
-function mtime(path) {
+/** The tsc build in dist/ now: a hash of tsc's build info; undefined when there is none. */
+function tscBuild() {
+  let info
   try {
-    return statSync(path).mtimeMs
+    info = readFileSync(join(dist, 'tsconfig.tsbuildinfo'))
   } catch {
     return undefined
   }
+  return require('node:crypto').createHash('sha256').update(info).digest('hex').slice(0, 16)
 }
 
-function bundleIsFresh() {
+/** Whether to run the bundle whose launcher part begins with head (undefined: there is none). */
+function bundleIsFresh(head) {
   if (sea) return true
-  if (process.env.NODEDOC_BUNDLE === '0') return false
-  const built = mtime(join(dist, 'nodedoc.cjs'))
-  if (built === undefined) return false
+  if (process.env.NODEDOC_BUNDLE === '0' || head === undefined) return false
   if (process.env.NODEDOC_BUNDLE === '1') return true
-  const compiled = mtime(join(dist, 'commands', 'index.js'))
-  return compiled === undefined || built >= compiled
+  const madeFrom = /^\/\/nodedoc-build [0-9a-f]{16}\n\/\/nodedoc-tsc ([0-9a-f]{16}|none)\n/.exec(head)?.[1]
+  const now = tscBuild()
+  // no build info: an installed package (the bundle alone), or tsc output of unknown build
+  if (now === undefined) return !existsSync(join(dist, 'commands', 'index.js'))
+  return madeFrom === now
 }
 
 /** A bundle file's bytes (name is relative to dist/), from disk or from the executable. */
@@ -62,9 +72,8 @@ function readPart(name) {
  * ASCII, so latin1 reads it exactly, and faster than UTF-8. Other runs (an installed copy, the
  * executable) write nothing.
  */
-function loadBundle(name, require) {
+function loadBundle(name, require, source = readPart(name).toString('latin1')) {
   const file = join(dist, name)
-  const source = readPart(name).toString('latin1')
   const build = /^\/\/nodedoc-build ([0-9a-f]{16})\n/.exec(source.slice(0, 40))?.[1]
   const cacheName = build && `${name}.${build}.v8cache`
   let cachedData
@@ -102,8 +111,16 @@ function requireFor(name) {
   }
 }
 
-if (bundleIsFresh()) {
-  const core = loadBundle('nodedoc.cjs', requireFor('nodedoc.cjs'))
+const coreSource = (() => {
+  if (process.env.NODEDOC_BUNDLE === '0') return undefined
+  try {
+    return readPart('nodedoc.cjs').toString('latin1')
+  } catch {
+    return undefined
+  }
+})()
+if (bundleIsFresh(coreSource?.slice(0, 80))) {
+  const core = loadBundle('nodedoc.cjs', requireFor('nodedoc.cjs'), coreSource)
   const loaded = new Map()
   // a command's file takes oclif from the launcher's part (one oclif, one Command class), and a
   // library some runs need from its own file, loaded once

@@ -2,6 +2,7 @@
 import Compare from './compare.js'
 import Containers from './containers.js'
 import Doctor from './doctor.js'
+import Events from './events.js'
 import Kubectl from './kubectl.js'
 import Logs from './logs.js'
 import Net from './net.js'
@@ -17,6 +18,7 @@ import SandboxRm from './sandbox/rm.js'
 import SandboxShim from './sandbox/shim.js'
 import Snapshot from './snapshot.js'
 import Svc from './svc.js'
+import Top from './top.js'
 import Trace from './trace.js'
 import WhyDns from './why/dns.js'
 import WhyPod from './why/pod.js'
@@ -26,6 +28,7 @@ export const COMMANDS = {
   compare: Compare,
   containers: Containers,
   doctor: Doctor,
+  events: Events,
   kubectl: Kubectl,
   logs: Logs,
   net: Net,
@@ -41,6 +44,7 @@ export const COMMANDS = {
   'sandbox:shim': SandboxShim,
   snapshot: Snapshot,
   svc: Svc,
+  top: Top,
   trace: Trace,
   'why:dns': WhyDns,
   'why:pod': WhyPod,

@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
 import {NodedocError} from '../src/errors.js'
 import {terminalSafe} from '../src/output/escape.js'
+import {withProgress} from '../src/output/progress.js'
 import {SERVICE_LIST, renderAll, renderGraph, renderServices} from '../src/svc/render.js'
 import {svcReport} from '../src/svc/svc.js'
 import {SERVICE_PROBE, renderServiceProbe} from '../src/probe/render.js'
@@ -49,14 +50,16 @@ export default class Svc extends NodedocCommand {
     const host = await this.openHost(flags)
     // rules from a file are some other node's: its routes come from its snapshot, or from here only when asked
     const hereOnPurpose = flags['live-routes'] || !metadata.flags['host-root']?.setFromDefault
-    const report = await svcReport(host, {
+    // a spinner on stderr, on a terminal only, for runs past a moment (10k services take seconds)
+    const report = await withProgress('svc', (progress) => svcReport(host, {
       query: {name: args.name, namespace: flags.namespace, port: flags.port, ip: flags.ip, protocol: flags.protocol},
       all: flags['all-namespaces'],
       files: {iptablesSave: flags['iptables-save'], nft: flags.nft, ipvsadm: flags.ipvsadm},
       backend: flags['iptables-backend'] as 'auto' | 'nft' | 'legacy',
       cwd: process.cwd(),
       filesNetwork: flags.from || hereOnPurpose ? 'host' : 'none',
-    })
+      progress,
+    }))
     if (flags.graph) return this.printText(terminalSafe(renderGraph(report, flags.graph as 'dot' | 'mermaid')))
     if (!flags.probe) return this.print(report, flags, flags['all-namespaces'] ? renderAll : renderServices, SERVICE_LIST)
     if (report.services.length !== 1) throw new NodedocError(`--probe needs one service port; ${report.services.length} match: choose one with --port (${report.services.map((s) => s.service).join(', ')})`, 2)

@@ -243,12 +243,13 @@ const COMMON = {
  * V8 checks a cache against its source's length only: a cache can then only ever meet the exact
  * text it was made from, however the file was replaced. Caches of earlier builds are removed.
  */
-async function writeOutputs(outputFiles) {
+async function writeOutputs(outputFiles, launcherPart, tscBuild) {
   for (const file of outputFiles) {
     const partial = `${file.path}.${process.pid}.partial`
     let contents = file.contents
     if (file.path.endsWith('.cjs')) {
-      const text = toAscii(file.text)
+      // the launcher's part names the tsc build it was made from (bin/run.js runs it only then)
+      const text = (file.path === launcherPart ? `//nodedoc-tsc ${tscBuild}\n` : '') + toAscii(file.text)
       contents = `//nodedoc-build ${createHash('sha256').update(text).digest('hex').slice(0, 16)}\n${text}`
     }
     await writeFile(partial, contents, {mode: 0o644})
@@ -259,11 +260,25 @@ async function writeOutputs(outputFiles) {
   }
 }
 
+/**
+ * The tsc build the bundle is made from: a hash of tsc's build info (tsconfig.json builds
+ * incrementally, so tsc rewrites that file only when its output changes), as bin/run.js computes
+ * it; "none" without one.
+ */
+async function tscBuildId() {
+  try {
+    return createHash('sha256').update(await readFile(join(repo, 'dist', 'tsconfig.tsbuildinfo'))).digest('hex').slice(0, 16)
+  } catch {
+    return 'none'
+  }
+}
+
 const outputBytes = (metafile) => Object.values(metafile.outputs).reduce((sum, o) => sum + o.bytes, 0)
 
 /** Writes outfile (the launcher's part) and, under chunks, one file per command and per big library. */
 export async function buildBundle({outfile = BUNDLE, chunks = CHUNKS, minify = true} = {}) {
   const started = performance.now()
+  const tscBuild = await tscBuildId()
   await mkdir(dirname(outfile), {recursive: true})
   const pjson = await embeddedPjson()
   const files = await commandFiles()
@@ -282,8 +297,8 @@ export async function buildBundle({outfile = BUNDLE, chunks = CHUNKS, minify = t
   // a command removed since the last build leaves no file behind
   const kept = new Set(rest.outputFiles.map((f) => f.path))
   for (const name of await readdir(chunks)) if (!kept.has(join(chunks, name.replace(/(\.[0-9a-f]+)?\.v8cache$/, '')))) await rm(join(chunks, name), {force: true})
-  // the launcher's part last: its time stamp is what bin/run.js compares with the tsc output
-  await writeOutputs([...rest.outputFiles, ...core.outputFiles])
+  // the launcher's part last: once it names this build, every file it loads is there
+  await writeOutputs([...rest.outputFiles, ...core.outputFiles], outfile, tscBuild)
   return {outfile, chunks, bytes: outputBytes(core.metafile), chunkBytes: outputBytes(rest.metafile), ms: Math.round(performance.now() - started)}
 }
 

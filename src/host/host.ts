@@ -14,6 +14,8 @@ export interface FileStat {
   size: number
   mtimeMs: number
   ino: number
+  /** When the file was made, where the filesystem records it (statx btime): a new N.log's is its container's start. */
+  birthtimeMs?: number
 }
 
 export interface RunResult {
@@ -76,6 +78,8 @@ export class Warnings {
   }
 }
 
+// a path with no empty, "." or ".." segment and no trailing slash is its own normal form
+const NORMAL = /^(?:\/(?!\.\.?(?:\/|$))[^/]+)+$/
 /**
  * The last `tailBytes` of data, starting at a line: data is either the whole file or its last
  * tailBytes + 1 bytes (the extra byte tells whether the cut fell at a line start).
@@ -90,6 +94,9 @@ export function tailFrom(data: Buffer, tailBytes: number): Buffer {
 
 /** Joins host-absolute paths without touching the filesystem. */
 export function hostPath(...parts: string[]): string {
+  // the common case (a root and a clean node path, thousands of times per `top` sample) skips the split
+  const direct = parts.length === 2 && parts[1].startsWith('/') ? (parts[0] === '/' ? parts[1] : parts[0] + parts[1]) : parts.join('/')
+  if (NORMAL.test(direct)) return direct
   const joined = parts.join('/').replace(/\/+/g, '/')
   const out: string[] = []
   for (const seg of joined.split('/')) {

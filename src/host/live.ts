@@ -88,7 +88,10 @@ export class LiveHost implements Host {
     try {
       const s = lstatInRoot(...this.place(path))
       const kind: EntryKind = s.isSymbolicLink() ? 'link' : s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'other'
-      return {kind, size: s.size, mtimeMs: Math.trunc(s.mtimeMs), ino: s.ino}
+      const stat: FileStat = {kind, size: s.size, mtimeMs: Math.trunc(s.mtimeMs), ino: s.ino}
+      // 0 where the filesystem keeps no birth time (statx without STATX_BTIME)
+      if (s.birthtimeMs > 0) stat.birthtimeMs = Math.trunc(s.birthtimeMs)
+      return stat
     } catch (error) {
       return absorb(error, path, this.warnings)
     }

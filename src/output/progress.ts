@@ -13,8 +13,11 @@ export interface ProgressOptions {
 }
 
 export interface Progress {
-  /** Changes the text beside the spinner ("reading /proc", "3 of 12 pods"). */
-  update(label: string): void
+  /**
+   * Changes the text beside the spinner ("reading /proc", "3 of 12 pods"). now: draw it at once,
+   * before a long step that holds the event loop (the timer would only fire after it).
+   */
+  update(label: string, now?: boolean): void
 }
 
 /** Whether a spinner may be drawn on this stream: a terminal, and the user did not opt out. */
@@ -31,13 +34,19 @@ export function spinnerAllowed(stream: NodeJS.WriteStream = process.stderr, env:
 export async function withProgress<T>(label: string, work: (progress: Progress) => Promise<T>, options: ProgressOptions = {}): Promise<T> {
   const stream = options.stream ?? process.stderr
   let text = label
-  const progress: Progress = {update: (next) => void (text = next)}
+  let draw = () => {}
+  const progress: Progress = {
+    update: (next, now) => {
+      text = next
+      if (now) draw()
+    },
+  }
   if (!spinnerAllowed(stream)) return work(progress)
 
   let frame = 0
   let drawn = false
   let ticker: NodeJS.Timeout | undefined
-  const draw = () => {
+  draw = () => {
     const columns = stream.columns || 80
     stream.write(`\r\x1b[2K${FRAMES[frame++ % FRAMES.length]} ${text}`.slice(0, columns + 5))
     drawn = true

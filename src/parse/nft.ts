@@ -230,7 +230,8 @@ function statement(e: Json): string {
     const data = (e.vmap.data?.set ?? []) as Json[]
     return `${value(e.vmap.key)} vmap { ${data.map((d) => `${value(d[0])} : ${verdictOf(d[1])}`).join(' , ')} }`
   }
-  if (e.dnat) return `dnat to ${e.dnat.addr}${e.dnat.port !== undefined ? `:${e.dnat.port}` : ''}`
+  // an IPv6 address with a port is bracketed, as nft prints it (dnat to [fd00::7]:80)
+  if (e.dnat) return `dnat to ${e.dnat.port !== undefined && String(e.dnat.addr).includes(':') ? `[${e.dnat.addr}]` : e.dnat.addr}${e.dnat.port !== undefined ? `:${e.dnat.port}` : ''}`
   if (e.snat) return `snat to ${e.snat.addr}`
   if (e.masquerade !== undefined) return 'masquerade'
   if (e.set) return `${e.set.op} ${e.set.set} { ${value(e.set.elem)} }`

@@ -8,6 +8,7 @@ import {gatherDoctorFacts} from '../doctor/doctor.js'
 import {gatherKubeProxyRules} from '../svc/gather.js'
 import {gatherCriForSnapshot} from '../cri/gather.js'
 import {gatherCompareFacts} from '../compare/compare.js'
+import {gatherEventsForSnapshot, gatherUsageForSnapshot} from '../usage/gather.js'
 import {gatherWhyFacts} from '../why/gather.js'
 
 /**
@@ -25,5 +26,7 @@ export const SNAPSHOT_GATHERERS: Array<{name: string; gather: (host: Host) => Pr
   {name: 'svc', gather: (host) => gatherKubeProxyRules(host)},
   {name: 'cri', gather: gatherCriForSnapshot},
   {name: 'compare', gather: gatherCompareFacts},
+  {name: 'top (two samples a second apart)', gather: gatherUsageForSnapshot},
+  {name: 'events', gather: gatherEventsForSnapshot},
   {name: 'why', gather: gatherWhyFacts},
 ]

@@ -21,7 +21,7 @@ export interface IptablesRead {
 
 export interface KubeProxyRules {
   iptables: IptablesRead | null
-  /** `nft -j list ruleset` output (JSON), or `nft -f` text given by --nft (`file`: read from a file the user named) */
+  /** `nft -j list table ip|ip6 kube-proxy` output (JSON), or `nft -f` text given by --nft (`file`: read from a file the user named) */
   nft: {text: string; source: string; file?: boolean} | null
   /** `ipvsadm -Ln` output, and the addresses on kube-ipvs0 (service IPs) when it exists */
   ipvs: {text: string; source: string; serviceIps?: string[]; file?: boolean} | null
@@ -98,11 +98,43 @@ export async function gatherIptables(host: Host, options: GatherOptions = {}): P
   return {read: {backend: chosen.backend, reason: chosen.reason, ipv4, ipv6: ipv6 ?? ''}, problems}
 }
 
+/** kube-proxy's own nftables tables (its nftables mode writes these two and nothing else). */
+export const KUBE_PROXY_NFT_TABLES = [['ip', 'kube-proxy'], ['ip6', 'kube-proxy']] as const
+
+/**
+ * kube-proxy's nftables tables, asked for by name: `nft list ruleset` (even `nft list tables`)
+ * also lists every iptables-nft rule, 51 s and 1.6 GB on a node with 10k services, where
+ * `nft -j list table ip kube-proxy` answers in 0.2 s. A table that is not there is not an error.
+ * A snapshot taken before tables were asked for by name holds the whole ruleset: read that.
+ */
+export async function gatherKubeProxyNft(host: Host): Promise<KubeProxyRules['nft']> {
+  const listings = await Promise.all(KUBE_PROXY_NFT_TABLES.map(async ([family, name]) => {
+    const argv = ['nft', '-j', 'list', 'table', family, name]
+    return {argv, result: await host.run(argv)}
+  }))
+  const found = listings.filter((l) => l.result?.exitCode === 0 && l.result.stdout.trim())
+  if (found.length === 0) {
+    if (host.root !== undefined || listings.some((l) => l.result)) return null
+    const all = await host.run(['nft', '-j', 'list', 'ruleset'])
+    return all && all.exitCode === 0 && all.stdout.trim() ? {text: all.stdout, source: 'nft -j list ruleset'} : null
+  }
+  const source = 'nft -j list table'
+  if (found.length === 1) return {text: found[0].result!.stdout, source}
+  // one document for the parser: both tables' items in one nftables array
+  try {
+    const items = found.flatMap((l) => (JSON.parse(l.result!.stdout) as {nftables: unknown[]}).nftables)
+    return {text: JSON.stringify({nftables: items}), source}
+  } catch {
+    // not JSON: the parser says so about the first one
+    return {text: found[0].result!.stdout, source}
+  }
+}
+
 /** Everything `nodedoc svc` reads from a live node (or a snapshot of one). */
 export async function gatherKubeProxyRules(host: Host, options: GatherOptions = {}): Promise<KubeProxyRules> {
   const [iptables, nft, ipvs] = await Promise.all([
     gatherIptables(host, options),
-    host.run(['nft', '-j', 'list', 'ruleset']),
+    gatherKubeProxyNft(host),
     // ipvsadm loads ip_vs when it is not loaded, and an inspection tool loads no module:
     // ask only where the module is there (a snapshot replays what was captured)
     host.root === undefined || (await host.stat('/proc/net/ip_vs')) ? host.run(['ipvsadm', '-Ln']) : undefined,
@@ -112,7 +144,7 @@ export async function gatherKubeProxyRules(host: Host, options: GatherOptions = 
   const dummy = hasIpvs ? await host.run(['ip', '-j', 'addr', 'show', 'dev', 'kube-ipvs0']) : undefined
   return {
     iptables: iptables.read,
-    nft: nft && nft.exitCode === 0 && nft.stdout.trim() ? {text: nft.stdout, source: 'nft -j list ruleset'} : null,
+    nft,
     ipvs: hasIpvs ? {text: ipvs!.stdout, source: 'ipvsadm -Ln', ...(dummy?.exitCode === 0 ? {serviceIps: kubeIpvsAddresses(dummy.stdout)} : {})} : null,
     problems: iptables.problems,
   }

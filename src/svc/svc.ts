@@ -3,6 +3,7 @@
 
 import {NodedocError} from '../errors.js'
 import type {Host} from '../host/host.js'
+import type {Progress} from '../output/progress.js'
 import {type IptablesBackend, type RulesFiles, gatherKubeProxyRules, gatherNodeNetwork, hasRulesFiles, readRulesFiles} from './gather.js'
 import {type SvcQuery, type SvcReport, buildSvcReport} from './correlate.js'
 
@@ -20,13 +21,25 @@ export interface SvcOptions {
    * from the node always use the node's.
    */
   filesNetwork: 'host' | 'none'
+  /** Where the steps are told (a spinner on a terminal). */
+  progress?: Progress
+}
+
+/** Rules text past this size take a second or more to trace: say so before the step starts. */
+const LONG_TRACE_BYTES = 4 << 20
+
+function rulesBytes(rules: Awaited<ReturnType<typeof gatherKubeProxyRules>>): number {
+  return (rules.iptables ? rules.iptables.ipv4.length + rules.iptables.ipv6.length : 0) + (rules.nft?.text.length ?? 0) + (rules.ipvs?.text.length ?? 0)
 }
 
 /** Reads, traces and locates; throws a NodedocError (one line) when the rules cannot be read or nothing matches. */
 export async function svcReport(host: Host, options: SvcOptions): Promise<SvcReport> {
   const fromFiles = hasRulesFiles(options.files)
+  options.progress?.update("reading kube-proxy's rules")
   const rules = fromFiles ? await readRulesFiles(options.files, options.cwd) : await gatherKubeProxyRules(host, {backend: options.backend})
   const net = fromFiles && options.filesNetwork === 'none' ? null : await gatherNodeNetwork(host)
+  const bytes = rulesBytes(rules)
+  options.progress?.update(`tracing ${(bytes / 1048576).toFixed(0)} MiB of rules`, bytes > LONG_TRACE_BYTES)
   // a rule set that cannot be read throws RulesReadError, a NodedocError: one line, as any
   const report = buildSvcReport(rules, net, options.query)
   const q = options.query

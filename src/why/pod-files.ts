@@ -8,7 +8,7 @@ import {parseCriLog} from '../parse/cri-log.js'
 import {type ResolvConf, parseResolvConf} from '../parse/resolv-conf.js'
 import {type ContainerExit, parseContainerdStatus, parseCrioExit} from '../parse/runtime-status.js'
 import {type SocketRecord, parseProcNetSockets} from '../parse/sockets.js'
-import {printableLine} from '../output/terminal.js'
+import {printableLine} from '../output/escape.js'
 
 /** resolv.conf is a few hundred bytes; a bigger one is not read (the pod controls it). */
 export const RESOLV_CONF_MAX_BYTES = 64 * 1024

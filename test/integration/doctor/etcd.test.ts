@@ -1,7 +1,7 @@
 // A real etcd (Debian's etcd-server) on loopback ports, seen through a --host-root that holds a
-// kubeadm-style manifest and container log and links /proc and /tmp to the live ones.
-import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+// kubeadm-style manifest and container log and bind-mounts the live /proc and /tmp.
+import {type ChildProcess, execFileSync, spawn, spawnSync} from 'node:child_process'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -14,6 +14,7 @@ const name = `nd-${suffix()}`
 let root: string
 let dataDir: string
 let etcd: ChildProcess | undefined
+const mounted: string[] = []
 
 async function healthy(): Promise<boolean> {
   for (let i = 0; i < 100; i++) {
@@ -27,8 +28,12 @@ beforeAll(async () => {
   if (!haveEtcd) return
   root = mkdtempSync(join(tmpdir(), 'nodedoc-etcd-root-'))
   dataDir = join(mkdtempSync(join(tmpdir(), 'nodedoc-etcd-data-')), 'member-data')
-  symlinkSync('/proc', join(root, 'proc'))
-  symlinkSync('/tmp', join(root, 'tmp'))
+  // bind mounts, not links: a --host-root never follows a link out of itself
+  for (const dir of ['/proc', '/tmp']) {
+    mkdirSync(join(root, dir))
+    execFileSync('mount', ['--bind', dir, join(root, dir)])
+    mounted.push(join(root, dir))
+  }
   mkdirSync(join(root, 'etc/kubernetes/manifests'), {recursive: true})
   writeFileSync(join(root, 'etc/kubernetes/manifests/etcd.yaml'), `apiVersion: v1\nkind: Pod\nmetadata:\n  name: etcd\n  namespace: kube-system\nspec:\n  containers:\n  - command:\n    - etcd\n    - --data-dir=${dataDir}\n    name: etcd\n`)
   mkdirSync(join(root, 'var/log/containers'), {recursive: true})
@@ -48,7 +53,9 @@ afterAll(async () => {
     etcd.kill('SIGKILL')
     await new Promise((r) => etcd!.once('exit', r))
   }
-  if (root) rmSync(root, {recursive: true, force: true})
+  for (const dir of mounted.reverse()) spawnSync('umount', [dir])
+  // never recursive through a mount that is still there: that would be the live /tmp
+  if (root && mounted.every((dir) => spawnSync('mountpoint', ['-q', dir]).status !== 0)) rmSync(root, {recursive: true, force: true})
   if (dataDir) rmSync(join(dataDir, '..'), {recursive: true, force: true})
 })
 

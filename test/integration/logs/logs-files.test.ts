@@ -68,7 +68,9 @@ describe('nodedoc logs (files)', () => {
     const p = nodedoc(root, 'logs', 'cart-6f9d', '-n', 'shop', '-c', 'sidecar', '--previous')
     expect(p.status).toBe(1)
     expect(p.stderr).toMatch(/^error: previous terminated container "sidecar" in pod shop\/cart-6f9d not found/)
-    expect(nodedoc(root, 'logs', 'cart-6f9d', '-c', 'api').stderr).toMatch(/found in namespace shop: use -n/)
+    // without -n the name is looked up in every namespace (as `pod` does); a wrong -n says where it is
+    expect(nodedoc(root, 'logs', 'cart-6f9d', '-c', 'api').stdout).toBe(nodedoc(root, 'logs', 'cart-6f9d', '-n', 'shop', '-c', 'api').stdout)
+    expect(nodedoc(root, 'logs', 'cart-6f9d', '-n', 'default', '-c', 'api').stderr).toMatch(/found in namespace shop: use -n/)
     expect(nodedoc(root, 'logs', 'x', '--since', '5 minutes').stderr.trim()).toBe('error: --since: "5 minutes" is not a duration (e.g. 30s, 5m, 1h30m)')
   })
   it('reads the old /var/log/pods/<uid>/<ctr>_<n>.log layout, named through /var/log/containers', () => {

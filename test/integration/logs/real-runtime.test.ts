@@ -6,6 +6,7 @@ import {readFileSync} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {nodedoc, nodedocJson} from '../../e2e/node/cli.js'
 import {type TestNode, nodeDown, nodeUp} from '../../e2e/node/node.js'
+import {itemsOf} from '../../helpers/volatile.js'
 
 const suffix = randomBytes(3).toString('hex')
 const ns = {apps: `ndlogs-${suffix}`, system: `ndlogs-${suffix}-sys`}
@@ -63,7 +64,7 @@ describe('nodedoc on a node containerd runs', () => {
   })
 
   it('doctor: the runtime answers; its host-local allocation is held by the running sandbox', async () => {
-    const results = await nodedocJson<any[]>(['doctor', '--check', 'cri-socket', '--check', 'cni-ip-leaks', '--check', 'leaked-cgroups'])
+    const results = itemsOf<any>(await nodedocJson(['doctor', '--check', 'cri-socket', '--check', 'cni-ip-leaks', '--check', 'leaked-cgroups']))
     expect(results.find((r) => r.id === 'cri-socket')).toMatchObject({status: 'PASS', seen: expect.stringMatching(/^containerd /)})
     expect(results.find((r) => r.id === 'cni-ip-leaks')).toMatchObject({status: 'PASS', seen: expect.stringMatching(/^\d+ allocations, all held by running sandboxes$/)})
   })

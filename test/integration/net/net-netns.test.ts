@@ -1,7 +1,7 @@
 // nodedoc net inside network namespaces the test makes: one plays the node, others the pods.
 // Nothing touches the machine's own links or routes; no traffic leaves these namespaces.
 import {execFileSync, spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -90,18 +90,25 @@ describe('nodedoc net in a made-up node', () => {
   })
 
   it('without iproute2 the links and bridges come from /sys/class/net', () => {
-    // a root whose /sys is the live one (as `ip netns exec` mounted it for this netns)
+    // a root whose /sys is this netns's sysfs: mounted from inside the netns (sysfs shows the
+    // mounter's netns) but in the machine's mount namespace, so that it outlives the mount call.
+    // A symlink to /sys would not do: a --host-root never follows a link out of itself.
     const sysRoot = mkdtempSync(join(tmpdir(), 'nodedoc-net-sys-'))
+    const sys = join(sysRoot, 'sys')
+    mkdirSync(sys)
     let withIp, noIp
     try {
-      symlinkSync('/sys', join(sysRoot, 'sys'))
+      execFileSync('nsenter', [`--net=/run/netns/${ns.node}`, '--', 'mount', '-t', 'sysfs', 'sysfs', sys])
       withIp = nodedocIn(ns.node, sysRoot)
       // PATH without ip: the same answer about devices, read from sysfs (no peer netns ids there)
       const r = spawnSync('ip', ['netns', 'exec', ns.node, 'env', `PATH=${sysRoot}/no-bin`, process.execPath, cli, 'net', '-o', 'json', '--host-root', sysRoot], {encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}})
       expect(r.status, r.stderr).toBe(0)
       noIp = JSON.parse(r.stdout)
     } finally {
-      rmSync(sysRoot, {recursive: true, force: true})
+      spawnSync('umount', [sys])
+      // never recursive here: if the umount failed, that is the live sysfs
+      rmdirSync(sys)
+      rmdirSync(sysRoot)
     }
     expect(noIp.devices.length).toBeGreaterThan(3)
     const shape = (report: any) => report.devices.map((d: any) => [d.name, d.kind, d.master]).sort()
@@ -120,7 +127,8 @@ describe('nodedoc net in a made-up node', () => {
   })
 
   it('prints a table naming the default route, the CNI config and the findings', () => {
-    const r = spawnSync('ip', ['netns', 'exec', ns.node, 'node', cli, 'net', '--host-root', root], {encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}})
+    // -o wide: the default table folds lines at 80 columns
+    const r = spawnSync('ip', ['netns', 'exec', ns.node, 'node', cli, 'net', '--host-root', root, '-o', 'wide'], {encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}})
     expect(r.status).toBe(0)
     expect(r.stdout).toContain('Default route: 192.0.2.1 dev nduplink')
     expect(r.stdout).toContain('CNI config:    /etc/cni/net.d/10-kindnet.conflist (network kindnet: ptp -> portmap, subnets 10.251.0.0/24)')

@@ -26,6 +26,9 @@ const COMMANDS: Array<[string[], string]> = [
   [['doctor'], 'CheckList'],
   [['svc', '-A'], 'ServiceList'],
   [['logs', 'core-k8s-duo', '-c', 'writer'], 'Log'],
+  [['top'], 'PodUsage'],
+  [['top', 'containers'], 'PodUsage'],
+  [['events'], 'EventList'],
 ]
 
 const run = async (args: string[]) => {

@@ -112,7 +112,7 @@ describe.skipIf(!IS_ROOT)('a pod laid out on the real kernel as kubelet and CRI-
     expect(procs.find((p) => p.pid === pod.containerPid)).toMatchObject({nsPid: 1, pod: ref, container: {name: pod.container, id: pod.containerId}})
     expect(procs.find((p) => p.pid === pod.sandboxPid)).toMatchObject({nsPid: 1, command: '/pause sleep 100000'.replace('/pause sleep', '/pause'), pod: ref, sandbox: true})
     expect(procs.every((p) => p.pod !== null)).toBe(true)
-    const unowned = await json<ProcessRecord[]>(['ps', '--unowned', '-o', 'json'])
+    const unowned = itemsOf<ProcessRecord>(await json(['ps', '--unowned', '-o', 'json']))
     expect(unowned.some((p) => p.pid === process.pid)).toBe(true)
     expect(unowned.some((p) => p.pid === pod.containerPid)).toBe(false)
   })
@@ -132,9 +132,9 @@ describe.skipIf(!IS_ROOT)('a pod laid out on the real kernel as kubelet and CRI-
     expect(stable(JSON.parse(fromArchive.stdout))).toEqual(stable(JSON.parse(fromDir.stdout)))
     // other suites' pods may come and go meanwhile: compare this pod's processes
     const mine = (procs: ProcessRecord[]) => procs.filter((p) => p.pod?.uid === pod.uid)
-    const psSnap = mine(await json<ProcessRecord[]>(['ps', '-o', 'json', '--from', dir]))
+    const psSnap = mine(itemsOf<ProcessRecord>(await json(['ps', '-o', 'json', '--from', dir])))
     expect(psSnap.map((p) => p.pid).sort()).toEqual([pod.sandboxPid, pod.containerPid].sort())
-    expect(psSnap).toEqual(mine(await json<ProcessRecord[]>(['ps', '-o', 'json', '--from', archive])))
+    expect(psSnap).toEqual(mine(itemsOf<ProcessRecord>(await json(['ps', '-o', 'json', '--from', archive]))))
   })
 
   it('as nobody: a partial answer and one warning that root is needed', async () => {

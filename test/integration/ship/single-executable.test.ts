@@ -130,7 +130,7 @@ describe('single executable', () => {
     expect(typo.stderr).toContain('pdo is not a nodedoc command')
     const asYaml = await alone(['ps', '-A', '--from', snapshot, '-o', 'yaml']) // yaml is a library file of its own
     expect(asYaml.exitCode, asYaml.stderr).toBe(0)
-    expect(asYaml.stdout).toMatch(/^- pid: \d+$/m)
+    expect(asYaml.stdout).toMatch(/^items:\n {2}- pid: \d+$/m)
     // no code caches or anything else written next to it: it must not change the node it inspects
     expect(readdirSync(dir).sort()).toEqual(['empty-bin', 'nodedoc', 'snap'])
   })

@@ -48,6 +48,25 @@ describe('withProgress', () => {
     expect(out.text().endsWith('\r\x1b[2K')).toBe(true)
   })
 
+  it('draws an update at once when asked, before a step that holds the event loop', async () => {
+    const out = stream(true)
+    const env = process.env.CI
+    delete process.env.CI
+    try {
+      await withProgress('svc', async (p) => {
+        p.update('tracing 182909 rules', true)
+        // what a long synchronous step leaves the terminal showing meanwhile
+        expect(out.text()).toMatch(/\r\x1b\[2K⠋ tracing 182909 rules/)
+      }, {stream: out, delayMs: 10_000})
+    } finally {
+      if (env !== undefined) process.env.CI = env
+    }
+    expect(out.text().endsWith('\r\x1b[2K')).toBe(true)
+    const piped = stream(false)
+    await withProgress('svc', async (p) => p.update('tracing', true), {stream: piped})
+    expect(piped.text()).toBe('')
+  })
+
   it('stays off under CI, NODEDOC_NO_PROGRESS or a dumb terminal', () => {
     expect(spinnerAllowed(stream(true), {})).toBe(true)
     expect(spinnerAllowed(stream(true), {CI: 'true'})).toBe(false)

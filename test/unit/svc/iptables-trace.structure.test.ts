@@ -55,7 +55,8 @@ describe('svc output', () => {
   it('lists one row per service port, and one block per service', () => {
     const all = renderAll(report, false)
     expect(all.split('\n')[0]).toMatch(/^SERVICE\s+PROTO\s+FRONTENDS\s+ENDPOINTS/)
-    expect(all).toMatch(/a\/gone:http\s+tcp\s+10\.96\.0\.20:80\s+0\s+0\s+0\s+REJECT\s+1/)
+    expect(all).toMatch(/a\/gone:http\s+tcp\s+10\.96\.0\.20:80\s+0\s+REJECT\s+1/)
+    expect(renderAll(report, true)).toMatch(/a\/gone:http\s+tcp\s+10\.96\.0\.20:80\s+0\s+0\s+0\s+REJECT\s+/)
     const one = renderServices({...report, services: [trace.services.find((s) => s.service === 'a/web:http')!]}, false)
     expect(one).toContain('KUBE-SEP-')
     expect(one).toMatch(/10\.1\.1\.1:8080\s+50\.00% \(rule 0\.5\)/)

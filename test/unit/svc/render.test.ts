@@ -31,11 +31,17 @@ describe('svc tables on the example snapshot', () => {
     expect(dump, 'kube-proxy-iptables-TestOverallIPTablesRules.txt').toBeDefined()
     const report = buildSvcReport({iptables: {backend: 'file', reason: dump!.name, ipv4: dump!.text, ipv6: ''}, nft: null, ipvs: null, problems: []}, node)
     expect(report.services.length).toBeGreaterThan(3)
-    const rows = readColumns(renderAll(report, false), 'SERVICE')
+    const rows = readColumns(renderAll(report, true), 'SERVICE')
     expect(rows.map((r) => [r.service, r.proto, r.endpoints, r.local, r.remote, r.verdict])).toEqual(report.services.map((s) => [
       s.service ?? '(unnamed)', s.protocol, String(s.endpoints.length), String(s.endpoints.filter((e) => e.location === 'local').length),
       String(s.endpoints.filter((e) => e.location === 'remote').length), s.verdict.split(' (')[0],
     ]))
+    // the default table carries the local count with the total
+    const narrow = readColumns(renderAll(report, false), 'SERVICE')
+    expect(narrow.map((r) => r.endpoints)).toEqual(report.services.map((s) => {
+      const local = s.endpoints.filter((e) => e.location === 'local').length
+      return local ? `${s.endpoints.length} (${local} local)` : String(s.endpoints.length)
+    }))
     const blocks = plain(renderServices(report, false)).split('\n---\n')
     expect(blocks).toHaveLength(report.services.length)
     expect(blocks[0].split('\n')[0]).toBe(`Rules: ${report.mode}, ${report.source}${report.masqueradeMark ? `; masquerade mark ${report.masqueradeMark}` : ''}${report.clusterCIDR ? `; pod traffic ${report.clusterCIDR}` : ''}`)

@@ -6,7 +6,6 @@ import {parseOomKills} from '../../../src/parse/kernel-log.js'
 import {parseResolvConf, searchFanOut} from '../../../src/parse/resolv-conf.js'
 import {describeExit, parseContainerdStatus, parseCrioExit} from '../../../src/parse/runtime-status.js'
 import {answers, parseProcNetSockets} from '../../../src/parse/sockets.js'
-import {printable, printableLine} from '../../../src/output/terminal.js'
 
 const fixture = (name: string) => readFileSync(join(__dirname, '../../fixtures/why', name), 'utf8')
 
@@ -77,13 +76,5 @@ describe('conntrack', () => {
     expect(parseConntrack('conntrack v1.4.7 (conntrack-tools): 0 flow entries have been shown.\n')).toEqual([])
     const tcp = parseConntrackLine('tcp      6 431999 ESTABLISHED src=10.0.0.1 dst=10.0.0.2 sport=1 dport=2 src=10.0.0.2 dst=10.0.0.1 sport=2 dport=1 [ASSURED] mark=0 use=1')
     expect(tcp).toMatchObject({state: 'ESTABLISHED', flags: ['ASSURED']})
-  })
-})
-
-describe('terminal escaping', () => {
-  it('writes what acts on a terminal as escapes, and keeps other scripts', () => {
-    expect(printable('a\u001b[31mb\r\u202ec')).toBe('a\\x1b[31mb\\x0d\\u202ec')
-    expect(printable('名前 ok')).toBe('名前 ok')
-    expect(printableLine('x'.repeat(300), 10)).toBe('xxxxxxxxx…')
   })
 })
