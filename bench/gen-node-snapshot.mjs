@@ -2,7 +2,7 @@
 // Writes a synthetic node snapshot (docs/snapshot.md layout): PODS pods of a sandbox and two
 // containers each, the rest of PROCS as host processes, laid out as containerd + cgroupfs v1 do.
 // usage: node bench/gen-node-snapshot.mjs DIR [PODS=110] [PROCS=3000]
-import {mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import {createHash} from 'node:crypto'
 import {dirname, join} from 'node:path'
 
@@ -73,12 +73,15 @@ for (let i = 0; i < PODS; i++) {
   put(`/proc/${sb}/net/igmp`, 'Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n1\tlo        :     1      V3\n3\teth0      :     1      V3\n')
   writeConfig(sandboxId, 'sandbox', null, sandboxId, name, namespace, uid)
   put(`/sys/fs/cgroup/memory${podPath}/${sandboxId}/cgroup.procs`, `${sb}\n`)
+  counters(podPath, i)
+  counters(`${podPath}/${sandboxId}`, i)
   for (const ctr of ['app', 'sidecar']) {
     const id = hex(`${ctr}${i}`, 64)
     const main = proc({ppid: shim, comm: 'sleep', argv: ['sleep', '10000'], cgroupPath: `${podPath}/${id}`, nsPid: 1, ns: {...podNs, pid: 4026570000 + i * 10 + (ctr === 'app' ? 1 : 2), mnt: 4026580000 + i * 10 + (ctr === 'app' ? 1 : 2)}})
     put(`/proc/${main}/mountinfo`, `1 0 0:50 / / rw - overlay overlay rw,lowerdir=/l,upperdir=/u,workdir=/w\n2 1 8:1 /var/lib/kubelet/pods/${uid}/etc-hosts /etc/hosts rw - ext4 /dev/sda1 rw\n`)
     writeConfig(id, 'container', ctr, sandboxId, name, namespace, uid)
     put(`/sys/fs/cgroup/memory${podPath}/${id}/cgroup.procs`, `${main}\n`)
+    counters(`${podPath}/${id}`, i)
     for (const c of CONTROLLERS) {
       const base = `/sys/fs/cgroup/${c.replace('name=', '')}${podPath}/${id}`
       if (c === 'memory') {
@@ -99,6 +102,23 @@ for (let i = 0; i < PODS; i++) {
 while (pid < 100 + PROCS) proc({ppid: 1, comm: 'worker', argv: ['/usr/sbin/worker', '--id', String(pid)], cgroupPath: '/system.slice/worker.service'})
 for (const name of ['1', '2']) mkdirSync(join(dir, 'fs/proc', name), {recursive: true})
 console.log(`wrote ${dir}: ${PODS} pods, ${pid - 100} processes`)
+
+/** The counter files `top` and `events` read, with a v1 memory.stat as kernel 6.x writes it. */
+function counters(path, i) {
+  const cg = (controller, file, text) => put(`/sys/fs/cgroup/${controller}${path}/${file}`, text)
+  const keys = ['cache', 'rss', 'rss_huge', 'shmem', 'mapped_file', 'dirty', 'writeback', 'workingset_refault_anon', 'workingset_refault_file', 'swap', 'swapcached', 'pgpgin', 'pgpgout', 'pgfault', 'pgmajfault', 'inactive_anon', 'active_anon', 'inactive_file', 'active_file', 'unevictable']
+  const stat = [...keys.map((k) => `${k} ${(i * 4096) % 65536}`), 'hierarchical_memory_limit 9223372036854771712', 'hierarchical_memsw_limit 9223372036854771712', ...keys.map((k) => `total_${k} ${(i * 4096) % 65536}`)]
+  cg('memory', 'memory.stat', stat.join('\n') + '\n')
+  cg('memory', 'memory.oom_control', 'oom_kill_disable 0\nunder_oom 0\noom_kill 0\n')
+  // containers have their limit and usage from above already
+  if (!existsSync(join(dir, 'fs/sys/fs/cgroup/memory', path, 'memory.usage_in_bytes'))) cg('memory', 'memory.usage_in_bytes', `${1048576 + i * 4096}\n`)
+  if (!existsSync(join(dir, 'fs/sys/fs/cgroup/memory', path, 'memory.limit_in_bytes'))) cg('memory', 'memory.limit_in_bytes', '9223372036854771712\n')
+  cg('cpu,cpuacct', 'cpuacct.usage', `${1e9 + i * 1e6}\n`)
+  cg('cpu,cpuacct', 'cpu.stat', 'nr_periods 0\nnr_throttled 0\nthrottled_time 0\nnr_bursts 0\nburst_time 0\n')
+  cg('pids', 'pids.current', '1\n')
+  cg('pids', 'pids.max', 'max\n')
+  cg('pids', 'pids.events', 'max 0\n')
+}
 
 function writeConfig(id, type, ctr, sandboxId, name, namespace, uid) {
   const annotations = {

@@ -1,6 +1,5 @@
 import {Flags} from '@oclif/core'
 import {NodedocBase, hostRootFlag} from '../src/cli/base-command.js'
-import {NodedocError} from '../src/errors.js'
 import {LiveHost} from '../src/host/live.js'
 import {withProgress} from '../src/output/progress.js'
 import {captureSnapshot} from '../src/snapshot/capture.js'
@@ -20,9 +19,7 @@ export default class Snapshot extends NodedocBase {
     const live = new LiveHost(flags['host-root'])
     this.host = live
     const capture = () => captureSnapshot(live, flags.output, this.config.version, flags['host-root'])
-    const {path, failed} = await withProgress(`capturing snapshot ${flags.output}`, capture).catch((error: NodeJS.ErrnoException) => {
-      throw new NodedocError(`cannot write snapshot ${flags.output}: ${error.message}`)
-    })
+    const {path, failed} = await withProgress(`capturing snapshot ${flags.output}`, capture)
     for (const f of failed) this.warnNow(`not captured: ${f}`)
     this.printText(`snapshot written to ${path}\n`)
   }

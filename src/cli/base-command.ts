@@ -2,7 +2,7 @@ import {Command, Errors, Flags} from '@oclif/core'
 import chalk from 'chalk'
 import type {Host} from '../host/host.js'
 import {openHost} from '../host/open.js'
-import {type DocumentShape, OUTPUT_HELP, type TableView, parseOutputFormat, renderOutput} from '../output/output.js'
+import {type DocumentShape, OUTPUT_HELP, type TableView, parseOutputFormat, renderOutput, renderStreamDocument} from '../output/output.js'
 import {provenanceOf} from '../host/provenance.js'
 import {NodedocError} from '../errors.js'
 import {escapeControl, terminalSafe} from '../output/escape.js'
@@ -43,6 +43,18 @@ export abstract class NodedocBase extends Command {
     const format = parseOutputFormat(flags.output ?? 'table')
     const provenance = format.kind === 'table' || format.kind === 'wide' || format.kind === 'name' ? {node: null, capturedAt: ''} : await provenanceOf(this.host)
     process.stdout.write(renderOutput(value, format, table, shape, provenance, {noHeaders: flags['no-headers'], sortBy: flags['sort-by'], raw: options.raw}))
+  }
+
+  /**
+   * A printer for a stream of documents (a sample, a batch of events), each printed as it
+   * comes: JSON lines, YAML documents, or a table; capturedAt is when its facts were read.
+   */
+  protected async streamPrinter<T>(flags: OutputFlags, table: TableView<T>, shape: DocumentShape<T>): Promise<(value: T, capturedAt: string) => void> {
+    const format = parseOutputFormat(flags.output ?? 'table')
+    const structured = format.kind !== 'table' && format.kind !== 'wide' && format.kind !== 'name'
+    const node = structured ? (await provenanceOf(this.host)).node : null
+    const options = {noHeaders: flags['no-headers'], sortBy: flags['sort-by']}
+    return (value, capturedAt) => process.stdout.write(renderStreamDocument(value, format, table, shape, {node, capturedAt}, options)) as unknown as void
   }
 
   /** An answer that is text already (a graph, a manifest, one line per log entry as it comes). */

@@ -1,11 +1,7 @@
+import {escapeControl} from '../output/escape.js'
 import type {DocumentShape} from '../output/output.js'
 import {columns} from '../output/table.js'
 import {type CompareResult, shown} from './rows.js'
-
-/** Pod-controlled text (commands, mount paths) on a terminal: control characters as \xNN. */
-function visible(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
-}
 
 /**
  * The rows that differ and every row but equal mounts (wide: all), under a line per scope ("pod",
@@ -22,15 +18,15 @@ export function compareTable(result: CompareResult, wide: boolean): string {
   for (const r of shownRows) {
     if (r.scope !== scope) {
       scope = r.scope
-      body.push([' ', scope === 'pod' ? 'pod' : `container ${scope}`, ...blank].map(visible))
+      body.push([' ', scope === 'pod' ? 'pod' : `container ${scope}`, ...blank].map((cell) => escapeControl(cell)))
     }
     const name = r.row.startsWith('mount ') ? r.row.slice(6) : r.row
-    body.push([r.differs ? '!' : ' ', `  ${name}`, shown(r.row, r.spec), shown(r.row, r.runtime), shown(r.row, r.kernel), ...(withRef ? [shown(r.row, r.reference ?? null)] : [])].map(visible))
+    body.push([r.differs ? '!' : ' ', `  ${name}`, shown(r.row, r.spec), shown(r.row, r.runtime), shown(r.row, r.kernel), ...(withRef ? [shown(r.row, r.reference ?? null)] : [])].map((cell) => escapeControl(cell)))
   }
   const pod = `${result.pod.namespace ?? '?'}/${result.pod.name ?? result.pod.uid}`
   const count = result.differences === 0 ? 'no differences' : `${result.differences} difference${result.differences === 1 ? '' : 's'}`
-  const notes = result.rows.filter((r) => r.differs).map((r) => visible(`! ${r.scope}: ${r.explanation}`) + '\n').join('')
-  return `${visible(`${pod} against ${result.against}: ${count}`)}\n\n${columns(head, body)}${notes ? '\n' + notes : ''}`
+  const notes = result.rows.filter((r) => r.differs).map((r) => escapeControl(`! ${r.scope}: ${r.explanation}`) + '\n').join('')
+  return `${escapeControl(`${pod} against ${result.against}: ${count}`)}\n\n${columns(head, body)}${notes ? '\n' + notes : ''}`
 }
 
 /** `compare -o json`: one Comparison; its records are the rows. */

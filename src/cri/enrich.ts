@@ -1,5 +1,6 @@
 import type {ContainerReport, PodReport, ProcessRecord} from '../pods/types.js'
 import type {CriContainerRecord, CriSandboxRecord, CriView} from './view.js'
+import {shortId} from '../output/table.js'
 import {byteOrder} from '../parse/order.js'
 
 // Host files are the truth nodedoc reports; the runtime's answers fill what the files could
@@ -17,10 +18,6 @@ function sameId(a: string, b: string): boolean {
   return a.length > 0 && b.length > 0 && (a === b || a.startsWith(b) || b.startsWith(a))
 }
 
-function short(id: string): string {
-  return id.slice(0, 13)
-}
-
 function sameSet(a: string[], b: string[]): boolean {
   return a.length === b.length && [...a].sort().join(' ') === [...b].sort().join(' ')
 }
@@ -28,9 +25,9 @@ function sameSet(a: string[], b: string[]): boolean {
 function enrichContainer(container: ContainerReport, cri: CriContainerRecord | undefined, findings: string[]): ContainerReport {
   if (!cri) return container
   const out = {...container}
-  const label = container.name ?? cri.name ?? short(container.id)
+  const label = container.name ?? cri.name ?? shortId(container.id)
   if (out.name === null && cri.name) out.name = cri.name
-  else if (cri.name && out.name !== cri.name) findings.push(`container ${short(container.id)}: host files name it ${out.name}, the runtime ${cri.name}`)
+  else if (cri.name && out.name !== cri.name) findings.push(`container ${shortId(container.id)}: host files name it ${out.name}, the runtime ${cri.name}`)
   if (out.pid === null && cri.pid !== null && cri.state === 'running') out.pid = cri.pid
   else if (cri.pid !== null && out.pid !== null && cri.pid !== out.pid) findings.push(`container ${label}: PID ${out.pid} on the host, ${cri.pid} per the runtime`)
   if (out.restartCount === null) out.restartCount = cri.restartCount
@@ -55,10 +52,10 @@ function enrichPod(pod: PodReport, sandboxes: CriSandboxRecord[], containers: Cr
     findings.push(`pod name: host files say ${out.namespace}/${out.name}, the runtime ${sandbox.namespace}/${sandbox.name}`)
   }
   if (out.sandbox.id === null) out.sandbox.id = sandbox.id
-  else if (!sameId(out.sandbox.id, sandbox.id)) findings.push(`sandbox: ${short(out.sandbox.id)} on the host, ${short(sandbox.id)} per the runtime`)
+  else if (!sameId(out.sandbox.id, sandbox.id)) findings.push(`sandbox: ${shortId(out.sandbox.id)} on the host, ${shortId(sandbox.id)} per the runtime`)
   if (out.sandbox.pid === null && sandbox.pid !== null && sandbox.state === 'ready') out.sandbox.pid = sandbox.pid
   else if (out.sandbox.pid !== null && sandbox.pid !== null && out.sandbox.pid !== sandbox.pid) findings.push(`sandbox PID ${out.sandbox.pid} on the host, ${sandbox.pid} per the runtime`)
-  if (out.sandbox.pid !== null && sandbox.state !== 'ready') findings.push(`sandbox ${short(sandbox.id)}: the pause process runs, the runtime says not ready`)
+  if (out.sandbox.pid !== null && sandbox.state !== 'ready') findings.push(`sandbox ${shortId(sandbox.id)}: the pause process runs, the runtime says not ready`)
   if (sandbox.hostNetwork !== null && sandbox.hostNetwork !== out.hostNetwork) {
     findings.push(`hostNetwork: ${out.hostNetwork} per the namespaces, ${sandbox.hostNetwork} per the runtime`)
   }
@@ -75,12 +72,12 @@ function enrichPod(pod: PodReport, sandboxes: CriSandboxRecord[], containers: Cr
   })
   for (const cri of containers) {
     if (matched.has(cri.id) || cri.state !== 'running') continue
-    findings.push(`container ${cri.name ?? '?'} (${short(cri.id)}): running per the runtime, no such container in host files`)
+    findings.push(`container ${cri.name ?? '?'} (${shortId(cri.id)}): running per the runtime, no such container in host files`)
   }
   const logPaths = new Set(pod.logs.map((l) => l.path))
   for (const cri of containers) {
     if (cri.logPath && cri.state === 'running' && pod.logs.length && !logPaths.has(cri.logPath)) {
-      findings.push(`container ${cri.name ?? short(cri.id)}: the runtime writes ${cri.logPath}, not among the log files found`)
+      findings.push(`container ${cri.name ?? shortId(cri.id)}: the runtime writes ${cri.logPath}, not among the log files found`)
     }
   }
   return out

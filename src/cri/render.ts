@@ -1,8 +1,6 @@
 import type {DocumentShape} from '../output/output.js'
-import {age, columns} from '../output/table.js'
+import {age, columns, shortId} from '../output/table.js'
 import type {ContainerRow, PodRow} from './listing.js'
-
-const short = (id: string | null) => (id ? id.slice(0, 13) : null)
 
 /** `nodedoc pods`: kubectl get pods' columns (-o wide adds IP, QoS and UID). */
 export function podsTable(rows: PodRow[], wide: boolean): string {
@@ -24,7 +22,7 @@ export function containersTable(rows: ContainerRow[], wide: boolean): string {
   return columns(['container', 'image', 'created', 'state', 'name', 'pod'], rows.map((r) => {
     // the exit code stays in view; the reason (Error, OOMKilled, Completed) is in -o wide
     const state = r.exitCode === null ? r.state : `${r.state} ${r.exitCode}`
-    return [short(r.id), r.image?.replace(/^.*\//, ''), age(r.ageSeconds), state, r.name, r.pod.name]
+    return [shortId(r.id), r.image?.replace(/^.*\//, ''), age(r.ageSeconds), state, r.name, r.pod.name]
   }))
 }
 

@@ -184,6 +184,32 @@ export interface ContainerFilter {
   labelSelector?: Labels
 }
 
+/** A CRI UInt64Value: absent (null) when the runtime has no figure. */
+export interface UInt64Value {
+  value: number
+}
+
+/** The runtime's own reading of a container's cgroup (ContainerStats). */
+export interface ContainerStats {
+  attributes: {id: string; metadata: ContainerMetadata | null; labels: Labels; annotations: Labels} | null
+  cpu: {timestamp: number; usageCoreNanoSeconds: UInt64Value | null; usageNanoCores: UInt64Value | null} | null
+  memory: {
+    timestamp: number
+    workingSetBytes: UInt64Value | null
+    availableBytes: UInt64Value | null
+    usageBytes: UInt64Value | null
+    rssBytes: UInt64Value | null
+    pageFaults: UInt64Value | null
+    majorPageFaults: UInt64Value | null
+  } | null
+}
+
+export interface ContainerStatsFilter {
+  id?: string
+  podSandboxId?: string
+  labelSelector?: Labels
+}
+
 export interface Image {
   id: string
   repoTags: string[]
@@ -203,6 +229,8 @@ export interface CriClient {
   podSandboxStatus(podSandboxId: string, verbose?: boolean): Promise<PodSandboxStatusResponse>
   listContainers(filter?: ContainerFilter): Promise<Container[]>
   containerStatus(containerId: string, verbose?: boolean): Promise<ContainerStatusResponse>
+  containerStats(containerId: string): Promise<ContainerStats | null>
+  listContainerStats(filter?: ContainerStatsFilter): Promise<ContainerStats[]>
   runPodSandbox(config: PodSandboxConfig, runtimeHandler?: string): Promise<string>
   stopPodSandbox(podSandboxId: string): Promise<void>
   removePodSandbox(podSandboxId: string): Promise<void>

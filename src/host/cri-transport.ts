@@ -4,7 +4,7 @@ import {fileURLToPath} from 'node:url'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
 import {CRI_TIMEOUT_MS, DEFAULT_RUNTIME_ENDPOINTS, endpointOf, socketPathOf} from './cri-endpoint.js'
-import type {Container, ContainerConfig, ContainerFilter, ContainerStatusResponse, CriClient, Image, PodSandbox, PodSandboxConfig, PodSandboxFilter, PodSandboxStatusResponse, VersionResponse} from './cri-api.js'
+import type {Container, ContainerConfig, ContainerFilter, ContainerStats, ContainerStatsFilter, ContainerStatusResponse, CriClient, Image, PodSandbox, PodSandboxConfig, PodSandboxFilter, PodSandboxStatusResponse, VersionResponse} from './cri-api.js'
 import {hostPath} from './host.js'
 
 // The CRI socket is the one piece of host truth that is not a file or a program, so its
@@ -80,6 +80,8 @@ export function criClient(endpoint: string, socketPath: string, timeoutMs = CRI_
     podSandboxStatus: (podSandboxId: string, verbose = false) => r<PodSandboxStatusResponse>('PodSandboxStatus', {podSandboxId, verbose}),
     listContainers: async (filter?: ContainerFilter) => (await r<{containers: Container[]}>('ListContainers', filter ? {filter} : {})).containers,
     containerStatus: (containerId: string, verbose = false) => r<ContainerStatusResponse>('ContainerStatus', {containerId, verbose}),
+    containerStats: async (containerId: string) => (await r<{stats: ContainerStats | null}>('ContainerStats', {containerId})).stats,
+    listContainerStats: async (filter?: ContainerStatsFilter) => (await r<{stats: ContainerStats[]}>('ListContainerStats', filter ? {filter} : {})).stats,
     runPodSandbox: async (config: PodSandboxConfig, runtimeHandler = '') => (await r<{podSandboxId: string}>('RunPodSandbox', {config, runtimeHandler}, slow)).podSandboxId,
     stopPodSandbox: async (podSandboxId: string) => void (await r('StopPodSandbox', {podSandboxId}, slow)),
     removePodSandbox: async (podSandboxId: string) => void (await r('RemovePodSandbox', {podSandboxId}, slow)),

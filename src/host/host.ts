@@ -2,6 +2,8 @@
 // lists a directory, reads a link or runs a program goes through a Host; parsers and models
 // only ever see the text it returns.
 
+import type {RootReader} from './root-reader.js'
+
 export type EntryKind = 'file' | 'dir' | 'link' | 'other'
 
 export interface DirEntry {
@@ -14,6 +16,8 @@ export interface FileStat {
   size: number
   mtimeMs: number
   ino: number
+  /** When the file was made, where the filesystem records it (statx btime): a new N.log's is its container's start. */
+  birthtimeMs?: number
 }
 
 export interface RunResult {
@@ -54,6 +58,16 @@ export interface Host {
   stat(path: string): Promise<FileStat | undefined>
   /** undefined when the program is not installed (or not captured in a snapshot). */
   run(argv: string[], options?: RunOptions): Promise<RunResult | undefined>
+  /**
+   * A root filesystem inside this machine (a container's /proc/<pid>/root, a host path), every
+   * path resolved inside it, never against the node's own root (src/host/in-root.ts).
+   */
+  inRoot?(root: string): RootReader
+  /**
+   * Runs a program with nodedoc's own stdin, stdout and stderr (the user's command, for
+   * `enter`) and resolves to its exit code; undefined when it is not installed. Live only.
+   */
+  exec?(argv: string[]): Promise<number | undefined>
 }
 
 /**
@@ -76,6 +90,8 @@ export class Warnings {
   }
 }
 
+// a path with no empty, "." or ".." segment and no trailing slash is its own normal form
+const NORMAL = /^(?:\/(?!\.\.?(?:\/|$))[^/]+)+$/
 /**
  * The last `tailBytes` of data, starting at a line: data is either the whole file or its last
  * tailBytes + 1 bytes (the extra byte tells whether the cut fell at a line start).
@@ -90,6 +106,9 @@ export function tailFrom(data: Buffer, tailBytes: number): Buffer {
 
 /** Joins host-absolute paths without touching the filesystem. */
 export function hostPath(...parts: string[]): string {
+  // the common case (a root and a clean node path, thousands of times per `top` sample) skips the split
+  const direct = parts.length === 2 && parts[1].startsWith('/') ? (parts[0] === '/' ? parts[1] : parts[0] + parts[1]) : parts.join('/')
+  if (NORMAL.test(direct)) return direct
   const joined = parts.join('/').replace(/\/+/g, '/')
   const out: string[] = []
   for (const seg of joined.split('/')) {

@@ -1,7 +1,7 @@
 // The snapshot folder layout (docs/snapshot.md):
 //   meta.json                  who, where, when, which nodedoc
 //   fs/<host path>             files as read, links as links, listed folders as folders
-//   stat.json                  {"<host path>": {kind, size, mtimeMs, ino}} for every stat nodedoc made
+//   stat.json                  {"<host path>": {kind, size, mtimeMs, ino, birthtimeMs?}} for every stat nodedoc made
 //   cmd/<argv>.out             stdout of a program; <argv>.err stderr; <argv>.exit a non-zero exit code
 //   answers/<name>             answers of services the node runs (the CRI socket's view, as JSON)
 // <argv> is the argument list joined by spaces with "%" and "/" escaped as %25 and %2F.

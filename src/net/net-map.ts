@@ -1,7 +1,7 @@
 import ipaddr from 'ipaddr.js'
 import type {PodReport} from '../pods/types.js'
 import type {LinkRecord} from '../parse/net.js'
-import {type Route, longestPrefixMatch} from '../parse/route.js'
+import {type Route, longestPrefixMatch, singleAddress} from '../parse/route.js'
 import {type CniConfig, cniConfigInUse} from './cni-config.js'
 import type {NetFacts} from './gather.js'
 
@@ -57,14 +57,6 @@ export interface NetReport {
   routesToNoPod: NetFinding[]
 }
 
-function isSingleAddress(cidr: string): boolean {
-  return cidr.endsWith('/32') || cidr.endsWith('/128')
-}
-
-function addressOf(cidr: string): string {
-  return cidr.split('/')[0]
-}
-
 /** ipaddr normal form, so "fd00::0:5" and "fd00::5" are the same key. */
 function normalIp(ip: string): string {
   try {
@@ -107,9 +99,10 @@ export function buildNetMap(facts: NetFacts): NetReport {
     if (pod.hostVeth) addPod(pod.hostVeth.name, podRef(pod, pod.ips[0] ?? null))
   }
   for (const route of mainRoutes) {
-    if (!isSingleAddress(route.destination) || route.via) continue
-    const pod = podByIp.get(normalIp(addressOf(route.destination)))
-    if (pod && !(podsOnDevice.get(route.dev) ?? []).some((p) => p.uid === pod.uid)) addPod(route.dev, podRef(pod, addressOf(route.destination)))
+    const ip = singleAddress(route.destination)
+    if (ip === null || route.via) continue
+    const pod = podByIp.get(normalIp(ip))
+    if (pod && !(podsOnDevice.get(route.dev) ?? []).some((p) => p.uid === pod.uid)) addPod(route.dev, podRef(pod, ip))
   }
 
   const peerNetns = (link: LinkRecord | undefined) => (link?.linkNetnsId != null ? netnsNames.get(link.linkNetnsId) ?? `nsid ${link.linkNetnsId}` : null)
@@ -117,9 +110,10 @@ export function buildNetMap(facts: NetFacts): NetReport {
   const routes: NetRoute[] = facts.routes
     .filter((r) => r.table !== 'local' && r.type !== 'local' && r.type !== 'broadcast' && r.type !== 'multicast')
     .map((r) => {
-      const single = isSingleAddress(r.destination) ? podByIp.get(normalIp(addressOf(r.destination))) : undefined
+      const ip = singleAddress(r.destination)
+      const single = ip === null ? undefined : podByIp.get(normalIp(ip))
       const onDev = podsOnDevice.get(r.dev)
-      const pod = single ? podRef(single, addressOf(r.destination)) : links.get(r.dev)?.kind === 'veth' && onDev?.length === 1 ? onDev[0] : null
+      const pod = single ? podRef(single, ip!) : links.get(r.dev)?.kind === 'veth' && onDev?.length === 1 ? onDev[0] : null
       return {destination: r.destination, dev: r.dev, via: r.via, scope: r.scope, table: r.table, type: r.type, protocol: r.protocol, devKind: links.get(r.dev)?.kind ?? null, pod}
     })
 
@@ -156,9 +150,9 @@ export function buildNetMap(facts: NetFacts): NetReport {
 
   const routesToNoPod: NetFinding[] = []
   for (const route of mainRoutes) {
-    if (!isSingleAddress(route.destination) || route.via || route.type !== 'unicast') continue
+    const ip = singleAddress(route.destination)
+    if (ip === null || route.via || route.type !== 'unicast') continue
     if (links.get(route.dev)?.kind !== 'veth') continue
-    const ip = addressOf(route.destination)
     if (podByIp.has(normalIp(ip)) || nodeIps.has(normalIp(ip))) continue
     const netns = peerNetns(links.get(route.dev))
     routesToNoPod.push({ip, pod: null, dev: route.dev, message: `no pod holds ${ip}${netns ? ` (veth peer in netns ${netns})` : ''}`})

@@ -23,6 +23,17 @@ export function escapeControl(text: string, keep = ''): string {
   return text.replace(CONTROL, (c) => (keep.includes(c) ? c : escapeOne(c)))
 }
 
+/** Text others control inside a line nodedoc composes: tabs and line breaks stay, every other control character is escaped. */
+export function printable(text: string): string {
+  return escapeControl(text, '\t\n')
+}
+
+/** One line of untrusted text (a line break escaped, a tab kept), cut to `max` characters. */
+export function printableLine(text: string, max = 200): string {
+  const line = escapeControl(text, '\t')
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line
+}
+
 /** Every string inside a record (arrays and plain objects, at any depth) escaped: what a table view is given. */
 export function escapeDeep<T>(value: T): T {
   if (typeof value === 'string') return escapeControl(value) as T

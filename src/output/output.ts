@@ -137,6 +137,18 @@ export function renderOutput<T>(value: T, format: OutputFormat, table: TableView
   }
 }
 
+/**
+ * One document of a stream (`top`'s samples, `events -w`'s batches): JSON as one line each
+ * (JSON lines: `jq` and line-reading programs take one sample at a time), YAML as one document
+ * of a multi-document stream; every other format as renderOutput draws it.
+ */
+export function renderStreamDocument<T>(value: T, format: OutputFormat, table: TableView<T>, shape: DocumentShape<T>, provenance: Provenance, options: RenderOptions = {}): string {
+  const sorted = options.sortBy ? sortRecords(value, shape, options.sortBy) : value
+  if (format.kind === 'json') return JSON.stringify(envelope(sorted, shape, provenance)) + '\n'
+  if (format.kind === 'yaml') return '---\n' + YAML.stringify(envelope(sorted, shape, provenance), {lineWidth: 0})
+  return renderOutput(sorted, format, table, shape, provenance, {...options, sortBy: undefined})
+}
+
 function cellText(value: unknown): string {
   if (value === null || value === undefined) return '<none>'
   return typeof value === 'object' ? JSON.stringify(value) : String(value)

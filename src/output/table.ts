@@ -81,6 +81,13 @@ export function fields(pairs: Array<[string, string | number | undefined | null]
   }).join('\n') + '\n'
 }
 
+/** A container or sandbox ID as crictl shows it: its first 13 characters. */
+export function shortId(id: string): string
+export function shortId(id: string | null | undefined): string | undefined
+export function shortId(id: string | null | undefined): string | undefined {
+  return id ? id.slice(0, 13) : undefined
+}
+
 /**
  * Human bytes, one way everywhere, in Kubernetes' binary units: 209715200 -> 200Mi,
  * 3313664 -> 3.2Mi, 454656 -> 444Ki, 512 -> 512. One decimal below 10 of a unit, none above.

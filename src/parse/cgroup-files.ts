@@ -22,6 +22,21 @@ export function parseFlatKeyed(text: string | undefined): Map<string, number> {
   return out
 }
 
+/**
+ * Chosen keys of a "key value" file, without splitting the rest: v1's memory.stat has some 45
+ * lines, read for every container on every `top -w` sample, of which two are wanted.
+ */
+export function pickFlatKeyed<K extends string>(text: string | undefined, keys: readonly K[]): Record<K, number | null> {
+  const out = {} as Record<K, number | null>
+  const body = text === undefined ? '' : '\n' + text
+  for (const key of keys) {
+    const at = body.indexOf(`\n${key} `)
+    const match = at < 0 ? null : /^-?\d+/.exec(body.slice(at + key.length + 2, body.indexOf('\n', at + 1) >>> 0))
+    out[key] = match ? Number(match[0]) : null
+  }
+  return out
+}
+
 /** cgroup v2 cpu.max: "quota period" or "max period". */
 export function parseCpuMax(text: string | undefined): {quotaUs: number | null; periodUs: number | null} {
   const [quota, period] = (text ?? '').trim().split(/\s+/)

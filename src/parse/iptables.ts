@@ -11,6 +11,8 @@
 import {type SkippedLines, SkipTally, skippedKind, skippedNote, trailingNoteAt} from './pasted-text.js'
 import {tableOfRule} from './kube-chains.js'
 
+import {asCidr} from './route.js'
+
 /** A built-in chain has a policy; a user chain has "-". */
 export interface IptablesChain {
   name: string
@@ -265,11 +267,6 @@ function optionName(word: string): string {
   return shared(word.charCodeAt(1) === DASH ? word.slice(2) : word.slice(1))
 }
 
-function withPrefix(address: string): string {
-  if (address.includes('/')) return address
-  return address.includes(':') ? `${address}/128` : `${address}/32`
-}
-
 function isOptionWord(word: string): boolean {
   if (word.length < 2 || word.charCodeAt(0) !== DASH) return false
   const c = word.charCodeAt(1)
@@ -328,8 +325,8 @@ export function parseRuleSpec(words: string[]): RuleSpec {
     if (basic) {
       const value = words[i + 1] ?? ''
       if (basic === 'protocol') rule.protocol = protocolOf(value, negate)
-      else if (basic === 'source') rule.source = {cidr: withPrefix(value), negated: negate}
-      else if (basic === 'destination') rule.destination = {cidr: withPrefix(value), negated: negate}
+      else if (basic === 'source') rule.source = {cidr: asCidr(value), negated: negate}
+      else if (basic === 'destination') rule.destination = {cidr: asCidr(value), negated: negate}
       else if (basic === 'inInterface') rule.inInterface = {name: value, negated: negate}
       else if (basic === 'outInterface') rule.outInterface = {name: value, negated: negate}
       negate = false

@@ -15,9 +15,24 @@ export interface Route {
   prefsrc: string | null
 }
 
+/** The one address a /32 (IPv4) or /128 (IPv6) names, as written; null for a wider range. */
+export function singleAddress(cidr: string): string | null {
+  const slash = cidr.indexOf('/')
+  if (slash < 0) return null
+  const ip = cidr.slice(0, slash)
+  const bits = cidr.slice(slash + 1)
+  return (bits === '32' && !ip.includes(':')) || (bits === '128' && ip.includes(':')) ? ip : null
+}
+
+/** An address as a CIDR: itself when it has a prefix, else the /32 (IPv4) or /128 (IPv6) of that one address. */
+export function asCidr(address: string): string {
+  if (address.includes('/')) return address
+  return address.includes(':') ? `${address}/128` : `${address}/32`
+}
+
 function withPrefix(dst: string, family: 4 | 6): string {
   if (dst === 'default') return family === 4 ? '0.0.0.0/0' : '::/0'
-  return dst.includes('/') ? dst : `${dst}/${family === 4 ? 32 : 128}`
+  return asCidr(dst)
 }
 
 /** `ip -j route show table all` (or `ip -j -6 route ...`). JsonShapeError when it is not a JSON array; elements without a dst are skipped. */

@@ -1,5 +1,5 @@
 import type {Host} from '../host/host.js'
-import {parseCfsQuota, parseCgroupNumber, parseCpuMax, parseFlatKeyed} from '../parse/cgroup-files.js'
+import {parseCfsQuota, parseCgroupNumber, parseCpuMax, parseFlatKeyed, pickFlatKeyed} from '../parse/cgroup-files.js'
 import {type MountinfoEntry, parseMountinfo} from '../parse/mountinfo.js'
 import type {CgroupRecord} from './types.js'
 
@@ -127,6 +127,112 @@ export async function readCgroup(host: Host, mounts: CgroupMounts, version: 1 | 
   record.pidsCurrent = parseCgroupNumber(pidsCurrent)
   record.pidsMax = parseCgroupNumber(pidsMax)
   return record
+}
+
+/**
+ * A cgroup's counters and gauges at one moment, as the kernel keeps them: what `top` and
+ * `events` compare between two samples. Units are the kernel's, made uniform across v1 and v2.
+ */
+export interface CgroupCounters {
+  /** v1 cpuacct.usage; v2 cpu.stat usage_usec x 1000 */
+  cpuUsageNs: number | null
+  /** v1 cpu.cfs_quota_us / cpu.cfs_period_us; v2 cpu.max */
+  cpuQuotaUs: number | null
+  cpuPeriodUs: number | null
+  /** cpu.stat nr_periods, nr_throttled; throttled_time (v1, ns) or throttled_usec (v2) in ns */
+  nrPeriods: number | null
+  nrThrottled: number | null
+  throttledNs: number | null
+  /** v1 memory.usage_in_bytes; v2 memory.current */
+  memoryUsageBytes: number | null
+  /** v1 memory.limit_in_bytes; v2 memory.max (null: no limit) */
+  memoryLimitBytes: number | null
+  /** memory.stat: v1 total_inactive_file, v2 inactive_file (both cover the cgroup's children) */
+  inactiveFileBytes: number | null
+  /** memory.stat: v1 total_rss, v2 anon */
+  rssBytes: number | null
+  /** v1 memory.oom_control oom_kill (this cgroup only); v2 memory.events oom_kill (with children) */
+  oomKills: number | null
+  pidsCurrent: number | null
+  pidsMax: number | null
+  /** pids.events max: forks refused because pids.max was reached */
+  pidsMaxEvents: number | null
+}
+
+const V1_COUNTER_FILES: Array<[controller: string, file: string]> = [
+  ['cpuacct', 'cpuacct.usage'],
+  ['cpu', 'cpu.cfs_quota_us'],
+  ['cpu', 'cpu.cfs_period_us'],
+  ['cpu', 'cpu.stat'],
+  ['memory', 'memory.usage_in_bytes'],
+  ['memory', 'memory.limit_in_bytes'],
+  ['memory', 'memory.stat'],
+  ['memory', 'memory.oom_control'],
+  ['pids', 'pids.current'],
+  ['pids', 'pids.max'],
+  ['pids', 'pids.events'],
+]
+const V2_COUNTER_FILES = ['cpu.stat', 'cpu.max', 'memory.current', 'memory.max', 'memory.stat', 'memory.events', 'pids.current', 'pids.max', 'pids.events']
+
+/** The counters of one cgroup; `paths` as for readCgroup. A file that is gone (a cgroup removed mid-read) reads as null. */
+export async function readCgroupCounters(host: Host, mounts: CgroupMounts, version: 1 | 2 | null, paths: Map<string, string>): Promise<CgroupCounters> {
+  if (version === 2) {
+    const path = paths.get('')
+    const dir = mounts.v2 && path !== undefined ? dirFor(mounts.v2, path) : undefined
+    const texts = await Promise.all(V2_COUNTER_FILES.map((file) => (dir === undefined ? undefined : host.readFile(`${dir}/${file}`))))
+    return countersV2(texts)
+  }
+  const texts = await Promise.all(
+    V1_COUNTER_FILES.map(([controller, file]) => {
+      const mount = mounts.v1.get(controller)
+      const path = paths.get(controller)
+      return mount && path !== undefined ? host.readFile(`${dirFor(mount, path)}/${file}`) : undefined
+    }),
+  )
+  return countersV1(texts)
+}
+
+function countersV1([usage, quota, period, cpuStat, memUsage, memLimit, memStat, oomControl, pidsCurrent, pidsMax, pidsEvents]: Array<string | undefined>): CgroupCounters {
+  const cpu = pickFlatKeyed(cpuStat, ['nr_periods', 'nr_throttled', 'throttled_time'])
+  const memory = pickFlatKeyed(memStat, ['total_inactive_file', 'total_rss'])
+  return {
+    cpuUsageNs: parseCgroupNumber(usage),
+    cpuQuotaUs: parseCfsQuota(quota),
+    cpuPeriodUs: parseCgroupNumber(period),
+    nrPeriods: cpu.nr_periods,
+    nrThrottled: cpu.nr_throttled,
+    throttledNs: cpu.throttled_time,
+    memoryUsageBytes: parseCgroupNumber(memUsage),
+    memoryLimitBytes: parseCgroupNumber(memLimit),
+    inactiveFileBytes: memory.total_inactive_file,
+    rssBytes: memory.total_rss,
+    oomKills: pickFlatKeyed(oomControl, ['oom_kill']).oom_kill,
+    pidsCurrent: parseCgroupNumber(pidsCurrent),
+    pidsMax: parseCgroupNumber(pidsMax),
+    pidsMaxEvents: pickFlatKeyed(pidsEvents, ['max']).max,
+  }
+}
+
+function countersV2([cpuStat, cpuMax, current, max, memStat, events, pidsCurrent, pidsMax, pidsEvents]: Array<string | undefined>): CgroupCounters {
+  const cpu = pickFlatKeyed(cpuStat, ['usage_usec', 'nr_periods', 'nr_throttled', 'throttled_usec'])
+  const quota = cpuMax === undefined ? {quotaUs: null, periodUs: null} : parseCpuMax(cpuMax)
+  const memory = pickFlatKeyed(memStat, ['inactive_file', 'anon'])
+  return {
+    cpuUsageNs: cpu.usage_usec === null ? null : cpu.usage_usec * 1000,
+    cpuQuotaUs: quota.quotaUs,
+    cpuPeriodUs: quota.periodUs,
+    nrPeriods: cpu.nr_periods,
+    nrThrottled: cpu.nr_throttled,
+    throttledNs: cpu.throttled_usec === null ? null : cpu.throttled_usec * 1000,
+    memoryUsageBytes: parseCgroupNumber(current),
+    memoryLimitBytes: parseCgroupNumber(max),
+    inactiveFileBytes: memory.inactive_file,
+    rssBytes: memory.anon,
+    oomKills: pickFlatKeyed(events, ['oom_kill']).oom_kill,
+    pidsCurrent: parseCgroupNumber(pidsCurrent),
+    pidsMax: parseCgroupNumber(pidsMax),
+    pidsMaxEvents: pickFlatKeyed(pidsEvents, ['max']).max,
+  }
 }
 
 function unlocated(host: Host, record: CgroupRecord, path: string): CgroupRecord {

@@ -1,5 +1,6 @@
 import pMap from 'p-map'
 import type {Host} from '../host/host.js'
+import {shortId} from '../output/table.js'
 import {identifyCgroupPath} from '../parse/cgroup.js'
 import {parseKubeletVolumePath} from '../parse/kubelet-paths.js'
 import {type MountinfoEntry, hostSourceOf, identifyFromMountinfo, isReadOnly, overlayLayers, parseMountinfo, propagation} from '../parse/mountinfo.js'
@@ -119,7 +120,7 @@ async function inspectContainer(host: Host, pod: PodDraft, c: ContainerDraft, sa
   const cgroup = main && reportPath ? await readCgroup(host, context.cgroupMounts, main.identity.version, cgroupPaths, reportPath) : null
   const logFiles = name ? pod.logs?.containers.find((l) => l.name === name)?.files : undefined
   const zombies = c.procs.filter((p) => p.state === 'Z')
-  if (zombies.length) findings.push(`container ${name ?? c.id.slice(0, 13)}: ${zombies.length} zombie process(es): ${zombies.map((z) => z.pid).join(', ')}`)
+  if (zombies.length) findings.push(`container ${name ?? shortId(c.id)}: ${zombies.length} zombie process(es): ${zombies.map((z) => z.pid).join(', ')}`)
   return {
     name,
     id: c.id,

@@ -1,16 +1,12 @@
 import chalk from 'chalk'
 import type {PodLookup, PodSummary} from './pods.js'
 import {type ContainerReport, NAMESPACE_TYPES, type PodReport, type ProcessRecord, type ProcessTreeNode} from './types.js'
-import {bytes, columns, fields} from '../output/table.js'
+import {bytes, columns, fields, shortId} from '../output/table.js'
 import type {DocumentShape} from '../output/output.js'
 
 // pod (one pod in full), ps, and the pod listing a lookup that missed shows
 
 const KERNEL_FS = new Set(['proc', 'sysfs', 'devpts', 'mqueue', 'cgroup', 'cgroup2'])
-
-function short(id: string | null | undefined): string | undefined {
-  return id ? id.slice(0, 13) : undefined
-}
 
 function section(title: string): string {
   return '\n' + chalk.bold(title) + '\n'
@@ -46,7 +42,7 @@ export function podTable(pod: PodReport, wide: boolean): string {
     ['UID', pod.uid],
     ['QoS Class', pod.qosClass],
     ['Runtime', `${pod.runtime} (cgroup v${pod.cgroupVersion ?? '?'}, ${pod.cgroupDriver} driver)`],
-    ['Sandbox', pod.sandbox.id ? `${short(pod.sandbox.id)} pid ${pod.sandbox.pid ?? '-'}` : null],
+    ['Sandbox', pod.sandbox.id ? `${shortId(pod.sandbox.id)} pid ${pod.sandbox.pid ?? '-'}` : null],
     ['IPs', pod.hostNetwork ? 'host network (node addresses)' : pod.interfaces.filter((i) => i.ips.length).map((i) => `${i.ips.join(', ')} (${i.name})`).join('; ')],
     ['Host veth', pod.hostVeth ? `${pod.hostVeth.name} (ifindex ${pod.hostVeth.ifindex})` : null],
     ['Host route', pod.hostRoute ? `${pod.hostRoute.destination} ${pod.hostRoute.via ? `via ${pod.hostRoute.via} ` : ''}dev ${pod.hostRoute.dev}` : null],
@@ -57,7 +53,7 @@ export function podTable(pod: PodReport, wide: boolean): string {
   out += section('CONTAINERS')
   out += columns(
     ['name', 'id', 'state', 'pid', 'nspid', 'restarts', 'command'],
-    pod.containers.map((c) => [c.name, wide ? c.id : short(c.id), c.state, c.pid, c.nsPid, c.restartCount, c.command]),
+    pod.containers.map((c) => [c.name, wide ? c.id : shortId(c.id), c.state, c.pid, c.nsPid, c.restartCount, c.command]),
   )
 
   out += section('NAMESPACES')

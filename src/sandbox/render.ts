@@ -1,6 +1,6 @@
 // Tables for `nodedoc sandbox`.
 
-import {bytes, columns, fields} from '../output/table.js'
+import {bytes, columns, fields, shortId} from '../output/table.js'
 import type {Plan} from './plan.js'
 import type {SandboxSummary} from './service.js'
 import type {SandboxState} from './state.js'
@@ -20,7 +20,7 @@ export function createdTable(state: SandboxState, plan: Plan): string {
     ['Steps', plan.steps.length],
   ])
   const rows = state.containers.map((c) => [
-    c.name, c.id.slice(0, 13), state.processes[`ctr:${c.name}`]?.pid, c.argv.join(' '),
+    c.name, shortId(c.id), state.processes[`ctr:${c.name}`]?.pid, c.argv.join(' '),
     bytes(c.limits.memoryLimitBytes), c.limits.cpuShares, c.limits.cpuQuotaUs ?? 'none', c.oomScoreAdj, c.logPath,
   ])
   const notes = state.notes.map((n) => `note: ${n}\n`).join('')

@@ -1,10 +1,20 @@
 import type {Host} from '../host/host.js'
 import {RecordingHost} from '../host/recording.js'
 import {SNAPSHOT_FORMAT} from '../host/snapshot-layout.js'
+import {NodedocError} from '../errors.js'
 import {SNAPSHOT_GATHERERS} from './gatherers.js'
 
-/** Runs every command's gather step through a recording host: the snapshot is what nodedoc reads. */
+/**
+ * Runs every command's gather step through a recording host: the snapshot is what nodedoc reads.
+ * A snapshot that cannot be written (the folder exists, a full disk) is one answer naming it.
+ */
 export async function captureSnapshot(live: Host, target: string, version: string, hostRoot: string): Promise<{path: string; failed: string[]}> {
+  return record(live, target, version, hostRoot).catch((error: Error) => {
+    throw new NodedocError(`cannot write snapshot ${target}: ${error.message}`)
+  })
+}
+
+async function record(live: Host, target: string, version: string, hostRoot: string): Promise<{path: string; failed: string[]}> {
   const recorder = await RecordingHost.create(live, target)
   try {
     const failed: string[] = []

@@ -8,7 +8,9 @@ import {gatherDoctorFacts} from '../doctor/doctor.js'
 import {gatherKubeProxyRules} from '../svc/gather.js'
 import {gatherCriForSnapshot} from '../cri/gather.js'
 import {gatherCompareFacts} from '../compare/compare.js'
+import {gatherEventsForSnapshot, gatherUsageForSnapshot} from '../usage/gather.js'
 import {gatherWhyFacts} from '../why/gather.js'
+import {gatherSockets} from '../inside/sockets.js'
 
 /**
  * What `nodedoc snapshot` runs through a recording host. Each command's gather step belongs
@@ -25,5 +27,8 @@ export const SNAPSHOT_GATHERERS: Array<{name: string; gather: (host: Host) => Pr
   {name: 'svc', gather: (host) => gatherKubeProxyRules(host)},
   {name: 'cri', gather: gatherCriForSnapshot},
   {name: 'compare', gather: gatherCompareFacts},
+  {name: 'top (two samples a second apart)', gather: gatherUsageForSnapshot},
+  {name: 'events', gather: gatherEventsForSnapshot},
   {name: 'why', gather: gatherWhyFacts},
+  {name: 'sockets', gather: (host) => gatherSockets(host)},
 ]

@@ -9,6 +9,7 @@
 import ipaddr from 'ipaddr.js'
 import {BUILTIN_TARGETS, type IptablesChain, type IptablesDump, type IptablesRule, type IptablesTable, computeDestinationPort, destinationPort, isCompleteTable, parseHostPort} from '../parse/iptables.js'
 import {chainRole} from '../parse/kube-chains.js'
+import {singleAddress} from '../parse/route.js'
 import {memo} from './memo.js'
 import type {PathHop} from './types.js'
 
@@ -98,11 +99,8 @@ export function canonicalIp(ip: string): string {
 
 /** The one address a /32 (or IPv6 /128) names, canonical; null for a wider range. */
 export function exactAddress(cidr: string): string | null {
-  const slash = cidr.indexOf('/')
-  const bits = cidr.slice(slash + 1)
-  const ip = cidr.slice(0, slash)
-  if ((bits === '32' && !ip.includes(':')) || (bits === '128' && ip.includes(':'))) return canonicalIp(ip)
-  return null
+  const ip = singleAddress(cidr)
+  return ip === null ? null : canonicalIp(ip)
 }
 
 function ipv4(ip: string): number | null {

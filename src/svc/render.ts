@@ -1,14 +1,10 @@
 // Tables and pictures of a svc report. JSON/YAML come from the shared output layer.
 
+import {printable} from '../output/escape.js'
 import {columns, fields} from '../output/table.js'
 import type {SvcReport} from './correlate.js'
 import type {EndpointTrace, Frontend, ServiceTrace} from './types.js'
 import type {DocumentShape} from '../output/output.js'
-
-/** Rule dumps are other people's text: control characters are shown, not sent to the terminal. */
-function terminalSafe(text: string): string {
-  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
-}
 
 function pct(p: number): string {
   return `${(p * 100).toFixed(p === 0 || p === 1 ? 0 : 2)}%`
@@ -89,7 +85,7 @@ function footer(r: SvcReport): string {
 /** `svc NAME` / `svc --ip`: one block per service port. */
 export function renderServices(r: SvcReport, wide: boolean): string {
   const head = `Rules: ${r.mode}, ${r.source}${r.masqueradeMark ? `; masquerade mark ${r.masqueradeMark}` : ''}${r.clusterCIDR ? `; pod traffic ${r.clusterCIDR}` : ''}\n\n`
-  return terminalSafe(head + r.services.map((s) => serviceView(s, wide)).join('\n---\n\n') + footer(r))
+  return printable(head + r.services.map((s) => serviceView(s, wide)).join('\n---\n\n') + footer(r))
 }
 
 /** `svc -A`: one row per service port. */
@@ -106,7 +102,7 @@ export function renderAll(r: SvcReport, wide: boolean): string {
     ]
   })
   const head = ['service', 'proto', 'frontends', 'endpoints', ...(wide ? ['local', 'remote'] : []), 'verdict', 'problems']
-  return terminalSafe(columns(head, rows) + footer(r))
+  return printable(columns(head, rows) + footer(r))
 }
 
 function id(text: string): string {
@@ -173,7 +169,7 @@ export function renderGraph(r: SvcReport, format: 'dot' | 'mermaid'): string {
     }
   }
   if (format === 'dot') lines.push('}')
-  return terminalSafe(lines.join('\n') + '\n')
+  return printable(lines.join('\n') + '\n')
 }
 
 /** `svc -o json`: a ServiceList document (mode, services, findings); `-o name`: service/NAMESPACE/NAME:PORT as kube-proxy names it. */

@@ -5,7 +5,7 @@
 import type {Host} from '../host/host.js'
 import type {PodReport} from '../pods/types.js'
 import {KUBELET_MAX_SEARCH, KUBELET_MAX_SEARCH_CHARS, MAX_NAMESERVERS, searchFanOut} from '../parse/resolv-conf.js'
-import {printableLine} from '../output/terminal.js'
+import {printableLine} from '../output/escape.js'
 import {locateEndpoints} from '../svc/locate.js'
 import type {EndpointTrace, ServiceTrace} from '../svc/types.js'
 import {runChain} from './chain.js'

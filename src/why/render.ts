@@ -1,6 +1,6 @@
 import chalk from 'chalk'
 import type {DocumentShape} from '../output/output.js'
-import {printable} from '../output/terminal.js'
+import {printable} from '../output/escape.js'
 import type {LinkResult, LinkStatus, WhyReport} from './types.js'
 
 const COLOUR: Record<LinkStatus, (s: string) => string> = {ok: chalk.green, BROKEN: chalk.red.bold, unknown: chalk.gray}

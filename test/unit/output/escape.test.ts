@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {escapeControl, escapeDeep, terminalSafe} from '../../../src/output/escape.js'
+import {escapeControl, escapeDeep, printable, printableLine, terminalSafe} from '../../../src/output/escape.js'
 import {parseOutputFormat, renderOutput} from '../../../src/output/output.js'
 import {columns} from '../../../src/output/table.js'
 
@@ -17,6 +17,18 @@ describe('escapeControl', () => {
 
   it('escapes every string inside a record, keeps numbers and nulls', () => {
     expect(escapeDeep({a: HOSTILE, n: 1, z: null, list: [{b: 'x\ny'}]})).toEqual({a: escapeControl(HOSTILE), n: 1, z: null, list: [{b: 'x\\ny'}]})
+  })
+})
+
+describe('printable', () => {
+  it('keeps tabs, line breaks and other scripts in a composed line, escapes what acts on a terminal', () => {
+    expect(printable('a\u001b[31mb\r\u202ec\td\ne')).toBe('a\\x1b[31mb\\r\\u202ec\td\ne')
+    expect(printable('名前 ok')).toBe('名前 ok')
+  })
+
+  it('cuts one untrusted line, its line breaks escaped', () => {
+    expect(printableLine('x'.repeat(300), 10)).toBe('xxxxxxxxx…')
+    expect(printableLine('a\nb\tc')).toBe('a\\nb\tc')
   })
 })
 

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {longestPrefixMatch, parseIpRouteJson, parseIpRouteText, parseProcNetRoute} from '../../../src/parse/route.js'
+import {asCidr, longestPrefixMatch, parseIpRouteJson, parseIpRouteText, parseProcNetRoute, singleAddress} from '../../../src/parse/route.js'
 import {HAVE_CORPUS, corpusFiles, expectOracleKeys} from '../../helpers/corpus.js'
 
 describe('longest prefix match', () => {
@@ -52,5 +52,15 @@ describe('/proc/net/route', () => {
     ])
     const ip = parseIpRouteJson(JSON.stringify([{type: 'unreachable', dst: '10.96.0.0/12', metric: 4242, flags: []}]))
     expect(ip.map((r) => [r.destination, r.dev, r.type])).toEqual([['10.96.0.0/12', 'unreachable', 'unreachable']])
+  })
+})
+
+describe('one address and its CIDR', () => {
+  it('singleAddress: the address of a /32 or /128, null for a range or a prefix of the other family', () => {
+    expect(['10.244.1.7/32', 'fd00::5/128', '10.244.1.0/24', '::/0', '10.0.0.1/128', 'fd00::1/32', '10.0.0.1'].map(singleAddress)).toEqual(['10.244.1.7', 'fd00::5', null, null, null, null, null])
+  })
+  it('asCidr: a bare address becomes its /32 or /128, a CIDR stays as it is', () => {
+    expect(['10.96.0.10', 'fd00::10', '10.96.0.0/12'].map(asCidr)).toEqual(['10.96.0.10/32', 'fd00::10/128', '10.96.0.0/12'])
+    for (const cidr of ['10.96.0.10', 'fd00::10'].map(asCidr)) expect(singleAddress(cidr)).toBe(cidr.split('/')[0])
   })
 })
