@@ -30,7 +30,10 @@ const readBlob = (d: Descriptor) => JSON.parse(readFileSync(blobPath(d.digest), 
 /** A program inside the image's root, with the image's environment and nothing else. */
 function inImage(argv: string[]) {
   const env = Object.fromEntries(configs[NATIVE].config.Env.map((e: string) => e.split(/=(.*)/s).slice(0, 2)))
-  return execa('chroot', [rootfs[NATIVE], ...argv], {reject: false, extendEnv: false, env, stdin: 'ignore'})
+  // as a runtime starts it: its own /proc (nodedoc resolves paths through /proc/self/fd), in a
+  // mount namespace of its own, so the mount goes when the process does
+  mkdirSync(join(rootfs[NATIVE], 'proc'), {recursive: true})
+  return execa('unshare', ['--mount', '--pid', '--fork', `--mount-proc=${join(rootfs[NATIVE], 'proc')}`, 'chroot', rootfs[NATIVE], ...argv], {reject: false, extendEnv: false, env, stdin: 'ignore'})
 }
 
 beforeAll(async () => {
