@@ -3,7 +3,7 @@ import type {PodRef} from '../pods/types.js'
 import type {ConntrackTuple} from '../parse/conntrack.js'
 import {escapeControl} from '../output/escape.js'
 import type {DocumentShape} from '../output/output.js'
-import {columns} from '../output/table.js'
+import {age, columns} from '../output/table.js'
 import type {ConntrackRecord, EnterRecord, FileContent, FileRecord, OwningMount, SocketRecord} from './types.js'
 
 // Table views. Everything a pod controls (names, paths, link targets, commands) is escaped:
@@ -23,15 +23,21 @@ function endpoint(address: string | null, port: number | null): string {
 
 // ---- sockets ----
 
+/**
+ * `ss -tuxanp` as run in the pod. The default table fits 80 columns: the POD column only when
+ * the sockets span pods, the process as `name,pid=N`; -o wide adds the queues, the fd, the
+ * whole command, the container, inode and netns.
+ */
 export function socketsTable(items: SocketRecord[], wide: boolean): string {
-  const head = ['pod', 'netid', 'state', 'recv-q', 'send-q', 'local address:port', 'peer address:port', 'process', ...(wide ? ['container', 'inode', 'netns'] : [])]
+  const manyPods = wide || new Set(items.map((s) => s.pod.uid)).size > 1
+  const head = [...(manyPods ? ['pod'] : []), 'netid', 'state', ...(wide ? ['recv-q', 'send-q'] : []), 'local address:port', 'peer address:port', 'process', ...(wide ? ['container', 'inode', 'netns'] : [])]
   return columns(head, items.map((s) => {
     const netid = s.protocol === 'unix' ? `u_${(s.type ?? 'unknown').slice(0, 3)}` : s.family === 'ipv6' ? `${s.protocol}6` : s.protocol
     const local = s.protocol === 'unix' ? clean(s.path) ?? '*' : endpoint(s.localAddress, s.localPort)
     const peer = s.protocol === 'unix' ? '*' : endpoint(s.peerAddress, s.peerPort)
-    const process = s.owners.map((o) => `${clean(wide ? o.command : o.command.split(' ')[0].split('/').pop())},pid=${o.pid},fd=${o.fd}`).join(' ')
+    const process = s.owners.map((o) => (wide ? `${clean(o.command)},pid=${o.pid},fd=${o.fd}` : `${clean(o.command.split(' ')[0].split('/').pop())},pid=${o.pid}`)).join(' ')
     const containers = [...new Set(s.owners.map((o) => o.container?.name ?? '-'))].join(',')
-    return [pod(s.pod), netid, s.state, s.recvQueue, s.sendQueue, local, peer, process, ...(wide ? [containers, s.inode, s.netnsInode] : [])]
+    return [...(manyPods ? [pod(s.pod)] : []), netid, s.state, ...(wide ? [s.recvQueue, s.sendQueue] : []), local, peer, process, ...(wide ? [containers, s.inode, s.netnsInode] : [])]
   }))
 }
 
@@ -54,11 +60,13 @@ export function modeString(type: RootEntryType, mode: string | null): string {
 }
 
 /** Where a file lives, in the words `pod` uses for the container's mounts. */
-export function mountLabel(mount: OwningMount | null, layer: FileRecord['layer']): string | undefined {
+/** The mount (and, on the overlay root, the layer) an entry is on; shorter in the default table. */
+export function mountLabel(mount: OwningMount | null, layer: FileRecord['layer'], wide = true): string | undefined {
   if (!mount) return undefined
   if (mount.volume) return `${mount.volume.plugin.replace(/^kubernetes\.io\//, '')} ${mount.volume.name}`
   if (mount.destination === '/' && mount.fsType === 'overlay') {
     if (layer === undefined || layer === null) return 'rootfs'
+    if (!wide) return layer.kind === 'upper' ? 'container layer' : `image layer ${layer.index}`
     return layer.kind === 'upper' ? 'rootfs (written in the container)' : `rootfs (image layer ${layer.index})`
   }
   return `${mount.destination} (${mount.fsType})`
@@ -83,12 +91,12 @@ function size(bytes: number): string {
 export function filesTable(items: FileRecord[], wide: boolean): string {
   const du = items.some((f) => f.totalBytes !== undefined)
   if (du) {
-    return columns(['total', 'mount', 'path'], items.map((f) => [`${wide ? f.totalBytes : size(f.totalBytes!)}${f.incomplete ? '+' : ''}`, mountLabel(f.mount, f.layer), clean(f.path)]))
+    return columns(['total', 'mount', 'path'], items.map((f) => [`${wide ? f.totalBytes : size(f.totalBytes!)}${f.incomplete ? '+' : ''}`, mountLabel(f.mount, f.layer, wide), clean(f.path)]))
   }
   const head = ['mode', 'uid', 'gid', 'size', 'modified', 'mount', wide ? 'path' : 'name']
   return columns(head, items.map((f) => {
     const name = clean(wide || items.length === 1 ? f.path : f.name)! + (f.linkTarget !== null ? ` -> ${clean(f.linkTarget)}` : '')
-    return [modeString(f.type, f.mode), f.uid, f.gid, wide ? f.size : size(f.size), when(f.modified), mountLabel(f.mount, f.layer), name]
+    return [modeString(f.type, f.mode), f.uid, f.gid, wide ? f.size : size(f.size), when(f.modified), mountLabel(f.mount, f.layer, wide), name]
   }))
 }
 
@@ -113,13 +121,27 @@ function tupleText(t: ConntrackTuple): string {
   return `${endpoint(t.src, t.sport ?? null).replace(/:\*$/, '')} -> ${endpoint(t.dst, t.dport ?? null).replace(/:\*$/, '')}`
 }
 
+/**
+ * The default table fits 80 columns: who sent (the client pod, else the source address), where
+ * to (the original destination: a Service's frontend), who answered (the server pod, else the
+ * reply's source: the endpoint after a DNAT). -o wide shows both tuples whole, NAT, flags, mark.
+ */
 export function conntrackTable(items: ConntrackRecord[], wide: boolean): string {
-  const head = ['proto', 'state', 'original (as sent)', 'reply (as answered)', 'nat', 'client', 'server', 'expires', ...(wide ? ['age', 'flags', 'mark', 'service'] : [])]
+  if (!wide) {
+    return columns(['proto', 'state', 'client', 'sent to', 'answered by', 'expires'], items.map((c) => [
+      c.protocol, c.state,
+      pod(c.client?.pod) ?? endpoint(c.original.src, c.original.sport ?? null).replace(/:\*$/, ''),
+      endpoint(c.original.dst, c.original.dport ?? null).replace(/:\*$/, ''),
+      c.server ? `${pod(c.server.pod)}${c.reply.sport !== null && c.nat.dnat ? `:${c.reply.sport}` : ''}` : endpoint(c.reply.src, c.reply.sport ?? null).replace(/:\*$/, ''),
+      age(c.timeoutSeconds),
+    ]))
+  }
+  const head = ['proto', 'state', 'original (as sent)', 'reply (as answered)', 'nat', 'client', 'server', 'expires', 'age', 'flags', 'mark', 'service']
   return columns(head, items.map((c) => {
     const nat = [c.nat.dnat ? 'dnat' : '', c.nat.snat ? 'snat' : ''].filter(Boolean).join('+')
     return [
       c.protocol, c.state, tupleText(c.original), tupleText(c.reply), nat, pod(c.client?.pod), pod(c.server?.pod), c.timeoutSeconds === null ? undefined : `${c.timeoutSeconds}s`,
-      ...(wide ? [c.ageSeconds === null ? undefined : `${c.ageSeconds}s`, c.flags.join(','), c.mark, c.service] : []),
+      c.ageSeconds === null ? undefined : `${c.ageSeconds}s`, c.flags.join(','), c.mark, c.service,
     ]
   }))
 }

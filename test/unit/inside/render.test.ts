@@ -19,13 +19,27 @@ describe('table views', () => {
     expect(fileContentView(true)([content])).toBe('a\\x1bb\n')
     expect(fileContentView(false)([content])).toBe('a\u001bb\n')
   })
-  it('conntrack rows read as sent and as answered', () => {
-    const row = conntrackTable([{
-      family: 'ipv4', protocol: 'tcp', state: 'ESTABLISHED', timeoutSeconds: 431999, ageSeconds: null,
+  it('conntrack rows: who sent, where to, who answered; -o wide both tuples whole', () => {
+    const record = {
+      family: 'ipv4' as const, protocol: 'tcp', state: 'ESTABLISHED', timeoutSeconds: 431999, ageSeconds: null,
       original: {src: '10.88.0.5', dst: '10.96.1.2', sport: 41000, dport: 80}, reply: {src: '10.88.0.4', dst: '10.88.0.1', sport: 8080, dport: 41000},
       nat: {dnat: true, snat: true}, flags: ['ASSURED'], mark: 0, zone: 0,
       client: {pod: {namespace: 'a', name: 'client', uid: 'u1'}, address: '10.88.0.5'}, server: {pod: {namespace: 'a', name: 'web', uid: 'u2'}, address: '10.88.0.4'}, service: null,
-    }], false)
-    expect(row).toMatch(/tcp\s+ESTABLISHED\s+10\.88\.0\.5:41000 -> 10\.96\.1\.2:80\s+10\.88\.0\.4:8080 -> 10\.88\.0\.1:41000\s+dnat\+snat\s+a\/client\s+a\/web\s+431999s/)
+    }
+    expect(conntrackTable([record], false)).toMatch(/^tcp\s+ESTABLISHED\s+a\/client\s+10\.96\.1\.2:80\s+a\/web:8080\s+4d23h$/m)
+    const outside = {...record, client: null, server: null}
+    expect(conntrackTable([outside], false)).toMatch(/^tcp\s+ESTABLISHED\s+10\.88\.0\.5:41000\s+10\.96\.1\.2:80\s+10\.88\.0\.4:8080\s+4d23h$/m)
+    expect(conntrackTable([record], true)).toMatch(/tcp\s+ESTABLISHED\s+10\.88\.0\.5:41000 -> 10\.96\.1\.2:80\s+10\.88\.0\.4:8080 -> 10\.88\.0\.1:41000\s+dnat\+snat\s+a\/client\s+a\/web\s+431999s/)
+  })
+  it('sockets: the POD column only when the sockets span pods; queues, fd and whole command in -o wide', () => {
+    const socket = (uid: string, fd: number) => ({
+      pod: {namespace: 'n', name: uid, uid}, protocol: 'tcp' as const, family: 'ipv4' as const, state: 'LISTEN', localAddress: '0.0.0.0', localPort: 8080, peerAddress: '0.0.0.0', peerPort: 0,
+      path: null, sendQueue: 0, recvQueue: 0, inode: 1, netnsInode: 2, owners: [{pid: 7, fd, command: '/app/server --port 8080', container: {name: 'c', id: 'x'}}],
+    })
+    const one = socketsTable([socket('p', 3)], false)
+    expect(one.split('\n')[0]).toMatch(/^NETID\s+STATE\s+LOCAL ADDRESS:PORT\s+PEER ADDRESS:PORT\s+PROCESS$/)
+    expect(one).toMatch(/^tcp\s+LISTEN\s+\*:8080\s+\*:\*\s+server,pid=7$/m)
+    expect(socketsTable([socket('p', 3), socket('q', 4)], false)).toMatch(/^n\/q\s+tcp/m)
+    expect(socketsTable([socket('p', 3)], true)).toMatch(/^n\/p\s+tcp\s+LISTEN\s+0\s+0\s+\*:8080\s+\*:\*\s+\/app\/server --port 8080,pid=7,fd=3\s+c\s+1\s+2$/m)
   })
 })
