@@ -1,8 +1,11 @@
 // Explicit command registry: oclif loads this one file instead of scanning a folder.
 import Compare from './compare.js'
+import Conntrack from './conntrack.js'
 import Containers from './containers.js'
 import Doctor from './doctor.js'
+import Enter from './enter.js'
 import Events from './events.js'
+import Fs from './fs.js'
 import Kubectl from './kubectl.js'
 import Logs from './logs.js'
 import Net from './net.js'
@@ -17,6 +20,7 @@ import SandboxLs from './sandbox/ls.js'
 import SandboxRm from './sandbox/rm.js'
 import SandboxShim from './sandbox/shim.js'
 import Snapshot from './snapshot.js'
+import Sockets from './sockets.js'
 import Svc from './svc.js'
 import Top from './top.js'
 import Trace from './trace.js'
@@ -26,9 +30,12 @@ import WhySvc from './why/svc.js'
 
 export const COMMANDS = {
   compare: Compare,
+  conntrack: Conntrack,
   containers: Containers,
   doctor: Doctor,
+  enter: Enter,
   events: Events,
+  fs: Fs,
   kubectl: Kubectl,
   logs: Logs,
   net: Net,
@@ -43,6 +50,7 @@ export const COMMANDS = {
   'sandbox:rm': SandboxRm,
   'sandbox:shim': SandboxShim,
   snapshot: Snapshot,
+  sockets: Sockets,
   svc: Svc,
   top: Top,
   trace: Trace,

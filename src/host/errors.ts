@@ -12,6 +12,8 @@ const REFUSED: Record<Refusal, string> = {
   'too-large': 'refused: larger than the read cap',
   'hard-link': 'refused: a hard link',
   'not-dir': 'not a directory',
+  'is-dir': 'is a directory',
+  'no-root': 'the root is not there (its process exited?)',
 }
 
 /** Maps an fs error to undefined, recording a warning unless the thing simply vanished. */

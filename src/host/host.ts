@@ -2,6 +2,8 @@
 // lists a directory, reads a link or runs a program goes through a Host; parsers and models
 // only ever see the text it returns.
 
+import type {RootReader} from './root-reader.js'
+
 export type EntryKind = 'file' | 'dir' | 'link' | 'other'
 
 export interface DirEntry {
@@ -56,6 +58,16 @@ export interface Host {
   stat(path: string): Promise<FileStat | undefined>
   /** undefined when the program is not installed (or not captured in a snapshot). */
   run(argv: string[], options?: RunOptions): Promise<RunResult | undefined>
+  /**
+   * A root filesystem inside this machine (a container's /proc/<pid>/root, a host path), every
+   * path resolved inside it, never against the node's own root (src/host/in-root.ts).
+   */
+  inRoot?(root: string): RootReader
+  /**
+   * Runs a program with nodedoc's own stdin, stdout and stderr (the user's command, for
+   * `enter`) and resolves to its exit code; undefined when it is not installed. Live only.
+   */
+  exec?(argv: string[]): Promise<number | undefined>
 }
 
 /**

@@ -16,14 +16,15 @@
 // path asked for, which proves no link was followed; anything else takes the walk.
 //
 // Every function is synchronous, like the Host reads that call them (see src/host/live.ts).
-// Writing inside a root, with the same walk, is src/host/in-root-write.ts.
+// Writing inside a root, with the same walk, is src/host/in-root-write.ts; a container's root
+// read as the container sees it (for `fs`) is src/host/root-reader.ts.
 // Paths are root-relative; a leading "/" means the root. The root itself is trusted: links in
 // the root's own path are followed, so /proc/<pid>/root is a valid root.
 
 import {type Dirent, type Stats, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, readlinkSync, statSync} from 'node:fs'
 
 /** Linux's O_PATH (the same value on x86-64 and arm64); fs.constants does not list it. */
-const O_PATH = 0o10000000
+export const O_PATH = 0o10000000
 const {O_NOFOLLOW, O_DIRECTORY, O_RDONLY, O_NONBLOCK} = constants
 
 /** Links followed in one resolution before giving up, as the kernel's ELOOP limit. */
@@ -31,9 +32,9 @@ export const MAX_LINKS = 40
 /** Default cap of one read: far above any /proc, cgroup or config file, and above kubelet's 10 MiB log rotation. */
 export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
-export type Refusal = 'escape' | 'loop' | 'not-regular' | 'too-large' | 'hard-link' | 'not-dir'
+export type Refusal = 'escape' | 'loop' | 'not-regular' | 'too-large' | 'hard-link' | 'not-dir' | 'is-dir' | 'no-root'
 
-const CODES: Record<Refusal, string> = {escape: 'EXDEV', loop: 'ELOOP', 'not-regular': 'EFTYPE', 'too-large': 'EFBIG', 'hard-link': 'EMLINK', 'not-dir': 'ENOTDIR'}
+const CODES: Record<Refusal, string> = {escape: 'EXDEV', loop: 'ELOOP', 'not-regular': 'EFTYPE', 'too-large': 'EFBIG', 'hard-link': 'EMLINK', 'not-dir': 'ENOTDIR', 'is-dir': 'EISDIR', 'no-root': 'ESRCH'}
 
 /** A path refused on purpose. `code` follows errno names so callers can fold it with fs errors. */
 export class InRootError extends Error {
@@ -100,6 +101,11 @@ export interface WalkOptions {
   /** Make missing directories on the way (and the last component too, when `createLast`). */
   create?: boolean
   createLast?: boolean
+  /**
+   * `..` at the root: refused (the default), or the root again, as the kernel does for a
+   * process's own "/" (and so for a path inside a container, as the container sees it).
+   */
+  dotdotAtRoot?: 'refuse' | 'stay'
 }
 
 /**
@@ -118,7 +124,10 @@ export function walkInRoot<H>(tree: Tree<H>, path: string, options: WalkOptions)
     while (todo.length > 0) {
       const name = todo.shift()!
       if (name === '..') {
-        if (stack.length === 1) throw new InRootError('escape', path, '".." leads above the root')
+        if (stack.length === 1) {
+          if (options.dotdotAtRoot === 'stay') continue
+          throw new InRootError('escape', path, '".." leads above the root')
+        }
         tree.release(stack.pop()!.handle)
         continue
       }

@@ -1,7 +1,10 @@
+import {spawn} from 'node:child_process'
+import {join} from 'node:path'
 import * as execa from 'execa'
 import {absorb} from './errors.js'
 import {type DirEntry, type EntryKind, type FileStat, type Host, type ReadOptions, type RunOptions, type RunResult, Warnings, tailFrom} from './host.js'
-import {lstatInRoot, readDirInRoot, readFileInRoot, readLinkInRoot} from './in-root.js'
+import {lstatInRoot, readDirInRoot, readFileInRoot, readLinkInRoot, resolveInRoot} from './in-root.js'
+import {type RootReader, liveRootReader} from './root-reader.js'
 
 const DEFAULT_TIMEOUT_MS = 10_000
 
@@ -112,4 +115,37 @@ export class LiveHost implements Host {
     }
     return {stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode: result.exitCode ?? 1}
   }
+
+  /**
+   * The root's own path is resolved inside this host's root first (a layer folder reached
+   * through a planted link stays under --host-root); /proc/<pid>/root is the kernel's door.
+   */
+  inRoot(root: string): RootReader {
+    const [base, inside] = this.place(root)
+    return liveRootReader(() => (inside === '/' ? base : join(base, resolveInRoot(base, inside))))
+  }
+
+  /**
+   * The user's program on the user's terminal. Ctrl-C reaches the whole foreground group, the
+   * program included: nodedoc waits for it to finish (tcpdump prints its summary) instead of
+   * dying first; a TERM sent to nodedoc alone is passed on.
+   */
+  exec(argv: string[]): Promise<number | undefined> {
+    return new Promise((resolve) => {
+      const child = spawn(argv[0], argv.slice(1), {stdio: 'inherit'})
+      const ignore = () => undefined
+      const forward = () => child.kill('SIGTERM')
+      process.on('SIGINT', ignore)
+      process.on('SIGTERM', forward)
+      const finish = (code: number | undefined) => {
+        process.off('SIGINT', ignore)
+        process.off('SIGTERM', forward)
+        resolve(code)
+      }
+      child.on('error', (error: NodeJS.ErrnoException) => finish(error.code === 'ENOENT' ? undefined : 126))
+      child.on('close', (code, signal) => finish(code ?? 128 + (signal ? (SIGNAL_NUMBERS[signal] ?? 1) : 1)))
+    })
+  }
 }
+
+const SIGNAL_NUMBERS: Record<string, number> = {SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15}

@@ -6,6 +6,7 @@ import * as tar from 'tar'
 import {type DirEntry, type FileStat, type Host, type ReadOptions, type RunOptions, type RunResult, hostPath} from './host.js'
 import {lstatInRoot} from './in-root.js'
 import {mkdirInRoot, symlinkInRoot, writeFileInRoot} from './in-root-write.js'
+import {type RootReader, rootReader} from './root-reader.js'
 import {type SnapshotMeta, commandFileName, fsRelative} from './snapshot-layout.js'
 
 /** Logs are kept as tails: a snapshot is for diagnosis, not for archiving a node's output. */
@@ -191,6 +192,11 @@ export class RecordingHost implements Host {
       if (result.exitCode !== 0) this.recordFile(base + '.exit', `${result.exitCode}\n`)
     }
     return result
+  }
+
+  /** Passed through and never written down: a snapshot holds no container files. */
+  inRoot(root: string): RootReader {
+    return rootReader(this.inner, root)
   }
 
   /** Writes meta.json and stat.json, packs the archive if one was asked for. Returns where it went. */

@@ -54,7 +54,8 @@ export function parseIfInet6(text: string): Inet6Address[] {
   return out
 }
 
-function compressIPv6(groups: string[]): string {
+/** Eight hex groups as ip writes them: the longest run of two or more zero groups as "::". */
+export function compressIPv6(groups: string[]): string {
   // the longest run of zero groups becomes "::"
   let bestStart = -1
   let bestLength = 0

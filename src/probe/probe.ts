@@ -48,7 +48,8 @@ export interface ProbeRun {
   notes: string[]
 }
 
-const DEFAULTS = {count: 20, timeoutMs: 1000, concurrency: 8}
+// 3 s per attempt: a SYN the server side drops (a full accept queue on a busy node) is sent again after 1 s, and that is slow, not unanswered
+const DEFAULTS = {count: 20, timeoutMs: 3000, concurrency: 8}
 
 /** The network namespace the client must find itself in. */
 export async function expectedNetns(host: Host, source: ProbeSource): Promise<string> {

@@ -1,6 +1,7 @@
 // Tables of `svc --probe` and `trace`. JSON/YAML come from the shared output layer. Rule text,
 // pod names and DNS answers come from the node: control characters are shown, never sent.
 
+import {escapeControl} from '../output/escape.js'
 import type {DocumentShape} from '../output/output.js'
 import {columns, fields} from '../output/table.js'
 import type {SvcReport} from '../svc/correlate.js'
@@ -8,17 +9,12 @@ import {renderServices} from '../svc/render.js'
 import type {TraceHop, TraceReport} from './trace-types.js'
 import type {EndpointTally, ProbeSource, ServiceProbeReport} from './types.js'
 
-/** A terminal must not obey what a rule comment or a DNS name carries (ESC sequences, bidi overrides). */
-function visible(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)
-}
-
 function pct(p: number): string {
   return `${(p * 100).toFixed(1)}%`
 }
 
 export function sourceText(s: ProbeSource): string {
-  return s.kind === 'node' ? 'the node' : `pod ${visible(`${s.namespace ?? '?'}/${s.name ?? '?'}`)} (${s.ip ?? 'no IP'}, netns of PID ${s.pid})`
+  return s.kind === 'node' ? 'the node' : `pod ${escapeControl(`${s.namespace ?? '?'}/${s.name ?? '?'}`)} (${s.ip ?? 'no IP'}, netns of PID ${s.pid})`
 }
 
 export function probeView(p: ServiceProbeReport): string {
@@ -43,10 +39,10 @@ export function probeView(p: ServiceProbeReport): string {
   if (dns.length) {
     const rcodes = new Map<string, number>()
     for (const d of dns) rcodes.set(d!.rcode, (rcodes.get(d!.rcode) ?? 0) + 1)
-    out.push(`DNS answers: ${[...rcodes].map(([r, n]) => `${n} ${r}`).join(', ')}${dns[0]!.answers.length ? `; e.g. ${dns[0]!.answers.map((a) => visible(`${a.name} ${a.type} ${a.data}`)).join(', ')}` : ''}\n`)
+    out.push(`DNS answers: ${[...rcodes].map(([r, n]) => `${n} ${r}`).join(', ')}${dns[0]!.answers.length ? `; e.g. ${dns[0]!.answers.map((a) => escapeControl(`${a.name} ${a.type} ${a.data}`)).join(', ')}` : ''}\n`)
   }
   if (p.skipped.length) out.push('Not probed:\n' + p.skipped.map((s) => `  - ${s}`).join('\n') + '\n')
-  if (p.findings.length) out.push('Findings:\n' + p.findings.map((f) => `  - ${visible(f)}`).join('\n') + '\n')
+  if (p.findings.length) out.push('Findings:\n' + p.findings.map((f) => `  - ${escapeControl(f)}`).join('\n') + '\n')
   if (p.cleanup.length) out.push('Removed after probing:\n' + p.cleanup.map((c) => `  - ${c}`).join('\n') + '\n')
   return out.join('\n')
 }
@@ -56,8 +52,8 @@ export function renderServiceProbe(r: SvcReport & {probe: ServiceProbeReport}, w
   if (wide) return renderServices(r, true) + '\n===\n\n' + probeView(r.probe)
   const s = r.services[0]
   const head = fields([
-    ['Service', s ? `${visible(s.service ?? '(unnamed)')} (${s.protocol})` : '-'],
-    ['Rules', `${r.mode}, ${visible(r.source)}`],
+    ['Service', s ? `${escapeControl(s.service ?? '(unnamed)')} (${s.protocol})` : '-'],
+    ['Rules', `${r.mode}, ${escapeControl(r.source)}`],
     ['Chain', s?.chain ?? null],
     ['Affinity', s?.sessionAffinity ? `ClientIP, ${s.sessionAffinity.timeoutSeconds ?? '?'}s` : null],
   ])
@@ -71,22 +67,22 @@ function hopVerdict(verdict: string | null): string {
 export function renderTrace(r: TraceReport, wide: boolean): string {
   const out: string[] = []
   out.push(fields([
-    ['Trace', `${r.to.ip}:${r.to.port}/${r.to.protocol}${r.service ? ` (${visible(r.service)})` : ''} from ${sourceText(r.from)}`],
+    ['Trace', `${r.to.ip}:${r.to.port}/${r.to.protocol}${r.service ? ` (${escapeControl(r.service)})` : ''} from ${sourceText(r.from)}`],
     ['Mode', r.mode],
     ['Packet', `source port ${r.packet.sourcePort}: ${r.packet.result}${r.packet.error ? ` (${r.packet.error})` : ''} in ${r.packet.ms} ms`],
     ['Conntrack', r.conntrack ? `reply from ${r.conntrack.ip}:${r.conntrack.port ?? '*'}${r.conntrack.state ? ` (${r.conntrack.state})` : ''}` : 'no entry'],
   ]))
   out.push(columns(['#', 'table', 'chain', 'rule', 'verdict', ...(wide ? ['matched'] : [])], r.trace.hops.map((h, i) => [
-    i + 1, `${h.family} ${h.table}`, visible(h.chain), h.kind === 'rule' ? (h.position ?? '?') : h.kind, hopVerdict(h.verdict),
-    ...(wide ? [h.rule ? visible(h.rule) : '-'] : []),
+    i + 1, `${h.family} ${h.table}`, escapeControl(h.chain), h.kind === 'rule' ? (h.position ?? '?') : h.kind, hopVerdict(h.verdict),
+    ...(wide ? [h.rule ? escapeControl(h.rule) : '-'] : []),
   ])))
   out.push(fields([
     ['Predicted', `${r.predicted.route.join(' -> ') || '-'}; ${r.predicted.verdict}`],
     ['Observed', `${r.observed.route.join(' -> ') || '-'}; ${r.observed.verdict}`],
-    ['Rules read', visible(r.predicted.source)],
+    ['Rules read', escapeControl(r.predicted.source)],
   ]))
-  out.push(r.differences.length ? 'Differences:\n' + r.differences.map((d) => `  - ${visible(d)}`).join('\n') + '\n' : 'No difference: the packet took the predicted path.\n')
-  if (r.notes.length) out.push('Notes:\n' + r.notes.map((n) => `  - ${visible(n)}`).join('\n') + '\n')
+  out.push(r.differences.length ? 'Differences:\n' + r.differences.map((d) => `  - ${escapeControl(d)}`).join('\n') + '\n' : 'No difference: the packet took the predicted path.\n')
+  if (r.notes.length) out.push('Notes:\n' + r.notes.map((n) => `  - ${escapeControl(n)}`).join('\n') + '\n')
   if (r.cleanup.length) out.push('Removed after tracing:\n' + r.cleanup.map((c) => `  - ${c}`).join('\n') + '\n')
   return out.join('\n')
 }

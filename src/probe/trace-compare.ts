@@ -16,7 +16,8 @@ export interface PredictedRules {
 
 /** Chains a route is compared on: kube-proxy's own, less the masquerade side trips (the `masquerade` list predicts those). */
 export function routeChain(mode: TraceMode, chain: string): boolean {
-  if (mode === 'nftables') return /^(service|external|endpoint|firewall)-/.test(chain)
+  // per-service chains carry kube-proxy's 8-character hash; its base chains (firewall-check, service-endpoints-check) do not
+  if (mode === 'nftables') return /^(service|external|endpoint|firewall)-[A-Z0-9]{8}-/.test(chain)
   return chain.startsWith('KUBE-') && !chain.startsWith('KUBE-MARK-') && chain !== 'KUBE-POSTROUTING'
 }
 
@@ -136,8 +137,9 @@ function ruleDifference(book: RuleBook, h: TraceHop): string | null {
   if (predicted === undefined) return `${h.table} ${h.chain} rule ${h.position}: the packet matched ${what}; the predicted chain has no rule ${h.position}`
   if (book.rules.mode === 'nftables') {
     // nft prints the same rule in more than one way (JSON vs listing): compare where it sends packets
+    // a vmap rule sends packets where its map says: the route comparison judges that, not the rule text
     const target = verdictTarget(h.verdict)
-    if (target && !targetsOf(predicted).includes(target)) return `${h.table} ${h.chain} rule ${h.position}: predicted \`${normalise(predicted)}\`, the packet was sent to ${target}`
+    if (target && !/\bvmap\b/.test(predicted) && !targetsOf(predicted).includes(target)) return `${h.table} ${h.chain} rule ${h.position}: predicted \`${normalise(predicted)}\`, the packet was sent to ${target}`
     return null
   }
   if (h.rule && normalise(h.rule) !== normalise(predicted)) return `${h.table} ${h.chain} rule ${h.position}: predicted \`${normalise(predicted)}\`, the packet matched ${what}`

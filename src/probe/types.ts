@@ -53,7 +53,7 @@ export interface ProbeOptions {
   from?: ProbeSource
   /** connections or datagrams to send (default 20) */
   count?: number
-  /** per attempt (default 1000 ms) */
+  /** per attempt (default 3000 ms) */
   timeoutMs?: number
   /** attempts in flight at once after the first, which goes alone so session affinity can take hold (default 8) */
   concurrency?: number

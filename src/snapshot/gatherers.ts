@@ -10,6 +10,7 @@ import {gatherCriForSnapshot} from '../cri/gather.js'
 import {gatherCompareFacts} from '../compare/compare.js'
 import {gatherEventsForSnapshot, gatherUsageForSnapshot} from '../usage/gather.js'
 import {gatherWhyFacts} from '../why/gather.js'
+import {gatherSockets} from '../inside/sockets.js'
 
 /**
  * What `nodedoc snapshot` runs through a recording host. Each command's gather step belongs
@@ -29,4 +30,5 @@ export const SNAPSHOT_GATHERERS: Array<{name: string; gather: (host: Host) => Pr
   {name: 'top (two samples a second apart)', gather: gatherUsageForSnapshot},
   {name: 'events', gather: gatherEventsForSnapshot},
   {name: 'why', gather: gatherWhyFacts},
+  {name: 'sockets', gather: (host) => gatherSockets(host)},
 ]

@@ -90,6 +90,11 @@ function nameHint(q: SvcQuery): string {
   return namespace !== undefined ? `${namespace}/${name}` : `/${name}`
 }
 
+/** Text every rule of the one service a query names carries (its address, or its name); undefined for every service. */
+export function queryHint(query: SvcQuery): string | undefined {
+  return query.ip ?? (query.name ? nameHint(query) : undefined)
+}
+
 function matches(s: ServiceTrace, q: SvcQuery): boolean {
   if (q.protocol && s.protocol !== q.protocol.toLowerCase()) return false
   if (q.name) {
@@ -124,7 +129,7 @@ export function buildSvcReport(rules: KubeProxyRules, net: NodeNetwork | null, q
     }
     : undefined
   // kube-proxy always comments service rules (only per-endpoint comments go above 1000 endpoints)
-  const hint = query.ip ?? (query.name ? nameHint(query) : undefined)
+  const hint = queryHint(query)
   const traces = traceAll(rules, select, hint)
   const withRules = traces.filter((t) => t.mode !== 'none')
   const services = withRules.flatMap((t) => t.services).filter((s) => matches(s, query))

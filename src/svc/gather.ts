@@ -1,11 +1,13 @@
 // Reads kube-proxy's rules through the Host: iptables (both backends), nftables and IPVS.
 // Only reads: iptables-*-save, nft list and ipvsadm -Ln change nothing.
 
+import pMap from 'p-map'
 import {NodedocError} from '../errors.js'
 import type {Host} from '../host/host.js'
 import {readNamedFile} from '../host/named-file.js'
 import {gatherPods} from '../pods/pods.js'
 import {gatherHostRoutes} from '../pods/routes.js'
+import {type ChainListing, PATH_START, type PathTable, readChainListing, saveText} from './iptables-path.js'
 import type {NodeNetwork} from './locate.js'
 
 export type IptablesBackend = 'nft' | 'legacy'
@@ -17,6 +19,8 @@ export interface IptablesRead {
   reason: string
   ipv4: string
   ipv6: string
+  /** 'path': only the chains on one service's path were read (svc NAME on the nf_tables backend) */
+  scope?: 'path'
 }
 
 export interface KubeProxyRules {
@@ -30,6 +34,11 @@ export interface KubeProxyRules {
 
 export interface GatherOptions {
   backend?: 'auto' | IptablesBackend
+  /**
+   * Text every rule of the one service wanted carries (svc NAME, --ip): on a live node whose
+   * kube-proxy uses the nf_tables backend, only the chains on that service's path are read.
+   */
+  hint?: string
 }
 
 const HINT = /^:(KUBE-IPTABLES-HINT|KUBE-KUBELET-CANARY)\b/m
@@ -68,7 +77,62 @@ export function chooseBackend(nftText: string, legacyText: string): {backend: Ip
   return {backend: 'nft', reason: `no hint chain; iptables-nft holds at least as many rules (${nft} >= ${legacy})`}
 }
 
+/**
+ * The chains on the path of the service `hint` names, one `PROGRAM -t TABLE -S CHAIN` each, as
+ * iptables-save text; undefined when the program is not there.
+ */
+export async function readChainsOnPath(host: Host, program: string, hint: string): Promise<string | undefined> {
+  const tables = new Map<PathTable, Map<string, ChainListing>>([['nat', new Map()], ['filter', new Map()]])
+  const asked = new Set(PATH_START.map(([t, c]) => `${t} ${c}`))
+  let round = PATH_START
+  while (round.length) {
+    const listed = await pMap(round, ([table, chain]) => host.run([program, '-t', table, '-S', chain]), {concurrency: 8})
+    if (listed.some((r) => r === undefined)) return undefined
+    const next: Array<[PathTable, string]> = []
+    round.forEach(([table, chain], i) => {
+      // a chain that is not there (exit 1) is left out, as a save would not hold it
+      if (listed[i]!.exitCode !== 0) return
+      const listing = readChainListing(chain, listed[i]!.stdout, hint)
+      tables.get(table)!.set(chain, listing)
+      for (const target of listing.next) {
+        if (asked.has(`${table} ${target}`)) continue
+        asked.add(`${table} ${target}`)
+        next.push([table, target])
+      }
+    })
+    round = next
+  }
+  return saveText(tables)
+}
+
+/**
+ * svc NAME on a live node whose kube-proxy uses iptables-nft (its KUBE-IPTABLES-HINT chain is in
+ * nft's mangle table, or --iptables-backend nft): the chains on the service's path, both
+ * families; legacy's saves beside them for the both-backends problem (empty and quick on such a
+ * node). undefined: not that case, read everything.
+ */
+async function gatherPath(host: Host, options: GatherOptions): Promise<{read: IptablesRead | null; problems: string[]} | undefined> {
+  if (host.root === undefined || options.hint === undefined || options.backend === 'legacy') return undefined
+  let reason = '--iptables-backend'
+  if (options.backend !== 'nft') {
+    const hints = await Promise.all(['KUBE-IPTABLES-HINT', 'KUBE-KUBELET-CANARY'].map((chain) => host.run(['iptables-nft', '-t', 'mangle', '-S', chain])))
+    if (!hints.some((h) => h?.exitCode === 0)) return undefined
+    reason = 'KUBE-IPTABLES-HINT/KUBE-KUBELET-CANARY chain in iptables-nft rules'
+  }
+  const [ipv4, ipv6, legacy4, legacy6] = await Promise.all([
+    readChainsOnPath(host, 'iptables-nft', options.hint), readChainsOnPath(host, 'ip6tables-nft', options.hint),
+    save(host, 'iptables-legacy-save'), save(host, 'ip6tables-legacy-save'),
+  ])
+  if (ipv4 === undefined) return undefined
+  const problems: string[] = []
+  const legacyKube = kubeRuleCount((legacy4 ?? '') + (legacy6 ?? ''))
+  if (legacyKube > 0) problems.push(`both iptables-nft and iptables-legacy (${legacyKube}) hold KUBE- rules: one set is stale, or two components disagree on the backend`)
+  return {read: {backend: 'nft', reason: `${reason}; only the chains on this service's path (iptables-nft -S)`, ipv4, ipv6: ipv6 ?? '', scope: 'path'}, problems}
+}
+
 export async function gatherIptables(host: Host, options: GatherOptions = {}): Promise<{read: IptablesRead | null; problems: string[]}> {
+  const path = await gatherPath(host, options)
+  if (path) return path
   const problems: string[] = []
   const [nft4, nft6, legacy4, legacy6] = await Promise.all([
     save(host, 'iptables-nft-save'), save(host, 'ip6tables-nft-save'),

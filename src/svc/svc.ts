@@ -5,7 +5,7 @@ import {NodedocError} from '../errors.js'
 import type {Host} from '../host/host.js'
 import type {Progress} from '../output/progress.js'
 import {type IptablesBackend, type RulesFiles, gatherKubeProxyRules, gatherNodeNetwork, hasRulesFiles, readRulesFiles} from './gather.js'
-import {type SvcQuery, type SvcReport, buildSvcReport} from './correlate.js'
+import {type SvcQuery, type SvcReport, buildSvcReport, queryHint} from './correlate.js'
 
 export interface SvcOptions {
   query: SvcQuery
@@ -36,7 +36,7 @@ function rulesBytes(rules: Awaited<ReturnType<typeof gatherKubeProxyRules>>): nu
 export async function svcReport(host: Host, options: SvcOptions): Promise<SvcReport> {
   const fromFiles = hasRulesFiles(options.files)
   options.progress?.update("reading kube-proxy's rules")
-  const rules = fromFiles ? await readRulesFiles(options.files, options.cwd) : await gatherKubeProxyRules(host, {backend: options.backend})
+  const rules = fromFiles ? await readRulesFiles(options.files, options.cwd) : await gatherKubeProxyRules(host, {backend: options.backend, hint: options.all ? undefined : queryHint(options.query)})
   const net = fromFiles && options.filesNetwork === 'none' ? null : await gatherNodeNetwork(host)
   const bytes = rulesBytes(rules)
   options.progress?.update(`tracing ${(bytes / 1048576).toFixed(0)} MiB of rules`, bytes > LONG_TRACE_BYTES)

@@ -162,7 +162,7 @@ async function endpointPodState(host: Host, ep: EndpointTrace, protocol: 'udp' |
   if (pid === null) return {ep, pod, evidence}
   const sockets = await readSockets(host, pid)
   const socket = answers(sockets, protocol, ep.ip, port)
-  if (socket) evidence.push(`${protocol} ${socket.local}:${socket.localPort} ${protocol === 'tcp' ? 'listening' : 'bound'} in its netns (/proc/${pid}/net/${protocol}${socket.local.includes(':') ? '6' : ''})`)
+  if (socket) evidence.push(`${protocol} ${socket.localAddress}:${socket.localPort} ${protocol === 'tcp' ? 'listening' : 'bound'} in its netns (/proc/${pid}/net/${protocol}${socket.family === 'ipv6' ? '6' : ''})`)
   else if (sockets.length) return {ep, pod, evidence, problem: `pod ${label(pod)} runs, but nothing in its network namespace ${protocol === 'tcp' ? 'listens on' : 'is bound to'} ${protocol} ${port} (/proc/${pid}/net/${protocol})`}
   return {ep, pod, evidence}
 }

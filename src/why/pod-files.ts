@@ -7,7 +7,7 @@ import type {ContainerReport, PodReport} from '../pods/types.js'
 import {parseCriLog} from '../parse/cri-log.js'
 import {type ResolvConf, parseResolvConf} from '../parse/resolv-conf.js'
 import {type ContainerExit, parseContainerdStatus, parseCrioExit} from '../parse/runtime-status.js'
-import {type SocketRecord, parseProcNetSockets} from '../parse/sockets.js'
+import {type InetSocket, parseProcNetSockets} from '../parse/sockets.js'
 import {printableLine} from '../output/escape.js'
 
 /** resolv.conf is a few hundred bytes; a bigger one is not read (the pod controls it). */
@@ -57,10 +57,10 @@ export function netnsPid(pod: PodReport): number | null {
 }
 
 /** Sockets of the network namespace a process is in. */
-export async function readSockets(host: Host, pid: number): Promise<SocketRecord[]> {
-  const files = [['tcp', 'tcp'], ['tcp6', 'tcp'], ['udp', 'udp'], ['udp6', 'udp']] as const
+export async function readSockets(host: Host, pid: number): Promise<InetSocket[]> {
+  const files = [['tcp', 'tcp', 'ipv4'], ['tcp6', 'tcp', 'ipv6'], ['udp', 'udp', 'ipv4'], ['udp6', 'udp', 'ipv6']] as const
   const texts = await Promise.all(files.map(([file]) => host.readFile(`/proc/${pid}/net/${file}`)))
-  return texts.flatMap((text, i) => (text ? parseProcNetSockets(text, files[i][1]) : []))
+  return texts.flatMap((text, i) => (text ? parseProcNetSockets(text, files[i][1], files[i][2]).sockets : []))
 }
 
 export const CONTAINERD_CRI_ROOT = '/var/lib/containerd/io.containerd.grpc.v1.cri'

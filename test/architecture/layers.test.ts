@@ -19,7 +19,7 @@ export const LAYERS: string[][] = [
   ['cri', 'kubectl', 'logs', 'net', 'report', 'ship', 'svc', 'usage'],
   ['probe'],
   ['sandbox'],
-  ['compare', 'doctor'],
+  ['compare', 'doctor', 'inside'],
   ['why'],
   ['snapshot'],
   ['cli'],

@@ -14,10 +14,11 @@ export interface DoctorLine {
   items?: any[]
 }
 
-/** `nodedoc doctor --check ... -o json`, optionally inside a netns; returns the lines and the exit status. */
-export function doctor(checks: string[], options: {netns?: string; hostRoot?: string} = {}): {results: DoctorLine[]; status: number | null; stderr: string} {
+/** `nodedoc doctor --check ... -o json`, optionally inside a netns or under a wrapper (setpriv ...); returns the lines and the exit status. */
+export function doctor(checks: string[], options: {netns?: string; hostRoot?: string; under?: string[]} = {}): {results: DoctorLine[]; status: number | null; stderr: string} {
   const args = [cli, 'doctor', '-o', 'json', ...checks.flatMap((c) => ['--check', c]), ...(options.hostRoot ? ['--host-root', options.hostRoot] : [])]
-  const argv = options.netns ? ['ip', ['netns', 'exec', options.netns, 'node', ...args]] as const : ['node', args] as const
+  const wrapper = [...(options.netns ? ['ip', 'netns', 'exec', options.netns] : []), ...(options.under ?? [])]
+  const argv = wrapper.length ? [wrapper[0], [...wrapper.slice(1), 'node', ...args]] as const : ['node', args] as const
   const r = spawnSync(argv[0], argv[1] as string[], {encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}})
   let results: DoctorLine[]
   try {

@@ -18,9 +18,9 @@ describe('trace table', () => {
   it('shows a pod\'s and a rule\'s control characters instead of sending them to the terminal', () => {
     const text = renderTrace(report, true)
     expect(text).not.toMatch(/[\u001b\u0007\u202e]/)
-    expect(text).toContain('evil\\u001b]2;owned\\u0007')
+    expect(text).toContain('evil\\x1b]2;owned\\x07')
     expect(text).toContain('\\u202eevil')
-    expect(sourceText(report.from)).toBe('pod demo/evil\\u001b]2;owned\\u0007 (10.88.0.5, netns of PID 42)')
+    expect(sourceText(report.from)).toBe('pod demo/evil\\x1b]2;owned\\x07 (10.88.0.5, netns of PID 42)')
   })
 
   it('says there is no difference, and what was removed', () => {

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {parseIptablesSave} from '../../../src/parse/iptables.js'
 import {parseXtablesTrace} from '../../../src/parse/packet-trace.js'
-import {RuleBook, compareTrace, dnatTarget, observedRoute, predictedRoute, targetsOf} from '../../../src/probe/trace-compare.js'
+import {RuleBook, compareTrace, dnatTarget, observedRoute, predictedRoute, routeChain, targetsOf} from '../../../src/probe/trace-compare.js'
 import type {TraceHop} from '../../../src/probe/trace-types.js'
 import {traceIptables} from '../../../src/svc/iptables-trace.js'
 
@@ -77,5 +77,15 @@ describe('compareTrace', () => {
     expect(c.differences).toEqual([])
     expect(c.observedVerdict).toBe('REJECT (filter KUBE-SERVICES)')
     expect(compareTrace('iptables-nft', empty, hops, null).differences).toEqual([`DNAT to 10.254.1.2:8080, but the rules predict ${empty.verdict}`])
+  })
+})
+
+describe('routeChain', () => {
+  it("compares kube-proxy's per-service nftables chains, not its base chains or maps", () => {
+    expect(routeChain('nftables', 'service-ICOCG3IL-e2e/web/tcp/http')).toBe(true)
+    expect(routeChain('nftables', 'endpoint-J6T2XOEG-e2e/web/tcp/http__10.88.0.5/9090')).toBe(true)
+    for (const base of ['firewall-check', 'service-endpoints-check', 'service-ips', 'nat-prerouting']) expect(routeChain('nftables', base), base).toBe(false)
+    expect(routeChain('iptables-nft', 'KUBE-SVC-ABC')).toBe(true)
+    expect(routeChain('iptables-nft', 'KUBE-MARK-MASQ')).toBe(false)
   })
 })

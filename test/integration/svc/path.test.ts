@@ -1,0 +1,67 @@
+// svc NAME on the nf_tables backend reads only the chains on the service's path
+// (`iptables-nft -t TABLE -S CHAIN`), never the whole save, and answers exactly as the whole
+// save does. kube-proxy-shaped rules (bench/svc-gen.mjs) loaded with the real iptables-nft-restore
+// into a netns this test makes.
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import type {RunResult} from '../../../src/host/host.js'
+import {type SvcQuery, buildSvcReport, queryHint} from '../../../src/svc/correlate.js'
+import {gatherKubeProxyRules} from '../../../src/svc/gather.js'
+// @ts-expect-error plain JS generator shared with the benchmark
+import {kubeProxyRestore, syntheticServices} from '../../../bench/svc-gen.mjs'
+import {IS_ROOT, Netns, NetnsHost, have, netnsName} from './netns.js'
+
+const HAVE = IS_ROOT && (await have('iptables-nft-restore'))
+if (!HAVE) console.warn('svc path test needs root and iptables-nft-restore: skipped')
+
+/** A live host (a root prefix) whose programs run in the netns; keeps every argv it ran. */
+class LiveNetnsHost extends NetnsHost {
+  readonly root = '/'
+  readonly asked: string[][] = []
+  override async run(argv: string[]): Promise<RunResult | undefined> {
+    this.asked.push(argv)
+    return super.run(argv)
+  }
+}
+
+const services = syntheticServices(300) as Array<{namespace: string; name: string; clusterIP: string; nodePort?: number; endpoints: unknown[]}>
+
+describe.skipIf(!HAVE)('svc NAME reads the chains on its path', () => {
+  let ns: Netns
+  beforeAll(async () => {
+    ns = await Netns.create(netnsName('path'))
+    // kube-proxy's hint chain says which backend it uses
+    const rules = '*mangle\n:KUBE-IPTABLES-HINT - [0:0]\nCOMMIT\n' + kubeProxyRestore(services, {hooks: true})
+    await ns.must(['iptables-nft-restore'], rules)
+  })
+  afterAll(async () => {
+    await ns?.delete()
+  })
+
+  const withNodePort = services.find((s) => s.nodePort && s.endpoints.length > 1)!
+  const noEndpoints = services.find((s) => s.endpoints.length === 0)
+  const queries: Array<[string, SvcQuery]> = [
+    ['a NodePort service by name', {name: withNodePort.name, namespace: withNodePort.namespace}],
+    ['a service by address', {ip: services[7].clusterIP}],
+    ...(noEndpoints ? [['a service without endpoints', {name: `${noEndpoints.namespace}/${noEndpoints.name}`}] as [string, SvcQuery]] : []),
+  ]
+  for (const [what, query] of queries) {
+    it(`${what}: the same answer as the whole save, from its chains alone`, async () => {
+      const host = new LiveNetnsHost(ns)
+      const path = await gatherKubeProxyRules(host, {hint: queryHint(query)})
+      expect(path.iptables?.scope).toBe('path')
+      expect(path.iptables?.backend).toBe('nft')
+      expect(host.asked.some((a) => a[0] === 'iptables-nft-save' || a[0] === 'ip6tables-nft-save')).toBe(false)
+      // a few dozen chains, not the 300 services' thousands
+      const listed = host.asked.filter((a) => a[0] === 'iptables-nft' && a.includes('-S'))
+      expect(listed.length).toBeLessThan(40)
+      const whole = await gatherKubeProxyRules(new NetnsHost(ns))
+      expect(whole.iptables?.scope).toBeUndefined()
+      const net = {routes: [], pods: []}
+      const a = buildSvcReport(path, net, query)
+      const b = buildSvcReport(whole, net, query)
+      expect(a.services.length).toBeGreaterThan(0)
+      expect(a.services).toEqual(b.services)
+      expect(a.problems).toEqual(b.problems)
+    })
+  }
+})

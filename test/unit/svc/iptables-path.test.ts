@@ -1,0 +1,62 @@
+import {describe, expect, it} from 'vitest'
+import {mentions, readChainListing, saveText} from '../../../src/svc/iptables-path.js'
+import {parseIptablesSave} from '../../../src/parse/iptables.js'
+
+// iptables v1.8.9 (nf_tables) `-t nat -S KUBE-SERVICES` / `-S KUBE-SVC-...` on bench/svc-gen.mjs rules
+const SERVICES = `-N KUBE-SERVICES
+-A KUBE-SERVICES -d 10.96.0.7/32 -p tcp -m comment --comment "ns7/svc-7:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-AAAAAAAAAAAAAAAA
+-A KUBE-SERVICES -d 10.96.0.8/32 -p tcp -m comment --comment "ns8/svc-8:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-BBBBBBBBBBBBBBBB
+-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
+`
+const SVC = `-N KUBE-SVC-AAAAAAAAAAAAAAAA
+-A KUBE-SVC-AAAAAAAAAAAAAAAA ! -s 10.0.0.0/8 -d 10.96.0.7/32 -p tcp -m comment --comment "ns7/svc-7:http cluster IP" -m tcp --dport 80 -j KUBE-MARK-MASQ
+-A KUBE-SVC-AAAAAAAAAAAAAAAA -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-CCCCCCCCCCCCCCCC
+-A KUBE-SVC-AAAAAAAAAAAAAAAA -j KUBE-SEP-DDDDDDDDDDDDDDDD
+`
+
+describe('readChainListing', () => {
+  it('keeps the wanted service\'s rules of a shared chain, and the rules that are no service\'s', () => {
+    const listing = readChainListing('KUBE-SERVICES', SERVICES, 'ns7/svc-7')
+    expect(listing.rules.map((r) => / -j (\S+)/.exec(r)?.[1])).toEqual(['KUBE-SVC-AAAAAAAAAAAAAAAA', 'KUBE-NODEPORTS'])
+    expect(listing.next).toEqual(['KUBE-SVC-AAAAAAAAAAAAAAAA', 'KUBE-NODEPORTS'])
+    expect(listing.policy).toBeNull()
+  })
+
+  it('follows a service\'s own chain whole, comments or not (none past 1000 endpoints)', () => {
+    const listing = readChainListing('KUBE-SVC-AAAAAAAAAAAAAAAA', SVC, 'ns7/svc-7')
+    expect(listing.rules).toHaveLength(3)
+    expect(listing.next).toEqual(['KUBE-MARK-MASQ', 'KUBE-SEP-CCCCCCCCCCCCCCCC', 'KUBE-SEP-DDDDDDDDDDDDDDDD'])
+  })
+
+  it('reads a built-in chain\'s policy and does not follow extension targets', () => {
+    const listing = readChainListing('POSTROUTING', '-P POSTROUTING ACCEPT\n-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING\n-A POSTROUTING -j MASQUERADE\n', 'x')
+    expect(listing.policy).toBe('ACCEPT')
+    expect(listing.next).toEqual(['KUBE-POSTROUTING'])
+  })
+})
+
+describe('mentions', () => {
+  it('finds a name or an address as a whole word only', () => {
+    expect(mentions('-d 10.96.0.7/32 -p tcp', '10.96.0.7')).toBe(true)
+    expect(mentions('-d 10.96.0.70/32 -p tcp', '10.96.0.7')).toBe(false)
+    expect(mentions('-d 110.96.0.7/32 -p tcp', '10.96.0.7')).toBe(false)
+    expect(mentions('--comment "ns7/svc-7:http cluster IP"', '/svc-7')).toBe(true)
+    expect(mentions('--comment "ns7/svc-70:http cluster IP"', '/svc-7')).toBe(false)
+    expect(mentions('--comment ns7/svc-7', 'ns7/svc-7')).toBe(true)
+    expect(mentions('-d fd00::7/128', 'fd00::7')).toBe(true)
+    expect(mentions('-d fd00::7:1/128', 'fd00::7')).toBe(false)
+  })
+})
+
+describe('saveText', () => {
+  it('is iptables-save text the parser reads back, chains declared before rules', () => {
+    const text = saveText(new Map([['nat', new Map([
+      ['KUBE-SERVICES', readChainListing('KUBE-SERVICES', SERVICES, 'ns7/svc-7')],
+      ['KUBE-SVC-AAAAAAAAAAAAAAAA', readChainListing('KUBE-SVC-AAAAAAAAAAAAAAAA', SVC, 'ns7/svc-7')],
+    ])], ['filter', new Map()]]))
+    expect(text.split('\n').slice(0, 3)).toEqual(['*nat', ':KUBE-SERVICES - [0:0]', ':KUBE-SVC-AAAAAAAAAAAAAAAA - [0:0]'])
+    const nat = parseIptablesSave(text).tables.get('nat')!
+    expect(nat.chains.get('KUBE-SVC-AAAAAAAAAAAAAAAA')?.rules).toHaveLength(3)
+    expect(nat.chains.get('KUBE-SERVICES')?.rules).toHaveLength(2)
+  })
+})
