@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
 import {NodedocError} from '../src/errors.js'
 import {provenanceOf} from '../src/host/provenance.js'
-import {interruptOn} from '../src/interrupt.js'
+import {withInterrupt} from '../src/interrupt.js'
 import {parseGoDuration} from '../src/logs/duration.js'
 import {eventsSince} from '../src/usage/events.js'
 import {EVENT_DOCUMENT, eventsStream} from '../src/usage/render.js'
@@ -53,11 +53,6 @@ export default class Events extends NodedocCommand {
       // -w: a document per interval that has something to tell
       if (isFirst || kept.length > 0) print(kept, new Date(isFirst ? readAt : Date.now()).toISOString())
     }
-    const interrupt = interruptOn()
-    try {
-      await watchEvents(host, new UsageSampler(host), {intervalMs, watch: flags.watch, signal: interrupt.signal, throttlePercent: flags['throttle-threshold']}, show)
-    } finally {
-      interrupt.dispose()
-    }
+    await withInterrupt(({signal}) => watchEvents(host, new UsageSampler(host), {intervalMs, watch: flags.watch, signal, throttlePercent: flags['throttle-threshold']}, show))
   }
 }

@@ -5,7 +5,7 @@ import {sinceCutoff} from '../src/logs/duration.js'
 import {type LogsQuery, followLogs, readLogs} from '../src/logs/logs.js'
 import {formatEntry} from '../src/logs/read.js'
 import type {LogEntry} from '../src/parse/cri-log.js'
-import {interruptOn} from '../src/interrupt.js'
+import {withInterrupt} from '../src/interrupt.js'
 import {escapeControl} from '../src/output/escape.js'
 import {LOG_DOCUMENT} from '../src/logs/logs.js'
 import {provenanceOf} from '../src/host/provenance.js'
@@ -56,16 +56,11 @@ export default class Logs extends NodedocCommand {
     }
     if (flags.follow) {
       if (flags.previous) throw new NodedocError('--follow and --previous do not go together: a previous instance no longer writes')
-      const interrupt = interruptOn()
-      try {
-        await followLogs(host, query, (entry) => {
-          // -f with -o json/yaml prints one JSON object per line
-          const line = structured ? JSON.stringify({time: entry.time, stream: entry.stream, text: entry.text, incomplete: entry.incomplete}) : text(entry)
-          this.printText(line + '\n')
-        }, {pollMs: flags['poll-interval'], signal: interrupt.signal})
-      } finally {
-        interrupt.dispose()
-      }
+      await withInterrupt(({signal}) => followLogs(host, query, (entry) => {
+        // -f with -o json/yaml prints one JSON object per line
+        const line = structured ? JSON.stringify({time: entry.time, stream: entry.stream, text: entry.text, incomplete: entry.incomplete}) : text(entry)
+        this.printText(line + '\n')
+      }, {pollMs: flags['poll-interval'], signal}))
       return
     }
     const report = await readLogs(host, query)

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
 import {NodedocError} from '../src/errors.js'
 import {provenanceOf} from '../src/host/provenance.js'
-import {interruptOn} from '../src/interrupt.js'
+import {withInterrupt} from '../src/interrupt.js'
 import {parseGoDuration} from '../src/logs/duration.js'
 import {USAGE_DOCUMENT, type UsageDocument, usageTable} from '../src/usage/render.js'
 import {UsageSampler} from '../src/usage/sample.js'
@@ -41,9 +41,8 @@ export default class Top extends NodedocCommand {
     const print = await this.streamPrinter<UsageDocument>({...flags, 'sort-by': sortKey ? undefined : flags['sort-by']}, (d, wide) => usageTable(d, wide, view, sortKey), USAGE_DOCUMENT)
     const redraw = flags.watch && process.stdout.isTTY && (flags.output === 'table' || flags.output === 'wide')
     const headed = flags.watch && (flags.output === 'table' || flags.output === 'wide')
-    const interrupt = interruptOn()
     let printed = false
-    try {
+    const interrupt = await withInterrupt(async (interrupt) => {
       await watchUsage(host, new UsageSampler(host), {intervalMs, watch: flags.watch, signal: interrupt.signal}, (report) => {
         if (printed && !redraw && headed) this.printText('\n')
         printed = true
@@ -52,9 +51,8 @@ export default class Top extends NodedocCommand {
         const {time, ...document} = selectPods(report, flags.namespace, sortKey)
         print(document, report.intervalSeconds === null && snapshotTime ? snapshotTime : time)
       })
-    } finally {
-      interrupt.dispose()
-    }
+      return interrupt
+    })
     // Ctrl-C ends a watch as it should (0); before anything was shown it is an interruption
     if (interrupt.cause && !printed) process.exitCode = interrupt.exitCode
   }

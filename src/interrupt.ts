@@ -97,3 +97,13 @@ export function interruptOn(options: {uncaught?: boolean} = {}): Interrupt {
     },
   }
 }
+
+/** Runs work with an interrupt listening (interruptOn), and stops listening when it ends, however it ends. */
+export async function withInterrupt<T>(work: (interrupt: Interrupt) => Promise<T>, options: {uncaught?: boolean} = {}): Promise<T> {
+  const interrupt = interruptOn(options)
+  try {
+    return await work(interrupt)
+  } finally {
+    interrupt.dispose()
+  }
+}

@@ -91,9 +91,14 @@ function keyValues(text: string): Record<string, string> {
   return out
 }
 
+const NFT_VERDICTS: Record<string, string> = {'0xffffffff': 'continue', '0xfffffffe': 'break', '0xfffffffb': 'return'}
+
 /** xtables-monitor's verdict word (JUMP:X, GOTO:X, CONTINUE, ACCEPT, DROP, RETURN) in nft's words. */
 function xtVerdict(word: string): string {
   const [v, target] = word.split(':')
+  // a verdict it has no word for is printed as its number: nf_tables' NFT_CONTINUE..NFT_RETURN are -1..-5
+  const numbered = NFT_VERDICTS[v.toLowerCase()]
+  if (numbered) return numbered
   const lower = v.toLowerCase()
   return target ? `${lower} ${target}` : lower
 }

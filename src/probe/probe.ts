@@ -6,7 +6,7 @@
 
 import {NodedocError} from '../errors.js'
 import type {Host} from '../host/host.js'
-import {interruptOn} from '../interrupt.js'
+import {withInterrupt} from '../interrupt.js'
 import {ProbeClientError, ProbeJournal, clientCommand, listFlows, ownNetns, runProbeClient, sweepStaleJournals} from '../write/probe-ops.js'
 import type {ConntrackEntry} from '../parse/conntrack.js'
 import {readDnsAnswer} from './dns.js'
@@ -29,15 +29,14 @@ export class ProbeAborted extends NodedocError {
  * removes what it added, and the exit code names the cause.
  */
 export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const interrupt = interruptOn({uncaught: true})
-  try {
-    return await work(interrupt.signal)
-  } catch (error) {
-    if (error instanceof ProbeAborted && interrupt.cause) throw new ProbeAborted(error.cleanup, error.problems, interrupt.cause, interrupt.exitCode)
-    throw error
-  } finally {
-    interrupt.dispose()
-  }
+  return withInterrupt(async (interrupt) => {
+    try {
+      return await work(interrupt.signal)
+    } catch (error) {
+      if (error instanceof ProbeAborted && interrupt.cause) throw new ProbeAborted(error.cleanup, error.problems, interrupt.cause, interrupt.exitCode)
+      throw error
+    }
+  }, {uncaught: true})
 }
 
 export interface ProbeRun {

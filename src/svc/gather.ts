@@ -105,6 +105,13 @@ export async function readChainsOnPath(host: Host, program: string, hint: string
   return saveText(tables)
 }
 
+/** IPv6's chains on the path, walked only when kube-proxy has an IPv6 KUBE-SERVICES (each listing is a process start). */
+async function ip6Path(host: Host, hint: string): Promise<string | undefined> {
+  const services = await host.run(['ip6tables-nft', '-t', 'nat', '-S', 'KUBE-SERVICES'])
+  if (!services) return undefined
+  return services.exitCode === 0 ? readChainsOnPath(host, 'ip6tables-nft', hint) : ''
+}
+
 /**
  * svc NAME on a live node whose kube-proxy uses iptables-nft (its KUBE-IPTABLES-HINT chain is in
  * nft's mangle table, or --iptables-backend nft): the chains on the service's path, both
@@ -120,7 +127,7 @@ async function gatherPath(host: Host, options: GatherOptions): Promise<{read: Ip
     reason = 'KUBE-IPTABLES-HINT/KUBE-KUBELET-CANARY chain in iptables-nft rules'
   }
   const [ipv4, ipv6, legacy4, legacy6] = await Promise.all([
-    readChainsOnPath(host, 'iptables-nft', options.hint), readChainsOnPath(host, 'ip6tables-nft', options.hint),
+    readChainsOnPath(host, 'iptables-nft', options.hint), ip6Path(host, options.hint),
     save(host, 'iptables-legacy-save'), save(host, 'ip6tables-legacy-save'),
   ])
   if (ipv4 === undefined) return undefined

@@ -86,3 +86,22 @@ describe('a command whose output is closed', () => {
     expect([0, 141]).toContain(code)
   })
 })
+
+describe('withInterrupt', () => {
+  const listening = () => (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => process.listenerCount(s))
+
+  it('listens while the work runs and stops listening when it ends, returned or thrown', async () => {
+    const {withInterrupt} = await import('../../src/interrupt.js')
+    const before = listening()
+    const seen = await withInterrupt(async (interrupt) => {
+      expect(listening().every((n, i) => n > before[i])).toBe(true)
+      return interrupt.signal.aborted
+    })
+    expect(seen).toBe(false)
+    expect(listening()).toEqual(before)
+    await expect(withInterrupt(async () => {
+      throw new Error('work failed')
+    })).rejects.toThrow('work failed')
+    expect(listening()).toEqual(before)
+  })
+})

@@ -90,3 +90,10 @@ describe('nft -a list chain', () => {
     expect(ruleHandles('table ip kube-proxy { # handle 7\n\tchain nat-prerouting { # handle 20\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n\t\tjump services # handle 45\n\t}\n}\n')).toEqual([45])
   })
 })
+
+describe('xtables-monitor numbered verdicts', () => {
+  it('reads NFT_RETURN, printed as its number (a RETURN rule of KUBE-POSTROUTING, seen here)', () => {
+    const [event] = parseXtablesTrace('TRACE: 2 0d3e2a1f nat:KUBE-POSTROUTING:rule:0x9:0xfffffffb  -4 -t nat -A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN')
+    expect(event).toMatchObject({kind: 'rule', table: 'nat', chain: 'KUBE-POSTROUTING', handle: 9, verdict: 'return'})
+  })
+})
