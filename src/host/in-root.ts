@@ -21,7 +21,7 @@
 // Paths are root-relative; a leading "/" means the root. The root itself is trusted: links in
 // the root's own path are followed, so /proc/<pid>/root is a valid root.
 
-import {type Dirent, type Stats, closeSync, constants, fstatSync, mkdirSync, openSync, readSync, readdirSync, readlinkSync, statSync} from 'node:fs'
+import {type Dirent, type Stats, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, readlinkSync, statSync} from 'node:fs'
 
 /** Linux's O_PATH (the same value on x86-64 and arm64); fs.constants does not list it. */
 export const O_PATH = 0o10000000
@@ -176,10 +176,22 @@ export function walkInRoot<H>(tree: Tree<H>, path: string, options: WalkOptions)
 /** A name inside an open folder (or the descriptor itself), as a path the kernel resolves without following links on the way. */
 export const at = (fd: number, name = '') => (name ? `/proc/self/fd/${fd}/${name}` : `/proc/self/fd/${fd}`)
 
+let procChecked = false
+
+/** Without /proc (a bare chroot) every name would look absent: say why instead. */
+function requireProcSelfFd(): void {
+  if (procChecked) return
+  if (!existsSync('/proc/self/fd')) throw new Error('/proc is not mounted here, and paths inside a root are resolved through /proc/self/fd: mount /proc (a container runtime always does)')
+  procChecked = true
+}
+
 /** The filesystem under root as a Tree of O_PATH descriptors. */
 export function fsTree(root: string): Tree<number> {
   return {
-    root: () => openSync(root, O_PATH | O_DIRECTORY),
+    root: () => {
+      requireProcSelfFd()
+      return openSync(root, O_PATH | O_DIRECTORY)
+    },
     lookup(dir, name) {
       let fd: number
       try {

@@ -158,5 +158,10 @@ describe('nodedoc image', () => {
     const outside = await nodedoc(['ps', '-A', '--from', join(dir, 'snap'), '-o', 'json'], SAME_BUILD)
     expect(inside.exitCode, inside.stderr).toBe(0)
     expect(JSON.parse(inside.stdout)).toEqual(JSON.parse(outside.stdout))
+    // a bare chroot has no /proc: one line that says so, not "no meta.json"
+    const env = Object.fromEntries(configs[NATIVE].config.Env.map((e: string) => e.split(/=(.*)/s).slice(0, 2)))
+    const bare = await execa('chroot', [rootfs[NATIVE], 'nodedoc', 'ps', '-A', '--from', '/tmp/snap'], {reject: false, extendEnv: false, env, stdin: 'ignore'})
+    expect(bare.exitCode).not.toBe(0)
+    expect(bare.stderr.trim().split('\n')).toEqual([expect.stringContaining('/proc is not mounted here')])
   })
 })
