@@ -2,10 +2,11 @@
 // host parts a sandbox touches, to compare before and after.
 
 import {randomBytes} from 'node:crypto'
-import {existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {execa, execaSync} from 'execa'
+import {afterAll} from 'vitest'
 import {hostVethName} from '../../../src/sandbox/service.js'
 
 export const ROOT = resolve(__dirname, '../../..')
@@ -35,9 +36,16 @@ export function testCidr(): string {
   return `10.250.${100 + Math.floor(Math.random() * 150)}.0/24`
 }
 
-/** Writes a Pod manifest to a temp file. */
+const manifestDirs: string[] = []
+// each test file that writes manifests removes them when it ends
+afterAll(() => {
+  for (const dir of manifestDirs.splice(0)) rmSync(dir, {recursive: true, force: true})
+})
+
+/** Writes a Pod manifest to a temp file (removed when the test file ends). */
 export function manifestFile(yaml: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'nd-sbx-'))
+  manifestDirs.push(dir)
   const file = join(dir, 'pod.yaml')
   writeFileSync(file, yaml)
   return file
