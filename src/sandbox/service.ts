@@ -231,7 +231,9 @@ async function execute(plan: Plan, state: SandboxState, stateDir: string, opts: 
     await runPlan(plan, state, ops, {failStep: opts.failStep, aborted: opts.aborted, onStep: opts.onStep, onWarning: opts.onWarning})
   } catch (error) {
     await ops.sweep()
-    if (error instanceof SandboxAborted) throw new SandboxError(`interrupted at step ${error.number} (${error.step?.id}); everything made so far was removed${problems(error.rollbackProblems)}`, 130)
+    // a signal sent to the whole process group (SIGHUP, Ctrl-C in a terminal) also ends the
+    // step's own program: that step failed because of the interruption, and says so
+    if (error instanceof SandboxAborted || (error instanceof SandboxStepError && opts.aborted?.())) throw new SandboxError(`interrupted at step ${error.number} (${error.step?.id}); everything made so far was removed${problems(error.rollbackProblems)}`, 130)
     if (error instanceof SandboxStepError) {
       const Kind = error.step?.id === 'net.lease' && / is taken$/.test(error.message) ? LeaseTaken : SandboxError
       throw new Kind(`${error.message}; everything made so far was removed${problems(error.rollbackProblems)}`)

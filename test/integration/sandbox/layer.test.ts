@@ -7,6 +7,7 @@ import {existsSync, readFileSync, readdirSync} from 'node:fs'
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {SandboxError, createSandbox, removeSandbox} from '../../../src/sandbox/service.js'
+import {MINIMAL_PASSWD} from '../../../src/write/rootfs.js'
 import {IS_ROOT, RunIds, ensureBuilt, manifestFile, podYaml, suffix, testCidr} from './helpers.js'
 
 const run = IS_ROOT && existsSync('/bin/busybox') ? describe : describe.skip
@@ -41,10 +42,11 @@ run('the shared image layer', () => {
 
     // a container writes, removes and overwrites in its image: only its own upper layer changes
     const pid = String(a.state.processes['ctr:app'].pid)
-    const r = await execa('nsenter', ['--target', pid, '--mount', '--pid', '--', '/bin/sh', '-c', 'echo x > /bin/written && rm /bin/ls && echo y >> /bin/busybox && echo done'], {reject: false})
+    const r = await execa('nsenter', ['--target', pid, '--mount', '--pid', '--', '/bin/sh', '-c', 'echo x > /bin/written && rm /bin/ls && echo written-by-app >> /etc/passwd && echo done'], {reject: false})
     expect(String(r.stdout) + String(r.stderr)).toBe('done')
     expect(existsSync(`${layer}/bin/written`)).toBe(false)
     expect(existsSync(`${layer}/bin/ls`)).toBe(true)
+    expect(readFileSync(`${layer}/etc/passwd`, 'utf8')).toBe(MINIMAL_PASSWD)
     expect(createHash('sha256').update(readFileSync(`${layer}/bin/busybox`)).digest('hex')).toBe(digest())
     const other = await execa('nsenter', ['--target', String(b.state.processes['ctr:app'].pid), '--mount', '--', '/bin/sh', '-c', 'ls /bin/ls; ls /bin/written'], {reject: false})
     expect(String(other.stdout)).toBe('/bin/ls')
