@@ -108,6 +108,11 @@ export class IptablesRule implements RuleSpec {
     this.derivedValues = undefined
   }
 
+  /** Whether the matches are parsed now (a caller that parsed a rule only to look at it may release it again). */
+  get isParsed(): boolean {
+    return this.parsed !== undefined
+  }
+
   /** `compute(this)` remembered until the rule is released. */
   derived<T>(key: string, compute: (rule: IptablesRule) => T): T {
     const values = (this.derivedValues ??= {})

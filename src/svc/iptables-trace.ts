@@ -55,6 +55,7 @@ export function traceIptables(dump: IptablesDump, source = 'iptables', select?: 
     nat.entered = new Set()
     services.push(traceGroup(trace, group))
     releaseOwnChains(nat, nat.entered)
+    for (const f of group.frontends) f.rule.release()
   }
   nat.entered = null
   const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)

@@ -157,11 +157,16 @@ function push<K>(map: Map<K, number[]>, key: K, i: number): void {
 const indexOf = memo((chain: IptablesChain): ChainIndex => {
   const index: ChainIndex = {exact: new Map(), byPort: new Map(), any: []}
   chain.rules.forEach((rule, i) => {
+    const parsed = rule.isParsed
     const exact = rule.destination && !rule.destination.negated ? exactAddress(rule.destination.cidr) : null
-    if (exact) return push(index.exact, exact, i)
-    const port = destinationPort(rule)
-    if (port && !port.negated && port.ports.length === 1) return push(index.byPort, port.ports[0], i)
-    index.any.push(i)
+    if (exact) push(index.exact, exact, i)
+    else {
+      const port = destinationPort(rule)
+      if (port && !port.negated && port.ports.length === 1) push(index.byPort, port.ports[0], i)
+      else index.any.push(i)
+    }
+    // parsed only to be indexed: 10k frontend rules kept parsed until their service's turn would fill the heap
+    if (!parsed) rule.release()
   })
   return index
 })
