@@ -322,18 +322,71 @@ export interface ReadInRootOptions {
 
 /** The bytes of a regular file inside root, following links inside it. */
 export function readFileInRoot(root: string, path: string, options: ReadInRootOptions = {}): Buffer {
-  return withEntry(root, path, true, (fd, s) => {
-    if (!s.isFile()) throw new InRootError('not-regular', path, `not a regular file (${entryType(s)})`)
-    if (options.refuseHardLinks && s.nlink > 1) throw new InRootError('hard-link', path, `a hard link (${s.nlink} names): refused, it may be any file of this machine`)
-    // reopening the O_PATH descriptor reads exactly the file the walk found; O_NONBLOCK is
-    // moot for a regular file but keeps a file swapped since from blocking
-    const readable = openSync(at(fd), O_RDONLY | O_NONBLOCK)
+  return withEntry(root, path, true, (fd, s) => readEntry(fd, s, path, options))
+}
+
+/** Reads the file an O_PATH descriptor holds, after the checks every read makes. */
+function readEntry(fd: number, s: Stats, path: string, options: ReadInRootOptions): Buffer {
+  if (!s.isFile()) throw new InRootError('not-regular', path, `not a regular file (${entryType(s)})`)
+  if (options.refuseHardLinks && s.nlink > 1) throw new InRootError('hard-link', path, `a hard link (${s.nlink} names): refused, it may be any file of this machine`)
+  // reopening the O_PATH descriptor reads exactly the file the walk found; O_NONBLOCK is
+  // moot for a regular file but keeps a file swapped since from blocking
+  const readable = openSync(at(fd), O_RDONLY | O_NONBLOCK)
+  try {
+    return readCapped(readable, s.size, options.maxBytes ?? DEFAULT_MAX_BYTES, options.tailBytes, path)
+  } finally {
+    closeSync(readable)
+  }
+}
+
+/**
+ * Several files of one directory inside root (a process's /proc/<pid>/{cgroup,status,cmdline}),
+ * each as its bytes or the error a read of it alone would throw. The directory is resolved
+ * once: opened directly and proved free of links like any fast-path open, then each name is
+ * opened O_PATH|O_NOFOLLOW relative to that descriptor. A name is one component (never "..")
+ * and a link there is not followed by the kernel, so what opens is an entry of that very
+ * directory; it is then checked and read as readFileInRoot does. A link, an odd name or a
+ * directory that does not open directly takes readFileInRoot's own way, walk and all.
+ */
+export function readFilesInRoot(root: string, dir: string, names: string[], options: ReadInRootOptions = {}): Array<Buffer | Error> {
+  const base = dir.endsWith('/') ? dir : dir + '/'
+  const one = (name: string): Buffer | Error => {
     try {
-      return readCapped(readable, s.size, options.maxBytes ?? DEFAULT_MAX_BYTES, options.tailBytes, path)
-    } finally {
-      closeSync(readable)
+      return readFileInRoot(root, base + name, options)
+    } catch (error) {
+      return error as Error
     }
-  })
+  }
+  const dirFd = openDirect(root, dir, O_DIRECTORY)
+  if (dirFd === undefined) {
+    // the common miss: the process exited, its folder is gone
+    if (missingDirect(root, dir)) return names.map((name) => gone(base + name))
+    return names.map(one)
+  }
+  try {
+    return names.map((name) => {
+      if (name === '' || name === '.' || name === '..' || name.includes('/')) return one(name)
+      const path = base + name
+      let fd: number
+      try {
+        fd = openSync(at(dirFd, name), O_PATH | O_NOFOLLOW)
+      } catch (error) {
+        return (error as NodeJS.ErrnoException).code === 'ENOENT' ? gone(path) : one(name)
+      }
+      try {
+        const s = fstatSync(fd)
+        // a link is followed by the walk, inside the root
+        if (s.isSymbolicLink()) return one(name)
+        return readEntry(fd, s, path, options)
+      } catch (error) {
+        return error as Error
+      } finally {
+        closeSync(fd)
+      }
+    })
+  } finally {
+    closeSync(dirFd)
+  }
 }
 
 function readCapped(fd: number, size: number, max: number, tailBytes: number | undefined, path: string): Buffer {
@@ -350,8 +403,10 @@ function readCapped(fd: number, size: number, max: number, tailBytes: number | u
   }
   const tooLarge = () => new InRootError('too-large', path, `larger than ${max} bytes: not read`)
   if (size > max) throw tooLarge()
-  // /proc and sysfs files say size 0: read until EOF, growing the buffer up to the cap
-  let buffer = Buffer.allocUnsafe(Math.min(max + 1, size > 0 ? size + 1 : 16 * 1024))
+  // /proc and cgroup files say size 0: read until EOF, growing the buffer up to the cap. They
+  // start in a buffer kept for the next read and are copied out at the end: a scan of /proc
+  // reads thousands, and 16 KiB each was garbage for the collector
+  let buffer = size > 0 ? Buffer.allocUnsafe(Math.min(max + 1, size + 1)) : max + 1 >= SCRATCH_BYTES ? scratch() : Buffer.allocUnsafe(max + 1)
   let length = 0
   for (;;) {
     if (length === buffer.length) {
@@ -360,14 +415,22 @@ function readCapped(fd: number, size: number, max: number, tailBytes: number | u
       buffer.copy(bigger, 0, 0, length)
       buffer = bigger
     }
-    const n = readSync(fd, buffer, length, buffer.length - length, null)
+    const room = buffer.length - length
+    const n = readSync(fd, buffer, length, room, null)
     if (n === 0) break
     length += n
     if (length > max) throw tooLarge()
+    // a short read that reached the size fstat gave is the end of a regular file (spares the
+    // read that returns 0); /proc and cgroup files say size 0 and are read until EOF
+    if (n < room && size > 0 && length >= size) break
   }
   const text = tailBytes !== undefined && length > tailBytes ? buffer.subarray(length - tailBytes, length) : buffer.subarray(0, length)
-  return text
+  return buffer === scratchBuffer ? Buffer.from(text) : text
 }
+
+const SCRATCH_BYTES = 16 * 1024
+let scratchBuffer: Buffer | undefined
+const scratch = () => (scratchBuffer ??= Buffer.allocUnsafe(SCRATCH_BYTES))
 
 /** lstat inside root: a link in the last component is reported as the link. */
 export function lstatInRoot(root: string, path: string): Stats {

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import * as execa from 'execa'
 import {absorb} from './errors.js'
 import {type DirEntry, type EntryKind, type FileStat, type Host, type ReadOptions, type RunOptions, type RunResult, Warnings, tailFrom} from './host.js'
-import {lstatInRoot, readDirInRoot, readFileInRoot, readLinkInRoot, resolveInRoot} from './in-root.js'
+import {lstatInRoot, readDirInRoot, readFileInRoot, readFilesInRoot, readLinkInRoot, resolveInRoot} from './in-root.js'
 import {type RootReader, liveRootReader} from './root-reader.js'
 
 const DEFAULT_TIMEOUT_MS = 10_000
@@ -49,6 +49,12 @@ export class LiveHost implements Host {
     } catch (error) {
       return absorb(error, path, this.warnings)
     }
+  }
+
+  async readFiles(dir: string, names: string[]): Promise<Array<string | undefined>> {
+    // a folder inside a process's own root is read name by name, each in that root
+    if (PROCESS_ROOT.test(dir)) return Promise.all(names.map((name) => this.readFile(`${dir}/${name}`)))
+    return readFilesInRoot(this.root, dir, names).map((got, i) => (got instanceof Error ? absorb(got, `${dir}/${names[i]}`, this.warnings) : got.toString('utf8')))
   }
 
   answer(_name: string, ask: () => Promise<string | undefined>): Promise<string | undefined> {

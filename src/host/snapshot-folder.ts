@@ -1,6 +1,6 @@
 import {lstatSync, realpathSync} from 'node:fs'
 import type {DirEntry, EntryKind} from './host.js'
-import {lstatInRoot, readDirInRoot, readFileInRoot, readLinkInRoot} from './in-root.js'
+import {lstatInRoot, readDirInRoot, readFileInRoot, readFilesInRoot, readLinkInRoot} from './in-root.js'
 import {type SnapshotStore, sizeLimit} from './snapshot-layout.js'
 
 const kindOf = (d: {isSymbolicLink(): boolean; isDirectory(): boolean; isFile(): boolean}): EntryKind =>
@@ -37,6 +37,11 @@ export class DirStore implements SnapshotStore {
   read(rel: string, tailBytes?: number): Buffer {
     const [root, path] = this.place(rel)
     return readFileInRoot(root, path, {maxBytes: sizeLimit(rel), tailBytes, refuseHardLinks: true})
+  }
+
+  readMany(dir: string, names: string[]): Array<Buffer | Error> {
+    const [root, path] = this.place(dir)
+    return readFilesInRoot(root, path, names, {maxBytes: sizeLimit(dir + '/'), refuseHardLinks: true})
   }
 
   list(rel: string): DirEntry[] {

@@ -85,6 +85,19 @@ export class SnapshotHost implements Host {
     return this.bytes(path, options)?.toString('utf8')
   }
 
+  async readFiles(dir: string, names: string[]): Promise<Array<string | undefined>> {
+    const rel = fsRelative(hostPath(dir))
+    if (!this.store.readMany) return Promise.all(names.map((name) => this.readFile(`${dir}/${name}`)))
+    let got: Array<Buffer | Error>
+    try {
+      got = this.store.readMany(rel, names)
+    } catch (error) {
+      // no fs/ folder at all: each name as readFile would have it
+      got = names.map(() => error as Error)
+    }
+    return got.map((bytes, i) => (bytes instanceof Error ? absorb(bytes, `${dir}/${names[i]}`, this.warnings) : bytes.toString('utf8')))
+  }
+
   async readBytes(path: string, options: ReadOptions = {}): Promise<Buffer | undefined> {
     return this.bytes(path, options)
   }

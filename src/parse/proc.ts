@@ -36,12 +36,21 @@ export interface ProcStatus {
   threads: number | null
 }
 
-/** /proc/<pid>/status: "Key:\tvalue" lines. */
+// the keys ProcStatus holds; a real status has ~55 lines, and a scan reads thousands
+const STATUS_KEYS = new Set(['Name', 'State', 'PPid', 'NSpid', 'Uid', 'Gid', 'CapEff', 'CapBnd', 'NoNewPrivs', 'Seccomp', 'Threads'])
+
+/** /proc/<pid>/status: "Key:\tvalue" lines (a key given twice: the last one counts). */
 export function parseProcStatus(text: string): ProcStatus | undefined {
   const fields = new Map<string, string>()
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':')
-    if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1).trim())
+  for (let start = 0; start < text.length;) {
+    let end = text.indexOf('\n', start)
+    if (end < 0) end = text.length
+    const colon = text.indexOf(':', start)
+    if (colon > start && colon < end) {
+      const key = text.slice(start, colon)
+      if (STATUS_KEYS.has(key)) fields.set(key, text.slice(colon + 1, end).trim())
+    }
+    start = end + 1
   }
   if (!fields.has('Name') || !fields.has('State')) return undefined
   const numbers = (key: string) => (fields.get(key) ?? '').split(/\s+/).filter(Boolean).map(Number)
@@ -59,6 +68,17 @@ export function parseProcStatus(text: string): ProcStatus | undefined {
     seccomp: optional('Seccomp'),
     threads: optional('Threads'),
   }
+}
+
+/**
+ * What /proc/<pid>/stat would say of comm, state and ppid, from /proc/<pid>/status alone:
+ * the kernel writes both from the same task (proc_task_name, task_state, real_parent), but
+ * status escapes "\n" and "\\" in Name, so a Name with a backslash is not comm as it is, and
+ * a status without State or PPid says nothing. undefined: read stat.
+ */
+export function statFromStatus(text: string, status: ProcStatus): Pick<ProcStat, 'comm' | 'state' | 'ppid'> | undefined {
+  if (status.name.includes('\\') || !/^[A-Za-z]$/.test(status.state) || !/^PPid:\s*\d+$/m.test(text)) return undefined
+  return {comm: status.name, state: status.state, ppid: status.ppid}
 }
 
 /** /proc/<pid>/cmdline: NUL-separated argv; kernel threads have none. */

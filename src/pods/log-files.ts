@@ -79,6 +79,29 @@ export async function readLogIndex(host: Host, scope?: LogScope): Promise<Contai
   return {pods, links}
 }
 
+/**
+ * The names alone, for joining pods and containers (ps): each pod log folder without its
+ * files, and the /var/log/containers links without their targets. Two folder listings instead
+ * of a listing and a stat per log file and a readlink per link.
+ */
+export async function readLogNames(host: Host): Promise<ContainerLogIndex> {
+  const listings: PodLogListing[] = []
+  let legacy = false
+  for (const entry of (await host.readDir(POD_LOG_ROOT)) ?? []) {
+    const dirName = entry.kind === 'dir' ? parsePodLogDirName(entry.name) : null
+    if (!dirName) continue
+    legacy ||= dirName.layout === 'legacy'
+    listings.push({dirName: entry.name, containers: [], files: []})
+  }
+  const pods = podLogsFromListing(POD_LOG_ROOT, listings, legacy ? await legacyNames(host) : new Map())
+  const links: ContainerLogIndex['links'] = []
+  for (const entry of (await host.readDir(CONTAINER_LOG_LINKS)) ?? []) {
+    const parsed = parseContainerLogLinkName(entry.name)
+    if (parsed) links.push({...parsed, link: hostPath(CONTAINER_LOG_LINKS, entry.name), target: null})
+  }
+  return {pods, links}
+}
+
 /** The pod log folder names alone: who has logs here, without reading any folder. */
 export async function listPodLogDirs(host: Host): Promise<PodLogDirName[]> {
   const dirs: PodLogDirName[] = []

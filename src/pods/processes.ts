@@ -1,4 +1,5 @@
 import type {Host} from '../host/host.js'
+import {readLogNames} from './log-files.js'
 import {indexPods} from './pod-index.js'
 import {commandLine, scanProcesses} from './proc-scan.js'
 import type {ProcessRecord} from './types.js'
@@ -6,7 +7,8 @@ import type {ProcessRecord} from './types.js'
 /** Every process on the node, each tied to its pod and container where it has one. */
 export async function gatherProcesses(host: Host): Promise<ProcessRecord[]> {
   const procs = await scanProcesses(host)
-  const index = await indexPods(host, procs)
+  // ps shows names only: the log folders' names, not their files
+  const index = await indexPods(host, procs, await readLogNames(host))
   const owner = new Map<number, Pick<ProcessRecord, 'pod' | 'container' | 'sandbox'>>()
   for (const pod of index.pods.values()) {
     const ref = {namespace: pod.namespace, name: pod.name, uid: pod.uid}

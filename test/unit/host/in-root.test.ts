@@ -1,9 +1,9 @@
 import {execFileSync} from 'node:child_process'
-import {linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
-import {InRootError, lstatInRoot, readDirInRoot, readFileInRoot, readLinkInRoot, resolveInRoot, statInRoot} from '../../../src/host/in-root.js'
+import {InRootError, lstatInRoot, readDirInRoot, readFileInRoot, readFilesInRoot, readLinkInRoot, resolveInRoot, statInRoot} from '../../../src/host/in-root.js'
 import {mkdirInRoot, symlinkInRoot, writeFileInRoot} from '../../../src/host/in-root-write.js'
 
 // A root built on the real filesystem, with every kind of link and special file a hostile
@@ -108,6 +108,55 @@ describe('reads stay inside the root', () => {
     expect(resolveInRoot(root, '/varlib/alias/file')).toBe('/var/lib/real/file')
     expect(resolveInRoot(root, '/proc/7/cmdline')).toBe('/etc/shadow')
     expect(resolveInRoot(root, '/')).toBe('/')
+  })
+})
+
+describe('several files of one folder (readFilesInRoot) read as one by one', () => {
+  // every entry kind the hostile root holds, in folders reached directly, through links and by ..
+  const cases: Array<[string, string[]]> = [
+    ['/proc/7', ['cmdline', 'environ', 'maps', 'missing', '..', '.', '', 'a/b']],
+    ['/', ['fifo', 'hardlink', 'loop-a', 'slash', 'etc', 'big', ...(IS_ROOT ? ['zero'] : [])]],
+    ['/varlib', ['alias', 'real', 'missing']],
+    ['/varlib/alias', ['file']],
+    ['/var/lib/alias/..', ['real', 'alias']],
+    ['/slash/slash/etc', ['shadow']],
+    ['/proc/7/cmdline', ['x']],
+    ['/proc/8', ['cmdline', 'status']],
+    ['/../', ['secret']],
+    ['/proc/7/environ', ['x']],
+  ]
+  const outcome = (got: Buffer | unknown) => (got instanceof Buffer ? got.toString('utf8') : got instanceof InRootError ? got.reason : (got as NodeJS.ErrnoException).code)
+  const alone = (dir: string, name: string, options = {}) => {
+    try {
+      return outcome(readFileInRoot(root, `${dir.endsWith('/') ? dir : dir + '/'}${name}`, options))
+    } catch (error) {
+      return outcome(error)
+    }
+  }
+
+  it.each(cases)('%s: each name as readFileInRoot answers it', (dir, names) => {
+    for (const options of [{}, {refuseHardLinks: true}, {maxBytes: 4096}]) {
+      expect(readFilesInRoot(root, dir, names, options).map(outcome)).toEqual(names.map((name) => alone(dir, name, options)))
+    }
+  })
+
+  it('never reaches the secret, whatever the link', () => {
+    const got = readFilesInRoot(root, '/proc/7', ['cmdline', 'environ', 'maps']).map(outcome)
+    expect(got).toEqual(['shadow inside the root\n', 'escape', 'ENOENT'])
+    expect(readFilesInRoot(root, '/', ['hardlink'], {refuseHardLinks: true}).map(outcome)).toEqual(['hard-link'])
+  })
+
+  it('reads /proc files (size 0) and a process that is gone', () => {
+    const [status, cmdline] = readFilesInRoot('/', `/proc/${process.pid}`, ['status', 'cmdline'])
+    expect(outcome(status)).toMatch(/^Name:/)
+    expect(outcome(cmdline)).toContain('\0')
+    expect(readFilesInRoot('/', '/proc/999999999', ['status', 'cmdline']).map(outcome)).toEqual(['ENOENT', 'ENOENT'])
+  })
+
+  it('leaves no descriptor open', () => {
+    const before = readdirSync('/proc/self/fd').length
+    for (const [dir, names] of cases) readFilesInRoot(root, dir, names)
+    expect(readdirSync('/proc/self/fd').length).toBe(before)
   })
 })
 

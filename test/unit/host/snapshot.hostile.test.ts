@@ -52,6 +52,7 @@ describe('a hostile snapshot folder', () => {
   replace(proc(6042, 'cmdline'), () => linkSync(secret, proc(6042, 'cmdline'))) // a hard link to a file of this machine
   replace(proc(5922, 'status'), () => execFileSync('mkfifo', [proc(5922, 'status')])) // a FIFO: reading it would hang
   if (IS_ROOT) replace(proc(6012, 'stat'), () => execFileSync('mknod', [proc(6012, 'stat'), 'c', '1', '5'])) // /dev/zero: reading it never ends
+  if (IS_ROOT) replace(proc(6012, 'status'), () => execFileSync('mknod', [proc(6012, 'status'), 'c', '1', '5'])) // and where ps reads first
   // an in-snapshot absolute link is the captured node's "/": it resolves to fs/
   mkdirSync(join(snap, 'fs/etc/nodedoc'), {recursive: true})
   writeFileSync(join(snap, 'fs/etc/nodedoc/cmd'), 'inside-the-snapshot\0--flag\0')
@@ -70,6 +71,17 @@ describe('a hostile snapshot folder', () => {
     expect(host.warnings.list().join('\n')).toMatch(/refused: a hard link.*\/proc\/6042\/cmdline/)
     expect(host.warnings.list().join('\n')).toMatch(/refused: not a regular file/)
     expect(performance.now() - started).toBeLessThan(5_000)
+  })
+
+  it('reads a process folder at once as it reads each file (host.readFiles)', async () => {
+    const one = await SnapshotHost.open(snap)
+    const many = await SnapshotHost.open(snap)
+    const names = ['cgroup', 'status', 'cmdline', 'stat', 'environ']
+    for (const pid of [5863, 5953, 6042, 5922, 6012, 6130, 999999]) {
+      expect(await many.readFiles(`/proc/${pid}`, names), String(pid)).toEqual(await Promise.all(names.map((name) => one.readFile(`/proc/${pid}/${name}`))))
+    }
+    expect(many.warnings.list()).toEqual(one.warnings.list())
+    expect(many.warnings.list().join('\n')).toMatch(/refused: a hard link.*\/proc\/6042\/cmdline/)
   })
 
   it('ps and pod answer from it: no file of this machine, no hang, exit 0', async () => {

@@ -1,6 +1,6 @@
-import {readFileSync, readlinkSync} from 'node:fs'
+import {readFileSync, readdirSync, readlinkSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
-import {parseCmdline, parseNamespaceLink, parseProcStat, parseProcStatus} from '../../../src/parse/proc.js'
+import {parseCmdline, parseNamespaceLink, parseProcStat, parseProcStatus, statFromStatus} from '../../../src/parse/proc.js'
 
 // real text, read from this very process
 describe('/proc/<pid> files of this process', () => {
@@ -40,5 +40,45 @@ describe('/proc/<pid> files of this process', () => {
     expect(parseNamespaceLink(readlinkSync('/proc/self/ns/net'))).toBeGreaterThan(4026531000)
     expect(parseNamespaceLink('pid_for_children:[4026531836]')).toBe(4026531836)
     expect(parseNamespaceLink('garbage')).toBeUndefined()
+  })
+})
+
+describe('statFromStatus: what stat says, from status', () => {
+  it('agrees with stat for every process on this machine (kernel threads included)', () => {
+    let compared = 0
+    for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+      let statText: string, statusText: string
+      try {
+        statusText = readFileSync(`/proc/${name}/status`, 'utf8')
+        statText = readFileSync(`/proc/${name}/stat`, 'utf8')
+      } catch {
+        continue // exited meanwhile
+      }
+      const stat = parseProcStat(statText)!
+      const fromStatus = statFromStatus(statusText, parseProcStatus(statusText)!)
+      // a process may change state or parent between the two reads; comm is what can differ for good
+      if (fromStatus) {
+        expect(fromStatus.comm).toBe(stat.comm)
+        compared++
+      } else expect(stat.comm).toMatch(/[\\\n]/)
+    }
+    expect(compared).toBeGreaterThan(10)
+    const self = statFromStatus(readFileSync('/proc/self/status', 'utf8'), parseProcStatus(readFileSync('/proc/self/status', 'utf8'))!)!
+    const stat = parseProcStat(readFileSync('/proc/self/stat', 'utf8'))!
+    expect(self).toEqual({comm: stat.comm, state: stat.state, ppid: stat.ppid})
+  })
+  it('says nothing where status cannot stand for stat', () => {
+    // the kernel escapes "\\" and "\n" in Name only: comm is then not Name as it is
+    const escaped = 'Name:\ta\\nb\nState:\tS (sleeping)\nPPid:\t1\n'
+    expect(statFromStatus(escaped, parseProcStatus(escaped)!)).toBeUndefined()
+    const noParent = 'Name:\tsleep\nState:\tS (sleeping)\n'
+    expect(statFromStatus(noParent, parseProcStatus(noParent)!)).toBeUndefined()
+    const oddState = 'Name:\tsleep\nState:\t?? (what)\nPPid:\t1\n'
+    expect(statFromStatus(oddState, parseProcStatus(oddState)!)).toBeUndefined()
+    const zombie = 'Name:\tdefunct thing\nState:\tZ (zombie)\nPPid:\t4200\nNSpid:\t4242\n'
+    expect(statFromStatus(zombie, parseProcStatus(zombie)!)).toEqual({comm: 'defunct thing', state: 'Z', ppid: 4200})
+  })
+  it('status keys read once each, the last of a repeated key counting', () => {
+    expect(parseProcStatus('Name:\ta\nState:\tR (running)\nName:\tb\nweird line\n:\tnothing\nPPid:\t9')).toMatchObject({name: 'b', state: 'R', ppid: 9})
   })
 })
