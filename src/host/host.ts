@@ -35,6 +35,8 @@ export interface ReadOptions {
 
 export interface RunOptions {
   timeoutMs?: number
+  /** Text on the program's stdin (else none). A snapshot neither records nor replays such a run. */
+  input?: string
 }
 
 export interface Host {

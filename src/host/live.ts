@@ -111,7 +111,7 @@ export class LiveHost implements Host {
     const result = await execa.execa(file, args, {
       reject: false,
       timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      stdin: 'ignore',
+      ...(options.input === undefined ? {stdin: 'ignore' as const} : {input: options.input}),
       env: {LC_ALL: 'C'},
     })
     if ((result as {code?: string}).code === 'ENOENT') return undefined

@@ -1,6 +1,6 @@
 import {statSync} from 'node:fs'
 import {absorb} from './errors.js'
-import {type DirEntry, type FileStat, type Host, type ReadOptions, type RunResult, Warnings, hostPath, tailFrom} from './host.js'
+import {type DirEntry, type FileStat, type Host, type ReadOptions, type RunOptions, type RunResult, Warnings, hostPath, tailFrom} from './host.js'
 import {InRootError} from './in-root.js'
 import {type SnapshotMeta, SnapshotError, type SnapshotStore, commandFileName, fsRelative} from './snapshot-layout.js'
 import {TarStore} from './snapshot-archive.js'
@@ -127,7 +127,9 @@ export class SnapshotHost implements Host {
     return s && {kind: s.kind, size: s.size, mtimeMs: 0, ino: 0}
   }
 
-  async run(argv: string[]): Promise<RunResult | undefined> {
+  async run(argv: string[], options?: RunOptions): Promise<RunResult | undefined> {
+    // never recorded (RecordingHost): as a program that is not there
+    if (options?.input !== undefined) return undefined
     const name = 'cmd/' + commandFileName(argv)
     const read = (suffix: string) => this.attempt(name + suffix, () => this.store.read(name + suffix))?.toString('utf8')
     const stdout = read('.out')
