@@ -23,54 +23,65 @@ export interface ProcInfo {
  */
 export async function scanProcesses(host: Host, wanted?: (identity: CgroupIdentity) => boolean, only?: number[]): Promise<ProcInfo[]> {
   const pids = only ? [...new Set(only)].sort((a, b) => a - b) : await listPids(host)
-  const dirs = pids.map((pid) => `/proc/${pid}`)
-  // everything wanted: the three files in one batch; else status and cmdline only for the picked
-  const first = await readFiles(host, dirs, wanted ? ['cgroup'] : ['cgroup', 'status', 'cmdline'])
   // the processes of one cgroup (a container's, the node's kernel threads) have the same
   // cgroup file: parsed and identified once, shared (nothing changes them after)
   const cgroups = new Map<string, Pick<ProcInfo, 'cgroup' | 'identity'>>()
-  const picked: Array<{i: number; known: Pick<ProcInfo, 'cgroup' | 'identity'>}> = []
-  for (let i = 0; i < pids.length; i++) {
-    const cgroupText = first[i][0]
-    if (cgroupText === undefined) continue
-    let known = cgroups.get(cgroupText)
-    if (!known) {
-      const cgroup = parseProcCgroup(cgroupText)
-      known = {cgroup, identity: identifyProcCgroup(cgroup)}
-      cgroups.set(cgroupText, known)
-    }
-    if (!wanted || wanted(known.identity)) picked.push({i, known})
-  }
-  const rest = wanted ? await readFiles(host, picked.map((p) => dirs[p.i]), ['status', 'cmdline']) : undefined
   const scanned: ProcInfo[] = []
-  for (let k = 0; k < picked.length; k++) {
-    const {i, known} = picked[k]
-    const pid = pids[i]
-    const [statusText, cmdlineText] = rest ? rest[k] : [first[i][1], first[i][2]]
-    const status = statusText ? parseProcStatus(statusText) : undefined
-    let stat = statusText && status ? statFromStatus(statusText, status) : undefined
-    if (!stat) {
-      const statText = await host.readFile(`${dirs[i]}/stat`)
-      if (statText === undefined) continue
-      stat = parseProcStat(statText)
-      if (!stat) {
-        host.warnings.add('bad:/proc/stat', 'unparseable /proc/<pid>/stat skipped', `${dirs[i]}/stat`)
-        continue
+  // a batch at a time, so that a batch's file texts die young instead of all surviving to the end
+  for (let at = 0; at < pids.length; at += BATCH) {
+    const batch = pids.slice(at, at + BATCH)
+    const dirs = batch.map((pid) => `/proc/${pid}`)
+    // everything wanted: the three files at once; else status and cmdline only for the picked
+    const first = await readFiles(host, dirs, wanted ? ['cgroup'] : ['cgroup', 'status', 'cmdline'])
+    const picked: Array<{i: number; known: Pick<ProcInfo, 'cgroup' | 'identity'>}> = []
+    for (let i = 0; i < batch.length; i++) {
+      const cgroupText = first[i][0]
+      if (cgroupText === undefined) continue
+      let known = cgroups.get(cgroupText)
+      if (!known) {
+        const cgroup = parseProcCgroup(cgroupText)
+        known = {cgroup, identity: identifyProcCgroup(cgroup)}
+        cgroups.set(cgroupText, known)
       }
+      if (!wanted || wanted(known.identity)) picked.push({i, known})
     }
-    scanned.push({
-      pid,
-      ppid: stat.ppid,
-      state: stat.state,
-      comm: stat.comm,
-      argv: cmdlineText ? parseCmdline(cmdlineText) : [],
-      nsPid: status?.nsPid.at(-1) ?? pid,
-      status,
-      cgroup: known.cgroup,
-      identity: known.identity,
-    })
+    const rest = wanted ? await readFiles(host, picked.map((p) => dirs[p.i]), ['status', 'cmdline']) : undefined
+    for (let k = 0; k < picked.length; k++) {
+      const {i, known} = picked[k]
+      const [statusText, cmdlineText] = rest ? rest[k] : [first[i][1], first[i][2]]
+      const proc = await processFrom(host, batch[i], known, statusText, cmdlineText)
+      if (proc) scanned.push(proc)
+    }
   }
   return scanned
+}
+
+// processes read per batch: /proc proved once per batch, few enough texts held at a time
+const BATCH = 128
+
+async function processFrom(host: Host, pid: number, known: Pick<ProcInfo, 'cgroup' | 'identity'>, statusText: string | undefined, cmdlineText: string | undefined): Promise<ProcInfo | undefined> {
+  const status = statusText ? parseProcStatus(statusText) : undefined
+  let stat = statusText && status ? statFromStatus(statusText, status) : undefined
+  if (!stat) {
+    const statText = await host.readFile(`/proc/${pid}/stat`)
+    if (statText === undefined) return undefined
+    stat = parseProcStat(statText)
+    if (!stat) {
+      host.warnings.add('bad:/proc/stat', 'unparseable /proc/<pid>/stat skipped', `/proc/${pid}/stat`)
+      return undefined
+    }
+  }
+  return {
+    pid,
+    ppid: stat.ppid,
+    state: stat.state,
+    comm: stat.comm,
+    argv: cmdlineText ? parseCmdline(cmdlineText) : [],
+    nsPid: status?.nsPid.at(-1) ?? pid,
+    status,
+    cgroup: known.cgroup,
+    identity: known.identity,
+  }
 }
 
 async function listPids(host: Host): Promise<number[]> {
