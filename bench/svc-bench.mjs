@@ -1,96 +1,125 @@
 // nodedoc svc benchmark: kube-proxy-shaped rules for 1k/10k/30k services (1-10 endpoints each),
-// parse+trace time and peak memory for `svc NAME` and `svc -A`, beside the real kernel's
-// `iptables-save` printing the same rules loaded into a throwaway netns.
-//   npm run build && node bench/svc-bench.mjs [1000 10000 30000]
-// Needs root for the kernel part (ip netns, iptables-restore); without it, reports ours only.
+// loaded into a throwaway netns with the real `iptables-restore`; then, interleaved in one run,
+// whole processes timed side by side: the kernel's own `iptables-save` of those rules, and
+// `nodedoc svc -A --iptables-save F` (table and -o json) on what that save printed; `svc NAME`
+// too. Wall and CPU (user+sys of the process tree, /usr/bin/time), peak RSS; medians of RUNS.
+//   npm run build && node bench/svc-bench.mjs [--runs 5] [--before DIR] [--no-kernel] [1000 10000 30000]
+// --before DIR: another build of nodedoc (a checkout or copy with bin/ and dist/ built) timed in the
+// same rounds, and its table, wide, json and yaml output compared byte for byte with this build's
+// (capturedAt, the time of the run, left out): performance work must not change what svc prints.
+// Needs root for the kernel part (ip netns, iptables-restore); without it (or with --no-kernel), traces the restore input.
 import {execFileSync, spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {createHash} from 'node:crypto'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {loadavg, tmpdir} from 'node:os'
+import {join, resolve} from 'node:path'
 import {kubeProxyRestore, syntheticServices} from './svc-gen.mjs'
 
-const sizes = process.argv.slice(2).map(Number).filter(Boolean)
+const args = process.argv.slice(2)
+const option = (name) => {
+  const at = args.indexOf(name)
+  return at < 0 ? undefined : args.splice(at, 2)[1]
+}
+const RUNS = Number(option('--runs') ?? 5)
+const BEFORE = option('--before')
+const noKernel = args.includes('--no-kernel')
+const sizes = args.filter((a) => !a.startsWith('--')).map(Number).filter(Boolean)
 const SIZES = sizes.length ? sizes : [1000, 10000, 30000]
-const dist = new URL('../dist/src/', import.meta.url).pathname
+const RUN = new URL('../bin/run.js', import.meta.url).pathname
 const work = mkdtempSync(join(tmpdir(), 'nd-svc-bench-'))
-const isRoot = process.getuid?.() === 0
+const isRoot = process.getuid?.() === 0 && !noKernel
+const load = () => loadavg().map((l) => l.toFixed(1)).join(' ')
 
-// one run in a fresh process, so peak RSS is this run's alone
-const RUNNER = `
-const {readFileSync} = await import('node:fs')
-const {parseIptablesSave} = await import(process.env.DIST + 'parse/iptables.js')
-const {traceIptables} = await import(process.env.DIST + 'svc/iptables-trace.js')
-const {buildSvcReport} = await import(process.env.DIST + 'svc/correlate.js')
-const text = readFileSync(process.env.FILE, 'utf8')
-const t0 = performance.now()
-const c0 = process.cpuUsage()
-const rules = {iptables: {backend: 'file', reason: 'bench', ipv4: text, ipv6: ''}, nft: null, ipvs: null, problems: []}
-const query = process.env.QUERY === 'all' ? {} : {name: process.env.QUERY}
-const report = buildSvcReport(rules, {routes: [], pods: []}, query)
-const ms = performance.now() - t0
-const cpu = process.cpuUsage(c0)
-const cpuMs = (cpu.user + cpu.system) / 1000
-if (process.env.QUERY !== 'all' && report.services.length !== 1) throw new Error('service not found: ' + process.env.QUERY)
-console.log(JSON.stringify({ms, cpuMs, services: report.services.length, endpoints: report.services.reduce((a, s) => a + s.endpoints.length, 0), maxRssMiB: process.resourceUsage().maxRSS / 1024}))
-`
-
-function ours(file, query) {
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', RUNNER], {env: {...process.env, DIST: dist, FILE: file, QUERY: query}, maxBuffer: 1 << 26})
-  return JSON.parse(String(out))
+/** One process under /usr/bin/time, its stdout to `out`: wall ms, cpu ms, peak MiB. */
+function timed(argv, out = '/dev/null') {
+  const t = performance.now()
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', 'sh', '-c', '"$@" > "$0"', out, ...argv], {encoding: 'utf8', maxBuffer: 1 << 28})
+  const ms = performance.now() - t
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`)
+  const [user, sys, rss] = r.stderr.trim().split('\n').pop().split(' ').map(Number)
+  return {ms, cpuMs: (user + sys) * 1000, rssMiB: rss / 1024}
 }
 
-function baseline() {
-  // what a node process holds before reading anything
-  const out = execFileSync(process.execPath, ['-e', 'console.log(process.resourceUsage().maxRSS / 1024)'])
-  return Number(String(out))
+function median(runs, key) {
+  const v = runs.map((r) => r[key]).sort((a, b) => a - b)
+  return v[Math.floor(v.length / 2)]
 }
 
-function kernel(text, n) {
-  if (!isRoot) return null
+/** The output without its capturedAt line (the one field that is the time of the run). */
+function comparable(file) {
+  return readFileSync(file, 'utf8').replace(/^( *"?capturedAt"?: ).*$/m, '$1-')
+}
+
+/** Loads the rules into a throwaway netns; returns what the kernel's iptables-save prints and the netns. */
+function kernelRules(text, n) {
   const ns = `nd-svc-bench-${process.pid}-${n}`
-  try {
-    execFileSync('ip', ['netns', 'add', ns])
-    let t = performance.now()
-    const restore = spawnSync('ip', ['netns', 'exec', ns, 'iptables-restore'], {input: text, maxBuffer: 1 << 28})
-    if (restore.status !== 0) throw new Error(String(restore.stderr))
-    const restoreMs = performance.now() - t
-    const runs = []
-    let saved = ''
-    for (let i = 0; i < 3; i++) {
-      t = performance.now()
-      const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', 'ip', 'netns', 'exec', ns, 'iptables-save'], {maxBuffer: 1 << 28})
-      const [, user, sys, rssKiB] = String(r.stderr).trim().split('\n').pop().split(' ').map(Number)
-      saved = String(r.stdout)
-      runs.push({ms: performance.now() - t, cpuMs: (user + sys) * 1000, maxRssMiB: rssKiB / 1024})
-    }
-    runs.sort((a, b) => a.ms - b.ms)
-    return {restoreMs, save: runs[0], saved}
-  } finally {
+  execFileSync('ip', ['netns', 'add', ns])
+  const t = performance.now()
+  const restore = spawnSync('ip', ['netns', 'exec', ns, 'iptables-restore'], {input: text, maxBuffer: 1 << 28})
+  if (restore.status !== 0) {
     spawnSync('ip', ['netns', 'del', ns])
+    throw new Error(String(restore.stderr))
   }
+  const restoreMs = performance.now() - t
+  return {ns, restoreMs, saved: execFileSync('ip', ['netns', 'exec', ns, 'iptables-save'], {maxBuffer: 1 << 28, encoding: 'utf8'})}
 }
 
-const rows = []
-const base = baseline()
+const tables = []
 try {
   for (const n of SIZES) {
     const services = syntheticServices(n)
     const text = kubeProxyRestore(services, {hooks: true})
     const rules = text.split('\n').filter((l) => l.startsWith('-A')).length
-    const k = kernel(text, n)
-    // trace what the kernel printed when we have it (the iptables-save dialect), else the restore input
-    const file = join(work, `rules-${n}.txt`)
-    writeFileSync(file, k ? k.saved : text)
-    const target = services.find((s, i) => i > n / 2 && s.endpoints.length === 10) ?? services[1]
-    const one = ours(file, `${target.namespace}/${target.name}`)
-    const all = ours(file, 'all')
-    rows.push({services: n, rules, bytes: (k ? k.saved : text).length, one, all, kernel: k && {restoreMs: k.restoreMs, ...k.save}})
-    const kernelText = k ? `iptables-save ${k.save.ms.toFixed(0)} ms wall / ${k.save.cpuMs.toFixed(0)} ms cpu / ${k.save.maxRssMiB.toFixed(0)} MiB (restore ${(k.restoreMs / 1000).toFixed(1)} s)` : 'kernel: skipped (not root)'
-    const fmt = (r) => `${r.ms.toFixed(0)} ms wall / ${r.cpuMs.toFixed(0)} ms cpu / ${r.maxRssMiB.toFixed(0)} MiB`
-    console.log(`${n} services, ${rules} rules: svc NAME ${fmt(one)}; svc -A ${fmt(all)} (${all.services} services, ${all.endpoints} endpoints); ${kernelText}`)
+    const kernel = isRoot ? kernelRules(text, n) : null
+    try {
+      // trace what the kernel printed when we have it (the iptables-save dialect), else the restore input
+      const file = join(work, `rules-${n}.txt`)
+      writeFileSync(file, kernel ? kernel.saved : text)
+      const target = services.find((s, i) => i > n / 2 && s.endpoints.length === 10) ?? services[1]
+      const builds = {'': RUN, ...(BEFORE ? {' (before)': join(resolve(BEFORE), 'bin/run.js')} : {})}
+      const cases = {}
+      if (kernel) cases['iptables-save (kernel)'] = ['ip', 'netns', 'exec', kernel.ns, 'iptables-save']
+      for (const [label, run] of Object.entries(builds)) {
+        cases[`svc -A --iptables-save (table)${label}`] = [process.execPath, run, 'svc', '-A', '--iptables-save', file]
+        cases[`svc -A --iptables-save -o json${label}`] = [process.execPath, run, 'svc', '-A', '--iptables-save', file, '-o', 'json']
+      }
+      cases[`svc ${target.namespace}/${target.name} --iptables-save -o json`] = [process.execPath, RUN, 'svc', `${target.namespace}/${target.name}`, '--iptables-save', file, '-o', 'json']
+      const results = Object.fromEntries(Object.keys(cases).map((k) => [k, []]))
+      const loads = [load()]
+      // interleaved, so a change of load touches every case alike
+      for (let i = 0; i < RUNS; i++) {
+        for (const [name, argv] of Object.entries(cases)) results[name].push(timed(argv))
+        loads.push(load())
+      }
+      const compared = []
+      if (BEFORE) {
+        for (const format of ['table', 'wide', 'json', 'yaml']) {
+          const outs = Object.entries(builds).map(([label, run]) => {
+            const out = join(work, `out-${n}-${format}${label ? '-before' : ''}`)
+            timed([process.execPath, run, 'svc', '-A', '--iptables-save', file, '-o', format], out)
+            return comparable(out)
+          })
+          if (outs[0] !== outs[1]) throw new Error(`svc -A -o ${format} on ${n} services: this build's output differs from ${BEFORE}'s`)
+          compared.push(`${format} ${(outs[0].length / 1048576).toFixed(1)} MiB sha256 ${createHash('sha256').update(outs[0]).digest('hex').slice(0, 12)}`)
+        }
+      }
+      const base = kernel ? results['iptables-save (kernel)'] : null
+      const lines = [`### ${n} services, ${rules} rules, ${((kernel ? kernel.saved : text).length / 1048576).toFixed(1)} MiB of ${kernel ? 'iptables-save output' : 'restore input'}${kernel ? `, restore ${(kernel.restoreMs / 1000).toFixed(1)} s` : ''}`,
+        `median of ${RUNS}, interleaved; node ${process.version}; load average (1 5 15 min) before and after each round: ${loads.join(' | ')}`,
+        '', '| what | wall ms | cpu ms | peak MiB | x save wall | x save cpu | x json cpu |', '|---|---:|---:|---:|---:|---:|---:|']
+      for (const [name, runs] of Object.entries(results)) {
+        // a table beside the JSON of the same build
+        const json = results[`svc -A --iptables-save -o json${name.endsWith(' (before)') ? ' (before)' : ''}`]
+        const x = (key, of) => (of ? (median(runs, key) / median(of, key)).toFixed(2) : '-')
+        lines.push(`| ${name} | ${median(runs, 'ms').toFixed(0)} | ${median(runs, 'cpuMs').toFixed(0)} | ${median(runs, 'rssMiB').toFixed(0)} | ${x('ms', base)} | ${x('cpuMs', base)} | ${x('cpuMs', json)} |`)
+      }
+      if (compared.length) lines.push('', `svc -A output identical to ${BEFORE}'s build: ${compared.join('; ')}`)
+      tables.push(lines.join('\n'))
+      console.log(lines.join('\n') + '\n')
+    } finally {
+      if (kernel) spawnSync('ip', ['netns', 'del', kernel.ns])
+    }
   }
 } finally {
   rmSync(work, {recursive: true, force: true})
 }
-console.log(`(node baseline RSS ${base.toFixed(0)} MiB; node ${process.version}; load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')})`)
-console.log(JSON.stringify(rows))

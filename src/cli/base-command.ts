@@ -2,7 +2,7 @@ import {Command, Errors, Flags} from '@oclif/core'
 import chalk from 'chalk'
 import type {Host} from '../host/host.js'
 import {openHost} from '../host/open.js'
-import {type DocumentShape, OUTPUT_HELP, type TableView, parseOutputFormat, renderOutput, renderStreamDocument} from '../output/output.js'
+import {type DocumentShape, OUTPUT_HELP, type TableView, parseOutputFormat, renderStreamDocument, writeOutput} from '../output/output.js'
 import {provenanceOf} from '../host/provenance.js'
 import {NodedocError} from '../errors.js'
 import {escapeControl, terminalSafe} from '../output/escape.js'
@@ -42,7 +42,8 @@ export abstract class NodedocBase extends Command {
   protected async print<T>(value: T, flags: OutputFlags, table: TableView<T>, shape: DocumentShape<T>, options: {raw?: boolean} = {}): Promise<void> {
     const format = parseOutputFormat(flags.output ?? 'table')
     const provenance = format.kind === 'table' || format.kind === 'wide' || format.kind === 'name' ? {node: null, capturedAt: ''} : await provenanceOf(this.host)
-    process.stdout.write(renderOutput(value, format, table, shape, provenance, {noHeaders: flags['no-headers'], sortBy: flags['sort-by'], raw: options.raw}))
+    // in pieces as it is made: a large list is never held as one string (stdout is synchronous for files and pipes)
+    writeOutput(value, format, table, shape, provenance, {noHeaders: flags['no-headers'], sortBy: flags['sort-by'], raw: options.raw}, (chunk) => process.stdout.write(chunk))
   }
 
   /**

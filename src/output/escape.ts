@@ -9,6 +9,7 @@
 // C0 and C1 controls, DEL, and the Unicode controls that reorder or break lines (bidi
 // overrides and isolates, the line and paragraph separators)
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+const HAS_CONTROL = new RegExp(CONTROL.source)
 const NAMED: Record<string, string> = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
 
 function escapeOne(c: string): string {
@@ -34,14 +35,30 @@ export function printableLine(text: string, max = 200): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line
 }
 
-/** Every string inside a record (arrays and plain objects, at any depth) escaped: what a table view is given. */
+/**
+ * Every string inside a record (arrays and plain objects, at any depth) escaped: what a table view is given.
+ * Copy on write: a part with nothing to escape is the same object (a 10k-service report is not copied to find no control character).
+ */
 export function escapeDeep<T>(value: T): T {
-  if (typeof value === 'string') return escapeControl(value) as T
-  if (Array.isArray(value)) return value.map(escapeDeep) as T
+  if (typeof value === 'string') return (HAS_CONTROL.test(value) ? escapeControl(value) : value) as T
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined
+    for (let i = 0; i < value.length; i++) {
+      const v = escapeDeep(value[i])
+      if (v !== value[i]) (out ??= value.slice())[i] = v
+    }
+    return (out ?? value) as T
+  }
   if (value !== null && typeof value === 'object') {
     const proto = Object.getPrototypeOf(value)
     if (proto !== Object.prototype && proto !== null) return value
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeDeep(v)])) as T
+    let out: Record<string, unknown> | undefined
+    for (const key in value) {
+      const v = (value as Record<string, unknown>)[key]
+      const escaped = escapeDeep(v)
+      if (escaped !== v) (out ??= Object.fromEntries(Object.entries(value)))[key] = escaped
+    }
+    return (out ?? value) as T
   }
   return value
 }

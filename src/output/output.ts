@@ -109,10 +109,61 @@ export function sortRecords<T>(value: T, shape: DocumentShape<T>, path: string):
  * pass lets only newlines and nodedoc's own colours through.
  */
 export function renderOutput<T>(value: T, format: OutputFormat, table: TableView<T>, shape: DocumentShape<T>, provenance: Provenance, options: RenderOptions = {}): string {
+  let text = ''
+  writeOutput(value, format, table, shape, provenance, options, (chunk) => {
+    text += chunk
+  })
+  return text
+}
+
+/** Pieces handed on once they reach this size: a 10k-service document is never one 66 MB string. */
+const CHUNK = 1 << 20
+
+/**
+ * renderOutput's text, handed to `write` in pieces of about a megabyte as it is made: JSON one
+ * record of a list at a time (the same bytes as JSON.stringify of the whole document); every
+ * other format as renderOutput draws it.
+ */
+export function writeOutput<T>(value: T, format: OutputFormat, table: TableView<T>, shape: DocumentShape<T>, provenance: Provenance, options: RenderOptions, write: (chunk: string) => void): void {
   const sorted = options.sortBy ? sortRecords(value, shape, options.sortBy) : value
+  if (format.kind === 'json') return writeJson(envelope(sorted, shape, provenance), write)
+  write(renderText(sorted, format, table, shape, provenance, options))
+}
+
+/** JSON.stringify(doc, null, 2) + '\n', written field by field and, in a list, record by record. */
+function writeJson(doc: Record<string, unknown>, write: (chunk: string) => void): void {
+  let buffer = '{'
+  const put = (text: string) => {
+    buffer += text
+    if (buffer.length >= CHUNK) {
+      write(buffer)
+      buffer = ''
+    }
+  }
+  let first = true
+  for (const key of Object.keys(doc)) {
+    const v = doc[key]
+    const field = `${first ? '' : ','}\n  ${JSON.stringify(key)}: `
+    if (!Array.isArray(v) || v.length === 0 || 'toJSON' in v) {
+      const text = JSON.stringify(v, null, 2) as string | undefined
+      // what JSON.stringify leaves out of an object (undefined, functions, symbols)
+      if (text === undefined) continue
+      // a string never holds a raw line break in JSON: each break is a new line to indent
+      put(field + text.replace(/\n/g, '\n  '))
+      first = false
+      continue
+    }
+    put(field + '[')
+    first = false
+    for (let i = 0; i < v.length; i++) put(`${i ? ',' : ''}\n    ${(JSON.stringify(v[i], null, 2) ?? 'null').replace(/\n/g, '\n    ')}`)
+    put('\n  ]')
+  }
+  put(first ? '}\n' : '\n}\n')
+  if (buffer) write(buffer)
+}
+
+function renderText<T>(sorted: T, format: OutputFormat, table: TableView<T>, shape: DocumentShape<T>, provenance: Provenance, options: RenderOptions): string {
   switch (format.kind) {
-    case 'json':
-      return JSON.stringify(envelope(sorted, shape, provenance), null, 2) + '\n'
     case 'yaml':
       return YAML.stringify(envelope(sorted, shape, provenance), {lineWidth: 0})
     case 'name': {

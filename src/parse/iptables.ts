@@ -79,6 +79,8 @@ export interface RuleSpec {
  */
 export class IptablesRule implements RuleSpec {
   private parsed: RuleSpec | undefined
+  /** What callers worked out from the parsed rule (its port, its DNAT): forgotten with it. */
+  private derivedValues: Record<string, unknown> | undefined
   private prefixCounters: {packets: number; bytes: number} | null = null
 
   constructor(
@@ -94,6 +96,30 @@ export class IptablesRule implements RuleSpec {
 
   private get spec(): RuleSpec {
     return (this.parsed ??= parseRuleSpec(splitRuleWords(this.text.slice(this.specStart))))
+  }
+
+  /**
+   * Forgets the parsed matches and what was derived from them; the next use parses the text again.
+   * `svc -A` releases each service's own chains once it is traced: 10k services' parsed rules
+   * held at once were most of its heap, and of its time (the collector walking them).
+   */
+  release(): void {
+    this.parsed = undefined
+    this.derivedValues = undefined
+  }
+
+  /** Whether the matches are parsed now (a caller that parsed a rule only to look at it may release it again). */
+  get isParsed(): boolean {
+    return this.parsed !== undefined
+  }
+
+  /** `compute(this)` remembered until the rule is released. */
+  derived<T>(key: string, compute: (rule: IptablesRule) => T): T {
+    const values = (this.derivedValues ??= {})
+    if (key in values) return values[key] as T
+    const value = compute(this)
+    values[key] = value
+    return value
   }
 
   set counters(value: {packets: number; bytes: number} | null) {
@@ -595,15 +621,12 @@ export function findMatch(rule: IptablesRule, name: string, module?: string): Ma
 }
 
 /** Destination port of a rule (-m tcp --dport / --destination-port / multiport --dports). */
-const portCache = new WeakMap<IptablesRule, {ports: number[]; negated: boolean} | null>()
-
 export function destinationPort(rule: IptablesRule): {ports: number[]; negated: boolean} | null {
-  let cached = portCache.get(rule)
-  if (cached === undefined) {
-    cached = computeDestinationPort(rule.matches)
-    portCache.set(rule, cached)
-  }
-  return cached
+  return rule.derived('destinationPort', portOfRule)
+}
+
+function portOfRule(rule: IptablesRule): {ports: number[]; negated: boolean} | null {
+  return computeDestinationPort(rule.matches)
 }
 
 /** Destination port of a list of match options. */

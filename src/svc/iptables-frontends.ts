@@ -110,6 +110,8 @@ export function collectFrontends(nat: TableWalker, hint: string | undefined): Fr
       const f = frontendOf(rule, nodePortChain)
       if (!f) continue
       const target = rule.target!.name
+      // every service: its frontend rule is parsed again when its turn comes (10k parsed rules held meanwhile cost more)
+      if (hint === undefined) rule.release()
       const id = frontendId(f, target)
       const known = seen.get(id)
       if (known) {

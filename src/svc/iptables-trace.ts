@@ -4,7 +4,7 @@
 // show (a cut capture, a jump to a chain that is not there), an "unknown" share naming why.
 
 import type {IptablesDump} from '../parse/iptables.js'
-import {chainRole, isEndpointChain, serviceExternalChainName, serviceLocalChainName, servicePortChainName, servicePortHash, serviceXlbChainName} from '../parse/kube-chains.js'
+import {chainRole, isEndpointChain, isPerServicePortChain, serviceExternalChainName, serviceLocalChainName, servicePortChainName, servicePortHash, serviceXlbChainName} from '../parse/kube-chains.js'
 import {type Hook, type Hooks, chainChecks, missingEntryChains, readHooks} from './iptables-checks.js'
 import {type FrontendRule, type Group, type GroupSelector, addFilterOnlyFrontends, addFrontendlessGroups, collectFrontends, healthCheckPorts} from './iptables-frontends.js'
 import {type Outcome, type Packet, TableWalker, type WalkHop, isUnknownOutcome} from './iptables-walk.js'
@@ -52,8 +52,12 @@ export function traceIptables(dump: IptablesDump, source = 'iptables', select?: 
   const services: ServiceTrace[] = []
   for (const group of frontends.groups.values()) {
     if (select && !select({service: group.service, protocol: group.protocol, frontends: [...group.frontends, ...group.filterOnly]})) continue
+    nat.entered = new Set()
     services.push(traceGroup(trace, group))
+    releaseOwnChains(nat, nat.entered)
+    for (const f of group.frontends) f.rule.release()
   }
+  nat.entered = null
   const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
   services.sort((a, b) => order(a.service ?? '', b.service ?? '') || order(a.frontends[0]?.ip ?? '', b.frontends[0]?.ip ?? '') || order(a.chain ?? '', b.chain ?? ''))
   const checks = select ? null : chainChecks(dump)
@@ -71,6 +75,17 @@ export function traceIptables(dump: IptablesDump, source = 'iptables', select?: 
     mode, source, masqueradeMark: nat.masqueradeMark(), clusterCIDR: clusterCidr(nat, services), services, unresolved: frontends.unresolved,
     problems, notes, partial: dump.partial, skipped: dump.skipped, missingEntryChains: missingEntryChains(nat),
     ...(checks ? {unreferencedChains: checks.unreferenced, missingChains: checks.missing} : {}),
+  }
+}
+
+/**
+ * A traced service's own chains (KUBE-SVC, KUBE-SEP, ...: no other service walks them) drop their
+ * parsed rules: on 10k services this keeps the heap to the rules' text, and the collector's work small.
+ */
+function releaseOwnChains(nat: TableWalker, entered: Set<string>): void {
+  for (const name of entered) {
+    if (!isPerServicePortChain(name)) continue
+    for (const rule of nat.chain(name)?.rules ?? []) rule.release()
   }
 }
 

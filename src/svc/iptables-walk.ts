@@ -157,11 +157,16 @@ function push<K>(map: Map<K, number[]>, key: K, i: number): void {
 const indexOf = memo((chain: IptablesChain): ChainIndex => {
   const index: ChainIndex = {exact: new Map(), byPort: new Map(), any: []}
   chain.rules.forEach((rule, i) => {
+    const parsed = rule.isParsed
     const exact = rule.destination && !rule.destination.negated ? exactAddress(rule.destination.cidr) : null
-    if (exact) return push(index.exact, exact, i)
-    const port = destinationPort(rule)
-    if (port && !port.negated && port.ports.length === 1) return push(index.byPort, port.ports[0], i)
-    index.any.push(i)
+    if (exact) push(index.exact, exact, i)
+    else {
+      const port = destinationPort(rule)
+      if (port && !port.negated && port.ports.length === 1) push(index.byPort, port.ports[0], i)
+      else index.any.push(i)
+    }
+    // parsed only to be indexed: 10k frontend rules kept parsed until their service's turn would fill the heap
+    if (!parsed) rule.release()
   })
   return index
 })
@@ -288,10 +293,16 @@ export function markValue(rule: IptablesRule): string | null {
 }
 
 /** Does a chain only set marks (KUBE-MARK-MASQ and look-alikes)? */
-const isMarkChain = memo((chain: IptablesChain): boolean => chain.rules.length > 0 && chain.rules.every((r) => r.target?.name === 'MARK'))
+function isMarkChain(chain: IptablesChain): boolean {
+  return chain.rules.length > 0 && chain.rules.every((r) => r.target?.name === 'MARK')
+}
 
 /** The DNAT a rule does, with a problem when its --to-destination names no address (or 0.0.0.0, or port 0). */
-export const dnatOf = memo((rule: IptablesRule): DnatTarget | null => {
+export function dnatOf(rule: IptablesRule): DnatTarget | null {
+  return rule.derived('dnat', computeDnat)
+}
+
+function computeDnat(rule: IptablesRule): DnatTarget | null {
   if (rule.target?.name !== 'DNAT') return null
   const values = rule.target.options['to-destination'] ?? []
   const first = values.length === 1 ? values[0] : values.find((v) => v !== '') ?? ''
@@ -303,7 +314,7 @@ export const dnatOf = memo((rule: IptablesRule): DnatTarget | null => {
   else if (port === 0) target.problem = `DNAT to port 0 (${written()})`
   else if (values.length > 1 && values.filter((v) => v !== '').length > 1) target.problem = `DNAT rule names ${values.length} destinations (${written()}); the first is taken`
   return target
-})
+}
 
 /** One branch of a walk: the packets that took it and what holds for them. */
 interface Branch {
@@ -364,8 +375,13 @@ export class TableWalker {
     return out
   })
 
-  /** The chain a rule jumps to, looked up once per rule. */
-  readonly targetChain = memo((rule: IptablesRule): IptablesChain | null => (rule.target && this.table?.chains.get(rule.target.name)) || null)
+  /** The chain a rule jumps to (one Map lookup: remembering it per rule cost more than it saved). */
+  targetChain(rule: IptablesRule): IptablesChain | null {
+    return (rule.target && this.table?.chains.get(rule.target.name)) || null
+  }
+
+  /** Chains walked since the caller last set this (svc -A releases a traced service's own chains). */
+  entered: Set<string> | null = null
 
   /** Whether the target names a chain (present or not) rather than a built-in or extension target. */
   isJumpTarget(name: string, rule: IptablesRule): boolean {
@@ -400,7 +416,9 @@ export class TableWalker {
     return masq === null ? rule.chain === 'KUBE-MARK-MASQ' : mark === masq
   }
 
-  private readonly setsMasqueradeMark = memo((chain: IptablesChain): boolean => chain.name === 'KUBE-MARK-MASQ' || chain.rules.some((r) => this.isMasqueradeMark(r)))
+  private setsMasqueradeMark(chain: IptablesChain): boolean {
+    return chain.name === 'KUBE-MARK-MASQ' || chain.rules.some((r) => this.isMasqueradeMark(r))
+  }
 
   /** Walks `root` for `packet`; `mass` is the share of packets entering it. */
   walk(root: string, packet: Packet, mass = 1): WalkResult {
@@ -422,6 +440,7 @@ export class TableWalker {
   private walkChain(name: string, branch: Branch, state: WalkState): {returned: number; passed: number} {
     const chain = this.chain(name)
     if (!chain) return {returned: branch.mass, passed: 0}
+    this.entered?.add(name)
     let remaining = branch.mass
     let returned = 0
     let passed = 0

@@ -17,6 +17,14 @@ describe('escapeControl', () => {
 
   it('escapes every string inside a record, keeps numbers and nulls', () => {
     expect(escapeDeep({a: HOSTILE, n: 1, z: null, list: [{b: 'x\ny'}]})).toEqual({a: escapeControl(HOSTILE), n: 1, z: null, list: [{b: 'x\\ny'}]})
+    // copy on write: what needs no escape is the same object, what does is a copy (the input untouched)
+    const record = {clean: {list: ['a', 'b']}, dirty: [{b: 'x\ny'}, {c: 'ok'}]}
+    const escaped = escapeDeep(record)
+    expect(escaped.clean).toBe(record.clean)
+    expect(escaped.dirty[1]).toBe(record.dirty[1])
+    expect(escaped.dirty).not.toBe(record.dirty)
+    expect(record.dirty[0].b).toBe('x\ny')
+    expect(escaped).toEqual({clean: {list: ['a', 'b']}, dirty: [{b: 'x\\ny'}, {c: 'ok'}]})
   })
 })
 

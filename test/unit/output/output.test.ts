@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {type DocumentShape, envelope, parseOutputFormat, renderOutput, sortRecords} from '../../../src/output/output.js'
+import {type DocumentShape, envelope, parseOutputFormat, renderOutput, sortRecords, writeOutput} from '../../../src/output/output.js'
 import {columns} from '../../../src/output/table.js'
 
 interface Row {pid: number; name: string; pod: {ns: string} | null}
@@ -49,5 +49,27 @@ describe('output formats', () => {
     for (const bad of ['bogus', 'jsonpath=', 'custom-columns=PID', 'jsonpath={range .items[*]}{.pid}', 'jsonpath={end}', 'jsonpath={.items[']) {
       expect(() => parseOutputFormat(bad), bad).toThrow(expect.objectContaining({exitCode: 2}))
     }
+  })
+
+  it('writes JSON in pieces, record by record, byte for byte what JSON.stringify makes of the whole document', () => {
+    // what JSON.stringify treats specially: undefined fields and list entries, nested empties, dates, line breaks and quotes in strings
+    const tricky = {
+      mode: 'iptables', gone: undefined, fn: () => 1, empty: [], none: {}, at: new Date(0), n: null,
+      items: [{a: 'x\ny "q" \u2028', b: [1, [2, []], {}], c: undefined}, undefined, 'plain', 3, [{d: [{e: 'deep'}]}], null],
+      notes: ['one'],
+    }
+    const shape: DocumentShape<typeof tricky> = {kind: 'Tricky'}
+    const whole = JSON.stringify(envelope(tricky, shape, provenance), null, 2) + '\n'
+    const chunks: string[] = []
+    writeOutput(tricky, {kind: 'json'}, () => '', shape, provenance, {}, (chunk) => chunks.push(chunk))
+    expect(chunks.join('')).toBe(whole)
+    expect(renderOutput(tricky, {kind: 'json'}, () => '', shape, provenance)).toBe(whole)
+    expect(render('json')).toBe(JSON.stringify(envelope(rows, LIST, provenance), null, 2) + '\n')
+    // a list of thousands goes out in several pieces of about a megabyte, and still reads back whole
+    const many = Array.from({length: 20_000}, (_, i) => ({pid: i, name: `process-${i}`.repeat(5), pod: i % 3 ? null : {ns: 'default'}}))
+    const big: string[] = []
+    writeOutput(many, {kind: 'json'}, table, LIST, provenance, {}, (chunk) => big.push(chunk))
+    expect(big.length).toBeGreaterThan(2)
+    expect(big.join('')).toBe(JSON.stringify(envelope(many, LIST, provenance), null, 2) + '\n')
   })
 })
