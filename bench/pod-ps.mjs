@@ -37,8 +37,8 @@ const root = ${JSON.stringify(join(snap, 'fs'))}
 const pids = fs.readdirSync(root + '/proc').filter((n) => /^\\d+$/.test(n))
 const names = ['cgroup', 'status', 'cmdline']
 ${how === 'plain'
-    ? `for (const pid of pids) for (const name of names) { try { fs.readFileSync(root + '/proc/' + pid + '/' + name, 'utf8') } catch {} }`
-    : `import(${JSON.stringify(join(repo, 'dist/src/host/in-root.js'))}).then(({readFilesInRoot}) => {
+  ? `for (const pid of pids) for (const name of names) { try { fs.readFileSync(root + '/proc/' + pid + '/' + name, 'utf8') } catch {} }`
+  : `import(${JSON.stringify(join(repo, 'dist/src/host/in-root.js'))}).then(({readFilesInRoot}) => {
   for (let i = 0; i < pids.length; i += 128) for (const files of readFilesInRoot(root, pids.slice(i, i + 128).map((p) => '/proc/' + p), names, {refuseHardLinks: true})) for (const f of files) if (f instanceof Buffer) f.toString('utf8')
 })`}
 `
