@@ -6,6 +6,8 @@ export type RootfsSource =
   | {kind: 'dir'; path: string}
   | {kind: 'busybox'; binary: string; applets: string[]}
   | {kind: 'host'; files: Array<{source: string; dest: string}>}
+  /** busybox-static as one layer shared by every sandbox: <layers>/busybox-<sha256 of the binary> */
+  | {kind: 'layer'; dir: string; binary: string; digest: string}
 
 export type Op =
   | {kind: 'mkdir'; path: string; exclusive?: boolean}
