@@ -1,7 +1,7 @@
 // Network namespaces a test makes for itself, and a Host that runs programs inside one.
 import {randomBytes} from 'node:crypto'
 import {execa} from 'execa'
-import {type FileStat, type Host, type RunResult, Warnings} from '../../../src/host/host.js'
+import {type FileStat, type Host, type RunOptions, type RunResult, Warnings} from '../../../src/host/host.js'
 
 export const IS_ROOT = process.getuid?.() === 0
 
@@ -68,9 +68,9 @@ export class NetnsHost implements Host {
   async stat(_path: string): Promise<FileStat | undefined> {
     return undefined
   }
-  async run(argv: string[]): Promise<RunResult | undefined> {
+  async run(argv: string[], options?: RunOptions): Promise<RunResult | undefined> {
     if (!(await have(argv[0]))) return undefined
-    return this.ns.exec(argv)
+    return this.ns.exec(argv, options?.input)
   }
 }
 

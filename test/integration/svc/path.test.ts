@@ -3,7 +3,7 @@
 // save does. kube-proxy-shaped rules (bench/svc-gen.mjs) loaded with the real iptables-nft-restore
 // into a netns this test makes.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {RunResult} from '../../../src/host/host.js'
+import type {RunOptions, RunResult} from '../../../src/host/host.js'
 import {type SvcQuery, buildSvcReport, queryHint} from '../../../src/svc/correlate.js'
 import {gatherKubeProxyRules} from '../../../src/svc/gather.js'
 // @ts-expect-error plain JS generator shared with the benchmark
@@ -19,13 +19,21 @@ if (!HAVE) console.warn('svc path test needs root and iptables-nft-restore: skip
  */
 class LiveNetnsHost extends NetnsHost {
   readonly root = '/'
+  /** Every program run, a listing xargs runs as its own argv. */
   readonly asked: string[][] = []
+  /** Process starts nodedoc made (an xargs is one). */
+  starts = 0
   constructor(private readonly netns: Netns) {
     super(netns)
   }
-  override async run(argv: string[]): Promise<RunResult | undefined> {
-    this.asked.push(argv)
-    return super.run(argv)
+  override async run(argv: string[], options?: RunOptions): Promise<RunResult | undefined> {
+    this.starts++
+    if (argv[0] !== 'xargs') this.asked.push(argv)
+    else {
+      const items = (options?.input ?? '').split('\0').slice(0, -1)
+      for (let i = 0; i < items.length; i += 4) this.asked.push([argv.at(-1)!, ...items.slice(i, i + 4)])
+    }
+    return super.run(argv, options)
   }
   override async readFile(path: string): Promise<string | undefined> {
     if (!path.startsWith('/proc/net/')) return undefined
@@ -69,6 +77,8 @@ describe.skipIf(!HAVE)('svc NAME reads the chains on its path', () => {
       const listed = host.asked.filter((a) => a[0] === 'iptables-nft' && a.includes('-S'))
       expect(listed.length).toBeLessThan(30)
       expect(listed.filter((a) => a.includes('filter'))).toEqual([['iptables-nft', '-t', 'filter', '-S']])
+      // the nat chains asked for at one moment listed together, under one xargs
+      expect(host.starts).toBeLessThan(listed.length)
       // no legacy table in this netns: the legacy saves would print nothing, and are not run
       expect(host.asked.filter((a) => a[0].includes('legacy'))).toEqual([])
       const whole = await gatherKubeProxyRules(new NetnsHost(ns))
