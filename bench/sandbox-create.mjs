@@ -3,7 +3,10 @@
 // (RunPodSandbox + CreateContainer + StartContainer), side by side in one run on the test node:
 // the same BestEffort busybox `sleep` pod, the two taken in turn (the order flips every round),
 // each removed again before the next. `nodedoc --version` is taken in the same rounds: it is the
-// CLI's fixed start-up, a floor no sandbox work can go under.
+// CLI's fixed start-up, a floor no sandbox work can go under. During the rounds one more pod of
+// each kind runs (as on a node, where the image stays pulled while pods use it): containerd
+// keeps its image snapshot and nodedoc its shared image layer. Three more rounds after both are
+// removed time the CLI when it is the only sandbox (it builds the layer, and rm removes it).
 //
 //   npx tsc -p scripts/node-tsconfig.json && npm run build && node bench/sandbox-create.mjs [rounds=12] [--steps]
 //
@@ -33,7 +36,7 @@ writeFileSync(manifest, `apiVersion: v1\nkind: Pod\nmetadata: {name: bench, name
 const cliPath = join(root, 'bin/run.js')
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 
-const t = {cri: [], cli: [], version: [], RunPodSandbox: [], CreateContainer: [], StartContainer: [], criRemove: [], cliRemove: []}
+const t = {cri: [], cli: [], version: [], RunPodSandbox: [], CreateContainer: [], StartContainer: [], criRemove: [], cliRemove: [], criAlone: [], cliAlone: []}
 const stepTotals = new Map()
 let stepRuns = 0
 
@@ -66,38 +69,54 @@ const cri = {
   startContainer: timed('StartContainer', node.cri.startContainer, () => measuring),
 }
 
-async function criRound(i, keep) {
-  const spec = {name: `bench-${i}`, namespace, containers: [{name: 'main', command: ['sleep', '10000']}]}
-  const pod = newPodState(spec, podUid())
-  node.state.pods.push(pod)
-  const n = t.StartContainer.length
-  measuring = keep
-  await createPod(cri, spec, pod, () => saveState(node.state))
-  measuring = false
-  if (keep) t.cri.push(t.RunPodSandbox[n] + t.CreateContainer[n] + t.StartContainer[n])
-  const t0 = performance.now()
+async function removePod(pod) {
   for (const c of pod.containers) {
     await node.cri.stopContainer(c.id, 0)
     await node.cri.removeContainer(c.id)
   }
   await node.cri.stopPodSandbox(pod.sandboxId)
   await node.cri.removePodSandbox(pod.sandboxId)
-  if (keep) t.criRemove.push(performance.now() - t0)
+}
+
+async function startPod(name) {
+  const spec = {name, namespace, containers: [{name: 'main', command: ['sleep', '10000']}]}
+  const pod = newPodState(spec, podUid())
+  node.state.pods.push(pod)
+  await createPod(cri, spec, pod, () => saveState(node.state))
+  return pod
+}
+
+/** keep: the series the pod start goes into (undefined: a warm-up, not kept) */
+async function criRound(i, keep) {
+  const n = t.StartContainer.length
+  measuring = Boolean(keep)
+  const pod = await startPod(`bench-${i}`)
+  measuring = false
+  if (keep) t[keep].push(t.RunPodSandbox[n] + t.CreateContainer[n] + t.StartContainer[n])
+  const t0 = performance.now()
+  await removePod(pod)
+  if (keep === 'cri') t.criRemove.push(performance.now() - t0)
+}
+
+function cliCreate(name) {
+  const r = spawnSync(process.execPath, [cliPath, 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', cidr, '-o', 'json'])
+  if (r.status !== 0) throw new Error(`sandbox create: ${String(r.stderr).trim()}`)
+}
+
+function cliRemove(name) {
+  const rm = spawnSync(process.execPath, [cliPath, 'sandbox', 'rm', name])
+  if (rm.status !== 0) throw new Error(`sandbox rm: ${String(rm.stderr).trim()}`)
 }
 
 function cliRound(i, keep) {
   const name = `bench-${tag}-${i}`
   const t0 = performance.now()
-  const r = spawnSync(process.execPath, [cliPath, 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', cidr, '-o', 'json'])
+  cliCreate(name)
   const took = performance.now() - t0
-  if (r.status !== 0) throw new Error(`sandbox create: ${String(r.stderr).trim()}`)
   const t1 = performance.now()
-  const rm = spawnSync(process.execPath, [cliPath, 'sandbox', 'rm', name])
-  if (rm.status !== 0) throw new Error(`sandbox rm: ${String(rm.stderr).trim()}`)
-  if (keep) {
-    t.cli.push(took)
-    t.cliRemove.push(performance.now() - t1)
-  }
+  cliRemove(name)
+  if (keep) t[keep].push(took)
+  if (keep === 'cli') t.cliRemove.push(performance.now() - t1)
 }
 
 function versionRound(keep) {
@@ -124,31 +143,43 @@ async function stepsRound(i) {
 }
 
 try {
-  // round 0 warms both (image snapshot, page cache, the layer cache) and is left out
-  for (let i = 0; i <= rounds; i++) {
-    const keep = i > 0
+  // round 0 warms both (image snapshot, page cache) and is left out
+  cliRound(0)
+  await criRound(0)
+  const anchorPod = await startPod('bench-anchor')
+  const anchor = `bench-${tag}-anchor`
+  cliCreate(anchor)
+  for (let i = 1; i <= rounds; i++) {
     if (i % 2) {
-      await criRound(i, keep)
-      cliRound(i, keep)
+      await criRound(i, 'cri')
+      cliRound(i, 'cli')
     } else {
-      cliRound(i, keep)
-      await criRound(i, keep)
+      cliRound(i, 'cli')
+      await criRound(i, 'cri')
     }
-    versionRound(keep)
-    if (withSteps && keep) await stepsRound(i)
+    versionRound(true)
+    if (withSteps) await stepsRound(i)
+  }
+  cliRemove(anchor)
+  await removePod(anchorPod)
+  for (let i = 1; i <= 3; i++) {
+    await criRound(`alone-${i}`, 'criAlone')
+    cliRound(`alone-${i}`, 'cliAlone')
   }
   const version = await node.cri.version()
   const rows = [
     ['containerd pod start (the three calls)', t.cri],
-    ['  RunPodSandbox', t.RunPodSandbox.slice(-rounds)],
-    ['  CreateContainer', t.CreateContainer.slice(-rounds)],
-    ['  StartContainer', t.StartContainer.slice(-rounds)],
+    ['  RunPodSandbox', t.RunPodSandbox.slice(0, rounds)],
+    ['  CreateContainer', t.CreateContainer.slice(0, rounds)],
+    ['  StartContainer', t.StartContainer.slice(0, rounds)],
     ['nodedoc sandbox create (CLI)', t.cli],
+    ['containerd pod start, the only pod', t.criAlone],
+    ['nodedoc sandbox create, the only one', t.cliAlone],
     ['nodedoc --version (CLI start-up)', t.version],
     ['containerd stop + remove', t.criRemove],
     ['nodedoc sandbox rm (CLI)', t.cliRemove],
   ]
-  process.stdout.write(`${version.runtimeName} ${version.runtimeVersion}; ${rounds} rounds (after one warm-up), order flipped every round\n`)
+  process.stdout.write(`${version.runtimeName} ${version.runtimeVersion}; ${rounds} rounds (after one warm-up), order flipped every round, one more pod of each kind running\n`)
   process.stdout.write(`load average: ${startLoad} at start, ${loadavg()} at end\n`)
   process.stdout.write(`${'what'.padEnd(40)} n   min        median     p90        max\n`)
   for (const [name, values] of rows) {

@@ -83,7 +83,7 @@ export interface SandboxConfig {
 }
 
 export interface Step {
-  /** Short stable name, e.g. "net.veth" or "ctr.app.root". */
+  /** Short stable name, e.g. "net.veth" or "ctr.app.pivot_root". */
   id: string
   /** Why a kubelet/runtime does this. */
   why: string
@@ -423,49 +423,68 @@ function containerSteps(layout: PlanLayout, c: ContainerSpec, info: ContainerPla
   return withNs ? [...steps, ...containerRootSteps(layout, c, ref, dir, merged)] : steps
 }
 
+/** One fstab field: blanks, newlines and backslashes as octal escapes, as fstab(5) reads them. */
+export function fstabField(text: string): string {
+  return text.replace(/[\\ \t\n]/g, (c) => '\\' + c.charCodeAt(0).toString(8).padStart(3, '0'))
+}
+
+function fstabLine(source: string, target: string, type: string, options: string): string {
+  return `${fstabField(source)} ${fstabField(target)} ${type} ${options} 0 0`
+}
+
 /**
  * The container's root, made inside its own mount namespace while the process waits at the
  * gate: overlay rootfs, /proc, /sys, a minimal /dev, the pod's files and volumes, then
- * pivot_root away from the host (--isolation full). One shell run in the container's mount,
- * PID and network namespaces does it all, in this order (a program per mount cost ~7 ms each);
- * each line says why.
+ * pivot_root away from the host (--isolation full). The mounts go in two `mount --all` runs
+ * over fstab files in the container dir (a program costs several milliseconds, a mount in a
+ * running one almost nothing); files, dirs and links are made through /proc/<pid>/root.
  */
 function containerRootSteps({cfg, pod, state, lower, volumeSources, full}: PlanLayout, c: ContainerSpec, ref: string, dir: string, merged: string): Step[] {
-  const lines: string[] = []
-  const add = (why: string, ...commands: string[][]) => lines.push(`# ${why}`, ...commands.map((argv) => shellLine(argv)))
+  const steps: Step[] = []
+  const add = (step: Step) => steps.push(step)
+  const there = (p: string) => join(`/proc/${ref}/root`, merged, p)
+  const mkdirIn = (id: string, p: string) => add({id, why: `mount point ${p}`, op: {kind: 'mkdir', path: there(p)}, undo: null})
+  const touchIn = (id: string, p: string) => add({id, why: `mount point ${p}`, op: {kind: 'write', path: there(p), content: ''}, undo: null})
   const at = (p: string) => join(merged, p)
-  add('the rootfs: read-only image layer + writable upper, mounted only inside the container mount namespace',
-    ['mount', '-t', 'overlay', '-o', `lowerdir=${lower},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, 'overlay', merged],
-    ['mkdir', '-p', ...['proc', 'dev', 'sys', 'etc', 'tmp'].map(at)])
-  add("/proc for the container's own PID namespace (this shell runs inside it), so ps sees only the pod", ['mount', '-t', 'proc', '-o', 'nosuid,nodev,noexec', 'proc', at('proc')])
-  if (!pod.hostNetwork) add('/sys read-only, seen from the pod network namespace', ['mount', '-t', 'sysfs', '-o', 'ro,nosuid,nodev,noexec', 'sysfs', at('sys')])
-  add(`a minimal /dev on tmpfs instead of the host /dev: runc's device nodes copied from the host, the usual links, a private devpts`,
-    ['mount', '-t', 'tmpfs', '-o', 'nosuid,strictatime,mode=755,size=65536k', 'tmpfs', at('dev')],
-    ['cp', '-a', ...DEVICES.map(([d]) => `/dev/${d}`), at('dev/')],
-    ...[['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']].map(([name, target]) => ['ln', '-s', target, at(`dev/${name}`)]),
-    ['mkdir', '-p', at('dev/pts'), at('dev/shm')],
-    ['mount', '-t', 'devpts', '-o', 'newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec', 'devpts', at('dev/pts')])
-  add("the pod's shm tmpfs as /dev/shm", ['mount', '--bind', join(state, 'shm'), at('dev/shm')])
+  add({id: `ctr.${c.name}.upper`, why: 'overlay upper dir: the container writable layer', op: {kind: 'mkdir', path: join(dir, 'upper')}, undo: null})
+  add({id: `ctr.${c.name}.work`, why: 'overlay work dir', op: {kind: 'mkdir', path: join(dir, 'work')}, undo: null})
+  add({id: `ctr.${c.name}.rootfs-dir`, why: 'the rootfs mount point', op: {kind: 'mkdir', path: merged}, undo: null})
+  // X-mount.mkdir: mount makes a missing mount point inside the overlay it has just mounted
+  const rootMounts = [
+    fstabLine('overlay', merged, 'overlay', `lowerdir=${lower},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`),
+    fstabLine('proc', at('proc'), 'proc', 'nosuid,nodev,noexec,X-mount.mkdir'),
+    ...(pod.hostNetwork ? [] : [fstabLine('sysfs', at('sys'), 'sysfs', 'ro,nosuid,nodev,noexec,X-mount.mkdir')]),
+    fstabLine('tmpfs', at('dev'), 'tmpfs', 'nosuid,strictatime,mode=755,size=65536k,X-mount.mkdir'),
+  ]
+  add({id: `ctr.${c.name}.fstab-root`, why: 'the rootfs (read-only image layer + writable upper), /proc, /sys read-only, a tmpfs /dev, in the order they are mounted', op: {kind: 'write', path: join(dir, 'fstab.root'), content: rootMounts.join('\n') + '\n'}, undo: null})
+  add({id: `ctr.${c.name}.mount-root`, why: 'mounted only inside the container mount namespace; /proc from inside its PID namespace (ps sees only the pod), /sys from inside the pod network namespace', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--pid', ...(pod.hostNetwork ? [] : ['--net']), '--', 'mount', '--all', '--fstab', join(dir, 'fstab.root')]}, undo: null})
+  add({id: `ctr.${c.name}.devices`, why: `device nodes ${DEVICES.map(([d]) => '/dev/' + d).join(', ')} (runc's default set), copied as nodes from the host`, op: {kind: 'run', argv: ['cp', '-a', ...DEVICES.map(([d]) => `/dev/${d}`), there('dev/')]}, undo: null})
+  for (const [name, target] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']]) {
+    add({id: `ctr.${c.name}.dev.${name}`, why: `/dev/${name} link`, op: {kind: 'symlink', target, path: there(`dev/${name}`)}, undo: null})
+  }
+  mkdirIn(`ctr.${c.name}.mkdir.pts`, 'dev/pts')
+  mkdirIn(`ctr.${c.name}.mkdir.shm`, 'dev/shm')
+  const binds = [
+    fstabLine('devpts', at('dev/pts'), 'devpts', 'newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec'),
+    fstabLine(join(state, 'shm'), at('dev/shm'), 'none', 'bind'),
+  ]
   for (const f of ['hosts', 'hostname', 'resolv.conf']) {
-    add(`/etc/${f} bind-mounted from the sandbox state dir, as kubelet/containerd do`, ['touch', at(`etc/${f}`)], ['mount', '--bind', join(state, f), at(`etc/${f}`)])
+    touchIn(`ctr.${c.name}.touch.${f}`, `etc/${f}`)
+    binds.push(fstabLine(join(state, f), at(`etc/${f}`), 'none', 'bind'))
   }
   for (const m of c.volumeMounts) {
-    const target = at(m.mountPath)
-    const point = cfg.fileVolumes?.includes(m.name) ? [['mkdir', '-p', target.replace(/\/[^/]*$/, '') || '/'], ['touch', target]] : [['mkdir', '-p', target]]
-    add(`a volume bind-mounted at its mountPath${m.readOnly ? ', then remounted read-only (readOnly)' : ''}`, ...point, ['mount', '--bind', volumeSources.get(m.name)!, target],
-      ...(m.readOnly ? [['mount', '-o', 'remount,bind,ro', target]] : []))
+    if (cfg.fileVolumes?.includes(m.name)) touchIn(`ctr.${c.name}.touch.vol.${m.name}`, m.mountPath)
+    else mkdirIn(`ctr.${c.name}.mkdir.vol.${m.name}`, m.mountPath)
+    // bind,ro: mount binds, then remounts the bind read-only, as two separate runs did
+    binds.push(fstabLine(volumeSources.get(m.name)!, at(m.mountPath), 'none', m.readOnly ? 'bind,ro' : 'bind'))
   }
-  if (full) add('pivot_root, not chroot: the host root is moved away from the mount namespace, not just hidden', ['mkdir', '-p', at('.oldroot')], ['pivot_root', merged, at('.oldroot')])
-  const ns = ['--mount', '--pid', ...(pod.hostNetwork ? [] : ['--net'])]
-  const steps: Step[] = [
-    {id: `ctr.${c.name}.upper`, why: 'overlay upper dir: the container writable layer', op: {kind: 'mkdir', path: join(dir, 'upper')}, undo: null},
-    {id: `ctr.${c.name}.work`, why: 'overlay work dir', op: {kind: 'mkdir', path: join(dir, 'work')}, undo: null},
-    {id: `ctr.${c.name}.rootfs-dir`, why: 'the rootfs mount point', op: {kind: 'mkdir', path: merged}, undo: null},
-    {id: `ctr.${c.name}.root`, why: 'the container root: overlay, /proc, /sys, /dev, the pod files and volumes, mounted in its own mount namespace (they go with it)', op: {kind: 'run', argv: ['nsenter', '--target', ref, ...ns, '--', cfg.gateShell, '-e'], stdin: lines.join('\n') + '\n'}, undo: null},
-  ]
+  add({id: `ctr.${c.name}.fstab-binds`, why: "a private devpts, the pod's shm as /dev/shm, /etc/hosts, hostname and resolv.conf from the sandbox state dir (as kubelet/containerd bind them), the volumes (readOnly ones remounted read-only)", op: {kind: 'write', path: join(dir, 'fstab.binds'), content: binds.join('\n') + '\n'}, undo: null})
+  add({id: `ctr.${c.name}.mount-binds`, why: 'mounted inside the container mount namespace, in that order', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--', 'mount', '--all', '--fstab', join(dir, 'fstab.binds')]}, undo: null})
   if (full) {
-    const old = `/proc/${ref}/root/.oldroot`
-    steps.push({id: `ctr.${c.name}.oldroot`, why: "detach the old (host) root so nothing in the container can reach it, and remove its mount point; run with the host's tools through /proc/<pid>/root", op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--root=/', '--wd=/', '--', cfg.gateShell, '-e'], stdin: `${shellLine(['umount', '--lazy', old])}\n${shellLine(['rmdir', old])}\n`}, undo: null})
+    mkdirIn(`ctr.${c.name}.mkdir.oldroot`, '.oldroot')
+    add({id: `ctr.${c.name}.pivot_root`, why: 'pivot_root, not chroot: the host root is moved away from the mount namespace, not just hidden', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--', 'pivot_root', merged, at('.oldroot')]}, undo: null})
+    add({id: `ctr.${c.name}.umount-oldroot`, why: "detach the old (host) root so nothing in the container can reach it; run with the host's tools through /proc/<pid>/root", op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--root=/', '--wd=/', '--', 'umount', '--lazy', `/proc/${ref}/root/.oldroot`]}, undo: null})
+    add({id: `ctr.${c.name}.rmdir-oldroot`, why: 'remove the empty old-root mount point', op: {kind: 'rmdir', path: `/proc/${ref}/root/.oldroot`}, undo: null})
   }
   return steps
 }
@@ -517,7 +536,9 @@ export function resolveOp<T>(value: T, pids: Record<string, number>): T {
 export function describeOp(op: Op): string {
   switch (op.kind) {
     case 'mkdir': return `mkdir ${op.path}`
-    case 'write': return op.content === '' ? `touch ${op.path}` : `write ${op.path} <- ${JSON.stringify(op.content.length > 60 ? op.content.slice(0, 57) + '...' : op.content)}`
+    case 'rmdir': return `rmdir ${op.path}`
+    // a whole file the plan wrote (an fstab) is shown whole: it is what the next step mounts
+    case 'write': return op.content === '' ? `touch ${op.path}` : /\/fstab\.[a-z]+$/.test(op.path) ? `write ${op.path} <<EOF\n${op.content.trimEnd().split('\n').map((l) => '      ' + l).join('\n')}\n      EOF` : `write ${op.path} <- ${JSON.stringify(op.content.length > 60 ? op.content.slice(0, 57) + '...' : op.content)}`
     case 'symlink': return `ln -s ${op.target} ${op.path}`
     case 'lease': return `create ${op.path} (exclusive)`
     case 'rootfs': return op.source.kind === 'layer' ? `use ${op.dir} (built from ${op.source.binary} if absent)` : `build ${op.dir} from ${op.source.kind}`

@@ -11,6 +11,7 @@ export type RootfsSource =
 
 export type Op =
   | {kind: 'mkdir'; path: string; exclusive?: boolean}
+  | {kind: 'rmdir'; path: string}
   | {kind: 'write'; path: string; content: string}
   | {kind: 'symlink'; target: string; path: string}
   | {kind: 'lease'; path: string; content: string}

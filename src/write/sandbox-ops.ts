@@ -94,6 +94,9 @@ export class LiveSandboxOps implements SandboxOps {
           if (op.path === dirname(this.stateFile)) await this.startStandby()
         } else await mkdir(op.path, {recursive: true})
         return
+      case 'rmdir':
+        await rmdir(op.path)
+        return
       case 'write':
         // a mount point file (touch) may sit in a dir the image lacks
         if (op.content === '') await mkdir(dirname(op.path), {recursive: true})

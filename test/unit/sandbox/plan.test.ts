@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {
-  DEFAULT_CAPABILITIES, GATE_SCRIPT, type Step, containerChain, containerLogLink, describeOp, hostsFile, planSandbox, resolveOp,
+  DEFAULT_CAPABILITIES, GATE_SCRIPT, type Step, containerChain, containerLogLink, describeOp, fstabField, hostsFile, planSandbox, resolveOp,
 } from '../../../src/sandbox/plan.js'
 import type {Op} from '../../../src/write/ops.js'
 import {SANDBOX_ID, UID, config} from './plan-fixture.js'
@@ -64,35 +64,33 @@ describe('planSandbox (core-k8s, full isolation)', () => {
 
   it('mounts /proc from inside the pid namespace and pivots the root', () => {
     const merged = `/run/nodedoc/sandboxes/core-k8s/containers/${ctr}/rootfs`
-    const root = find(plan.steps, `ctr.${ctr}.root`).op as Extract<Op, {kind: 'run'}>
-    // one shell in the container's mount, PID and network namespaces, stopping at the first failure
-    expect(root.argv).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--pid', '--net', '--', '/bin/sh', '-e'])
-    const commands = root.stdin!.split('\n').filter((l) => l && !l.startsWith('#'))
-    expect(commands[0]).toBe(`mount -t overlay -o lowerdir=/run/nodedoc/layers/busybox-${'ab'.repeat(32)},upperdir=/run/nodedoc/sandboxes/core-k8s/containers/${ctr}/upper,workdir=/run/nodedoc/sandboxes/core-k8s/containers/${ctr}/work overlay ${merged}`)
-    expect(commands).toContain(`mount -t proc -o nosuid,nodev,noexec proc ${merged}/proc`)
-    expect(commands).toContain(`mount -t sysfs -o ro,nosuid,nodev,noexec sysfs ${merged}/sys`)
-    expect(commands).toContain(`mount --bind /run/nodedoc/sandboxes/core-k8s/hosts ${merged}/etc/hosts`)
-    expect(commands).toContain(`cp -a /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty ${merged}/dev/`)
-    // the mounts keep the order they had as separate programs; pivot_root comes last
-    const mounts = commands.filter((l) => l.startsWith('mount ')).map((l) => l.split(' ').at(-1))
-    expect(mounts).toEqual([merged, `${merged}/proc`, `${merged}/sys`, `${merged}/dev`, `${merged}/dev/pts`, `${merged}/dev/shm`, `${merged}/etc/hosts`, `${merged}/etc/hostname`, `${merged}/etc/resolv.conf`])
-    expect(commands.at(-1)).toBe(`pivot_root ${merged} ${merged}/.oldroot`)
-    expect(find(plan.steps, `ctr.${ctr}.oldroot`).op).toEqual({kind: 'run', argv: ['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--root=/', '--wd=/', '--', '/bin/sh', '-e'], stdin: `umount --lazy '/proc/{ctr:${ctr}}/root/.oldroot'\nrmdir '/proc/{ctr:${ctr}}/root/.oldroot'\n`})
+    const dir = `/run/nodedoc/sandboxes/core-k8s/containers/${ctr}`
+    // the mounts in two mount --all runs, in the order the separate runs had, each from the namespaces it needs
+    expect(find(plan.steps, `ctr.${ctr}.fstab-root`).op).toEqual({kind: 'write', path: `${dir}/fstab.root`, content: [
+      `overlay ${merged} overlay lowerdir=/run/nodedoc/layers/busybox-${'ab'.repeat(32)},upperdir=${dir}/upper,workdir=${dir}/work 0 0`,
+      `proc ${merged}/proc proc nosuid,nodev,noexec,X-mount.mkdir 0 0`,
+      `sysfs ${merged}/sys sysfs ro,nosuid,nodev,noexec,X-mount.mkdir 0 0`,
+      `tmpfs ${merged}/dev tmpfs nosuid,strictatime,mode=755,size=65536k,X-mount.mkdir 0 0`,
+    ].join('\n') + '\n'})
+    expect(argv(find(plan.steps, `ctr.${ctr}.mount-root`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--pid', '--net', '--', 'mount', '--all', '--fstab', `${dir}/fstab.root`])
+    const binds = (find(plan.steps, `ctr.${ctr}.fstab-binds`).op as Extract<Op, {kind: 'write'}>).content.trim().split('\n')
+    expect(binds.map((l) => l.split(' ')[1])).toEqual([`${merged}/dev/pts`, `${merged}/dev/shm`, `${merged}/etc/hosts`, `${merged}/etc/hostname`, `${merged}/etc/resolv.conf`])
+    expect(binds[2]).toBe(`/run/nodedoc/sandboxes/core-k8s/hosts ${merged}/etc/hosts none bind 0 0`)
+    expect(argv(find(plan.steps, `ctr.${ctr}.pivot_root`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--', 'pivot_root', merged, `${merged}/.oldroot`])
+    expect(find(plan.steps, `ctr.${ctr}.rmdir-oldroot`).op).toEqual({kind: 'rmdir', path: `/proc/{ctr:${ctr}}/root/.oldroot`})
     // every mount a container gets happens in its own mount namespace: the host mount table sees only the pod shm
     const hostMounts = plan.steps.filter((s) => s.op.kind === 'run' && argv(s)[0] === 'mount')
     expect(hostMounts.map((s) => s.id)).toEqual(['shm.mount'])
     expect(find(plan.steps, 'shm.mount').undo).toEqual({kind: 'umount', path: '/run/nodedoc/sandboxes/core-k8s/shm'})
     const order = plan.steps.map((s) => s.id)
-    expect(order.indexOf(`ctr.${ctr}.cgroup`)).toBeLessThan(order.indexOf(`ctr.${ctr}.root`))
-    expect(order.indexOf(`ctr.${ctr}.cgroup`)).toBeLessThan(order.indexOf(`ctr.${ctr}.release`))
-    expect(order.indexOf(`ctr.${ctr}.oldroot`)).toBeLessThan(order.indexOf(`ctr.${ctr}.release`))
+    expect(order.indexOf(`ctr.${ctr}.cgroup`)).toBeLessThan(order.indexOf(`ctr.${ctr}.mount-root`))
+    for (const id of ['devices', 'dev.fd', 'touch.hosts', 'mkdir.pts']) expect(order.indexOf(`ctr.${ctr}.${id}`)).toBeGreaterThan(order.indexOf(`ctr.${ctr}.mount-root`))
+    for (const id of ['touch.hosts', 'mkdir.pts', 'mkdir.shm']) expect(order.indexOf(`ctr.${ctr}.${id}`)).toBeLessThan(order.indexOf(`ctr.${ctr}.mount-binds`))
+    expect(order.indexOf(`ctr.${ctr}.umount-oldroot`)).toBeLessThan(order.indexOf(`ctr.${ctr}.release`))
   })
 
-  it('quotes what the manifest controls in the mount script', () => {
-    const plan = planSandbox(config('two-containers.yaml'))
-    const script = (find(plan.steps, 'ctr.reader.root').op as Extract<Op, {kind: 'run'}>).stdin!
-    expect(script.split('\n').filter((l) => l.startsWith('#')).every((l) => !/debian_version|host-etc/.test(l))).toBe(true)
-    expect(script).toContain('mount --bind /etc/debian_version /run/nodedoc/sandboxes/duo/containers/reader/rootfs/host/debian_version\n')
+  it('escapes what the manifest controls in the fstab', () => {
+    expect(fstabField('/a b\tc\\d\ne')).toBe('/a\\040b\\011c\\134d\\012e')
   })
 
   it('records an undo for everything it makes outside the state dir', () => {
@@ -125,11 +123,10 @@ describe('planSandbox (core-k8s, full isolation)', () => {
       '      route add 10.250.0.0/24 via 10.250.0.1 dev eth0 src 10.250.0.2',
       '      EOF',
     ])
-    expect(describeOp(resolveOp(find(plan.steps, `ctr.${ctr}.oldroot`).op, {'ctr:any-old-name-will-do': 77})).split('\n')).toEqual([
-      'nsenter --target 77 --mount --root=/ --wd=/ -- /bin/sh -e <<EOF',
-      "      umount --lazy '/proc/77/root/.oldroot'",
-      "      rmdir '/proc/77/root/.oldroot'",
-      '      EOF',
+    expect(argv(find(plan.steps, 'ctr.any-old-name-will-do.devices'))).toEqual(['cp', '-a', '/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty', '/proc/{ctr:any-old-name-will-do}/root/run/nodedoc/sandboxes/core-k8s/containers/any-old-name-will-do/rootfs/dev/'])
+    expect(describeOp(find(plan.steps, `ctr.${ctr}.fstab-binds`).op).split('\n').slice(0, 2)).toEqual([
+      `write /run/nodedoc/sandboxes/core-k8s/containers/${ctr}/fstab.binds <<EOF`,
+      `      devpts /run/nodedoc/sandboxes/core-k8s/containers/${ctr}/rootfs/dev/pts devpts newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec 0 0`,
     ])
     const join = resolveOp(find(plan.steps, 'pause.cgroup').op, {pause: 4242})
     expect(join).toMatchObject({ref: '{pause}'})
@@ -198,14 +195,12 @@ describe('planSandbox variants', () => {
     expect(find(plan.steps, 'volume.scratch').op).toEqual({kind: 'mkdir', path: `/var/lib/kubelet/pods/${UID}/volumes/kubernetes.io~empty-dir/scratch`})
     expect(find(plan.steps, 'kubelet.pod').undo).toEqual({kind: 'removeTree', path: `/var/lib/kubelet/pods/${UID}`})
     const withFile = planSandbox(config('two-containers.yaml', {fileVolumes: ['host-etc']}))
-    const script = (name: string) => (find(withFile.steps, `ctr.${name}.root`).op as Extract<Op, {kind: 'run'}>).stdin!.split('\n')
+    const binds = (name: string) => (find(withFile.steps, `ctr.${name}.fstab-binds`).op as Extract<Op, {kind: 'write'}>).content.trim().split('\n')
     const target = '/run/nodedoc/sandboxes/duo/containers/reader/rootfs/host/debian_version'
-    const reader = script('reader')
-    // a file hostPath gets a file mount point; readOnly remounts the bind right after it
-    expect(reader.slice(reader.indexOf(`mkdir -p /run/nodedoc/sandboxes/duo/containers/reader/rootfs/host`), reader.indexOf(`mkdir -p /run/nodedoc/sandboxes/duo/containers/reader/rootfs/host`) + 4)).toEqual([
-      'mkdir -p /run/nodedoc/sandboxes/duo/containers/reader/rootfs/host', `touch ${target}`, `mount --bind /etc/debian_version ${target}`, `mount -o remount,bind,ro ${target}`,
-    ])
-    expect(script('writer').some((l) => l.includes('debian_version'))).toBe(false)
+    // a file hostPath gets a file mount point; readOnly binds and remounts read-only
+    expect(binds('reader')).toContain(`/etc/debian_version ${target} none bind,ro 0 0`)
+    expect(find(withFile.steps, 'ctr.reader.touch.vol.host-etc').op).toEqual({kind: 'write', path: `/proc/{ctr:reader}/root${target}`, content: ''})
+    expect(binds('writer').some((l) => l.includes('debian_version'))).toBe(false)
     expect(plan.info.containers.map((c) => c.oomScoreAdj)).toEqual([-997, -997])
     // both containers are held until both are set up, then released in order
     expect(plan.steps.slice(-2).map((s) => s.id)).toEqual(['ctr.writer.release', 'ctr.reader.release'])
