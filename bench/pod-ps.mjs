@@ -1,37 +1,103 @@
 #!/usr/bin/env node
-// Wall time of `nodedoc pod` and `nodedoc ps` on a synthetic 110-pod / 3000-process node
-// snapshot, beside `node -e 0` and `nodedoc --version` on the same machine. Median of RUNS.
-// usage: npm run build && node bench/pod-ps.mjs [RUNS=15]
+// Whole CLI runs of `nodedoc pod` and `nodedoc ps` on a synthetic 110-pod / 3000-process node
+// snapshot (bench/gen-node-snapshot.mjs), side by side with `node -e 0` and `nodedoc --version`,
+// interleaved (one run of each command per round), median of RUNS rounds. Through bin/run.js
+// (the bundle: `npm run build` first).
+//
+// Also measured in the same rounds, as yardsticks for what ps cannot avoid:
+//  - `node` reading the files ps reads (cgroup, status, cmdline of every process) with plain
+//    readFileSync, and with the confined reads nodedoc makes (src/host/in-root.ts, from dist/):
+//    the floor a Node program pays for the reads alone, without nodedoc;
+//  - `ps -A` on this machine's own /proc (live).
+// With --base DIR (another checkout, built), its bin/run.js runs the same commands in the same
+// rounds, and the outputs of both (table, wide, json) are compared byte for byte first.
+//
+// usage: npm run build && node bench/pod-ps.mjs [RUNS=9] [--base DIR]
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
 
-const RUNS = Number(process.argv[2] ?? 15)
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const args = process.argv.slice(2)
+const baseAt = args.indexOf('--base')
+const base = baseAt >= 0 ? resolve(args.splice(baseAt, 2)[1]) : undefined
+const RUNS = Number(args[0] ?? 9)
+const load = () => readFileSync('/proc/loadavg', 'utf8').trim().split(' ').slice(0, 3).join(' ')
+
 const snap = mkdtempSync(join(tmpdir(), 'nodedoc-bench-'))
-spawnSync('node', ['bench/gen-node-snapshot.mjs', snap, '110', '3000'], {stdio: 'inherit'})
+spawnSync(process.execPath, [join(repo, 'bench/gen-node-snapshot.mjs'), snap, '110', '3000'], {stdio: 'inherit'})
+const env = {...process.env, CONTAINER_RUNTIME_ENDPOINT: '', NO_COLOR: '1'}
 
-function median(argv) {
-  const times = []
-  for (let i = 0; i < RUNS; i++) {
-    const start = process.hrtime.bigint()
-    const r = spawnSync(argv[0], argv.slice(1), {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, CONTAINER_RUNTIME_ENDPOINT: ''}})
-    const ms = Number(process.hrtime.bigint() - start) / 1e6
-    if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`)
-    times.push(ms)
+// the files ps reads, read by a bare node: plainly, and confined as nodedoc reads them
+const readAll = (how) => `
+const fs = require('node:fs')
+const root = ${JSON.stringify(join(snap, 'fs'))}
+const pids = fs.readdirSync(root + '/proc').filter((n) => /^\\d+$/.test(n))
+const names = ['cgroup', 'status', 'cmdline']
+${how === 'plain'
+  ? `for (const pid of pids) for (const name of names) { try { fs.readFileSync(root + '/proc/' + pid + '/' + name, 'utf8') } catch {} }`
+  : `import(${JSON.stringify(join(repo, 'dist/src/host/in-root.js'))}).then(({readFilesInRoot}) => {
+  for (let i = 0; i < pids.length; i += 128) for (const files of readFilesInRoot(root, pids.slice(i, i + 128).map((p) => '/proc/' + p), names, {refuseHardLinks: true})) for (const f of files) if (f instanceof Buffer) f.toString('utf8')
+})`}
+`
+
+const cli = (dir) => join(dir, 'bin/run.js')
+const commands = [
+  ['node -e 0', ['-e', '0']],
+  ['nodedoc --version', [cli(repo), '--version']],
+  ['nodedoc pod core-k8s -n team-a --from <110 pods>', [cli(repo), 'pod', 'core-k8s', '-n', 'team-a', '--from', snap]],
+  ['nodedoc pod core-k8s -n team-a --from <110 pods> -o json', [cli(repo), 'pod', 'core-k8s', '-n', 'team-a', '--from', snap, '-o', 'json']],
+  ['nodedoc ps --from <3000 procs>', [cli(repo), 'ps', '--from', snap]],
+  ['nodedoc ps -A --from <3000 procs>', [cli(repo), 'ps', '-A', '--from', snap]],
+  ['nodedoc ps -A --from <3000 procs> -o json', [cli(repo), 'ps', '-A', '--from', snap, '-o', 'json']],
+  ['node: the 9000 files ps reads, readFileSync', ['-e', readAll('plain')]],
+  ['node: the same 9000 files, read confined (in-root.ts)', ['-e', readAll('confined')]],
+  ['nodedoc ps -A (live /proc of this machine)', [cli(repo), 'ps', '-A']],
+]
+if (base) {
+  for (const [what, argv] of commands.filter(([, argv]) => argv[0] === cli(repo))) commands.push([`base: ${what}`, [cli(base), ...argv.slice(1)]])
+
+  // the same answer, byte for byte, before timing anything
+  for (const argv of [['ps', '-A', '--from', snap], ['ps', '--from', snap], ['pod', 'core-k8s', '-n', 'team-a', '--from', snap]]) {
+    for (const o of ['table', 'wide', 'json']) {
+      const [a, b] = [base, repo].map((dir) => spawnSync(process.execPath, [cli(dir), ...argv, '-o', o], {env, maxBuffer: 1 << 28}))
+      const same = a.status === b.status && a.stdout.equals(b.stdout) && a.stderr.equals(b.stderr)
+      console.log(`${same ? 'same' : 'DIFFERENT'} output: ${argv[0]} ${argv[1] === '-A' ? '-A ' : ''}-o ${o} (${b.stdout.length} bytes)`)
+      if (!same) process.exitCode = 1
+    }
   }
-  times.sort((a, b) => a - b)
-  return times[Math.floor(times.length / 2)]
 }
 
-const base = median(['node', '-e', '0'])
-const rows = [
-  ['node -e 0', base],
-  ['nodedoc --version', median(['node', 'bin/run.js', '--version'])],
-  ['nodedoc pod core-k8s -n team-a --from <110 pods>', median(['node', 'bin/run.js', 'pod', 'core-k8s', '-n', 'team-a', '--from', snap, '-o', 'json'])],
-  ['nodedoc ps --from <3000 procs>', median(['node', 'bin/run.js', 'ps', '--from', snap, '-o', 'json'])],
-  ['nodedoc ps -A --from <3000 procs>', median(['node', 'bin/run.js', 'ps', '-A', '--from', snap, '-o', 'json'])],
-]
-console.log(`| command | median ms (${RUNS} runs) | x node -e 0 |\n|---|---|---|`)
-for (const [what, ms] of rows) console.log(`| ${what} | ${ms.toFixed(0)} | ${(ms / base).toFixed(2)} |`)
+// CPU of a finished child: this process's cutime + cstime (clock ticks, 10 ms) before and after
+const childTicks = () => {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')
+  return Number(fields[13]) + Number(fields[14])
+}
+
+const wall = commands.map(() => [])
+const cpu = commands.map(() => [])
+const loadBefore = load()
+for (let round = 0; round < RUNS; round++) {
+  commands.forEach(([what, argv], i) => {
+    const ticks = childTicks()
+    const start = process.hrtime.bigint()
+    const r = spawnSync(process.execPath, argv, {stdio: ['ignore', 'ignore', 'pipe'], env})
+    const ms = Number(process.hrtime.bigint() - start) / 1e6
+    if (r.status !== 0) throw new Error(`${what} exited ${r.status}: ${r.stderr}`)
+    wall[i].push(ms)
+    cpu[i].push((childTicks() - ticks) * 10)
+  })
+}
+const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]
+const nodeWall = median(wall[0])
+const nodeCpu = median(cpu[0])
+console.log(`\nload average ${loadBefore} before, ${load()} after; ${RUNS} rounds, interleaved; Node ${process.version}`)
+console.log('| command | median ms | x node -e 0 | cpu ms (median) | cpu x |\n| --- | ---: | ---: | ---: | ---: |')
+commands.forEach(([what], i) => {
+  const w = median(wall[i])
+  const c = median(cpu[i])
+  console.log(`| ${what} | ${w.toFixed(0)} | ${(w / nodeWall).toFixed(2)} | ${c.toFixed(0)} | ${(c / nodeCpu).toFixed(2)} |`)
+})
 rmSync(snap, {recursive: true, force: true})

@@ -1,81 +1,204 @@
 #!/usr/bin/env node
-// Sandbox create-to-running wall time beside a bare `unshare ... chroot` baseline.
-// Run as root after a build:  npx tsc -p . && node bench/sandbox-create.mjs [runs]
-// Figures only; nothing here is a test. Everything it creates it removes.
-import {execFileSync, spawnSync} from 'node:child_process'
-import {copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+// `nodedoc sandbox create` from the CLI against containerd's pod start through CRI
+// (RunPodSandbox + CreateContainer + StartContainer), side by side in one run on the test node:
+// the same BestEffort busybox `sleep` pod, the two taken in turn (the order flips every round),
+// each removed again before the next. `nodedoc --version` is taken in the same rounds: it is the
+// CLI's fixed start-up, a floor no sandbox work can go under. During the rounds one more pod of
+// each kind runs (as on a node, where the image stays pulled while pods use it): containerd
+// keeps its image snapshot and nodedoc its shared image layer. Three more rounds after both are
+// removed time the CLI when it is the only sandbox (it builds the layer, and rm removes it).
+//
+//   npx tsc -p scripts/node-tsconfig.json && npm run build && node bench/sandbox-create.mjs [rounds=12] [--steps]
+//
+// --steps also times createSandbox() in-process per step (mean ms per create, slowest first).
+// Needs root and no other containerd on the default socket; removes everything it made.
+// Figures only; nothing here is a test.
+import {spawnSync} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 
 const root = resolve(import.meta.dirname, '..')
-const {createSandbox, removeSandbox} = await import(join(root, 'dist/src/sandbox/service.js'))
-const runs = Number(process.argv[2] ?? 10)
-const tag = Math.random().toString(16).slice(2, 8)
+const {nodeDown, nodeUp} = await import(join(root, 'dist/test/e2e/node/node.js'))
+const {createPod, newPodState, podUid} = await import(join(root, 'dist/test/e2e/node/kubelet.js'))
+const {saveState} = await import(join(root, 'dist/test/e2e/node/state.js'))
+
+const args = process.argv.slice(2)
+const rounds = Number(args.find((a) => /^\d+$/.test(a)) ?? 12)
+const withSteps = args.includes('--steps')
+const tag = randomBytes(3).toString('hex')
+const namespace = `bench-${tag}`
+const cidr = '10.250.77.0/24'
 const dir = mkdtempSync(join(tmpdir(), 'nd-bench-'))
 const manifest = join(dir, 'pod.yaml')
-writeFileSync(manifest, `apiVersion: v1\nkind: Pod\nmetadata: {name: bench, namespace: nd-bench-${tag}}\nspec:\n  containers:\n  - {name: app, image: busybox, command: [sleep, '10000']}\n`)
+writeFileSync(manifest, `apiVersion: v1\nkind: Pod\nmetadata: {name: bench, namespace: ${namespace}}\nspec:\n  containers:\n  - {name: main, image: busybox, command: [sleep, '10000']}\n`)
+const cliPath = join(root, 'bin/run.js')
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 
-const stats = (xs) => {
-  const s = [...xs].sort((a, b) => a - b)
+const t = {cri: [], cli: [], version: [], RunPodSandbox: [], CreateContainer: [], StartContainer: [], criRemove: [], cliRemove: [], criAlone: [], cliAlone: []}
+const stepTotals = new Map()
+let stepRuns = 0
+
+function summary(values) {
+  const s = [...values].sort((a, b) => a - b)
   const at = (q) => s[Math.min(s.length - 1, Math.floor(q * s.length))]
-  return {min: s[0].toFixed(0), median: at(0.5).toFixed(0), p90: at(0.9).toFixed(0), max: s.at(-1).toFixed(0)}
+  const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+  return {n: s.length, min: s[0], median, p90: at(0.9), max: s.at(-1)}
+}
+const ms = (v) => `${v.toFixed(1)} ms`
+
+function timed(name, fn, keep) {
+  return async (...a) => {
+    const t0 = performance.now()
+    try {
+      return await fn(...a)
+    } finally {
+      if (keep()) t[name].push(performance.now() - t0)
+    }
+  }
 }
 
-// 1. nodedoc sandbox, in-process: from the call to the container released from its gate
-const sandbox = []
-const stepTotals = new Map()
-for (let i = 0; i < runs; i++) {
+const startLoad = loadavg()
+const node = await nodeUp({apps: namespace, system: namespace}, [])
+let measuring = false
+const cri = {
+  ...node.cri,
+  runPodSandbox: timed('RunPodSandbox', node.cri.runPodSandbox, () => measuring),
+  createContainer: timed('CreateContainer', node.cri.createContainer, () => measuring),
+  startContainer: timed('StartContainer', node.cri.startContainer, () => measuring),
+}
+
+async function removePod(pod) {
+  for (const c of pod.containers) {
+    await node.cri.stopContainer(c.id, 0)
+    await node.cri.removeContainer(c.id)
+  }
+  await node.cri.stopPodSandbox(pod.sandboxId)
+  await node.cri.removePodSandbox(pod.sandboxId)
+}
+
+async function startPod(name) {
+  const spec = {name, namespace, containers: [{name: 'main', command: ['sleep', '10000']}]}
+  const pod = newPodState(spec, podUid())
+  node.state.pods.push(pod)
+  await createPod(cri, spec, pod, () => saveState(node.state))
+  return pod
+}
+
+/** keep: the series the pod start goes into (undefined: a warm-up, not kept) */
+async function criRound(i, keep) {
+  const n = t.StartContainer.length
+  measuring = Boolean(keep)
+  const pod = await startPod(`bench-${i}`)
+  measuring = false
+  if (keep) t[keep].push(t.RunPodSandbox[n] + t.CreateContainer[n] + t.StartContainer[n])
+  const t0 = performance.now()
+  await removePod(pod)
+  if (keep === 'cri') t.criRemove.push(performance.now() - t0)
+}
+
+function cliCreate(name) {
+  const r = spawnSync(process.execPath, [cliPath, 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', cidr, '-o', 'json'])
+  if (r.status !== 0) throw new Error(`sandbox create: ${String(r.stderr).trim()}`)
+}
+
+function cliRemove(name) {
+  const rm = spawnSync(process.execPath, [cliPath, 'sandbox', 'rm', name])
+  if (rm.status !== 0) throw new Error(`sandbox rm: ${String(rm.stderr).trim()}`)
+}
+
+function cliRound(i, keep) {
   const name = `bench-${tag}-${i}`
+  const t0 = performance.now()
+  cliCreate(name)
+  const took = performance.now() - t0
+  const t1 = performance.now()
+  cliRemove(name)
+  if (keep) t[keep].push(took)
+  if (keep === 'cli') t.cliRemove.push(performance.now() - t1)
+}
+
+function versionRound(keep) {
+  const t0 = performance.now()
+  spawnSync(process.execPath, [cliPath, '--version'])
+  if (keep) t.version.push(performance.now() - t0)
+}
+
+async function stepsRound(i) {
+  const {createSandbox, removeSandbox} = await import(join(root, 'dist/src/sandbox/service.js'))
+  const name = `bench-${tag}-s${i}`
   let last = performance.now()
   let lastId = 'preflight'
-  const t0 = performance.now()
-  await createSandbox({manifestPath: manifest, name, isolation: 'full', podCidr: '10.250.77.0/24', cgroupDriver: 'cgroupfs', podPidsLimit: null,
+  await createSandbox({manifestPath: manifest, name, isolation: 'full', podCidr: cidr, cgroupDriver: 'cgroupfs', podPidsLimit: null,
     onStep: (step) => {
       const now = performance.now()
       stepTotals.set(lastId, (stepTotals.get(lastId) ?? 0) + now - last)
       last = now
-      lastId = step.id.replace(/^ctr\.app\./, 'ctr.').replace(/^(cgroup\.[a-z]+|ctr\.dev|ctr\.mkdir|ctr\.touch|logs|state)\..*/, '$1.*')
+      lastId = step.id.replace(/^ctr\.main\./, 'ctr.').replace(/^(cgroup\.[a-z]+|ctr\.dev|ctr\.mkdir|ctr\.touch|logs|state)\..*/, '$1.*')
     }})
   stepTotals.set(lastId, (stepTotals.get(lastId) ?? 0) + performance.now() - last)
-  sandbox.push(performance.now() - t0)
+  stepRuns++
   await removeSandbox(name)
 }
 
-// 2. the CLI, as a user runs it (process start, oclif, the same work): from the tsc output, and
-//    from the esbuild bundle when one is built (npm run build)
-const cliRuns = (bundle) => {
-  const out = []
-  for (let i = 0; i < Math.min(runs, 5); i++) {
-    const name = `bench-cli-${tag}-${bundle}-${i}`
-    const t0 = performance.now()
-    const r = spawnSync(process.execPath, [join(root, 'bin/run.js'), 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', '10.250.77.0/24', '-o', 'json'], {env: {...process.env, NODEDOC_BUNDLE: bundle}})
-    out.push(performance.now() - t0)
-    if (r.status !== 0) console.error(String(r.stderr))
-    spawnSync(process.execPath, [join(root, 'bin/run.js'), 'sandbox', 'rm', name], {env: {...process.env, NODEDOC_BUNDLE: '0'}})
+try {
+  // round 0 warms both (image snapshot, page cache) and is left out
+  cliRound(0)
+  await criRound(0)
+  const anchorPod = await startPod('bench-anchor')
+  const anchor = `bench-${tag}-anchor`
+  cliCreate(anchor)
+  for (let i = 1; i <= rounds; i++) {
+    if (i % 2) {
+      await criRound(i, 'cri')
+      cliRound(i, 'cli')
+    } else {
+      cliRound(i, 'cli')
+      await criRound(i, 'cri')
+    }
+    versionRound(true)
+    if (withSteps) await stepsRound(i)
   }
-  return out
+  cliRemove(anchor)
+  await removePod(anchorPod)
+  for (let i = 1; i <= 3; i++) {
+    await criRound(`alone-${i}`, 'criAlone')
+    cliRound(`alone-${i}`, 'cliAlone')
+  }
+  const version = await node.cri.version()
+  const rows = [
+    ['containerd pod start (the three calls)', t.cri],
+    ['  RunPodSandbox', t.RunPodSandbox.slice(0, rounds)],
+    ['  CreateContainer', t.CreateContainer.slice(0, rounds)],
+    ['  StartContainer', t.StartContainer.slice(0, rounds)],
+    ['nodedoc sandbox create (CLI)', t.cli],
+    ['containerd pod start, the only pod', t.criAlone],
+    ['nodedoc sandbox create, the only one', t.cliAlone],
+    ['nodedoc --version (CLI start-up)', t.version],
+    ['containerd stop + remove', t.criRemove],
+    ['nodedoc sandbox rm (CLI)', t.cliRemove],
+  ]
+  process.stdout.write(`${version.runtimeName} ${version.runtimeVersion}; ${rounds} rounds (after one warm-up), order flipped every round, one more pod of each kind running\n`)
+  process.stdout.write(`load average: ${startLoad} at start, ${loadavg()} at end\n`)
+  process.stdout.write(`${'what'.padEnd(40)} n   min        median     p90        max\n`)
+  for (const [name, values] of rows) {
+    const s = summary(values)
+    process.stdout.write(`${name.padEnd(40)} ${String(s.n).padEnd(3)} ${ms(s.min).padEnd(10)} ${ms(s.median).padEnd(10)} ${ms(s.p90).padEnd(10)} ${ms(s.max)}\n`)
+  }
+  const ratio = summary(t.cli).median / summary(t.cri).median
+  process.stdout.write(`ratio of medians, CLI sandbox create / containerd pod start: ${ratio.toFixed(2)}\n`)
+  process.stdout.write(`CLI sandbox create less CLI start-up (median): ${ms(summary(t.cli).median - summary(t.version).median)}\n`)
+  if (withSteps) {
+    process.stdout.write('slowest steps of createSandbox() in-process, mean ms per create:\n')
+    for (const [id, total] of [...stepTotals].sort((a, b) => b[1] - a[1]).slice(0, 12)) process.stdout.write(`  ${id.padEnd(28)} ${(total / stepRuns).toFixed(1)}\n`)
+  }
+} finally {
+  node.cri.close()
+  rmSync(dir, {recursive: true, force: true})
+  const left = await nodeDown()
+  if (left.length) {
+    process.stderr.write(`left behind:\n  ${left.join('\n  ')}\n`)
+    process.exitCode = 1
+  }
 }
-const cli = cliRuns('0')
-const cliBundle = existsSync(join(root, 'dist/nodedoc.cjs')) ? cliRuns('1') : null
-
-// 3. baseline: the seed's bare way, `unshare` new namespaces + chroot into a busybox dir, to exec
-const rootfs = join(dir, 'rootfs')
-mkdirSync(join(rootfs, 'bin'), {recursive: true})
-try {linkSync('/bin/busybox', join(rootfs, 'bin/busybox'))} catch {copyFileSync('/bin/busybox', join(rootfs, 'bin/busybox'))}
-symlinkSync('busybox', join(rootfs, 'bin/true'))
-const bare = []
-for (let i = 0; i < runs; i++) {
-  const t0 = performance.now()
-  execFileSync('unshare', ['--pid', '--mount', '--net', '--ipc', '--uts', '--fork', '--', 'chroot', rootfs, '/bin/true'])
-  bare.push(performance.now() - t0)
-}
-rmSync(dir, {recursive: true, force: true})
-
-console.log(`runs: ${runs} (CLI: ${cli.length})`)
-console.log('create-to-running, ms:')
-console.log('  nodedoc sandbox (in-process) ', stats(sandbox))
-console.log('  nodedoc sandbox create (CLI, tsc output)', stats(cli))
-if (cliBundle) console.log('  nodedoc sandbox create (CLI, bundle)    ', stats(cliBundle))
-console.log('  unshare ... chroot (bare)    ', stats(bare))
-console.log('slowest steps, mean ms per create:')
-for (const [id, total] of [...stepTotals].sort((a, b) => b[1] - a[1]).slice(0, 10)) console.log(`  ${id.padEnd(28)} ${(total / runs).toFixed(1)}`)

@@ -2,18 +2,25 @@
 // the same rules, in one run: `svc NAME` live (iptables-nft backend: only the chains on the path),
 // and `svc -A` from the saved rules as a table and as JSON. Each figure is a whole CLI process
 // (bin/run.js), median of RUNS, wall and CPU (user+sys of the process tree), and peak RSS.
-//   npm run build && node bench/svc-live.mjs [services=10000] [runs=5]
-// Needs root (ip netns, iptables-nft-restore); the netns is removed at the end.
+//   npm run build && node bench/svc-live.mjs [services=10000] [runs=5] [all|name]
+// `name`: only svc NAME live, beside the saves, on both backends (a second netns holds the same
+// rules in iptables-legacy), and the floor: `node -e 0`, `--version` and the one listing svc NAME
+// cannot do without (`iptables-nft -t nat -S KUBE-SERVICES`). BASELINE=path/to/bin/run.js adds
+// another build's svc NAME live to the same run, and checks both print the same.
+// Needs root (ip netns, iptables-nft-restore); the netns are removed at the end.
 import {execFileSync, spawnSync} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {kubeProxyRestore, syntheticServices} from './svc-gen.mjs'
 
 const N = Number(process.argv[2] ?? 10000)
 const RUNS = Number(process.argv[3] ?? 5)
+const MODE = process.argv[4] ?? 'all'
+const BASELINE = process.env.BASELINE
 const RUN = new URL('../bin/run.js', import.meta.url).pathname
 const ns = `nd-svc-live-${process.pid}`
+const legacyNs = `nd-svc-live-${process.pid}-legacy`
 const work = mkdtempSync(join(tmpdir(), 'nd-svc-live-'))
 
 /** One process under /usr/bin/time: wall ms, cpu ms, peak MiB. */
@@ -31,35 +38,76 @@ function median(runs, key) {
   return v[Math.floor(v.length / 2)]
 }
 
-const services = syntheticServices(N)
-const target = services.find((s, i) => i > N / 2 && s.endpoints.length === 10) ?? services[1]
-try {
-  execFileSync('ip', ['netns', 'add', ns])
-  const restore = spawnSync('ip', ['netns', 'exec', ns, 'iptables-nft-restore'], {input: '*mangle\n:KUBE-IPTABLES-HINT - [0:0]\nCOMMIT\n' + kubeProxyRestore(services, {hooks: true}), maxBuffer: 1 << 28})
-  if (restore.status !== 0) throw new Error(String(restore.stderr))
-  const saved = join(work, 'saved.txt')
-  writeFileSync(saved, execFileSync('ip', ['netns', 'exec', ns, 'iptables-nft-save'], {maxBuffer: 1 << 28}))
-  const cases = {
-    'iptables-nft-save (kernel)': ['ip', 'netns', 'exec', ns, 'iptables-nft-save'],
-    [`svc ${target.namespace}/${target.name} live`]: ['ip', 'netns', 'exec', ns, process.execPath, RUN, 'svc', `${target.namespace}/${target.name}`, '-o', 'json'],
-    [`svc ${target.namespace}/${target.name} live, whole save (--iptables-backend auto on a save)`]: [process.execPath, RUN, 'svc', `${target.namespace}/${target.name}`, '--iptables-save', saved, '-o', 'json'],
-    'svc -A --iptables-save (table)': [process.execPath, RUN, 'svc', '-A', '--iptables-save', saved],
-    'svc -A --iptables-save -o json': [process.execPath, RUN, 'svc', '-A', '--iptables-save', saved, '-o', 'json'],
-  }
+const load = () => loadavg().map((l) => l.toFixed(1)).join(' ')
+
+/** svc NAME's answer without the moment it was read. */
+function answer(run, netns, name) {
+  const out = execFileSync('ip', ['netns', 'exec', netns, process.execPath, run, 'svc', name, '-o', 'json'], {encoding: 'utf8', maxBuffer: 1 << 28})
+  return out.replace(/"capturedAt": "[^"]*"/, '')
+}
+
+function load10k(netns, restore) {
+  execFileSync('ip', ['netns', 'add', netns])
+  // kubelet's hint chain says which backend kube-proxy uses
+  const r = spawnSync('ip', ['netns', 'exec', netns, restore], {input: '*mangle\n:KUBE-IPTABLES-HINT - [0:0]\nCOMMIT\n' + kubeProxyRestore(services, {hooks: true}), maxBuffer: 1 << 28})
+  if (r.status !== 0) throw new Error(String(r.stderr))
+}
+
+/** Runs the cases interleaved (a load change touches every case alike) and prints the table, ratios against `base`. */
+function measure(cases, base) {
   const results = Object.fromEntries(Object.keys(cases).map((k) => [k, []]))
-  // interleaved, so load changes touch every case alike
+  const before = load()
   for (let i = 0; i < RUNS; i++) for (const [name, argv] of Object.entries(cases)) results[name].push(timed(argv))
-  const base = median(results['iptables-nft-save (kernel)'], 'ms')
-  const baseCpu = median(results['iptables-nft-save (kernel)'], 'cpuMs')
-  console.log(`${N} services, median of ${RUNS}, node ${process.version}, load ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`)
-  console.log('| what | wall ms | x save | cpu ms | x save cpu | peak MiB |')
+  const baseMs = median(results[base], 'ms')
+  const baseCpu = median(results[base], 'cpuMs')
+  console.log(`\n${N} services, median of ${RUNS}, node ${process.version}, load average ${before} before, ${load()} after`)
+  console.log(`| what | wall ms | x ${base} | cpu ms | x cpu | peak MiB |`)
   console.log('|---|---:|---:|---:|---:|---:|')
   for (const [name, runs] of Object.entries(results)) {
     const ms = median(runs, 'ms')
     const cpu = median(runs, 'cpuMs')
-    console.log(`| ${name} | ${ms.toFixed(0)} | ${(ms / base).toFixed(2)} | ${cpu.toFixed(0)} | ${(cpu / baseCpu).toFixed(2)} | ${median(runs, 'rssMiB').toFixed(0)} |`)
+    console.log(`| ${name} | ${ms.toFixed(0)} | ${(ms / baseMs).toFixed(2)} | ${cpu.toFixed(0)} | ${(cpu / baseCpu).toFixed(2)} | ${median(runs, 'rssMiB').toFixed(0)} |`)
+  }
+  return results
+}
+
+const services = syntheticServices(N)
+const target = services.find((s, i) => i > N / 2 && s.endpoints.length === 10) ?? services[1]
+const name = `${target.namespace}/${target.name}`
+try {
+  load10k(ns, 'iptables-nft-restore')
+  const inNs = (...argv) => ['ip', 'netns', 'exec', ns, ...argv]
+  if (MODE === 'name') {
+    if (BASELINE && answer(RUN, ns, name) !== answer(BASELINE, ns, name)) throw new Error(`svc ${name}: this build and ${BASELINE} print different answers`)
+    const cases = {
+      'iptables-nft-save (kernel)': inNs('iptables-nft-save'),
+      [`svc ${name} live`]: inNs(process.execPath, RUN, 'svc', name, '-o', 'json'),
+      ...(BASELINE ? {[`svc ${name} live, ${BASELINE}`]: inNs(process.execPath, BASELINE, 'svc', name, '-o', 'json')} : {}),
+      'floor: node -e 0': inNs(process.execPath, '-e', '0'),
+      'floor: nodedoc --version': inNs(process.execPath, RUN, '--version'),
+      'floor: iptables-nft -t nat -S KUBE-SERVICES': inNs('iptables-nft', '-t', 'nat', '-S', 'KUBE-SERVICES'),
+    }
+    measure(cases, 'iptables-nft-save (kernel)')
+    spawnSync('ip', ['netns', 'del', ns])
+    // the legacy backend: every per-chain listing fetches the whole table, so svc reads the saves once
+    load10k(legacyNs, 'iptables-legacy-restore')
+    measure({
+      'iptables-legacy-save (kernel)': ['ip', 'netns', 'exec', legacyNs, 'iptables-legacy-save'],
+      [`svc ${name} live (legacy)`]: ['ip', 'netns', 'exec', legacyNs, process.execPath, RUN, 'svc', name, '-o', 'json'],
+    }, 'iptables-legacy-save (kernel)')
+  } else {
+    const saved = join(work, 'saved.txt')
+    writeFileSync(saved, execFileSync('ip', ['netns', 'exec', ns, 'iptables-nft-save'], {maxBuffer: 1 << 28}))
+    measure({
+      'iptables-nft-save (kernel)': inNs('iptables-nft-save'),
+      [`svc ${name} live`]: inNs(process.execPath, RUN, 'svc', name, '-o', 'json'),
+      [`svc ${name} live, whole save (--iptables-backend auto on a save)`]: [process.execPath, RUN, 'svc', name, '--iptables-save', saved, '-o', 'json'],
+      'svc -A --iptables-save (table)': [process.execPath, RUN, 'svc', '-A', '--iptables-save', saved],
+      'svc -A --iptables-save -o json': [process.execPath, RUN, 'svc', '-A', '--iptables-save', saved, '-o', 'json'],
+    }, 'iptables-nft-save (kernel)')
   }
 } finally {
   spawnSync('ip', ['netns', 'del', ns])
+  spawnSync('ip', ['netns', 'del', legacyNs])
   rmSync(work, {recursive: true, force: true})
 }

@@ -32,3 +32,13 @@ export function absorb(error: unknown, path: string, warnings: Warnings): undefi
   warnings.add(`io:${code ?? 'unknown'}`, `could not read (${code ?? String(error)})`, path)
   return undefined
 }
+
+/** A folder's files as readFile gives each: text, or undefined with the error absorbed. */
+export function texts(files: Array<Buffer | Error>, dir: string, names: string[], warnings: Warnings): Array<string | undefined> {
+  const out = new Array<string | undefined>(files.length)
+  for (let i = 0; i < files.length; i++) {
+    const file = files[i]
+    out[i] = file instanceof Error ? absorb(file, `${dir}/${names[i]}`, warnings) : file.toString('utf8')
+  }
+  return out
+}

@@ -35,6 +35,8 @@ export interface ReadOptions {
 
 export interface RunOptions {
   timeoutMs?: number
+  /** Text on the program's stdin (else none). A snapshot neither records nor replays such a run. */
+  input?: string
 }
 
 export interface Host {
@@ -44,10 +46,11 @@ export interface Host {
   /** Text of a host-absolute path; undefined when it does not exist (or the process vanished). */
   readFile(path: string, options?: ReadOptions): Promise<string | undefined>
   /**
-   * Several files of one folder (a process's /proc/<pid>/{cgroup,status,cmdline}), as readFile
-   * would read each, the folder resolved once. Optional: callers fall back to readFile.
+   * The same files of several folders (every process's /proc/<pid>/{cgroup,status,cmdline}), as
+   * readFile would read each, per folder in the order given; each folder's parent resolved once.
+   * Optional: callers fall back to readFile.
    */
-  readFiles?(dir: string, names: string[]): Promise<Array<string | undefined>>
+  readFiles?(dirs: string[], names: string[]): Promise<Array<Array<string | undefined>>>
   /** Raw bytes of a host-absolute path (compressed rotated logs); undefined when it does not exist. */
   readBytes?(path: string, options?: ReadOptions): Promise<Buffer | undefined>
   /**
@@ -109,10 +112,10 @@ export function tailFrom(data: Buffer, tailBytes: number): Buffer {
   return window.subarray(newline < 0 ? 1 : newline + 1)
 }
 
-/** Several files of one folder through host.readFiles where the host has it, else one readFile each. */
-export function readFiles(host: Host, dir: string, names: string[]): Promise<Array<string | undefined>> {
-  if (host.readFiles) return host.readFiles(dir, names)
-  return Promise.all(names.map((name) => host.readFile(`${dir}/${name}`)))
+/** The same files of several folders through host.readFiles where the host has it, else one readFile each. */
+export function readFiles(host: Host, dirs: string[], names: string[]): Promise<Array<Array<string | undefined>>> {
+  if (host.readFiles) return host.readFiles(dirs, names)
+  return Promise.all(dirs.map((dir) => Promise.all(names.map((name) => host.readFile(`${dir}/${name}`)))))
 }
 
 /** Joins host-absolute paths without touching the filesystem. */

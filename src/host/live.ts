@@ -1,7 +1,7 @@
 import {spawn} from 'node:child_process'
 import {join} from 'node:path'
 import * as execa from 'execa'
-import {absorb} from './errors.js'
+import {absorb, texts} from './errors.js'
 import {type DirEntry, type EntryKind, type FileStat, type Host, type ReadOptions, type RunOptions, type RunResult, Warnings, tailFrom} from './host.js'
 import {lstatInRoot, readDirInRoot, readFileInRoot, readFilesInRoot, readLinkInRoot, resolveInRoot} from './in-root.js'
 import {type RootReader, liveRootReader} from './root-reader.js'
@@ -51,10 +51,13 @@ export class LiveHost implements Host {
     }
   }
 
-  async readFiles(dir: string, names: string[]): Promise<Array<string | undefined>> {
+  async readFiles(dirs: string[], names: string[]): Promise<Array<Array<string | undefined>>> {
     // a folder inside a process's own root is read name by name, each in that root
-    if (PROCESS_ROOT.test(dir)) return Promise.all(names.map((name) => this.readFile(`${dir}/${name}`)))
-    return readFilesInRoot(this.root, dir, names).map((got, i) => (got instanceof Error ? absorb(got, `${dir}/${names[i]}`, this.warnings) : got.toString('utf8')))
+    if (dirs.some((dir) => PROCESS_ROOT.test(dir))) return Promise.all(dirs.map((dir) => Promise.all(names.map((name) => this.readFile(`${dir}/${name}`)))))
+    const read = readFilesInRoot(this.root, dirs, names)
+    const out = new Array<Array<string | undefined>>(read.length)
+    for (let i = 0; i < read.length; i++) out[i] = texts(read[i], dirs[i], names, this.warnings)
+    return out
   }
 
   answer(_name: string, ask: () => Promise<string | undefined>): Promise<string | undefined> {
@@ -111,7 +114,7 @@ export class LiveHost implements Host {
     const result = await execa.execa(file, args, {
       reject: false,
       timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      stdin: 'ignore',
+      ...(options.input === undefined ? {stdin: 'ignore' as const} : {input: options.input}),
       env: {LC_ALL: 'C'},
     })
     if ((result as {code?: string}).code === 'ENOENT') return undefined

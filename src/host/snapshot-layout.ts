@@ -41,8 +41,8 @@ export class SnapshotError extends NodedocError {
  */
 export interface SnapshotStore {
   read(rel: string, tailBytes?: number): Buffer
-  /** Files of one folder, each its bytes or what read would throw (a folder store resolves the folder once). */
-  readMany?(dir: string, names: string[]): Array<Buffer | Error>
+  /** The same files of several folders, each its bytes or what read would throw (a folder store resolves each folder once). */
+  readMany?(dirs: string[], names: string[]): Array<Array<Buffer | Error>>
   list(rel: string): DirEntry[]
   link(rel: string): string
   lstat(rel: string): {kind: EntryKind; size: number}

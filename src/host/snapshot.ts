@@ -1,6 +1,6 @@
 import {statSync} from 'node:fs'
-import {absorb} from './errors.js'
-import {type DirEntry, type FileStat, type Host, type ReadOptions, type RunResult, Warnings, hostPath, tailFrom} from './host.js'
+import {absorb, texts} from './errors.js'
+import {type DirEntry, type FileStat, type Host, type ReadOptions, type RunOptions, type RunResult, Warnings, hostPath, tailFrom} from './host.js'
 import {InRootError} from './in-root.js'
 import {type SnapshotMeta, SnapshotError, type SnapshotStore, commandFileName, fsRelative} from './snapshot-layout.js'
 import {TarStore} from './snapshot-archive.js'
@@ -85,17 +85,18 @@ export class SnapshotHost implements Host {
     return this.bytes(path, options)?.toString('utf8')
   }
 
-  async readFiles(dir: string, names: string[]): Promise<Array<string | undefined>> {
-    const rel = fsRelative(hostPath(dir))
-    if (!this.store.readMany) return Promise.all(names.map((name) => this.readFile(`${dir}/${name}`)))
-    let got: Array<Buffer | Error>
+  async readFiles(dirs: string[], names: string[]): Promise<Array<Array<string | undefined>>> {
+    if (!this.store.readMany) return Promise.all(dirs.map((dir) => Promise.all(names.map((name) => this.readFile(`${dir}/${name}`)))))
+    let got: Array<Array<Buffer | Error>>
     try {
-      got = this.store.readMany(rel, names)
+      got = this.store.readMany(dirs.map((dir) => fsRelative(hostPath(dir))), names)
     } catch (error) {
       // no fs/ folder at all: each name as readFile would have it
-      got = names.map(() => error as Error)
+      got = dirs.map(() => names.map(() => error as Error))
     }
-    return got.map((bytes, i) => (bytes instanceof Error ? absorb(bytes, `${dir}/${names[i]}`, this.warnings) : bytes.toString('utf8')))
+    const out = new Array<Array<string | undefined>>(got.length)
+    for (let i = 0; i < got.length; i++) out[i] = texts(got[i], dirs[i], names, this.warnings)
+    return out
   }
 
   async readBytes(path: string, options: ReadOptions = {}): Promise<Buffer | undefined> {
@@ -127,7 +128,9 @@ export class SnapshotHost implements Host {
     return s && {kind: s.kind, size: s.size, mtimeMs: 0, ino: 0}
   }
 
-  async run(argv: string[]): Promise<RunResult | undefined> {
+  async run(argv: string[], options?: RunOptions): Promise<RunResult | undefined> {
+    // never recorded (RecordingHost): as a program that is not there
+    if (options?.input !== undefined) return undefined
     const name = 'cmd/' + commandFileName(argv)
     const read = (suffix: string) => this.attempt(name + suffix, () => this.store.read(name + suffix))?.toString('utf8')
     const stdout = read('.out')

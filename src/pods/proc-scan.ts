@@ -15,79 +15,73 @@ export interface ProcInfo {
   identity: CgroupIdentity & {version: 1 | 2 | null}
 }
 
-// Enough to keep the disk busy without running out of file descriptors on a 3000-process node.
-const CONCURRENCY = 64
-
 /**
  * Reads /proc/<pid>/cgroup for every process (or the `only` ones), then status and cmdline
  * for those `wanted` picks by identity; stat only where status does not say what it would
- * (statFromStatus). A process that exits mid-scan simply drops out. The files of one process
- * are read together (host.readFiles: its folder resolved once).
+ * (statFromStatus). A process that exits mid-scan simply drops out. The files are read a
+ * batch at a time (host.readFiles: /proc proved once, each process's folder opened below it).
  */
 export async function scanProcesses(host: Host, wanted?: (identity: CgroupIdentity) => boolean, only?: number[]): Promise<ProcInfo[]> {
   const pids = only ? [...new Set(only)].sort((a, b) => a - b) : await listPids(host)
   // the processes of one cgroup (a container's, the node's kernel threads) have the same
   // cgroup file: parsed and identified once, shared (nothing changes them after)
   const cgroups = new Map<string, Pick<ProcInfo, 'cgroup' | 'identity'>>()
-  const scanned = await inOrder(
-    pids,
-    async (pid): Promise<ProcInfo | undefined> => {
-      const dir = `/proc/${pid}`
-      // everything wanted: one read of the three; else status and cmdline only for the picked
-      const [cgroupText, ...rest] = await readFiles(host, dir, wanted ? ['cgroup'] : ['cgroup', 'status', 'cmdline'])
-      if (cgroupText === undefined) return undefined
+  const scanned: ProcInfo[] = []
+  // a batch at a time, so that a batch's file texts die young instead of all surviving to the end
+  for (let at = 0; at < pids.length; at += BATCH) {
+    const batch = pids.slice(at, at + BATCH)
+    const dirs = batch.map((pid) => `/proc/${pid}`)
+    // everything wanted: the three files at once; else status and cmdline only for the picked
+    const first = await readFiles(host, dirs, wanted ? ['cgroup'] : ['cgroup', 'status', 'cmdline'])
+    const picked: Array<{i: number; known: Pick<ProcInfo, 'cgroup' | 'identity'>}> = []
+    for (let i = 0; i < batch.length; i++) {
+      const cgroupText = first[i][0]
+      if (cgroupText === undefined) continue
       let known = cgroups.get(cgroupText)
       if (!known) {
         const cgroup = parseProcCgroup(cgroupText)
         known = {cgroup, identity: identifyProcCgroup(cgroup)}
         cgroups.set(cgroupText, known)
       }
-      const {cgroup, identity} = known
-      if (wanted && !wanted(identity)) return undefined
-      const [statusText, cmdlineText] = wanted ? await readFiles(host, dir, ['status', 'cmdline']) : rest
-      const status = statusText ? parseProcStatus(statusText) : undefined
-      let stat = statusText && status ? statFromStatus(statusText, status) : undefined
-      if (!stat) {
-        const statText = await host.readFile(`${dir}/stat`)
-        if (statText === undefined) return undefined
-        stat = parseProcStat(statText)
-        if (!stat) {
-          host.warnings.add('bad:/proc/stat', 'unparseable /proc/<pid>/stat skipped', `${dir}/stat`)
-          return undefined
-        }
-      }
-      return {
-        pid,
-        ppid: stat.ppid,
-        state: stat.state,
-        comm: stat.comm,
-        argv: cmdlineText ? parseCmdline(cmdlineText) : [],
-        nsPid: status?.nsPid.at(-1) ?? pid,
-        status,
-        cgroup,
-        identity,
-      }
-    },
-  )
-  return scanned.filter((p): p is ProcInfo => p !== undefined)
-}
-
-/**
- * work(item) for every item, CONCURRENCY at a time, results in input order. The hosts read
- * synchronously, so this is a plain loop in practice; p-map's machinery per item cost more
- * than a process's reads on a 3000-process scan.
- */
-async function inOrder<T, R>(items: T[], work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length)
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++
-      results[i] = await work(items[i])
+      if (!wanted || wanted(known.identity)) picked.push({i, known})
+    }
+    const rest = wanted ? await readFiles(host, picked.map((p) => dirs[p.i]), ['status', 'cmdline']) : undefined
+    for (let k = 0; k < picked.length; k++) {
+      const {i, known} = picked[k]
+      const [statusText, cmdlineText] = rest ? rest[k] : [first[i][1], first[i][2]]
+      const proc = await processFrom(host, batch[i], known, statusText, cmdlineText)
+      if (proc) scanned.push(proc)
     }
   }
-  await Promise.all(Array.from({length: Math.min(CONCURRENCY, items.length)}, worker))
-  return results
+  return scanned
+}
+
+// processes read per batch: /proc proved once per batch, few enough texts held at a time
+const BATCH = 128
+
+async function processFrom(host: Host, pid: number, known: Pick<ProcInfo, 'cgroup' | 'identity'>, statusText: string | undefined, cmdlineText: string | undefined): Promise<ProcInfo | undefined> {
+  const status = statusText ? parseProcStatus(statusText) : undefined
+  let stat = statusText && status ? statFromStatus(statusText, status) : undefined
+  if (!stat) {
+    const statText = await host.readFile(`/proc/${pid}/stat`)
+    if (statText === undefined) return undefined
+    stat = parseProcStat(statText)
+    if (!stat) {
+      host.warnings.add('bad:/proc/stat', 'unparseable /proc/<pid>/stat skipped', `/proc/${pid}/stat`)
+      return undefined
+    }
+  }
+  return {
+    pid,
+    ppid: stat.ppid,
+    state: stat.state,
+    comm: stat.comm,
+    argv: cmdlineText ? parseCmdline(cmdlineText) : [],
+    nsPid: status?.nsPid.at(-1) ?? pid,
+    status,
+    cgroup: known.cgroup,
+    identity: known.identity,
+  }
 }
 
 async function listPids(host: Host): Promise<number[]> {

@@ -195,7 +195,7 @@ interface PlanLayout {
   podLimits: CgroupLimits
   hostname: string
   state: string
-  /** the read-only image layer: the --rootfs dir, or <state>/rootfs built by rootfs.build */
+  /** the read-only image layer: the --rootfs dir, the shared busybox layer, or <state>/rootfs built by rootfs.build */
   lower: string
   logDir: string
   containers: ContainerPlanInfo[]
@@ -238,10 +238,16 @@ function planLayout(cfg: SandboxConfig): PlanLayout {
     podLimits: podLimits(pod, cfg.podPidsLimit),
     hostname: pod.hostname ?? cfg.name,
     state: cfg.stateDir,
-    lower: cfg.rootfs.kind === 'dir' ? cfg.rootfs.path : join(cfg.stateDir, 'rootfs'),
+    lower: lowerDir(cfg),
     withNs: cfg.isolation !== 'chroot',
     full: cfg.isolation === 'full',
   }
+}
+
+/** The overlay's lower layer (the chroot dir for --isolation chroot). */
+export function lowerDir(cfg: Pick<SandboxConfig, 'rootfs' | 'stateDir'>): string {
+  if (cfg.rootfs.kind === 'dir') return cfg.rootfs.path
+  return cfg.rootfs.kind === 'layer' ? cfg.rootfs.dir : join(cfg.stateDir, 'rootfs')
 }
 
 function kubeletPodDir(cfg: SandboxConfig): string {
@@ -275,6 +281,9 @@ function stateSteps({cfg, pod, state, hostname}: PlanLayout): Step[] {
 
 function rootfsSteps({cfg, lower}: PlanLayout): Step[] {
   if (cfg.rootfs.kind === 'dir') return []
+  if (cfg.rootfs.kind === 'layer') {
+    return [{id: 'rootfs.layer', why: 'no image pull here: the read-only image layer (busybox-static and its applet links) is built once, named by the sha256 of the binary, and shared by every sandbox as the overlay lowerdir, which no container writes; it goes with the last sandbox', op: {kind: 'rootfs', dir: lower, source: cfg.rootfs}, undo: null}]
+  }
   const what = cfg.rootfs.kind === 'busybox' ? `busybox-static and ${cfg.rootfs.applets.length} applet links` : `${cfg.rootfs.files.length} host files (binaries and the libraries ldd lists)`
   return [{id: 'rootfs.build', why: `no image pull here: the read-only image layer is built locally from ${what}`, op: {kind: 'rootfs', dir: lower, source: cfg.rootfs}, undo: null}]
 }
@@ -414,52 +423,68 @@ function containerSteps(layout: PlanLayout, c: ContainerSpec, info: ContainerPla
   return withNs ? [...steps, ...containerRootSteps(layout, c, ref, dir, merged)] : steps
 }
 
+/** One fstab field: blanks, newlines and backslashes as octal escapes, as fstab(5) reads them. */
+export function fstabField(text: string): string {
+  return text.replace(/[\\ \t\n]/g, (c) => '\\' + c.charCodeAt(0).toString(8).padStart(3, '0'))
+}
+
+function fstabLine(source: string, target: string, type: string, options: string): string {
+  return `${fstabField(source)} ${fstabField(target)} ${type} ${options} 0 0`
+}
+
 /**
  * The container's root, made inside its own mount namespace while the process waits at the
  * gate: overlay rootfs, /proc, /sys, a minimal /dev, the pod's files and volumes, then
- * pivot_root away from the host (--isolation full).
+ * pivot_root away from the host (--isolation full). The mounts go in two `mount --all` runs
+ * over fstab files in the container dir (a program costs several milliseconds, a mount in a
+ * running one almost nothing); files, dirs and links are made through /proc/<pid>/root.
  */
 function containerRootSteps({cfg, pod, state, lower, volumeSources, full}: PlanLayout, c: ContainerSpec, ref: string, dir: string, merged: string): Step[] {
   const steps: Step[] = []
   const add = (step: Step) => steps.push(step)
-  const inCtr = (...argv: string[]) => ['nsenter', '--target', ref, '--mount', '--', ...argv]
   const there = (p: string) => join(`/proc/${ref}/root`, merged, p)
   const mkdirIn = (id: string, p: string) => add({id, why: `mount point ${p}`, op: {kind: 'mkdir', path: there(p)}, undo: null})
   const touchIn = (id: string, p: string) => add({id, why: `mount point ${p}`, op: {kind: 'write', path: there(p), content: ''}, undo: null})
+  const at = (p: string) => join(merged, p)
   add({id: `ctr.${c.name}.upper`, why: 'overlay upper dir: the container writable layer', op: {kind: 'mkdir', path: join(dir, 'upper')}, undo: null})
   add({id: `ctr.${c.name}.work`, why: 'overlay work dir', op: {kind: 'mkdir', path: join(dir, 'work')}, undo: null})
   add({id: `ctr.${c.name}.rootfs-dir`, why: 'the rootfs mount point', op: {kind: 'mkdir', path: merged}, undo: null})
-  add({id: `ctr.${c.name}.overlay`, why: 'the rootfs: read-only image layer + writable upper, mounted only inside the container mount namespace', op: {kind: 'run', argv: inCtr('mount', '-t', 'overlay', '-o', `lowerdir=${lower},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, 'overlay', merged)}, undo: null})
-  for (const p of ['proc', 'dev', 'sys', 'etc', 'tmp']) mkdirIn(`ctr.${c.name}.mkdir.${p}`, p)
-  add({id: `ctr.${c.name}.proc`, why: "/proc for the container's own PID namespace (mounted from inside it), so ps sees only the pod", op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--pid', '--', 'mount', '-t', 'proc', '-o', 'nosuid,nodev,noexec', 'proc', join(merged, 'proc')]}, undo: null})
-  if (!pod.hostNetwork) {
-    add({id: `ctr.${c.name}.sys`, why: '/sys read-only, seen from the pod network namespace', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--net', '--', 'mount', '-t', 'sysfs', '-o', 'ro,nosuid,nodev,noexec', 'sysfs', join(merged, 'sys')]}, undo: null})
-  }
-  add({id: `ctr.${c.name}.dev`, why: 'a minimal /dev on tmpfs instead of the host /dev', op: {kind: 'run', argv: inCtr('mount', '-t', 'tmpfs', '-o', 'nosuid,strictatime,mode=755,size=65536k', 'tmpfs', join(merged, 'dev'))}, undo: null})
+  // X-mount.mkdir: mount makes a missing mount point inside the overlay it has just mounted
+  const rootMounts = [
+    fstabLine('overlay', merged, 'overlay', `lowerdir=${lower},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`),
+    fstabLine('proc', at('proc'), 'proc', 'nosuid,nodev,noexec,X-mount.mkdir'),
+    ...(pod.hostNetwork ? [] : [fstabLine('sysfs', at('sys'), 'sysfs', 'ro,nosuid,nodev,noexec,X-mount.mkdir')]),
+    fstabLine('tmpfs', at('dev'), 'tmpfs', 'nosuid,strictatime,mode=755,size=65536k,X-mount.mkdir'),
+  ]
+  add({id: `ctr.${c.name}.fstab-root`, why: 'the rootfs (read-only image layer + writable upper), /proc, /sys read-only, a tmpfs /dev, in the order they are mounted', op: {kind: 'write', path: join(dir, 'fstab.root'), content: rootMounts.join('\n') + '\n'}, undo: null})
+  add({id: `ctr.${c.name}.mount-root`, why: 'mounted only inside the container mount namespace; /proc from inside its PID namespace (ps sees only the pod), /sys from inside the pod network namespace', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--pid', ...(pod.hostNetwork ? [] : ['--net']), '--', 'mount', '--all', '--fstab', join(dir, 'fstab.root')]}, undo: null})
   add({id: `ctr.${c.name}.devices`, why: `device nodes ${DEVICES.map(([d]) => '/dev/' + d).join(', ')} (runc's default set), copied as nodes from the host`, op: {kind: 'run', argv: ['cp', '-a', ...DEVICES.map(([d]) => `/dev/${d}`), there('dev/')]}, undo: null})
   for (const [name, target] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']]) {
     add({id: `ctr.${c.name}.dev.${name}`, why: `/dev/${name} link`, op: {kind: 'symlink', target, path: there(`dev/${name}`)}, undo: null})
   }
   mkdirIn(`ctr.${c.name}.mkdir.pts`, 'dev/pts')
-  add({id: `ctr.${c.name}.devpts`, why: 'a private devpts instance for terminals', op: {kind: 'run', argv: inCtr('mount', '-t', 'devpts', '-o', 'newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec', 'devpts', join(merged, 'dev/pts'))}, undo: null})
   mkdirIn(`ctr.${c.name}.mkdir.shm`, 'dev/shm')
-  add({id: `ctr.${c.name}.shm`, why: "the pod's shm tmpfs as /dev/shm", op: {kind: 'run', argv: inCtr('mount', '--bind', join(state, 'shm'), join(merged, 'dev/shm'))}, undo: null})
+  const binds = [
+    fstabLine('devpts', at('dev/pts'), 'devpts', 'newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec'),
+    fstabLine(join(state, 'shm'), at('dev/shm'), 'none', 'bind'),
+  ]
   for (const f of ['hosts', 'hostname', 'resolv.conf']) {
     touchIn(`ctr.${c.name}.touch.${f}`, `etc/${f}`)
-    add({id: `ctr.${c.name}.${f}`, why: `/etc/${f} bind-mounted from the sandbox state dir, as kubelet/containerd do`, op: {kind: 'run', argv: inCtr('mount', '--bind', join(state, f), join(merged, 'etc', f))}, undo: null})
+    binds.push(fstabLine(join(state, f), at(`etc/${f}`), 'none', 'bind'))
   }
   for (const m of c.volumeMounts) {
-    const source = volumeSources.get(m.name)!
     if (cfg.fileVolumes?.includes(m.name)) touchIn(`ctr.${c.name}.touch.vol.${m.name}`, m.mountPath)
     else mkdirIn(`ctr.${c.name}.mkdir.vol.${m.name}`, m.mountPath)
-    add({id: `ctr.${c.name}.vol.${m.name}`, why: `volume ${m.name} bind-mounted at ${m.mountPath}`, op: {kind: 'run', argv: inCtr('mount', '--bind', source, join(merged, m.mountPath))}, undo: null})
-    if (m.readOnly) add({id: `ctr.${c.name}.vol.${m.name}.ro`, why: 'readOnly: remount the bind read-only', op: {kind: 'run', argv: inCtr('mount', '-o', 'remount,bind,ro', join(merged, m.mountPath))}, undo: null})
+    // bind,ro: mount binds, then remounts the bind read-only, as two separate runs did
+    binds.push(fstabLine(volumeSources.get(m.name)!, at(m.mountPath), 'none', m.readOnly ? 'bind,ro' : 'bind'))
   }
+  add({id: `ctr.${c.name}.fstab-binds`, why: "a private devpts, the pod's shm as /dev/shm, /etc/hosts, hostname and resolv.conf from the sandbox state dir (as kubelet/containerd bind them), the volumes (readOnly ones remounted read-only)", op: {kind: 'write', path: join(dir, 'fstab.binds'), content: binds.join('\n') + '\n'}, undo: null})
+  add({id: `ctr.${c.name}.mount-binds`, why: 'mounted inside the container mount namespace, in that order', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--', 'mount', '--all', '--fstab', join(dir, 'fstab.binds')]}, undo: null})
   if (full) {
     mkdirIn(`ctr.${c.name}.mkdir.oldroot`, '.oldroot')
-    add({id: `ctr.${c.name}.pivot_root`, why: 'pivot_root, not chroot: the host root is moved away from the mount namespace, not just hidden', op: {kind: 'run', argv: inCtr('pivot_root', merged, join(merged, '.oldroot'))}, undo: null})
+    add({id: `ctr.${c.name}.pivot_root`, why: 'pivot_root, not chroot: the host root is moved away from the mount namespace, not just hidden', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--', 'pivot_root', merged, at('.oldroot')]}, undo: null})
     add({id: `ctr.${c.name}.umount-oldroot`, why: "detach the old (host) root so nothing in the container can reach it; run with the host's tools through /proc/<pid>/root", op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--root=/', '--wd=/', '--', 'umount', '--lazy', `/proc/${ref}/root/.oldroot`]}, undo: null})
-    add({id: `ctr.${c.name}.rmdir-oldroot`, why: 'remove the empty old-root mount point', op: {kind: 'run', argv: ['rmdir', `/proc/${ref}/root/.oldroot`]}, undo: null})
+    add({id: `ctr.${c.name}.rmdir-oldroot`, why: 'remove the empty old-root mount point', op: {kind: 'rmdir', path: `/proc/${ref}/root/.oldroot`}, undo: null})
   }
   return steps
 }
@@ -511,10 +536,12 @@ export function resolveOp<T>(value: T, pids: Record<string, number>): T {
 export function describeOp(op: Op): string {
   switch (op.kind) {
     case 'mkdir': return `mkdir ${op.path}`
-    case 'write': return op.content === '' ? `touch ${op.path}` : `write ${op.path} <- ${JSON.stringify(op.content.length > 60 ? op.content.slice(0, 57) + '...' : op.content)}`
+    case 'rmdir': return `rmdir ${op.path}`
+    // a whole file the plan wrote (an fstab) is shown whole: it is what the next step mounts
+    case 'write': return op.content === '' ? `touch ${op.path}` : /\/fstab\.[a-z]+$/.test(op.path) ? `write ${op.path} <<EOF\n${op.content.trimEnd().split('\n').map((l) => '      ' + l).join('\n')}\n      EOF` : `write ${op.path} <- ${JSON.stringify(op.content.length > 60 ? op.content.slice(0, 57) + '...' : op.content)}`
     case 'symlink': return `ln -s ${op.target} ${op.path}`
     case 'lease': return `create ${op.path} (exclusive)`
-    case 'rootfs': return `build ${op.dir} from ${op.source.kind}`
+    case 'rootfs': return op.source.kind === 'layer' ? `use ${op.dir} (built from ${op.source.binary} if absent)` : `build ${op.dir} from ${op.source.kind}`
     case 'run': return shellLine(op.argv) + (op.stdin ? ` <<EOF\n${op.stdin.trimEnd().split('\n').map((l) => '      ' + l).join('\n')}\n      EOF` : '')
     case 'spawnPause': return shellLine(op.argv) + ' &'
     case 'startContainer': return shellLine(op.chain) + ` &  (stdout/stderr -> ${op.logPath})`

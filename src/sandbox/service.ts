@@ -10,7 +10,7 @@ import {execGated} from '../write/exec.js'
 import type {Op, ProcessMark, RootfsSource} from '../write/ops.js'
 import {isAlive, readStartTime} from '../write/processes.js'
 import {which} from '../write/programs.js'
-import {busyboxApplets, hostRootfsFiles} from '../write/rootfs.js'
+import {busyboxApplets, busyboxFacts, hostRootfsFiles, removeLayers} from '../write/rootfs.js'
 import {LiveSandboxOps} from '../write/sandbox-ops.js'
 import {removeDir, removeIfEmpty} from '../write/state-dir.js'
 import {SandboxAborted, SandboxStepError, rollback, runPlan} from './executor.js'
@@ -20,7 +20,7 @@ import {type PodManifest, parsePodManifest} from './manifest.js'
 import {pickPodAddress} from './ipam.js'
 import {
   GATE_SCRIPT, type Isolation, type Plan, type SandboxConfig, type Step,
-  containerEnv, planSandbox, setprivArgs,
+  containerEnv, lowerDir, planSandbox, setprivArgs,
 } from './plan.js'
 import {type ShownPhase, STATE_ROOT, STATE_VERSION, type SandboxState} from './state.js'
 
@@ -96,9 +96,16 @@ export async function createSandbox(opts: CreateOptions): Promise<Created> {
   }
 }
 
-/** /run/nodedoc/{sandboxes,ipam} and /run/nodedoc itself go with the last sandbox. */
-function removeSharedRoots(stateRoot: string): Promise<void> {
-  return removeIfEmpty([stateRoot, IPAM_ROOT, dirname(stateRoot)])
+/** Where the shared image layers live: /run/nodedoc/layers beside /run/nodedoc/sandboxes. */
+export function layersRoot(stateRoot: string): string {
+  return `${dirname(stateRoot)}/layers`
+}
+
+/** /run/nodedoc/{sandboxes,layers,ipam} and /run/nodedoc itself go with the last sandbox. */
+async function removeSharedRoots(stateRoot: string): Promise<void> {
+  await removeIfEmpty([stateRoot])
+  await removeLayers(layersRoot(stateRoot), stateRoot)
+  await removeIfEmpty([IPAM_ROOT, dirname(stateRoot)])
 }
 
 /** What preflight found: the manifest, the name, where the state goes, the machine's cgroups. */
@@ -119,12 +126,15 @@ async function preflight(host: Host, opts: CreateOptions): Promise<Preflight> {
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 63) throw new SandboxError(`--name ${name}: not a valid pod name (lower-case letters, digits and '-')`)
   const dir = `${opts.stateRoot ?? STATE_ROOT}/${name}`
   if (!opts.dryRun && process.getuid?.() !== 0) throw new SandboxError('sandbox create needs root (namespaces, mounts, cgroups, veths)')
-  if (!opts.dryRun && (await pathKind(host, dir))) throw new SandboxError(`sandbox ${name} already exists (remove it with: nodedoc sandbox rm ${name})`)
   const network = opts.isolation !== 'chroot' && !manifest.hostNetwork
-  const tools = await Promise.all(requiredTools(opts.isolation, network).map(async (t) => [t, await which(t)] as const))
+  const [clash, tools, cgroups] = await Promise.all([
+    opts.dryRun ? undefined : pathKind(host, dir),
+    Promise.all(requiredTools(opts.isolation, network).map(async (t) => [t, await which(t)] as const)),
+    cgroupFacts(host),
+  ])
+  if (clash) throw new SandboxError(`sandbox ${name} already exists (remove it with: nodedoc sandbox rm ${name})`)
   const missing = tools.filter(([, path]) => !path).map(([tool]) => tool)
   if (missing.length) throw new SandboxError(`missing tools: ${missing.join(', ')} (Debian: util-linux, iproute2, coreutils, hostname)`)
-  const cgroups = await cgroupFacts(host)
   const wanted = cgroups.version === 1 ? V1_CONTROLLERS : V2_CONTROLLERS
   const absent = wanted.filter((c) => !cgroups.available.includes(c))
   if (absent.length) throw new SandboxError(`cgroup controllers missing: ${absent.join(', ')} (cgroup v${cgroups.version} at ${cgroups.mountRoot})`)
@@ -152,6 +162,14 @@ async function podNetwork(host: Host, podCidr: string, podUid: string): Promise<
 async function sandboxConfig(host: Host, opts: CreateOptions, found: Preflight): Promise<SandboxConfig> {
   const {manifest, name, dir, cgroups} = found
   const podUid = opts.podUid ?? randomUUID()
+  // independent reads, taken at once
+  const [network, rootfs, memory, sleepProgram, gateShell] = await Promise.all([
+    found.network ? podNetwork(host, opts.podCidr, podUid) : null,
+    chooseRootfs(host, opts, manifest),
+    nodeMemoryBytes(host),
+    which('sleep'),
+    which('sh'),
+  ])
   const config: SandboxConfig = {
     manifest,
     name,
@@ -161,12 +179,12 @@ async function sandboxConfig(host: Host, opts: CreateOptions, found: Preflight):
     isolation: opts.isolation,
     stateDir: dir,
     cgroup: {version: cgroups.version, driver: opts.cgroupDriver, mountRoot: cgroups.mountRoot, controllers: found.controllers},
-    network: found.network ? await podNetwork(host, opts.podCidr, podUid) : null,
-    rootfs: await chooseRootfs(host, opts.rootfs, manifest),
-    nodeMemoryBytes: await nodeMemoryBytes(host),
+    network,
+    rootfs,
+    nodeMemoryBytes: memory,
     podPidsLimit: opts.podPidsLimit,
-    sleepProgram: (await which('sleep')) ?? '/bin/sleep',
-    gateShell: (await which('sh')) ?? '/bin/sh',
+    sleepProgram: sleepProgram ?? '/bin/sleep',
+    gateShell: gateShell ?? '/bin/sh',
     logRoot: '/var/log',
     kubeletRoot: '/var/lib/kubelet',
   }
@@ -181,7 +199,7 @@ async function sandboxConfig(host: Host, opts: CreateOptions, found: Preflight):
 
 /** The state file as it is before the first step: what was asked, what the kubelet rules say, and who is making it. */
 function initialState(config: SandboxConfig, plan: Plan, creator: ProcessMark): SandboxState {
-  const {manifest, rootfs, network} = config
+  const {manifest, network} = config
   return {
     version: STATE_VERSION,
     name: config.name,
@@ -196,7 +214,7 @@ function initialState(config: SandboxConfig, plan: Plan, creator: ProcessMark): 
     qos: plan.info.qos,
     cgroup: {...config.cgroup, podPath: plan.info.podCgroupPath},
     podLimits: plan.info.podLimits,
-    lowerDir: rootfs.kind === 'dir' ? rootfs.path : `${config.stateDir}/rootfs`,
+    lowerDir: lowerDir(config),
     podIp: network?.podIp ?? null,
     hostVeth: network?.hostVeth ?? null,
     containers: plan.info.containers.map((c) => ({name: c.name, id: c.id, argv: c.argv, cgroupPath: c.cgroupPath, logPath: c.logPath, limits: c.limits, oomScoreAdj: c.oomScoreAdj})),
@@ -208,12 +226,14 @@ function initialState(config: SandboxConfig, plan: Plan, creator: ProcessMark): 
 
 /** Runs the plan; on failure or Ctrl-C everything made is gone again before the error says so. */
 async function execute(plan: Plan, state: SandboxState, stateDir: string, opts: CreateOptions): Promise<void> {
-  const ops = new LiveSandboxOps(`${stateDir}/state.json`, state.podUid)
+  const ops = new LiveSandboxOps(`${stateDir}/state.json`, state.podUid, state.containers.length)
   try {
     await runPlan(plan, state, ops, {failStep: opts.failStep, aborted: opts.aborted, onStep: opts.onStep, onWarning: opts.onWarning})
   } catch (error) {
     await ops.sweep()
-    if (error instanceof SandboxAborted) throw new SandboxError(`interrupted at step ${error.number} (${error.step?.id}); everything made so far was removed${problems(error.rollbackProblems)}`, 130)
+    // a signal sent to the whole process group (SIGHUP, Ctrl-C in a terminal) also ends the
+    // step's own program: that step failed because of the interruption, and says so
+    if (error instanceof SandboxAborted || (error instanceof SandboxStepError && opts.aborted?.())) throw new SandboxError(`interrupted at step ${error.number} (${error.step?.id}); everything made so far was removed${problems(error.rollbackProblems)}`, 130)
     if (error instanceof SandboxStepError) {
       const Kind = error.step?.id === 'net.lease' && / is taken$/.test(error.message) ? LeaseTaken : SandboxError
       throw new Kind(`${error.message}; everything made so far was removed${problems(error.rollbackProblems)}`)
@@ -241,7 +261,8 @@ function problems(list: string[]): string {
   return list.length ? ` (except: ${list.join('; ')})` : ''
 }
 
-async function chooseRootfs(host: Host, dir: string | undefined, manifest: PodManifest): Promise<RootfsSource> {
+async function chooseRootfs(host: Host, opts: CreateOptions, manifest: PodManifest): Promise<RootfsSource> {
+  const dir = opts.rootfs
   if (dir && dir !== 'host' && dir !== 'busybox') {
     if (!(await pathKind(host, dir))) throw new SandboxError(`--rootfs ${dir}: no such directory`)
     // overlayfs takes its layers as a comma/colon-separated option string
@@ -251,9 +272,11 @@ async function chooseRootfs(host: Host, dir: string | undefined, manifest: PodMa
   const busybox = dir === 'host' ? undefined : await which('busybox')
   if (dir === 'busybox' && !busybox) throw new SandboxError('--rootfs busybox: busybox is not installed (Debian: busybox-static)')
   if (busybox) {
-    const files = await hostRootfsFiles([busybox])
     // a static busybox is one file; a dynamic one comes with its libraries like any host binary
-    if (files.length === 1) return {kind: 'busybox', binary: busybox, applets: await busyboxApplets(busybox)}
+    const {digest, isStatic} = await busyboxFacts(busybox)
+    // chroot runs in the layer itself, with every capability: it gets a layer of its own
+    if (isStatic && opts.isolation !== 'chroot') return {kind: 'layer', dir: `${layersRoot(opts.stateRoot ?? STATE_ROOT)}/busybox-${digest}`, binary: busybox, digest}
+    if (isStatic) return {kind: 'busybox', binary: busybox, applets: await busyboxApplets(busybox)}
   }
   const programs = new Set(['sh', 'ls', 'ps', 'cat', 'sleep', 'kill', 'id', 'hostname', 'ip'])
   for (const c of manifest.containers) {

@@ -1,13 +1,12 @@
 // Reads kube-proxy's rules through the Host: iptables (both backends), nftables and IPVS.
 // Only reads: iptables-*-save, nft list and ipvsadm -Ln change nothing.
 
-import pMap from 'p-map'
 import {NodedocError} from '../errors.js'
-import type {Host} from '../host/host.js'
+import type {Host, RunResult} from '../host/host.js'
 import {readNamedFile} from '../host/named-file.js'
 import {gatherPods} from '../pods/pods.js'
 import {gatherHostRoutes} from '../pods/routes.js'
-import {type ChainListing, PATH_START, type PathTable, readChainListing, saveText} from './iptables-path.js'
+import {type ChainListing, PATH_PREFETCH, type PathTable, readChainListing, saveText, tableChains, walkPath} from './iptables-path.js'
 import type {NodeNetwork} from './locate.js'
 
 export type IptablesBackend = 'nft' | 'legacy'
@@ -77,58 +76,155 @@ export function chooseBackend(nftText: string, legacyText: string): {backend: Ip
   return {backend: 'nft', reason: `no hint chain; iptables-nft holds at least as many rules (${nft} >= ${legacy})`}
 }
 
-/**
- * The chains on the path of the service `hint` names, one `PROGRAM -t TABLE -S CHAIN` each, as
- * iptables-save text; undefined when the program is not there.
- */
-export async function readChainsOnPath(host: Host, program: string, hint: string): Promise<string | undefined> {
-  const tables = new Map<PathTable, Map<string, ChainListing>>([['nat', new Map()], ['filter', new Map()]])
-  const asked = new Set(PATH_START.map(([t, c]) => `${t} ${c}`))
-  let round = PATH_START
-  while (round.length) {
-    const listed = await pMap(round, ([table, chain]) => host.run([program, '-t', table, '-S', chain]), {concurrency: 8})
-    if (listed.some((r) => r === undefined)) return undefined
-    const next: Array<[PathTable, string]> = []
-    round.forEach(([table, chain], i) => {
-      // a chain that is not there (exit 1) is left out, as a save would not hold it
-      if (listed[i]!.exitCode !== 0) return
-      const listing = readChainListing(chain, listed[i]!.stdout, hint)
-      tables.get(table)!.set(chain, listing)
-      for (const target of listing.next) {
-        if (asked.has(`${table} ${target}`)) continue
-        asked.add(`${table} ${target}`)
-        next.push([table, target])
-      }
-    })
-    round = next
+/** At most n at once: each listing is a process start, and a service may have hundreds of endpoints. */
+function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0
+  const waiting: Array<() => void> = []
+  return async (task) => {
+    if (active < n) active++
+    else await new Promise<void>((resolve) => waiting.push(resolve))
+    try {
+      return await task()
+    } finally {
+      // the slot passes straight to the next in line
+      const next = waiting.shift()
+      if (next) next()
+      else active--
+    }
   }
-  return saveText(tables)
+}
+
+/** Chains listed one after another by one xargs: more wait on each other, fewer share a process start. */
+const BATCH = 8
+
+/**
+ * `PROGRAM -t TABLE -S CHAIN` for each chain, one after another, under one xargs: one process
+ * start from nodedoc (a fork of a large process, 30-80 ms on a busy 2-core machine) instead of
+ * one per chain. Each chain's listing is told apart by its lines (every one names its chain; a
+ * chain that is there prints its -P or -N line), never interleaved (one at a time).
+ * undefined: not every listing ran (no xargs, a listing killed or exiting 255): ask one by one.
+ */
+async function listEach(host: Host, program: string, table: PathTable, chains: string[]): Promise<Map<string, RunResult> | undefined> {
+  const input = chains.map((chain) => `-t\0${table}\0-S\0${chain}\0`).join('')
+  const result = await host.run(['xargs', '-r', '-0', '-n', '4', program], {input})
+  // 123: some listing exited 1-125, as a chain that is not there does
+  if (!result || (result.exitCode !== 0 && result.exitCode !== 123)) return undefined
+  const listed = tableChains(result.stdout)
+  const absent: RunResult = {stdout: '', stderr: '', exitCode: 1}
+  return new Map(chains.map((chain) => [chain, listed.has(chain) ? {stdout: listed.get(chain)!, stderr: '', exitCode: 0} : absent]))
+}
+
+/**
+ * The chains on the path of the service `hint` names, as iptables-save text; undefined when the
+ * program is not there. Each process start costs more than a small chain's listing, so: the
+ * filter table (small, no per-endpoint chains) in one `PROGRAM -t filter -S`; nat chain by chain
+ * (`-t nat -S CHAIN`), KUBE-SERVICES (the slowest) first and alone, each chain asked for as soon
+ * as the listing that jumps to it is in (not a whole round later), the chains asked for at one
+ * moment listed together (listEach). `given`: nat listings already read.
+ */
+export async function readChainsOnPath(host: Host, program: string, hint: string, given: ReadonlyMap<string, RunResult> = new Map()): Promise<string | undefined> {
+  const slot = limiter(8)
+  const listings = new Map<string, Promise<ChainListing | null | undefined>>()
+  const run = (table: PathTable, chain: string) => slot(() => host.run([program, '-t', table, '-S', chain]))
+  // nat chains asked for in this turn of the event loop, listed together at its end
+  let waiting: Array<{chain: string; resolve: (r: RunResult | undefined) => void; reject: (e: unknown) => void}> = []
+  const listWaiting = () => {
+    const all = waiting
+    waiting = []
+    const n = Math.ceil(all.length / BATCH)
+    for (let i = 0; i < n; i++) {
+      const batch = all.filter((_, j) => j % n === i)
+      const one = (w: (typeof batch)[number]) => run('nat', w.chain).then(w.resolve, w.reject)
+      if (batch.length === 1) {
+        one(batch[0])
+        continue
+      }
+      slot(() => listEach(host, program, 'nat', batch.map((w) => w.chain))).then((listed) => {
+        if (!listed) return batch.forEach(one)
+        for (const w of batch) w.resolve(listed.get(w.chain))
+      }, (error) => batch.forEach((w) => w.reject(error)))
+    }
+  }
+  const runSoon = (chain: string) => new Promise<RunResult | undefined>((resolve, reject) => {
+    if (waiting.length === 0) queueMicrotask(listWaiting)
+    waiting.push({chain, resolve, reject})
+  })
+  const list = (table: PathTable, chain: string, read: () => Promise<RunResult | undefined> | RunResult | undefined): Promise<ChainListing | null | undefined> => {
+    const key = `${table} ${chain}`
+    let listing = listings.get(key)
+    if (listing) return listing
+    listing = Promise.resolve(read()).then((result) => {
+      if (!result) return undefined
+      // a chain that is not there (exit 1) is left out, as a save would not hold it
+      if (result.exitCode !== 0) return null
+      const chainListing = readChainListing(chain, result.stdout, hint)
+      if (table === 'nat') for (const next of chainListing.next) nat(next)
+      return chainListing
+    })
+    // asked ahead of the walk: a failure reaches the walk when it gets there
+    listing.catch(() => undefined)
+    listings.set(key, listing)
+    return listing
+  }
+  const nat = (chain: string) => list('nat', chain, () => given.get(chain) ?? (chain === 'KUBE-SERVICES' ? run('nat', chain) : runSoon(chain)))
+  nat('KUBE-SERVICES')
+  const filterTable = slot(() => host.run([program, '-t', 'filter', '-S']))
+  let filterChains: Map<string, string> | undefined
+  const filter = (chain: string) => list('filter', chain, async () => {
+    const whole = await filterTable
+    // one chain the program cannot show fails the whole listing: then chain by chain
+    if (!whole || whole.exitCode !== 0) return run('filter', chain)
+    filterChains ??= tableChains(whole.stdout)
+    const text = filterChains.get(chain)
+    return text === undefined ? {stdout: '', stderr: '', exitCode: 1} : {stdout: text, stderr: '', exitCode: 0}
+  })
+  for (const [, chain] of PATH_PREFETCH) nat(chain)
+  const tables = await walkPath((table, chain) => (table === 'nat' ? nat(chain) : filter(chain)))
+  return tables && saveText(tables)
 }
 
 /** IPv6's chains on the path, walked only when kube-proxy has an IPv6 KUBE-SERVICES (each listing is a process start). */
 async function ip6Path(host: Host, hint: string): Promise<string | undefined> {
   const services = await host.run(['ip6tables-nft', '-t', 'nat', '-S', 'KUBE-SERVICES'])
   if (!services) return undefined
-  return services.exitCode === 0 ? readChainsOnPath(host, 'ip6tables-nft', hint) : ''
+  return services.exitCode === 0 ? readChainsOnPath(host, 'ip6tables-nft', hint, new Map([['KUBE-SERVICES', services]])) : ''
+}
+
+/** The legacy tables the kernel holds in this netns (`/proc/net/ip*_tables_names`); none without the module. */
+const LEGACY_TABLE_NAMES = [['iptables-legacy-save', '/proc/net/ip_tables_names'], ['ip6tables-legacy-save', '/proc/net/ip6_tables_names']] as const
+
+/**
+ * The legacy saves, for the both-backends problem: a family whose names file lists no table
+ * (or is absent beside /proc/net/dev: ip_tables not loaded) holds no legacy rule, and its save
+ * would print nothing: it is not run. Where the file cannot be read, the save is.
+ */
+async function legacySaves(host: Host): Promise<Array<string | undefined>> {
+  const procNet = host.stat('/proc/net/dev')
+  return Promise.all(LEGACY_TABLE_NAMES.map(async ([program, file]) => {
+    const names = await host.readFile(file)
+    const none = names !== undefined ? names.trim() === '' : !!(await procNet)
+    return none ? '' : save(host, program)
+  }))
 }
 
 /**
  * svc NAME on a live node whose kube-proxy uses iptables-nft (its KUBE-IPTABLES-HINT chain is in
  * nft's mangle table, or --iptables-backend nft): the chains on the service's path, both
- * families; legacy's saves beside them for the both-backends problem (empty and quick on such a
- * node). undefined: not that case, read everything.
+ * families; legacy's saves beside them for the both-backends problem (not run where the kernel
+ * holds no legacy table). undefined: not that case, read everything.
  */
 async function gatherPath(host: Host, options: GatherOptions): Promise<{read: IptablesRead | null; problems: string[]} | undefined> {
   if (host.root === undefined || options.hint === undefined || options.backend === 'legacy') return undefined
   let reason = '--iptables-backend'
   if (options.backend !== 'nft') {
-    const hints = await Promise.all(['KUBE-IPTABLES-HINT', 'KUBE-KUBELET-CANARY'].map((chain) => host.run(['iptables-nft', '-t', 'mangle', '-S', chain])))
-    if (!hints.some((h) => h?.exitCode === 0)) return undefined
+    // kubelet makes KUBE-IPTABLES-HINT (1.24+); the canary only where the hint is not there
+    const hinted = (await host.run(['iptables-nft', '-t', 'mangle', '-S', 'KUBE-IPTABLES-HINT']))?.exitCode === 0
+      || (await host.run(['iptables-nft', '-t', 'mangle', '-S', 'KUBE-KUBELET-CANARY']))?.exitCode === 0
+    if (!hinted) return undefined
     reason = 'KUBE-IPTABLES-HINT/KUBE-KUBELET-CANARY chain in iptables-nft rules'
   }
-  const [ipv4, ipv6, legacy4, legacy6] = await Promise.all([
-    readChainsOnPath(host, 'iptables-nft', options.hint), ip6Path(host, options.hint),
-    save(host, 'iptables-legacy-save'), save(host, 'ip6tables-legacy-save'),
+  const [ipv4, ipv6, [legacy4, legacy6]] = await Promise.all([
+    readChainsOnPath(host, 'iptables-nft', options.hint), ip6Path(host, options.hint), legacySaves(host),
   ])
   if (ipv4 === undefined) return undefined
   const problems: string[] = []
@@ -173,6 +269,18 @@ export async function gatherIptables(host: Host, options: GatherOptions = {}): P
 export const KUBE_PROXY_NFT_TABLES = [['ip', 'kube-proxy'], ['ip6', 'kube-proxy']] as const
 
 /**
+ * Whether nft says the table is not there, asked cheaply: `nft list sets table F kube-proxy`
+ * costs 0.03 s of CPU where `nft -j list table` costs 0.2 s even for a table that is not there
+ * (nft 1.0.6 dumps every chain of every family first: 20k on a node with 10k services).
+ * Anything else than "No such file or directory" (an older nft's syntax error, no nft, a
+ * snapshot that did not ask) is not an answer: the table is listed as before.
+ */
+async function nftTableAbsent(host: Host, family: string, name: string): Promise<boolean> {
+  const sets = await host.run(['nft', 'list', 'sets', 'table', family, name])
+  return !!sets && sets.exitCode !== 0 && /^Error: No such file or directory/m.test(sets.stderr)
+}
+
+/**
  * kube-proxy's nftables tables, asked for by name: `nft list ruleset` (even `nft list tables`)
  * also lists every iptables-nft rule, 51 s and 1.6 GB on a node with 10k services, where
  * `nft -j list table ip kube-proxy` answers in 0.2 s. A table that is not there is not an error.
@@ -181,6 +289,7 @@ export const KUBE_PROXY_NFT_TABLES = [['ip', 'kube-proxy'], ['ip6', 'kube-proxy'
 export async function gatherKubeProxyNft(host: Host): Promise<KubeProxyRules['nft']> {
   const listings = await Promise.all(KUBE_PROXY_NFT_TABLES.map(async ([family, name]) => {
     const argv = ['nft', '-j', 'list', 'table', family, name]
+    if (await nftTableAbsent(host, family, name)) return {argv, result: {stdout: '', stderr: '', exitCode: 1} as RunResult | undefined}
     return {argv, result: await host.run(argv)}
   }))
   const found = listings.filter((l) => l.result?.exitCode === 0 && l.result.stdout.trim())

@@ -1,8 +1,9 @@
 // `svc NAME` on the nf_tables backend reads only the chains on the service's path, one
-// `iptables-nft -t TABLE -S CHAIN` each: on a node with 10k services `-S KUBE-SERVICES` takes
+// `iptables-nft -t nat -S CHAIN` each: on a node with 10k services `-S KUBE-SERVICES` takes
 // 0.09 s and `-S KUBE-SVC-...` under 0.01 s, where the full iptables-nft-save takes 1.7 s (nft
-// fetches only the chain asked for; `-t nat` alone saves nothing). Pure: listings in, the next
-// chains to ask for and one iptables-save text out, for the tracer as it is.
+// fetches only the chain asked for; `-t nat` alone saves nothing). The filter table holds no
+// per-endpoint chains and is read whole, in one listing. Pure: listings in, the next chains to
+// ask for and one iptables-save text out, for the tracer as it is.
 
 import {isPerServicePortChain} from '../parse/kube-chains.js'
 
@@ -71,6 +72,62 @@ export function readChainListing(chain: string, text: string, hint: string): Cha
     if (target && !EXTENSION_TARGETS.has(target) && !out.next.includes(target)) out.next.push(target)
   }
   return out
+}
+
+/**
+ * nat chains kube-proxy always has and every service's path reaches (POSTROUTING jumps to
+ * KUBE-POSTROUTING, a service's or endpoint's chain to KUBE-MARK-MASQ): asked for with the first
+ * listings, not a round later; kept only where the walk reaches them.
+ */
+export const PATH_PREFETCH: ReadonlyArray<[PathTable, string]> = [['nat', 'KUBE-POSTROUTING'], ['nat', 'KUBE-MARK-MASQ']]
+
+/**
+ * A whole table's `iptables -t TABLE -S` listing, cut into each chain's own `-S CHAIN` listing
+ * (the same lines: `-P`/`-N`, then its `-A` rules in order).
+ */
+export function tableChains(text: string): Map<string, string> {
+  const chains = new Map<string, string[]>()
+  for (const line of text.split('\n')) {
+    const m = /^-[PNA] (\S+)/.exec(line)
+    if (!m) continue
+    let lines = chains.get(m[1])
+    if (!lines) chains.set(m[1], (lines = []))
+    lines.push(line)
+  }
+  return new Map([...chains].map(([name, lines]) => [name, lines.join('\n') + '\n']))
+}
+
+/**
+ * Where a chain's listing comes from: its listing (null: the chain is not there, as a save would
+ * not hold it), or undefined when the program is not there (the walk gives up).
+ */
+export type ListChain = (table: PathTable, chain: string) => Promise<ChainListing | null | undefined>
+
+/**
+ * Walks from PATH_START, round by round, each chain once: the chains on the path and their kept
+ * rules, per table, in the order found (the same order however the listings are fetched).
+ */
+export async function walkPath(list: ListChain): Promise<Map<PathTable, Map<string, ChainListing>> | undefined> {
+  const tables = new Map<PathTable, Map<string, ChainListing>>([['nat', new Map()], ['filter', new Map()]])
+  const asked = new Set(PATH_START.map(([t, c]) => `${t} ${c}`))
+  let round: Array<[PathTable, string]> = PATH_START
+  while (round.length) {
+    const listed = await Promise.all(round.map(([table, chain]) => list(table, chain)))
+    if (listed.some((l) => l === undefined)) return undefined
+    const next: Array<[PathTable, string]> = []
+    round.forEach(([table, chain], i) => {
+      const listing = listed[i]
+      if (!listing) return
+      tables.get(table)!.set(chain, listing)
+      for (const target of listing.next) {
+        if (asked.has(`${table} ${target}`)) continue
+        asked.add(`${table} ${target}`)
+        next.push([table, target])
+      }
+    })
+    round = next
+  }
+  return tables
 }
 
 /** The listings read, as iptables-save text (chains declared, then their rules), per table. */

@@ -36,8 +36,11 @@ function rulesBytes(rules: Awaited<ReturnType<typeof gatherKubeProxyRules>>): nu
 export async function svcReport(host: Host, options: SvcOptions): Promise<SvcReport> {
   const fromFiles = hasRulesFiles(options.files)
   options.progress?.update("reading kube-proxy's rules")
-  const rules = fromFiles ? await readRulesFiles(options.files, options.cwd) : await gatherKubeProxyRules(host, {backend: options.backend, hint: options.all ? undefined : queryHint(options.query)})
-  const net = fromFiles && options.filesNetwork === 'none' ? null : await gatherNodeNetwork(host)
+  // the node's routes and pods are read while the rules' listings run (most of that is waiting)
+  const [rules, net] = await Promise.all([
+    fromFiles ? readRulesFiles(options.files, options.cwd) : gatherKubeProxyRules(host, {backend: options.backend, hint: options.all ? undefined : queryHint(options.query)}),
+    fromFiles && options.filesNetwork === 'none' ? null : gatherNodeNetwork(host),
+  ])
   const bytes = rulesBytes(rules)
   options.progress?.update(`tracing ${(bytes / 1048576).toFixed(0)} MiB of rules`, bytes > LONG_TRACE_BYTES)
   // a rule set that cannot be read throws RulesReadError, a NodedocError: one line, as any

@@ -6,9 +6,12 @@ export type RootfsSource =
   | {kind: 'dir'; path: string}
   | {kind: 'busybox'; binary: string; applets: string[]}
   | {kind: 'host'; files: Array<{source: string; dest: string}>}
+  /** busybox-static as one layer shared by every sandbox: <layers>/busybox-<sha256 of the binary> */
+  | {kind: 'layer'; dir: string; binary: string; digest: string}
 
 export type Op =
   | {kind: 'mkdir'; path: string; exclusive?: boolean}
+  | {kind: 'rmdir'; path: string}
   | {kind: 'write'; path: string; content: string}
   | {kind: 'symlink'; target: string; path: string}
   | {kind: 'lease'; path: string; content: string}

@@ -1,14 +1,17 @@
 // The sandbox's image layer, made on the live machine: a busybox tree (one static binary and
 // its applet links) or the host binaries a pod runs with the libraries `ldd` lists.
 
-import {chmod, copyFile, link, mkdir, stat, writeFile} from 'node:fs/promises'
+import {createHash, randomBytes} from 'node:crypto'
+import {chmod, copyFile, link, mkdir, readFile, rename, rm, stat, writeFile} from 'node:fs/promises'
 import {symlinkSync} from 'node:fs'
-import {dirname, join} from 'node:path'
+import {basename, dirname, join} from 'node:path'
 import * as execa from 'execa'
 import {parseBusyboxList} from '../parse/busybox.js'
+import {elfInterpreter} from '../parse/elf.js'
 import {parseLdd} from '../parse/ldd.js'
 import type {RootfsSource} from './ops.js'
-import {which} from './programs.js'
+import {exists, which} from './programs.js'
+import {errno} from './run.js'
 
 /** Where applet links go: /bin for all, as the busybox image does. */
 export const BUSYBOX_DIRS = ['bin', 'dev', 'etc', 'proc', 'sys', 'tmp', 'root', 'var', 'home', 'usr/bin', 'usr/sbin', 'sbin']
@@ -17,12 +20,9 @@ export const MINIMAL_PASSWD = 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:655
 export const MINIMAL_GROUP = 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n'
 
 export async function buildRootfs(dir: string, source: RootfsSource): Promise<void> {
-  if (source.kind === 'dir') return
+  if (source.kind === 'dir' || source.kind === 'layer') return
   await mkdir(dir, {recursive: true})
-  for (const d of BUSYBOX_DIRS) await mkdir(join(dir, d), {recursive: true})
-  await chmod(join(dir, 'tmp'), 0o1777)
-  await writeFile(join(dir, 'etc/passwd'), MINIMAL_PASSWD)
-  await writeFile(join(dir, 'etc/group'), MINIMAL_GROUP)
+  await buildTree(dir)
   if (source.kind === 'busybox') {
     // a hard link when the state dir shares the binary's filesystem (the layer is read-only
     // under overlay, so sharing the inode is safe); a copy otherwise
@@ -30,18 +30,31 @@ export async function buildRootfs(dir: string, source: RootfsSource): Promise<vo
       await copyFile(source.binary, join(dir, 'bin/busybox'))
       await chmod(join(dir, 'bin/busybox'), 0o755)
     })
-    // hundreds of tiny syscalls: synchronous is an order of magnitude faster than the thread pool
-    for (const a of source.applets) {
-      try {
-        symlinkSync('busybox', join(dir, 'bin', a))
-      } catch {}
-    }
+    linkApplets(dir, source.applets)
     return
   }
   for (const {source: from, dest} of source.files) {
     await mkdir(dirname(join(dir, dest)), {recursive: true})
     await copyFile(from, join(dir, dest))
     await chmod(join(dir, dest), (await stat(from)).mode & 0o7777)
+  }
+}
+
+/** The image's folders and its minimal passwd/group. */
+async function buildTree(dir: string): Promise<void> {
+  for (const d of BUSYBOX_DIRS) await mkdir(join(dir, d), {recursive: true})
+  await chmod(join(dir, 'tmp'), 0o1777)
+  await writeFile(join(dir, 'etc/passwd'), MINIMAL_PASSWD)
+  await writeFile(join(dir, 'etc/group'), MINIMAL_GROUP)
+}
+
+/** One link per applet in /bin, as the busybox image has. */
+function linkApplets(dir: string, applets: string[]): void {
+  // hundreds of tiny syscalls: synchronous is an order of magnitude faster than the thread pool
+  for (const a of applets) {
+    try {
+      symlinkSync('busybox', join(dir, 'bin', a))
+    } catch {}
   }
 }
 
@@ -61,4 +74,66 @@ export async function hostRootfsFiles(programs: string[]): Promise<Array<{source
     for (const lib of parseLdd(String(ldd.stdout))) files.set(lib, lib)
   }
   return [...files.keys()].map((source) => ({source, dest: source.replace(/^\//, '')}))
+}
+
+/** A busybox binary as an image layer's content: its sha256 and whether it runs alone (static). */
+export interface BusyboxFacts {
+  digest: string
+  isStatic: boolean
+}
+
+/** Reads the binary once: its digest names the shared layer, its ELF header says static or not (no `ldd` run). */
+export async function busyboxFacts(binary: string): Promise<BusyboxFacts> {
+  const bytes = await readFile(binary)
+  return {digest: createHash('sha256').update(bytes).digest('hex'), isStatic: elfInterpreter(bytes) === null}
+}
+
+/**
+ * The shared image layer at dir (<layers>/busybox-<sha256>): there already, or built beside it
+ * and renamed into place, so a reader never sees half a layer and two creates at once end with
+ * one. The binary is written from the bytes whose digest names the layer: what the name says
+ * is what the layer holds.
+ */
+export async function ensureBusyboxLayer(dir: string, binary: string, digest: string): Promise<'cached' | 'built'> {
+  if (await exists(join(dir, 'bin/busybox'))) return 'cached'
+  const bytes = await readFile(binary)
+  if (createHash('sha256').update(bytes).digest('hex') !== digest) throw new Error(`${binary} changed since it was read (sha256 no longer ${digest.slice(0, 12)}...)`)
+  const applets = await busyboxApplets(binary)
+  const tmp = join(dirname(dir), `.build-${basename(dir)}-${randomBytes(4).toString('hex')}`)
+  try {
+    await mkdir(tmp, {recursive: true})
+    await buildTree(tmp)
+    await writeFile(join(tmp, 'bin/busybox'), bytes, {mode: 0o755})
+    await chmod(join(tmp, 'bin/busybox'), 0o755)
+    linkApplets(tmp, applets)
+    try {
+      await rename(tmp, dir)
+    } catch (error) {
+      // another create put the same layer in place first: use theirs
+      if (!['EEXIST', 'ENOTEMPTY'].includes(errno(error) ?? '')) throw error
+    }
+  } finally {
+    await rm(tmp, {recursive: true, force: true})
+  }
+  return 'built'
+}
+
+/**
+ * Removes every shared layer once no sandbox is left (stateRoot gone). The folder is renamed
+ * away first, then stateRoot is looked at again: a create that began in between gets the
+ * layers back rather than losing them under its feet.
+ */
+export async function removeLayers(layersRoot: string, stateRoot: string): Promise<void> {
+  if (!(await exists(layersRoot)) || (await exists(stateRoot))) return
+  const gone = `${layersRoot}.gone-${randomBytes(4).toString('hex')}`
+  try {
+    await rename(layersRoot, gone)
+  } catch {
+    return
+  }
+  if ((await exists(stateRoot)) && !(await exists(layersRoot))) {
+    const back = await rename(gone, layersRoot).then(() => true, () => false)
+    if (back) return
+  }
+  await rm(gone, {recursive: true, force: true})
 }

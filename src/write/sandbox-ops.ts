@@ -12,7 +12,7 @@ import {removeCgroupTree} from './cgroups.js'
 import type {ApplyResult, Op, ProcessMark, SandboxOps, Undo} from './ops.js'
 import {childOf, killMark, killMarkedProcesses, markOf} from './processes.js'
 import {exists} from './programs.js'
-import {buildRootfs} from './rootfs.js'
+import {buildRootfs, ensureBusyboxLayer} from './rootfs.js'
 import {RUN_TIMEOUT_MS, errno, firstLine, run, runUndo} from './run.js'
 
 /**
@@ -38,11 +38,34 @@ interface ShimHandle {
   lines: AsyncIterator<string>
 }
 
+/** A shim started ahead of its container, waiting for its config; its stderr goes to logPath. */
+interface StandbyShim extends ShimHandle {
+  logPath: string
+}
+
 /** The live machine. */
 export class LiveSandboxOps implements SandboxOps {
   private readonly shims = new Map<string, ShimHandle>()
+  private readonly standby: StandbyShim[] = []
 
-  constructor(private readonly stateFile: string, private readonly sandboxUid: string) {}
+  /**
+   * standbyShims: how many container shims to start as soon as the state dir exists, so that
+   * node's own start-up overlaps the steps before the containers. They carry the sandbox mark
+   * (sweep kills them) and end by themselves when this process goes away without using them.
+   */
+  constructor(private readonly stateFile: string, private readonly sandboxUid: string, private readonly standbyShims = 0) {}
+
+  private async startStandby(): Promise<void> {
+    const [program, ...args] = shimArgv()
+    for (let k = 0; k < this.standbyShims; k++) {
+      const logPath = join(dirname(this.stateFile), `.shim-${k}.log`)
+      const log = await open(logPath, 'a')
+      const child = spawn(program, [...args, '-'], {detached: true, stdio: ['pipe', 'pipe', log.fd], env: {PATH: process.env.PATH ?? '', NODEDOC_SANDBOX_UID: this.sandboxUid}})
+      await log.close()
+      child.on('error', () => undefined)
+      this.standby.push({child, lines: createInterface({input: child.stdout!})[Symbol.asyncIterator](), logPath})
+    }
+  }
 
   async saveState(state: object): Promise<void> {
     if (!(await exists(dirname(this.stateFile)))) return
@@ -68,7 +91,11 @@ export class LiveSandboxOps implements SandboxOps {
             if (errno(error) === 'EEXIST') throw new Error(`${op.path} already exists`, {cause: error})
             throw error
           }
+          if (op.path === dirname(this.stateFile)) await this.startStandby()
         } else await mkdir(op.path, {recursive: true})
+        return
+      case 'rmdir':
+        await rmdir(op.path)
         return
       case 'write':
         // a mount point file (touch) may sit in a dir the image lacks
@@ -88,7 +115,8 @@ export class LiveSandboxOps implements SandboxOps {
         })
         return
       case 'rootfs':
-        await buildRootfs(op.dir, op.source)
+        if (op.source.kind === 'layer') await ensureBusyboxLayer(op.source.dir, op.source.binary, op.source.digest)
+        else await buildRootfs(op.dir, op.source)
         return
       case 'run':
         await run(op.argv, op.stdin)
@@ -108,7 +136,8 @@ export class LiveSandboxOps implements SandboxOps {
         return this.startContainer(op)
       case 'joinCgroup': {
         const target = pid(op.ref)
-        for (const dir of op.dirs) await writeFile(join(dir, 'cgroup.procs'), String(target))
+        // all at once: a v1 migration waits for an RCU grace period, which concurrent writers share
+        await Promise.all(op.dirs.map((dir) => writeFile(join(dir, 'cgroup.procs'), String(target))))
         return
       }
       case 'oomScoreAdj':
@@ -138,12 +167,21 @@ export class LiveSandboxOps implements SandboxOps {
   private async startContainer(op: Extract<Op, {kind: 'startContainer'}>): Promise<ApplyResult> {
     const configPath = join(op.stateDir, 'shim.json')
     await writeFile(configPath, JSON.stringify({chain: op.chain, env: op.env, gated: op.gated, logPath: op.logPath, exitPath: join(op.stateDir, 'exit.json')}, null, 2))
-    const log = await open(join(op.stateDir, 'shim.log'), 'a')
-    const [program, ...args] = shimArgv()
-    const child = spawn(program, [...args, configPath], {detached: true, stdio: ['pipe', 'pipe', log.fd], env: {PATH: process.env.PATH ?? '', NODEDOC_SANDBOX_UID: this.sandboxUid}})
-    await log.close()
-    const lines = createInterface({input: child.stdout!})[Symbol.asyncIterator]()
-    const handle = {child, lines}
+    let handle: ShimHandle
+    const ready = this.standby.shift()
+    if (ready) {
+      // its stderr file becomes this container's shim.log, as if it had been started here
+      await rename(ready.logPath, join(op.stateDir, 'shim.log'))
+      ready.child.stdin!.write(configPath + '\n')
+      handle = ready
+    } else {
+      const log = await open(join(op.stateDir, 'shim.log'), 'a')
+      const [program, ...args] = shimArgv()
+      const child = spawn(program, [...args, configPath], {detached: true, stdio: ['pipe', 'pipe', log.fd], env: {PATH: process.env.PATH ?? '', NODEDOC_SANDBOX_UID: this.sandboxUid}})
+      await log.close()
+      handle = {child, lines: createInterface({input: child.stdout!})[Symbol.asyncIterator]()}
+    }
+    const {child} = handle
     const shimMark = await markOf(child.pid!)
     const first = await nextMessage(handle)
     if (first.error || !first.held) {
@@ -196,6 +234,11 @@ export class LiveSandboxOps implements SandboxOps {
 
   /** Last resort for a half-made sandbox: any process still carrying this sandbox's mark. */
   async sweep(): Promise<void> {
+    for (const shim of this.standby.splice(0)) {
+      shim.child.kill('SIGKILL')
+      shim.child.stdin!.destroy()
+      shim.child.stdout!.destroy()
+    }
     await killMarkedProcesses(this.sandboxUid)
   }
 }

@@ -97,9 +97,46 @@ async function heldPid(first: number, gated: 'self' | 'child'): Promise<number |
   return null
 }
 
-async function main(configPath: string): Promise<void> {
-  const config = JSON.parse(readFileSync(configPath, 'utf8')) as ShimConfig
+/** Lines from the CLI, one at a time; null once it closed our stdin (it exited or gave up). */
+class ControlLines {
+  private readonly queue: string[] = []
+  private waiting: ((line: string | null) => void) | null = null
+  private closed = false
+  constructor() {
+    const control = createInterface({input: process.stdin})
+    control.on('line', (line) => this.take(line))
+    control.on('close', () => {
+      this.closed = true
+      this.take(null)
+    })
+  }
+
+  private take(line: string | null): void {
+    if (this.waiting) {
+      const wake = this.waiting
+      this.waiting = null
+      wake(line)
+    } else if (line !== null) this.queue.push(line)
+  }
+
+  next(): Promise<string | null> {
+    if (this.queue.length) return Promise.resolve(this.queue.shift()!)
+    if (this.closed) return Promise.resolve(null)
+    return new Promise((resolve) => (this.waiting = resolve))
+  }
+}
+
+/**
+ * configArg `-`: started ahead of its step (node takes tens of milliseconds to start, which
+ * then overlap the sandbox's other steps); the config path comes as the first line on stdin.
+ */
+async function main(configArg: string): Promise<void> {
   process.stdout.on('error', () => undefined)
+  const control = new ControlLines()
+  const configPath = configArg === '-' ? await control.next() : configArg
+  // the CLI went away (or needed no container) before it handed this shim a container
+  if (configPath === null) process.exit(0)
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as ShimConfig
   // stdin from the CLI, stdout/stderr to the shim, fd 3: the gate
   const child = spawn(config.chain[0], config.chain.slice(1), {env: config.env, stdio: ['ignore', 'pipe', 'pipe', 'pipe']})
   let released = false
@@ -135,23 +172,26 @@ async function main(configPath: string): Promise<void> {
   }
   say({pid: child.pid, held, startTime: startTime(held)})
 
-  const control = createInterface({input: process.stdin})
-  control.on('line', (line) => {
-    if (line.trim() !== 'go' || released) return
-    released = true
-    gate.write('\n')
-    gate.end()
-    say({released: true})
-  })
-  control.on('close', () => {
-    // the CLI went away before opening the gate: nothing must run
-    if (!released) {
-      try {
-        process.kill(held, 'SIGKILL')
-      } catch {}
-      child.kill('SIGKILL')
+  void (async () => {
+    for (;;) {
+      const line = await control.next()
+      if (line === null) {
+        // the CLI went away before opening the gate: nothing must run
+        if (!released) {
+          try {
+            process.kill(held, 'SIGKILL')
+          } catch {}
+          child.kill('SIGKILL')
+        }
+        return
+      }
+      if (line.trim() !== 'go' || released) continue
+      released = true
+      gate.write('\n')
+      gate.end()
+      say({released: true})
     }
-  })
+  })()
   await closed
   process.exit(0)
 }

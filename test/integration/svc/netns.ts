@@ -1,7 +1,7 @@
 // Network namespaces a test makes for itself, and a Host that runs programs inside one.
 import {randomBytes} from 'node:crypto'
 import {execa} from 'execa'
-import {type Host, type RunResult, Warnings} from '../../../src/host/host.js'
+import {type FileStat, type Host, type RunOptions, type RunResult, Warnings} from '../../../src/host/host.js'
 
 export const IS_ROOT = process.getuid?.() === 0
 
@@ -56,7 +56,7 @@ export class NetnsHost implements Host {
   constructor(private readonly ns: Netns) {
     this.description = `netns ${ns.name}`
   }
-  async readFile() {
+  async readFile(_path: string): Promise<string | undefined> {
     return undefined
   }
   async readDir() {
@@ -65,12 +65,12 @@ export class NetnsHost implements Host {
   async readLink() {
     return undefined
   }
-  async stat() {
+  async stat(_path: string): Promise<FileStat | undefined> {
     return undefined
   }
-  async run(argv: string[]): Promise<RunResult | undefined> {
+  async run(argv: string[], options?: RunOptions): Promise<RunResult | undefined> {
     if (!(await have(argv[0]))) return undefined
-    return this.ns.exec(argv)
+    return this.ns.exec(argv, options?.input)
   }
 }
 

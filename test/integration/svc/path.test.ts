@@ -3,7 +3,7 @@
 // save does. kube-proxy-shaped rules (bench/svc-gen.mjs) loaded with the real iptables-nft-restore
 // into a netns this test makes.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {RunResult} from '../../../src/host/host.js'
+import type {RunOptions, RunResult} from '../../../src/host/host.js'
 import {type SvcQuery, buildSvcReport, queryHint} from '../../../src/svc/correlate.js'
 import {gatherKubeProxyRules} from '../../../src/svc/gather.js'
 // @ts-expect-error plain JS generator shared with the benchmark
@@ -13,13 +13,35 @@ import {IS_ROOT, Netns, NetnsHost, have, netnsName} from './netns.js'
 const HAVE = IS_ROOT && (await have('iptables-nft-restore'))
 if (!HAVE) console.warn('svc path test needs root and iptables-nft-restore: skipped')
 
-/** A live host (a root prefix) whose programs run in the netns; keeps every argv it ran. */
+/**
+ * A live host (a root prefix) whose programs run in the netns, as do its reads of /proc/net (the
+ * netns's own); keeps every argv it ran.
+ */
 class LiveNetnsHost extends NetnsHost {
   readonly root = '/'
+  /** Every program run, a listing xargs runs as its own argv. */
   readonly asked: string[][] = []
-  override async run(argv: string[]): Promise<RunResult | undefined> {
-    this.asked.push(argv)
-    return super.run(argv)
+  /** Process starts nodedoc made (an xargs is one). */
+  starts = 0
+  constructor(private readonly netns: Netns) {
+    super(netns)
+  }
+  override async run(argv: string[], options?: RunOptions): Promise<RunResult | undefined> {
+    this.starts++
+    if (argv[0] !== 'xargs') this.asked.push(argv)
+    else {
+      const items = (options?.input ?? '').split('\0').slice(0, -1)
+      for (let i = 0; i < items.length; i += 4) this.asked.push([argv.at(-1)!, ...items.slice(i, i + 4)])
+    }
+    return super.run(argv, options)
+  }
+  override async readFile(path: string): Promise<string | undefined> {
+    if (!path.startsWith('/proc/net/')) return undefined
+    const r = await this.netns.exec(['cat', path])
+    return r.exitCode === 0 ? r.stdout : undefined
+  }
+  override async stat(path: string) {
+    return path.startsWith('/proc/net/') && (await this.readFile(path)) !== undefined ? {kind: 'file' as const, size: 0, mtimeMs: 0, ino: 0} : undefined
   }
 }
 
@@ -51,9 +73,14 @@ describe.skipIf(!HAVE)('svc NAME reads the chains on its path', () => {
       expect(path.iptables?.scope).toBe('path')
       expect(path.iptables?.backend).toBe('nft')
       expect(host.asked.some((a) => a[0] === 'iptables-nft-save' || a[0] === 'ip6tables-nft-save')).toBe(false)
-      // a few dozen chains, not the 300 services' thousands
+      // a few dozen chains, not the 300 services' thousands; the filter table in one listing
       const listed = host.asked.filter((a) => a[0] === 'iptables-nft' && a.includes('-S'))
-      expect(listed.length).toBeLessThan(40)
+      expect(listed.length).toBeLessThan(30)
+      expect(listed.filter((a) => a.includes('filter'))).toEqual([['iptables-nft', '-t', 'filter', '-S']])
+      // the nat chains asked for at one moment listed together, under one xargs
+      expect(host.starts).toBeLessThan(listed.length)
+      // no legacy table in this netns: the legacy saves would print nothing, and are not run
+      expect(host.asked.filter((a) => a[0].includes('legacy'))).toEqual([])
       const whole = await gatherKubeProxyRules(new NetnsHost(ns))
       expect(whole.iptables?.scope).toBeUndefined()
       const net = {routes: [], pods: []}
@@ -64,4 +91,25 @@ describe.skipIf(!HAVE)('svc NAME reads the chains on its path', () => {
       expect(a.problems).toEqual(b.problems)
     })
   }
+
+  it('KUBE- rules in iptables-legacy too: the legacy save is read, and the problem told as the whole save tells it', async () => {
+    await ns.must(['iptables-legacy', '-t', 'nat', '-N', 'KUBE-STALE'])
+    await ns.must(['iptables-legacy', '-t', 'nat', '-A', 'KUBE-STALE', '-j', 'RETURN'])
+    try {
+      const query = {ip: services[7].clusterIP}
+      const host = new LiveNetnsHost(ns)
+      const path = await gatherKubeProxyRules(host, {hint: queryHint(query)})
+      expect(host.asked).toContainEqual(['iptables-legacy-save'])
+      // the whole save also counts nft's KUBE- rules, which the path does not hold
+      const both = /^both iptables-nft( \(\d+\))? and iptables-legacy \(1\) hold KUBE- rules/
+      expect(path.problems.filter((p) => both.test(p))).toHaveLength(1)
+      const whole = await gatherKubeProxyRules(new NetnsHost(ns))
+      expect(whole.problems.filter((p) => both.test(p))).toHaveLength(1)
+      const net = {routes: [], pods: []}
+      expect(buildSvcReport(path, net, query).services).toEqual(buildSvcReport(whole, net, query).services)
+    } finally {
+      await ns.exec(['iptables-legacy', '-t', 'nat', '-F', 'KUBE-STALE'])
+      await ns.exec(['iptables-legacy', '-t', 'nat', '-X', 'KUBE-STALE'])
+    }
+  })
 })

@@ -136,26 +136,36 @@ describe('several files of one folder (readFilesInRoot) read as one by one', () 
 
   it.each(cases)('%s: each name as readFileInRoot answers it', (dir, names) => {
     for (const options of [{}, {refuseHardLinks: true}, {maxBytes: 4096}]) {
-      expect(readFilesInRoot(root, dir, names, options).map(outcome)).toEqual(names.map((name) => alone(dir, name, options)))
+      expect(readFilesInRoot(root, [dir], names, options)[0].map(outcome)).toEqual(names.map((name) => alone(dir, name, options)))
     }
   })
 
+  it('all the folders in one call, as each alone', () => {
+    const names = ['cmdline', 'environ', 'maps', 'shadow', 'file', 'fifo', 'hardlink', 'missing']
+    const dirs = cases.map(([dir]) => dir)
+    expect(readFilesInRoot(root, dirs, names, {refuseHardLinks: true}).map((files) => files.map(outcome))).toEqual(dirs.map((dir) => names.map((name) => alone(dir, name, {refuseHardLinks: true}))))
+  })
+
   it('never reaches the secret, whatever the link', () => {
-    const got = readFilesInRoot(root, '/proc/7', ['cmdline', 'environ', 'maps']).map(outcome)
-    expect(got).toEqual(['shadow inside the root\n', 'escape', 'ENOENT'])
-    expect(readFilesInRoot(root, '/', ['hardlink'], {refuseHardLinks: true}).map(outcome)).toEqual(['hard-link'])
+    const [got] = readFilesInRoot(root, ['/proc/7'], ['cmdline', 'environ', 'maps'])
+    expect(got.map(outcome)).toEqual(['shadow inside the root\n', 'escape', 'ENOENT'])
+    expect(readFilesInRoot(root, ['/'], ['hardlink'], {refuseHardLinks: true})[0].map(outcome)).toEqual(['hard-link'])
+    // a process folder that is a link: followed inside the root only
+    symlinkSync('/proc/7', join(root, 'proc/9'))
+    symlinkSync('../../..', join(root, 'proc/10'))
+    expect(readFilesInRoot(root, ['/proc/9', '/proc/10'], ['cmdline', 'secret']).map((files) => files.map(outcome))).toEqual([['shadow inside the root\n', 'ENOENT'], ['escape', 'escape']])
   })
 
   it('reads /proc files (size 0) and a process that is gone', () => {
-    const [status, cmdline] = readFilesInRoot('/', `/proc/${process.pid}`, ['status', 'cmdline'])
+    const [[status, cmdline]] = readFilesInRoot('/', [`/proc/${process.pid}`], ['status', 'cmdline'])
     expect(outcome(status)).toMatch(/^Name:/)
     expect(outcome(cmdline)).toContain('\0')
-    expect(readFilesInRoot('/', '/proc/999999999', ['status', 'cmdline']).map(outcome)).toEqual(['ENOENT', 'ENOENT'])
+    expect(readFilesInRoot('/', ['/proc/999999999'], ['status', 'cmdline'])[0].map(outcome)).toEqual(['ENOENT', 'ENOENT'])
   })
 
   it('leaves no descriptor open', () => {
     const before = readdirSync('/proc/self/fd').length
-    for (const [dir, names] of cases) readFilesInRoot(root, dir, names)
+    for (const [dir, names] of cases) readFilesInRoot(root, [dir, dir], names)
     expect(readdirSync('/proc/self/fd').length).toBe(before)
   })
 })

@@ -22,7 +22,7 @@ export function config(file: string, overrides: Partial<SandboxConfig> = {}): Sa
     stateDir: `/run/nodedoc/sandboxes/${m.name}`,
     cgroup: {version: 1, driver: 'cgroupfs', mountRoot: '/sys/fs/cgroup', controllers: ['cpu', 'cpuacct', 'memory', 'pids']},
     network: {podIp: '10.250.0.2', gateway: '10.250.0.1', prefixLength: 24, cidr: '10.250.0.0/24', hostVeth: 'vethnd0badcafe', leasePath: '/run/nodedoc/ipam/10.250.0.0_24/10.250.0.2'},
-    rootfs: {kind: 'busybox', binary: '/bin/busybox', applets: ['sh', 'ls', 'ps', 'sleep']},
+    rootfs: {kind: 'layer', dir: `/run/nodedoc/layers/busybox-${'ab'.repeat(32)}`, binary: '/bin/busybox', digest: 'ab'.repeat(32)},
     nodeMemoryBytes: 24684096 * 1024,
     podPidsLimit: null,
     sleepProgram: '/usr/bin/sleep',

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {
-  DEFAULT_CAPABILITIES, GATE_SCRIPT, type Step, containerChain, containerLogLink, describeOp, hostsFile, planSandbox, resolveOp,
+  DEFAULT_CAPABILITIES, GATE_SCRIPT, type Step, containerChain, containerLogLink, describeOp, fstabField, hostsFile, planSandbox, resolveOp,
 } from '../../../src/sandbox/plan.js'
 import type {Op} from '../../../src/write/ops.js'
 import {SANDBOX_ID, UID, config} from './plan-fixture.js'
@@ -64,16 +64,33 @@ describe('planSandbox (core-k8s, full isolation)', () => {
 
   it('mounts /proc from inside the pid namespace and pivots the root', () => {
     const merged = `/run/nodedoc/sandboxes/core-k8s/containers/${ctr}/rootfs`
-    expect(argv(find(plan.steps, `ctr.${ctr}.proc`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--pid', '--', 'mount', '-t', 'proc', '-o', 'nosuid,nodev,noexec', 'proc', `${merged}/proc`])
+    const dir = `/run/nodedoc/sandboxes/core-k8s/containers/${ctr}`
+    // the mounts in two mount --all runs, in the order the separate runs had, each from the namespaces it needs
+    expect(find(plan.steps, `ctr.${ctr}.fstab-root`).op).toEqual({kind: 'write', path: `${dir}/fstab.root`, content: [
+      `overlay ${merged} overlay lowerdir=/run/nodedoc/layers/busybox-${'ab'.repeat(32)},upperdir=${dir}/upper,workdir=${dir}/work 0 0`,
+      `proc ${merged}/proc proc nosuid,nodev,noexec,X-mount.mkdir 0 0`,
+      `sysfs ${merged}/sys sysfs ro,nosuid,nodev,noexec,X-mount.mkdir 0 0`,
+      `tmpfs ${merged}/dev tmpfs nosuid,strictatime,mode=755,size=65536k,X-mount.mkdir 0 0`,
+    ].join('\n') + '\n'})
+    expect(argv(find(plan.steps, `ctr.${ctr}.mount-root`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--pid', '--net', '--', 'mount', '--all', '--fstab', `${dir}/fstab.root`])
+    const binds = (find(plan.steps, `ctr.${ctr}.fstab-binds`).op as Extract<Op, {kind: 'write'}>).content.trim().split('\n')
+    expect(binds.map((l) => l.split(' ')[1])).toEqual([`${merged}/dev/pts`, `${merged}/dev/shm`, `${merged}/etc/hosts`, `${merged}/etc/hostname`, `${merged}/etc/resolv.conf`])
+    expect(binds[2]).toBe(`/run/nodedoc/sandboxes/core-k8s/hosts ${merged}/etc/hosts none bind 0 0`)
     expect(argv(find(plan.steps, `ctr.${ctr}.pivot_root`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--', 'pivot_root', merged, `${merged}/.oldroot`])
-    expect(argv(find(plan.steps, `ctr.${ctr}.hosts`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--', 'mount', '--bind', '/run/nodedoc/sandboxes/core-k8s/hosts', `${merged}/etc/hosts`])
+    expect(find(plan.steps, `ctr.${ctr}.rmdir-oldroot`).op).toEqual({kind: 'rmdir', path: `/proc/{ctr:${ctr}}/root/.oldroot`})
     // every mount a container gets happens in its own mount namespace: the host mount table sees only the pod shm
     const hostMounts = plan.steps.filter((s) => s.op.kind === 'run' && argv(s)[0] === 'mount')
     expect(hostMounts.map((s) => s.id)).toEqual(['shm.mount'])
     expect(find(plan.steps, 'shm.mount').undo).toEqual({kind: 'umount', path: '/run/nodedoc/sandboxes/core-k8s/shm'})
     const order = plan.steps.map((s) => s.id)
-    expect(order.indexOf(`ctr.${ctr}.cgroup`)).toBeLessThan(order.indexOf(`ctr.${ctr}.release`))
+    expect(order.indexOf(`ctr.${ctr}.cgroup`)).toBeLessThan(order.indexOf(`ctr.${ctr}.mount-root`))
+    for (const id of ['devices', 'dev.fd', 'touch.hosts', 'mkdir.pts']) expect(order.indexOf(`ctr.${ctr}.${id}`)).toBeGreaterThan(order.indexOf(`ctr.${ctr}.mount-root`))
+    for (const id of ['touch.hosts', 'mkdir.pts', 'mkdir.shm']) expect(order.indexOf(`ctr.${ctr}.${id}`)).toBeLessThan(order.indexOf(`ctr.${ctr}.mount-binds`))
     expect(order.indexOf(`ctr.${ctr}.umount-oldroot`)).toBeLessThan(order.indexOf(`ctr.${ctr}.release`))
+  })
+
+  it('escapes what the manifest controls in the fstab', () => {
+    expect(fstabField('/a b\tc\\d\ne')).toBe('/a\\040b\\011c\\134d\\012e')
   })
 
   it('records an undo for everything it makes outside the state dir', () => {
@@ -107,6 +124,10 @@ describe('planSandbox (core-k8s, full isolation)', () => {
       '      EOF',
     ])
     expect(argv(find(plan.steps, 'ctr.any-old-name-will-do.devices'))).toEqual(['cp', '-a', '/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty', '/proc/{ctr:any-old-name-will-do}/root/run/nodedoc/sandboxes/core-k8s/containers/any-old-name-will-do/rootfs/dev/'])
+    expect(describeOp(find(plan.steps, `ctr.${ctr}.fstab-binds`).op).split('\n').slice(0, 2)).toEqual([
+      `write /run/nodedoc/sandboxes/core-k8s/containers/${ctr}/fstab.binds <<EOF`,
+      `      devpts /run/nodedoc/sandboxes/core-k8s/containers/${ctr}/rootfs/dev/pts devpts newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec 0 0`,
+    ])
     const join = resolveOp(find(plan.steps, 'pause.cgroup').op, {pause: 4242})
     expect(join).toMatchObject({ref: '{pause}'})
     expect(describeOp(find(plan.steps, `ctr.${ctr}.start`).op)).toContain(`'${GATE_SCRIPT.replace(/'/g, "'\\''")}'`)
@@ -155,7 +176,7 @@ describe('planSandbox variants', () => {
   })
 
   it('builds weaker sandboxes on purpose, and says so', () => {
-    const chroot = planSandbox(config('core-k8s.yaml', {isolation: 'chroot', network: null}))
+    const chroot = planSandbox(config('core-k8s.yaml', {isolation: 'chroot', network: null, rootfs: {kind: 'busybox', binary: '/bin/busybox', applets: ['sh', 'ls', 'ps', 'sleep']}}))
     expect(chroot.warnings[0]).toMatch(/^--isolation chroot: no namespaces/)
     expect(chroot.steps.some((s) => s.op.kind === 'spawnPause')).toBe(false)
     expect((find(chroot.steps, 'ctr.any-old-name-will-do.start').op as Extract<Op, {kind: 'startContainer'}>).chain).toEqual(['/bin/sh', '-c', GATE_SCRIPT, '/', 'chroot', '/run/nodedoc/sandboxes/core-k8s/rootfs', 'sleep', '10000'])
@@ -173,9 +194,13 @@ describe('planSandbox variants', () => {
     expect(plan.info.podCgroupPath).toBe(`/kubepods/pod${UID}`)
     expect(find(plan.steps, 'volume.scratch').op).toEqual({kind: 'mkdir', path: `/var/lib/kubelet/pods/${UID}/volumes/kubernetes.io~empty-dir/scratch`})
     expect(find(plan.steps, 'kubelet.pod').undo).toEqual({kind: 'removeTree', path: `/var/lib/kubelet/pods/${UID}`})
-    expect(argv(find(plan.steps, 'ctr.reader.vol.host-etc')).slice(-3)).toEqual(['--bind', '/etc/debian_version', '/run/nodedoc/sandboxes/duo/containers/reader/rootfs/host/debian_version'])
-    expect(argv(find(plan.steps, 'ctr.reader.vol.host-etc.ro')).slice(-3)).toEqual(['-o', 'remount,bind,ro', '/run/nodedoc/sandboxes/duo/containers/reader/rootfs/host/debian_version'])
-    expect(plan.steps.some((s) => s.id === 'ctr.writer.vol.host-etc')).toBe(false)
+    const withFile = planSandbox(config('two-containers.yaml', {fileVolumes: ['host-etc']}))
+    const binds = (name: string) => (find(withFile.steps, `ctr.${name}.fstab-binds`).op as Extract<Op, {kind: 'write'}>).content.trim().split('\n')
+    const target = '/run/nodedoc/sandboxes/duo/containers/reader/rootfs/host/debian_version'
+    // a file hostPath gets a file mount point; readOnly binds and remounts read-only
+    expect(binds('reader')).toContain(`/etc/debian_version ${target} none bind,ro 0 0`)
+    expect(find(withFile.steps, 'ctr.reader.touch.vol.host-etc').op).toEqual({kind: 'write', path: `/proc/{ctr:reader}/root${target}`, content: ''})
+    expect(binds('writer').some((l) => l.includes('debian_version'))).toBe(false)
     expect(plan.info.containers.map((c) => c.oomScoreAdj)).toEqual([-997, -997])
     // both containers are held until both are set up, then released in order
     expect(plan.steps.slice(-2).map((s) => s.id)).toEqual(['ctr.writer.release', 'ctr.reader.release'])

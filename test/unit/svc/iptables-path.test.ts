@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {mentions, readChainListing, saveText} from '../../../src/svc/iptables-path.js'
+import {type ChainListing, type PathTable, mentions, readChainListing, saveText, tableChains, walkPath} from '../../../src/svc/iptables-path.js'
 import {parseIptablesSave} from '../../../src/parse/iptables.js'
 
 // iptables v1.8.9 (nf_tables) `-t nat -S KUBE-SERVICES` / `-S KUBE-SVC-...` on bench/svc-gen.mjs rules
@@ -58,5 +58,60 @@ describe('saveText', () => {
     const nat = parseIptablesSave(text).tables.get('nat')!
     expect(nat.chains.get('KUBE-SVC-AAAAAAAAAAAAAAAA')?.rules).toHaveLength(3)
     expect(nat.chains.get('KUBE-SERVICES')?.rules).toHaveLength(2)
+  })
+})
+
+// iptables v1.8.9 (nf_tables) `-t filter -S` in a netns holding bench/svc-gen.mjs rules with kube-proxy's hooks
+const FILTER = `-P INPUT ACCEPT
+-P FORWARD ACCEPT
+-P OUTPUT ACCEPT
+-N KUBE-EXTERNAL-SERVICES
+-N KUBE-SERVICES
+-A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES
+-A FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A KUBE-SERVICES -d 10.96.0.9/32 -p tcp -m comment --comment "ns9/svc-9:http has no endpoints" -m tcp --dport 80 -j REJECT --reject-with icmp-port-unreachable
+`
+
+describe('tableChains', () => {
+  it('cuts a whole table\'s listing into each chain\'s own -S listing', () => {
+    const chains = tableChains(FILTER)
+    expect([...chains.keys()]).toEqual(['INPUT', 'FORWARD', 'OUTPUT', 'KUBE-EXTERNAL-SERVICES', 'KUBE-SERVICES'])
+    expect(chains.get('OUTPUT')).toBe('-P OUTPUT ACCEPT\n-A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES\n')
+    expect(chains.get('KUBE-EXTERNAL-SERVICES')).toBe('-N KUBE-EXTERNAL-SERVICES\n')
+    expect(readChainListing('KUBE-SERVICES', chains.get('KUBE-SERVICES')!, 'ns9/svc-9').rules).toHaveLength(1)
+  })
+})
+
+describe('walkPath', () => {
+  const listings: Record<string, string> = {
+    'nat PREROUTING': '-P PREROUTING ACCEPT\n-A PREROUTING -j KUBE-SERVICES\n',
+    'nat KUBE-SERVICES': SERVICES,
+    'nat KUBE-SVC-AAAAAAAAAAAAAAAA': SVC,
+    'nat KUBE-SEP-CCCCCCCCCCCCCCCC': '-N KUBE-SEP-CCCCCCCCCCCCCCCC\n-A KUBE-SEP-CCCCCCCCCCCCCCCC -p tcp -m tcp -j DNAT --to-destination 10.0.0.1:80\n',
+    'nat KUBE-SEP-DDDDDDDDDDDDDDDD': '-N KUBE-SEP-DDDDDDDDDDDDDDDD\n-A KUBE-SEP-DDDDDDDDDDDDDDDD -p tcp -m tcp -j DNAT --to-destination 10.0.0.2:80\n',
+    ...Object.fromEntries([...tableChains(FILTER)].map(([chain, text]) => [`filter ${chain}`, text])),
+  }
+  const list = (delay: (key: string) => number) => async (table: PathTable, chain: string): Promise<ChainListing | null> => {
+    const key = `${table} ${chain}`
+    await new Promise((resolve) => setTimeout(resolve, delay(key)))
+    return listings[key] === undefined ? null : readChainListing(chain, listings[key], 'ns7/svc-7')
+  }
+  const order = (tables: Map<PathTable, Map<string, ChainListing>> | undefined) => [...(tables ?? new Map()).entries()].map(([t, chains]) => [t, [...chains.keys()]])
+
+  it('reaches the chains on the path, in the same order however late each listing comes in', async () => {
+    const fast = await walkPath(list(() => 0))
+    expect(order(fast)).toEqual([
+      ['nat', ['PREROUTING', 'KUBE-SERVICES', 'KUBE-SVC-AAAAAAAAAAAAAAAA', 'KUBE-SEP-CCCCCCCCCCCCCCCC', 'KUBE-SEP-DDDDDDDDDDDDDDDD']],
+      ['filter', ['INPUT', 'FORWARD', 'OUTPUT', 'KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES']],
+    ])
+    // KUBE-SERVICES last in, the SEPs in reverse: the same tables
+    const slow = await walkPath(list((key) => (key === 'nat KUBE-SERVICES' ? 30 : key.includes('SEP-C') ? 20 : 1)))
+    expect(order(slow)).toEqual(order(fast))
+    expect(saveText(slow!)).toBe(saveText(fast!))
+  })
+
+  it('gives up when a listing cannot be had (the program is not there)', async () => {
+    expect(await walkPath(async (table, chain) => (chain === 'KUBE-SVC-AAAAAAAAAAAAAAAA' ? undefined : list(() => 0)(table, chain)))).toBeUndefined()
   })
 })
