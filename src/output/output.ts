@@ -153,7 +153,6 @@ function writeJson(doc: Record<string, unknown>, write: (chunk: string) => void)
       continue
     }
     write(buffer + field + '[')
-    buffer = ''
     first = false
     for (let i = 0; i < v.length; i += BATCH) {
       // [[records]] puts them at depth 2, as in the document: "[\n  [\n    " ... "\n  ]\n]" around them
