@@ -36,7 +36,7 @@ writeFileSync(manifest, `apiVersion: v1\nkind: Pod\nmetadata: {name: bench, name
 const cliPath = join(root, 'bin/run.js')
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 
-const t = {cri: [], cli: [], version: [], RunPodSandbox: [], CreateContainer: [], StartContainer: [], criRemove: [], cliRemove: [], criAlone: [], cliAlone: []}
+const t = {cri: [], cli: [], version: [], program: [], RunPodSandbox: [], CreateContainer: [], StartContainer: [], criRemove: [], cliRemove: [], criAlone: [], cliAlone: []}
 const stepTotals = new Map()
 let stepRuns = 0
 
@@ -123,6 +123,31 @@ function versionRound(keep) {
   const t0 = performance.now()
   spawnSync(process.execPath, [cliPath, '--version'])
   if (keep) t.version.push(performance.now() - t0)
+  // one program run from node, as each step's program is: the unit the primitives pay per step
+  for (let k = 0; k < 5; k++) {
+    const t1 = performance.now()
+    spawnSync('/bin/true')
+    if (keep) t.program.push(performance.now() - t1)
+  }
+}
+
+/**
+ * The programs one create runs (execve calls), from its plan: each step's program, nsenter and
+ * unshare where they wrap one, the pause, the container chain (nsenter, unshare, setpriv, the
+ * gate's sh) and the command it execs. The shim (a node process) is left out: it starts while
+ * the earlier steps run.
+ */
+async function programsPerCreate() {
+  const {createSandbox} = await import(join(root, 'dist/src/sandbox/service.js'))
+  const {plan} = await createSandbox({manifestPath: manifest, name: `bench-${tag}-dry`, isolation: 'full', podCidr: cidr, cgroupDriver: 'cgroupfs', podPidsLimit: null, dryRun: true})
+  let n = 0
+  for (const {op} of plan.steps) {
+    if (op.kind === 'run') n += op.argv[0] === 'nsenter' ? 2 : 1
+    if (op.kind === 'spawnPause') n += 2
+    if (op.kind === 'startContainer') n += op.chain.filter((a) => ['nsenter', 'unshare', 'setpriv'].includes(a)).length + 1
+    if (op.kind === 'release') n += 1
+  }
+  return n
 }
 
 async function stepsRound(i) {
@@ -176,6 +201,7 @@ try {
     ['containerd pod start, the only pod', t.criAlone],
     ['nodedoc sandbox create, the only one', t.cliAlone],
     ['nodedoc --version (CLI start-up)', t.version],
+    ['one program (/bin/true) run from node', t.program],
     ['containerd stop + remove', t.criRemove],
     ['nodedoc sandbox rm (CLI)', t.cliRemove],
   ]
@@ -189,6 +215,9 @@ try {
   const ratio = summary(t.cli).median / summary(t.cri).median
   process.stdout.write(`ratio of medians, CLI sandbox create / containerd pod start: ${ratio.toFixed(2)}\n`)
   process.stdout.write(`CLI sandbox create less CLI start-up (median): ${ms(summary(t.cli).median - summary(t.version).median)}\n`)
+  const programs = await programsPerCreate()
+  const floor = summary(t.version).median + programs * summary(t.program).median
+  process.stdout.write(`programs one create runs: ${programs}; floor = CLI start-up + ${programs} x one program = ${ms(floor)} (${(floor / summary(t.cri).median).toFixed(2)} x containerd)\n`)
   if (withSteps) {
     process.stdout.write('slowest steps of createSandbox() in-process, mean ms per create:\n')
     for (const [id, total] of [...stepTotals].sort((a, b) => b[1] - a[1]).slice(0, 12)) process.stdout.write(`  ${id.padEnd(28)} ${(total / stepRuns).toFixed(1)}\n`)

@@ -6,7 +6,7 @@ import type {Host, RunResult} from '../host/host.js'
 import {readNamedFile} from '../host/named-file.js'
 import {gatherPods} from '../pods/pods.js'
 import {gatherHostRoutes} from '../pods/routes.js'
-import {type ChainListing, PATH_PREFETCH, type PathTable, readChainListing, saveText, tableChains, walkPath} from './iptables-path.js'
+import {type ChainListing, PATH_PREFETCH, type PathTable, readChainListing, saveOnPath, saveText, tableChains, walkPath} from './iptables-path.js'
 import type {NodeNetwork} from './locate.js'
 
 export type IptablesBackend = 'nft' | 'legacy'
@@ -256,12 +256,14 @@ export async function gatherIptables(host: Host, options: GatherOptions = {}): P
   const chosen = options.backend && options.backend !== 'auto'
     ? {backend: options.backend, reason: '--iptables-backend'}
     : chooseBackend(nftAll, legacyAll)
-  const ipv4 = chosen.backend === 'nft' ? nft4 : legacy4
-  const ipv6 = chosen.backend === 'nft' ? nft6 : legacy6
+  let ipv4 = chosen.backend === 'nft' ? nft4 : legacy4
+  let ipv6 = chosen.backend === 'nft' ? nft6 : legacy6
   if (ipv4 === undefined) {
     problems.push(`iptables-${chosen.backend}-save is not installed`)
     return {read: null, problems}
   }
+  // svc NAME on a live node: the save read once, only its chains on the service's path traced
+  if (options.hint !== undefined && host.root !== undefined) [ipv4, ipv6] = await Promise.all([saveOnPath(ipv4, options.hint), saveOnPath(ipv6 ?? '', options.hint)])
   return {read: {backend: chosen.backend, reason: chosen.reason, ipv4, ipv6: ipv6 ?? ''}, problems}
 }
 

@@ -142,3 +142,29 @@ export function saveText(tables: Map<PathTable, Map<string, ChainListing>>): str
   }
   return out.length ? out.join('\n') + '\n' : ''
 }
+
+/**
+ * A whole iptables-save text cut to the chains on the path of the service `hint` names (the same
+ * walk as the listings'): on the legacy backend every listing fetches the whole table, so svc NAME
+ * reads the save once, and traces only what the path needs instead of 250k rules.
+ */
+export async function saveOnPath(text: string, hint: string): Promise<string> {
+  const tables = new Map<string, Map<string, string[]>>()
+  // what the save says about itself ("# Warning: iptables-legacy tables present") is kept
+  const warnings: string[] = []
+  let chains: Map<string, string[]> | undefined
+  for (const line of text.split('\n')) {
+    if (/^#\s*Warning:/.test(line)) warnings.push(line)
+    else if (line.startsWith('*')) tables.set(line.slice(1).trim(), (chains = new Map()))
+    else if (!chains) continue
+    else if (line.startsWith(':')) {
+      const [name, policy] = line.slice(1).split(' ')
+      chains.set(name, [policy && policy !== '-' ? `-P ${name} ${policy}` : `-N ${name}`])
+    } else if (line.startsWith('-A ')) chains.get(line.split(' ', 2)[1])?.push(line)
+  }
+  const walked = await walkPath(async (table, chain) => {
+    const lines = tables.get(table)?.get(chain)
+    return lines ? readChainListing(chain, lines.join('\n'), hint) : null
+  })
+  return (warnings.length ? warnings.join('\n') + '\n' : '') + saveText(walked!)
+}

@@ -113,3 +113,37 @@ describe.skipIf(!HAVE)('svc NAME reads the chains on its path', () => {
     }
   })
 })
+
+describe.skipIf(!HAVE || !IS_ROOT)('svc NAME on the legacy backend reads the save once', () => {
+  let ns: Netns
+  beforeAll(async () => {
+    ns = await Netns.create(netnsName('pathlegacy'))
+    const rules = '*mangle\n:KUBE-IPTABLES-HINT - [0:0]\nCOMMIT\n' + kubeProxyRestore(services, {hooks: true})
+    await ns.must(['iptables-legacy-restore'], rules)
+  })
+  afterAll(async () => {
+    await ns?.delete()
+  })
+
+  const withNodePort = services.find((s) => s.nodePort && s.endpoints.length > 1)!
+  for (const [what, query] of [['a NodePort service by name', {name: withNodePort.name, namespace: withNodePort.namespace}], ['a service by address', {ip: services[7].clusterIP}]] as Array<[string, SvcQuery]>) {
+    it(`${what}: the same answer as the whole save, traced on the chains on its path`, async () => {
+      const host = new LiveNetnsHost(ns)
+      const path = await gatherKubeProxyRules(host, {hint: queryHint(query)})
+      expect(path.iptables?.backend).toBe('legacy')
+      expect(host.asked.filter((a) => a[0] === 'iptables-legacy-save')).toHaveLength(1)
+      expect(host.asked.some((a) => a[0] === 'iptables-nft' && a[2] === 'nat')).toBe(false)
+      // a few chains' rules, not 300 services'
+      expect(path.iptables!.ipv4.split('\n').length).toBeLessThan(100)
+      const whole = await gatherKubeProxyRules(new NetnsHost(ns))
+      expect(whole.iptables!.ipv4.split('\n').length).toBeGreaterThan(1000)
+      const net = {routes: [], pods: []}
+      const a = buildSvcReport(path, net, query)
+      const b = buildSvcReport(whole, net, query)
+      expect(a.services.length).toBeGreaterThan(0)
+      expect(a.services).toEqual(b.services)
+      expect(a.problems).toEqual(b.problems)
+      expect(a.notes).toEqual(b.notes)
+    })
+  }
+})
