@@ -149,22 +149,48 @@ export function saveText(tables: Map<PathTable, Map<string, ChainListing>>): str
  * reads the save once, and traces only what the path needs instead of 250k rules.
  */
 export async function saveOnPath(text: string, hint: string): Promise<string> {
-  const tables = new Map<string, Map<string, string[]>>()
+  // where each chain's rules are, as offsets into the text: not 250k line strings to collect
+  const tables = new Map<string, Map<string, {head: string; ranges: number[]}>>()
   // what the save says about itself ("# Warning: iptables-legacy tables present") is kept
   const warnings: string[] = []
-  let chains: Map<string, string[]> | undefined
-  for (const line of text.split('\n')) {
-    if (/^#\s*Warning:/.test(line)) warnings.push(line)
-    else if (line.startsWith('*')) tables.set(line.slice(1).trim(), (chains = new Map()))
-    else if (!chains) continue
-    else if (line.startsWith(':')) {
-      const [name, policy] = line.slice(1).split(' ')
-      chains.set(name, [policy && policy !== '-' ? `-P ${name} ${policy}` : `-N ${name}`])
-    } else if (line.startsWith('-A ')) chains.get(line.split(' ', 2)[1])?.push(line)
+  let chains: Map<string, {head: string; ranges: number[]}> | undefined
+  let current: {head: string; ranges: number[]} | undefined
+  let currentName = ''
+  for (let pos = 0; pos < text.length;) {
+    const newline = text.indexOf('\n', pos)
+    const end = newline < 0 ? text.length : newline + 1
+    if (text.startsWith('-A ', pos)) {
+      // a save lists a chain's rules together: the chain seldom changes from one line to the next
+      if (!current || !text.startsWith(currentName, pos + 3) || text.charCodeAt(pos + 3 + currentName.length) !== 32) {
+        const space = text.indexOf(' ', pos + 3)
+        currentName = text.slice(pos + 3, space < 0 || space > end ? end : space)
+        current = chains?.get(currentName)
+      }
+      if (current) {
+        const r = current.ranges
+        if (r.length && r[r.length - 1] === pos) r[r.length - 1] = end
+        else r.push(pos, end)
+      }
+    } else {
+      const line = text.slice(pos, end).replace(/\n$/, '')
+      if (/^#\s*Warning:/.test(line)) warnings.push(line)
+      else if (line.startsWith('*')) {
+        tables.set(line.slice(1).trim(), (chains = new Map()))
+        current = undefined
+      } else if (chains && line.startsWith(':')) {
+        const [name, policy] = line.slice(1).split(' ')
+        chains.set(name, {head: policy && policy !== '-' ? `-P ${name} ${policy}` : `-N ${name}`, ranges: []})
+        current = undefined
+      }
+    }
+    pos = end
   }
   const walked = await walkPath(async (table, chain) => {
-    const lines = tables.get(table)?.get(chain)
-    return lines ? readChainListing(chain, lines.join('\n'), hint) : null
+    const found = tables.get(table)?.get(chain)
+    if (!found) return null
+    const parts = [found.head + '\n']
+    for (let i = 0; i < found.ranges.length; i += 2) parts.push(text.slice(found.ranges[i], found.ranges[i + 1]))
+    return readChainListing(chain, parts.join(''), hint)
   })
   return (warnings.length ? warnings.join('\n') + '\n' : '') + saveText(walked!)
 }
