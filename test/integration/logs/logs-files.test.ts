@@ -13,7 +13,8 @@ const cli = join(repo, 'bin/run.js')
 const uid = `7c1e5b2a-${Math.random().toString(16).slice(2, 6)}-4a00-8b00-${Date.now().toString(16).padStart(12, '0').slice(-12)}`
 
 function nodedoc(root: string, ...args: string[]) {
-  const r = spawnSync('node', [cli, ...args, '--host-root', root], {encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}})
+  // past spawnSync's 1 MiB default the child is killed and its output cut, depending on timing
+  const r = spawnSync('node', [cli, ...args, '--host-root', root], {encoding: 'utf8', maxBuffer: 64 << 20, env: {...process.env, NO_COLOR: '1'}})
   return {stdout: r.stdout, stderr: r.stderr, status: r.status}
 }
 
