@@ -3,10 +3,12 @@
 // whole processes timed side by side: the kernel's own `iptables-save` of those rules, and
 // `nodedoc svc -A --iptables-save F` (table and -o json) on what that save printed; `svc NAME`
 // too. Wall and CPU (user+sys of the process tree, /usr/bin/time), peak RSS; medians of RUNS.
-//   npm run build && node bench/svc-bench.mjs [--runs 5] [--before DIR] [--no-kernel] [1000 10000 30000]
+//   npm run build && node bench/svc-bench.mjs [--runs 5] [--before DIR] [--no-kernel] [--in-process] [1000 10000 30000]
 // --before DIR: another build of nodedoc (a checkout or copy with bin/ and dist/ built) timed in the
 // same rounds, and its table, wide, json and yaml output compared byte for byte with this build's
 // (capturedAt, the time of the run, left out): performance work must not change what svc prints.
+// A save over the 64 MiB a rules file may hold (30k services) is traced in-process instead (the
+// same read, trace and writeOutput, in a plain node process); --in-process adds that at every size.
 // Needs root for the kernel part (ip netns, iptables-restore); without it (or with --no-kernel), traces the restore input.
 import {execFileSync, spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
@@ -29,6 +31,26 @@ const RUN = new URL('../bin/run.js', import.meta.url).pathname
 const work = mkdtempSync(join(tmpdir(), 'nd-svc-bench-'))
 const isRoot = process.getuid?.() === 0 && !noKernel
 const load = () => loadavg().map((l) => l.toFixed(1)).join(' ')
+
+/**
+ * `svc -A --iptables-save FILE -o FORMAT` as the command runs it (read, trace, print through
+ * writeOutput to stdout) in a plain node process over the tsc output: for saves over the 64 MiB a
+ * rules file may hold (30k services print ~80 MB), which the CLI refuses to read.
+ */
+const IN_PROCESS = `
+const dist = process.env.DIST
+const {readFileSync} = await import('node:fs')
+const {buildSvcReport} = await import(dist + 'svc/correlate.js')
+const {writeOutput} = await import(dist + 'output/output.js')
+const {renderAll, SERVICE_LIST} = await import(dist + 'svc/render.js')
+const file = process.env.FILE
+const report = buildSvcReport({iptables: {backend: 'file', reason: file, ipv4: readFileSync(file, 'utf8'), ipv6: ''}, nft: null, ipvs: null, problems: []}, null, {})
+writeOutput(report, {kind: process.env.FORMAT}, renderAll, SERVICE_LIST, {node: null, capturedAt: new Date().toISOString()}, {}, (chunk) => process.stdout.write(chunk))
+`
+const DIST = new URL('../dist/src/', import.meta.url).pathname
+const inProcess = (file, format) => ['env', `DIST=${DIST}`, `FILE=${file}`, `FORMAT=${format}`, process.execPath, '--input-type=module', '-e', IN_PROCESS]
+/** What a rules file named on the command line may hold (src/host/in-root.ts DEFAULT_MAX_BYTES). */
+const RULES_FILE_CAP = 64 * 1024 * 1024
 
 /** One process under /usr/bin/time, its stdout to `out`: wall ms, cpu ms, peak MiB. */
 function timed(argv, out = '/dev/null') {
@@ -79,11 +101,18 @@ try {
       const builds = {'': RUN, ...(BEFORE ? {' (before)': join(resolve(BEFORE), 'bin/run.js')} : {})}
       const cases = {}
       if (kernel) cases['iptables-save (kernel)'] = ['ip', 'netns', 'exec', kernel.ns, 'iptables-save']
-      for (const [label, run] of Object.entries(builds)) {
-        cases[`svc -A --iptables-save (table)${label}`] = [process.execPath, run, 'svc', '-A', '--iptables-save', file]
-        cases[`svc -A --iptables-save -o json${label}`] = [process.execPath, run, 'svc', '-A', '--iptables-save', file, '-o', 'json']
+      const cli = (kernel ? kernel.saved : text).length <= RULES_FILE_CAP
+      if (cli) {
+        for (const [label, run] of Object.entries(builds)) {
+          cases[`svc -A --iptables-save (table)${label}`] = [process.execPath, run, 'svc', '-A', '--iptables-save', file]
+          cases[`svc -A --iptables-save -o json${label}`] = [process.execPath, run, 'svc', '-A', '--iptables-save', file, '-o', 'json']
+        }
+        cases[`svc ${target.namespace}/${target.name} --iptables-save -o json`] = [process.execPath, RUN, 'svc', `${target.namespace}/${target.name}`, '--iptables-save', file, '-o', 'json']
       }
-      cases[`svc ${target.namespace}/${target.name} --iptables-save -o json`] = [process.execPath, RUN, 'svc', `${target.namespace}/${target.name}`, '--iptables-save', file, '-o', 'json']
+      if (!cli || args.includes('--in-process')) {
+        cases['svc -A (table), in-process'] = inProcess(file, 'table')
+        cases['svc -A -o json, in-process'] = inProcess(file, 'json')
+      }
       const results = Object.fromEntries(Object.keys(cases).map((k) => [k, []]))
       const loads = [load()]
       // interleaved, so a change of load touches every case alike
@@ -92,7 +121,7 @@ try {
         loads.push(load())
       }
       const compared = []
-      if (BEFORE) {
+      if (BEFORE && cli) {
         for (const format of ['table', 'wide', 'json', 'yaml']) {
           const outs = Object.entries(builds).map(([label, run]) => {
             const out = join(work, `out-${n}-${format}${label ? '-before' : ''}`)
@@ -109,7 +138,7 @@ try {
         '', '| what | wall ms | cpu ms | peak MiB | x save wall | x save cpu | x json cpu |', '|---|---:|---:|---:|---:|---:|---:|']
       for (const [name, runs] of Object.entries(results)) {
         // a table beside the JSON of the same build
-        const json = results[`svc -A --iptables-save -o json${name.endsWith(' (before)') ? ' (before)' : ''}`]
+        const json = results[name.endsWith(', in-process') ? 'svc -A -o json, in-process' : `svc -A --iptables-save -o json${name.endsWith(' (before)') ? ' (before)' : ''}`]
         const x = (key, of) => (of ? (median(runs, key) / median(of, key)).toFixed(2) : '-')
         lines.push(`| ${name} | ${median(runs, 'ms').toFixed(0)} | ${median(runs, 'cpuMs').toFixed(0)} | ${median(runs, 'rssMiB').toFixed(0)} | ${x('ms', base)} | ${x('cpuMs', base)} | ${x('cpuMs', json)} |`)
       }

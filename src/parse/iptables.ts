@@ -475,7 +475,8 @@ function appendRule(state: ParseState, body: string, head: RegExpExecArray, inde
   const chainName = head[2]
   const table = state.table ?? headerlessTable(state, index, chainName, /\s-[jg]\s+(\S+)/.exec(body)?.[1] ?? null)
   const chain = chainIn(table, chainName, false)
-  const rule = new IptablesRule(table.name, chainName, index + 1, body, head[0].length)
+  // the chain's own name string: not one copy per rule of it
+  const rule = new IptablesRule(table.name, chain.name, index + 1, body, head[0].length)
   if (counters) rule.counters = counters
   if (head[1] === '-I' || head[1] === '--insert') chain.rules.splice(Math.max(0, Number(head[3] ?? 1) - 1), 0, rule)
   else chain.rules.push(rule)

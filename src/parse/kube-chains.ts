@@ -48,6 +48,9 @@ const HASH_AT = /[A-Z0-9]+$/y
 /** Which of PER_SERVICE_PREFIXES a per-service-port chain name has (KUBE-SVC-, KUBE-FW-, ...); -1 for any other name. */
 function perServicePrefix(name: string): number {
   if (!name.startsWith('KUBE-')) return -1
+  // the family's first letter (SVC, SVL, SEP, EXT, FW, XLB): other names skip the prefix loop
+  const c = name.charCodeAt(5)
+  if (c !== 83 && c !== 69 && c !== 70 && c !== 88) return -1
   for (let i = 0; i < PER_SERVICE_PREFIXES.length; i++) {
     const prefix = PER_SERVICE_PREFIXES[i][0]
     if (!name.startsWith(prefix)) continue

@@ -65,7 +65,7 @@ describe('output formats', () => {
     expect(chunks.join('')).toBe(whole)
     expect(renderOutput(tricky, {kind: 'json'}, () => '', shape, provenance)).toBe(whole)
     expect(render('json')).toBe(JSON.stringify(envelope(rows, LIST, provenance), null, 2) + '\n')
-    // a list of thousands goes out in several pieces of about a megabyte, and still reads back whole
+    // a list of thousands goes out in many pieces, and still reads back whole
     const many = Array.from({length: 20_000}, (_, i) => ({pid: i, name: `process-${i}`.repeat(5), pod: i % 3 ? null : {ns: 'default'}}))
     const big: string[] = []
     writeOutput(many, {kind: 'json'}, table, LIST, provenance, {}, (chunk) => big.push(chunk))
