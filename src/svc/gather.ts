@@ -342,9 +342,15 @@ export function kubeIpvsAddresses(json: string): string[] {
   }
 }
 
+/**
+ * Cap on a rules file the user names: above the default 64 MiB because a 30k-service node's
+ * iptables-save is ~78 MiB; below V8's ~512 MiB string limit, with room for the parse.
+ */
+export const RULES_MAX_BYTES = 256 * 1024 * 1024
+
 /** Reads a rules file the user names (--iptables-save, --nft, --ipvsadm; "-" for stdin): a regular file, capped (src/host/named-file.ts). */
 export async function readRulesFile(file: string, cwd: string): Promise<string> {
-  return readNamedFile(file, cwd)
+  return readNamedFile(file, cwd, RULES_MAX_BYTES)
 }
 
 /** Rules files the user names instead of the node's rules. */
