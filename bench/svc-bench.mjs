@@ -7,8 +7,8 @@
 // --before DIR: another build of nodedoc (a checkout or copy with bin/ and dist/ built) timed in the
 // same rounds, and its table, wide, json and yaml output compared byte for byte with this build's
 // (capturedAt, the time of the run, left out): performance work must not change what svc prints.
-// A save over the 64 MiB a rules file may hold (30k services) is traced in-process instead (the
-// same read, trace and writeOutput, in a plain node process); --in-process adds that at every size.
+// A save over the 256 MiB a rules file may hold is traced in-process instead (the same read,
+// trace and writeOutput, in a plain node process); --in-process adds that at every size.
 // Needs root for the kernel part (ip netns, iptables-restore); without it (or with --no-kernel), traces the restore input.
 import {execFileSync, spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
@@ -16,6 +16,7 @@ import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {loadavg, tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {kubeProxyRestore, syntheticServices} from './svc-gen.mjs'
+import {median, timed} from './timing.mjs'
 
 const args = process.argv.slice(2)
 const option = (name) => {
@@ -34,8 +35,8 @@ const load = () => loadavg().map((l) => l.toFixed(1)).join(' ')
 
 /**
  * `svc -A --iptables-save FILE -o FORMAT` as the command runs it (read, trace, print through
- * writeOutput to stdout) in a plain node process over the tsc output: for saves over the 64 MiB a
- * rules file may hold (30k services print ~80 MB), which the CLI refuses to read.
+ * writeOutput to stdout) in a plain node process over the tsc output: for saves over the 256 MiB a
+ * rules file may hold, which the CLI refuses to read.
  */
 const IN_PROCESS = `
 const dist = process.env.DIST
@@ -49,23 +50,8 @@ writeOutput(report, {kind: process.env.FORMAT}, renderAll, SERVICE_LIST, {node: 
 `
 const DIST = new URL('../dist/src/', import.meta.url).pathname
 const inProcess = (file, format) => ['env', `DIST=${DIST}`, `FILE=${file}`, `FORMAT=${format}`, process.execPath, '--input-type=module', '-e', IN_PROCESS]
-/** What a rules file named on the command line may hold (src/host/in-root.ts DEFAULT_MAX_BYTES). */
-const RULES_FILE_CAP = 64 * 1024 * 1024
-
-/** One process under /usr/bin/time, its stdout to `out`: wall ms, cpu ms, peak MiB. */
-function timed(argv, out = '/dev/null') {
-  const t = performance.now()
-  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', 'sh', '-c', '"$@" > "$0"', out, ...argv], {encoding: 'utf8', maxBuffer: 1 << 28})
-  const ms = performance.now() - t
-  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`)
-  const [user, sys, rss] = r.stderr.trim().split('\n').pop().split(' ').map(Number)
-  return {ms, cpuMs: (user + sys) * 1000, rssMiB: rss / 1024}
-}
-
-function median(runs, key) {
-  const v = runs.map((r) => r[key]).sort((a, b) => a - b)
-  return v[Math.floor(v.length / 2)]
-}
+/** What a rules file named on the command line may hold (src/svc/gather.ts RULES_MAX_BYTES). */
+const RULES_FILE_CAP = 256 * 1024 * 1024
 
 /** The output without its capturedAt line (the one field that is the time of the run). */
 function comparable(file) {

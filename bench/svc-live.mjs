@@ -13,6 +13,7 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {kubeProxyRestore, syntheticServices} from './svc-gen.mjs'
+import {median, timed} from './timing.mjs'
 
 const N = Number(process.argv[2] ?? 10000)
 const RUNS = Number(process.argv[3] ?? 5)
@@ -22,21 +23,6 @@ const RUN = new URL('../bin/run.js', import.meta.url).pathname
 const ns = `nd-svc-live-${process.pid}`
 const legacyNs = `nd-svc-live-${process.pid}-legacy`
 const work = mkdtempSync(join(tmpdir(), 'nd-svc-live-'))
-
-/** One process under /usr/bin/time: wall ms, cpu ms, peak MiB. */
-function timed(argv, out = '/dev/null') {
-  const t = performance.now()
-  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', 'sh', '-c', '"$@" > "$0"', out, ...argv], {encoding: 'utf8', maxBuffer: 1 << 28})
-  const ms = performance.now() - t
-  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`)
-  const [user, sys, rss] = r.stderr.trim().split('\n').pop().split(' ').map(Number)
-  return {ms, cpuMs: (user + sys) * 1000, rssMiB: rss / 1024}
-}
-
-function median(runs, key) {
-  const v = runs.map((r) => r[key]).sort((a, b) => a - b)
-  return v[Math.floor(v.length / 2)]
-}
 
 const load = () => loadavg().map((l) => l.toFixed(1)).join(' ')
 
