@@ -162,7 +162,8 @@ export class SaveBytes {
       let hash = HASH_SEED
       for (; i < end && buf[i] !== SPACE; i++) hash = buf[i] < 0x80 && hash !== NON_ASCII ? Math.imul(hash ^ buf[i], HASH_PRIME) | 1 : NON_ASCII
       // kubelet's chains are declared at a line's start: seen here, the whole-save search is not needed
-      if (!this.hinted && buf[s + 1] === 0x4b) this.hinted = HINT_CHAINS.some((chain) => this.startsWith(buf, s, end, chain))
+      // (":KUBE-I..." or ":KUBE-K...": no KUBE-SVC/SEP/... of the 64k gets this far)
+      if (!this.hinted && (buf[s + 6] === 0x49 || buf[s + 6] === 0x4b) && buf[s + 1] === 0x4b) this.hinted = HINT_CHAINS.some((chain) => this.startsWith(buf, s, end, chain))
       this.declAt.push(at)
       this.declNameEnd.push(at + (i - s))
       this.declEnd.push(at + (end - s))
