@@ -39,6 +39,24 @@ export interface RunOptions {
   input?: string
 }
 
+/**
+ * A program nodedoc keeps running and feeds on its stdin (a long-lived `xargs`), so that many
+ * short runs cost nodedoc one process start: see LiveHost.stream.
+ */
+export interface ProgramStream {
+  /** Text for the program's stdin; ignored once it has ended. */
+  write(text: string): void
+  /** Ends the program: its stdin closed and, if it still runs, SIGTERM. Safe to call again. */
+  close(): void
+}
+
+export interface StreamListeners {
+  /** Each piece of stdout as it comes (UTF-8; stderr is not kept). */
+  stdout(chunk: string): void
+  /** Once, after the last stdout: its exit code, null when killed, undefined when it could not start. */
+  exit(code: number | null | undefined): void
+}
+
 export interface Host {
   /** Human description: "live /", "live /host", "snapshot examples/kind-node". */
   readonly description: string
@@ -66,6 +84,11 @@ export interface Host {
   stat(path: string): Promise<FileStat | undefined>
   /** undefined when the program is not installed (or not captured in a snapshot). */
   run(argv: string[], options?: RunOptions): Promise<RunResult | undefined>
+  /**
+   * Starts a program fed on its stdin while it runs (live only; a snapshot holds no such run).
+   * Optional: callers fall back to one run() each.
+   */
+  stream?(argv: string[], listeners: StreamListeners): ProgramStream
   /**
    * A root filesystem inside this machine (a container's /proc/<pid>/root, a host path), every
    * path resolved inside it, never against the node's own root (src/host/in-root.ts).

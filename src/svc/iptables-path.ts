@@ -63,15 +63,50 @@ export interface ChainListing {
 export function readChainListing(chain: string, text: string, hint: string): ChainListing {
   const shared = !isPerServicePortChain(chain)
   const out: ChainListing = {policy: null, rules: [], next: []}
-  for (const line of text.split('\n')) {
-    if (line.startsWith('-P ')) out.policy = line.split(' ')[2] ?? null
-    if (!line.startsWith('-A ')) continue
-    const target = / -[jg] (\S+)/.exec(line)?.[1]
-    if (shared && target && isPerServicePortChain(target) && !mentions(line, hint)) continue
-    out.rules.push(line)
-    if (target && !EXTENSION_TARGETS.has(target) && !out.next.includes(target)) out.next.push(target)
+  // where hint next occurs: a line before it cannot mention it
+  let hintAt = shared ? text.indexOf(hint) : -1
+  // where " -g " next occurs (seldom: searched again only once passed)
+  let goAt = shared ? text.indexOf(' -g ') : -1
+  for (let start = 0; start < text.length;) {
+    const newline = text.indexOf('\n', start)
+    const end = newline < 0 ? text.length : newline
+    if (hintAt >= 0 && hintAt < start) hintAt = text.indexOf(hint, start)
+    if (goAt >= 0 && goAt < start) goAt = text.indexOf(' -g ', start)
+    // KUBE-SERVICES of 10k services is 10k such lines: each dropped without a string made for it
+    const skip = shared && (hintAt < 0 || hintAt >= end) && text.startsWith('-A ', start) && jumpsToServiceChain(text, start, end, goAt)
+    if (!skip) readRule(text.slice(start, end), shared, hint, out)
+    start = end + 1
   }
   return out
+}
+
+function readRule(line: string, shared: boolean, hint: string, out: ChainListing): void {
+  if (line.startsWith('-P ')) out.policy = line.split(' ')[2] ?? null
+  if (!line.startsWith('-A ')) return
+  const target = / -[jg] (\S+)/.exec(line)?.[1]
+  if (shared && target && isPerServicePortChain(target) && !mentions(line, hint)) return
+  out.rules.push(line)
+  if (target && !EXTENSION_TARGETS.has(target) && !out.next.includes(target)) out.next.push(target)
+}
+
+const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-', 'KUBE-XLB-', 'KUBE-SEP-']
+
+/**
+ * Whether the rule text[start, end) surely jumps or goes to a service's own chain, as readRule
+ * reads its target (the first " -j X"/" -g X"): X a per-service-port chain name followed by a
+ * space or the line's end. goAt: where " -g " next occurs from start. false: not sure, readRule decides.
+ */
+function jumpsToServiceChain(text: string, start: number, end: number, goAt: number): boolean {
+  let at = text.indexOf(' -j ', start)
+  if (goAt >= 0 && (at < 0 || goAt < at)) at = goAt
+  if (at < 0 || at >= end) return false
+  at += 4
+  const prefix = SERVICE_CHAIN_PREFIXES.find((p) => text.startsWith(p, at))
+  if (!prefix) return false
+  let i = at + prefix.length
+  const hashStart = i
+  for (let c = text.charCodeAt(i); i < end && ((c >= 65 && c <= 90) || (c >= 48 && c <= 57)); c = text.charCodeAt(++i));
+  return i > hashStart && (i === end || text.charCodeAt(i) === 32)
 }
 
 /**
