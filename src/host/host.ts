@@ -41,16 +41,16 @@ export interface RunOptions {
 
 /**
  * A program nodedoc keeps running and feeds on its stdin (a long-lived `xargs`), so that many
- * short runs cost nodedoc one process start: see LiveHost.stream.
+ * short runs cost nodedoc one process start: see LiveHost.feed.
  */
-export interface ProgramStream {
+export interface FedProgram {
   /** Text for the program's stdin; ignored once it has ended. */
   write(text: string): void
   /** Ends the program: its stdin closed and, if it still runs, SIGTERM. Safe to call again. */
   close(): void
 }
 
-export interface StreamListeners {
+export interface FedListeners {
   /** Each piece of stdout as it comes (UTF-8; stderr is not kept). */
   stdout(chunk: string): void
   /** Once, after the last stdout: its exit code, null when killed, undefined when it could not start. */
@@ -88,7 +88,7 @@ export interface Host {
    * Starts a program fed on its stdin while it runs (live only; a snapshot holds no such run).
    * Optional: callers fall back to one run() each.
    */
-  stream?(argv: string[], listeners: StreamListeners): ProgramStream
+  feed?(argv: string[], listeners: FedListeners): FedProgram
   /**
    * A root filesystem inside this machine (a container's /proc/<pid>/root, a host path), every
    * path resolved inside it, never against the node's own root (src/host/in-root.ts).

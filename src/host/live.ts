@@ -2,10 +2,10 @@ import {spawn} from 'node:child_process'
 import {join} from 'node:path'
 import * as execa from 'execa'
 import {absorb, texts} from './errors.js'
-import {type DirEntry, type EntryKind, type FileStat, type Host, type ProgramStream, type ReadOptions, type RunOptions, type RunResult, type StreamListeners, Warnings, tailFrom} from './host.js'
+import {type DirEntry, type EntryKind, type FileStat, type Host, type FedProgram, type ReadOptions, type RunOptions, type RunResult, type FedListeners, Warnings, tailFrom} from './host.js'
 import {lstatInRoot, readDirInRoot, readFileInRoot, readFilesInRoot, readLinkInRoot, resolveInRoot} from './in-root.js'
 import {type RootReader, liveRootReader} from './root-reader.js'
-import {spawnStream} from './stream.js'
+import {spawnFed} from './fed.js'
 
 const DEFAULT_TIMEOUT_MS = 10_000
 
@@ -126,9 +126,9 @@ export class LiveHost implements Host {
     return {stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode: result.exitCode ?? 1}
   }
 
-  /** A program fed on its stdin while it runs, in this process's namespaces (src/host/stream.ts). */
-  stream(argv: string[], listeners: StreamListeners): ProgramStream {
-    return spawnStream(argv, listeners)
+  /** A program fed on its stdin while it runs, in this process's namespaces (src/host/fed.ts). */
+  feed(argv: string[], listeners: FedListeners): FedProgram {
+    return spawnFed(argv, listeners)
   }
 
   /**

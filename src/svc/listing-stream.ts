@@ -11,7 +11,7 @@
 // prints nothing on stdout. A batch whose text is not that (a line of neither kind, a chain not
 // asked for) is garbled: that stream is dropped and its listings are asked for one by one.
 
-import type {Host, ProgramStream, RunResult} from '../host/host.js'
+import type {Host, FedProgram, RunResult} from '../host/host.js'
 import {tableChains} from './iptables-path.js'
 
 /** What `iptables -V` prints: "iptables v1.8.9 (nf_tables)", "ip6tables v1.8.9 (nf_tables)". */
@@ -143,7 +143,7 @@ interface Batch {
 }
 
 interface Lane {
-  stream: ProgramStream
+  stream: FedProgram
   reader: ListingReader
   waiting: Batch[]
   load: number
@@ -167,8 +167,8 @@ export class ListingStreams {
   private constructor(private readonly host: Host, private readonly program: string, size: number, private readonly timeoutMs: number) {
     for (let i = 0; i < size; i++) {
       const reader = new ListingReader()
-      const lane: Lane = {stream: undefined as unknown as ProgramStream, reader, waiting: [], load: 0, alive: true}
-      lane.stream = host.stream!(['xargs', '-0', '-n', '4', program], {
+      const lane: Lane = {stream: undefined as unknown as FedProgram, reader, waiting: [], load: 0, alive: true}
+      lane.stream = host.feed!(['xargs', '-0', '-n', '4', program], {
         stdout: (chunk) => {
           for (const batch of reader.push(chunk)) {
             const next = lane.waiting.shift()
@@ -186,7 +186,7 @@ export class ListingStreams {
 
   /** undefined when the host cannot keep a program running (a snapshot). */
   static open(host: Host, program: string, size: number, timeoutMs = STREAM_TIMEOUT_MS): ListingStreams | undefined {
-    return host.stream ? new ListingStreams(host, program, size, timeoutMs) : undefined
+    return host.feed ? new ListingStreams(host, program, size, timeoutMs) : undefined
   }
 
   /** Each chain's `-t TABLE -S CHAIN` listing, shared out over the streams by their queues. */

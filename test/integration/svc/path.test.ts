@@ -3,8 +3,8 @@
 // save does. kube-proxy-shaped rules (bench/svc-gen.mjs) loaded with the real iptables-nft-restore
 // into a netns this test makes.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {ProgramStream, RunOptions, RunResult, StreamListeners} from '../../../src/host/host.js'
-import {spawnStream} from '../../../src/host/stream.js'
+import type {FedProgram, RunOptions, RunResult, FedListeners} from '../../../src/host/host.js'
+import {spawnFed} from '../../../src/host/fed.js'
 import {type SvcQuery, buildSvcReport, queryHint} from '../../../src/svc/correlate.js'
 import {gatherKubeProxyRules} from '../../../src/svc/gather.js'
 // @ts-expect-error plain JS generator shared with the benchmark
@@ -54,9 +54,9 @@ class StreamNetnsHost extends LiveNetnsHost {
   constructor(private readonly inside: Netns) {
     super(inside)
   }
-  stream(argv: string[], listeners: StreamListeners): ProgramStream {
+  feed(argv: string[], listeners: FedListeners): FedProgram {
     this.streams.push(argv)
-    return spawnStream(['ip', 'netns', 'exec', this.inside.name, ...argv], {
+    return spawnFed(['ip', 'netns', 'exec', this.inside.name, ...argv], {
       stdout: listeners.stdout,
       exit: (code) => {
         this.ended++
@@ -131,8 +131,8 @@ describe.skipIf(!HAVE)('svc NAME reads the chains on its path', () => {
     expect(a.problems).toEqual(buildSvcReport(whole, net, query).problems)
     // and where xargs is not there, the listings one by one give the same
     const noXargs = new (class extends LiveNetnsHost {
-      stream(argv: string[], listeners: StreamListeners): ProgramStream {
-        return spawnStream(['nodedoc-no-such-xargs', ...argv.slice(1)], listeners)
+      feed(argv: string[], listeners: FedListeners): FedProgram {
+        return spawnFed(['nodedoc-no-such-xargs', ...argv.slice(1)], listeners)
       }
     })(ns)
     const fallback = await gatherKubeProxyRules(noXargs, {hint: queryHint(query)})

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {type Host, type ProgramStream, type StreamListeners, Warnings} from '../../../src/host/host.js'
+import {type Host, type FedProgram, type FedListeners, Warnings} from '../../../src/host/host.js'
 import {ListingReader, ListingStreams, batchInput, batchListings, streamableChain} from '../../../src/svc/listing-stream.js'
 
 // what `xargs -0 -n 4 iptables-nft` prints for `-t nat -S KUBE-SVC-...`, `-S KUBE-SEP-...` (iptables v1.8.9)
@@ -95,9 +95,9 @@ describe('batchInput and streamableChain', () => {
  */
 class StreamHost {
   readonly warnings = new Warnings()
-  readonly streams: Array<{argv: string[]; written: string; closed: boolean; listeners: StreamListeners}> = []
+  readonly streams: Array<{argv: string[]; written: string; closed: boolean; listeners: FedListeners}> = []
   constructor(private readonly chains: Record<string, string>, private readonly answer: (n: number) => boolean | 'garble' = () => true) {}
-  stream(argv: string[], listeners: StreamListeners): ProgramStream {
+  feed(argv: string[], listeners: FedListeners): FedProgram {
     const s = {argv, written: '', closed: false, listeners}
     const n = this.streams.push(s) - 1
     return {

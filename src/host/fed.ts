@@ -1,10 +1,10 @@
-// A program kept running and fed on its stdin (LiveHost.stream). node:child_process, not execa:
-// the stream is started before anything else is loaded, and needs none of execa's buffering.
+// A program kept running and fed on its stdin (LiveHost.feed). node:child_process, not execa:
+// it is started before anything else is loaded, and needs none of execa's buffering.
 
 import {spawn} from 'node:child_process'
-import type {ProgramStream, StreamListeners} from './host.js'
+import type {FedProgram, FedListeners} from './host.js'
 
-/** Every stream still running, ended when nodedoc exits however it exits (an error, a throw). */
+/** Every fed program still running, ended when nodedoc exits however it exits (an error, a throw). */
 const running = new Set<() => void>()
 let exitHook = false
 
@@ -12,10 +12,10 @@ let exitHook = false
  * Starts argv with its stdin a pipe nodedoc writes to, stdout handed over piece by piece, stderr
  * dropped, LC_ALL=C, in a process group of its own. Nothing outlives nodedoc: close() ends the
  * stdin and SIGTERMs the group (an xargs and the run it is waiting for); at process exit every
- * stream still open is closed the same way; a nodedoc killed outright closes the pipe, and an
+ * one still open is closed the same way; a nodedoc killed outright closes the pipe, and an
  * xargs whose input ends exits once its run in progress is done.
  */
-export function spawnStream(argv: string[], listeners: StreamListeners): ProgramStream {
+export function spawnFed(argv: string[], listeners: FedListeners): FedProgram {
   const child = spawn(argv[0], argv.slice(1), {stdio: ['pipe', 'pipe', 'ignore'], env: {...process.env, LC_ALL: 'C'}, detached: true})
   let ended = false
   let exited = false
