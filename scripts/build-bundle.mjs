@@ -170,8 +170,8 @@ export const START_TRIMS = [
   // oclif asks wsl-utils only for isWsl, which is is-wsl's answer re-exported; wsl-utils itself
   // also loads child_process and PowerShell helpers (~1.5 ms). Windows still goes to wsl-utils.
   {file: /[\\/]@oclif[\\/]core[\\/]lib[\\/]util[\\/]os\.js$/, from: /return \(await import\('wsl-utils'\)\)\.isWsl \?/, to: "return (await import('is-wsl')).default ?"},
-  // cli-table3 measures every cell twice with string-width, whose emoji regular expression is
-  // compiled on first use and run on every string: ~4 ms of a table. A string of printable
+  // oclif's help measures every word with string-width, whose emoji regular expression is
+  // compiled on first use and run on every string. A string of printable
   // ASCII has no escape, emoji, combining or wide character: its width is its length.
   {
     file: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/,

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../../src/cli/base-command.js'
 import {NodedocError} from '../../src/errors.js'
 import {escapeControl} from '../../src/output/escape.js'
-import {listSandboxes, removeSandbox} from '../../src/sandbox/service.js'
+import {listSandboxes, removeSandbox, removeSharedRoots} from '../../src/sandbox/service.js'
 
 export default class SandboxRm extends NodedocCommand {
   static summary = 'Remove sandboxes, whole or half-made: processes, cgroups, veth, mounts, logs, state (idempotent)'
@@ -24,6 +24,8 @@ export default class SandboxRm extends NodedocCommand {
       }
       this.printText(escapeControl(removed ? `${name}: removed` : `${name}: not found (nothing to remove)`) + '\n')
     }
+    // --all with nothing listed still tidies the shared folders an older run may have left
+    if (flags.all) await removeSharedRoots()
     if (failed.length) throw new NodedocError(`could not remove everything of: ${failed.join(', ')}`)
   }
 }

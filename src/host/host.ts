@@ -2,6 +2,7 @@
 // lists a directory, reads a link or runs a program goes through a Host; parsers and models
 // only ever see the text it returns.
 
+import {NodedocError} from '../errors.js'
 import type {RootReader} from './root-reader.js'
 
 export type EntryKind = 'file' | 'dir' | 'link' | 'other'
@@ -57,6 +58,25 @@ export interface FedListeners {
   exit(code: number | null | undefined): void
 }
 
+export interface StreamOptions {
+  timeoutMs?: number
+  /** Past this many bytes of stdout the program is stopped and OutputTooLargeError thrown. */
+  maxBytes: number
+}
+
+/** A streamed run's end: its stdout went to the caller piece by piece. */
+export interface StreamResult {
+  stderr: string
+  exitCode: number
+}
+
+/** A program printed more than the caller reads: one line naming it (exit 3: the node could not be read). */
+export class OutputTooLargeError extends NodedocError {
+  constructor(program: string, maxBytes: number) {
+    super(`${program} printed more than ${maxBytes / 1024 / 1024} MiB: nodedoc reads at most that much of a program's output`, 3)
+  }
+}
+
 export interface Host {
   /** Human description: "live /", "live /host", "snapshot examples/kind-node". */
   readonly description: string
@@ -89,6 +109,12 @@ export interface Host {
    * Optional: callers fall back to one run() each.
    */
   feed?(argv: string[], listeners: FedListeners): FedProgram
+  /**
+   * run() for a program whose output is large (a 10k-service iptables-save is 27 MB): its stdout
+   * handed to onData as bytes, piece by piece while it writes, never one string. Optional:
+   * callers go through runStream(), which falls back to run().
+   */
+  stream?(argv: string[], onData: (chunk: Buffer) => void, options: StreamOptions): Promise<StreamResult | undefined>
   /**
    * A root filesystem inside this machine (a container's /proc/<pid>/root, a host path), every
    * path resolved inside it, never against the node's own root (src/host/in-root.ts).
@@ -133,6 +159,26 @@ export function tailFrom(data: Buffer, tailBytes: number): Buffer {
   if (window[0] === 0x0a) return window.subarray(1)
   const newline = window.indexOf(0x0a, 1)
   return window.subarray(newline < 0 ? 1 : newline + 1)
+}
+
+/**
+ * A program's stdout piece by piece through host.stream where the host has it, else through
+ * run() in one piece (its final newline stripped, as run() gives it); the same cap either way.
+ */
+export async function runStream(host: Host, argv: string[], onData: (chunk: Buffer) => void, options: StreamOptions): Promise<StreamResult | undefined> {
+  if (host.stream) return host.stream(argv, onData, options)
+  const result = await host.run(argv, {timeoutMs: options.timeoutMs})
+  if (!result) return undefined
+  const stdout = Buffer.from(result.stdout)
+  if (stdout.length > options.maxBytes) throw new OutputTooLargeError(argv[0], options.maxBytes)
+  if (stdout.length) onData(stdout)
+  return {stderr: result.stderr, exitCode: result.exitCode}
+}
+
+/** Text as run() gives a program's output: one final newline (LF or CRLF) left out. */
+export function stripFinalNewline(text: string): string {
+  if (text.endsWith('\r\n')) return text.slice(0, -2)
+  return text.endsWith('\n') ? text.slice(0, -1) : text
 }
 
 /** The same files of several folders through host.readFiles where the host has it, else one readFile each. */

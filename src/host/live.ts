@@ -2,7 +2,7 @@ import {spawn} from 'node:child_process'
 import {join} from 'node:path'
 import * as execa from 'execa'
 import {absorb, texts} from './errors.js'
-import {type DirEntry, type EntryKind, type FileStat, type Host, type FedProgram, type ReadOptions, type RunOptions, type RunResult, type FedListeners, Warnings, tailFrom} from './host.js'
+import {type DirEntry, type EntryKind, type FedListeners, type FedProgram, type FileStat, type Host, OutputTooLargeError, type ReadOptions, type RunOptions, type RunResult, type StreamOptions, type StreamResult, Warnings, tailFrom} from './host.js'
 import {lstatInRoot, readDirInRoot, readFileInRoot, readFilesInRoot, readLinkInRoot, resolveInRoot} from './in-root.js'
 import {type RootReader, liveRootReader} from './root-reader.js'
 import {spawnFed} from './fed.js'
@@ -129,6 +129,34 @@ export class LiveHost implements Host {
   /** A program fed on its stdin while it runs, in this process's namespaces (src/host/fed.ts). */
   feed(argv: string[], listeners: FedListeners): FedProgram {
     return spawnFed(argv, listeners)
+  }
+
+  /**
+   * stdout as the pipe gives it (Buffers, no decoding, nothing kept here), counted against the
+   * cap; past it the program is stopped. stderr as run() gives it.
+   */
+  async stream(argv: string[], onData: (chunk: Buffer) => void, options: StreamOptions): Promise<StreamResult | undefined> {
+    const [file, ...args] = argv
+    const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    const subprocess = execa.execa(file, args, {reject: false, timeout, stdin: 'ignore', env: {LC_ALL: 'C'}, encoding: 'buffer', buffer: {stdout: false}})
+    let bytes = 0
+    let over = false
+    subprocess.stdout.on('data', (chunk: Buffer) => {
+      if (over) return
+      bytes += chunk.length
+      if (bytes <= options.maxBytes) return onData(chunk)
+      over = true
+      subprocess.kill()
+    })
+    const result = await subprocess
+    if ((result as {code?: string}).code === 'ENOENT') return undefined
+    if (over) throw new OutputTooLargeError(file, options.maxBytes)
+    if (result.timedOut) {
+      this.warnings.add(`timeout:${file}`, `timed out after ${timeout} ms`, argv.join(' '))
+      return undefined
+    }
+    // its final newline already left out, as run() leaves it out
+    return {stderr: Buffer.from(result.stderr ?? '').toString('utf8'), exitCode: result.exitCode ?? 1}
   }
 
   /**

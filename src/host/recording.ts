@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {pipeline} from 'node:stream/promises'
 import * as tar from 'tar'
-import {type DirEntry, type FileStat, type Host, type ReadOptions, type RunOptions, type RunResult, hostPath} from './host.js'
+import {type DirEntry, type FileStat, type Host, type ReadOptions, type RunOptions, type RunResult, type StreamOptions, type StreamResult, hostPath, runStream, stripFinalNewline} from './host.js'
 import {lstatInRoot} from './in-root.js'
 import {mkdirInRoot, symlinkInRoot, writeFileInRoot} from './in-root-write.js'
 import {type RootReader, rootReader} from './root-reader.js'
@@ -186,12 +186,25 @@ export class RecordingHost implements Host {
   async run(argv: string[], options?: RunOptions): Promise<RunResult | undefined> {
     const result = await this.inner.run(argv, options)
     // a run fed input is not its argv's answer alone: not written down (the snapshot's reader asks without it)
-    if (result && options?.input === undefined) {
-      const base = `cmd/${commandFileName(argv)}`
-      this.recordFile(base + '.out', result.stdout)
-      if (result.stderr) this.recordFile(base + '.err', result.stderr)
-      if (result.exitCode !== 0) this.recordFile(base + '.exit', `${result.exitCode}\n`)
-    }
+    if (result && options?.input === undefined) this.recordRun(argv, result)
+    return result
+  }
+
+  private recordRun(argv: string[], result: RunResult): void {
+    const base = `cmd/${commandFileName(argv)}`
+    this.recordFile(base + '.out', result.stdout)
+    if (result.stderr) this.recordFile(base + '.err', result.stderr)
+    if (result.exitCode !== 0) this.recordFile(base + '.exit', `${result.exitCode}\n`)
+  }
+
+  /** Passed through piece by piece, and written down as run() is: its text, final newline left out. */
+  async stream(argv: string[], onData: (chunk: Buffer) => void, options: StreamOptions): Promise<StreamResult | undefined> {
+    const chunks: Buffer[] = []
+    const result = await runStream(this.inner, argv, (chunk) => {
+      chunks.push(chunk)
+      onData(chunk)
+    }, options)
+    if (result) this.recordRun(argv, {stdout: stripFinalNewline(Buffer.concat(chunks).toString('utf8')), ...result})
     return result
   }
 

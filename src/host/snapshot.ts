@@ -1,6 +1,6 @@
 import {statSync} from 'node:fs'
 import {absorb, texts} from './errors.js'
-import {type DirEntry, type FileStat, type Host, type ReadOptions, type RunOptions, type RunResult, Warnings, hostPath, tailFrom} from './host.js'
+import {type DirEntry, type FileStat, type Host, type ReadOptions, type RunOptions, type RunResult, OutputTooLargeError, type StreamOptions, type StreamResult, Warnings, hostPath, tailFrom} from './host.js'
 import {InRootError} from './in-root.js'
 import {type SnapshotMeta, SnapshotError, type SnapshotStore, commandFileName, fsRelative} from './snapshot-layout.js'
 import {TarStore} from './snapshot-archive.js'
@@ -131,17 +131,31 @@ export class SnapshotHost implements Host {
   async run(argv: string[], options?: RunOptions): Promise<RunResult | undefined> {
     // never recorded (RecordingHost): as a program that is not there
     if (options?.input !== undefined) return undefined
+    const ran = this.ran(argv)
+    return ran && {stdout: ran.stdout.toString('utf8'), stderr: ran.stderr, exitCode: ran.exitCode}
+  }
+
+  /** The recorded output in one piece, as bytes, under the same cap as the live run. */
+  async stream(argv: string[], onData: (chunk: Buffer) => void, options: StreamOptions): Promise<StreamResult | undefined> {
+    const ran = this.ran(argv)
+    if (!ran) return undefined
+    if (ran.stdout.length > options.maxBytes) throw new OutputTooLargeError(argv[0], options.maxBytes)
+    if (ran.stdout.length) onData(ran.stdout)
+    return {stderr: ran.stderr, exitCode: ran.exitCode}
+  }
+
+  private ran(argv: string[]): {stdout: Buffer; stderr: string; exitCode: number} | undefined {
     const name = 'cmd/' + commandFileName(argv)
-    const read = (suffix: string) => this.attempt(name + suffix, () => this.store.read(name + suffix))?.toString('utf8')
+    const read = (suffix: string) => this.attempt(name + suffix, () => this.store.read(name + suffix))
     const stdout = read('.out')
     if (stdout === undefined) return undefined
-    const exit = read('.exit')
+    const exit = read('.exit')?.toString('utf8')
     let exitCode = 0
     try {
       if (exit !== undefined) exitCode = parseExitCode(exit, `${this.source}/${name}.exit`)
     } catch (error) {
       throw new SnapshotError((error as Error).message)
     }
-    return {stdout, stderr: read('.err') ?? '', exitCode}
+    return {stdout, stderr: read('.err')?.toString('utf8') ?? '', exitCode}
   }
 }

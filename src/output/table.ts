@@ -51,24 +51,50 @@ function fitWidths(natural: number[], width: number): number[] {
  */
 export function columns(head: string[], rows: Array<Array<string | number | undefined | null>>): string {
   const header = head.map((h) => h.toUpperCase())
-  const cells = rows.map((row) => header.map((_, i) => {
-    const cell = row[i]
-    // one cell, one line: a newline in a value must not make a row of its own
-    return cell === undefined || cell === null || cell === '' ? '-' : escapeControl(String(cell))
-  }))
-  const natural = header.map((h, i) => cells.reduce((w, row) => Math.max(w, stringWidth(row[i])), stringWidth(h)))
+  const n = header.length
+  // cells and their widths measured once, row-major: a 10k-row table measures 70k cells
+  const cells: string[] = []
+  const cellWidths: number[] = []
+  const natural = header.map(width)
+  for (const row of rows) {
+    for (let i = 0; i < n; i++) {
+      const cell = row[i]
+      // one cell, one line: a newline in a value must not make a row of its own
+      const text = cell === undefined || cell === null || cell === '' ? '-' : escapeCell(String(cell))
+      const w = width(text)
+      cells.push(text)
+      cellWidths.push(w)
+      if (w > natural[i]) natural[i] = w
+    }
+  }
   const widths = Number.isFinite(tableOptions.width) ? fitWidths(natural, tableOptions.width) : natural
-  const line = (row: string[]) => {
+  const line = (texts: string[], measured: number[], at: number) => {
     let out = ''
-    for (let i = 0; i < row.length; i++) {
-      const text = natural[i] > widths[i] ? elide(row[i], widths[i]) : row[i]
-      out += i === row.length - 1 ? text : text + ' '.repeat(Math.max(0, widths[i] - stringWidth(text))) + GAP
+    for (let i = 0; i < n; i++) {
+      let text = texts[at + i]
+      let w = measured[at + i]
+      if (w > widths[i]) {
+        text = elide(text, widths[i])
+        w = width(text)
+      }
+      out += i === n - 1 ? text : text + ' '.repeat(Math.max(0, widths[i] - w)) + GAP
     }
     return out.trimEnd() + '\n'
   }
-  let out = tableOptions.headers ? line(header) : ''
-  for (const row of cells) out += line(row)
+  let out = tableOptions.headers ? line(header, header.map(width), 0) : ''
+  for (let at = 0; at < cells.length; at += n) out += line(cells, cellWidths, at)
   return out
+}
+
+/** Printable ASCII is as wide as it is long; anything else (wide, combining, emoji) is measured. */
+function width(text: string): number {
+  return PRINTABLE_ASCII.test(text) ? text.length : stringWidth(text)
+}
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/
+
+/** escapeControl, without a copy of the (usual) cell that holds no control character. */
+function escapeCell(text: string): string {
+  return PRINTABLE_ASCII.test(text) ? text : escapeControl(text)
 }
 
 /** "Key: value" lines, aligned, for one record; values shortened to the table width like cells. */

@@ -101,11 +101,17 @@ export function layersRoot(stateRoot: string): string {
   return `${dirname(stateRoot)}/layers`
 }
 
-/** /run/nodedoc/{sandboxes,layers,ipam} and /run/nodedoc itself go with the last sandbox. */
-async function removeSharedRoots(stateRoot: string): Promise<void> {
+/**
+ * The folders sandboxes share go with the last sandbox, innermost first: the state root, the
+ * layers, the leases and their parents (/run/nodedoc; for another state root, its own parent too,
+ * as the leases stay the machine's). Each goes only when empty, so a folder holding anything
+ * else (a probe's journal, another create's first file) stays; a create racing this makes the
+ * folders it needs again.
+ */
+export async function removeSharedRoots(stateRoot = STATE_ROOT): Promise<void> {
   await removeIfEmpty([stateRoot])
   await removeLayers(layersRoot(stateRoot), stateRoot)
-  await removeIfEmpty([IPAM_ROOT, dirname(stateRoot)])
+  await removeIfEmpty([...new Set([IPAM_ROOT, dirname(IPAM_ROOT), dirname(stateRoot)])])
 }
 
 /** What preflight found: the manifest, the name, where the state goes, the machine's cgroups. */

@@ -2,11 +2,12 @@
 // Only reads: iptables-*-save, nft list and ipvsadm -Ln change nothing.
 
 import {NodedocError} from '../errors.js'
-import type {Host, RunResult} from '../host/host.js'
+import {type Host, type RunResult, runStream} from '../host/host.js'
 import {readNamedFile} from '../host/named-file.js'
 import {gatherPods} from '../pods/pods.js'
 import {gatherHostRoutes} from '../pods/routes.js'
-import {type ChainListing, PATH_PREFETCH, PATH_START, type PathTable, readChainListing, saveOnPath, saveText, tableChains, walkPath} from './iptables-path.js'
+import {type ChainListing, PATH_PREFETCH, PATH_START, type PathTable, readChainListing, saveText, tableChains, walkPath} from './iptables-path.js'
+import {SaveBytes} from './iptables-save-bytes.js'
 import {ListingStreams} from './listing-stream.js'
 import type {NodeNetwork} from './locate.js'
 
@@ -53,14 +54,31 @@ function kubeRuleCount(text: string): number {
   return (text.match(/^(\[\d+:\d+\] )?-A KUBE-/gm) ?? []).length
 }
 
-async function save(host: Host, program: string): Promise<string | undefined> {
-  const result = await host.run([program])
+/** A save of 256 MiB (~90k services) takes its program seconds: more than a listing's 10 s on a busy node. */
+const SAVE_TIMEOUT_MS = 60_000
+
+/**
+ * A save's output as bytes, read while the program writes it (no 27 MB string on the way), up
+ * to the cap on rules files: past it, one line naming the program. scan: index it for the cut
+ * to one service's path (src/svc/iptables-save-bytes.ts) as it comes.
+ */
+async function readSave(host: Host, program: string, scan = true): Promise<SaveBytes | undefined> {
+  const bytes = new SaveBytes(scan)
+  const result = await runStream(host, [program], (piece) => bytes.push(piece), {maxBytes: RULES_MAX_BYTES, timeoutMs: SAVE_TIMEOUT_MS})
   if (!result) return undefined
-  if (result.exitCode !== 0) {
-    if (result.stderr.trim()) host.warnings.add(`svc:${program}`, `${program} failed: ${result.stderr.trim().split('\n')[0]}`)
-    return result.stdout || ''
-  }
-  return result.stdout
+  if (result.exitCode !== 0 && result.stderr.trim()) host.warnings.add(`svc:${program}`, `${program} failed: ${result.stderr.trim().split('\n')[0]}`)
+  return bytes.end()
+}
+
+/** A save's text, as run() would give it. */
+async function save(host: Host, program: string): Promise<string | undefined> {
+  return (await readSave(host, program, false))?.text()
+}
+
+/** What chooseBackend asks of one backend's saves, asked only when it gets there. */
+interface RuleSet {
+  hasHint(): boolean
+  ruleCount(): number
 }
 
 /**
@@ -69,12 +87,17 @@ async function save(host: Host, program: string): Promise<string | undefined> {
  * legacy, else the backend holding more rules wins (nft on a tie).
  */
 export function chooseBackend(nftText: string, legacyText: string): {backend: IptablesBackend; reason: string} {
-  if (HINT.test(nftText)) return {backend: 'nft', reason: 'KUBE-IPTABLES-HINT/KUBE-KUBELET-CANARY chain in iptables-nft rules'}
-  if (HINT.test(legacyText)) return {backend: 'legacy', reason: 'KUBE-IPTABLES-HINT/KUBE-KUBELET-CANARY chain in iptables-legacy rules'}
-  const legacy = ruleCount(legacyText)
-  const nft = ruleCount(nftText)
-  if (legacy > nft) return {backend: 'legacy', reason: `no hint chain; iptables-legacy holds more rules (${legacy} > ${nft})`}
-  return {backend: 'nft', reason: `no hint chain; iptables-nft holds at least as many rules (${nft} >= ${legacy})`}
+  const rules = (text: string): RuleSet => ({hasHint: () => HINT.test(text), ruleCount: () => ruleCount(text)})
+  return chooseBetween(rules(nftText), rules(legacyText))
+}
+
+function chooseBetween(nft: RuleSet, legacyRules: RuleSet): {backend: IptablesBackend; reason: string} {
+  if (nft.hasHint()) return {backend: 'nft', reason: 'KUBE-IPTABLES-HINT/KUBE-KUBELET-CANARY chain in iptables-nft rules'}
+  if (legacyRules.hasHint()) return {backend: 'legacy', reason: 'KUBE-IPTABLES-HINT/KUBE-KUBELET-CANARY chain in iptables-legacy rules'}
+  const legacy = legacyRules.ruleCount()
+  const nftCount = nft.ruleCount()
+  if (legacy > nftCount) return {backend: 'legacy', reason: `no hint chain; iptables-legacy holds more rules (${legacy} > ${nftCount})`}
+  return {backend: 'nft', reason: `no hint chain; iptables-nft holds at least as many rules (${nftCount} >= ${legacy})`}
 }
 
 /** At most n at once: each listing is a process start, and a service may have hundreds of endpoints. */
@@ -209,9 +232,8 @@ export async function readChainsOnPath(host: Host, program: string, hint: string
 }
 
 /** IPv6's chains on the path, walked only when kube-proxy has an IPv6 KUBE-SERVICES (each listing is a process start). */
-async function ip6Path(host: Host, hint: string, streams?: ListingStreams, asked?: Promise<Map<string, RunResult> | undefined>): Promise<string | undefined> {
-  const direct = () => host.run(['ip6tables-nft', '-t', 'nat', '-S', 'KUBE-SERVICES'])
-  const services = (await (asked ?? streams?.list('nat', ['KUBE-SERVICES'])))?.get('KUBE-SERVICES') ?? (await direct())
+async function ip6Path(host: Host, hint: string, streams?: ListingStreams): Promise<string | undefined> {
+  const services = (await streams?.list('nat', ['KUBE-SERVICES']))?.get('KUBE-SERVICES') ?? (await host.run(['ip6tables-nft', '-t', 'nat', '-S', 'KUBE-SERVICES']))
   if (!services) return undefined
   return services.exitCode === 0 ? readChainsOnPath(host, 'ip6tables-nft', hint, {given: new Map([['KUBE-SERVICES', services]]), streams}) : ''
 }
@@ -220,17 +242,25 @@ async function ip6Path(host: Host, hint: string, streams?: ListingStreams, asked
 const LEGACY_TABLE_NAMES = [['iptables-legacy-save', '/proc/net/ip_tables_names'], ['ip6tables-legacy-save', '/proc/net/ip6_tables_names']] as const
 
 /**
- * The legacy saves, for the both-backends problem: a family whose names file lists no table
- * (or is absent beside /proc/net/dev: ip_tables not loaded) holds no legacy rule, and its save
- * would print nothing: it is not run. Where the file cannot be read, the save is.
+ * The legacy saves, as bytes: for the both-backends problem, and on the legacy backend the rules
+ * svc NAME cuts to its path. A family whose names file lists no table (or is absent beside
+ * /proc/net/dev: ip_tables not loaded) holds no legacy rule, and its save would print nothing:
+ * it is not run (null). Where the file cannot be read, the save is.
  */
-async function legacySaves(host: Host): Promise<Array<string | undefined>> {
+type LegacySaves = Array<Promise<SaveBytes | null | undefined>>
+
+function legacySaves(host: Host): LegacySaves {
   const procNet = host.stat('/proc/net/dev')
-  return Promise.all(LEGACY_TABLE_NAMES.map(async ([program, file]) => {
+  return LEGACY_TABLE_NAMES.map(async ([program, file]) => {
     const names = await host.readFile(file)
     const none = names !== undefined ? names.trim() === '' : !!(await procNet)
-    return none ? '' : save(host, program)
-  }))
+    return none ? null : readSave(host, program)
+  })
+}
+
+/** The text of the saves that ran, one after the other. */
+function savesText(saves: Array<SaveBytes | null | undefined>): string {
+  return saves.map((save) => save?.text() ?? '').join('')
 }
 
 /** The chains that say kube-proxy uses iptables-nft: kubelet makes KUBE-IPTABLES-HINT (1.24+), older ones the canary. */
@@ -272,27 +302,28 @@ const STREAMS_IPV4 = 2
  * long-lived xargs streams where the host has them, KUBE-SERVICES asked for at once, beside the
  * hint probe rather than after it (on a legacy node it is a listing of an empty table).
  */
-async function gatherPath(host: Host, options: GatherOptions): Promise<{read: IptablesRead | null; problems: string[]} | undefined> {
+async function gatherPath(host: Host, options: GatherOptions, legacy: LegacySaves): Promise<{read: IptablesRead | null; problems: string[]} | undefined> {
   if (host.root === undefined || options.hint === undefined || options.backend === 'legacy') return undefined
   const streams = ListingStreams.open(host, 'iptables-nft', STREAMS_IPV4)
-  const streams6 = streams && ListingStreams.open(host, 'ip6tables-nft', 1)
+  let streams6: ListingStreams | undefined
   try {
     // everything the path needs before KUBE-SERVICES is in, asked for at once, beside the hint
     // probe rather than after it (on a legacy node, listings of empty tables), KUBE-SERVICES first
     const hinted = options.backend === 'nft' ? undefined : nftHinted(host, streams)
     const early = streams && earlyListings(streams)
-    const services6 = streams6?.list('nat', ['KUBE-SERVICES'])
     let reason = '--iptables-backend'
     if (hinted) {
       if (!(await hinted)) return undefined
       reason = 'KUBE-IPTABLES-HINT/KUBE-KUBELET-CANARY chain in iptables-nft rules'
     }
-    const [ipv4, ipv6, [legacy4, legacy6]] = await Promise.all([
-      readChainsOnPath(host, 'iptables-nft', options.hint, {...early, streams}), ip6Path(host, options.hint, streams6, services6), legacySaves(host),
+    // IPv6's stream only now: on a legacy node it would be a process start for nothing
+    streams6 = streams && ListingStreams.open(host, 'ip6tables-nft', 1)
+    const [ipv4, ipv6, legacySaved] = await Promise.all([
+      readChainsOnPath(host, 'iptables-nft', options.hint, {...early, streams}), ip6Path(host, options.hint, streams6), Promise.all(legacy),
     ])
     if (ipv4 === undefined) return undefined
     const problems: string[] = []
-    const legacyKube = kubeRuleCount((legacy4 ?? '') + (legacy6 ?? ''))
+    const legacyKube = kubeRuleCount(savesText(legacySaved))
     if (legacyKube > 0) problems.push(`both iptables-nft and iptables-legacy (${legacyKube}) hold KUBE- rules: one set is stale, or two components disagree on the backend`)
     return {read: {backend: 'nft', reason: `${reason}; only the chains on this service's path (iptables-nft -S)`, ipv4, ipv6: ipv6 ?? '', scope: 'path'}, problems}
   } finally {
@@ -302,18 +333,22 @@ async function gatherPath(host: Host, options: GatherOptions): Promise<{read: Ip
 }
 
 export async function gatherIptables(host: Host, options: GatherOptions = {}): Promise<{read: IptablesRead | null; problems: string[]}> {
-  const path = await gatherPath(host, options)
-  if (path) return path
+  if (host.root === undefined || options.hint === undefined) return gatherSaves(host, options)
+  // svc NAME live: the legacy saves (where the kernel holds legacy tables) start at once, beside
+  // the nft path's probes: on the legacy backend they are the critical path
+  const legacy = legacySaves(host)
+  for (const saved of legacy) saved.catch(() => undefined)
+  return (await gatherPath(host, options, legacy)) ?? gatherSavesOnPath(host, options, options.hint, legacy)
+}
+
+/** Every save read whole, as text: svc -A, a snapshot, and what asks for no one service. */
+async function gatherSaves(host: Host, options: GatherOptions): Promise<{read: IptablesRead | null; problems: string[]}> {
   const problems: string[] = []
   const [nft4, nft6, legacy4, legacy6] = await Promise.all([
     save(host, 'iptables-nft-save'), save(host, 'ip6tables-nft-save'),
     save(host, 'iptables-legacy-save'), save(host, 'ip6tables-legacy-save'),
   ])
-  if (nft4 === undefined && legacy4 === undefined) {
-    const [plain4, plain6] = await Promise.all([save(host, 'iptables-save'), save(host, 'ip6tables-save')])
-    if (plain4 === undefined) return {read: null, problems}
-    return {read: {backend: 'plain', reason: 'only iptables-save is installed', ipv4: plain4, ipv6: plain6 ?? ''}, problems}
-  }
+  if (nft4 === undefined && legacy4 === undefined) return savePlain(host, problems)
   const nftAll = (nft4 ?? '') + (nft6 ?? '')
   const legacyAll = (legacy4 ?? '') + (legacy6 ?? '')
   const nftKube = kubeRuleCount(nftAll)
@@ -324,15 +359,62 @@ export async function gatherIptables(host: Host, options: GatherOptions = {}): P
   const chosen = options.backend && options.backend !== 'auto'
     ? {backend: options.backend, reason: '--iptables-backend'}
     : chooseBackend(nftAll, legacyAll)
-  let ipv4 = chosen.backend === 'nft' ? nft4 : legacy4
-  let ipv6 = chosen.backend === 'nft' ? nft6 : legacy6
+  const ipv4 = chosen.backend === 'nft' ? nft4 : legacy4
+  const ipv6 = chosen.backend === 'nft' ? nft6 : legacy6
   if (ipv4 === undefined) {
     problems.push(`iptables-${chosen.backend}-save is not installed`)
     return {read: null, problems}
   }
-  // svc NAME on a live node: the save read once, only its chains on the service's path traced
-  if (options.hint !== undefined && host.root !== undefined) [ipv4, ipv6] = await Promise.all([saveOnPath(ipv4, options.hint), saveOnPath(ipv6 ?? '', options.hint)])
   return {read: {backend: chosen.backend, reason: chosen.reason, ipv4, ipv6: ipv6 ?? ''}, problems}
+}
+
+async function savePlain(host: Host, problems: string[]): Promise<{read: IptablesRead | null; problems: string[]}> {
+  const [plain4, plain6] = await Promise.all([save(host, 'iptables-save'), save(host, 'ip6tables-save')])
+  if (plain4 === undefined) return {read: null, problems}
+  return {read: {backend: 'plain', reason: 'only iptables-save is installed', ipv4: plain4, ipv6: plain6 ?? ''}, problems}
+}
+
+/**
+ * svc NAME on a live node off the nft path (the legacy backend, or no hint chain): the saves read
+ * as bytes while they are written, the chosen backend's cut to the service's path
+ * (src/svc/iptables-save-bytes.ts): the same answer as gatherSaves' text traced whole, without
+ * decoding 27 MB. What only the whole text can tell (rule counts) is read from it only when asked.
+ */
+async function gatherSavesOnPath(host: Host, options: GatherOptions, hint: string, legacy: LegacySaves): Promise<{read: IptablesRead | null; problems: string[]}> {
+  const problems: string[] = []
+  const [nft4, nft6, [legacy4, legacy6]] = await Promise.all([
+    readSave(host, 'iptables-nft-save'), readSave(host, 'ip6tables-nft-save'),
+    // a save left out because the kernel holds no legacy table is run now, as gatherSaves runs it
+    Promise.all(legacy.map((saved, i) => saved.then((bytes) => (bytes === null ? readSave(host, LEGACY_TABLE_NAMES[i][0]) : bytes)))),
+  ])
+  if (nft4 === undefined && legacy4 === undefined) return savePlain(host, problems)
+  const nft = [nft4, nft6]
+  const legacySaved = [legacy4, legacy6]
+  // the smaller side's KUBE- rules first: where it holds none, the larger is never decoded
+  const size = (saves: Array<SaveBytes | undefined>) => saves.reduce((n, save) => n + (save?.length ?? 0), 0)
+  const [first, second] = size(nft) <= size(legacySaved) ? [nft, legacySaved] : [legacySaved, nft]
+  const firstKube = kubeRuleCount(savesText(first))
+  const secondKube = firstKube > 0 ? kubeRuleCount(savesText(second)) : 0
+  if (firstKube > 0 && secondKube > 0) {
+    const [nftKube, legacyKube] = first === nft ? [firstKube, secondKube] : [secondKube, firstKube]
+    problems.push(`both iptables-nft (${nftKube}) and iptables-legacy (${legacyKube}) hold KUBE- rules: one set is stale, or two components disagree on the backend`)
+  }
+  // two saves one after the other, as gatherSaves joins their text (kubelet's chains are in the
+  // first lines of a table, never at the very start of a save)
+  const rules = (saves: Array<SaveBytes | undefined>): RuleSet => ({
+    hasHint: () => saves.some((save) => save?.hasHint()),
+    ruleCount: () => ruleCount(savesText(saves)),
+  })
+  const chosen = options.backend && options.backend !== 'auto'
+    ? {backend: options.backend, reason: '--iptables-backend'}
+    : chooseBetween(rules(nft), rules(legacySaved))
+  const [ipv4, ipv6] = chosen.backend === 'nft' ? nft : legacySaved
+  if (ipv4 === undefined) {
+    problems.push(`iptables-${chosen.backend}-save is not installed`)
+    return {read: null, problems}
+  }
+  const [cut4, cut6] = await Promise.all([ipv4.onPath(hint), ipv6 ? ipv6.onPath(hint) : ''])
+  return {read: {backend: chosen.backend, reason: chosen.reason, ipv4: cut4, ipv6: cut6}, problems}
 }
 
 /** kube-proxy's own nftables tables (its nftables mode writes these two and nothing else). */

@@ -43,6 +43,15 @@ export function mentions(line: string, hint: string): boolean {
   return false
 }
 
+/**
+ * A rule's -j/-g target as the tracer's parser reads it (src/parse/iptables.ts targetName): after
+ * the last quoted string, so a comment holding " -j X" names no target.
+ */
+export function ruleTarget(line: string): string | undefined {
+  const quote = line.lastIndexOf('"')
+  return /\s-(?:j|g|-jump|-goto)\s+([^\s"]+)/.exec(quote < 0 ? line : line.slice(quote + 1))?.[1]
+}
+
 /** One chain's `-S` listing, with only the rules on the wanted service's path. */
 export interface ChainListing {
   /** `-P CHAIN POLICY` for a built-in chain, else null. */
@@ -65,15 +74,12 @@ export function readChainListing(chain: string, text: string, hint: string): Cha
   const out: ChainListing = {policy: null, rules: [], next: []}
   // where hint next occurs: a line before it cannot mention it
   let hintAt = shared ? text.indexOf(hint) : -1
-  // where " -g " next occurs (seldom: searched again only once passed)
-  let goAt = shared ? text.indexOf(' -g ') : -1
   for (let start = 0; start < text.length;) {
     const newline = text.indexOf('\n', start)
     const end = newline < 0 ? text.length : newline
     if (hintAt >= 0 && hintAt < start) hintAt = text.indexOf(hint, start)
-    if (goAt >= 0 && goAt < start) goAt = text.indexOf(' -g ', start)
     // KUBE-SERVICES of 10k services is 10k such lines: each dropped without a string made for it
-    const skip = shared && (hintAt < 0 || hintAt >= end) && text.startsWith('-A ', start) && jumpsToServiceChain(text, start, end, goAt)
+    const skip = shared && (hintAt < 0 || hintAt >= end) && text.startsWith('-A ', start) && jumpsToServiceChain(text, start, end)
     if (!skip) readRule(text.slice(start, end), shared, hint, out)
     start = end + 1
   }
@@ -83,30 +89,25 @@ export function readChainListing(chain: string, text: string, hint: string): Cha
 function readRule(line: string, shared: boolean, hint: string, out: ChainListing): void {
   if (line.startsWith('-P ')) out.policy = line.split(' ')[2] ?? null
   if (!line.startsWith('-A ')) return
-  const target = / -[jg] (\S+)/.exec(line)?.[1]
+  const target = ruleTarget(line)
   if (shared && target && isPerServicePortChain(target) && !mentions(line, hint)) return
   out.rules.push(line)
   if (target && !EXTENSION_TARGETS.has(target) && !out.next.includes(target)) out.next.push(target)
 }
 
-const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-', 'KUBE-XLB-', 'KUBE-SEP-']
+/** ruleTarget's expression, searched in the whole text from an offset. */
+const TARGET_FROM = /\s-(?:j|g|-jump|-goto)\s+([^\s"]+)/g
 
 /**
- * Whether the rule text[start, end) surely jumps or goes to a service's own chain, as readRule
- * reads its target (the first " -j X"/" -g X"): X a per-service-port chain name followed by a
- * space or the line's end. goAt: where " -g " next occurs from start. false: not sure, readRule decides.
+ * Whether the rule text[start, end) surely has a service's own chain as its target, as
+ * ruleTarget reads it (after the line's last quote): false when not, or not sure (readRule
+ * decides).
  */
-function jumpsToServiceChain(text: string, start: number, end: number, goAt: number): boolean {
-  let at = text.indexOf(' -j ', start)
-  if (goAt >= 0 && (at < 0 || goAt < at)) at = goAt
-  if (at < 0 || at >= end) return false
-  at += 4
-  const prefix = SERVICE_CHAIN_PREFIXES.find((p) => text.startsWith(p, at))
-  if (!prefix) return false
-  let i = at + prefix.length
-  const hashStart = i
-  for (let c = text.charCodeAt(i); i < end && ((c >= 65 && c <= 90) || (c >= 48 && c <= 57)); c = text.charCodeAt(++i));
-  return i > hashStart && (i === end || text.charCodeAt(i) === 32)
+function jumpsToServiceChain(text: string, start: number, end: number): boolean {
+  const quote = text.lastIndexOf('"', end - 1)
+  TARGET_FROM.lastIndex = quote >= start ? quote + 1 : start
+  const m = TARGET_FROM.exec(text)
+  return !!m && m.index + m[0].length <= end && isPerServicePortChain(m[1])
 }
 
 /**
@@ -176,56 +177,4 @@ export function saveText(tables: Map<PathTable, Map<string, ChainListing>>): str
     out.push('COMMIT')
   }
   return out.length ? out.join('\n') + '\n' : ''
-}
-
-/**
- * A whole iptables-save text cut to the chains on the path of the service `hint` names (the same
- * walk as the listings'): on the legacy backend every listing fetches the whole table, so svc NAME
- * reads the save once, and traces only what the path needs instead of 250k rules.
- */
-export async function saveOnPath(text: string, hint: string): Promise<string> {
-  // where each chain's rules are, as offsets into the text: not 250k line strings to collect
-  const tables = new Map<string, Map<string, {head: string; ranges: number[]}>>()
-  // what the save says about itself ("# Warning: iptables-legacy tables present") is kept
-  const warnings: string[] = []
-  let chains: Map<string, {head: string; ranges: number[]}> | undefined
-  let current: {head: string; ranges: number[]} | undefined
-  let currentName = ''
-  for (let pos = 0; pos < text.length;) {
-    const newline = text.indexOf('\n', pos)
-    const end = newline < 0 ? text.length : newline + 1
-    if (text.startsWith('-A ', pos)) {
-      // a save lists a chain's rules together: the chain seldom changes from one line to the next
-      if (!current || !text.startsWith(currentName, pos + 3) || text.charCodeAt(pos + 3 + currentName.length) !== 32) {
-        const space = text.indexOf(' ', pos + 3)
-        currentName = text.slice(pos + 3, space < 0 || space > end ? end : space)
-        current = chains?.get(currentName)
-      }
-      if (current) {
-        const r = current.ranges
-        if (r.length && r[r.length - 1] === pos) r[r.length - 1] = end
-        else r.push(pos, end)
-      }
-    } else {
-      const line = text.slice(pos, end).replace(/\n$/, '')
-      if (/^#\s*Warning:/.test(line)) warnings.push(line)
-      else if (line.startsWith('*')) {
-        tables.set(line.slice(1).trim(), (chains = new Map()))
-        current = undefined
-      } else if (chains && line.startsWith(':')) {
-        const [name, policy] = line.slice(1).split(' ')
-        chains.set(name, {head: policy && policy !== '-' ? `-P ${name} ${policy}` : `-N ${name}`, ranges: []})
-        current = undefined
-      }
-    }
-    pos = end
-  }
-  const walked = await walkPath(async (table, chain) => {
-    const found = tables.get(table)?.get(chain)
-    if (!found) return null
-    const parts = [found.head + '\n']
-    for (let i = 0; i < found.ranges.length; i += 2) parts.push(text.slice(found.ranges[i], found.ranges[i + 1]))
-    return readChainListing(chain, parts.join(''), hint)
-  })
-  return (warnings.length ? warnings.join('\n') + '\n' : '') + saveText(walked!)
 }

@@ -4,10 +4,10 @@
 import {randomBytes} from 'node:crypto'
 import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join, resolve} from 'node:path'
+import {dirname, join, resolve} from 'node:path'
 import {execa, execaSync} from 'execa'
 import {afterAll} from 'vitest'
-import {hostVethName} from '../../../src/sandbox/service.js'
+import {IPAM_ROOT, hostVethName} from '../../../src/sandbox/service.js'
 
 export const ROOT = resolve(__dirname, '../../..')
 export const IS_ROOT = process.getuid?.() === 0
@@ -121,4 +121,31 @@ export function markedProcesses(prefix: string): string[] {
     } catch {}
   }
   return out
+}
+
+/** The folders nodedoc makes on this machine for every sandbox, whatever its state root: the IP leases of a range and their parents. */
+export function machineFolders(cidr: string): string[] {
+  return [`${IPAM_ROOT}/${cidr.replace('/', '_')}`, IPAM_ROOT, dirname(IPAM_ROOT)]
+}
+
+/**
+ * Of paths, the folders that exist and stay empty for forMs: left behind. Another suite's
+ * sandbox may pass through the same folders meanwhile, but a create fills a folder it makes at
+ * once and the last remove takes an emptied one at once; only a leak stays empty.
+ */
+export async function leftEmpty(paths: string[], forMs = 2000): Promise<string[]> {
+  const empty = (p: string) => {
+    try {
+      return readdirSync(p).length === 0
+    } catch {
+      return false
+    }
+  }
+  let left = paths.filter(empty)
+  const end = Date.now() + forMs
+  while (left.length && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 100))
+    left = left.filter(empty)
+  }
+  return left
 }

@@ -1,14 +1,15 @@
 // The shared image layer: one per busybox binary, used by every sandbox as its overlay
 // lowerdir, never written through a container, and gone with the last sandbox (on rm, on a
 // failed create, on rm --all). Runs under a state root of its own, so the "last sandbox" here
-// is this file's, whatever other suites run at the same time.
+// is this file's, whatever other suites run at the same time; the IP leases stay the machine's
+// (/run/nodedoc/ipam), and with the last sandbox of all go their folders and /run/nodedoc.
 import {createHash} from 'node:crypto'
 import {existsSync, readFileSync, readdirSync} from 'node:fs'
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {SandboxError, createSandbox, removeSandbox} from '../../../src/sandbox/service.js'
 import {MINIMAL_PASSWD} from '../../../src/write/rootfs.js'
-import {IS_ROOT, RunIds, ensureBuilt, manifestFile, podYaml, suffix, testCidr} from './helpers.js'
+import {IS_ROOT, RunIds, ensureBuilt, leftEmpty, machineFolders, manifestFile, podYaml, suffix, testCidr} from './helpers.js'
 
 const run = IS_ROOT && existsSync('/bin/busybox') ? describe : describe.skip
 const id = suffix()
@@ -60,6 +61,7 @@ run('the shared image layer', () => {
     expect(existsSync(layer)).toBe(true)
     expect(await removeSandbox(`b-${id}`, stateRoot)).toEqual({removed: true, problems: []})
     expect(existsSync(root)).toBe(false)
+    expect(await leftEmpty(machineFolders(cidr))).toEqual([])
   }, 120_000)
 
   it('is removed when the only create fails after building it, and rebuilt by the next', async () => {
@@ -69,11 +71,13 @@ run('the shared image layer', () => {
     const error = await create(`f-${id}`, {failStep: at + 3}).catch((e) => e)
     expect(error).toBeInstanceOf(SandboxError)
     expect(existsSync(root)).toBe(false)
+    expect(await leftEmpty(machineFolders(cidr))).toEqual([])
     // two creates at once build it once between them, and both run on it
     const [x, y] = await Promise.all([create(`x-${id}`), create(`y-${id}`)])
     expect(x.state.lowerDir).toBe(y.state.lowerDir)
     expect(readdirSync(`${root}/layers`)).toEqual([`busybox-${digest()}`])
     for (const name of [`x-${id}`, `y-${id}`]) await removeSandbox(name, stateRoot)
     expect(existsSync(root)).toBe(false)
+    expect(await leftEmpty(machineFolders(cidr))).toEqual([])
   }, 120_000)
 })

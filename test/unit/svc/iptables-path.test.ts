@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {type ChainListing, type PathTable, mentions, readChainListing, saveOnPath, saveText, tableChains, walkPath} from '../../../src/svc/iptables-path.js'
+import {type ChainListing, type PathTable, mentions, readChainListing, ruleTarget, saveText, tableChains, walkPath} from '../../../src/svc/iptables-path.js'
 import {parseIptablesSave} from '../../../src/parse/iptables.js'
 
 // iptables v1.8.9 (nf_tables) `-t nat -S KUBE-SERVICES` / `-S KUBE-SVC-...` on bench/svc-gen.mjs rules
@@ -32,6 +32,15 @@ describe('readChainListing', () => {
     const listing = readChainListing('POSTROUTING', '-P POSTROUTING ACCEPT\n-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING\n-A POSTROUTING -j MASQUERADE\n', 'x')
     expect(listing.policy).toBe('ACCEPT')
     expect(listing.next).toEqual(['KUBE-POSTROUTING'])
+  })
+})
+
+describe('ruleTarget', () => {
+  it('reads the target after the last quoted string, as the parser does', () => {
+    expect(ruleTarget('-A KUBE-SERVICES -d 10.96.0.8/32 -j KUBE-SVC-BBBBBBBBBBBBBBBB')).toBe('KUBE-SVC-BBBBBBBBBBBBBBBB')
+    expect(ruleTarget('-A KUBE-SERVICES -m comment --comment "x -j DROP" -d 10.96.0.8/32 -g KUBE-SVC-BBBBBBBBBBBBBBBB')).toBe('KUBE-SVC-BBBBBBBBBBBBBBBB')
+    expect(ruleTarget('-A X -m comment --comment "x -j DROP"')).toBeUndefined()
+    expect(ruleTarget('-A X --jump RETURN')).toBe('RETURN')
   })
 })
 
@@ -113,35 +122,5 @@ describe('walkPath', () => {
 
   it('gives up when a listing cannot be had (the program is not there)', async () => {
     expect(await walkPath(async (table, chain) => (chain === 'KUBE-SVC-AAAAAAAAAAAAAAAA' ? undefined : list(() => 0)(table, chain)))).toBeUndefined()
-  })
-})
-
-describe('saveOnPath', () => {
-  it('cuts a whole save to the chains on the path, as the listings would, and keeps what the save warns about', async () => {
-    const save = `# Warning: iptables-legacy tables present, use iptables-legacy-save to see them
-*nat
-:PREROUTING ACCEPT [0:0]
-:KUBE-SERVICES - [0:0]
-:KUBE-SVC-AAAAAAAAAAAAAAAA - [0:0]
-:KUBE-SVC-BBBBBBBBBBBBBBBB - [0:0]
--A PREROUTING -j KUBE-SERVICES
-${SERVICES.split('\n').filter((l) => l.startsWith('-A')).join('\n')}
-${SVC.split('\n').filter((l) => l.startsWith('-A')).join('\n')}
--A KUBE-SVC-BBBBBBBBBBBBBBBB -j KUBE-SEP-EEEEEEEEEEEEEEEE
-COMMIT
-*filter
-:INPUT ACCEPT [0:0]
-:FORWARD DROP [0:0]
-:OUTPUT ACCEPT [0:0]
-COMMIT
-`
-    const cut = await saveOnPath(save, 'ns7/svc-7')
-    expect(cut.split('\n')[0]).toBe('# Warning: iptables-legacy tables present, use iptables-legacy-save to see them')
-    expect(cut).toContain(':PREROUTING ACCEPT [0:0]')
-    expect(cut).toContain(':FORWARD DROP [0:0]')
-    expect(cut).toContain('-j KUBE-SVC-AAAAAAAAAAAAAAAA')
-    expect(cut).not.toContain('KUBE-SVC-BBBBBBBBBBBBBBBB')
-    const nat = parseIptablesSave(cut).tables.get('nat')!
-    expect([...nat.chains.keys()]).toEqual(['PREROUTING', 'KUBE-SERVICES', 'KUBE-SVC-AAAAAAAAAAAAAAAA'])
   })
 })
