@@ -8,9 +8,13 @@
 // keeps its image snapshot and nodedoc its shared image layer. Three more rounds after both are
 // removed time the CLI when it is the only sandbox (it builds the layer, and rm removes it).
 //
-//   npx tsc -p scripts/node-tsconfig.json && npm run build && node bench/sandbox-create.mjs [rounds=12] [--steps]
+//   npx tsc -p scripts/node-tsconfig.json && npm run build && node bench/sandbox-create.mjs [rounds=12] [--steps] [--base DIR]
 //
-// --steps also times createSandbox() in-process per step (mean ms per create, slowest first).
+// --base DIR also times the CLI of another built checkout (DIR/bin/run.js, e.g. main before a
+// change) in the same rounds, right after this one's.
+//
+// --steps also times createSandbox() in-process: the whole create, and each step from its start
+// to its end (mean ms per create, slowest first; steps in different lanes overlap).
 // Needs root and no other containerd on the default socket; removes everything it made.
 // Figures only; nothing here is a test.
 import {spawnSync} from 'node:child_process'
@@ -25,8 +29,9 @@ const {createPod, newPodState, podUid} = await import(join(root, 'dist/test/e2e/
 const {saveState} = await import(join(root, 'dist/test/e2e/node/state.js'))
 
 const args = process.argv.slice(2)
-const rounds = Number(args.find((a) => /^\d+$/.test(a)) ?? 12)
+const rounds = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--base') ?? 12)
 const withSteps = args.includes('--steps')
+const baseDir = args.includes('--base') ? resolve(args[args.indexOf('--base') + 1]) : undefined
 const tag = randomBytes(3).toString('hex')
 const namespace = `bench-${tag}`
 const cidr = '10.250.77.0/24'
@@ -36,7 +41,7 @@ writeFileSync(manifest, `apiVersion: v1\nkind: Pod\nmetadata: {name: bench, name
 const cliPath = join(root, 'bin/run.js')
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 
-const t = {cri: [], cli: [], version: [], program: [], RunPodSandbox: [], CreateContainer: [], StartContainer: [], criRemove: [], cliRemove: [], criAlone: [], cliAlone: []}
+const t = {cri: [], cli: [], version: [], program: [], RunPodSandbox: [], CreateContainer: [], StartContainer: [], criRemove: [], cliRemove: [], criAlone: [], cliAlone: [], inProcess: [], cliBase: []}
 const stepTotals = new Map()
 let stepRuns = 0
 
@@ -98,23 +103,23 @@ async function criRound(i, keep) {
   if (keep === 'cri') t.criRemove.push(performance.now() - t0)
 }
 
-function cliCreate(name) {
-  const r = spawnSync(process.execPath, [cliPath, 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', cidr, '-o', 'json'])
+function cliCreate(name, cli = cliPath) {
+  const r = spawnSync(process.execPath, [cli, 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', cidr, '-o', 'json'])
   if (r.status !== 0) throw new Error(`sandbox create: ${String(r.stderr).trim()}`)
 }
 
-function cliRemove(name) {
-  const rm = spawnSync(process.execPath, [cliPath, 'sandbox', 'rm', name])
+function cliRemove(name, cli = cliPath) {
+  const rm = spawnSync(process.execPath, [cli, 'sandbox', 'rm', name])
   if (rm.status !== 0) throw new Error(`sandbox rm: ${String(rm.stderr).trim()}`)
 }
 
-function cliRound(i, keep) {
+function cliRound(i, keep, cli = cliPath) {
   const name = `bench-${tag}-${i}`
   const t0 = performance.now()
-  cliCreate(name)
+  cliCreate(name, cli)
   const took = performance.now() - t0
   const t1 = performance.now()
-  cliRemove(name)
+  cliRemove(name, cli)
   if (keep) t[keep].push(took)
   if (keep === 'cli') t.cliRemove.push(performance.now() - t1)
 }
@@ -150,19 +155,27 @@ async function programsPerCreate() {
   return n
 }
 
+/**
+ * One create in-process: each step from its start to its end (steps overlap: the pod's network
+ * runs beside the container's root), the time before the first step (preflight), and the whole.
+ */
 async function stepsRound(i) {
   const {createSandbox, removeSandbox} = await import(join(root, 'dist/src/sandbox/service.js'))
   const name = `bench-${tag}-s${i}`
-  let last = performance.now()
-  let lastId = 'preflight'
+  const t0 = performance.now()
+  const started = new Map()
+  let first
+  const add = (id, ms) => stepTotals.set(id, (stepTotals.get(id) ?? 0) + ms)
   await createSandbox({manifestPath: manifest, name, isolation: 'full', podCidr: cidr, cgroupDriver: 'cgroupfs', podPidsLimit: null,
     onStep: (step) => {
-      const now = performance.now()
-      stepTotals.set(lastId, (stepTotals.get(lastId) ?? 0) + now - last)
-      last = now
-      lastId = step.id.replace(/^ctr\.main\./, 'ctr.').replace(/^(cgroup\.[a-z]+|ctr\.dev|ctr\.mkdir|ctr\.touch|logs|state)\..*/, '$1.*')
-    }})
-  stepTotals.set(lastId, (stepTotals.get(lastId) ?? 0) + performance.now() - last)
+      first ??= performance.now()
+      started.set(step.id, performance.now())
+    },
+    onStepDone: (step) => add(step.id.replace(/^ctr\.main\./, 'ctr.'), performance.now() - started.get(step.id)),
+  })
+  const end = performance.now()
+  add('preflight (before the first step)', first - t0)
+  t.inProcess.push(end - t0)
   stepRuns++
   await removeSandbox(name)
 }
@@ -182,6 +195,7 @@ try {
       cliRound(i, 'cli')
       await criRound(i, 'cri')
     }
+    if (baseDir) cliRound(`base-${i}`, 'cliBase', join(baseDir, 'bin/run.js'))
     versionRound(true)
     if (withSteps) await stepsRound(i)
   }
@@ -198,6 +212,7 @@ try {
     ['  CreateContainer', t.CreateContainer.slice(0, rounds)],
     ['  StartContainer', t.StartContainer.slice(0, rounds)],
     ['nodedoc sandbox create (CLI)', t.cli],
+    ...(baseDir ? [[`  the same, ${baseDir}`, t.cliBase]] : []),
     ['containerd pod start, the only pod', t.criAlone],
     ['nodedoc sandbox create, the only one', t.cliAlone],
     ['nodedoc --version (CLI start-up)', t.version],
@@ -219,7 +234,9 @@ try {
   const floor = summary(t.version).median + programs * summary(t.program).median
   process.stdout.write(`programs one create runs: ${programs}; floor = CLI start-up + ${programs} x one program = ${ms(floor)} (${(floor / summary(t.cri).median).toFixed(2)} x containerd)\n`)
   if (withSteps) {
-    process.stdout.write('slowest steps of createSandbox() in-process, mean ms per create:\n')
+    const s = summary(t.inProcess)
+    process.stdout.write(`createSandbox() in-process, the whole create: median ${ms(s.median)} (min ${ms(s.min)}, max ${ms(s.max)})\n`)
+    process.stdout.write('slowest steps of createSandbox() in-process, mean ms from start to end (they overlap):\n')
     for (const [id, total] of [...stepTotals].sort((a, b) => b[1] - a[1]).slice(0, 12)) process.stdout.write(`  ${id.padEnd(28)} ${(total / stepRuns).toFixed(1)}\n`)
   }
 } finally {

@@ -1,10 +1,10 @@
 // Runs a plan: records each step's undo in the state file before the step acts, applies it
-// through SandboxOps (src/write/sandbox-ops.ts on the live machine), and on any
-// failure or Ctrl-C undoes everything recorded, newest first.
+// through SandboxOps (src/write/sandbox-ops.ts on the live machine), steps that do not wait for
+// each other at once, and on any failure or Ctrl-C undoes everything recorded, newest first.
 
 import type {Op, ProcessMark, SandboxOps} from '../write/ops.js'
-import {type Plan, type Step, resolveOp, resolveRefs} from './plan.js'
-import {type SandboxState, pendingUndo} from './state.js'
+import {type Plan, type Step, resolveOp, resolveRefs, stepDependencies} from './plan.js'
+import {type SandboxState, type StepRecord, pendingUndo} from './state.js'
 
 export interface RunHooks {
   /** 1-based step number that fails on purpose (NODEDOC_SANDBOX_FAIL_STEP). */
@@ -13,6 +13,8 @@ export interface RunHooks {
   aborted?: () => boolean
   /** Called before each step runs, with references resolved (for --explain). */
   onStep?: (step: Step, number: number, op: Op) => void
+  /** Called when a step is done (for timings: steps run at once, so one's start is not another's end). */
+  onStepDone?: (step: Step, number: number) => void
   onWarning?: (message: string) => void
 }
 
@@ -28,52 +30,103 @@ export function pidsOf(processes: Record<string, ProcessMark>): Record<string, n
   return Object.fromEntries(Object.entries(processes).map(([k, v]) => [k, v.pid]))
 }
 
-/** Applies every step; on failure rolls back and throws a SandboxStepError. */
+/**
+ * Applies every step as soon as the steps it waits for are done (plan.ts `after`), so the pod's
+ * network and the container's root are built at once; on a failure or Ctrl-C no step starts any
+ * more, the running ones finish, and everything recorded is undone (SandboxStepError).
+ */
 export async function runPlan(plan: Plan, state: SandboxState, ops: SandboxOps, hooks: RunHooks = {}): Promise<SandboxState> {
-  for (const [index, step] of plan.steps.entries()) {
-    const number = index + 1
-    try {
-      if (hooks.aborted?.()) throw new SandboxAborted('interrupted', step, number, [])
-      const op = resolveOp(step.op, pidsOf(state.processes))
-      const undo = step.undo ? resolveOp(step.undo, pidsOf(state.processes)) : null
-      // An exclusive create (the state dir, an IP lease) is atomic, and when it fails the thing
-      // is someone else's: its undo is written down just after it succeeds, never before (the
-      // state dir holds the state file anyway). Every other artifact is written down first.
-      // Steps without an undo (writes inside things already listed) ride along with the next save.
-      const claim = op.kind === 'lease' || (op.kind === 'mkdir' && op.exclusive === true)
-      if (!claim) {
-        state.steps.push({index, id: step.id, status: 'pending', undo})
-        if (undo) await ops.saveState(state)
+  const waitsFor = stepDependencies(plan.steps)
+  const save = serialSaves(() => ops.saveState(state))
+  const done = new Set<number>()
+  const running = new Map<number, Promise<void>>()
+  let failed: {error: unknown; index: number} | undefined
+  for (;;) {
+    for (const [index] of plan.steps.entries()) {
+      if (failed) break
+      if (done.has(index) || running.has(index) || !waitsFor[index].every((k) => done.has(k))) continue
+      if (hooks.aborted?.()) {
+        failed = {error: new SandboxAborted('interrupted', plan.steps[index], index + 1, []), index}
+        break
       }
-      // for the eye, the process reference becomes its PID too
-      hooks.onStep?.(step, number, 'ref' in op ? {...op, ref: resolveRefs(op.ref, pidsOf(state.processes))} : op)
-      if (hooks.failStep === number) throw new Error(`injected failure (NODEDOC_SANDBOX_FAIL_STEP=${number})`)
-      let changed = Boolean(undo)
-      try {
-        const result = await ops.apply(op, state.processes)
-        if (result?.processes) {
-          Object.assign(state.processes, result.processes)
-          changed = true
-        }
-        if (claim) state.steps.push({index, id: step.id, status: 'pending', undo})
-      } catch (error) {
-        if (!step.soft) throw error
-        const message = `${step.id}: ${(error as Error).message}`
-        state.notes.push(message)
-        hooks.onWarning?.(message)
-        changed = true
-      }
-      state.steps[state.steps.length - 1].status = 'done'
-      if (changed) await ops.saveState(state)
-    } catch (error) {
-      const problems = await rollback(state, ops)
-      if (error instanceof SandboxAborted) throw new SandboxAborted(error.message, step, number, problems)
-      throw new SandboxStepError(`step ${number} (${step.id}) failed: ${(error as Error).message}`, step, number, problems)
+      const step = runStep(plan.steps[index], index, state, ops, save, hooks).then(
+        () => void done.add(index),
+        (error) => void (failed ??= {error, index}),
+      )
+      running.set(index, step.finally(() => running.delete(index)))
     }
+    if (!running.size) break
+    await Promise.race(running.values())
+  }
+  if (failed) {
+    const {error, index} = failed
+    const step = plan.steps[index]
+    const problems = await rollback(state, ops)
+    if (error instanceof SandboxAborted) throw new SandboxAborted(error.message, step, index + 1, problems)
+    throw new SandboxStepError(`step ${index + 1} (${step.id}) failed: ${(error as Error).message}`, step, index + 1, problems)
   }
   state.phase = 'running'
   await ops.saveState(state)
   return state
+}
+
+/** One step: written down (with its undo) before it acts, then applied. */
+async function runStep(step: Step, index: number, state: SandboxState, ops: SandboxOps, save: () => Promise<void>, hooks: RunHooks): Promise<void> {
+  const number = index + 1
+  const op = resolveOp(step.op, pidsOf(state.processes))
+  const undo = step.undo ? resolveOp(step.undo, pidsOf(state.processes)) : null
+  const record: StepRecord = {index, id: step.id, status: 'pending', undo}
+  // An exclusive create (the state dir, an IP lease) is atomic, and when it fails the thing
+  // is someone else's: its undo is written down just after it succeeds, never before (the
+  // state dir holds the state file anyway). Every other artifact is written down first.
+  // Steps without an undo (writes inside things already listed) ride along with the next save.
+  const claim = op.kind === 'lease' || (op.kind === 'mkdir' && op.exclusive === true)
+  if (!claim) {
+    state.steps.push(record)
+    if (undo) await save()
+  }
+  // for the eye, the process reference becomes its PID too
+  hooks.onStep?.(step, number, 'ref' in op ? {...op, ref: resolveRefs(op.ref, pidsOf(state.processes))} : op)
+  if (hooks.failStep === number) throw new Error(`injected failure (NODEDOC_SANDBOX_FAIL_STEP=${number})`)
+  // saved again only when the next step could not know it: a claim's undo, new PIDs, a note
+  // (a step's 'done' rides along with the next save; its undo, if any, is on disk already)
+  let changed = claim && Boolean(undo)
+  try {
+    const result = await ops.apply(op, state.processes)
+    if (result?.processes) {
+      Object.assign(state.processes, result.processes)
+      changed = true
+    }
+    if (claim) state.steps.push(record)
+  } catch (error) {
+    if (!step.soft) throw error
+    const message = `${step.id}: ${(error as Error).message}`
+    state.notes.push(message)
+    hooks.onWarning?.(message)
+    changed = true
+  }
+  record.status = 'done'
+  if (changed) await save()
+  hooks.onStepDone?.(step, number)
+}
+
+/**
+ * Saves one at a time, as steps running at once ask: a call resolves once a save that began
+ * after it has ended, so what the caller recorded is on disk; calls made while one waits share it.
+ */
+function serialSaves(saveNow: () => Promise<void>): () => Promise<void> {
+  let last: Promise<void> = Promise.resolve()
+  let next: Promise<void> | null = null
+  return () => {
+    if (next) return next
+    const mine: Promise<void> = last.catch(() => undefined).then(() => {
+      next = null
+      return saveNow()
+    })
+    next = mine
+    last = mine
+    return mine
+  }
 }
 
 /** Undoes every recorded step, newest first. Returns the problems it could not fix. */

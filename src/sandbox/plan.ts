@@ -91,6 +91,8 @@ export interface Step {
   undo: Undo | null
   /** A failure only warns (e.g. negative oom_score_adj without CAP_SYS_RESOURCE). */
   soft?: boolean
+  /** The steps (ids, earlier in the plan) this one waits for; without it, the step just before it. */
+  after?: string[]
 }
 
 export interface ContainerPlanInfo {
@@ -302,11 +304,9 @@ function logSteps({cfg, logDir, containers}: PlanLayout): Step[] {
   return [
     {id: 'logs.pods', why: 'the kubelet log root', op: {kind: 'mkdir', path: join(cfg.logRoot, 'pods')}, undo: {kind: 'rmdirIfEmpty', path: join(cfg.logRoot, 'pods')}},
     {id: 'logs.pod', why: 'per-pod log dir /var/log/pods/<ns>_<name>_<uid>', op: {kind: 'mkdir', path: logDir}, undo: {kind: 'removeTree', path: logDir}},
+    ...containers.map((c): Step => ({id: `logs.${c.name}.dir`, why: 'one dir per container; files are <restartCount>.log', op: {kind: 'mkdir', path: join(logDir, c.name)}, undo: null})),
     {id: 'logs.containers', why: 'the /var/log/containers link dir', op: {kind: 'mkdir', path: join(cfg.logRoot, 'containers')}, undo: {kind: 'rmdirIfEmpty', path: join(cfg.logRoot, 'containers')}},
-    ...containers.flatMap((c): Step[] => [
-      {id: `logs.${c.name}.dir`, why: 'one dir per container; files are <restartCount>.log', op: {kind: 'mkdir', path: join(logDir, c.name)}, undo: null},
-      {id: `logs.${c.name}.link`, why: '/var/log/containers/<pod>_<ns>_<ctr>-<id>.log points at the current log', op: {kind: 'symlink', target: c.logPath, path: c.linkPath}, undo: {kind: 'unlink', path: c.linkPath}},
-    ]),
+    ...containers.map((c): Step => ({id: `logs.${c.name}.link`, why: '/var/log/containers/<pod>_<ns>_<ctr>-<id>.log points at the current log', op: {kind: 'symlink', target: c.logPath, path: c.linkPath}, undo: {kind: 'unlink', path: c.linkPath}})),
   ]
 }
 
@@ -345,20 +345,29 @@ function podCgroupSteps({cfg, qos, driver, podCgroup, podLimits}: PlanLayout): S
   return steps
 }
 
-/** The sandbox: its cgroup, the pod's /dev/shm, and the pause process holding the namespaces. */
-function pauseSteps({cfg, pod, sandboxCgroup, state, hostname, withNs}: PlanLayout): Step[] {
+/** The sandbox (pause) gets its own cgroup under the pod, like a container. */
+function sandboxCgroupSteps({cfg, sandboxCgroup, withNs}: PlanLayout): Step[] {
   if (!withNs) return []
-  const steps: Step[] = cfg.cgroup.controllers.map((controller) => ({id: `cgroup.${controller || 'unified'}.sandbox`, why: 'the sandbox (pause) gets its own cgroup under the pod, like a container', op: {kind: 'mkdir', path: cgroupDir(cfg, controller, sandboxCgroup)}, undo: null}))
-  // /dev/shm for the pod: containerd mounts one tmpfs per sandbox and binds it into each container
+  return cfg.cgroup.controllers.map((controller) => ({id: `cgroup.${controller || 'unified'}.sandbox`, why: 'the sandbox (pause) gets its own cgroup under the pod, like a container', op: {kind: 'mkdir', path: cgroupDir(cfg, controller, sandboxCgroup)}, undo: null}))
+}
+
+/** /dev/shm for the pod: containerd mounts one tmpfs per sandbox and binds it into each container. */
+function shmSteps({state, withNs}: PlanLayout): Step[] {
+  if (!withNs) return []
   const shm = join(state, 'shm')
-  steps.push(
+  return [
     {id: 'shm.dir', why: 'the sandbox shm dir', op: {kind: 'mkdir', path: shm}, undo: null},
     {id: 'shm.mount', why: 'one tmpfs per pod, shared by its containers as /dev/shm (they share the IPC namespace too)', op: {kind: 'run', argv: ['mount', '-t', 'tmpfs', '-o', 'nosuid,nodev,noexec,mode=1777,size=65536k', 'shm', shm]}, undo: {kind: 'umount', path: shm}},
-  )
+  ]
+}
+
+/** The pause process holding the namespaces. */
+function pauseSteps({cfg, pod, state, withNs}: PlanLayout): Step[] {
+  if (!withNs) return []
   const sharePid = pod.shareProcessNamespace && !pod.hostPID
   const pauseNs = [...(pod.hostNetwork ? [] : ['--net', '--uts']), ...(pod.hostIPC ? [] : ['--ipc']), ...(sharePid ? ['--pid', '--fork', '--kill-child'] : [])]
   const pauseLink = join(state, 'pause')
-  steps.push(
+  return [
     {id: 'pause.binary', why: 'the pause program: coreutils sleep linked as "pause", so it reads as the pod sandbox in ps (comm and argv[0])', op: {kind: 'symlink', target: cfg.sleepProgram, path: pauseLink}, undo: null},
     {
       id: 'pause.start',
@@ -366,30 +375,35 @@ function pauseSteps({cfg, pod, sandboxCgroup, state, hostname, withNs}: PlanLayo
       op: {kind: 'spawnPause', argv: ['unshare', ...pauseNs, '--', pauseLink, 'infinity'], gated: sharePid ? 'child' : 'self'},
       undo: {kind: 'kill', ref: PAUSE},
     },
-    {id: 'pause.cgroup', why: 'the pause process is charged to the pod like any container', op: {kind: 'joinCgroup', ref: PAUSE, dirs: cfg.cgroup.controllers.map((c) => cgroupDir(cfg, c, sandboxCgroup))}, undo: null},
-    {id: 'pause.oom_score_adj', why: `the kubelet gives the pause process ${PAUSE_OOM_SCORE_ADJ} so it is the last thing the OOM killer picks`, op: {kind: 'oomScoreAdj', ref: PAUSE, value: PAUSE_OOM_SCORE_ADJ}, undo: null, soft: true},
-  )
-  if (!pod.hostNetwork) {
-    steps.push({id: 'pause.hostname', why: 'the pod hostname lives in its own UTS namespace', op: {kind: 'run', argv: ['nsenter', '--target', PAUSE, '--uts', '--', 'hostname', hostname]}, undo: null})
-  }
-  return steps
+  ]
 }
 
-/** The pod network as a ptp CNI plugin makes it: a veth, the pod IP, routes, nothing out. */
-function networkSteps({cfg, withNs}: PlanLayout): Step[] {
-  const net = cfg.network
-  if (!net || !withNs) return []
-  const inPod = (...argv: string[]) => ['nsenter', '--target', PAUSE, '--net', '--', ...argv]
+/** The pause process in its cgroup, and its OOM score. */
+function pauseSettingSteps({cfg, sandboxCgroup, withNs}: PlanLayout): Step[] {
+  if (!withNs) return []
   return [
-    {id: 'net.veth', why: 'a veth pair: one end becomes the pod eth0 inside the pause netns, the other stays on the host (CNI ptp/kindnet)', op: {kind: 'run', argv: ['ip', 'link', 'add', net.hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', PAUSE]}, undo: {kind: 'run', argv: ['ip', 'link', 'del', net.hostVeth]}},
-    {id: 'net.forwarding', why: 'forward packets arriving from this veth only (per-interface, the host-wide ip_forward stays as it is)', op: {kind: 'write', path: `/proc/sys/net/ipv4/conf/${net.hostVeth}/forwarding`, content: '1'}, undo: null},
-    // the rest in two `ip -batch` runs (one process each) instead of eight
-    {id: 'net.host', why: 'host end: the pod gateway /32 (as the ptp plugin puts on every host veth), link up, and the route to the pod "<ip> dev vethX scope host" as kindnet writes it', op: {kind: 'run', argv: ['ip', '-batch', '-'], stdin: [
+    {id: 'pause.cgroup', why: 'the pause process is charged to the pod like any container', op: {kind: 'joinCgroup', ref: PAUSE, dirs: cfg.cgroup.controllers.map((c) => cgroupDir(cfg, c, sandboxCgroup))}, undo: null},
+    {id: 'pause.oom_score_adj', why: `the kubelet gives the pause process ${PAUSE_OOM_SCORE_ADJ} so it is the last thing the OOM killer picks`, op: {kind: 'oomScoreAdj', ref: PAUSE, value: PAUSE_OOM_SCORE_ADJ}, undo: null, soft: true},
+  ]
+}
+
+/** The pod's hostname and network as a ptp CNI plugin makes it: a veth, the pod IP, routes, nothing out. */
+function networkSteps({cfg, pod, hostname, withNs}: PlanLayout): Step[] {
+  if (!withNs || pod.hostNetwork) return []
+  const steps: Step[] = [{id: 'pause.hostname', why: 'the pod hostname lives in its own UTS namespace', op: {kind: 'run', argv: ['nsenter', '--target', PAUSE, '--uts', '--', 'hostname', hostname]}, undo: null}]
+  const net = cfg.network
+  if (!net) return steps
+  const inPod = (...argv: string[]) => ['nsenter', '--target', PAUSE, '--net', '--', ...argv]
+  // two `ip -batch` runs (one process each, one per side of the veth) instead of nine
+  steps.push(
+    {id: 'net.veth', why: 'a veth pair: one end becomes the pod eth0 inside the pause netns, the other stays on the host (CNI ptp/kindnet); the host end gets the pod gateway /32 (as the ptp plugin puts on every host veth), goes up, and routes to the pod "<ip> dev vethX scope host" as kindnet writes it', op: {kind: 'run', argv: ['ip', '-batch', '-'], stdin: [
+      `link add ${net.hostVeth} type veth peer name eth0 netns ${PAUSE}`,
       // replace, not add: the same gateway /32 goes on every host veth, and a retry must not trip
       `address replace ${net.gateway}/32 dev ${net.hostVeth}`,
       `link set ${net.hostVeth} up`,
       `route replace ${net.podIp}/32 dev ${net.hostVeth} scope host`,
-    ].join('\n') + '\n'}, undo: null},
+    ].join('\n') + '\n'}, undo: {kind: 'run', argv: ['ip', 'link', 'del', net.hostVeth]}},
+    {id: 'net.forwarding', why: 'forward packets arriving from this veth only (per-interface, the host-wide ip_forward stays as it is)', op: {kind: 'write', path: `/proc/sys/net/ipv4/conf/${net.hostVeth}/forwarding`, content: '1'}, undo: null},
     {id: 'net.pod', why: `pod end: lo and eth0 up, the pod IP without its subnet route, the gateway on the link, other pods in ${net.cidr} via the gateway; no default route, so nothing leaves the node`, op: {kind: 'run', argv: inPod('ip', '-batch', '-'), stdin: [
       'link set lo up',
       `address add ${net.podIp}/${net.prefixLength} dev eth0 noprefixroute`,
@@ -397,30 +411,55 @@ function networkSteps({cfg, withNs}: PlanLayout): Step[] {
       `route add ${net.gateway}/32 dev eth0 scope link`,
       `route add ${net.cidr} via ${net.gateway} dev eth0 src ${net.podIp}`,
     ].join('\n') + '\n'}, undo: null},
-  ]
+  )
+  return steps
+}
+
+/** One container's steps: what the host prepares for it (its dirs and fstab files, its cgroups), and its start. */
+interface ContainerSteps {
+  files: Step[]
+  cgroups: Step[]
+  start: Step[]
+}
+
+/** What a container's start waits for besides its own steps (step ids). */
+interface ContainerNeeds {
+  /** its process: the pause (whose namespaces it joins) and its log dir */
+  start: string[]
+  /** its cgroups' parents */
+  cgroups: string[]
+  /** the image layer */
+  image: string[]
+  /** what its binds mount: the pod's files, shm and volumes */
+  binds: string[]
 }
 
 /** One container: its bundle dir and cgroups, its process started at the gate, then its root. */
-function containerSteps(layout: PlanLayout, c: ContainerSpec, info: ContainerPlanInfo): Step[] {
+function containerSteps(layout: PlanLayout, c: ContainerSpec, info: ContainerPlanInfo, needs: ContainerNeeds): ContainerSteps {
   const {cfg, qos, state, hostname, lower, withNs} = layout
   const ref = `{ctr:${c.name}}`
   const dir = join(state, 'containers', c.name)
   const merged = cfg.isolation === 'chroot' ? lower : join(dir, 'rootfs')
   const {chain, gated} = containerChain(cfg, c, merged)
-  const steps: Step[] = [
-    {id: `ctr.${c.name}.dir`, why: 'the container bundle dir (overlay upper/work and mount point)', op: {kind: 'mkdir', path: dir}, undo: null},
+  const files: Step[] = [{id: `ctr.${c.name}.dir`, why: 'the container bundle dir (overlay upper/work and mount point)', op: {kind: 'mkdir', path: dir}, undo: null}]
+  const cgroups: Step[] = [
     ...cfg.cgroup.controllers.map((controller): Step => ({id: `ctr.${c.name}.cgroup.${controller || 'unified'}`, why: 'the container cgroup <pod>/<containerID>', op: {kind: 'mkdir', path: cgroupDir(cfg, controller, info.cgroupPath)}, undo: null})),
     ...limitFiles(cfg, info.limits).map((f): Step => ({id: `ctr.${c.name}.${f.file}`, why: `container ${f.file} by the kubelet's formula`, op: {kind: 'write', path: join(cgroupDir(cfg, f.controller, info.cgroupPath), f.file), content: f.value}, undo: null})),
+  ]
+  const start: Step[] = [
     {
       id: `ctr.${c.name}.start`,
       why: 'start the container process (held at a gate) under a log shim that writes CRI-format lines, like containerd-shim',
       op: {kind: 'startContainer', container: c.name, chain, env: containerEnv(c, hostname), gated, logPath: info.logPath, stateDir: dir},
       undo: {kind: 'kill', ref},
+      after: [...needs.start, files.at(-1)!.id],
     },
-    {id: `ctr.${c.name}.cgroup`, why: 'move the held process into its cgroups before it runs anything', op: {kind: 'joinCgroup', ref, dirs: cfg.cgroup.controllers.map((ctl) => cgroupDir(cfg, ctl, info.cgroupPath))}, undo: null},
+    {id: `ctr.${c.name}.cgroup`, why: 'move the held process into its cgroups before it runs anything', op: {kind: 'joinCgroup', ref, dirs: cfg.cgroup.controllers.map((ctl) => cgroupDir(cfg, ctl, info.cgroupPath))}, undo: null, after: [`ctr.${c.name}.start`, ...needs.cgroups, ...(cgroups.length ? [cgroups.at(-1)!.id] : [])]},
     {id: `ctr.${c.name}.oom_score_adj`, why: `oom_score_adj ${info.oomScoreAdj} for a ${qos} pod (kubelet qos policy)`, op: {kind: 'oomScoreAdj', ref, value: info.oomScoreAdj}, undo: null, soft: true},
   ]
-  return withNs ? [...steps, ...containerRootSteps(layout, c, ref, dir, merged)] : steps
+  if (!withNs) return {files, cgroups, start}
+  const root = containerRootSteps(layout, c, ref, dir, merged, needs)
+  return {files: [...files, ...root.files], cgroups, start: [...start, ...root.start]}
 }
 
 /** One fstab field: blanks, newlines and backslashes as octal escapes, as fstab(5) reads them. */
@@ -439,16 +478,18 @@ function fstabLine(source: string, target: string, type: string, options: string
  * over fstab files in the container dir (a program costs several milliseconds, a mount in a
  * running one almost nothing); files, dirs and links are made through /proc/<pid>/root.
  */
-function containerRootSteps({cfg, pod, state, lower, volumeSources, full}: PlanLayout, c: ContainerSpec, ref: string, dir: string, merged: string): Step[] {
-  const steps: Step[] = []
-  const add = (step: Step) => steps.push(step)
+function containerRootSteps({cfg, pod, state, lower, volumeSources, full}: PlanLayout, c: ContainerSpec, ref: string, dir: string, merged: string, needs: ContainerNeeds): Pick<ContainerSteps, 'files' | 'start'> {
+  const prepare: Step[] = []
+  const start: Step[] = []
   const there = (p: string) => join(`/proc/${ref}/root`, merged, p)
-  const mkdirIn = (id: string, p: string) => add({id, why: `mount point ${p}`, op: {kind: 'mkdir', path: there(p)}, undo: null})
-  const touchIn = (id: string, p: string) => add({id, why: `mount point ${p}`, op: {kind: 'write', path: there(p), content: ''}, undo: null})
+  const mkdirIn = (id: string, p: string): Step => ({id, why: `mount point ${p}`, op: {kind: 'mkdir', path: there(p)}, undo: null})
+  const touchIn = (id: string, p: string): Step => ({id, why: `mount point ${p}`, op: {kind: 'write', path: there(p), content: ''}, undo: null})
   const at = (p: string) => join(merged, p)
-  add({id: `ctr.${c.name}.upper`, why: 'overlay upper dir: the container writable layer', op: {kind: 'mkdir', path: join(dir, 'upper')}, undo: null})
-  add({id: `ctr.${c.name}.work`, why: 'overlay work dir', op: {kind: 'mkdir', path: join(dir, 'work')}, undo: null})
-  add({id: `ctr.${c.name}.rootfs-dir`, why: 'the rootfs mount point', op: {kind: 'mkdir', path: merged}, undo: null})
+  prepare.push(
+    {id: `ctr.${c.name}.upper`, why: 'overlay upper dir: the container writable layer', op: {kind: 'mkdir', path: join(dir, 'upper')}, undo: null},
+    {id: `ctr.${c.name}.work`, why: 'overlay work dir', op: {kind: 'mkdir', path: join(dir, 'work')}, undo: null},
+    {id: `ctr.${c.name}.rootfs-dir`, why: 'the rootfs mount point', op: {kind: 'mkdir', path: merged}, undo: null},
+  )
   // X-mount.mkdir: mount makes a missing mount point inside the overlay it has just mounted
   const rootMounts = [
     fstabLine('overlay', merged, 'overlay', `lowerdir=${lower},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`),
@@ -456,37 +497,40 @@ function containerRootSteps({cfg, pod, state, lower, volumeSources, full}: PlanL
     ...(pod.hostNetwork ? [] : [fstabLine('sysfs', at('sys'), 'sysfs', 'ro,nosuid,nodev,noexec,X-mount.mkdir')]),
     fstabLine('tmpfs', at('dev'), 'tmpfs', 'nosuid,strictatime,mode=755,size=65536k,X-mount.mkdir'),
   ]
-  add({id: `ctr.${c.name}.fstab-root`, why: 'the rootfs (read-only image layer + writable upper), /proc, /sys read-only, a tmpfs /dev, in the order they are mounted', op: {kind: 'write', path: join(dir, 'fstab.root'), content: rootMounts.join('\n') + '\n'}, undo: null})
-  add({id: `ctr.${c.name}.mount-root`, why: 'mounted only inside the container mount namespace; /proc from inside its PID namespace (ps sees only the pod), /sys from inside the pod network namespace', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--pid', ...(pod.hostNetwork ? [] : ['--net']), '--', 'mount', '--all', '--fstab', join(dir, 'fstab.root')]}, undo: null})
-  add({id: `ctr.${c.name}.devices`, why: `device nodes ${DEVICES.map(([d]) => '/dev/' + d).join(', ')} (runc's default set), copied as nodes from the host`, op: {kind: 'run', argv: ['cp', '-a', ...DEVICES.map(([d]) => `/dev/${d}`), there('dev/')]}, undo: null})
+  prepare.push({id: `ctr.${c.name}.fstab-root`, why: 'the rootfs (read-only image layer + writable upper), /proc, /sys read-only, a tmpfs /dev, in the order they are mounted', op: {kind: 'write', path: join(dir, 'fstab.root'), content: rootMounts.join('\n') + '\n'}, undo: null})
+  const mountRoot = `ctr.${c.name}.mount-root`
+  start.push({after: [`ctr.${c.name}.oom_score_adj`, ...needs.image, `ctr.${c.name}.fstab-root`], id: mountRoot, why: 'mounted only inside the container mount namespace; /proc from inside its PID namespace (ps sees only the pod), /sys from inside the pod network namespace', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--pid', ...(pod.hostNetwork ? [] : ['--net']), '--', 'mount', '--all', '--fstab', join(dir, 'fstab.root')]}, undo: null})
+  // /dev filled while the binds are mounted: neither waits for the other
+  const devices: Step[] = [{id: `ctr.${c.name}.devices`, why: `device nodes ${DEVICES.map(([d]) => '/dev/' + d).join(', ')} (runc's default set), copied as nodes from the host`, op: {kind: 'run', argv: ['cp', '-a', ...DEVICES.map(([d]) => `/dev/${d}`), there('dev/')]}, undo: null}]
   for (const [name, target] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']]) {
-    add({id: `ctr.${c.name}.dev.${name}`, why: `/dev/${name} link`, op: {kind: 'symlink', target, path: there(`dev/${name}`)}, undo: null})
+    devices.push({id: `ctr.${c.name}.dev.${name}`, why: `/dev/${name} link`, op: {kind: 'symlink', target, path: there(`dev/${name}`)}, undo: null})
   }
-  mkdirIn(`ctr.${c.name}.mkdir.pts`, 'dev/pts')
-  mkdirIn(`ctr.${c.name}.mkdir.shm`, 'dev/shm')
+  const points: Step[] = [{...mkdirIn(`ctr.${c.name}.mkdir.pts`, 'dev/pts'), after: [mountRoot]}, mkdirIn(`ctr.${c.name}.mkdir.shm`, 'dev/shm')]
   const binds = [
     fstabLine('devpts', at('dev/pts'), 'devpts', 'newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec'),
     fstabLine(join(state, 'shm'), at('dev/shm'), 'none', 'bind'),
   ]
   for (const f of ['hosts', 'hostname', 'resolv.conf']) {
-    touchIn(`ctr.${c.name}.touch.${f}`, `etc/${f}`)
+    points.push(touchIn(`ctr.${c.name}.touch.${f}`, `etc/${f}`))
     binds.push(fstabLine(join(state, f), at(`etc/${f}`), 'none', 'bind'))
   }
   for (const m of c.volumeMounts) {
-    if (cfg.fileVolumes?.includes(m.name)) touchIn(`ctr.${c.name}.touch.vol.${m.name}`, m.mountPath)
-    else mkdirIn(`ctr.${c.name}.mkdir.vol.${m.name}`, m.mountPath)
+    points.push(cfg.fileVolumes?.includes(m.name) ? touchIn(`ctr.${c.name}.touch.vol.${m.name}`, m.mountPath) : mkdirIn(`ctr.${c.name}.mkdir.vol.${m.name}`, m.mountPath))
     // bind,ro: mount binds, then remounts the bind read-only, as two separate runs did
     binds.push(fstabLine(volumeSources.get(m.name)!, at(m.mountPath), 'none', m.readOnly ? 'bind,ro' : 'bind'))
   }
-  add({id: `ctr.${c.name}.fstab-binds`, why: "a private devpts, the pod's shm as /dev/shm, /etc/hosts, hostname and resolv.conf from the sandbox state dir (as kubelet/containerd bind them), the volumes (readOnly ones remounted read-only)", op: {kind: 'write', path: join(dir, 'fstab.binds'), content: binds.join('\n') + '\n'}, undo: null})
-  add({id: `ctr.${c.name}.mount-binds`, why: 'mounted inside the container mount namespace, in that order', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--', 'mount', '--all', '--fstab', join(dir, 'fstab.binds')]}, undo: null})
+  prepare.push({id: `ctr.${c.name}.fstab-binds`, why: "a private devpts, the pod's shm as /dev/shm, /etc/hosts, hostname and resolv.conf from the sandbox state dir (as kubelet/containerd bind them), the volumes (readOnly ones remounted read-only)", op: {kind: 'write', path: join(dir, 'fstab.binds'), content: binds.join('\n') + '\n'}, undo: null})
+  const mountBinds: Step = {id: `ctr.${c.name}.mount-binds`, why: 'mounted inside the container mount namespace, in that order', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--', 'mount', '--all', '--fstab', join(dir, 'fstab.binds')]}, undo: null, after: [points.at(-1)!.id, `ctr.${c.name}.fstab-binds`, ...needs.binds]}
+  start.push(...devices, ...points, mountBinds)
   if (full) {
-    mkdirIn(`ctr.${c.name}.mkdir.oldroot`, '.oldroot')
-    add({id: `ctr.${c.name}.pivot_root`, why: 'pivot_root, not chroot: the host root is moved away from the mount namespace, not just hidden', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--', 'pivot_root', merged, at('.oldroot')]}, undo: null})
-    add({id: `ctr.${c.name}.umount-oldroot`, why: "detach the old (host) root so nothing in the container can reach it; run with the host's tools through /proc/<pid>/root", op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--root=/', '--wd=/', '--', 'umount', '--lazy', `/proc/${ref}/root/.oldroot`]}, undo: null})
-    add({id: `ctr.${c.name}.rmdir-oldroot`, why: 'remove the empty old-root mount point', op: {kind: 'rmdir', path: `/proc/${ref}/root/.oldroot`}, undo: null})
+    start.push(
+      {...mkdirIn(`ctr.${c.name}.mkdir.oldroot`, '.oldroot'), after: [devices.at(-1)!.id, mountBinds.id]},
+      {id: `ctr.${c.name}.pivot_root`, why: 'pivot_root, not chroot: the host root is moved away from the mount namespace, not just hidden', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--', 'pivot_root', merged, at('.oldroot')]}, undo: null},
+      {id: `ctr.${c.name}.umount-oldroot`, why: "detach the old (host) root so nothing in the container can reach it; run with the host's tools through /proc/<pid>/root", op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--root=/', '--wd=/', '--', 'umount', '--lazy', `/proc/${ref}/root/.oldroot`]}, undo: null},
+      {id: `ctr.${c.name}.rmdir-oldroot`, why: 'remove the empty old-root mount point', op: {kind: 'rmdir', path: `/proc/${ref}/root/.oldroot`}, undo: null},
+    )
   }
-  return steps
+  return {files: prepare, start}
 }
 
 /** Last, every gate opens: each container execs its command once the whole pod is ready. */
@@ -494,27 +538,70 @@ function releaseSteps({pod, full}: PlanLayout): Step[] {
   return pod.containers.map((c) => ({id: `ctr.${c.name}.release`, why: full ? 'open the gate: the process drops to the default capabilities with no_new_privs (setpriv) and execs the command' : 'open the gate: the process execs the command', op: {kind: 'release', container: c.name}, undo: null}))
 }
 
-/** Builds the whole create plan: the phases of a pod start, in the order a kubelet and runtime take them. */
+/** A run of steps one after another, the first waiting for the steps named (those present). */
+function lane(after: Array<string | undefined>, steps: Step[]): Step[] {
+  if (!steps.length) return steps
+  return [{...steps[0], after: after.filter((id): id is string => id !== undefined)}, ...steps.slice(1)]
+}
+
+/** The steps no later step waits for: what the last step must wait for, so that it comes last. */
+function ends(steps: Step[]): string[] {
+  const waitedFor = new Set(stepDependencies(steps).flat())
+  return steps.filter((_, i) => !waitedFor.has(i)).map((s) => s.id)
+}
+
+/**
+ * Builds the whole create plan: the phases of a pod start, as a kubelet and runtime take them,
+ * in lanes that run at once once the state dir is claimed (the pause first: the containers wait
+ * for it), then the pod's network beside each container's start and root; the gates open when
+ * all are done. Each step waits only for what it uses.
+ */
 export function planSandbox(cfg: SandboxConfig): Plan {
   const layout = planLayout(cfg)
+  const [claim, ...stateFiles] = stateSteps(layout)
+  const pause = pauseSteps(layout)
+  const lease = leaseSteps(layout)
+  const logs = logSteps(layout)
+  const pod = [...stateFiles, ...rootfsSteps(layout), ...emptyDirSteps(layout)]
+  const shm = shmSteps(layout)
+  const podCgroups = [...podCgroupSteps(layout), ...sandboxCgroupSteps(layout)]
+  const last = (steps: Step[]) => (steps.length ? [steps.at(-1)!.id] : [])
+  const logDirs = logs.filter((s) => /^logs\.[^.]+\.dir$/.test(s.id)).map((s) => s.id)
+  const needs: ContainerNeeds = {start: [...last(pause), ...logDirs], cgroups: last(podCgroups), image: last(pod), binds: [...last(pod), ...last(shm)]}
+  const containers = cfg.manifest.containers.map((c, i) => containerSteps(layout, c, layout.containers[i], needs))
   const steps = [
-    ...stateSteps(layout),
-    ...rootfsSteps(layout),
-    ...leaseSteps(layout),
-    ...logSteps(layout),
-    ...emptyDirSteps(layout),
-    ...podCgroupSteps(layout),
-    ...pauseSteps(layout),
-    ...networkSteps(layout),
-    ...cfg.manifest.containers.flatMap((c, i) => containerSteps(layout, c, layout.containers[i])),
-    ...releaseSteps(layout),
+    claim,
+    ...lane([claim.id], pause),
+    ...lane([claim.id], logs),
+    ...containers.flatMap((c) => lane([claim.id], c.files)),
+    ...lane([claim.id], lease),
+    ...lane([claim.id], pod),
+    ...lane([claim.id], shm),
+    ...lane([claim.id], [...podCgroups, ...containers.flatMap((c) => c.cgroups)]),
+    ...lane([...last(pause), ...last(podCgroups)], pauseSettingSteps(layout)),
+    ...containers.flatMap((c) => c.start),
+    ...lane([...last(pause), ...last(lease)], networkSteps(layout)),
   ]
-  const {qos, podCgroup, sandboxCgroup, podLimits, logDir, containers, hostname} = layout
+  steps.push(...lane(ends(steps), releaseSteps(layout)))
+  const {qos, podCgroup, sandboxCgroup, podLimits, logDir, containers: info, hostname} = layout
   return {
     steps,
     warnings: isolationWarnings(cfg.isolation),
-    info: {qos, podCgroupPath: podCgroup, sandboxCgroupPath: sandboxCgroup, podLimits, logDir, containers, hostname},
+    info: {qos, podCgroupPath: podCgroup, sandboxCgroupPath: sandboxCgroup, podLimits, logDir, containers: info, hostname},
   }
+}
+
+/** For each step, the indexes of the steps it waits for: those its `after` names, else the one before it. */
+export function stepDependencies(steps: Step[]): number[][] {
+  const at = new Map(steps.map((s, i) => [s.id, i]))
+  return steps.map((step, i) => {
+    if (!step.after) return i ? [i - 1] : []
+    return step.after.map((id) => {
+      const k = at.get(id)
+      if (k === undefined || k >= i) throw new Error(`plan: step ${step.id} waits for ${id}, which does not come before it`)
+      return k
+    })
+  })
 }
 
 /** Replaces {pause} and {ctr:NAME} with PIDs; an unknown reference is left as it is. */

@@ -10,7 +10,7 @@ import {execGated} from '../write/exec.js'
 import type {Op, ProcessMark, RootfsSource} from '../write/ops.js'
 import {isAlive, readStartTime} from '../write/processes.js'
 import {which} from '../write/programs.js'
-import {busyboxApplets, busyboxFacts, hostRootfsFiles, removeLayers} from '../write/rootfs.js'
+import {busyboxApplets, hostRootfsFiles, indexedBusyboxFacts, removeLayers} from '../write/rootfs.js'
 import {LiveSandboxOps} from '../write/sandbox-ops.js'
 import {removeDir, removeIfEmpty} from '../write/state-dir.js'
 import {SandboxAborted, SandboxStepError, rollback, runPlan} from './executor.js'
@@ -55,6 +55,7 @@ export interface CreateOptions {
   failStep?: number
   dryRun?: boolean
   onStep?: (step: Step, number: number, op: Op) => void
+  onStepDone?: (step: Step, number: number) => void
   onWarning?: (message: string) => void
   aborted?: () => boolean
 }
@@ -234,7 +235,7 @@ function initialState(config: SandboxConfig, plan: Plan, creator: ProcessMark): 
 async function execute(plan: Plan, state: SandboxState, stateDir: string, opts: CreateOptions): Promise<void> {
   const ops = new LiveSandboxOps(`${stateDir}/state.json`, state.podUid, state.containers.length)
   try {
-    await runPlan(plan, state, ops, {failStep: opts.failStep, aborted: opts.aborted, onStep: opts.onStep, onWarning: opts.onWarning})
+    await runPlan(plan, state, ops, {failStep: opts.failStep, aborted: opts.aborted, onStep: opts.onStep, onStepDone: opts.onStepDone, onWarning: opts.onWarning})
   } catch (error) {
     await ops.sweep()
     // a signal sent to the whole process group (SIGHUP, Ctrl-C in a terminal) also ends the
@@ -279,9 +280,10 @@ async function chooseRootfs(host: Host, opts: CreateOptions, manifest: PodManife
   if (dir === 'busybox' && !busybox) throw new SandboxError('--rootfs busybox: busybox is not installed (Debian: busybox-static)')
   if (busybox) {
     // a static busybox is one file; a dynamic one comes with its libraries like any host binary
-    const {digest, isStatic} = await busyboxFacts(busybox)
+    const layers = layersRoot(opts.stateRoot ?? STATE_ROOT)
+    const {digest, isStatic, statKey} = await indexedBusyboxFacts(layers, busybox)
     // chroot runs in the layer itself, with every capability: it gets a layer of its own
-    if (isStatic && opts.isolation !== 'chroot') return {kind: 'layer', dir: `${layersRoot(opts.stateRoot ?? STATE_ROOT)}/busybox-${digest}`, binary: busybox, digest}
+    if (isStatic && opts.isolation !== 'chroot') return {kind: 'layer', dir: `${layers}/busybox-${digest}`, binary: busybox, digest, statKey}
     if (isStatic) return {kind: 'busybox', binary: busybox, applets: await busyboxApplets(busybox)}
   }
   const programs = new Set(['sh', 'ls', 'ps', 'cat', 'sleep', 'kill', 'id', 'hostname', 'ip'])

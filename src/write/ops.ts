@@ -7,7 +7,7 @@ export type RootfsSource =
   | {kind: 'busybox'; binary: string; applets: string[]}
   | {kind: 'host'; files: Array<{source: string; dest: string}>}
   /** busybox-static as one layer shared by every sandbox: <layers>/busybox-<sha256 of the binary> */
-  | {kind: 'layer'; dir: string; binary: string; digest: string}
+  | {kind: 'layer'; dir: string; binary: string; digest: string; statKey?: string}
 
 export type Op =
   | {kind: 'mkdir'; path: string; exclusive?: boolean}

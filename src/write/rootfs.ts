@@ -2,7 +2,7 @@
 // its applet links) or the host binaries a pod runs with the libraries `ldd` lists.
 
 import {createHash, randomBytes} from 'node:crypto'
-import {chmod, copyFile, link, mkdir, readFile, rename, rm, stat, writeFile} from 'node:fs/promises'
+import {chmod, copyFile, link, mkdir, readFile, readlink, rename, rm, stat, symlink, writeFile} from 'node:fs/promises'
 import {symlinkSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 import * as execa from 'execa'
@@ -86,6 +86,34 @@ export interface BusyboxFacts {
 export async function busyboxFacts(binary: string): Promise<BusyboxFacts> {
   const bytes = await readFile(binary)
   return {digest: createHash('sha256').update(bytes).digest('hex'), isStatic: elfInterpreter(bytes) === null}
+}
+
+/** The binary's stat as a name: a write changes its ctime (which no program can set back), a replacement its inode. */
+export async function statKey(binary: string): Promise<string> {
+  const st = await stat(binary, {bigint: true})
+  return `${st.dev}-${st.ino}-${st.size}-${st.ctimeNs}-${st.mtimeNs}`
+}
+
+/** The index entry of a layer: <layers>/.stat-<stat key> -> busybox-<sha256>. */
+const indexEntry = (layers: string, key: string) => join(layers, `.stat-${key}`)
+
+/**
+ * busyboxFacts without reading the binary when a layer was made from this very file (same
+ * inode, size and change time, as the index in the layers dir says) and is still there.
+ */
+export async function indexedBusyboxFacts(layers: string, binary: string): Promise<BusyboxFacts & {statKey: string}> {
+  const key = await statKey(binary)
+  const target = await readlink(indexEntry(layers, key)).catch(() => '')
+  const digest = /^busybox-([0-9a-f]{64})$/.exec(target)?.[1]
+  if (digest && (await exists(join(layers, target, 'bin/busybox')))) return {digest, isStatic: true, statKey: key}
+  return {...(await busyboxFacts(binary)), statKey: key}
+}
+
+/** Notes in the layers dir which binary (by its stat) the layer at dir was made from. */
+export async function indexLayer(dir: string, key: string): Promise<void> {
+  await symlink(basename(dir), indexEntry(dirname(dir), key)).catch((error) => {
+    if (errno(error) !== 'EEXIST') throw error
+  })
 }
 
 /**

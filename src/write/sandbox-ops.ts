@@ -12,7 +12,7 @@ import {removeCgroupTree} from './cgroups.js'
 import type {ApplyResult, Op, ProcessMark, SandboxOps, Undo} from './ops.js'
 import {childOf, killMark, killMarkedProcesses, markOf} from './processes.js'
 import {exists} from './programs.js'
-import {buildRootfs, ensureBusyboxLayer} from './rootfs.js'
+import {buildRootfs, ensureBusyboxLayer, indexLayer} from './rootfs.js'
 import {RUN_TIMEOUT_MS, errno, firstLine, run, runUndo} from './run.js'
 
 /**
@@ -115,8 +115,10 @@ export class LiveSandboxOps implements SandboxOps {
         })
         return
       case 'rootfs':
-        if (op.source.kind === 'layer') await ensureBusyboxLayer(op.source.dir, op.source.binary, op.source.digest)
-        else await buildRootfs(op.dir, op.source)
+        if (op.source.kind === 'layer') {
+          await ensureBusyboxLayer(op.source.dir, op.source.binary, op.source.digest)
+          if (op.source.statKey) await indexLayer(op.source.dir, op.source.statKey)
+        } else await buildRootfs(op.dir, op.source)
         return
       case 'run':
         await run(op.argv, op.stdin)

@@ -124,4 +124,37 @@ describe('runPlan', () => {
     expect(ops.calls.filter((c) => c.startsWith('undo'))).toEqual([])
     expect(ops.made.has('mkdir /s')).toBe(true)
   })
+
+  it('runs the steps that do not wait for each other at once, and rolls back only once the running ones are done', async () => {
+    const log: string[] = []
+    let release!: () => void
+    const slow = new Promise<void>((r) => (release = r))
+    const ops = new (class extends FakeOps {
+      async apply(op: Op): Promise<{processes?: Record<string, {pid: number; startTime: number}>} | void> {
+        const key = keyOf(op)
+        log.push(`start ${key}`)
+        if (key === 'mkdir /slow') await slow
+        if (key === 'mkdir /fails') {
+          setTimeout(release, 20)
+          throw new Error('EIO')
+        }
+        const result = await super.apply(op)
+        log.push(`end ${key}`)
+        return result
+      }
+    })()
+    const lanes: Step[] = [
+      steps[0],
+      {id: 'slow', why: '', op: {kind: 'mkdir', path: '/slow'}, undo: {kind: 'removeTree', path: '/slow'}, after: ['state.dir']},
+      {id: 'after-slow', why: '', op: {kind: 'mkdir', path: '/after-slow'}, undo: {kind: 'removeTree', path: '/after-slow'}},
+      {id: 'fails', why: '', op: {kind: 'mkdir', path: '/fails'}, undo: null, after: ['state.dir']},
+    ]
+    const error = await runPlan({...plan(), steps: lanes}, state(), ops).catch((e) => e)
+    expect(error.message).toBe('step 4 (fails) failed: EIO')
+    // both lanes started (the slow step once its undo was saved); nothing started after the
+    // failure, the slow step finished, and then its undo ran
+    expect(log).toEqual(['start mkdir /s', 'end mkdir /s', 'start mkdir /fails', 'start mkdir /slow', 'end mkdir /slow'])
+    expect(ops.calls.filter((c) => c.startsWith('undo'))).toEqual(['undo mkdir /slow', 'undo mkdir /s'])
+    expect(ops.made.size).toBe(0)
+  })
 })

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {
-  DEFAULT_CAPABILITIES, GATE_SCRIPT, type Step, containerChain, containerLogLink, describeOp, fstabField, hostsFile, planSandbox, resolveOp,
+  DEFAULT_CAPABILITIES, GATE_SCRIPT, type Step, containerChain, containerLogLink, describeOp, fstabField, hostsFile, planSandbox, resolveOp, stepDependencies,
 } from '../../../src/sandbox/plan.js'
 import type {Op} from '../../../src/write/ops.js'
 import {SANDBOX_ID, UID, config} from './plan-fixture.js'
@@ -40,9 +40,10 @@ describe('planSandbox (core-k8s, full isolation)', () => {
   })
 
   it('wires the veth kindnet-style with no route out', () => {
-    expect(argv(find(plan.steps, 'net.veth'))).toEqual(['ip', 'link', 'add', 'vethnd0badcafe', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', '{pause}'])
+    expect(find(plan.steps, 'net.veth').op).toEqual({kind: 'run', argv: ['ip', '-batch', '-'], stdin: 'link add vethnd0badcafe type veth peer name eth0 netns {pause}\naddress replace 10.250.0.1/32 dev vethnd0badcafe\nlink set vethnd0badcafe up\nroute replace 10.250.0.2/32 dev vethnd0badcafe scope host\n'})
     expect(find(plan.steps, 'net.veth').undo).toEqual({kind: 'run', argv: ['ip', 'link', 'del', 'vethnd0badcafe']})
-    expect(find(plan.steps, 'net.host').op).toEqual({kind: 'run', argv: ['ip', '-batch', '-'], stdin: 'address replace 10.250.0.1/32 dev vethnd0badcafe\nlink set vethnd0badcafe up\nroute replace 10.250.0.2/32 dev vethnd0badcafe scope host\n'})
+    // the forwarding switch names the veth: it waits for it
+    expect(plan.steps.findIndex((s) => s.id === 'net.forwarding')).toBe(plan.steps.findIndex((s) => s.id === 'net.veth') + 1)
     expect(find(plan.steps, 'net.pod').op).toEqual({kind: 'run', argv: ['nsenter', '--target', '{pause}', '--net', '--', 'ip', '-batch', '-'], stdin: 'link set lo up\naddress add 10.250.0.2/24 dev eth0 noprefixroute\nlink set eth0 up\nroute add 10.250.0.1/32 dev eth0 scope link\nroute add 10.250.0.0/24 via 10.250.0.1 dev eth0 src 10.250.0.2\n'})
     const commands = plan.steps.filter((s) => s.op.kind === 'run').map((s) => argv(s).join(' ') + ' ' + ((s.op as {stdin?: string}).stdin ?? ''))
     expect(commands.some((r) => /default|0\.0\.0\.0\/0/.test(r))).toBe(false)
@@ -113,7 +114,7 @@ describe('planSandbox (core-k8s, full isolation)', () => {
 
   it('resolves process references and prints steps as commands', () => {
     const op = resolveOp(find(plan.steps, 'net.veth').op, {pause: 4242})
-    expect(describeOp(op)).toBe('ip link add vethnd0badcafe type veth peer name eth0 netns 4242')
+    expect(describeOp(op).split('\n')[1]).toBe('      link add vethnd0badcafe type veth peer name eth0 netns 4242')
     expect(describeOp(resolveOp(find(plan.steps, 'net.pod').op, {pause: 4242})).split('\n')).toEqual([
       'nsenter --target 4242 --net -- ip -batch - <<EOF',
       '      link set lo up',
@@ -214,5 +215,46 @@ describe('planSandbox variants', () => {
     expect(find(plan.steps, 'ctr.greedy.memory.max').op).toEqual({kind: 'write', path: `/tmp/cg${slice}/cri-containerd-${'1'.repeat(64)}.scope/memory.max`, content: '209715200'})
     expect(find(plan.steps, 'ctr.greedy.cpu.max').op).toMatchObject({content: '50000 100000'})
     expect(find(plan.steps, 'cgroup.unified.pod').undo).toEqual({kind: 'cgroupTree', path: `/tmp/cg${slice}`})
+  })
+})
+
+describe('the order a plan keeps while its lanes run at once', () => {
+  /** Every step a step waits for, directly or not. */
+  function waitsFor(steps: Step[]): Map<string, Set<string>> {
+    const deps = stepDependencies(steps)
+    const all = new Map<string, Set<string>>()
+    for (const [i, step] of steps.entries()) all.set(step.id, new Set(deps[i].flatMap((k) => [steps[k].id, ...all.get(steps[k].id)!])))
+    return all
+  }
+  const cases = [['core-k8s.yaml', 'full'], ['core-k8s.yaml', 'unshare'], ['core-k8s.yaml', 'chroot'], ['two-containers.yaml', 'full']] as const
+
+  it.each(cases)('%s, --isolation %s: each step waits for what it uses, and the gates open last', (file, isolation) => {
+    const plan = planSandbox(config(file, {isolation, ...(isolation === 'chroot' ? {network: null} : {})}))
+    const before = waitsFor(plan.steps)
+    const ids = plan.steps.map((s) => s.id)
+    const release = plan.steps.findIndex((s) => s.op.kind === 'release')
+    // the first gate opens after everything else
+    for (const id of ids.slice(0, release)) expect(before.get(ids[release])!.has(id), id).toBe(true)
+    for (const step of plan.steps) {
+      const mine = before.get(step.id)!
+      if (step.id !== 'state.dir') expect(mine.has('state.dir'), step.id).toBe(true)
+      const ref = JSON.stringify(step.op)
+      // a step naming a process waits for the step that starts it
+      if (ref.includes('{pause}')) expect(mine.has('pause.start'), step.id).toBe(true)
+      for (const [, name] of ref.matchAll(/\{ctr:([a-z0-9-]+)\}/g)) if (step.id !== `ctr.${name}.start`) expect(mine.has(`ctr.${name}.start`), step.id).toBe(true)
+      if (/^net\.(veth|pod)$/.test(step.id)) expect(mine.has('net.lease'), step.id).toBe(true)
+      const c = /^ctr\.([a-z0-9-]+)\./.exec(step.id)?.[1]
+      if (!c) continue
+      if (step.id === `ctr.${c}.start`) expect([...mine].filter((id) => [`ctr.${c}.dir`, `logs.${c}.dir`].includes(id)).sort()).toEqual([`ctr.${c}.dir`, `logs.${c}.dir`])
+      if (step.id === `ctr.${c}.cgroup`) for (const id of ids.filter((x) => x.startsWith(`ctr.${c}.cgroup.`))) expect(mine.has(id), id).toBe(true)
+      if (step.id === `ctr.${c}.mount-root`) for (const id of ['rootfs.layer', `ctr.${c}.upper`, `ctr.${c}.work`, `ctr.${c}.fstab-root`]) expect(mine.has(id), id).toBe(true)
+      if (step.id === `ctr.${c}.mount-binds`) for (const id of ['shm.mount', 'state.hosts', 'state.hostname', 'state.resolv', `ctr.${c}.fstab-binds`, ...ids.filter((x) => x.startsWith('volume.')), ...ids.filter((x) => (x.startsWith(`ctr.${c}.mkdir.`) && x !== `ctr.${c}.mkdir.oldroot`) || x.startsWith(`ctr.${c}.touch.`))]) expect(mine.has(id), id).toBe(true)
+      if (step.id === `ctr.${c}.pivot_root`) for (const id of ids.filter((x) => x.startsWith(`ctr.${c}.dev`))) expect(mine.has(id), id).toBe(true)
+    }
+  })
+
+  it('refuses a plan whose step waits for a later one', () => {
+    const steps: Step[] = [{id: 'a', why: '', op: {kind: 'rmdir', path: '/a'}, undo: null, after: ['b']}, {id: 'b', why: '', op: {kind: 'rmdir', path: '/b'}, undo: null}]
+    expect(() => stepDependencies(steps)).toThrow('plan: step a waits for b, which does not come before it')
   })
 })
