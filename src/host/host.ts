@@ -40,6 +40,24 @@ export interface RunOptions {
   input?: string
 }
 
+/**
+ * A program nodedoc keeps running and feeds on its stdin (a long-lived `xargs`), so that many
+ * short runs cost nodedoc one process start: see LiveHost.feed.
+ */
+export interface FedProgram {
+  /** Text for the program's stdin; ignored once it has ended. */
+  write(text: string): void
+  /** Ends the program: its stdin closed and, if it still runs, SIGTERM. Safe to call again. */
+  close(): void
+}
+
+export interface FedListeners {
+  /** Each piece of stdout as it comes (UTF-8; stderr is not kept). */
+  stdout(chunk: string): void
+  /** Once, after the last stdout: its exit code, null when killed, undefined when it could not start. */
+  exit(code: number | null | undefined): void
+}
+
 export interface StreamOptions {
   timeoutMs?: number
   /** Past this many bytes of stdout the program is stopped and OutputTooLargeError thrown. */
@@ -86,6 +104,11 @@ export interface Host {
   stat(path: string): Promise<FileStat | undefined>
   /** undefined when the program is not installed (or not captured in a snapshot). */
   run(argv: string[], options?: RunOptions): Promise<RunResult | undefined>
+  /**
+   * Starts a program fed on its stdin while it runs (live only; a snapshot holds no such run).
+   * Optional: callers fall back to one run() each.
+   */
+  feed?(argv: string[], listeners: FedListeners): FedProgram
   /**
    * run() for a program whose output is large (a 10k-service iptables-save is 27 MB): its stdout
    * handed to onData as bytes, piece by piece while it writes, never one string. Optional:

@@ -2,9 +2,10 @@ import {spawn} from 'node:child_process'
 import {join} from 'node:path'
 import * as execa from 'execa'
 import {absorb, texts} from './errors.js'
-import {type DirEntry, type EntryKind, type FileStat, type Host, OutputTooLargeError, type ReadOptions, type RunOptions, type RunResult, type StreamOptions, type StreamResult, Warnings, tailFrom} from './host.js'
+import {type DirEntry, type EntryKind, type FedListeners, type FedProgram, type FileStat, type Host, OutputTooLargeError, type ReadOptions, type RunOptions, type RunResult, type StreamOptions, type StreamResult, Warnings, tailFrom} from './host.js'
 import {lstatInRoot, readDirInRoot, readFileInRoot, readFilesInRoot, readLinkInRoot, resolveInRoot} from './in-root.js'
 import {type RootReader, liveRootReader} from './root-reader.js'
+import {spawnFed} from './fed.js'
 
 const DEFAULT_TIMEOUT_MS = 10_000
 
@@ -123,6 +124,11 @@ export class LiveHost implements Host {
       return undefined
     }
     return {stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode: result.exitCode ?? 1}
+  }
+
+  /** A program fed on its stdin while it runs, in this process's namespaces (src/host/fed.ts). */
+  feed(argv: string[], listeners: FedListeners): FedProgram {
+    return spawnFed(argv, listeners)
   }
 
   /**

@@ -6,8 +6,9 @@ import {type Host, type RunResult, runStream} from '../host/host.js'
 import {readNamedFile} from '../host/named-file.js'
 import {gatherPods} from '../pods/pods.js'
 import {gatherHostRoutes} from '../pods/routes.js'
-import {type ChainListing, PATH_PREFETCH, type PathTable, readChainListing, saveText, tableChains, walkPath} from './iptables-path.js'
+import {type ChainListing, PATH_PREFETCH, PATH_START, type PathTable, readChainListing, saveText, tableChains, walkPath} from './iptables-path.js'
 import {SaveBytes} from './iptables-save-bytes.js'
+import {ListingStreams} from './listing-stream.js'
 import type {NodeNetwork} from './locate.js'
 
 export type IptablesBackend = 'nft' | 'legacy'
@@ -117,6 +118,15 @@ function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
   }
 }
 
+export interface PathOptions {
+  /** nat listings already asked for, by chain (undefined: not had, asked again) */
+  given?: ReadonlyMap<string, Promise<RunResult | undefined> | RunResult>
+  /** the filter table's listing, already asked for */
+  filter?: Promise<RunResult | undefined>
+  /** long-lived listing streams to ask through (src/svc/listing-stream.ts) */
+  streams?: ListingStreams
+}
+
 /** Chains listed one after another by one xargs: more wait on each other, fewer share a process start. */
 const BATCH = 8
 
@@ -143,17 +153,18 @@ async function listEach(host: Host, program: string, table: PathTable, chains: s
  * filter table (small, no per-endpoint chains) in one `PROGRAM -t filter -S`; nat chain by chain
  * (`-t nat -S CHAIN`), KUBE-SERVICES (the slowest) first and alone, each chain asked for as soon
  * as the listing that jumps to it is in (not a whole round later), the chains asked for at one
- * moment listed together (listEach). `given`: nat listings already read.
+ * moment listed together: under `streams` (src/svc/listing-stream.ts) when there are, else by
+ * one xargs each (listEach); whatever they cannot list, one by one. `given`: nat listings
+ * already asked for.
  */
-export async function readChainsOnPath(host: Host, program: string, hint: string, given: ReadonlyMap<string, RunResult> = new Map()): Promise<string | undefined> {
+export async function readChainsOnPath(host: Host, program: string, hint: string, options: PathOptions = {}): Promise<string | undefined> {
+  const {given = new Map(), streams, filter: givenFilter} = options
   const slot = limiter(8)
   const listings = new Map<string, Promise<ChainListing | null | undefined>>()
   const run = (table: PathTable, chain: string) => slot(() => host.run([program, '-t', table, '-S', chain]))
   // nat chains asked for in this turn of the event loop, listed together at its end
   let waiting: Array<{chain: string; resolve: (r: RunResult | undefined) => void; reject: (e: unknown) => void}> = []
-  const listWaiting = () => {
-    const all = waiting
-    waiting = []
+  const listWithoutStreams = (all: typeof waiting) => {
     const n = Math.ceil(all.length / BATCH)
     for (let i = 0; i < n; i++) {
       const batch = all.filter((_, j) => j % n === i)
@@ -167,6 +178,15 @@ export async function readChainsOnPath(host: Host, program: string, hint: string
         for (const w of batch) w.resolve(listed.get(w.chain))
       }, (error) => batch.forEach((w) => w.reject(error)))
     }
+  }
+  const listWaiting = () => {
+    const all = waiting
+    waiting = []
+    if (!streams) return listWithoutStreams(all)
+    streams.list('nat', all.map((w) => w.chain)).then((listed) => {
+      if (!listed) return listWithoutStreams(all)
+      for (const w of all) w.resolve(listed.get(w.chain))
+    }, (error) => all.forEach((w) => w.reject(error)))
   }
   const runSoon = (chain: string) => new Promise<RunResult | undefined>((resolve, reject) => {
     if (waiting.length === 0) queueMicrotask(listWaiting)
@@ -189,9 +209,15 @@ export async function readChainsOnPath(host: Host, program: string, hint: string
     listings.set(key, listing)
     return listing
   }
-  const nat = (chain: string) => list('nat', chain, () => given.get(chain) ?? (chain === 'KUBE-SERVICES' ? run('nat', chain) : runSoon(chain)))
+  const first = (chain: string) => (streams ? streams.list('nat', [chain]).then((l) => l?.get(chain) ?? run('nat', chain)) : run('nat', chain))
+  const asked = (chain: string) => Promise.resolve(given.get(chain)).then((r) => r ?? run('nat', chain))
+  const nat = (chain: string) => list('nat', chain, () => (given.has(chain) ? asked(chain) : chain === 'KUBE-SERVICES' ? first(chain) : runSoon(chain)))
   nat('KUBE-SERVICES')
-  const filterTable = slot(() => host.run([program, '-t', 'filter', '-S']))
+  // the nat chains every path starts from, then the filter table: under streams, in that order
+  for (const [table, chain] of [...PATH_START, ...PATH_PREFETCH]) if (table === 'nat') nat(chain)
+  await Promise.resolve()
+  const wholeFilter = () => slot(() => host.run([program, '-t', 'filter', '-S']))
+  const filterTable = givenFilter || streams ? (givenFilter ?? streams!.table('filter')).then((r) => r ?? wholeFilter()) : wholeFilter()
   let filterChains: Map<string, string> | undefined
   const filter = (chain: string) => list('filter', chain, async () => {
     const whole = await filterTable
@@ -201,16 +227,15 @@ export async function readChainsOnPath(host: Host, program: string, hint: string
     const text = filterChains.get(chain)
     return text === undefined ? {stdout: '', stderr: '', exitCode: 1} : {stdout: text, stderr: '', exitCode: 0}
   })
-  for (const [, chain] of PATH_PREFETCH) nat(chain)
   const tables = await walkPath((table, chain) => (table === 'nat' ? nat(chain) : filter(chain)))
   return tables && saveText(tables)
 }
 
 /** IPv6's chains on the path, walked only when kube-proxy has an IPv6 KUBE-SERVICES (each listing is a process start). */
-async function ip6Path(host: Host, hint: string): Promise<string | undefined> {
-  const services = await host.run(['ip6tables-nft', '-t', 'nat', '-S', 'KUBE-SERVICES'])
+async function ip6Path(host: Host, hint: string, streams?: ListingStreams): Promise<string | undefined> {
+  const services = (await streams?.list('nat', ['KUBE-SERVICES']))?.get('KUBE-SERVICES') ?? (await host.run(['ip6tables-nft', '-t', 'nat', '-S', 'KUBE-SERVICES']))
   if (!services) return undefined
-  return services.exitCode === 0 ? readChainsOnPath(host, 'ip6tables-nft', hint, new Map([['KUBE-SERVICES', services]])) : ''
+  return services.exitCode === 0 ? readChainsOnPath(host, 'ip6tables-nft', hint, {given: new Map([['KUBE-SERVICES', services]]), streams}) : ''
 }
 
 /** The legacy tables the kernel holds in this netns (`/proc/net/ip*_tables_names`); none without the module. */
@@ -238,30 +263,73 @@ function savesText(saves: Array<SaveBytes | null | undefined>): string {
   return saves.map((save) => save?.text() ?? '').join('')
 }
 
+/** The chains that say kube-proxy uses iptables-nft: kubelet makes KUBE-IPTABLES-HINT (1.24+), older ones the canary. */
+const NFT_HINTS = ['KUBE-IPTABLES-HINT', 'KUBE-KUBELET-CANARY']
+
+/** Whether iptables-nft's mangle table holds a hint chain (the canary asked for only without the hint): through the streams, else one run each. */
+async function nftHinted(host: Host, streams: ListingStreams | undefined): Promise<boolean> {
+  for (const chain of NFT_HINTS) {
+    const listed = (await streams?.list('mangle', [chain]))?.get(chain) ?? (await host.run(['iptables-nft', '-t', 'mangle', '-S', chain]))
+    if (listed?.exitCode === 0) return true
+  }
+  return false
+}
+
+/**
+ * The listings every service's path starts with, through the streams: KUBE-SERVICES alone on the
+ * first (the long one; the walk goes on from it), the other nat chains of PATH_START and
+ * PATH_PREFETCH and the filter table on whichever is less busy.
+ */
+function earlyListings(streams: ListingStreams): {given: Map<string, Promise<RunResult | undefined>>; filter: Promise<RunResult | undefined>} {
+  const given = new Map<string, Promise<RunResult | undefined>>()
+  const services = streams.list('nat', ['KUBE-SERVICES'])
+  given.set('KUBE-SERVICES', services.then((l) => l?.get('KUBE-SERVICES')))
+  const filter = streams.table('filter')
+  const nat = [...PATH_START, ...PATH_PREFETCH].filter(([table, chain]) => table === 'nat' && chain !== 'KUBE-SERVICES').map(([, chain]) => chain)
+  const listed = streams.list('nat', nat)
+  for (const chain of nat) given.set(chain, listed.then((l) => l?.get(chain)))
+  return {given, filter}
+}
+
+/** Streams per family: IPv4's path is three listings deep after KUBE-SERVICES, IPv6's mostly one. */
+const STREAMS_IPV4 = 2
+
 /**
  * svc NAME on a live node whose kube-proxy uses iptables-nft (its KUBE-IPTABLES-HINT chain is in
  * nft's mangle table, or --iptables-backend nft): the chains on the service's path, both
  * families; legacy's saves beside them for the both-backends problem (not run where the kernel
- * holds no legacy table). undefined: not that case, read everything.
+ * holds no legacy table). undefined: not that case, read everything. The listings go through
+ * long-lived xargs streams where the host has them, KUBE-SERVICES asked for at once, beside the
+ * hint probe rather than after it (on a legacy node it is a listing of an empty table).
  */
 async function gatherPath(host: Host, options: GatherOptions, legacy: LegacySaves): Promise<{read: IptablesRead | null; problems: string[]} | undefined> {
   if (host.root === undefined || options.hint === undefined || options.backend === 'legacy') return undefined
-  let reason = '--iptables-backend'
-  if (options.backend !== 'nft') {
-    // kubelet makes KUBE-IPTABLES-HINT (1.24+); the canary only where the hint is not there
-    const hinted = (await host.run(['iptables-nft', '-t', 'mangle', '-S', 'KUBE-IPTABLES-HINT']))?.exitCode === 0
-      || (await host.run(['iptables-nft', '-t', 'mangle', '-S', 'KUBE-KUBELET-CANARY']))?.exitCode === 0
-    if (!hinted) return undefined
-    reason = 'KUBE-IPTABLES-HINT/KUBE-KUBELET-CANARY chain in iptables-nft rules'
+  const streams = ListingStreams.open(host, 'iptables-nft', STREAMS_IPV4)
+  let streams6: ListingStreams | undefined
+  try {
+    // everything the path needs before KUBE-SERVICES is in, asked for at once, beside the hint
+    // probe rather than after it (on a legacy node, listings of empty tables), KUBE-SERVICES first
+    const hinted = options.backend === 'nft' ? undefined : nftHinted(host, streams)
+    const early = streams && earlyListings(streams)
+    let reason = '--iptables-backend'
+    if (hinted) {
+      if (!(await hinted)) return undefined
+      reason = 'KUBE-IPTABLES-HINT/KUBE-KUBELET-CANARY chain in iptables-nft rules'
+    }
+    // IPv6's stream only now: on a legacy node it would be a process start for nothing
+    streams6 = streams && ListingStreams.open(host, 'ip6tables-nft', 1)
+    const [ipv4, ipv6, legacySaved] = await Promise.all([
+      readChainsOnPath(host, 'iptables-nft', options.hint, {...early, streams}), ip6Path(host, options.hint, streams6), Promise.all(legacy),
+    ])
+    if (ipv4 === undefined) return undefined
+    const problems: string[] = []
+    const legacyKube = kubeRuleCount(savesText(legacySaved))
+    if (legacyKube > 0) problems.push(`both iptables-nft and iptables-legacy (${legacyKube}) hold KUBE- rules: one set is stale, or two components disagree on the backend`)
+    return {read: {backend: 'nft', reason: `${reason}; only the chains on this service's path (iptables-nft -S)`, ipv4, ipv6: ipv6 ?? '', scope: 'path'}, problems}
+  } finally {
+    streams?.close()
+    streams6?.close()
   }
-  const [ipv4, ipv6, legacySaved] = await Promise.all([
-    readChainsOnPath(host, 'iptables-nft', options.hint), ip6Path(host, options.hint), Promise.all(legacy),
-  ])
-  if (ipv4 === undefined) return undefined
-  const problems: string[] = []
-  const legacyKube = kubeRuleCount(savesText(legacySaved))
-  if (legacyKube > 0) problems.push(`both iptables-nft and iptables-legacy (${legacyKube}) hold KUBE- rules: one set is stale, or two components disagree on the backend`)
-  return {read: {backend: 'nft', reason: `${reason}; only the chains on this service's path (iptables-nft -S)`, ipv4, ipv6: ipv6 ?? '', scope: 'path'}, problems}
 }
 
 export async function gatherIptables(host: Host, options: GatherOptions = {}): Promise<{read: IptablesRead | null; problems: string[]}> {

@@ -72,15 +72,42 @@ export interface ChainListing {
 export function readChainListing(chain: string, text: string, hint: string): ChainListing {
   const shared = !isPerServicePortChain(chain)
   const out: ChainListing = {policy: null, rules: [], next: []}
-  for (const line of text.split('\n')) {
-    if (line.startsWith('-P ')) out.policy = line.split(' ')[2] ?? null
-    if (!line.startsWith('-A ')) continue
-    const target = ruleTarget(line)
-    if (shared && target && isPerServicePortChain(target) && !mentions(line, hint)) continue
-    out.rules.push(line)
-    if (target && !EXTENSION_TARGETS.has(target) && !out.next.includes(target)) out.next.push(target)
+  // where hint next occurs: a line before it cannot mention it
+  let hintAt = shared ? text.indexOf(hint) : -1
+  for (let start = 0; start < text.length;) {
+    const newline = text.indexOf('\n', start)
+    const end = newline < 0 ? text.length : newline
+    if (hintAt >= 0 && hintAt < start) hintAt = text.indexOf(hint, start)
+    // KUBE-SERVICES of 10k services is 10k such lines: each dropped without a string made for it
+    const skip = shared && (hintAt < 0 || hintAt >= end) && text.startsWith('-A ', start) && jumpsToServiceChain(text, start, end)
+    if (!skip) readRule(text.slice(start, end), shared, hint, out)
+    start = end + 1
   }
   return out
+}
+
+function readRule(line: string, shared: boolean, hint: string, out: ChainListing): void {
+  if (line.startsWith('-P ')) out.policy = line.split(' ')[2] ?? null
+  if (!line.startsWith('-A ')) return
+  const target = ruleTarget(line)
+  if (shared && target && isPerServicePortChain(target) && !mentions(line, hint)) return
+  out.rules.push(line)
+  if (target && !EXTENSION_TARGETS.has(target) && !out.next.includes(target)) out.next.push(target)
+}
+
+/** ruleTarget's expression, searched in the whole text from an offset. */
+const TARGET_FROM = /\s-(?:j|g|-jump|-goto)\s+([^\s"]+)/g
+
+/**
+ * Whether the rule text[start, end) surely has a service's own chain as its target, as
+ * ruleTarget reads it (after the line's last quote): false when not, or not sure (readRule
+ * decides).
+ */
+function jumpsToServiceChain(text: string, start: number, end: number): boolean {
+  const quote = text.lastIndexOf('"', end - 1)
+  TARGET_FROM.lastIndex = quote >= start ? quote + 1 : start
+  const m = TARGET_FROM.exec(text)
+  return !!m && m.index + m[0].length <= end && isPerServicePortChain(m[1])
 }
 
 /**

@@ -3,7 +3,8 @@
 // save does. kube-proxy-shaped rules (bench/svc-gen.mjs) loaded with the real iptables-nft-restore
 // into a netns this test makes.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {RunOptions, RunResult} from '../../../src/host/host.js'
+import type {FedProgram, RunOptions, RunResult, FedListeners} from '../../../src/host/host.js'
+import {spawnFed} from '../../../src/host/fed.js'
 import {type SvcQuery, buildSvcReport, queryHint} from '../../../src/svc/correlate.js'
 import {gatherKubeProxyRules} from '../../../src/svc/gather.js'
 // @ts-expect-error plain JS generator shared with the benchmark
@@ -42,6 +43,26 @@ class LiveNetnsHost extends NetnsHost {
   }
   override async stat(path: string) {
     return path.startsWith('/proc/net/') && (await this.readFile(path)) !== undefined ? {kind: 'file' as const, size: 0, mtimeMs: 0, ino: 0} : undefined
+  }
+}
+
+/** The same, whose long-lived programs (the listing streams) run in the netns too; counts them and their ends. */
+class StreamNetnsHost extends LiveNetnsHost {
+  /** Streams started, and how many have ended. */
+  readonly streams: string[][] = []
+  ended = 0
+  constructor(private readonly inside: Netns) {
+    super(inside)
+  }
+  feed(argv: string[], listeners: FedListeners): FedProgram {
+    this.streams.push(argv)
+    return spawnFed(['ip', 'netns', 'exec', this.inside.name, ...argv], {
+      stdout: listeners.stdout,
+      exit: (code) => {
+        this.ended++
+        listeners.exit(code)
+      },
+    })
   }
 }
 
@@ -91,6 +112,46 @@ describe.skipIf(!HAVE)('svc NAME reads the chains on its path', () => {
       expect(a.problems).toEqual(b.problems)
     })
   }
+
+  it('through long-lived xargs streams: the same answer, a few process starts, and every stream ended', async () => {
+    const query = {name: withNodePort.name, namespace: withNodePort.namespace}
+    const host = new StreamNetnsHost(ns)
+    const path = await gatherKubeProxyRules(host, {hint: queryHint(query)})
+    expect(path.iptables?.scope).toBe('path')
+    // two streams for IPv4, one for IPv6; no listing run on its own
+    expect(host.streams).toEqual([...Array(2).fill(['xargs', '-0', '-n', '4', 'iptables-nft']), ['xargs', '-0', '-n', '4', 'ip6tables-nft']])
+    expect(host.asked.filter((a) => a[0].includes('iptables'))).toEqual([])
+    for (let i = 0; i < 100 && host.ended < host.streams.length; i++) await new Promise((r) => setTimeout(r, 20))
+    expect(host.ended).toBe(host.streams.length)
+    const whole = await gatherKubeProxyRules(new NetnsHost(ns))
+    const net = {routes: [], pods: []}
+    const a = buildSvcReport(path, net, query)
+    expect(a.services.length).toBeGreaterThan(0)
+    expect(a.services).toEqual(buildSvcReport(whole, net, query).services)
+    expect(a.problems).toEqual(buildSvcReport(whole, net, query).problems)
+    // and where xargs is not there, the listings one by one give the same
+    const noXargs = new (class extends LiveNetnsHost {
+      feed(argv: string[], listeners: FedListeners): FedProgram {
+        return spawnFed(['nodedoc-no-such-xargs', ...argv.slice(1)], listeners)
+      }
+    })(ns)
+    const fallback = await gatherKubeProxyRules(noXargs, {hint: queryHint(query)})
+    expect(fallback.iptables).toEqual(path.iptables)
+  })
+
+  it('a node whose kube-proxy uses the legacy backend: the streams are ended, the saves read', async () => {
+    await ns.must(['iptables-nft', '-t', 'mangle', '-X', 'KUBE-IPTABLES-HINT'])
+    try {
+      const host = new StreamNetnsHost(ns)
+      const rules = await gatherKubeProxyRules(host, {hint: queryHint({ip: services[7].clusterIP})})
+      expect(rules.iptables?.scope).toBeUndefined()
+      expect(host.asked).toContainEqual(['iptables-nft-save'])
+      for (let i = 0; i < 100 && host.ended < host.streams.length; i++) await new Promise((r) => setTimeout(r, 20))
+      expect(host.ended).toBe(host.streams.length)
+    } finally {
+      await ns.must(['iptables-nft', '-t', 'mangle', '-N', 'KUBE-IPTABLES-HINT'])
+    }
+  })
 
   it('KUBE- rules in iptables-legacy too: the legacy save is read, and the problem told as the whole save tells it', async () => {
     await ns.must(['iptables-legacy', '-t', 'nat', '-N', 'KUBE-STALE'])

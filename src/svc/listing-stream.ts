@@ -1,0 +1,254 @@
+// `iptables-nft -t TABLE -S CHAIN` listings run by long-lived `xargs -0 -n 4 iptables-nft`
+// processes that nodedoc starts once and feeds chain by chain as the walk finds them: each
+// listing is then a start of a small program by xargs, not a fork of nodedoc's own large
+// process (30-80 ms of its event loop each on a busy 2-core machine). GNU xargs starts a run as
+// soon as its four arguments arrive on the pipe, one run at a time, so the listings come out one
+// after another, never interleaved.
+//
+// Where one batch of listings ends: each batch is followed by `PROGRAM -V -V -V -V`, which prints
+// its version line ("iptables v1.8.9 (nf_tables)") and nothing else; every line of a `-S` listing
+// starts with -P, -N or -A (or "#" for the legacy-tables warning), and a chain that is not there
+// prints nothing on stdout. A batch whose text is not that (a line of neither kind, a chain not
+// asked for) is garbled: that stream is dropped and its listings are asked for one by one.
+
+import type {Host, FedProgram, RunResult} from '../host/host.js'
+import {tableChains} from './iptables-path.js'
+
+/** What `iptables -V` prints: "iptables v1.8.9 (nf_tables)", "ip6tables v1.8.9 (nf_tables)". */
+const MARKER = /^[\w.-]+ v\d\S* \([\w-]+\)$/
+
+/** The four arguments that end a batch: -V prints the version line and exits at once. */
+const MARKER_ARGS = ['-V', '-V', '-V', '-V']
+
+/** More than this between two markers is not a listing of chains (30k services' KUBE-SERVICES is ~4 MiB). */
+const MAX_BATCH_CHARS = 64 << 20
+
+/** One batch's stdout, up to its marker line; garbled: it held a line no listing prints. */
+export interface BatchText {
+  text: string
+  garbled: boolean
+}
+
+/** A line no `-S` listing prints (neither -P/-N/-A nor "#"): the marker, or garbage. */
+const ODD_LINE = /^[^-#\n][^\n]*\n/gm
+
+/**
+ * Cuts a stream's stdout into batches at the marker lines, whatever the pieces it arrives in.
+ * Only the odd lines are looked at one by one (a regular expression finds them): KUBE-SERVICES
+ * of 10k services is 1.4 MB of 10k lines in 22 pieces.
+ */
+export class ListingReader {
+  private partial = ''
+  private pieces: string[] = []
+  private chars = 0
+  private garbled = false
+
+  constructor(private readonly maxChars = MAX_BATCH_CHARS) {}
+
+  /** The batches a piece of stdout completes, in order. */
+  push(chunk: string): BatchText[] {
+    if (!chunk.includes('\n')) {
+      // a line still going on: no scan of what came before
+      this.partial += chunk
+      if (this.partial.length > this.maxChars) this.overflow()
+      return []
+    }
+    const done: BatchText[] = []
+    const text = this.partial + chunk
+    const whole = text.lastIndexOf('\n') + 1
+    this.partial = text.slice(whole)
+    let start = 0
+    ODD_LINE.lastIndex = 0
+    for (let m = ODD_LINE.exec(text); m && m.index < whole; m = ODD_LINE.exec(text)) {
+      if (!MARKER.test(m[0].slice(0, -1))) {
+        this.garbled = true
+        continue
+      }
+      this.add(text.slice(start, m.index))
+      done.push({text: this.garbled ? '' : this.pieces.join(''), garbled: this.garbled})
+      this.pieces = []
+      this.chars = 0
+      this.garbled = false
+      start = ODD_LINE.lastIndex
+    }
+    this.add(text.slice(start, whole))
+    if (this.partial.length > this.maxChars) this.overflow()
+    return done
+  }
+
+  private add(piece: string): void {
+    this.chars += piece.length
+    if (this.chars > this.maxChars) this.overflow()
+    // a garbled batch's text is of no use: not kept
+    if (piece && !this.garbled) this.pieces.push(piece)
+  }
+
+  /** More than a listing can be: garbled, and nothing of it kept. */
+  private overflow(): void {
+    this.garbled = true
+    this.pieces = []
+    this.partial = ''
+  }
+}
+
+/**
+ * The argument items (NUL-terminated, as `xargs -0` reads them) listing chains of a table, or
+ * the whole table (`-S -w`: -w, wait for the xtables lock, only makes the count four), then the
+ * marker.
+ */
+export function batchInput(table: string, chains: string[] | null): string {
+  const items = chains ? chains.flatMap((chain) => ['-t', table, '-S', chain]) : ['-t', table, '-S', '-w']
+  return [...items, ...MARKER_ARGS].join('\0') + '\0'
+}
+
+/** A chain name that can go on xargs' input as one argument of a listing (not an option, no NUL). */
+export function streamableChain(chain: string): boolean {
+  return /^[^\s\0-][^\s\0]*$/.test(chain)
+}
+
+/**
+ * A batch's text as each chain's own `-S CHAIN` listing, as a run of its own would give it (a
+ * chain that is not there: exit 1, nothing on stdout); undefined when the text holds a chain
+ * that was not asked for.
+ */
+export function batchListings(text: string, chains: string[]): Map<string, RunResult> | undefined {
+  const absent: RunResult = {stdout: '', stderr: '', exitCode: 1}
+  if (chains.length === 1) {
+    // one chain (KUBE-SERVICES: 10k lines): its text as it is, once no line names another chain
+    const [chain] = chains
+    if (!text.trim()) return new Map([[chain, absent]])
+    const other = new RegExp(`^(?!-[PNA] ${chain.replace(/[^\w-]/g, '\\$&')}(?: |$)|#|$)`, 'm')
+    return other.test(text) ? undefined : new Map([[chain, {stdout: text, stderr: '', exitCode: 0}]])
+  }
+  const listed = tableChains(text)
+  for (const chain of listed.keys()) if (!chains.includes(chain)) return undefined
+  return new Map(chains.map((chain) => {
+    const stdout = listed.get(chain)
+    return [chain, stdout === undefined ? absent : {stdout, stderr: '', exitCode: 0}]
+  }))
+}
+
+/**
+ * A listing's weight in a stream's queue, about its time at 10k services: KUBE-SERVICES ~10x a
+ * small chain, a whole table (every chain of the family fetched) ~5x, KUBE-NODEPORTS ~2x.
+ */
+function weight(chain: string | null): number {
+  return chain === 'KUBE-SERVICES' ? 8 : chain === null ? 4 : chain === 'KUBE-NODEPORTS' ? 2 : 1
+}
+
+interface Batch {
+  weight: number
+  timer: ReturnType<typeof setTimeout>
+  done(text: BatchText | undefined): void
+}
+
+interface Lane {
+  stream: FedProgram
+  reader: ListingReader
+  waiting: Batch[]
+  load: number
+  alive: boolean
+}
+
+export const STREAM_TIMEOUT_MS = 10_000
+
+/** Up to this many chains asked for at once go to one stream, as one batch (a service's endpoints are shared out). */
+const SPLIT_ABOVE = 6
+
+/**
+ * A few `xargs -0 -n 4 PROGRAM` streams, started at once (while nodedoc is still small, so each
+ * start is cheap), each batch of listings sent to the least busy one. undefined from a listing:
+ * not had this way (no stream, it ended, timed out or printed what no listing prints): the caller
+ * asks one by one, as without streams.
+ */
+export class ListingStreams {
+  private readonly lanes: Lane[] = []
+
+  private constructor(private readonly host: Host, private readonly program: string, size: number, private readonly timeoutMs: number) {
+    for (let i = 0; i < size; i++) {
+      const reader = new ListingReader()
+      const lane: Lane = {stream: undefined as unknown as FedProgram, reader, waiting: [], load: 0, alive: true}
+      lane.stream = host.feed!(['xargs', '-0', '-n', '4', program], {
+        stdout: (chunk) => {
+          for (const batch of reader.push(chunk)) {
+            const next = lane.waiting.shift()
+            if (!next) return this.drop(lane)
+            lane.load -= next.weight
+            next.done(batch)
+            if (batch.garbled) return this.drop(lane)
+          }
+        },
+        exit: () => this.drop(lane),
+      })
+      this.lanes.push(lane)
+    }
+  }
+
+  /** undefined when the host cannot keep a program running (a snapshot). */
+  static open(host: Host, program: string, size: number, timeoutMs = STREAM_TIMEOUT_MS): ListingStreams | undefined {
+    return host.feed ? new ListingStreams(host, program, size, timeoutMs) : undefined
+  }
+
+  /** Each chain's `-t TABLE -S CHAIN` listing, shared out over the streams by their queues. */
+  async list(table: string, chains: string[]): Promise<Map<string, RunResult> | undefined> {
+    if (!chains.every(streamableChain)) return undefined
+    const shares = new Map<Lane, string[]>()
+    const load = new Map(this.lanes.filter((l) => l.alive).map((l) => [l, l.load]))
+    if (load.size === 0) return undefined
+    // a few chains go together (one marker run); more (a service's endpoints) are shared out
+    const split = chains.length > SPLIT_ABOVE
+    for (let i = 0; i < chains.length;) {
+      const lane = [...load].reduce((a, b) => (b[1] < a[1] ? b : a))[0]
+      const share = split ? [chains[i++]] : chains.slice(i, (i = chains.length))
+      load.set(lane, load.get(lane)! + share.reduce((n, c) => n + weight(c), 0))
+      shares.set(lane, [...(shares.get(lane) ?? []), ...share])
+    }
+    const parts = await Promise.all([...shares].map(async ([lane, share]) => {
+      const batch = await this.send(lane, table, share)
+      return batch && !batch.garbled ? batchListings(batch.text, share) : undefined
+    }))
+    if (parts.some((p) => p === undefined)) return undefined
+    return new Map(parts.flatMap((p) => [...p!]))
+  }
+
+  /** A whole table's `-t TABLE -S` listing, from the least busy stream. */
+  async table(table: string): Promise<RunResult | undefined> {
+    const lane = this.lanes.filter((l) => l.alive).sort((a, b) => a.load - b.load)[0]
+    const batch = lane && (await this.send(lane, table, null))
+    return batch && !batch.garbled ? {stdout: batch.text, stderr: '', exitCode: 0} : undefined
+  }
+
+  /** Ends every stream (the listings still waiting get undefined). */
+  close(): void {
+    for (const lane of this.lanes) this.drop(lane)
+  }
+
+  private send(lane: Lane, table: string, chains: string[] | null): Promise<BatchText | undefined> {
+    if (!lane.alive) return Promise.resolve(undefined)
+    return new Promise((resolve) => {
+      const batch: Batch = {
+        weight: chains ? chains.reduce((n, c) => n + weight(c), 1) : weight(null) + 1,
+        timer: setTimeout(() => {
+          this.host.warnings.add(`svc:stream:${this.program}`, `${this.program} listings under xargs gave no answer within ${this.timeoutMs / 1000} s: listed one by one instead`)
+          this.drop(lane)
+        }, this.timeoutMs),
+        done: (text) => {
+          clearTimeout(batch.timer)
+          resolve(text)
+        },
+      }
+      lane.waiting.push(batch)
+      lane.load += batch.weight
+      lane.stream.write(batchInput(table, chains))
+    })
+  }
+
+  private drop(lane: Lane): void {
+    if (lane.alive) {
+      lane.alive = false
+      lane.stream.close()
+    }
+    for (const batch of lane.waiting.splice(0)) batch.done(undefined)
+    lane.load = 0
+  }
+}

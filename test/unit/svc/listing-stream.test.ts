@@ -1,0 +1,185 @@
+import {describe, expect, it} from 'vitest'
+import {type Host, type FedProgram, type FedListeners, Warnings} from '../../../src/host/host.js'
+import {ListingReader, ListingStreams, batchInput, batchListings, streamableChain} from '../../../src/svc/listing-stream.js'
+
+// what `xargs -0 -n 4 iptables-nft` prints for `-t nat -S KUBE-SVC-...`, `-S KUBE-SEP-...` (iptables v1.8.9)
+const SVC = `-N KUBE-SVC-AAAAAAAAAAAAAAAA
+-A KUBE-SVC-AAAAAAAAAAAAAAAA -m comment --comment "ns7/svc-7:http -> 10.128.0.5:8080" -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-CCCCCCCCCCCCCCCC
+-A KUBE-SVC-AAAAAAAAAAAAAAAA -m comment --comment "ns7/svc-7:http -> 10.128.0.6:8080" -j KUBE-SEP-DDDDDDDDDDDDDDDD
+`
+const SEP = `-N KUBE-SEP-CCCCCCCCCCCCCCCC
+-A KUBE-SEP-CCCCCCCCCCCCCCCC -s 10.128.0.5/32 -m comment --comment "ns7/svc-7:http" -j KUBE-MARK-MASQ
+-A KUBE-SEP-CCCCCCCCCCCCCCCC -p tcp -m comment --comment "ns7/svc-7:http" -m tcp -j DNAT --to-destination 10.128.0.5:8080
+`
+const MARKER = 'iptables v1.8.9 (nf_tables)\n'
+
+describe('ListingReader', () => {
+  it('cuts stdout into batches at the version lines, wherever the pieces break', () => {
+    const stdout = SVC + SEP + MARKER + MARKER + '-P PREROUTING ACCEPT\n# Warning: iptables-legacy tables present, use iptables-legacy to see them\n' + MARKER
+    for (let cut = 0; cut <= stdout.length; cut++) {
+      const reader = new ListingReader()
+      const batches = [...reader.push(stdout.slice(0, cut)), ...reader.push(stdout.slice(cut))]
+      expect(batches.map((b) => b.text)).toEqual([SVC + SEP, '', '-P PREROUTING ACCEPT\n# Warning: iptables-legacy tables present, use iptables-legacy to see them\n'])
+      expect(batches.every((b) => !b.garbled)).toBe(true)
+    }
+  })
+
+  it('holds a batch back until its marker line is whole', () => {
+    const reader = new ListingReader()
+    expect(reader.push(SVC + 'iptables v1.8')).toEqual([])
+    expect(reader.push('.9 (nf_tables)\n')).toEqual([{text: SVC, garbled: false}])
+  })
+
+  it('calls a batch garbled when it holds a line no listing prints, and the next batch is clean again', () => {
+    const reader = new ListingReader()
+    const batches = reader.push(SVC + 'iptables v1.8.9 (nf_tables): chain `X\' in table `nat\' is incompatible\n' + MARKER + SEP + MARKER)
+    expect(batches).toEqual([{text: '', garbled: true}, {text: SEP, garbled: false}])
+  })
+
+  it('calls a batch garbled when it goes on past its cap (64 MiB) without a marker, without keeping it', () => {
+    const reader = new ListingReader(4096)
+    const line = '-A KUBE-SERVICES ' + 'x'.repeat(1000) + '\n'
+    for (let i = 0; i < 10; i++) expect(reader.push(line)).toEqual([])
+    expect(reader.push(MARKER + SEP + MARKER)).toEqual([{text: '', garbled: true}, {text: SEP, garbled: false}])
+    // and one line that never ends
+    const long = new ListingReader(4096)
+    for (let i = 0; i < 10; i++) expect(long.push('x'.repeat(1000))).toEqual([])
+    expect(long.push('\n' + MARKER)).toEqual([{text: '', garbled: true}])
+  })
+})
+
+describe('batchListings', () => {
+  it('gives each chain asked for its own listing, a chain not there exit 1', () => {
+    const listed = batchListings(SVC + SEP, ['KUBE-SVC-AAAAAAAAAAAAAAAA', 'KUBE-SEP-CCCCCCCCCCCCCCCC', 'KUBE-SEP-DDDDDDDDDDDDDDDD'])!
+    expect(listed.get('KUBE-SVC-AAAAAAAAAAAAAAAA')).toEqual({stdout: SVC, stderr: '', exitCode: 0})
+    expect(listed.get('KUBE-SEP-CCCCCCCCCCCCCCCC')).toEqual({stdout: SEP, stderr: '', exitCode: 0})
+    expect(listed.get('KUBE-SEP-DDDDDDDDDDDDDDDD')).toEqual({stdout: '', stderr: '', exitCode: 1})
+  })
+
+  it('tells apart names longer than iptables allows, and a name that begins another', () => {
+    const long = 'KUBE-SEP-' + 'L'.repeat(200)
+    const text = `-N ${long}\n-A ${long} -j DNAT --to-destination 10.0.0.1:80\n-N ${long}X\n-A ${long}X -j RETURN\n`
+    const listed = batchListings(text, [long, `${long}X`])!
+    expect(listed.get(long)!.stdout).toBe(`-N ${long}\n-A ${long} -j DNAT --to-destination 10.0.0.1:80\n`)
+    expect(listed.get(`${long}X`)!.stdout).toBe(`-N ${long}X\n-A ${long}X -j RETURN\n`)
+    // one chain alone is taken as it is, once no line names another (not even one it begins)
+    expect(batchListings(text, [long])).toBeUndefined()
+    expect(batchListings(`-N ${long}\n`, [long])!.get(long)!.stdout).toBe(`-N ${long}\n`)
+  })
+
+  it('refuses a batch holding a chain that was not asked for (out of step)', () => {
+    expect(batchListings(SVC + SEP, ['KUBE-SVC-AAAAAAAAAAAAAAAA'])).toBeUndefined()
+    expect(batchListings(SVC + SEP, ['KUBE-SVC-AAAAAAAAAAAAAAAA', 'KUBE-SEP-DDDDDDDDDDDDDDDD'])).toBeUndefined()
+    expect(batchListings('', ['KUBE-SERVICES'])?.get('KUBE-SERVICES')?.exitCode).toBe(1)
+  })
+})
+
+describe('batchInput and streamableChain', () => {
+  it('writes four NUL-terminated arguments per listing, then the marker', () => {
+    expect(batchInput('nat', ['A', 'B'])).toBe('-t\0nat\0-S\0A\0-t\0nat\0-S\0B\0-V\0-V\0-V\0-V\0')
+    expect(batchInput('filter', null)).toBe('-t\0filter\0-S\0-w\0-V\0-V\0-V\0-V\0')
+  })
+
+  it('keeps names that would read as options or split an argument off the stream', () => {
+    expect(streamableChain('KUBE-SVC-AAAAAAAAAAAAAAAA')).toBe(true)
+    expect(streamableChain('-V')).toBe(false)
+    expect(streamableChain('A\0B')).toBe(false)
+    expect(streamableChain('A B')).toBe(false)
+    expect(streamableChain('')).toBe(false)
+  })
+})
+
+/**
+ * A host whose streams act as `xargs -0 -n 4 iptables-nft` on chains given as text (answer:
+ * false: a stream that takes its input and never prints).
+ */
+class StreamHost {
+  readonly warnings = new Warnings()
+  readonly streams: Array<{argv: string[]; written: string; closed: boolean; listeners: FedListeners}> = []
+  constructor(private readonly chains: Record<string, string>, private readonly answer: (n: number) => boolean | 'garble' = () => true) {}
+  feed(argv: string[], listeners: FedListeners): FedProgram {
+    const s = {argv, written: '', closed: false, listeners}
+    const n = this.streams.push(s) - 1
+    return {
+      write: (text) => {
+        s.written += text
+        const how = this.answer(n)
+        if (!how || s.closed) return
+        const items = text.split('\0').slice(0, -1)
+        let out = ''
+        for (let i = 0; i < items.length; i += 4) {
+          const args = items.slice(i, i + 4)
+          out += args[0] === '-V' ? MARKER : args[3] === '-w' ? Object.values(this.chains).join('') : (this.chains[args[3]] ?? '')
+        }
+        if (how === 'garble') out = 'Segmentation fault\n' + out
+        setTimeout(() => listeners.stdout(out), 1)
+      },
+      close: () => {
+        if (s.closed) return
+        s.closed = true
+        setTimeout(() => listeners.exit(null), 1)
+      },
+    }
+  }
+}
+
+const asHost = (h: StreamHost) => h as unknown as Host
+
+describe('ListingStreams', () => {
+  const chains = {'KUBE-SVC-AAAAAAAAAAAAAAAA': SVC, 'KUBE-SEP-CCCCCCCCCCCCCCCC': SEP}
+
+  it('lists chains through xargs streams and shares a long list out over them', async () => {
+    const host = new StreamHost(chains)
+    const streams = ListingStreams.open(asHost(host), 'iptables-nft', 2)!
+    expect(host.streams.map((s) => s.argv)).toEqual([['xargs', '-0', '-n', '4', 'iptables-nft'], ['xargs', '-0', '-n', '4', 'iptables-nft']])
+    const one = await streams.list('nat', ['KUBE-SVC-AAAAAAAAAAAAAAAA'])
+    expect(one?.get('KUBE-SVC-AAAAAAAAAAAAAAAA')?.stdout).toBe(SVC)
+    const seps = ['KUBE-SEP-CCCCCCCCCCCCCCCC', ...Array.from({length: 9}, (_, i) => `KUBE-SEP-${i}`)]
+    const many = await streams.list('nat', seps)
+    expect([...many!.keys()].sort()).toEqual([...seps].sort())
+    expect(many!.get('KUBE-SEP-CCCCCCCCCCCCCCCC')?.stdout).toBe(SEP)
+    expect(many!.get('KUBE-SEP-0')?.exitCode).toBe(1)
+    // both streams took a share
+    expect(host.streams.every((s) => s.written.includes('KUBE-SEP-'))).toBe(true)
+    expect((await streams.table('filter'))?.stdout).toBe(SVC + SEP)
+    streams.close()
+    expect(host.streams.every((s) => s.closed)).toBe(true)
+  })
+
+  it('gives up on a stream that never answers: a warning, not a hang, and the stream is ended', async () => {
+    const host = new StreamHost(chains, () => false)
+    const streams = ListingStreams.open(asHost(host), 'iptables-nft', 1, 50)!
+    expect(await streams.list('nat', ['KUBE-SVC-AAAAAAAAAAAAAAAA'])).toBeUndefined()
+    expect(host.warnings.list()).toEqual(['iptables-nft listings under xargs gave no answer within 0.05 s: listed one by one instead'])
+    expect(host.streams[0].closed).toBe(true)
+    // nothing more goes to it
+    expect(await streams.list('nat', ['KUBE-SEP-CCCCCCCCCCCCCCCC'])).toBeUndefined()
+  })
+
+  it('drops a stream that prints what no listing prints, and goes on with the other', async () => {
+    const host = new StreamHost(chains, (n) => (n === 0 ? 'garble' : true))
+    const streams = ListingStreams.open(asHost(host), 'iptables-nft', 2)!
+    expect(await streams.list('nat', ['KUBE-SVC-AAAAAAAAAAAAAAAA'])).toBeUndefined()
+    expect(host.streams[0].closed).toBe(true)
+    expect((await streams.list('nat', ['KUBE-SVC-AAAAAAAAAAAAAAAA']))?.get('KUBE-SVC-AAAAAAAAAAAAAAAA')?.stdout).toBe(SVC)
+    streams.close()
+  })
+
+  it('answers undefined for what was waiting when a stream ends (xargs not there, or killed)', async () => {
+    const host = new StreamHost(chains, () => false)
+    const streams = ListingStreams.open(asHost(host), 'iptables-nft', 1)!
+    const waiting = streams.list('nat', ['KUBE-SVC-AAAAAAAAAAAAAAAA'])
+    host.streams[0].listeners.exit(undefined)
+    expect(await waiting).toBeUndefined()
+    expect(host.warnings.list()).toEqual([])
+  })
+
+  it('is not there on a host that keeps no program running (a snapshot), nor for a name that is not one argument', async () => {
+    expect(ListingStreams.open({} as Host, 'iptables-nft', 2)).toBeUndefined()
+    const host = new StreamHost(chains)
+    const streams = ListingStreams.open(asHost(host), 'iptables-nft', 1)!
+    expect(await streams.list('nat', ['-V'])).toBeUndefined()
+    expect(host.streams[0].written).toBe('')
+    streams.close()
+  })
+})
