@@ -5,7 +5,8 @@
 //   npm run build && node bench/svc-live.mjs [services=10000] [runs=5] [all|name]
 // `name`: only svc NAME live, beside the saves, on both backends (a second netns holds the same
 // rules in iptables-legacy), and the floor: `node -e 0`, `--version` and the one listing svc NAME
-// cannot do without (`iptables-nft -t nat -S KUBE-SERVICES`). BASELINE=path/to/bin/run.js adds
+// cannot do without (`iptables-nft -t nat -S KUBE-SERVICES`); on legacy, the save read by a bare
+// node (its pipe as Buffers) and by cat. BASELINE=path/to/bin/run.js adds
 // another build's svc NAME live to the same run, and checks both print the same.
 // Needs root (ip netns, iptables-nft-restore); the netns are removed at the end.
 import {execFileSync, spawnSync} from 'node:child_process'
@@ -77,9 +78,16 @@ try {
     spawnSync('ip', ['netns', 'del', ns])
     // the legacy backend: every per-chain listing fetches the whole table, so svc reads the saves once
     load10k(legacyNs, 'iptables-legacy-restore')
+    if (BASELINE && answer(RUN, legacyNs, name) !== answer(BASELINE, legacyNs, name)) throw new Error(`svc ${name} (legacy): this build and ${BASELINE} print different answers`)
+    const inLegacy = (...argv) => ['ip', 'netns', 'exec', legacyNs, ...argv]
     measure({
-      'iptables-legacy-save (kernel)': ['ip', 'netns', 'exec', legacyNs, 'iptables-legacy-save'],
-      [`svc ${name} live (legacy)`]: ['ip', 'netns', 'exec', legacyNs, process.execPath, RUN, 'svc', name, '-o', 'json'],
+      'iptables-legacy-save (kernel)': inLegacy('iptables-legacy-save'),
+      [`svc ${name} live (legacy)`]: inLegacy(process.execPath, RUN, 'svc', name, '-o', 'json'),
+      ...(BASELINE ? {[`svc ${name} live (legacy), ${BASELINE}`]: inLegacy(process.execPath, BASELINE, 'svc', name, '-o', 'json')} : {}),
+      'floor: node -e 0': inLegacy(process.execPath, '-e', '0'),
+      // the least any Node program can do with the save: read its pipe as Buffers, keep nothing
+      'floor: node reading iptables-legacy-save as Buffers': inLegacy(process.execPath, '-e', "require('node:child_process').spawn('iptables-legacy-save', [], {stdio: ['ignore', 'pipe', 'inherit']}).stdout.on('data', () => {})"),
+      'floor: iptables-legacy-save | cat': inLegacy('sh', '-c', 'iptables-legacy-save | cat'),
     }, 'iptables-legacy-save (kernel)')
   } else {
     const saved = join(work, 'saved.txt')

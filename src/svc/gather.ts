@@ -384,8 +384,9 @@ async function gatherSavesOnPath(host: Host, options: GatherOptions, hint: strin
   const problems: string[] = []
   const [nft4, nft6, [legacy4, legacy6]] = await Promise.all([
     readSave(host, 'iptables-nft-save'), readSave(host, 'ip6tables-nft-save'),
-    // a save left out because the kernel holds no legacy table is run now, as gatherSaves runs it
-    Promise.all(legacy.map((saved, i) => saved.then((bytes) => (bytes === null ? readSave(host, LEGACY_TABLE_NAMES[i][0]) : bytes)))),
+    // IPv4's save left out because the kernel holds no legacy table is run now, as gatherSaves
+    // runs it: whether the program is there tells the answer (IPv6's empty save and none read alike)
+    Promise.all(legacy.map((saved, i) => saved.then((bytes) => (bytes !== null ? bytes : i === 0 ? readSave(host, LEGACY_TABLE_NAMES[i][0]) : undefined)))),
   ])
   if (nft4 === undefined && legacy4 === undefined) return savePlain(host, problems)
   const nft = [nft4, nft6]

@@ -74,6 +74,8 @@ export class SaveBytes {
   private readonly runHash = new Column()
   /** Whether the line before was a rule of the open run, and that run's name: bytes [nameStart, nameEnd) of nameBuf. */
   private runOpen = false
+  /** kubelet's hint chain or canary declared at a line's start: hasHint() without a search. */
+  private hinted = false
   private nameBuf: Buffer = Buffer.alloc(0)
   private nameStart = 0
   private nameEnd = 0
@@ -159,6 +161,9 @@ export class SaveBytes {
       let i = s + 1
       let hash = HASH_SEED
       for (; i < end && buf[i] !== SPACE; i++) hash = buf[i] < 0x80 && hash !== NON_ASCII ? Math.imul(hash ^ buf[i], HASH_PRIME) | 1 : NON_ASCII
+      // kubelet's chains are declared at a line's start: seen here, the whole-save search is not needed
+      // (":KUBE-I..." or ":KUBE-K...": no KUBE-SVC/SEP/... of the 64k gets this far)
+      if (!this.hinted && (buf[s + 6] === 0x49 || buf[s + 6] === 0x4b) && buf[s + 1] === 0x4b) this.hinted = HINT_CHAINS.some((chain) => this.startsWith(buf, s, end, chain))
       this.declAt.push(at)
       this.declNameEnd.push(at + (i - s))
       this.declEnd.push(at + (end - s))
@@ -170,6 +175,12 @@ export class SaveBytes {
     const line = buf.toString('utf8', s, e).replace(/\n$/, '')
     if (/^#\s*Warning:/.test(line)) this.warnings.push(line)
     else if (first === STAR) this.blocks.push({name: line.slice(1).trim(), decl: this.declAt.length, run: this.runAt.length})
+  }
+
+  /** Whether buf[s, end) starts with chain's ":NAME", the name ending a word there. */
+  private startsWith(buf: Buffer, s: number, end: number, chain: Buffer): boolean {
+    if (end - s < chain.length || buf.compare(chain, 0, chain.length, s, s + chain.length) !== 0) return false
+    return s + chain.length === end || !isWordByte(buf[s + chain.length])
   }
 
   /**
@@ -288,6 +299,7 @@ export class SaveBytes {
    */
   hasHint(): boolean {
     this.end()
+    if (this.hinted) return true
     for (const chain of HINT_CHAINS) {
       for (let i = 0; i < this.pieces.length; i++) {
         const piece = this.pieces[i]
