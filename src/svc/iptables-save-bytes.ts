@@ -5,6 +5,8 @@
 // offsets); when the save ends, only the lines on the service's path are decoded. Pure: bytes
 // in, the same text saveOnPath's callers traced before out.
 
+import {StringDecoder} from 'node:string_decoder'
+import {stripFinalNewline} from '../host/host.js'
 import {readChainListing, saveText, walkPath} from './iptables-path.js'
 
 /** Integers in one growing typed array: no object per chain (64k of them would keep the garbage collector busy). */
@@ -48,8 +50,14 @@ function isWordByte(b: number): boolean {
  * text's split('\n') does; a line cut between two pieces is put together before it is read.
  */
 export class SaveBytes {
-  /** scan: false keeps the bytes only, for a save wanted whole (text()). */
+  /**
+   * scan: false, for a save wanted whole (text()): each piece decoded as it comes and let go,
+   * as run() decodes (a 256 MiB save is not held as bytes beside its text).
+   */
   constructor(private readonly scan = true) {}
+
+  private readonly decoder = new StringDecoder('utf8')
+  private decoded = ''
 
   /** The pieces as they came (never joined: 27 MB more, and a garbage collection), and where each starts. */
   private pieces: Buffer[] = []
@@ -85,12 +93,13 @@ export class SaveBytes {
   push(piece: Buffer): void {
     if (this.ended) throw new Error('SaveBytes: push after end')
     if (piece.length === 0) return
-    this.pieces.push(piece)
-    this.starts.push(this.size)
     if (!this.scan) {
+      this.decoded += this.decoder.write(piece)
       this.size += piece.length
       return
     }
+    this.pieces.push(piece)
+    this.starts.push(this.size)
     let pos = 0
     if (this.tail.length) {
       const newline = piece.indexOf(NEWLINE)
@@ -286,6 +295,7 @@ export class SaveBytes {
   /** The save as run() would have given it: decoded, its final newline left out. */
   text(): string {
     this.end()
+    if (!this.scan) return stripFinalNewline(this.decoded + this.decoder.end())
     if (this.size === 0) return ''
     let end = this.size
     if (this.byteAt(end - 1) === NEWLINE) end -= end >= 2 && this.byteAt(end - 2) === 0x0d ? 2 : 1
@@ -298,6 +308,7 @@ export class SaveBytes {
    * or U+2029), without decoding the save.
    */
   hasHint(): boolean {
+    if (!this.scan) throw new Error('SaveBytes: read as text only')
     this.end()
     if (this.hinted) return true
     for (const chain of HINT_CHAINS) {
@@ -332,7 +343,7 @@ export class SaveBytes {
    * (the walk the per-chain listings take); only those chains' lines are decoded.
    */
   async onPath(hint: string): Promise<string> {
-    if (!this.scan) throw new Error('SaveBytes: not scanned')
+    if (!this.scan) throw new Error('SaveBytes: read as text only')
     this.end()
     const walked = await walkPath(async (table, chain) => {
       const text = this.listing(table, chain)

@@ -46,8 +46,8 @@ function asRun(bytes: Buffer): string {
 }
 
 /** The bytes fed in pieces of the given sizes, in turn. */
-function inPieces(bytes: Buffer, sizes: number[]): SaveBytes {
-  const save = new SaveBytes()
+function inPieces(bytes: Buffer, sizes: number[], scan = true): SaveBytes {
+  const save = new SaveBytes(scan)
   for (let at = 0, i = 0; at < bytes.length; i++) {
     const n = sizes[i % sizes.length]
     save.push(bytes.subarray(at, at + n))
@@ -151,6 +151,13 @@ describe('SaveBytes on a save kube-proxy wrote', () => {
     }
     expect(saveBytes('').text()).toBe('')
     expect(saveBytes('').hasHint()).toBe(false)
+  })
+
+  it('read as text only (svc -A): each piece decoded as it comes, characters cut between pieces whole again', () => {
+    const text = SAVE.replace('ns7/svc-7:http cluster IP', 'ns7/svc-7:http café ✓ 🚀').replaceAll('\n', '\r\n')
+    for (const sizes of PIECES) expect(inPieces(Buffer.from(text), sizes, false).text()).toBe(text.slice(0, -2))
+    expect(inPieces(Buffer.from('a\n\n'), [1], false).text()).toBe('a\n')
+    expect(() => inPieces(Buffer.from(SAVE), [64], false).hasHint()).toThrow()
   })
 })
 
