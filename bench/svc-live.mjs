@@ -5,7 +5,9 @@
 //   npm run build && node bench/svc-live.mjs [services=10000] [runs=5] [all|name]
 // `name`: only svc NAME live, beside the saves, on both backends (a second netns holds the same
 // rules in iptables-legacy), and the floor: `node -e 0`, `--version` and the one listing svc NAME
-// cannot do without (`iptables-nft -t nat -S KUBE-SERVICES`); on legacy, the save read by a bare
+// cannot do without (`iptables-nft -t nat -S KUBE-SERVICES`), and every listing the path needs
+// (KUBE-SERVICES, the service's chain, its endpoints', the start chains and the filter table)
+// under one xargs, alone and after `node -e 0`; on legacy, the save read by a bare
 // node (its pipe as Buffers) and by cat. BASELINE=path/to/bin/run.js adds
 // another build's svc NAME live to the same run, and checks both print the same.
 // Needs root (ip netns, iptables-nft-restore); the netns are removed at the end.
@@ -27,10 +29,10 @@ const work = mkdtempSync(join(tmpdir(), 'nd-svc-live-'))
 
 const load = () => loadavg().map((l) => l.toFixed(1)).join(' ')
 
-/** svc NAME's answer without the moment it was read. */
+/** svc NAME's answer without the moment it was read: its JSON, then its table. */
 function answer(run, netns, name) {
-  const out = execFileSync('ip', ['netns', 'exec', netns, process.execPath, run, 'svc', name, '-o', 'json'], {encoding: 'utf8', maxBuffer: 1 << 28})
-  return out.replace(/"capturedAt": "[^"]*"/, '')
+  const svc = (...flags) => execFileSync('ip', ['netns', 'exec', netns, process.execPath, run, 'svc', name, ...flags], {encoding: 'utf8', maxBuffer: 1 << 28})
+  return svc('-o', 'json').replace(/"capturedAt": "[^"]*"/, '') + svc()
 }
 
 function load10k(netns, restore) {
@@ -66,6 +68,14 @@ try {
   const inNs = (...argv) => ['ip', 'netns', 'exec', ns, ...argv]
   if (MODE === 'name') {
     if (BASELINE && answer(RUN, ns, name) !== answer(BASELINE, ns, name)) throw new Error(`svc ${name}: this build and ${BASELINE} print different answers`)
+    // the listings svc NAME's path reads, as `xargs -0 -n 4 iptables-nft` arguments
+    const list = (...args) => execFileSync('ip', ['netns', 'exec', ns, 'iptables-nft', ...args], {encoding: 'utf8', maxBuffer: 1 << 28})
+    const svcChain = new RegExp(`"${name}:\\S+ cluster IP" .*-j (KUBE-SVC-\\w+)`).exec(list('-t', 'nat', '-S', 'KUBE-SERVICES'))[1]
+    const seps = [...list('-t', 'nat', '-S', svcChain).matchAll(/-j (KUBE-SEP-\w+)/g)].map((m) => m[1])
+    const chains = ['KUBE-IPTABLES-HINT', 'KUBE-SERVICES', 'PREROUTING', 'OUTPUT', 'POSTROUTING', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ', svcChain, ...seps]
+    const listings = join(work, 'path-listings')
+    writeFileSync(listings, [...chains.flatMap((c) => ['-t', c === 'KUBE-IPTABLES-HINT' ? 'mangle' : 'nat', '-S', c]), '-t', 'filter', '-S', '-w'].join('\0') + '\0')
+    const xargs = ['xargs', '-a', listings, '-0', '-n', '4', 'iptables-nft']
     const cases = {
       'iptables-nft-save (kernel)': inNs('iptables-nft-save'),
       [`svc ${name} live`]: inNs(process.execPath, RUN, 'svc', name, '-o', 'json'),
@@ -73,6 +83,8 @@ try {
       'floor: node -e 0': inNs(process.execPath, '-e', '0'),
       'floor: nodedoc --version': inNs(process.execPath, RUN, '--version'),
       'floor: iptables-nft -t nat -S KUBE-SERVICES': inNs('iptables-nft', '-t', 'nat', '-S', 'KUBE-SERVICES'),
+      [`floor: the path's ${chains.length + 1} listings under one xargs`]: inNs(...xargs),
+      'floor: node -e 0, then those listings': inNs('sh', '-c', '"$@" && exec "$0" -e 0', process.execPath, ...xargs),
     }
     measure(cases, 'iptables-nft-save (kernel)')
     spawnSync('ip', ['netns', 'del', ns])

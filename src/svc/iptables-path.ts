@@ -33,6 +33,8 @@ const WORD = /[\w.-]/
  * /svc-70 (a name is followed by its port name's ":"; an IPv6 address is not followed by ":").
  */
 export function mentions(line: string, hint: string): boolean {
+  // "" is in every line at every place: it names nothing (and would never end the search)
+  if (!hint) return false
   for (let at = line.indexOf(hint); at >= 0; at = line.indexOf(hint, at + 1)) {
     const before = line[at - 1] ?? ' '
     const after = line[at + hint.length] ?? ' '

@@ -124,3 +124,35 @@ describe('walkPath', () => {
     expect(await walkPath(async (table, chain) => (chain === 'KUBE-SVC-AAAAAAAAAAAAAAAA' ? undefined : list(() => 0)(table, chain)))).toBeUndefined()
   })
 })
+
+describe('readChainListing on a shared chain of many services', () => {
+  // each rule read alone, as ruleTarget and mentions read it: what the quick drop must agree with
+  const oneByOne = (chain: string, text: string, hint: string) => {
+    const out: ChainListing = {policy: null, rules: [], next: []}
+    for (const line of text.split('\n')) {
+      const listing = readChainListing(`${chain}`, line, hint)
+      out.policy = listing.policy ?? out.policy
+      out.rules.push(...listing.rules)
+      for (const n of listing.next) if (!out.next.includes(n)) out.next.push(n)
+    }
+    return out
+  }
+  const odd = [
+    '-A KUBE-SERVICES -d 10.96.0.7/32 -p tcp -m comment --comment "ns7/svc-7:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-AAAAAAAAAAAAAAAA',
+    '-A KUBE-SERVICES -d 10.96.0.8/32 -p tcp -m comment --comment "ns8/svc-8:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-BBBBBBBBBBBBBBBB',
+    '-A KUBE-SERVICES -m comment --comment "x -j KUBE-MARK-MASQ" -j KUBE-SVC-CCCCCCCCCCCCCCCC',
+    '-A KUBE-SERVICES -m comment --comment "a -j KUBE-SVC-DDDDDDDDDDDDDDDD" -j KUBE-MARK-MASQ',
+    '-A KUBE-SERVICES -j KUBE-SVC-', '-A KUBE-SERVICES -j KUBE-SVC-abc', '-A KUBE-SERVICES -j KUBE-SVC-ABC\r', '-A KUBE-SERVICES --goto KUBE-FW-ZZ',
+    '-A KUBE-SERVICES -g KUBE-SEP-Q -j KUBE-SVC-X', '-A KUBE-SERVICES -j  KUBE-XLB-Q9', '-A KUBE-SERVICES -j\tKUBE-EXT-E', '-A KUBE-SERVICES -j KUBE-SVC-X,',
+    '-A KUBE-SERVICES -d 10.96.0.7/32 -j KUBE-SVC-EEEEEEEEEEEEEEEE', '-A KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS', '-A KUBE-SERVICES -j',
+    '-P KUBE-SERVICES ACCEPT', '-N KUBE-SERVICES', '# Warning: iptables-legacy tables present', '', 'garbage "', '-A KUBE-SERVICES "',
+  ]
+  it('keeps and drops what reading each rule alone keeps and drops, on odd rules too', () => {
+    let seed = 7
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648
+    for (let i = 0; i < 400; i++) {
+      const text = Array.from({length: 8}, () => odd[Math.floor(random() * odd.length)]).join('\n') + (random() < 0.5 ? '\n' : '')
+      for (const hint of ['10.96.0.7', 'ns7/svc-7', 'KUBE', '"', '']) expect(readChainListing('KUBE-SERVICES', text, hint)).toEqual(oneByOne('KUBE-SERVICES', text, hint))
+    }
+  })
+})
