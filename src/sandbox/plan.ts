@@ -303,7 +303,7 @@ function leaseSteps({cfg}: PlanLayout): Step[] {
 function logSteps({cfg, logDir, containers}: PlanLayout): Step[] {
   return [
     {id: 'logs.pods', why: 'the kubelet log root', op: {kind: 'mkdir', path: join(cfg.logRoot, 'pods')}, undo: {kind: 'rmdirIfEmpty', path: join(cfg.logRoot, 'pods')}},
-    {id: 'logs.pod', why: 'per-pod log dir /var/log/pods/<ns>_<name>_<uid>', op: {kind: 'mkdir', path: logDir}, undo: {kind: 'removeTree', path: logDir}},
+    {id: 'logs.pod', why: 'per-pod log dir /var/log/pods/<ns>_<name>_<uid>', op: {kind: 'mkdir', path: logDir, exclusive: true}, undo: {kind: 'removeTree', path: logDir}},
     ...containers.map((c): Step => ({id: `logs.${c.name}.dir`, why: 'one dir per container; files are <restartCount>.log', op: {kind: 'mkdir', path: join(logDir, c.name)}, undo: null})),
     {id: 'logs.containers', why: 'the /var/log/containers link dir', op: {kind: 'mkdir', path: join(cfg.logRoot, 'containers')}, undo: {kind: 'rmdirIfEmpty', path: join(cfg.logRoot, 'containers')}},
     ...containers.map((c): Step => ({id: `logs.${c.name}.link`, why: '/var/log/containers/<pod>_<ns>_<ctr>-<id>.log points at the current log', op: {kind: 'symlink', target: c.logPath, path: c.linkPath}, undo: {kind: 'unlink', path: c.linkPath}})),
@@ -318,7 +318,7 @@ function emptyDirSteps({cfg, pod, volumeSources}: PlanLayout): Step[] {
   return [
     {id: 'kubelet.root', why: 'the kubelet root dir', op: {kind: 'mkdir', path: cfg.kubeletRoot}, undo: {kind: 'rmdirIfEmpty', path: cfg.kubeletRoot}},
     {id: 'kubelet.pods', why: 'the kubelet pods dir', op: {kind: 'mkdir', path: join(cfg.kubeletRoot, 'pods')}, undo: {kind: 'rmdirIfEmpty', path: join(cfg.kubeletRoot, 'pods')}},
-    {id: 'kubelet.pod', why: 'the pod dir /var/lib/kubelet/pods/<uid>', op: {kind: 'mkdir', path: podDir}, undo: {kind: 'removeTree', path: podDir}},
+    {id: 'kubelet.pod', why: 'the pod dir /var/lib/kubelet/pods/<uid>', op: {kind: 'mkdir', path: podDir, exclusive: true}, undo: {kind: 'removeTree', path: podDir}},
     ...emptyDirs.map((v): Step => ({id: `volume.${v.name}`, why: 'emptyDir: a plain dir under the pod dir, bind-mounted into each container that mounts it', op: {kind: 'mkdir', path: volumeSources.get(v.name)!}, undo: null})),
   ]
 }
@@ -331,7 +331,7 @@ function podCgroupSteps({cfg, qos, driver, podCgroup, podLimits}: PlanLayout): S
     for (const parent of qosCgroupParents(driver, qos)) {
       steps.push({id: `cgroup.${label}.${parent.split('/').pop()}`, why: `the kubelet's QoS-level cgroup (${qos})`, op: {kind: 'mkdir', path: cgroupDir(cfg, controller, parent)}, undo: {kind: 'cgroupRmdirIfEmpty', path: cgroupDir(cfg, controller, parent)}})
     }
-    steps.push({id: `cgroup.${label}.pod`, why: 'the pod cgroup pod<uid>: pod-level limits from the summed container resources', op: {kind: 'mkdir', path: cgroupDir(cfg, controller, podCgroup)}, undo: {kind: 'cgroupTree', path: cgroupDir(cfg, controller, podCgroup)}})
+    steps.push({id: `cgroup.${label}.pod`, why: 'the pod cgroup pod<uid>: pod-level limits from the summed container resources', op: {kind: 'mkdir', path: cgroupDir(cfg, controller, podCgroup), exclusive: true}, undo: {kind: 'cgroupTree', path: cgroupDir(cfg, controller, podCgroup)}})
   }
   if (cfg.cgroup.version === 2) {
     // v2 hands controllers down level by level: each parent enables them for its children

@@ -134,19 +134,34 @@ async function preflight(host: Host, opts: CreateOptions): Promise<Preflight> {
   const dir = `${opts.stateRoot ?? STATE_ROOT}/${name}`
   if (!opts.dryRun && process.getuid?.() !== 0) throw new SandboxError('sandbox create needs root (namespaces, mounts, cgroups, veths)')
   const network = opts.isolation !== 'chroot' && !manifest.hostNetwork
-  const [clash, tools, cgroups] = await Promise.all([
+  if (opts.podUid !== undefined && !UUID.test(opts.podUid)) throw new SandboxError(`--uid ${opts.podUid}: not a UUID (8-4-4-4-12 hex digits)`)
+  const [clash, uidOwner, tools, cgroups] = await Promise.all([
     opts.dryRun ? undefined : pathKind(host, dir),
+    opts.dryRun || opts.podUid === undefined ? undefined : podUidOwner(host, opts.podUid),
     Promise.all(requiredTools(opts.isolation, network).map(async (t) => [t, await which(t)] as const)),
     cgroupFacts(host),
   ])
   if (clash) throw new SandboxError(`sandbox ${name} already exists (remove it with: nodedoc sandbox rm ${name})`)
+  if (uidOwner) throw new SandboxError(`--uid ${opts.podUid}: a pod on this node has that UID already (${uidOwner}); a sandbox removes what carries its UID, so it takes a UID of its own`)
   const missing = tools.filter(([, path]) => !path).map(([tool]) => tool)
   if (missing.length) throw new SandboxError(`missing tools: ${missing.join(', ')} (Debian: util-linux, iproute2, coreutils, hostname)`)
   const wanted = cgroups.version === 1 ? V1_CONTROLLERS : V2_CONTROLLERS
   const absent = wanted.filter((c) => !cgroups.available.includes(c))
   if (absent.length) throw new SandboxError(`cgroup controllers missing: ${absent.join(', ')} (cgroup v${cgroups.version} at ${cgroups.mountRoot})`)
-  if (opts.podUid !== undefined && !UUID.test(opts.podUid)) throw new SandboxError(`--uid ${opts.podUid}: not a UUID (8-4-4-4-12 hex digits)`)
   return {manifest, name, dir, network, cgroups, controllers: cgroups.version === 1 ? wanted : ['']}
+}
+
+/**
+ * What on this node already carries the pod UID (the kubelet's or another sandbox's pod dir,
+ * log dir), or undefined. A sandbox's rollback and rm remove its pod dir, log dir and pod cgroup
+ * whole and kill the processes marked with its UID: a reused UID would take a live pod's.
+ */
+async function podUidOwner(host: Host, uid: string): Promise<string | undefined> {
+  const podDir = `/var/lib/kubelet/pods/${uid}`
+  const [kind, logDirs] = await Promise.all([pathKind(host, podDir), names(host, '/var/log/pods')])
+  if (kind) return podDir
+  const logDir = logDirs.find((n) => n.endsWith(`_${uid}`))
+  return logDir && `/var/log/pods/${logDir}`
 }
 
 /** The pod's address (the next free lease in --pod-cidr) and its host veth name. */

@@ -1,7 +1,7 @@
 // Nothing a sandbox makes may outlive it: after create/rm cycles, a failure injected at every
 // step, and Ctrl-C mid-create, the host looks exactly as it did before.
 import {spawn} from 'node:child_process'
-import {existsSync, readFileSync, readdirSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {SandboxError, createSandbox, removeSandbox} from '../../../src/sandbox/service.js'
 import {itemsOf} from '../../helpers/volatile.js'
@@ -66,6 +66,41 @@ run('sandbox leaves nothing behind', () => {
       if (JSON.stringify(now) !== JSON.stringify(before)) expect({step: k, ...now}).toEqual({step: k, ...before})
     }
   }, 300_000)
+
+  it('refuses a pod UID that a running sandbox or a kubelet pod on the node has, and leaves that pod whole', async () => {
+    const first = options(`${prefix}-uid`)
+    const {state} = await createSandbox(first)
+    const logDir = `/var/log/pods/${ns}_${prefix}-uid_${first.podUid}`
+    try {
+      const error = await createSandbox({...options(`${prefix}-uid2`), podUid: first.podUid}).catch((e) => e)
+      expect(error).toBeInstanceOf(SandboxError)
+      // the first sandbox's emptyDir made its pod dir, as the kubelet's would
+      expect(error.message).toBe(`--uid ${first.podUid}: a pod on this node has that UID already (/var/lib/kubelet/pods/${first.podUid}); a sandbox removes what carries its UID, so it takes a UID of its own`)
+      // the first sandbox kept its log dir and its processes
+      expect(existsSync(logDir)).toBe(true)
+      const pids = Object.values(state.processes).map((p) => p.pid)
+      expect(pids.length).toBeGreaterThan(1)
+      for (const pid of pids) expect(() => process.kill(pid, 0)).not.toThrow()
+    } finally {
+      expect(await removeSandbox(`${prefix}-uid`)).toEqual({removed: true, problems: []})
+    }
+    // a pod the kubelet runs: its dir under /var/lib/kubelet/pods is the kubelet's, not the sandbox's
+    const kubeletPod = {...options(`${prefix}-uid3`)}
+    const made = ['/var/lib/kubelet', '/var/lib/kubelet/pods'].filter((d) => !existsSync(d))
+    const podDir = `/var/lib/kubelet/pods/${kubeletPod.podUid}`
+    mkdirSync(`${podDir}/volumes`, {recursive: true})
+    writeFileSync(`${podDir}/volumes/data`, 'the kubelet\'s\n')
+    try {
+      const error = await createSandbox(kubeletPod).catch((e) => e)
+      expect(error).toBeInstanceOf(SandboxError)
+      expect(error.message).toMatch(new RegExp(`^--uid ${kubeletPod.podUid}: a pod on this node has that UID already \\(${podDir}\\)`))
+      expect(readFileSync(`${podDir}/volumes/data`, 'utf8')).toBe('the kubelet\'s\n')
+    } finally {
+      rmSync(podDir, {recursive: true, force: true})
+      for (const d of made.reverse()) rmSync(d, {recursive: true, force: true})
+    }
+    expect(picture()).toEqual(before)
+  })
 
   it('takes the fault from NODEDOC_SANDBOX_FAIL_STEP through the CLI', async () => {
     const r = await cli(['sandbox', 'create', '-f', manifest, '--name', `${prefix}-env`, '--pod-cidr', cidr, '--cgroup-driver', 'systemd', '--uid', run_.uid()], {env: {NODEDOC_SANDBOX_FAIL_STEP: '40'}})
