@@ -4,25 +4,28 @@
 import {spawn} from 'node:child_process'
 import type {FedProgram, FedListeners} from './host.js'
 
-/** Every fed program still running, ended when nodedoc exits however it exits (an error, a throw). */
+/** Every fed program still running, killed when nodedoc exits however it exits (an error, a throw). */
 const running = new Set<() => void>()
+
+/** How long a program whose stdin was closed may take to end by itself before it is killed. */
+const GRACE_MS = 1000
 let exitHook = false
 
 /**
  * Starts argv with its stdin a pipe nodedoc writes to, stdout handed over piece by piece, stderr
  * dropped, LC_ALL=C, in a process group of its own. Nothing outlives nodedoc: close() ends the
- * stdin and SIGTERMs the group (an xargs and the run it is waiting for); at process exit every
- * one still open is closed the same way; a nodedoc killed outright closes the pipe, and an
- * xargs whose input ends exits once its run in progress is done.
+ * stdin (an xargs then exits once its run in progress is done) and SIGTERMs the group a second
+ * later if it is still there; kill() SIGTERMs the group at once (an xargs and the run it is
+ * waiting for), as process exit does to every one still running; a nodedoc killed outright
+ * closes the pipe.
  */
 export function spawnFed(argv: string[], listeners: FedListeners): FedProgram {
   const child = spawn(argv[0], argv.slice(1), {stdio: ['pipe', 'pipe', 'ignore'], env: {...process.env, LC_ALL: 'C'}, detached: true})
   let ended = false
   let exited = false
-  const close = () => {
-    if (ended) return
+  const kill = () => {
+    running.delete(kill)
     ended = true
-    running.delete(close)
     child.stdin.end()
     if (exited || child.pid === undefined) return
     try {
@@ -31,7 +34,14 @@ export function spawnFed(argv: string[], listeners: FedListeners): FedProgram {
       // the group is gone already
     }
   }
-  running.add(close)
+  // an idle xargs whose input ends reaps its last run and exits: nothing left for init to reap
+  const close = () => {
+    if (ended) return
+    ended = true
+    child.stdin.end()
+    setTimeout(kill, GRACE_MS).unref()
+  }
+  running.add(kill)
   if (!exitHook) {
     exitHook = true
     process.once('exit', () => {
@@ -45,7 +55,7 @@ export function spawnFed(argv: string[], listeners: FedListeners): FedProgram {
   let told = false
   const tell = (code: number | null | undefined) => {
     exited = true
-    running.delete(close)
+    running.delete(kill)
     ended = true
     if (told) return
     told = true
@@ -61,5 +71,6 @@ export function spawnFed(argv: string[], listeners: FedListeners): FedProgram {
       if (!ended) child.stdin.write(text)
     },
     close,
+    kill,
   }
 }

@@ -47,8 +47,10 @@ export interface RunOptions {
 export interface FedProgram {
   /** Text for the program's stdin; ignored once it has ended. */
   write(text: string): void
-  /** Ends the program: its stdin closed and, if it still runs, SIGTERM. Safe to call again. */
+  /** Ends its stdin; SIGTERM if it still runs a moment later. Safe to call again. */
   close(): void
+  /** SIGTERM now (its runs too). Safe to call again. */
+  kill(): void
 }
 
 export interface FedListeners {

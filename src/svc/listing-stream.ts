@@ -218,9 +218,9 @@ export class ListingStreams {
     return batch && !batch.garbled ? {stdout: batch.text, stderr: '', exitCode: 0} : undefined
   }
 
-  /** Ends every stream (the listings still waiting get undefined). */
+  /** Ends every stream: an idle one by closing its input, one with listings still waiting (they get undefined) at once. */
   close(): void {
-    for (const lane of this.lanes) this.drop(lane)
+    for (const lane of this.lanes) this.drop(lane, lane.waiting.length === 0)
   }
 
   private send(lane: Lane, table: string, chains: string[] | null): Promise<BatchText | undefined> {
@@ -243,10 +243,11 @@ export class ListingStreams {
     })
   }
 
-  private drop(lane: Lane): void {
+  private drop(lane: Lane, idle = false): void {
     if (lane.alive) {
       lane.alive = false
-      lane.stream.close()
+      if (idle) lane.stream.close()
+      else lane.stream.kill()
     }
     for (const batch of lane.waiting.splice(0)) batch.done(undefined)
     lane.load = 0

@@ -23,9 +23,9 @@ describe('spawnFed', () => {
     stream.write('three\0four\0')
     await answered
     expect(out.join('')).toBe('one two\nthree four\n')
+    // its input ended, xargs ends by itself
     stream.close()
-    // ended by SIGTERM
-    expect(await exit).toBeNull()
+    expect(await exit).toBe(0)
     // a write after the end is dropped, not an error
     stream.write('five\0six\0')
     stream.close()
@@ -39,17 +39,24 @@ describe('spawnFed', () => {
     expect(code).toBeUndefined()
   })
 
-  it('ends a program that keeps running when closed', async () => {
+  it('ends a program that keeps running a moment after its input is closed, and at once when killed', async () => {
+    const started = Date.now()
     const code = await new Promise((resolve) => {
       const stream = spawnFed(['sleep', '60'], {stdout: () => undefined, exit: resolve})
       stream.close()
     })
     expect(code).toBeNull()
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900)
+    const killed = await new Promise((resolve) => {
+      const stream = spawnFed(['sleep', '60'], {stdout: () => undefined, exit: resolve})
+      stream.kill()
+    })
+    expect(killed).toBeNull()
   })
 })
 
 describe('spawnFed, the runs it started', () => {
-  it('ends the run in progress with its xargs when closed', async () => {
+  it('ends the run in progress with its xargs when killed', async () => {
     // a sleep no one else runs, to look for afterwards
     const seconds = `${60 + Math.floor(Math.random() * 1000)}.${process.pid}`
     const stream = spawnFed(['xargs', '-0', '-n', '1', 'sleep'], {stdout: () => undefined, exit: () => undefined})
@@ -57,7 +64,7 @@ describe('spawnFed, the runs it started', () => {
     const running = async () => (await import('node:child_process')).spawnSync('pgrep', ['-f', `^sleep ${seconds}$`]).status === 0
     for (let i = 0; i < 50 && !(await running()); i++) await new Promise((r) => setTimeout(r, 20))
     expect(await running()).toBe(true)
-    stream.close()
+    stream.kill()
     for (let i = 0; i < 50 && (await running()); i++) await new Promise((r) => setTimeout(r, 20))
     expect(await running()).toBe(false)
   })

@@ -100,6 +100,11 @@ class StreamHost {
   feed(argv: string[], listeners: FedListeners): FedProgram {
     const s = {argv, written: '', closed: false, listeners}
     const n = this.streams.push(s) - 1
+    const end = () => {
+      if (s.closed) return
+      s.closed = true
+      setTimeout(() => listeners.exit(null), 1)
+    }
     return {
       write: (text) => {
         s.written += text
@@ -114,11 +119,8 @@ class StreamHost {
         if (how === 'garble') out = 'Segmentation fault\n' + out
         setTimeout(() => listeners.stdout(out), 1)
       },
-      close: () => {
-        if (s.closed) return
-        s.closed = true
-        setTimeout(() => listeners.exit(null), 1)
-      },
+      close: () => end(),
+      kill: () => end(),
     }
   }
 }
