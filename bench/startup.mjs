@@ -79,7 +79,8 @@ if (!snapshot) {
 }
 // the pod to ask for: the first one ps ties a process to
 const ps = JSON.parse(execFileSync(process.execPath, [run, 'ps', '--from', snapshot, '-o', 'json'], {env, encoding: 'utf8'}))
-const pod = ps.find((p) => p.pod?.name && p.pod.namespace)?.pod
+// a list comes as a document (apiVersion, kind, items)
+const pod = ps.items.find((p) => p.pod?.name && p.pod.namespace)?.pod
 
 const rows = []
 const baseline = time([process.execPath, '-e', '0'])
