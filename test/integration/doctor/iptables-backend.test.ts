@@ -2,8 +2,9 @@
 // KUBE- lines each backend holds (as the test counts them itself); without it (setpriv drops the
 // capability, as in an unprivileged debug container) it says it could not read the rules, never
 // that the programs are not installed.
-import {spawnSync} from 'node:child_process'
-import {describe, expect, it} from 'vitest'
+import {execFileSync, spawnSync} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {byId, doctor} from './helpers.js'
 
 const installed = (program: string) => spawnSync('sh', ['-c', `command -v ${program}`]).status === 0
@@ -17,8 +18,19 @@ describe.skipIf(!ready)('doctor iptables-backend on the real iptables (needs set
     expect(['PASS', 'FAIL']).toContain(line.status)
   })
 
+  // iptables-legacy-save asks the kernel only for the legacy tables it has (none on a node that
+  // never used legacy, where it prints nothing and succeeds): a netns of the test's own holds one
+  const netns = `nd-ipt-backend-${randomBytes(3).toString('hex')}`
+  beforeAll(() => {
+    execFileSync('ip', ['netns', 'add', netns])
+    execFileSync('ip', ['netns', 'exec', netns, 'iptables-legacy', '-t', 'filter', '-S'], {stdio: 'ignore'})
+  })
+  afterAll(() => {
+    execFileSync('ip', ['netns', 'del', netns])
+  })
+
   it('without CAP_NET_ADMIN says it could not read the rules, and what each program said', () => {
-    const {results, stderr} = doctor(['iptables-backend'], {under: ['setpriv', '--inh-caps=-net_admin', '--bounding-set=-net_admin', '--']})
+    const {results, stderr} = doctor(['iptables-backend'], {netns, under: ['setpriv', '--inh-caps=-net_admin', '--bounding-set=-net_admin', '--']})
     const line = byId(results, 'iptables-backend')
     expect(line.status, stderr).toBe('SKIP')
     expect(line.seen).not.toContain('installed')
