@@ -100,6 +100,17 @@ function chooseBetween(nft: RuleSet, legacyRules: RuleSet): {backend: IptablesBa
   return {backend: 'nft', reason: `no hint chain; iptables-nft holds at least as many rules (${nftCount} >= ${legacy})`}
 }
 
+/** The both-backends problem (nftKube undefined: only nft's path was listed, not counted). */
+function bothBackends(nftKube: number | undefined, legacyKube: number): string {
+  const nft = nftKube === undefined ? 'iptables-nft' : `iptables-nft (${nftKube})`
+  return `both ${nft} and iptables-legacy (${legacyKube}) hold KUBE- rules: one set is stale, or two components disagree on the backend`
+}
+
+/** The backend --iptables-backend names, if it names one. */
+function forcedBackend(options: GatherOptions): {backend: IptablesBackend; reason: string} | undefined {
+  return options.backend && options.backend !== 'auto' ? {backend: options.backend, reason: '--iptables-backend'} : undefined
+}
+
 /** At most n at once: each listing is a process start, and a service may have hundreds of endpoints. */
 function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
   let active = 0
@@ -324,7 +335,7 @@ async function gatherPath(host: Host, options: GatherOptions, legacy: LegacySave
     if (ipv4 === undefined) return undefined
     const problems: string[] = []
     const legacyKube = kubeRuleCount(savesText(legacySaved))
-    if (legacyKube > 0) problems.push(`both iptables-nft and iptables-legacy (${legacyKube}) hold KUBE- rules: one set is stale, or two components disagree on the backend`)
+    if (legacyKube > 0) problems.push(bothBackends(undefined, legacyKube))
     return {read: {backend: 'nft', reason: `${reason}; only the chains on this service's path (iptables-nft -S)`, ipv4, ipv6: ipv6 ?? '', scope: 'path'}, problems}
   } finally {
     streams?.close()
@@ -354,11 +365,9 @@ async function gatherSaves(host: Host, options: GatherOptions): Promise<{read: I
   const nftKube = kubeRuleCount(nftAll)
   const legacyKube = kubeRuleCount(legacyAll)
   if (nftKube > 0 && legacyKube > 0) {
-    problems.push(`both iptables-nft (${nftKube}) and iptables-legacy (${legacyKube}) hold KUBE- rules: one set is stale, or two components disagree on the backend`)
+    problems.push(bothBackends(nftKube, legacyKube))
   }
-  const chosen = options.backend && options.backend !== 'auto'
-    ? {backend: options.backend, reason: '--iptables-backend'}
-    : chooseBackend(nftAll, legacyAll)
+  const chosen = forcedBackend(options) ?? chooseBackend(nftAll, legacyAll)
   const ipv4 = chosen.backend === 'nft' ? nft4 : legacy4
   const ipv6 = chosen.backend === 'nft' ? nft6 : legacy6
   if (ipv4 === undefined) {
@@ -398,7 +407,7 @@ async function gatherSavesOnPath(host: Host, options: GatherOptions, hint: strin
   const secondKube = firstKube > 0 ? kubeRuleCount(savesText(second)) : 0
   if (firstKube > 0 && secondKube > 0) {
     const [nftKube, legacyKube] = first === nft ? [firstKube, secondKube] : [secondKube, firstKube]
-    problems.push(`both iptables-nft (${nftKube}) and iptables-legacy (${legacyKube}) hold KUBE- rules: one set is stale, or two components disagree on the backend`)
+    problems.push(bothBackends(nftKube, legacyKube))
   }
   // two saves one after the other, as gatherSaves joins their text (kubelet's chains are in the
   // first lines of a table, never at the very start of a save)
@@ -406,9 +415,7 @@ async function gatherSavesOnPath(host: Host, options: GatherOptions, hint: strin
     hasHint: () => saves.some((save) => save?.hasHint()),
     ruleCount: () => ruleCount(savesText(saves)),
   })
-  const chosen = options.backend && options.backend !== 'auto'
-    ? {backend: options.backend, reason: '--iptables-backend'}
-    : chooseBetween(rules(nft), rules(legacySaved))
+  const chosen = forcedBackend(options) ?? chooseBetween(rules(nft), rules(legacySaved))
   const [ipv4, ipv6] = chosen.backend === 'nft' ? nft : legacySaved
   if (ipv4 === undefined) {
     problems.push(`iptables-${chosen.backend}-save is not installed`)
