@@ -14,7 +14,7 @@
 //    hides fresh code. NODEDOC_BUNDLE=0 forces this path, NODEDOC_BUNDLE=1 the bundle.
 // CommonJS (bin/package.json), because starting Node's ESM loader for one file costs ~5 ms.
 'use strict'
-const {existsSync, readFileSync, renameSync, writeFileSync} = require('node:fs')
+const {existsSync, readFileSync, renameSync, statSync, writeFileSync} = require('node:fs')
 const Module = require('node:module')
 const {basename, dirname, join} = require('node:path')
 const {Script} = require('node:vm')
@@ -35,15 +35,27 @@ if (/^kubectl-nodedoc(\.|$)/.test(basename(sea ? process.execPath : process.argv
 // in the executable, names are the executable's folder plus the asset's name (for messages only)
 const dist = sea ? dirname(process.execPath) : join(__dirname, '..', 'dist')
 
-/** The tsc build in dist/ now: a hash of tsc's build info; undefined when there is none. */
-function tscBuild() {
+/**
+ * The tsc build in dist/ now: a hash of tsc's build info; undefined when there is none. The
+ * bundle also names the build info's file as it was when it hashed it (inode, size, times):
+ * while it is still that very file, its hash is the one the bundle names, and node:crypto (5-10
+ * ms of start-up: it loads Node's streams) is not needed. Any write changes its ctime.
+ */
+function tscBuild(hashed) {
+  const file = join(dist, 'tsconfig.tsbuildinfo')
   let info
   try {
-    info = readFileSync(join(dist, 'tsconfig.tsbuildinfo'))
+    if (hashed && hashed.file === fileKey(statSync(file))) return hashed.build
+    info = readFileSync(file)
   } catch {
     return undefined
   }
   return require('node:crypto').createHash('sha256').update(info).digest('hex').slice(0, 16)
+}
+
+/** A file as the build saw it (scripts/build-bundle.mjs writes the same). */
+function fileKey(stat) {
+  return `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`
 }
 
 /** Whether to run the bundle whose launcher part begins with head (undefined: there is none). */
@@ -51,8 +63,8 @@ function bundleIsFresh(head) {
   if (sea) return true
   if (process.env.NODEDOC_BUNDLE === '0' || head === undefined) return false
   if (process.env.NODEDOC_BUNDLE === '1') return true
-  const madeFrom = /^\/\/nodedoc-build [0-9a-f]{16}\n\/\/nodedoc-tsc ([0-9a-f]{16}|none)\n/.exec(head)?.[1]
-  const now = tscBuild()
+  const [, madeFrom, file] = /^\/\/nodedoc-build [0-9a-f]{16}\n\/\/nodedoc-tsc ([0-9a-f]{16}|none)(?: ([0-9.:]+))?\n/.exec(head) ?? []
+  const now = tscBuild(file && {build: madeFrom, file})
   // no build info: an installed package (the bundle alone), or tsc output of unknown build
   if (now === undefined) return !existsSync(join(dist, 'commands', 'index.js'))
   return madeFrom === now
@@ -119,7 +131,7 @@ const coreSource = (() => {
     return undefined
   }
 })()
-if (bundleIsFresh(coreSource?.slice(0, 80))) {
+if (bundleIsFresh(coreSource?.slice(0, 160))) {
   // a live `svc NAME`: its listings and saves start now, while Node loads the CLI (src/svc/early.ts)
   if (process.argv[2] === 'svc') {
     try {

@@ -20,7 +20,7 @@ import {build} from 'esbuild'
 import {existsSync} from 'node:fs'
 import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {mkdir, readFile, readdir, rename, rm, writeFile} from 'node:fs/promises'
+import {mkdir, readFile, readdir, rename, rm, stat, writeFile} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
@@ -167,6 +167,38 @@ const OCLIF = /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/
 export const START_TRIMS = [
   {file: /[\\/]@oclif[\\/]core[\\/]lib[\\/]index\.js$/, from: /^checkNodeVersion\(\);$/m, to: '// checkNodeVersion(): see src/ship/launch.ts'},
   {file: /[\\/]fdir[\\/]dist[\\/]index\.cjs$/, from: /^\s*require\.resolve\("picomatch"\);$/m, to: ''},
+  // oclif makes a `debug` logger for its modules as they load, and `debug` asks whether stderr is
+  // a terminal: that loads Node's tty, net and stream modules and opens stderr (~5 ms). A logger
+  // says nothing unless DEBUG names it, so without DEBUG it is a function that does nothing.
+  {
+    file: /[\\/]@oclif[\\/]core[\\/]lib[\\/]logger\.js$/,
+    from: /^ {4}const debug = \(0, debug_1\.default\)\(namespace\);$/m,
+    to: '    const debug = process.env.DEBUG ? (0, debug_1.default)(namespace) : Object.assign(() => {}, {enabled: false, namespace});',
+  },
+  // chalk asks at import whether stdout and stderr are terminals, which loads Node's tty and net
+  // modules (~3 ms), even when NO_COLOR then sets its level (base-command.ts). Here it asks on
+  // the first string it colours, with the same answer: supports-color's check runs then, for
+  // stdout's level only (chalkStderr, which nodedoc never uses, is left out).
+  {
+    file: /[\\/]chalk[\\/]source[\\/]vendor[\\/]supports-color[\\/]index\.js$/,
+    from: /^import tty from 'node:tty';$/m,
+    to: "const tty = {isatty: (fd) => require('node:tty').isatty(fd)};",
+  },
+  {
+    file: /[\\/]chalk[\\/]source[\\/]vendor[\\/]supports-color[\\/]index\.js$/,
+    from: /^const supportsColor = \{\n\tstdout: createSupportsColor\(\{isTTY: tty\.isatty\(1\)\}\),\n\tstderr: createSupportsColor\(\{isTTY: tty\.isatty\(2\)\}\),\n\};$/m,
+    to: 'const lazyLevel = (fd) => {\n\tlet known;\n\tconst support = () => (known ??= createSupportsColor({isTTY: tty.isatty(fd)}));\n\treturn {get level() { return support() ? support().level : 0; }};\n};\nconst supportsColor = {stdout: lazyLevel(1), stderr: lazyLevel(2)};',
+  },
+  {
+    file: /[\\/]chalk[\\/]source[\\/]index\.js$/,
+    from: /^\tconst colorLevel = stdoutColor \? stdoutColor\.level : 0;\n\tobject\.level = options\.level === undefined \? colorLevel : options\.level;$/m,
+    to: "\tif (options.level === undefined) {\n\t\tlet level;\n\t\tObject.defineProperty(object, 'level', {configurable: true, enumerable: true, get: () => (level ??= stdoutColor.level), set: (value) => {\n\t\t\tlevel = value;\n\t\t}});\n\t} else {\n\t\tobject.level = options.level;\n\t}",
+  },
+  {
+    file: /[\\/]chalk[\\/]source[\\/]index\.js$/,
+    from: /^export const chalkStderr = createChalk\(\{level: stderrColor \? stderrColor\.level : 0\}\);$/m,
+    to: '// chalkStderr left out by nodedoc\'s build: it would ask at import whether stderr is a terminal',
+  },
   // oclif asks wsl-utils only for isWsl, which is is-wsl's answer re-exported; wsl-utils itself
   // also loads child_process and PowerShell helpers (~1.5 ms). Windows still goes to wsl-utils.
   {file: /[\\/]@oclif[\\/]core[\\/]lib[\\/]util[\\/]os\.js$/, from: /return \(await import\('wsl-utils'\)\)\.isWsl \?/, to: "return (await import('is-wsl')).default ?"},
@@ -180,12 +212,33 @@ export const START_TRIMS = [
   },
 ]
 
+/**
+ * Node's own modules that a command file loads on first use, as LAZY_MODULES: child_process (and
+ * with it dgram and net, ~3 ms) is needed only to run a program, which a snapshot never does.
+ * esbuild turns `import {spawn} from 'node:child_process'` into `var x=require(...)` and each
+ * use into `x.spawn`, so the variable can be the lazy object.
+ */
+const LAZY_BUILTINS = ['node:child_process']
+
+function lazyBuiltins(text, path) {
+  let out = text
+  for (const name of LAZY_BUILTINS) {
+    const required = `require(${JSON.stringify(name)})`
+    const quoted = required.replace(/[().:/]/g, (c) => `\\${c}`)
+    const lazy = `__nodedocLazy(() => ${required})`
+    out = out.replace(new RegExp(`\\bvar ([\\w$]+) ?= ?${quoted}(?=[;,])`, 'g'), (_, local) => `var ${local} = ${lazy}`)
+    // any other form would load it at once: fail the build rather than start slower unnoticed
+    if (out.split(lazy).some((part) => part.includes(required))) throw new Error(`${path}: ${name} is required in a form the build cannot make lazy; see LAZY_BUILTINS in scripts/build-bundle.mjs`)
+  }
+  return out
+}
+
 const startTrims = {
   name: 'nodedoc-start-trims',
   setup(build) {
     let lazy = 0
     let oclif = false
-    build.onLoad({filter: /[\\/]node_modules[\\/](@oclif[\\/]core[\\/]lib|fdir[\\/]dist|string-width)[\\/].*\.c?js$/}, async ({path}) => {
+    build.onLoad({filter: /[\\/]node_modules[\\/](@oclif[\\/]core[\\/]lib|fdir[\\/]dist|string-width|chalk[\\/]source)[\\/].*\.c?js$/}, async ({path}) => {
       const text = await readFile(path, 'utf8')
       let contents = text
       if (OCLIF.test(path)) {
@@ -243,13 +296,14 @@ const COMMON = {
  * V8 checks a cache against its source's length only: a cache can then only ever meet the exact
  * text it was made from, however the file was replaced. Caches of earlier builds are removed.
  */
-async function writeOutputs(outputFiles, launcherPart, tscBuild) {
+async function writeOutputs(outputFiles, launcherPart, tscBuild, commandFiles) {
   for (const file of outputFiles) {
     const partial = `${file.path}.${process.pid}.partial`
     let contents = file.contents
     if (file.path.endsWith('.cjs')) {
       // the launcher's part names the tsc build it was made from (bin/run.js runs it only then)
-      const text = (file.path === launcherPart ? `//nodedoc-tsc ${tscBuild}\n` : '') + toAscii(file.text)
+      const body = commandFiles.has(file.path) ? lazyBuiltins(file.text, file.path) : file.text
+      const text = (file.path === launcherPart ? `//nodedoc-tsc ${tscBuild}\n` : '') + toAscii(body)
       contents = `//nodedoc-build ${createHash('sha256').update(text).digest('hex').slice(0, 16)}\n${text}`
     }
     await writeFile(partial, contents, {mode: 0o644})
@@ -263,11 +317,20 @@ async function writeOutputs(outputFiles, launcherPart, tscBuild) {
 /**
  * The tsc build the bundle is made from: a hash of tsc's build info (tsconfig.json builds
  * incrementally, so tsc rewrites that file only when its output changes), as bin/run.js computes
- * it; "none" without one.
+ * it; "none" without one. Followed by the file hashed (inode, size, times, as bin/run.js's
+ * fileKey writes them), when it did not change while it was read: while the build info is that
+ * file, bin/run.js knows its hash without hashing it.
  */
 async function tscBuildId() {
+  const file = join(repo, 'dist', 'tsconfig.tsbuildinfo')
+  const key = async () => {
+    const s = await stat(file)
+    return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`
+  }
   try {
-    return createHash('sha256').update(await readFile(join(repo, 'dist', 'tsconfig.tsbuildinfo'))).digest('hex').slice(0, 16)
+    const before = await key()
+    const id = createHash('sha256').update(await readFile(file)).digest('hex').slice(0, 16)
+    return before === (await key()) ? `${id} ${before}` : id
   } catch {
     return 'none'
   }
@@ -300,7 +363,7 @@ export async function buildBundle({outfile = BUNDLE, chunks = CHUNKS, minify = t
   const kept = new Set(rest.outputFiles.map((f) => f.path))
   for (const name of await readdir(chunks)) if (!kept.has(join(chunks, name.replace(/(\.[0-9a-f]+)?\.v8cache$/, '')))) await rm(join(chunks, name), {force: true})
   // the launcher's part last: once it names this build, every file it loads is there
-  await writeOutputs([...rest.outputFiles, ...core.outputFiles], outfile, tscBuild)
+  await writeOutputs([...rest.outputFiles, ...core.outputFiles], outfile, tscBuild, new Set(commandChunks.outputFiles.map((f) => f.path)))
   return {outfile, chunks, bytes: outputBytes(core.metafile), chunkBytes: outputBytes(rest.metafile), ms: Math.round(performance.now() - started)}
 }
 

@@ -78,6 +78,11 @@ export interface SandboxConfig {
   /** The pause-like process: a `sleep` that accepts "infinity" (coreutils), started as <state>/pause. */
   sleepProgram: string
   gateShell: string
+  /**
+   * A static busybox on the host, by its real path (no symlink to follow): after pivot_root it is
+   * still reachable as /.oldroot/<path>, and being static it needs nothing else from there.
+   */
+  hostBusybox?: string
   logRoot: string
   kubeletRoot: string
 }
@@ -415,10 +420,9 @@ function networkSteps({cfg, pod, hostname, withNs}: PlanLayout): Step[] {
   return steps
 }
 
-/** One container's steps: what the host prepares for it (its dirs and fstab files, its cgroups), and its start. */
+/** One container's steps: what the host prepares for it (its dirs and fstab files), and its start. */
 interface ContainerSteps {
   files: Step[]
-  cgroups: Step[]
   start: Step[]
 }
 
@@ -426,7 +430,7 @@ interface ContainerSteps {
 interface ContainerNeeds {
   /** its process: the pause (whose namespaces it joins) and its log dir */
   start: string[]
-  /** its cgroups' parents */
+  /** the end of every cgroup lane: its cgroups, their parents and limits */
   cgroups: string[]
   /** the image layer */
   image: string[]
@@ -434,7 +438,29 @@ interface ContainerNeeds {
   binds: string[]
 }
 
-/** One container: its bundle dir and cgroups, its process started at the gate, then its root. */
+/** The container cgroup <pod>/<containerID> and its limits. */
+function containerCgroupSteps({cfg}: PlanLayout, c: ContainerSpec, info: ContainerPlanInfo): Step[] {
+  return [
+    ...cfg.cgroup.controllers.map((controller): Step => ({id: `ctr.${c.name}.cgroup.${controller || 'unified'}`, why: 'the container cgroup <pod>/<containerID>', op: {kind: 'mkdir', path: cgroupDir(cfg, controller, info.cgroupPath)}, undo: null})),
+    ...limitFiles(cfg, info.limits).map((f): Step => ({id: `ctr.${c.name}.${f.file}`, why: `container ${f.file} by the kubelet's formula`, op: {kind: 'write', path: join(cgroupDir(cfg, f.controller, info.cgroupPath), f.file), content: f.value}, undo: null})),
+  ]
+}
+
+/**
+ * The cgroup steps in lanes: on v1 one per controller hierarchy (each level waits only for its
+ * parent in the same hierarchy, and a v1 mkdir can take tens of milliseconds), on v2 the one tree.
+ */
+function cgroupLanes({cfg}: PlanLayout, steps: Step[]): Step[][] {
+  if (cfg.cgroup.version !== 1) return [steps]
+  const lanes = cfg.cgroup.controllers.map((controller) => {
+    const root = `${join(cfg.cgroup.mountRoot, controller)}/`
+    return steps.filter((s) => 'path' in s.op && s.op.path.startsWith(root))
+  })
+  const placed = new Set(lanes.flat())
+  return [...lanes, steps.filter((s) => !placed.has(s))].filter((l) => l.length)
+}
+
+/** One container: its bundle dir, its process started at the gate, then its root. */
 function containerSteps(layout: PlanLayout, c: ContainerSpec, info: ContainerPlanInfo, needs: ContainerNeeds): ContainerSteps {
   const {cfg, qos, state, hostname, lower, withNs} = layout
   const ref = `{ctr:${c.name}}`
@@ -442,10 +468,6 @@ function containerSteps(layout: PlanLayout, c: ContainerSpec, info: ContainerPla
   const merged = cfg.isolation === 'chroot' ? lower : join(dir, 'rootfs')
   const {chain, gated} = containerChain(cfg, c, merged)
   const files: Step[] = [{id: `ctr.${c.name}.dir`, why: 'the container bundle dir (overlay upper/work and mount point)', op: {kind: 'mkdir', path: dir}, undo: null}]
-  const cgroups: Step[] = [
-    ...cfg.cgroup.controllers.map((controller): Step => ({id: `ctr.${c.name}.cgroup.${controller || 'unified'}`, why: 'the container cgroup <pod>/<containerID>', op: {kind: 'mkdir', path: cgroupDir(cfg, controller, info.cgroupPath)}, undo: null})),
-    ...limitFiles(cfg, info.limits).map((f): Step => ({id: `ctr.${c.name}.${f.file}`, why: `container ${f.file} by the kubelet's formula`, op: {kind: 'write', path: join(cgroupDir(cfg, f.controller, info.cgroupPath), f.file), content: f.value}, undo: null})),
-  ]
   const start: Step[] = [
     {
       id: `ctr.${c.name}.start`,
@@ -454,12 +476,12 @@ function containerSteps(layout: PlanLayout, c: ContainerSpec, info: ContainerPla
       undo: {kind: 'kill', ref},
       after: [...needs.start, files.at(-1)!.id],
     },
-    {id: `ctr.${c.name}.cgroup`, why: 'move the held process into its cgroups before it runs anything', op: {kind: 'joinCgroup', ref, dirs: cfg.cgroup.controllers.map((ctl) => cgroupDir(cfg, ctl, info.cgroupPath))}, undo: null, after: [`ctr.${c.name}.start`, ...needs.cgroups, ...(cgroups.length ? [cgroups.at(-1)!.id] : [])]},
+    {id: `ctr.${c.name}.cgroup`, why: 'move the held process into its cgroups before it runs anything', op: {kind: 'joinCgroup', ref, dirs: cfg.cgroup.controllers.map((ctl) => cgroupDir(cfg, ctl, info.cgroupPath))}, undo: null, after: [`ctr.${c.name}.start`, ...needs.cgroups]},
     {id: `ctr.${c.name}.oom_score_adj`, why: `oom_score_adj ${info.oomScoreAdj} for a ${qos} pod (kubelet qos policy)`, op: {kind: 'oomScoreAdj', ref, value: info.oomScoreAdj}, undo: null, soft: true},
   ]
-  if (!withNs) return {files, cgroups, start}
+  if (!withNs) return {files, start}
   const root = containerRootSteps(layout, c, ref, dir, merged, needs)
-  return {files: [...files, ...root.files], cgroups, start: [...start, ...root.start]}
+  return {files: [...files, ...root.files], start: [...start, ...root.start]}
 }
 
 /** One fstab field: blanks, newlines and backslashes as octal escapes, as fstab(5) reads them. */
@@ -499,7 +521,8 @@ function containerRootSteps({cfg, pod, state, lower, volumeSources, full}: PlanL
   ]
   prepare.push({id: `ctr.${c.name}.fstab-root`, why: 'the rootfs (read-only image layer + writable upper), /proc, /sys read-only, a tmpfs /dev, in the order they are mounted', op: {kind: 'write', path: join(dir, 'fstab.root'), content: rootMounts.join('\n') + '\n'}, undo: null})
   const mountRoot = `ctr.${c.name}.mount-root`
-  start.push({after: [`ctr.${c.name}.oom_score_adj`, ...needs.image, `ctr.${c.name}.fstab-root`], id: mountRoot, why: 'mounted only inside the container mount namespace; /proc from inside its PID namespace (ps sees only the pod), /sys from inside the pod network namespace', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--pid', ...(pod.hostNetwork ? [] : ['--net']), '--', 'mount', '--all', '--fstab', join(dir, 'fstab.root')]}, undo: null})
+  // the held process runs nothing until the gate opens: its root is built while it joins its cgroups
+  start.push({after: [`ctr.${c.name}.start`, ...needs.image, `ctr.${c.name}.fstab-root`], id: mountRoot, why: 'mounted only inside the container mount namespace; /proc from inside its PID namespace (ps sees only the pod), /sys from inside the pod network namespace', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--pid', ...(pod.hostNetwork ? [] : ['--net']), '--', 'mount', '--all', '--fstab', join(dir, 'fstab.root')]}, undo: null})
   // /dev filled while the binds are mounted: neither waits for the other
   const devices: Step[] = [{id: `ctr.${c.name}.devices`, why: `device nodes ${DEVICES.map(([d]) => '/dev/' + d).join(', ')} (runc's default set), copied as nodes from the host`, op: {kind: 'run', argv: ['cp', '-a', ...DEVICES.map(([d]) => `/dev/${d}`), there('dev/')]}, undo: null}]
   for (const [name, target] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']]) {
@@ -520,16 +543,30 @@ function containerRootSteps({cfg, pod, state, lower, volumeSources, full}: PlanL
     binds.push(fstabLine(volumeSources.get(m.name)!, at(m.mountPath), 'none', m.readOnly ? 'bind,ro' : 'bind'))
   }
   prepare.push({id: `ctr.${c.name}.fstab-binds`, why: "a private devpts, the pod's shm as /dev/shm, /etc/hosts, hostname and resolv.conf from the sandbox state dir (as kubelet/containerd bind them), the volumes (readOnly ones remounted read-only)", op: {kind: 'write', path: join(dir, 'fstab.binds'), content: binds.join('\n') + '\n'}, undo: null})
-  const mountBinds: Step = {id: `ctr.${c.name}.mount-binds`, why: 'mounted inside the container mount namespace, in that order', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--', 'mount', '--all', '--fstab', join(dir, 'fstab.binds')]}, undo: null, after: [points.at(-1)!.id, `ctr.${c.name}.fstab-binds`, ...needs.binds]}
-  start.push(...devices, ...points, mountBinds)
-  if (full) {
-    start.push(
-      {...mkdirIn(`ctr.${c.name}.mkdir.oldroot`, '.oldroot'), after: [devices.at(-1)!.id, mountBinds.id]},
-      {id: `ctr.${c.name}.pivot_root`, why: 'pivot_root, not chroot: the host root is moved away from the mount namespace, not just hidden', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--', 'pivot_root', merged, at('.oldroot')]}, undo: null},
-      {id: `ctr.${c.name}.umount-oldroot`, why: "detach the old (host) root so nothing in the container can reach it; run with the host's tools through /proc/<pid>/root", op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--root=/', '--wd=/', '--', 'umount', '--lazy', `/proc/${ref}/root/.oldroot`]}, undo: null},
-      {id: `ctr.${c.name}.rmdir-oldroot`, why: 'remove the empty old-root mount point', op: {kind: 'rmdir', path: `/proc/${ref}/root/.oldroot`}, undo: null},
-    )
+  const bindsAfter = [points.at(-1)!.id, `ctr.${c.name}.fstab-binds`, ...needs.binds]
+  const fstabBinds = join(dir, 'fstab.binds')
+  if (!full) {
+    start.push(...devices, ...points, {id: `ctr.${c.name}.mount-binds`, why: 'mounted inside the container mount namespace, in that order', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--', 'mount', '--all', '--fstab', fstabBinds]}, undo: null, after: bindsAfter})
+    return {files: prepare, start}
   }
+  points.push(mkdirIn(`ctr.${c.name}.mkdir.oldroot`, '.oldroot'))
+  // the binds, pivot_root and (with a static busybox on the host) the old root's detach in one
+  // run inside the mount namespace: each separate run costs an nsenter and a program start
+  const busybox = cfg.hostBusybox
+  const script = `mount --all --fstab "$1" && pivot_root "$2" "$2/.oldroot"${busybox ? ' && exec "$3" umount -l /.oldroot' : ''}`
+  start.push(
+    ...devices,
+    ...points,
+    {
+      id: `ctr.${c.name}.pivot_root`,
+      why: `the binds mounted inside the container mount namespace, in that order; then pivot_root, not chroot: the host root is moved away from the mount namespace, not just hidden${busybox ? "; then the old (host) root detached, so nothing in the container can reach it, by the host's static busybox reached through it" : ''}`,
+      op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--', 'sh', '-c', script, 'sh', fstabBinds, merged, ...(busybox ? [join('/.oldroot', busybox)] : [])]},
+      undo: null,
+      after: [devices.at(-1)!.id, ...bindsAfter],
+    },
+    ...(busybox ? [] : [{id: `ctr.${c.name}.umount-oldroot`, why: "detach the old (host) root so nothing in the container can reach it; run with the host's tools through /proc/<pid>/root", op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--root=/', '--wd=/', '--', 'umount', '--lazy', `/proc/${ref}/root/.oldroot`]}, undo: null} satisfies Step]),
+    {id: `ctr.${c.name}.rmdir-oldroot`, why: 'remove the empty old-root mount point', op: {kind: 'rmdir', path: `/proc/${ref}/root/.oldroot`}, undo: null},
+  )
   return {files: prepare, start}
 }
 
@@ -564,10 +601,14 @@ export function planSandbox(cfg: SandboxConfig): Plan {
   const logs = logSteps(layout)
   const pod = [...stateFiles, ...rootfsSteps(layout), ...emptyDirSteps(layout)]
   const shm = shmSteps(layout)
-  const podCgroups = [...podCgroupSteps(layout), ...sandboxCgroupSteps(layout)]
+  const cgroups = cgroupLanes(layout, [
+    ...podCgroupSteps(layout),
+    ...sandboxCgroupSteps(layout),
+    ...cfg.manifest.containers.flatMap((c, i) => containerCgroupSteps(layout, c, layout.containers[i])),
+  ])
   const last = (steps: Step[]) => (steps.length ? [steps.at(-1)!.id] : [])
   const logDirs = logs.filter((s) => /^logs\.[^.]+\.dir$/.test(s.id)).map((s) => s.id)
-  const needs: ContainerNeeds = {start: [...last(pause), ...logDirs], cgroups: last(podCgroups), image: last(pod), binds: [...last(pod), ...last(shm)]}
+  const needs: ContainerNeeds = {start: [...last(pause), ...logDirs], cgroups: cgroups.flatMap(last), image: last(pod), binds: [...last(pod), ...last(shm)]}
   const containers = cfg.manifest.containers.map((c, i) => containerSteps(layout, c, layout.containers[i], needs))
   const steps = [
     claim,
@@ -577,8 +618,8 @@ export function planSandbox(cfg: SandboxConfig): Plan {
     ...lane([claim.id], lease),
     ...lane([claim.id], pod),
     ...lane([claim.id], shm),
-    ...lane([claim.id], [...podCgroups, ...containers.flatMap((c) => c.cgroups)]),
-    ...lane([...last(pause), ...last(podCgroups)], pauseSettingSteps(layout)),
+    ...cgroups.flatMap((steps) => lane([claim.id], steps)),
+    ...lane([...last(pause), ...needs.cgroups], pauseSettingSteps(layout)),
     ...containers.flatMap((c) => c.start),
     ...lane([...last(pause), ...last(lease)], networkSteps(layout)),
   ]

@@ -9,7 +9,7 @@ import {LiveHost} from '../host/live.js'
 import {execGated} from '../write/exec.js'
 import type {Op, ProcessMark, RootfsSource} from '../write/ops.js'
 import {isAlive, readStartTime} from '../write/processes.js'
-import {which} from '../write/programs.js'
+import {realProgramPath, which} from '../write/programs.js'
 import {busyboxApplets, hostRootfsFiles, indexedBusyboxFacts, removeLayers} from '../write/rootfs.js'
 import {LiveSandboxOps} from '../write/sandbox-ops.js'
 import {removeDir, removeIfEmpty} from '../write/state-dir.js'
@@ -207,6 +207,8 @@ async function sandboxConfig(host: Host, opts: CreateOptions, found: Preflight):
     podPidsLimit: opts.podPidsLimit,
     sleepProgram: sleepProgram ?? '/bin/sleep',
     gateShell: gateShell ?? '/bin/sh',
+    // the layer is made of a static busybox: the host's own copy can detach the old root
+    hostBusybox: rootfs.kind === 'layer' ? await realProgramPath(rootfs.binary) : undefined,
     logRoot: '/var/log',
     kubeletRoot: '/var/lib/kubelet',
   }

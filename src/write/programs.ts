@@ -1,6 +1,6 @@
 // Finding the programs a sandbox runs, on the live machine's PATH.
 
-import {access, constants} from 'node:fs/promises'
+import {access, constants, realpath} from 'node:fs/promises'
 import {join} from 'node:path'
 
 export async function exists(path: string): Promise<boolean> {
@@ -24,4 +24,9 @@ export async function which(program: string): Promise<string | undefined> {
     } catch {}
   }
   return undefined
+}
+
+/** The file a program path names, its symlinks followed (undefined when there is none). */
+export async function realProgramPath(path: string): Promise<string | undefined> {
+  return realpath(path).catch(() => undefined)
 }

@@ -77,7 +77,9 @@ describe('planSandbox (core-k8s, full isolation)', () => {
     const binds = (find(plan.steps, `ctr.${ctr}.fstab-binds`).op as Extract<Op, {kind: 'write'}>).content.trim().split('\n')
     expect(binds.map((l) => l.split(' ')[1])).toEqual([`${merged}/dev/pts`, `${merged}/dev/shm`, `${merged}/etc/hosts`, `${merged}/etc/hostname`, `${merged}/etc/resolv.conf`])
     expect(binds[2]).toBe(`/run/nodedoc/sandboxes/core-k8s/hosts ${merged}/etc/hosts none bind 0 0`)
-    expect(argv(find(plan.steps, `ctr.${ctr}.pivot_root`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--', 'pivot_root', merged, `${merged}/.oldroot`])
+    // the binds and pivot_root in one run; without a static busybox on the host, the old root is detached by a second
+    expect(argv(find(plan.steps, `ctr.${ctr}.pivot_root`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--', 'sh', '-c', 'mount --all --fstab "$1" && pivot_root "$2" "$2/.oldroot"', 'sh', `${dir}/fstab.binds`, merged])
+    expect(argv(find(plan.steps, `ctr.${ctr}.umount-oldroot`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--root=/', '--wd=/', '--', 'umount', '--lazy', `/proc/{ctr:${ctr}}/root/.oldroot`])
     expect(find(plan.steps, `ctr.${ctr}.rmdir-oldroot`).op).toEqual({kind: 'rmdir', path: `/proc/{ctr:${ctr}}/root/.oldroot`})
     // every mount a container gets happens in its own mount namespace: the host mount table sees only the pod shm
     const hostMounts = plan.steps.filter((s) => s.op.kind === 'run' && argv(s)[0] === 'mount')
@@ -86,8 +88,18 @@ describe('planSandbox (core-k8s, full isolation)', () => {
     const order = plan.steps.map((s) => s.id)
     expect(order.indexOf(`ctr.${ctr}.cgroup`)).toBeLessThan(order.indexOf(`ctr.${ctr}.mount-root`))
     for (const id of ['devices', 'dev.fd', 'touch.hosts', 'mkdir.pts']) expect(order.indexOf(`ctr.${ctr}.${id}`)).toBeGreaterThan(order.indexOf(`ctr.${ctr}.mount-root`))
-    for (const id of ['touch.hosts', 'mkdir.pts', 'mkdir.shm']) expect(order.indexOf(`ctr.${ctr}.${id}`)).toBeLessThan(order.indexOf(`ctr.${ctr}.mount-binds`))
-    expect(order.indexOf(`ctr.${ctr}.umount-oldroot`)).toBeLessThan(order.indexOf(`ctr.${ctr}.release`))
+    for (const id of ['touch.hosts', 'mkdir.pts', 'mkdir.shm', 'mkdir.oldroot']) expect(order.indexOf(`ctr.${ctr}.${id}`)).toBeLessThan(order.indexOf(`ctr.${ctr}.pivot_root`))
+    expect(order.indexOf(`ctr.${ctr}.umount-oldroot`)).toBeLessThan(order.indexOf(`ctr.${ctr}.rmdir-oldroot`))
+    expect(order.indexOf(`ctr.${ctr}.rmdir-oldroot`)).toBeLessThan(order.indexOf(`ctr.${ctr}.release`))
+  })
+
+  it('detaches the old root in the pivot_root run with the host busybox, reached under /.oldroot, when it is static', () => {
+    const withBusybox = planSandbox(config('core-k8s.yaml', {hostBusybox: '/usr/bin/busybox'}))
+    const dir = `/run/nodedoc/sandboxes/core-k8s/containers/${ctr}`
+    expect(argv(find(withBusybox.steps, `ctr.${ctr}.pivot_root`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--', 'sh', '-c', 'mount --all --fstab "$1" && pivot_root "$2" "$2/.oldroot" && exec "$3" umount -l /.oldroot', 'sh', `${dir}/fstab.binds`, `${dir}/rootfs`, '/.oldroot/usr/bin/busybox'])
+    const ids = withBusybox.steps.map((s) => s.id)
+    expect(ids).not.toContain(`ctr.${ctr}.umount-oldroot`)
+    expect(ids.indexOf(`ctr.${ctr}.rmdir-oldroot`)).toBe(ids.indexOf(`ctr.${ctr}.pivot_root`) + 1)
   })
 
   it('escapes what the manifest controls in the fstab', () => {
@@ -248,9 +260,23 @@ describe('the order a plan keeps while its lanes run at once', () => {
       if (step.id === `ctr.${c}.start`) expect([...mine].filter((id) => [`ctr.${c}.dir`, `logs.${c}.dir`].includes(id)).sort()).toEqual([`ctr.${c}.dir`, `logs.${c}.dir`])
       if (step.id === `ctr.${c}.cgroup`) for (const id of ids.filter((x) => x.startsWith(`ctr.${c}.cgroup.`))) expect(mine.has(id), id).toBe(true)
       if (step.id === `ctr.${c}.mount-root`) for (const id of ['rootfs.layer', `ctr.${c}.upper`, `ctr.${c}.work`, `ctr.${c}.fstab-root`]) expect(mine.has(id), id).toBe(true)
-      if (step.id === `ctr.${c}.mount-binds`) for (const id of ['shm.mount', 'state.hosts', 'state.hostname', 'state.resolv', `ctr.${c}.fstab-binds`, ...ids.filter((x) => x.startsWith('volume.')), ...ids.filter((x) => (x.startsWith(`ctr.${c}.mkdir.`) && x !== `ctr.${c}.mkdir.oldroot`) || x.startsWith(`ctr.${c}.touch.`))]) expect(mine.has(id), id).toBe(true)
+      // the binds are mounted by their own run, or (full) by the pivot_root run
+      if (step.id === `ctr.${c}.mount-binds` || step.id === `ctr.${c}.pivot_root`) for (const id of ['shm.mount', 'state.hosts', 'state.hostname', 'state.resolv', `ctr.${c}.fstab-binds`, ...ids.filter((x) => x.startsWith('volume.')), ...ids.filter((x) => (x.startsWith(`ctr.${c}.mkdir.`) && x !== `ctr.${c}.mkdir.oldroot`) || x.startsWith(`ctr.${c}.touch.`))]) expect(mine.has(id), id).toBe(true)
       if (step.id === `ctr.${c}.pivot_root`) for (const id of ids.filter((x) => x.startsWith(`ctr.${c}.dev`))) expect(mine.has(id), id).toBe(true)
     }
+  })
+
+  it('makes the cgroups of each v1 hierarchy in a lane of its own, and builds the root while the process joins them', () => {
+    const plan = planSandbox(config('two-containers.yaml'))
+    const before = waitsFor(plan.steps)
+    const ids = plan.steps.map((s) => s.id)
+    const c = 'writer'
+    expect(ids).toContain(`ctr.${c}.cgroup.cpu`)
+    expect(before.get(`ctr.${c}.cgroup.memory`)!.has('cgroup.memory.pod')).toBe(true)
+    for (const other of ['cpu', 'cpuacct', 'pids']) expect(before.get(`ctr.${c}.cgroup.memory`)!.has(`cgroup.${other}.pod`), other).toBe(false)
+    expect(before.get(`ctr.${c}.cgroup`)!.has(`ctr.${c}.cgroup.pids`)).toBe(true)
+    expect(before.get(`ctr.${c}.mount-root`)!.has(`ctr.${c}.cgroup`)).toBe(false)
+    expect(before.get(`ctr.${c}.release`)!.has(`ctr.${c}.oom_score_adj`)).toBe(true)
   })
 
   it('refuses a plan whose step waits for a later one', () => {
