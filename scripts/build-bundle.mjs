@@ -352,6 +352,8 @@ export async function buildBundle({outfile = BUNDLE, chunks = CHUNKS, minify = t
   const core = await build({...COMMON, ...entry, minify, plugins: [startTrims], banner: {js: [META_URL, LAZY].join('\n')}})
   // every chunk takes oclif from the launcher's part: one oclif, one Command class, one config
   const entryPoints = Object.entries({...files, ...hookFiles()}).map(([key, file]) => ({in: file, out: chunkName(key)}))
+  // what bin/run.js starts before loading the CLI for a live `svc NAME` (src/svc/early.ts)
+  entryPoints.push({in: join(repo, 'dist', 'src', 'svc', 'early.js'), out: 'svc-early'})
   const commandChunks = await build({...COMMON, entryPoints, outdir: chunks, outExtension: {'.js': '.cjs'}, minify, external: [...COMMON.external, '@oclif/core', ...LAZY_MODULES], plugins: [lazyModules, startTrims], banner: {js: [META_URL, LAZY, criProto].join('\n')}})
   const vendorEntries = LAZY_MODULES.map((name) => ({in: `nodedoc-vendor:${name}`, out: vendorName(name)}))
   const vendorChunks = await build({...COMMON, entryPoints: vendorEntries, outdir: chunks, outExtension: {'.js': '.cjs'}, minify, plugins: [vendorEntry], banner: {js: META_URL}})
