@@ -132,6 +132,12 @@ const coreSource = (() => {
   }
 })()
 if (bundleIsFresh(coreSource?.slice(0, 160))) {
+  // a live `svc NAME`: its listings and saves start now, while Node loads the CLI (src/svc/early.ts)
+  if (process.argv[2] === 'svc') {
+    try {
+      loadBundle('nodedoc/svc-early.cjs', requireFor('nodedoc/svc-early.cjs')).startSvcEarly(process.argv.slice(3))
+    } catch {} // a bundle without that file: the command starts them itself
+  }
   const core = loadBundle('nodedoc.cjs', requireFor('nodedoc.cjs'), coreSource)
   const loaded = new Map()
   // a command's file takes oclif from the launcher's part (one oclif, one Command class), and a

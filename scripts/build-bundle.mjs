@@ -175,6 +175,30 @@ export const START_TRIMS = [
     from: /^ {4}const debug = \(0, debug_1\.default\)\(namespace\);$/m,
     to: '    const debug = process.env.DEBUG ? (0, debug_1.default)(namespace) : Object.assign(() => {}, {enabled: false, namespace});',
   },
+  // chalk asks at import whether stdout and stderr are terminals, which loads Node's tty and net
+  // modules (~3 ms), even when NO_COLOR then sets its level (base-command.ts). Here it asks on
+  // the first string it colours, with the same answer: supports-color's check runs then, for
+  // stdout's level only (chalkStderr, which nodedoc never uses, is left out).
+  {
+    file: /[\\/]chalk[\\/]source[\\/]vendor[\\/]supports-color[\\/]index\.js$/,
+    from: /^import tty from 'node:tty';$/m,
+    to: "const tty = {isatty: (fd) => require('node:tty').isatty(fd)};",
+  },
+  {
+    file: /[\\/]chalk[\\/]source[\\/]vendor[\\/]supports-color[\\/]index\.js$/,
+    from: /^const supportsColor = \{\n\tstdout: createSupportsColor\(\{isTTY: tty\.isatty\(1\)\}\),\n\tstderr: createSupportsColor\(\{isTTY: tty\.isatty\(2\)\}\),\n\};$/m,
+    to: 'const lazyLevel = (fd) => {\n\tlet known;\n\tconst support = () => (known ??= createSupportsColor({isTTY: tty.isatty(fd)}));\n\treturn {get level() { return support() ? support().level : 0; }};\n};\nconst supportsColor = {stdout: lazyLevel(1), stderr: lazyLevel(2)};',
+  },
+  {
+    file: /[\\/]chalk[\\/]source[\\/]index\.js$/,
+    from: /^\tconst colorLevel = stdoutColor \? stdoutColor\.level : 0;\n\tobject\.level = options\.level === undefined \? colorLevel : options\.level;$/m,
+    to: "\tif (options.level === undefined) {\n\t\tlet level;\n\t\tObject.defineProperty(object, 'level', {configurable: true, enumerable: true, get: () => (level ??= stdoutColor.level), set: (value) => {\n\t\t\tlevel = value;\n\t\t}});\n\t} else {\n\t\tobject.level = options.level;\n\t}",
+  },
+  {
+    file: /[\\/]chalk[\\/]source[\\/]index\.js$/,
+    from: /^export const chalkStderr = createChalk\(\{level: stderrColor \? stderrColor\.level : 0\}\);$/m,
+    to: '// chalkStderr left out by nodedoc\'s build: it would ask at import whether stderr is a terminal',
+  },
   // oclif asks wsl-utils only for isWsl, which is is-wsl's answer re-exported; wsl-utils itself
   // also loads child_process and PowerShell helpers (~1.5 ms). Windows still goes to wsl-utils.
   {file: /[\\/]@oclif[\\/]core[\\/]lib[\\/]util[\\/]os\.js$/, from: /return \(await import\('wsl-utils'\)\)\.isWsl \?/, to: "return (await import('is-wsl')).default ?"},
@@ -199,10 +223,12 @@ const LAZY_BUILTINS = ['node:child_process']
 function lazyBuiltins(text, path) {
   let out = text
   for (const name of LAZY_BUILTINS) {
-    const quoted = JSON.stringify(name).replace(/[/.:]/g, (c) => `\\${c}`)
-    out = out.replace(new RegExp(`\\bvar ([\\w$]+)=require\\(${quoted}\\)(?=[;,])`, 'g'), (_, local) => `var ${local}=__nodedocLazy(()=>require(${JSON.stringify(name)}))`)
+    const required = `require(${JSON.stringify(name)})`
+    const quoted = required.replace(/[().:/]/g, (c) => `\\${c}`)
+    const lazy = `__nodedocLazy(() => ${required})`
+    out = out.replace(new RegExp(`\\bvar ([\\w$]+) ?= ?${quoted}(?=[;,])`, 'g'), (_, local) => `var ${local} = ${lazy}`)
     // any other form would load it at once: fail the build rather than start slower unnoticed
-    if (new RegExp(`(?<!__nodedocLazy\\(\\(\\)=>)require\\(${quoted}\\)`).test(out)) throw new Error(`${path}: ${name} is required in a form the build cannot make lazy; see LAZY_BUILTINS in scripts/build-bundle.mjs`)
+    if (out.split(lazy).some((part) => part.includes(required))) throw new Error(`${path}: ${name} is required in a form the build cannot make lazy; see LAZY_BUILTINS in scripts/build-bundle.mjs`)
   }
   return out
 }
@@ -212,7 +238,7 @@ const startTrims = {
   setup(build) {
     let lazy = 0
     let oclif = false
-    build.onLoad({filter: /[\\/]node_modules[\\/](@oclif[\\/]core[\\/]lib|fdir[\\/]dist|string-width)[\\/].*\.c?js$/}, async ({path}) => {
+    build.onLoad({filter: /[\\/]node_modules[\\/](@oclif[\\/]core[\\/]lib|fdir[\\/]dist|string-width|chalk[\\/]source)[\\/].*\.c?js$/}, async ({path}) => {
       const text = await readFile(path, 'utf8')
       let contents = text
       if (OCLIF.test(path)) {
@@ -326,6 +352,8 @@ export async function buildBundle({outfile = BUNDLE, chunks = CHUNKS, minify = t
   const core = await build({...COMMON, ...entry, minify, plugins: [startTrims], banner: {js: [META_URL, LAZY].join('\n')}})
   // every chunk takes oclif from the launcher's part: one oclif, one Command class, one config
   const entryPoints = Object.entries({...files, ...hookFiles()}).map(([key, file]) => ({in: file, out: chunkName(key)}))
+  // what bin/run.js starts before loading the CLI for a live `svc NAME` (src/svc/early.ts)
+  entryPoints.push({in: join(repo, 'dist', 'src', 'svc', 'early.js'), out: 'svc-early'})
   const commandChunks = await build({...COMMON, entryPoints, outdir: chunks, outExtension: {'.js': '.cjs'}, minify, external: [...COMMON.external, '@oclif/core', ...LAZY_MODULES], plugins: [lazyModules, startTrims], banner: {js: [META_URL, LAZY, criProto].join('\n')}})
   const vendorEntries = LAZY_MODULES.map((name) => ({in: `nodedoc-vendor:${name}`, out: vendorName(name)}))
   const vendorChunks = await build({...COMMON, entryPoints: vendorEntries, outdir: chunks, outExtension: {'.js': '.cjs'}, minify, plugins: [vendorEntry], banner: {js: META_URL}})

@@ -47,8 +47,31 @@ function onOutputError(error: NodeJS.ErrnoException): void {
 export function watchOutput(): void {
   if (outputWatched) return
   outputWatched = true
-  process.stdout.on('error', onOutputError)
-  process.stderr.on('error', onOutputError)
+  watchWhenOpened('stdout')
+  watchWhenOpened('stderr')
+}
+
+/**
+ * The handler goes on the stream when something first uses it: Node makes process.stderr on
+ * first use, and for a pipe that loads its net module (~2 ms), for a run that may never write
+ * there. Node defines both as configurable getters; anything else is watched at once.
+ */
+function watchWhenOpened(name: 'stdout' | 'stderr'): void {
+  const own = Object.getOwnPropertyDescriptor(process, name)
+  const open = own?.get
+  if (!open || !own.configurable) {
+    process[name].on('error', onOutputError)
+    return
+  }
+  Object.defineProperty(process, name, {
+    ...own,
+    get() {
+      const stream = open.call(process)
+      Object.defineProperty(process, name, own)
+      stream.on('error', onOutputError)
+      return stream
+    },
+  })
 }
 
 /**

@@ -6,6 +6,7 @@ import {type DirEntry, type EntryKind, type FedListeners, type FedProgram, type 
 import {lstatInRoot, readDirInRoot, readFileInRoot, readFilesInRoot, readLinkInRoot, resolveInRoot} from './in-root.js'
 import {type RootReader, liveRootReader} from './root-reader.js'
 import {spawnFed} from './fed.js'
+import {takeRun, takeStream} from './early.js'
 
 const DEFAULT_TIMEOUT_MS = 10_000
 
@@ -112,15 +113,27 @@ export class LiveHost implements Host {
 
   async run(argv: string[], options: RunOptions = {}): Promise<RunResult | undefined> {
     const [file, ...args] = argv
+    const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    // started before the CLI loaded (src/host/early.ts): its answer, unless its output was too large
+    const taken = options.input === undefined ? takeRun(argv, timeout) : undefined
+    const early = taken ? await taken : null
+    if (early !== null) {
+      if (early === undefined) return undefined
+      if (early.timedOut) {
+        this.warnings.add(`timeout:${file}`, `timed out after ${timeout} ms`, argv.join(' '))
+        return undefined
+      }
+      return {stdout: early.stdout ?? '', stderr: early.stderr, exitCode: early.exitCode}
+    }
     const result = await execa.execa(file, args, {
       reject: false,
-      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      timeout,
       ...(options.input === undefined ? {stdin: 'ignore' as const} : {input: options.input}),
       env: {LC_ALL: 'C'},
     })
     if ((result as {code?: string}).code === 'ENOENT') return undefined
     if (result.timedOut) {
-      this.warnings.add(`timeout:${file}`, `timed out after ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`, argv.join(' '))
+      this.warnings.add(`timeout:${file}`, `timed out after ${timeout} ms`, argv.join(' '))
       return undefined
     }
     return {stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode: result.exitCode ?? 1}
@@ -138,25 +151,37 @@ export class LiveHost implements Host {
   async stream(argv: string[], onData: (chunk: Buffer) => void, options: StreamOptions): Promise<StreamResult | undefined> {
     const [file, ...args] = argv
     const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
-    const subprocess = execa.execa(file, args, {reject: false, timeout, stdin: 'ignore', env: {LC_ALL: 'C'}, encoding: 'buffer', buffer: {stdout: false}})
     let bytes = 0
     let over = false
-    subprocess.stdout.on('data', (chunk: Buffer) => {
+    let stop = () => undefined as unknown
+    const take = (chunk: Buffer) => {
       if (over) return
       bytes += chunk.length
       if (bytes <= options.maxBytes) return onData(chunk)
       over = true
-      subprocess.kill()
-    })
-    const result = await subprocess
-    if ((result as {code?: string}).code === 'ENOENT') return undefined
+      stop()
+    }
+    // started before the CLI loaded (src/host/early.ts): what it printed so far comes at once
+    const early = takeStream(argv, timeout, take)
+    let result: {code?: string; timedOut?: boolean; stderr?: string | Uint8Array; exitCode?: number} | undefined
+    if (early) {
+      stop = early.kill
+      if (over) stop()
+      result = (await early.done) ?? {code: 'ENOENT'}
+    } else {
+      const subprocess = execa.execa(file, args, {reject: false, timeout, stdin: 'ignore', env: {LC_ALL: 'C'}, encoding: 'buffer', buffer: {stdout: false}})
+      stop = () => subprocess.kill()
+      subprocess.stdout.on('data', take)
+      result = await subprocess
+    }
+    if (result.code === 'ENOENT') return undefined
     if (over) throw new OutputTooLargeError(file, options.maxBytes)
     if (result.timedOut) {
       this.warnings.add(`timeout:${file}`, `timed out after ${timeout} ms`, argv.join(' '))
       return undefined
     }
     // its final newline already left out, as run() leaves it out
-    return {stderr: Buffer.from(result.stderr ?? '').toString('utf8'), exitCode: result.exitCode ?? 1}
+    return {stderr: typeof result.stderr === 'string' ? result.stderr : Buffer.from(result.stderr ?? '').toString('utf8'), exitCode: result.exitCode ?? 1}
   }
 
   /**

@@ -9,6 +9,7 @@ import {gatherHostRoutes} from '../pods/routes.js'
 import {type ChainListing, PATH_PREFETCH, PATH_START, type PathTable, readChainListing, saveText, tableChains, walkPath} from './iptables-path.js'
 import {SaveBytes} from './iptables-save-bytes.js'
 import {ListingStreams} from './listing-stream.js'
+import {LEGACY_TABLE_NAMES, NFT_HINTS, SAVE_TIMEOUT_MS, STREAMS_IPV4} from './early.js'
 import type {NodeNetwork} from './locate.js'
 
 export type IptablesBackend = 'nft' | 'legacy'
@@ -53,9 +54,6 @@ function ruleCount(text: string): number {
 function kubeRuleCount(text: string): number {
   return (text.match(/^(\[\d+:\d+\] )?-A KUBE-/gm) ?? []).length
 }
-
-/** A save of 256 MiB (~90k services) takes its program seconds: more than a listing's 10 s on a busy node. */
-const SAVE_TIMEOUT_MS = 60_000
 
 /**
  * A save's output as bytes, read while the program writes it (no 27 MB string on the way), up
@@ -249,9 +247,6 @@ async function ip6Path(host: Host, hint: string, streams?: ListingStreams): Prom
   return services.exitCode === 0 ? readChainsOnPath(host, 'ip6tables-nft', hint, {given: new Map([['KUBE-SERVICES', services]]), streams}) : ''
 }
 
-/** The legacy tables the kernel holds in this netns (`/proc/net/ip*_tables_names`); none without the module. */
-const LEGACY_TABLE_NAMES = [['iptables-legacy-save', '/proc/net/ip_tables_names'], ['ip6tables-legacy-save', '/proc/net/ip6_tables_names']] as const
-
 /**
  * The legacy saves, as bytes: for the both-backends problem, and on the legacy backend the rules
  * svc NAME cuts to its path. A family whose names file lists no table (or is absent beside
@@ -273,9 +268,6 @@ function legacySaves(host: Host): LegacySaves {
 function savesText(saves: Array<SaveBytes | null | undefined>): string {
   return saves.map((save) => save?.text() ?? '').join('')
 }
-
-/** The chains that say kube-proxy uses iptables-nft: kubelet makes KUBE-IPTABLES-HINT (1.24+), older ones the canary. */
-const NFT_HINTS = ['KUBE-IPTABLES-HINT', 'KUBE-KUBELET-CANARY']
 
 /** Whether iptables-nft's mangle table holds a hint chain (the canary asked for only without the hint): through the streams, else one run each. */
 async function nftHinted(host: Host, streams: ListingStreams | undefined): Promise<boolean> {
@@ -301,9 +293,6 @@ function earlyListings(streams: ListingStreams): {given: Map<string, Promise<Run
   for (const chain of nat) given.set(chain, listed.then((l) => l?.get(chain)))
   return {given, filter}
 }
-
-/** Streams per family: IPv4's path is three listings deep after KUBE-SERVICES, IPv6's mostly one. */
-const STREAMS_IPV4 = 2
 
 /**
  * svc NAME on a live node whose kube-proxy uses iptables-nft (its KUBE-IPTABLES-HINT chain is in

@@ -1,8 +1,9 @@
 // The split bundle `npm run build` makes: a run reads the launcher's part and the files of what
 // it uses, nothing more, and each file gets its V8 code cache.
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
+import {spawnSync} from 'node:child_process'
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {REPO, RUN, exampleSnapshots} from './helpers.js'
@@ -58,6 +59,20 @@ describe('split bundle', () => {
     const yaml = await traced(['pod', 'core-k8s', '--from', snapshot!, '-o', 'yaml'])
     expect(yaml.stdout).toMatch(/^name: core-k8s$/m)
     expect(yaml.bundleFiles).toEqual(['nodedoc.cjs', 'nodedoc/pod.cjs', 'nodedoc/vendor-yaml.cjs'])
+  })
+
+  it.skipIf(!snapshot)('reads a snapshot pod without loading Node\'s modules for programs, terminals, sockets or hashes', async () => {
+    const log = join(dir, 'builtins')
+    const probe = join(dir, 'builtins.cjs')
+    writeFileSync(probe, `process.on('exit', () => require('node:fs').writeFileSync(process.env.BUILTINS_LOG, process.moduleLoadList.join('\\n')))\n`)
+    // output to a file, NO_COLOR: nothing needs a terminal's answer; stderr a pipe nobody writes to
+    const out = openSync(join(dir, 'pod.txt'), 'w')
+    const result = spawnSync(process.execPath, ['--require', probe, RUN, 'pod', 'core-k8s', '--from', snapshot!], {env: {...process.env, NO_COLOR: '1', NODEDOC_BUNDLE: '1', BUILTINS_LOG: log}, stdio: ['ignore', out, 'pipe'], encoding: 'utf8'})
+    closeSync(out)
+    expect(result.status, result.stderr).toBe(0)
+    expect(readFileSync(join(dir, 'pod.txt'), 'utf8')).toMatch(/^Pod:\s+default\/core-k8s$/m)
+    const builtins = readFileSync(log, 'utf8').split('\n')
+    for (const name of ['child_process', 'tty', 'net', 'crypto']) expect(builtins, name).not.toContain(`NativeModule ${name}`)
   })
 
   it.skipIf(!snapshot)('reads a code cache only under its own file\'s build id', async () => {

@@ -1,0 +1,265 @@
+// Programs started before the CLI has loaded (bin/run.js, for a live `svc NAME`: src/svc/early.ts),
+// handed to the LiveHost call that would have started them: run(), stream() and feed() take an
+// early one whose argv is the same instead of starting their own. Node and oclif take ~0.2-0.5 s
+// to load on a busy node; the listings and saves run meanwhile, and each start is a fork of a
+// small process rather than of the loaded CLI. Read-only programs only; what is not taken by the
+// time nodedoc exits is killed then, as fed programs are.
+//
+// The launcher's copy of this module and the command's (two bundle files) share one registry,
+// kept on globalThis.
+
+import {type ChildProcess, spawn} from 'node:child_process'
+import {readFileSync, statSync} from 'node:fs'
+
+/** What to start: each entry as the LiveHost call that will take it would start it. */
+export interface EarlyPlan {
+  /** run(argv): stdout and stderr kept as text (the default time-out) */
+  runs?: EarlyStart[]
+  /** stream(argv, …, {timeoutMs}): stdout kept as Buffers until taken */
+  streams?: Array<EarlyStart & {timeoutMs: number}>
+  /** feed(argv), and what its first writes will be (written now, skipped when the taker writes the same) */
+  feeds?: Array<EarlyStart & {writes: string[]}>
+}
+
+export interface EarlyStart {
+  argv: string[]
+  /** start only when this file can be read and holds more than blanks (a /proc/net/*_tables_names) */
+  whenListed?: string
+  /** start only when this path exists (/proc/net/ip_vs) */
+  whenExists?: string
+}
+
+/** run() and stream()'s answer; undefined: the program is not there (ENOENT). */
+export interface EarlyExit {
+  stdout?: string
+  stderr: string
+  exitCode: number
+  timedOut: boolean
+}
+
+interface Started {
+  child: ChildProcess
+  done: Promise<EarlyExit | undefined>
+  kill(): void
+}
+
+interface EarlyRun {
+  child: ChildProcess
+  timeoutMs: number
+  /** its answer; null: none to hand over (the output passed run()'s limit) */
+  done: Promise<EarlyExit | undefined | null>
+  kill(): void
+  /** handed to run() already: once only (killed at exit all the same, if still going) */
+  taken?: boolean
+}
+
+interface EarlyStream extends Started {
+  timeoutMs: number
+  pieces: Buffer[]
+  onData?: (chunk: Buffer) => void
+}
+
+export interface EarlyFeed {
+  child: ChildProcess
+  /** writes made early and not yet matched by the taker's */
+  pending: string[]
+  /** stdout (utf8) before the taker listens */
+  out: string[]
+  onStdout?: (chunk: string) => void
+  /** set once the program has ended (undefined: it could not start) */
+  exit?: {code: number | null | undefined}
+  onExit?: (code: number | null | undefined) => void
+}
+
+interface Registry {
+  runs: Map<string, EarlyRun>
+  streams: Map<string, EarlyStream>
+  feeds: Map<string, EarlyFeed[]>
+}
+
+const KEY = Symbol.for('nodedoc.early-programs')
+
+function registry(): Registry | undefined {
+  return (globalThis as Record<symbol, Registry | undefined>)[KEY]
+}
+
+const keyOf = (argv: string[]) => argv.join('\0')
+
+/** The default time-out of run(), as LiveHost's. */
+export const EARLY_RUN_TIMEOUT_MS = 10_000
+/** A run's output past this is not taken (execa's buffer limit in run()). */
+const RUN_MAX_BYTES = 100 * 1024 * 1024
+
+const ENV = () => ({...process.env, LC_ALL: 'C'})
+
+/** Text as run() gives it: one final newline (LF or CRLF) left out. */
+function strip(text: string): string {
+  if (text.endsWith('\r\n')) return text.slice(0, -2)
+  return text.endsWith('\n') ? text.slice(0, -1) : text
+}
+
+function allowed(start: EarlyStart): boolean {
+  try {
+    if (start.whenExists !== undefined) statSync(start.whenExists)
+    if (start.whenListed !== undefined && readFileSync(start.whenListed, 'utf8').trim() === '') return false
+    return true
+  } catch {
+    // not there, or unreadable: the command decides later, as without an early start
+    return false
+  }
+}
+
+/**
+ * Whether the program (and its pipes) keep nodedoc running: not before it is taken, so a run that
+ * ends before it needs them (a usage error) exits at once, killing them.
+ */
+export function hold(child: ChildProcess, on: boolean): void {
+  for (const handle of [child, child.stdin, child.stdout, child.stderr]) {
+    const h = handle as {ref?: () => void; unref?: () => void} | null
+    if (on) h?.ref?.()
+    else h?.unref?.()
+  }
+}
+
+/** The program's exit as run() reports it, killed (SIGTERM) past timeoutMs. */
+function watch(child: ChildProcess, timeoutMs: number, stdout: (() => string) | undefined): Started {
+  const stderr: Buffer[] = []
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk))
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    child.kill('SIGTERM')
+  }, timeoutMs)
+  timer.unref()
+  const done = new Promise<EarlyExit | undefined>((resolve) => {
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      if (child.pid !== undefined) return
+      clearTimeout(timer)
+      // ENOENT: not installed, as run() says; another failure to start: exit 1 with its message, as execa
+      resolve(error.code === 'ENOENT' ? undefined : {stdout: stdout && '', stderr: error.message, exitCode: 1, timedOut: false})
+    })
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({stdout: stdout?.(), stderr: strip(Buffer.concat(stderr).toString('utf8')), exitCode: code ?? 1, timedOut})
+    })
+  })
+  let exited = false
+  done.then(() => (exited = true))
+  hold(child, false)
+  return {child, done, kill: () => void (exited || child.kill('SIGTERM'))}
+}
+
+function startRun(argv: string[]): EarlyRun {
+  const child = spawn(argv[0], argv.slice(1), {stdio: ['ignore', 'pipe', 'pipe'], env: ENV()})
+  const out: Buffer[] = []
+  let bytes = 0
+  let spoiled = false
+  child.stdout!.on('data', (chunk: Buffer) => {
+    bytes += chunk.length
+    if (bytes <= RUN_MAX_BYTES) return void out.push(chunk)
+    if (spoiled) return
+    spoiled = true
+    out.length = 0
+    child.kill('SIGTERM')
+  })
+  const started = watch(child, EARLY_RUN_TIMEOUT_MS, () => strip(Buffer.concat(out).toString('utf8')))
+  // past run()'s limit: not an answer to hand over
+  return {...started, timeoutMs: EARLY_RUN_TIMEOUT_MS, done: started.done.then((exit) => (spoiled ? null : exit))}
+}
+
+function startStream(argv: string[], timeoutMs: number): EarlyStream {
+  const child = spawn(argv[0], argv.slice(1), {stdio: ['ignore', 'pipe', 'pipe'], env: ENV()})
+  const stream = {timeoutMs, pieces: []} as unknown as EarlyStream
+  child.stdout!.on('data', (chunk: Buffer) => (stream.onData ? stream.onData(chunk) : stream.pieces.push(chunk)))
+  return Object.assign(stream, watch(child, timeoutMs, undefined))
+}
+
+function startFeed(argv: string[], writes: string[]): EarlyFeed {
+  // in a process group of its own, as src/host/fed.ts starts one
+  const child = spawn(argv[0], argv.slice(1), {stdio: ['pipe', 'pipe', 'ignore'], env: ENV(), detached: true})
+  const feed: EarlyFeed = {child, pending: [...writes], out: []}
+  child.stdin!.on('error', () => undefined)
+  child.stdout!.setEncoding('utf8')
+  child.stdout!.on('data', (chunk: string) => (feed.onStdout ? feed.onStdout(chunk) : feed.out.push(chunk)))
+  const ended = (code: number | null | undefined) => {
+    if (feed.exit) return
+    feed.exit = {code}
+    feed.onExit?.(code)
+  }
+  child.on('close', (code) => ended(code))
+  child.on('error', () => {
+    if (child.pid === undefined) ended(undefined)
+  })
+  if (child.pid !== undefined) for (const text of writes) child.stdin!.write(text)
+  hold(child, false)
+  return feed
+}
+
+/** Kills the group of a fed program (xargs and its run in progress). */
+export function killGroup(child: ChildProcess): void {
+  child.stdin?.end()
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return
+  try {
+    process.kill(-child.pid, 'SIGTERM')
+  } catch {
+    // the group is gone already
+  }
+}
+
+/**
+ * Starts what the plan names (each entry whose condition holds). Whatever is still running when
+ * nodedoc exits is killed then.
+ */
+export function startEarly(plan: EarlyPlan): void {
+  let reg = registry()
+  if (!reg) {
+    const made: Registry = {runs: new Map(), streams: new Map(), feeds: new Map()}
+    ;(globalThis as Record<symbol, Registry>)[KEY] = reg = made
+    process.once('exit', () => {
+      for (const run of [...made.runs.values(), ...made.streams.values()]) run.kill()
+      for (const feeds of made.feeds.values()) for (const feed of feeds) killGroup(feed.child)
+    })
+  }
+  // the saves first: on the legacy backend they are the critical path
+  for (const start of plan.streams ?? []) if (allowed(start)) reg.streams.set(keyOf(start.argv), startStream(start.argv, start.timeoutMs))
+  for (const start of plan.feeds ?? []) {
+    if (!allowed(start)) continue
+    const key = keyOf(start.argv)
+    reg.feeds.set(key, [...(reg.feeds.get(key) ?? []), startFeed(start.argv, start.writes)])
+  }
+  for (const start of plan.runs ?? []) if (allowed(start)) reg.runs.set(keyOf(start.argv), startRun(start.argv))
+}
+
+/**
+ * run(argv)'s answer from an early start of the same argv, once; undefined: none (start it now).
+ * It resolves to null where the output passed run()'s limit: run it again the usual way.
+ */
+export function takeRun(argv: string[], timeoutMs: number): Promise<EarlyExit | undefined | null> | undefined {
+  const reg = registry()
+  const run = reg?.runs.get(keyOf(argv))
+  if (!run || run.taken || run.timeoutMs !== timeoutMs) return undefined
+  run.taken = true
+  hold(run.child, true)
+  return run.done
+}
+
+/**
+ * stream(argv)'s early start, once: its stdout so far is handed to onData at once, the rest as
+ * it comes. kill() stops it (the cap). undefined: none.
+ */
+export function takeStream(argv: string[], timeoutMs: number, onData: (chunk: Buffer) => void): {done: Promise<EarlyExit | undefined>; kill(): void} | undefined {
+  const reg = registry()
+  const stream = reg?.streams.get(keyOf(argv))
+  if (!stream || stream.onData || stream.timeoutMs !== timeoutMs) return undefined
+  for (const piece of stream.pieces.splice(0)) onData(piece)
+  stream.onData = onData
+  hold(stream.child, true)
+  return {done: stream.done, kill: stream.kill}
+}
+
+/** feed(argv)'s early start, once each (the first started first); undefined: none. */
+export function takeFeed(argv: string[]): EarlyFeed | undefined {
+  const feed = registry()?.feeds.get(keyOf(argv))?.shift()
+  if (feed) hold(feed.child, true)
+  return feed
+}

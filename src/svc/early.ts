@@ -1,0 +1,93 @@
+// What a live `svc NAME` starts before the CLI has loaded (bin/run.js calls startSvcEarly with
+// the arguments after `svc`): the programs gatherKubeProxyRules and gatherNodeNetwork will run
+// first, started while Node loads oclif and the command, and handed to them by the LiveHost
+// (src/host/early.ts). Only for a live run reading the node's own rules: never with --from, a
+// rules file, --host-root, -A, --ip or --probe, nor for an argument this does not know.
+
+import {type EarlyPlan, startEarly} from '../host/early.js'
+import {PATH_PREFETCH, PATH_START} from './iptables-path.js'
+import {batchInput} from './listing-stream.js'
+
+/** A save of 256 MiB (~90k services) takes its program seconds: more than a listing's 10 s on a busy node. */
+export const SAVE_TIMEOUT_MS = 60_000
+
+/** The legacy tables the kernel holds in this netns (`/proc/net/ip*_tables_names`); none without the module. */
+export const LEGACY_TABLE_NAMES = [['iptables-legacy-save', '/proc/net/ip_tables_names'], ['ip6tables-legacy-save', '/proc/net/ip6_tables_names']] as const
+
+/** The chains that say kube-proxy uses iptables-nft: kubelet makes KUBE-IPTABLES-HINT (1.24+), older ones the canary. */
+export const NFT_HINTS = ['KUBE-IPTABLES-HINT', 'KUBE-KUBELET-CANARY']
+
+/** Listing streams for IPv4 (gather.ts's gatherPath): its path is three listings deep after KUBE-SERVICES. */
+export const STREAMS_IPV4 = 2
+
+/** The program every IPv4 listing stream runs. */
+export const STREAM_ARGV = ['xargs', '-0', '-n', '4', 'iptables-nft']
+
+/** The other gatherers' programs on this path (src/pods/routes.ts, links.ts, gather.ts's nft and IPVS reads). */
+const RUNS: EarlyPlan['runs'] = [
+  {argv: ['nft', 'list', 'sets', 'table', 'ip', 'kube-proxy']},
+  {argv: ['nft', 'list', 'sets', 'table', 'ip6', 'kube-proxy']},
+  {argv: ['ip', '-j', '-4', 'route', 'show', 'table', 'all']},
+  {argv: ['ip', '-j', '-6', 'route', 'show', 'table', 'all']},
+  {argv: ['ip', '-j', '-d', 'link', 'show']},
+  {argv: ['ip', '-j', 'netns', 'list-id']},
+  {argv: ['ipvsadm', '-Ln'], whenExists: '/proc/net/ip_vs'},
+]
+
+/** svc's flags that take a value and leave the run live and read-only. */
+const VALUE_FLAGS = new Set(['-n', '--namespace', '--port', '--protocol', '-o', '--output', '--sort-by', '--iptables-backend', '--graph'])
+const BOOLEAN_FLAGS = new Set(['--no-headers', '--live-routes'])
+
+/** The --iptables-backend of a live `svc NAME` (arguments after `svc`); undefined: not such a run. */
+export function liveSvcName(args: string[], env: NodeJS.ProcessEnv = process.env): 'auto' | 'nft' | 'legacy' | undefined {
+  if (env.NODEDOC_HOST_ROOT && env.NODEDOC_HOST_ROOT !== '/') return undefined
+  let names = 0
+  let backend = 'auto'
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]
+    if (!arg.startsWith('-')) {
+      names++
+      continue
+    }
+    const long = /^(--[\w-]+)(=(.*))?$/.exec(arg)
+    const short = /^(-\w)(=?(.+))?$/.exec(arg)
+    const flag = long?.[1] ?? short?.[1]
+    if (flag === undefined) return undefined
+    if (BOOLEAN_FLAGS.has(flag) && !long?.[2]) continue
+    if (!VALUE_FLAGS.has(flag)) return undefined
+    const value = long?.[2] ? long[3] : short?.[2] ? short[3] : args[++i]
+    if (value === undefined) return undefined
+    if (flag === '--iptables-backend') backend = value
+  }
+  return names === 1 && (backend === 'auto' || backend === 'nft' || backend === 'legacy') ? backend : undefined
+}
+
+/**
+ * What gatherPath writes to its two IPv4 listing streams in its first turn, stream by stream:
+ * the hint probe (unless --iptables-backend nft), KUBE-SERVICES alone, the filter table and the
+ * other start chains, each batch on the stream ListingStreams chooses (the less loaded).
+ * test/unit/svc/early.test.ts checks this against what gatherPath writes.
+ */
+export function pathStreamWrites(backend: 'auto' | 'nft'): string[][] {
+  const nat = [...PATH_START, ...PATH_PREFETCH].filter(([table, chain]) => table === 'nat' && chain !== 'KUBE-SERVICES').map(([, chain]) => chain)
+  const hint = batchInput('mangle', [NFT_HINTS[0]])
+  const services = batchInput('nat', ['KUBE-SERVICES'])
+  const rest = [batchInput('filter', null), batchInput('nat', nat)]
+  return backend === 'auto' ? [[hint, ...rest], [services]] : [[services], rest]
+}
+
+/** The plan for a live svc NAME with this --iptables-backend. */
+export function svcEarlyPlan(backend: 'auto' | 'nft' | 'legacy'): EarlyPlan {
+  return {
+    // the legacy saves run on every such run (the both-backends problem; on legacy, the rules)
+    streams: LEGACY_TABLE_NAMES.map(([program, names]) => ({argv: [program], whenListed: names, timeoutMs: SAVE_TIMEOUT_MS})),
+    feeds: backend === 'legacy' ? [] : pathStreamWrites(backend).map((writes) => ({argv: STREAM_ARGV, writes})),
+    runs: RUNS,
+  }
+}
+
+/** bin/run.js: starts the plan when the arguments after `svc` are a live svc NAME's. */
+export function startSvcEarly(args: string[]): void {
+  const backend = liveSvcName(args)
+  if (backend) startEarly(svcEarlyPlan(backend))
+}

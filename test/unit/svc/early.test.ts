@@ -1,0 +1,86 @@
+import {describe, expect, it} from 'vitest'
+import {type FedListeners, type FedProgram, type Host, Warnings} from '../../../src/host/host.js'
+import {STREAM_ARGV, liveSvcName, pathStreamWrites, svcEarlyPlan} from '../../../src/svc/early.js'
+import {gatherIptables} from '../../../src/svc/gather.js'
+
+describe('liveSvcName', () => {
+  it('knows a live svc NAME, with the flags that keep it live and read-only, and its --iptables-backend', () => {
+    expect(liveSvcName(['kube-dns'], {})).toBe('auto')
+    expect(liveSvcName(['kube-system/kube-dns', '-o', 'json'], {})).toBe('auto')
+    expect(liveSvcName(['-ojson', 'kube-dns', '-n', 'kube-system', '--port=dns', '--protocol', 'udp'], {})).toBe('auto')
+    expect(liveSvcName(['kube-dns', '--iptables-backend', 'legacy'], {})).toBe('legacy')
+    expect(liveSvcName(['kube-dns', '--iptables-backend=nft', '--no-headers', '--graph', 'dot'], {})).toBe('nft')
+    expect(liveSvcName(['kube-dns'], {NODEDOC_HOST_ROOT: '/'})).toBe('auto')
+  })
+
+  it('starts nothing for rules from files, a snapshot, another root, -A, --ip, --probe, help, or what it does not know', () => {
+    for (const args of [
+      [], ['-A'], ['--all-namespaces'], ['a', 'b'], ['kube-dns', '--iptables-save', 'f'], ['kube-dns', '--nft=f'], ['kube-dns', '--ipvsadm', 'f'],
+      ['kube-dns', '--from', 'snap.tar.gz'], ['kube-dns', '--host-root', '/host'], ['--ip', '10.96.0.10'], ['kube-dns', '--probe'],
+      ['kube-dns', '--help'], ['kube-dns', '-h'], ['kube-dns', '--iptables-backend', 'other'], ['kube-dns', '-o'], ['kube-dns', '--'], ['kube-dns', '--new-flag'],
+    ]) {
+      expect(liveSvcName(args, {}), args.join(' ')).toBeUndefined()
+    }
+    expect(liveSvcName(['kube-dns'], {NODEDOC_HOST_ROOT: '/host'})).toBeUndefined()
+  })
+
+  it('plans no listing stream for --iptables-backend legacy, and the legacy saves only where the kernel lists legacy tables', () => {
+    expect(svcEarlyPlan('legacy').feeds).toEqual([])
+    expect(svcEarlyPlan('auto').streams?.map((s) => [s.argv, s.whenListed])).toEqual([
+      [['iptables-legacy-save'], '/proc/net/ip_tables_names'],
+      [['ip6tables-legacy-save'], '/proc/net/ip6_tables_names'],
+    ])
+  })
+})
+
+/** A live-looking host whose listing streams answer every batch with an empty listing, keeping what each was sent. */
+class RecordingHost implements Host {
+  readonly warnings = new Warnings()
+  readonly description = 'recording'
+  readonly root = '/'
+  readonly sent: string[][] = []
+  async readFile() {
+    return undefined
+  }
+  async readDir() {
+    return undefined
+  }
+  async readLink() {
+    return undefined
+  }
+  async stat() {
+    return undefined
+  }
+  async run() {
+    return undefined
+  }
+  feed(argv: string[], listeners: FedListeners): FedProgram {
+    const writes: string[] = []
+    if (argv.join(' ') === STREAM_ARGV.join(' ')) this.sent.push(writes)
+    let open = true
+    const end = () => {
+      if (open) setImmediate(() => listeners.exit(0))
+      open = false
+    }
+    return {
+      write: (text) => {
+        writes.push(text)
+        setImmediate(() => listeners.stdout('iptables v1.8.9 (nf_tables)\n'))
+      },
+      close: end,
+      kill: end,
+    }
+  }
+}
+
+describe('pathStreamWrites', () => {
+  for (const backend of ['auto', 'nft'] as const) {
+    it(`is what gatherPath first writes to each IPv4 stream (--iptables-backend ${backend})`, async () => {
+      const host = new RecordingHost()
+      await gatherIptables(host, {hint: '"ns/svc:', backend})
+      const expected = pathStreamWrites(backend)
+      expect(host.sent).toHaveLength(expected.length)
+      host.sent.forEach((writes, i) => expect(writes.slice(0, expected[i].length)).toEqual(expected[i]))
+    })
+  }
+})
