@@ -445,8 +445,7 @@ function readCapped(fd: number, size: number, max: number, tailBytes: number | u
     }
     return buffer.subarray(0, got)
   }
-  const tooLarge = () => new InRootError('too-large', path, `larger than ${max} bytes: not read`)
-  if (size > max) throw tooLarge()
+  if (size > max) throw tooLarge(path, max)
   // /proc and cgroup files say size 0: read until EOF, growing the buffer up to the cap. They
   // start in a buffer kept for the next read and are copied out at the end: a scan of /proc
   // reads thousands, and 16 KiB each was garbage for the collector
@@ -454,7 +453,7 @@ function readCapped(fd: number, size: number, max: number, tailBytes: number | u
   let length = 0
   for (;;) {
     if (length === buffer.length) {
-      if (length > max) throw tooLarge()
+      if (length > max) throw tooLarge(path, max)
       const bigger = Buffer.allocUnsafe(Math.min(max + 1, length * 2))
       buffer.copy(bigger, 0, 0, length)
       buffer = bigger
@@ -463,13 +462,18 @@ function readCapped(fd: number, size: number, max: number, tailBytes: number | u
     const n = readSync(fd, buffer, length, room, null)
     if (n === 0) break
     length += n
-    if (length > max) throw tooLarge()
+    if (length > max) throw tooLarge(path, max)
     // a short read that reached the size fstat gave is the end of a regular file (spares the
     // read that returns 0); /proc and cgroup files say size 0 and are read until EOF
     if (n < room && size > 0 && length >= size) break
   }
   const text = tailBytes !== undefined && length > tailBytes ? buffer.subarray(length - tailBytes, length) : buffer.subarray(0, length)
   return buffer === scratchBuffer ? Buffer.from(text) : text
+}
+
+// a module function, not a closure per read: the bundle names every closure it makes (keepNames)
+function tooLarge(path: string, max: number): InRootError {
+  return new InRootError('too-large', path, `larger than ${max} bytes: not read`)
 }
 
 const SCRATCH_BYTES = 16 * 1024

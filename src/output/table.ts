@@ -60,30 +60,37 @@ export function columns(head: string[], rows: Array<Array<string | number | unde
     for (let i = 0; i < n; i++) {
       const cell = row[i]
       // one cell, one line: a newline in a value must not make a row of its own
-      const text = cell === undefined || cell === null || cell === '' ? '-' : escapeCell(String(cell))
-      const w = width(text)
-      cells.push(text)
+      const text = cell === undefined || cell === null || cell === '' ? '-' : String(cell)
+      // printable ASCII (the usual cell) is itself, as wide as it is long: one test, no copy
+      const plain = PRINTABLE_ASCII.test(text)
+      const shown = plain ? text : escapeControl(text)
+      const w = plain ? text.length : width(shown)
+      cells.push(shown)
       cellWidths.push(w)
       if (w > natural[i]) natural[i] = w
     }
   }
   const widths = Number.isFinite(tableOptions.width) ? fitWidths(natural, tableOptions.width) : natural
-  const line = (texts: string[], measured: number[], at: number) => {
-    let out = ''
-    for (let i = 0; i < n; i++) {
-      let text = texts[at + i]
-      let w = measured[at + i]
-      if (w > widths[i]) {
-        text = elide(text, widths[i])
-        w = width(text)
-      }
-      out += i === n - 1 ? text : text + ' '.repeat(Math.max(0, widths[i] - w)) + GAP
-    }
-    return out.trimEnd() + '\n'
-  }
-  let out = tableOptions.headers ? line(header, header.map(width), 0) : ''
-  for (let at = 0; at < cells.length; at += n) out += line(cells, cellWidths, at)
+  let out = tableOptions.headers ? tableLine(header, header.map(width), 0, widths) : ''
+  for (let at = 0; at < cells.length; at += n) out += tableLine(cells, cellWidths, at, widths)
   return out
+}
+
+/** One row of columns(): each cell padded to its column's width (the last one not), cut where wider. */
+function tableLine(texts: string[], measured: number[], at: number, widths: number[]): string {
+  const n = widths.length
+  let out = ''
+  for (let i = 0; i < n; i++) {
+    let text = texts[at + i]
+    let w = measured[at + i]
+    if (w > widths[i]) {
+      text = elide(text, widths[i])
+      w = width(text)
+    }
+    out += i === n - 1 ? text : text + pad(widths[i] - w) + GAP
+  }
+  // only a last cell that ends in white space leaves any at the end of the line
+  return (TRAILING_SPACE.test(out) ? out.trimEnd() : out) + '\n'
 }
 
 /** Printable ASCII is as wide as it is long; anything else (wide, combining, emoji) is measured. */
@@ -91,10 +98,12 @@ function width(text: string): number {
   return PRINTABLE_ASCII.test(text) ? text.length : stringWidth(text)
 }
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/
-
-/** escapeControl, without a copy of the (usual) cell that holds no control character. */
-function escapeCell(text: string): string {
-  return PRINTABLE_ASCII.test(text) ? text : escapeControl(text)
+const TRAILING_SPACE = /\s$/
+const PADS: string[] = []
+/** n spaces, made once per width. */
+function pad(n: number): string {
+  if (n <= 0) return ''
+  return (PADS[n] ??= ' '.repeat(n))
 }
 
 /** "Key: value" lines, aligned, for one record; values shortened to the table width like cells. */

@@ -119,7 +119,13 @@ export function identifyCgroupPath(path: string): CgroupIdentity {
 
 /** The identity of a process from all its cgroup lines: the first line that names a pod wins. */
 export function identifyProcCgroup(entries: ProcCgroupEntry[]): CgroupIdentity & {version: 1 | 2 | null} {
-  const identities = entries.map((e) => identifyCgroupPath(e.path))
+  // cgroup v1 lists a line per hierarchy, mostly all with one path: each path identified once
+  const byPath = new Map<string, CgroupIdentity>()
+  const identities = entries.map((e) => {
+    let identity = byPath.get(e.path)
+    if (!identity) byPath.set(e.path, (identity = identifyCgroupPath(e.path)))
+    return identity
+  })
   const best = identities.find((i) => i.podUid && i.containerId) ?? identities.find((i) => i.podUid) ?? identities.find((i) => i.containerId) ?? identifyCgroupPath('/')
   return {...best, version: cgroupVersionOf(entries)}
 }

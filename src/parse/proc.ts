@@ -53,21 +53,28 @@ export function parseProcStatus(text: string): ProcStatus | undefined {
     start = end + 1
   }
   if (!fields.has('Name') || !fields.has('State')) return undefined
-  const numbers = (key: string) => (fields.get(key) ?? '').split(/\s+/).filter(Boolean).map(Number)
-  const optional = (key: string) => (fields.has(key) ? Number(fields.get(key)) : null)
   return {
     name: fields.get('Name')!,
     state: fields.get('State')!.split(/\s+/)[0],
     ppid: Number(fields.get('PPid') ?? 0),
-    nsPid: numbers('NSpid'),
-    uid: numbers('Uid'),
-    gid: numbers('Gid'),
+    nsPid: numbers(fields, 'NSpid'),
+    uid: numbers(fields, 'Uid'),
+    gid: numbers(fields, 'Gid'),
     capEff: fields.get('CapEff') ?? null,
     capBnd: fields.get('CapBnd') ?? null,
     noNewPrivs: fields.has('NoNewPrivs') ? fields.get('NoNewPrivs') === '1' : null,
-    seccomp: optional('Seccomp'),
-    threads: optional('Threads'),
+    seccomp: optional(fields, 'Seccomp'),
+    threads: optional(fields, 'Threads'),
   }
+}
+
+// module functions, not closures per call: the bundle names every closure it makes (keepNames)
+function numbers(fields: Map<string, string>, key: string): number[] {
+  return (fields.get(key) ?? '').split(/\s+/).filter(Boolean).map(Number)
+}
+
+function optional(fields: Map<string, string>, key: string): number | null {
+  return fields.has(key) ? Number(fields.get(key)) : null
 }
 
 /**
