@@ -147,7 +147,9 @@ async function programsPerCreate() {
   const {plan} = await createSandbox({manifestPath: manifest, name: `bench-${tag}-dry`, isolation: 'full', podCidr: cidr, cgroupDriver: 'cgroupfs', podPidsLimit: null, dryRun: true})
   let n = 0
   for (const {op} of plan.steps) {
-    if (op.kind === 'run') n += op.argv[0] === 'nsenter' ? 2 : 1
+    // a `sh -c` run: sh, then each command its script runs (`a && b && exec c`)
+    const script = op.kind === 'run' && op.argv.includes('-c') ? op.argv[op.argv.indexOf('-c') + 1].split(' && ').length + 1 : 0
+    if (op.kind === 'run') n += (op.argv[0] === 'nsenter' ? 1 : 0) + (script || 1)
     if (op.kind === 'spawnPause') n += 2
     if (op.kind === 'startContainer') n += op.chain.filter((a) => ['nsenter', 'unshare', 'setpriv'].includes(a)).length + 1
     if (op.kind === 'release') n += 1

@@ -41,10 +41,18 @@ export async function runPlan(plan: Plan, state: SandboxState, ops: SandboxOps, 
   const done = new Set<number>()
   const running = new Map<number, Promise<void>>()
   let failed: {error: unknown; index: number} | undefined
+  const ready = (index: number) => !done.has(index) && !running.has(index) && waitsFor[index].every((k) => done.has(k))
+  let settled = false
   for (;;) {
+    // opening a gate is the point of no return: what is pending comes in first (a Ctrl-C, an
+    // output whose reader went away), even when the steps before it ended without a pause
+    if (!settled && !failed && plan.steps.some((s, i) => s.op.kind === 'release' && ready(i))) {
+      settled = true
+      await new Promise((resolve) => setImmediate(resolve))
+    }
     for (const [index] of plan.steps.entries()) {
       if (failed) break
-      if (done.has(index) || running.has(index) || !waitsFor[index].every((k) => done.has(k))) continue
+      if (!ready(index)) continue
       if (hooks.aborted?.()) {
         failed = {error: new SandboxAborted('interrupted', plan.steps[index], index + 1, []), index}
         break

@@ -523,11 +523,10 @@ function containerRootSteps({cfg, pod, state, lower, volumeSources, full}: PlanL
   const mountRoot = `ctr.${c.name}.mount-root`
   // the held process runs nothing until the gate opens: its root is built while it joins its cgroups
   start.push({after: [`ctr.${c.name}.start`, ...needs.image, `ctr.${c.name}.fstab-root`], id: mountRoot, why: 'mounted only inside the container mount namespace; /proc from inside its PID namespace (ps sees only the pod), /sys from inside the pod network namespace', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--pid', ...(pod.hostNetwork ? [] : ['--net']), '--', 'mount', '--all', '--fstab', join(dir, 'fstab.root')]}, undo: null})
-  // /dev filled while the binds are mounted: neither waits for the other
-  const devices: Step[] = [{id: `ctr.${c.name}.devices`, why: `device nodes ${DEVICES.map(([d]) => '/dev/' + d).join(', ')} (runc's default set), copied as nodes from the host`, op: {kind: 'run', argv: ['cp', '-a', ...DEVICES.map(([d]) => `/dev/${d}`), there('dev/')]}, undo: null}]
-  for (const [name, target] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']]) {
-    devices.push({id: `ctr.${c.name}.dev.${name}`, why: `/dev/${name} link`, op: {kind: 'symlink', target, path: there(`dev/${name}`)}, undo: null})
-  }
+  const nodes = DEVICES.map(([d]) => `/dev/${d}`)
+  const devicesWhy = `device nodes ${nodes.join(', ')} (runc's default set), copied as nodes from the host`
+  const links: Step[] = [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']]
+    .map(([name, target]) => ({id: `ctr.${c.name}.dev.${name}`, why: `/dev/${name} link`, op: {kind: 'symlink', target, path: there(`dev/${name}`)}, undo: null}))
   const points: Step[] = [{...mkdirIn(`ctr.${c.name}.mkdir.pts`, 'dev/pts'), after: [mountRoot]}, mkdirIn(`ctr.${c.name}.mkdir.shm`, 'dev/shm')]
   const binds = [
     fstabLine('devpts', at('dev/pts'), 'devpts', 'newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec'),
@@ -542,27 +541,31 @@ function containerRootSteps({cfg, pod, state, lower, volumeSources, full}: PlanL
     // bind,ro: mount binds, then remounts the bind read-only, as two separate runs did
     binds.push(fstabLine(volumeSources.get(m.name)!, at(m.mountPath), 'none', m.readOnly ? 'bind,ro' : 'bind'))
   }
-  prepare.push({id: `ctr.${c.name}.fstab-binds`, why: "a private devpts, the pod's shm as /dev/shm, /etc/hosts, hostname and resolv.conf from the sandbox state dir (as kubelet/containerd bind them), the volumes (readOnly ones remounted read-only)", op: {kind: 'write', path: join(dir, 'fstab.binds'), content: binds.join('\n') + '\n'}, undo: null})
-  const bindsAfter = [points.at(-1)!.id, `ctr.${c.name}.fstab-binds`, ...needs.binds]
   const fstabBinds = join(dir, 'fstab.binds')
+  prepare.push({id: `ctr.${c.name}.fstab-binds`, why: "a private devpts, the pod's shm as /dev/shm, /etc/hosts, hostname and resolv.conf from the sandbox state dir (as kubelet/containerd bind them), the volumes (readOnly ones remounted read-only)", op: {kind: 'write', path: fstabBinds, content: binds.join('\n') + '\n'}, undo: null})
+  const bindsNeed = [`ctr.${c.name}.fstab-binds`, ...needs.binds]
   if (!full) {
-    start.push(...devices, ...points, {id: `ctr.${c.name}.mount-binds`, why: 'mounted inside the container mount namespace, in that order', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--', 'mount', '--all', '--fstab', fstabBinds]}, undo: null, after: bindsAfter})
+    // /dev filled while the binds are mounted: neither waits for the other
+    const devices: Step = {id: `ctr.${c.name}.devices`, why: devicesWhy, op: {kind: 'run', argv: ['cp', '-a', ...nodes, there('dev/')]}, undo: null}
+    start.push(devices, ...links, ...points, {id: `ctr.${c.name}.mount-binds`, why: 'mounted inside the container mount namespace, in that order', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--', 'mount', '--all', '--fstab', fstabBinds]}, undo: null, after: [points.at(-1)!.id, ...bindsNeed]})
     return {files: prepare, start}
   }
   points.push(mkdirIn(`ctr.${c.name}.mkdir.oldroot`, '.oldroot'))
-  // the binds, pivot_root and (with a static busybox on the host) the old root's detach in one
-  // run inside the mount namespace: each separate run costs an nsenter and a program start
+  // the device nodes, the binds, pivot_root and (with a static busybox on the host) the old
+  // root's detach in one run inside the mount namespace, where the host's /dev is still in
+  // view: each separate run costs an nsenter and a program start
   const busybox = cfg.hostBusybox
-  const script = `mount --all --fstab "$1" && pivot_root "$2" "$2/.oldroot"${busybox ? ' && exec "$3" umount -l /.oldroot' : ''}`
+  const script = [`cp -a ${nodes.join(' ')} "$2/dev/"`, 'mount --all --fstab "$1"', 'pivot_root "$2" "$2/.oldroot"', ...(busybox ? ['exec "$3" umount -l /.oldroot'] : [])].join(' && ')
   start.push(
-    ...devices,
+    {...links[0], after: [mountRoot]},
+    ...links.slice(1),
     ...points,
     {
       id: `ctr.${c.name}.pivot_root`,
-      why: `the binds mounted inside the container mount namespace, in that order; then pivot_root, not chroot: the host root is moved away from the mount namespace, not just hidden${busybox ? "; then the old (host) root detached, so nothing in the container can reach it, by the host's static busybox reached through it" : ''}`,
+      why: `${devicesWhy}; the binds mounted inside the container mount namespace, in that order; then pivot_root, not chroot: the host root is moved away from the mount namespace, not just hidden${busybox ? "; then the old (host) root detached, so nothing in the container can reach it, by the host's static busybox reached through it" : ''}`,
       op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--', 'sh', '-c', script, 'sh', fstabBinds, merged, ...(busybox ? [join('/.oldroot', busybox)] : [])]},
       undo: null,
-      after: [devices.at(-1)!.id, ...bindsAfter],
+      after: [links.at(-1)!.id, points.at(-1)!.id, ...bindsNeed],
     },
     ...(busybox ? [] : [{id: `ctr.${c.name}.umount-oldroot`, why: "detach the old (host) root so nothing in the container can reach it; run with the host's tools through /proc/<pid>/root", op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--root=/', '--wd=/', '--', 'umount', '--lazy', `/proc/${ref}/root/.oldroot`]}, undo: null} satisfies Step]),
     {id: `ctr.${c.name}.rmdir-oldroot`, why: 'remove the empty old-root mount point', op: {kind: 'rmdir', path: `/proc/${ref}/root/.oldroot`}, undo: null},

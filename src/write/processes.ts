@@ -1,6 +1,7 @@
 // The processes a sandbox starts: marked by PID and start time so that a recycled PID is never
 // mistaken for ours, found again by an environment mark when the state file lost them.
 
+import type {ChildProcess} from 'node:child_process'
 import {readFile, readdir} from 'node:fs/promises'
 import {parseProcStat, parseProcStatus} from '../parse/proc.js'
 import type {ProcessMark} from './ops.js'
@@ -35,23 +36,53 @@ export async function childOf(pid: number, timeoutMs = 2000): Promise<number> {
   throw new Error(`process ${pid} did not fork in time`)
 }
 
+/** How long a SIGKILLed process is waited for before a rollback goes on without it. */
+const EXIT_WAIT_MS = 2000
+
+async function until(done: () => Promise<boolean> | boolean): Promise<void> {
+  const deadline = Date.now() + EXIT_WAIT_MS
+  while (!(await done()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2))
+}
+
+/** Kills the process and returns once it has exited (a zombie counts: it holds nothing but its PID). */
 export async function killMark(mark: ProcessMark | undefined): Promise<void> {
   if (!mark || !(await isAlive(mark))) return
   try {
     process.kill(mark.pid, 'SIGKILL')
   } catch {}
+  await until(async () => !(await isAlive(mark)))
 }
 
-/** Every process whose environment carries NODEDOC_SANDBOX_UID=uid: the last resort of a rollback. */
+/** Resolves once this process's child has exited and was reaped (at once when it had). */
+export function reaped(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, EXIT_WAIT_MS)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+  })
+}
+
+async function carriesMark(pid: string, needle: string): Promise<boolean> {
+  const environ = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '')
+  return environ.split('\0').includes(needle)
+}
+
+/**
+ * Every process whose environment carries NODEDOC_SANDBOX_UID=uid: the last resort of a
+ * rollback. Returns once none does (a process that has exited shows an empty environment).
+ */
 export async function killMarkedProcesses(uid: string): Promise<void> {
   const needle = `NODEDOC_SANDBOX_UID=${uid}`
+  const killed: string[] = []
   for (const entry of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^[0-9]+$/.test(entry)) continue
-    const environ = await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '')
-    if (environ.split('\0').includes(needle)) {
-      try {
-        process.kill(Number(entry), 'SIGKILL')
-      } catch {}
-    }
+    if (!/^[0-9]+$/.test(entry) || !(await carriesMark(entry, needle))) continue
+    try {
+      process.kill(Number(entry), 'SIGKILL')
+      killed.push(entry)
+    } catch {}
   }
+  await until(async () => !(await Promise.all(killed.map((pid) => carriesMark(pid, needle)))).some(Boolean))
 }

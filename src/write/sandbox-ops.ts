@@ -2,7 +2,7 @@
 // spawn, cgroup writes) and its undo. Every program runs through execa with an argument array.
 
 import {type ChildProcess, spawn} from 'node:child_process'
-import {existsSync} from 'node:fs'
+import {existsSync, mkdirSync, renameSync, rmdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import {mkdir, open, readFile, rename, rm, rmdir, symlink, writeFile} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 import {createInterface} from 'node:readline'
@@ -10,8 +10,7 @@ import {fileURLToPath} from 'node:url'
 import * as execa from 'execa'
 import {removeCgroupTree} from './cgroups.js'
 import type {ApplyResult, Op, ProcessMark, SandboxOps, Undo} from './ops.js'
-import {childOf, killMark, killMarkedProcesses, markOf} from './processes.js'
-import {exists} from './programs.js'
+import {childOf, killMark, killMarkedProcesses, markOf, reaped} from './processes.js'
 import {buildRootfs, ensureBusyboxLayer, indexLayer} from './rootfs.js'
 import {RUN_TIMEOUT_MS, errno, firstLine, run, runUndo} from './run.js'
 
@@ -31,6 +30,30 @@ export function shimArgv(): string[] {
   const script = candidates.find((c) => c.includes('/dist/') && c.endsWith('/sandbox-shim.js') && existsSync(c))
   if (isNode && script) return [process.execPath, script]
   return isNode ? [process.execPath, process.argv[1], 'sandbox', 'shim'] : [process.execPath, 'sandbox', 'shim']
+}
+
+/**
+ * The files a step makes, by where they are. A kernel file whose change can wait on a lock (a v1
+ * cgroup mkdir or cgroup.procs write waits for an RCU grace period, a sysctl for the rtnl lock)
+ * goes to libuv's pool of four threads; every other file here (the state dir on tmpfs, mount
+ * points through /proc/<pid>/root) is made in place, in microseconds: queued in the pool behind
+ * blocked kernel writes, it held up the steps on the critical path by tens of milliseconds.
+ */
+interface FileCalls {
+  mkdir(path: string, options?: {recursive: boolean}): Promise<unknown>
+  writeFile(path: string, content: string, options?: {flag: string}): Promise<void>
+  symlink(target: string, path: string): Promise<void>
+  rmdir(path: string): Promise<void>
+}
+const inPlace: FileCalls = {
+  mkdir: async (path, options) => mkdirSync(path, options),
+  writeFile: async (path, content, options) => writeFileSync(path, content, options),
+  symlink: async (target, path) => symlinkSync(target, path),
+  rmdir: async (path) => rmdirSync(path),
+}
+const inPool: FileCalls = {mkdir, writeFile, symlink, rmdir}
+function filesAt(path: string): FileCalls {
+  return /^\/(sys|proc\/sys)\//.test(path) ? inPool : inPlace
 }
 
 interface ShimHandle {
@@ -67,11 +90,12 @@ export class LiveSandboxOps implements SandboxOps {
     }
   }
 
+  /** In place (see filesAt): every step with an undo waits for it. */
   async saveState(state: object): Promise<void> {
-    if (!(await exists(dirname(this.stateFile)))) return
+    if (!existsSync(dirname(this.stateFile))) return
     const tmp = `${this.stateFile}.tmp`
-    await writeFile(tmp, JSON.stringify(state, null, 2) + '\n')
-    await rename(tmp, this.stateFile)
+    writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n')
+    renameSync(tmp, this.stateFile)
   }
 
   async apply(op: Op, processes: Record<string, ProcessMark>): Promise<ApplyResult | void> {
@@ -82,34 +106,38 @@ export class LiveSandboxOps implements SandboxOps {
       return mark.pid
     }
     switch (op.kind) {
-      case 'mkdir':
+      case 'mkdir': {
+        const files = filesAt(op.path)
         if (op.exclusive) {
-          await mkdir(dirname(op.path), {recursive: true})
+          await files.mkdir(dirname(op.path), {recursive: true})
           try {
-            await mkdir(op.path)
+            await files.mkdir(op.path)
           } catch (error) {
             if (errno(error) === 'EEXIST') throw new Error(`${op.path} already exists`, {cause: error})
             throw error
           }
           if (op.path === dirname(this.stateFile)) await this.startStandby()
-        } else await mkdir(op.path, {recursive: true})
+        } else await files.mkdir(op.path, {recursive: true})
         return
+      }
       case 'rmdir':
-        await rmdir(op.path)
+        await filesAt(op.path).rmdir(op.path)
         return
-      case 'write':
+      case 'write': {
+        const files = filesAt(op.path)
         // a mount point file (touch) may sit in a dir the image lacks
-        if (op.content === '') await mkdir(dirname(op.path), {recursive: true})
-        await writeFile(op.path, op.content).catch((error) => {
+        if (op.content === '') await files.mkdir(dirname(op.path), {recursive: true})
+        await files.writeFile(op.path, op.content).catch((error) => {
           throw new Error(`write ${op.path}: ${errno(error) ?? (error as Error).message}`)
         })
         return
+      }
       case 'symlink':
-        await symlink(op.target, op.path)
+        await filesAt(op.path).symlink(op.target, op.path)
         return
       case 'lease':
-        await mkdir(dirname(op.path), {recursive: true})
-        await writeFile(op.path, op.content, {flag: 'wx'}).catch((error) => {
+        await inPlace.mkdir(dirname(op.path), {recursive: true})
+        await inPlace.writeFile(op.path, op.content, {flag: 'wx'}).catch((error) => {
           if (errno(error) === 'EEXIST') throw new Error(`IP lease ${op.path} is taken`)
           throw error
         })
@@ -236,11 +264,14 @@ export class LiveSandboxOps implements SandboxOps {
 
   /** Last resort for a half-made sandbox: any process still carrying this sandbox's mark. */
   async sweep(): Promise<void> {
-    for (const shim of this.standby.splice(0)) {
+    // gone, not just told to go: a SIGKILLed node process takes a while to exit on a busy machine,
+    // and until it has, /proc still shows it with its mark
+    await Promise.all(this.standby.splice(0).map((shim) => {
       shim.child.kill('SIGKILL')
       shim.child.stdin!.destroy()
       shim.child.stdout!.destroy()
-    }
+      return reaped(shim.child)
+    }))
     await killMarkedProcesses(this.sandboxUid)
   }
 }

@@ -157,4 +157,15 @@ describe('runPlan', () => {
     expect(ops.calls.filter((c) => c.startsWith('undo'))).toEqual(['undo mkdir /slow', 'undo mkdir /s'])
     expect(ops.made.size).toBe(0)
   })
+
+  it('lets a pending interruption in before a gate opens, when the steps before it end without a pause', async () => {
+    const ops = new FakeOps()
+    let interrupted = false
+    const gated: Step[] = [steps[0], steps[1], {id: 'release', why: '', op: {kind: 'release', container: 'app'}, undo: null}]
+    // as a failed write to a closed output is reported: on the next tick, after the step that wrote
+    const error = await runPlan({...plan(), steps: gated}, state(), ops, {aborted: () => interrupted, onStep: (step) => step.id === 'cg' && process.nextTick(() => (interrupted = true))}).catch((e) => e)
+    expect(error).toBeInstanceOf(SandboxAborted)
+    expect(ops.calls).not.toContain('apply release')
+    expect(ops.made.size).toBe(0)
+  })
 })

@@ -11,6 +11,7 @@ const find = (steps: Step[], id: string) => {
   return step
 }
 const argv = (step: Step) => (step.op as Extract<Op, {kind: 'run'}>).argv
+const DEVICE_NODES = '/dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty'
 
 describe('planSandbox (core-k8s, full isolation)', () => {
   const plan = planSandbox(config('core-k8s.yaml'))
@@ -77,8 +78,8 @@ describe('planSandbox (core-k8s, full isolation)', () => {
     const binds = (find(plan.steps, `ctr.${ctr}.fstab-binds`).op as Extract<Op, {kind: 'write'}>).content.trim().split('\n')
     expect(binds.map((l) => l.split(' ')[1])).toEqual([`${merged}/dev/pts`, `${merged}/dev/shm`, `${merged}/etc/hosts`, `${merged}/etc/hostname`, `${merged}/etc/resolv.conf`])
     expect(binds[2]).toBe(`/run/nodedoc/sandboxes/core-k8s/hosts ${merged}/etc/hosts none bind 0 0`)
-    // the binds and pivot_root in one run; without a static busybox on the host, the old root is detached by a second
-    expect(argv(find(plan.steps, `ctr.${ctr}.pivot_root`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--', 'sh', '-c', 'mount --all --fstab "$1" && pivot_root "$2" "$2/.oldroot"', 'sh', `${dir}/fstab.binds`, merged])
+    // the device nodes, the binds and pivot_root in one run; without a static busybox on the host, the old root is detached by a second
+    expect(argv(find(plan.steps, `ctr.${ctr}.pivot_root`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--', 'sh', '-c', `cp -a ${DEVICE_NODES} "$2/dev/" && mount --all --fstab "$1" && pivot_root "$2" "$2/.oldroot"`, 'sh', `${dir}/fstab.binds`, merged])
     expect(argv(find(plan.steps, `ctr.${ctr}.umount-oldroot`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--root=/', '--wd=/', '--', 'umount', '--lazy', `/proc/{ctr:${ctr}}/root/.oldroot`])
     expect(find(plan.steps, `ctr.${ctr}.rmdir-oldroot`).op).toEqual({kind: 'rmdir', path: `/proc/{ctr:${ctr}}/root/.oldroot`})
     // every mount a container gets happens in its own mount namespace: the host mount table sees only the pod shm
@@ -87,7 +88,7 @@ describe('planSandbox (core-k8s, full isolation)', () => {
     expect(find(plan.steps, 'shm.mount').undo).toEqual({kind: 'umount', path: '/run/nodedoc/sandboxes/core-k8s/shm'})
     const order = plan.steps.map((s) => s.id)
     expect(order.indexOf(`ctr.${ctr}.cgroup`)).toBeLessThan(order.indexOf(`ctr.${ctr}.mount-root`))
-    for (const id of ['devices', 'dev.fd', 'touch.hosts', 'mkdir.pts']) expect(order.indexOf(`ctr.${ctr}.${id}`)).toBeGreaterThan(order.indexOf(`ctr.${ctr}.mount-root`))
+    for (const id of ['dev.fd', 'touch.hosts', 'mkdir.pts']) expect(order.indexOf(`ctr.${ctr}.${id}`)).toBeGreaterThan(order.indexOf(`ctr.${ctr}.mount-root`))
     for (const id of ['touch.hosts', 'mkdir.pts', 'mkdir.shm', 'mkdir.oldroot']) expect(order.indexOf(`ctr.${ctr}.${id}`)).toBeLessThan(order.indexOf(`ctr.${ctr}.pivot_root`))
     expect(order.indexOf(`ctr.${ctr}.umount-oldroot`)).toBeLessThan(order.indexOf(`ctr.${ctr}.rmdir-oldroot`))
     expect(order.indexOf(`ctr.${ctr}.rmdir-oldroot`)).toBeLessThan(order.indexOf(`ctr.${ctr}.release`))
@@ -96,7 +97,7 @@ describe('planSandbox (core-k8s, full isolation)', () => {
   it('detaches the old root in the pivot_root run with the host busybox, reached under /.oldroot, when it is static', () => {
     const withBusybox = planSandbox(config('core-k8s.yaml', {hostBusybox: '/usr/bin/busybox'}))
     const dir = `/run/nodedoc/sandboxes/core-k8s/containers/${ctr}`
-    expect(argv(find(withBusybox.steps, `ctr.${ctr}.pivot_root`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--', 'sh', '-c', 'mount --all --fstab "$1" && pivot_root "$2" "$2/.oldroot" && exec "$3" umount -l /.oldroot', 'sh', `${dir}/fstab.binds`, `${dir}/rootfs`, '/.oldroot/usr/bin/busybox'])
+    expect(argv(find(withBusybox.steps, `ctr.${ctr}.pivot_root`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--', 'sh', '-c', `cp -a ${DEVICE_NODES} "$2/dev/" && mount --all --fstab "$1" && pivot_root "$2" "$2/.oldroot" && exec "$3" umount -l /.oldroot`, 'sh', `${dir}/fstab.binds`, `${dir}/rootfs`, '/.oldroot/usr/bin/busybox'])
     const ids = withBusybox.steps.map((s) => s.id)
     expect(ids).not.toContain(`ctr.${ctr}.umount-oldroot`)
     expect(ids.indexOf(`ctr.${ctr}.rmdir-oldroot`)).toBe(ids.indexOf(`ctr.${ctr}.pivot_root`) + 1)
@@ -136,7 +137,8 @@ describe('planSandbox (core-k8s, full isolation)', () => {
       '      route add 10.250.0.0/24 via 10.250.0.1 dev eth0 src 10.250.0.2',
       '      EOF',
     ])
-    expect(argv(find(plan.steps, 'ctr.any-old-name-will-do.devices'))).toEqual(['cp', '-a', '/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty', '/proc/{ctr:any-old-name-will-do}/root/run/nodedoc/sandboxes/core-k8s/containers/any-old-name-will-do/rootfs/dev/'])
+    // --isolation unshare copies the device nodes in a run of its own (full: in the pivot_root run)
+    expect(argv(find(planSandbox(config('core-k8s.yaml', {isolation: 'unshare'})).steps, 'ctr.any-old-name-will-do.devices'))).toEqual(['cp', '-a', '/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty', '/proc/{ctr:any-old-name-will-do}/root/run/nodedoc/sandboxes/core-k8s/containers/any-old-name-will-do/rootfs/dev/'])
     expect(describeOp(find(plan.steps, `ctr.${ctr}.fstab-binds`).op).split('\n').slice(0, 2)).toEqual([
       `write /run/nodedoc/sandboxes/core-k8s/containers/${ctr}/fstab.binds <<EOF`,
       `      devpts /run/nodedoc/sandboxes/core-k8s/containers/${ctr}/rootfs/dev/pts devpts newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec 0 0`,
@@ -262,7 +264,7 @@ describe('the order a plan keeps while its lanes run at once', () => {
       if (step.id === `ctr.${c}.mount-root`) for (const id of ['rootfs.layer', `ctr.${c}.upper`, `ctr.${c}.work`, `ctr.${c}.fstab-root`]) expect(mine.has(id), id).toBe(true)
       // the binds are mounted by their own run, or (full) by the pivot_root run
       if (step.id === `ctr.${c}.mount-binds` || step.id === `ctr.${c}.pivot_root`) for (const id of ['shm.mount', 'state.hosts', 'state.hostname', 'state.resolv', `ctr.${c}.fstab-binds`, ...ids.filter((x) => x.startsWith('volume.')), ...ids.filter((x) => (x.startsWith(`ctr.${c}.mkdir.`) && x !== `ctr.${c}.mkdir.oldroot`) || x.startsWith(`ctr.${c}.touch.`))]) expect(mine.has(id), id).toBe(true)
-      if (step.id === `ctr.${c}.pivot_root`) for (const id of ids.filter((x) => x.startsWith(`ctr.${c}.dev`))) expect(mine.has(id), id).toBe(true)
+      if (step.id === `ctr.${c}.pivot_root`) for (const id of ids.filter((x) => x.startsWith(`ctr.${c}.dev`) || x === `ctr.${c}.mkdir.oldroot`)) expect(mine.has(id), id).toBe(true)
     }
   })
 
