@@ -233,12 +233,23 @@ function lazyBuiltins(text, path) {
   return out
 }
 
+/**
+ * ESM packages on the start path (oclif's WSL check, chalk's colour check) take Node's modules
+ * by default import, which esbuild turns into a copy of the module with a getter per property,
+ * made at every start for process, os and fs. A Node module's default import is its exports
+ * object, which require() gives as it is.
+ */
+const DEFAULT_IMPORTS = {
+  file: /[\\/]node_modules[\\/](is-wsl|is-inside-container|is-docker|chalk[\\/]source[\\/]vendor[\\/]supports-color)[\\/]index\.js$/,
+  from: /^import (\w+) from '(node:(?:process|os|fs))';$/gm,
+}
+
 const startTrims = {
   name: 'nodedoc-start-trims',
   setup(build) {
     let lazy = 0
     let oclif = false
-    build.onLoad({filter: /[\\/]node_modules[\\/](@oclif[\\/]core[\\/]lib|fdir[\\/]dist|string-width|chalk[\\/]source)[\\/].*\.c?js$/}, async ({path}) => {
+    build.onLoad({filter: /[\\/]node_modules[\\/](@oclif[\\/]core[\\/]lib|fdir[\\/]dist|string-width|chalk[\\/]source|is-wsl|is-inside-container|is-docker)[\\/].*\.c?js$/}, async ({path}) => {
       const text = await readFile(path, 'utf8')
       let contents = text
       if (OCLIF.test(path)) {
@@ -247,6 +258,11 @@ const startTrims = {
           lazy++
           return `${keyword} ${local} = __nodedocLazy(() => ${expression});`
         })
+      }
+      if (DEFAULT_IMPORTS.file.test(path)) {
+        const before = contents
+        contents = contents.replace(DEFAULT_IMPORTS.from, "const $1 = require('$2');")
+        if (contents === before) throw new Error(`${path}: no default import of a Node module to change; see DEFAULT_IMPORTS in scripts/build-bundle.mjs`)
       }
       for (const trim of START_TRIMS) {
         if (!trim.file.test(path)) continue
