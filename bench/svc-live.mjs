@@ -7,8 +7,8 @@
 // rules in iptables-legacy), and the floor: `node -e 0`, `--version` and the one listing svc NAME
 // cannot do without (`iptables-nft -t nat -S KUBE-SERVICES`), and every listing the path needs
 // (KUBE-SERVICES, the service's chain, its endpoints', the start chains and the filter table)
-// under one xargs, alone and after `node -e 0`; on legacy, the save read by a bare
-// node (its pipe as Buffers) and by cat. BASELINE=path/to/bin/run.js adds
+// under one xargs, alone, after `node -e 0` and beside `nodedoc --version`; on legacy, the save
+// read by a bare node (its pipe as Buffers), alone and beside `nodedoc --version`, and by cat. BASELINE=path/to/bin/run.js adds
 // another build's svc NAME live to the same run, and checks both print the same.
 // Needs root (ip netns, iptables-nft-restore); the netns are removed at the end.
 import {execFileSync, spawnSync} from 'node:child_process'
@@ -85,6 +85,8 @@ try {
       'floor: iptables-nft -t nat -S KUBE-SERVICES': inNs('iptables-nft', '-t', 'nat', '-S', 'KUBE-SERVICES'),
       [`floor: the path's ${chains.length + 1} listings under one xargs`]: inNs(...xargs),
       'floor: node -e 0, then those listings': inNs('sh', '-c', '"$@" && exec "$0" -e 0', process.execPath, ...xargs),
+      // the design svc NAME has (the listings started before the CLI loads), were its own work free
+      'floor: those listings beside nodedoc --version, started together': inNs('sh', '-c', 'node="$0" run="$1"; shift; "$@" & "$node" "$run" --version >/dev/null; wait', process.execPath, RUN, ...xargs),
     }
     measure(cases, 'iptables-nft-save (kernel)')
     spawnSync('ip', ['netns', 'del', ns])
@@ -100,6 +102,8 @@ try {
       // the least any Node program can do with the save: read its pipe as Buffers, keep nothing
       'floor: node reading iptables-legacy-save as Buffers': inLegacy(process.execPath, '-e', "require('node:child_process').spawn('iptables-legacy-save', [], {stdio: ['ignore', 'pipe', 'inherit']}).stdout.on('data', () => {})"),
       'floor: iptables-legacy-save | cat': inLegacy('sh', '-c', 'iptables-legacy-save | cat'),
+      // the design svc NAME has (the save started before the CLI loads), were its own work free
+      'floor: that bare node beside nodedoc --version, started together': inLegacy('sh', '-c', '"$0" -e "$2" & "$0" "$1" --version >/dev/null; wait', process.execPath, RUN, "require('node:child_process').spawn('iptables-legacy-save', [], {stdio: ['ignore', 'pipe', 'inherit']}).stdout.on('data', () => {})"),
     }, 'iptables-legacy-save (kernel)')
   } else {
     const saved = join(work, 'saved.txt')

@@ -20,8 +20,9 @@ export const NFT_HINTS = ['KUBE-IPTABLES-HINT', 'KUBE-KUBELET-CANARY']
 /** Listing streams for IPv4 (gather.ts's gatherPath): its path is three listings deep after KUBE-SERVICES. */
 export const STREAMS_IPV4 = 2
 
-/** The program every IPv4 listing stream runs. */
+/** The program every IPv4 listing stream runs, and IPv6's. */
 export const STREAM_ARGV = ['xargs', '-0', '-n', '4', 'iptables-nft']
+export const STREAM6_ARGV = ['xargs', '-0', '-n', '4', 'ip6tables-nft']
 
 /** The other gatherers' programs on this path (src/pods/routes.ts, links.ts, gather.ts's nft and IPVS reads). */
 const RUNS: EarlyPlan['runs'] = [
@@ -81,7 +82,8 @@ export function svcEarlyPlan(backend: 'auto' | 'nft' | 'legacy'): EarlyPlan {
   return {
     // the legacy saves run on every such run (the both-backends problem; on legacy, the rules)
     streams: LEGACY_TABLE_NAMES.map(([program, names]) => ({argv: [program], whenListed: names, timeoutMs: SAVE_TIMEOUT_MS})),
-    feeds: backend === 'legacy' ? [] : pathStreamWrites(backend).map((writes) => ({argv: STREAM_ARGV, writes})),
+    // IPv6's path starts at its KUBE-SERVICES, asked for once the hint is known (gather.ts's ip6Path)
+    feeds: backend === 'legacy' ? [] : [...pathStreamWrites(backend).map((writes) => ({argv: STREAM_ARGV, writes})), {argv: STREAM6_ARGV, writes: [batchInput('nat', ['KUBE-SERVICES'])]}],
     runs: RUNS,
   }
 }

@@ -305,7 +305,9 @@ function earlyListings(streams: ListingStreams): {given: Map<string, Promise<Run
 async function gatherPath(host: Host, options: GatherOptions, legacy: LegacySaves): Promise<{read: IptablesRead | null; problems: string[]} | undefined> {
   if (host.root === undefined || options.hint === undefined || options.backend === 'legacy') return undefined
   const streams = ListingStreams.open(host, 'iptables-nft', STREAMS_IPV4)
-  let streams6: ListingStreams | undefined
+  // IPv6's too: the launcher started it with IPv4's, before the CLI loaded (src/svc/early.ts);
+  // on a legacy node it is ended unused
+  const streams6 = streams && ListingStreams.open(host, 'ip6tables-nft', 1)
   try {
     // everything the path needs before KUBE-SERVICES is in, asked for at once, beside the hint
     // probe rather than after it (on a legacy node, listings of empty tables), KUBE-SERVICES first
@@ -316,8 +318,6 @@ async function gatherPath(host: Host, options: GatherOptions, legacy: LegacySave
       if (!(await hinted)) return undefined
       reason = 'KUBE-IPTABLES-HINT/KUBE-KUBELET-CANARY chain in iptables-nft rules'
     }
-    // IPv6's stream only now: on a legacy node it would be a process start for nothing
-    streams6 = streams && ListingStreams.open(host, 'ip6tables-nft', 1)
     const [ipv4, ipv6, legacySaved] = await Promise.all([
       readChainsOnPath(host, 'iptables-nft', options.hint, {...early, streams}), ip6Path(host, options.hint, streams6), Promise.all(legacy),
     ])

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {type FedListeners, type FedProgram, type Host, Warnings} from '../../../src/host/host.js'
-import {STREAM_ARGV, liveSvcName, pathStreamWrites, svcEarlyPlan} from '../../../src/svc/early.js'
+import {STREAM6_ARGV, STREAM_ARGV, liveSvcName, pathStreamWrites, svcEarlyPlan} from '../../../src/svc/early.js'
+import {batchInput} from '../../../src/svc/listing-stream.js'
 import {gatherIptables} from '../../../src/svc/gather.js'
 
 describe('liveSvcName', () => {
@@ -39,6 +40,7 @@ class RecordingHost implements Host {
   readonly description = 'recording'
   readonly root = '/'
   readonly sent: string[][] = []
+  readonly sent6: string[][] = []
   async readFile() {
     return undefined
   }
@@ -57,6 +59,7 @@ class RecordingHost implements Host {
   feed(argv: string[], listeners: FedListeners): FedProgram {
     const writes: string[] = []
     if (argv.join(' ') === STREAM_ARGV.join(' ')) this.sent.push(writes)
+    if (argv.join(' ') === STREAM6_ARGV.join(' ')) this.sent6.push(writes)
     let open = true
     const end = () => {
       if (open) setImmediate(() => listeners.exit(0))
@@ -83,4 +86,12 @@ describe('pathStreamWrites', () => {
       host.sent.forEach((writes, i) => expect(writes.slice(0, expected[i].length)).toEqual(expected[i]))
     })
   }
+
+  it("IPv6's stream is opened beside them, and first asked for its KUBE-SERVICES (once the hint is known)", async () => {
+    const host = new RecordingHost()
+    await gatherIptables(host, {hint: '"ns/svc:', backend: 'nft'})
+    expect(host.sent6).toHaveLength(1)
+    expect(host.sent6[0][0]).toBe(batchInput('nat', ['KUBE-SERVICES']))
+    expect(svcEarlyPlan('auto').feeds?.at(-1)).toEqual({argv: STREAM6_ARGV, writes: [batchInput('nat', ['KUBE-SERVICES'])]})
+  })
 })
