@@ -5,10 +5,11 @@
 //   npm run build && node scripts/build-bin.mjs && node bench/startup.mjs [--runs 25]
 //
 // Each command runs a few times to warm the page cache and the bundle's V8 code cache, then
-// --runs times; the table shows the median and p90 wall time of the whole process and the
-// median's ratio to `node -e 0`, and the mean CPU time (user + system) per run, which other
-// load on the machine disturbs far less than wall time. `pod`/`ps` read a snapshot: the first
-// one under examples/ if there is one, else a small snapshot of this machine taken here first.
+// --runs rounds of one run of each, interleaved; the table shows the median and p90 wall time of
+// the whole process and the median's ratio to `node -e 0`, and the mean CPU time (user +
+// system) per run, which other load on the machine disturbs far less than wall time.
+// `pod`/`ps` read a snapshot: the first one under examples/ if there is one, else a small
+// snapshot of this machine taken here first.
 
 import {execFileSync, spawnSync} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync} from 'node:fs'
@@ -34,29 +35,48 @@ function childrenCpuMs() {
   return (Number(fields[13]) + Number(fields[14])) * TICK_MS
 }
 
-function time(argv, extraEnv = {}) {
-  const samples = []
-  let cpuBefore = 0
-  for (let i = 0; i < WARMUP + RUNS; i++) {
-    if (i === WARMUP) cpuBefore = childrenCpuMs()
-    const started = process.hrtime.bigint()
-    const result = spawnSync(argv[0], argv.slice(1), {env: {...env, ...extraEnv}, stdio: ['ignore', 'ignore', 'pipe']})
-    const ms = Number(process.hrtime.bigint() - started) / 1e6
-    if (result.status !== 0) throw new Error(`${argv.join(' ')} exited ${result.status}: ${String(result.stderr).trim().split('\n')[0]}`)
-    if (i >= WARMUP) samples.push(ms)
-  }
-  const cpu = (childrenCpuMs() - cpuBefore) / RUNS
-  samples.sort((a, b) => a - b)
-  return {median: samples[Math.floor(samples.length / 2)], p90: samples[Math.floor(samples.length * 0.9)], cpu}
+/** One run of argv: wall ms and CPU ms (user + system, in 10 ms ticks); throws when it fails. */
+function once(argv, extraEnv = {}) {
+  const cpuBefore = childrenCpuMs()
+  const started = process.hrtime.bigint()
+  const result = spawnSync(argv[0], argv.slice(1), {env: {...env, ...extraEnv}, stdio: ['ignore', 'ignore', 'pipe']})
+  const ms = Number(process.hrtime.bigint() - started) / 1e6
+  if (result.status !== 0) throw new Error(`${argv.join(' ')} exited ${result.status}: ${String(result.stderr).trim().split('\n')[0]}`)
+  return {ms, cpu: childrenCpuMs() - cpuBefore}
 }
 
-/** A failing case is reported in its row; the others are still measured. */
-function attempt(argv, extraEnv) {
-  try {
-    return time(argv, extraEnv)
-  } catch (error) {
-    return {error: error.message}
+/**
+ * Every case WARMUP times, then RUNS rounds of one run of each, interleaved: other load on the
+ * machine then falls on every case alike instead of on whichever ran during it. A failing case
+ * is reported in its row; the others are still measured.
+ */
+function measure(cases) {
+  const results = cases.map(() => ({samples: [], cpu: 0}))
+  const step = (i) => {
+    const r = results[i]
+    if (r.error) return undefined
+    try {
+      return once(cases[i].argv, cases[i].env)
+    } catch (error) {
+      r.error = error.message
+      return undefined
+    }
   }
+  for (let w = 0; w < WARMUP; w++) cases.forEach((_, i) => step(i))
+  for (let round = 0; round < RUNS; round++) {
+    cases.forEach((_, i) => {
+      const run = step(i)
+      if (run) {
+        results[i].samples.push(run.ms)
+        results[i].cpu += run.cpu
+      }
+    })
+  }
+  return results.map((r) => {
+    if (r.error) return {error: r.error}
+    const samples = [...r.samples].sort((a, b) => a - b)
+    return {median: samples[Math.floor(samples.length / 2)], p90: samples[Math.floor(samples.length * 0.9)], cpu: r.cpu / samples.length}
+  })
 }
 
 function exampleSnapshot() {
@@ -82,20 +102,21 @@ const ps = JSON.parse(execFileSync(process.execPath, [run, 'ps', '--from', snaps
 // a list comes as a document (apiVersion, kind, items)
 const pod = ps.items.find((p) => p.pod?.name && p.pod.namespace)?.pod
 
-const rows = []
-const baseline = time([process.execPath, '-e', '0'])
-rows.push(['node -e 0', baseline])
-const cases = [
+const cases = [{label: 'node -e 0', argv: [process.execPath, '-e', '0']}]
+const commands = [
   ['--version', ['--version']],
   ['--help', ['--help']],
   ['ps --from SNAP', ['ps', '--from', snapshot]],
   ...(pod ? [[`pod ${pod.name} -n ${pod.namespace} --from SNAP`, ['pod', pod.name, '-n', pod.namespace, '--from', snapshot]]] : []),
 ]
-for (const [label, args] of cases) {
-  rows.push([`nodedoc ${label} (bundle)`, attempt([process.execPath, run, ...args], {NODEDOC_BUNDLE: '1'})])
-  rows.push([`nodedoc ${label} (tsc output, no bundle)`, attempt([process.execPath, run, ...args], {NODEDOC_BUNDLE: '0'})])
-  if (existsSync(sea)) rows.push([`nodedoc ${label} (single executable)`, attempt([sea, ...args])])
+for (const [label, args] of commands) {
+  cases.push({label: `nodedoc ${label} (bundle)`, argv: [process.execPath, run, ...args], env: {NODEDOC_BUNDLE: '1'}})
+  cases.push({label: `nodedoc ${label} (tsc output, no bundle)`, argv: [process.execPath, run, ...args], env: {NODEDOC_BUNDLE: '0'}})
+  if (existsSync(sea)) cases.push({label: `nodedoc ${label} (single executable)`, argv: [sea, ...args]})
 }
+const measured = measure(cases)
+const baseline = measured[0]
+const rows = cases.map((c, i) => [c.label, measured[i]])
 if (scratch) rmSync(scratch, {recursive: true, force: true})
 
 const f = (ms) => ms.toFixed(1)
