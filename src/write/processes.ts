@@ -2,12 +2,25 @@
 // mistaken for ours, found again by an environment mark when the state file lost them.
 
 import type {ChildProcess} from 'node:child_process'
+import {readFileSync} from 'node:fs'
 import {readFile, readdir} from 'node:fs/promises'
 import {parseProcStat, parseProcStatus} from '../parse/proc.js'
 import type {ProcessMark} from './ops.js'
 
+/**
+ * A /proc file of one process, read in place: it never waits on a kernel lock, and in libuv's
+ * pool of four threads it queued behind the v1 cgroup writes a create makes at the same time.
+ */
+function procFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
 export async function readStartTime(pid: number): Promise<number | null> {
-  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined)
+  const text = procFile(`/proc/${pid}/stat`)
   return text === undefined ? null : (parseProcStat(text)?.startTime ?? null)
 }
 
@@ -16,8 +29,7 @@ export async function isAlive(mark: ProcessMark | undefined): Promise<boolean> {
   if (!mark) return false
   const start = await readStartTime(mark.pid)
   if (start === null || start !== mark.startTime) return false
-  const status = await readFile(`/proc/${mark.pid}/status`, 'utf8').catch(() => '')
-  return parseProcStatus(status)?.state !== 'Z'
+  return parseProcStatus(procFile(`/proc/${mark.pid}/status`) ?? '')?.state !== 'Z'
 }
 
 export async function markOf(pid: number): Promise<ProcessMark> {
@@ -28,7 +40,7 @@ export async function markOf(pid: number): Promise<ProcessMark> {
 export async function childOf(pid: number, timeoutMs = 2000): Promise<number> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => undefined)
+    const text = procFile(`/proc/${pid}/task/${pid}/children`)
     if (text === undefined) throw new Error(`process ${pid} exited early`)
     if (text.trim()) return Number(text.trim().split(/\s+/)[0])
     await new Promise((r) => setTimeout(r, 2))

@@ -2,8 +2,8 @@
 // spawn, cgroup writes) and its undo. Every program runs through execa with an argument array.
 
 import {type ChildProcess, spawn} from 'node:child_process'
-import {existsSync, mkdirSync, renameSync, rmdirSync, symlinkSync, writeFileSync} from 'node:fs'
-import {mkdir, open, readFile, rename, rm, rmdir, symlink, writeFile} from 'node:fs/promises'
+import {closeSync, existsSync, mkdirSync, openSync, renameSync, rmdirSync, symlinkSync, writeFileSync} from 'node:fs'
+import {mkdir, open, readFile, rm, rmdir, symlink, writeFile} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
@@ -82,9 +82,9 @@ export class LiveSandboxOps implements SandboxOps {
     const [program, ...args] = shimArgv()
     for (let k = 0; k < this.standbyShims; k++) {
       const logPath = join(dirname(this.stateFile), `.shim-${k}.log`)
-      const log = await open(logPath, 'a')
-      const child = spawn(program, [...args, '-'], {detached: true, stdio: ['pipe', 'pipe', log.fd], env: {PATH: process.env.PATH ?? '', NODEDOC_SANDBOX_UID: this.sandboxUid}})
-      await log.close()
+      const log = openSync(logPath, 'a')
+      const child = spawn(program, [...args, '-'], {detached: true, stdio: ['pipe', 'pipe', log], env: {PATH: process.env.PATH ?? '', NODEDOC_SANDBOX_UID: this.sandboxUid}})
+      closeSync(log)
       child.on('error', () => undefined)
       this.standby.push({child, lines: createInterface({input: child.stdout!})[Symbol.asyncIterator](), logPath})
     }
@@ -196,12 +196,13 @@ export class LiveSandboxOps implements SandboxOps {
 
   private async startContainer(op: Extract<Op, {kind: 'startContainer'}>): Promise<ApplyResult> {
     const configPath = join(op.stateDir, 'shim.json')
-    await writeFile(configPath, JSON.stringify({chain: op.chain, env: op.env, gated: op.gated, logPath: op.logPath, exitPath: join(op.stateDir, 'exit.json')}, null, 2))
+    // in place, as the state (see filesAt): this step is on the critical path
+    writeFileSync(configPath, JSON.stringify({chain: op.chain, env: op.env, gated: op.gated, logPath: op.logPath, exitPath: join(op.stateDir, 'exit.json')}, null, 2))
     let handle: ShimHandle
     const ready = this.standby.shift()
     if (ready) {
       // its stderr file becomes this container's shim.log, as if it had been started here
-      await rename(ready.logPath, join(op.stateDir, 'shim.log'))
+      renameSync(ready.logPath, join(op.stateDir, 'shim.log'))
       ready.child.stdin!.write(configPath + '\n')
       handle = ready
     } else {
