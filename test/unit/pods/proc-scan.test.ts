@@ -1,7 +1,7 @@
 // One pass over /proc (src/pods/proc-scan.ts) on the example snapshot and on this machine: what
 // it says of each process is what the process's own stat, status and cmdline files say, read
 // one by one; and a host without readFiles gives the same scan.
-import {readFileSync} from 'node:fs'
+import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import type {Host} from '../../../src/host/host.js'
@@ -52,15 +52,28 @@ describe('scanProcesses on the example snapshot', async () => {
 
 describe('scanProcesses on this machine', () => {
   it('agrees with each process\'s stat (kernel threads included)', async () => {
+    const stats = () => {
+      const byPid = new Map<number, ReturnType<typeof parseProcStat>>()
+      for (const name of readdirSync('/proc')) {
+        if (!/^\d+$/.test(name)) continue
+        try {
+          byPid.set(Number(name), parseProcStat(readFileSync(`/proc/${name}/stat`, 'utf8')))
+        } catch {
+          // exited since
+        }
+      }
+      return byPid
+    }
+    // a process that execs or renames itself while the scan runs (a container starting on a
+    // shared machine) has no one answer: only those the same before and after are compared
+    const before = stats()
     const procs = await scanProcesses(new LiveHost('/'))
+    const after = stats()
     let compared = 0
     for (const p of procs) {
-      let stat
-      try {
-        stat = parseProcStat(readFileSync(`/proc/${p.pid}/stat`, 'utf8'))!
-      } catch {
-        continue // exited since
-      }
+      const stat = after.get(p.pid)
+      const was = before.get(p.pid)
+      if (!stat || !was || was.comm !== stat.comm || was.startTime !== stat.startTime) continue
       // a kworker's name carries the work it runs now, which changes from one read to the next
       if (stat.comm.startsWith('kworker/')) continue
       expect(p.comm, String(p.pid)).toBe(stat.comm)
