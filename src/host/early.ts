@@ -10,6 +10,7 @@
 
 import {type ChildProcess, spawn} from 'node:child_process'
 import {readFileSync, statSync} from 'node:fs'
+import {RUN_TIMEOUT_MS, stripFinalNewline} from './host.js'
 
 /** What to start: each entry as the LiveHost call that will take it would start it. */
 export interface EarlyPlan {
@@ -85,18 +86,10 @@ function registry(): Registry | undefined {
 
 const keyOf = (argv: string[]) => argv.join('\0')
 
-/** The default time-out of run(), as LiveHost's. */
-export const EARLY_RUN_TIMEOUT_MS = 10_000
 /** A run's output past this is not taken (execa's buffer limit in run()). */
 const RUN_MAX_BYTES = 100 * 1024 * 1024
 
 const ENV = () => ({...process.env, LC_ALL: 'C'})
-
-/** Text as run() gives it: one final newline (LF or CRLF) left out. */
-function strip(text: string): string {
-  if (text.endsWith('\r\n')) return text.slice(0, -2)
-  return text.endsWith('\n') ? text.slice(0, -1) : text
-}
 
 function allowed(start: EarlyStart): boolean {
   try {
@@ -140,7 +133,7 @@ function watch(child: ChildProcess, timeoutMs: number, stdout: (() => string) | 
     })
     child.on('close', (code) => {
       clearTimeout(timer)
-      resolve({stdout: stdout?.(), stderr: strip(Buffer.concat(stderr).toString('utf8')), exitCode: code ?? 1, timedOut})
+      resolve({stdout: stdout?.(), stderr: stripFinalNewline(Buffer.concat(stderr).toString('utf8')), exitCode: code ?? 1, timedOut})
     })
   })
   let exited = false
@@ -162,9 +155,9 @@ function startRun(argv: string[]): EarlyRun {
     out.length = 0
     child.kill('SIGTERM')
   })
-  const started = watch(child, EARLY_RUN_TIMEOUT_MS, () => strip(Buffer.concat(out).toString('utf8')))
+  const started = watch(child, RUN_TIMEOUT_MS, () => stripFinalNewline(Buffer.concat(out).toString('utf8')))
   // past run()'s limit: not an answer to hand over
-  return {...started, timeoutMs: EARLY_RUN_TIMEOUT_MS, done: started.done.then((exit) => (spoiled ? null : exit))}
+  return {...started, timeoutMs: RUN_TIMEOUT_MS, done: started.done.then((exit) => (spoiled ? null : exit))}
 }
 
 function startStream(argv: string[], timeoutMs: number): EarlyStream {

@@ -177,6 +177,9 @@ export async function runStream(host: Host, argv: string[], onData: (chunk: Buff
   return {stderr: result.stderr, exitCode: result.exitCode}
 }
 
+/** How long run() lets a program take unless told otherwise (LiveHost, and what the launcher starts early). */
+export const RUN_TIMEOUT_MS = 10_000
+
 /** Text as run() gives a program's output: one final newline (LF or CRLF) left out. */
 export function stripFinalNewline(text: string): string {
   if (text.endsWith('\r\n')) return text.slice(0, -2)

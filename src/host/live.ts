@@ -2,13 +2,11 @@ import {spawn} from 'node:child_process'
 import {join} from 'node:path'
 import * as execa from 'execa'
 import {absorb, texts} from './errors.js'
-import {type DirEntry, type EntryKind, type FedListeners, type FedProgram, type FileStat, type Host, OutputTooLargeError, type ReadOptions, type RunOptions, type RunResult, type StreamOptions, type StreamResult, Warnings, tailFrom} from './host.js'
+import {type DirEntry, type EntryKind, type FedListeners, type FedProgram, type FileStat, type Host, OutputTooLargeError, type ReadOptions, type RunOptions, type RunResult, type StreamOptions, type StreamResult, RUN_TIMEOUT_MS, Warnings, tailFrom} from './host.js'
 import {lstatInRoot, readDirInRoot, readFileInRoot, readFilesInRoot, readLinkInRoot, resolveInRoot} from './in-root.js'
 import {type RootReader, liveRootReader} from './root-reader.js'
 import {spawnFed} from './fed.js'
 import {takeRun, takeStream} from './early.js'
-
-const DEFAULT_TIMEOUT_MS = 10_000
 
 // /proc/<pid>/root and /cwd are the kernel's doors into a process's own root: what lies behind
 // them is resolved inside that root, so a container's absolute links stay in the container
@@ -113,7 +111,7 @@ export class LiveHost implements Host {
 
   async run(argv: string[], options: RunOptions = {}): Promise<RunResult | undefined> {
     const [file, ...args] = argv
-    const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    const timeout = options.timeoutMs ?? RUN_TIMEOUT_MS
     // started before the CLI loaded (src/host/early.ts): its answer, unless its output was too large
     const taken = options.input === undefined ? takeRun(argv, timeout) : undefined
     const early = taken ? await taken : null
@@ -150,7 +148,7 @@ export class LiveHost implements Host {
    */
   async stream(argv: string[], onData: (chunk: Buffer) => void, options: StreamOptions): Promise<StreamResult | undefined> {
     const [file, ...args] = argv
-    const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    const timeout = options.timeoutMs ?? RUN_TIMEOUT_MS
     let bytes = 0
     let over = false
     let stop = () => undefined as unknown
