@@ -167,7 +167,8 @@ function startStream(argv: string[], timeoutMs: number): EarlyStream {
   return Object.assign(stream, watch(child, timeoutMs, undefined))
 }
 
-function startFeed(argv: string[], writes: string[]): EarlyFeed {
+/** A fed program (src/host/fed.ts's spawnFed takes it), with these first writes made now. */
+export function startFeed(argv: string[], writes: string[]): EarlyFeed {
   // in a process group of its own, as src/host/fed.ts starts one
   const child = spawn(argv[0], argv.slice(1), {stdio: ['pipe', 'pipe', 'ignore'], env: ENV(), detached: true})
   const feed: EarlyFeed = {child, pending: [...writes], out: []}

@@ -1,9 +1,8 @@
 // A program kept running and fed on its stdin (LiveHost.feed). node:child_process, not execa:
 // it is started before anything else is loaded, and needs none of execa's buffering.
 
-import {spawn} from 'node:child_process'
 import type {FedProgram, FedListeners} from './host.js'
-import {type EarlyFeed, killGroup, takeFeed} from './early.js'
+import {type EarlyFeed, hold, killGroup, startFeed, takeFeed} from './early.js'
 
 /** Every fed program still running, killed when nodedoc exits however it exits (an error, a throw). */
 const running = new Set<() => void>()
@@ -21,8 +20,11 @@ let exitHook = false
  * closes the pipe.
  */
 export function spawnFed(argv: string[], listeners: FedListeners): FedProgram {
+  // started before the CLI loaded (src/host/early.ts), else now, the same way
   const early = takeFeed(argv)
-  const child = early?.child ?? spawn(argv[0], argv.slice(1), {stdio: ['pipe', 'pipe', 'ignore'], env: {...process.env, LC_ALL: 'C'}, detached: true})
+  const feed = early ?? startFeed(argv, [])
+  if (!early) hold(feed.child, true)
+  const child = feed.child
   let ended = false
   let exited = false
   const kill = () => {
@@ -54,28 +56,16 @@ export function spawnFed(argv: string[], listeners: FedListeners): FedProgram {
     told = true
     listeners.exit(code)
   }
-  if (early) {
-    adopt(early, listeners, tell)
-  } else {
-    // a program that ended early: writes to it fail with EPIPE, and its exit says the rest
-    child.stdin!.on('error', () => undefined)
-    child.stdout!.setEncoding('utf8')
-    child.stdout!.on('data', (chunk: string) => listeners.stdout(chunk))
-    // 'close': after the last stdout; 'error': it could not start (ENOENT) or be signalled
-    child.on('close', (code) => tell(code))
-    child.on('error', () => {
-      if (child.pid === undefined) tell(undefined)
-    })
-  }
+  adopt(feed, listeners, tell)
   return {
     write: (text) => {
       if (ended) return
-      if (early?.pending.length) {
+      if (feed.pending.length) {
         // written before the CLI loaded: the same text is not written twice
-        if (early.pending[0] === text) return void early.pending.shift()
+        if (feed.pending[0] === text) return void feed.pending.shift()
         // the taker asks for something else: the answers on the way are not its, so it gets none
-        early.pending.length = 0
-        early.onStdout = () => undefined
+        feed.pending.length = 0
+        feed.onStdout = () => undefined
         kill()
         return tell(undefined)
       }
@@ -87,15 +77,18 @@ export function spawnFed(argv: string[], listeners: FedListeners): FedProgram {
 }
 
 /**
- * Hands an early-started program's stdout and exit to the taker: what came before, and the
- * rest, after the taker's writes of this turn (each waits for the answer of a write made early).
+ * Hands the program's stdout and exit to the taker. One started early with writes made for it:
+ * what came before, and the rest, after the taker's writes of this turn (each waits for the
+ * answer of a write made early); one started now: at once.
  */
-function adopt(early: EarlyFeed, listeners: FedListeners, tell: (code: number | null | undefined) => void): void {
-  setImmediate(() => {
-    if (early.onStdout) return // given up in the meantime
-    early.onStdout = (chunk) => listeners.stdout(chunk)
-    for (const chunk of early.out.splice(0)) early.onStdout(chunk)
-    if (early.exit) tell(early.exit.code)
-    else early.onExit = tell
-  })
+function adopt(feed: EarlyFeed, listeners: FedListeners, tell: (code: number | null | undefined) => void): void {
+  const handOver = () => {
+    if (feed.onStdout) return // given up in the meantime
+    feed.onStdout = (chunk) => listeners.stdout(chunk)
+    for (const chunk of feed.out.splice(0)) feed.onStdout(chunk)
+    if (feed.exit) tell(feed.exit.code)
+    else feed.onExit = tell
+  }
+  if (feed.pending.length) setImmediate(handOver)
+  else handOver()
 }
