@@ -6,7 +6,7 @@
 
 import {type EarlyPlan, startEarly} from '../host/early.js'
 import {PATH_PREFETCH, PATH_START} from './iptables-path.js'
-import {batchInput} from './listing-stream.js'
+import {batchInput, listerArgv} from './listing-stream.js'
 
 /** A save of 256 MiB (~90k services) takes its program seconds: more than a listing's 10 s on a busy node. */
 export const SAVE_TIMEOUT_MS = 60_000
@@ -21,8 +21,8 @@ export const NFT_HINTS = ['KUBE-IPTABLES-HINT', 'KUBE-KUBELET-CANARY']
 export const STREAMS_IPV4 = 2
 
 /** The program every IPv4 listing stream runs, and IPv6's. */
-export const STREAM_ARGV = ['xargs', '-0', '-n', '4', 'iptables-nft']
-export const STREAM6_ARGV = ['xargs', '-0', '-n', '4', 'ip6tables-nft']
+export const STREAM_ARGV = listerArgv('iptables-nft')
+export const STREAM6_ARGV = listerArgv('ip6tables-nft')
 
 /** The other gatherers' programs on this path (src/pods/routes.ts, links.ts, gather.ts's nft and IPVS reads). */
 const RUNS: EarlyPlan['runs'] = [

@@ -300,7 +300,7 @@ function earlyListings(streams: ListingStreams): {given: Map<string, Promise<Run
  * nft's mangle table, or --iptables-backend nft): the chains on the service's path, both
  * families; legacy's saves beside them for the both-backends problem (not run where the kernel
  * holds no legacy table). undefined: not that case, read everything. The listings go through
- * long-lived xargs streams where the host has them, KUBE-SERVICES asked for at once, beside the
+ * long-lived lister streams (src/svc/listing-stream.ts) where the host has them, KUBE-SERVICES asked for at once, beside the
  * hint probe rather than after it (on a legacy node it is a listing of an empty table).
  */
 async function gatherPath(host: Host, options: GatherOptions, legacy: LegacySaves): Promise<{read: IptablesRead | null; problems: string[]} | undefined> {

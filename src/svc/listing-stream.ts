@@ -1,24 +1,42 @@
-// `iptables-nft -t TABLE -S CHAIN` listings run by long-lived `xargs -0 -n 4 iptables-nft`
-// processes that nodedoc starts once and feeds chain by chain as the walk finds them: each
-// listing is then a start of a small program by xargs, not a fork of nodedoc's own large
-// process (30-80 ms of its event loop each on a busy 2-core machine). GNU xargs starts a run as
-// soon as its four arguments arrive on the pipe, one run at a time, so the listings come out one
-// after another, never interleaved.
+// `iptables-nft -t TABLE -S CHAIN` listings run by long-lived lister processes that nodedoc
+// starts once and feeds chain by chain as the walk finds them: each listing is then a start of a
+// small program by a small shell, not a fork of nodedoc's own large process (8-80 ms of its event
+// loop each on a busy 2-core machine). The lister is a fixed `sh` script (LISTER) reading one
+// `TABLE CHAIN` line per listing from its stdin and running them one after another, so the
+// listings come out one after another, never interleaved.
 //
-// Where one batch of listings ends: each batch is followed by `PROGRAM -V -V -V -V`, which prints
-// its version line ("iptables v1.8.9 (nf_tables)") and nothing else; every line of a `-S` listing
-// starts with -P, -N or -A (or "#" for the legacy-tables warning), and a chain that is not there
-// prints nothing on stdout. A batch whose text is not that (a line of neither kind, a chain not
-// asked for) is garbled: that stream is dropped and its listings are asked for one by one.
+// Where one batch of listings ends: after each batch nodedoc writes an `end` line, for which the
+// shell prints MARKER with a builtin (no program runs); every line of a `-S` listing starts with
+// -P, -N or -A (or "#" for the legacy-tables warning), and a chain that is not there prints
+// nothing on stdout. A batch whose text is not that (a line of neither kind, a chain not asked
+// for, a listing that could not run or was killed) is garbled: that stream is dropped and its
+// listings are asked for one by one.
 
 import type {Host, FedProgram, RunResult} from '../host/host.js'
 import {tableChains} from './iptables-path.js'
 
-/** What `iptables -V` prints: "iptables v1.8.9 (nf_tables)", "ip6tables v1.8.9 (nf_tables)". */
-const MARKER = /^[\w.-]+ v\d\S* \([\w-]+\)$/
+/** The line that ends a batch: not a line any `-S` listing prints (none starts with a letter). */
+const MARKER = 'nodedoc: end of batch'
 
-/** The four arguments that end a batch: -V prints the version line and exits at once. */
-const MARKER_ARGS = ['-V', '-V', '-V', '-V']
+/**
+ * The lister: a fixed script, data only on its stdin, each field a quoted variable (a chain name
+ * is one argument to the program whatever it holds: no expansion, no word splitting, no glob).
+ * A listing that could not run (126, 127: not there) or was killed (128 and up) prints a line
+ * that garbles its batch. `$1` is the program (iptables-nft, ip6tables-nft).
+ */
+const LISTER = [
+  'p=$1',
+  'while read -r t c; do',
+  `  if [ "$t" = end ]; then printf '%s\\n' '${MARKER}'; continue; fi`,
+  '  if [ -n "$c" ]; then "$p" -t "$t" -S "$c"; else "$p" -t "$t" -S; fi',
+  `  [ $? -lt 126 ] || printf '%s\\n' 'nodedoc: a listing failed'`,
+  'done',
+].join('\n')
+
+/** The argv of a lister of PROGRAM's listings (its $0 names it in the shell's own messages). */
+export function listerArgv(program: string): string[] {
+  return ['sh', '-c', LISTER, 'nodedoc-lister', program]
+}
 
 /** More than this between two markers is not a listing of chains (30k services' KUBE-SERVICES is ~4 MiB). */
 const MAX_BATCH_CHARS = 64 << 20
@@ -60,7 +78,7 @@ export class ListingReader {
     let start = 0
     ODD_LINE.lastIndex = 0
     for (let m = ODD_LINE.exec(text); m && m.index < whole; m = ODD_LINE.exec(text)) {
-      if (!MARKER.test(m[0].slice(0, -1))) {
+      if (m[0].slice(0, -1) !== MARKER) {
         this.garbled = true
         continue
       }
@@ -92,16 +110,15 @@ export class ListingReader {
 }
 
 /**
- * The argument items (NUL-terminated, as `xargs -0` reads them) listing chains of a table, or
- * the whole table (`-S -w`: -w, wait for the xtables lock, only makes the count four), then the
- * marker.
+ * The lister's input listing chains of a table (`TABLE CHAIN` lines), or the whole table (a
+ * `TABLE` line), then the line that ends the batch.
  */
 export function batchInput(table: string, chains: string[] | null): string {
-  const items = chains ? chains.flatMap((chain) => ['-t', table, '-S', chain]) : ['-t', table, '-S', '-w']
-  return [...items, ...MARKER_ARGS].join('\0') + '\0'
+  const lines = chains ? chains.map((chain) => `${table} ${chain}\n`) : [`${table}\n`]
+  return lines.join('') + 'end\n'
 }
 
-/** A chain name that can go on xargs' input as one argument of a listing (not an option, no NUL). */
+/** A chain name that can go on the lister's input as one field (no blank or line break), and that does not read as an option. */
 export function streamableChain(chain: string): boolean {
   return /^[^\s\0-][^\s\0]*$/.test(chain)
 }
@@ -156,7 +173,7 @@ export const STREAM_TIMEOUT_MS = 10_000
 const SPLIT_ABOVE = 6
 
 /**
- * A few `xargs -0 -n 4 PROGRAM` streams, started at once (while nodedoc is still small, so each
+ * A few lister streams (listerArgv), started at once (while nodedoc is still small, so each
  * start is cheap), each batch of listings sent to the least busy one. undefined from a listing:
  * not had this way (no stream, it ended, timed out or printed what no listing prints): the caller
  * asks one by one, as without streams.
@@ -168,7 +185,7 @@ export class ListingStreams {
     for (let i = 0; i < size; i++) {
       const reader = new ListingReader()
       const lane: Lane = {stream: undefined as unknown as FedProgram, reader, waiting: [], load: 0, alive: true}
-      lane.stream = host.feed!(['xargs', '-0', '-n', '4', program], {
+      lane.stream = host.feed!(listerArgv(program), {
         stdout: (chunk) => {
           for (const batch of reader.push(chunk)) {
             const next = lane.waiting.shift()
@@ -229,7 +246,7 @@ export class ListingStreams {
       const batch: Batch = {
         weight: chains ? chains.reduce((n, c) => n + weight(c), 1) : weight(null) + 1,
         timer: setTimeout(() => {
-          this.host.warnings.add(`svc:stream:${this.program}`, `${this.program} listings under xargs gave no answer within ${this.timeoutMs / 1000} s: listed one by one instead`)
+          this.host.warnings.add(`svc:stream:${this.program}`, `${this.program} listings through sh gave no answer within ${this.timeoutMs / 1000} s: listed one by one instead`)
           this.drop(lane)
         }, this.timeoutMs),
         done: (text) => {

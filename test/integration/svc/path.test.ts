@@ -7,6 +7,7 @@ import type {FedProgram, RunOptions, RunResult, FedListeners} from '../../../src
 import {spawnFed} from '../../../src/host/fed.js'
 import {type SvcQuery, buildSvcReport, queryHint} from '../../../src/svc/correlate.js'
 import {gatherKubeProxyRules} from '../../../src/svc/gather.js'
+import {listerArgv} from '../../../src/svc/listing-stream.js'
 // @ts-expect-error plain JS generator shared with the benchmark
 import {kubeProxyRestore, syntheticServices} from '../../../bench/svc-gen.mjs'
 import {IS_ROOT, Netns, NetnsHost, have, netnsName} from './netns.js'
@@ -113,13 +114,13 @@ describe.skipIf(!HAVE)('svc NAME reads the chains on its path', () => {
     })
   }
 
-  it('through long-lived xargs streams: the same answer, a few process starts, and every stream ended', async () => {
+  it('through long-lived lister streams: the same answer, a few process starts, and every stream ended', async () => {
     const query = {name: withNodePort.name, namespace: withNodePort.namespace}
     const host = new StreamNetnsHost(ns)
     const path = await gatherKubeProxyRules(host, {hint: queryHint(query)})
     expect(path.iptables?.scope).toBe('path')
     // two streams for IPv4, one for IPv6; no listing run on its own
-    expect(host.streams).toEqual([...Array(2).fill(['xargs', '-0', '-n', '4', 'iptables-nft']), ['xargs', '-0', '-n', '4', 'ip6tables-nft']])
+    expect(host.streams).toEqual([...Array(2).fill(listerArgv('iptables-nft')), listerArgv('ip6tables-nft')])
     expect(host.asked.filter((a) => a[0].includes('iptables'))).toEqual([])
     for (let i = 0; i < 100 && host.ended < host.streams.length; i++) await new Promise((r) => setTimeout(r, 20))
     expect(host.ended).toBe(host.streams.length)
@@ -129,13 +130,13 @@ describe.skipIf(!HAVE)('svc NAME reads the chains on its path', () => {
     expect(a.services.length).toBeGreaterThan(0)
     expect(a.services).toEqual(buildSvcReport(whole, net, query).services)
     expect(a.problems).toEqual(buildSvcReport(whole, net, query).problems)
-    // and where xargs is not there, the listings one by one give the same
-    const noXargs = new (class extends LiveNetnsHost {
+    // and where the lister's sh is not there, the listings one by one give the same
+    const noLister = new (class extends LiveNetnsHost {
       feed(argv: string[], listeners: FedListeners): FedProgram {
-        return spawnFed(['nodedoc-no-such-xargs', ...argv.slice(1)], listeners)
+        return spawnFed(['nodedoc-no-such-sh', ...argv.slice(1)], listeners)
       }
     })(ns)
-    const fallback = await gatherKubeProxyRules(noXargs, {hint: queryHint(query)})
+    const fallback = await gatherKubeProxyRules(noLister, {hint: queryHint(query)})
     expect(fallback.iptables).toEqual(path.iptables)
   })
 

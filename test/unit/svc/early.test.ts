@@ -68,7 +68,7 @@ class RecordingHost implements Host {
     return {
       write: (text) => {
         writes.push(text)
-        setImmediate(() => listeners.stdout('iptables v1.8.9 (nf_tables)\n'))
+        setImmediate(() => listeners.stdout('nodedoc: end of batch\n'))
       },
       close: end,
       kill: end,

@@ -1,8 +1,8 @@
 import {describe, expect, it} from 'vitest'
 import {type Host, type FedProgram, type FedListeners, Warnings} from '../../../src/host/host.js'
-import {ListingReader, ListingStreams, batchInput, batchListings, streamableChain} from '../../../src/svc/listing-stream.js'
+import {ListingReader, ListingStreams, batchInput, batchListings, listerArgv, streamableChain} from '../../../src/svc/listing-stream.js'
 
-// what `xargs -0 -n 4 iptables-nft` prints for `-t nat -S KUBE-SVC-...`, `-S KUBE-SEP-...` (iptables v1.8.9)
+// what the lister prints for `-t nat -S KUBE-SVC-...`, `-S KUBE-SEP-...` (iptables v1.8.9)
 const SVC = `-N KUBE-SVC-AAAAAAAAAAAAAAAA
 -A KUBE-SVC-AAAAAAAAAAAAAAAA -m comment --comment "ns7/svc-7:http -> 10.128.0.5:8080" -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-CCCCCCCCCCCCCCCC
 -A KUBE-SVC-AAAAAAAAAAAAAAAA -m comment --comment "ns7/svc-7:http -> 10.128.0.6:8080" -j KUBE-SEP-DDDDDDDDDDDDDDDD
@@ -11,10 +11,10 @@ const SEP = `-N KUBE-SEP-CCCCCCCCCCCCCCCC
 -A KUBE-SEP-CCCCCCCCCCCCCCCC -s 10.128.0.5/32 -m comment --comment "ns7/svc-7:http" -j KUBE-MARK-MASQ
 -A KUBE-SEP-CCCCCCCCCCCCCCCC -p tcp -m comment --comment "ns7/svc-7:http" -m tcp -j DNAT --to-destination 10.128.0.5:8080
 `
-const MARKER = 'iptables v1.8.9 (nf_tables)\n'
+const MARKER = 'nodedoc: end of batch\n'
 
 describe('ListingReader', () => {
-  it('cuts stdout into batches at the version lines, wherever the pieces break', () => {
+  it('cuts stdout into batches at the marker lines, wherever the pieces break', () => {
     const stdout = SVC + SEP + MARKER + MARKER + '-P PREROUTING ACCEPT\n# Warning: iptables-legacy tables present, use iptables-legacy to see them\n' + MARKER
     for (let cut = 0; cut <= stdout.length; cut++) {
       const reader = new ListingReader()
@@ -26,8 +26,8 @@ describe('ListingReader', () => {
 
   it('holds a batch back until its marker line is whole', () => {
     const reader = new ListingReader()
-    expect(reader.push(SVC + 'iptables v1.8')).toEqual([])
-    expect(reader.push('.9 (nf_tables)\n')).toEqual([{text: SVC, garbled: false}])
+    expect(reader.push(SVC + 'nodedoc: end')).toEqual([])
+    expect(reader.push(' of batch\n')).toEqual([{text: SVC, garbled: false}])
   })
 
   it('calls a batch garbled when it holds a line no listing prints, and the next batch is clean again', () => {
@@ -75,9 +75,9 @@ describe('batchListings', () => {
 })
 
 describe('batchInput and streamableChain', () => {
-  it('writes four NUL-terminated arguments per listing, then the marker', () => {
-    expect(batchInput('nat', ['A', 'B'])).toBe('-t\0nat\0-S\0A\0-t\0nat\0-S\0B\0-V\0-V\0-V\0-V\0')
-    expect(batchInput('filter', null)).toBe('-t\0filter\0-S\0-w\0-V\0-V\0-V\0-V\0')
+  it('writes one line per listing, then the line that ends the batch', () => {
+    expect(batchInput('nat', ['A', 'B'])).toBe('nat A\nnat B\nend\n')
+    expect(batchInput('filter', null)).toBe('filter\nend\n')
   })
 
   it('keeps names that would read as options or split an argument off the stream', () => {
@@ -85,12 +85,14 @@ describe('batchInput and streamableChain', () => {
     expect(streamableChain('-V')).toBe(false)
     expect(streamableChain('A\0B')).toBe(false)
     expect(streamableChain('A B')).toBe(false)
+    expect(streamableChain('A\nB')).toBe(false)
+    expect(streamableChain('A\tB')).toBe(false)
     expect(streamableChain('')).toBe(false)
   })
 })
 
 /**
- * A host whose streams act as `xargs -0 -n 4 iptables-nft` on chains given as text (answer:
+ * A host whose streams act as the lister of iptables-nft on chains given as text (answer:
  * false: a stream that takes its input and never prints).
  */
 class StreamHost {
@@ -110,11 +112,10 @@ class StreamHost {
         s.written += text
         const how = this.answer(n)
         if (!how || s.closed) return
-        const items = text.split('\0').slice(0, -1)
         let out = ''
-        for (let i = 0; i < items.length; i += 4) {
-          const args = items.slice(i, i + 4)
-          out += args[0] === '-V' ? MARKER : args[3] === '-w' ? Object.values(this.chains).join('') : (this.chains[args[3]] ?? '')
+        for (const line of text.split('\n').slice(0, -1)) {
+          const [table, chain] = line.split(' ')
+          out += table === 'end' ? MARKER : chain === undefined ? Object.values(this.chains).join('') : (this.chains[chain] ?? '')
         }
         if (how === 'garble') out = 'Segmentation fault\n' + out
         setTimeout(() => listeners.stdout(out), 1)
@@ -130,10 +131,10 @@ const asHost = (h: StreamHost) => h as unknown as Host
 describe('ListingStreams', () => {
   const chains = {'KUBE-SVC-AAAAAAAAAAAAAAAA': SVC, 'KUBE-SEP-CCCCCCCCCCCCCCCC': SEP}
 
-  it('lists chains through xargs streams and shares a long list out over them', async () => {
+  it('lists chains through lister streams and shares a long list out over them', async () => {
     const host = new StreamHost(chains)
     const streams = ListingStreams.open(asHost(host), 'iptables-nft', 2)!
-    expect(host.streams.map((s) => s.argv)).toEqual([['xargs', '-0', '-n', '4', 'iptables-nft'], ['xargs', '-0', '-n', '4', 'iptables-nft']])
+    expect(host.streams.map((s) => s.argv)).toEqual([listerArgv('iptables-nft'), listerArgv('iptables-nft')])
     const one = await streams.list('nat', ['KUBE-SVC-AAAAAAAAAAAAAAAA'])
     expect(one?.get('KUBE-SVC-AAAAAAAAAAAAAAAA')?.stdout).toBe(SVC)
     const seps = ['KUBE-SEP-CCCCCCCCCCCCCCCC', ...Array.from({length: 9}, (_, i) => `KUBE-SEP-${i}`)]
@@ -152,7 +153,7 @@ describe('ListingStreams', () => {
     const host = new StreamHost(chains, () => false)
     const streams = ListingStreams.open(asHost(host), 'iptables-nft', 1, 50)!
     expect(await streams.list('nat', ['KUBE-SVC-AAAAAAAAAAAAAAAA'])).toBeUndefined()
-    expect(host.warnings.list()).toEqual(['iptables-nft listings under xargs gave no answer within 0.05 s: listed one by one instead'])
+    expect(host.warnings.list()).toEqual(['iptables-nft listings through sh gave no answer within 0.05 s: listed one by one instead'])
     expect(host.streams[0].closed).toBe(true)
     // nothing more goes to it
     expect(await streams.list('nat', ['KUBE-SEP-CCCCCCCCCCCCCCCC'])).toBeUndefined()
@@ -167,7 +168,7 @@ describe('ListingStreams', () => {
     streams.close()
   })
 
-  it('answers undefined for what was waiting when a stream ends (xargs not there, or killed)', async () => {
+  it('answers undefined for what was waiting when a stream ends (sh not there, or killed)', async () => {
     const host = new StreamHost(chains, () => false)
     const streams = ListingStreams.open(asHost(host), 'iptables-nft', 1)!
     const waiting = streams.list('nat', ['KUBE-SVC-AAAAAAAAAAAAAAAA'])
@@ -183,5 +184,41 @@ describe('ListingStreams', () => {
     expect(await streams.list('nat', ['-V'])).toBeUndefined()
     expect(host.streams[0].written).toBe('')
     streams.close()
+  })
+})
+
+describe('the lister (a real sh)', () => {
+  it('passes each chain name as one argument, whatever it holds, ends each batch with the marker, and garbles a listing that was killed', async () => {
+    const {mkdtempSync, rmSync, writeFileSync, readdirSync} = await import('node:fs')
+    const {tmpdir} = await import('node:os')
+    const {join} = await import('node:path')
+    const {spawnFed} = await import('../../../src/host/fed.js')
+    const dir = mkdtempSync(join(tmpdir(), 'nodedoc-lister-'))
+    try {
+      // a stand-in for iptables-nft: prints its arguments as a listing would, one chain dies of a signal
+      const program = join(dir, 'iptables-nft')
+      writeFileSync(program, '#!/bin/sh\n[ "$4" = KILL-ME ] && kill -TERM $$\nprintf -- \'-N %s|%s|%s|%s\\n\' "$@"\n', {mode: 0o755})
+      const hostile = ['$(touch${IFS}PWNED)', '`touch${IFS}PWNED`', '*', 'a;touch${IFS}PWNED', '"q\'', 'back\\slash', '${IFS}x', 'end']
+      for (const chain of hostile) expect(streamableChain(chain), chain).toBe(true)
+      let out = ''
+      const exited = new Promise((resolve) => {
+        const lister = spawnFed(listerArgv(program), {stdout: (chunk) => (out += chunk), exit: resolve})
+        lister.write(batchInput('nat', hostile))
+        lister.write(batchInput('filter', null))
+        lister.write(batchInput('nat', ['KILL-ME']))
+        lister.close()
+      })
+      expect(await exited).toBe(0)
+      const reader = new ListingReader()
+      expect(reader.push(out)).toEqual([
+        {text: hostile.map((chain) => `-N -t|nat|-S|${chain}\n`).join(''), garbled: false},
+        {text: '-N -t|filter|-S|\n', garbled: false},
+        {text: '', garbled: true},
+      ])
+      expect(readdirSync(dir)).toEqual(['iptables-nft'])
+      expect(readdirSync(process.cwd())).not.toContain('PWNED')
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 })
