@@ -26,6 +26,8 @@ export interface EarlyStart {
   argv: string[]
   /** start only when this file can be read and holds more than blanks (a /proc/net/*_tables_names) */
   whenListed?: string
+  /** start only when this file lists nothing, or cannot be read (whenListed's opposite) */
+  unlessListed?: string
   /** start only when this path exists (/proc/net/ip_vs) */
   whenExists?: string
 }
@@ -92,6 +94,7 @@ const RUN_MAX_BYTES = 100 * 1024 * 1024
 const ENV = () => ({...process.env, LC_ALL: 'C'})
 
 function allowed(start: EarlyStart): boolean {
+  if (start.unlessListed !== undefined && allowed({argv: [], whenListed: start.unlessListed})) return false
   try {
     if (start.whenExists !== undefined) statSync(start.whenExists)
     if (start.whenListed !== undefined && readFileSync(start.whenListed, 'utf8').trim() === '') return false
@@ -214,14 +217,18 @@ export function startEarly(plan: EarlyPlan): void {
       for (const feeds of made.feeds.values()) for (const feed of feeds) killGroup(feed.child)
     })
   }
+  // every condition read before anything starts: a legacy save holds the kernel's lock on the
+  // legacy tables while it fetches them (0.5 s at 10k services), and a names file read meanwhile waits
+  const streams = (plan.streams ?? []).filter(allowed)
+  const feeds = (plan.feeds ?? []).filter(allowed)
+  const runs = (plan.runs ?? []).filter(allowed)
   // the saves first: on the legacy backend they are the critical path
-  for (const start of plan.streams ?? []) if (allowed(start)) reg.streams.set(keyOf(start.argv), startStream(start.argv, start.timeoutMs))
-  for (const start of plan.feeds ?? []) {
-    if (!allowed(start)) continue
+  for (const start of streams) reg.streams.set(keyOf(start.argv), startStream(start.argv, start.timeoutMs))
+  for (const start of feeds) {
     const key = keyOf(start.argv)
     reg.feeds.set(key, [...(reg.feeds.get(key) ?? []), startFeed(start.argv, start.writes)])
   }
-  for (const start of plan.runs ?? []) if (allowed(start)) reg.runs.set(keyOf(start.argv), startRun(start.argv))
+  for (const start of runs) reg.runs.set(keyOf(start.argv), startRun(start.argv))
 }
 
 /**

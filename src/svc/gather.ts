@@ -339,7 +339,16 @@ export async function gatherIptables(host: Host, options: GatherOptions = {}): P
   // the nft path's probes: on the legacy backend they are the critical path
   const legacy = legacySaves(host, options.hint)
   for (const saved of legacy) saved.catch(() => undefined)
+  // where the kernel holds legacy tables, the nft path's streams (and their listings of empty
+  // tables on a legacy node) start only if iptables-nft has the hint: the same answer, asked by
+  // one listing each, with the save's pipe drained meanwhile
+  if ((options.backend ?? 'auto') === 'auto' && (await legacyListed(host)) && !(await nftHinted(host, undefined))) return gatherSavesOnPath(host, options, options.hint, legacy)
   return (await gatherPath(host, options, legacy)) ?? gatherSavesOnPath(host, options, options.hint, legacy)
+}
+
+/** Whether IPv4's legacy names file lists a table (the launcher's early plan asks the same). */
+async function legacyListed(host: Host): Promise<boolean> {
+  return !!(await host.readFile(LEGACY_TABLE_NAMES[0][1]))?.trim()
 }
 
 /** Every save read whole, as text: svc -A, a snapshot, and what asks for no one service. */

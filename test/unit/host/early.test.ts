@@ -42,12 +42,18 @@ describe('programs started early', () => {
         {argv: program('missing'), whenListed: join(dir, 'absent')},
         {argv: program('no-path'), whenExists: join(dir, 'absent')},
         {argv: program('listed'), whenListed: listed},
+        {argv: program('unless-empty'), unlessListed: empty},
+        {argv: program('unless-missing'), unlessListed: join(dir, 'absent')},
+        {argv: program('unless-listed'), unlessListed: listed},
       ],
     })
     expect(takeRun(program('empty'), 10_000)).toBeUndefined()
     expect(takeRun(program('missing'), 10_000)).toBeUndefined()
     expect(takeRun(program('no-path'), 10_000)).toBeUndefined()
     expect(takeRun(program('listed'), 10_000)).toBeDefined()
+    expect(takeRun(program('unless-empty'), 10_000)).toBeDefined()
+    expect(takeRun(program('unless-missing'), 10_000)).toBeDefined()
+    expect(takeRun(program('unless-listed'), 10_000)).toBeUndefined()
   })
 
   it('stream(): what came before it was taken, then the rest, counted against the cap', async () => {
