@@ -11,10 +11,11 @@
 import {type ChildProcess, spawn} from 'node:child_process'
 import {readFileSync, statSync} from 'node:fs'
 import {RUN_TIMEOUT_MS, stripFinalNewline} from './host.js'
+import {startThroughShell} from './spawner.js'
 
 /** What to start: each entry as the LiveHost call that will take it would start it. */
 export interface EarlyPlan {
-  /** run(argv): stdout and stderr kept as text (the default time-out) */
+  /** run(argv): stdout and stderr kept as text (the default time-out); started by one shell (src/host/spawner.ts) */
   runs?: EarlyStart[]
   /** stream(argv, …, {timeoutMs}): stdout kept as Buffers until taken */
   streams?: Array<EarlyStart & {timeoutMs: number}>
@@ -47,11 +48,12 @@ interface Started {
 }
 
 interface EarlyRun {
-  child: ChildProcess
   timeoutMs: number
-  /** its answer; null: none to hand over (the output passed run()'s limit) */
+  /** its answer; null: none to hand over (the output passed run()'s limit, or the shell that started it ended first) */
   done: Promise<EarlyExit | undefined | null>
   kill(): void
+  /** whether it keeps nodedoc running (once taken) */
+  hold(on: boolean): void
   /** handed to run() already: once only (killed at exit all the same, if still going) */
   taken?: boolean
 }
@@ -160,7 +162,14 @@ function startRun(argv: string[]): EarlyRun {
   })
   const started = watch(child, RUN_TIMEOUT_MS, () => stripFinalNewline(Buffer.concat(out).toString('utf8')))
   // past run()'s limit: not an answer to hand over
-  return {...started, timeoutMs: RUN_TIMEOUT_MS, done: started.done.then((exit) => (spoiled ? null : exit))}
+  return {kill: started.kill, hold: (on) => hold(child, on), timeoutMs: RUN_TIMEOUT_MS, done: started.done.then((exit) => (spoiled ? null : exit))}
+}
+
+/** The runs, through one shell where it can (src/host/spawner.ts), else each started here. */
+function startRuns(argvs: string[][]): EarlyRun[] {
+  const shell = startThroughShell(argvs, ENV(), RUN_TIMEOUT_MS, RUN_MAX_BYTES)
+  if (!shell) return argvs.map(startRun)
+  return shell.map((run) => ({...run, timeoutMs: RUN_TIMEOUT_MS}))
 }
 
 function startStream(argv: string[], timeoutMs: number): EarlyStream {
@@ -228,7 +237,8 @@ export function startEarly(plan: EarlyPlan): void {
     const key = keyOf(start.argv)
     reg.feeds.set(key, [...(reg.feeds.get(key) ?? []), startFeed(start.argv, start.writes)])
   }
-  for (const start of runs) reg.runs.set(keyOf(start.argv), startRun(start.argv))
+  const argvs = runs.map((start) => start.argv)
+  startRuns(argvs).forEach((run, i) => reg.runs.set(keyOf(argvs[i]), run))
 }
 
 /**
@@ -240,7 +250,7 @@ export function takeRun(argv: string[], timeoutMs: number): Promise<EarlyExit | 
   const run = reg?.runs.get(keyOf(argv))
   if (!run || run.taken || run.timeoutMs !== timeoutMs) return undefined
   run.taken = true
-  hold(run.child, true)
+  run.hold(true)
   return run.done
 }
 
