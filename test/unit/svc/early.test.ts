@@ -94,4 +94,11 @@ describe('pathStreamWrites', () => {
     expect(host.sent6[0][0]).toBe(batchInput('nat', ['KUBE-SERVICES']))
     expect(svcEarlyPlan('auto').feeds?.at(-1)).toEqual({argv: STREAM6_ARGV, writes: [batchInput('nat', ['KUBE-SERVICES'])]})
   })
+
+  it("starts IPv4's KUBE-SERVICES stream before the others (the walk waits for it)", () => {
+    for (const backend of ['auto', 'nft'] as const) {
+      const first = svcEarlyPlan(backend).feeds!.filter((f) => f.first)
+      expect(first.map((f) => [f.argv, f.writes])).toEqual([[STREAM_ARGV, [batchInput('nat', ['KUBE-SERVICES'])]]])
+    }
+  })
 })
