@@ -17,11 +17,12 @@
 // name an index, and handed to src/ship/launch.ts as classes and functions.
 
 import {build} from 'esbuild'
-import {existsSync} from 'node:fs'
+import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {mkdir, readFile, readdir, rename, rm, stat, writeFile} from 'node:fs/promises'
 import {createRequire} from 'node:module'
+import {tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
@@ -394,17 +395,30 @@ export async function buildBundle({outfile = BUNDLE, chunks = CHUNKS, minify = t
 export function trainCodeCaches(launcher = join(repo, 'bin', 'run.js'), node = process.execPath) {
   const snapshot = join(repo, 'examples', 'containerd-node')
   const pod = existsSync(join(snapshot, 'meta.json')) ? ['core-k8s', '-n', 'default', '--from', snapshot] : undefined
+  // `sandbox create --dry-run` reads the manifest, the machine's cgroups and tools and plans every
+  // step, as a create does before its first step, and makes nothing (nor needs root)
+  const work = mkdtempSync(join(tmpdir(), 'nodedoc-train-'))
+  const manifest = join(work, 'pod.yaml')
+  writeFileSync(manifest, SANDBOX_TRAINING_POD)
   const runs = [
     ...(pod ? [['pod', ...pod]] : []),
     ['--version'],
     ['--help'],
     ['pod', '--help'],
     ...(pod ? [['pod', ...pod, '-o', 'yaml'], ['ps', '--from', snapshot], ['net', '--from', snapshot], ['doctor', '--from', snapshot], ['logs', 'core-k8s', '-n', 'default', '--tail', '1', '--from', snapshot]] : []),
+    ['sandbox', 'create', '-f', manifest, '--dry-run'],
   ]
-  for (const args of runs) {
-    spawnSync(node, [launcher, ...args], {stdio: 'ignore', env: {...process.env, NODEDOC_BUNDLE: '1', NODEDOC_CODE_CACHE: 'write', NO_COLOR: '1', CONTAINER_RUNTIME_ENDPOINT: ''}})
+  try {
+    for (const args of runs) {
+      spawnSync(node, [launcher, ...args], {stdio: 'ignore', env: {...process.env, NODEDOC_BUNDLE: '1', NODEDOC_CODE_CACHE: 'write', NO_COLOR: '1', CONTAINER_RUNTIME_ENDPOINT: ''}})
+    }
+  } finally {
+    rmSync(work, {recursive: true, force: true})
   }
 }
+
+/** The pod the sandbox training run plans: one busybox container sleeping. */
+const SANDBOX_TRAINING_POD = 'apiVersion: v1\nkind: Pod\nmetadata: {name: nodedoc-training}\nspec:\n  containers:\n  - {name: main, image: busybox, command: [sleep, \'3600\']}\n'
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const {outfile, bytes, chunks, chunkBytes, ms} = await buildBundle()

@@ -19,8 +19,11 @@ export interface EarlyPlan {
   runs?: EarlyStart[]
   /** stream(argv, …, {timeoutMs}): stdout kept as Buffers until taken */
   streams?: Array<EarlyStart & {timeoutMs: number}>
-  /** feed(argv), and what its first writes will be (written now, skipped when the taker writes the same) */
-  feeds?: Array<EarlyStart & {writes: string[]}>
+  /**
+   * feed(argv), and what its first writes will be (written now, skipped when the taker writes the
+   * same); `first`: started before the others (the critical path), taken in plan order all the same
+   */
+  feeds?: Array<EarlyStart & {writes: string[]; first?: boolean}>
 }
 
 export interface EarlyStart {
@@ -233,9 +236,11 @@ export function startEarly(plan: EarlyPlan): void {
   const runs = (plan.runs ?? []).filter(allowed)
   // the saves first: on the legacy backend they are the critical path
   for (const start of streams) reg.streams.set(keyOf(start.argv), startStream(start.argv, start.timeoutMs))
+  const started = new Map<(typeof feeds)[number], EarlyFeed>()
+  for (const start of [...feeds.filter((f) => f.first), ...feeds.filter((f) => !f.first)]) started.set(start, startFeed(start.argv, start.writes))
   for (const start of feeds) {
     const key = keyOf(start.argv)
-    reg.feeds.set(key, [...(reg.feeds.get(key) ?? []), startFeed(start.argv, start.writes)])
+    reg.feeds.set(key, [...(reg.feeds.get(key) ?? []), started.get(start)!])
   }
   const argvs = runs.map((start) => start.argv)
   startRuns(argvs).forEach((run, i) => reg.runs.set(keyOf(argvs[i]), run))

@@ -83,6 +83,8 @@ export function pathStreamWrites(backend: 'auto' | 'nft'): string[][] {
  */
 export const HINT_PROBES = NFT_HINTS.map((chain) => ['iptables-nft', '-t', 'mangle', '-S', chain])
 
+const SERVICES_BATCH = batchInput('nat', ['KUBE-SERVICES'])
+
 /** The plan for a live svc NAME with this --iptables-backend. */
 export function svcEarlyPlan(backend: 'auto' | 'nft' | 'legacy'): EarlyPlan {
   const legacyNames = LEGACY_TABLE_NAMES[0][1]
@@ -92,7 +94,11 @@ export function svcEarlyPlan(backend: 'auto' | 'nft' | 'legacy'): EarlyPlan {
     // the legacy saves run on every such run (the both-backends problem; on legacy, the rules)
     streams: LEGACY_TABLE_NAMES.map(([program, names]) => ({argv: [program], whenListed: names, timeoutMs: SAVE_TIMEOUT_MS})),
     // IPv6's path starts at its KUBE-SERVICES, asked for once the hint is known (gather.ts's ip6Path)
-    feeds: backend === 'legacy' ? [] : [...pathStreamWrites(backend).map((writes) => ({argv: STREAM_ARGV, writes, unlessListed})), {argv: STREAM6_ARGV, writes: [batchInput('nat', ['KUBE-SERVICES'])], unlessListed}],
+    // KUBE-SERVICES's stream started first: the walk waits for it, and each start holds the next
+    feeds: backend === 'legacy' ? [] : [
+      ...pathStreamWrites(backend).map((writes) => ({argv: STREAM_ARGV, writes, first: writes.includes(SERVICES_BATCH), unlessListed})),
+      {argv: STREAM6_ARGV, writes: [SERVICES_BATCH], unlessListed},
+    ],
     runs: [...(backend === 'auto' ? HINT_PROBES.map((argv) => ({argv, whenListed: legacyNames})) : []), ...RUNS],
   }
 }

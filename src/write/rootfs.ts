@@ -11,7 +11,7 @@ import {elfInterpreter} from '../parse/elf.js'
 import {parseLdd} from '../parse/ldd.js'
 import type {RootfsSource} from './ops.js'
 import {exists, which} from './programs.js'
-import {errno} from './run.js'
+import {errno, runProgram} from './run.js'
 
 /** Where applet links go: /bin for all, as the busybox image does. */
 export const BUSYBOX_DIRS = ['bin', 'dev', 'etc', 'proc', 'sys', 'tmp', 'root', 'var', 'home', 'usr/bin', 'usr/sbin', 'sbin']
@@ -59,8 +59,7 @@ function linkApplets(dir: string, applets: string[]): void {
 }
 
 export async function busyboxApplets(binary: string): Promise<string[]> {
-  const result = await execa.execa(binary, ['--list'], {reject: false, stdin: 'ignore'})
-  return parseBusyboxList(String(result.stdout))
+  return parseBusyboxList((await runProgram([binary, '--list'])).stdout)
 }
 
 /** The host files a command needs: the binary and what `ldd` lists (as the seed copies bash/ls/ps). */

@@ -1,5 +1,5 @@
 // The live machine side of `nodedoc sandbox`: carries out each step of a plan (mkdir, mount,
-// spawn, cgroup writes) and its undo. Every program runs through execa with an argument array.
+// spawn, cgroup writes) and its undo. Every program runs from an argument array (./run.ts).
 
 import {type ChildProcess, spawn} from 'node:child_process'
 import {closeSync, existsSync, mkdirSync, openSync, renameSync, rmdirSync, symlinkSync, writeFileSync} from 'node:fs'
@@ -7,12 +7,11 @@ import {mkdir, open, readFile, rm, rmdir, symlink, writeFile} from 'node:fs/prom
 import {basename, dirname, join, resolve} from 'node:path'
 import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
-import * as execa from 'execa'
 import {removeCgroupTree} from './cgroups.js'
 import type {ApplyResult, Op, ProcessMark, SandboxOps, Undo} from './ops.js'
 import {childOf, killMark, killMarkedProcesses, markOf, reaped} from './processes.js'
 import {buildRootfs, ensureBusyboxLayer, indexLayer} from './rootfs.js'
-import {RUN_TIMEOUT_MS, errno, firstLine, run, runUndo} from './run.js'
+import {RUN_TIMEOUT_MS, errno, firstLine, run, runProgram, runUndo} from './run.js'
 
 /**
  * How to start the shim: node with dist/src/write/sandbox-shim.js when that file is there (a
@@ -242,10 +241,10 @@ export class LiveSandboxOps implements SandboxOps {
         case 'run':
           return await runUndo(undo.argv, /Cannot find device|not found|No such|does not exist/i)
         case 'umount': {
-          const result = await execa.execa('umount', [undo.path], {reject: false, timeout: RUN_TIMEOUT_MS, stdin: 'ignore', env: {LC_ALL: 'C'}})
-          if (result.failed && !/not mounted|no mount point|No such file/i.test(String(result.stderr))) {
-            const lazy = await execa.execa('umount', ['--lazy', undo.path], {reject: false, stdin: 'ignore'})
-            if (lazy.failed) return [`umount ${undo.path}: ${firstLine(String(result.stderr))}`]
+          const result = await runProgram(['umount', undo.path], {timeoutMs: RUN_TIMEOUT_MS})
+          if (result.failed && !/not mounted|no mount point|No such file/i.test(result.stderr)) {
+            const lazy = await runProgram(['umount', '--lazy', undo.path])
+            if (lazy.failed) return [`umount ${undo.path}: ${firstLine(result.stderr)}`]
           }
           return []
         }

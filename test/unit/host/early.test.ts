@@ -88,6 +88,16 @@ describe('programs started early', () => {
     expect(takeFeed(argv)).toBeUndefined()
   })
 
+  it('feed(): one marked first is started first, and taken in the order of the plan', () => {
+    const argv = ['xargs', '-0', '-n', '2', 'echo', 'order']
+    startEarly({feeds: [{argv, writes: ['a\0b\0']}, {argv, writes: ['c\0d\0'], first: true}]})
+    const one = takeFeed(argv)!
+    const two = takeFeed(argv)!
+    expect([one.pending, two.pending]).toEqual([['a\0b\0'], ['c\0d\0']])
+    expect(two.child.pid!).toBeLessThan(one.child.pid!)
+    for (const feed of [one, two]) feed.child.kill()
+  })
+
   it('feed(): a taker that writes something else gets no answer and an end, never the early answers', async () => {
     const argv = ['xargs', '-0', '-n', '2', 'echo', 'other']
     startEarly({feeds: [{argv, writes: ['a\0b\0']}]})

@@ -130,4 +130,11 @@ describe('where the kernel lists IPv4 legacy tables', () => {
     expect(forced.ran.some((argv) => argv.join(' ') === HINT_PROBES[0].join(' '))).toBe(false)
     expect(forced.sent.length).toBe(2)
   })
+
+  it("starts IPv4's KUBE-SERVICES stream before the others (the walk waits for it)", () => {
+    for (const backend of ['auto', 'nft'] as const) {
+      const first = svcEarlyPlan(backend).feeds!.filter((f) => f.first)
+      expect(first.map((f) => [f.argv, f.writes])).toEqual([[STREAM_ARGV, [batchInput('nat', ['KUBE-SERVICES'])]]])
+    }
+  })
 })
