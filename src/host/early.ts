@@ -19,14 +19,19 @@ export interface EarlyPlan {
   runs?: EarlyStart[]
   /** stream(argv, …, {timeoutMs}): stdout kept as Buffers until taken */
   streams?: Array<EarlyStart & {timeoutMs: number}>
-  /** feed(argv), and what its first writes will be (written now, skipped when the taker writes the same) */
-  feeds?: Array<EarlyStart & {writes: string[]}>
+  /**
+   * feed(argv), and what its first writes will be (written now, skipped when the taker writes the
+   * same); `first`: started before the others (the critical path), taken in plan order all the same
+   */
+  feeds?: Array<EarlyStart & {writes: string[]; first?: boolean}>
 }
 
 export interface EarlyStart {
   argv: string[]
   /** start only when this file can be read and holds more than blanks (a /proc/net/*_tables_names) */
   whenListed?: string
+  /** start only when this file lists nothing, or cannot be read (whenListed's opposite) */
+  unlessListed?: string
   /** start only when this path exists (/proc/net/ip_vs) */
   whenExists?: string
 }
@@ -94,6 +99,7 @@ const RUN_MAX_BYTES = 100 * 1024 * 1024
 const ENV = () => ({...process.env, LC_ALL: 'C'})
 
 function allowed(start: EarlyStart): boolean {
+  if (start.unlessListed !== undefined && allowed({argv: [], whenListed: start.unlessListed})) return false
   try {
     if (start.whenExists !== undefined) statSync(start.whenExists)
     if (start.whenListed !== undefined && readFileSync(start.whenListed, 'utf8').trim() === '') return false
@@ -223,15 +229,21 @@ export function startEarly(plan: EarlyPlan): void {
       for (const feeds of made.feeds.values()) for (const feed of feeds) killGroup(feed.child)
     })
   }
+  // every condition read before anything starts: a legacy save holds the kernel's lock on the
+  // legacy tables while it fetches them (0.5 s at 10k services), and a names file read meanwhile waits
+  const streams = (plan.streams ?? []).filter(allowed)
+  const feeds = (plan.feeds ?? []).filter(allowed)
+  const runs = (plan.runs ?? []).filter(allowed)
   // the saves first: on the legacy backend they are the critical path
-  for (const start of plan.streams ?? []) if (allowed(start)) reg.streams.set(keyOf(start.argv), startStream(start.argv, start.timeoutMs))
-  for (const start of plan.feeds ?? []) {
-    if (!allowed(start)) continue
+  for (const start of streams) reg.streams.set(keyOf(start.argv), startStream(start.argv, start.timeoutMs))
+  const started = new Map<(typeof feeds)[number], EarlyFeed>()
+  for (const start of [...feeds.filter((f) => f.first), ...feeds.filter((f) => !f.first)]) started.set(start, startFeed(start.argv, start.writes))
+  for (const start of feeds) {
     const key = keyOf(start.argv)
-    reg.feeds.set(key, [...(reg.feeds.get(key) ?? []), startFeed(start.argv, start.writes)])
+    reg.feeds.set(key, [...(reg.feeds.get(key) ?? []), started.get(start)!])
   }
-  const runs = (plan.runs ?? []).filter(allowed).map((start) => start.argv)
-  startRuns(runs).forEach((run, i) => reg.runs.set(keyOf(runs[i]), run))
+  const argvs = runs.map((start) => start.argv)
+  startRuns(argvs).forEach((run, i) => reg.runs.set(keyOf(argvs[i]), run))
 }
 
 /**

@@ -25,7 +25,7 @@ export const STREAM_ARGV = listerArgv('iptables-nft')
 export const STREAM6_ARGV = listerArgv('ip6tables-nft')
 
 /** The other gatherers' programs on this path (src/pods/routes.ts, links.ts, gather.ts's nft and IPVS reads). */
-const RUNS: EarlyPlan['runs'] = [
+const RUNS: NonNullable<EarlyPlan['runs']> = [
   {argv: ['nft', 'list', 'sets', 'table', 'ip', 'kube-proxy']},
   {argv: ['nft', 'list', 'sets', 'table', 'ip6', 'kube-proxy']},
   {argv: ['ip', '-j', '-4', 'route', 'show', 'table', 'all']},
@@ -77,14 +77,29 @@ export function pathStreamWrites(backend: 'auto' | 'nft'): string[][] {
   return backend === 'auto' ? [[hint, ...rest], [services]] : [[services], rest]
 }
 
+/**
+ * The hint probes gatherIptables runs one by one where the kernel holds legacy tables (IPv4's
+ * names file lists one): there the nft path's streams start only if iptables-nft has the hint.
+ */
+export const HINT_PROBES = NFT_HINTS.map((chain) => ['iptables-nft', '-t', 'mangle', '-S', chain])
+
+const SERVICES_BATCH = batchInput('nat', ['KUBE-SERVICES'])
+
 /** The plan for a live svc NAME with this --iptables-backend. */
 export function svcEarlyPlan(backend: 'auto' | 'nft' | 'legacy'): EarlyPlan {
+  const legacyNames = LEGACY_TABLE_NAMES[0][1]
+  // with --iptables-backend nft the path is read whatever the legacy tables hold
+  const unlessListed = backend === 'auto' ? legacyNames : undefined
   return {
     // the legacy saves run on every such run (the both-backends problem; on legacy, the rules)
     streams: LEGACY_TABLE_NAMES.map(([program, names]) => ({argv: [program], whenListed: names, timeoutMs: SAVE_TIMEOUT_MS})),
     // IPv6's path starts at its KUBE-SERVICES, asked for once the hint is known (gather.ts's ip6Path)
-    feeds: backend === 'legacy' ? [] : [...pathStreamWrites(backend).map((writes) => ({argv: STREAM_ARGV, writes})), {argv: STREAM6_ARGV, writes: [batchInput('nat', ['KUBE-SERVICES'])]}],
-    runs: RUNS,
+    // KUBE-SERVICES's stream started first: the walk waits for it, and each start holds the next
+    feeds: backend === 'legacy' ? [] : [
+      ...pathStreamWrites(backend).map((writes) => ({argv: STREAM_ARGV, writes, first: writes.includes(SERVICES_BATCH), unlessListed})),
+      {argv: STREAM6_ARGV, writes: [SERVICES_BATCH], unlessListed},
+    ],
+    runs: [...(backend === 'auto' ? HINT_PROBES.map((argv) => ({argv, whenListed: legacyNames})) : []), ...RUNS],
   }
 }
 

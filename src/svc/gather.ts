@@ -58,10 +58,11 @@ function kubeRuleCount(text: string): number {
 /**
  * A save's output as bytes, read while the program writes it (no 27 MB string on the way), up
  * to the cap on rules files: past it, one line naming the program. scan: index it for the cut
- * to one service's path (src/svc/iptables-save-bytes.ts) as it comes.
+ * to one service's path (src/svc/iptables-save-bytes.ts) as it comes; hint: that service's,
+ * whose nat KUBE-SERVICES rules are read as they come.
  */
-async function readSave(host: Host, program: string, scan = true): Promise<SaveBytes | undefined> {
-  const bytes = new SaveBytes(scan)
+async function readSave(host: Host, program: string, scan = true, hint?: string): Promise<SaveBytes | undefined> {
+  const bytes = new SaveBytes(scan, hint)
   const result = await runStream(host, [program], (piece) => bytes.push(piece), {maxBytes: RULES_MAX_BYTES, timeoutMs: SAVE_TIMEOUT_MS})
   if (!result) return undefined
   if (result.exitCode !== 0 && result.stderr.trim()) host.warnings.add(`svc:${program}`, `${program} failed: ${result.stderr.trim().split('\n')[0]}`)
@@ -255,12 +256,12 @@ async function ip6Path(host: Host, hint: string, streams?: ListingStreams): Prom
  */
 type LegacySaves = Array<Promise<SaveBytes | null | undefined>>
 
-function legacySaves(host: Host): LegacySaves {
+function legacySaves(host: Host, hint: string): LegacySaves {
   const procNet = host.stat('/proc/net/dev')
   return LEGACY_TABLE_NAMES.map(async ([program, file]) => {
     const names = await host.readFile(file)
     const none = names !== undefined ? names.trim() === '' : !!(await procNet)
-    return none ? null : readSave(host, program)
+    return none ? null : readSave(host, program, true, hint)
   })
 }
 
@@ -336,9 +337,18 @@ export async function gatherIptables(host: Host, options: GatherOptions = {}): P
   if (host.root === undefined || options.hint === undefined) return gatherSaves(host, options)
   // svc NAME live: the legacy saves (where the kernel holds legacy tables) start at once, beside
   // the nft path's probes: on the legacy backend they are the critical path
-  const legacy = legacySaves(host)
+  const legacy = legacySaves(host, options.hint)
   for (const saved of legacy) saved.catch(() => undefined)
+  // where the kernel holds legacy tables, the nft path's streams (and their listings of empty
+  // tables on a legacy node) start only if iptables-nft has the hint: the same answer, asked by
+  // one listing each, with the save's pipe drained meanwhile
+  if ((options.backend ?? 'auto') === 'auto' && (await legacyListed(host)) && !(await nftHinted(host, undefined))) return gatherSavesOnPath(host, options, options.hint, legacy)
   return (await gatherPath(host, options, legacy)) ?? gatherSavesOnPath(host, options, options.hint, legacy)
+}
+
+/** Whether IPv4's legacy names file lists a table (the launcher's early plan asks the same). */
+async function legacyListed(host: Host): Promise<boolean> {
+  return !!(await host.readFile(LEGACY_TABLE_NAMES[0][1]))?.trim()
 }
 
 /** Every save read whole, as text: svc -A, a snapshot, and what asks for no one service. */
@@ -381,10 +391,10 @@ async function savePlain(host: Host, problems: string[]): Promise<{read: Iptable
 async function gatherSavesOnPath(host: Host, options: GatherOptions, hint: string, legacy: LegacySaves): Promise<{read: IptablesRead | null; problems: string[]}> {
   const problems: string[] = []
   const [nft4, nft6, [legacy4, legacy6]] = await Promise.all([
-    readSave(host, 'iptables-nft-save'), readSave(host, 'ip6tables-nft-save'),
+    readSave(host, 'iptables-nft-save', true, hint), readSave(host, 'ip6tables-nft-save', true, hint),
     // IPv4's save left out because the kernel holds no legacy table is run now, as gatherSaves
     // runs it: whether the program is there tells the answer (IPv6's empty save and none read alike)
-    Promise.all(legacy.map((saved, i) => saved.then((bytes) => (bytes !== null ? bytes : i === 0 ? readSave(host, LEGACY_TABLE_NAMES[i][0]) : undefined)))),
+    Promise.all(legacy.map((saved, i) => saved.then((bytes) => (bytes !== null ? bytes : i === 0 ? readSave(host, LEGACY_TABLE_NAMES[i][0], true, hint) : undefined)))),
   ])
   if (nft4 === undefined && legacy4 === undefined) return savePlain(host, problems)
   const nft = [nft4, nft6]

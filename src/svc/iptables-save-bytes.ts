@@ -4,10 +4,14 @@
 // Here each piece of the pipe is scanned as it comes, for where each chain's rules lie (byte
 // offsets); when the save ends, only the lines on the service's path are decoded. Pure: bytes
 // in, the same text saveOnPath's callers traced before out.
+//
+// nat KUBE-SERVICES, one rule per service port (1.5 MB of 10k lines at 10k services, the cut's
+// largest part), is read as its pieces come, while the program still writes the rest of the
+// save: when it ends, only the small chains are left to read.
 
 import {StringDecoder} from 'node:string_decoder'
 import {stripFinalNewline} from '../host/host.js'
-import {readChainListing, saveText, walkPath} from './iptables-path.js'
+import {type ChainListing, type PathTable, readChainListing, saveText, walkPath} from './iptables-path.js'
 
 /** Integers in one growing typed array: no object per chain (64k of them would keep the garbage collector busy). */
 class Column {
@@ -40,6 +44,25 @@ const HASH_PRIME = 16777619
 // the chains kubelet and kube-proxy leave to say which backend they use (chooseBackend's HINT)
 const HINT_CHAINS = [':KUBE-IPTABLES-HINT', ':KUBE-KUBELET-CANARY'].map((s) => Buffer.from(s))
 
+/** The chain read ahead, and its name's bytes and hash. */
+const AHEAD_CHAIN = 'KUBE-SERVICES'
+const AHEAD_BYTES = Buffer.from(AHEAD_CHAIN)
+const AHEAD_HASH = nameHash(AHEAD_BYTES)
+
+/** An ASCII name's hash as the scan computes it (every such hash is odd); NON_ASCII otherwise. */
+function nameHash(bytes: Buffer): number {
+  let hash = HASH_SEED
+  for (const c of bytes) hash = c < 0x80 && hash !== NON_ASCII ? Math.imul(hash ^ c, HASH_PRIME) | 1 : NON_ASCII
+  return hash
+}
+
+/** Where a chain's `-S` listing lies in the save: its table's block, its declaration, its rule runs. */
+interface Found {
+  block: number
+  decl: number
+  runs: number[]
+}
+
 /** A byte that /\w/ matches as a char (a byte of a multi-byte character never does). */
 function isWordByte(b: number): boolean {
   return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x5f
@@ -52,9 +75,10 @@ function isWordByte(b: number): boolean {
 export class SaveBytes {
   /**
    * scan: false, for a save wanted whole (text()): each piece decoded as it comes and let go,
-   * as run() decodes (a 256 MiB save is not held as bytes beside its text).
+   * as run() decodes (a 256 MiB save is not held as bytes beside its text). hint: the service
+   * onPath will be asked for, known now: nat KUBE-SERVICES is read for it as the pieces come.
    */
-  constructor(private readonly scan = true) {}
+  constructor(private readonly scan = true, private readonly hint?: string) {}
 
   private readonly decoder = new StringDecoder('utf8')
   private decoded = ''
@@ -89,6 +113,14 @@ export class SaveBytes {
   private nameEnd = 0
   /** What the save says about itself ("# Warning: iptables-legacy tables present"), kept. */
   private readonly warnings: string[] = []
+  /**
+   * nat KUBE-SERVICES read ahead: the first run of its rules in a nat block, the chain's
+   * declaration before it in that block, and readChainListing's reading of the declaration and
+   * of the run's bytes up to `read`. onPath takes it when the listing it would decode is exactly
+   * that declaration and that run (else it reads the chain as any other).
+   */
+  private ahead: {block: number; decl: number; run: number; read: number; listing: ChainListing} | undefined
+  private aheadLooked = false
 
   push(piece: Buffer): void {
     if (this.ended) throw new Error('SaveBytes: push after end')
@@ -122,6 +154,7 @@ export class SaveBytes {
       this.tailStart = this.size + pos
     }
     this.size += piece.length
+    this.readAhead()
   }
 
   // the last whole line waits for the next: the text run() gave ends without its final newline
@@ -218,6 +251,36 @@ export class SaveBytes {
     this.runNameEnd.push(at + (i - s))
     this.runEnd.push(at + (e - s))
     this.runHash.push(hash)
+    if (hash === AHEAD_HASH && this.hint !== undefined && !this.aheadLooked) this.startAhead()
+  }
+
+  /** A run of nat KUBE-SERVICES rules starts (the last run): read it from now on, as it comes. */
+  private startAhead(): void {
+    const block = this.blocks.length - 1
+    const run = this.runAt.length - 1
+    if (this.blocks[block].name !== 'nat' || !this.named(this.runAt.values[run] + 3, this.runNameEnd.values[run], AHEAD_HASH, AHEAD_CHAIN, AHEAD_BYTES)) return
+    this.aheadLooked = true
+    const decl = this.declOf(block, this.declAt.length, AHEAD_HASH, AHEAD_CHAIN, AHEAD_BYTES)
+    if (decl < 0) return
+    const listing = readChainListing(AHEAD_CHAIN, this.head(decl), this.hint!)
+    this.ahead = {block, decl, run, read: this.runAt.values[run], listing}
+  }
+
+  /**
+   * The run read ahead, from where it was left to its last whole line. Its lines all start with
+   * "-A ", so they set no policy, and each is kept or dropped by itself: readChainListing of the
+   * whole text is that of its parts one after the other, their rules in turn, their targets each
+   * once in the order first met.
+   */
+  private readAhead(): void {
+    const ahead = this.ahead
+    if (!ahead) return
+    const end = this.runEnd.values[ahead.run]
+    if (end === ahead.read) return
+    const more = readChainListing(AHEAD_CHAIN, this.decode(ahead.read, end), this.hint!)
+    ahead.read = end
+    for (const rule of more.rules) ahead.listing.rules.push(rule)
+    for (const next of more.next) if (!ahead.listing.next.includes(next)) ahead.listing.next.push(next)
   }
 
   /** Whether bytes [start, end) of the save, decoded, are `name` (whose bytes and hash are given). */
@@ -227,32 +290,58 @@ export class SaveBytes {
   }
 
   /**
-   * A chain's `-S` listing, as the text's reading builds it: the last "*TABLE" block of that
-   * name, the last declaration of the chain in it, and the chain's rules after that declaration
-   * in the block. null: no such chain.
+   * Where a chain's `-S` listing lies, as the text's reading builds it: the last "*TABLE" block
+   * of that name, the last declaration of the chain in it, and the chain's rule runs after that
+   * declaration in the block. null: no such chain.
    */
-  private listing(table: string, chain: string): string | null {
-    let b = this.blocks.length - 1
-    while (b >= 0 && this.blocks[b].name !== table) b--
-    if (b < 0) return null
-    const declTo = b + 1 < this.blocks.length ? this.blocks[b + 1].decl : this.declAt.length
-    const runTo = b + 1 < this.blocks.length ? this.blocks[b + 1].run : this.runAt.length
+  private find(table: string, chain: string): Found | null {
+    let block = this.blocks.length - 1
+    while (block >= 0 && this.blocks[block].name !== table) block--
+    if (block < 0) return null
+    const declTo = block + 1 < this.blocks.length ? this.blocks[block + 1].decl : this.declAt.length
+    const runTo = block + 1 < this.blocks.length ? this.blocks[block + 1].run : this.runAt.length
     const bytes = Buffer.from(chain)
-    const ascii = bytes.every((c) => c < 0x80)
-    let hash = HASH_SEED
-    for (const c of bytes) hash = Math.imul(hash ^ c, HASH_PRIME) | 1
-    if (!ascii) hash = NON_ASCII
-    let d = declTo - 1
-    const declHash = this.declHash.values
-    for (; d >= this.blocks[b].decl; d--) if (declHash[d] === hash && this.named(this.declAt.values[d] + 1, this.declNameEnd.values[d], hash, chain, bytes)) break
-    if (d < this.blocks[b].decl) return null
-    const [name, policy] = this.decode(this.declAt.values[d] + 1, this.declEnd.values[d]).split(' ')
-    let text = (policy && policy !== '-' ? `-P ${name} ${policy}` : `-N ${name}`) + '\n'
+    const hash = nameHash(bytes)
+    const decl = this.declOf(block, declTo, hash, chain, bytes)
+    if (decl < 0) return null
+    const runs: number[] = []
     const runHash = this.runHash.values
-    for (let r = this.declRuns.values[d]; r < runTo; r++) {
-      if (runHash[r] === hash && this.named(this.runAt.values[r] + 3, this.runNameEnd.values[r], hash, chain, bytes)) text += this.decode(this.runAt.values[r], this.runEnd.values[r])
+    for (let r = this.declRuns.values[decl]; r < runTo; r++) {
+      if (runHash[r] === hash && this.named(this.runAt.values[r] + 3, this.runNameEnd.values[r], hash, chain, bytes)) runs.push(r)
     }
-    return text
+    return {block, decl, runs}
+  }
+
+  /** The chain's last declaration in the block before declaration declTo; -1: none. */
+  private declOf(block: number, declTo: number, hash: number, chain: string, bytes: Buffer): number {
+    const declHash = this.declHash.values
+    for (let d = declTo - 1; d >= this.blocks[block].decl; d--) if (declHash[d] === hash && this.named(this.declAt.values[d] + 1, this.declNameEnd.values[d], hash, chain, bytes)) return d
+    return -1
+  }
+
+  /** A declaration as `-S` prints it: `-P CHAIN POLICY` for a built-in chain, else `-N CHAIN`. */
+  private head(decl: number): string {
+    const [name, policy] = this.decode(this.declAt.values[decl] + 1, this.declEnd.values[decl]).split(' ')
+    return (policy && policy !== '-' ? `-P ${name} ${policy}` : `-N ${name}`) + '\n'
+  }
+
+  /** A chain's `-S` listing read for hint: the one read ahead where it is the same text, else decoded now. */
+  private listing(table: PathTable, chain: string, hint: string): ChainListing | null {
+    const found = this.find(table, chain)
+    if (!found) return null
+    const ahead = this.ahead
+    if (ahead && hint === this.hint && table === 'nat' && chain === AHEAD_CHAIN && found.block === ahead.block && found.decl === ahead.decl && found.runs.length === 1 && found.runs[0] === ahead.run) {
+      this.readAhead()
+      return {policy: ahead.listing.policy, rules: [...ahead.listing.rules], next: [...ahead.listing.next]}
+    }
+    let text = this.head(found.decl)
+    for (const r of found.runs) text += this.decode(this.runAt.values[r], this.runEnd.values[r])
+    return readChainListing(chain, text, hint)
+  }
+
+  /** Bytes of nat KUBE-SERVICES' rules read ahead so far (0: none; tests). */
+  get readAheadBytes(): number {
+    return this.ahead ? this.ahead.read - this.runAt.values[this.ahead.run] : 0
   }
 
   get length(): number {
@@ -345,10 +434,7 @@ export class SaveBytes {
   async onPath(hint: string): Promise<string> {
     if (!this.scan) throw new Error('SaveBytes: read as text only')
     this.end()
-    const walked = await walkPath(async (table, chain) => {
-      const text = this.listing(table, chain)
-      return text === null ? null : readChainListing(chain, text, hint)
-    })
+    const walked = await walkPath(async (table, chain) => this.listing(table, chain, hint))
     return (this.warnings.length ? this.warnings.join('\n') + '\n' : '') + saveText(walked!)
   }
 }

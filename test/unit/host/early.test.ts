@@ -42,12 +42,18 @@ describe('programs started early', () => {
         {argv: program('missing'), whenListed: join(dir, 'absent')},
         {argv: program('no-path'), whenExists: join(dir, 'absent')},
         {argv: program('listed'), whenListed: listed},
+        {argv: program('unless-empty'), unlessListed: empty},
+        {argv: program('unless-missing'), unlessListed: join(dir, 'absent')},
+        {argv: program('unless-listed'), unlessListed: listed},
       ],
     })
     expect(takeRun(program('empty'), 10_000)).toBeUndefined()
     expect(takeRun(program('missing'), 10_000)).toBeUndefined()
     expect(takeRun(program('no-path'), 10_000)).toBeUndefined()
     expect(takeRun(program('listed'), 10_000)).toBeDefined()
+    expect(takeRun(program('unless-empty'), 10_000)).toBeDefined()
+    expect(takeRun(program('unless-missing'), 10_000)).toBeDefined()
+    expect(takeRun(program('unless-listed'), 10_000)).toBeUndefined()
   })
 
   it('stream(): what came before it was taken, then the rest, counted against the cap', async () => {
@@ -80,6 +86,16 @@ describe('programs started early', () => {
     expect(await exit).toBe(0)
     expect(out.join('')).toBe('feed a b\nfeed c d\n')
     expect(takeFeed(argv)).toBeUndefined()
+  })
+
+  it('feed(): one marked first is started first, and taken in the order of the plan', () => {
+    const argv = ['xargs', '-0', '-n', '2', 'echo', 'order']
+    startEarly({feeds: [{argv, writes: ['a\0b\0']}, {argv, writes: ['c\0d\0'], first: true}]})
+    const one = takeFeed(argv)!
+    const two = takeFeed(argv)!
+    expect([one.pending, two.pending]).toEqual([['a\0b\0'], ['c\0d\0']])
+    expect(two.child.pid!).toBeLessThan(one.child.pid!)
+    for (const feed of [one, two]) feed.child.kill()
   })
 
   it('feed(): a taker that writes something else gets no answer and an end, never the early answers', async () => {

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {type FedListeners, type FedProgram, type Host, Warnings} from '../../../src/host/host.js'
-import {STREAM6_ARGV, STREAM_ARGV, liveSvcName, pathStreamWrites, svcEarlyPlan} from '../../../src/svc/early.js'
+import {HINT_PROBES, STREAM6_ARGV, STREAM_ARGV, liveSvcName, pathStreamWrites, svcEarlyPlan} from '../../../src/svc/early.js'
 import {batchInput} from '../../../src/svc/listing-stream.js'
 import {gatherIptables} from '../../../src/svc/gather.js'
 
@@ -32,6 +32,16 @@ describe('liveSvcName', () => {
       [['ip6tables-legacy-save'], '/proc/net/ip6_tables_names'],
     ])
   })
+
+  it('where the kernel lists IPv4 legacy tables: the hint probes instead of the listing streams (unless --iptables-backend nft)', () => {
+    const auto = svcEarlyPlan('auto')
+    expect(auto.feeds?.map((f) => f.unlessListed)).toEqual(auto.feeds?.map(() => '/proc/net/ip_tables_names'))
+    expect(auto.runs?.slice(0, 2)).toEqual(HINT_PROBES.map((argv) => ({argv, whenListed: '/proc/net/ip_tables_names'})))
+    const nft = svcEarlyPlan('nft')
+    expect(nft.feeds?.length).toBe(3)
+    expect(nft.feeds?.map((f) => f.unlessListed)).toEqual([undefined, undefined, undefined])
+    expect(nft.runs?.some((r) => HINT_PROBES.some((argv) => argv.join(' ') === r.argv.join(' ')))).toBe(false)
+  })
 })
 
 /** A live-looking host whose listing streams answer every batch with an empty listing, keeping what each was sent. */
@@ -41,8 +51,11 @@ class RecordingHost implements Host {
   readonly root = '/'
   readonly sent: string[][] = []
   readonly sent6: string[][] = []
-  async readFile() {
-    return undefined
+  readonly ran: string[][] = []
+  /** legacyNames: what /proc/net/ip_tables_names holds; hinted: iptables-nft's mangle has KUBE-IPTABLES-HINT */
+  constructor(private readonly legacyNames?: string, private readonly hinted = false) {}
+  async readFile(path: string) {
+    return path === '/proc/net/ip_tables_names' ? this.legacyNames : undefined
   }
   async readDir() {
     return undefined
@@ -53,7 +66,9 @@ class RecordingHost implements Host {
   async stat() {
     return undefined
   }
-  async run() {
+  async run(argv: string[]) {
+    this.ran.push(argv)
+    if (argv.join(' ') === HINT_PROBES[0].join(' ')) return {stdout: this.hinted ? '-N KUBE-IPTABLES-HINT' : '', stderr: '', exitCode: this.hinted ? 0 : 1}
     return undefined
   }
   feed(argv: string[], listeners: FedListeners): FedProgram {
@@ -92,6 +107,34 @@ describe('pathStreamWrites', () => {
     await gatherIptables(host, {hint: '"ns/svc:', backend: 'nft'})
     expect(host.sent6).toHaveLength(1)
     expect(host.sent6[0][0]).toBe(batchInput('nat', ['KUBE-SERVICES']))
-    expect(svcEarlyPlan('auto').feeds?.at(-1)).toEqual({argv: STREAM6_ARGV, writes: [batchInput('nat', ['KUBE-SERVICES'])]})
+    expect(svcEarlyPlan('nft').feeds?.at(-1)).toEqual({argv: STREAM6_ARGV, writes: [batchInput('nat', ['KUBE-SERVICES'])]})
+  })
+})
+
+describe('where the kernel lists IPv4 legacy tables', () => {
+  it('gatherIptables asks the hint probes the launcher started, one by one, and opens no listing stream when iptables-nft has no hint', async () => {
+    const host = new RecordingHost('nat\nfilter\n')
+    await gatherIptables(host, {hint: '"ns/svc:'})
+    expect(host.sent).toEqual([])
+    expect(host.sent6).toEqual([])
+    expect(host.ran.filter((argv) => argv[0] === 'iptables-nft')).toEqual(HINT_PROBES)
+  })
+
+  it('reads the path through the streams when iptables-nft has the hint, and always with --iptables-backend nft', async () => {
+    const hinted = new RecordingHost('nat\n', true)
+    await gatherIptables(hinted, {hint: '"ns/svc:'})
+    expect(hinted.ran.filter((argv) => argv[0] === 'iptables-nft')).toEqual([HINT_PROBES[0]])
+    expect(hinted.sent.length).toBe(2)
+    const forced = new RecordingHost('nat\n')
+    await gatherIptables(forced, {hint: '"ns/svc:', backend: 'nft'})
+    expect(forced.ran.some((argv) => argv.join(' ') === HINT_PROBES[0].join(' '))).toBe(false)
+    expect(forced.sent.length).toBe(2)
+  })
+
+  it("starts IPv4's KUBE-SERVICES stream before the others (the walk waits for it)", () => {
+    for (const backend of ['auto', 'nft'] as const) {
+      const first = svcEarlyPlan(backend).feeds!.filter((f) => f.first)
+      expect(first.map((f) => [f.argv, f.writes])).toEqual([[STREAM_ARGV, [batchInput('nat', ['KUBE-SERVICES'])]]])
+    }
   })
 })

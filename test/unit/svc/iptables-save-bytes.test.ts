@@ -45,9 +45,9 @@ function asRun(bytes: Buffer): string {
   return bytes.toString('utf8').replace(/\r?\n$/, '')
 }
 
-/** The bytes fed in pieces of the given sizes, in turn. */
-function inPieces(bytes: Buffer, sizes: number[], scan = true): SaveBytes {
-  const save = new SaveBytes(scan)
+/** The bytes fed in pieces of the given sizes, in turn (ahead: the hint nat KUBE-SERVICES is read for as they come). */
+function inPieces(bytes: Buffer, sizes: number[], scan = true, ahead?: string): SaveBytes {
+  const save = new SaveBytes(scan, ahead)
   for (let at = 0, i = 0; at < bytes.length; i++) {
     const n = sizes[i % sizes.length]
     save.push(bytes.subarray(at, at + n))
@@ -58,11 +58,16 @@ function inPieces(bytes: Buffer, sizes: number[], scan = true): SaveBytes {
 
 const PIECES = [[1], [2, 3], [7], [64, 1, 5], [4096]]
 
-/** Cut in every way the pipe may cut it: the same as the text's cut. */
+/**
+ * Cut in every way the pipe may cut it, nat KUBE-SERVICES read as the pieces come (for this
+ * hint, for another) or after the end: the same as the text's cut.
+ */
 async function expectSameCut(bytes: Buffer, hint: string): Promise<string> {
   const expected = await textCut(asRun(bytes), hint)
   expect(await saveBytes(bytes).onPath(hint)).toBe(expected)
-  for (const sizes of PIECES) expect(await inPieces(bytes, sizes).onPath(hint), `pieces of ${sizes}`).toBe(expected)
+  for (const sizes of PIECES) {
+    for (const ahead of [undefined, hint, 'ns8/svc-8']) expect(await inPieces(bytes, sizes, true, ahead).onPath(hint), `pieces of ${sizes}, ahead ${ahead}`).toBe(expected)
+  }
   return expected
 }
 
@@ -143,6 +148,29 @@ describe('SaveBytes on a save kube-proxy wrote', () => {
     await expectSameAnswer(SAVE, {ip: '10.96.0.8'})
   })
 
+  it('reads nat KUBE-SERVICES while the rest of the save is still coming', async () => {
+    const bytes = Buffer.from(SAVE)
+    const after = SAVE.indexOf('-A KUBE-SVC-AAAAAAAAAAAAAAAA')
+    const services = SAVE.slice(SAVE.indexOf('-A KUBE-SERVICES'), after)
+    for (const sizes of PIECES) {
+      const save = new SaveBytes(true, 'ns7/svc-7')
+      // into the second line after KUBE-SERVICES' last (a line is read once the next is whole):
+      // its run is read whole before the save ends
+      const upTo = SAVE.indexOf('\n', after) + 10
+      for (let at = 0, i = 0; at < upTo; i++) {
+        const n = Math.min(sizes[i % sizes.length], upTo - at)
+        save.push(bytes.subarray(at, at + n))
+        at += n
+      }
+      expect(save.readAheadBytes, `pieces of ${sizes}`).toBe(Buffer.byteLength(services))
+      save.push(bytes.subarray(upTo))
+      expect(await save.end().onPath('ns7/svc-7')).toBe(await textCut(asRun(bytes), 'ns7/svc-7'))
+    }
+    // nothing is read ahead without a hint, nor in a table that is not nat
+    expect(inPieces(bytes, [64]).readAheadBytes).toBe(0)
+    expect(inPieces(Buffer.from(SAVE.replaceAll('*nat', '*raw')), [64], true, 'ns7/svc-7').readAheadBytes).toBe(0)
+  })
+
   it('gives the text run() gave, and finds kubelet\'s hint chain as chooseBackend does', () => {
     for (const sizes of PIECES) {
       const save = inPieces(Buffer.from(SAVE), sizes)
@@ -213,6 +241,9 @@ describe('SaveBytes on hostile text', () => {
       .replace(':KUBE-SVC-BBBBBBBBBBBBBBBB - [0:0]\n', ':KUBE-SVC-BBBBBBBBBBBBBBBB - [0:0]\n-A KUBE-SERVICES -j KUBE-MARK-MASQ\n:KUBE-SERVICES - [0:0]\n')
       .replace('*filter\n', '*filter\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -j ACCEPT\n*filter\n')
     await expectSameCut(Buffer.from(odd), 'ns7/svc-7')
+    // KUBE-SERVICES' rules in two runs (another chain's between): read after the end, both
+    const split = SAVE.replace('COMMIT\n*filter', '-A KUBE-SERVICES -m comment --comment "ns7/svc-7:http again" -j KUBE-SVC-AAAAAAAAAAAAAAAA\nCOMMIT\n*filter')
+    expect(await expectSameCut(Buffer.from(split), 'ns7/svc-7')).toContain('ns7/svc-7:http again')
     await expectSameCut(Buffer.from('-A PREROUTING -j X\n:PREROUTING ACCEPT [0:0]\n*nat\n:PREROUTING ACCEPT\n-A PREROUTING\n-A PREROUTING -j KUBE-SERVICES'), 'x')
   })
 
