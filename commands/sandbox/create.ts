@@ -34,6 +34,7 @@ export default class SandboxCreate extends NodedocCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(SandboxCreate)
     const failStep = process.env.NODEDOC_SANDBOX_FAIL_STEP ? Number(process.env.NODEDOC_SANDBOX_FAIL_STEP) : undefined
+    const holdStep = process.env.NODEDOC_SANDBOX_HOLD_STEP ? Number(process.env.NODEDOC_SANDBOX_HOLD_STEP) : undefined
     // every way this process can be told to stop, and an error nobody caught, rolls back
     // everything made so far; only SIGKILL cannot, and `sandbox ls` then says `interrupted`
     const interrupt = interruptOn({uncaught: true})
@@ -49,6 +50,7 @@ export default class SandboxCreate extends NodedocCommand {
         podPidsLimit: flags['pod-pids-limit'] ?? null,
         podUid: flags.uid,
         failStep,
+        holdStep,
         dryRun: flags['dry-run'],
         aborted: () => interrupt.signal.aborted,
         onStep: explain ? (step, n, op) => this.printAside(`${chalk.bold(`[${n}] ${step.id}`)}  ${chalk.dim(step.why)}\n    $ ${escapeControl(describeOp(op))}\n`) : undefined,

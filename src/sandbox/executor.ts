@@ -9,6 +9,12 @@ import {type SandboxState, type StepRecord, pendingUndo} from './state.js'
 export interface RunHooks {
   /** 1-based step number that fails on purpose (NODEDOC_SANDBOX_FAIL_STEP). */
   failStep?: number
+  /**
+   * 1-based step number that, once printed, waits until the create is interrupted (at most
+   * HOLD_MS) before it acts (NODEDOC_SANDBOX_HOLD_STEP): a test's Ctrl-C, hang-up or closed
+   * output then lands during that step however fast the steps after it would run.
+   */
+  holdStep?: number
   /** True once Ctrl-C arrived: stop before the next step and roll back. */
   aborted?: () => boolean
   /** Called before each step runs, with references resolved (for --explain). */
@@ -96,6 +102,7 @@ async function runStep(step: Step, index: number, state: SandboxState, ops: Sand
   // for the eye, the process reference becomes its PID too
   hooks.onStep?.(step, number, 'ref' in op ? {...op, ref: resolveRefs(op.ref, pidsOf(state.processes))} : op)
   if (hooks.failStep === number) throw new Error(`injected failure (NODEDOC_SANDBOX_FAIL_STEP=${number})`)
+  if (hooks.holdStep === number) await holdUntilAborted(hooks.aborted)
   // saved again only when the next step could not know it: a claim's undo, new PIDs, a note
   // (a step's 'done' rides along with the next save; its undo, if any, is on disk already)
   let changed = claim && Boolean(undo)
@@ -116,6 +123,14 @@ async function runStep(step: Step, index: number, state: SandboxState, ops: Sand
   record.status = 'done'
   if (changed) await save()
   hooks.onStepDone?.(step, number)
+}
+
+/** How long a held step waits for an interruption: a closed output is only seen on the next write, after it. */
+export const HOLD_MS = 3000
+
+async function holdUntilAborted(aborted: (() => boolean) | undefined): Promise<void> {
+  const until = Date.now() + HOLD_MS
+  while (!aborted?.() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 5))
 }
 
 /**

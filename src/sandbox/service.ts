@@ -53,6 +53,7 @@ export interface CreateOptions {
   podUid?: string
   stateRoot?: string
   failStep?: number
+  holdStep?: number
   dryRun?: boolean
   onStep?: (step: Step, number: number, op: Op) => void
   onStepDone?: (step: Step, number: number) => void
@@ -252,7 +253,7 @@ function initialState(config: SandboxConfig, plan: Plan, creator: ProcessMark): 
 async function execute(plan: Plan, state: SandboxState, stateDir: string, opts: CreateOptions): Promise<void> {
   const ops = new LiveSandboxOps(`${stateDir}/state.json`, state.podUid, state.containers.length)
   try {
-    await runPlan(plan, state, ops, {failStep: opts.failStep, aborted: opts.aborted, onStep: opts.onStep, onStepDone: opts.onStepDone, onWarning: opts.onWarning})
+    await runPlan(plan, state, ops, {failStep: opts.failStep, holdStep: opts.holdStep, aborted: opts.aborted, onStep: opts.onStep, onStepDone: opts.onStepDone, onWarning: opts.onWarning})
   } catch (error) {
     await ops.sweep()
     // a signal sent to the whole process group (SIGHUP, Ctrl-C in a terminal) also ends the

@@ -111,11 +111,11 @@ run('sandbox leaves nothing behind', () => {
     expect(picture()).toEqual(before)
   })
 
-  // steps run at once, so a late pick is one a program keeps busy (pivot_root) with steps
-  // left to refuse after it; one printed just before the gates open may find nothing left
+  // steps run at once and the last ones can all end before a signal arrives on a busy machine:
+  // NODEDOC_SANDBOX_HOLD_STEP keeps the picked step from acting until the signal is in
   it.each([8, 35, 60, PIVOT])('rolls back on Ctrl-C during step %d', async (at) => {
     const name = `${prefix}-int${at}`
-    const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', cidr, '--cgroup-driver', 'systemd', '--explain', '--uid', run_.uid()], {cwd: ROOT, env: {...process.env, ...CLI_ENV}})
+    const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', cidr, '--cgroup-driver', 'systemd', '--explain', '--uid', run_.uid()], {cwd: ROOT, env: {...process.env, ...CLI_ENV, NODEDOC_SANDBOX_HOLD_STEP: String(at)}})
     let stderr = ''
     let sent = false
     child.stderr.on('data', (chunk: Buffer) => {
@@ -137,7 +137,7 @@ run('sandbox leaves nothing behind', () => {
   // programs get it too)
   it.each([8, 35, 60, PIVOT])('rolls back on SIGHUP during step %d', async (at) => {
     const name = `${prefix}-hup${at}`
-    const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', cidr, '--cgroup-driver', 'systemd', '--explain', '--uid', run_.uid()], {cwd: ROOT, env: {...process.env, ...CLI_ENV}, detached: true})
+    const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', cidr, '--cgroup-driver', 'systemd', '--explain', '--uid', run_.uid()], {cwd: ROOT, env: {...process.env, ...CLI_ENV, NODEDOC_SANDBOX_HOLD_STEP: String(at)}, detached: true})
     let stderr = ''
     let sent = false
     child.stderr.on('data', (chunk: Buffer) => {
@@ -158,7 +158,7 @@ run('sandbox leaves nothing behind', () => {
   // `sandbox create --explain 2>&1 | head`: the reader of its output goes away mid-create
   it.each([8, 35, 60, PIVOT])('rolls back when the pipe it writes to closes during step %d', async (at) => {
     const name = `${prefix}-pipe${at}`
-    const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', cidr, '--cgroup-driver', 'systemd', '--explain', '--uid', run_.uid()], {cwd: ROOT, env: {...process.env, ...CLI_ENV}})
+    const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', cidr, '--cgroup-driver', 'systemd', '--explain', '--uid', run_.uid()], {cwd: ROOT, env: {...process.env, ...CLI_ENV, NODEDOC_SANDBOX_HOLD_STEP: String(at)}})
     let seen = ''
     let closed = false
     child.stderr.on('data', (chunk: Buffer) => {
@@ -178,7 +178,7 @@ run('sandbox leaves nothing behind', () => {
 
   it('removes a half-made sandbox (state written, process killed mid-create) and rm is idempotent', async () => {
     const name = `${prefix}-half`
-    const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', cidr, '--cgroup-driver', 'systemd', '--explain', '--uid', run_.uid()], {cwd: ROOT, env: {...process.env, ...CLI_ENV}})
+    const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', cidr, '--cgroup-driver', 'systemd', '--explain', '--uid', run_.uid()], {cwd: ROOT, env: {...process.env, ...CLI_ENV, NODEDOC_SANDBOX_HOLD_STEP: '70'}})
     let stderr = ''
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString()

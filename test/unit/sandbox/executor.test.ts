@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {SandboxAborted, SandboxStepError, runPlan} from '../../../src/sandbox/executor.js'
+import {HOLD_MS, SandboxAborted, SandboxStepError, runPlan} from '../../../src/sandbox/executor.js'
 import type {Plan, Step} from '../../../src/sandbox/plan.js'
 import type {Op, SandboxOps, Undo} from '../../../src/write/ops.js'
 import {STATE_VERSION, type SandboxState} from '../../../src/sandbox/state.js'
@@ -97,6 +97,30 @@ describe('runPlan', () => {
     expect(error.number).toBe(4)
     expect(ops.calls.filter((c) => c.startsWith('apply'))).toHaveLength(3)
     expect(ops.made.size).toBe(0)
+  })
+
+  it('holds the step asked for until the create is interrupted, then rolls back from there', async () => {
+    const ops = new FakeOps()
+    let interrupted = false
+    const printed: number[] = []
+    const run = runPlan(plan(), state(), ops, {holdStep: 3, aborted: () => interrupted, onStep: (_s, n) => printed.push(n)}).catch((e) => e)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    // printed, not applied, nothing after it started
+    expect(printed).toEqual([1, 2, 3])
+    expect(ops.calls.filter((c) => c.startsWith('apply'))).toEqual(['apply mkdir /s', 'apply mkdir /cg'])
+    interrupted = true
+    const error = await run
+    expect(error).toBeInstanceOf(SandboxAborted)
+    expect(error.number).toBe(4)
+    expect(ops.made.size).toBe(0)
+  })
+
+  it('lets a held step go on by itself when nothing interrupts it', async () => {
+    const ops = new FakeOps()
+    const started = Date.now()
+    const s = await runPlan(plan(), state(), ops, {holdStep: 2, aborted: () => false})
+    expect(s.phase).toBe('running')
+    expect(Date.now() - started).toBeGreaterThanOrEqual(HOLD_MS - 50)
   })
 
   it('keeps going past a soft failure and notes it', async () => {
