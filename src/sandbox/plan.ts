@@ -157,6 +157,11 @@ export function resolvConf(namespace: string): string {
   return `search ${namespace}.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n`
 }
 
+/** The comm the kernel gives a process that executed PATH: its last component, cut to 15 bytes. */
+export function commOf(path: string): string {
+  return Buffer.from(path.slice(path.lastIndexOf('/') + 1)).subarray(0, 15).toString()
+}
+
 /** The argv that starts a container's first process, held at the gate. */
 export function containerChain(cfg: SandboxConfig, c: ContainerSpec, rootfsPath: string): {chain: string[]; gated: 'self' | 'child'} {
   const pod = cfg.manifest
@@ -377,7 +382,7 @@ function pauseSteps({cfg, pod, state, withNs}: PlanLayout): Step[] {
     {
       id: 'pause.start',
       why: 'the pause process holds the pod namespaces (net, ipc, uts; pid with shareProcessNamespace) for as long as the pod lives',
-      op: {kind: 'spawnPause', argv: ['unshare', ...pauseNs, '--', pauseLink, 'infinity'], gated: sharePid ? 'child' : 'self'},
+      op: {kind: 'spawnPause', argv: ['unshare', ...pauseNs, '--', pauseLink, 'infinity'], gated: sharePid ? 'child' : 'self', ready: commOf(pauseLink)},
       undo: {kind: 'kill', ref: PAUSE},
     },
   ]
@@ -472,7 +477,7 @@ function containerSteps(layout: PlanLayout, c: ContainerSpec, info: ContainerPla
     {
       id: `ctr.${c.name}.start`,
       why: 'start the container process (held at a gate) under a log shim that writes CRI-format lines, like containerd-shim',
-      op: {kind: 'startContainer', container: c.name, chain, env: containerEnv(c, hostname), gated, logPath: info.logPath, stateDir: dir},
+      op: {kind: 'startContainer', container: c.name, chain, env: containerEnv(c, hostname), gated, ready: commOf(cfg.gateShell), logPath: info.logPath, stateDir: dir},
       undo: {kind: 'kill', ref},
       after: [...needs.start, files.at(-1)!.id],
     },

@@ -17,8 +17,12 @@ export type Op =
   | {kind: 'lease'; path: string; content: string}
   | {kind: 'rootfs'; dir: string; source: RootfsSource}
   | {kind: 'run'; argv: string[]; stdin?: string}
-  | {kind: 'spawnPause'; argv: string[]; gated: 'self' | 'child'}
-  | {kind: 'startContainer'; container: string; chain: string[]; env: Record<string, string>; gated: 'self' | 'child'; logPath: string; stateDir: string}
+  /**
+   * `ready`: the held process's comm once its chain has set up (its last exec): until then it
+   * may still be in the host's namespaces (unshare has not unshared, nor made its mounts private).
+   */
+  | {kind: 'spawnPause'; argv: string[]; gated: 'self' | 'child'; ready: string}
+  | {kind: 'startContainer'; container: string; chain: string[]; env: Record<string, string>; gated: 'self' | 'child'; ready: string; logPath: string; stateDir: string}
   | {kind: 'joinCgroup'; ref: string; dirs: string[]}
   | {kind: 'oomScoreAdj'; ref: string; value: number}
   | {kind: 'release'; container: string}

@@ -36,6 +36,23 @@ export async function markOf(pid: number): Promise<ProcessMark> {
   return {pid, startTime: (await readStartTime(pid)) ?? -1}
 }
 
+/**
+ * Waits until pid has executed the program whose comm is `comm`: the last exec of a chain such
+ * as `unshare --net -- pause` or `nsenter ... unshare --mount ... sh` (gate), which comes after
+ * every namespace and mount change before it. Until then `nsenter --target pid` would enter the
+ * host's own namespaces. Throws once the process is gone or has not got there in time.
+ */
+export async function execedAs(pid: number, comm: string, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const text = procFile(`/proc/${pid}/comm`)
+    if (text === undefined) throw new Error(`process ${pid} exited early`)
+    if (text.replace(/\n$/, '') === comm) return
+    if (Date.now() >= deadline) throw new Error(`process ${pid} did not exec ${comm} in time (it is ${text.trim()})`)
+    await new Promise((r) => setTimeout(r, 1))
+  }
+}
+
 /** The first child of pid (the process unshare/nsenter forks), waiting for it to appear. */
 export async function childOf(pid: number, timeoutMs = 2000): Promise<number> {
   const deadline = Date.now() + timeoutMs

@@ -9,7 +9,7 @@ import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
 import {removeCgroupTree} from './cgroups.js'
 import type {ApplyResult, Op, ProcessMark, SandboxOps, Undo} from './ops.js'
-import {childOf, killMark, killMarkedProcesses, markOf, reaped} from './processes.js'
+import {childOf, execedAs, killMark, killMarkedProcesses, markOf, reaped} from './processes.js'
 import {buildRootfs, ensureBusyboxLayer, indexLayer} from './rootfs.js'
 import {RUN_TIMEOUT_MS, errno, firstLine, run, runProgram, runUndo} from './run.js'
 
@@ -157,6 +157,8 @@ export class LiveSandboxOps implements SandboxOps {
         if (child.pid === undefined) await failed
         const parent = child.pid!
         const pause = op.gated === 'child' ? await childOf(parent) : parent
+        // the steps after it enter its namespaces: not before unshare has made them
+        await execedAs(pause, op.ready)
         const mark = await markOf(pause)
         if (mark.startTime < 0) throw new Error(`the pause process exited at once (${op.argv.join(' ')})`)
         return {processes: {pause: mark, 'pause-parent': await markOf(parent)}}
@@ -196,7 +198,7 @@ export class LiveSandboxOps implements SandboxOps {
   private async startContainer(op: Extract<Op, {kind: 'startContainer'}>): Promise<ApplyResult> {
     const configPath = join(op.stateDir, 'shim.json')
     // in place, as the state (see filesAt): this step is on the critical path
-    writeFileSync(configPath, JSON.stringify({chain: op.chain, env: op.env, gated: op.gated, logPath: op.logPath, exitPath: join(op.stateDir, 'exit.json')}, null, 2))
+    writeFileSync(configPath, JSON.stringify({chain: op.chain, env: op.env, gated: op.gated, ready: op.ready, logPath: op.logPath, exitPath: join(op.stateDir, 'exit.json')}, null, 2))
     let handle: ShimHandle
     const ready = this.standby.shift()
     if (ready) {

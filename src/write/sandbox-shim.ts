@@ -7,12 +7,15 @@ import {spawn} from 'node:child_process'
 import {appendFileSync, readFileSync, writeFileSync} from 'node:fs'
 import {createInterface} from 'node:readline'
 import {parseProcStat} from '../parse/proc.js'
+import {execedAs} from './processes.js'
 
 export interface ShimConfig {
   chain: string[]
   env: Record<string, string>
   /** 'child': the held process is the first child of the chain's first process (a fork in unshare/nsenter). */
   gated: 'self' | 'child'
+  /** the held process's comm once its chain has set up (at the gate): only then is it the container's */
+  ready: string
   logPath: string
   exitPath: string
 }
@@ -164,7 +167,9 @@ async function main(configArg: string): Promise<void> {
     await closed.catch(() => undefined)
     process.exit(1)
   }
-  const held = await heldPid(child.pid, config.gated)
+  let held = await heldPid(child.pid, config.gated)
+  // the CLI's next steps enter its mount namespace: not before unshare has made it private
+  if (held !== null) held = await execedAs(held, config.ready).then(() => held, () => null)
   if (held === null || exited) {
     say({error: `the container process exited before it could be held (${config.chain.slice(0, 3).join(' ')} ...)`})
     await closed

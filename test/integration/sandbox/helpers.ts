@@ -109,7 +109,9 @@ export function hostPicture(namespace: string, names: string[], run: RunIds): Re
   const state = (existsSync('/run/nodedoc/sandboxes') ? readdirSync('/run/nodedoc/sandboxes') : []).filter((d) => names.some((n) => d.startsWith(n))).join('\n')
   const kubelet = (existsSync('/var/lib/kubelet/pods') ? readdirSync('/var/lib/kubelet/pods') : []).filter((uid) => uid.startsWith(run.prefix)).join('\n')
   const marked = markedProcesses(run.prefix).join(' ')
-  return {mountinfo, cgroups, links, netns, iptables, logs, logLinks, state, kubelet, marked}
+  // a pod's hostname set through a pause not yet in its own UTS namespace lands on the host
+  const hostname = readFileSync('/proc/sys/kernel/hostname', 'utf8')
+  return {mountinfo, cgroups, links, netns, iptables, logs, logLinks, state, kubelet, marked, hostname}
 }
 
 /** Processes still carrying a sandbox mark (pause, shim) of a pod UID starting with prefix. */

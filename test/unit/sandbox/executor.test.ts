@@ -45,7 +45,7 @@ function keyOf(op: Op): string {
 const steps: Step[] = [
   {id: 'state.dir', why: '', op: {kind: 'mkdir', path: '/s', exclusive: true}, undo: {kind: 'removeTree', path: '/s'}},
   {id: 'cg', why: '', op: {kind: 'mkdir', path: '/cg'}, undo: {kind: 'cgroupTree', path: '/cg'}},
-  {id: 'pause', why: '', op: {kind: 'spawnPause', argv: ['sleep'], gated: 'self'}, undo: {kind: 'kill', ref: '{pause}'}},
+  {id: 'pause', why: '', op: {kind: 'spawnPause', argv: ['sleep'], gated: 'self', ready: 'sleep'}, undo: {kind: 'kill', ref: '{pause}'}},
   {id: 'oom', why: '', op: {kind: 'oomScoreAdj', ref: '{pause}', value: -998}, undo: null, soft: true},
   {id: 'veth', why: '', op: {kind: 'run', argv: ['ip', 'link', 'add', 'v', 'netns', '{pause}']}, undo: {kind: 'run', argv: ['ip', 'link', 'del', 'v']}},
   {id: 'up', why: '', op: {kind: 'run', argv: ['ip', 'link', 'set', 'v', 'up']}, undo: null},

@@ -34,7 +34,7 @@ describe('planSandbox (core-k8s, full isolation)', () => {
   })
 
   it('starts the pause process in new net, uts and ipc namespaces and charges it to the pod', () => {
-    expect(find(plan.steps, 'pause.start').op).toEqual({kind: 'spawnPause', argv: ['unshare', '--net', '--uts', '--ipc', '--', '/run/nodedoc/sandboxes/core-k8s/pause', 'infinity'], gated: 'self'})
+    expect(find(plan.steps, 'pause.start').op).toEqual({kind: 'spawnPause', argv: ['unshare', '--net', '--uts', '--ipc', '--', '/run/nodedoc/sandboxes/core-k8s/pause', 'infinity'], gated: 'self', ready: 'pause'})
     expect(find(plan.steps, 'pause.cgroup').op).toMatchObject({kind: 'joinCgroup', ref: '{pause}'})
     expect((find(plan.steps, 'pause.cgroup').op as Extract<Op, {kind: 'joinCgroup'}>).dirs[2]).toBe(`/sys/fs/cgroup/memory/kubepods/besteffort/pod${UID}/${SANDBOX_ID}`)
     expect(find(plan.steps, 'pause.oom_score_adj')).toMatchObject({soft: true, op: {value: -998}})
@@ -60,6 +60,8 @@ describe('planSandbox (core-k8s, full isolation)', () => {
       '/bin/sh', '-c', GATE_SCRIPT, '/', 'sleep', '10000',
     ])
     expect(start.gated).toBe('child')
+    // held once it runs the gate's shell: every unshare and mount change of the chain is behind it
+    expect(start.ready).toBe('sh')
     expect(start.env).toEqual({PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOSTNAME: 'core-k8s'})
     expect(start.logPath).toBe(`/var/log/pods/default_core-k8s_${UID}/${ctr}/0.log`)
   })
