@@ -204,7 +204,7 @@ export function startFeed(argv: string[], writes: string[]): EarlyFeed {
   return feed
 }
 
-/** Kills the group of a fed program (xargs and its run in progress). */
+/** Kills the group of a fed program (the lister and its run in progress). */
 export function killGroup(child: ChildProcess): void {
   child.stdin?.end()
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return

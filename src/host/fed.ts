@@ -14,8 +14,8 @@ let exitHook = false
 /**
  * Starts argv with its stdin a pipe nodedoc writes to, stdout handed over piece by piece, stderr
  * dropped, LC_ALL=C, in a process group of its own. Nothing outlives nodedoc: close() ends the
- * stdin (an xargs then exits once its run in progress is done) and SIGTERMs the group a second
- * later if it is still there; kill() SIGTERMs the group at once (an xargs and the run it is
+ * stdin (a lister's `read` then ends its loop once its run in progress is done) and SIGTERMs the group a second
+ * later if it is still there; kill() SIGTERMs the group at once (the lister and the run it is
  * waiting for), as process exit does to every one still running; a nodedoc killed outright
  * closes the pipe.
  */
@@ -33,7 +33,7 @@ export function spawnFed(argv: string[], listeners: FedListeners): FedProgram {
     if (exited) return void child.stdin?.end()
     killGroup(child)
   }
-  // an idle xargs whose input ends reaps its last run and exits: nothing left for init to reap
+  // an idle lister whose input ends reaps its last run and exits: nothing left for init to reap
   const close = () => {
     if (ended) return
     ended = true

@@ -41,7 +41,7 @@ export interface RunOptions {
 }
 
 /**
- * A program nodedoc keeps running and feeds on its stdin (a long-lived `xargs`), so that many
+ * A program nodedoc keeps running and feeds on its stdin (a long-lived lister shell, src/svc/listing-stream.ts), so that many
  * short runs cost nodedoc one process start: see LiveHost.feed.
  */
 export interface FedProgram {
