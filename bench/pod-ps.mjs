@@ -43,10 +43,32 @@ ${how === 'plain'
 })`}
 `
 
+// the floor of a `pod` run through bin/run.js: node, plus nodedoc.cjs and pod.cjs compiled from
+// their code caches and run as bin/run.js runs them (module code only: no oclif start, no work)
+const loadParts = `
+const fs = require('node:fs'), vm = require('node:vm'), Module = require('node:module'), {dirname, join} = require('node:path')
+const dist = ${JSON.stringify(join(repo, 'dist'))}
+const load = (name, require) => {
+  const file = join(dist, name), source = fs.readFileSync(file, 'latin1')
+  const build = /^\\/\\/nodedoc-build ([0-9a-f]{16})\\n/.exec(source)[1]
+  const script = new vm.Script(Module.wrap(source), {filename: file, cachedData: fs.readFileSync(file + '.' + build + '.v8cache')})
+  if (script.cachedDataRejected) throw new Error(name + ': code cache refused')
+  const module = new Module(file)
+  module.filename = file
+  module.paths = Module._nodeModulePaths(dirname(file))
+  script.runInThisContext().call(module.exports, module.exports, require, module, file, dirname(file))
+  return module.exports
+}
+const core = load('nodedoc.cjs', Module.createRequire(join(dist, 'nodedoc.cjs')))
+const own = Module.createRequire(join(dist, 'nodedoc/pod.cjs'))
+load('nodedoc/pod.cjs', (id) => (id === '@oclif/core' ? core.oclif : own(id)))
+`
+
 const cli = (dir) => join(dir, 'bin/run.js')
 const commands = [
   ['node -e 0', ['-e', '0']],
   ['nodedoc --version', [cli(repo), '--version']],
+  ['node: nodedoc.cjs and pod.cjs loaded from their code caches, nothing run', ['-e', loadParts]],
   ['nodedoc pod core-k8s -n team-a --from <110 pods>', [cli(repo), 'pod', 'core-k8s', '-n', 'team-a', '--from', snap]],
   ['nodedoc pod core-k8s -n team-a --from <110 pods> -o json', [cli(repo), 'pod', 'core-k8s', '-n', 'team-a', '--from', snap, '-o', 'json']],
   ['nodedoc ps --from <3000 procs>', [cli(repo), 'ps', '--from', snap]],

@@ -115,13 +115,14 @@ async function criProtoJson() {
 /**
  * Modules that only some runs need and that cost more to load than they should on every start
  * (the CRI client's grpc and protobufjs ~30 ms; execa only to run a program, tar only for a
- * .tar.gz snapshot, yaml only for YAML). A namespace import of one of them (import * as x)
+ * .tar.gz snapshot, yaml only for YAML, jsonpath-plus only for -o jsonpath, custom-columns and
+ * --sort-by). A namespace import of one of them (import * as x)
  * becomes an object that loads the module on first use; in the split build each of them is
  * also a file of its own (dist/nodedoc/vendor-<name>.cjs), so a run that never touches it
  * never even reads it. The sources keep their plain imports; this changes only when the
  * bundled module runs, not what it does.
  */
-const LAZY_MODULES = ['@grpc/grpc-js', '@grpc/proto-loader', 'execa', 'tar', 'yaml']
+const LAZY_MODULES = ['@grpc/grpc-js', '@grpc/proto-loader', 'execa', 'jsonpath-plus', 'tar', 'yaml']
 const vendorName = (name) => `vendor-${name.replace(/^@[^/]+\//, '')}`
 
 const lazyModules = {

@@ -6,7 +6,8 @@
 // is user input, so no JavaScript eval); this file only parses kubectl's template layer around
 // them, which no maintained package provides.
 
-import {JSONPath} from 'jsonpath-plus'
+// a namespace import: the bundle loads it on first use (LAZY_MODULES in scripts/build-bundle.mjs)
+import * as jsonpathPlus from 'jsonpath-plus'
 import {NodedocError} from '../errors.js'
 
 type Node = {type: 'text'; text: string} | {type: 'expr'; path: string} | {type: 'range'; path: string; body: Node[]}
@@ -16,7 +17,7 @@ export function jsonpathValues(json: unknown, expression: string): unknown[] {
   const path = toJsonPath(expression)
   if (path === '$') return [json]
   try {
-    return JSONPath({path, json: json as object, wrap: true, eval: 'safe'}) as unknown[]
+    return jsonpathPlus.JSONPath({path, json: json as object, wrap: true, eval: 'safe'}) as unknown[]
   } catch (error) {
     throw new NodedocError(`jsonpath ${expression}: ${(error as Error).message.split('\n')[0]}`, 2)
   }
