@@ -22,7 +22,8 @@ export type ChainRole =
 const PER_SERVICE_PORT: Record<string, ChainRole> = {
   SVC: 'service-port', SVL: 'service-local', EXT: 'service-external', FW: 'service-firewall', XLB: 'service-xlb', SEP: 'endpoint',
 }
-const FIXED: Record<string, ChainRole | undefined> = {
+// no prototype: a chain named `constructor` or `toString` (any user may make one) is not kube-proxy's
+const FIXED: Record<string, ChainRole | undefined> = Object.assign(Object.create(null) as Record<string, ChainRole | undefined>, {
   'KUBE-SERVICES': 'services',
   'KUBE-NODEPORTS': 'nodeports',
   'KUBE-MARK-MASQ': 'mark-masquerade',
@@ -39,7 +40,7 @@ const FIXED: Record<string, ChainRole | undefined> = {
   'KUBE-KUBELET-CANARY': 'canary',
   'KUBE-PROXY-CANARY': 'canary',
   'KUBE-IPTABLES-HINT': 'canary',
-}
+})
 
 const PER_SERVICE_PREFIXES: Array<[string, ChainRole]> = Object.entries(PER_SERVICE_PORT).map(([family, role]) => [`KUBE-${family}-`, role])
 /** The hash part of a per-service-port chain name; sticky, tested at an offset, so nothing is allocated per call. */
