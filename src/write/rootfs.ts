@@ -5,7 +5,6 @@ import {createHash, randomBytes} from 'node:crypto'
 import {chmod, copyFile, link, mkdir, readFile, readlink, rename, rm, stat, symlink, writeFile} from 'node:fs/promises'
 import {symlinkSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
-import * as execa from 'execa'
 import {parseBusyboxList} from '../parse/busybox.js'
 import {elfInterpreter} from '../parse/elf.js'
 import {parseLdd} from '../parse/ldd.js'
@@ -69,8 +68,7 @@ export async function hostRootfsFiles(programs: string[]): Promise<Array<{source
     const path = await which(program)
     if (!path) continue
     files.set(path, path)
-    const ldd = await execa.execa('ldd', [path], {reject: false, stdin: 'ignore'})
-    for (const lib of parseLdd(String(ldd.stdout))) files.set(lib, lib)
+    for (const lib of parseLdd((await runProgram(['ldd', path])).stdout)) files.set(lib, lib)
   }
   return [...files.keys()].map((source) => ({source, dest: source.replace(/^\//, '')}))
 }

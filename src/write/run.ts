@@ -8,6 +8,7 @@
 // failure line where the program said nothing.
 
 import {spawn} from 'node:child_process'
+import {stripFinalNewline} from '../host/host.js'
 
 export const RUN_TIMEOUT_MS = 15_000
 
@@ -76,8 +77,8 @@ export function runProgram(argv: string[], options: {input?: string; timeoutMs?:
     const done = (exitCode: number | null, signal: NodeJS.Signals | null) => {
       clearTimeout(timer)
       clearTimeout(force)
-      const stdout = Buffer.concat(out).toString().replace(/\r?\n$/, '')
-      const stderr = Buffer.concat(err).toString().replace(/\r?\n$/, '')
+      const stdout = stripFinalNewline(Buffer.concat(out).toString())
+      const stderr = stripFinalNewline(Buffer.concat(err).toString())
       const failed = spawnError !== undefined || timedOut || signal !== null || exitCode !== 0
       const prefix = timedOut
         ? `Command timed out after ${options.timeoutMs} milliseconds${forced ? ` and was forcefully terminated after ${FORCE_KILL_AFTER_MS} milliseconds` : ''}`
