@@ -256,10 +256,10 @@ async function ip6Path(host: Host, hint: string, streams?: ListingStreams): Prom
  */
 type LegacySaves = Array<Promise<SaveBytes | null | undefined>>
 
-function legacySaves(host: Host, hint: string): LegacySaves {
+function legacySaves(host: Host, hint: string, tableNames: Array<Promise<string | undefined>>): LegacySaves {
   const procNet = host.stat('/proc/net/dev')
-  return LEGACY_TABLE_NAMES.map(async ([program, file]) => {
-    const names = await host.readFile(file)
+  return LEGACY_TABLE_NAMES.map(async ([program], i) => {
+    const names = await tableNames[i]
     const none = names !== undefined ? names.trim() === '' : !!(await procNet)
     return none ? null : readSave(host, program, true, hint)
   })
@@ -337,18 +337,15 @@ export async function gatherIptables(host: Host, options: GatherOptions = {}): P
   if (host.root === undefined || options.hint === undefined) return gatherSaves(host, options)
   // svc NAME live: the legacy saves (where the kernel holds legacy tables) start at once, beside
   // the nft path's probes: on the legacy backend they are the critical path
-  const legacy = legacySaves(host, options.hint)
+  const tableNames = LEGACY_TABLE_NAMES.map(([, file]) => host.readFile(file))
+  const legacy = legacySaves(host, options.hint, tableNames)
   for (const saved of legacy) saved.catch(() => undefined)
-  // where the kernel holds legacy tables, the nft path's streams (and their listings of empty
-  // tables on a legacy node) start only if iptables-nft has the hint: the same answer, asked by
-  // one listing each, with the save's pipe drained meanwhile
-  if ((options.backend ?? 'auto') === 'auto' && (await legacyListed(host)) && !(await nftHinted(host, undefined))) return gatherSavesOnPath(host, options, options.hint, legacy)
+  // where the kernel holds legacy tables (IPv4's names file lists one, as the launcher's early
+  // plan asks), the nft path's streams (and their listings of empty tables on a legacy node)
+  // start only if iptables-nft has the hint: the same answer, asked by one listing each, with the
+  // save's pipe drained meanwhile
+  if ((options.backend ?? 'auto') === 'auto' && (await tableNames[0])?.trim() && !(await nftHinted(host, undefined))) return gatherSavesOnPath(host, options, options.hint, legacy)
   return (await gatherPath(host, options, legacy)) ?? gatherSavesOnPath(host, options, options.hint, legacy)
-}
-
-/** Whether IPv4's legacy names file lists a table (the launcher's early plan asks the same). */
-async function legacyListed(host: Host): Promise<boolean> {
-  return !!(await host.readFile(LEGACY_TABLE_NAMES[0][1]))?.trim()
 }
 
 /** Every save read whole, as text: svc -A, a snapshot, and what asks for no one service. */
