@@ -98,14 +98,23 @@ const RUN_MAX_BYTES = 100 * 1024 * 1024
 
 const ENV = () => ({...process.env, LC_ALL: 'C'})
 
+/** Whether the file can be read and holds more than blanks; undefined: it cannot be read. */
+function listed(path: string): boolean | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim() !== ''
+  } catch {
+    return undefined
+  }
+}
+
 function allowed(start: EarlyStart): boolean {
-  if (start.unlessListed !== undefined && allowed({argv: [], whenListed: start.unlessListed})) return false
+  if (start.unlessListed !== undefined && listed(start.unlessListed)) return false
+  // not there, or unreadable: the command decides later, as without an early start
+  if (start.whenListed !== undefined && !listed(start.whenListed)) return false
   try {
     if (start.whenExists !== undefined) statSync(start.whenExists)
-    if (start.whenListed !== undefined && readFileSync(start.whenListed, 'utf8').trim() === '') return false
     return true
   } catch {
-    // not there, or unreadable: the command decides later, as without an early start
     return false
   }
 }
