@@ -374,6 +374,8 @@ export async function buildBundle({outfile = BUNDLE, chunks = CHUNKS, minify = t
   entryPoints.push({in: join(repo, 'dist', 'src', 'svc', 'early.js'), out: 'svc-early'})
   const commandChunks = await build({...COMMON, entryPoints, outdir: chunks, outExtension: {'.js': '.cjs'}, minify, external: [...COMMON.external, '@oclif/core', ...LAZY_MODULES], plugins: [lazyModules, startTrims], banner: {js: [META_URL, LAZY, criProto].join('\n')}})
   const vendorEntries = LAZY_MODULES.map((name) => ({in: `nodedoc-vendor:${name}`, out: vendorName(name)}))
+  // the worker thread that shares a big scan's confined reads (src/host/in-root-threads.ts)
+  vendorEntries.push({in: join(repo, 'dist', 'src', 'host', 'in-root-worker.js'), out: 'in-root-worker'})
   const vendorChunks = await build({...COMMON, entryPoints: vendorEntries, outdir: chunks, outExtension: {'.js': '.cjs'}, minify, plugins: [vendorEntry], banner: {js: META_URL}})
   const rest = {outputFiles: [...commandChunks.outputFiles, ...vendorChunks.outputFiles], metafile: {outputs: {...commandChunks.metafile.outputs, ...vendorChunks.metafile.outputs}}}
   await mkdir(chunks, {recursive: true})
