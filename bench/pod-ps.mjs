@@ -12,7 +12,7 @@
 // With --base DIR (another checkout, built), its bin/run.js runs the same commands in the same
 // rounds, and the outputs of both (table, wide, json) are compared byte for byte first.
 //
-// usage: npm run build && node bench/pod-ps.mjs [RUNS=9] [--base DIR]
+// usage: npm run build && node bench/pod-ps.mjs [RUNS=9] [--base DIR] [--pod-only]
 import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -23,6 +23,9 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const args = process.argv.slice(2)
 const baseAt = args.indexOf('--base')
 const base = baseAt >= 0 ? resolve(args.splice(baseAt, 2)[1]) : undefined
+// --pod-only: the pod rows and their yardsticks alone (no ps runs), for more rounds in the same time
+const podOnlyAt = args.indexOf('--pod-only')
+const podOnly = podOnlyAt >= 0 && args.splice(podOnlyAt, 1).length > 0
 const RUNS = Number(args[0] ?? 9)
 const load = () => readFileSync('/proc/loadavg', 'utf8').trim().split(' ').slice(0, 3).join(' ')
 
@@ -64,13 +67,19 @@ const own = Module.createRequire(join(dist, 'nodedoc/pod.cjs'))
 load('nodedoc/pod.cjs', (id) => (id === '@oclif/core' ? core.oclif : own(id)))
 `
 
+// the floor of the launcher's direct path (src/cli/direct.ts): node, plus direct.cjs compiled
+// from its code cache and its module code run, as bin/run.js runs it; nothing else
+const loadDirect = loadParts.slice(0, loadParts.indexOf('const core = ')) + `load('nodedoc/direct.cjs', Module.createRequire(join(dist, 'nodedoc/direct.cjs')))\n`
+
 const cli = (dir) => join(dir, 'bin/run.js')
 const commands = [
   ['node -e 0', ['-e', '0']],
   ['nodedoc --version', [cli(repo), '--version']],
   ['node: nodedoc.cjs and pod.cjs loaded from their code caches, nothing run', ['-e', loadParts]],
+  ['node: direct.cjs loaded from its code cache, nothing run', ['-e', loadDirect]],
   ['nodedoc pod core-k8s -n team-a --from <110 pods>', [cli(repo), 'pod', 'core-k8s', '-n', 'team-a', '--from', snap]],
   ['nodedoc pod core-k8s -n team-a --from <110 pods> -o json', [cli(repo), 'pod', 'core-k8s', '-n', 'team-a', '--from', snap, '-o', 'json']],
+  ['nodedoc pod core-k8s -n team-a --from <110 pods>, through oclif (NODEDOC_DIRECT=0)', [cli(repo), 'pod', 'core-k8s', '-n', 'team-a', '--from', snap], {NODEDOC_DIRECT: '0'}],
   ['nodedoc ps --from <3000 procs>', [cli(repo), 'ps', '--from', snap]],
   ['nodedoc ps -A --from <3000 procs>', [cli(repo), 'ps', '-A', '--from', snap]],
   ['nodedoc ps -A --from <3000 procs> -o json', [cli(repo), 'ps', '-A', '--from', snap, '-o', 'json']],
@@ -78,17 +87,23 @@ const commands = [
   ['node: the same 9000 files, read confined (in-root.ts)', ['-e', readAll('confined')]],
   ['nodedoc ps -A (live /proc of this machine)', [cli(repo), 'ps', '-A']],
 ]
+if (podOnly) commands.splice(0, commands.length, ...commands.filter(([what]) => !/ ps |9000 files/.test(what)))
 if (base) {
-  for (const [what, argv] of commands.filter(([, argv]) => argv[0] === cli(repo))) commands.push([`base: ${what}`, [cli(base), ...argv.slice(1)]])
+  for (const [what, argv, extra] of commands.filter(([, argv, extra]) => argv[0] === cli(repo) && !extra)) commands.push([`base: ${what}`, [cli(base), ...argv.slice(1)], extra])
 
-  // the same answer, byte for byte, before timing anything
-  for (const argv of [['ps', '-A', '--from', snap], ['ps', '--from', snap], ['pod', 'core-k8s', '-n', 'team-a', '--from', snap]]) {
-    for (const o of ['table', 'wide', 'json']) {
-      const [a, b] = [base, repo].map((dir) => spawnSync(process.execPath, [cli(dir), ...argv, '-o', o], {env, maxBuffer: 1 << 28}))
-      const same = a.status === b.status && a.stdout.equals(b.stdout) && a.stderr.equals(b.stderr)
-      console.log(`${same ? 'same' : 'DIFFERENT'} output: ${argv[0]} ${argv[1] === '-A' ? '-A ' : ''}-o ${o} (${b.stdout.length} bytes)`)
-      if (!same) process.exitCode = 1
-    }
+  // the same answer, byte for byte (stdout, stderr, exit code), before timing anything
+  const pod = ['pod', 'core-k8s', '-n', 'team-a', '--from', snap]
+  const checks = [
+    ...[['ps', '-A', '--from', snap], ['ps', '--from', snap], pod].flatMap((argv) => ['table', 'wide', 'json'].map((o) => [...argv, '-o', o])),
+    [...pod, '-o', 'yaml'], [...pod, '-o', 'name'], [...pod, '-o', 'jsonpath={.uid} {.containers[*].name}'], [...pod, '-o', 'custom-columns=NAME:.name,UID:.uid', '--no-headers'],
+    [...pod, '-o', 'bogus'], [...pod, '-o', 'jsonpath={range .x}'], ['pod', 'no-such-pod', '--from', snap], ['pod', '--from', snap], ['pod', 'core-k8s', '--from', '/nonexistent'],
+    [...pod, '--nope'], [...pod, 'extra'], [...pod, '-n', 'again'], ['pod', '--help'], [...pod, '-h'],
+  ]
+  for (const argv of checks) {
+    const [a, b] = [base, repo].map((dir) => spawnSync(process.execPath, [cli(dir), ...argv], {env, maxBuffer: 1 << 28}))
+    const same = a.status === b.status && a.stdout.equals(b.stdout) && a.stderr.equals(b.stderr)
+    console.log(`${same ? 'same' : 'DIFFERENT'} output: ${argv.join(' ').replaceAll(snap, '<snap>')} (exit ${b.status}, ${b.stdout.length}+${b.stderr.length} bytes)`)
+    if (!same) process.exitCode = 1
   }
 }
 
@@ -102,10 +117,10 @@ const wall = commands.map(() => [])
 const cpu = commands.map(() => [])
 const loadBefore = load()
 for (let round = 0; round < RUNS; round++) {
-  commands.forEach(([what, argv], i) => {
+  commands.forEach(([what, argv, extra], i) => {
     const ticks = childTicks()
     const start = process.hrtime.bigint()
-    const r = spawnSync(process.execPath, argv, {stdio: ['ignore', 'ignore', 'pipe'], env})
+    const r = spawnSync(process.execPath, argv, {stdio: ['ignore', 'ignore', 'pipe'], env: {...env, ...extra}})
     const ms = Number(process.hrtime.bigint() - start) / 1e6
     if (r.status !== 0) throw new Error(`${what} exited ${r.status}: ${r.stderr}`)
     wall[i].push(ms)
