@@ -8,9 +8,13 @@
 //  - `node` reading the files ps reads (cgroup, status, cmdline of every process) with plain
 //    readFileSync, and with the confined reads nodedoc makes (src/host/in-root.ts, from dist/):
 //    the floor a Node program pays for the reads alone, without nodedoc;
-//  - `ps -A` on this machine's own /proc (live).
+//  - `ps -A` on this machine's own /proc (live);
+//  - for `pod`: a bare `node` loading the bundle files a run loads (nodedoc.cjs and pod.cjs for
+//    oclif's start, direct.cjs for the launcher's direct path) from their code caches, and
+//    `pod` through oclif's start (NODEDOC_DIRECT=0).
 // With --base DIR (another checkout, built), its bin/run.js runs the same commands in the same
-// rounds, and the outputs of both (table, wide, json) are compared byte for byte first.
+// rounds, and the outputs of both (ps and pod in table, wide, json; pod in every other -o, and
+// its errors, usage errors and help) are compared byte for byte, with exit codes, first.
 //
 // usage: npm run build && node bench/pod-ps.mjs [RUNS=9] [--base DIR] [--pod-only]
 import {spawnSync} from 'node:child_process'
@@ -128,13 +132,15 @@ for (let round = 0; round < RUNS; round++) {
   })
 }
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]
+// CPU comes in 10 ms ticks: their mean over the rounds resolves what one run's cannot
+const mean = (list) => list.reduce((a, b) => a + b, 0) / list.length
 const nodeWall = median(wall[0])
-const nodeCpu = median(cpu[0])
+const nodeCpu = mean(cpu[0])
 console.log(`\nload average ${loadBefore} before, ${load()} after; ${RUNS} rounds, interleaved; Node ${process.version}`)
-console.log('| command | median ms | x node -e 0 | cpu ms (median) | cpu x |\n| --- | ---: | ---: | ---: | ---: |')
+console.log('| command | median ms | x node -e 0 | cpu ms (mean) | cpu x |\n| --- | ---: | ---: | ---: | ---: |')
 commands.forEach(([what], i) => {
   const w = median(wall[i])
-  const c = median(cpu[i])
+  const c = mean(cpu[i])
   console.log(`| ${what} | ${w.toFixed(0)} | ${(w / nodeWall).toFixed(2)} | ${c.toFixed(0)} | ${(c / nodeCpu).toFixed(2)} |`)
 })
 rmSync(snap, {recursive: true, force: true})
