@@ -1,4 +1,5 @@
 import {type Host, readFiles} from '../host/host.js'
+import {SPLIT_AT} from '../host/in-root-threads.js'
 import {type CgroupIdentity, type ProcCgroupEntry, identifyProcCgroup, parseProcCgroup} from '../parse/cgroup.js'
 import {parseCmdline, parseProcStat, parseProcStatus, type ProcStatus, statFromStatus} from '../parse/proc.js'
 
@@ -19,7 +20,8 @@ export interface ProcInfo {
  * Reads /proc/<pid>/cgroup for every process (or the `only` ones), then status and cmdline
  * for those `wanted` picks by identity; stat only where status does not say what it would
  * (statFromStatus). A process that exits mid-scan simply drops out. The files are read a
- * batch at a time (host.readFiles: /proc proved once, each process's folder opened below it).
+ * batch at a time (host.readFiles: /proc proved once, each process's folder opened below it);
+ * from SPLIT_AT processes on, all in one batch, which the host reads on two threads.
  */
 export async function scanProcesses(host: Host, wanted?: (identity: CgroupIdentity) => boolean, only?: number[]): Promise<ProcInfo[]> {
   const pids = only ? [...new Set(only)].sort((a, b) => a - b) : await listPids(host)
@@ -27,9 +29,11 @@ export async function scanProcesses(host: Host, wanted?: (identity: CgroupIdenti
   // cgroup file: parsed and identified once, shared (nothing changes them after)
   const cgroups = new Map<string, Pick<ProcInfo, 'cgroup' | 'identity'>>()
   const scanned: ProcInfo[] = []
-  // a batch at a time, so that a batch's file texts die young instead of all surviving to the end
-  for (let at = 0; at < pids.length; at += BATCH) {
-    const batch = pids.slice(at, at + BATCH)
+  // a batch at a time, so that a batch's file texts die young instead of all surviving to the
+  // end; but a scan that a second thread would share goes in one
+  const size = pids.length >= SPLIT_AT ? pids.length : BATCH
+  for (let at = 0; at < pids.length; at += size) {
+    const batch = pids.slice(at, at + size)
     const dirs = batch.map((pid) => `/proc/${pid}`)
     // everything wanted: the three files at once; else status and cmdline only for the picked
     const first = await readFiles(host, dirs, wanted ? ['cgroup'] : ['cgroup', 'status', 'cmdline'])
