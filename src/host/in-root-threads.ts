@@ -104,8 +104,13 @@ function rebuild(sent: SentError): Error {
  * worker thread when there are SPLIT_AT folders or more and a core to spare.
  */
 export async function readFilesInRootParallel(root: string, dirs: string[], names: string[], options: ReadInRootOptions = {}): Promise<Array<Array<Buffer | Error>>> {
-  if (dirs.length < SPLIT_AT || !coreToSpare()) return readFilesInRoot(root, dirs, names, options)
+  if (!sharesReads(dirs.length)) return readFilesInRoot(root, dirs, names, options)
   return readFilesInRootShared(root, dirs, names, options, workerScript())
+}
+
+/** Whether readFilesInRootParallel would share a call of this many folders with a worker thread. */
+export function sharesReads(folders: number): boolean {
+  return folders >= SPLIT_AT && coreToSpare()
 }
 
 /**

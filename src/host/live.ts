@@ -4,7 +4,7 @@ import * as execa from 'execa'
 import {absorb, texts} from './errors.js'
 import {type DirEntry, type EntryKind, type FedListeners, type FedProgram, type FileStat, type Host, OutputTooLargeError, type ReadOptions, type RunOptions, type RunResult, type StreamOptions, type StreamResult, RUN_TIMEOUT_MS, Warnings, tailFrom} from './host.js'
 import {lstatInRoot, readDirInRoot, readFileInRoot, readLinkInRoot, resolveInRoot} from './in-root.js'
-import {readFilesInRootParallel} from './in-root-threads.js'
+import {readFilesInRootParallel, sharesReads} from './in-root-threads.js'
 import {type RootReader, liveRootReader} from './root-reader.js'
 import {spawnFed} from './fed.js'
 import {takeRun, takeStream} from './early.js'
@@ -59,6 +59,10 @@ export class LiveHost implements Host {
     const out = new Array<Array<string | undefined>>(read.length)
     for (let i = 0; i < read.length; i++) out[i] = texts(read[i], dirs[i], names, this.warnings)
     return out
+  }
+
+  sharesReads(folders: number): boolean {
+    return sharesReads(folders)
   }
 
   answer(_name: string, ask: () => Promise<string | undefined>): Promise<string | undefined> {

@@ -1,7 +1,7 @@
 import {lstatSync, realpathSync} from 'node:fs'
 import type {DirEntry, EntryKind} from './host.js'
 import {lstatInRoot, readDirInRoot, readFileInRoot, readFilesInRoot, readLinkInRoot} from './in-root.js'
-import {readFilesInRootParallel} from './in-root-threads.js'
+import {readFilesInRootParallel, sharesReads} from './in-root-threads.js'
 import {SNAPSHOT_LIMITS, type SnapshotStore, sizeLimit} from './snapshot-layout.js'
 
 const kindOf = (d: {isSymbolicLink(): boolean; isDirectory(): boolean; isFile(): boolean}): EntryKind =>
@@ -48,6 +48,10 @@ export class DirStore implements SnapshotStore {
       const [root, path] = this.place(dir)
       return readFilesInRoot(root, [path], names, {...options, maxBytes: sizeLimit(dir + '/')})[0]
     })
+  }
+
+  sharesReads(folders: number): boolean {
+    return this.fsRoot !== undefined && sharesReads(folders)
   }
 
   list(rel: string): DirEntry[] {

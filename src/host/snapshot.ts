@@ -99,6 +99,10 @@ export class SnapshotHost implements Host {
     return out
   }
 
+  sharesReads(folders: number): boolean {
+    return this.store.sharesReads?.(folders) ?? false
+  }
+
   async readBytes(path: string, options: ReadOptions = {}): Promise<Buffer | undefined> {
     return this.bytes(path, options)
   }

@@ -1,5 +1,4 @@
 import {type Host, readFiles} from '../host/host.js'
-import {SPLIT_AT} from '../host/in-root-threads.js'
 import {type CgroupIdentity, type ProcCgroupEntry, identifyProcCgroup, parseProcCgroup} from '../parse/cgroup.js'
 import {parseCmdline, parseProcStat, parseProcStatus, type ProcStatus, statFromStatus} from '../parse/proc.js'
 
@@ -21,7 +20,7 @@ export interface ProcInfo {
  * for those `wanted` picks by identity; stat only where status does not say what it would
  * (statFromStatus). A process that exits mid-scan simply drops out. The files are read a
  * batch at a time (host.readFiles: /proc proved once, each process's folder opened below it);
- * from SPLIT_AT processes on, all in one batch, which the host reads on two threads.
+ * all in one batch when the host would share them with a second thread (host.sharesReads).
  */
 export async function scanProcesses(host: Host, wanted?: (identity: CgroupIdentity) => boolean, only?: number[]): Promise<ProcInfo[]> {
   const pids = only ? [...new Set(only)].sort((a, b) => a - b) : await listPids(host)
@@ -31,7 +30,7 @@ export async function scanProcesses(host: Host, wanted?: (identity: CgroupIdenti
   const scanned: ProcInfo[] = []
   // a batch at a time, so that a batch's file texts die young instead of all surviving to the
   // end; but a scan that a second thread would share goes in one
-  const size = pids.length >= SPLIT_AT ? pids.length : BATCH
+  const size = host.sharesReads?.(pids.length) ? pids.length : BATCH
   for (let at = 0; at < pids.length; at += size) {
     const batch = pids.slice(at, at + size)
     const dirs = batch.map((pid) => `/proc/${pid}`)
