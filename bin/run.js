@@ -14,7 +14,7 @@
 //    hides fresh code. NODEDOC_BUNDLE=0 forces this path, NODEDOC_BUNDLE=1 the bundle.
 // CommonJS (bin/package.json), because starting Node's ESM loader for one file costs ~5 ms.
 'use strict'
-const {existsSync, readFileSync, renameSync, statSync, writeFileSync} = require('node:fs')
+const {closeSync, existsSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync} = require('node:fs')
 const Module = require('node:module')
 const {basename, dirname, join} = require('node:path')
 const {Script} = require('node:vm')
@@ -123,39 +123,94 @@ function requireFor(name) {
   }
 }
 
-const coreSource = (() => {
+/** The first bytes of the launcher's part, which name its build (undefined: there is none). */
+function coreHead() {
   if (process.env.NODEDOC_BUNDLE === '0') return undefined
   try {
-    return readPart('nodedoc.cjs').toString('latin1')
+    if (sea) return Buffer.from(require('node:sea').getRawAsset('nodedoc.cjs'), 0, 160).toString('latin1')
+    const fd = openSync(join(dist, 'nodedoc.cjs'), 'r')
+    try {
+      const head = Buffer.alloc(160)
+      return head.toString('latin1', 0, readSync(fd, head, 0, 160, 0))
+    } finally {
+      closeSync(fd)
+    }
   } catch {
     return undefined
   }
-})()
-if (bundleIsFresh(coreSource?.slice(0, 160))) {
+}
+
+/** Plain oclif over the tsc output in dist/. */
+function startOclif() {
+  // no user-installed plugins: nodedoc runs as root on nodes, and must not read a user's data dir
+  import('@oclif/core').then(({execute}) => execute({dir: __filename, loadOptions: {root: join(__dirname, '..'), userPlugins: false}}))
+}
+
+const head = coreHead()
+const loaded = new Map()
+let core
+/** The launcher's part (oclif, the manifest), loaded once; undefined when it changed since its head was read and is not fresh. */
+function loadCore() {
+  if (core === undefined) {
+    const source = readPart('nodedoc.cjs').toString('latin1')
+    if (!source.startsWith(head) && !bundleIsFresh(source.slice(0, 160))) return undefined
+    core = loadBundle('nodedoc.cjs', requireFor('nodedoc.cjs'), source)
+  }
+  return core
+}
+// a command's file takes oclif from the launcher's part (one oclif, one Command class), and a
+// library some runs need from its own file (vendor() names those files), loaded once
+const loadChunk = (chunk, vendor = () => core.vendor) => {
+  if (!loaded.has(chunk)) {
+    const name = `nodedoc/${chunk}.cjs`
+    const require = requireFor(name)
+    const resolve = (id) => {
+      if (id === '@oclif/core') return loadCore().oclif
+      const files = vendor()
+      return Object.hasOwn(files, id) ? loadChunk(files[id], vendor) : require(id)
+    }
+    loaded.set(chunk, loadBundle(name, resolve))
+  }
+  return loaded.get(chunk)
+}
+
+/**
+ * `pod NAME` without oclif (src/cli/direct.ts), when that file takes this argv; false when it
+ * does not, or when NODEDOC_DIRECT=0 asks for oclif's start. Help is oclif's: for -h and --help
+ * the file is not even read.
+ */
+function startDirect() {
+  const argv = process.argv.slice(2)
+  if (argv[0] !== 'pod' || process.env.NODEDOC_DIRECT === '0' || argv.includes('--help') || argv.includes('-h')) return false
+  let direct
+  try {
+    // the file names its own vendor files (none is required while it loads): the launcher's
+    // part is not loaded on this path
+    direct = loadChunk('direct', () => direct?.vendor ?? {})
+  } catch {
+    return false // a bundle without that file: oclif runs it
+  }
+  const run = direct.directRun(argv)
+  if (!run) return false
+  // an error nothing caught ends the run as it would under oclif
+  run().catch((error) => loadCore().oclif.handle(error))
+  return true
+}
+
+if (!bundleIsFresh(head)) startOclif()
+else if (!startDirect()) {
   // a live `svc NAME`: its listings and saves start now, while Node loads the CLI (src/svc/early.ts)
   if (process.argv[2] === 'svc') {
     try {
       loadBundle('nodedoc/svc-early.cjs', requireFor('nodedoc/svc-early.cjs')).startSvcEarly(process.argv.slice(3))
     } catch {} // a bundle without that file: the command starts them itself
   }
-  const core = loadBundle('nodedoc.cjs', requireFor('nodedoc.cjs'), coreSource)
-  const loaded = new Map()
-  // a command's file takes oclif from the launcher's part (one oclif, one Command class), and a
-  // library some runs need from its own file, loaded once
-  const loadChunk = (chunk) => {
-    if (!loaded.has(chunk)) {
-      const name = `nodedoc/${chunk}.cjs`
-      const require = requireFor(name)
-      loaded.set(chunk, loadBundle(name, (id) => (id === '@oclif/core' ? core.oclif : Object.hasOwn(core.vendor, id) ? loadChunk(core.vendor[id]) : require(id))))
-    }
-    return loaded.get(chunk)
+  if (loadCore() === undefined) startOclif()
+  else {
+    core.start(loadChunk)
+    // `sandbox create` and `rm`: once nothing is left to run (every child reaped, every write done:
+    // the loop is empty), the process ends without Node's teardown of its heap, 10-30 ms on a
+    // busy VM. The same exit code and 'exit' handlers as a natural exit; nothing uses beforeExit.
+    if (process.argv[2] === 'sandbox' && (process.argv[3] === 'create' || process.argv[3] === 'rm')) process.once('beforeExit', () => process.exit())
   }
-  core.start(loadChunk)
-  // `sandbox create` and `rm`: once nothing is left to run (every child reaped, every write done:
-  // the loop is empty), the process ends without Node's teardown of its heap, 10-30 ms on a
-  // busy VM. The same exit code and 'exit' handlers as a natural exit; nothing uses beforeExit.
-  if (process.argv[2] === 'sandbox' && (process.argv[3] === 'create' || process.argv[3] === 'rm')) process.once('beforeExit', () => process.exit())
-} else {
-  // no user-installed plugins: nodedoc runs as root on nodes, and must not read a user's data dir
-  import('@oclif/core').then(({execute}) => execute({dir: __filename, loadOptions: {root: join(__dirname, '..'), userPlugins: false}}))
 }

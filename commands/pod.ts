@@ -1,12 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
-import {NodedocError} from '../src/errors.js'
-import {enrichPods} from '../src/cri/enrich.js'
 import {runtimeEndpointFlag} from '../src/cri/flag.js'
-import {criViewFor} from '../src/cri/gather.js'
-import {findPod} from '../src/pods/pods.js'
-import {POD_DOCUMENT, podNotFound, podTable} from '../src/pods/render.js'
+import {answerPod} from '../src/cli/pod.js'
 
+// `pod NAME` usually starts without oclif (src/cli/direct.ts); these flags are what it mirrors
 export default class Pod extends NodedocCommand {
   static summary = 'Everything this node knows about one pod: PIDs, namespaces, mounts, cgroups, network, logs'
   static examples = [
@@ -25,11 +22,6 @@ export default class Pod extends NodedocCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Pod)
-    if (!args.name && !flags.uid) throw new NodedocError('name a pod, or give --uid')
-    const host = await this.openHost(flags)
-    const lookup = await findPod(host, {name: args.name, namespace: flags.namespace, uid: flags.uid})
-    if (lookup.kind !== 'found') throw new NodedocError(...podNotFound(lookup, args.name ?? flags.uid!, flags.namespace))
-    const cri = await criViewFor(flags, host, {podUid: lookup.report.uid})
-    await this.print(cri ? enrichPods([lookup.report], cri)[0] : lookup.report, flags, podTable, POD_DOCUMENT)
+    await answerPod(args, flags, (chosen) => this.openHost(chosen))
   }
 }

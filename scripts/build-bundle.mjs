@@ -99,7 +99,9 @@ function entrySource({pjson, manifest, files}) {
   return lines.join('\n')
 }
 
-const META_URL = `var __nodedoc_import_meta_url = require('node:url').pathToFileURL(__filename).href;`
+// made when first asked for: node:url and a URL for the file cost ~1 ms at every load of every
+// bundle file, and the few modules that ask (for a file beside them) ask late, if at all
+const META_URL = `var __nodedocMeta = {get url() { return require('node:url').pathToFileURL(__filename).href }};`
 const LAZY = `var __nodedocLazy = (load) => { let loaded; const real = () => (loaded ??= load()); return new Proxy({}, {get: (_, key) => real()[key], has: (_, key) => key in real(), ownKeys: () => Reflect.ownKeys(real()), getOwnPropertyDescriptor: (_, key) => Object.getOwnPropertyDescriptor(real(), key)}) };`
 
 /**
@@ -304,7 +306,7 @@ const COMMON = {
   external: ['typescript', 'ts-node'],
   logLevel: 'warning',
   // ESM code that asks where it lives (import.meta.url) gets the bundle's own file
-  define: {'import.meta.url': '__nodedoc_import_meta_url'},
+  define: {'import.meta.url': '__nodedocMeta.url'},
 }
 
 /**
@@ -373,15 +375,22 @@ export async function buildBundle({outfile = BUNDLE, chunks = CHUNKS, minify = t
   // what bin/run.js starts before loading the CLI for a live `svc NAME` (src/svc/early.ts)
   entryPoints.push({in: join(repo, 'dist', 'src', 'svc', 'early.js'), out: 'svc-early'})
   const commandChunks = await build({...COMMON, entryPoints, outdir: chunks, outExtension: {'.js': '.cjs'}, minify, external: [...COMMON.external, '@oclif/core', ...LAZY_MODULES], plugins: [lazyModules, startTrims], banner: {js: [META_URL, LAZY, criProto].join('\n')}})
+  // the launcher's direct path (src/cli/direct.ts): pod without oclif, so it must not take oclif in
+  const vendor = Object.fromEntries(LAZY_MODULES.map((name) => [name, vendorName(name)]))
+  const direct = await build({...COMMON, entryPoints: [{in: join(repo, 'dist', 'src', 'cli', 'direct.js'), out: 'direct'}], outdir: chunks, outExtension: {'.js': '.cjs'}, minify, external: [...COMMON.external, ...LAZY_MODULES], plugins: [lazyModules, startTrims], banner: {js: [META_URL, LAZY, criProto].join('\n')}, footer: {js: `module.exports.vendor = ${JSON.stringify(vendor)};`}})
+  const oclifIn = Object.keys(direct.metafile.inputs).filter((path) => /[\\/]@oclif[\\/]/.test(path))
+  if (oclifIn.length > 0) throw new Error(`dist/nodedoc/direct.cjs takes oclif in (${oclifIn[0]}): the direct path must start without it`)
   const vendorEntries = LAZY_MODULES.map((name) => ({in: `nodedoc-vendor:${name}`, out: vendorName(name)}))
+  // the worker thread that shares a big scan's confined reads (src/host/in-root-threads.ts)
+  vendorEntries.push({in: join(repo, 'dist', 'src', 'host', 'in-root-worker.js'), out: 'in-root-worker'})
   const vendorChunks = await build({...COMMON, entryPoints: vendorEntries, outdir: chunks, outExtension: {'.js': '.cjs'}, minify, plugins: [vendorEntry], banner: {js: META_URL}})
-  const rest = {outputFiles: [...commandChunks.outputFiles, ...vendorChunks.outputFiles], metafile: {outputs: {...commandChunks.metafile.outputs, ...vendorChunks.metafile.outputs}}}
+  const rest = {outputFiles: [...commandChunks.outputFiles, ...direct.outputFiles, ...vendorChunks.outputFiles], metafile: {outputs: {...commandChunks.metafile.outputs, ...direct.metafile.outputs, ...vendorChunks.metafile.outputs}}}
   await mkdir(chunks, {recursive: true})
   // a command removed since the last build leaves no file behind
   const kept = new Set(rest.outputFiles.map((f) => f.path))
   for (const name of await readdir(chunks)) if (!kept.has(join(chunks, name.replace(/(\.[0-9a-f]+)?\.v8cache$/, '')))) await rm(join(chunks, name), {force: true})
   // the launcher's part last: once it names this build, every file it loads is there
-  await writeOutputs([...rest.outputFiles, ...core.outputFiles], outfile, tscBuild, new Set(commandChunks.outputFiles.map((f) => f.path)))
+  await writeOutputs([...rest.outputFiles, ...core.outputFiles], outfile, tscBuild, new Set([...commandChunks.outputFiles, ...direct.outputFiles].map((f) => f.path)))
   return {outfile, chunks, bytes: outputBytes(core.metafile), chunkBytes: outputBytes(rest.metafile), ms: Math.round(performance.now() - started)}
 }
 
@@ -401,8 +410,10 @@ export function trainCodeCaches(launcher = join(repo, 'bin', 'run.js'), node = p
   const work = mkdtempSync(join(tmpdir(), 'nodedoc-train-'))
   const manifest = join(work, 'pod.yaml')
   writeFileSync(manifest, SANDBOX_TRAINING_POD)
+  // the first `pod` goes through oclif (NODEDOC_DIRECT=0): pod.cjs gets its cache, and the launcher
+  // part's holds oclif's start as every command makes it; the second is the direct path's
   const runs = [
-    ...(pod ? [['pod', ...pod]] : []),
+    ...(pod ? [['pod', ...pod], ['pod', ...pod]] : []),
     ['--version'],
     ['--help'],
     ['pod', '--help'],
@@ -410,9 +421,9 @@ export function trainCodeCaches(launcher = join(repo, 'bin', 'run.js'), node = p
     ['sandbox', 'create', '-f', manifest, '--dry-run'],
   ]
   try {
-    for (const args of runs) {
-      spawnSync(node, [launcher, ...args], {stdio: 'ignore', env: {...process.env, NODEDOC_BUNDLE: '1', NODEDOC_CODE_CACHE: 'write', NO_COLOR: '1', CONTAINER_RUNTIME_ENDPOINT: ''}})
-    }
+    runs.forEach((args, i) => {
+      spawnSync(node, [launcher, ...args], {stdio: 'ignore', env: {...process.env, NODEDOC_BUNDLE: '1', NODEDOC_CODE_CACHE: 'write', NO_COLOR: '1', CONTAINER_RUNTIME_ENDPOINT: '', NODEDOC_DIRECT: i === 0 && pod ? '0' : '1'}})
+    })
   } finally {
     rmSync(work, {recursive: true, force: true})
   }

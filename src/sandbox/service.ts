@@ -11,7 +11,7 @@ import type {Op, ProcessMark, RootfsSource} from '../write/ops.js'
 import {isAlive, readStartTime} from '../write/processes.js'
 import {realProgramPath, which} from '../write/programs.js'
 import {busyboxApplets, hostRootfsFiles, indexedBusyboxFacts, removeLayers} from '../write/rootfs.js'
-import {LiveSandboxOps} from '../write/sandbox-ops.js'
+import {LiveSandboxOps, StandbyShims} from '../write/sandbox-ops.js'
 import {removeDir, removeIfEmpty} from '../write/state-dir.js'
 import {SandboxAborted, SandboxStepError, rollback, runPlan} from './executor.js'
 import {type CgroupFacts, V1_CONTROLLERS, V2_CONTROLLERS, cgroupFacts, containerExit, listStates, names, nodeMemoryBytes, pathKind, readUserFile} from './facts.js'
@@ -182,9 +182,8 @@ async function podNetwork(host: Host, podCidr: string, podUid: string): Promise<
 }
 
 /** The plan's input: what preflight found, the choices made, and what the machine says. */
-async function sandboxConfig(host: Host, opts: CreateOptions, found: Preflight): Promise<SandboxConfig> {
+async function sandboxConfig(host: Host, opts: CreateOptions, podUid: string, found: Preflight): Promise<SandboxConfig> {
   const {manifest, name, dir, cgroups} = found
-  const podUid = opts.podUid ?? randomUUID()
   // independent reads, taken at once
   const [network, rootfs, memory, sleepProgram, gateShell] = await Promise.all([
     found.network ? podNetwork(host, opts.podCidr, podUid) : null,
@@ -250,8 +249,8 @@ function initialState(config: SandboxConfig, plan: Plan, creator: ProcessMark): 
 }
 
 /** Runs the plan; on failure or Ctrl-C everything made is gone again before the error says so. */
-async function execute(plan: Plan, state: SandboxState, stateDir: string, opts: CreateOptions): Promise<void> {
-  const ops = new LiveSandboxOps(`${stateDir}/state.json`, state.podUid, state.containers.length)
+async function execute(plan: Plan, state: SandboxState, stateDir: string, opts: CreateOptions, standby: StandbyShims | undefined): Promise<void> {
+  const ops = new LiveSandboxOps(`${stateDir}/state.json`, state.podUid, state.containers.length, standby)
   try {
     await runPlan(plan, state, ops, {failStep: opts.failStep, holdStep: opts.holdStep, aborted: opts.aborted, onStep: opts.onStep, onStepDone: opts.onStepDone, onWarning: opts.onWarning})
   } catch (error) {
@@ -270,16 +269,27 @@ async function execute(plan: Plan, state: SandboxState, stateDir: string, opts: 
 /** One attempt: preflight, choices, the plan, then (unless --dry-run) the plan run for real. */
 async function createOnce(opts: CreateOptions): Promise<Created> {
   const host = liveHost()
-  const config = await sandboxConfig(host, opts, await preflight(host, opts))
-  const plan = planSandbox(config)
-  for (const w of plan.warnings) opts.onWarning?.(w)
-  const state = initialState(config, plan, {pid: process.pid, startTime: (await readStartTime(process.pid)) ?? -1})
-  if (opts.dryRun) {
-    for (const [i, step] of plan.steps.entries()) opts.onStep?.(step, i + 1, step.op)
+  const podUid = opts.podUid ?? randomUUID()
+  // the first container's shim (a node process) starts before anything else: its start-up, on
+  // the container start's critical path, overlaps the reads, the plan and the first steps
+  const early = !opts.dryRun && process.getuid?.() === 0 && UUID.test(podUid)
+  const standby = early ? new StandbyShims(podUid) : undefined
+  standby?.fill(1)
+  try {
+    const config = await sandboxConfig(host, opts, podUid, await preflight(host, opts))
+    const plan = planSandbox(config)
+    for (const w of plan.warnings) opts.onWarning?.(w)
+    const state = initialState(config, plan, {pid: process.pid, startTime: (await readStartTime(process.pid)) ?? -1})
+    if (opts.dryRun) {
+      for (const [i, step] of plan.steps.entries()) opts.onStep?.(step, i + 1, step.op)
+      return {state, plan}
+    }
+    await execute(plan, state, config.stateDir, opts, standby)
     return {state, plan}
+  } finally {
+    // one no container took (a refusal before the first step): gone before the error says so
+    await standby?.dispose()
   }
-  await execute(plan, state, config.stateDir, opts)
-  return {state, plan}
 }
 
 function problems(list: string[]): string {

@@ -2,7 +2,7 @@
 // spawn, cgroup writes) and its undo. Every program runs from an argument array (./run.ts).
 
 import {type ChildProcess, spawn} from 'node:child_process'
-import {closeSync, existsSync, mkdirSync, openSync, renameSync, rmdirSync, symlinkSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, renameSync, rmdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import {mkdir, open, readFile, rm, rmdir, symlink, writeFile} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 import {createInterface} from 'node:readline'
@@ -60,33 +60,56 @@ interface ShimHandle {
   lines: AsyncIterator<string>
 }
 
-/** A shim started ahead of its container, waiting for its config; its stderr goes to logPath. */
-interface StandbyShim extends ShimHandle {
-  logPath: string
+/**
+ * Container shims started ahead of their containers, waiting for a config on stdin: node takes
+ * tens of milliseconds to start (more on a busy machine), and the container's start waits for
+ * it. They carry the sandbox mark (a sweep kills them) and end by themselves when the CLI goes
+ * away without handing them a container (their stdin closes). Their stderr is /dev/null: they
+ * start before the sandbox's state dir (where shim.log goes) exists; a shim says its errors on
+ * stdout, where the CLI reads them.
+ */
+export class StandbyShims {
+  private readonly ready: ShimHandle[] = []
+  constructor(private readonly sandboxUid: string) {}
+
+  /** Starts shims until `count` wait. */
+  fill(count: number): void {
+    const [program, ...args] = shimArgv()
+    while (this.ready.length < count) {
+      const child = spawn(program, [...args, '-'], {detached: true, stdio: ['pipe', 'pipe', 'ignore'], env: {PATH: process.env.PATH ?? '', NODEDOC_SANDBOX_UID: this.sandboxUid}})
+      child.on('error', () => undefined)
+      this.ready.push({child, lines: createInterface({input: child.stdout!})[Symbol.asyncIterator]()})
+    }
+  }
+
+  take(): ShimHandle | undefined {
+    return this.ready.shift()
+  }
+
+  /** Kills the shims no container took, and returns once they are gone. */
+  async dispose(): Promise<void> {
+    // gone, not just told to go: a SIGKILLed node process takes a while to exit on a busy machine,
+    // and until it has, /proc still shows it with its mark
+    await Promise.all(this.ready.splice(0).map((shim) => {
+      shim.child.kill('SIGKILL')
+      shim.child.stdin!.destroy()
+      shim.child.stdout!.destroy()
+      return reaped(shim.child)
+    }))
+  }
 }
 
 /** The live machine. */
 export class LiveSandboxOps implements SandboxOps {
   private readonly shims = new Map<string, ShimHandle>()
-  private readonly standby: StandbyShim[] = []
+  private readonly standby: StandbyShims
 
   /**
-   * standbyShims: how many container shims to start as soon as the state dir exists, so that
-   * node's own start-up overlaps the steps before the containers. They carry the sandbox mark
-   * (sweep kills them) and end by themselves when this process goes away without using them.
+   * standbyShims: how many container shims should wait once the state dir exists (those the
+   * create started earlier, `standby`, count).
    */
-  constructor(private readonly stateFile: string, private readonly sandboxUid: string, private readonly standbyShims = 0) {}
-
-  private async startStandby(): Promise<void> {
-    const [program, ...args] = shimArgv()
-    for (let k = 0; k < this.standbyShims; k++) {
-      const logPath = join(dirname(this.stateFile), `.shim-${k}.log`)
-      const log = openSync(logPath, 'a')
-      const child = spawn(program, [...args, '-'], {detached: true, stdio: ['pipe', 'pipe', log], env: {PATH: process.env.PATH ?? '', NODEDOC_SANDBOX_UID: this.sandboxUid}})
-      closeSync(log)
-      child.on('error', () => undefined)
-      this.standby.push({child, lines: createInterface({input: child.stdout!})[Symbol.asyncIterator](), logPath})
-    }
+  constructor(private readonly stateFile: string, private readonly sandboxUid: string, private readonly standbyShims = 0, standby?: StandbyShims) {
+    this.standby = standby ?? new StandbyShims(sandboxUid)
   }
 
   /** In place (see filesAt): every step with an undo waits for it. */
@@ -115,7 +138,7 @@ export class LiveSandboxOps implements SandboxOps {
             if (errno(error) === 'EEXIST') throw new Error(`${op.path} already exists`, {cause: error})
             throw error
           }
-          if (op.path === dirname(this.stateFile)) await this.startStandby()
+          if (op.path === dirname(this.stateFile)) this.standby.fill(this.standbyShims)
         } else await files.mkdir(op.path, {recursive: true})
         return
       }
@@ -200,10 +223,10 @@ export class LiveSandboxOps implements SandboxOps {
     // in place, as the state (see filesAt): this step is on the critical path
     writeFileSync(configPath, JSON.stringify({chain: op.chain, env: op.env, gated: op.gated, ready: op.ready, logPath: op.logPath, exitPath: join(op.stateDir, 'exit.json')}, null, 2))
     let handle: ShimHandle
-    const ready = this.standby.shift()
+    const ready = this.standby.take()
     if (ready) {
-      // its stderr file becomes this container's shim.log, as if it had been started here
-      renameSync(ready.logPath, join(op.stateDir, 'shim.log'))
+      // the same files as a shim started here (its stderr went nowhere)
+      writeFileSync(join(op.stateDir, 'shim.log'), '', {flag: 'a'})
       ready.child.stdin!.write(configPath + '\n')
       handle = ready
     } else {
@@ -266,14 +289,7 @@ export class LiveSandboxOps implements SandboxOps {
 
   /** Last resort for a half-made sandbox: any process still carrying this sandbox's mark. */
   async sweep(): Promise<void> {
-    // gone, not just told to go: a SIGKILLed node process takes a while to exit on a busy machine,
-    // and until it has, /proc still shows it with its mark
-    await Promise.all(this.standby.splice(0).map((shim) => {
-      shim.child.kill('SIGKILL')
-      shim.child.stdin!.destroy()
-      shim.child.stdout!.destroy()
-      return reaped(shim.child)
-    }))
+    await this.standby.dispose()
     await killMarkedProcesses(this.sandboxUid)
   }
 }

@@ -55,10 +55,14 @@ describe('split bundle', () => {
     const table = await traced(['pod', 'core-k8s', '--from', snapshot!])
     expect(table.exitCode, table.stderr).toBe(0)
     expect(table.stdout).toMatch(/^Pod:\s+default\/core-k8s$/m)
-    expect(table.bundleFiles).toEqual(['nodedoc.cjs', 'nodedoc/pod.cjs'])
+    // `pod NAME` takes the launcher's direct path (src/cli/direct.ts): its own file, no oclif
+    expect(table.bundleFiles).toEqual(['nodedoc/direct.cjs'])
     const yaml = await traced(['pod', 'core-k8s', '--from', snapshot!, '-o', 'yaml'])
     expect(yaml.stdout).toMatch(/^name: core-k8s$/m)
-    expect(yaml.bundleFiles).toEqual(['nodedoc.cjs', 'nodedoc/pod.cjs', 'nodedoc/vendor-yaml.cjs'])
+    expect(yaml.bundleFiles).toEqual(['nodedoc/direct.cjs', 'nodedoc/vendor-yaml.cjs'])
+    const ps = await traced(['ps', '--from', snapshot!])
+    expect(ps.exitCode, ps.stderr).toBe(0)
+    expect(ps.bundleFiles).toEqual(['nodedoc.cjs', 'nodedoc/ps.cjs'])
   })
 
   it.skipIf(!snapshot)('reads a snapshot pod without loading Node\'s modules for programs, terminals, sockets or hashes', async () => {
@@ -77,15 +81,15 @@ describe('split bundle', () => {
 
   it.skipIf(!snapshot)('reads a code cache only under its own file\'s build id', async () => {
     const buildOf = (file: string) => /^\/\/nodedoc-build ([0-9a-f]{16})$/m.exec(readFileSync(join(REPO, 'dist', file), 'latin1').split('\n')[0])?.[1]
-    // a cache of some other build beside pod.cjs: same length or not, it must never be read
-    const foreign = join(REPO, 'dist', 'nodedoc', 'pod.cjs.0123456789abcdef.v8cache')
+    // a cache of some other build beside direct.cjs: same length or not, it must never be read
+    const foreign = join(REPO, 'dist', 'nodedoc', 'direct.cjs.0123456789abcdef.v8cache')
     writeFileSync(foreign, 'not a cache')
     try {
       await traced(['pod', 'core-k8s', '--from', snapshot!]) // writes any cache that is missing
       const result = await traced(['pod', 'core-k8s', '--from', snapshot!])
       expect(result.exitCode, result.stderr).toBe(0)
-      const expected = ['nodedoc.cjs', 'nodedoc/pod.cjs'].map((f) => `${f}.${buildOf(f)}.v8cache`)
-      expect(buildOf('nodedoc.cjs')).toMatch(/^[0-9a-f]{16}$/)
+      const expected = ['nodedoc/direct.cjs'].map((f) => `${f}.${buildOf(f)}.v8cache`)
+      expect(buildOf('nodedoc/direct.cjs')).toMatch(/^[0-9a-f]{16}$/)
       expect(result.caches).toEqual(expected)
       for (const cache of expected) expect(existsSync(join(REPO, 'dist', cache))).toBe(true)
     } finally {

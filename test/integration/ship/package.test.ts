@@ -77,7 +77,7 @@ afterAll(() => {
 describe('the packed tarball', () => {
   it('holds the launcher, the bundle and its trained caches, docs and deploy/, and no tests, sources or node_modules', async () => {
     const files = Object.keys(await tarballFiles(tarball)).map((f) => f.replace(/^\/package\//, ''))
-    for (const needed of ['bin/run.js', 'bin/kubectl-nodedoc', 'dist/nodedoc.cjs', 'dist/nodedoc/pod.cjs', 'LICENSE', 'CHANGELOG.md', 'README.md', 'package.json', 'deploy/daemonset.yaml', 'docs/privileges.md']) {
+    for (const needed of ['bin/run.js', 'bin/kubectl-nodedoc', 'dist/nodedoc.cjs', 'dist/nodedoc/pod.cjs', 'dist/nodedoc/direct.cjs', 'LICENSE', 'CHANGELOG.md', 'README.md', 'package.json', 'deploy/daemonset.yaml', 'docs/privileges.md']) {
       expect(files, needed).toContain(needed)
     }
     expect(files.some((f) => /\.v8cache$/.test(f))).toBe(true)
@@ -112,7 +112,7 @@ describe('npm install -g of the packed tarball', () => {
   it('writes nothing into its install folder, whatever it runs', async () => {
     const folder = join(prefix, 'lib', 'node_modules', 'nodedoc')
     const before = inventory(folder)
-    for (const args of [['--version'], ['svc', '--help'], ['report', '--help'], ['pod', '--help'], ['ps', '--from', join(REPO, 'examples', 'containerd-node')]]) {
+    for (const args of [['--version'], ['svc', '--help'], ['report', '--help'], ['pod', '--help'], ['ps', '--from', join(REPO, 'examples', 'containerd-node')], ['pod', 'core-k8s', '--from', join(REPO, 'examples', 'containerd-node'), '-o', 'yaml']]) {
       const result = await installed('nodedoc', args)
       expect(result.exitCode, `${args.join(' ')}: ${result.stderr}`).toBe(0)
     }

@@ -24,8 +24,8 @@ const elfMachine = (file: string) => {
 }
 
 /** The executable with nothing around it: no node on PATH, no node_modules, an empty HOME. */
-function alone(args: string[]) {
-  return execa(exe, args, {reject: false, cwd: dir, extendEnv: false, env: {PATH: join(dir, 'empty-bin'), HOME: dir, NO_COLOR: '1'}, stdin: 'ignore'})
+function alone(args: string[], env: Record<string, string> = {}) {
+  return execa(exe, args, {reject: false, cwd: dir, extendEnv: false, env: {PATH: join(dir, 'empty-bin'), HOME: dir, NO_COLOR: '1', ...env}, stdin: 'ignore'})
 }
 
 beforeAll(async () => {
@@ -119,6 +119,13 @@ describe('single executable', () => {
       const fromCheckout = await nodedoc(['pod', ...podArgs, '--from', source, '-o', 'json'], SAME_BUILD)
       expect(fromSea.exitCode, fromSea.stderr).toBe(0)
       expect(JSON.parse(fromSea.stdout)).toEqual(JSON.parse(fromCheckout.stdout))
+      // the launcher's direct path (no oclif) and oclif's start, inside the executable: the same bytes
+      for (const output of ['table', 'yaml']) {
+        const direct = await alone(['pod', ...podArgs, '--from', source, '-o', output])
+        const oclif = await alone(['pod', ...podArgs, '--from', source, '-o', output], {NODEDOC_DIRECT: '0'})
+        expect(direct.exitCode, direct.stderr).toBe(0)
+        expect([direct.stdout, direct.stderr]).toEqual([oclif.stdout, oclif.stderr])
+      }
     }
   })
 

@@ -1,0 +1,134 @@
+// The launcher's direct path (src/cli/direct.ts): `pod NAME` started without oclif must answer
+// exactly as oclif's start does, byte for byte and with the same exit code, for every argv it
+// takes, and hand every other argv to oclif untouched. Each argv runs both ways through
+// bin/run.js (NODEDOC_DIRECT=0 is oclif's start), and the bundle files each run read show
+// which path it took.
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join, relative} from 'node:path'
+import {spawnSync} from 'node:child_process'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {REPO, RUN, exampleSnapshots} from './helpers.js'
+
+const snapshot = exampleSnapshots().find((s) => s.endsWith('containerd-node'))
+let dir: string
+let preload: string
+let emptyRoot: string
+
+/** One run through bin/run.js: its output, exit code and the bundle files it read. */
+function run(args: string[], env: Record<string, string>) {
+  const log = join(dir, `reads-${Math.random().toString(36).slice(2)}`)
+  writeFileSync(log, '')
+  const result = spawnSync(process.execPath, ['--require', preload, RUN, ...args], {env: {PATH: process.env.PATH, NO_COLOR: '1', NODE_ENV: 'production', NODEDOC_BUNDLE: '1', READS_LOG: log, ...env}, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8'})
+  const reads = spawnSync('cat', [log], {encoding: 'utf8'}).stdout.split('\n').filter((p) => p.includes('/dist/nodedoc') && !p.endsWith('.v8cache'))
+  return {stdout: result.stdout, stderr: result.stderr, status: result.status, files: [...new Set(reads.map((p) => relative(join(REPO, 'dist'), p)))].sort()}
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'nodedoc-direct-'))
+  emptyRoot = join(dir, 'root')
+  spawnSync('mkdir', [emptyRoot])
+  preload = join(dir, 'reads.cjs')
+  // records each file read through fs.readFileSync, which is how bin/run.js reads the bundle
+  writeFileSync(preload, `
+const fs = require('node:fs')
+const read = fs.readFileSync
+fs.readFileSync = function (path, ...rest) {
+  if (typeof path === 'string') fs.appendFileSync(process.env.READS_LOG, path + '\\n')
+  return read.call(this, path, ...rest)
+}
+`)
+})
+
+afterAll(() => {
+  if (dir) rmSync(dir, {recursive: true, force: true})
+})
+
+const S = snapshot ?? ''
+const UID = '7602b87f-68c7-4381-ab8f-1b817748861f'
+const ROOT = '<empty root>'
+
+/** argv the direct path takes (answers and errors alike), with the environment of the run. */
+const TAKEN: Array<[string[], Record<string, string>?]> = [
+  [['pod', 'core-k8s', '--from', S]],
+  [['pod', 'core-k8s', '-n', 'default', '--from', S]],
+  [['pod', '--from', S, 'core-k8s', '--namespace=default']],
+  [['pod', 'core-k8s', `--from=${S}`, '-o', 'wide']],
+  [['pod', 'core-k8s', '--from', S, '-o', 'json']],
+  [['pod', 'core-k8s', '--from', S, '--output', 'yaml']],
+  [['pod', 'core-k8s', '--from', S, '-o', 'name']],
+  [['pod', 'core-k8s', '--from', S, '-o', 'jsonpath={.name} {.containers[*].name}']],
+  [['pod', 'core-k8s', '--from', S, '-o', 'custom-columns=NAME:.name,UID:.uid', '--no-headers']],
+  [['pod', 'core-k8s', '--from', S, '-o', 'custom-columns=C:.name', '--sort-by', '.name']],
+  [['pod', '--uid', UID, '--from', S]],
+  [['pod', 'core-k8s', '--from', S, '-r', 'unix:///nonexistent/cri.sock']],
+  [['pod', 'core-k8s', '--from', S], {CONTAINER_RUNTIME_ENDPOINT: ''}],
+  // refused by nodedoc, not by the flag parser: the same one line and exit code
+  [['pod', 'core-k8s', '--from', S, '-o', 'bogus']],
+  [['pod', 'core-k8s', '--from', S, '-o', 'jsonpath={range .x}']],
+  [['pod', 'core-k8s', '--from', S, '-o', 'custom-columns=NAME']],
+  [['pod', 'no-such-pod', '--from', S]],
+  [['pod', 'core-k8s', '-n', 'elsewhere', '--from', S]],
+  [['pod', '--from', S]],
+  [['pod', 'core-k8s', '--from', '/nonexistent-snapshot']],
+  [['pod', 'core-k8s', '--host-root', ROOT]],
+  [['pod', 'core-k8s'], {NODEDOC_HOST_ROOT: ROOT}],
+]
+
+/** argv only oclif takes: help, and every form of flag whose reading the direct path leaves to oclif. */
+const LEFT: Array<[string[], Record<string, string>?]> = [
+  [['pod', '--help']],
+  [['pod', 'core-k8s', '-h']],
+  [['pod', 'core-k8s', '--from', S, '--nope']],
+  [['pod', 'core-k8s', 'extra', '--from', S]],
+  [['pod', 'core-k8s', '-n', 'default', '-n', 'default', '--from', S]],
+  [['pod', 'core-k8s', '--from', S, '-o']],
+  [['pod', 'core-k8s', '--from', S, '-r', 'tcp://10.0.0.1:10010']],
+  [['pod', 'core-k8s', '--from', S], {CONTAINER_RUNTIME_ENDPOINT: 'tcp://10.0.0.1:10010'}],
+  [['pod', 'core-k8s', '--from', S, '--', '-n']],
+  [['pod', 'core-k8s', '-ndefault', '--from', S]],
+  [['pod', 'core-k8s', '--no-headers=true', '--from', S]],
+  [['pod', 'core-k8s', '--namespace=', '--from', S]],
+  [['pod', '-n', '-x', '--from', S]],
+  [['pod', '-', '--from', S]],
+  [['pod', 'core-k8s', '--from', S, '--version']],
+  [['pod', 'no-such-pod', '--from', S], {NODEDOC_DEBUG: '1'}],
+]
+
+const withRoot = (args: string[], env: Record<string, string> = {}) => ({
+  args: args.map((a) => (a === ROOT ? emptyRoot : a)),
+  env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === ROOT ? emptyRoot : v])),
+})
+
+describe.skipIf(!snapshot)('pod through the direct path', () => {
+  it.each(TAKEN)('%j answers as oclif does, without loading oclif', (rawArgs, rawEnv) => {
+    const {args, env} = withRoot(rawArgs, rawEnv)
+    const direct = run(args, env)
+    const oclif = run(args, {...env, NODEDOC_DIRECT: '0'})
+    expect(oclif.files).toContain('nodedoc/pod.cjs')
+    expect({stdout: direct.stdout, stderr: direct.stderr, status: direct.status}).toEqual({stdout: oclif.stdout, stderr: oclif.stderr, status: oclif.status})
+    expect(direct.files.filter((f) => !f.startsWith('nodedoc/vendor-'))).toEqual(['nodedoc/direct.cjs'])
+  })
+
+  it.each(LEFT)('%j is left to oclif', (rawArgs, rawEnv) => {
+    const {args, env} = withRoot(rawArgs, rawEnv)
+    const direct = run(args, env)
+    const oclif = run(args, {...env, NODEDOC_DIRECT: '0'})
+    expect({stdout: direct.stdout, stderr: direct.stderr, status: direct.status}).toEqual({stdout: oclif.stdout, stderr: oclif.stderr, status: oclif.status})
+    expect(direct.files).toContain('nodedoc.cjs')
+    // help never even reads the direct path's file
+    if (args.includes('--help') || args.includes('-h')) expect(direct.files).toEqual(['nodedoc.cjs'])
+  })
+
+  it('answers and fails at all in these runs (the comparisons above are not of two empty outputs)', () => {
+    const found = run(['pod', 'core-k8s', '--from', S], {})
+    expect(found.status).toBe(0)
+    expect(found.stdout).toMatch(/^Pod:\s+default\/core-k8s$/m)
+    const missing = run(['pod', 'no-such-pod', '--from', S], {})
+    expect(missing.status).toBe(1)
+    expect(missing.stderr).toMatch(/^error: /)
+    const usage = run(['pod', 'core-k8s', '--from', S, '--nope'], {})
+    expect(usage.status).toBe(2)
+    expect(usage.stderr).toBe('error: Nonexistent flag: --nope (see --help)\n')
+  })
+})
