@@ -7,22 +7,31 @@
 // Also measured in the same rounds, as yardsticks for what ps cannot avoid:
 //  - `node` reading the files ps reads (cgroup, status, cmdline of every process) with plain
 //    readFileSync, and with the confined reads nodedoc makes (src/host/in-root.ts, from dist/):
-//    the floor a Node program pays for the reads alone, without nodedoc;
-//  - `ps -A` on this machine's own /proc (live).
+//    the floor a Node program pays for the reads alone, without nodedoc; and the same confined
+//    reads shared with a worker thread as nodedoc shares them (src/host/in-root-threads.ts);
+//  - `ps -A` on this machine's own /proc (live);
+//  - for `pod`: a bare `node` loading the bundle files a run loads (nodedoc.cjs and pod.cjs for
+//    oclif's start, direct.cjs for the launcher's direct path) from their code caches, and
+//    `pod` through oclif's start (NODEDOC_DIRECT=0).
 // With --base DIR (another checkout, built), its bin/run.js runs the same commands in the same
-// rounds, and the outputs of both (table, wide, json) are compared byte for byte first.
+// rounds, and the outputs of both are compared byte for byte, with exit codes, first: ps and pod
+// in table, wide and json (this build's with the reads on one thread and on two:
+// NODEDOC_READ_THREADS=1 and 2), and pod in every other -o, its errors, usage errors and help.
 //
-// usage: npm run build && node bench/pod-ps.mjs [RUNS=9] [--base DIR]
+// usage: npm run build && node bench/pod-ps.mjs [RUNS=9] [--base DIR] [--pod-only]
 import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const args = process.argv.slice(2)
 const baseAt = args.indexOf('--base')
 const base = baseAt >= 0 ? resolve(args.splice(baseAt, 2)[1]) : undefined
+// --pod-only: the pod rows and their yardsticks alone (no ps runs), for more rounds in the same time
+const podOnlyAt = args.indexOf('--pod-only')
+const podOnly = podOnlyAt >= 0 && args.splice(podOnlyAt, 1).length > 0
 const RUNS = Number(args[0] ?? 9)
 const load = () => readFileSync('/proc/loadavg', 'utf8').trim().split(' ').slice(0, 3).join(' ')
 
@@ -38,8 +47,13 @@ const pids = fs.readdirSync(root + '/proc').filter((n) => /^\\d+$/.test(n))
 const names = ['cgroup', 'status', 'cmdline']
 ${how === 'plain'
   ? `for (const pid of pids) for (const name of names) { try { fs.readFileSync(root + '/proc/' + pid + '/' + name, 'utf8') } catch {} }`
-  : `import(${JSON.stringify(join(repo, 'dist/src/host/in-root.js'))}).then(({readFilesInRoot}) => {
+  : how === 'confined'
+    ? `import(${JSON.stringify(join(repo, 'dist/src/host/in-root.js'))}).then(({readFilesInRoot}) => {
   for (let i = 0; i < pids.length; i += 128) for (const files of readFilesInRoot(root, pids.slice(i, i + 128).map((p) => '/proc/' + p), names, {refuseHardLinks: true})) for (const f of files) if (f instanceof Buffer) f.toString('utf8')
+})`
+  // shared with the bundle's worker thread, as nodedoc's ps shares them
+    : `import(${JSON.stringify(join(repo, 'dist/src/host/in-root-threads.js'))}).then(async ({readFilesInRootShared}) => {
+  for (const files of await readFilesInRootShared(root, pids.map((p) => '/proc/' + p), names, {refuseHardLinks: true}, new URL(${JSON.stringify(pathToFileURL(join(repo, 'dist/nodedoc/in-root-worker.cjs')).href)}))) for (const f of files) if (f instanceof Buffer) f.toString('utf8')
 })`}
 `
 
@@ -64,31 +78,54 @@ const own = Module.createRequire(join(dist, 'nodedoc/pod.cjs'))
 load('nodedoc/pod.cjs', (id) => (id === '@oclif/core' ? core.oclif : own(id)))
 `
 
+// the floor of the launcher's direct path (src/cli/direct.ts): node, plus direct.cjs compiled
+// from its code cache and its module code run, as bin/run.js runs it; nothing else
+const loadDirect = loadParts.slice(0, loadParts.indexOf('const core = ')) + `load('nodedoc/direct.cjs', Module.createRequire(join(dist, 'nodedoc/direct.cjs')))\n`
+
 const cli = (dir) => join(dir, 'bin/run.js')
 const commands = [
   ['node -e 0', ['-e', '0']],
   ['nodedoc --version', [cli(repo), '--version']],
   ['node: nodedoc.cjs and pod.cjs loaded from their code caches, nothing run', ['-e', loadParts]],
+  ['node: direct.cjs loaded from its code cache, nothing run', ['-e', loadDirect]],
   ['nodedoc pod core-k8s -n team-a --from <110 pods>', [cli(repo), 'pod', 'core-k8s', '-n', 'team-a', '--from', snap]],
   ['nodedoc pod core-k8s -n team-a --from <110 pods> -o json', [cli(repo), 'pod', 'core-k8s', '-n', 'team-a', '--from', snap, '-o', 'json']],
+  ['nodedoc pod core-k8s -n team-a --from <110 pods>, through oclif (NODEDOC_DIRECT=0)', [cli(repo), 'pod', 'core-k8s', '-n', 'team-a', '--from', snap], {NODEDOC_DIRECT: '0'}],
   ['nodedoc ps --from <3000 procs>', [cli(repo), 'ps', '--from', snap]],
   ['nodedoc ps -A --from <3000 procs>', [cli(repo), 'ps', '-A', '--from', snap]],
   ['nodedoc ps -A --from <3000 procs> -o json', [cli(repo), 'ps', '-A', '--from', snap, '-o', 'json']],
+  // the reads shared with a worker thread whatever the load (by default only with a core to spare)
+  ['nodedoc ps -A --from <3000 procs>, NODEDOC_READ_THREADS=2', [cli(repo), 'ps', '-A', '--from', snap], {NODEDOC_READ_THREADS: '2'}],
   ['node: the 9000 files ps reads, readFileSync', ['-e', readAll('plain')]],
   ['node: the same 9000 files, read confined (in-root.ts)', ['-e', readAll('confined')]],
+  ['node: the same confined reads on two threads (in-root-threads.ts)', ['-e', readAll('threads')]],
   ['nodedoc ps -A (live /proc of this machine)', [cli(repo), 'ps', '-A']],
 ]
+if (podOnly) commands.splice(0, commands.length, ...commands.filter(([what]) => !/ ps |9000 files|confined reads/.test(what)))
 if (base) {
-  for (const [what, argv] of commands.filter(([, argv]) => argv[0] === cli(repo))) commands.push([`base: ${what}`, [cli(base), ...argv.slice(1)]])
+  for (const [what, argv] of commands.filter(([, argv, extra]) => argv[0] === cli(repo) && !extra)) commands.push([`base: ${what}`, [cli(base), ...argv.slice(1)]])
 
-  // the same answer, byte for byte, before timing anything
-  for (const argv of [['ps', '-A', '--from', snap], ['ps', '--from', snap], ['pod', 'core-k8s', '-n', 'team-a', '--from', snap]]) {
+  // the same answer, byte for byte (stdout, stderr, exit code), before timing anything
+  const pod = ['pod', 'core-k8s', '-n', 'team-a', '--from', snap]
+  const same = (a, b) => a.status === b.status && a.stdout.equals(b.stdout) && a.stderr.equals(b.stderr)
+  for (const argv of [['ps', '-A', '--from', snap], ['ps', '--from', snap], pod]) {
     for (const o of ['table', 'wide', 'json']) {
-      const [a, b] = [base, repo].map((dir) => spawnSync(process.execPath, [cli(dir), ...argv, '-o', o], {env, maxBuffer: 1 << 28}))
-      const same = a.status === b.status && a.stdout.equals(b.stdout) && a.stderr.equals(b.stderr)
-      console.log(`${same ? 'same' : 'DIFFERENT'} output: ${argv[0]} ${argv[1] === '-A' ? '-A ' : ''}-o ${o} (${b.stdout.length} bytes)`)
-      if (!same) process.exitCode = 1
+      const [a, b, c] = [base, repo, repo].map((dir, k) => spawnSync(process.execPath, [cli(dir), ...argv, '-o', o], {env: {...env, NODEDOC_READ_THREADS: String(k)}, maxBuffer: 1 << 28}))
+      // c: this build with the reads shared with a worker thread, whatever the load
+      const alike = same(a, b) && same(a, c)
+      console.log(`${alike ? 'same' : 'DIFFERENT'} output: ${argv[0]} ${argv[1] === '-A' ? '-A ' : ''}-o ${o} (${b.stdout.length} bytes)`)
+      if (!alike) process.exitCode = 1
     }
+  }
+  const podChecks = [
+    [...pod, '-o', 'yaml'], [...pod, '-o', 'name'], [...pod, '-o', 'jsonpath={.uid} {.containers[*].name}'], [...pod, '-o', 'custom-columns=NAME:.name,UID:.uid', '--no-headers'],
+    [...pod, '-o', 'bogus'], [...pod, '-o', 'jsonpath={range .x}'], ['pod', 'no-such-pod', '--from', snap], ['pod', '--from', snap], ['pod', 'core-k8s', '--from', '/nonexistent'],
+    [...pod, '--nope'], [...pod, 'extra'], [...pod, '-n', 'again'], ['pod', '--help'], [...pod, '-h'],
+  ]
+  for (const argv of podChecks) {
+    const [a, b] = [base, repo].map((dir) => spawnSync(process.execPath, [cli(dir), ...argv], {env, maxBuffer: 1 << 28}))
+    console.log(`${same(a, b) ? 'same' : 'DIFFERENT'} output: ${argv.join(' ').replaceAll(snap, '<snap>')} (exit ${b.status}, ${b.stdout.length}+${b.stderr.length} bytes)`)
+    if (!same(a, b)) process.exitCode = 1
   }
 }
 
@@ -102,10 +139,10 @@ const wall = commands.map(() => [])
 const cpu = commands.map(() => [])
 const loadBefore = load()
 for (let round = 0; round < RUNS; round++) {
-  commands.forEach(([what, argv], i) => {
+  commands.forEach(([what, argv, extra], i) => {
     const ticks = childTicks()
     const start = process.hrtime.bigint()
-    const r = spawnSync(process.execPath, argv, {stdio: ['ignore', 'ignore', 'pipe'], env})
+    const r = spawnSync(process.execPath, argv, {stdio: ['ignore', 'ignore', 'pipe'], env: extra ? {...env, ...extra} : env})
     const ms = Number(process.hrtime.bigint() - start) / 1e6
     if (r.status !== 0) throw new Error(`${what} exited ${r.status}: ${r.stderr}`)
     wall[i].push(ms)
@@ -113,13 +150,15 @@ for (let round = 0; round < RUNS; round++) {
   })
 }
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]
+// CPU comes in 10 ms ticks: their mean over the rounds resolves what one run's cannot
+const mean = (list) => list.reduce((a, b) => a + b, 0) / list.length
 const nodeWall = median(wall[0])
-const nodeCpu = median(cpu[0])
+const nodeCpu = mean(cpu[0])
 console.log(`\nload average ${loadBefore} before, ${load()} after; ${RUNS} rounds, interleaved; Node ${process.version}`)
-console.log('| command | median ms | x node -e 0 | cpu ms (median) | cpu x |\n| --- | ---: | ---: | ---: | ---: |')
+console.log('| command | median ms | x node -e 0 | cpu ms (mean) | cpu x |\n| --- | ---: | ---: | ---: | ---: |')
 commands.forEach(([what], i) => {
   const w = median(wall[i])
-  const c = median(cpu[i])
+  const c = mean(cpu[i])
   console.log(`| ${what} | ${w.toFixed(0)} | ${(w / nodeWall).toFixed(2)} | ${c.toFixed(0)} | ${(c / nodeCpu).toFixed(2)} |`)
 })
 rmSync(snap, {recursive: true, force: true})

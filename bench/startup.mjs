@@ -114,6 +114,12 @@ for (const [label, args] of commands) {
   cases.push({label: `nodedoc ${label} (tsc output, no bundle)`, argv: [process.execPath, run, ...args], env: {NODEDOC_BUNDLE: '0'}})
   if (existsSync(sea)) cases.push({label: `nodedoc ${label} (single executable)`, argv: [sea, ...args]})
 }
+if (pod) {
+  // the same pod through oclif's start instead of the launcher's direct path (src/cli/direct.ts)
+  const args = ['pod', pod.name, '-n', pod.namespace, '--from', snapshot]
+  cases.push({label: `nodedoc ${commands.at(-1)[0]} (bundle, through oclif: NODEDOC_DIRECT=0)`, argv: [process.execPath, run, ...args], env: {NODEDOC_BUNDLE: '1', NODEDOC_DIRECT: '0'}})
+  if (existsSync(sea)) cases.push({label: `nodedoc ${commands.at(-1)[0]} (single executable, through oclif: NODEDOC_DIRECT=0)`, argv: [sea, ...args], env: {NODEDOC_DIRECT: '0'}})
+}
 const measured = measure(cases)
 const baseline = measured[0]
 const rows = cases.map((c, i) => [c.label, measured[i]])

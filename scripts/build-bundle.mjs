@@ -99,7 +99,9 @@ function entrySource({pjson, manifest, files}) {
   return lines.join('\n')
 }
 
-const META_URL = `var __nodedoc_import_meta_url = require('node:url').pathToFileURL(__filename).href;`
+// made when first asked for: node:url and a URL for the file cost ~1 ms at every load of every
+// bundle file, and the few modules that ask (for a file beside them) ask late, if at all
+const META_URL = `var __nodedocMeta = {get url() { return require('node:url').pathToFileURL(__filename).href }};`
 const LAZY = `var __nodedocLazy = (load) => { let loaded; const real = () => (loaded ??= load()); return new Proxy({}, {get: (_, key) => real()[key], has: (_, key) => key in real(), ownKeys: () => Reflect.ownKeys(real()), getOwnPropertyDescriptor: (_, key) => Object.getOwnPropertyDescriptor(real(), key)}) };`
 
 /**
@@ -304,7 +306,7 @@ const COMMON = {
   external: ['typescript', 'ts-node'],
   logLevel: 'warning',
   // ESM code that asks where it lives (import.meta.url) gets the bundle's own file
-  define: {'import.meta.url': '__nodedoc_import_meta_url'},
+  define: {'import.meta.url': '__nodedocMeta.url'},
 }
 
 /**
@@ -379,6 +381,8 @@ export async function buildBundle({outfile = BUNDLE, chunks = CHUNKS, minify = t
   const oclifIn = Object.keys(direct.metafile.inputs).filter((path) => /[\\/]@oclif[\\/]/.test(path))
   if (oclifIn.length > 0) throw new Error(`dist/nodedoc/direct.cjs takes oclif in (${oclifIn[0]}): the direct path must start without it`)
   const vendorEntries = LAZY_MODULES.map((name) => ({in: `nodedoc-vendor:${name}`, out: vendorName(name)}))
+  // the worker thread that shares a big scan's confined reads (src/host/in-root-threads.ts)
+  vendorEntries.push({in: join(repo, 'dist', 'src', 'host', 'in-root-worker.js'), out: 'in-root-worker'})
   const vendorChunks = await build({...COMMON, entryPoints: vendorEntries, outdir: chunks, outExtension: {'.js': '.cjs'}, minify, plugins: [vendorEntry], banner: {js: META_URL}})
   const rest = {outputFiles: [...commandChunks.outputFiles, ...direct.outputFiles, ...vendorChunks.outputFiles], metafile: {outputs: {...commandChunks.metafile.outputs, ...direct.metafile.outputs, ...vendorChunks.metafile.outputs}}}
   await mkdir(chunks, {recursive: true})

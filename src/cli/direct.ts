@@ -125,4 +125,15 @@ async function runPod(args: PodArgs, flags: PodFlags): Promise<void> {
   } finally {
     printHostWarnings(host)
   }
+  await flushStdout()
+}
+
+/**
+ * What oclif's flush() does after a command: an empty write to stdout, then its 'drain' if that
+ * write is held back (oclif gives up after 10 s; on Linux a pipe, terminal or file never holds
+ * a write back, stdout being synchronous there).
+ */
+async function flushStdout(): Promise<void> {
+  const drained = new Promise((resolve) => process.stdout.once('drain', () => resolve(null)))
+  if (!process.stdout.write('')) await drained
 }
