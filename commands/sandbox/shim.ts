@@ -8,7 +8,7 @@ export default class SandboxShim extends Command {
   static args = {config: Args.string({required: true})}
 
   async run(): Promise<void> {
-    const {args} = await this.parse(SandboxShim)
+    await this.parse(SandboxShim)
     runShim()
     await new Promise(() => undefined)
   }

@@ -275,7 +275,7 @@ export class LiveSandboxOps implements SandboxOps {
       gate.destroy()
       shim.kill('SIGKILL')
       writer.child.kill('SIGKILL')
-      throw new Error(`container ${op.container}: the container process exited before it could be held (${op.chain.slice(0, 3).join(' ')} ...: ${(error as Error).message})`)
+      throw new Error(`container ${op.container}: the container process exited before it could be held (${op.chain.slice(0, 3).join(' ')} ...: ${(error as Error).message})`, {cause: error})
     }
   }
 
