@@ -11,11 +11,11 @@
 import {type ChildProcess, spawn} from 'node:child_process'
 import {readFileSync, statSync} from 'node:fs'
 import {RUN_TIMEOUT_MS, stripFinalNewline} from './host.js'
-import {startThroughShell} from './spawner.js'
+import {type ShellFeed, startThroughShell} from './spawner.js'
 
 /** What to start: each entry as the LiveHost call that will take it would start it. */
 export interface EarlyPlan {
-  /** run(argv): stdout and stderr kept as text (the default time-out); started by one shell (src/host/spawner.ts) */
+  /** run(argv): stdout and stderr kept as text (the default time-out); started by one shell with the feeds (src/host/spawner.ts) */
   runs?: EarlyStart[]
   /** stream(argv, …, {timeoutMs}): stdout kept as Buffers until taken */
   streams?: Array<EarlyStart & {timeoutMs: number}>
@@ -68,7 +68,13 @@ interface EarlyStream extends Started {
 }
 
 export interface EarlyFeed {
-  child: ChildProcess
+  write(text: string): void
+  /** closes its stdin */
+  end(): void
+  /** ends its process group (the lister and its run in progress) */
+  kill(): void
+  /** whether it keeps nodedoc running */
+  hold(on: boolean): void
   /** writes made early and not yet matched by the taker's */
   pending: string[]
   /** stdout (utf8) before the taker listens */
@@ -177,13 +183,6 @@ function startRun(argv: string[]): EarlyRun {
   return {kill: started.kill, hold: (on) => hold(child, on), timeoutMs: RUN_TIMEOUT_MS, done: started.done.then((exit) => (spoiled ? null : exit))}
 }
 
-/** The runs, through one shell where it can (src/host/spawner.ts), else each started here. */
-function startRuns(argvs: string[][]): EarlyRun[] {
-  const shell = startThroughShell(argvs, ENV(), RUN_TIMEOUT_MS, RUN_MAX_BYTES)
-  if (!shell) return argvs.map(startRun)
-  return shell.map((run) => ({...run, timeoutMs: RUN_TIMEOUT_MS}))
-}
-
 function startStream(argv: string[], timeoutMs: number): EarlyStream {
   const child = spawn(argv[0], argv.slice(1), {stdio: ['ignore', 'pipe', 'pipe'], env: ENV()})
   const stream = {timeoutMs, pieces: []} as unknown as EarlyStream
@@ -195,26 +194,49 @@ function startStream(argv: string[], timeoutMs: number): EarlyStream {
 export function startFeed(argv: string[], writes: string[]): EarlyFeed {
   // in a process group of its own, as src/host/fed.ts starts one
   const child = spawn(argv[0], argv.slice(1), {stdio: ['pipe', 'pipe', 'ignore'], env: ENV(), detached: true})
-  const feed: EarlyFeed = {child, pending: [...writes], out: []}
-  child.stdin!.on('error', () => undefined)
-  child.stdout!.setEncoding('utf8')
-  child.stdout!.on('data', (chunk: string) => (feed.onStdout ? feed.onStdout(chunk) : feed.out.push(chunk)))
-  const ended = (code: number | null | undefined) => {
-    if (feed.exit) return
-    feed.exit = {code}
-    feed.onExit?.(code)
-  }
-  child.on('close', (code) => ended(code))
+  const feed = fedFrom(child.stdin!, child.stdout!, writes, {
+    kill: () => killGroup(child),
+    hold: (on) => hold(child, on),
+  })
+  child.on('close', (code) => feed.ended(code))
   child.on('error', () => {
-    if (child.pid === undefined) ended(undefined)
+    if (child.pid === undefined) feed.ended(undefined)
   })
   if (child.pid !== undefined) for (const text of writes) child.stdin!.write(text)
   hold(child, false)
   return feed
 }
 
+/** A lister the spawner's shell started (src/host/spawner.ts), with these first writes made now. */
+function shellFed(lister: ShellFeed, writes: string[]): EarlyFeed {
+  const feed = fedFrom(lister.stdin, lister.stdout, writes, lister)
+  lister.done.then((code) => feed.ended(code))
+  for (const text of writes) lister.stdin.write(text)
+  return feed
+}
+
+function fedFrom(stdin: NodeJS.WritableStream, stdout: NodeJS.ReadableStream, writes: string[], group: {kill(): void; hold(on: boolean): void}): EarlyFeed & {ended(code: number | null | undefined): void} {
+  const feed: EarlyFeed & {ended(code: number | null | undefined): void} = {
+    pending: [...writes],
+    out: [],
+    write: (text) => void stdin.write(text),
+    end: () => void stdin.end(),
+    kill: () => group.kill(),
+    hold: (on) => group.hold(on),
+    ended: (code) => {
+      if (feed.exit) return
+      feed.exit = {code}
+      feed.onExit?.(code)
+    },
+  }
+  stdin.on('error', () => undefined)
+  stdout.setEncoding('utf8')
+  stdout.on('data', (chunk: string) => (feed.onStdout ? feed.onStdout(chunk) : feed.out.push(chunk)))
+  return feed
+}
+
 /** Kills the group of a fed program (the lister and its run in progress). */
-export function killGroup(child: ChildProcess): void {
+function killGroup(child: ChildProcess): void {
   child.stdin?.end()
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return
   try {
@@ -235,7 +257,7 @@ export function startEarly(plan: EarlyPlan): void {
     ;(globalThis as Record<symbol, Registry>)[KEY] = reg = made
     process.once('exit', () => {
       for (const run of [...made.runs.values(), ...made.streams.values()]) run.kill()
-      for (const feeds of made.feeds.values()) for (const feed of feeds) killGroup(feed.child)
+      for (const feeds of made.feeds.values()) for (const feed of feeds) feed.kill()
     })
   }
   // every condition read before anything starts: a legacy save holds the kernel's lock on the
@@ -245,14 +267,20 @@ export function startEarly(plan: EarlyPlan): void {
   const runs = (plan.runs ?? []).filter(allowed)
   // the saves first: on the legacy backend they are the critical path
   for (const start of streams) reg.streams.set(keyOf(start.argv), startStream(start.argv, start.timeoutMs))
+  // the one marked first from here (started by the time spawn() returns: a shell's starts all
+  // run at once, in no set order), the other listers and the runs through one shell where it can
   const started = new Map<(typeof feeds)[number], EarlyFeed>()
-  for (const start of [...feeds.filter((f) => f.first), ...feeds.filter((f) => !f.first)]) started.set(start, startFeed(start.argv, start.writes))
+  for (const start of feeds.filter((f) => f.first)) started.set(start, startFeed(start.argv, start.writes))
+  const later = feeds.filter((f) => !f.first)
+  const argvs = runs.map((start) => start.argv)
+  const shell = startThroughShell({feeds: later.map((f) => f.argv), runs: argvs}, ENV(), RUN_TIMEOUT_MS, RUN_MAX_BYTES)
+  later.forEach((start, i) => started.set(start, shell ? shellFed(shell.feeds[i], start.writes) : startFeed(start.argv, start.writes)))
   for (const start of feeds) {
     const key = keyOf(start.argv)
     reg.feeds.set(key, [...(reg.feeds.get(key) ?? []), started.get(start)!])
   }
-  const argvs = runs.map((start) => start.argv)
-  startRuns(argvs).forEach((run, i) => reg.runs.set(keyOf(argvs[i]), run))
+  const earlyRuns = shell ? shell.runs.map((run) => ({...run, timeoutMs: RUN_TIMEOUT_MS})) : argvs.map(startRun)
+  earlyRuns.forEach((run, i) => reg.runs.set(keyOf(argvs[i]), run))
 }
 
 /**
@@ -285,6 +313,6 @@ export function takeStream(argv: string[], timeoutMs: number, onData: (chunk: Bu
 /** feed(argv)'s early start, once each (the first started first); undefined: none. */
 export function takeFeed(argv: string[]): EarlyFeed | undefined {
   const feed = registry()?.feeds.get(keyOf(argv))?.shift()
-  if (feed) hold(feed.child, true)
+  feed?.hold(true)
   return feed
 }

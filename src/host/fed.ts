@@ -2,7 +2,7 @@
 // it is started before anything else is loaded, and needs none of execa's buffering.
 
 import type {FedProgram, FedListeners} from './host.js'
-import {type EarlyFeed, hold, killGroup, startFeed, takeFeed} from './early.js'
+import {type EarlyFeed, startFeed, takeFeed} from './early.js'
 
 /** Every fed program still running, killed when nodedoc exits however it exits (an error, a throw). */
 const running = new Set<() => void>()
@@ -23,21 +23,20 @@ export function spawnFed(argv: string[], listeners: FedListeners): FedProgram {
   // started before the CLI loaded (src/host/early.ts), else now, the same way
   const early = takeFeed(argv)
   const feed = early ?? startFeed(argv, [])
-  if (!early) hold(feed.child, true)
-  const child = feed.child
+  if (!early) feed.hold(true)
   let ended = false
   let exited = false
   const kill = () => {
     running.delete(kill)
     ended = true
-    if (exited) return void child.stdin?.end()
-    killGroup(child)
+    if (exited) return void feed.end()
+    feed.kill()
   }
   // an idle lister whose input ends reaps its last run and exits: nothing left for init to reap
   const close = () => {
     if (ended) return
     ended = true
-    child.stdin!.end()
+    feed.end()
     setTimeout(kill, GRACE_MS).unref()
   }
   running.add(kill)
@@ -56,20 +55,24 @@ export function spawnFed(argv: string[], listeners: FedListeners): FedProgram {
     told = true
     listeners.exit(code)
   }
-  adopt(feed, listeners, tell)
+  const handOver = adopt(feed, listeners, tell)
   return {
     write: (text) => {
       if (ended) return
       if (feed.pending.length) {
         // written before the CLI loaded: the same text is not written twice
-        if (feed.pending[0] === text) return void feed.pending.shift()
+        if (feed.pending[0] === text) {
+          feed.pending.shift()
+          if (!feed.pending.length) setImmediate(handOver)
+          return
+        }
         // the taker asks for something else: the answers on the way are not its, so it gets none
         feed.pending.length = 0
         feed.onStdout = () => undefined
         kill()
         return tell(undefined)
       }
-      child.stdin!.write(text)
+      feed.write(text)
     },
     close,
     kill,
@@ -78,10 +81,12 @@ export function spawnFed(argv: string[], listeners: FedListeners): FedProgram {
 
 /**
  * Hands the program's stdout and exit to the taker. One started early with writes made for it:
- * what came before, and the rest, after the taker's writes of this turn (each waits for the
- * answer of a write made early); one started now: at once.
+ * what came before, and the rest, once the taker has made every one of those writes itself (and
+ * the turn it made the last in has ended): an answer never comes before the taker has asked the
+ * question (IPv6's lister answers its early KUBE-SERVICES before gatherPath asks, which it does
+ * once the hint probe has answered). One started now: at once. Returns the hand-over.
  */
-function adopt(feed: EarlyFeed, listeners: FedListeners, tell: (code: number | null | undefined) => void): void {
+function adopt(feed: EarlyFeed, listeners: FedListeners, tell: (code: number | null | undefined) => void): () => void {
   const handOver = () => {
     if (feed.onStdout) return // given up in the meantime
     feed.onStdout = (chunk) => listeners.stdout(chunk)
@@ -89,6 +94,6 @@ function adopt(feed: EarlyFeed, listeners: FedListeners, tell: (code: number | n
     if (feed.exit) tell(feed.exit.code)
     else feed.onExit = tell
   }
-  if (feed.pending.length) setImmediate(handOver)
-  else handOver()
+  if (!feed.pending.length) handOver()
+  return handOver
 }

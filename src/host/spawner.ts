@@ -1,8 +1,9 @@
-// The launcher's early runs (src/host/early.ts) started by one shell instead of one process start
-// each from Node: a start from Node holds its main thread until the program has been executed
-// (8-35 ms each on a busy 2-core machine, while the CLI waits to load); the shell's own starts
-// cost that thread nothing. Each run keeps its own stdout and stderr pipes (Node hands them to
-// the shell as file descriptors 3, 4, 5, ...), its exit status comes on the shell's stdout.
+// The launcher's early runs and listers (src/host/early.ts) started by one shell instead of one
+// process start each from Node: a start from Node holds its main thread until the program has
+// been executed (8-35 ms each on a busy 2-core machine, while the CLI waits to load), and the
+// fork of Node's process costs the machine more CPU than bash's small one. Each run keeps its
+// own stdout and stderr pipes, each lister its own stdin and stdout (Node hands them to the shell
+// as file descriptors 3, 4, 5, ...); exit statuses come on the shell's stdout.
 //
 // The script is fixed; the argv reach it as data on its stdin, each argument one line, and are
 // run as "$@": no word of them is ever read as shell code. bash, not sh: dash cannot close or
@@ -11,6 +12,7 @@
 // environment.
 
 import {type ChildProcess, spawn} from 'node:child_process'
+import type {Readable, Writable} from 'node:stream'
 import {stripFinalNewline} from './host.js'
 
 /** A run's answer as run() gives it; undefined: the program is not there; null: none to hand over (start it again). */
@@ -30,19 +32,51 @@ export interface ShellRun {
 }
 
 /**
- * For each argv in turn: its argument count, then each argument on a line. "o pid P" once the
- * program o (its stdout's descriptor) runs, "o exit S" when it ends, "o -" when it is not there.
- * The descriptors of the runs not started yet ($k up to $1) are closed in each run's subshell;
- * the shell closes its own copies of a run's once it has started it. It waits for every run
- * before it exits, so none is left for init to reap.
+ * A lister kept running and fed on its stdin (src/host/fed.ts), in a process group of its own:
+ * its stderr goes nowhere, as a fed program's does.
+ */
+export interface ShellFeed {
+  stdin: Writable
+  stdout: Readable
+  /** its exit code once it has ended and its stdout is closed: null when killed, undefined when it is not there or the shell said nothing */
+  done: Promise<number | null | undefined>
+  /** SIGTERM to its process group (the lister and the listing it runs), now or once the shell has said which it is */
+  kill(): void
+  /** whether its pipes keep nodedoc running (not before it is taken) */
+  hold(on: boolean): void
+}
+
+/**
+ * For each start in turn: `run` or `feed` and its argument count, then each argument on a line.
+ * "o pid P" once the run o (its stdout's descriptor) runs as P, "o group G" once the lister o
+ * runs in the process group G (`set -m` for it alone: the group is its subshell's, which waits
+ * for it), "o exit S" when either ends, "o -" when the program is not there. A run gets its
+ * stdout and stderr on o and o+1, a lister its stdout on o and its stdin on o+1. The descriptors
+ * of the starts not made yet ($k up to $1) are closed in each one's subshell; the shell closes
+ * its own copies of a start's once it has made it. It waits for every one before it exits, so
+ * none is left for init to reap.
  */
 const SCRIPT = [
   'last=$1 k=3',
-  'while read -r n; do',
+  'while read -r kind n; do',
   '  set --',
   '  while [ $# -lt "$n" ]; do IFS= read -r a || exit 1; set -- "$@" "$a"; done',
   '  o=$k e=$((k + 1)) k=$((k + 2))',
-  '  if command -v -- "$1" >/dev/null 2>&1; then',
+  '  if ! command -v -- "$1" >/dev/null 2>&1; then',
+  '    echo "$o -"',
+  '  elif [ "$kind" = feed ]; then',
+  '    set -m',
+  '    (',
+  '      i=$k; while [ "$i" -le "$last" ]; do exec {i}>&-; i=$((i + 1)); done',
+  '      "$@" <&"$e" >&"$o" 2>/dev/null {o}>&- {e}>&- &',
+  '      p=$!',
+  '      exec {o}>&- {e}>&-',
+  '      wait "$p"',
+  '      echo "$o exit $?"',
+  '    ) &',
+  '    set +m',
+  '    echo "$o group $!"',
+  '  else',
   '    (',
   '      i=$k; while [ "$i" -le "$last" ]; do exec {i}>&-; i=$((i + 1)); done',
   '      "$@" </dev/null >&"$o" 2>&"$e" {o}>&- {e}>&- &',
@@ -52,13 +86,21 @@ const SCRIPT = [
   '      wait "$p"',
   '      echo "$o exit $?"',
   '    ) &',
-  '  else',
-  '    echo "$o -"',
   '  fi',
   '  exec {o}>&- {e}>&-',
   'done',
   'wait',
 ].join('\n')
+
+/** What the shell said of one start. */
+interface Told {
+  pid?: number
+  group?: number
+  status?: number | '-'
+  /** the shell's stdout ended: nothing more will be said */
+  silent?: boolean
+  heard(): void
+}
 
 interface Pending {
   out: Buffer[]
@@ -66,8 +108,6 @@ interface Pending {
   bytes: number
   spoiled: boolean
   timedOut: boolean
-  pid?: number
-  status?: number | '-'
   /** stdout and stderr still open */
   open: number
   settled: boolean
@@ -79,20 +119,27 @@ interface Pending {
 /** An argv the script can take: each argument one line. */
 const lineSafe = (argv: string[]) => argv.length > 0 && argv.every((arg) => !/[\n\0]/.test(arg))
 
+type Pipe = NodeJS.ReadableStream & NodeJS.WritableStream & {ref?(): void; unref?(): void}
+
+/** A status of 129-191 is a program killed by a signal. */
+const bySignal = (status: number) => status > 128 && status < 192
+
 /**
- * Starts every argv through one bash; undefined when that cannot be (bash not there, an argument
- * holding a line break): the caller starts them one by one. Each is killed past timeoutMs, and
- * its output past maxBytes is not an answer (null). A status of 129-191 is a program killed by a
- * signal: exit code 1, as a direct start reports it.
+ * Starts every lister (first) and run through one bash; undefined when that cannot be (bash not
+ * there, an argument holding a line break, fewer than two starts): the caller starts them one by
+ * one. Each run is killed past timeoutMs, and its output past maxBytes is not an answer (null);
+ * one killed by a signal has exit code 1, as a direct start reports it.
  */
-export function startThroughShell(argvs: string[][], env: NodeJS.ProcessEnv, timeoutMs: number, maxBytes: number): ShellRun[] | undefined {
-  if (argvs.length < 2 || !argvs.every(lineSafe)) return undefined
-  const last = 2 + 2 * argvs.length
+export function startThroughShell(starts: {runs: string[][]; feeds?: string[][]}, env: NodeJS.ProcessEnv, timeoutMs: number, maxBytes: number): {runs: ShellRun[]; feeds: ShellFeed[]} | undefined {
+  const feeds = starts.feeds ?? []
+  const all = [...feeds, ...starts.runs]
+  if (all.length < 2 || !all.every(lineSafe)) return undefined
+  const last = 2 + 2 * all.length
   let child: ChildProcess
   try {
     // its own process group: nodedoc's exit ends it and every run still going at once
     child = spawn('bash', ['-p', '-c', SCRIPT, 'nodedoc-spawner', String(last)], {
-      stdio: ['pipe', 'pipe', 'ignore', ...argvs.flatMap(() => ['pipe', 'pipe'] as const)],
+      stdio: ['pipe', 'pipe', 'ignore', ...all.flatMap(() => ['pipe', 'pipe'] as const)],
       env: {...env, BASH_ENV: undefined, ENV: undefined},
       detached: true,
     })
@@ -106,73 +153,20 @@ export function startThroughShell(argvs: string[][], env: NodeJS.ProcessEnv, tim
   child.on('error', () => undefined)
   const stdin = child.stdin!
   stdin.on('error', () => undefined)
-  stdin.end(argvs.map((argv) => `${argv.length}\n${argv.join('\n')}\n`).join(''))
-  const byFd = new Map<number, Pending>()
+  stdin.end(all.map((argv, i) => `${i < feeds.length ? 'feed' : 'run'} ${argv.length}\n${argv.join('\n')}\n`).join(''))
+  const told = new Map<number, Told>()
   let held = 0
-  const holdStatus = (p: Pending, on: boolean) => {
-    if (p.held === on) return
-    p.held = on
+  const holdStatus = (on: boolean) => {
     held += on ? 1 : -1
     const status = child.stdout as unknown as {ref(): void; unref(): void}
     if (held > 0) status.ref()
     else status.unref()
   }
-  const settle = (p: Pending) => {
-    if (p.settled || p.open > 0 || p.status === undefined) return
-    p.settled = true
-    holdStatus(p, false)
-    if (p.status === '-') return p.resolve(undefined)
-    if (p.spoiled) return p.resolve(null)
-    const exitCode = p.status > 128 && p.status < 192 ? 1 : p.status
-    p.resolve({stdout: stripFinalNewline(Buffer.concat(p.out).toString('utf8')), stderr: stripFinalNewline(Buffer.concat(p.err).toString('utf8')), exitCode, timedOut: p.timedOut})
-  }
-  const killRun = (p: Pending) => {
-    if (p.settled || p.status !== undefined) return
-    try {
-      // the pid not known yet: the whole group
-      process.kill(p.pid ?? -child.pid!, 'SIGTERM')
-    } catch {
-      // ended meanwhile
-    }
-  }
-  const runs = argvs.map((_, i): ShellRun => {
-    const fd = 3 + 2 * i
-    const stdout = child.stdio[fd] as NodeJS.ReadableStream & {unref?(): void; ref?(): void}
-    const stderr = child.stdio[fd + 1] as NodeJS.ReadableStream & {unref?(): void; ref?(): void}
-    let resolve!: Pending['resolve']
-    const done = new Promise<ShellRunExit | undefined | null>((r) => (resolve = r))
-    const p: Pending = {out: [], err: [], bytes: 0, spoiled: false, timedOut: false, open: 2, settled: false, held: false, resolve}
-    byFd.set(fd, p)
-    stdout.on('data', (chunk: Buffer) => {
-      p.bytes += chunk.length
-      if (p.bytes <= maxBytes) return void p.out.push(chunk)
-      if (p.spoiled) return
-      p.spoiled = true
-      p.out.length = 0
-      killRun(p)
-    })
-    stderr.on('data', (chunk: Buffer) => p.err.push(chunk))
-    for (const pipe of [stdout, stderr]) {
-      pipe.on('close', () => {
-        p.open--
-        settle(p)
-      })
-    }
-    const timer = setTimeout(() => {
-      p.timedOut = true
-      killRun(p)
-    }, timeoutMs)
-    timer.unref()
-    done.then(() => clearTimeout(timer))
-    return {
-      done,
-      kill: () => killRun(p),
-      hold: (on) => {
-        for (const pipe of [stdout, stderr]) (on ? pipe.ref : pipe.unref)?.call(pipe)
-        // the status line keeps nodedoc running while a run taken waits for it
-        if (!p.settled) holdStatus(p, on)
-      },
-    }
+  const pipe = (fd: number) => child.stdio[fd] as unknown as Pipe
+  const shellFeeds = feeds.map((_, i) => shellFeed(3 + 2 * i, pipe(3 + 2 * i), pipe(4 + 2 * i), told, holdStatus))
+  const runs = starts.runs.map((_, j) => {
+    const fd = 3 + 2 * (feeds.length + j)
+    return shellRun(fd, pipe(fd), pipe(fd + 1), told, holdStatus, child.pid!, timeoutMs, maxBytes)
   })
   let partial = ''
   child.stdout!.setEncoding('utf8')
@@ -181,25 +175,164 @@ export function startThroughShell(argvs: string[][], env: NodeJS.ProcessEnv, tim
     partial = lines.pop()!
     for (const line of lines) {
       const [fd, what, value] = line.split(' ')
-      const p = byFd.get(Number(fd))
-      if (!p) continue
-      if (what === '-') p.status = '-'
-      else if (what === 'pid') p.pid = Number(value)
-      else if (what === 'exit') p.status = Number(value)
-      if (p.status === undefined) continue
-      settle(p)
+      const t = told.get(Number(fd))
+      if (!t) continue
+      if (what === '-') t.status = '-'
+      else if (what === 'pid') t.pid = Number(value)
+      else if (what === 'group') t.group = Number(value)
+      else if (what === 'exit') t.status = Number(value)
+      t.heard()
     }
   })
-  // the shell gone with a run not reported: no answer from it, run() starts its own
+  // the shell gone with a start not reported: no answer from it (run() starts its own)
   child.stdout!.on('close', () => {
-    for (const p of byFd.values()) {
-      if (p.settled || p.status !== undefined) continue
-      p.settled = true
-      holdStatus(p, false)
-      p.resolve(null)
+    for (const t of told.values()) {
+      t.silent = true
+      t.heard()
     }
   })
   for (const handle of [child, child.stdin, child.stdout]) (handle as unknown as {unref?(): void}).unref?.()
   for (const run of runs) run.hold(false)
-  return runs
+  for (const feed of shellFeeds) feed.hold(false)
+  return {runs, feeds: shellFeeds}
+}
+
+function shellRun(fd: number, stdout: Pipe, stderr: Pipe, told: Map<number, Told>, holdStatus: (on: boolean) => void, shellPid: number, timeoutMs: number, maxBytes: number): ShellRun {
+  let resolve!: Pending['resolve']
+  const done = new Promise<ShellRunExit | undefined | null>((r) => (resolve = r))
+  const p: Pending = {out: [], err: [], bytes: 0, spoiled: false, timedOut: false, open: 2, settled: false, held: false, resolve}
+  let killWanted = false
+  const t: Told = {
+    heard: () => {
+      if (killWanted) killRun()
+      settle()
+    },
+  }
+  told.set(fd, t)
+  const hold = (on: boolean) => {
+    if (p.held === on) return
+    p.held = on
+    holdStatus(on)
+  }
+  const settle = () => {
+    if (p.settled) return
+    if (t.silent && t.status === undefined) {
+      p.settled = true
+      hold(false)
+      return p.resolve(null)
+    }
+    if (p.open > 0 || t.status === undefined) return
+    p.settled = true
+    hold(false)
+    if (t.status === '-') return p.resolve(undefined)
+    if (p.spoiled) return p.resolve(null)
+    const exitCode = bySignal(t.status) ? 1 : t.status
+    p.resolve({stdout: stripFinalNewline(Buffer.concat(p.out).toString('utf8')), stderr: stripFinalNewline(Buffer.concat(p.err).toString('utf8')), exitCode, timedOut: p.timedOut})
+  }
+  // now: at nodedoc's exit (the pid not known yet: the whole group); else once the shell has said its pid
+  const killRun = (now = true) => {
+    if (p.settled || t.status !== undefined) return
+    if (t.pid === undefined && !now) return void (killWanted = true)
+    killWanted = false
+    try {
+      process.kill(t.pid ?? -shellPid, 'SIGTERM')
+    } catch {
+      // ended meanwhile
+    }
+  }
+  stdout.on('data', (chunk: Buffer) => {
+    p.bytes += chunk.length
+    if (p.bytes <= maxBytes) return void p.out.push(chunk)
+    if (p.spoiled) return
+    p.spoiled = true
+    p.out.length = 0
+    killRun(false)
+  })
+  stderr.on('data', (chunk: Buffer) => p.err.push(chunk))
+  for (const pipe of [stdout, stderr]) {
+    pipe.on('close', () => {
+      p.open--
+      settle()
+    })
+  }
+  const timer = setTimeout(() => {
+    p.timedOut = true
+    killRun(false)
+  }, timeoutMs)
+  timer.unref()
+  done.then(() => clearTimeout(timer))
+  return {
+    done,
+    kill: () => killRun(),
+    hold: (on) => {
+      for (const pipe of [stdout, stderr]) (on ? pipe.ref : pipe.unref)?.call(pipe)
+      // the status line keeps nodedoc running while a run taken waits for it
+      if (!p.settled) hold(on)
+    },
+  }
+}
+
+function shellFeed(fd: number, stdout: Pipe, stdin: Pipe, told: Map<number, Told>, holdStatus: (on: boolean) => void): ShellFeed {
+  let resolve!: (code: number | null | undefined) => void
+  const done = new Promise<number | null | undefined>((r) => (resolve = r))
+  let open = true
+  let settled = false
+  let held = false
+  let killWanted = false
+  const hold = (on: boolean) => {
+    if (held === on) return
+    held = on
+    holdStatus(on)
+  }
+  const settle = () => {
+    if (settled) return
+    if (t.status === '-') {
+      settled = true
+      hold(false)
+      stdin.end()
+      return resolve(undefined)
+    }
+    // its end is its stdout's end, and the status the shell says (if it can)
+    if (open) return
+    // killed by nodedoc: its subshell with it, so no status comes
+    if (t.status === undefined && killWanted) t.status = 143
+    if (t.status === undefined && !t.silent) return
+    settled = true
+    hold(false)
+    resolve(t.status === undefined ? undefined : bySignal(t.status) ? null : t.status)
+  }
+  const killGroup = () => {
+    if (t.group === undefined || t.status !== undefined) return
+    try {
+      process.kill(-t.group, 'SIGTERM')
+    } catch {
+      // the group is gone already
+    }
+  }
+  const t: Told = {
+    heard: () => {
+      if (killWanted) killGroup()
+      settle()
+    },
+  }
+  told.set(fd, t)
+  stdin.on('error', () => undefined)
+  stdout.on('close', () => {
+    open = false
+    settle()
+  })
+  return {
+    stdin: stdin as unknown as Writable,
+    stdout: stdout as unknown as Readable,
+    done,
+    kill: () => {
+      stdin.end()
+      killWanted = true
+      killGroup()
+    },
+    hold: (on) => {
+      for (const pipe of [stdout, stdin]) (on ? pipe.ref : pipe.unref)?.call(pipe)
+      if (!settled) hold(on)
+    },
+  }
 }

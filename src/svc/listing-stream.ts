@@ -22,16 +22,17 @@ const MARKER = 'nodedoc: end of batch'
  * The lister: a fixed script, data only on its stdin, each field a quoted variable (a chain name
  * is one argument to the program whatever it holds: no expansion, no word splitting, no glob).
  * A listing that could not run (126, 127: not there) or was killed (128 and up) prints a line
- * that garbles its batch. `$1` is the program (iptables-nft, ip6tables-nft).
+ * that garbles its batch. `$1` is the program (iptables-nft, ip6tables-nft). One line, so that
+ * the launcher's shell can take it as one argument (src/host/spawner.ts).
  */
 const LISTER = [
-  'p=$1',
+  'p=$1;',
   'while read -r t c; do',
-  `  if [ "$t" = end ]; then printf '%s\\n' '${MARKER}'; continue; fi`,
-  '  if [ -n "$c" ]; then "$p" -t "$t" -S "$c"; else "$p" -t "$t" -S; fi',
-  `  [ $? -lt 126 ] || printf '%s\\n' 'nodedoc: a listing failed'`,
+  `if [ "$t" = end ]; then printf '%s\\n' '${MARKER}'; continue; fi;`,
+  'if [ -n "$c" ]; then "$p" -t "$t" -S "$c"; else "$p" -t "$t" -S; fi;',
+  `[ $? -lt 126 ] || printf '%s\\n' 'nodedoc: a listing failed';`,
   'done',
-].join('\n')
+].join(' ')
 
 /** The argv of a lister of PROGRAM's listings (its $0 names it in the shell's own messages). */
 export function listerArgv(program: string): string[] {

