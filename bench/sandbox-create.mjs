@@ -139,8 +139,8 @@ function versionRound(keep) {
 /**
  * The programs one create runs (execve calls), from its plan: each step's program, nsenter and
  * unshare where they wrap one, the pause, the container chain (nsenter, unshare, setpriv, the
- * gate's sh) and the command it execs. The shim (a node process) is left out: it starts while
- * the earlier steps run.
+ * gate's sh) and the command it execs, and the container's shim (a sh). The log writer (a node
+ * process) is left out: it starts while the earlier steps run, and nothing waits for it.
  */
 async function programsPerCreate() {
   const {createSandbox} = await import(join(root, 'dist/src/sandbox/service.js'))
@@ -151,7 +151,8 @@ async function programsPerCreate() {
     const script = op.kind === 'run' && op.argv.includes('-c') ? op.argv[op.argv.indexOf('-c') + 1].split(' && ').length + 1 : 0
     if (op.kind === 'run') n += (op.argv[0] === 'nsenter' ? 1 : 0) + (script || 1)
     if (op.kind === 'spawnPause') n += 2
-    if (op.kind === 'startContainer') n += op.chain.filter((a) => ['nsenter', 'unshare', 'setpriv'].includes(a)).length + 1
+    // the shim's sh, the chain's programs and the gate's sh
+    if (op.kind === 'startContainer') n += op.chain.filter((a) => ['nsenter', 'unshare', 'setpriv'].includes(a)).length + 2
     if (op.kind === 'release') n += 1
   }
   return n

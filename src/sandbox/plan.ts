@@ -472,12 +472,16 @@ function containerSteps(layout: PlanLayout, c: ContainerSpec, info: ContainerPla
   const dir = join(state, 'containers', c.name)
   const merged = cfg.isolation === 'chroot' ? lower : join(dir, 'rootfs')
   const {chain, gated} = containerChain(cfg, c, merged)
-  const files: Step[] = [{id: `ctr.${c.name}.dir`, why: 'the container bundle dir (overlay upper/work and mount point)', op: {kind: 'mkdir', path: dir}, undo: null}]
+  const shim = join(dir, 'shim')
+  const files: Step[] = [
+    {id: `ctr.${c.name}.dir`, why: 'the container bundle dir (overlay upper/work and mount point)', op: {kind: 'mkdir', path: dir}, undo: null},
+    {id: `ctr.${c.name}.shim`, why: 'the container\'s shim: sh linked as "shim", the container\'s parent that outlives the CLI and says its exit, as containerd-shim is (its name tells its forks from the gate\'s shell)', op: {kind: 'symlink', target: cfg.gateShell, path: shim}, undo: null},
+  ]
   const start: Step[] = [
     {
       id: `ctr.${c.name}.start`,
-      why: 'start the container process (held at a gate) under a log shim that writes CRI-format lines, like containerd-shim',
-      op: {kind: 'startContainer', container: c.name, chain, env: containerEnv(c, hostname), gated, ready: commOf(cfg.gateShell), logPath: info.logPath, stateDir: dir},
+      why: 'start the container process (held at a gate) under its shim, its output to a log writer that writes CRI-format lines, like containerd-shim',
+      op: {kind: 'startContainer', container: c.name, chain, env: containerEnv(c, hostname), gated, ready: commOf(cfg.gateShell), logPath: info.logPath, stateDir: dir, shim},
       undo: {kind: 'kill', ref},
       after: [...needs.start, files.at(-1)!.id],
     },

@@ -43,7 +43,7 @@ export interface SandboxState {
   podIp: string | null
   hostVeth: string | null
   containers: Array<{name: string; id: string; argv: string[]; cgroupPath: string; logPath: string; limits: CgroupLimits; oomScoreAdj: number}>
-  /** "pause", "ctr:<name>" (the container's first process), "shim:<name>" */
+  /** "pause", "ctr:<name>" (the container's first process), "shim:<name>" (its parent), "logger:<name>" (its log writer) */
   processes: Record<string, ProcessMark>
   steps: StepRecord[]
   notes: string[]

@@ -22,7 +22,8 @@ export type Op =
    * may still be in the host's namespaces (unshare has not unshared, nor made its mounts private).
    */
   | {kind: 'spawnPause'; argv: string[]; gated: 'self' | 'child'; ready: string}
-  | {kind: 'startContainer'; container: string; chain: string[]; env: Record<string, string>; gated: 'self' | 'child'; ready: string; logPath: string; stateDir: string}
+  /** `shim`: the container's parent, a link to sh named so that its forks are told from the gate's shell. */
+  | {kind: 'startContainer'; container: string; chain: string[]; env: Record<string, string>; gated: 'self' | 'child'; ready: string; logPath: string; stateDir: string; shim: string}
   | {kind: 'joinCgroup'; ref: string; dirs: string[]}
   | {kind: 'oomScoreAdj'; ref: string; value: number}
   | {kind: 'release'; container: string}
@@ -44,7 +45,7 @@ export interface ProcessMark {
 }
 
 export interface ApplyResult {
-  /** Processes the step started, by reference ("pause", "ctr:app", "shim:app"). */
+  /** Processes the step started, by reference ("pause", "ctr:app", "shim:app", "logger:app"). */
   processes?: Record<string, ProcessMark>
 }
 

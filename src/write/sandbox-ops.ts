@@ -3,14 +3,16 @@
 
 import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync, mkdirSync, renameSync, rmdirSync, symlinkSync, writeFileSync} from 'node:fs'
-import {mkdir, open, readFile, rm, rmdir, symlink, writeFile} from 'node:fs/promises'
+import {mkdir, rm, rmdir, symlink, writeFile} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
-import {createInterface} from 'node:readline'
+import type {Socket} from 'node:net'
+import type {Writable} from 'node:stream'
 import {fileURLToPath} from 'node:url'
 import {removeCgroupTree} from './cgroups.js'
 import type {ApplyResult, Op, ProcessMark, SandboxOps, Undo} from './ops.js'
 import {childOf, execedAs, killMark, killMarkedProcesses, markOf, reaped} from './processes.js'
 import {buildRootfs, ensureBusyboxLayer, indexLayer} from './rootfs.js'
+import {SHIM_SCRIPT} from './sandbox-shim.js'
 import {RUN_TIMEOUT_MS, errno, firstLine, run, runProgram, runUndo} from './run.js'
 
 /**
@@ -55,58 +57,71 @@ function filesAt(path: string): FileCalls {
   return /^\/(sys|proc\/sys)\//.test(path) ? inPool : inPlace
 }
 
-interface ShimHandle {
+/** A log writer (src/write/sandbox-shim.ts) and this process's ends of the pipes it reads. */
+interface LogWriter {
   child: ChildProcess
-  lines: AsyncIterator<string>
+  /** what the container's stdout, stderr and its parent's status line go into */
+  stdout: Socket
+  stderr: Socket
+  status: Socket
+}
+
+/** A container started and held: its gate (this process holds the only writing end) and its processes. */
+interface Held {
+  gate: Writable
+  shim: ChildProcess
+  writer: LogWriter
 }
 
 /**
- * Container shims started ahead of their containers, waiting for a config on stdin: node takes
- * tens of milliseconds to start (more on a busy machine), and the container's start waits for
- * it. They carry the sandbox mark (a sweep kills them) and end by themselves when the CLI goes
- * away without handing them a container (their stdin closes). Their stderr is /dev/null: they
- * start before the sandbox's state dir (where shim.log goes) exists; a shim says its errors on
- * stdout, where the CLI reads them.
+ * Log writers started ahead of their containers, waiting for a config on stdin: node takes tens
+ * of milliseconds to start (more on a busy machine), which then overlap the create. Nothing
+ * waits for one: the container's output waits in its pipes. They carry the sandbox mark (a sweep
+ * kills them) and end by themselves when the CLI goes away without handing them a container
+ * (their stdin closes). Their stdout and stderr are /dev/null: they have nothing to tell the CLI.
  */
 export class StandbyShims {
-  private readonly ready: ShimHandle[] = []
+  private readonly ready: LogWriter[] = []
   constructor(private readonly sandboxUid: string) {}
 
-  /** Starts shims until `count` wait. */
+  /** Starts log writers until `count` wait. */
   fill(count: number): void {
+    while (this.ready.length < count) this.ready.push(this.start())
+  }
+
+  take(): LogWriter {
+    return this.ready.shift() ?? this.start()
+  }
+
+  private start(): LogWriter {
     const [program, ...args] = shimArgv()
-    while (this.ready.length < count) {
-      const child = spawn(program, [...args, '-'], {detached: true, stdio: ['pipe', 'pipe', 'ignore'], env: {PATH: process.env.PATH ?? '', NODEDOC_SANDBOX_UID: this.sandboxUid}})
-      child.on('error', () => undefined)
-      this.ready.push({child, lines: createInterface({input: child.stdout!})[Symbol.asyncIterator]()})
-    }
+    const child = spawn(program, [...args, '-'], {detached: true, stdio: ['pipe', 'ignore', 'ignore', 'pipe', 'pipe', 'pipe'], env: {PATH: process.env.PATH ?? '', NODEDOC_SANDBOX_UID: this.sandboxUid}})
+    child.on('error', () => undefined)
+    child.stdin!.on('error', () => undefined)
+    const [stdout, stderr, status] = [3, 4, 5].map((fd) => child.stdio[fd] as Socket)
+    return {child, stdout, stderr, status}
   }
 
-  take(): ShimHandle | undefined {
-    return this.ready.shift()
-  }
-
-  /** Kills the shims no container took, and returns once they are gone. */
+  /** Kills the log writers no container took, and returns once they are gone. */
   async dispose(): Promise<void> {
     // gone, not just told to go: a SIGKILLed node process takes a while to exit on a busy machine,
     // and until it has, /proc still shows it with its mark
-    await Promise.all(this.ready.splice(0).map((shim) => {
-      shim.child.kill('SIGKILL')
-      shim.child.stdin!.destroy()
-      shim.child.stdout!.destroy()
-      return reaped(shim.child)
+    await Promise.all(this.ready.splice(0).map((writer) => {
+      writer.child.kill('SIGKILL')
+      for (const stream of [writer.child.stdin!, writer.stdout, writer.stderr, writer.status]) stream.destroy()
+      return reaped(writer.child)
     }))
   }
 }
 
 /** The live machine. */
 export class LiveSandboxOps implements SandboxOps {
-  private readonly shims = new Map<string, ShimHandle>()
+  private readonly held = new Map<string, Held>()
   private readonly standby: StandbyShims
 
   /**
-   * standbyShims: how many container shims should wait once the state dir exists (those the
-   * create started earlier, `standby`, count).
+   * standbyShims: how many log writers should wait once the state dir exists (those the create
+   * started earlier, `standby`, count).
    */
   constructor(private readonly stateFile: string, private readonly sandboxUid: string, private readonly standbyShims = 0, standby?: StandbyShims) {
     this.standby = standby ?? new StandbyShims(sandboxUid)
@@ -204,48 +219,64 @@ export class LiveSandboxOps implements SandboxOps {
         }
         return
       case 'release': {
-        const shim = this.shims.get(op.container)
-        if (!shim) throw new Error(`no shim for container ${op.container}`)
-        shim.child.stdin!.write('go\n')
-        const answer = await nextMessage(shim)
-        if (!answer.released) throw new Error(`container ${op.container}: ${answer.error ?? 'the shim did not open the gate'}`)
-        shim.child.stdin!.end()
-        shim.child.stdout!.destroy()
-        shim.child.unref()
-        this.shims.delete(op.container)
+        const held = this.held.get(op.container)
+        if (!held) throw new Error(`no held process for container ${op.container}`)
+        this.held.delete(op.container)
+        await new Promise<void>((resolve, reject) => {
+          held.gate.once('error', (error) => reject(new Error(`container ${op.container}: the gate: ${error.message}`)))
+          // the shim keeps its copy of the reading end: this end is closed, not left to wait for it
+          held.gate.end('\n', () => {
+            held.gate.destroy()
+            resolve()
+          })
+        })
+        held.shim.unref()
+        held.writer.child.unref()
         return
       }
     }
   }
 
+  /**
+   * Starts the container's chain under its shim (a shell, the parent that outlives this process),
+   * its stdout and stderr into a log writer, and waits until the chain has reached the gate.
+   */
   private async startContainer(op: Extract<Op, {kind: 'startContainer'}>): Promise<ApplyResult> {
     const configPath = join(op.stateDir, 'shim.json')
     // in place, as the state (see filesAt): this step is on the critical path
-    writeFileSync(configPath, JSON.stringify({chain: op.chain, env: op.env, gated: op.gated, ready: op.ready, logPath: op.logPath, exitPath: join(op.stateDir, 'exit.json')}, null, 2))
-    let handle: ShimHandle
-    const ready = this.standby.take()
-    if (ready) {
-      // the same files as a shim started here (its stderr went nowhere)
-      writeFileSync(join(op.stateDir, 'shim.log'), '', {flag: 'a'})
-      ready.child.stdin!.write(configPath + '\n')
-      handle = ready
-    } else {
-      const log = await open(join(op.stateDir, 'shim.log'), 'a')
-      const [program, ...args] = shimArgv()
-      const child = spawn(program, [...args, configPath], {detached: true, stdio: ['pipe', 'pipe', log.fd], env: {PATH: process.env.PATH ?? '', NODEDOC_SANDBOX_UID: this.sandboxUid}})
-      await log.close()
-      handle = {child, lines: createInterface({input: child.stdout!})[Symbol.asyncIterator]()}
+    writeFileSync(configPath, JSON.stringify({logPath: op.logPath, exitPath: join(op.stateDir, 'exit.json')}, null, 2))
+    // the runtime creates the log file when the container starts, output or not
+    writeFileSync(op.logPath, '', {flag: 'a'})
+    const writer = this.standby.take()
+    const shim = spawn(op.shim, ['-c', SHIM_SCRIPT, 'shim', ...op.chain], {detached: true, stdio: ['ignore', writer.stdout, writer.stderr, 'pipe', writer.status], env: {...op.env, NODEDOC_SANDBOX_UID: this.sandboxUid}})
+    // the pipes are the writer's and the container's now: their end comes when the container's
+    for (const stream of [writer.stdout, writer.stderr, writer.status]) stream.destroy()
+    writer.child.stdin!.end(configPath + '\n')
+    const gate = shim.stdio[3] as Writable
+    gate.on('error', () => undefined)
+    const failed = new Promise<never>((_, reject) => shim.once('error', (e) => reject(new Error(`container ${op.container}: ${op.shim}: ${e.message}`))))
+    failed.catch(() => undefined)
+    if (shim.pid === undefined) await failed
+    this.held.set(op.container, {gate, shim, writer})
+    const processes = {[`shim:${op.container}`]: await markOf(shim.pid!), [`logger:${op.container}`]: await markOf(writer.child.pid!)}
+    try {
+      // the shim forks the chain's first program; with a fork of its own (unshare/nsenter into a
+      // PID namespace) the held process is that program's child
+      const first = await childOf(shim.pid!)
+      const held = op.gated === 'child' ? await childOf(first) : first
+      // the steps after it enter its mount namespace: not before unshare has made it private
+      await execedAs(held, op.ready)
+      const mark = await markOf(held)
+      if (mark.startTime < 0) throw new Error(`process ${held} exited early`)
+      return {processes: {[`ctr:${op.container}`]: mark, ...processes}}
+    } catch (error) {
+      // nothing runs: the gate closes unopened, and the shim and its writer go
+      this.held.delete(op.container)
+      gate.destroy()
+      shim.kill('SIGKILL')
+      writer.child.kill('SIGKILL')
+      throw new Error(`container ${op.container}: the container process exited before it could be held (${op.chain.slice(0, 3).join(' ')} ...: ${(error as Error).message})`, {cause: error})
     }
-    const {child} = handle
-    const shimMark = await markOf(child.pid!)
-    const first = await nextMessage(handle)
-    if (first.error || !first.held) {
-      child.kill('SIGKILL')
-      const said = firstLine((await readFile(join(op.stateDir, 'shim.log'), 'utf8').catch(() => '')).split('\n').find((l) => /Error|error:/.test(l)) ?? '')
-      throw new Error(`container ${op.container}: ${first.error ?? 'the shim did not start it'}${said ? ` (${said.trim()})` : ''}`)
-    }
-    this.shims.set(op.container, handle)
-    return {processes: {[`ctr:${op.container}`]: {pid: first.held, startTime: first.startTime ?? -1}, [`shim:${op.container}`]: shimMark}}
   }
 
   async undo(undo: Undo, processes: Record<string, ProcessMark>): Promise<string[]> {
@@ -275,7 +306,7 @@ export class LiveSandboxOps implements SandboxOps {
         }
         case 'kill': {
           const key = undo.ref.replace(/^\{|\}$/g, '')
-          const related = key.startsWith('ctr:') ? [key, `shim:${key.slice(4)}`] : key === 'pause' ? ['pause', 'pause-parent'] : [key]
+          const related = key.startsWith('ctr:') ? [key, `shim:${key.slice(4)}`, `logger:${key.slice(4)}`] : key === 'pause' ? ['pause', 'pause-parent'] : [key]
           for (const k of related) await killMark(processes[k])
           return []
         }
@@ -289,13 +320,10 @@ export class LiveSandboxOps implements SandboxOps {
 
   /** Last resort for a half-made sandbox: any process still carrying this sandbox's mark. */
   async sweep(): Promise<void> {
+    // a gate still closed closes unopened: the process held at it ends without running anything
+    for (const held of this.held.values()) held.gate.destroy()
+    this.held.clear()
     await this.standby.dispose()
     await killMarkedProcesses(this.sandboxUid)
   }
-}
-
-async function nextMessage(handle: ShimHandle): Promise<{pid?: number; held?: number; startTime?: number; released?: boolean; error?: string}> {
-  const timeout = new Promise<{error: string}>((resolve) => setTimeout(() => resolve({error: 'the shim did not answer in 10 s'}), 10_000).unref())
-  const next = handle.lines.next().then((r) => (r.done ? {error: 'the shim exited'} : JSON.parse(r.value)))
-  return Promise.race([next, timeout])
 }

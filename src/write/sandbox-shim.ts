@@ -1,24 +1,25 @@
-// The per-container shim of `nodedoc sandbox`, in containerd-shim's role: it starts the
-// container's process chain held at a gate, tells the CLI the PIDs, opens the gate when told,
-// then outlives the CLI to write the container's stdout/stderr in CRI log format and record
-// its exit. Run as `node sandbox-shim.js <shim.json>`; talks JSON lines on stdin/stdout.
+// The per-container shim of `nodedoc sandbox`, in containerd-shim's role, in two processes: the
+// container's parent is a shell (<container dir>/shim, a link to sh, started by the CLI: a node
+// process takes tens of milliseconds to start, and the container's start waited for it), which
+// runs the container's chain held at a gate and says its exit status; this log writer, started
+// ahead, writes the container's stdout/stderr in CRI log format and records the exit. Run as
+// `node sandbox-shim.js -`: the config path comes as the first line on stdin; fds 3 and 4 carry
+// the container's stdout and stderr, fd 5 the status its parent says when it ends.
 
-import {spawn} from 'node:child_process'
 import {appendFileSync, readFileSync, writeFileSync} from 'node:fs'
-import {createInterface} from 'node:readline'
-import {parseProcStat} from '../parse/proc.js'
-import {execedAs} from './processes.js'
+import {Socket} from 'node:net'
+import {constants} from 'node:os'
 
 export interface ShimConfig {
-  chain: string[]
-  env: Record<string, string>
-  /** 'child': the held process is the first child of the chain's first process (a fork in unshare/nsenter). */
-  gated: 'self' | 'child'
-  /** the held process's comm once its chain has set up (at the gate): only then is it the container's */
-  ready: string
   logPath: string
   exitPath: string
 }
+
+/**
+ * The container's parent: runs the chain (the mark stays in its own environment, not the
+ * container's), its fd 4 closed for the chain, then says the chain's status on fd 4.
+ */
+export const SHIM_SCRIPT = 'unset NODEDOC_SANDBOX_UID; "$@" 4>&-; echo $? >&4'
 
 /** CRI caps a log line at 16 KiB; longer lines are split into P(artial) pieces. */
 const MAX_LINE = 16 * 1024
@@ -70,146 +71,65 @@ export class CriLineWriter {
   }
 }
 
-function say(message: object): void {
-  try {
-    process.stdout.write(JSON.stringify(message) + '\n')
-  } catch {
-    // the CLI is gone: nobody to tell
-  }
+/** What the parent's status line says: sh gives 128+N for a chain killed by signal N. */
+export function exitRecord(status: string, finishedAt: Date): {exitCode: number | null; signal: string | null; finishedAt: string} {
+  const code = /^\d+$/.test(status) ? Number(status) : null
+  const signal = code !== null && code > 128 ? Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0] ?? null : null
+  return {exitCode: signal ? null : code, signal, finishedAt: finishedAt.toISOString()}
 }
 
-function startTime(pid: number): number | null {
-  try {
-    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.startTime ?? null
-  } catch {
-    return null
-  }
+/** All a stream of an inherited fd says, chunk by chunk, until it ends. */
+function drain(fd: number, take: (chunk: string) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const stream = new Socket({fd, readable: true, writable: false})
+    stream.setEncoding('utf8')
+    stream.on('data', take)
+    stream.on('error', () => undefined)
+    stream.on('close', () => resolve())
+  })
 }
 
-async function heldPid(first: number, gated: 'self' | 'child'): Promise<number | null> {
-  if (gated === 'self') return first
-  for (let i = 0; i < 500; i++) {
-    try {
-      const children = readFileSync(`/proc/${first}/task/${first}/children`, 'utf8').trim()
-      if (children) return Number(children.split(/\s+/)[0])
-    } catch {
-      return null
-    }
-    await new Promise((r) => setTimeout(r, 2))
-  }
-  return null
-}
-
-/** Lines from the CLI, one at a time; null once it closed our stdin (it exited or gave up). */
-class ControlLines {
-  private readonly queue: string[] = []
-  private waiting: ((line: string | null) => void) | null = null
-  private closed = false
-  constructor() {
-    const control = createInterface({input: process.stdin})
-    control.on('line', (line) => this.take(line))
-    control.on('close', () => {
-      this.closed = true
-      this.take(null)
+/** The first line on stdin, or null when the CLI closed it first (it needed no container, or went away). */
+function firstLine(): Promise<string | null> {
+  return new Promise((resolve) => {
+    let text = ''
+    process.stdin.setEncoding('utf8')
+    process.stdin.on('data', (chunk: string) => {
+      text += chunk
+      const newline = text.indexOf('\n')
+      if (newline >= 0) {
+        process.stdin.destroy()
+        resolve(text.slice(0, newline))
+      }
     })
-  }
-
-  private take(line: string | null): void {
-    if (this.waiting) {
-      const wake = this.waiting
-      this.waiting = null
-      wake(line)
-    } else if (line !== null) this.queue.push(line)
-  }
-
-  next(): Promise<string | null> {
-    if (this.queue.length) return Promise.resolve(this.queue.shift()!)
-    if (this.closed) return Promise.resolve(null)
-    return new Promise((resolve) => (this.waiting = resolve))
-  }
+    process.stdin.on('error', () => resolve(null))
+    process.stdin.on('end', () => resolve(null))
+  })
 }
 
-/**
- * configArg `-`: started ahead of its step (node takes tens of milliseconds to start, which
- * then overlap the sandbox's other steps); the config path comes as the first line on stdin.
- */
-async function main(configArg: string): Promise<void> {
-  process.stdout.on('error', () => undefined)
-  const control = new ControlLines()
-  const configPath = configArg === '-' ? await control.next() : configArg
-  // the CLI went away (or needed no container) before it handed this shim a container
+async function main(): Promise<void> {
+  const configPath = await firstLine()
   if (configPath === null) process.exit(0)
   const config = JSON.parse(readFileSync(configPath, 'utf8')) as ShimConfig
-  // stdin from the CLI, stdout/stderr to the shim, fd 3: the gate
-  const child = spawn(config.chain[0], config.chain.slice(1), {env: config.env, stdio: ['ignore', 'pipe', 'pipe', 'pipe']})
-  let released = false
   const append = (line: string) => appendFileSync(config.logPath, line)
-  // the runtime creates the log file when the container starts, output or not
-  append('')
   const out = new CriLineWriter('stdout', append)
   const err = new CriLineWriter('stderr', append)
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => out.push(c))
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => err.push(c))
-  const gate = child.stdio[3] as NodeJS.WritableStream & {destroy(): void}
-  gate.on('error', () => undefined)
-  let exited = false
-  const closed = new Promise<void>((resolve) => child.on('close', (code, signal) => {
-    exited = true
-    out.end()
-    err.end()
-    writeFileSync(config.exitPath, JSON.stringify({exitCode: code, signal, finishedAt: new Date().toISOString()}) + '\n')
-    resolve()
-  }))
-  child.on('error', (error) => {
-    say({error: `${config.chain[0]}: ${error.message}`})
-  })
-  if (child.pid === undefined) {
-    await closed.catch(() => undefined)
-    process.exit(1)
-  }
-  let held = await heldPid(child.pid, config.gated)
-  // the CLI's next steps enter its mount namespace: not before unshare has made it private
-  if (held !== null) held = await execedAs(held, config.ready).then(() => held, () => null)
-  if (held === null || exited) {
-    say({error: `the container process exited before it could be held (${config.chain.slice(0, 3).join(' ')} ...)`})
-    await closed
-    process.exit(1)
-  }
-  say({pid: child.pid, held, startTime: startTime(held)})
-
-  void (async () => {
-    for (;;) {
-      const line = await control.next()
-      if (line === null) {
-        // the CLI went away before opening the gate: nothing must run
-        if (!released) {
-          try {
-            process.kill(held, 'SIGKILL')
-          } catch {}
-          child.kill('SIGKILL')
-        }
-        return
-      }
-      if (line.trim() !== 'go' || released) continue
-      released = true
-      gate.write('\n')
-      gate.end()
-      say({released: true})
-    }
-  })()
-  await closed
+  let status = ''
+  await Promise.all([
+    drain(3, (c) => out.push(c)).then(() => out.end()),
+    drain(4, (c) => err.push(c)).then(() => err.end()),
+    drain(5, (c) => (status += c)),
+  ])
+  writeFileSync(config.exitPath, JSON.stringify(exitRecord(status.trim(), new Date())) + '\n')
   process.exit(0)
 }
 
-/** Runs the shim in this process (the hidden `nodedoc sandbox shim CONFIG`, for bundled builds). */
-export function runShim(configPath: string): void {
+/** Runs the log writer in this process (the hidden `nodedoc sandbox shim -`, for bundled builds). */
+export function runShim(): void {
   process.on('SIGINT', () => undefined)
   process.on('SIGHUP', () => undefined)
-  main(configPath).catch((error) => {
-    say({error: (error as Error).message})
-    process.exit(1)
-  })
+  main().catch(() => process.exit(1))
 }
 
-// started as a script: node dist/src/write/sandbox-shim.js CONFIG
-if (process.argv[1]?.endsWith('sandbox-shim.js') && process.argv[2]) runShim(process.argv[2])
+// started as a script: node dist/src/write/sandbox-shim.js -
+if (process.argv[1]?.endsWith('sandbox-shim.js') && process.argv[2]) runShim()

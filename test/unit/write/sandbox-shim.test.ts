@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {CriLineWriter, rfc3339Nano} from '../../../src/write/sandbox-shim.js'
+import {CriLineWriter, exitRecord, rfc3339Nano} from '../../../src/write/sandbox-shim.js'
 
 describe('CRI log lines', () => {
   it('prints RFC3339Nano like Go: trailing zeros dropped', () => {
@@ -23,5 +23,13 @@ describe('CRI log lines', () => {
       `${t} stderr F xxx\n`,
       `${t} stderr F no newline\n`,
     ])
+  })
+  it("reads the shim's status line: an exit code, 128+N as signal N, nothing as unknown", () => {
+    const at = new Date('2026-12-01T18:00:00.000Z')
+    expect(exitRecord('0', at)).toEqual({exitCode: 0, signal: null, finishedAt: '2026-12-01T18:00:00.000Z'})
+    expect(exitRecord('125', at)).toMatchObject({exitCode: 125, signal: null})
+    expect(exitRecord('137', at)).toMatchObject({exitCode: null, signal: 'SIGKILL'})
+    expect(exitRecord('143', at)).toMatchObject({exitCode: null, signal: 'SIGTERM'})
+    expect(exitRecord('', at)).toMatchObject({exitCode: null, signal: null})
   })
 })
