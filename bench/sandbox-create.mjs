@@ -140,7 +140,7 @@ function versionRound(keep) {
  * The programs one create runs (execve calls), from its plan: each step's program, nsenter and
  * unshare where they wrap one, the pause, the container chain (nsenter, unshare, setpriv, the
  * gate's sh) and the command it execs, and the container's shim (a sh). The log writer (a node
- * process) is left out: it starts while the earlier steps run, and nothing waits for it.
+ * process) is left out: it starts as the gate opens, and nothing waits for it.
  */
 async function programsPerCreate() {
   const {createSandbox} = await import(join(root, 'dist/src/sandbox/service.js'))

@@ -11,7 +11,7 @@ import type {Op, ProcessMark, RootfsSource} from '../write/ops.js'
 import {isAlive, readStartTime} from '../write/processes.js'
 import {realProgramPath, which} from '../write/programs.js'
 import {busyboxApplets, hostRootfsFiles, indexedBusyboxFacts, removeLayers} from '../write/rootfs.js'
-import {LiveSandboxOps, StandbyShims} from '../write/sandbox-ops.js'
+import {LiveSandboxOps} from '../write/sandbox-ops.js'
 import {removeDir, removeIfEmpty} from '../write/state-dir.js'
 import {SandboxAborted, SandboxStepError, rollback, runPlan} from './executor.js'
 import {type CgroupFacts, V1_CONTROLLERS, V2_CONTROLLERS, cgroupFacts, containerExit, listStates, names, nodeMemoryBytes, pathKind, readUserFile} from './facts.js'
@@ -249,8 +249,8 @@ function initialState(config: SandboxConfig, plan: Plan, creator: ProcessMark): 
 }
 
 /** Runs the plan; on failure or Ctrl-C everything made is gone again before the error says so. */
-async function execute(plan: Plan, state: SandboxState, stateDir: string, opts: CreateOptions, standby: StandbyShims | undefined): Promise<void> {
-  const ops = new LiveSandboxOps(`${stateDir}/state.json`, state.podUid, state.containers.length, standby)
+async function execute(plan: Plan, state: SandboxState, stateDir: string, opts: CreateOptions): Promise<void> {
+  const ops = new LiveSandboxOps(`${stateDir}/state.json`, state.podUid)
   try {
     await runPlan(plan, state, ops, {failStep: opts.failStep, holdStep: opts.holdStep, aborted: opts.aborted, onStep: opts.onStep, onStepDone: opts.onStepDone, onWarning: opts.onWarning})
   } catch (error) {
@@ -270,26 +270,16 @@ async function execute(plan: Plan, state: SandboxState, stateDir: string, opts: 
 async function createOnce(opts: CreateOptions): Promise<Created> {
   const host = liveHost()
   const podUid = opts.podUid ?? randomUUID()
-  // the first container's shim (a node process) starts before anything else: its start-up, on
-  // the container start's critical path, overlaps the reads, the plan and the first steps
-  const early = !opts.dryRun && process.getuid?.() === 0 && UUID.test(podUid)
-  const standby = early ? new StandbyShims(podUid) : undefined
-  standby?.fill(1)
-  try {
-    const config = await sandboxConfig(host, opts, podUid, await preflight(host, opts))
-    const plan = planSandbox(config)
-    for (const w of plan.warnings) opts.onWarning?.(w)
-    const state = initialState(config, plan, {pid: process.pid, startTime: (await readStartTime(process.pid)) ?? -1})
-    if (opts.dryRun) {
-      for (const [i, step] of plan.steps.entries()) opts.onStep?.(step, i + 1, step.op)
-      return {state, plan}
-    }
-    await execute(plan, state, config.stateDir, opts, standby)
+  const config = await sandboxConfig(host, opts, podUid, await preflight(host, opts))
+  const plan = planSandbox(config)
+  for (const w of plan.warnings) opts.onWarning?.(w)
+  const state = initialState(config, plan, {pid: process.pid, startTime: (await readStartTime(process.pid)) ?? -1})
+  if (opts.dryRun) {
+    for (const [i, step] of plan.steps.entries()) opts.onStep?.(step, i + 1, step.op)
     return {state, plan}
-  } finally {
-    // one no container took (a refusal before the first step): gone before the error says so
-    await standby?.dispose()
   }
+  await execute(plan, state, config.stateDir, opts)
+  return {state, plan}
 }
 
 function problems(list: string[]): string {

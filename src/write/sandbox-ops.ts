@@ -2,7 +2,7 @@
 // spawn, cgroup writes) and its undo. Every program runs from an argument array (./run.ts).
 
 import {type ChildProcess, spawn} from 'node:child_process'
-import {existsSync, mkdirSync, renameSync, rmdirSync, symlinkSync, writeFileSync} from 'node:fs'
+import {appendFileSync, existsSync, mkdirSync, renameSync, rmdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import {mkdir, rm, rmdir, symlink, writeFile} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 import type {Socket} from 'node:net'
@@ -10,9 +10,9 @@ import type {Writable} from 'node:stream'
 import {fileURLToPath} from 'node:url'
 import {removeCgroupTree} from './cgroups.js'
 import type {ApplyResult, Op, ProcessMark, SandboxOps, Undo} from './ops.js'
-import {childOf, execedAs, killMark, killMarkedProcesses, markOf, reaped} from './processes.js'
+import {childOf, execedAs, killMark, killMarkedProcesses, markOf} from './processes.js'
 import {buildRootfs, ensureBusyboxLayer, indexLayer} from './rootfs.js'
-import {SHIM_SCRIPT} from './sandbox-shim.js'
+import {CriLineWriter, SHIM_SCRIPT} from './sandbox-shim.js'
 import {RUN_TIMEOUT_MS, errno, firstLine, run, runProgram, runUndo} from './run.js'
 
 /**
@@ -57,74 +57,40 @@ function filesAt(path: string): FileCalls {
   return /^\/(sys|proc\/sys)\//.test(path) ? inPool : inPlace
 }
 
-/** A log writer (src/write/sandbox-shim.ts) and this process's ends of the pipes it reads. */
-interface LogWriter {
-  child: ChildProcess
-  /** what the container's stdout, stderr and its parent's status line go into */
-  stdout: Socket
-  stderr: Socket
-  status: Socket
-}
-
-/** A container started and held: its gate (this process holds the only writing end) and its processes. */
+/**
+ * A container started and held: its gate (this process holds the only writing end), its shim,
+ * and this process's ends of the pipes its output and the shim's status line come through, with
+ * what came through them before the log writer took them (a program of the chain that failed).
+ */
 interface Held {
   gate: Writable
   shim: ChildProcess
-  writer: LogWriter
-}
-
-/**
- * Log writers started ahead of their containers, waiting for a config on stdin: node takes tens
- * of milliseconds to start (more on a busy machine), which then overlap the create. Nothing
- * waits for one: the container's output waits in its pipes. They carry the sandbox mark (a sweep
- * kills them) and end by themselves when the CLI goes away without handing them a container
- * (their stdin closes). Their stdout and stderr are /dev/null: they have nothing to tell the CLI.
- */
-export class StandbyShims {
-  private readonly ready: LogWriter[] = []
-  constructor(private readonly sandboxUid: string) {}
-
-  /** Starts log writers until `count` wait. */
-  fill(count: number): void {
-    while (this.ready.length < count) this.ready.push(this.start())
-  }
-
-  take(): LogWriter {
-    return this.ready.shift() ?? this.start()
-  }
-
-  private start(): LogWriter {
-    const [program, ...args] = shimArgv()
-    const child = spawn(program, [...args, '-'], {detached: true, stdio: ['pipe', 'ignore', 'ignore', 'pipe', 'pipe', 'pipe'], env: {PATH: process.env.PATH ?? '', NODEDOC_SANDBOX_UID: this.sandboxUid}})
-    child.on('error', () => undefined)
-    child.stdin!.on('error', () => undefined)
-    const [stdout, stderr, status] = [3, 4, 5].map((fd) => child.stdio[fd] as Socket)
-    return {child, stdout, stderr, status}
-  }
-
-  /** Kills the log writers no container took, and returns once they are gone. */
-  async dispose(): Promise<void> {
-    // gone, not just told to go: a SIGKILLed node process takes a while to exit on a busy machine,
-    // and until it has, /proc still shows it with its mark
-    await Promise.all(this.ready.splice(0).map((writer) => {
-      writer.child.kill('SIGKILL')
-      for (const stream of [writer.child.stdin!, writer.stdout, writer.stderr, writer.status]) stream.destroy()
-      return reaped(writer.child)
-    }))
-  }
+  pipes: Socket[]
+  said: {stdout: string[]; stderr: string[]}
+  configPath: string
+  logPath: string
 }
 
 /** The live machine. */
 export class LiveSandboxOps implements SandboxOps {
   private readonly held = new Map<string, Held>()
-  private readonly standby: StandbyShims
+
+  constructor(private readonly stateFile: string, private readonly sandboxUid: string) {}
 
   /**
-   * standbyShims: how many log writers should wait once the state dir exists (those the create
-   * started earlier, `standby`, count).
+   * Starts the log writer of a container about to be released, on the pipes of its output and
+   * its shim's status line: node takes tens of milliseconds (more on a busy machine) to start,
+   * and with the gate opened after this, nothing waits for it (the output waits in the pipes).
    */
-  constructor(private readonly stateFile: string, private readonly sandboxUid: string, private readonly standbyShims = 0, standby?: StandbyShims) {
-    this.standby = standby ?? new StandbyShims(sandboxUid)
+  private startLogWriter(held: Held): ChildProcess {
+    const [program, ...args] = shimArgv()
+    const child = spawn(program, [...args, '-'], {detached: true, stdio: ['pipe', 'ignore', 'ignore', ...held.pipes], env: {PATH: process.env.PATH ?? '', NODEDOC_SANDBOX_UID: this.sandboxUid}})
+    child.on('error', () => undefined)
+    child.stdin!.on('error', () => undefined)
+    child.stdin!.end(held.configPath + '\n')
+    for (const pipe of held.pipes) pipe.destroy()
+    child.unref()
+    return child
   }
 
   /** In place (see filesAt): every step with an undo waits for it. */
@@ -153,7 +119,6 @@ export class LiveSandboxOps implements SandboxOps {
             if (errno(error) === 'EEXIST') throw new Error(`${op.path} already exists`, {cause: error})
             throw error
           }
-          if (op.path === dirname(this.stateFile)) this.standby.fill(this.standbyShims)
         } else await files.mkdir(op.path, {recursive: true})
         return
       }
@@ -222,6 +187,15 @@ export class LiveSandboxOps implements SandboxOps {
         const held = this.held.get(op.container)
         if (!held) throw new Error(`no held process for container ${op.container}`)
         this.held.delete(op.container)
+        // what the chain's programs said before it was held goes first, in the same form
+        for (const stream of ['stdout', 'stderr'] as const) {
+          if (!held.said[stream].length) continue
+          const lines = new CriLineWriter(stream, (line) => appendFileSync(held.logPath, line))
+          for (const chunk of held.said[stream]) lines.push(chunk)
+          lines.end()
+        }
+        const writer = this.startLogWriter(held)
+        const logger = await markOf(writer.pid!)
         await new Promise<void>((resolve, reject) => {
           held.gate.once('error', (error) => reject(new Error(`container ${op.container}: the gate: ${error.message}`)))
           // the shim keeps its copy of the reading end: this end is closed, not left to wait for it
@@ -231,8 +205,7 @@ export class LiveSandboxOps implements SandboxOps {
           })
         })
         held.shim.unref()
-        held.writer.child.unref()
-        return
+        return {processes: {[`logger:${op.container}`]: logger}}
       }
     }
   }
@@ -247,35 +220,37 @@ export class LiveSandboxOps implements SandboxOps {
     writeFileSync(configPath, JSON.stringify({logPath: op.logPath, exitPath: join(op.stateDir, 'exit.json')}, null, 2))
     // the runtime creates the log file when the container starts, output or not
     writeFileSync(op.logPath, '', {flag: 'a'})
-    const writer = this.standby.take()
-    const shim = spawn(op.shim, ['-c', SHIM_SCRIPT, 'shim', ...op.chain], {detached: true, stdio: ['ignore', writer.stdout, writer.stderr, 'pipe', writer.status], env: {...op.env, NODEDOC_SANDBOX_UID: this.sandboxUid}})
-    // the pipes are the writer's and the container's now: their end comes when the container's
-    for (const stream of [writer.stdout, writer.stderr, writer.status]) stream.destroy()
-    writer.child.stdin!.end(configPath + '\n')
-    const gate = shim.stdio[3] as Writable
-    gate.on('error', () => undefined)
+    const shim = spawn(op.shim, ['-c', SHIM_SCRIPT, 'shim', ...op.chain], {detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'], env: {...op.env, NODEDOC_SANDBOX_UID: this.sandboxUid}})
+    const [, stdout, stderr, gate, status] = shim.stdio as unknown as Socket[]
+    const said = {stdout: [] as string[], stderr: [] as string[]}
+    stdout.setEncoding('utf8').on('data', (chunk: string) => said.stdout.push(chunk))
+    stderr.setEncoding('utf8').on('data', (chunk: string) => said.stderr.push(chunk))
+    for (const stream of [stdout, stderr, gate, status]) stream.on('error', () => undefined)
     const failed = new Promise<never>((_, reject) => shim.once('error', (e) => reject(new Error(`container ${op.container}: ${op.shim}: ${e.message}`))))
     failed.catch(() => undefined)
     if (shim.pid === undefined) await failed
-    this.held.set(op.container, {gate, shim, writer})
-    const processes = {[`shim:${op.container}`]: await markOf(shim.pid!), [`logger:${op.container}`]: await markOf(writer.child.pid!)}
+    const held: Held = {gate, shim, pipes: [stdout, stderr, status], said, configPath, logPath: op.logPath}
+    this.held.set(op.container, held)
+    const shimMark = await markOf(shim.pid!)
     try {
       // the shim forks the chain's first program; with a fork of its own (unshare/nsenter into a
       // PID namespace) the held process is that program's child
       const first = await childOf(shim.pid!)
-      const held = op.gated === 'child' ? await childOf(first) : first
+      const pid = op.gated === 'child' ? await childOf(first) : first
       // the steps after it enter its mount namespace: not before unshare has made it private
-      await execedAs(held, op.ready)
-      const mark = await markOf(held)
-      if (mark.startTime < 0) throw new Error(`process ${held} exited early`)
-      return {processes: {[`ctr:${op.container}`]: mark, ...processes}}
+      await execedAs(pid, op.ready)
+      const mark = await markOf(pid)
+      if (mark.startTime < 0) throw new Error(`process ${pid} exited early`)
+      return {processes: {[`ctr:${op.container}`]: mark, [`shim:${op.container}`]: shimMark}}
     } catch (error) {
-      // nothing runs: the gate closes unopened, and the shim and its writer go
+      // nothing runs: the gate closes unopened, and the shim goes
       this.held.delete(op.container)
       gate.destroy()
       shim.kill('SIGKILL')
-      writer.child.kill('SIGKILL')
-      throw new Error(`container ${op.container}: the container process exited before it could be held (${op.chain.slice(0, 3).join(' ')} ...: ${(error as Error).message})`, {cause: error})
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      const why = firstLine(said.stderr.join('')) || (error as Error).message
+      for (const pipe of held.pipes) pipe.destroy()
+      throw new Error(`container ${op.container}: the container process exited before it could be held (${op.chain.slice(0, 3).join(' ')} ...: ${why})`, {cause: error})
     }
   }
 
@@ -321,9 +296,8 @@ export class LiveSandboxOps implements SandboxOps {
   /** Last resort for a half-made sandbox: any process still carrying this sandbox's mark. */
   async sweep(): Promise<void> {
     // a gate still closed closes unopened: the process held at it ends without running anything
-    for (const held of this.held.values()) held.gate.destroy()
+    for (const held of this.held.values()) for (const stream of [held.gate, ...held.pipes]) stream.destroy()
     this.held.clear()
-    await this.standby.dispose()
     await killMarkedProcesses(this.sandboxUid)
   }
 }

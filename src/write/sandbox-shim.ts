@@ -2,9 +2,10 @@
 // container's parent is a shell (<container dir>/shim, a link to sh, started by the CLI: a node
 // process takes tens of milliseconds to start, and the container's start waited for it), which
 // runs the container's chain held at a gate and says its exit status; this log writer, started
-// ahead, writes the container's stdout/stderr in CRI log format and records the exit. Run as
-// `node sandbox-shim.js -`: the config path comes as the first line on stdin; fds 3 and 4 carry
-// the container's stdout and stderr, fd 5 the status its parent says when it ends.
+// by the CLI as the gate opens, writes the container's stdout/stderr in CRI log format and
+// records the exit. Run as `node sandbox-shim.js -`: the config path comes as the first line on
+// stdin; fds 3 and 4 carry the container's stdout and stderr, fd 5 the status its parent says
+// when it ends.
 
 import {appendFileSync, readFileSync, writeFileSync} from 'node:fs'
 import {Socket} from 'node:net'
