@@ -311,6 +311,8 @@ class FieldReader {
       if (!volumeNames.has(volume)) this.fail(m, `${p}.name`, `no volume named ${volume} in spec.volumes`)
       const mountPath = this.string(m, 'mountPath', {required: true, path: `${p}.mountPath`})!
       if (!mountPath.startsWith('/')) this.fail(m.get('mountPath', true) as Node, `${p}.mountPath`, 'must be an absolute path')
+      // as the API server refuses it: the mount point is made below the container's root
+      if (mountPath.split('/').includes('..')) this.fail(m.get('mountPath', true) as Node, `${p}.mountPath`, "must not contain '..'")
       return {name: volume, mountPath, readOnly: this.bool(m, 'readOnly')}
     })
     const env = (this.seq(node, 'env', {path: `${path}.env`}) ?? []).map((e, i) => {

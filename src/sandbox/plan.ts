@@ -493,6 +493,40 @@ function containerSteps(layout: PlanLayout, c: ContainerSpec, info: ContainerPla
   return {files: [...files, ...root.files], start: [...start, ...root.start]}
 }
 
+/** A path inside the image the create makes or mounts on, and what it must be there. */
+export interface ImageMountPoint {
+  path: string
+  kind: 'dir' | 'file'
+}
+
+/**
+ * Every path inside the image layer that the container roots' steps make (mkdir, touch) or mount
+ * on (X-mount.mkdir), their parents first; none for --isolation chroot, which makes none. A
+ * --rootfs DIR is checked against these before anything is made (service.ts): the steps reach
+ * them through /proc/<pid>/root, where an absolute link resolves against the node's root.
+ */
+export function imageMountPoints(cfg: Pick<SandboxConfig, 'manifest' | 'isolation' | 'fileVolumes'>): ImageMountPoint[] {
+  if (cfg.isolation === 'chroot') return []
+  const wanted = new Map<string, 'dir' | 'file'>()
+  const add = (path: string, kind: 'dir' | 'file') => {
+    const parts = path.split('/').filter((p) => p && p !== '.')
+    parts.forEach((_, i) => {
+      const at = parts.slice(0, i + 1).join('/')
+      const need = i < parts.length - 1 ? 'dir' : kind
+      if (wanted.get(at) !== 'dir') wanted.set(at, need)
+    })
+  }
+  add('proc', 'dir')
+  if (!cfg.manifest.hostNetwork) add('sys', 'dir')
+  add('dev', 'dir')
+  for (const f of ['hosts', 'hostname', 'resolv.conf']) add(`etc/${f}`, 'file')
+  for (const c of cfg.manifest.containers) {
+    for (const m of c.volumeMounts) add(m.mountPath, cfg.fileVolumes?.includes(m.name) ? 'file' : 'dir')
+  }
+  if (cfg.isolation === 'full') add('.oldroot', 'dir')
+  return [...wanted].map(([path, kind]) => ({path, kind})).sort((a, b) => a.path.split('/').length - b.path.split('/').length)
+}
+
 /** One fstab field: blanks, newlines and backslashes as octal escapes, as fstab(5) reads them. */
 export function fstabField(text: string): string {
   return text.replace(/[\\ \t\n]/g, (c) => '\\' + c.charCodeAt(0).toString(8).padStart(3, '0'))

@@ -2,10 +2,11 @@
 // through a Host (./facts.ts); every change to it is made by src/write; this module decides.
 
 import {createHash, randomBytes, randomUUID} from 'node:crypto'
-import {dirname} from 'node:path'
+import {dirname, resolve} from 'node:path'
 import {NodedocError} from '../errors.js'
 import type {Host} from '../host/host.js'
 import {LiveHost} from '../host/live.js'
+import {rootReader} from '../host/root-reader.js'
 import {execGated} from '../write/exec.js'
 import type {Op, ProcessMark, RootfsSource} from '../write/ops.js'
 import {isAlive, readStartTime} from '../write/processes.js'
@@ -20,7 +21,7 @@ import {type PodManifest, parsePodManifest} from './manifest.js'
 import {pickPodAddress} from './ipam.js'
 import {
   GATE_SCRIPT, type Isolation, type Plan, type SandboxConfig, type Step,
-  containerEnv, lowerDir, planSandbox, setprivArgs,
+  containerEnv, imageMountPoints, lowerDir, planSandbox, setprivArgs,
 } from './plan.js'
 import {type ShownPhase, STATE_ROOT, STATE_VERSION, type SandboxState} from './state.js'
 
@@ -218,7 +219,31 @@ async function sandboxConfig(host: Host, opts: CreateOptions, podUid: string, fo
     if (!kind) throw new SandboxError(`volume ${v.name}: hostPath ${v.source.path} does not exist`)
     if (kind === 'file') (config.fileVolumes ??= []).push(v.name)
   }
+  if (rootfs.kind === 'dir') await checkImageMountPoints(host, rootfs.path, config)
   return config
+}
+
+const KIND_NAMES: Record<string, string> = {file: 'a regular file', dir: 'a directory', fifo: 'a FIFO', socket: 'a socket', char: 'a character device', block: 'a block device', unknown: 'of an unknown type'}
+
+/**
+ * A --rootfs DIR is the user's image, untrusted: the mount points the create makes in it are
+ * reached through /proc/<pid>/root, where an absolute link resolves against the node's own root
+ * (etc/hosts -> /etc/shadow would have the node's file truncated, a volume's mount point made on
+ * the node). Each component is looked at in the image without following links, parents first,
+ * and a link, or an entry of the wrong type, is refused before anything is made. runc resolves
+ * such links inside the root instead; a relative one is refused too, for one simple rule.
+ */
+export async function checkImageMountPoints(host: Host, dir: string, config: Pick<SandboxConfig, 'manifest' | 'isolation' | 'fileVolumes'>): Promise<void> {
+  const points = imageMountPoints(config)
+  if (!points.length) return
+  const image = rootReader(host, resolve(dir))
+  for (const {path, kind} of points) {
+    // parents come first and were no links: this walk follows none
+    const entry = await image.lstat(path)
+    if (!entry) continue
+    if (entry.type === 'link') throw new SandboxError(`--rootfs ${dir}: ${path} is a symbolic link (to ${entry.linkTarget}); mount points through links are not supported`)
+    if (entry.type !== kind) throw new SandboxError(`--rootfs ${dir}: ${path} is ${KIND_NAMES[entry.type]}; its mount point needs ${KIND_NAMES[kind]}`)
+  }
 }
 
 /** The state file as it is before the first step: what was asked, what the kubelet rules say, and who is making it. */

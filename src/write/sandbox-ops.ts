@@ -2,7 +2,7 @@
 // spawn, cgroup writes) and its undo. Every program runs from an argument array (./run.ts).
 
 import {type ChildProcess, spawn} from 'node:child_process'
-import {appendFileSync, existsSync, mkdirSync, renameSync, rmdirSync, symlinkSync, writeFileSync} from 'node:fs'
+import {appendFileSync, closeSync, constants, existsSync, mkdirSync, openSync, renameSync, rmdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import {mkdir, rm, rmdir, symlink, writeFile} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 import type {Socket} from 'node:net'
@@ -52,6 +52,8 @@ const inPlace: FileCalls = {
   symlink: async (target, path) => symlinkSync(target, path),
   rmdir: async (path) => rmdirSync(path),
 }
+/** A mount point file: created if absent, never truncated, no link followed in its last name. */
+const TOUCH_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY
 const inPool: FileCalls = {mkdir, writeFile, symlink, rmdir}
 function filesAt(path: string): FileCalls {
   return /^\/(sys|proc\/sys)\//.test(path) ? inPool : inPlace
@@ -127,8 +129,18 @@ export class LiveSandboxOps implements SandboxOps {
         return
       case 'write': {
         const files = filesAt(op.path)
-        // a mount point file (touch) may sit in a dir the image lacks
-        if (op.content === '') await files.mkdir(dirname(op.path), {recursive: true})
+        if (op.content === '') {
+          // a mount point file (touch) may sit in a dir the image lacks
+          await files.mkdir(dirname(op.path), {recursive: true})
+          // and is only made, never emptied: a file there keeps its bytes, a link put there
+          // after preflight is not followed, a FIFO does not hold the create
+          try {
+            closeSync(openSync(op.path, TOUCH_FLAGS, 0o666))
+          } catch (error) {
+            throw new Error(`write ${op.path}: ${errno(error) ?? (error as Error).message}`, {cause: error})
+          }
+          return
+        }
         await files.writeFile(op.path, op.content).catch((error) => {
           throw new Error(`write ${op.path}: ${errno(error) ?? (error as Error).message}`)
         })

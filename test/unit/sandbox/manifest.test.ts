@@ -76,6 +76,7 @@ describe('parsePodManifest', () => {
     ['kind: Pod\nmetadata: {name: x}\nspec:\n  containers:\n  - name: a\n    resources: {limits: {memory: lots}}\n', 'p.yaml:6:34: spec.containers[0].resources.limits.memory: "lots" is not a memory quantity (e.g. 200Mi, 1G)'],
     ['kind: Pod\nmetadata: {name: x}\nspec:\n  containers:\n  - name: a\n    command: sleep 1\n', 'p.yaml:6:14: spec.containers[0].command: expected a list, got the scalar "sleep 1"'],
     ['kind: Pod\nmetadata: {name: x}\nspec:\n  containers:\n  - name: a\n    volumeMounts: [{name: v, mountPath: /v}]\n', 'p.yaml:6:20: spec.containers[0].volumeMounts[0].name: no volume named v in spec.volumes'],
+    ['kind: Pod\nmetadata: {name: x}\nspec:\n  volumes: [{name: v, emptyDir: {}}]\n  containers:\n  - name: a\n    volumeMounts: [{name: v, mountPath: /v/../../etc}]\n', "p.yaml:7:41: spec.containers[0].volumeMounts[0].mountPath: must not contain '..'"],
     ['kind: Pod\nmetadata: {name: x}\nspec:\n  containers:\n  - name: a\n    resources: {requests: {cpu: "2"}, limits: {cpu: "1"}}\n', 'p.yaml:6:16: spec.containers[0].resources.requests: cpu request must not exceed its limit'],
     ['kind: Pod\nmetadata: {name: x}\nspec:\n  volumes: [{name: v, configMap: {name: c}}]\n  containers: [{name: a}]\n', 'p.yaml:4:13: spec.volumes[0]: only emptyDir and hostPath volumes are supported by the sandbox'],
     ['kind: Pod\nmetadata: {name: x}\nspec:\n  containers: [{name: a}, {name: a}]\n', 'p.yaml:4:15: spec.containers[1].name: duplicate container name a'],

@@ -1,4 +1,4 @@
-import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {mkdtemp, readFile, rm, symlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
@@ -25,6 +25,26 @@ describe('cgroup v2 on a temp dir tree', () => {
       expect(await read(join(slice, 'pids.max'))).toBe('9')
       expect(await read(join(ctr, 'memory.max'))).toBe('209715200')
       expect(await read(join(ctr, 'cpu.max'))).toBe('50000 100000')
+    } finally {
+      await rm(root, {recursive: true, force: true})
+    }
+  })
+})
+
+describe('a mount point file (write of no content)', () => {
+  it('is made where absent, keeps the bytes of a file there, and follows no link put in its place', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'nd-touch-'))
+    try {
+      const ops = new LiveSandboxOps(join(root, 'state.json'), UID)
+      await ops.apply({kind: 'write', path: join(root, 'etc/hosts'), content: ''}, {})
+      expect(await readFile(join(root, 'etc/hosts'), 'utf8')).toBe('')
+      await writeFile(join(root, 'etc/hostname'), 'kept\n')
+      await ops.apply({kind: 'write', path: join(root, 'etc/hostname'), content: ''}, {})
+      expect(await readFile(join(root, 'etc/hostname'), 'utf8')).toBe('kept\n')
+      await writeFile(join(root, 'canary'), 'canary\n')
+      await symlink(join(root, 'canary'), join(root, 'etc/resolv.conf'))
+      await expect(ops.apply({kind: 'write', path: join(root, 'etc/resolv.conf'), content: ''}, {})).rejects.toThrow(`write ${join(root, 'etc/resolv.conf')}: ELOOP`)
+      expect(await readFile(join(root, 'canary'), 'utf8')).toBe('canary\n')
     } finally {
       await rm(root, {recursive: true, force: true})
     }
