@@ -7,23 +7,21 @@
 // Also measured in the same rounds, as yardsticks for what ps cannot avoid:
 //  - `node` reading the files ps reads (cgroup, status, cmdline of every process) with plain
 //    readFileSync, and with the confined reads nodedoc makes (src/host/in-root.ts, from dist/):
-//    the floor a Node program pays for the reads alone, without nodedoc; and the same confined
-//    reads shared with a worker thread as nodedoc shares them (src/host/in-root-threads.ts);
+//    the floor a Node program pays for the reads alone, without nodedoc;
 //  - `ps -A` on this machine's own /proc (live);
 //  - for `pod`: a bare `node` loading the bundle files a run loads (nodedoc.cjs and pod.cjs for
 //    oclif's start, direct.cjs for the launcher's direct path) from their code caches, and
 //    `pod` through oclif's start (NODEDOC_DIRECT=0).
 // With --base DIR (another checkout, built), its bin/run.js runs the same commands in the same
 // rounds, and the outputs of both are compared byte for byte, with exit codes, first: ps and pod
-// in table, wide and json (this build's with the reads on one thread and on two:
-// NODEDOC_READ_THREADS=1 and 2), and pod in every other -o, its errors, usage errors and help.
+// in table, wide and json, and pod in every other -o, its errors, usage errors and help.
 //
 // usage: npm run build && node bench/pod-ps.mjs [RUNS=9] [--base DIR] [--pod-only]
 import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
-import {fileURLToPath, pathToFileURL} from 'node:url'
+import {fileURLToPath} from 'node:url'
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const args = process.argv.slice(2)
@@ -47,13 +45,8 @@ const pids = fs.readdirSync(root + '/proc').filter((n) => /^\\d+$/.test(n))
 const names = ['cgroup', 'status', 'cmdline']
 ${how === 'plain'
   ? `for (const pid of pids) for (const name of names) { try { fs.readFileSync(root + '/proc/' + pid + '/' + name, 'utf8') } catch {} }`
-  : how === 'confined'
-    ? `import(${JSON.stringify(join(repo, 'dist/src/host/in-root.js'))}).then(({readFilesInRoot}) => {
+  : `import(${JSON.stringify(join(repo, 'dist/src/host/in-root.js'))}).then(({readFilesInRoot}) => {
   for (let i = 0; i < pids.length; i += 128) for (const files of readFilesInRoot(root, pids.slice(i, i + 128).map((p) => '/proc/' + p), names, {refuseHardLinks: true})) for (const f of files) if (f instanceof Buffer) f.toString('utf8')
-})`
-  // shared with the bundle's worker thread, as nodedoc's ps shares them
-    : `import(${JSON.stringify(join(repo, 'dist/src/host/in-root-threads.js'))}).then(async ({readFilesInRootShared}) => {
-  for (const files of await readFilesInRootShared(root, pids.map((p) => '/proc/' + p), names, {refuseHardLinks: true}, new URL(${JSON.stringify(pathToFileURL(join(repo, 'dist/nodedoc/in-root-worker.cjs')).href)}))) for (const f of files) if (f instanceof Buffer) f.toString('utf8')
 })`}
 `
 
@@ -94,27 +87,22 @@ const commands = [
   ['nodedoc ps --from <3000 procs>', [cli(repo), 'ps', '--from', snap]],
   ['nodedoc ps -A --from <3000 procs>', [cli(repo), 'ps', '-A', '--from', snap]],
   ['nodedoc ps -A --from <3000 procs> -o json', [cli(repo), 'ps', '-A', '--from', snap, '-o', 'json']],
-  // the reads shared with a worker thread whatever the load (by default only with a core to spare)
-  ['nodedoc ps -A --from <3000 procs>, NODEDOC_READ_THREADS=2', [cli(repo), 'ps', '-A', '--from', snap], {NODEDOC_READ_THREADS: '2'}],
   ['node: the 9000 files ps reads, readFileSync', ['-e', readAll('plain')]],
   ['node: the same 9000 files, read confined (in-root.ts)', ['-e', readAll('confined')]],
-  ['node: the same confined reads on two threads (in-root-threads.ts)', ['-e', readAll('threads')]],
   ['nodedoc ps -A (live /proc of this machine)', [cli(repo), 'ps', '-A']],
 ]
 if (podOnly) commands.splice(0, commands.length, ...commands.filter(([what]) => !/ ps |9000 files|confined reads/.test(what)))
 if (base) {
-  for (const [what, argv] of commands.filter(([, argv, extra]) => argv[0] === cli(repo) && !extra)) commands.push([`base: ${what}`, [cli(base), ...argv.slice(1)]])
+  for (const [what, argv] of commands.filter(([, argv]) => argv[0] === cli(repo))) commands.push([`base: ${what}`, [cli(base), ...argv.slice(1)]])
 
   // the same answer, byte for byte (stdout, stderr, exit code), before timing anything
   const pod = ['pod', 'core-k8s', '-n', 'team-a', '--from', snap]
   const same = (a, b) => a.status === b.status && a.stdout.equals(b.stdout) && a.stderr.equals(b.stderr)
   for (const argv of [['ps', '-A', '--from', snap], ['ps', '--from', snap], pod]) {
     for (const o of ['table', 'wide', 'json']) {
-      const [a, b, c] = [base, repo, repo].map((dir, k) => spawnSync(process.execPath, [cli(dir), ...argv, '-o', o], {env: {...env, NODEDOC_READ_THREADS: String(k)}, maxBuffer: 1 << 28}))
-      // c: this build with the reads shared with a worker thread, whatever the load
-      const alike = same(a, b) && same(a, c)
-      console.log(`${alike ? 'same' : 'DIFFERENT'} output: ${argv[0]} ${argv[1] === '-A' ? '-A ' : ''}-o ${o} (${b.stdout.length} bytes)`)
-      if (!alike) process.exitCode = 1
+      const [a, b] = [base, repo].map((dir) => spawnSync(process.execPath, [cli(dir), ...argv, '-o', o], {env, maxBuffer: 1 << 28}))
+      console.log(`${same(a, b) ? 'same' : 'DIFFERENT'} output: ${argv[0]} ${argv[1] === '-A' ? '-A ' : ''}-o ${o} (${b.stdout.length} bytes)`)
+      if (!same(a, b)) process.exitCode = 1
     }
   }
   const podChecks = [
@@ -139,10 +127,10 @@ const wall = commands.map(() => [])
 const cpu = commands.map(() => [])
 const loadBefore = load()
 for (let round = 0; round < RUNS; round++) {
-  commands.forEach(([what, argv, extra], i) => {
+  commands.forEach(([what, argv], i) => {
     const ticks = childTicks()
     const start = process.hrtime.bigint()
-    const r = spawnSync(process.execPath, argv, {stdio: ['ignore', 'ignore', 'pipe'], env: extra ? {...env, ...extra} : env})
+    const r = spawnSync(process.execPath, argv, {stdio: ['ignore', 'ignore', 'pipe'], env})
     const ms = Number(process.hrtime.bigint() - start) / 1e6
     if (r.status !== 0) throw new Error(`${what} exited ${r.status}: ${r.stderr}`)
     wall[i].push(ms)

@@ -381,8 +381,6 @@ export async function buildBundle({outfile = BUNDLE, chunks = CHUNKS, minify = t
   const oclifIn = Object.keys(direct.metafile.inputs).filter((path) => /[\\/]@oclif[\\/]/.test(path))
   if (oclifIn.length > 0) throw new Error(`dist/nodedoc/direct.cjs takes oclif in (${oclifIn[0]}): the direct path must start without it`)
   const vendorEntries = LAZY_MODULES.map((name) => ({in: `nodedoc-vendor:${name}`, out: vendorName(name)}))
-  // the worker thread that shares a big scan's confined reads (src/host/in-root-threads.ts)
-  vendorEntries.push({in: join(repo, 'dist', 'src', 'host', 'in-root-worker.js'), out: 'in-root-worker'})
   const vendorChunks = await build({...COMMON, entryPoints: vendorEntries, outdir: chunks, outExtension: {'.js': '.cjs'}, minify, plugins: [vendorEntry], banner: {js: META_URL}})
   const rest = {outputFiles: [...commandChunks.outputFiles, ...direct.outputFiles, ...vendorChunks.outputFiles], metafile: {outputs: {...commandChunks.metafile.outputs, ...direct.metafile.outputs, ...vendorChunks.metafile.outputs}}}
   await mkdir(chunks, {recursive: true})

@@ -91,8 +91,6 @@ export interface Host {
    * Optional: callers fall back to readFile.
    */
   readFiles?(dirs: string[], names: string[]): Promise<Array<Array<string | undefined>>>
-  /** Whether readFiles would share a call of this many folders with a second thread (then give it them in one call). */
-  sharesReads?(folders: number): boolean
   /** Raw bytes of a host-absolute path (compressed rotated logs); undefined when it does not exist. */
   readBytes?(path: string, options?: ReadOptions): Promise<Buffer | undefined>
   /**

@@ -3,8 +3,7 @@ import {join} from 'node:path'
 import * as execa from 'execa'
 import {absorb, texts} from './errors.js'
 import {type DirEntry, type EntryKind, type FedListeners, type FedProgram, type FileStat, type Host, OutputTooLargeError, type ReadOptions, type RunOptions, type RunResult, type StreamOptions, type StreamResult, RUN_TIMEOUT_MS, Warnings, tailFrom} from './host.js'
-import {lstatInRoot, readDirInRoot, readFileInRoot, readLinkInRoot, resolveInRoot} from './in-root.js'
-import {readFilesInRootParallel, sharesReads} from './in-root-threads.js'
+import {lstatInRoot, readDirInRoot, readFileInRoot, readFilesInRoot, readLinkInRoot, resolveInRoot} from './in-root.js'
 import {type RootReader, liveRootReader} from './root-reader.js'
 import {spawnFed} from './fed.js'
 import {takeRun, takeStream} from './early.js'
@@ -55,14 +54,10 @@ export class LiveHost implements Host {
   async readFiles(dirs: string[], names: string[]): Promise<Array<Array<string | undefined>>> {
     // a folder inside a process's own root is read name by name, each in that root
     if (dirs.some((dir) => PROCESS_ROOT.test(dir))) return Promise.all(dirs.map((dir) => Promise.all(names.map((name) => this.readFile(`${dir}/${name}`)))))
-    const read = await readFilesInRootParallel(this.root, dirs, names)
+    const read = readFilesInRoot(this.root, dirs, names)
     const out = new Array<Array<string | undefined>>(read.length)
     for (let i = 0; i < read.length; i++) out[i] = texts(read[i], dirs[i], names, this.warnings)
     return out
-  }
-
-  sharesReads(folders: number): boolean {
-    return sharesReads(folders)
   }
 
   answer(_name: string, ask: () => Promise<string | undefined>): Promise<string | undefined> {

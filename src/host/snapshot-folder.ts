@@ -1,7 +1,6 @@
 import {lstatSync, realpathSync} from 'node:fs'
 import type {DirEntry, EntryKind} from './host.js'
 import {lstatInRoot, readDirInRoot, readFileInRoot, readFilesInRoot, readLinkInRoot} from './in-root.js'
-import {readFilesInRootParallel, sharesReads} from './in-root-threads.js'
 import {SNAPSHOT_LIMITS, type SnapshotStore, sizeLimit} from './snapshot-layout.js'
 
 const kindOf = (d: {isSymbolicLink(): boolean; isDirectory(): boolean; isFile(): boolean}): EntryKind =>
@@ -40,18 +39,14 @@ export class DirStore implements SnapshotStore {
     return readFileInRoot(root, path, {maxBytes: sizeLimit(rel), tailBytes, refuseHardLinks: true})
   }
 
-  readMany(dirs: string[], names: string[]): Array<Array<Buffer | Error>> | Promise<Array<Array<Buffer | Error>>> {
+  readMany(dirs: string[], names: string[]): Array<Array<Buffer | Error>> {
     const options = {maxBytes: SNAPSHOT_LIMITS.fileBytes, refuseHardLinks: true}
     // one batch in fs/ (a scan's /proc/<pid> folders); the snapshot's own folders one by one
-    if (this.fsRoot !== undefined && dirs.every((d) => d.startsWith('fs/'))) return readFilesInRootParallel(this.fsRoot, dirs.map((d) => d.slice(2)), names, options)
+    if (this.fsRoot !== undefined && dirs.every((d) => d.startsWith('fs/'))) return readFilesInRoot(this.fsRoot, dirs.map((d) => d.slice(2)), names, options)
     return dirs.map((dir) => {
       const [root, path] = this.place(dir)
       return readFilesInRoot(root, [path], names, {...options, maxBytes: sizeLimit(dir + '/')})[0]
     })
-  }
-
-  sharesReads(folders: number): boolean {
-    return this.fsRoot !== undefined && sharesReads(folders)
   }
 
   list(rel: string): DirEntry[] {

@@ -41,10 +41,8 @@ export class SnapshotError extends NodedocError {
  */
 export interface SnapshotStore {
   read(rel: string, tailBytes?: number): Buffer
-  /** The same files of several folders, each its bytes or what read would throw (a folder store resolves each folder once, and shares thousands with a second thread). */
-  readMany?(dirs: string[], names: string[]): Array<Array<Buffer | Error>> | Promise<Array<Array<Buffer | Error>>>
-  /** Whether readMany would share a call of this many folders (of fs/) with a second thread. */
-  sharesReads?(folders: number): boolean
+  /** The same files of several folders, each its bytes or what read would throw (a folder store resolves each folder once). */
+  readMany?(dirs: string[], names: string[]): Array<Array<Buffer | Error>>
   list(rel: string): DirEntry[]
   link(rel: string): string
   lstat(rel: string): {kind: EntryKind; size: number}

@@ -89,7 +89,7 @@ export class SnapshotHost implements Host {
     if (!this.store.readMany) return Promise.all(dirs.map((dir) => Promise.all(names.map((name) => this.readFile(`${dir}/${name}`)))))
     let got: Array<Array<Buffer | Error>>
     try {
-      got = await this.store.readMany(dirs.map((dir) => fsRelative(hostPath(dir))), names)
+      got = this.store.readMany(dirs.map((dir) => fsRelative(hostPath(dir))), names)
     } catch (error) {
       // no fs/ folder at all: each name as readFile would have it
       got = dirs.map(() => names.map(() => error as Error))
@@ -97,10 +97,6 @@ export class SnapshotHost implements Host {
     const out = new Array<Array<string | undefined>>(got.length)
     for (let i = 0; i < got.length; i++) out[i] = texts(got[i], dirs[i], names, this.warnings)
     return out
-  }
-
-  sharesReads(folders: number): boolean {
-    return this.store.sharesReads?.(folders) ?? false
   }
 
   async readBytes(path: string, options: ReadOptions = {}): Promise<Buffer | undefined> {

@@ -19,8 +19,7 @@ export interface ProcInfo {
  * Reads /proc/<pid>/cgroup for every process (or the `only` ones), then status and cmdline
  * for those `wanted` picks by identity; stat only where status does not say what it would
  * (statFromStatus). A process that exits mid-scan simply drops out. The files are read a
- * batch at a time (host.readFiles: /proc proved once, each process's folder opened below it);
- * all in one batch when the host would share them with a second thread (host.sharesReads).
+ * batch at a time (host.readFiles: /proc proved once, each process's folder opened below it).
  */
 export async function scanProcesses(host: Host, wanted?: (identity: CgroupIdentity) => boolean, only?: number[]): Promise<ProcInfo[]> {
   const pids = only ? [...new Set(only)].sort((a, b) => a - b) : await listPids(host)
@@ -28,11 +27,9 @@ export async function scanProcesses(host: Host, wanted?: (identity: CgroupIdenti
   // cgroup file: parsed and identified once, shared (nothing changes them after)
   const cgroups = new Map<string, Pick<ProcInfo, 'cgroup' | 'identity'>>()
   const scanned: ProcInfo[] = []
-  // a batch at a time, so that a batch's file texts die young instead of all surviving to the
-  // end; but a scan that a second thread would share goes in one
-  const size = host.sharesReads?.(pids.length) ? pids.length : BATCH
-  for (let at = 0; at < pids.length; at += size) {
-    const batch = pids.slice(at, at + size)
+  // a batch at a time, so that a batch's file texts die young instead of all surviving to the end
+  for (let at = 0; at < pids.length; at += BATCH) {
+    const batch = pids.slice(at, at + BATCH)
     const dirs = batch.map((pid) => `/proc/${pid}`)
     // everything wanted: the three files at once; else status and cmdline only for the picked
     const first = await readFiles(host, dirs, wanted ? ['cgroup'] : ['cgroup', 'status', 'cmdline'])

@@ -72,11 +72,15 @@ export class CriLineWriter {
   }
 }
 
-/** What the parent's status line says: sh gives 128+N for a chain killed by signal N. */
+/**
+ * What the parent's status line says. sh gives 128+N for a chain killed by signal N, as runc
+ * does to containerd (kubectl shows a SIGKILL as exit code 137), so exitCode keeps that number;
+ * signal names N as a reading of it, which a chain that itself exits 128+N shares.
+ */
 export function exitRecord(status: string, finishedAt: Date): {exitCode: number | null; signal: string | null; finishedAt: string} {
   const code = /^\d+$/.test(status) ? Number(status) : null
   const signal = code !== null && code > 128 ? Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0] ?? null : null
-  return {exitCode: signal ? null : code, signal, finishedAt: finishedAt.toISOString()}
+  return {exitCode: code, signal, finishedAt: finishedAt.toISOString()}
 }
 
 /** All a stream of an inherited fd says, chunk by chunk, until it ends. */

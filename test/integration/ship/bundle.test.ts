@@ -6,7 +6,7 @@ import {join, relative} from 'node:path'
 import {spawnSync} from 'node:child_process'
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {REPO, RUN, exampleSnapshots} from './helpers.js'
+import {REPO, RUN, exampleSnapshots, writeReadsPreload} from './helpers.js'
 
 let dir: string
 let preload: string
@@ -26,16 +26,7 @@ async function traced(args: string[]) {
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'nodedoc-bundle-'))
-  preload = join(dir, 'reads.cjs')
-  // records each file read through fs.readFileSync, which is how bin/run.js reads the bundle
-  writeFileSync(preload, `
-const fs = require('node:fs')
-const read = fs.readFileSync
-fs.readFileSync = function (path, ...rest) {
-  if (typeof path === 'string') fs.appendFileSync(process.env.READS_LOG, path + '\\n')
-  return read.call(this, path, ...rest)
-}
-`)
+  preload = writeReadsPreload(dir)
 })
 
 afterAll(() => {

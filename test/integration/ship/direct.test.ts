@@ -8,7 +8,7 @@ import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
 import {spawnSync} from 'node:child_process'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {REPO, RUN, exampleSnapshots} from './helpers.js'
+import {REPO, RUN, exampleSnapshots, writeReadsPreload} from './helpers.js'
 
 const snapshot = exampleSnapshots().find((s) => s.endsWith('containerd-node'))
 let dir: string
@@ -28,16 +28,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'nodedoc-direct-'))
   emptyRoot = join(dir, 'root')
   spawnSync('mkdir', [emptyRoot])
-  preload = join(dir, 'reads.cjs')
-  // records each file read through fs.readFileSync, which is how bin/run.js reads the bundle
-  writeFileSync(preload, `
-const fs = require('node:fs')
-const read = fs.readFileSync
-fs.readFileSync = function (path, ...rest) {
-  if (typeof path === 'string') fs.appendFileSync(process.env.READS_LOG, path + '\\n')
-  return read.call(this, path, ...rest)
-}
-`)
+  preload = writeReadsPreload(dir)
 })
 
 afterAll(() => {

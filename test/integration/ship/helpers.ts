@@ -1,4 +1,4 @@
-import {existsSync, readdirSync} from 'node:fs'
+import {existsSync, readdirSync, writeFileSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {execa} from 'execa'
@@ -29,4 +29,21 @@ export function firstPodArgs(psJson: string): string[] | undefined {
   const rows = (JSON.parse(psJson) as {items: Array<{pod: {name: string | null; namespace: string | null} | null}>}).items
   const pod = rows.find((r) => r.pod?.name && r.pod.namespace)?.pod
   return pod ? [pod.name!, '-n', pod.namespace!] : undefined
+}
+
+/**
+ * Writes a --require preload into dir that appends each path read through fs.readFileSync (how
+ * bin/run.js reads the bundle) to the file named by READS_LOG; returns the preload's path.
+ */
+export function writeReadsPreload(dir: string): string {
+  const preload = join(dir, 'reads.cjs')
+  writeFileSync(preload, `
+const fs = require('node:fs')
+const read = fs.readFileSync
+fs.readFileSync = function (path, ...rest) {
+  if (typeof path === 'string') fs.appendFileSync(process.env.READS_LOG, path + '\\n')
+  return read.call(this, path, ...rest)
+}
+`)
+  return preload
 }

@@ -2,11 +2,9 @@ import {execFileSync} from 'node:child_process'
 import {linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {Worker} from 'node:worker_threads'
 import {afterAll, describe, expect, it} from 'vitest'
 import {InRootError, lstatInRoot, readDirInRoot, readFileInRoot, readFilesInRoot, readLinkInRoot, resolveInRoot, statInRoot} from '../../../src/host/in-root.js'
 import {mkdirInRoot, symlinkInRoot, writeFileInRoot} from '../../../src/host/in-root-write.js'
-import {CHUNK, type Chunk, SPLIT_AT, readFilesInRootShared, unpackChunk} from '../../../src/host/in-root-threads.js'
 
 // A root built on the real filesystem, with every kind of link and special file a hostile
 // folder can hold. Outside it, a secret that no read may ever reach.
@@ -201,62 +199,5 @@ describe('writes stay inside the root and never write through a planted link', (
     mkdirInRoot(out, '/a/b/c')
     expect(lstatSync(join(out, 'a/b/c')).isDirectory()).toBe(true)
     expect(lstatSync(join(out, 'a/b')).mode & 0o777).toBe(0o700)
-  })
-})
-
-describe('thousands of folders shared with a worker thread (readFilesInRootShared, what readFilesInRootParallel does with a core to spare), read as on one thread', () => {
-  // the worker as tsc builds it (vitest runs the sources, and a worker thread cannot)
-  const WORKER = new URL('../../../dist/src/host/in-root-worker.js', import.meta.url)
-  const names = ['cmdline', 'environ', 'maps', 'shadow', 'file', 'fifo', 'hardlink', 'loop-a', 'missing']
-  // past SPLIT_AT folders: plain ones, a process that is gone, and every hostile one among them
-  const hostile = ['/proc/7', '/', '/varlib', '/varlib/alias', '/var/lib/alias/..', '/slash/slash/etc', '/proc/7/cmdline', '/proc/8', '/../', '/proc/7/environ']
-  const plain = ['/etc', '/var/lib/real', '/proc/999']
-  const dirs = Array.from({length: SPLIT_AT + CHUNK + 1}, (_, i) => (i % 16 === 0 ? hostile[(i / 16) % hostile.length] : plain[i % plain.length]))
-  // the error itself, not only its code: the worker's are rebuilt from what it sends
-  const exactly = (got: Buffer | Error) => (Buffer.isBuffer(got) ? got.toString('utf8') : `${got.constructor.name} ${got instanceof InRootError ? got.reason : (got as NodeJS.ErrnoException).code} ${got.message}`)
-
-  it('each file as readFilesInRoot answers it, errors and all', async () => {
-    for (const options of [{refuseHardLinks: true}, {maxBytes: 4096}]) {
-      const got = await readFilesInRootShared(root, dirs, names, options, WORKER)
-      expect(got.map((files) => files.map(exactly))).toEqual(readFilesInRoot(root, dirs, names, options).map((files) => files.map(exactly)))
-    }
-  })
-
-  it('the worker alone reads what the main thread would, and claims from the shared counter', async () => {
-    const claim = new Int32Array(new SharedArrayBuffer(4))
-    const out = new Array<Array<Buffer | Error>>(dirs.length)
-    const worker = new Worker(WORKER, {workerData: {root, dirs, names, options: {refuseHardLinks: true}, claim, chunk: CHUNK}})
-    let chunks = 0
-    await new Promise<void>((resolve, reject) => {
-      worker.on('message', (chunk: Chunk | null) => (chunk === null ? resolve() : (chunks++, unpackChunk(chunk, names.length, out))))
-      worker.on('error', reject)
-    })
-    await worker.terminate()
-    expect(chunks).toBe(Math.ceil(dirs.length / CHUNK))
-    expect(Atomics.load(claim, 0)).toBeGreaterThanOrEqual(dirs.length)
-    expect(out.map((files) => files.map(exactly))).toEqual(readFilesInRoot(root, dirs, names, {refuseHardLinks: true}).map((files) => files.map(exactly)))
-  })
-
-  it('a worker that fails, or claims and never delivers, costs only time', async () => {
-    const alone = readFilesInRoot(root, dirs, names).map((files) => files.map(exactly))
-    for (const script of [
-      new URL('file:///nonexistent/in-root-worker.js'),
-      'throw new Error("no worker")',
-      // claims everything, then dies
-      'const {workerData} = require("node:worker_threads"); Atomics.add(workerData.claim, 0, 1 << 30); process.exit(3)',
-    ]) {
-      expect((await readFilesInRootShared(root, dirs, names, {}, script)).map((files) => files.map(exactly))).toEqual(alone)
-    }
-  })
-
-  it('reads live /proc, and leaves no descriptor open', async () => {
-    const live = Array.from({length: SPLIT_AT}, (_, i) => (i % 2 ? `/proc/${process.pid}` : '/proc/999999999'))
-    const before = readdirSync('/proc/self/fd').length
-    const got = await readFilesInRootShared('/', live, ['status', 'cmdline'], {}, WORKER)
-    expect(got.filter((_, i) => i % 2).every(([status, cmdline]) => status instanceof Buffer && status.toString('utf8').startsWith('Name:') && cmdline instanceof Buffer && cmdline.includes(0))).toBe(true)
-    expect(got[0].map(exactly)).toEqual(readFilesInRoot('/', ['/proc/999999999'], ['status', 'cmdline'])[0].map(exactly))
-    // the worker thread's own (its event loop's) close as it ends, after it answered
-    for (let wait = 0; wait < 100 && readdirSync('/proc/self/fd').length !== before; wait++) await new Promise((resolve) => setTimeout(resolve, 20))
-    expect(readdirSync('/proc/self/fd').length).toBe(before)
   })
 })

@@ -24,12 +24,13 @@ describe('CRI log lines', () => {
       `${t} stderr F no newline\n`,
     ])
   })
-  it("reads the shim's status line: an exit code, 128+N as signal N, nothing as unknown", () => {
+  it("reads the shim's status line: the exit code as said (128+N for a kill, as runc says it), N named as the signal, nothing as unknown", () => {
     const at = new Date('2026-12-01T18:00:00.000Z')
     expect(exitRecord('0', at)).toEqual({exitCode: 0, signal: null, finishedAt: '2026-12-01T18:00:00.000Z'})
     expect(exitRecord('125', at)).toMatchObject({exitCode: 125, signal: null})
-    expect(exitRecord('137', at)).toMatchObject({exitCode: null, signal: 'SIGKILL'})
-    expect(exitRecord('143', at)).toMatchObject({exitCode: null, signal: 'SIGTERM'})
+    expect(exitRecord('137', at)).toMatchObject({exitCode: 137, signal: 'SIGKILL'})
+    expect(exitRecord('143', at)).toMatchObject({exitCode: 143, signal: 'SIGTERM'})
+    expect(exitRecord('200', at)).toMatchObject({exitCode: 200, signal: null})
     expect(exitRecord('', at)).toMatchObject({exitCode: null, signal: null})
   })
 })
