@@ -52,6 +52,8 @@ const inPlace: FileCalls = {
   symlink: async (target, path) => symlinkSync(target, path),
   rmdir: async (path) => rmdirSync(path),
 }
+/** How long a container that failed before it was held is given to finish saying why. */
+const STDERR_WAIT_MS = 1000
 /** A mount point file: created if absent, never truncated, no link followed in its last name. */
 const TOUCH_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY
 const inPool: FileCalls = {mkdir, writeFile, symlink, rmdir}
@@ -259,7 +261,8 @@ export class LiveSandboxOps implements SandboxOps {
       this.held.delete(op.container)
       gate.destroy()
       shim.kill('SIGKILL')
-      await new Promise((resolve) => setTimeout(resolve, 20))
+      // what the chain's programs said is all read once its stderr ends (every writer gone)
+      if (!stderr.destroyed) await new Promise((resolve) => (stderr.once('close', resolve), setTimeout(resolve, STDERR_WAIT_MS).unref()))
       const why = firstLine(said.stderr.join('')) || (error as Error).message
       for (const pipe of held.pipes) pipe.destroy()
       throw new Error(`container ${op.container}: the container process exited before it could be held (${op.chain.slice(0, 3).join(' ')} ...: ${why})`, {cause: error})

@@ -1,3 +1,5 @@
+import {spawnSync} from 'node:child_process'
+import {readdirSync} from 'node:fs'
 import {mkdtemp, readFile, rm, symlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -47,6 +49,24 @@ describe('a mount point file (write of no content)', () => {
       expect(await readFile(join(root, 'canary'), 'utf8')).toBe('canary\n')
     } finally {
       await rm(root, {recursive: true, force: true})
+    }
+  })
+})
+
+describe('a container whose chain ends before it is held', () => {
+  it("fails with the first line the chain's program said on stderr, and leaves no process", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nd-held-'))
+    const mark = `nd-held-${process.pid}-${Date.now()}`
+    try {
+      const ops = new LiveSandboxOps(join(dir, 'state.json'), mark)
+      const chain = ['sh', '-c', 'echo "unshare: cannot do that" >&2; echo more >&2; exit 1']
+      await expect(ops.apply({kind: 'startContainer', container: 'app', chain, env: {PATH: process.env.PATH ?? '/usr/bin:/bin'}, gated: 'self', ready: 'nd-gate', logPath: join(dir, '0.log'), stateDir: dir, shim: '/bin/sh'}, {}))
+        .rejects.toThrow(/container app: the container process exited before it could be held \(sh -c .*: unshare: cannot do that\)/)
+      await ops.sweep()
+      const left = spawnSync('grep', ['-l', '-s', '-a', `NODEDOC_SANDBOX_UID=${mark}`, ...readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map((n) => `/proc/${n}/environ`)], {encoding: 'utf8'})
+      expect(left.stdout).toBe('')
+    } finally {
+      await rm(dir, {recursive: true, force: true})
     }
   })
 })
