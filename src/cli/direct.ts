@@ -134,6 +134,6 @@ async function runPod(args: PodArgs, flags: PodFlags): Promise<void> {
  * a write back, stdout being synchronous there).
  */
 async function flushStdout(): Promise<void> {
-  const drained = new Promise((resolve) => process.stdout.once('drain', () => resolve(null)))
-  if (!process.stdout.write('')) await drained
+  // 'drain' comes on a later turn, so a listener added after the write still hears it
+  if (!process.stdout.write('')) await new Promise((resolve) => process.stdout.once('drain', resolve))
 }
