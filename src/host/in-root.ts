@@ -45,11 +45,41 @@ export class InRootError extends Error {
   }
 }
 
-/** An fs-style error (ENOENT, ENOTDIR, ...) for a path the walk did not find. */
+/**
+ * An fs-style error (ENOENT, ENOTDIR, ...) for a path the walk did not find. Callers mostly fold
+ * it (a file a snapshot does not have), so it carries no stack trace: capturing one per miss was
+ * most of a miss's cost.
+ */
 export function gone(path: string, code = 'ENOENT'): NodeJS.ErrnoException {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
   const error: NodeJS.ErrnoException = new Error(`${code}: ${path}`)
+  Error.stackTraceLimit = limit
   error.code = code
   return error
+}
+
+/**
+ * openSync, or its error when the open fails: for opens that may miss and whose caller folds
+ * the miss. Node's error is made without a stack trace (the caller rethrowing one it does not
+ * expect captures it then).
+ */
+function tryOpen(path: string, flags: number): number | NodeJS.ErrnoException {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return openSync(path, flags)
+  } catch (error) {
+    return error as NodeJS.ErrnoException
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+}
+
+/** A failed open's error, rethrown with the stack of where it is rethrown. */
+function rethrow(error: NodeJS.ErrnoException): never {
+  Error.captureStackTrace(error, rethrow)
+  throw error
 }
 
 /** A path's names, without empty ones and ".". */
@@ -193,13 +223,8 @@ export function fsTree(root: string): Tree<number> {
       return openSync(root, O_PATH | O_DIRECTORY)
     },
     lookup(dir, name) {
-      let fd: number
-      try {
-        fd = openSync(at(dir, name), O_PATH | O_NOFOLLOW)
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-        throw error
-      }
+      const fd = tryOpen(at(dir, name), O_PATH | O_NOFOLLOW)
+      if (typeof fd !== 'number') return fd.code === 'ENOENT' ? undefined : rethrow(fd)
       try {
         const s = fstatSync(fd)
         if (s.isDirectory()) return {kind: 'dir', handle: fd}
@@ -254,13 +279,9 @@ function openDirect(root: string, path: string, flags = 0): number | undefined {
   if (parts.includes('..')) return undefined
   const full = (base === '/' ? '' : base) + '/' + parts.join('/')
   const expected = full.length > 1 && full.endsWith('/') ? full.slice(0, -1) : full
-  let fd: number
-  try {
-    fd = openSync(expected, O_PATH | O_NOFOLLOW | flags)
-  } catch {
-    // ENOENT here may be a link the kernel followed out of the root: the walk decides
-    return undefined
-  }
+  const fd = tryOpen(expected, O_PATH | O_NOFOLLOW | flags)
+  // ENOENT here may be a link the kernel followed out of the root: the walk decides
+  if (typeof fd !== 'number') return undefined
   try {
     if (readlinkSync(at(fd)) === expected) return fd
   } catch {}
@@ -279,10 +300,10 @@ function missingDirect(root: string, path: string): boolean {
   const dir = openDirect(root, parts.join('/'), O_DIRECTORY)
   if (dir === undefined) return false
   try {
-    closeSync(openSync(at(dir, name), O_PATH | O_NOFOLLOW))
+    const fd = tryOpen(at(dir, name), O_PATH | O_NOFOLLOW)
+    if (typeof fd !== 'number') return fd.code === 'ENOENT'
+    closeSync(fd)
     return false
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT'
   } finally {
     closeSync(dir)
   }
@@ -377,11 +398,9 @@ function readFolder(root: string, dir: string, names: string[], options: ReadInR
         out[i] = readAlone(root, base + name, options)
         continue
       }
-      let fd: number
-      try {
-        fd = openSync(at(dirFd, name), O_PATH | O_NOFOLLOW)
-      } catch (error) {
-        out[i] = (error as NodeJS.ErrnoException).code === 'ENOENT' ? gone(base + name) : readAlone(root, base + name, options)
+      const fd = tryOpen(at(dirFd, name), O_PATH | O_NOFOLLOW)
+      if (typeof fd !== 'number') {
+        out[i] = fd.code === 'ENOENT' ? gone(base + name) : readAlone(root, base + name, options)
         continue
       }
       try {
@@ -412,12 +431,10 @@ function openFolder(root: string, dir: string, parents: Map<string, number | und
       parents.set(parentPath, parent)
     }
     if (parent !== undefined) {
-      try {
-        return openSync(at(parent, name), O_PATH | O_NOFOLLOW | O_DIRECTORY)
-      } catch (error) {
-        // the process exited; a link (ELOOP/ENOTDIR) or anything else is the walk's to resolve
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'gone'
-      }
+      const fd = tryOpen(at(parent, name), O_PATH | O_NOFOLLOW | O_DIRECTORY)
+      if (typeof fd === 'number') return fd
+      // the process exited; a link (ELOOP/ENOTDIR) or anything else is the walk's to resolve
+      if (fd.code === 'ENOENT') return 'gone'
     }
   }
   const fd = openDirect(root, dir, O_DIRECTORY)
@@ -507,7 +524,7 @@ export function readLinkInRoot(root: string, path: string): string {
   const direct = openDirect(root, parent, O_DIRECTORY)
   if (direct !== undefined) {
     try {
-      return readlinkSync(at(direct, name))
+      return readLinkQuietly(at(direct, name))
     } finally {
       closeSync(direct)
     }
@@ -515,10 +532,30 @@ export function readLinkInRoot(root: string, path: string): string {
   const found = walkInRoot(fsTree(root), parent, {follow: true})
   try {
     if (found.kind !== 'dir') throw gone(path, 'ENOTDIR')
-    return readlinkSync(at(found.handle, name))
+    return readLinkQuietly(at(found.handle, name))
   } finally {
     found.release()
   }
+}
+
+// what a readlink of a name that may not be a link meets; folded by the callers
+const LINK_MISSES = new Set(['EINVAL', 'ENOENT', 'ENOTDIR'])
+
+/** readlinkSync; its expected failures (not a link, not there) are thrown without a stack trace. */
+function readLinkQuietly(path: string): string {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  let target: string | NodeJS.ErrnoException
+  try {
+    target = readlinkSync(path)
+  } catch (error) {
+    target = error as NodeJS.ErrnoException
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+  if (typeof target === 'string') return target
+  if (target.code !== undefined && LINK_MISSES.has(target.code)) throw target
+  return rethrow(target)
 }
 
 /** Where path leads inside root, root-relative and without links ("/usr/lib/os-release"); for display. */

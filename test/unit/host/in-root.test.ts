@@ -67,6 +67,25 @@ describe('reads stay inside the root', () => {
     expect(refusal(() => text('/loop-a'))).toBe('loop')
   })
 
+  it('says a miss as before, cheaply: code and message kept, no stack trace captured', () => {
+    const missed = (fn: () => unknown) => {
+      try {
+        fn()
+      } catch (error) {
+        return error as NodeJS.ErrnoException
+      }
+      throw new Error('no error')
+    }
+    const limit = Error.stackTraceLimit
+    for (const error of [missed(() => text('/etc/missing')), missed(() => text('/no/such/dir/file')), missed(() => readLinkInRoot(root, '/etc/shadow'))]) {
+      expect(error.code).toMatch(/^(ENOENT|EINVAL)$/)
+      expect(error.message).toMatch(/^(ENOENT|EINVAL): /)
+      expect(error.stack?.split('\n').length).toBe(1)
+    }
+    expect(missed(() => text('/etc/missing')).message).toBe('ENOENT: /etc/missing')
+    expect(Error.stackTraceLimit).toBe(limit)
+  })
+
   it('reads only regular files: a FIFO answers at once instead of hanging', () => {
     const started = performance.now()
     expect(refusal(() => text('/fifo'))).toBe('not-regular')
