@@ -182,6 +182,29 @@ describe('several files of one folder (readFilesInRoot) read as one by one', () 
     expect(readFilesInRoot('/', ['/proc/999999999'], ['status', 'cmdline'])[0].map(outcome)).toEqual(['ENOENT', 'ENOENT'])
   })
 
+  it('a procfs folder (its files opened for reading at once) answers each name as readFileInRoot', () => {
+    // /proc/<pid> of the real root: regular files, links (exe, cwd, root), folders, a miss, odd names
+    const names = ['status', 'cmdline', 'cgroup', 'environ', 'mounts', 'exe', 'cwd', 'root', 'fd', 'task', 'ns', 'missing', '..', 'fd/0']
+    const kind = (got: unknown) => (got instanceof Buffer ? 'read' : outcome(got))
+    const kindAlone = (dir: string, name: string, options = {}) => {
+      try {
+        return kind(readFileInRoot('/', `${dir}/${name}`, options))
+      } catch (error) {
+        return kind(error)
+      }
+    }
+    for (const pid of [process.pid, 1]) {
+      for (const options of [{}, {refuseHardLinks: true}, {maxBytes: 64}]) {
+        const dir = `/proc/${pid}`
+        expect(readFilesInRoot('/', [dir], names, options)[0].map(kind), `${dir} ${JSON.stringify(options)}`).toEqual(names.map((name) => kindAlone(dir, name, options)))
+      }
+    }
+    expect(outcome(readFilesInRoot('/', [`/proc/${process.pid}`], ['status'], {maxBytes: 64})[0][0])).toBe('too-large')
+    expect(outcome(readFilesInRoot('/', [`/proc/${process.pid}`], ['cgroup'])[0][0])).toMatch(/^\d+:/)
+    // a process's files through a link to its folder are the walk's, as before
+    expect(readFilesInRoot('/', ['/proc/self'], ['status'])[0].map(kind)).toEqual(['read'])
+  })
+
   it('leaves no descriptor open', () => {
     const before = readdirSync('/proc/self/fd').length
     for (const [dir, names] of cases) readFilesInRoot(root, [dir, dir], names)
