@@ -7,7 +7,10 @@
 // Also measured in the same rounds, as yardsticks for what ps cannot avoid:
 //  - `node` reading the files ps reads (cgroup, status, cmdline of every process) with plain
 //    readFileSync, and with the confined reads nodedoc makes (src/host/in-root.ts, from dist/):
-//    the floor a Node program pays for the reads alone, without nodedoc;
+//    the floor a Node program pays for the reads alone, without nodedoc; with --base, the
+//    confined reads of that build too; and the same reads with the type check before the open
+//    left out (each file opened O_RDONLY|O_NOFOLLOW|O_NONBLOCK below its folder, then fstat):
+//    what docs/security.md's rule costs (nodedoc may not read that way: a device's open would run);
 //  - `ps -A` on this machine's own /proc (live);
 //  - for `pod`: a bare `node` loading the bundle files a run loads (nodedoc.cjs and pod.cjs for
 //    oclif's start, direct.cjs for the launcher's direct path) from their code caches, and
@@ -37,15 +40,31 @@ const snap = mkdtempSync(join(tmpdir(), 'nodedoc-bench-'))
 spawnSync(process.execPath, [join(repo, 'bench/gen-node-snapshot.mjs'), snap, '110', '3000'], {stdio: 'inherit'})
 const env = {...process.env, CONTAINER_RUNTIME_ENDPOINT: '', NO_COLOR: '1'}
 
-// the files ps reads, read by a bare node: plainly, and confined as nodedoc reads them
-const readAll = (how) => `
+// the files ps reads, read by a bare node: plainly, confined as nodedoc (or the --base build)
+// reads them, and below a proved folder without the check before the open
+const readAll = (how, dir = repo) => `
 const fs = require('node:fs')
 const root = ${JSON.stringify(join(snap, 'fs'))}
 const pids = fs.readdirSync(root + '/proc').filter((n) => /^\\d+$/.test(n))
 const names = ['cgroup', 'status', 'cmdline']
 ${how === 'plain'
   ? `for (const pid of pids) for (const name of names) { try { fs.readFileSync(root + '/proc/' + pid + '/' + name, 'utf8') } catch {} }`
-  : `import(${JSON.stringify(join(repo, 'dist/src/host/in-root.js'))}).then(({readFilesInRoot}) => {
+  : how === 'unchecked'
+    ? `const {O_NOFOLLOW, O_DIRECTORY, O_RDONLY, O_NONBLOCK} = fs.constants, O_PATH = 0o10000000
+const proc = fs.openSync(root + '/proc', O_PATH | O_DIRECTORY)
+for (const pid of pids) {
+  let dir
+  try { dir = fs.openSync('/proc/self/fd/' + proc + '/' + pid, O_PATH | O_NOFOLLOW | O_DIRECTORY) } catch { continue }
+  for (const name of names) {
+    let fd
+    try { fd = fs.openSync('/proc/self/fd/' + dir + '/' + name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) } catch { continue }
+    const s = fs.fstatSync(fd)
+    if (s.isFile() && s.nlink === 1) { const b = Buffer.allocUnsafe(s.size + 1); b.toString('utf8', 0, fs.readSync(fd, b, 0, s.size + 1, null)) }
+    fs.closeSync(fd)
+  }
+  fs.closeSync(dir)
+}`
+    : `import(${JSON.stringify(join(dir, 'dist/src/host/in-root.js'))}).then(({readFilesInRoot}) => {
   for (let i = 0; i < pids.length; i += 128) for (const files of readFilesInRoot(root, pids.slice(i, i + 128).map((p) => '/proc/' + p), names, {refuseHardLinks: true})) for (const f of files) if (f instanceof Buffer) f.toString('utf8')
 })`}
 `
@@ -89,11 +108,13 @@ const commands = [
   ['nodedoc ps -A --from <3000 procs> -o json', [cli(repo), 'ps', '-A', '--from', snap, '-o', 'json']],
   ['node: the 9000 files ps reads, readFileSync', ['-e', readAll('plain')]],
   ['node: the same 9000 files, read confined (in-root.ts)', ['-e', readAll('confined')]],
+  ['node: the same files below a proved folder, no check before the open (not allowed)', ['-e', readAll('unchecked')]],
   ['nodedoc ps -A (live /proc of this machine)', [cli(repo), 'ps', '-A']],
 ]
-if (podOnly) commands.splice(0, commands.length, ...commands.filter(([what]) => !/ ps |9000 files|confined reads/.test(what)))
+if (podOnly) commands.splice(0, commands.length, ...commands.filter(([what]) => !/ ps |9000 files|confined reads|proved folder/.test(what)))
 if (base) {
   for (const [what, argv] of commands.filter(([, argv]) => argv[0] === cli(repo))) commands.push([`base: ${what}`, [cli(base), ...argv.slice(1)]])
+  if (!podOnly) commands.push(['base: node: the same 9000 files, read confined (in-root.ts)', ['-e', readAll('confined', base)]])
 
   // the same answer, byte for byte (stdout, stderr, exit code), before timing anything
   const pod = ['pod', 'core-k8s', '-n', 'team-a', '--from', snap]

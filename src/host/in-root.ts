@@ -21,7 +21,7 @@
 // Paths are root-relative; a leading "/" means the root. The root itself is trusted: links in
 // the root's own path are followed, so /proc/<pid>/root is a valid root.
 
-import {type Dirent, type Stats, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, readlinkSync, statSync} from 'node:fs'
+import {type Dirent, type Stats, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, readlinkSync, statSync, statfsSync} from 'node:fs'
 
 /** Linux's O_PATH (the same value on x86-64 and arm64); fs.constants does not list it. */
 export const O_PATH = 0o10000000
@@ -45,11 +45,41 @@ export class InRootError extends Error {
   }
 }
 
-/** An fs-style error (ENOENT, ENOTDIR, ...) for a path the walk did not find. */
+/**
+ * An fs-style error (ENOENT, ENOTDIR, ...) for a path the walk did not find. Callers mostly fold
+ * it (a file a snapshot does not have), so it carries no stack trace: capturing one per miss was
+ * most of a miss's cost.
+ */
 export function gone(path: string, code = 'ENOENT'): NodeJS.ErrnoException {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
   const error: NodeJS.ErrnoException = new Error(`${code}: ${path}`)
+  Error.stackTraceLimit = limit
   error.code = code
   return error
+}
+
+/**
+ * openSync, or its error when the open fails: for opens that may miss and whose caller folds
+ * the miss. Node's error is made without a stack trace (the caller rethrowing one it does not
+ * expect captures it then).
+ */
+function tryOpen(path: string, flags: number): number | NodeJS.ErrnoException {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return openSync(path, flags)
+  } catch (error) {
+    return error as NodeJS.ErrnoException
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+}
+
+/** A failed open's error, rethrown with the stack of where it is rethrown. */
+function rethrow(error: NodeJS.ErrnoException): never {
+  Error.captureStackTrace(error, rethrow)
+  throw error
 }
 
 /** A path's names, without empty ones and ".". */
@@ -193,13 +223,8 @@ export function fsTree(root: string): Tree<number> {
       return openSync(root, O_PATH | O_DIRECTORY)
     },
     lookup(dir, name) {
-      let fd: number
-      try {
-        fd = openSync(at(dir, name), O_PATH | O_NOFOLLOW)
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-        throw error
-      }
+      const fd = tryOpen(at(dir, name), O_PATH | O_NOFOLLOW)
+      if (typeof fd !== 'number') return fd.code === 'ENOENT' ? undefined : rethrow(fd)
       try {
         const s = fstatSync(fd)
         if (s.isDirectory()) return {kind: 'dir', handle: fd}
@@ -254,13 +279,9 @@ function openDirect(root: string, path: string, flags = 0): number | undefined {
   if (parts.includes('..')) return undefined
   const full = (base === '/' ? '' : base) + '/' + parts.join('/')
   const expected = full.length > 1 && full.endsWith('/') ? full.slice(0, -1) : full
-  let fd: number
-  try {
-    fd = openSync(expected, O_PATH | O_NOFOLLOW | flags)
-  } catch {
-    // ENOENT here may be a link the kernel followed out of the root: the walk decides
-    return undefined
-  }
+  const fd = tryOpen(expected, O_PATH | O_NOFOLLOW | flags)
+  // ENOENT here may be a link the kernel followed out of the root: the walk decides
+  if (typeof fd !== 'number') return undefined
   try {
     if (readlinkSync(at(fd)) === expected) return fd
   } catch {}
@@ -279,10 +300,10 @@ function missingDirect(root: string, path: string): boolean {
   const dir = openDirect(root, parts.join('/'), O_DIRECTORY)
   if (dir === undefined) return false
   try {
-    closeSync(openSync(at(dir, name), O_PATH | O_NOFOLLOW))
+    const fd = tryOpen(at(dir, name), O_PATH | O_NOFOLLOW)
+    if (typeof fd !== 'number') return fd.code === 'ENOENT'
+    closeSync(fd)
     return false
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT'
   } finally {
     closeSync(dir)
   }
@@ -327,8 +348,7 @@ export function readFileInRoot(root: string, path: string, options: ReadInRootOp
 
 /** Reads the file an O_PATH descriptor holds, after the checks every read makes. */
 function readEntry(fd: number, s: Stats, path: string, options: ReadInRootOptions): Buffer {
-  if (!s.isFile()) throw new InRootError('not-regular', path, `not a regular file (${entryType(s)})`)
-  if (options.refuseHardLinks && s.nlink > 1) throw new InRootError('hard-link', path, `a hard link (${s.nlink} names): refused, it may be any file of this machine`)
+  checkEntry(s, path, options)
   // reopening the O_PATH descriptor reads exactly the file the walk found; O_NONBLOCK is
   // moot for a regular file but keeps a file swapped since from blocking
   const readable = openSync(at(fd), O_RDONLY | O_NONBLOCK)
@@ -337,6 +357,12 @@ function readEntry(fd: number, s: Stats, path: string, options: ReadInRootOption
   } finally {
     closeSync(readable)
   }
+}
+
+/** The checks every read makes before reading: a regular file, and one name when hard links are refused. */
+function checkEntry(s: Stats, path: string, options: ReadInRootOptions): void {
+  if (!s.isFile()) throw new InRootError('not-regular', path, `not a regular file (${entryType(s)})`)
+  if (options.refuseHardLinks && s.nlink > 1) throw new InRootError('hard-link', path, `a hard link (${s.nlink} names): refused, it may be any file of this machine`)
 }
 
 /**
@@ -351,37 +377,43 @@ function readEntry(fd: number, s: Stats, path: string, options: ReadInRootOption
  */
 export function readFilesInRoot(root: string, dirs: string[], names: string[], options: ReadInRootOptions = {}): Array<Array<Buffer | Error>> {
   // the parents proved this call, closed before it returns
-  const parents = new Map<string, number | undefined>()
+  const parents = new Map<string, Parent | undefined>()
   try {
     const out = new Array<Array<Buffer | Error>>(dirs.length)
     for (let i = 0; i < dirs.length; i++) out[i] = readFolder(root, dirs[i], names, options, parents)
     return out
   } finally {
-    for (const fd of parents.values()) if (fd !== undefined) closeSync(fd)
+    for (const parent of parents.values()) if (parent !== undefined) closeSync(parent.fd)
   }
 }
 
 /** One directory's files for readFilesInRoot. Loops, not closures: this runs 3000 times a scan. */
-function readFolder(root: string, dir: string, names: string[], options: ReadInRootOptions, parents: Map<string, number | undefined>): Array<Buffer | Error> {
+function readFolder(root: string, dir: string, names: string[], options: ReadInRootOptions, parents: Map<string, Parent | undefined>): Array<Buffer | Error> {
   const base = dir.endsWith('/') ? dir : dir + '/'
   const out = new Array<Buffer | Error>(names.length)
-  const dirFd = openFolder(root, dir, parents)
-  if (dirFd === undefined || dirFd === 'gone') {
-    for (let i = 0; i < names.length; i++) out[i] = dirFd === 'gone' ? gone(base + names[i]) : readAlone(root, base + names[i], options)
+  const folder = openFolder(root, dir, parents)
+  if (folder === undefined || folder === 'gone') {
+    for (let i = 0; i < names.length; i++) out[i] = folder === 'gone' ? gone(base + names[i]) : readAlone(root, base + names[i], options)
     return out
   }
+  const dirFd = folder.fd
   try {
+    // a folder of the kernel's procfs (same filesystem as its proved parent, itself procfs) holds
+    // no device, FIFO or socket: its files are opened for reading at once (below)
+    const onProc = folder.procDev !== undefined && fstatSync(dirFd).dev === folder.procDev
     for (let i = 0; i < names.length; i++) {
       const name = names[i]
       if (name === '' || name === '.' || name === '..' || name.includes('/')) {
         out[i] = readAlone(root, base + name, options)
         continue
       }
-      let fd: number
-      try {
-        fd = openSync(at(dirFd, name), O_PATH | O_NOFOLLOW)
-      } catch (error) {
-        out[i] = (error as NodeJS.ErrnoException).code === 'ENOENT' ? gone(base + name) : readAlone(root, base + name, options)
+      if (onProc) {
+        out[i] = readProcEntry(root, dirFd, base, name, options)
+        continue
+      }
+      const fd = tryOpen(at(dirFd, name), O_PATH | O_NOFOLLOW)
+      if (typeof fd !== 'number') {
+        out[i] = fd.code === 'ENOENT' ? gone(base + name) : readAlone(root, base + name, options)
         continue
       }
       try {
@@ -400,28 +432,64 @@ function readFolder(root: string, dir: string, names: string[], options: ReadInR
   }
 }
 
+/**
+ * One name of a procfs folder: opened O_RDONLY|O_NOFOLLOW|O_NONBLOCK at once, then checked and
+ * read as readEntry does. The name is one component, so no link is followed (a link such as
+ * exe or cwd fails ELOOP and takes the walk); procfs has no device, FIFO or socket whose open
+ * would do anything, and what opens is the very file an O_PATH open and a reopen would reach.
+ */
+function readProcEntry(root: string, dirFd: number, base: string, name: string, options: ReadInRootOptions): Buffer | Error {
+  const fd = tryOpen(at(dirFd, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+  if (typeof fd !== 'number') return fd.code === 'ENOENT' ? gone(base + name) : readAlone(root, base + name, options)
+  try {
+    const s = fstatSync(fd)
+    checkEntry(s, base + name, options)
+    return readCapped(fd, s.size, options.maxBytes ?? DEFAULT_MAX_BYTES, options.tailBytes, base + name)
+  } catch (error) {
+    return error as Error
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** A parent folder proved once per readFilesInRoot call; procDev: its st_dev when it is the kernel's procfs. */
+interface Parent {
+  fd: number
+  procDev: number | undefined
+}
+
+const PROC_SUPER_MAGIC = 0x9fa0
+
+function proveParent(root: string, path: string): Parent | undefined {
+  const fd = openDirect(root, path, O_DIRECTORY)
+  if (fd === undefined) return undefined
+  let procDev: number | undefined
+  try {
+    if (statfsSync(at(fd)).type === PROC_SUPER_MAGIC) procDev = fstatSync(fd).dev
+  } catch {}
+  return {fd, procDev}
+}
+
 /** dir as an O_PATH descriptor below its proved parent; 'gone' when it is not there; undefined: let the walk decide. */
-function openFolder(root: string, dir: string, parents: Map<string, number | undefined>): number | 'gone' | undefined {
+function openFolder(root: string, dir: string, parents: Map<string, Parent | undefined>): {fd: number; procDev: number | undefined} | 'gone' | undefined {
   const parts = components(dir)
   const name = parts.pop()
   if (name !== undefined && name !== '..') {
     const parentPath = parts.join('/')
     let parent = parents.get(parentPath)
     if (!parents.has(parentPath)) {
-      parent = openDirect(root, parentPath, O_DIRECTORY)
+      parent = proveParent(root, parentPath)
       parents.set(parentPath, parent)
     }
     if (parent !== undefined) {
-      try {
-        return openSync(at(parent, name), O_PATH | O_NOFOLLOW | O_DIRECTORY)
-      } catch (error) {
-        // the process exited; a link (ELOOP/ENOTDIR) or anything else is the walk's to resolve
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'gone'
-      }
+      const fd = tryOpen(at(parent.fd, name), O_PATH | O_NOFOLLOW | O_DIRECTORY)
+      if (typeof fd === 'number') return {fd, procDev: parent.procDev}
+      // the process exited; a link (ELOOP/ENOTDIR) or anything else is the walk's to resolve
+      if (fd.code === 'ENOENT') return 'gone'
     }
   }
   const fd = openDirect(root, dir, O_DIRECTORY)
-  if (fd !== undefined) return fd
+  if (fd !== undefined) return {fd, procDev: undefined}
   return missingDirect(root, dir) ? 'gone' : undefined
 }
 
@@ -507,7 +575,7 @@ export function readLinkInRoot(root: string, path: string): string {
   const direct = openDirect(root, parent, O_DIRECTORY)
   if (direct !== undefined) {
     try {
-      return readlinkSync(at(direct, name))
+      return readLinkQuietly(at(direct, name))
     } finally {
       closeSync(direct)
     }
@@ -515,10 +583,30 @@ export function readLinkInRoot(root: string, path: string): string {
   const found = walkInRoot(fsTree(root), parent, {follow: true})
   try {
     if (found.kind !== 'dir') throw gone(path, 'ENOTDIR')
-    return readlinkSync(at(found.handle, name))
+    return readLinkQuietly(at(found.handle, name))
   } finally {
     found.release()
   }
+}
+
+// what a readlink of a name that may not be a link meets; folded by the callers
+const LINK_MISSES = new Set(['EINVAL', 'ENOENT', 'ENOTDIR'])
+
+/** readlinkSync; its expected failures (not a link, not there) are thrown without a stack trace. */
+function readLinkQuietly(path: string): string {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  let target: string | NodeJS.ErrnoException
+  try {
+    target = readlinkSync(path)
+  } catch (error) {
+    target = error as NodeJS.ErrnoException
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+  if (typeof target === 'string') return target
+  if (target.code !== undefined && LINK_MISSES.has(target.code)) throw target
+  return rethrow(target)
 }
 
 /** Where path leads inside root, root-relative and without links ("/usr/lib/os-release"); for display. */

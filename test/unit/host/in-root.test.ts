@@ -67,6 +67,25 @@ describe('reads stay inside the root', () => {
     expect(refusal(() => text('/loop-a'))).toBe('loop')
   })
 
+  it('says a miss as before, cheaply: code and message kept, no stack trace captured', () => {
+    const missed = (fn: () => unknown) => {
+      try {
+        fn()
+      } catch (error) {
+        return error as NodeJS.ErrnoException
+      }
+      throw new Error('no error')
+    }
+    const limit = Error.stackTraceLimit
+    for (const error of [missed(() => text('/etc/missing')), missed(() => text('/no/such/dir/file')), missed(() => readLinkInRoot(root, '/etc/shadow'))]) {
+      expect(error.code).toMatch(/^(ENOENT|EINVAL)$/)
+      expect(error.message).toMatch(/^(ENOENT|EINVAL): /)
+      expect(error.stack?.split('\n').length).toBe(1)
+    }
+    expect(missed(() => text('/etc/missing')).message).toBe('ENOENT: /etc/missing')
+    expect(Error.stackTraceLimit).toBe(limit)
+  })
+
   it('reads only regular files: a FIFO answers at once instead of hanging', () => {
     const started = performance.now()
     expect(refusal(() => text('/fifo'))).toBe('not-regular')
@@ -161,6 +180,29 @@ describe('several files of one folder (readFilesInRoot) read as one by one', () 
     expect(outcome(status)).toMatch(/^Name:/)
     expect(outcome(cmdline)).toContain('\0')
     expect(readFilesInRoot('/', ['/proc/999999999'], ['status', 'cmdline'])[0].map(outcome)).toEqual(['ENOENT', 'ENOENT'])
+  })
+
+  it('a procfs folder (its files opened for reading at once) answers each name as readFileInRoot', () => {
+    // /proc/<pid> of the real root: regular files, links (exe, cwd, root), folders, a miss, odd names
+    const names = ['status', 'cmdline', 'cgroup', 'environ', 'mounts', 'exe', 'cwd', 'root', 'fd', 'task', 'ns', 'missing', '..', 'fd/0']
+    const kind = (got: unknown) => (got instanceof Buffer ? 'read' : outcome(got))
+    const kindAlone = (dir: string, name: string, options = {}) => {
+      try {
+        return kind(readFileInRoot('/', `${dir}/${name}`, options))
+      } catch (error) {
+        return kind(error)
+      }
+    }
+    for (const pid of [process.pid, 1]) {
+      for (const options of [{}, {refuseHardLinks: true}, {maxBytes: 64}]) {
+        const dir = `/proc/${pid}`
+        expect(readFilesInRoot('/', [dir], names, options)[0].map(kind), `${dir} ${JSON.stringify(options)}`).toEqual(names.map((name) => kindAlone(dir, name, options)))
+      }
+    }
+    expect(outcome(readFilesInRoot('/', [`/proc/${process.pid}`], ['status'], {maxBytes: 64})[0][0])).toBe('too-large')
+    expect(outcome(readFilesInRoot('/', [`/proc/${process.pid}`], ['cgroup'])[0][0])).toMatch(/^\d+:/)
+    // a process's files through a link to its folder are the walk's, as before
+    expect(readFilesInRoot('/', ['/proc/self'], ['status'])[0].map(kind)).toEqual(['read'])
   })
 
   it('leaves no descriptor open', () => {

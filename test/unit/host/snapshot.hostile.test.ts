@@ -190,6 +190,67 @@ function tarBlocks(members: Member[], end = true): Buffer {
 const META = {path: 'meta.json', data: '{"format": 1, "hostname": "hostile"}'}
 const CMDLINE = {path: 'fs/proc/1/cmdline', data: 'init\0'}
 
+describe('a hostile snapshot against the batch reads of ps (a process folder at a time)', () => {
+  const snap = copyExample('batch')
+  const proc = (pid: number, file = '') => join(snap, 'fs/proc', String(pid), file)
+  // a folder outside the snapshot that looks like a process of this machine
+  const outside = join(work, 'outside-proc')
+  mkdirSync(outside)
+  for (const name of ['cgroup', 'status', 'cmdline', 'stat']) writeFileSync(join(outside, name), `${SECRET}\n`)
+  // processes of pods (each has a cgroup file, so ps shows it)
+  rmSync(proc(5832), {recursive: true})
+  symlinkSync(outside, proc(5832)) // the process folder a link by absolute path: re-rooted inside, so absent
+  rmSync(proc(6201), {recursive: true})
+  symlinkSync('../../../outside-proc', proc(6201)) // a relative link climbing out: refused
+  replace(proc(6161, 'status'), () => symlinkSync('../../../../secret', proc(6161, 'status'))) // status a link out
+  replace(proc(6098, 'cmdline'), () => execFileSync('mkfifo', [proc(6098, 'cmdline')])) // a FIFO where ps reads
+  replace(proc(6234, 'status'), () => writeFileSync(proc(6234, 'status'), '')) // over the cap: sparse, no disk used
+  execFileSync('truncate', ['-s', String(SNAPSHOT_LIMITS.fileBytes + 1), proc(6234, 'status')])
+
+  it('each folder read at once as each file alone, and nothing of this machine', async () => {
+    const started = performance.now()
+    const one = await SnapshotHost.open(snap)
+    const many = await SnapshotHost.open(snap)
+    const names = ['cgroup', 'status', 'cmdline', 'stat']
+    const pids = [5832, 6201, 6161, 6098, 6234, 6130]
+    const each = []
+    for (const pid of pids) each.push(await Promise.all(names.map((name) => one.readFile(`/proc/${pid}/${name}`))))
+    const got = await many.readFiles(pids.map((pid) => `/proc/${pid}`), names)
+    expect(got).toEqual(each)
+    expect(many.warnings.list()).toEqual(one.warnings.list())
+    expect(JSON.stringify(got)).not.toContain(SECRET)
+    expect(got[0]).toEqual([undefined, undefined, undefined, undefined])
+    expect(got[1]).toEqual([undefined, undefined, undefined, undefined])
+    expect(got[2][1]).toBeUndefined()
+    expect(got[3][2]).toBeUndefined()
+    expect(got[4][1]).toBeUndefined()
+    expect(got[4][3]).toMatch(/^6234 \(sleep\) S /)
+    expect(got[5][2]).toBe('sleep\x0010000\x00')
+    const warned = many.warnings.list().join('\n')
+    // the links out (the folder 6201 and 6161's status) are one warning, naming the first
+    expect(warned).toMatch(/refused: the path leads out of the root .*\(5 paths, e\.g\. \/proc\/6201\/cgroup\)/)
+    expect(warned).toMatch(/refused: not a regular file: \/proc\/6098\/cmdline/)
+    expect(warned).toMatch(/refused: larger than the read cap: \/proc\/6234\/status/)
+    expect(performance.now() - started).toBeLessThan(5_000)
+  })
+
+  it('ps -A answers from the rest: the processes without files dropped, the others from stat', async () => {
+    const r = await cli(['ps', '-A', '-o', 'json', '--from', snap], 30_000)
+    expect(r.timedOut).toBe(false)
+    expect(r.exitCode, String(r.stderr)).toBe(0)
+    expect(`${r.stdout}${r.stderr}`).not.toContain(SECRET)
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+    const byPid = new Map(itemsOf(JSON.parse(String(r.stdout))).map((p: {pid: number}) => [p.pid, p]))
+    expect(byPid.has(5832)).toBe(false)
+    expect(byPid.has(6201)).toBe(false)
+    // status refused: comm, state and ppid from stat instead; cmdline still read
+    expect(byPid.get(6161)).toMatchObject({ppid: 6078, state: 'S', command: 'sleep 10000', pod: {name: 'core-k8s-duo'}})
+    expect(byPid.get(6234)).toMatchObject({ppid: 6182, state: 'S', command: 'sleep 10000'})
+    // cmdline a FIFO: refused unread, shown as a process without argv
+    expect(byPid.get(6098)).toMatchObject({command: '[pause]', pod: {name: 'core-k8s-duo'}})
+  })
+})
+
 describe('a hostile snapshot archive', () => {
   it('skips .., hard links, devices, FIFOs and members under files or links, with warnings; reads the rest', async () => {
     const file = join(work, 'hostile.tar.gz')
