@@ -5,10 +5,6 @@ import {terminalSafe} from '../src/output/escape.js'
 import {withProgress} from '../src/output/progress.js'
 import {SERVICE_LIST, renderAll, renderGraph, renderServices} from '../src/svc/render.js'
 import {svcReport} from '../src/svc/svc.js'
-import {SERVICE_PROBE, renderServiceProbe} from '../src/probe/render.js'
-import {probeServicePort} from '../src/probe/service-probe.js'
-import {resolveSource} from '../src/probe/source.js'
-import {interruptible} from '../src/probe/probe.js'
 
 export default class Svc extends NodedocCommand {
   static summary = "A Service's path through kube-proxy's rules to the endpoint (and pod) that answers"
@@ -63,6 +59,10 @@ export default class Svc extends NodedocCommand {
     if (flags.graph) return this.printText(terminalSafe(renderGraph(report, flags.graph as 'dot' | 'mermaid')))
     if (!flags.probe) return this.print(report, flags, flags['all-namespaces'] ? renderAll : renderServices, SERVICE_LIST)
     if (report.services.length !== 1) throw new NodedocError(`--probe needs one service port; ${report.services.length} match: choose one with --port (${report.services.map((s) => s.service).join(', ')})`, 2)
+    // loaded only for --probe: its writers pull in node:crypto and node:readline, ~30 ms of every svc run's start
+    const [{SERVICE_PROBE, renderServiceProbe}, {probeServicePort}, {resolveSource}, {interruptible}] = await Promise.all([
+      import('../src/probe/render.js'), import('../src/probe/service-probe.js'), import('../src/probe/source.js'), import('../src/probe/probe.js'),
+    ])
     const from = await resolveSource(host, flags['from-pod'])
     const {report: probe, notes} = await interruptible((signal) => probeServicePort(host, report.services[0], {from, count: flags.count ?? 20, signal}))
     await this.print({...report, notes: [...report.notes, ...notes], probe}, flags, renderServiceProbe, SERVICE_PROBE)

@@ -74,18 +74,61 @@ export interface ChainListing {
 export function readChainListing(chain: string, text: string, hint: string): ChainListing {
   const shared = !isPerServicePortChain(chain)
   const out: ChainListing = {policy: null, rules: [], next: []}
-  // where hint next occurs: a line before it cannot mention it
-  let hintAt = shared ? text.indexOf(hint) : -1
+  if (shared) {
+    // KUBE-SERVICES of 10k services is 10k lines, each surely dropped: only the others are read,
+    // found by one native scan (this read runs once, cold, on svc NAME's critical path)
+    for (const [start, end] of linesToRead(text, hint)) readRule(text.slice(start, end), true, hint, out)
+    return out
+  }
   for (let start = 0; start < text.length;) {
     const newline = text.indexOf('\n', start)
     const end = newline < 0 ? text.length : newline
-    if (hintAt >= 0 && hintAt < start) hintAt = text.indexOf(hint, start)
-    // KUBE-SERVICES of 10k services is 10k such lines: each dropped without a string made for it
-    const skip = shared && (hintAt < 0 || hintAt >= end) && text.startsWith('-A ', start) && jumpsToServiceChain(text, start, end)
-    if (!skip) readRule(text.slice(start, end), shared, hint, out)
+    readRule(text.slice(start, end), false, hint, out)
     start = end + 1
   }
   return out
+}
+
+/**
+ * A line readRule surely drops from a shared chain, unless it mentions the hint: `-A`, then, after
+ * its last quote (ruleTarget's reading), no target option but a last `-j` to a service's own
+ * chain (isPerServicePortChain's names). Only what is certain: any other line is read by readRule.
+ */
+const DROPPED_RULE = String.raw`-A (?:[^\n]*")?(?:[^"\s]|[^\S\n](?!-(?:j|g|-jump|-goto)\s))*[^\S\n]-j[^\S\n]+KUBE-(?:SVC|SVL|EXT|FW|XLB|SEP)-[A-Z0-9]+(?![^\n])`
+/** A whole line (at a line's start, up to its line break) that is not such a rule. */
+const LINE_TO_READ = new RegExp(String.raw`(?<![^\n])(?!${DROPPED_RULE})[^\n]*`, 'g')
+
+/**
+ * The [start, end) of each line of a shared chain's text that readRule must read, in order: the
+ * lines LINE_TO_READ finds and the lines the hint occurs in (mentions decides those). The text's
+ * end after a last line break is no line.
+ */
+function linesToRead(text: string, hint: string): Array<[number, number]> {
+  const odd: Array<[number, number]> = []
+  LINE_TO_READ.lastIndex = 0
+  for (let m = LINE_TO_READ.exec(text); m; m = LINE_TO_READ.exec(text)) {
+    if (m.index >= text.length) break
+    odd.push([m.index, m.index + m[0].length])
+    // an empty line matches nothing: step past its line break
+    LINE_TO_READ.lastIndex = m.index + m[0].length + 1
+  }
+  const hinted: Array<[number, number]> = []
+  // "" names nothing (mentions), and is in every line
+  for (let at = hint ? text.indexOf(hint) : -1; at >= 0; at = text.indexOf(hint, at)) {
+    const start = text.lastIndexOf('\n', at - 1) + 1
+    const newline = text.indexOf('\n', at)
+    const end = newline < 0 ? text.length : newline
+    hinted.push([start, end])
+    if (newline < 0) break
+    at = end + 1
+  }
+  if (hinted.length === 0) return odd
+  const all: Array<[number, number]> = []
+  for (let i = 0, j = 0; i < odd.length || j < hinted.length;) {
+    const next = j >= hinted.length || (i < odd.length && odd[i][0] <= hinted[j][0]) ? odd[i++] : hinted[j++]
+    if (all.length === 0 || all[all.length - 1][0] !== next[0]) all.push(next)
+  }
+  return all
 }
 
 function readRule(line: string, shared: boolean, hint: string, out: ChainListing): void {
@@ -95,21 +138,6 @@ function readRule(line: string, shared: boolean, hint: string, out: ChainListing
   if (shared && target && isPerServicePortChain(target) && !mentions(line, hint)) return
   out.rules.push(line)
   if (target && !EXTENSION_TARGETS.has(target) && !out.next.includes(target)) out.next.push(target)
-}
-
-/** ruleTarget's expression, searched in the whole text from an offset. */
-const TARGET_FROM = /\s-(?:j|g|-jump|-goto)\s+([^\s"]+)/g
-
-/**
- * Whether the rule text[start, end) surely has a service's own chain as its target, as
- * ruleTarget reads it (after the line's last quote): false when not, or not sure (readRule
- * decides).
- */
-function jumpsToServiceChain(text: string, start: number, end: number): boolean {
-  const quote = text.lastIndexOf('"', end - 1)
-  TARGET_FROM.lastIndex = quote >= start ? quote + 1 : start
-  const m = TARGET_FROM.exec(text)
-  return !!m && m.index + m[0].length <= end && isPerServicePortChain(m[1])
 }
 
 /**

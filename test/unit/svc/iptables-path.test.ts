@@ -146,13 +146,16 @@ describe('readChainListing on a shared chain of many services', () => {
     '-A KUBE-SERVICES -g KUBE-SEP-Q -j KUBE-SVC-X', '-A KUBE-SERVICES -j  KUBE-XLB-Q9', '-A KUBE-SERVICES -j\tKUBE-EXT-E', '-A KUBE-SERVICES -j KUBE-SVC-X,',
     '-A KUBE-SERVICES -d 10.96.0.7/32 -j KUBE-SVC-EEEEEEEEEEEEEEEE', '-A KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS', '-A KUBE-SERVICES -j',
     '-P KUBE-SERVICES ACCEPT', '-N KUBE-SERVICES', '# Warning: iptables-legacy tables present', '', 'garbage "', '-A KUBE-SERVICES "',
+    '-A KUBE-SERVICES -m comment --comment "a" -g KUBE-MARK-MASQ -j KUBE-SVC-AAAAAAAAAAAAAAAA', '-A KUBE-SERVICES -m comment --comment "ns7/svc-7" -j KUBE-SVC-FFFFFFFFFFFFFFFF',
+    '-A KUBE-SERVICES -m comment --comment "x" --jump KUBE-SVC-GG -j KUBE-SVC-HH', 'x\u2028-A KUBE-SERVICES -j KUBE-SVC-II', '-A KUBE-SERVICES -j KUBE-SVC-JJ "',
+    '-A KUBE-SERVICES -m comment --comment "b\rc" -j KUBE-SVC-KK', '-A KUBE-SERVICES -m comment --comment "ns7/svc-70 x" -j KUBE-SEP-LL', '-A KUBE-SERVICES -j KUBE-SVC-MM -j',
   ]
   it('keeps and drops what reading each rule alone keeps and drops, on odd rules too', () => {
     let seed = 7
     const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648
     for (let i = 0; i < 400; i++) {
       const text = Array.from({length: 8}, () => odd[Math.floor(random() * odd.length)]).join('\n') + (random() < 0.5 ? '\n' : '')
-      for (const hint of ['10.96.0.7', 'ns7/svc-7', 'KUBE', '"', '']) expect(readChainListing('KUBE-SERVICES', text, hint)).toEqual(oneByOne('KUBE-SERVICES', text, hint))
+      for (const hint of ['10.96.0.7', 'ns7/svc-7', 'KUBE', '"', '', '-A', 'x\n-A']) expect(readChainListing('KUBE-SERVICES', text, hint)).toEqual(oneByOne('KUBE-SERVICES', text, hint))
     }
   })
 })
