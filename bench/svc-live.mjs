@@ -8,7 +8,7 @@
 // cannot do without (`iptables-nft -t nat -S KUBE-SERVICES`), and every listing the path needs
 // (KUBE-SERVICES, the service's chain, its endpoints', the start chains and the filter table)
 // under one xargs, alone, after `node -e 0` and beside `nodedoc --version`; on legacy, the save
-// read by a bare node (its pipe as Buffers), alone and beside `nodedoc --version`, and by cat. BASELINE=path/to/bin/run.js adds
+// read by a bare node (its pipe as Buffers), alone, through cat and beside `nodedoc --version`, by cat, and by cat after `node -e 0`. BASELINE=path/to/bin/run.js adds
 // another build's svc NAME live to the same run, and checks both print the same.
 // CPU is every process of the run's, also those still running when its first process exits
 // (svc's lister shells end a moment after nodedoc, not waited for by it): each run goes into a
@@ -137,6 +137,10 @@ try {
       // the least any Node program can do with the save: read its pipe as Buffers, keep nothing
       'floor: node reading iptables-legacy-save as Buffers': inLegacy(process.execPath, '-e', "require('node:child_process').spawn('iptables-legacy-save', [], {stdio: ['ignore', 'pipe', 'inherit']}).stdout.on('data', () => {})"),
       'floor: iptables-legacy-save | cat': inLegacy('sh', '-c', 'iptables-legacy-save | cat'),
+      // Node's start, then the save at cat's pace: what any reader started from Node pays first
+      'floor: node -e 0, then iptables-legacy-save | cat': inLegacy('sh', '-c', '"$0" -e 0 && iptables-legacy-save | cat', process.execPath),
+      // a reader between that takes the pipe whole per read, so the save never waits for Node's thread
+      'floor: that bare node reading the save through cat': inLegacy(process.execPath, '-e', "require('node:child_process').spawn('sh', ['-c', 'iptables-legacy-save | cat'], {stdio: ['ignore', 'pipe', 'inherit']}).stdout.on('data', () => {})"),
       // the design svc NAME has (the save started before the CLI loads), were its own work free
       'floor: that bare node beside nodedoc --version, started together': inLegacy('sh', '-c', '"$0" -e "$2" & "$0" "$1" --version >/dev/null; wait', process.execPath, RUN, "require('node:child_process').spawn('iptables-legacy-save', [], {stdio: ['ignore', 'pipe', 'inherit']}).stdout.on('data', () => {})"),
     }, 'iptables-legacy-save (kernel)')
