@@ -174,19 +174,23 @@ const loadChunk = (chunk, vendor = () => core.vendor) => {
   return loaded.get(chunk)
 }
 
+/** `sandbox create` and `rm`: the runs that end without Node's teardown of the heap (below). */
+const quickExit = process.argv[2] === 'sandbox' && (process.argv[3] === 'create' || process.argv[3] === 'rm')
+
 /**
- * `pod NAME` without oclif (src/cli/direct.ts), when that file takes this argv; false when it
- * does not, or when NODEDOC_DIRECT=0 asks for oclif's start. Help is oclif's: for -h and --help
- * the file is not even read.
+ * `pod NAME` (src/cli/direct.ts) and `sandbox create` (src/cli/direct-sandbox.ts) without oclif,
+ * when that file takes this argv; false when it does not, or when NODEDOC_DIRECT=0 asks for
+ * oclif's start. Help is oclif's: for -h and --help the file is not even read.
  */
 function startDirect() {
   const argv = process.argv.slice(2)
-  if (argv[0] !== 'pod' || process.env.NODEDOC_DIRECT === '0' || argv.includes('--help') || argv.includes('-h')) return false
+  const file = argv[0] === 'pod' ? 'direct' : argv[0] === 'sandbox' && argv[1] === 'create' ? 'direct-sandbox' : undefined
+  if (!file || process.env.NODEDOC_DIRECT === '0' || argv.includes('--help') || argv.includes('-h')) return false
   let direct
   try {
     // the file names its own vendor files (none is required while it loads): the launcher's
     // part is not loaded on this path
-    direct = loadChunk('direct', () => direct?.vendor ?? {})
+    direct = loadChunk(file, () => direct?.vendor ?? {})
   } catch {
     return false // a bundle without that file: oclif runs it
   }
@@ -194,6 +198,7 @@ function startDirect() {
   if (!run) return false
   // an error nothing caught ends the run as it would under oclif
   run().catch((error) => loadCore().oclif.handle(error))
+  if (quickExit) process.once('beforeExit', () => process.exit())
   return true
 }
 
@@ -211,6 +216,6 @@ else if (!startDirect()) {
     // `sandbox create` and `rm`: once nothing is left to run (every child reaped, every write done:
     // the loop is empty), the process ends without Node's teardown of its heap, 10-30 ms on a
     // busy VM. The same exit code and 'exit' handlers as a natural exit; nothing uses beforeExit.
-    if (process.argv[2] === 'sandbox' && (process.argv[3] === 'create' || process.argv[3] === 'rm')) process.once('beforeExit', () => process.exit())
+    if (quickExit) process.once('beforeExit', () => process.exit())
   }
 }

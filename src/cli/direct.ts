@@ -12,18 +12,9 @@ import {socketPathOf} from '../host/cri-endpoint.js'
 import {watchOutput} from '../interrupt.js'
 import {openHostFor, printHostWarnings, reportError} from './answer.js'
 import {type PodArgs, type PodFlags, answerPod} from './pod.js'
+import {type DirectFlag, MIN_NODE_MAJOR, flushStdout, parsePlain} from './plain-argv.js'
 
-/** One flag as the direct path reads it: what oclif's definition of it says, and no more. */
-export interface DirectFlag {
-  char?: string
-  /** a boolean flag: present or not, never a value */
-  boolean?: true
-  /** the environment variable oclif takes its value from when the flag is not given */
-  env?: string
-  default?: string
-  /** the flag's own check of its value (oclif's parse); a value it refuses is oclif's to report */
-  check?: (value: string) => unknown
-}
+export {type DirectFlag, MIN_NODE_MAJOR, type Parsed, parsePlain} from './plain-argv.js'
 
 /** pod's flags (commands/pod.ts) and the inspection commands' common ones (base-command.ts). */
 export const POD_FLAGS: Record<string, DirectFlag> = {
@@ -35,64 +26,6 @@ export const POD_FLAGS: Record<string, DirectFlag> = {
   'sort-by': {},
   'host-root': {env: 'NODEDOC_HOST_ROOT', default: '/'},
   from: {},
-}
-
-/** package.json's engines (>=20): on an older Node, oclif's start prints its warning. */
-export const MIN_NODE_MAJOR = 20
-
-export interface Parsed {
-  args: Record<string, string>
-  flags: Record<string, string | boolean>
-}
-
-/**
- * argv (after the command's name) as oclif would parse it, when its reading is certain; else
- * undefined. Taken: `--flag value`, `--flag=value`, `-c value`, a boolean `--flag`, and at most
- * `positional.length` arguments; each flag once; no value empty or starting with '-'.
- */
-export function parsePlain(argv: string[], flags: Record<string, DirectFlag>, positional: string[], env: NodeJS.ProcessEnv = process.env): Parsed | undefined {
-  const parsed: Parsed = {args: {}, flags: {}}
-  const chars = new Map(Object.entries(flags).flatMap(([name, flag]) => (flag.char ? [[flag.char, name] as const] : [])))
-  const value = (text: string | undefined) => (text === undefined || text === '' || text.startsWith('-') ? undefined : text)
-  let argCount = 0
-  for (let i = 0; i < argv.length; i++) {
-    const token = argv[i]
-    if (!token.startsWith('-')) {
-      if (token === '' || argCount >= positional.length) return undefined
-      parsed.args[positional[argCount++]] = token
-      continue
-    }
-    const long = token.startsWith('--')
-    const at = long ? token.indexOf('=') : -1
-    const name = long ? token.slice(2, at === -1 ? undefined : at) : token.length === 2 ? chars.get(token[1]) : undefined
-    if (name === undefined || !Object.hasOwn(flags, name) || Object.hasOwn(parsed.flags, name)) return undefined
-    if (flags[name].boolean) {
-      if (at !== -1) return undefined
-      parsed.flags[name] = true
-      continue
-    }
-    const given = value(at === -1 ? argv[++i] : token.slice(at + 1))
-    if (given === undefined) return undefined
-    parsed.flags[name] = given
-  }
-  for (const [name, flag] of Object.entries(flags)) {
-    if (Object.hasOwn(parsed.flags, name)) continue
-    // oclif takes a non-empty variable, else the default
-    const fromEnv = flag.env ? env[flag.env] : undefined
-    if (fromEnv) parsed.flags[name] = fromEnv
-    else if (flag.default !== undefined) parsed.flags[name] = flag.default
-  }
-  for (const [name, flag] of Object.entries(flags)) {
-    const given = parsed.flags[name]
-    if (flag.check && typeof given === 'string') {
-      try {
-        flag.check(given)
-      } catch {
-        return undefined
-      }
-    }
-  }
-  return parsed
 }
 
 /**
@@ -126,14 +59,4 @@ async function runPod(args: PodArgs, flags: PodFlags): Promise<void> {
     printHostWarnings(host)
   }
   await flushStdout()
-}
-
-/**
- * What oclif's flush() does after a command: an empty write to stdout, then its 'drain' if that
- * write is held back (oclif gives up after 10 s; on Linux a pipe, terminal or file never holds
- * a write back, stdout being synchronous there).
- */
-async function flushStdout(): Promise<void> {
-  // 'drain' comes on a later turn, so a listener added after the write still hears it
-  if (!process.stdout.write('')) await new Promise((resolve) => process.stdout.once('drain', resolve))
 }

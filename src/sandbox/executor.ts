@@ -80,7 +80,13 @@ export async function runPlan(plan: Plan, state: SandboxState, ops: SandboxOps, 
     throw new SandboxStepError(`step ${index + 1} (${step.id}) failed: ${(error as Error).message}`, step, index + 1, problems)
   }
   state.phase = 'running'
-  await ops.saveState(state)
+  try {
+    await ops.saveState(state)
+  } catch (error) {
+    // every step is done, but the state says otherwise: what was made goes, as for any failure
+    const problems = await rollback(state, ops)
+    throw new SandboxStepError(`saving the state after the last step failed: ${(error as Error).message}`, null, plan.steps.length, problems)
+  }
   return state
 }
 

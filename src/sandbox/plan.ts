@@ -38,7 +38,18 @@ export const DEVICES: Array<[string, number, number]> = [
  * closes it, changes to the working directory ($0) and execs the container's argv. End of file
  * instead of a line means whoever held the gate went away: nothing runs.
  */
-export const GATE_SCRIPT = 'read -r _ <&3 || exit 125; exec 3<&-; cd "$0" && exec "$@"'
+export const GATE_SCRIPT = 'read -r _ <&3 || exit 125; exec 3<&-; cd "$0" && unset OLDPWD PWD && exec "$@"'
+
+/**
+ * The gate for a command whose environment is env: the shell's own PWD and OLDPWD (it exports
+ * both, OLDPWD being where it was started) are dropped, as runc's process gets the spec's
+ * environment alone; a pod that sets either gets its own value back.
+ */
+export function gateScript(env: Record<string, string>): string {
+  const own = ['OLDPWD', 'PWD'].filter((name) => Object.hasOwn(env, name))
+  if (!own.length) return GATE_SCRIPT
+  return GATE_SCRIPT.replace(' && exec "$@"', ` && export ${own.map((name) => `${name}=${shellLine([env[name]])}`).join(' ')} && exec "$@"`)
+}
 
 export interface CgroupLayout {
   version: 1 | 2
@@ -167,7 +178,7 @@ export function containerChain(cfg: SandboxConfig, c: ContainerSpec, rootfsPath:
   const pod = cfg.manifest
   const argv = containerArgv(c)
   const wd = c.workingDir ?? '/'
-  const gate = [cfg.gateShell, '-c', GATE_SCRIPT, wd]
+  const gate = [cfg.gateShell, '-c', gateScript(containerEnv(c, podHostname(cfg))), wd]
   if (cfg.isolation === 'chroot') return {chain: [...gate, 'chroot', rootfsPath, ...argv], gated: 'self'}
 
   const sharePid = pod.shareProcessNamespace && !pod.hostPID
@@ -248,12 +259,17 @@ function planLayout(cfg: SandboxConfig): PlanLayout {
     cfg, pod, qos, driver, podCgroup, logDir, containers, volumeSources,
     sandboxCgroup: containerCgroupPath(driver, podCgroup, cfg.sandboxId),
     podLimits: podLimits(pod, cfg.podPidsLimit),
-    hostname: pod.hostname ?? cfg.name,
+    hostname: podHostname(cfg),
     state: cfg.stateDir,
     lower: lowerDir(cfg),
     withNs: cfg.isolation !== 'chroot',
     full: cfg.isolation === 'full',
   }
+}
+
+/** The pod's hostname: spec.hostname, else the pod's name. */
+function podHostname(cfg: Pick<SandboxConfig, 'manifest' | 'name'>): string {
+  return cfg.manifest.hostname ?? cfg.name
 }
 
 /** The overlay's lower layer (the chroot dir for --isolation chroot). */
@@ -400,12 +416,13 @@ function pauseSettingSteps({cfg, sandboxCgroup, withNs}: PlanLayout): Step[] {
 /** The pod's hostname and network as a ptp CNI plugin makes it: a veth, the pod IP, routes, nothing out. */
 function networkSteps({cfg, pod, hostname, withNs}: PlanLayout): Step[] {
   if (!withNs || pod.hostNetwork) return []
-  const steps: Step[] = [{id: 'pause.hostname', why: 'the pod hostname lives in its own UTS namespace', op: {kind: 'run', argv: ['nsenter', '--target', PAUSE, '--uts', '--', 'hostname', hostname]}, undo: null}]
+  const hostnameWhy = 'the pod hostname lives in its own UTS namespace'
   const net = cfg.network
-  if (!net) return steps
-  const inPod = (...argv: string[]) => ['nsenter', '--target', PAUSE, '--net', '--', ...argv]
-  // two `ip -batch` runs (one process each, one per side of the veth) instead of nine
-  steps.push(
+  if (!net) return [{id: 'pause.hostname', why: hostnameWhy, op: {kind: 'run', argv: ['nsenter', '--target', PAUSE, '--uts', '--', 'hostname', hostname]}, undo: null}]
+  // two `ip -batch` runs (one process each, one per side of the veth) instead of nine; the
+  // hostname is written by the shell that runs the pod's side (/proc/sys/kernel/hostname is the
+  // writer's UTS namespace's), which saves a program start of its own
+  return [
     {id: 'net.veth', why: 'a veth pair: one end becomes the pod eth0 inside the pause netns, the other stays on the host (CNI ptp/kindnet); the host end gets the pod gateway /32 (as the ptp plugin puts on every host veth), goes up, and routes to the pod "<ip> dev vethX scope host" as kindnet writes it', op: {kind: 'run', argv: ['ip', '-batch', '-'], stdin: [
       `link add ${net.hostVeth} type veth peer name eth0 netns ${PAUSE}`,
       // replace, not add: the same gateway /32 goes on every host veth, and a retry must not trip
@@ -414,15 +431,14 @@ function networkSteps({cfg, pod, hostname, withNs}: PlanLayout): Step[] {
       `route replace ${net.podIp}/32 dev ${net.hostVeth} scope host`,
     ].join('\n') + '\n'}, undo: {kind: 'run', argv: ['ip', 'link', 'del', net.hostVeth]}},
     {id: 'net.forwarding', why: 'forward packets arriving from this veth only (per-interface, the host-wide ip_forward stays as it is)', op: {kind: 'write', path: `/proc/sys/net/ipv4/conf/${net.hostVeth}/forwarding`, content: '1'}, undo: null},
-    {id: 'net.pod', why: `pod end: lo and eth0 up, the pod IP without its subnet route, the gateway on the link, other pods in ${net.cidr} via the gateway; no default route, so nothing leaves the node`, op: {kind: 'run', argv: inPod('ip', '-batch', '-'), stdin: [
+    {id: 'net.pod', why: `${hostnameWhy}; pod end: lo and eth0 up, the pod IP without its subnet route, the gateway on the link, other pods in ${net.cidr} via the gateway; no default route, so nothing leaves the node`, op: {kind: 'run', argv: ['nsenter', '--target', PAUSE, '--uts', '--net', '--', 'sh', '-c', 'echo "$1" > /proc/sys/kernel/hostname && exec ip -batch -', 'sh', hostname], stdin: [
       'link set lo up',
       `address add ${net.podIp}/${net.prefixLength} dev eth0 noprefixroute`,
       'link set eth0 up',
       `route add ${net.gateway}/32 dev eth0 scope link`,
       `route add ${net.cidr} via ${net.gateway} dev eth0 src ${net.podIp}`,
     ].join('\n') + '\n'}, undo: null},
-  )
-  return steps
+  ]
 }
 
 /** One container's steps: what the host prepares for it (its dirs and fstab files), and its start. */
@@ -500,12 +516,17 @@ export interface ImageMountPoint {
 }
 
 /**
- * Every path inside the image layer that the container roots' steps make (mkdir, touch) or mount
- * on (X-mount.mkdir), their parents first; none for --isolation chroot, which makes none. A
- * --rootfs DIR is checked against these before anything is made (service.ts): the steps reach
- * them through /proc/<pid>/root, where an absolute link resolves against the node's root.
+ * Every path inside the image that a container root mounts on, their parents first; none for
+ * --isolation chroot, which mounts nothing. Each is made in the container's own upper layer
+ * before the overlay is mounted (containerRootSteps), so no link in the image is ever followed
+ * to make one; a --rootfs DIR is also checked against these before anything is made
+ * (service.ts), so that a link or an entry of the wrong type is refused with a clear line.
  */
 export function imageMountPoints(cfg: Pick<SandboxConfig, 'manifest' | 'isolation' | 'fileVolumes'>): ImageMountPoint[] {
+  return containerMountPoints(cfg, cfg.manifest.containers)
+}
+
+function containerMountPoints(cfg: Pick<SandboxConfig, 'manifest' | 'isolation' | 'fileVolumes'>, containers: ContainerSpec[]): ImageMountPoint[] {
   if (cfg.isolation === 'chroot') return []
   const wanted = new Map<string, 'dir' | 'file'>()
   const add = (path: string, kind: 'dir' | 'file') => {
@@ -520,7 +541,7 @@ export function imageMountPoints(cfg: Pick<SandboxConfig, 'manifest' | 'isolatio
   if (!cfg.manifest.hostNetwork) add('sys', 'dir')
   add('dev', 'dir')
   for (const f of ['hosts', 'hostname', 'resolv.conf']) add(`etc/${f}`, 'file')
-  for (const c of cfg.manifest.containers) {
+  for (const c of containers) {
     for (const m of c.volumeMounts) add(m.mountPath, cfg.fileVolumes?.includes(m.name) ? 'file' : 'dir')
   }
   if (cfg.isolation === 'full') add('.oldroot', 'dir')
@@ -536,83 +557,83 @@ function fstabLine(source: string, target: string, type: string, options: string
   return `${fstabField(source)} ${fstabField(target)} ${type} ${options} 0 0`
 }
 
+/** /dev links a container gets (runc's defaults), as name and target. */
+const DEV_LINKS: Array<[string, string]> = [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']]
+
 /**
  * The container's root, made inside its own mount namespace while the process waits at the
  * gate: overlay rootfs, /proc, /sys, a minimal /dev, the pod's files and volumes, then
- * pivot_root away from the host (--isolation full). The mounts go in two `mount --all` runs
- * over fstab files in the container dir (a program costs several milliseconds, a mount in a
- * running one almost nothing); files, dirs and links are made through /proc/<pid>/root.
+ * pivot_root away from the host (--isolation full), all in one run of a shell entered into the
+ * namespace (a program costs several milliseconds here, a mount inside a running one almost
+ * nothing). Every mount point is made beforehand in the container's upper layer, a folder of
+ * its own on the host that no image can put a link in: the upper entry hides whatever the image
+ * has at that path, so the mounts never follow a link of the image's, even one put there after
+ * preflight. /dev's links and folders are copied from a template beside it, with the device nodes.
  */
 function containerRootSteps({cfg, pod, state, lower, volumeSources, full}: PlanLayout, c: ContainerSpec, ref: string, dir: string, merged: string, needs: ContainerNeeds): Pick<ContainerSteps, 'files' | 'start'> {
-  const prepare: Step[] = []
-  const start: Step[] = []
-  const there = (p: string) => join(`/proc/${ref}/root`, merged, p)
-  const mkdirIn = (id: string, p: string): Step => ({id, why: `mount point ${p}`, op: {kind: 'mkdir', path: there(p)}, undo: null})
-  const touchIn = (id: string, p: string): Step => ({id, why: `mount point ${p}`, op: {kind: 'write', path: there(p), content: ''}, undo: null})
+  const upper = join(dir, 'upper')
+  const devDir = join(dir, 'dev')
   const at = (p: string) => join(merged, p)
-  prepare.push(
-    {id: `ctr.${c.name}.upper`, why: 'overlay upper dir: the container writable layer', op: {kind: 'mkdir', path: join(dir, 'upper')}, undo: null},
+  const prepare: Step[] = [
+    {id: `ctr.${c.name}.upper`, why: 'overlay upper dir: the container writable layer', op: {kind: 'mkdir', path: upper}, undo: null},
     {id: `ctr.${c.name}.work`, why: 'overlay work dir', op: {kind: 'mkdir', path: join(dir, 'work')}, undo: null},
     {id: `ctr.${c.name}.rootfs-dir`, why: 'the rootfs mount point', op: {kind: 'mkdir', path: merged}, undo: null},
-  )
-  // X-mount.mkdir: mount makes a missing mount point inside the overlay it has just mounted
+  ]
+  for (const point of containerMountPoints(cfg, [c])) {
+    const why = `mount point /${point.path}, made in the writable layer: it hides what the image has there, so no link of the image's is followed`
+    prepare.push(point.kind === 'dir'
+      // as overlayfs's copy-up would: a folder the image has keeps its mode and owner
+      ? {id: `ctr.${c.name}.point.${point.path}`, why, op: {kind: 'mkdir', path: join(upper, point.path), like: join(lower, point.path)}, undo: null}
+      : {id: `ctr.${c.name}.point.${point.path}`, why, op: {kind: 'write', path: join(upper, point.path), content: ''}, undo: null})
+  }
   const rootMounts = [
-    fstabLine('overlay', merged, 'overlay', `lowerdir=${lower},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`),
-    fstabLine('proc', at('proc'), 'proc', 'nosuid,nodev,noexec,X-mount.mkdir'),
-    ...(pod.hostNetwork ? [] : [fstabLine('sysfs', at('sys'), 'sysfs', 'ro,nosuid,nodev,noexec,X-mount.mkdir')]),
-    fstabLine('tmpfs', at('dev'), 'tmpfs', 'nosuid,strictatime,mode=755,size=65536k,X-mount.mkdir'),
+    fstabLine('overlay', merged, 'overlay', `lowerdir=${lower},upperdir=${upper},workdir=${join(dir, 'work')}`),
+    fstabLine('proc', at('proc'), 'proc', 'nosuid,nodev,noexec'),
+    ...(pod.hostNetwork ? [] : [fstabLine('sysfs', at('sys'), 'sysfs', 'ro,nosuid,nodev,noexec')]),
+    fstabLine('tmpfs', at('dev'), 'tmpfs', 'nosuid,strictatime,mode=755,size=65536k'),
   ]
   prepare.push({id: `ctr.${c.name}.fstab-root`, why: 'the rootfs (read-only image layer + writable upper), /proc, /sys read-only, a tmpfs /dev, in the order they are mounted', op: {kind: 'write', path: join(dir, 'fstab.root'), content: rootMounts.join('\n') + '\n'}, undo: null})
-  const mountRoot = `ctr.${c.name}.mount-root`
-  // the held process runs nothing until the gate opens: its root is built while it joins its cgroups
-  start.push({after: [`ctr.${c.name}.start`, ...needs.image, `ctr.${c.name}.fstab-root`], id: mountRoot, why: 'mounted only inside the container mount namespace; /proc from inside its PID namespace (ps sees only the pod), /sys from inside the pod network namespace', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--pid', ...(pod.hostNetwork ? [] : ['--net']), '--', 'mount', '--all', '--fstab', join(dir, 'fstab.root')]}, undo: null})
-  const nodes = DEVICES.map(([d]) => `/dev/${d}`)
-  const devicesWhy = `device nodes ${nodes.join(', ')} (runc's default set), copied as nodes from the host`
-  const links: Step[] = [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']]
-    .map(([name, target]) => ({id: `ctr.${c.name}.dev.${name}`, why: `/dev/${name} link`, op: {kind: 'symlink', target, path: there(`dev/${name}`)}, undo: null}))
-  const points: Step[] = [{...mkdirIn(`ctr.${c.name}.mkdir.pts`, 'dev/pts'), after: [mountRoot]}, mkdirIn(`ctr.${c.name}.mkdir.shm`, 'dev/shm')]
   const binds = [
     fstabLine('devpts', at('dev/pts'), 'devpts', 'newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec'),
     fstabLine(join(state, 'shm'), at('dev/shm'), 'none', 'bind'),
-  ]
-  for (const f of ['hosts', 'hostname', 'resolv.conf']) {
-    points.push(touchIn(`ctr.${c.name}.touch.${f}`, `etc/${f}`))
-    binds.push(fstabLine(join(state, f), at(`etc/${f}`), 'none', 'bind'))
-  }
-  for (const m of c.volumeMounts) {
-    points.push(cfg.fileVolumes?.includes(m.name) ? touchIn(`ctr.${c.name}.touch.vol.${m.name}`, m.mountPath) : mkdirIn(`ctr.${c.name}.mkdir.vol.${m.name}`, m.mountPath))
+    ...['hosts', 'hostname', 'resolv.conf'].map((f) => fstabLine(join(state, f), at(`etc/${f}`), 'none', 'bind')),
     // bind,ro: mount binds, then remounts the bind read-only, as two separate runs did
-    binds.push(fstabLine(volumeSources.get(m.name)!, at(m.mountPath), 'none', m.readOnly ? 'bind,ro' : 'bind'))
-  }
+    ...c.volumeMounts.map((m) => fstabLine(volumeSources.get(m.name)!, at(m.mountPath), 'none', m.readOnly ? 'bind,ro' : 'bind')),
+  ]
   const fstabBinds = join(dir, 'fstab.binds')
-  prepare.push({id: `ctr.${c.name}.fstab-binds`, why: "a private devpts, the pod's shm as /dev/shm, /etc/hosts, hostname and resolv.conf from the sandbox state dir (as kubelet/containerd bind them), the volumes (readOnly ones remounted read-only)", op: {kind: 'write', path: fstabBinds, content: binds.join('\n') + '\n'}, undo: null})
-  const bindsNeed = [`ctr.${c.name}.fstab-binds`, ...needs.binds]
-  if (!full) {
-    // /dev filled while the binds are mounted: neither waits for the other
-    const devices: Step = {id: `ctr.${c.name}.devices`, why: devicesWhy, op: {kind: 'run', argv: ['cp', '-a', ...nodes, there('dev/')]}, undo: null}
-    start.push(devices, ...links, ...points, {id: `ctr.${c.name}.mount-binds`, why: 'mounted inside the container mount namespace, in that order', op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--', 'mount', '--all', '--fstab', fstabBinds]}, undo: null, after: [points.at(-1)!.id, ...bindsNeed]})
-    return {files: prepare, start}
-  }
-  points.push(mkdirIn(`ctr.${c.name}.mkdir.oldroot`, '.oldroot'))
-  // the device nodes, the binds, pivot_root and (with a static busybox on the host) the old
-  // root's detach in one run inside the mount namespace, where the host's /dev is still in
-  // view: each separate run costs an nsenter and a program start
-  const busybox = cfg.hostBusybox
-  const script = [`cp -a ${nodes.join(' ')} "$2/dev/"`, 'mount --all --fstab "$1"', 'pivot_root "$2" "$2/.oldroot"', ...(busybox ? ['exec "$3" umount -l /.oldroot'] : [])].join(' && ')
-  start.push(
-    {...links[0], after: [mountRoot]},
-    ...links.slice(1),
-    ...points,
-    {
-      id: `ctr.${c.name}.pivot_root`,
-      why: `${devicesWhy}; the binds mounted inside the container mount namespace, in that order; then pivot_root, not chroot: the host root is moved away from the mount namespace, not just hidden${busybox ? "; then the old (host) root detached, so nothing in the container can reach it, by the host's static busybox reached through it" : ''}`,
-      op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--', 'sh', '-c', script, 'sh', fstabBinds, merged, ...(busybox ? [join('/.oldroot', busybox)] : [])]},
-      undo: null,
-      after: [links.at(-1)!.id, points.at(-1)!.id, ...bindsNeed],
-    },
-    ...(busybox ? [] : [{id: `ctr.${c.name}.umount-oldroot`, why: "detach the old (host) root so nothing in the container can reach it; run with the host's tools through /proc/<pid>/root", op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--root=/', '--wd=/', '--', 'umount', '--lazy', `/proc/${ref}/root/.oldroot`]}, undo: null} satisfies Step]),
-    {id: `ctr.${c.name}.rmdir-oldroot`, why: 'remove the empty old-root mount point', op: {kind: 'rmdir', path: `/proc/${ref}/root/.oldroot`}, undo: null},
+  prepare.push(
+    {id: `ctr.${c.name}.fstab-binds`, why: "a private devpts, the pod's shm as /dev/shm, /etc/hosts, hostname and resolv.conf from the sandbox state dir (as kubelet/containerd bind them), the volumes (readOnly ones remounted read-only)", op: {kind: 'write', path: fstabBinds, content: binds.join('\n') + '\n'}, undo: null},
+    {id: `ctr.${c.name}.dev`, why: "the template of the container's /dev: its links and the devpts and shm mount points", op: {kind: 'mkdir', path: devDir}, undo: null},
+    ...DEV_LINKS.map(([name, target]): Step => ({id: `ctr.${c.name}.dev.${name}`, why: `/dev/${name} link`, op: {kind: 'symlink', target, path: join(devDir, name)}, undo: null})),
+    ...['pts', 'shm'].map((name): Step => ({id: `ctr.${c.name}.dev.${name}`, why: `mount point /dev/${name}`, op: {kind: 'mkdir', path: join(devDir, name)}, undo: null})),
   )
+  const nodes = DEVICES.map(([d]) => `/dev/${d}`)
+  const busybox = full ? cfg.hostBusybox : undefined
+  const script = [
+    'mount --all --fstab "$1"',
+    `cp -a ${nodes.join(' ')} "$3/." "$4/dev/"`,
+    'mount --all --fstab "$2"',
+    ...(full ? ['pivot_root "$4" "$4/.oldroot"'] : []),
+    ...(busybox ? ['exec "$5" umount -l /.oldroot'] : []),
+  ].join(' && ')
+  const why = [
+    'mounted only inside the container mount namespace, in that order: the rootfs, /proc from inside its PID namespace (ps sees only the pod), /sys from inside the pod network namespace, a tmpfs /dev',
+    `then the device nodes ${nodes.join(', ')} (runc's default set, copied as nodes from the host, whose /dev is still in view) and /dev's links`,
+    'then the binds',
+    ...(full ? ['then pivot_root, not chroot: the host root is moved away from the mount namespace, not just hidden'] : []),
+    ...(busybox ? ["then the old (host) root detached, so nothing in the container can reach it, by the host's static busybox reached through it"] : []),
+  ].join('; ')
+  // the held process runs nothing until the gate opens: its root is built while it joins its cgroups
+  const start: Step[] = [{
+    after: [`ctr.${c.name}.start`, ...needs.image, prepare.at(-1)!.id, ...needs.binds],
+    id: full ? `ctr.${c.name}.pivot_root` : `ctr.${c.name}.mount-root`,
+    why,
+    op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--pid', ...(pod.hostNetwork ? [] : ['--net']), '--', 'sh', '-c', script, 'sh', join(dir, 'fstab.root'), fstabBinds, devDir, merged, ...(busybox ? [join('/.oldroot', busybox)] : [])]},
+    undo: null,
+  }]
+  if (!full) return {files: prepare, start}
+  if (!busybox) start.push({id: `ctr.${c.name}.umount-oldroot`, why: "detach the old (host) root so nothing in the container can reach it; run with the host's tools through /proc/<pid>/root", op: {kind: 'run', argv: ['nsenter', '--target', ref, '--mount', '--root=/', '--wd=/', '--', 'umount', '--lazy', `/proc/${ref}/root/.oldroot`]}, undo: null})
+  start.push({id: `ctr.${c.name}.rmdir-oldroot`, why: 'remove the empty old-root mount point', op: {kind: 'rmdir', path: `/proc/${ref}/root/.oldroot`}, undo: null})
   return {files: prepare, start}
 }
 
@@ -709,7 +730,7 @@ export function resolveOp<T>(value: T, pids: Record<string, number>): T {
 /** One line for --explain: the command (or file operation) a step performs. */
 export function describeOp(op: Op): string {
   switch (op.kind) {
-    case 'mkdir': return `mkdir ${op.path}`
+    case 'mkdir': return `mkdir ${op.path}` + (op.like ? `  (mode and owner of ${op.like}, if a folder)` : '')
     case 'rmdir': return `rmdir ${op.path}`
     // a whole file the plan wrote (an fstab) is shown whole: it is what the next step mounts
     case 'write': return op.content === '' ? `touch ${op.path}` : /\/fstab\.[a-z]+$/.test(op.path) ? `write ${op.path} <<EOF\n${op.content.trimEnd().split('\n').map((l) => '      ' + l).join('\n')}\n      EOF` : `write ${op.path} <- ${JSON.stringify(op.content.length > 60 ? op.content.slice(0, 57) + '...' : op.content)}`

@@ -20,8 +20,8 @@ import {containerCgroupPath} from './kubelet.js'
 import {type PodManifest, parsePodManifest} from './manifest.js'
 import {pickPodAddress} from './ipam.js'
 import {
-  GATE_SCRIPT, type Isolation, type Plan, type SandboxConfig, type Step,
-  containerEnv, imageMountPoints, lowerDir, planSandbox, setprivArgs,
+  type Isolation, type Plan, type SandboxConfig, type Step,
+  containerEnv, gateScript, imageMountPoints, lowerDir, planSandbox, setprivArgs,
 } from './plan.js'
 import {type ShownPhase, STATE_ROOT, STATE_VERSION, type SandboxState} from './state.js'
 
@@ -60,6 +60,11 @@ export interface CreateOptions {
   onStepDone?: (step: Step, number: number) => void
   onWarning?: (message: string) => void
   aborted?: () => boolean
+  /**
+   * The last part of the create, once every step is done (the command's output): when it fails,
+   * or the create is interrupted before it has ended, everything made is removed again.
+   */
+  finish?: (created: Created) => Promise<void>
 }
 
 /** The tools a sandbox with this isolation runs. */
@@ -273,21 +278,34 @@ function initialState(config: SandboxConfig, plan: Plan, creator: ProcessMark): 
   }
 }
 
-/** Runs the plan; on failure or Ctrl-C everything made is gone again before the error says so. */
-async function execute(plan: Plan, state: SandboxState, stateDir: string, opts: CreateOptions): Promise<void> {
+/**
+ * Runs the plan, then finish; on any failure or Ctrl-C until finish has ended, everything made
+ * is gone again before the error says so.
+ */
+async function execute(plan: Plan, state: SandboxState, stateDir: string, opts: CreateOptions, finish: () => Promise<void>): Promise<void> {
   const ops = new LiveSandboxOps(`${stateDir}/state.json`, state.podUid)
+  let stepsDone = false
   try {
     await runPlan(plan, state, ops, {failStep: opts.failStep, holdStep: opts.holdStep, aborted: opts.aborted, onStep: opts.onStep, onStepDone: opts.onStepDone, onWarning: opts.onWarning})
+    stepsDone = true
+    await finish()
+    // what is pending comes in first (a Ctrl-C, an output whose reader went away): the create
+    // ends only after it
+    await new Promise((resolve) => setImmediate(resolve))
+    if (opts.aborted?.()) throw new SandboxAborted('interrupted', null, plan.steps.length, [])
   } catch (error) {
+    // runPlan has undone its own failure; anything after it (finish, a Ctrl-C) is undone here
+    const rollbackProblems = !stepsDone && error instanceof SandboxStepError ? error.rollbackProblems : await rollback(state, ops)
     await ops.sweep()
+    const where = error instanceof SandboxStepError && error.step ? `at step ${error.number} (${error.step.id})` : 'after the last step'
     // a signal sent to the whole process group (SIGHUP, Ctrl-C in a terminal) also ends the
     // step's own program: that step failed because of the interruption, and says so
-    if (error instanceof SandboxAborted || (error instanceof SandboxStepError && opts.aborted?.())) throw new SandboxError(`interrupted at step ${error.number} (${error.step?.id}); everything made so far was removed${problems(error.rollbackProblems)}`, 130)
+    if (error instanceof SandboxAborted || opts.aborted?.()) throw new SandboxError(`interrupted ${where}; everything made so far was removed${problems(rollbackProblems)}`, 130)
     if (error instanceof SandboxStepError) {
       const Kind = error.step?.id === 'net.lease' && / is taken$/.test(error.message) ? LeaseTaken : SandboxError
-      throw new Kind(`${error.message}; everything made so far was removed${problems(error.rollbackProblems)}`)
+      throw new Kind(`${error.message}; everything made so far was removed${problems(rollbackProblems)}`)
     }
-    throw error
+    throw new SandboxError(`${(error as Error).message} (after the last step); everything made so far was removed${problems(rollbackProblems)}`)
   }
 }
 
@@ -303,7 +321,7 @@ async function createOnce(opts: CreateOptions): Promise<Created> {
     for (const [i, step] of plan.steps.entries()) opts.onStep?.(step, i + 1, step.op)
     return {state, plan}
   }
-  await execute(plan, state, config.stateDir, opts)
+  await execute(plan, state, config.stateDir, opts, async () => opts.finish?.({state, plan}))
   return {state, plan}
 }
 
@@ -413,7 +431,7 @@ export async function execInSandbox(name: string, container: string | undefined,
   const spec = s.manifest.containers.find((x) => x.name === c.name)!
   const env = containerEnv(spec, s.manifest.hostname ?? s.name)
   const gateShell = (await which('sh')) ?? '/bin/sh'
-  const gate = [gateShell, '-c', GATE_SCRIPT, '/']
+  const gate = [gateShell, '-c', gateScript(env), '/']
   const dirs = s.cgroup.controllers.map((ctl) => `${s.cgroup.mountRoot}/${ctl}/${containerCgroupPath(s.cgroup.driver, s.cgroup.podPath, c.id)}`.replace(/\/+/g, '/'))
   if (s.isolation === 'chroot') {
     return execGated([...gate, 'chroot', s.lowerDir, ...argv], 'self', dirs, env)

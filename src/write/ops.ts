@@ -10,7 +10,12 @@ export type RootfsSource =
   | {kind: 'layer'; dir: string; binary: string; digest: string; statKey?: string}
 
 export type Op =
-  | {kind: 'mkdir'; path: string; exclusive?: boolean}
+  /**
+   * `like`: a folder this one stands over (a mount point in the overlay's upper layer, over the
+   * image's folder of the same name): when that is a folder, the new one gets its mode and owner,
+   * as overlayfs's copy-up would give it.
+   */
+  | {kind: 'mkdir'; path: string; exclusive?: boolean; like?: string}
   | {kind: 'rmdir'; path: string}
   | {kind: 'write'; path: string; content: string}
   | {kind: 'symlink'; target: string; path: string}

@@ -2,7 +2,7 @@
 // spawn, cgroup writes) and its undo. Every program runs from an argument array (./run.ts).
 
 import {type ChildProcess, spawn} from 'node:child_process'
-import {appendFileSync, closeSync, constants, existsSync, mkdirSync, openSync, renameSync, rmdirSync, symlinkSync, writeFileSync} from 'node:fs'
+import {appendFileSync, chmodSync, chownSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, renameSync, rmdirSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {mkdir, rm, rmdir, symlink, writeFile} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 import type {Socket} from 'node:net'
@@ -75,6 +75,36 @@ interface Held {
   logPath: string
 }
 
+/**
+ * Whether path is a folder already, looked at in place: a cgroup folder the kernel has (the QoS
+ * parents other pods made) takes microseconds to see, while `mkdir -p` sent to the pool comes
+ * back only on the event loop's next turn through it, behind the spawns of the other lanes.
+ */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Gives folder `to` the mode and owner of `from` when `from` is a folder (not a link): a mount
+ * point made in the overlay's upper layer stands over the image's folder, and shows its own
+ * mode and owner, as a copied-up folder would show the image's (a /tmp keeps its 1777).
+ */
+function copyFolderLook(from: string, to: string): void {
+  let look
+  try {
+    look = lstatSync(from)
+  } catch {
+    return
+  }
+  if (!look.isDirectory()) return
+  chownSync(to, look.uid, look.gid)
+  chmodSync(to, look.mode & 0o7777)
+}
+
 /** The live machine. */
 export class LiveSandboxOps implements SandboxOps {
   private readonly held = new Map<string, Held>()
@@ -88,7 +118,7 @@ export class LiveSandboxOps implements SandboxOps {
    */
   private startLogWriter(held: Held): ChildProcess {
     const [program, ...args] = shimArgv()
-    const child = spawn(program, [...args, '-'], {detached: true, stdio: ['pipe', 'ignore', 'ignore', ...held.pipes], env: {PATH: process.env.PATH ?? '', NODEDOC_SANDBOX_UID: this.sandboxUid}})
+    const child = spawn(program, [...args, '-'], {detached: true, stdio: ['pipe', 'ignore', 'ignore', ...held.pipes], cwd: '/', env: {PATH: process.env.PATH ?? '', NODEDOC_SANDBOX_UID: this.sandboxUid}})
     child.on('error', () => undefined)
     child.stdin!.on('error', () => undefined)
     child.stdin!.end(held.configPath + '\n')
@@ -123,7 +153,8 @@ export class LiveSandboxOps implements SandboxOps {
             if (errno(error) === 'EEXIST') throw new Error(`${op.path} already exists`, {cause: error})
             throw error
           }
-        } else await files.mkdir(op.path, {recursive: true})
+        } else if (files === inPlace || !isFolder(op.path)) await files.mkdir(op.path, {recursive: true})
+        if (op.like) copyFolderLook(op.like, op.path)
         return
       }
       case 'rmdir':
@@ -168,7 +199,7 @@ export class LiveSandboxOps implements SandboxOps {
         await run(op.argv, op.stdin)
         return
       case 'spawnPause': {
-        const child = spawn(op.argv[0], op.argv.slice(1), {detached: true, stdio: 'ignore', env: {PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', NODEDOC_SANDBOX_UID: this.sandboxUid}})
+        const child = spawn(op.argv[0], op.argv.slice(1), {detached: true, stdio: 'ignore', cwd: '/', env: {PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', NODEDOC_SANDBOX_UID: this.sandboxUid}})
         const failed = new Promise<never>((_, reject) => child.once('error', (e) => reject(new Error(`${op.argv[0]}: ${e.message}`))))
         child.unref()
         if (child.pid === undefined) await failed
@@ -234,7 +265,7 @@ export class LiveSandboxOps implements SandboxOps {
     writeFileSync(configPath, JSON.stringify({logPath: op.logPath, exitPath: join(op.stateDir, 'exit.json')}, null, 2))
     // the runtime creates the log file when the container starts, output or not
     writeFileSync(op.logPath, '', {flag: 'a'})
-    const shim = spawn(op.shim, ['-c', SHIM_SCRIPT, 'shim', ...op.chain], {detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'], env: {...op.env, NODEDOC_SANDBOX_UID: this.sandboxUid}})
+    const shim = spawn(op.shim, ['-c', SHIM_SCRIPT, 'shim', ...op.chain], {detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'], cwd: '/', env: {...op.env, NODEDOC_SANDBOX_UID: this.sandboxUid}})
     const [, stdout, stderr, gate, status] = shim.stdio as unknown as Socket[]
     const said = {stdout: [] as string[], stderr: [] as string[]}
     stdout.setEncoding('utf8').on('data', (chunk: string) => said.stdout.push(chunk))

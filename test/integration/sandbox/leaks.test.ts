@@ -176,13 +176,27 @@ run('sandbox leaves nothing behind', () => {
     expect(picture()).toEqual(before)
   })
 
+  // every step done, the containers running: the create still fails if its answer cannot be
+  // given (`sandbox create ... | true`), and what it made goes as for any other failure
+  it('rolls back when its output cannot be written after the last step', async () => {
+    const name = `${prefix}-out`
+    const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', cidr, '--cgroup-driver', 'systemd', '--uid', run_.uid()], {cwd: ROOT, env: {...process.env, ...CLI_ENV}, stdio: ['ignore', 'pipe', 'pipe']})
+    child.stdout.destroy()
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()))
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    if (existsSync(`/run/nodedoc/sandboxes/${name}`)) await cli(['sandbox', 'rm', name])
+    expect({code, stderr}).toEqual({code: 141, stderr: expect.stringMatching(/error: interrupted after the last step; everything made so far was removed\n$/)})
+    expect(picture()).toEqual(before)
+  })
+
   it('removes a half-made sandbox (state written, process killed mid-create) and rm is idempotent', async () => {
     const name = `${prefix}-half`
-    const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', cidr, '--cgroup-driver', 'systemd', '--explain', '--uid', run_.uid()], {cwd: ROOT, env: {...process.env, ...CLI_ENV, NODEDOC_SANDBOX_HOLD_STEP: '70'}})
+    const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'sandbox', 'create', '-f', manifest, '--name', name, '--pod-cidr', cidr, '--cgroup-driver', 'systemd', '--explain', '--uid', run_.uid()], {cwd: ROOT, env: {...process.env, ...CLI_ENV, NODEDOC_SANDBOX_HOLD_STEP: String(PIVOT)}})
     let stderr = ''
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString()
-      if (stderr.includes('\n[70] ')) child.kill('SIGKILL')
+      if (stderr.includes(`\n[${PIVOT}] `)) child.kill('SIGKILL')
     })
     await new Promise((resolve) => child.on('close', resolve))
     try {

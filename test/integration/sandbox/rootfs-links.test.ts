@@ -1,10 +1,12 @@
 // A --rootfs DIR is the user's image: a link where the create makes a mount point is refused
 // before anything is made, and the node's file or folder it points at stays as it was.
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {spawn} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {IS_ROOT, RunIds, cli, ensureBuilt, hostPicture, manifestFile, podYaml, suffix, testCidr} from './helpers.js'
+import {createSandbox} from '../../../src/sandbox/service.js'
+import {CLI_ENV, IS_ROOT, ROOT, RunIds, cli, ensureBuilt, hostPicture, manifestFile, podYaml, suffix, testCidr} from './helpers.js'
 
 const run = IS_ROOT ? describe : describe.skip
 const id = suffix()
@@ -84,4 +86,41 @@ run('sandbox create --rootfs DIR with links at its mount points', () => {
     expect(readFileSync(join(dir, 'run/resolv.conf'), 'utf8')).toBe('nameserver 10.0.0.10\n')
     expect(hostPicture(ns, [prefix], ids)).toEqual(before)
   })
+
+  it('follows no link swapped in after the check: the mount points are made in the container\'s own layer', async () => {
+    const hosts = join(outside, 'etc')
+    const data = join(outside, 'swapped-data')
+    mkdirSync(hosts)
+    mkdirSync(data)
+    const dir = image()
+    mkdirSync(join(dir, 'data'))
+    const name = `${prefix}-swap`
+    const containers = `    - name: app\n      image: busybox\n      command: ['sleep', '10000']\n      volumeMounts: [{name: scratch, mountPath: /data/scratch}]\n`
+    const yaml = podYaml(name, ns, containers, '  volumes:\n    - {name: scratch, emptyDir: {}}\n')
+    const file = manifestFile(yaml)
+    const uid = ids.uid()
+    // the container's start is held (NODEDOC_SANDBOX_HOLD_STEP) while the image's owner swaps
+    // two folders the preflight saw for links to folders of the node
+    const {plan} = await createSandbox({manifestPath: file, name, isolation: 'full', rootfs: dir, podCidr: cidr, cgroupDriver: 'cgroupfs', podPidsLimit: null, podUid: uid, dryRun: true})
+    const hold = plan.steps.findIndex((s) => s.id === 'ctr.app.start') + 1
+    const child = spawn(process.execPath, ['bin/run.js', 'sandbox', 'create', '-f', file, '--name', name, '--rootfs', dir, '--pod-cidr', cidr, '--uid', uid, '--explain'], {cwd: ROOT, env: {...process.env, ...CLI_ENV, NODEDOC_SANDBOX_HOLD_STEP: String(hold)}, stdio: ['ignore', 'pipe', 'pipe']})
+    let stderr = ''
+    const held = new Promise<void>((resolve) => child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk
+      if (stderr.includes('ctr.app.start')) resolve()
+    }))
+    const ended = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)))
+    await Promise.race([held, ended])
+    renameSync(join(dir, 'etc'), join(dir, 'etc.real'))
+    symlinkSync(hosts, join(dir, 'etc'))
+    rmSync(join(dir, 'data'), {recursive: true})
+    symlinkSync(data, join(dir, 'data'))
+    const code = await ended
+    if (code === 0) await cli(['sandbox', 'rm', name])
+    expect(code, stderr).toBe(0)
+    // nothing was made on the node through either link
+    expect(readdirSync(hosts)).toEqual([])
+    expect(readdirSync(data)).toEqual([])
+    expect(hostPicture(ns, [prefix], ids)).toEqual(before)
+  }, 60_000)
 })

@@ -72,6 +72,16 @@ run('nodedoc sandbox on the real kernel', () => {
     expect(listed[names.core].containers[0].pid).toBeGreaterThan(1)
   })
 
+  it("gives the container the pod's environment only, as runc would: nothing of the CLI's (its cwd as OLDPWD)", async () => {
+    const pid = listed[names.core].containers[0].pid
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).sort()
+    expect(environ).toEqual(['HOSTNAME=' + names.core, 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'])
+    // and so does a command run with sandbox exec
+    const r = await exec(names.core, ['env'])
+    expect(r.exitCode).toBe(0)
+    expect(String(r.stdout).trim().split('\n').sort()).toEqual(['HOSTNAME=' + names.core, 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'])
+  })
+
   it('cannot signal a host process from inside', async () => {
     const host = spawn('sleep', ['300'], {detached: true, stdio: 'ignore'})
     try {

@@ -123,3 +123,64 @@ describe.skipIf(!snapshot)('pod through the direct path', () => {
     expect(usage.stderr).toBe('error: Nonexistent flag: --nope (see --help)\n')
   })
 })
+
+/** A pod manifest, a broken one, and the sandbox create argv both paths are run with (nothing here makes a sandbox: --dry-run, or refused before anything is made). */
+function sandboxCases() {
+  const pod = join(dir, 'pod.yaml')
+  writeFileSync(pod, 'apiVersion: v1\nkind: Pod\nmetadata: {name: direct-check, namespace: default}\nspec:\n  containers:\n  - {name: main, image: busybox, command: [sleep, "10"]}\n')
+  const broken = join(dir, 'broken.yaml')
+  writeFileSync(broken, 'apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  containers: 7\n')
+  return {pod, broken}
+}
+const SANDBOX_UID = '6f0f2a8e-3c1b-4a57-9d5e-0e7d6c2b1a90'
+/** IDs a create draws at random (sandbox and container IDs) read alike in both runs. */
+const sameIds = (text: string) => text.replace(/[0-9a-f]{64}/g, '<id>')
+
+const SANDBOX_TAKEN: Array<(f: {pod: string; broken: string}) => string[]> = [
+  ({pod}) => ['sandbox', 'create', '-f', pod, '--dry-run', '--uid', SANDBOX_UID],
+  ({pod}) => ['sandbox', 'create', '--filename', pod, '--dry-run', '--uid', SANDBOX_UID, '--isolation', 'unshare', '--name', 'other', '--pod-cidr', '10.250.9.0/24', '--pod-pids-limit', '8'],
+  ({pod}) => ['sandbox', 'create', `--filename=${pod}`, '--dry-run', '--uid', SANDBOX_UID, '--cgroup-driver=systemd', '--rootfs', 'host'],
+  () => ['sandbox', 'create', '-f', '/nonexistent/pod.yaml'],
+  ({broken}) => ['sandbox', 'create', '-f', broken, '--dry-run'],
+  ({pod}) => ['sandbox', 'create', '-f', pod, '--dry-run', '--name', 'Not_A_Name'],
+  ({pod}) => ['sandbox', 'create', '-f', pod, '--dry-run', '--uid', 'not-a-uid'],
+  ({pod}) => ['sandbox', 'create', '-f', pod, '--dry-run', '--rootfs', '/nonexistent-image'],
+]
+const SANDBOX_LEFT: Array<(f: {pod: string; broken: string}) => string[]> = [
+  () => ['sandbox', 'create', '--help'],
+  () => ['sandbox', 'create'],
+  ({pod}) => ['sandbox', 'create', '-f', pod, '--dry-run', '--nope'],
+  ({pod}) => ['sandbox', 'create', '-f', pod, '--dry-run', '--isolation', 'vm'],
+  ({pod}) => ['sandbox', 'create', '-f', pod, '--dry-run', '--pod-pids-limit', '0'],
+  ({pod}) => ['sandbox', 'create', '-f', pod, '-f', pod, '--dry-run'],
+  ({pod}) => ['sandbox', 'create', '-f', pod, 'extra', '--dry-run'],
+]
+
+describe('sandbox create through the direct path', () => {
+  it.each(SANDBOX_TAKEN.map((c, i) => [i, c] as const))('case %d answers as oclif does, without loading oclif', (_, make) => {
+    const args = make(sandboxCases())
+    const direct = run(args, {})
+    const oclif = run(args, {NODEDOC_DIRECT: '0'})
+    expect(oclif.files).toContain('nodedoc/sandbox-create.cjs')
+    expect({stdout: sameIds(direct.stdout), stderr: sameIds(direct.stderr), status: direct.status}).toEqual({stdout: sameIds(oclif.stdout), stderr: sameIds(oclif.stderr), status: oclif.status})
+    expect(direct.files.filter((f) => !f.startsWith('nodedoc/vendor-'))).toEqual(['nodedoc/direct-sandbox.cjs'])
+  })
+
+  it.each(SANDBOX_LEFT.map((c, i) => [i, c] as const))('case %d is left to oclif', (_, make) => {
+    const args = make(sandboxCases())
+    const direct = run(args, {})
+    const oclif = run(args, {NODEDOC_DIRECT: '0'})
+    expect({stdout: direct.stdout, stderr: direct.stderr, status: direct.status}).toEqual({stdout: oclif.stdout, stderr: oclif.stderr, status: oclif.status})
+    expect(direct.files).toContain('nodedoc.cjs')
+  })
+
+  it('plans and fails at all in these runs (the comparisons above are not of two empty outputs)', () => {
+    const {pod} = sandboxCases()
+    const planned = run(['sandbox', 'create', '-f', pod, '--dry-run', '--uid', SANDBOX_UID], {})
+    expect(planned.status).toBe(0)
+    expect(planned.stderr).toMatch(/^\[1\] state\.dir /m)
+    const missing = run(['sandbox', 'create', '-f', '/nonexistent/pod.yaml'], {})
+    expect(missing.status).toBe(1)
+    expect(missing.stderr).toBe('error: /nonexistent/pod.yaml: cannot read the manifest\n')
+  })
+})

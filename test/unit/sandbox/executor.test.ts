@@ -89,6 +89,20 @@ describe('runPlan', () => {
     expect(ops.made.size).toBe(0)
   })
 
+  it('rolls back when saving the state fails after the last step', async () => {
+    const ops = new FakeOps()
+    const save = ops.saveState.bind(ops)
+    ops.saveState = async (s: SandboxState) => {
+      if (s.phase === 'running') throw new Error('ENOSPC')
+      return save(s)
+    }
+    const error = await runPlan(plan(), state(), ops).catch((e) => e)
+    expect(error).toBeInstanceOf(SandboxStepError)
+    expect(error.message).toBe('saving the state after the last step failed: ENOSPC')
+    expect(ops.made.size).toBe(0)
+    expect(ops.calls.filter((c) => c.startsWith('undo')).map((c) => c.slice(5))).toEqual(['run ip link del v', 'spawn', 'mkdir /cg', 'mkdir /s'])
+  })
+
   it('stops and rolls back on Ctrl-C', async () => {
     const ops = new FakeOps()
     let n = 0

@@ -45,7 +45,8 @@ describe('planSandbox (core-k8s, full isolation)', () => {
     expect(find(plan.steps, 'net.veth').undo).toEqual({kind: 'run', argv: ['ip', 'link', 'del', 'vethnd0badcafe']})
     // the forwarding switch names the veth: it waits for it
     expect(plan.steps.findIndex((s) => s.id === 'net.forwarding')).toBe(plan.steps.findIndex((s) => s.id === 'net.veth') + 1)
-    expect(find(plan.steps, 'net.pod').op).toEqual({kind: 'run', argv: ['nsenter', '--target', '{pause}', '--net', '--', 'ip', '-batch', '-'], stdin: 'link set lo up\naddress add 10.250.0.2/24 dev eth0 noprefixroute\nlink set eth0 up\nroute add 10.250.0.1/32 dev eth0 scope link\nroute add 10.250.0.0/24 via 10.250.0.1 dev eth0 src 10.250.0.2\n'})
+    // the pod's hostname is written by the shell that runs the pod side: one program start fewer
+    expect(find(plan.steps, 'net.pod').op).toEqual({kind: 'run', argv: ['nsenter', '--target', '{pause}', '--uts', '--net', '--', 'sh', '-c', 'echo "$1" > /proc/sys/kernel/hostname && exec ip -batch -', 'sh', 'core-k8s'], stdin: 'link set lo up\naddress add 10.250.0.2/24 dev eth0 noprefixroute\nlink set eth0 up\nroute add 10.250.0.1/32 dev eth0 scope link\nroute add 10.250.0.0/24 via 10.250.0.1 dev eth0 src 10.250.0.2\n'})
     const commands = plan.steps.filter((s) => s.op.kind === 'run').map((s) => argv(s).join(' ') + ' ' + ((s.op as {stdin?: string}).stdin ?? ''))
     expect(commands.some((r) => /default|0\.0\.0\.0\/0/.test(r))).toBe(false)
     expect(plan.steps.some((s) => s.op.kind === 'run' && /iptables|nft/.test(argv(s)[0]))).toBe(false)
@@ -72,16 +73,27 @@ describe('planSandbox (core-k8s, full isolation)', () => {
     // the mounts in two mount --all runs, in the order the separate runs had, each from the namespaces it needs
     expect(find(plan.steps, `ctr.${ctr}.fstab-root`).op).toEqual({kind: 'write', path: `${dir}/fstab.root`, content: [
       `overlay ${merged} overlay lowerdir=/run/nodedoc/layers/busybox-${'ab'.repeat(32)},upperdir=${dir}/upper,workdir=${dir}/work 0 0`,
-      `proc ${merged}/proc proc nosuid,nodev,noexec,X-mount.mkdir 0 0`,
-      `sysfs ${merged}/sys sysfs ro,nosuid,nodev,noexec,X-mount.mkdir 0 0`,
-      `tmpfs ${merged}/dev tmpfs nosuid,strictatime,mode=755,size=65536k,X-mount.mkdir 0 0`,
+      `proc ${merged}/proc proc nosuid,nodev,noexec 0 0`,
+      `sysfs ${merged}/sys sysfs ro,nosuid,nodev,noexec 0 0`,
+      `tmpfs ${merged}/dev tmpfs nosuid,strictatime,mode=755,size=65536k 0 0`,
     ].join('\n') + '\n'})
-    expect(argv(find(plan.steps, `ctr.${ctr}.mount-root`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--pid', '--net', '--', 'mount', '--all', '--fstab', `${dir}/fstab.root`])
+    // every mount point is made in the container's own upper layer before the overlay is mounted
+    const points = plan.steps.filter((s) => s.id.startsWith(`ctr.${ctr}.point.`)).map((s) => s.op)
+    expect(points).toEqual([
+      ...['proc', 'sys', 'dev', 'etc', '.oldroot'].map((p) => ({kind: 'mkdir', path: `${dir}/upper/${p}`, like: `/run/nodedoc/layers/busybox-${'ab'.repeat(32)}/${p}`})),
+      ...['hosts', 'hostname', 'resolv.conf'].map((f) => ({kind: 'write', path: `${dir}/upper/etc/${f}`, content: ''})),
+    ])
     const binds = (find(plan.steps, `ctr.${ctr}.fstab-binds`).op as Extract<Op, {kind: 'write'}>).content.trim().split('\n')
     expect(binds.map((l) => l.split(' ')[1])).toEqual([`${merged}/dev/pts`, `${merged}/dev/shm`, `${merged}/etc/hosts`, `${merged}/etc/hostname`, `${merged}/etc/resolv.conf`])
     expect(binds[2]).toBe(`/run/nodedoc/sandboxes/core-k8s/hosts ${merged}/etc/hosts none bind 0 0`)
-    // the device nodes, the binds and pivot_root in one run; without a static busybox on the host, the old root is detached by a second
-    expect(argv(find(plan.steps, `ctr.${ctr}.pivot_root`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--', 'sh', '-c', `cp -a ${DEVICE_NODES} "$2/dev/" && mount --all --fstab "$1" && pivot_root "$2" "$2/.oldroot"`, 'sh', `${dir}/fstab.binds`, merged])
+    // the root mounts, /dev, the binds and pivot_root in one run; without a static busybox on the host, the old root is detached by a second
+    expect(argv(find(plan.steps, `ctr.${ctr}.pivot_root`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--pid', '--net', '--', 'sh', '-c', `mount --all --fstab "$1" && cp -a ${DEVICE_NODES} "$3/." "$4/dev/" && mount --all --fstab "$2" && pivot_root "$4" "$4/.oldroot"`, 'sh', `${dir}/fstab.root`, `${dir}/fstab.binds`, `${dir}/dev`, merged])
+    expect(plan.steps.filter((s) => s.id.startsWith(`ctr.${ctr}.dev.`)).map((s) => s.op)).toEqual([
+      ...[['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2'], ['ptmx', 'pts/ptmx']].map(([name, target]) => ({kind: 'symlink', target, path: `${dir}/dev/${name}`})),
+      {kind: 'mkdir', path: `${dir}/dev/pts`}, {kind: 'mkdir', path: `${dir}/dev/shm`},
+    ])
+    // nothing is made through /proc/<pid>/root but the old root's removal, which follows no link
+    expect(plan.steps.filter((s) => 'path' in s.op && s.op.path.startsWith('/proc/{ctr:')).map((s) => s.id)).toEqual([`ctr.${ctr}.rmdir-oldroot`])
     expect(argv(find(plan.steps, `ctr.${ctr}.umount-oldroot`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--root=/', '--wd=/', '--', 'umount', '--lazy', `/proc/{ctr:${ctr}}/root/.oldroot`])
     expect(find(plan.steps, `ctr.${ctr}.rmdir-oldroot`).op).toEqual({kind: 'rmdir', path: `/proc/{ctr:${ctr}}/root/.oldroot`})
     // every mount a container gets happens in its own mount namespace: the host mount table sees only the pod shm
@@ -89,9 +101,8 @@ describe('planSandbox (core-k8s, full isolation)', () => {
     expect(hostMounts.map((s) => s.id)).toEqual(['shm.mount'])
     expect(find(plan.steps, 'shm.mount').undo).toEqual({kind: 'umount', path: '/run/nodedoc/sandboxes/core-k8s/shm'})
     const order = plan.steps.map((s) => s.id)
-    expect(order.indexOf(`ctr.${ctr}.cgroup`)).toBeLessThan(order.indexOf(`ctr.${ctr}.mount-root`))
-    for (const id of ['dev.fd', 'touch.hosts', 'mkdir.pts']) expect(order.indexOf(`ctr.${ctr}.${id}`)).toBeGreaterThan(order.indexOf(`ctr.${ctr}.mount-root`))
-    for (const id of ['touch.hosts', 'mkdir.pts', 'mkdir.shm', 'mkdir.oldroot']) expect(order.indexOf(`ctr.${ctr}.${id}`)).toBeLessThan(order.indexOf(`ctr.${ctr}.pivot_root`))
+    expect(order.indexOf(`ctr.${ctr}.cgroup`)).toBeLessThan(order.indexOf(`ctr.${ctr}.pivot_root`))
+    for (const id of ['dev.fd', 'point.etc/hosts', 'dev.pts', 'dev.shm', 'point..oldroot']) expect(order.indexOf(`ctr.${ctr}.${id}`)).toBeLessThan(order.indexOf(`ctr.${ctr}.pivot_root`))
     expect(order.indexOf(`ctr.${ctr}.umount-oldroot`)).toBeLessThan(order.indexOf(`ctr.${ctr}.rmdir-oldroot`))
     expect(order.indexOf(`ctr.${ctr}.rmdir-oldroot`)).toBeLessThan(order.indexOf(`ctr.${ctr}.release`))
   })
@@ -99,7 +110,7 @@ describe('planSandbox (core-k8s, full isolation)', () => {
   it('detaches the old root in the pivot_root run with the host busybox, reached under /.oldroot, when it is static', () => {
     const withBusybox = planSandbox(config('core-k8s.yaml', {hostBusybox: '/usr/bin/busybox'}))
     const dir = `/run/nodedoc/sandboxes/core-k8s/containers/${ctr}`
-    expect(argv(find(withBusybox.steps, `ctr.${ctr}.pivot_root`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--', 'sh', '-c', `cp -a ${DEVICE_NODES} "$2/dev/" && mount --all --fstab "$1" && pivot_root "$2" "$2/.oldroot" && exec "$3" umount -l /.oldroot`, 'sh', `${dir}/fstab.binds`, `${dir}/rootfs`, '/.oldroot/usr/bin/busybox'])
+    expect(argv(find(withBusybox.steps, `ctr.${ctr}.pivot_root`))).toEqual(['nsenter', '--target', `{ctr:${ctr}}`, '--mount', '--pid', '--net', '--', 'sh', '-c', `mount --all --fstab "$1" && cp -a ${DEVICE_NODES} "$3/." "$4/dev/" && mount --all --fstab "$2" && pivot_root "$4" "$4/.oldroot" && exec "$5" umount -l /.oldroot`, 'sh', `${dir}/fstab.root`, `${dir}/fstab.binds`, `${dir}/dev`, `${dir}/rootfs`, '/.oldroot/usr/bin/busybox'])
     const ids = withBusybox.steps.map((s) => s.id)
     expect(ids).not.toContain(`ctr.${ctr}.umount-oldroot`)
     expect(ids.indexOf(`ctr.${ctr}.rmdir-oldroot`)).toBe(ids.indexOf(`ctr.${ctr}.pivot_root`) + 1)
@@ -131,7 +142,7 @@ describe('planSandbox (core-k8s, full isolation)', () => {
     const op = resolveOp(find(plan.steps, 'net.veth').op, {pause: 4242})
     expect(describeOp(op).split('\n')[1]).toBe('      link add vethnd0badcafe type veth peer name eth0 netns 4242')
     expect(describeOp(resolveOp(find(plan.steps, 'net.pod').op, {pause: 4242})).split('\n')).toEqual([
-      'nsenter --target 4242 --net -- ip -batch - <<EOF',
+      `nsenter --target 4242 --uts --net -- sh -c 'echo "$1" > /proc/sys/kernel/hostname && exec ip -batch -' sh core-k8s <<EOF`,
       '      link set lo up',
       '      address add 10.250.0.2/24 dev eth0 noprefixroute',
       '      link set eth0 up',
@@ -139,8 +150,8 @@ describe('planSandbox (core-k8s, full isolation)', () => {
       '      route add 10.250.0.0/24 via 10.250.0.1 dev eth0 src 10.250.0.2',
       '      EOF',
     ])
-    // --isolation unshare copies the device nodes in a run of its own (full: in the pivot_root run)
-    expect(argv(find(planSandbox(config('core-k8s.yaml', {isolation: 'unshare'})).steps, 'ctr.any-old-name-will-do.devices'))).toEqual(['cp', '-a', '/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty', '/proc/{ctr:any-old-name-will-do}/root/run/nodedoc/sandboxes/core-k8s/containers/any-old-name-will-do/rootfs/dev/'])
+    // --isolation unshare: the same one run, without pivot_root
+    expect(argv(find(planSandbox(config('core-k8s.yaml', {isolation: 'unshare'})).steps, `ctr.${ctr}.mount-root`)).slice(9, 10)).toEqual([`mount --all --fstab "$1" && cp -a ${DEVICE_NODES} "$3/." "$4/dev/" && mount --all --fstab "$2"`])
     expect(describeOp(find(plan.steps, `ctr.${ctr}.fstab-binds`).op).split('\n').slice(0, 2)).toEqual([
       `write /run/nodedoc/sandboxes/core-k8s/containers/${ctr}/fstab.binds <<EOF`,
       `      devpts /run/nodedoc/sandboxes/core-k8s/containers/${ctr}/rootfs/dev/pts devpts newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec 0 0`,
@@ -216,7 +227,8 @@ describe('planSandbox variants', () => {
     const target = '/run/nodedoc/sandboxes/duo/containers/reader/rootfs/host/debian_version'
     // a file hostPath gets a file mount point; readOnly binds and remounts read-only
     expect(binds('reader')).toContain(`/etc/debian_version ${target} none bind,ro 0 0`)
-    expect(find(withFile.steps, 'ctr.reader.touch.vol.host-etc').op).toEqual({kind: 'write', path: `/proc/{ctr:reader}/root${target}`, content: ''})
+    expect(find(withFile.steps, 'ctr.reader.point.host/debian_version').op).toEqual({kind: 'write', path: '/run/nodedoc/sandboxes/duo/containers/reader/upper/host/debian_version', content: ''})
+    expect(withFile.steps.some((s) => s.id === 'ctr.writer.point.host/debian_version')).toBe(false)
     expect(binds('writer').some((l) => l.includes('debian_version'))).toBe(false)
     expect(plan.info.containers.map((c) => c.oomScoreAdj)).toEqual([-997, -997])
     // both containers are held until both are set up, then released in order
@@ -263,10 +275,8 @@ describe('the order a plan keeps while its lanes run at once', () => {
       if (!c) continue
       if (step.id === `ctr.${c}.start`) expect([...mine].filter((id) => [`ctr.${c}.dir`, `logs.${c}.dir`].includes(id)).sort()).toEqual([`ctr.${c}.dir`, `logs.${c}.dir`])
       if (step.id === `ctr.${c}.cgroup`) for (const id of ids.filter((x) => x.startsWith(`ctr.${c}.cgroup.`))) expect(mine.has(id), id).toBe(true)
-      if (step.id === `ctr.${c}.mount-root`) for (const id of ['rootfs.layer', `ctr.${c}.upper`, `ctr.${c}.work`, `ctr.${c}.fstab-root`]) expect(mine.has(id), id).toBe(true)
-      // the binds are mounted by their own run, or (full) by the pivot_root run
-      if (step.id === `ctr.${c}.mount-binds` || step.id === `ctr.${c}.pivot_root`) for (const id of ['shm.mount', 'state.hosts', 'state.hostname', 'state.resolv', `ctr.${c}.fstab-binds`, ...ids.filter((x) => x.startsWith('volume.')), ...ids.filter((x) => (x.startsWith(`ctr.${c}.mkdir.`) && x !== `ctr.${c}.mkdir.oldroot`) || x.startsWith(`ctr.${c}.touch.`))]) expect(mine.has(id), id).toBe(true)
-      if (step.id === `ctr.${c}.pivot_root`) for (const id of ids.filter((x) => x.startsWith(`ctr.${c}.dev`) || x === `ctr.${c}.mkdir.oldroot`)) expect(mine.has(id), id).toBe(true)
+      // the root is built by one run (unshare: mount-root; full: pivot_root) after all it mounts and every mount point
+      if (step.id === `ctr.${c}.mount-root` || step.id === `ctr.${c}.pivot_root`) for (const id of ['rootfs.layer', `ctr.${c}.upper`, `ctr.${c}.work`, `ctr.${c}.fstab-root`, 'shm.mount', 'state.hosts', 'state.hostname', 'state.resolv', `ctr.${c}.fstab-binds`, ...ids.filter((x) => x.startsWith('volume.') || x.startsWith(`ctr.${c}.point.`) || x.startsWith(`ctr.${c}.dev`))]) expect(mine.has(id), id).toBe(true)
     }
   })
 
@@ -279,7 +289,7 @@ describe('the order a plan keeps while its lanes run at once', () => {
     expect(before.get(`ctr.${c}.cgroup.memory`)!.has('cgroup.memory.pod')).toBe(true)
     for (const other of ['cpu', 'cpuacct', 'pids']) expect(before.get(`ctr.${c}.cgroup.memory`)!.has(`cgroup.${other}.pod`), other).toBe(false)
     expect(before.get(`ctr.${c}.cgroup`)!.has(`ctr.${c}.cgroup.pids`)).toBe(true)
-    expect(before.get(`ctr.${c}.mount-root`)!.has(`ctr.${c}.cgroup`)).toBe(false)
+    expect(before.get(`ctr.${c}.pivot_root`)!.has(`ctr.${c}.cgroup`)).toBe(false)
     expect(before.get(`ctr.${c}.release`)!.has(`ctr.${c}.oom_score_adj`)).toBe(true)
   })
 

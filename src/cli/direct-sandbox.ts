@@ -1,0 +1,45 @@
+// The launcher's direct path for `nodedoc sandbox create`: the create starts without oclif's
+// start (its Config, the root plugin, the command lookup, its modules, the flag parser), which
+// is time the pod waits for. As for `pod` (direct.ts), bin/run.js loads this module alone (its
+// own bundle file, dist/nodedoc/direct-sandbox.cjs, which holds no oclif), and it takes only the
+// plain forms of the command's flags, whose meaning is certain: help, a missing -f, a repeated
+// or unknown flag, a value oclif refuses (an --isolation it does not list, a --pod-pids-limit
+// below 1), `--`, debugging all go to oclif before anything is done, so every usage error and
+// help text is oclif's own. What it runs is the SandboxCreate class's own body
+// (sandbox-create.ts) and the base command's printing (answer.ts).
+// test/unit/cli/direct.test.ts checks this table against the SandboxCreate class's flags.
+import {watchOutput} from '../interrupt.js'
+import {reportError} from './answer.js'
+import {MIN_NODE_MAJOR, flushStdout, parsePlain} from './plain-argv.js'
+import {SANDBOX_CREATE_FLAGS, type SandboxCreateFlags, answerSandboxCreate} from './sandbox-create.js'
+
+/**
+ * The run for process.argv.slice(2) when this path owns it, else undefined (and nothing has been
+ * done). Debugging (DEBUG, NODEDOC_DEBUG) and an old Node go through oclif, which acts on them.
+ */
+export function directRun(argv: string[], env: NodeJS.ProcessEnv = process.env, nodeVersion = process.versions.node): (() => Promise<void>) | undefined {
+  if (argv[0] !== 'sandbox' || argv[1] !== 'create' || env.DEBUG || env.NODEDOC_DEBUG || Number(nodeVersion.split('.')[0]) < MIN_NODE_MAJOR) return undefined
+  const parsed = parsePlain(argv.slice(2), SANDBOX_CREATE_FLAGS, [], env)
+  // -f is required: oclif says so
+  if (!parsed || typeof parsed.flags.filename !== 'string') return undefined
+  const {'pod-pids-limit': limit, ...flags} = parsed.flags
+  return () => runCreate({...flags, ...(typeof limit === 'string' ? {'pod-pids-limit': Number.parseInt(limit, 10)} : {})} as unknown as SandboxCreateFlags)
+}
+
+/** What oclif's Command does around a command's run: the same listeners, errors and output, in the same order. */
+async function runCreate(flags: SandboxCreateFlags): Promise<void> {
+  // oclif's Command module, as it loads, ignores EPIPE on stdout (then watchOutput's handler ends the run)
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error && error.code === 'EPIPE') return
+    throw error
+  })
+  // Command._run first removes <BIN>_REDIRECTED from the environment
+  delete process.env.NODEDOC_REDIRECTED
+  watchOutput()
+  try {
+    await answerSandboxCreate(flags)
+  } catch (error) {
+    reportError(error as Error)
+  }
+  await flushStdout()
+}
