@@ -30,7 +30,8 @@ export default class Ps extends NodedocCommand {
     const {flags} = await this.parse(Ps)
     const host = await this.openHost(flags)
     const cri = await criViewFor(flags, host, {statuses: false})
-    const all = await gatherProcesses(host)
+    // without -A, --zombies or --unowned only pod processes show: the others' status and cmdline go unread
+    const all = await gatherProcesses(host, {podsOnly: !flags.all && !flags.zombies && !flags.unowned})
     const procs = filterProcesses(cri ? enrichProcesses(all, cri) : all, flags)
     await this.print(procs, flags, psTable, PROCESS_LIST)
   }

@@ -1,10 +1,9 @@
-import pMap from 'p-map'
 import type {Host} from '../host/host.js'
 import {identifyCgroupPath} from '../parse/cgroup.js'
 import type {PodLogs} from '../parse/log-files.js'
 import {type ContainerLogIndex, readLogIndex} from './log-files.js'
 import type {ProcInfo} from './proc-scan.js'
-import {type RuntimeConfig, readRuntimeConfig} from './runtime-files.js'
+import {type RuntimeConfig, readRuntimeConfigs} from './runtime-files.js'
 import type {CgroupDriver, QosClass, Runtime} from './types.js'
 
 /** A container as the host files show it, before the detailed reads. */
@@ -73,20 +72,19 @@ export async function indexPods(host: Host, procs: ProcInfo[], logs?: ContainerL
   }
 
   const containers = [...pods.values()].flatMap((pod) => [...pod.containers.values()].map((c) => ({pod, c})))
-  await pMap(
-    containers,
-    async ({pod, c}) => {
-      c.config = await readRuntimeConfig(host, c.id, pod.runtime)
-      const meta = c.config?.spec.meta
-      if (!c.config) return
-      if (pod.runtime === 'unknown') pod.runtime = c.config.runtime
-      if (!meta) return
-      c.sandbox = meta.sandbox
-      c.name = meta.sandbox ? null : meta.containerName
-      if (meta.podName || meta.podNamespace) pod.names.push({source: c.config.path, namespace: meta.podNamespace, name: meta.podName})
-    },
-    {concurrency: 16},
-  )
+  // all at once: a folder of configs proved once per place, not a path resolved per container
+  const configs = await readRuntimeConfigs(host, containers.map(({pod, c}) => ({id: c.id, hint: pod.runtime})))
+  for (let i = 0; i < containers.length; i++) {
+    const {pod, c} = containers[i]
+    c.config = configs[i]
+    const meta = c.config?.spec.meta
+    if (!c.config) continue
+    if (pod.runtime === 'unknown') pod.runtime = c.config.runtime
+    if (!meta) continue
+    c.sandbox = meta.sandbox
+    c.name = meta.sandbox ? null : meta.containerName
+    if (meta.podName || meta.podNamespace) pod.names.push({source: c.config.path, namespace: meta.podNamespace, name: meta.podName})
+  }
 
   const logIndex = logs ?? (await readLogIndex(host))
   for (const logs of logIndex.pods) {

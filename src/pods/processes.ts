@@ -1,12 +1,17 @@
 import type {Host} from '../host/host.js'
+import type {CgroupIdentity} from '../parse/cgroup.js'
 import {readLogNames} from './log-files.js'
 import {indexPods} from './pod-index.js'
 import {commandLine, scanProcesses} from './proc-scan.js'
 import type {ProcessRecord} from './types.js'
 
-/** Every process on the node, each tied to its pod and container where it has one. */
-export async function gatherProcesses(host: Host): Promise<ProcessRecord[]> {
-  const procs = await scanProcesses(host)
+/**
+ * Every process on the node, each tied to its pod and container where it has one. podsOnly:
+ * the processes of pods alone (what `ps` shows without -A, --zombies or --unowned); the others'
+ * cgroup files are read to tell, not their status and cmdline.
+ */
+export async function gatherProcesses(host: Host, options: {podsOnly?: boolean} = {}): Promise<ProcessRecord[]> {
+  const procs = await scanProcesses(host, options.podsOnly ? inPod : undefined)
   // ps shows names only: the log folders' names, not their files
   const index = await indexPods(host, procs, await readLogNames(host))
   const owner = new Map<number, Pick<ProcessRecord, 'pod' | 'container' | 'sandbox'>>()
@@ -27,4 +32,9 @@ export async function gatherProcesses(host: Host): Promise<ProcessRecord[]> {
     container: null,
     ...owner.get(p.pid),
   }))
+}
+
+/** A process indexPods puts in a pod: a pod's cgroup, not CRI-O's conmon. */
+function inPod(identity: CgroupIdentity): boolean {
+  return Boolean(identity.podUid) && !identity.conmon
 }
