@@ -7,7 +7,8 @@
 // rules in iptables-legacy), and the floor: `node -e 0`, `--version` and the one listing svc NAME
 // cannot do without (`iptables-nft -t nat -S KUBE-SERVICES`), and every listing the path needs
 // (KUBE-SERVICES, the service's chain, its endpoints', the start chains and the filter table)
-// under one xargs, alone, after `node -e 0` and beside `nodedoc --version`; on legacy, the save
+// under one xargs, alone, after `node -e 0` and beside `nodedoc --version`, and at their best (both
+// cores, in the walk's order: what any tool needs at the least), alone and beside `node -e 0`; on legacy, the save
 // read by a bare node (its pipe as Buffers), alone, through cat and beside `nodedoc --version`, by cat, and by cat after `node -e 0`. BASELINE=path/to/bin/run.js adds
 // another build's svc NAME live to the same run, and checks both print the same.
 // CPU is every process of the run's, also those still running when its first process exits
@@ -110,6 +111,17 @@ try {
       ['ip', '-j', '-4', 'route', 'show', 'table', 'all'], ['ip', '-j', '-6', 'route', 'show', 'table', 'all'], ['ip', '-j', '-d', 'link', 'show'], ['ip', '-j', 'netns', 'list-id']]
     const everything = join(work, 'every-program.sh')
     writeFileSync(everything, `"$@" || exit $?\n${others.map((argv) => `${argv.join(' ')} >/dev/null 2>&1`).join('\n')}\nexit 0\n`)
+    // the least any tool answering svc NAME lists, run at its best on this machine's two cores: the
+    // walk's order (KUBE-SERVICES, then the service's chain, then its endpoints' chains two at a time)
+    // beside the chains every path starts from (the hint, the filter table, the nat start chains)
+    const best = join(work, 'path-at-best.sh')
+    writeFileSync(best, [
+      'svc=$1; shift',
+      '( iptables-nft -t nat -S KUBE-SERVICES; iptables-nft -t nat -S "$svc"; printf \'%s\\n\' "$@" | xargs -P 2 -n 1 iptables-nft -t nat -S ) >/dev/null &',
+      `( ${chains.filter((c) => !['KUBE-SERVICES', svcChain, ...seps].includes(c)).map((c) => `iptables-nft -t ${c === 'KUBE-IPTABLES-HINT' ? 'mangle' : 'nat'} -S ${c}`).join('; ')}; iptables-nft -t filter -S ) >/dev/null`,
+      'wait',
+    ].join('\n') + '\n')
+    const atBest = ['sh', best, svcChain, ...seps]
     const cases = {
       'iptables-nft-save (kernel)': inNs('iptables-nft-save'),
       [`svc ${name} live`]: inNs(process.execPath, RUN, 'svc', name, '-o', 'json'),
@@ -122,6 +134,8 @@ try {
       [`floor: node -e 0, then every program svc NAME runs (those listings and ${others.length} more)`]: inNs('sh', '-c', 'f=$1; shift; "$0" -e 0 && . "$f"', process.execPath, everything, ...xargs),
       // the design svc NAME has (the listings started before the CLI loads), were its own work free
       'floor: those listings beside nodedoc --version, started together': inNs('sh', '-c', 'node="$0" run="$1"; shift; "$@" & "$node" "$run" --version >/dev/null; wait', process.execPath, RUN, ...xargs),
+      [`floor: the path's ${chains.length + 1} listings at their best (both cores, in the walk's order)`]: inNs(...atBest),
+      'floor: node -e 0 beside those, started together': inNs('sh', '-c', '"$@" & "$0" -e 0; wait', process.execPath, ...atBest),
     }
     measure(cases, 'iptables-nft-save (kernel)')
     spawnSync('ip', ['netns', 'del', ns])
