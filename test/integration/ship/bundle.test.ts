@@ -88,9 +88,10 @@ describe('split bundle', () => {
     }
   })
 
+  // the launcher's direct path takes it (src/cli/direct-sandbox.ts): its own file, no oclif
   it('plans a sandbox create (--dry-run) from its own file and the code cache the build trained, and makes nothing', async () => {
     const buildOf = (file: string) => /^\/\/nodedoc-build ([0-9a-f]{16})$/m.exec(readFileSync(join(REPO, 'dist', file), 'latin1').split('\n')[0])?.[1]
-    const cache = `nodedoc/sandbox-create.cjs.${buildOf('nodedoc/sandbox-create.cjs')}.v8cache`
+    const cache = `nodedoc/direct-sandbox.cjs.${buildOf('nodedoc/direct-sandbox.cjs')}.v8cache`
     // made by `npm run build` (this test's runs write none)
     expect(existsSync(join(REPO, 'dist', cache))).toBe(true)
     const name = `nodedoc-bundle-${process.pid}`
@@ -99,7 +100,7 @@ describe('split bundle', () => {
     const result = await traced(['sandbox', 'create', '-f', manifest, '--dry-run'])
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stderr).toMatch(new RegExp(`^\\[1\\] state\\.dir .*\\n {4}\\$ mkdir /run/nodedoc/sandboxes/${name}$`, 'm'))
-    expect(result.bundleFiles).toContain('nodedoc/sandbox-create.cjs')
+    expect(result.bundleFiles).toContain('nodedoc/direct-sandbox.cjs')
     expect(result.caches).toContain(cache)
     expect(existsSync(`/run/nodedoc/sandboxes/${name}`)).toBe(false)
   })
