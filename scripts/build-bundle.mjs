@@ -409,6 +409,10 @@ export function trainCodeCaches(launcher = join(repo, 'bin', 'run.js'), node = p
   const work = mkdtempSync(join(tmpdir(), 'nodedoc-train-'))
   const manifest = join(work, 'pod.yaml')
   writeFileSync(manifest, SANDBOX_TRAINING_POD)
+  // `svc NAME` on saved rules: svc.cjs and svc-early.cjs get their caches (parse, trace, JSON); a
+  // live run's gather is not trained (it would list the build machine's rules)
+  const rules = join(work, 'rules.save')
+  writeFileSync(rules, SVC_TRAINING_RULES)
   // the first `pod` goes through oclif (NODEDOC_DIRECT=0): pod.cjs gets its cache, and the launcher
   // part's holds oclif's start as every command makes it; the second is the direct path's
   const runs = [
@@ -417,6 +421,7 @@ export function trainCodeCaches(launcher = join(repo, 'bin', 'run.js'), node = p
     ['--help'],
     ['pod', '--help'],
     ...(pod ? [['pod', ...pod, '-o', 'yaml'], ['ps', '--from', snapshot], ['net', '--from', snapshot], ['doctor', '--from', snapshot], ['logs', 'core-k8s', '-n', 'default', '--tail', '1', '--from', snapshot]] : []),
+    ['svc', 'default/web', '--iptables-save', rules, '-o', 'json'],
     ['sandbox', 'create', '-f', manifest, '--dry-run'],
     ['sandbox', 'create', '-f', manifest, '--dry-run'],
   ]
@@ -430,6 +435,27 @@ export function trainCodeCaches(launcher = join(repo, 'bin', 'run.js'), node = p
     rmSync(work, {recursive: true, force: true})
   }
 }
+
+/** The rules the svc training run traces: kube-proxy's (iptables mode) for one service with one endpoint. */
+const SVC_TRAINING_RULES = [
+  '*mangle', ':KUBE-IPTABLES-HINT - [0:0]', 'COMMIT',
+  '*nat', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ':KUBE-SERVICES - [0:0]', ':KUBE-NODEPORTS - [0:0]',
+  ':KUBE-MARK-MASQ - [0:0]', ':KUBE-POSTROUTING - [0:0]', ':KUBE-SVC-TRAININGAAAAAAAAA - [0:0]', ':KUBE-SEP-TRAININGAAAAAAAAA - [0:0]',
+  '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+  '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+  '-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
+  '-A KUBE-SERVICES -m comment --comment "default/web:http cluster IP" -m tcp -p tcp -d 10.96.0.10 --dport 80 -j KUBE-SVC-TRAININGAAAAAAAAA',
+  '-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS',
+  '-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000',
+  '-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN',
+  '-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000',
+  '-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE',
+  '-A KUBE-SVC-TRAININGAAAAAAAAA -m comment --comment "default/web:http cluster IP" -m tcp -p tcp -d 10.96.0.10 --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ',
+  '-A KUBE-SVC-TRAININGAAAAAAAAA -m comment --comment "default/web:http -> 10.128.0.6:8080" -j KUBE-SEP-TRAININGAAAAAAAAA',
+  '-A KUBE-SEP-TRAININGAAAAAAAAA -m comment --comment default/web:http -s 10.128.0.6 -j KUBE-MARK-MASQ',
+  '-A KUBE-SEP-TRAININGAAAAAAAAA -m comment --comment default/web:http -m tcp -p tcp -j DNAT --to-destination 10.128.0.6:8080',
+  'COMMIT', '',
+].join('\n')
 
 /** The pod the sandbox training run plans: one busybox container sleeping. */
 const SANDBOX_TRAINING_POD = 'apiVersion: v1\nkind: Pod\nmetadata: {name: nodedoc-training}\nspec:\n  containers:\n  - {name: main, image: busybox, command: [sleep, \'3600\']}\n'
