@@ -1,6 +1,7 @@
 // Taking a sandbox's cgroups away: kill what is inside, wait for the kernel to let go, rmdir.
 
-import {readFile, readdir, rmdir} from 'node:fs/promises'
+import {rmdirSync} from 'node:fs'
+import {readFile, readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 import {exists} from './programs.js'
 import {errno} from './run.js'
@@ -44,7 +45,8 @@ async function killCgroupMembers(dirs: string[]): Promise<void> {
 async function rmdirWhenEmpty(dir: string): Promise<string | undefined> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await rmdir(dir)
+      // in place: a cgroupfs rmdir returns in under 1 ms (see sandbox-ops.ts filesAt)
+      rmdirSync(dir)
       return undefined
     } catch (error) {
       if (errno(error) === 'ENOENT') return undefined
