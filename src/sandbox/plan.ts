@@ -377,28 +377,28 @@ function sandboxCgroupSteps({cfg, sandboxCgroup, withNs}: PlanLayout): Step[] {
   return cfg.cgroup.controllers.map((controller) => ({id: `cgroup.${controller || 'unified'}.sandbox`, why: 'the sandbox (pause) gets its own cgroup under the pod, like a container', op: {kind: 'mkdir', path: cgroupDir(cfg, controller, sandboxCgroup)}, undo: null}))
 }
 
-/** /dev/shm for the pod: containerd mounts one tmpfs per sandbox and binds it into each container. */
-function shmSteps({state, withNs}: PlanLayout): Step[] {
-  if (!withNs) return []
-  const shm = join(state, 'shm')
-  return [
-    {id: 'shm.dir', why: 'the sandbox shm dir', op: {kind: 'mkdir', path: shm}, undo: null},
-    {id: 'shm.mount', why: 'one tmpfs per pod, shared by its containers as /dev/shm (they share the IPC namespace too)', op: {kind: 'run', argv: ['mount', '-t', 'tmpfs', '-o', 'nosuid,nodev,noexec,mode=1777,size=65536k', 'shm', shm]}, undo: {kind: 'umount', path: shm}},
-  ]
-}
+const SHM_OPTIONS = 'nosuid,nodev,noexec,mode=1777,size=65536k'
 
-/** The pause process holding the namespaces. */
+/** The pod's shm tmpfs (mounted by the pause's shell), then the pause process holding the namespaces. */
 function pauseSteps({cfg, pod, state, withNs}: PlanLayout): Step[] {
   if (!withNs) return []
   const sharePid = pod.shareProcessNamespace && !pod.hostPID
   const pauseNs = [...(pod.hostNetwork ? [] : ['--net', '--uts']), ...(pod.hostIPC ? [] : ['--ipc']), ...(sharePid ? ['--pid', '--fork', '--kill-child'] : [])]
   const pauseLink = join(state, 'pause')
+  const shm = join(state, 'shm')
+  // /dev/shm for the pod: containerd mounts one tmpfs per sandbox and binds it into each
+  // container. The pause's own shell mounts it and execs the pause (one program start from node
+  // fewer); the umount is written down with the dir, before the mount can happen, and undoes a
+  // mount whose pause then failed. It is in the host's mount table before any container's
+  // unshare --mount copies it, as those wait for the pause.
+  const mount = `mount -t tmpfs -o ${SHM_OPTIONS} shm "$1" && exec "$2" infinity`
   return [
+    {id: 'shm.dir', why: 'the sandbox shm dir: one tmpfs per pod, shared by its containers as /dev/shm (they share the IPC namespace too), mounted by the pause\'s shell', op: {kind: 'mkdir', path: shm}, undo: {kind: 'umount', path: shm}},
     {id: 'pause.binary', why: 'the pause program: coreutils sleep linked as "pause", so it reads as the pod sandbox in ps (comm and argv[0])', op: {kind: 'symlink', target: cfg.sleepProgram, path: pauseLink}, undo: null},
     {
       id: 'pause.start',
-      why: 'the pause process holds the pod namespaces (net, ipc, uts; pid with shareProcessNamespace) for as long as the pod lives',
-      op: {kind: 'spawnPause', argv: ['unshare', ...pauseNs, '--', pauseLink, 'infinity'], gated: sharePid ? 'child' : 'self', ready: commOf(pauseLink)},
+      why: "the pod's shm tmpfs mounted on the host, then the pause process, which holds the pod namespaces (net, ipc, uts; pid with shareProcessNamespace) for as long as the pod lives",
+      op: {kind: 'spawnPause', argv: ['unshare', ...pauseNs, '--', 'sh', '-c', mount, 'sh', shm, pauseLink], gated: sharePid ? 'child' : 'self', ready: commOf(pauseLink)},
       undo: {kind: 'kill', ref: PAUSE},
     },
   ]
@@ -455,7 +455,7 @@ interface ContainerNeeds {
   cgroups: string[]
   /** the image layer */
   image: string[]
-  /** what its binds mount: the pod's files, shm and volumes */
+  /** what its binds mount: the pod's files and volumes, and the shm (mounted before the pause runs) */
   binds: string[]
 }
 
@@ -667,7 +667,6 @@ export function planSandbox(cfg: SandboxConfig): Plan {
   const lease = leaseSteps(layout)
   const logs = logSteps(layout)
   const pod = [...stateFiles, ...rootfsSteps(layout), ...emptyDirSteps(layout)]
-  const shm = shmSteps(layout)
   const cgroups = cgroupLanes(layout, [
     ...podCgroupSteps(layout),
     ...sandboxCgroupSteps(layout),
@@ -675,7 +674,7 @@ export function planSandbox(cfg: SandboxConfig): Plan {
   ])
   const last = (steps: Step[]) => (steps.length ? [steps.at(-1)!.id] : [])
   const logDirs = logs.filter((s) => /^logs\.[^.]+\.dir$/.test(s.id)).map((s) => s.id)
-  const needs: ContainerNeeds = {start: [...last(pause), ...logDirs], cgroups: cgroups.flatMap(last), image: last(pod), binds: [...last(pod), ...last(shm)]}
+  const needs: ContainerNeeds = {start: [...last(pause), ...logDirs], cgroups: cgroups.flatMap(last), image: last(pod), binds: [...last(pod), ...last(pause)]}
   const containers = cfg.manifest.containers.map((c, i) => containerSteps(layout, c, layout.containers[i], needs))
   const steps = [
     claim,
@@ -684,7 +683,6 @@ export function planSandbox(cfg: SandboxConfig): Plan {
     ...containers.flatMap((c) => lane([claim.id], c.files)),
     ...lane([claim.id], lease),
     ...lane([claim.id], pod),
-    ...lane([claim.id], shm),
     ...cgroups.flatMap((steps) => lane([claim.id], steps)),
     ...lane([...last(pause), ...needs.cgroups], pauseSettingSteps(layout)),
     ...containers.flatMap((c) => c.start),

@@ -106,6 +106,8 @@ run('nodedoc sandbox on the real kernel', () => {
       const mountinfo = String((await exec(names.core, ['cat', '/proc/self/mountinfo'])).stdout).split('\n')
       expect(mountinfo[0]).toMatch(/ \/ \/ rw,[^ ]* - overlay overlay /)
       expect(mountinfo.some((l) => / - ext4 /.test(l) && !/ \/etc\/(hosts|hostname|resolv\.conf) /.test(l))).toBe(false)
+      // /dev/shm is the pod's own tmpfs (mounted by the pause's shell before any container copied the host's mounts), not the state dir's
+      expect(mountinfo.filter((l) => / \/dev\/shm /.test(l)).map((l) => l.split(' - ')[1].split(' ').slice(0, 2).join(' '))).toEqual(['tmpfs shm'])
     } finally {
       rmSync(secret, {force: true})
     }
