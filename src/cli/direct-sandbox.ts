@@ -8,9 +8,7 @@
 // help text is oclif's own. What it runs is the SandboxCreate class's own body
 // (sandbox-create.ts) and the base command's printing (answer.ts).
 // test/unit/cli/direct.test.ts checks this table against the SandboxCreate class's flags.
-import {watchOutput} from '../interrupt.js'
-import {reportError} from './answer.js'
-import {MIN_NODE_MAJOR, flushStdout, parsePlain} from './plain-argv.js'
+import {MIN_NODE_MAJOR, parsePlain, runAsCommand} from './plain-argv.js'
 import {SANDBOX_CREATE_FLAGS, type SandboxCreateFlags, answerSandboxCreate} from './sandbox-create.js'
 
 /**
@@ -23,23 +21,5 @@ export function directRun(argv: string[], env: NodeJS.ProcessEnv = process.env, 
   // -f is required: oclif says so
   if (!parsed || typeof parsed.flags.filename !== 'string') return undefined
   const {'pod-pids-limit': limit, ...flags} = parsed.flags
-  return () => runCreate({...flags, ...(typeof limit === 'string' ? {'pod-pids-limit': Number.parseInt(limit, 10)} : {})} as unknown as SandboxCreateFlags)
-}
-
-/** What oclif's Command does around a command's run: the same listeners, errors and output, in the same order. */
-async function runCreate(flags: SandboxCreateFlags): Promise<void> {
-  // oclif's Command module, as it loads, ignores EPIPE on stdout (then watchOutput's handler ends the run)
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error && error.code === 'EPIPE') return
-    throw error
-  })
-  // Command._run first removes <BIN>_REDIRECTED from the environment
-  delete process.env.NODEDOC_REDIRECTED
-  watchOutput()
-  try {
-    await answerSandboxCreate(flags)
-  } catch (error) {
-    reportError(error as Error)
-  }
-  await flushStdout()
+  return () => runAsCommand(() => answerSandboxCreate({...flags, ...(typeof limit === 'string' ? {'pod-pids-limit': Number.parseInt(limit, 10)} : {})} as unknown as SandboxCreateFlags))
 }

@@ -9,10 +9,9 @@
 // test/unit/cli/direct.test.ts checks this table against the Pod class's flags.
 import type {Host} from '../host/host.js'
 import {socketPathOf} from '../host/cri-endpoint.js'
-import {watchOutput} from '../interrupt.js'
-import {openHostFor, printHostWarnings, reportError} from './answer.js'
+import {openHostFor, printHostWarnings} from './answer.js'
 import {type PodArgs, type PodFlags, answerPod} from './pod.js'
-import {type DirectFlag, MIN_NODE_MAJOR, flushStdout, parsePlain} from './plain-argv.js'
+import {type DirectFlag, MIN_NODE_MAJOR, parsePlain, runAsCommand} from './plain-argv.js'
 
 export {type DirectFlag, MIN_NODE_MAJOR, type Parsed, parsePlain} from './plain-argv.js'
 
@@ -40,23 +39,8 @@ export function directRun(argv: string[], env: NodeJS.ProcessEnv = process.env, 
   return () => runPod(parsed.args as PodArgs, parsed.flags as PodFlags)
 }
 
-/** What oclif's Command does around a command's run, for pod: the same listeners, errors and warnings, in the same order. */
+/** pod's run as oclif's Command runs it, its host's warnings printed at the end. */
 async function runPod(args: PodArgs, flags: PodFlags): Promise<void> {
-  // oclif's Command module, as it loads, ignores EPIPE on stdout (then watchOutput's handler ends the run)
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error && error.code === 'EPIPE') return
-    throw error
-  })
-  // Command._run first removes <BIN>_REDIRECTED from the environment
-  delete process.env.NODEDOC_REDIRECTED
-  watchOutput()
   let host: Host | undefined
-  try {
-    await answerPod(args, flags, async (chosen) => (host = await openHostFor(chosen)))
-  } catch (error) {
-    reportError(error as Error)
-  } finally {
-    printHostWarnings(host)
-  }
-  await flushStdout()
+  await runAsCommand(() => answerPod(args, flags, async (chosen) => (host = await openHostFor(chosen))), () => printHostWarnings(host))
 }

@@ -1,6 +1,8 @@
 // What the launcher's direct paths (direct.ts for `pod`, direct-sandbox.ts for `sandbox create`)
 // share: argv read as oclif would read it when its reading is certain, and oclif's flush of
 // stdout after a command. No oclif in here: the direct paths start without it.
+import {watchOutput} from '../interrupt.js'
+import {reportError} from './answer.js'
 
 /** One flag as the direct path reads it: what oclif's definition of it says, and no more. */
 export interface DirectFlag {
@@ -80,4 +82,27 @@ export function parsePlain(argv: string[], flags: Record<string, DirectFlag>, po
 export async function flushStdout(): Promise<void> {
   // 'drain' comes on a later turn, so a listener added after the write still hears it
   if (!process.stdout.write('')) await new Promise((resolve) => process.stdout.once('drain', resolve))
+}
+
+/**
+ * What oclif's Command does around a command's run: the same listeners, errors and output, in
+ * the same order. `after` runs once the body has ended, whatever its end (pod's host warnings).
+ */
+export async function runAsCommand(body: () => Promise<void>, after?: () => void): Promise<void> {
+  // oclif's Command module, as it loads, ignores EPIPE on stdout (then watchOutput's handler ends the run)
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error && error.code === 'EPIPE') return
+    throw error
+  })
+  // Command._run first removes <BIN>_REDIRECTED from the environment
+  delete process.env.NODEDOC_REDIRECTED
+  watchOutput()
+  try {
+    await body()
+  } catch (error) {
+    reportError(error as Error)
+  } finally {
+    after?.()
+  }
+  await flushStdout()
 }
