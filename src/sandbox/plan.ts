@@ -380,7 +380,7 @@ function sandboxCgroupSteps({cfg, sandboxCgroup, withNs}: PlanLayout): Step[] {
 const SHM_OPTIONS = 'nosuid,nodev,noexec,mode=1777,size=65536k'
 
 /** The pod's shm tmpfs (mounted by the pause's shell), then the pause process holding the namespaces. */
-function pauseSteps({cfg, pod, state, withNs}: PlanLayout): Step[] {
+function pauseSteps({cfg, pod, state, hostname, withNs}: PlanLayout): Step[] {
   if (!withNs) return []
   const sharePid = pod.shareProcessNamespace && !pod.hostPID
   const pauseNs = [...(pod.hostNetwork ? [] : ['--net', '--uts']), ...(pod.hostIPC ? [] : ['--ipc']), ...(sharePid ? ['--pid', '--fork', '--kill-child'] : [])]
@@ -391,14 +391,19 @@ function pauseSteps({cfg, pod, state, withNs}: PlanLayout): Step[] {
   // fewer); the umount is written down with the dir, before the mount can happen, and undoes a
   // mount whose pause then failed. It is in the host's mount table before any container's
   // unshare --mount copies it, as those wait for the pause.
-  const mount = `mount -t tmpfs -o ${SHM_OPTIONS} shm "$1" && exec "$2" infinity`
+  // In a UTS namespace of its own, the same shell writes the pod's hostname (the writer's UTS
+  // namespace's /proc/sys/kernel/hostname): set before anything joins the pod, with no program
+  // start of its own. mount's stderr is the CLI's (a failure is named with mount's own words);
+  // the pause's is /dev/null.
+  const ownUts = !pod.hostNetwork
+  const script = `mount -t tmpfs -o ${SHM_OPTIONS} shm "$1" && ${ownUts ? 'echo "$3" > /proc/sys/kernel/hostname && ' : ''}exec "$2" infinity 2>/dev/null`
   return [
     {id: 'shm.dir', why: 'the sandbox shm dir: one tmpfs per pod, shared by its containers as /dev/shm (they share the IPC namespace too), mounted by the pause\'s shell', op: {kind: 'mkdir', path: shm}, undo: {kind: 'umount', path: shm}},
     {id: 'pause.binary', why: 'the pause program: coreutils sleep linked as "pause", so it reads as the pod sandbox in ps (comm and argv[0])', op: {kind: 'symlink', target: cfg.sleepProgram, path: pauseLink}, undo: null},
     {
       id: 'pause.start',
-      why: "the pod's shm tmpfs mounted on the host, then the pause process, which holds the pod namespaces (net, ipc, uts; pid with shareProcessNamespace) for as long as the pod lives",
-      op: {kind: 'spawnPause', argv: ['unshare', ...pauseNs, '--', 'sh', '-c', mount, 'sh', shm, pauseLink], gated: sharePid ? 'child' : 'self', ready: commOf(pauseLink)},
+      why: `the pod's shm tmpfs mounted on the host${ownUts ? ", the pod's hostname in its own UTS namespace" : ''}, then the pause process, which holds the pod namespaces (net, ipc, uts; pid with shareProcessNamespace) for as long as the pod lives`,
+      op: {kind: 'spawnPause', argv: ['unshare', ...pauseNs, '--', 'sh', '-c', script, 'sh', shm, pauseLink, ...(ownUts ? [hostname] : [])], gated: sharePid ? 'child' : 'self', ready: commOf(pauseLink), before: {program: 'mount', what: `mounting the pod's shm tmpfs on ${shm}`}},
       undo: {kind: 'kill', ref: PAUSE},
     },
   ]
@@ -413,15 +418,11 @@ function pauseSettingSteps({cfg, sandboxCgroup, withNs}: PlanLayout): Step[] {
   ]
 }
 
-/** The pod's hostname and network as a ptp CNI plugin makes it: a veth, the pod IP, routes, nothing out. */
-function networkSteps({cfg, pod, hostname, withNs}: PlanLayout): Step[] {
-  if (!withNs || pod.hostNetwork) return []
-  const hostnameWhy = 'the pod hostname lives in its own UTS namespace'
+/** The pod's network as a ptp CNI plugin makes it: a veth, the pod IP, routes, nothing out (its hostname is the pause's shell's). */
+function networkSteps({cfg, pod, withNs}: PlanLayout): Step[] {
   const net = cfg.network
-  if (!net) return [{id: 'pause.hostname', why: hostnameWhy, op: {kind: 'run', argv: ['nsenter', '--target', PAUSE, '--uts', '--', 'hostname', hostname]}, undo: null}]
-  // two `ip -batch` runs (one process each, one per side of the veth) instead of nine; the
-  // hostname is written by the shell that runs the pod's side (/proc/sys/kernel/hostname is the
-  // writer's UTS namespace's), which saves a program start of its own
+  if (!withNs || pod.hostNetwork || !net) return []
+  // two `ip -batch` runs (one process each, one per side of the veth) instead of nine
   return [
     {id: 'net.veth', why: 'a veth pair: one end becomes the pod eth0 inside the pause netns, the other stays on the host (CNI ptp/kindnet); the host end gets the pod gateway /32 (as the ptp plugin puts on every host veth), goes up, and routes to the pod "<ip> dev vethX scope host" as kindnet writes it', op: {kind: 'run', argv: ['ip', '-batch', '-'], stdin: [
       `link add ${net.hostVeth} type veth peer name eth0 netns ${PAUSE}`,
@@ -431,7 +432,7 @@ function networkSteps({cfg, pod, hostname, withNs}: PlanLayout): Step[] {
       `route replace ${net.podIp}/32 dev ${net.hostVeth} scope host`,
     ].join('\n') + '\n'}, undo: {kind: 'run', argv: ['ip', 'link', 'del', net.hostVeth]}},
     {id: 'net.forwarding', why: 'forward packets arriving from this veth only (per-interface, the host-wide ip_forward stays as it is)', op: {kind: 'write', path: `/proc/sys/net/ipv4/conf/${net.hostVeth}/forwarding`, content: '1'}, undo: null},
-    {id: 'net.pod', why: `${hostnameWhy}; pod end: lo and eth0 up, the pod IP without its subnet route, the gateway on the link, other pods in ${net.cidr} via the gateway; no default route, so nothing leaves the node`, op: {kind: 'run', argv: ['nsenter', '--target', PAUSE, '--uts', '--net', '--', 'sh', '-c', 'echo "$1" > /proc/sys/kernel/hostname && exec ip -batch -', 'sh', hostname], stdin: [
+    {id: 'net.pod', why: `pod end: lo and eth0 up, the pod IP without its subnet route, the gateway on the link, other pods in ${net.cidr} via the gateway; no default route, so nothing leaves the node`, op: {kind: 'run', argv: ['nsenter', '--target', PAUSE, '--net', '--', 'ip', '-batch', '-'], stdin: [
       'link set lo up',
       `address add ${net.podIp}/${net.prefixLength} dev eth0 noprefixroute`,
       'link set eth0 up',

@@ -26,12 +26,21 @@ export type Op =
    * `ready`: the held process's comm once its chain has set up (its last exec): until then it
    * may still be in the host's namespaces (unshare has not unshared, nor made its mounts private).
    */
-  | {kind: 'spawnPause'; argv: string[]; gated: 'self' | 'child'; ready: string}
+  | {kind: 'spawnPause'; argv: string[]; gated: 'self' | 'child'; ready: string; before?: PauseBefore}
   /** `shim`: the container's parent, a link to sh named so that its forks are told from the gate's shell. */
   | {kind: 'startContainer'; container: string; chain: string[]; env: Record<string, string>; gated: 'self' | 'child'; ready: string; logPath: string; stateDir: string; shim: string}
   | {kind: 'joinCgroup'; ref: string; dirs: string[]}
   | {kind: 'oomScoreAdj'; ref: string; value: number}
   | {kind: 'release'; container: string}
+
+/**
+ * What the pause's shell runs before it execs the pause (the pod's shm mount): the program, so
+ * that a failure is told by its own message ("mount: ..."), and the words naming it in the error.
+ */
+export interface PauseBefore {
+  program: string
+  what: string
+}
 
 export type Undo =
   | {kind: 'removeTree'; path: string}

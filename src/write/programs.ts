@@ -1,12 +1,16 @@
 // Finding the programs a sandbox runs, on the live machine's PATH.
 
 import {accessSync, constants} from 'node:fs'
-import {access, realpath} from 'node:fs/promises'
+import {realpath} from 'node:fs/promises'
 import {join} from 'node:path'
 
+/**
+ * Whether path exists, asked in place: a create asks on its critical path (the image layer), where
+ * a libuv pool completion waits for the main thread's next turn behind the other lanes' spawns.
+ */
 export async function exists(path: string): Promise<boolean> {
   try {
-    await access(path)
+    accessSync(path)
     return true
   } catch {
     return false

@@ -2,8 +2,8 @@
 // its applet links) or the host binaries a pod runs with the libraries `ldd` lists.
 
 import {createHash, randomBytes} from 'node:crypto'
-import {chmod, copyFile, link, mkdir, readFile, readlink, rename, rm, stat, symlink, writeFile} from 'node:fs/promises'
-import {symlinkSync} from 'node:fs'
+import {chmod, copyFile, link, mkdir, readFile, rename, rm, stat, writeFile} from 'node:fs/promises'
+import {readlinkSync, statSync, symlinkSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 import {parseBusyboxList} from '../parse/busybox.js'
 import {elfInterpreter} from '../parse/elf.js'
@@ -87,7 +87,7 @@ export async function busyboxFacts(binary: string): Promise<BusyboxFacts> {
 
 /** The binary's stat as a name: a write changes its ctime (which no program can set back), a replacement its inode. */
 export async function statKey(binary: string): Promise<string> {
-  const st = await stat(binary, {bigint: true})
+  const st = statSync(binary, {bigint: true})
   return `${st.dev}-${st.ino}-${st.size}-${st.ctimeNs}-${st.mtimeNs}`
 }
 
@@ -100,7 +100,10 @@ const indexEntry = (layers: string, key: string) => join(layers, `.stat-${key}`)
  */
 export async function indexedBusyboxFacts(layers: string, binary: string): Promise<BusyboxFacts & {statKey: string}> {
   const key = await statKey(binary)
-  const target = await readlink(indexEntry(layers, key)).catch(() => '')
+  let target = ''
+  try {
+    target = readlinkSync(indexEntry(layers, key))
+  } catch {}
   const digest = /^busybox-([0-9a-f]{64})$/.exec(target)?.[1]
   if (digest && (await exists(join(layers, target, 'bin/busybox')))) return {digest, isStatic: true, statKey: key}
   return {...(await busyboxFacts(binary)), statKey: key}
@@ -108,9 +111,12 @@ export async function indexedBusyboxFacts(layers: string, binary: string): Promi
 
 /** Notes in the layers dir which binary (by its stat) the layer at dir was made from. */
 export async function indexLayer(dir: string, key: string): Promise<void> {
-  await symlink(basename(dir), indexEntry(dirname(dir), key)).catch((error) => {
+  // in place, as exists(): the create's containers wait for this step
+  try {
+    symlinkSync(basename(dir), indexEntry(dirname(dir), key))
+  } catch (error) {
     if (errno(error) !== 'EEXIST') throw error
-  })
+  }
 }
 
 /**

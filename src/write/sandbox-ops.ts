@@ -185,19 +185,8 @@ export class LiveSandboxOps implements SandboxOps {
       case 'run':
         await run(op.argv, op.stdin)
         return
-      case 'spawnPause': {
-        const child = spawn(op.argv[0], op.argv.slice(1), {detached: true, stdio: 'ignore', cwd: '/', env: {PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', NODEDOC_SANDBOX_UID: this.sandboxUid}})
-        const failed = new Promise<never>((_, reject) => child.once('error', (e) => reject(new Error(`${op.argv[0]}: ${e.message}`))))
-        child.unref()
-        if (child.pid === undefined) await failed
-        const parent = child.pid!
-        const pause = op.gated === 'child' ? await childOf(parent) : parent
-        // the steps after it enter its namespaces: not before unshare has made them
-        await execedAs(pause, op.ready)
-        const mark = await markOf(pause)
-        if (mark.startTime < 0) throw new Error(`the pause process exited at once (${op.argv.join(' ')})`)
-        return {processes: {pause: mark, 'pause-parent': await markOf(parent)}}
-      }
+      case 'spawnPause':
+        return this.spawnPause(op)
       case 'startContainer':
         return this.startContainer(op)
       case 'joinCgroup': {
@@ -239,6 +228,40 @@ export class LiveSandboxOps implements SandboxOps {
         held.shim.unref()
         return {processes: {[`logger:${op.container}`]: logger}}
       }
+    }
+  }
+
+  /**
+   * Starts the pause (through its shell, which first runs what op.before names: the pod's shm
+   * mount) and waits until it has executed the pause. Its stderr comes here until then: a
+   * failure says what failed in that program's own words, in one line.
+   */
+  private async spawnPause(op: Extract<Op, {kind: 'spawnPause'}>): Promise<ApplyResult> {
+    const child = spawn(op.argv[0], op.argv.slice(1), {detached: true, stdio: ['ignore', 'ignore', 'pipe'], cwd: '/', env: {PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', NODEDOC_SANDBOX_UID: this.sandboxUid}})
+    const stderr = child.stderr!
+    const said: string[] = []
+    stderr.setEncoding('utf8').on('data', (chunk: string) => said.push(chunk))
+    stderr.on('error', () => undefined)
+    const failed = new Promise<never>((_, reject) => child.once('error', (e) => reject(new Error(`${op.argv[0]}: ${e.message}`))))
+    failed.catch(() => undefined)
+    child.unref()
+    try {
+      if (child.pid === undefined) await failed
+      const parent = child.pid!
+      const pause = op.gated === 'child' ? await childOf(parent) : parent
+      // the steps after it enter its namespaces: not before unshare has made them
+      await execedAs(pause, op.ready)
+      const mark = await markOf(pause)
+      if (mark.startTime < 0) throw new Error(`the pause process exited at once (${op.argv.join(' ')})`)
+      return {processes: {pause: mark, 'pause-parent': await markOf(parent)}}
+    } catch (error) {
+      // what unshare or the shell's program said is all read once stderr ends (every writer gone)
+      if (!stderr.destroyed) await new Promise((resolve) => (stderr.once('close', resolve), setTimeout(resolve, STDERR_WAIT_MS).unref()))
+      const why = firstLine(said.join(''))
+      if (op.before && why.startsWith(`${op.before.program}: `)) throw new Error(`${op.before.what} failed: ${why}`, {cause: error})
+      throw why ? new Error(`the pause did not start: ${why}`, {cause: error}) : error
+    } finally {
+      stderr.destroy()
     }
   }
 

@@ -10,8 +10,10 @@ const find = (steps: Step[], id: string) => {
   if (!step) throw new Error(`no step ${id} in ${steps.map((s) => s.id).join(' ')}`)
   return step
 }
-// the pause's shell: mounts the pod's shm, then execs the pause
-const pauseShell = ['sh', '-c', 'mount -t tmpfs -o nosuid,nodev,noexec,mode=1777,size=65536k shm "$1" && exec "$2" infinity', 'sh', '/run/nodedoc/sandboxes/core-k8s/shm', '/run/nodedoc/sandboxes/core-k8s/pause']
+// the pause's shell: mounts the pod's shm, writes the pod's hostname (in its own UTS namespace), then execs the pause
+const pauseShell = ['sh', '-c', 'mount -t tmpfs -o nosuid,nodev,noexec,mode=1777,size=65536k shm "$1" && echo "$3" > /proc/sys/kernel/hostname && exec "$2" infinity 2>/dev/null', 'sh', '/run/nodedoc/sandboxes/core-k8s/shm', '/run/nodedoc/sandboxes/core-k8s/pause', 'core-k8s']
+// with the host's UTS namespace (hostNetwork), no hostname is written
+const hostPauseShell = ['sh', '-c', 'mount -t tmpfs -o nosuid,nodev,noexec,mode=1777,size=65536k shm "$1" && exec "$2" infinity 2>/dev/null', 'sh', '/run/nodedoc/sandboxes/core-k8s/shm', '/run/nodedoc/sandboxes/core-k8s/pause']
 const argv = (step: Step) => (step.op as Extract<Op, {kind: 'run' | 'spawnPause'}>).argv
 const DEVICE_NODES = '/dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty'
 
@@ -36,7 +38,7 @@ describe('planSandbox (core-k8s, full isolation)', () => {
   })
 
   it('starts the pause process in new net, uts and ipc namespaces and charges it to the pod', () => {
-    expect(find(plan.steps, 'pause.start').op).toEqual({kind: 'spawnPause', argv: ['unshare', '--net', '--uts', '--ipc', '--', ...pauseShell], gated: 'self', ready: 'pause'})
+    expect(find(plan.steps, 'pause.start').op).toEqual({kind: 'spawnPause', argv: ['unshare', '--net', '--uts', '--ipc', '--', ...pauseShell], gated: 'self', ready: 'pause', before: {program: 'mount', what: "mounting the pod's shm tmpfs on /run/nodedoc/sandboxes/core-k8s/shm"}})
     expect(find(plan.steps, 'pause.cgroup').op).toMatchObject({kind: 'joinCgroup', ref: '{pause}'})
     expect((find(plan.steps, 'pause.cgroup').op as Extract<Op, {kind: 'joinCgroup'}>).dirs[2]).toBe(`/sys/fs/cgroup/memory/kubepods/besteffort/pod${UID}/${SANDBOX_ID}`)
     expect(find(plan.steps, 'pause.oom_score_adj')).toMatchObject({soft: true, op: {value: -998}})
@@ -47,8 +49,8 @@ describe('planSandbox (core-k8s, full isolation)', () => {
     expect(find(plan.steps, 'net.veth').undo).toEqual({kind: 'run', argv: ['ip', 'link', 'del', 'vethnd0badcafe']})
     // the forwarding switch names the veth: it waits for it
     expect(plan.steps.findIndex((s) => s.id === 'net.forwarding')).toBe(plan.steps.findIndex((s) => s.id === 'net.veth') + 1)
-    // the pod's hostname is written by the shell that runs the pod side: one program start fewer
-    expect(find(plan.steps, 'net.pod').op).toEqual({kind: 'run', argv: ['nsenter', '--target', '{pause}', '--uts', '--net', '--', 'sh', '-c', 'echo "$1" > /proc/sys/kernel/hostname && exec ip -batch -', 'sh', 'core-k8s'], stdin: 'link set lo up\naddress add 10.250.0.2/24 dev eth0 noprefixroute\nlink set eth0 up\nroute add 10.250.0.1/32 dev eth0 scope link\nroute add 10.250.0.0/24 via 10.250.0.1 dev eth0 src 10.250.0.2\n'})
+    // the pod's hostname is the pause's shell's (pauseShell): the pod side is ip alone
+    expect(find(plan.steps, 'net.pod').op).toEqual({kind: 'run', argv: ['nsenter', '--target', '{pause}', '--net', '--', 'ip', '-batch', '-'], stdin: 'link set lo up\naddress add 10.250.0.2/24 dev eth0 noprefixroute\nlink set eth0 up\nroute add 10.250.0.1/32 dev eth0 scope link\nroute add 10.250.0.0/24 via 10.250.0.1 dev eth0 src 10.250.0.2\n'})
     const commands = plan.steps.filter((s) => s.op.kind === 'run').map((s) => argv(s).join(' ') + ' ' + ((s.op as {stdin?: string}).stdin ?? ''))
     expect(commands.some((r) => /default|0\.0\.0\.0\/0/.test(r))).toBe(false)
     expect(plan.steps.some((s) => s.op.kind === 'run' && /iptables|nft/.test(argv(s)[0]))).toBe(false)
@@ -152,7 +154,7 @@ describe('planSandbox (core-k8s, full isolation)', () => {
     const op = resolveOp(find(plan.steps, 'net.veth').op, {pause: 4242})
     expect(describeOp(op).split('\n')[1]).toBe('      link add vethnd0badcafe type veth peer name eth0 netns 4242')
     expect(describeOp(resolveOp(find(plan.steps, 'net.pod').op, {pause: 4242})).split('\n')).toEqual([
-      `nsenter --target 4242 --uts --net -- sh -c 'echo "$1" > /proc/sys/kernel/hostname && exec ip -batch -' sh core-k8s <<EOF`,
+      'nsenter --target 4242 --net -- ip -batch - <<EOF',
       '      link set lo up',
       '      address add 10.250.0.2/24 dev eth0 noprefixroute',
       '      link set eth0 up',
@@ -209,7 +211,7 @@ describe('planSandbox variants', () => {
     cfg.manifest = {...cfg.manifest, hostNetwork: true}
     const plan = planSandbox(cfg)
     expect(plan.steps.some((s) => s.id.startsWith('net.'))).toBe(false)
-    expect(find(plan.steps, 'pause.start').op).toMatchObject({argv: ['unshare', '--ipc', '--', ...pauseShell]})
+    expect(find(plan.steps, 'pause.start').op).toMatchObject({argv: ['unshare', '--ipc', '--', ...hostPauseShell]})
     expect(containerChain(cfg, cfg.manifest.containers[0], '/r').chain.slice(0, 5)).toEqual(['nsenter', '--target', '{pause}', '--ipc', '--'])
   })
 
