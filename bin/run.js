@@ -178,13 +178,15 @@ const loadChunk = (chunk, vendor = () => core.vendor) => {
 const quickExit = process.argv[2] === 'sandbox' && (process.argv[3] === 'create' || process.argv[3] === 'rm')
 
 /**
- * `pod NAME` (src/cli/direct.ts) and `sandbox create` (src/cli/direct-sandbox.ts) without oclif,
- * when that file takes this argv; false when it does not, or when NODEDOC_DIRECT=0 asks for
- * oclif's start. Help is oclif's: for -h and --help the file is not even read.
+ * `pod NAME` (src/cli/direct.ts), `ps` (src/cli/direct-ps.ts), `sandbox create`
+ * (src/cli/direct-sandbox.ts) and, once a live run's listings are started, `svc` (chosen:
+ * src/cli/direct-svc.ts) without oclif, when that file takes this argv; false when it does not,
+ * or when NODEDOC_DIRECT=0 asks for oclif's start. Help is oclif's: for -h and --help the file
+ * is not even read.
  */
-function startDirect() {
+function startDirect(chosen) {
   const argv = process.argv.slice(2)
-  const file = argv[0] === 'pod' ? 'direct' : argv[0] === 'sandbox' && argv[1] === 'create' ? 'direct-sandbox' : undefined
+  const file = chosen ?? (argv[0] === 'pod' ? 'direct' : argv[0] === 'ps' ? 'direct-ps' : argv[0] === 'sandbox' && argv[1] === 'create' ? 'direct-sandbox' : undefined)
   if (!file || process.env.NODEDOC_DIRECT === '0' || argv.includes('--help') || argv.includes('-h')) return false
   let direct
   try {
@@ -198,7 +200,7 @@ function startDirect() {
   if (!run) return false
   // an error nothing caught ends the run as it would under oclif
   run().catch((error) => loadCore().oclif.handle(error))
-  if (quickExit) process.once('beforeExit', () => process.exit())
+  if (quickExit || chosen === 'direct-svc') process.once('beforeExit', () => process.exit())
   return true
 }
 
@@ -210,7 +212,10 @@ else if (!startDirect()) {
       loadBundle('nodedoc/svc-early.cjs', requireFor('nodedoc/svc-early.cjs')).startSvcEarly(process.argv.slice(3))
     } catch {} // a bundle without that file: the command starts them itself
   }
-  if (loadCore() === undefined) startOclif()
+  // then svc without oclif, when src/cli/direct-svc.ts takes the argv
+  if (process.argv[2] === 'svc' && startDirect('direct-svc')) {
+    // its run has started
+  } else if (loadCore() === undefined) startOclif()
   else {
     core.start(loadChunk)
     // `sandbox create` and `rm`: once nothing is left to run (every child reaped, every write done:

@@ -1,11 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
 import {NodedocError} from '../src/errors.js'
-import {terminalSafe} from '../src/output/escape.js'
-import {withProgress} from '../src/output/progress.js'
-import {SERVICE_LIST, renderAll, renderGraph, renderServices} from '../src/svc/render.js'
-import {svcReport} from '../src/svc/svc.js'
+import {printSvc, traceSvc} from '../src/cli/svc.js'
 
+// a live `svc NAME` usually starts without oclif (src/cli/direct-svc.ts); these flags are what it mirrors
 export default class Svc extends NodedocCommand {
   static summary = "A Service's path through kube-proxy's rules to the endpoint (and pod) that answers"
   static description = 'Default scope: the service named, in any namespace where the name is unique (-n to choose). -A means every service in every namespace, as in kubectl. (In ps, -A means every process, as in procps.) Rules from a file (--iptables-save, --nft, --ipvsadm) may be a pasted, partial capture: what it does not show is reported as unknown.'
@@ -42,22 +40,9 @@ export default class Svc extends NodedocCommand {
 
   async run(): Promise<void> {
     const {args, flags, metadata} = await this.parse(Svc)
-    if (!args.name && !flags.ip && !flags['all-namespaces']) throw new NodedocError('name a service, or give --ip ADDRESS, or -A for every service')
-    const host = await this.openHost(flags)
-    // rules from a file are some other node's: its routes come from its snapshot, or from here only when asked
-    const hereOnPurpose = flags['live-routes'] || !metadata.flags['host-root']?.setFromDefault
-    // a spinner on stderr, on a terminal only, for runs past a moment (10k services take seconds)
-    const report = await withProgress('svc', (progress) => svcReport(host, {
-      query: {name: args.name, namespace: flags.namespace, port: flags.port, ip: flags.ip, protocol: flags.protocol},
-      all: flags['all-namespaces'],
-      files: {iptablesSave: flags['iptables-save'], nft: flags.nft, ipvsadm: flags.ipvsadm},
-      backend: flags['iptables-backend'] as 'auto' | 'nft' | 'legacy',
-      cwd: process.cwd(),
-      filesNetwork: flags.from || hereOnPurpose ? 'host' : 'none',
-      progress,
-    }))
-    if (flags.graph) return this.printText(terminalSafe(renderGraph(report, flags.graph as 'dot' | 'mermaid')))
-    if (!flags.probe) return this.print(report, flags, flags['all-namespaces'] ? renderAll : renderServices, SERVICE_LIST)
+    const report = await traceSvc(args, flags, !metadata.flags['host-root']?.setFromDefault, (chosen) => this.openHost(chosen))
+    if (!flags.probe) return printSvc(this.host, report, flags)
+    const host = this.host!
     if (report.services.length !== 1) throw new NodedocError(`--probe needs one service port; ${report.services.length} match: choose one with --port (${report.services.map((s) => s.service).join(', ')})`, 2)
     // loaded only for --probe: its writers pull in node:crypto and node:readline, ~30 ms of every svc run's start
     const [{SERVICE_PROBE, renderServiceProbe}, {probeServicePort}, {resolveSource}, {interruptible}] = await Promise.all([

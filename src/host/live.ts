@@ -6,7 +6,7 @@ import {type DirEntry, type EntryKind, type FedListeners, type FedProgram, type 
 import {lstatInRoot, readDirInRoot, readFileInRoot, readFilesInRoot, readLinkInRoot, resolveInRoot} from './in-root.js'
 import {type RootReader, liveRootReader} from './root-reader.js'
 import {spawnFed} from './fed.js'
-import {takeRun, takeStream} from './early.js'
+import {takeFile, takeRun, takeStream} from './early.js'
 
 // /proc/<pid>/root and /cwd are the kernel's doors into a process's own root: what lies behind
 // them is resolved inside that root, so a container's absolute links stay in the container
@@ -44,6 +44,9 @@ export class LiveHost implements Host {
   }
 
   async readFile(path: string, options: ReadOptions = {}): Promise<string | undefined> {
+    // read by the launcher before it started a live svc NAME's programs (src/host/early.ts)
+    const early = this.root === '/' && options.tailBytes === undefined ? takeFile(path) : undefined
+    if (early !== undefined) return early
     try {
       return this.bytes(path, options).toString('utf8')
     } catch (error) {

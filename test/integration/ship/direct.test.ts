@@ -184,3 +184,88 @@ describe('sandbox create through the direct path', () => {
     expect(missing.stderr).toBe('error: /nonexistent/pod.yaml: cannot read the manifest\n')
   })
 })
+
+/** kube-proxy's rules for 30 services in iptables-restore form, and a service of them with endpoints. */
+async function svcCases() {
+  // @ts-expect-error plain JS generator shared with the benchmarks
+  const {kubeProxyRestore, syntheticServices} = await import('../../../bench/svc-gen.mjs')
+  const services = syntheticServices(30) as Array<{namespace: string; name: string; clusterIP: string; port: number; endpoints: unknown[]}>
+  const target = services.find((s) => s.endpoints.length > 1)!
+  const rules = join(dir, 'rules.save')
+  writeFileSync(rules, '*mangle\n:KUBE-IPTABLES-HINT - [0:0]\nCOMMIT\n' + kubeProxyRestore(services, {hooks: true}))
+  return {rules, name: `${target.namespace}/${target.name}`, short: target.name, namespace: target.namespace, ip: target.clusterIP}
+}
+type SvcCase = Awaited<ReturnType<typeof svcCases>>
+/** The moment a JSON or YAML answer was read reads alike in both runs. */
+const sameTime = (text: string) => text.replace(/("?capturedAt"?: "?)[^"\n]*/g, '$1<time>')
+
+/** svc argv the direct path takes (answers and errors alike); rules from a file, so nothing here lists the machine's rules. */
+const SVC_TAKEN: Array<(c: SvcCase) => string[]> = [
+  ({name, rules}) => ['svc', name, '--iptables-save', rules],
+  ({name, rules}) => ['svc', name, '--iptables-save', rules, '-o', 'json'],
+  ({short, namespace, rules}) => ['svc', short, '-n', namespace, `--iptables-save=${rules}`, '-o', 'wide'],
+  ({short, namespace, rules}) => ['svc', '--namespace', namespace, short, '--iptables-save', rules, '-o', 'yaml', '--iptables-backend', 'nft'],
+  ({name, rules}) => ['svc', name, '--iptables-save', rules, '--graph', 'dot'],
+  ({name, rules}) => ['svc', name, '--iptables-save', rules, '--graph=mermaid', '--protocol', 'tcp'],
+  ({name, rules}) => ['svc', name, '--iptables-save', rules, '-o', 'custom-columns=S:.service', '--no-headers'],
+  ({rules}) => ['svc', '-A', '--iptables-save', rules],
+  ({rules}) => ['svc', '--all-namespaces', '--iptables-save', rules, '-o', 'json', '--sort-by', '.service'],
+  ({ip, rules}) => ['svc', '--ip', ip, '--iptables-save', rules],
+  ({name, rules}) => ['svc', name, '--iptables-save', rules, '--host-root', '/'],
+  // refused by nodedoc, not by the flag parser: the same one line and exit code
+  ({rules}) => ['svc', 'no-such-service', '--iptables-save', rules],
+  ({name, rules}) => ['svc', name, '--iptables-save', rules, '--port', 'no-such-port'],
+  ({rules}) => ['svc', '--iptables-save', rules],
+  ({name}) => ['svc', name, '--iptables-save', '/nonexistent/rules.save'],
+  ({name, rules}) => ['svc', name, '--iptables-save', rules, '-o', 'bogus'],
+  ({name, rules}) => ['svc', name, '--nft', rules],
+]
+
+/** svc argv only oclif takes. */
+const SVC_LEFT: Array<(c: SvcCase) => string[]> = [
+  () => ['svc', '--help'],
+  ({name}) => ['svc', name, '-h'],
+  ({name, rules}) => ['svc', name, '--iptables-save', rules, '--count', '3'],
+  ({name, rules}) => ['svc', name, '--iptables-save', rules, '--protocol', 'TCP'],
+  ({name, rules}) => ['svc', name, '--iptables-save', rules, '--graph', 'svg'],
+  ({name, rules}) => ['svc', name, '--iptables-save', rules, '--iptables-backend', 'iptables'],
+  ({name, rules}) => ['svc', name, '-n', 'a', '-n', 'a', '--iptables-save', rules],
+  ({name, rules}) => ['svc', name, 'extra', '--iptables-save', rules],
+  ({name, rules}) => ['svc', name, '--iptables-save', rules, '--host-root', emptyRoot],
+  ({name, rules}) => ['svc', name, '--iptables-save', rules, '--from', S],
+  ({name, rules}) => ['svc', name, '--iptables-save', rules, '--no-headers=true'],
+  ({name, rules}) => ['svc', name, '--iptables-save', rules, '--', '-A'],
+]
+
+describe('svc through the direct path', () => {
+  it.each(SVC_TAKEN.map((c, i) => [i, c] as const))('case %d answers as oclif does, without loading oclif', async (_, make) => {
+    const args = make(await svcCases())
+    const direct = run(args, {})
+    const oclif = run(args, {NODEDOC_DIRECT: '0'})
+    expect(oclif.files).toContain('nodedoc/svc.cjs')
+    expect({stdout: sameTime(direct.stdout), stderr: direct.stderr, status: direct.status}).toEqual({stdout: sameTime(oclif.stdout), stderr: oclif.stderr, status: oclif.status})
+    // the launcher reads svc-early.cjs for every svc run (it starts a live run's listings)
+    expect(direct.files.filter((f) => !f.startsWith('nodedoc/vendor-'))).toEqual(['nodedoc/direct-svc.cjs', 'nodedoc/svc-early.cjs'])
+  })
+
+  it.each(SVC_LEFT.map((c, i) => [i, c] as const))('case %d is left to oclif', async (_, make) => {
+    const args = make(await svcCases())
+    const direct = run(args, {})
+    const oclif = run(args, {NODEDOC_DIRECT: '0'})
+    expect({stdout: direct.stdout, stderr: direct.stderr, status: direct.status}).toEqual({stdout: oclif.stdout, stderr: oclif.stderr, status: oclif.status})
+    expect(direct.files).toContain('nodedoc.cjs')
+    if (args.includes('--help') || args.includes('-h')) expect(direct.files.filter((f) => f !== 'nodedoc/svc-early.cjs')).toEqual(['nodedoc.cjs'])
+  })
+
+  it('answers and fails at all in these runs (the comparisons above are not of two empty outputs)', async () => {
+    const c = await svcCases()
+    const found = run(['svc', c.name, '--iptables-save', c.rules], {})
+    expect(found.status).toBe(0)
+    expect(found.stdout).toContain(c.name)
+    const missing = run(['svc', 'no-such-service', '--iptables-save', c.rules], {})
+    expect(missing.status).toBe(1)
+    expect(missing.stderr).toMatch(/^error: service no-such-service not found/)
+    const usage = run(['svc', c.name, '--iptables-save', c.rules, '--protocol', 'TCP'], {})
+    expect(usage.status).toBe(2)
+  })
+})

@@ -1,6 +1,7 @@
 // A live `svc NAME` through bin/run.js: the launcher starts its listings and saves before the CLI
 // loads (src/svc/early.ts); the answer is the same as the plain oclif start's (NODEDOC_BUNDLE=0,
-// which starts nothing early), and nothing it started is left in the netns afterwards. Needs
+// which starts nothing early, and to the early start then oclif's, NODEDOC_DIRECT=0), and nothing
+// it started is left in the netns afterwards. Needs
 // `npm run build` first (the bundle), root, and iptables-nft-restore.
 import {existsSync} from 'node:fs'
 import {join, resolve} from 'node:path'
@@ -55,10 +56,16 @@ describe.skipIf(!HAVE)('svc NAME started early by the launcher', () => {
   ] as Array<[string, () => Netns, string[]]>) {
     it(`${what}: the same answer as without an early start, and nothing left behind`, async () => {
       const early = await svc(ns(), {}, NAME, ...args)
+      expect(await inside(ns())).toBe('')
+      // the early start then oclif's start (the launcher's direct path, src/cli/direct-svc.ts, is the default)
+      const oclif = await svc(ns(), {NODEDOC_DIRECT: '0'}, NAME, ...args)
+      expect(await inside(ns())).toBe('')
       const plain = await svc(ns(), {NODEDOC_BUNDLE: '0'}, NAME, ...args)
-      expect(early.stdout).toBe(plain.stdout)
-      expect(early.stderr).toBe(plain.stderr)
-      expect(early.exitCode).toBe(plain.exitCode)
+      for (const other of [oclif, plain]) {
+        expect(early.stdout).toBe(other.stdout)
+        expect(early.stderr).toBe(other.stderr)
+        expect(early.exitCode).toBe(other.exitCode)
+      }
       expect(await inside(ns())).toBe('')
     })
   }

@@ -3,6 +3,8 @@
 import {Parser} from '@oclif/core'
 import {afterEach, describe, expect, it} from 'vitest'
 import Pod from '../../../commands/pod.js'
+import Svc from '../../../commands/svc.js'
+import {SVC_FLAGS, directRun as directSvcRun} from '../../../src/cli/direct-svc.js'
 import {COMMANDS} from '../../../commands/index.js'
 import {POD_FLAGS, MIN_NODE_MAJOR, directRun, parsePlain} from '../../../src/cli/direct.js'
 import {readFileSync} from 'node:fs'
@@ -118,5 +120,77 @@ describe('directRun', () => {
     expect(directRun(['pod', 'x'], {NODEDOC_DEBUG: '1'})).toBeUndefined()
     expect(directRun(['pod', 'x'], {}, '18.20.0')).toBeUndefined()
     expect(directRun(['pod', 'x', '--help'], {})).toBeUndefined()
+  })
+})
+
+describe('the direct path knows svc\'s flags as oclif does', () => {
+  const svcFlags = {...Svc.baseFlags, ...Svc.flags} as Record<string, Record<string, unknown>>
+  /** Svc's flags the direct path leaves to oclif (any argv naming one goes there). */
+  const LEFT_TO_OCLIF = ['from', 'probe', 'from-pod', 'from-node', 'count']
+
+  it('has every flag of the Svc class but those it leaves to oclif, with the same type, letter, variable, default and options', () => {
+    expect(Object.keys(SVC_FLAGS).sort()).toEqual(Object.keys(svcFlags).filter((name) => !LEFT_TO_OCLIF.includes(name)).sort())
+    for (const [name, mine] of Object.entries(SVC_FLAGS)) {
+      const flag = svcFlags[name]
+      expect({name, boolean: flag.type === 'boolean', char: flag.char, env: flag.env, default: flag.default}).toEqual({name, boolean: mine.boolean === true, char: mine.char, env: mine.env, default: mine.default})
+      const known = new Set([...HELP_ONLY, 'parse', 'input', 'type', 'char', 'env', 'default', 'multiple', 'allowNo', 'options'])
+      expect(Object.keys(flag).filter((k) => !known.has(k) && flag[k] !== undefined), name).toEqual([])
+      expect(flag.multiple ?? false, name).toBe(false)
+      expect(flag.allowNo ?? false, name).toBe(false)
+      // a flag with options: the direct path's check takes each of them and nothing else
+      const options = flag.options as string[] | undefined
+      if (options) {
+        for (const option of options) expect(() => mine.check!(option), name).not.toThrow()
+        for (const other of ['', 'x', options[0].toUpperCase(), ` ${options[0]}`]) expect(() => mine.check!(other), `${name} ${other}`).toThrow()
+      } else {
+        expect(mine.check, name).toBeUndefined()
+      }
+    }
+  })
+
+  it('has one argument, the optional name; strict; no command svc:*', () => {
+    const args = Svc.args as Record<string, Record<string, unknown>>
+    expect(Object.keys(args)).toEqual(['name'])
+    const known = new Set([...HELP_ONLY, 'parse', 'input', 'required', 'type', 'ignoreStdin'])
+    expect(Object.keys(args.name).filter((k) => !known.has(k) && args.name[k] !== undefined)).toEqual([])
+    expect(args.name.required).toBe(false)
+    expect(Svc.strict).not.toBe(false)
+    expect(Object.keys(COMMANDS).filter((id) => id.startsWith('svc:'))).toEqual([])
+  })
+
+  /** What oclif's parser makes of argv for the Svc class: args, and flags with a value. */
+  async function oclifReadsSvc(argv: string[]) {
+    const result = await Parser.parse(argv, {flags: svcFlags as never, args: Svc.args, strict: true, context: {} as never})
+    const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
+    return {args: defined(result.args), flags: defined(result.flags)}
+  }
+
+  const taken: string[][] = [
+    ['web'],
+    ['ns1/web', '-o', 'json'],
+    ['web', '-n', 'ns1', '--port', 'http', '--protocol', 'udp'],
+    ['-A', '--iptables-save', '/tmp/x.save'],
+    ['--all-namespaces', '--nft', 'x.nft', '--sort-by', '.service'],
+    ['--ip', '10.96.0.10', '--ipvsadm', 'x.txt', '--no-headers'],
+    ['web', '--iptables-backend=legacy', '--graph', 'dot', '--live-routes'],
+    ['web', '--host-root', '/'],
+  ]
+  it.each(taken)('reads %j as oclif does', async (...argv) => {
+    const mine = parsePlain(argv, SVC_FLAGS, ['name'], {})
+    expect(mine).toBeDefined()
+    expect(mine).toEqual(await oclifReadsSvc(argv))
+  })
+
+  it('leaves to oclif what it does not take', () => {
+    for (const argv of [['svc', 'web', '--protocol', 'TCP'], ['svc', 'web', '--graph', 'svg'], ['svc', 'web', '--iptables-backend', 'x'], ['svc', 'web', '--probe'],
+      ['svc', 'web', '--from', 'x'], ['svc', 'web', '--count', '3'], ['svc', 'web', '--host-root', '/host'], ['svc', 'web', '-h'], ['svc', 'web', '-Ax'], ['svc', 'a', 'b']]) {
+      expect(directSvcRun(argv, {}), argv.join(' ')).toBeUndefined()
+    }
+    expect(directSvcRun(['svc', 'web'], {NODEDOC_HOST_ROOT: '/host'})).toBeUndefined()
+    expect(directSvcRun(['svc', 'web'], {NODEDOC_DEBUG: '1'})).toBeUndefined()
+    expect(directSvcRun(['svc', 'web'], {}, '18.20.0')).toBeUndefined()
+    expect(directSvcRun(['pod', 'web'], {})).toBeUndefined()
+    expect(directSvcRun(['svc', 'web'], {})).toBeTypeOf('function')
+    expect(directSvcRun(['svc', 'web'], {NODEDOC_HOST_ROOT: '/'})).toBeTypeOf('function')
   })
 })

@@ -2,7 +2,7 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
-import {startEarly, takeFeed, takeRun, takeStream} from '../../../src/host/early.js'
+import {startEarly, takeFeed, takeFile, takeRun, takeStream} from '../../../src/host/early.js'
 import {spawnFed} from '../../../src/host/fed.js'
 import {LiveHost} from '../../../src/host/live.js'
 
@@ -54,6 +54,22 @@ describe('programs started early', () => {
     expect(takeRun(program('unless-empty'), 10_000)).toBeDefined()
     expect(takeRun(program('unless-missing'), 10_000)).toBeDefined()
     expect(takeRun(program('unless-listed'), 10_000)).toBeUndefined()
+  })
+
+  it('readFile(): a condition\'s file as the launcher read it before it started anything, once; then the file as it is', async () => {
+    const names = join(dir, 'names')
+    writeFileSync(names, 'nat\n')
+    startEarly({runs: [{argv: program('file'), whenListed: names}, {argv: program('file-missing'), whenListed: join(dir, 'absent-names')}]})
+    writeFileSync(names, 'filter\n')
+    const host = new LiveHost()
+    expect(await host.readFile(names)).toBe('nat\n')
+    expect(await host.readFile(names)).toBe('filter\n')
+    // unreadable then: nothing kept, read as without the launcher
+    expect(takeFile(join(dir, 'absent-names'))).toBeUndefined()
+    // under another root, never the launcher's read
+    startEarly({runs: [{argv: program('file-root'), whenListed: names}]})
+    expect(await new LiveHost(dir).readFile('/names')).toBe('filter\n')
+    expect(takeFile(names)).toBe('filter\n')
   })
 
   it('stream(): what came before it was taken, then the rest, counted against the cap', async () => {
