@@ -178,14 +178,15 @@ const loadChunk = (chunk, vendor = () => core.vendor) => {
 const quickExit = process.argv[2] === 'sandbox' && (process.argv[3] === 'create' || process.argv[3] === 'rm')
 
 /**
- * `pod NAME` (src/cli/direct.ts), `sandbox create` (src/cli/direct-sandbox.ts) and, once a live
- * run's listings are started, `svc` (chosen: src/cli/direct-svc.ts) without oclif, when
- * that file takes this argv; false when it does not, or when NODEDOC_DIRECT=0 asks for oclif's
- * start. Help is oclif's: for -h and --help the file is not even read.
+ * `pod NAME` (src/cli/direct.ts), `ps` (src/cli/direct-ps.ts), `sandbox create`
+ * (src/cli/direct-sandbox.ts) and, once a live run's listings are started, `svc` (chosen:
+ * src/cli/direct-svc.ts) without oclif, when that file takes this argv; false when it does not,
+ * or when NODEDOC_DIRECT=0 asks for oclif's start. Help is oclif's: for -h and --help the file
+ * is not even read.
  */
 function startDirect(chosen) {
   const argv = process.argv.slice(2)
-  const file = chosen ?? (argv[0] === 'pod' ? 'direct' : argv[0] === 'sandbox' && argv[1] === 'create' ? 'direct-sandbox' : undefined)
+  const file = chosen ?? (argv[0] === 'pod' ? 'direct' : argv[0] === 'ps' ? 'direct-ps' : argv[0] === 'sandbox' && argv[1] === 'create' ? 'direct-sandbox' : undefined)
   if (!file || process.env.NODEDOC_DIRECT === '0' || argv.includes('--help') || argv.includes('-h')) return false
   let direct
   try {

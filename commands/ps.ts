@@ -1,12 +1,9 @@
 import {Flags} from '@oclif/core'
 import {NodedocCommand} from '../src/cli/base-command.js'
-import {enrichProcesses} from '../src/cri/enrich.js'
 import {runtimeEndpointFlag} from '../src/cri/flag.js'
-import {criViewFor} from '../src/cri/gather.js'
-import {gatherProcesses} from '../src/pods/processes.js'
-import {filterProcesses} from '../src/pods/process-filter.js'
-import {PROCESS_LIST, psTable} from '../src/pods/render.js'
+import {answerPs} from '../src/cli/ps.js'
 
+// `ps` usually starts without oclif (src/cli/direct-ps.ts); these flags are what it mirrors
 export default class Ps extends NodedocCommand {
   static summary = 'Processes with the pod and container each belongs to'
   static description = 'Default scope: the processes of every pod on the node. -A (or -e, as procps) means every process on the node, in a pod or not, as procps\'s ps -A does; --unowned shows only those in no pod. (In svc, -A means every namespace, as in kubectl.)'
@@ -28,11 +25,6 @@ export default class Ps extends NodedocCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Ps)
-    const host = await this.openHost(flags)
-    const cri = await criViewFor(flags, host, {statuses: false})
-    // without -A, --zombies or --unowned only pod processes show: the others' status and cmdline go unread
-    const all = await gatherProcesses(host, {podsOnly: !flags.all && !flags.zombies && !flags.unowned})
-    const procs = filterProcesses(cri ? enrichProcesses(all, cri) : all, flags)
-    await this.print(procs, flags, psTable, PROCESS_LIST)
+    await answerPs(flags, (chosen) => this.openHost(chosen))
   }
 }

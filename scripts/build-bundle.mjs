@@ -375,10 +375,11 @@ export async function buildBundle({outfile = BUNDLE, chunks = CHUNKS, minify = t
   // what bin/run.js starts before loading the CLI for a live `svc NAME` (src/svc/early.ts)
   entryPoints.push({in: join(repo, 'dist', 'src', 'svc', 'early.js'), out: 'svc-early'})
   const commandChunks = await build({...COMMON, entryPoints, outdir: chunks, outExtension: {'.js': '.cjs'}, minify, external: [...COMMON.external, '@oclif/core', ...LAZY_MODULES], plugins: [lazyModules, startTrims], banner: {js: [META_URL, LAZY, criProto].join('\n')}})
-  // the launcher's direct paths (src/cli/direct.ts, direct-sandbox.ts, direct-svc.ts): pod, sandbox
-  // create and svc without oclif, so they must not take oclif in; each its own file, so none loads another
+  // the launcher's direct paths (src/cli/direct.ts, direct-ps.ts, direct-sandbox.ts, direct-svc.ts):
+  // pod, ps, sandbox create and svc without oclif, so they must not take oclif in; each its own
+  // file, so none loads another
   const vendor = Object.fromEntries(LAZY_MODULES.map((name) => [name, vendorName(name)]))
-  const direct = await build({...COMMON, entryPoints: ['direct', 'direct-sandbox', 'direct-svc'].map((name) => ({in: join(repo, 'dist', 'src', 'cli', `${name}.js`), out: name})), outdir: chunks, outExtension: {'.js': '.cjs'}, minify, external: [...COMMON.external, ...LAZY_MODULES], plugins: [lazyModules, startTrims], banner: {js: [META_URL, LAZY, criProto].join('\n')}, footer: {js: `module.exports.vendor = ${JSON.stringify(vendor)};`}})
+  const direct = await build({...COMMON, entryPoints: ['direct', 'direct-ps', 'direct-sandbox', 'direct-svc'].map((name) => ({in: join(repo, 'dist', 'src', 'cli', `${name}.js`), out: name})), outdir: chunks, outExtension: {'.js': '.cjs'}, minify, external: [...COMMON.external, ...LAZY_MODULES], plugins: [lazyModules, startTrims], banner: {js: [META_URL, LAZY, criProto].join('\n')}, footer: {js: `module.exports.vendor = ${JSON.stringify(vendor)};`}})
   const oclifIn = Object.keys(direct.metafile.inputs).filter((path) => /[\\/]@oclif[\\/]/.test(path))
   if (oclifIn.length > 0) throw new Error(`a direct path's file (dist/nodedoc/direct*.cjs) takes oclif in (${oclifIn[0]}): the direct paths must start without it`)
   const vendorEntries = LAZY_MODULES.map((name) => ({in: `nodedoc-vendor:${name}`, out: vendorName(name)}))
@@ -413,6 +414,8 @@ export function trainCodeCaches(launcher = join(repo, 'bin', 'run.js'), node = p
   // trace, JSON); a live run's gather is not trained (it would list the build machine's rules)
   const rules = join(work, 'rules.save')
   writeFileSync(rules, SVC_TRAINING_RULES)
+  // ps through oclif (ps.cjs gets its cache), then through the direct path (direct-ps.cjs's)
+  const psViaOclif = ['ps', '--from', snapshot]
   // the first `pod` goes through oclif (NODEDOC_DIRECT=0): pod.cjs gets its cache, and the launcher
   // part's holds oclif's start as every command makes it; the second is the direct path's
   const runs = [
@@ -420,15 +423,15 @@ export function trainCodeCaches(launcher = join(repo, 'bin', 'run.js'), node = p
     ['--version'],
     ['--help'],
     ['pod', '--help'],
-    ...(pod ? [['pod', ...pod, '-o', 'yaml'], ['ps', '--from', snapshot], ['net', '--from', snapshot], ['doctor', '--from', snapshot], ['logs', 'core-k8s', '-n', 'default', '--tail', '1', '--from', snapshot]] : []),
+    ...(pod ? [['pod', ...pod, '-o', 'yaml'], psViaOclif, ['ps', '-A', '--from', snapshot], ['net', '--from', snapshot], ['doctor', '--from', snapshot], ['logs', 'core-k8s', '-n', 'default', '--tail', '1', '--from', snapshot]] : []),
     ['svc', 'default/web', '--iptables-save', rules, '-o', 'json'],
     ['svc', 'default/web', '--iptables-save', rules, '-o', 'json'],
     ['sandbox', 'create', '-f', manifest, '--dry-run'],
     ['sandbox', 'create', '-f', manifest, '--dry-run'],
   ]
-  // through oclif's start: the first pod, the first svc and the first dry run (pod.cjs, svc.cjs and
-  // create.cjs get their caches; the second of each is the direct path's)
-  const throughOclif = new Set([...(pod ? [0] : []), runs.length - 4, runs.length - 2])
+  // through oclif's start: the first pod, the first ps, the first svc and the first dry run (pod.cjs,
+  // ps.cjs, svc.cjs and create.cjs get their caches; the second of each is the direct path's)
+  const throughOclif = new Set([...(pod ? [0, runs.indexOf(psViaOclif)] : []), runs.length - 4, runs.length - 2])
   try {
     runs.forEach((args, i) => {
       spawnSync(node, [launcher, ...args], {stdio: 'ignore', env: {...process.env, NODEDOC_BUNDLE: '1', NODEDOC_CODE_CACHE: 'write', NO_COLOR: '1', CONTAINER_RUNTIME_ENDPOINT: '', NODEDOC_DIRECT: throughOclif.has(i) ? '0' : '1'}})

@@ -1,4 +1,4 @@
-// What the launcher's direct paths (direct.ts for `pod`, direct-sandbox.ts for `sandbox create`)
+// What the launcher's direct paths (direct.ts for `pod`, direct-ps.ts for `ps`, direct-sandbox.ts for `sandbox create`)
 // share: argv read as oclif would read it when its reading is certain, and oclif's flush of
 // stdout after a command. No oclif in here: the direct paths start without it.
 import {watchOutput} from '../interrupt.js'
@@ -7,6 +7,8 @@ import {reportError} from './answer.js'
 /** One flag as the direct path reads it: what oclif's definition of it says, and no more. */
 export interface DirectFlag {
   char?: string
+  /** other letters oclif takes for the flag (ps's -e for -A) */
+  charAliases?: string[]
   /** a boolean flag: present or not, never a value */
   boolean?: true
   /** the environment variable oclif takes its value from when the flag is not given */
@@ -31,7 +33,7 @@ export interface Parsed {
  */
 export function parsePlain(argv: string[], flags: Record<string, DirectFlag>, positional: string[], env: NodeJS.ProcessEnv = process.env): Parsed | undefined {
   const parsed: Parsed = {args: {}, flags: {}}
-  const chars = new Map(Object.entries(flags).flatMap(([name, flag]) => (flag.char ? [[flag.char, name] as const] : [])))
+  const chars = new Map(Object.entries(flags).flatMap(([name, flag]) => [...(flag.char ? [flag.char] : []), ...(flag.charAliases ?? [])].map((char) => [char, name] as const)))
   const value = (text: string | undefined) => (text === undefined || text === '' || text.startsWith('-') ? undefined : text)
   let argCount = 0
   for (let i = 0; i < argv.length; i++) {

@@ -61,7 +61,7 @@ describe('layers', () => {
     // a walker that saw nothing would pass anything
     const count = files.reduce((n, f) => n + importsOf(f).length, 0)
     expect(count).toBeGreaterThan(files.length)
-    expect(importsOf(join(REPO, 'commands/ps.ts'))).toContain('../src/pods/processes.js')
+    expect(importsOf(join(REPO, 'src/cli/ps.ts'))).toContain('../pods/processes.js')
   })
 
   it('no import points up a layer, or sideways to another folder of the same layer', () => {

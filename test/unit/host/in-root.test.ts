@@ -2,34 +2,42 @@ import {execFileSync} from 'node:child_process'
 import {linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {afterAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {InRootError, lstatInRoot, readDirInRoot, readFileInRoot, readFilesInRoot, readLinkInRoot, resolveInRoot, statInRoot} from '../../../src/host/in-root.js'
 import {mkdirInRoot, symlinkInRoot, writeFileInRoot} from '../../../src/host/in-root-write.js'
 
 // A root built on the real filesystem, with every kind of link and special file a hostile
-// folder can hold. Outside it, a secret that no read may ever reach.
-const base = mkdtempSync(join(tmpdir(), 'nodedoc-inroot-'))
-const root = join(base, 'root')
-const secret = join(base, 'secret')
-writeFileSync(secret, 'SECRET outside the root\n')
-mkdirSync(join(root, 'etc'), {recursive: true})
-mkdirSync(join(root, 'proc/7'), {recursive: true})
-mkdirSync(join(root, 'var/lib/real'), {recursive: true})
-writeFileSync(join(root, 'etc/shadow'), 'shadow inside the root\n')
-writeFileSync(join(root, 'var/lib/real/file'), 'real file\n')
-symlinkSync('/etc/shadow', join(root, 'proc/7/cmdline')) // absolute: re-rooted
-symlinkSync('../../../../secret', join(root, 'proc/7/environ')) // relative, climbing out
-symlinkSync(secret, join(root, 'proc/7/maps')) // absolute path of the secret: re-rooted, so absent
-symlinkSync('real', join(root, 'var/lib/alias')) // relative, inside
-symlinkSync('/var/lib', join(root, 'varlib')) // absolute directory link
-symlinkSync('loop-b', join(root, 'loop-a'))
-symlinkSync('loop-a', join(root, 'loop-b'))
-symlinkSync('/', join(root, 'slash'))
-execFileSync('mkfifo', [join(root, 'fifo')])
-linkSync(secret, join(root, 'hardlink'))
+// folder can hold. Outside it, a secret that no read may ever reach. Made in beforeAll, so that
+// afterAll (which vitest runs only when a hook ran) removes it also when -t filters out every test.
+let base = ''
+let root = ''
+let secret = ''
 const IS_ROOT = process.getuid?.() === 0
-if (IS_ROOT) execFileSync('mknod', [join(root, 'zero'), 'c', '1', '5'])
-afterAll(() => rmSync(base, {recursive: true, force: true}))
+beforeAll(() => {
+  base = mkdtempSync(join(tmpdir(), 'nodedoc-inroot-'))
+  root = join(base, 'root')
+  secret = join(base, 'secret')
+  writeFileSync(secret, 'SECRET outside the root\n')
+  mkdirSync(join(root, 'etc'), {recursive: true})
+  mkdirSync(join(root, 'proc/7'), {recursive: true})
+  mkdirSync(join(root, 'var/lib/real'), {recursive: true})
+  writeFileSync(join(root, 'etc/shadow'), 'shadow inside the root\n')
+  writeFileSync(join(root, 'var/lib/real/file'), 'real file\n')
+  symlinkSync('/etc/shadow', join(root, 'proc/7/cmdline')) // absolute: re-rooted
+  symlinkSync('../../../../secret', join(root, 'proc/7/environ')) // relative, climbing out
+  symlinkSync(secret, join(root, 'proc/7/maps')) // absolute path of the secret: re-rooted, so absent
+  symlinkSync('real', join(root, 'var/lib/alias')) // relative, inside
+  symlinkSync('/var/lib', join(root, 'varlib')) // absolute directory link
+  symlinkSync('loop-b', join(root, 'loop-a'))
+  symlinkSync('loop-a', join(root, 'loop-b'))
+  symlinkSync('/', join(root, 'slash'))
+  execFileSync('mkfifo', [join(root, 'fifo')])
+  linkSync(secret, join(root, 'hardlink'))
+  if (IS_ROOT) execFileSync('mknod', [join(root, 'zero'), 'c', '1', '5'])
+})
+afterAll(() => {
+  if (base) rmSync(base, {recursive: true, force: true})
+})
 
 const text = (path: string, options = {}) => readFileInRoot(root, path, options).toString('utf8')
 const refusal = (fn: () => unknown) => {
@@ -213,9 +221,13 @@ describe('several files of one folder (readFilesInRoot) read as one by one', () 
 })
 
 describe('writes stay inside the root and never write through a planted link', () => {
-  const out = join(base, 'out')
-  mkdirSync(out)
-  const victim = join(base, 'victim')
+  let out = ''
+  let victim = ''
+  beforeAll(() => {
+    out = join(base, 'out')
+    mkdirSync(out)
+    victim = join(base, 'victim')
+  })
 
   it('replaces a planted link instead of writing through it', () => {
     writeFileSync(victim, 'untouched\n')

@@ -47,16 +47,21 @@ describe('statFromStatus: what stat says, from status', () => {
   it('agrees with stat for every process on this machine (kernel threads included)', () => {
     let compared = 0
     for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-      let statText: string, statusText: string
+      let statusText: string, before: string, after: string
       try {
+        before = readFileSync(`/proc/${name}/stat`, 'utf8')
         statusText = readFileSync(`/proc/${name}/status`, 'utf8')
-        statText = readFileSync(`/proc/${name}/stat`, 'utf8')
+        after = readFileSync(`/proc/${name}/stat`, 'utf8')
       } catch {
         continue // exited meanwhile
       }
-      const stat = parseProcStat(statText)!
+      const [first, stat] = [parseProcStat(before)!, parseProcStat(after)!]
+      // only a process that was the same one, under the same name, across the three reads: one
+      // that exec'd (a new comm) or exited and whose PID was taken again (a new start time) is
+      // another process by the time status is read; a mismatch of a steady process still fails
+      if (first.comm !== stat.comm || first.startTime !== stat.startTime) continue
       const fromStatus = statFromStatus(statusText, parseProcStatus(statusText)!)
-      // a process may change state or parent between the two reads; comm is what can differ for good
+      // a process may change state or parent between the reads; comm is what can differ for good
       if (fromStatus) {
         expect(fromStatus.comm).toBe(stat.comm)
         compared++
