@@ -138,19 +138,25 @@ function versionRound(keep) {
 
 /**
  * The programs one create runs (execve calls), from its plan: each step's program, nsenter and
- * unshare where they wrap one, the pause, the container chain (nsenter, unshare, setpriv, the
- * gate's sh) and the command it execs, and the container's shim (a sh). The log writer (a node
- * process) is left out: it starts as the gate opens, and nothing waits for it.
+ * unshare where they wrap one, the shells and what their scripts run (a builtin such as `echo`
+ * runs none; an `nsenter` in a script runs its program too), the pause, the container chain
+ * (nsenter, unshare, setpriv, the gate's sh) and the command it execs, and the container's shim
+ * (a sh). The log writer (a node process) is left out: it starts as the gate opens, and nothing
+ * waits for it.
  */
 async function programsPerCreate() {
   const {createSandbox} = await import(join(root, 'dist/src/sandbox/service.js'))
   const {plan} = await createSandbox({manifestPath: manifest, name: `bench-${tag}-dry`, isolation: 'full', podCidr: cidr, cgroupDriver: 'cgroupfs', podPidsLimit: null, dryRun: true})
+  const script = (text) => text.split(' && ').reduce((n, part) => n + (/^echo /.test(part) ? 0 : /\bnsenter\b/.test(part) ? 2 : 1), 0)
+  // argv: the wrappers (nsenter, unshare) and what they run, a `sh -c` and its script
+  const programs = (argv) => {
+    const c = argv.indexOf('-c')
+    if (argv.includes('sh') && c > 0) return argv.slice(0, c).filter((a) => ['nsenter', 'unshare', 'sh'].includes(a)).length + script(argv[c + 1])
+    return argv.filter((a) => ['nsenter', 'unshare'].includes(a)).length + 1
+  }
   let n = 0
   for (const {op} of plan.steps) {
-    // a `sh -c` run: sh, then each command its script runs (`a && b && exec c`)
-    const script = op.kind === 'run' && op.argv.includes('-c') ? op.argv[op.argv.indexOf('-c') + 1].split(' && ').length + 1 : 0
-    if (op.kind === 'run') n += (op.argv[0] === 'nsenter' ? 1 : 0) + (script || 1)
-    if (op.kind === 'spawnPause') n += 2
+    if (op.kind === 'run' || op.kind === 'spawnPause') n += programs(op.argv)
     // the shim's sh, the chain's programs and the gate's sh
     if (op.kind === 'startContainer') n += op.chain.filter((a) => ['nsenter', 'unshare', 'setpriv'].includes(a)).length + 2
     if (op.kind === 'release') n += 1

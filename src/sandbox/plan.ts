@@ -418,28 +418,42 @@ function pauseSettingSteps({cfg, sandboxCgroup, withNs}: PlanLayout): Step[] {
   ]
 }
 
-/** The pod's network as a ptp CNI plugin makes it: a veth, the pod IP, routes, nothing out (its hostname is the pause's shell's). */
-function networkSteps({cfg, pod, withNs}: PlanLayout): Step[] {
+/**
+ * The pod's network as a ptp CNI plugin makes it: a veth, the pod IP, routes, nothing out (its
+ * hostname is the pause's shell's). `files`: the pod side's batch, written beside the pause's
+ * start; `run`: both sides in one run.
+ */
+function networkSteps({cfg, pod, state, withNs}: PlanLayout): {files: Step[]; run: Step[]} {
   const net = cfg.network
-  if (!withNs || pod.hostNetwork || !net) return []
-  // two `ip -batch` runs (one process each, one per side of the veth) instead of nine
-  return [
-    {id: 'net.veth', why: 'a veth pair: one end becomes the pod eth0 inside the pause netns, the other stays on the host (CNI ptp/kindnet); the host end gets the pod gateway /32 (as the ptp plugin puts on every host veth), goes up, and routes to the pod "<ip> dev vethX scope host" as kindnet writes it', op: {kind: 'run', argv: ['ip', '-batch', '-'], stdin: [
-      `link add ${net.hostVeth} type veth peer name eth0 netns ${PAUSE}`,
-      // replace, not add: the same gateway /32 goes on every host veth, and a retry must not trip
-      `address replace ${net.gateway}/32 dev ${net.hostVeth}`,
-      `link set ${net.hostVeth} up`,
-      `route replace ${net.podIp}/32 dev ${net.hostVeth} scope host`,
-    ].join('\n') + '\n'}, undo: {kind: 'run', argv: ['ip', 'link', 'del', net.hostVeth]}},
-    {id: 'net.forwarding', why: 'forward packets arriving from this veth only (per-interface, the host-wide ip_forward stays as it is)', op: {kind: 'write', path: `/proc/sys/net/ipv4/conf/${net.hostVeth}/forwarding`, content: '1'}, undo: null},
-    {id: 'net.pod', why: `pod end: lo and eth0 up, the pod IP without its subnet route, the gateway on the link, other pods in ${net.cidr} via the gateway; no default route, so nothing leaves the node`, op: {kind: 'run', argv: ['nsenter', '--target', PAUSE, '--net', '--', 'ip', '-batch', '-'], stdin: [
+  if (!withNs || pod.hostNetwork || !net) return {files: [], run: []}
+  const podBatch = join(state, 'pod-net.batch')
+  const forwarding = `/proc/sys/net/ipv4/conf/${net.hostVeth}/forwarding`
+  // one program started from node for both sides (each start of one blocks node's main thread
+  // while it forks and the child execs): a shell runs the host side's `ip -batch` (its lines on
+  // stdin), turns forwarding on for the host end only, then enters the pause's network
+  // namespace for the pod side's `ip -batch`
+  const script = 'ip -batch - && echo 1 > "$1" && exec nsenter --target "$2" --net -- ip -batch "$3"'
+  return {
+    files: [{id: 'net.pod-batch', why: 'the pod end, as one ip batch: lo and eth0 up, the pod IP without its subnet route, the gateway on the link, other pods in the range via the gateway', op: {kind: 'write', path: podBatch, content: [
       'link set lo up',
       `address add ${net.podIp}/${net.prefixLength} dev eth0 noprefixroute`,
       'link set eth0 up',
       `route add ${net.gateway}/32 dev eth0 scope link`,
       `route add ${net.cidr} via ${net.gateway} dev eth0 src ${net.podIp}`,
-    ].join('\n') + '\n'}, undo: null},
-  ]
+    ].join('\n') + '\n'}, undo: null}],
+    run: [{
+      id: 'net.veth',
+      why: `a veth pair: one end becomes the pod eth0 inside the pause netns, the other stays on the host (CNI ptp/kindnet); the host end gets the pod gateway /32 (as the ptp plugin puts on every host veth), goes up, routes to the pod "<ip> dev vethX scope host" as kindnet writes it, and forwards packets arriving from it (per-interface: the host-wide ip_forward stays as it is); then the pod end (the batch above); no default route, so nothing leaves the node`,
+      op: {kind: 'run', argv: ['sh', '-c', script, 'sh', forwarding, PAUSE, podBatch], stdin: [
+        `link add ${net.hostVeth} type veth peer name eth0 netns ${PAUSE}`,
+        // replace, not add: the same gateway /32 goes on every host veth, and a retry must not trip
+        `address replace ${net.gateway}/32 dev ${net.hostVeth}`,
+        `link set ${net.hostVeth} up`,
+        `route replace ${net.podIp}/32 dev ${net.hostVeth} scope host`,
+      ].join('\n') + '\n'},
+      undo: {kind: 'run', argv: ['ip', 'link', 'del', net.hostVeth]},
+    }],
+  }
 }
 
 /** One container's steps: what the host prepares for it (its dirs and fstab files), and its start. */
@@ -667,7 +681,8 @@ export function planSandbox(cfg: SandboxConfig): Plan {
   const pause = pauseSteps(layout)
   const lease = leaseSteps(layout)
   const logs = logSteps(layout)
-  const pod = [...stateFiles, ...rootfsSteps(layout), ...emptyDirSteps(layout)]
+  const network = networkSteps(layout)
+  const pod = [...stateFiles, ...network.files, ...rootfsSteps(layout), ...emptyDirSteps(layout)]
   const cgroups = cgroupLanes(layout, [
     ...podCgroupSteps(layout),
     ...sandboxCgroupSteps(layout),
@@ -687,7 +702,7 @@ export function planSandbox(cfg: SandboxConfig): Plan {
     ...cgroups.flatMap((steps) => lane([claim.id], steps)),
     ...lane([...last(pause), ...needs.cgroups], pauseSettingSteps(layout)),
     ...containers.flatMap((c) => c.start),
-    ...lane([...last(pause), ...last(lease)], networkSteps(layout)),
+    ...lane([...last(pause), ...last(lease), ...network.files.map((s) => s.id)], network.run),
   ]
   steps.push(...lane(ends(steps), releaseSteps(layout)))
   const {qos, podCgroup, sandboxCgroup, podLimits, logDir, containers: info, hostname} = layout
@@ -732,7 +747,7 @@ export function describeOp(op: Op): string {
     case 'mkdir': return `mkdir ${op.path}` + (op.like ? `  (mode and owner of ${op.like}, if a folder)` : '')
     case 'rmdir': return `rmdir ${op.path}`
     // a whole file the plan wrote (an fstab) is shown whole: it is what the next step mounts
-    case 'write': return op.content === '' ? `touch ${op.path}` : /\/fstab\.[a-z]+$/.test(op.path) ? `write ${op.path} <<EOF\n${op.content.trimEnd().split('\n').map((l) => '      ' + l).join('\n')}\n      EOF` : `write ${op.path} <- ${JSON.stringify(op.content.length > 60 ? op.content.slice(0, 57) + '...' : op.content)}`
+    case 'write': return op.content === '' ? `touch ${op.path}` : /\/(fstab\.[a-z]+|[a-z-]+\.batch)$/.test(op.path) ? `write ${op.path} <<EOF\n${op.content.trimEnd().split('\n').map((l) => '      ' + l).join('\n')}\n      EOF` : `write ${op.path} <- ${JSON.stringify(op.content.length > 60 ? op.content.slice(0, 57) + '...' : op.content)}`
     case 'symlink': return `ln -s ${op.target} ${op.path}`
     case 'lease': return `create ${op.path} (exclusive)`
     case 'rootfs': return op.source.kind === 'layer' ? `use ${op.dir} (built from ${op.source.binary} if absent)` : `build ${op.dir} from ${op.source.kind}`

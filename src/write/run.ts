@@ -106,11 +106,12 @@ export function runProgram(argv: string[], options: {input?: string; timeoutMs?:
 export async function run(argv: string[], input?: string): Promise<void> {
   let result = await runProgram(argv, {input, timeoutMs: RUN_TIMEOUT_MS})
   // two sandboxes putting the same gateway /32 on their veths at the same instant can race in
-  // the kernel's local table (EEXIST); that line only replaces, so the batch goes on from the
-  // line that failed (`ip` names it: "Command failed -:N"), the lines before it being done
+  // the kernel's local table (EEXIST); that line only replaces, so the batch on stdin goes on
+  // from the line that failed (`ip -batch -` names it: "Command failed -:N"), the lines before
+  // it being done, and the run with it (what comes after the batch, as in net.veth's shell)
   let lines = input?.split('\n') ?? []
   const failedAt = () => Number(/Command failed -:(\d+)/.exec(result.stderr)?.[1] ?? 0)
-  for (let retry = 0; retry < 3 && result.failed && argv.includes('-batch') && /File exists/.test(result.stderr) && /^(address|route) replace /.test(lines[failedAt() - 1] ?? ''); retry++) {
+  for (let retry = 0; retry < 3 && result.failed && input !== undefined && /File exists/.test(result.stderr) && /^(address|route) replace /.test(lines[failedAt() - 1] ?? ''); retry++) {
     lines = lines.slice(failedAt() - 1)
     await new Promise((r) => setTimeout(r, 20 + Math.random() * 30))
     result = await runProgram(argv, {input: lines.join('\n'), timeoutMs: RUN_TIMEOUT_MS})

@@ -45,12 +45,14 @@ describe('planSandbox (core-k8s, full isolation)', () => {
   })
 
   it('wires the veth kindnet-style with no route out', () => {
-    expect(find(plan.steps, 'net.veth').op).toEqual({kind: 'run', argv: ['ip', '-batch', '-'], stdin: 'link add vethnd0badcafe type veth peer name eth0 netns {pause}\naddress replace 10.250.0.1/32 dev vethnd0badcafe\nlink set vethnd0badcafe up\nroute replace 10.250.0.2/32 dev vethnd0badcafe scope host\n'})
+    // both sides in one run: the host side's batch on stdin, forwarding on the host end, then the
+    // pod side's batch entered into the pause's netns (its hostname is the pause's shell's)
+    const podBatch = '/run/nodedoc/sandboxes/core-k8s/pod-net.batch'
+    expect(find(plan.steps, 'net.veth').op).toEqual({kind: 'run', argv: ['sh', '-c', 'ip -batch - && echo 1 > "$1" && exec nsenter --target "$2" --net -- ip -batch "$3"', 'sh', '/proc/sys/net/ipv4/conf/vethnd0badcafe/forwarding', '{pause}', podBatch], stdin: 'link add vethnd0badcafe type veth peer name eth0 netns {pause}\naddress replace 10.250.0.1/32 dev vethnd0badcafe\nlink set vethnd0badcafe up\nroute replace 10.250.0.2/32 dev vethnd0badcafe scope host\n'})
     expect(find(plan.steps, 'net.veth').undo).toEqual({kind: 'run', argv: ['ip', 'link', 'del', 'vethnd0badcafe']})
-    // the forwarding switch names the veth: it waits for it
-    expect(plan.steps.findIndex((s) => s.id === 'net.forwarding')).toBe(plan.steps.findIndex((s) => s.id === 'net.veth') + 1)
-    // the pod's hostname is the pause's shell's (pauseShell): the pod side is ip alone
-    expect(find(plan.steps, 'net.pod').op).toEqual({kind: 'run', argv: ['nsenter', '--target', '{pause}', '--net', '--', 'ip', '-batch', '-'], stdin: 'link set lo up\naddress add 10.250.0.2/24 dev eth0 noprefixroute\nlink set eth0 up\nroute add 10.250.0.1/32 dev eth0 scope link\nroute add 10.250.0.0/24 via 10.250.0.1 dev eth0 src 10.250.0.2\n'})
+    expect(find(plan.steps, 'net.pod-batch').op).toEqual({kind: 'write', path: podBatch, content: 'link set lo up\naddress add 10.250.0.2/24 dev eth0 noprefixroute\nlink set eth0 up\nroute add 10.250.0.1/32 dev eth0 scope link\nroute add 10.250.0.0/24 via 10.250.0.1 dev eth0 src 10.250.0.2\n'})
+    expect(find(plan.steps, 'net.veth').after).toEqual(['pause.start', 'net.lease', 'net.pod-batch'])
+    expect(plan.steps.some((s) => s.id === 'net.pod' || s.id === 'net.forwarding')).toBe(false)
     const commands = plan.steps.filter((s) => s.op.kind === 'run').map((s) => argv(s).join(' ') + ' ' + ((s.op as {stdin?: string}).stdin ?? ''))
     expect(commands.some((r) => /default|0\.0\.0\.0\/0/.test(r))).toBe(false)
     expect(plan.steps.some((s) => s.op.kind === 'run' && /iptables|nft/.test(argv(s)[0]))).toBe(false)
@@ -153,8 +155,8 @@ describe('planSandbox (core-k8s, full isolation)', () => {
   it('resolves process references and prints steps as commands', () => {
     const op = resolveOp(find(plan.steps, 'net.veth').op, {pause: 4242})
     expect(describeOp(op).split('\n')[1]).toBe('      link add vethnd0badcafe type veth peer name eth0 netns 4242')
-    expect(describeOp(resolveOp(find(plan.steps, 'net.pod').op, {pause: 4242})).split('\n')).toEqual([
-      'nsenter --target 4242 --net -- ip -batch - <<EOF',
+    expect(describeOp(find(plan.steps, 'net.pod-batch').op).split('\n')).toEqual([
+      'write /run/nodedoc/sandboxes/core-k8s/pod-net.batch <<EOF',
       '      link set lo up',
       '      address add 10.250.0.2/24 dev eth0 noprefixroute',
       '      link set eth0 up',
@@ -281,7 +283,7 @@ describe('the order a plan keeps while its lanes run at once', () => {
       // a step naming a process waits for the step that starts it
       if (ref.includes('{pause}')) expect(mine.has('pause.start'), step.id).toBe(true)
       for (const [, name] of ref.matchAll(/\{ctr:([a-z0-9-]+)\}/g)) if (step.id !== `ctr.${name}.start`) expect(mine.has(`ctr.${name}.start`), step.id).toBe(true)
-      if (/^net\.(veth|pod)$/.test(step.id)) expect(mine.has('net.lease'), step.id).toBe(true)
+      if (step.id === 'net.veth') expect(mine.has('net.lease'), step.id).toBe(true)
       const c = /^ctr\.([a-z0-9-]+)\./.exec(step.id)?.[1]
       if (!c) continue
       if (step.id === `ctr.${c}.start`) expect([...mine].filter((id) => [`ctr.${c}.dir`, `logs.${c}.dir`].includes(id)).sort()).toEqual([`ctr.${c}.dir`, `logs.${c}.dir`])
