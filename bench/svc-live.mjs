@@ -2,7 +2,8 @@
 // the same rules, in one run: `svc NAME` live (iptables-nft backend: only the chains on the path),
 // and `svc -A` from the saved rules as a table and as JSON. Each figure is a whole CLI process
 // (bin/run.js), median of RUNS, wall and CPU (user+sys of the process tree), and peak RSS.
-//   npm run build && node bench/svc-live.mjs [services=10000] [runs=5] [all|name]
+//   npm run build && node bench/svc-live.mjs [services=10000] [runs=5] [all|name|legacy]
+// `legacy`: only name's second table (the legacy backend), for more runs in the same time.
 // `name`: only svc NAME live, beside the saves, on both backends (a second netns holds the same
 // rules in iptables-legacy), and the floor: `node -e 0`, `--version` and the one listing svc NAME
 // cannot do without (`iptables-nft -t nat -S KUBE-SERVICES`), and every listing the path needs
@@ -93,9 +94,26 @@ const services = syntheticServices(N)
 const target = services.find((s, i) => i > N / 2 && s.endpoints.length === 10) ?? services[1]
 const name = `${target.namespace}/${target.name}`
 try {
-  load10k(ns, 'iptables-nft-restore')
+  if (MODE !== 'legacy') load10k(ns, 'iptables-nft-restore')
   const inNs = (...argv) => ['ip', 'netns', 'exec', ns, ...argv]
-  if (MODE === 'name') {
+  if (MODE === 'name' || MODE === 'legacy') {
+    if (MODE === 'name') measureNft()
+    spawnSync('ip', ['netns', 'del', ns])
+    measureLegacy()
+  } else {
+    const saved = join(work, 'saved.txt')
+    writeFileSync(saved, execFileSync('ip', ['netns', 'exec', ns, 'iptables-nft-save'], {maxBuffer: 1 << 28}))
+    measure({
+      'iptables-nft-save (kernel)': inNs('iptables-nft-save'),
+      [`svc ${name} live`]: inNs(process.execPath, RUN, 'svc', name, '-o', 'json'),
+      [`svc ${name} live, whole save (--iptables-backend auto on a save)`]: [process.execPath, RUN, 'svc', name, '--iptables-save', saved, '-o', 'json'],
+      'svc -A --iptables-save (table)': [process.execPath, RUN, 'svc', '-A', '--iptables-save', saved],
+      'svc -A --iptables-save -o json': [process.execPath, RUN, 'svc', '-A', '--iptables-save', saved, '-o', 'json'],
+    }, 'iptables-nft-save (kernel)')
+  }
+
+  /** svc NAME live on the nf_tables backend, beside the save and the floors. */
+  function measureNft() {
     if (BASELINE && answer(RUN, ns, name) !== answer(BASELINE, ns, name)) throw new Error(`svc ${name}: this build and ${BASELINE} print different answers`)
     // the listings svc NAME's path reads, as `xargs -0 -n 4 iptables-nft` arguments
     const list = (...args) => execFileSync('ip', ['netns', 'exec', ns, 'iptables-nft', ...args], {encoding: 'utf8', maxBuffer: 1 << 28})
@@ -138,7 +156,10 @@ try {
       'floor: node -e 0 beside those, started together': inNs('sh', '-c', '"$@" & "$0" -e 0; wait', process.execPath, ...atBest),
     }
     measure(cases, 'iptables-nft-save (kernel)')
-    spawnSync('ip', ['netns', 'del', ns])
+  }
+
+  /** svc NAME live on the legacy backend, beside the save and the floors. */
+  function measureLegacy() {
     // the legacy backend: every per-chain listing fetches the whole table, so svc reads the saves once
     load10k(legacyNs, 'iptables-legacy-restore')
     if (BASELINE && answer(RUN, legacyNs, name) !== answer(BASELINE, legacyNs, name)) throw new Error(`svc ${name} (legacy): this build and ${BASELINE} print different answers`)
@@ -158,16 +179,6 @@ try {
       // the design svc NAME has (the save started before the CLI loads), were its own work free
       'floor: that bare node beside nodedoc --version, started together': inLegacy('sh', '-c', '"$0" -e "$2" & "$0" "$1" --version >/dev/null; wait', process.execPath, RUN, "require('node:child_process').spawn('iptables-legacy-save', [], {stdio: ['ignore', 'pipe', 'inherit']}).stdout.on('data', () => {})"),
     }, 'iptables-legacy-save (kernel)')
-  } else {
-    const saved = join(work, 'saved.txt')
-    writeFileSync(saved, execFileSync('ip', ['netns', 'exec', ns, 'iptables-nft-save'], {maxBuffer: 1 << 28}))
-    measure({
-      'iptables-nft-save (kernel)': inNs('iptables-nft-save'),
-      [`svc ${name} live`]: inNs(process.execPath, RUN, 'svc', name, '-o', 'json'),
-      [`svc ${name} live, whole save (--iptables-backend auto on a save)`]: [process.execPath, RUN, 'svc', name, '--iptables-save', saved, '-o', 'json'],
-      'svc -A --iptables-save (table)': [process.execPath, RUN, 'svc', '-A', '--iptables-save', saved],
-      'svc -A --iptables-save -o json': [process.execPath, RUN, 'svc', '-A', '--iptables-save', saved, '-o', 'json'],
-    }, 'iptables-nft-save (kernel)')
   }
 } finally {
   spawnSync('ip', ['netns', 'del', ns])
