@@ -200,7 +200,7 @@ function startDirect(chosen) {
   if (!run) return false
   // an error nothing caught ends the run as it would under oclif
   run().catch((error) => loadCore().oclif.handle(error))
-  if (quickExit || chosen === 'direct-svc') process.once('beforeExit', () => process.exit())
+  if (quickExit) process.once('beforeExit', () => process.exit())
   return true
 }
 
