@@ -12,12 +12,13 @@
 //    left out (each file opened O_RDONLY|O_NOFOLLOW|O_NONBLOCK below its folder, then fstat):
 //    what docs/security.md's rule costs (nodedoc may not read that way: a device's open would run);
 //  - `ps -A` on this machine's own /proc (live);
-//  - for `pod`: a bare `node` loading the bundle files a run loads (nodedoc.cjs and pod.cjs for
-//    oclif's start, direct.cjs for the launcher's direct path) from their code caches, and
-//    `pod` through oclif's start (NODEDOC_DIRECT=0).
+//  - for `pod` and `ps`: a bare `node` loading the bundle files a run loads (nodedoc.cjs and pod.cjs
+//    for oclif's start, direct.cjs and direct-ps.cjs for the launcher's direct paths) from their
+//    code caches, and `pod` and `ps -A` through oclif's start (NODEDOC_DIRECT=0).
 // With --base DIR (another checkout, built), its bin/run.js runs the same commands in the same
 // rounds, and the outputs of both are compared byte for byte, with exit codes, first: ps and pod
-// in table, wide and json, and pod in every other -o, its errors, usage errors and help.
+// in table, wide and json, pod in every other -o, ps's other scopes, and both commands' errors,
+// usage errors and help.
 //
 // usage: npm run build && node bench/pod-ps.mjs [RUNS=9] [--base DIR] [--pod-only]
 import {spawnSync} from 'node:child_process'
@@ -92,28 +93,30 @@ load('nodedoc/pod.cjs', (id) => (id === '@oclif/core' ? core.oclif : own(id)))
 
 // the floor of the launcher's direct path (src/cli/direct.ts): node, plus direct.cjs compiled
 // from its code cache and its module code run, as bin/run.js runs it; nothing else
-const loadDirect = loadParts.slice(0, loadParts.indexOf('const core = ')) + `load('nodedoc/direct.cjs', Module.createRequire(join(dist, 'nodedoc/direct.cjs')))\n`
+const loadDirect = (file = 'direct') => loadParts.slice(0, loadParts.indexOf('const core = ')) + `load('nodedoc/${file}.cjs', Module.createRequire(join(dist, 'nodedoc/${file}.cjs')))\n`
 
 const cli = (dir) => join(dir, 'bin/run.js')
 const commands = [
   ['node -e 0', ['-e', '0']],
   ['nodedoc --version', [cli(repo), '--version']],
   ['node: nodedoc.cjs and pod.cjs loaded from their code caches, nothing run', ['-e', loadParts]],
-  ['node: direct.cjs loaded from its code cache, nothing run', ['-e', loadDirect]],
+  ['node: direct.cjs loaded from its code cache, nothing run', ['-e', loadDirect()]],
   ['nodedoc pod core-k8s -n team-a --from <110 pods>', [cli(repo), 'pod', 'core-k8s', '-n', 'team-a', '--from', snap]],
   ['nodedoc pod core-k8s -n team-a --from <110 pods> -o json', [cli(repo), 'pod', 'core-k8s', '-n', 'team-a', '--from', snap, '-o', 'json']],
   ['nodedoc pod core-k8s -n team-a --from <110 pods>, through oclif (NODEDOC_DIRECT=0)', [cli(repo), 'pod', 'core-k8s', '-n', 'team-a', '--from', snap], {NODEDOC_DIRECT: '0'}],
   ['nodedoc ps --from <3000 procs>', [cli(repo), 'ps', '--from', snap]],
   ['nodedoc ps -A --from <3000 procs>', [cli(repo), 'ps', '-A', '--from', snap]],
   ['nodedoc ps -A --from <3000 procs> -o json', [cli(repo), 'ps', '-A', '--from', snap, '-o', 'json']],
+  ['nodedoc ps -A --from <3000 procs>, through oclif (NODEDOC_DIRECT=0)', [cli(repo), 'ps', '-A', '--from', snap], {NODEDOC_DIRECT: '0'}],
+  ['node: direct-ps.cjs loaded from its code cache, nothing run', ['-e', loadDirect('direct-ps')]],
   ['node: the 9000 files ps reads, readFileSync', ['-e', readAll('plain')]],
   ['node: the same 9000 files, read confined (in-root.ts)', ['-e', readAll('confined')]],
   ['node: the same files below a proved folder, no check before the open (not allowed)', ['-e', readAll('unchecked')]],
   ['nodedoc ps -A (live /proc of this machine)', [cli(repo), 'ps', '-A']],
 ]
-if (podOnly) commands.splice(0, commands.length, ...commands.filter(([what]) => !/ ps |9000 files|confined reads|proved folder/.test(what)))
+if (podOnly) commands.splice(0, commands.length, ...commands.filter(([what]) => !/ ps |direct-ps|9000 files|confined reads|proved folder/.test(what)))
 if (base) {
-  for (const [what, argv] of commands.filter(([, argv]) => argv[0] === cli(repo))) commands.push([`base: ${what}`, [cli(base), ...argv.slice(1)]])
+  for (const [what, argv, extra] of commands.filter(([, argv]) => argv[0] === cli(repo))) commands.push([`base: ${what}`, [cli(base), ...argv.slice(1)], extra])
   if (!podOnly) commands.push(['base: node: the same 9000 files, read confined (in-root.ts)', ['-e', readAll('confined', base)]])
 
   // the same answer, byte for byte (stdout, stderr, exit code), before timing anything
@@ -130,6 +133,9 @@ if (base) {
     [...pod, '-o', 'yaml'], [...pod, '-o', 'name'], [...pod, '-o', 'jsonpath={.uid} {.containers[*].name}'], [...pod, '-o', 'custom-columns=NAME:.name,UID:.uid', '--no-headers'],
     [...pod, '-o', 'bogus'], [...pod, '-o', 'jsonpath={range .x}'], ['pod', 'no-such-pod', '--from', snap], ['pod', '--from', snap], ['pod', 'core-k8s', '--from', '/nonexistent'],
     [...pod, '--nope'], [...pod, 'extra'], [...pod, '-n', 'again'], ['pod', '--help'], [...pod, '-h'],
+    // ps's other scopes and forms, its errors and help (ps has the launcher's direct path too)
+    ['ps', '-e', '--from', snap], ['ps', '--unowned', '--from', snap, '-o', 'json'], ['ps', '--zombies', '--from', snap], ['ps', '--pod', 'core-k8s', '-n', 'team-a', '--from', snap, '-o', 'wide'],
+    ['ps', '-A', '--from', snap, '-o', 'yaml'], ['ps', '-A', '--from', snap, '-o', 'bogus'], ['ps', '--from', '/nonexistent'], ['ps', '--nope', '--from', snap], ['ps', 'extra', '--from', snap], ['ps', '--help'],
   ]
   for (const argv of podChecks) {
     const [a, b] = [base, repo].map((dir) => spawnSync(process.execPath, [cli(dir), ...argv], {env, maxBuffer: 1 << 28}))
@@ -148,10 +154,11 @@ const wall = commands.map(() => [])
 const cpu = commands.map(() => [])
 const loadBefore = load()
 for (let round = 0; round < RUNS; round++) {
-  commands.forEach(([what, argv], i) => {
+  commands.forEach(([what, argv, extra], i) => {
     const ticks = childTicks()
     const start = process.hrtime.bigint()
-    const r = spawnSync(process.execPath, argv, {stdio: ['ignore', 'ignore', 'pipe'], env})
+    // extra: a row's own variables (NODEDOC_DIRECT=0 for oclif's start)
+    const r = spawnSync(process.execPath, argv, {stdio: ['ignore', 'ignore', 'pipe'], env: extra ? {...env, ...extra} : env})
     const ms = Number(process.hrtime.bigint() - start) / 1e6
     if (r.status !== 0) throw new Error(`${what} exited ${r.status}: ${r.stderr}`)
     wall[i].push(ms)
