@@ -2,8 +2,9 @@
 // the same rules, in one run: `svc NAME` live (iptables-nft backend: only the chains on the path),
 // and `svc -A` from the saved rules as a table and as JSON. Each figure is a whole CLI process
 // (bin/run.js), median of RUNS, wall and CPU (user+sys of the process tree), and peak RSS.
-//   npm run build && node bench/svc-live.mjs [services=10000] [runs=5] [all|name|legacy]
-// `legacy`: only name's second table (the legacy backend), for more runs in the same time.
+//   npm run build && node bench/svc-live.mjs [services=10000] [runs=5] [all|name|legacy|nft]
+// `legacy`: only name's second table (the legacy backend), for more runs in the same time; `nft`:
+// only its first (the nf_tables backend).
 // `name`: only svc NAME live, beside the saves, on both backends (a second netns holds the same
 // rules in iptables-legacy), and the floor: `node -e 0`, `--version` and the one listing svc NAME
 // cannot do without (`iptables-nft -t nat -S KUBE-SERVICES`), and every listing the path needs
@@ -96,10 +97,10 @@ const name = `${target.namespace}/${target.name}`
 try {
   if (MODE !== 'legacy') load10k(ns, 'iptables-nft-restore')
   const inNs = (...argv) => ['ip', 'netns', 'exec', ns, ...argv]
-  if (MODE === 'name' || MODE === 'legacy') {
-    if (MODE === 'name') measureNft()
+  if (MODE === 'name' || MODE === 'legacy' || MODE === 'nft') {
+    if (MODE !== 'legacy') measureNft()
     spawnSync('ip', ['netns', 'del', ns])
-    measureLegacy()
+    if (MODE !== 'nft') measureLegacy()
   } else {
     const saved = join(work, 'saved.txt')
     writeFileSync(saved, execFileSync('ip', ['netns', 'exec', ns, 'iptables-nft-save'], {maxBuffer: 1 << 28}))
