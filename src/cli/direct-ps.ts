@@ -8,9 +8,8 @@
 // base command's printing (answer.ts).
 // test/unit/cli/direct-ps.test.ts checks this table against the Ps class's flags.
 import type {Host} from '../host/host.js'
-import {socketPathOf} from '../host/cri-endpoint.js'
 import {openHostFor, printHostWarnings} from './answer.js'
-import {type DirectFlag, MIN_NODE_MAJOR, parsePlain, runAsCommand} from './plain-argv.js'
+import {BASE_FLAGS, type DirectFlag, RUNTIME_ENDPOINT_FLAG, directAllowed, parsePlain, runAsCommand} from './plain-argv.js'
 import {type PsFlags, answerPs} from './ps.js'
 
 /** ps's flags (commands/ps.ts) and the inspection commands' common ones (base-command.ts). */
@@ -20,20 +19,13 @@ export const PS_FLAGS: Record<string, DirectFlag> = {
   all: {char: 'A', charAliases: ['e'], boolean: true},
   zombies: {boolean: true},
   unowned: {boolean: true},
-  'runtime-endpoint': {char: 'r', env: 'CONTAINER_RUNTIME_ENDPOINT', check: socketPathOf},
-  output: {char: 'o', default: 'table'},
-  'no-headers': {boolean: true},
-  'sort-by': {},
-  'host-root': {env: 'NODEDOC_HOST_ROOT', default: '/'},
-  from: {},
+  'runtime-endpoint': RUNTIME_ENDPOINT_FLAG,
+  ...BASE_FLAGS,
 }
 
-/**
- * The run for process.argv.slice(2) when this path owns it, else undefined (and nothing has been
- * done). Debugging (DEBUG, NODEDOC_DEBUG) and an old Node go through oclif, which acts on them.
- */
+/** The run for process.argv.slice(2) when this path owns it, else undefined (and nothing has been done). */
 export function directRun(argv: string[], env: NodeJS.ProcessEnv = process.env, nodeVersion = process.versions.node): (() => Promise<void>) | undefined {
-  if (argv[0] !== 'ps' || env.DEBUG || env.NODEDOC_DEBUG || Number(nodeVersion.split('.')[0]) < MIN_NODE_MAJOR) return undefined
+  if (argv[0] !== 'ps' || !directAllowed(env, nodeVersion)) return undefined
   const parsed = parsePlain(argv.slice(1), PS_FLAGS, [], env)
   if (!parsed) return undefined
   return () => runPs(parsed.flags as PsFlags)

@@ -8,15 +8,12 @@
 // help text is oclif's own. What it runs is the SandboxCreate class's own body
 // (sandbox-create.ts) and the base command's printing (answer.ts).
 // test/unit/cli/direct.test.ts checks this table against the SandboxCreate class's flags.
-import {MIN_NODE_MAJOR, parsePlain, runAsCommand} from './plain-argv.js'
+import {directAllowed, parsePlain, runAsCommand} from './plain-argv.js'
 import {SANDBOX_CREATE_FLAGS, type SandboxCreateFlags, answerSandboxCreate} from './sandbox-create.js'
 
-/**
- * The run for process.argv.slice(2) when this path owns it, else undefined (and nothing has been
- * done). Debugging (DEBUG, NODEDOC_DEBUG) and an old Node go through oclif, which acts on them.
- */
+/** The run for process.argv.slice(2) when this path owns it, else undefined (and nothing has been done). */
 export function directRun(argv: string[], env: NodeJS.ProcessEnv = process.env, nodeVersion = process.versions.node): (() => Promise<void>) | undefined {
-  if (argv[0] !== 'sandbox' || argv[1] !== 'create' || env.DEBUG || env.NODEDOC_DEBUG || Number(nodeVersion.split('.')[0]) < MIN_NODE_MAJOR) return undefined
+  if (argv[0] !== 'sandbox' || argv[1] !== 'create' || !directAllowed(env, nodeVersion)) return undefined
   const parsed = parsePlain(argv.slice(2), SANDBOX_CREATE_FLAGS, [], env)
   // -f is required: oclif says so
   if (!parsed || typeof parsed.flags.filename !== 'string') return undefined

@@ -10,7 +10,7 @@
 // test/unit/cli/direct.test.ts checks this table against the Svc class's flags.
 import type {Host} from '../host/host.js'
 import {openHostFor, printHostWarnings} from './answer.js'
-import {type DirectFlag, MIN_NODE_MAJOR, parsePlain, runAsCommand} from './plain-argv.js'
+import {BASE_FLAGS, type DirectFlag, directAllowed, parsePlain, runAsCommand} from './plain-argv.js'
 import {type SvcArgs, type SvcFlags, printSvc, traceSvc} from './svc.js'
 
 /** A flag with oclif's `options`: a value outside them is oclif's to refuse. */
@@ -31,18 +31,13 @@ export const SVC_FLAGS: Record<string, DirectFlag> = {
   graph: {check: oneOf(['dot', 'mermaid'])},
   'iptables-backend': {default: 'auto', check: oneOf(['auto', 'nft', 'legacy'])},
   'live-routes': {boolean: true},
-  output: {char: 'o', default: 'table'},
-  'no-headers': {boolean: true},
-  'sort-by': {},
-  'host-root': {env: 'NODEDOC_HOST_ROOT', default: '/'},
+  // --from is oclif's: a snapshot run has no early listings to take over
+  ...Object.fromEntries(Object.entries(BASE_FLAGS).filter(([name]) => name !== 'from')),
 }
 
-/**
- * The run for process.argv.slice(2) when the direct path owns it, else undefined (and nothing has
- * been done). Debugging (DEBUG, NODEDOC_DEBUG) and an old Node go through oclif, which acts on them.
- */
+/** The run for process.argv.slice(2) when the direct path owns it, else undefined (and nothing has been done). */
 export function directRun(argv: string[], env: NodeJS.ProcessEnv = process.env, nodeVersion = process.versions.node): (() => Promise<void>) | undefined {
-  if (argv[0] !== 'svc' || env.DEBUG || env.NODEDOC_DEBUG || Number(nodeVersion.split('.')[0]) < MIN_NODE_MAJOR) return undefined
+  if (argv[0] !== 'svc' || !directAllowed(env, nodeVersion)) return undefined
   const parsed = parsePlain(argv.slice(1), SVC_FLAGS, ['name'], env)
   // on this machine's own root (the only one a live run's early listings read)
   if (!parsed || parsed.flags['host-root'] !== '/') return undefined

@@ -8,10 +8,9 @@
 // the Pod class's own body (pod.ts) and the base command's printing (answer.ts).
 // test/unit/cli/direct.test.ts checks this table against the Pod class's flags.
 import type {Host} from '../host/host.js'
-import {socketPathOf} from '../host/cri-endpoint.js'
 import {openHostFor, printHostWarnings} from './answer.js'
 import {type PodArgs, type PodFlags, answerPod} from './pod.js'
-import {type DirectFlag, MIN_NODE_MAJOR, parsePlain, runAsCommand} from './plain-argv.js'
+import {BASE_FLAGS, type DirectFlag, RUNTIME_ENDPOINT_FLAG, directAllowed, parsePlain, runAsCommand} from './plain-argv.js'
 
 export {type DirectFlag, MIN_NODE_MAJOR, type Parsed, parsePlain} from './plain-argv.js'
 
@@ -19,21 +18,13 @@ export {type DirectFlag, MIN_NODE_MAJOR, type Parsed, parsePlain} from './plain-
 export const POD_FLAGS: Record<string, DirectFlag> = {
   namespace: {char: 'n'},
   uid: {},
-  'runtime-endpoint': {char: 'r', env: 'CONTAINER_RUNTIME_ENDPOINT', check: socketPathOf},
-  output: {char: 'o', default: 'table'},
-  'no-headers': {boolean: true},
-  'sort-by': {},
-  'host-root': {env: 'NODEDOC_HOST_ROOT', default: '/'},
-  from: {},
+  'runtime-endpoint': RUNTIME_ENDPOINT_FLAG,
+  ...BASE_FLAGS,
 }
 
-/**
- * The run for process.argv.slice(2) when the direct path owns it, else undefined (and nothing
- * has been done). Debugging (DEBUG, NODEDOC_DEBUG) and an old Node go through oclif, which acts
- * on them.
- */
+/** The run for process.argv.slice(2) when the direct path owns it, else undefined (and nothing has been done). */
 export function directRun(argv: string[], env: NodeJS.ProcessEnv = process.env, nodeVersion = process.versions.node): (() => Promise<void>) | undefined {
-  if (argv[0] !== 'pod' || env.DEBUG || env.NODEDOC_DEBUG || Number(nodeVersion.split('.')[0]) < MIN_NODE_MAJOR) return undefined
+  if (argv[0] !== 'pod' || !directAllowed(env, nodeVersion)) return undefined
   const parsed = parsePlain(argv.slice(1), POD_FLAGS, ['name'], env)
   if (!parsed) return undefined
   return () => runPod(parsed.args as PodArgs, parsed.flags as PodFlags)

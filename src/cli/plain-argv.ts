@@ -1,6 +1,8 @@
-// What the launcher's direct paths (direct.ts for `pod`, direct-ps.ts for `ps`, direct-sandbox.ts for `sandbox create`)
-// share: argv read as oclif would read it when its reading is certain, and oclif's flush of
-// stdout after a command. No oclif in here: the direct paths start without it.
+// What the launcher's direct paths (direct.ts for `pod`, direct-ps.ts for `ps`, direct-svc.ts for
+// `svc`, direct-sandbox.ts for `sandbox create`) share: when one may run at all, the flags they
+// have in common, argv read as oclif would read it when its reading is certain, and oclif's flush
+// of stdout after a command. No oclif in here: the direct paths start without it.
+import {socketPathOf} from '../host/cri-endpoint.js'
 import {watchOutput} from '../interrupt.js'
 import {reportError} from './answer.js'
 
@@ -20,6 +22,26 @@ export interface DirectFlag {
 
 /** package.json's engines (>=20): on an older Node, oclif's start prints its warning. */
 export const MIN_NODE_MAJOR = 20
+
+/**
+ * Whether a direct path may take this run at all: debugging (DEBUG, NODEDOC_DEBUG) and an old
+ * Node go through oclif, which acts on them.
+ */
+export function directAllowed(env: NodeJS.ProcessEnv, nodeVersion: string): boolean {
+  return !env.DEBUG && !env.NODEDOC_DEBUG && Number(nodeVersion.split('.')[0]) >= MIN_NODE_MAJOR
+}
+
+/** The inspection commands' common flags (BaseCommand.baseFlags in base-command.ts). */
+export const BASE_FLAGS: Record<string, DirectFlag> = {
+  output: {char: 'o', default: 'table'},
+  'no-headers': {boolean: true},
+  'sort-by': {},
+  'host-root': {env: 'NODEDOC_HOST_ROOT', default: '/'},
+  from: {},
+}
+
+/** --runtime-endpoint (runtimeEndpointFlag in base-command.ts), with its check of the value. */
+export const RUNTIME_ENDPOINT_FLAG: DirectFlag = {char: 'r', env: 'CONTAINER_RUNTIME_ENDPOINT', check: socketPathOf}
 
 export interface Parsed {
   args: Record<string, string>
