@@ -51,9 +51,15 @@ describe('split bundle', () => {
     const yaml = await traced(['pod', 'core-k8s', '--from', snapshot!, '-o', 'yaml'])
     expect(yaml.stdout).toMatch(/^name: core-k8s$/m)
     expect(yaml.bundleFiles).toEqual(['nodedoc/direct.cjs', 'nodedoc/vendor-yaml.cjs'])
+    // so does `ps` (src/cli/direct-ps.ts)
     const ps = await traced(['ps', '--from', snapshot!])
     expect(ps.exitCode, ps.stderr).toBe(0)
-    expect(ps.bundleFiles).toEqual(['nodedoc.cjs', 'nodedoc/ps.cjs'])
+    expect(ps.bundleFiles).toEqual(['nodedoc/direct-ps.cjs'])
+    // a command with no direct path: oclif's start, then that command's own file
+    const pods = await traced(['pods', '--from', snapshot!])
+    expect(pods.exitCode, pods.stderr).toBe(0)
+    expect(pods.stdout).toMatch(/core-k8s/)
+    expect(pods.bundleFiles).toEqual(['nodedoc.cjs', 'nodedoc/pods.cjs'])
   })
 
   it.skipIf(!snapshot)('reads a snapshot pod without loading Node\'s modules for programs, terminals, sockets or hashes', async () => {
