@@ -3,40 +3,14 @@
 // every argv it takes, and hand every other argv to oclif untouched. Each argv runs both ways
 // through bin/run.js (NODEDOC_DIRECT=0 is oclif's start), and the bundle files each run read show
 // which path it took. Snapshots only: a live /proc changes between two runs.
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join, relative} from 'node:path'
-import {spawnSync} from 'node:child_process'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {REPO, RUN, exampleSnapshots, writeReadsPreload} from './helpers.js'
+import {describe, expect, it} from 'vitest'
+import {EMPTY_ROOT, directRuns, exampleSnapshots} from './helpers.js'
 
 const snapshot = exampleSnapshots().find((s) => s.endsWith('containerd-node'))
-let dir = ''
-let preload = ''
-let emptyRoot = ''
-
-/** One run through bin/run.js: its output, exit code and the bundle files it read. */
-function run(args: string[], env: Record<string, string>) {
-  const log = join(dir, `reads-${Math.random().toString(36).slice(2)}`)
-  writeFileSync(log, '')
-  const result = spawnSync(process.execPath, ['--require', preload, RUN, ...args], {env: {PATH: process.env.PATH, NO_COLOR: '1', NODE_ENV: 'production', NODEDOC_BUNDLE: '1', READS_LOG: log, ...env}, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8'})
-  const reads = spawnSync('cat', [log], {encoding: 'utf8'}).stdout.split('\n').filter((p) => p.includes('/dist/nodedoc') && !p.endsWith('.v8cache'))
-  return {stdout: result.stdout, stderr: result.stderr, status: result.status, files: [...new Set(reads.map((p) => relative(join(REPO, 'dist'), p)))].sort()}
-}
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'nodedoc-direct-ps-'))
-  emptyRoot = join(dir, 'root')
-  spawnSync('mkdir', [emptyRoot])
-  preload = writeReadsPreload(dir)
-})
-
-afterAll(() => {
-  if (dir) rmSync(dir, {recursive: true, force: true})
-})
+const {run, withRoot} = directRuns('nodedoc-direct-ps-')
 
 const S = snapshot ?? ''
-const ROOT = '<empty root>'
+const ROOT = EMPTY_ROOT
 
 /** argv the direct path takes (answers and errors alike), with the environment of the run. */
 const TAKEN: Array<[string[], Record<string, string>?]> = [
@@ -85,11 +59,6 @@ const LEFT: Array<[string[], Record<string, string>?]> = [
   [['ps', '--from', S, '--version']],
   [['ps', '-A', '--from', S], {NODEDOC_DEBUG: '1'}],
 ]
-
-const withRoot = (args: string[], env: Record<string, string> = {}) => ({
-  args: args.map((a) => (a === ROOT ? emptyRoot : a)),
-  env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === ROOT ? emptyRoot : v])),
-})
 
 describe.skipIf(!snapshot)('ps through the direct path', () => {
   it.each(TAKEN)('%j answers as oclif does, without loading oclif', (rawArgs, rawEnv) => {

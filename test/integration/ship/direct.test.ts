@@ -3,41 +3,17 @@
 // takes, and hand every other argv to oclif untouched. Each argv runs both ways through
 // bin/run.js (NODEDOC_DIRECT=0 is oclif's start), and the bundle files each run read show
 // which path it took.
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join, relative} from 'node:path'
-import {spawnSync} from 'node:child_process'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {REPO, RUN, exampleSnapshots, writeReadsPreload} from './helpers.js'
+import {writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {EMPTY_ROOT, directRuns, exampleSnapshots} from './helpers.js'
 
 const snapshot = exampleSnapshots().find((s) => s.endsWith('containerd-node'))
-let dir: string
-let preload: string
-let emptyRoot: string
-
-/** One run through bin/run.js: its output, exit code and the bundle files it read. */
-function run(args: string[], env: Record<string, string>) {
-  const log = join(dir, `reads-${Math.random().toString(36).slice(2)}`)
-  writeFileSync(log, '')
-  const result = spawnSync(process.execPath, ['--require', preload, RUN, ...args], {env: {PATH: process.env.PATH, NO_COLOR: '1', NODE_ENV: 'production', NODEDOC_BUNDLE: '1', READS_LOG: log, ...env}, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8'})
-  const reads = spawnSync('cat', [log], {encoding: 'utf8'}).stdout.split('\n').filter((p) => p.includes('/dist/nodedoc') && !p.endsWith('.v8cache'))
-  return {stdout: result.stdout, stderr: result.stderr, status: result.status, files: [...new Set(reads.map((p) => relative(join(REPO, 'dist'), p)))].sort()}
-}
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'nodedoc-direct-'))
-  emptyRoot = join(dir, 'root')
-  spawnSync('mkdir', [emptyRoot])
-  preload = writeReadsPreload(dir)
-})
-
-afterAll(() => {
-  if (dir) rmSync(dir, {recursive: true, force: true})
-})
+const {run, withRoot, dir: folder, emptyRoot: emptyFolder} = directRuns('nodedoc-direct-')
 
 const S = snapshot ?? ''
 const UID = '7602b87f-68c7-4381-ab8f-1b817748861f'
-const ROOT = '<empty root>'
+const ROOT = EMPTY_ROOT
 
 /** argv the direct path takes (answers and errors alike), with the environment of the run. */
 const TAKEN: Array<[string[], Record<string, string>?]> = [
@@ -86,11 +62,6 @@ const LEFT: Array<[string[], Record<string, string>?]> = [
   [['pod', 'no-such-pod', '--from', S], {NODEDOC_DEBUG: '1'}],
 ]
 
-const withRoot = (args: string[], env: Record<string, string> = {}) => ({
-  args: args.map((a) => (a === ROOT ? emptyRoot : a)),
-  env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === ROOT ? emptyRoot : v])),
-})
-
 describe.skipIf(!snapshot)('pod through the direct path', () => {
   it.each(TAKEN)('%j answers as oclif does, without loading oclif', (rawArgs, rawEnv) => {
     const {args, env} = withRoot(rawArgs, rawEnv)
@@ -126,9 +97,9 @@ describe.skipIf(!snapshot)('pod through the direct path', () => {
 
 /** A pod manifest, a broken one, and the sandbox create argv both paths are run with (nothing here makes a sandbox: --dry-run, or refused before anything is made). */
 function sandboxCases() {
-  const pod = join(dir, 'pod.yaml')
+  const pod = join(folder(), 'pod.yaml')
   writeFileSync(pod, 'apiVersion: v1\nkind: Pod\nmetadata: {name: direct-check, namespace: default}\nspec:\n  containers:\n  - {name: main, image: busybox, command: [sleep, "10"]}\n')
-  const broken = join(dir, 'broken.yaml')
+  const broken = join(folder(), 'broken.yaml')
   writeFileSync(broken, 'apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  containers: 7\n')
   return {pod, broken}
 }
@@ -191,7 +162,7 @@ async function svcCases() {
   const {kubeProxyRestore, syntheticServices} = await import('../../../bench/svc-gen.mjs')
   const services = syntheticServices(30) as Array<{namespace: string; name: string; clusterIP: string; port: number; endpoints: unknown[]}>
   const target = services.find((s) => s.endpoints.length > 1)!
-  const rules = join(dir, 'rules.save')
+  const rules = join(folder(), 'rules.save')
   writeFileSync(rules, '*mangle\n:KUBE-IPTABLES-HINT - [0:0]\nCOMMIT\n' + kubeProxyRestore(services, {hooks: true}))
   return {rules, name: `${target.namespace}/${target.name}`, short: target.name, namespace: target.namespace, ip: target.clusterIP}
 }
@@ -231,7 +202,7 @@ const SVC_LEFT: Array<(c: SvcCase) => string[]> = [
   ({name, rules}) => ['svc', name, '--iptables-save', rules, '--iptables-backend', 'iptables'],
   ({name, rules}) => ['svc', name, '-n', 'a', '-n', 'a', '--iptables-save', rules],
   ({name, rules}) => ['svc', name, 'extra', '--iptables-save', rules],
-  ({name, rules}) => ['svc', name, '--iptables-save', rules, '--host-root', emptyRoot],
+  ({name, rules}) => ['svc', name, '--iptables-save', rules, '--host-root', emptyFolder()],
   ({name, rules}) => ['svc', name, '--iptables-save', rules, '--from', S],
   ({name, rules}) => ['svc', name, '--iptables-save', rules, '--no-headers=true'],
   ({name, rules}) => ['svc', name, '--iptables-save', rules, '--', '-A'],

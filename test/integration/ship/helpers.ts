@@ -1,7 +1,10 @@
-import {existsSync, readdirSync, writeFileSync} from 'node:fs'
-import {dirname, join, resolve} from 'node:path'
+import {existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join, relative, resolve} from 'node:path'
+import {spawnSync} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
 import {execa} from 'execa'
+import {afterAll, beforeAll} from 'vitest'
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 export const RUN = join(REPO, 'bin', 'run.js')
@@ -46,4 +49,40 @@ fs.readFileSync = function (path, ...rest) {
 }
 `)
   return preload
+}
+
+/** Stands for an empty folder (made for the file's runs) in a direct-path test's argv and env. */
+export const EMPTY_ROOT = '<empty root>'
+
+/**
+ * The runs of a direct-path test (test/integration/ship/direct*.test.ts): each through bin/run.js,
+ * with the bundle files it read; its folder made before the file's tests and removed after them.
+ */
+export function directRuns(prefix: string) {
+  let dir = ''
+  let preload = ''
+  let emptyRoot = ''
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix))
+    emptyRoot = join(dir, 'root')
+    spawnSync('mkdir', [emptyRoot])
+    preload = writeReadsPreload(dir)
+  })
+  afterAll(() => {
+    if (dir) rmSync(dir, {recursive: true, force: true})
+  })
+  /** One run through bin/run.js: its output, exit code and the bundle files it read. */
+  const run = (args: string[], env: Record<string, string>) => {
+    const log = join(dir, `reads-${Math.random().toString(36).slice(2)}`)
+    writeFileSync(log, '')
+    const result = spawnSync(process.execPath, ['--require', preload, RUN, ...args], {env: {PATH: process.env.PATH, NO_COLOR: '1', NODE_ENV: 'production', NODEDOC_BUNDLE: '1', READS_LOG: log, ...env}, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8'})
+    const reads = spawnSync('cat', [log], {encoding: 'utf8'}).stdout.split('\n').filter((p) => p.includes('/dist/nodedoc') && !p.endsWith('.v8cache'))
+    return {stdout: result.stdout, stderr: result.stderr, status: result.status, files: [...new Set(reads.map((p) => relative(join(REPO, 'dist'), p)))].sort()}
+  }
+  /** argv and env with EMPTY_ROOT made the empty folder's path. */
+  const withRoot = (args: string[], env: Record<string, string> = {}) => ({
+    args: args.map((a) => (a === EMPTY_ROOT ? emptyRoot : a)),
+    env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === EMPTY_ROOT ? emptyRoot : v])),
+  })
+  return {run, withRoot, dir: () => dir, emptyRoot: () => emptyRoot}
 }
