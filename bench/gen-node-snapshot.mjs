@@ -1,12 +1,19 @@
 #!/usr/bin/env node
 // Writes a synthetic node snapshot (docs/snapshot.md layout): PODS pods of a sandbox and two
 // containers each, the rest of PROCS as host processes, laid out as containerd + cgroupfs v1 do.
-// usage: node bench/gen-node-snapshot.mjs DIR [PODS=110] [PROCS=3000]
+// --net: the node's network too, as `ip -j` printed it (routes of both families, links, netns
+// ids), each pod a /32 route to its own veth (ptp-style); every 10th pod (i % 10 == 9) on the
+// node's network; every 5th (i % 5 == 0) an IPv6 address too; every 7th (i % 7 == 3) a sysfs
+// that names its veth's ifindex. Pod 3's route is pod 4's veth (a misroute); 10.244.0.0/16 also
+// goes into the node on cni0 (an address there no pod owns: a stale endpoint).
+// usage: node bench/gen-node-snapshot.mjs DIR [PODS=110] [PROCS=3000] [--net]
 import {existsSync, mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import {createHash} from 'node:crypto'
 import {dirname, join} from 'node:path'
 
-const [dir, podsArg = '110', procsArg = '3000'] = process.argv.slice(2)
+const argv = process.argv.slice(2)
+const NET = argv.includes('--net')
+const [dir, podsArg = '110', procsArg = '3000'] = argv.filter((a) => a !== '--net')
 if (!dir) {
   console.error('usage: gen-node-snapshot.mjs DIR [PODS] [PROCS]')
   process.exit(2)
@@ -56,6 +63,55 @@ const hostMountinfo = [
 put('/proc/1/mountinfo', hostMountinfo)
 put('/proc/1/net/route', 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\neth0\t00000000\t0102000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n')
 
+// --net: the node's routes and links as `ip -j` prints them (cmd/ in the snapshot), pods added one by one
+const network = {
+  v4: [
+    {dst: 'default', gateway: '10.0.2.1', dev: 'eth0', protocol: 'dhcp', flags: []},
+    {dst: '10.0.2.0/24', dev: 'eth0', protocol: 'kernel', scope: 'link', prefsrc: '10.0.2.15', flags: []},
+    {dst: '10.244.0.0/16', dev: 'cni0', protocol: 'kernel', scope: 'link', prefsrc: '10.244.0.1', flags: []},
+    {type: 'local', dst: '10.0.2.15', table: 'local', dev: 'eth0', protocol: 'kernel', scope: 'host', prefsrc: '10.0.2.15', flags: []},
+  ],
+  v6: [
+    {dst: 'fd00::/64', dev: 'eth0', protocol: 'kernel', metric: 256, flags: [], pref: 'medium'},
+    {dst: 'default', gateway: 'fd00::1', dev: 'eth0', protocol: 'ra', metric: 1024, flags: [], pref: 'medium'},
+    {type: 'local', dst: 'fd00::15', table: 'local', dev: 'eth0', protocol: 'kernel', metric: 0, flags: [], pref: 'medium'},
+  ],
+  links: [
+    {ifindex: 1, ifname: 'lo', flags: ['LOOPBACK', 'UP'], operstate: 'UNKNOWN', address: '00:00:00:00:00:00'},
+    {ifindex: 2, ifname: 'eth0', flags: ['UP'], operstate: 'UP', address: '52:54:00:12:34:56'},
+    {ifindex: 5, ifname: 'cni0', flags: ['UP'], operstate: 'UP', address: '0a:58:0a:f4:00:01', linkinfo: {info_kind: 'bridge'}},
+  ],
+  pod(i, sb, ip) {
+    const veth = `veth${hex(`veth${i}`, 8)}`
+    const ifindex = 10 + i
+    // pod 3 misrouted: its /32 goes to pod 4's veth
+    const routedDev = i === 3 ? `veth${hex('veth4', 8)}` : veth
+    this.v4.push({dst: ip, dev: routedDev, scope: 'host', flags: []})
+    this.links.push({ifindex, link_index: 3, ifname: veth, flags: ['UP'], operstate: 'UP', link_netnsid: i, address: `0a:58:00:00:${hex(`mac${i}`, 2)}:${hex(`mac${i}`, 4).slice(2)}`, linkinfo: {info_kind: 'veth'}})
+    if (i % 7 === 3) {
+      put(`/proc/${sb}/root/sys/class/net/eth0/ifindex`, '3\n')
+      put(`/proc/${sb}/root/sys/class/net/eth0/iflink`, `${ifindex}\n`)
+    }
+    if (i % 5 === 0) {
+      const v6 = `fd00:10:244::${(i + 2).toString(16)}`
+      const full = v6.split('::')
+      const groups = [...full[0].split(':'), ...Array(8 - full[0].split(':').length - 1).fill('0'), full[1]].map((g) => g.padStart(4, '0')).join('')
+      put(`/proc/${sb}/net/if_inet6`, `${groups} 03 40 00 80     eth0\nfe80000000000000085800fffe000000 03 40 20 80     eth0\n00000000000000000000000000000001 01 80 10 80       lo\n`)
+      this.v6.push({dst: v6, dev: veth, metric: 1024, flags: [], pref: 'medium'})
+    }
+  },
+  write() {
+    const cmd = (argv, text) => {
+      mkdirSync(join(dir, 'cmd'), {recursive: true})
+      writeFileSync(join(dir, 'cmd', `${argv}.out`), text)
+    }
+    cmd('ip -j -4 route show table all', JSON.stringify(this.v4))
+    cmd('ip -j -6 route show table all', JSON.stringify(this.v6))
+    cmd('ip -j -d link show', JSON.stringify(this.links))
+    cmd('ip -j netns list-id', '[]')
+  },
+}
+
 const shim = proc({ppid: 1, comm: 'containerd', argv: ['/usr/bin/containerd'], cgroupPath: '/system.slice/containerd.service'})
 for (let i = 0; i < PODS; i++) {
   const uid = uidOf(i)
@@ -63,7 +119,8 @@ for (let i = 0; i < PODS; i++) {
   const podPath = qos ? `/kubepods/${qos}/pod${uid}` : `/kubepods/pod${uid}`
   const name = i === 0 ? 'core-k8s' : `app-${i}`
   const namespace = i % 2 ? 'default' : 'team-a'
-  const podNs = Object.fromEntries(NS.map((t, k) => [t, ['net', 'ipc', 'uts'].includes(t) ? 4026540000 + i * 10 + k : HOST_NS[t]]))
+  const hostNetwork = NET && i % 10 === 9
+  const podNs = Object.fromEntries(NS.map((t, k) => [t, ['net', 'ipc', 'uts'].includes(t) && !(hostNetwork && t === 'net') ? 4026540000 + i * 10 + k : HOST_NS[t]]))
   const sandboxId = hex(`sandbox${i}`, 64)
   const ip = `10.244.${Math.floor(i / 250)}.${(i % 250) + 2}`
   const sb = proc({ppid: shim, comm: 'pause', argv: ['/pause'], cgroupPath: `${podPath}/${sandboxId}`, nsPid: 1, ns: {...podNs, pid: 4026550000 + i * 10, mnt: 4026560000 + i * 10}})
@@ -71,6 +128,7 @@ for (let i = 0; i < PODS; i++) {
   put(`/proc/${sb}/net/dev`, 'Inter-|   Receive\n face |bytes\n    lo: 0\n  eth0: 0\n')
   put(`/proc/${sb}/net/route`, `Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\neth0\t0000F40A\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n`)
   put(`/proc/${sb}/net/igmp`, 'Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n1\tlo        :     1      V3\n3\teth0      :     1      V3\n')
+  if (NET && !hostNetwork) network.pod(i, sb, ip)
   writeConfig(sandboxId, 'sandbox', null, sandboxId, name, namespace, uid)
   put(`/sys/fs/cgroup/memory${podPath}/${sandboxId}/cgroup.procs`, `${sb}\n`)
   counters(podPath, i)
@@ -99,6 +157,7 @@ for (let i = 0; i < PODS; i++) {
     link(`/var/log/containers/${name}_${namespace}_${ctr}-${id}.log`, `/var/log/pods/${namespace}_${name}_${uid}/${ctr}/0.log`)
   }
 }
+if (NET) network.write()
 while (pid < 100 + PROCS) proc({ppid: 1, comm: 'worker', argv: ['/usr/sbin/worker', '--id', String(pid)], cgroupPath: '/system.slice/worker.service'})
 for (const name of ['1', '2']) mkdirSync(join(dir, 'fs/proc', name), {recursive: true})
 console.log(`wrote ${dir}: ${PODS} pods, ${pid - 100} processes`)

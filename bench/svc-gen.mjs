@@ -112,3 +112,29 @@ export function syntheticServices(n, options = {}) {
   }
   return services
 }
+
+/**
+ * Services whose endpoints are the pods of the snapshot bench/gen-node-snapshot.mjs writes with
+ * --net (pod i at 10.244.<i/250>.<i%250+2>; fd00:10:244::<i+2 in hex> for every 5th), and what
+ * else an endpoint can be: the misrouted pod 3, the node's own address (pod 9 is on the node's
+ * network), an address routed into the node that no pod owns, remote ones; and a service with no
+ * endpoints. v4: iptables-save text; v6: ip6tables-save text (addresses in brackets as it prints them).
+ */
+export function nodeOwnerRules() {
+  const podIp = (i) => `10.244.${Math.floor(i / 250)}.${(i % 250) + 2}`
+  const ep = (ip) => ({ip, port: 8080})
+  const v4 = [
+    {namespace: 'team-a', name: 'web', portName: 'http', protocol: 'tcp', clusterIP: '10.96.0.10', port: 80, endpoints: [0, 2, 4, 6, 8, 10, 20, 30, 40, 100].map((i) => ep(podIp(i)))},
+    {namespace: 'default', name: 'mixed', portName: 'http', protocol: 'tcp', clusterIP: '10.96.0.11', port: 80,
+      endpoints: [ep(podIp(3)), ep(podIp(17)), ep('10.0.2.15'), ep('10.244.1.200'), ep('10.245.0.5'), ep('192.168.7.7')]},
+    {namespace: 'default', name: 'empty', portName: 'http', protocol: 'tcp', clusterIP: '10.96.0.12', port: 80, endpoints: []},
+  ]
+  const v6 = [
+    {namespace: 'team-a', name: 'web', portName: 'http', protocol: 'tcp', clusterIP: 'fd00:96::10', port: 80, endpoints: [0, 10, 20].map((i) => ep(`fd00:10:244::${(i + 2).toString(16)}`))},
+    {namespace: 'default', name: 'mixed', portName: 'http', protocol: 'tcp', clusterIP: 'fd00:96::11', port: 80, endpoints: [ep('fd00:10:244::99'), ep('fd00::15'), ep('2001:db8::5')]},
+  ]
+  return {
+    v4: kubeProxyRestore(v4, {hooks: true, clusterCIDR: '10.244.0.0/16'}),
+    v6: kubeProxyRestore(v6, {hooks: true, clusterCIDR: 'fd00:10:244::/56'}).replace(/--to-destination ([0-9a-f:]+):(\d+)/g, '--to-destination [$1]:$2'),
+  }
+}

@@ -8,7 +8,7 @@ import {parseNamespaceLink} from '../parse/proc.js'
 import {longestPrefixMatch} from '../parse/route.js'
 import {type CgroupMounts, cgroupMountsOf, readCgroup, readHostMounts} from './cgroup-reader.js'
 import {type ContainerDraft, type PodDraft, type PodIndex, containerCgroupPaths, indexPods, mainProcess, podCgroupPaths} from './pod-index.js'
-import {type HostNetwork, pairHostVeth, readHostNetwork, readPodNetwork} from './pod-network.js'
+import {type HostNetwork, type PodNetwork, pairHostVeth, readHostNetwork, readPodNetwork} from './pod-network.js'
 import {listPodLogDirs, readLogIndex} from './log-files.js'
 import {pidsInPodCgroup} from './pod-cgroups.js'
 import {type ProcInfo, commandLine, scanProcesses} from './proc-scan.js'
@@ -22,6 +22,7 @@ import {
   type NamespaceInodes,
   type NamespaceSharing,
   type NamespaceType,
+  type PodAddresses,
   type PodReport,
   type ProcessTreeNode,
 } from './types.js'
@@ -34,10 +35,10 @@ interface NodeContext {
   network: HostNetwork
 }
 
-async function readNamespaces(host: Host, pid: number): Promise<NamespaceInodes> {
+async function readNamespaces(host: Host, pid: number, types: readonly NamespaceType[] = NAMESPACE_TYPES): Promise<NamespaceInodes> {
   const inodes: NamespaceInodes = {}
   await Promise.all(
-    NAMESPACE_TYPES.map(async (type) => {
+    types.map(async (type) => {
       const target = await host.readLink(`/proc/${pid}/ns/${type}`)
       const inode = target ? parseNamespaceLink(target) : undefined
       if (inode !== undefined) inodes[type] = inode
@@ -51,9 +52,9 @@ async function readNamespaces(host: Host, pid: number): Promise<NamespaceInodes>
  * links are readable without matching PID 1's capabilities; in a node that is itself a container
  * (kind) there is no kthreadd and PID 1 is the node's init.
  */
-export async function readNodeNamespaces(host: Host): Promise<NamespaceInodes> {
+export async function readNodeNamespaces(host: Host, types: readonly NamespaceType[] = NAMESPACE_TYPES): Promise<NamespaceInodes> {
   const status = await host.readFile('/proc/2/status')
-  return readNamespaces(host, status && /^Name:\s+kthreadd$/m.test(status) ? 2 : 1)
+  return readNamespaces(host, status && /^Name:\s+kthreadd$/m.test(status) ? 2 : 1, types)
 }
 
 async function readNodeContext(host: Host): Promise<NodeContext> {
@@ -137,6 +138,17 @@ async function inspectContainer(host: Host, pod: PodDraft, c: ContainerDraft, sa
   }
 }
 
+/**
+ * A pod's addresses and the node-side end of its veth, read through one of its processes (the
+ * pod is not on the node's network). hostNetwork: the node's links and named netns, read when
+ * first asked for.
+ */
+async function readPodAddresses(host: Host, netPid: number, netInode: number | undefined, hostNetwork: () => Promise<HostNetwork>): Promise<{network: PodNetwork; hostVeth: PodReport['hostVeth']}> {
+  const network = await readPodNetwork(host, netPid)
+  const veth = pairHostVeth(await hostNetwork(), network, netInode ?? null)
+  return {network, hostVeth: veth ? {name: veth.name, ifindex: veth.ifindex} : null}
+}
+
 async function inspectPod(host: Host, pod: PodDraft, index: PodIndex, context: NodeContext): Promise<PodReport> {
   const findings: string[] = []
   const drafts = [...pod.containers.values()]
@@ -169,19 +181,10 @@ async function inspectPod(host: Host, pod: PodDraft, index: PodIndex, context: N
   const hostNetwork = netNs.net !== undefined && netNs.net === context.hostNamespaces.net
   const hostPID = netNs.pid !== undefined && containers.some((c) => c.namespaces.pid === context.hostNamespaces.pid)
   const hostIPC = netNs.ipc !== undefined && netNs.ipc === context.hostNamespaces.ipc
-  let ips: string[] = []
-  let interfaces: PodReport['interfaces'] = []
-  let hostVeth: PodReport['hostVeth'] = null
-  let hostRoute: PodReport['hostRoute'] = null
-  if (netPid !== null && !hostNetwork) {
-    const network = await readPodNetwork(host, netPid)
-    ips = network.ips
-    interfaces = network.interfaces
-    const veth = pairHostVeth(context.network, network, netNs.net ?? null)
-    hostVeth = veth ? {name: veth.name, ifindex: veth.ifindex} : null
-    const route = ips.length ? longestPrefixMatch(context.network.routes, ips[0]) : undefined
-    hostRoute = route ? {destination: route.destination, dev: route.dev, via: route.via} : null
-  }
+  const own = netPid !== null && !hostNetwork ? await readPodAddresses(host, netPid, netNs.net, async () => context.network) : undefined
+  const ips = own?.network.ips ?? []
+  const route = ips.length ? longestPrefixMatch(context.network.routes, ips[0]) : undefined
+  const hostRoute: PodReport['hostRoute'] = route ? {destination: route.destination, dev: route.dev, via: route.via} : null
 
   const logs: LogFileRecord[] = []
   for (const {name: container, files} of pod.logs?.containers ?? []) {
@@ -209,8 +212,8 @@ async function inspectPod(host: Host, pod: PodDraft, index: PodIndex, context: N
     hostPID,
     hostIPC,
     ips,
-    interfaces,
-    hostVeth,
+    interfaces: own?.network.interfaces ?? [],
+    hostVeth: own?.hostVeth ?? null,
     hostRoute,
     logs,
     findings,
@@ -284,13 +287,51 @@ function bySummary(a: PodSummary, b: PodSummary): number {
   return byteOrder(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`)
 }
 
+/** By namespace/name; pods of one name stay in the index's order. */
+function byPodName(a: PodAddresses, b: PodAddresses): number {
+  return byteOrder(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`)
+}
+
 /** Every pod this node runs (or has traces of), read from host files alone. */
 export async function gatherPods(host: Host): Promise<PodReport[]> {
   const procs = await scanProcesses(host, (identity) => identity.podUid !== null)
   const index = await indexPods(host, procs)
   const context = await readNodeContext(host)
   const reports = await pMap([...index.pods.values()], (pod) => inspectPod(host, pod, index, context), {concurrency: 8})
-  return reports.sort((a, b) => byteOrder(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`))
+  return reports.sort(byPodName)
+}
+
+/**
+ * What gatherPods tells of each pod's identity, addresses and node-side veth, and nothing else
+ * (svc locates endpoints with it): the pods and their order as gatherPods gives them, with only
+ * the sandbox's network namespace and network files read, the node's links only when a pod has
+ * its own network. A pod with running containers but no sandbox found (whose network inspectPod
+ * reads through the container it orders first) is inspected in full.
+ */
+export async function gatherPodAddresses(host: Host): Promise<PodAddresses[]> {
+  const procs = await scanProcesses(host, (identity) => identity.podUid !== null)
+  const index = await indexPods(host, procs)
+  let nodeNet: Promise<number | undefined> | undefined
+  let network: Promise<HostNetwork> | undefined
+  let context: Promise<NodeContext> | undefined
+  const hostNetwork = () => (network ??= gatherHostRoutes(host).then((routes) => readHostNetwork(host, routes)))
+  const addresses = async (pod: PodDraft): Promise<PodAddresses> => {
+    const drafts = [...pod.containers.values()]
+    const sandbox = drafts.find((c) => c.sandbox)
+    const who = {namespace: pod.namespace, name: pod.name, uid: pod.uid}
+    if (!sandbox) {
+      if (!drafts.length) return {...who, ips: [], hostVeth: null}
+      const report = await inspectPod(host, pod, index, await (context ??= readNodeContext(host)))
+      return {...who, ips: report.ips, hostVeth: report.hostVeth}
+    }
+    const netPid = mainProcess(sandbox.procs)!.pid
+    const [{net}, nodeNetInode] = await Promise.all([readNamespaces(host, netPid, ['net']), (nodeNet ??= readNodeNamespaces(host, ['net']).then((n) => n.net))])
+    if (net !== undefined && net === nodeNetInode) return {...who, ips: [], hostVeth: null}
+    const {network: {ips}, hostVeth} = await readPodAddresses(host, netPid, net, hostNetwork)
+    return {...who, ips, hostVeth}
+  }
+  const pods = await pMap([...index.pods.values()], addresses, {concurrency: 8})
+  return pods.sort(byPodName)
 }
 
 /** The pods of this node in one line each, cheaply (no per-pod detail reads). */

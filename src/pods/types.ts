@@ -128,3 +128,6 @@ export interface PodReport {
   /** Disagreements and oddities worth a look (not errors). */
   findings: string[]
 }
+
+/** What locating a service endpoint asks of a pod (src/svc/locate.ts): who it is, its addresses, its node-side veth. */
+export type PodAddresses = Pick<PodReport, 'namespace' | 'name' | 'uid' | 'ips' | 'hostVeth'>

@@ -4,7 +4,7 @@
 import {NodedocError} from '../errors.js'
 import {type Host, type RunResult, runStream} from '../host/host.js'
 import {readNamedFile} from '../host/named-file.js'
-import {gatherPods} from '../pods/pods.js'
+import {gatherPodAddresses} from '../pods/pods.js'
 import {gatherHostRoutes} from '../pods/routes.js'
 import {type ChainListing, PATH_PREFETCH, PATH_START, type PathTable, pathLines, readChainListing, saveText, tableChains, walkPath} from './iptables-path.js'
 import {SaveBytes} from './iptables-save-bytes.js'
@@ -533,8 +533,11 @@ export async function readRulesFiles(files: RulesFiles, cwd: string): Promise<Ku
   return rules
 }
 
-/** The routes and pods endpoints are located against: the node's (or a snapshot's), through the Host. */
+/**
+ * The routes and pods endpoints are located against: the node's (or a snapshot's), through the
+ * Host. Of the pods, only who each is, its addresses and its veth: not a full inspection of each.
+ */
 export async function gatherNodeNetwork(host: Host): Promise<NodeNetwork> {
-  const [routes, pods] = await Promise.all([gatherHostRoutes(host), gatherPods(host)])
+  const [routes, pods] = await Promise.all([gatherHostRoutes(host), gatherPodAddresses(host)])
   return {routes, pods}
 }

@@ -1,12 +1,13 @@
 // Each endpoint onward from the DNAT: the route the node would use, and the pod that owns the IP.
 
-import type {PodReport} from '../pods/types.js'
+import type {PodAddresses} from '../pods/types.js'
 import {type Route, longestPrefixMatch} from '../parse/route.js'
 import type {EndpointTrace, ServiceTrace} from './types.js'
 
 export interface NodeNetwork {
   routes: Route[]
-  pods: PodReport[]
+  /** every pod of the node, by namespace/name (where two claim one IP, the later holds it) */
+  pods: PodAddresses[]
 }
 
 /** The node's own addresses: `local` routes of the local table. */
@@ -16,7 +17,7 @@ function localAddresses(routes: Route[]): Set<string> {
   return out
 }
 
-function locate(ep: EndpointTrace, net: NodeNetwork, local: Set<string>, podsByIp: Map<string, PodReport>): void {
+function locate(ep: EndpointTrace, net: NodeNetwork, local: Set<string>, podsByIp: Map<string, PodAddresses>): void {
   const pod = podsByIp.get(ep.ip)
   if (pod) ep.pod = {namespace: pod.namespace, name: pod.name, uid: pod.uid}
   if (local.has(ep.ip)) {
@@ -54,7 +55,7 @@ function locate(ep: EndpointTrace, net: NodeNetwork, local: Set<string>, podsByI
 /** Fills location, route and pod of every endpoint; adds endpoint problems to the service. */
 export function locateEndpoints(services: ServiceTrace[], net: NodeNetwork): void {
   const local = localAddresses(net.routes)
-  const podsByIp = new Map<string, PodReport>()
+  const podsByIp = new Map<string, PodAddresses>()
   for (const pod of net.pods) for (const ip of pod.ips) podsByIp.set(ip, pod)
   for (const svc of services) {
     for (const ep of [...svc.endpoints, ...(svc.localEndpoints ?? [])]) {

@@ -2,14 +2,14 @@
 // docs/test-node.md): a healthy pod gives no difference; each change made for real to a running
 // pod is named once, with its reason; securityContext fields give the rows the kernel shows.
 import {randomBytes} from 'node:crypto'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {Ajv} from 'ajv'
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {stringify} from 'yaml'
 import type {CompareResult, CompareRow} from '../../src/compare/rows.js'
+import {tempFolder} from '../helpers/temp-folder.js'
 import {podCatalogue} from './node/catalogue.js'
 import {REPO, nodedoc} from './node/cli.js'
 import type {ContainerSpec, PodSpec} from './node/kubelet.js'
@@ -45,7 +45,7 @@ const changed: PodSpec[] = [
 
 const validate = new Ajv({allErrors: true}).compile(JSON.parse(readFileSync(join(REPO, 'docs/schema/Comparison.schema.json'), 'utf8')))
 let node: TestNode
-const dir = mkdtempSync(join(tmpdir(), 'nd-compare-'))
+const dir = tempFolder('nd-compare-')
 
 /** The manifest a user applies for a pod the test node makes: what compare is given. */
 function manifest(spec: PodSpec, drop: (c: ContainerSpec) => ContainerSpec = (c) => c): string {
@@ -88,7 +88,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   node?.cri.close()
-  rmSync(dir, {recursive: true, force: true})
   expect(await nodeDown()).toEqual([])
 }, 120_000)
 

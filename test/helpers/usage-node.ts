@@ -2,19 +2,14 @@
 // (containers hog, OOM-killed once, and grow, and the sandbox) in any of cgroup v1/v2 and the
 // cgroupfs/systemd drivers. The control files' text is real (test/fixtures/cgroup-v1: this
 // project's test node; cgroup-v2: public captures); only v2's one-number files are written here.
-import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
+import {tempFolder} from './temp-folder.js'
 
 const FIXTURES = join(import.meta.dirname, '../fixtures')
 export const fixture = (path: string) => readFileSync(join(FIXTURES, path), 'utf8')
 /** /proc/stat btime of every such node */
 export const BTIME = 1764540000
-const roots: string[] = []
-/** Removes every node built so far (afterAll). */
-export function removeNodes(): void {
-  for (const root of roots.splice(0)) rmSync(root, {recursive: true, force: true})
-}
 
 export interface Layout {
   version: 1 | 2
@@ -36,10 +31,16 @@ export function paths(layout: Layout) {
   return {pod, hog: ctr(IDS[layout.version].hog), grow: ctr(GROW), sandbox: ctr(SANDBOX)}
 }
 
-/** A node with one Burstable pod "shop/web": containers hog (OOM-killed once) and grow, and the sandbox. */
+/**
+ * A node with one Burstable pod "shop/web": containers hog (OOM-killed once) and grow, and the
+ * sandbox. Its root folder's path; the folder is laid out before the tests of the suite this is
+ * called in, and removed after them.
+ */
 export function buildNode(layout: Layout): string {
-  const root = mkdtempSync(join(tmpdir(), `nodedoc-layout-v${layout.version}-${layout.driver}-`))
-  roots.push(root)
+  return tempFolder(`nodedoc-layout-v${layout.version}-${layout.driver}-`, (root) => layOut(layout, root))
+}
+
+function layOut(layout: Layout, root: string): void {
   const put = (path: string, text: string) => {
     mkdirSync(dirname(join(root, path)), {recursive: true})
     writeFileSync(join(root, path), text)
@@ -83,5 +84,4 @@ export function buildNode(layout: Layout): string {
   put(`${logs}/grow/0.log`, '')
   mkdirSync(join(root, 'var/log/containers'), {recursive: true})
   symlinkSync(`${logs}/hog/1.log`, join(root, `var/log/containers/web_shop_hog-${hog}.log`))
-  return root
 }

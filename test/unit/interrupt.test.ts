@@ -2,10 +2,10 @@
 // SIGHUP/SIGTERM/SIGINT, has its stdout pipe closed under it, or throws with nobody catching;
 // it must stop its work (the signal fires) and report why, instead of dying mid-way.
 import {spawn} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {writeFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
-import {afterAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
+import {tempFolder} from '../helpers/temp-folder.js'
 
 const ROOT = resolve(__dirname, '../..')
 const INTERRUPT = join(ROOT, 'dist/src/interrupt.js')
@@ -30,10 +30,8 @@ const timer = setInterval(() => {
 }, 20)
 `
 
-const dir = mkdtempSync(join(tmpdir(), 'nodedoc-interrupt-'))
-afterAll(() => rmSync(dir, {recursive: true, force: true}))
+const dir = tempFolder('nodedoc-interrupt-', () => writeFileSync(script, WORKER))
 const script = join(dir, 'worker.mjs')
-writeFileSync(script, WORKER)
 
 function worker(mode: string): Promise<{code: number | null; signal: NodeJS.Signals | null; stderr: string; child: ReturnType<typeof spawn>}> & {child: ReturnType<typeof spawn>} {
   const child = spawn(process.execPath, [script, mode], {stdio: ['ignore', 'pipe', 'pipe']})

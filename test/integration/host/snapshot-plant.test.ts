@@ -4,11 +4,11 @@
 // snapshot it makes itself is private to root.
 import {execFileSync, spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {lstatSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {execa} from 'execa'
 import {afterAll, describe, expect, it} from 'vitest'
+import {tempFolder} from '../../helpers/temp-folder.js'
 import {itemsOf} from '../../helpers/volatile.js'
 
 const ROOT = resolve(__dirname, '../../..')
@@ -18,11 +18,10 @@ const run = IS_ROOT && HAVE_SETPRIV ? describe : describe.skip
 if (!(IS_ROOT && HAVE_SETPRIV)) console.warn('snapshot-plant: needs root and setpriv (util-linux); skipped')
 
 const id = randomBytes(4).toString('hex')
-const victimDir = mkdtempSync(join(tmpdir(), 'nodedoc-victim-')) // 0700, root's
+const victimDir = tempFolder('nodedoc-victim-', () => writeFileSync(victim, 'root-only content\n', {mode: 0o600})) // 0700, root's
 const victim = join(victimDir, 'precious')
-writeFileSync(victim, 'root-only content\n', {mode: 0o600})
 const planted = `/tmp/nodedoc-plant-${id}`
-const made: string[] = [victimDir, planted, `${planted}.tar.gz`, `/tmp/nodedoc-fresh-${id}`, `/tmp/nodedoc-fresh-${id}.tar.gz`]
+const made: string[] = [planted, `${planted}.tar.gz`, `/tmp/nodedoc-fresh-${id}`, `/tmp/nodedoc-fresh-${id}.tar.gz`]
 afterAll(() => {
   for (const p of made) rmSync(p, {recursive: true, force: true})
 })

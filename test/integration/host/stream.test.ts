@@ -1,18 +1,17 @@
 // Host.stream: a program's stdout handed over as bytes while it writes, past execa's 100 MB
 // buffer, up to a cap that stops the program; recorded into a snapshot as run() records it, and
 // replayed from one. Real programs (head, printf) run from a folder of scripts this test makes.
-import {chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {chmodSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {afterAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {OutputTooLargeError, runStream} from '../../../src/host/host.js'
 import {LiveHost} from '../../../src/host/live.js'
 import {RecordingHost} from '../../../src/host/recording.js'
 import {commandFileName} from '../../../src/host/snapshot-layout.js'
 import {SnapshotHost} from '../../../src/host/snapshot.js'
+import {tempFolder} from '../../helpers/temp-folder.js'
 
-const work = mkdtempSync(join(tmpdir(), 'nd-stream-'))
-afterAll(() => rmSync(work, {recursive: true, force: true}))
+const work = tempFolder('nd-stream-')
 
 /** A program of ours: a script in the work folder, run by its path. */
 function program(name: string, body: string): string {

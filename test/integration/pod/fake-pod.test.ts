@@ -1,10 +1,14 @@
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {LiveHost} from '../../../src/host/live.js'
+import {gatherPodAddresses, gatherPods} from '../../../src/pods/pods.js'
 import type {PodReport, ProcessRecord} from '../../../src/pods/types.js'
+import type {SvcReport} from '../../../src/svc/correlate.js'
 import {type FakePod, createFakePod} from '../../helpers/fake-pod.js'
+import {iptablesRestore} from '../../helpers/kube-proxy-rules.js'
 import {itemsOf, withoutCounters} from '../../helpers/volatile.js'
 
 const IS_ROOT = process.getuid?.() === 0
@@ -115,6 +119,19 @@ describe.skipIf(!IS_ROOT)('a pod laid out on the real kernel as kubelet and CRI-
     const unowned = itemsOf<ProcessRecord>(await json(['ps', '--unowned', '-o', 'json']))
     expect(unowned.some((p) => p.pid === process.pid)).toBe(true)
     expect(unowned.some((p) => p.pid === pod.containerPid)).toBe(false)
+  })
+
+  it('svc ties an endpoint at the pod IP to the pod, its veth read as pod reads it', async () => {
+    const rules = join(work, 'rules.txt')
+    writeFileSync(rules, iptablesRestore([{namespace: pod.namespace, name: 'to-fake', portName: 'http', protocol: 'tcp', clusterIP: '10.96.0.10', port: 80, endpoints: [{ip: pod.ip, port: 8080}]}], '10.0.0.0/8'))
+    const svc = await json<SvcReport>(['svc', 'to-fake', '-n', pod.namespace, '--iptables-save', rules, '--live-routes', '-o', 'json'])
+    expect(svc.services[0].endpoints).toMatchObject([{ip: pod.ip, location: 'local', pod: {namespace: pod.namespace, name: pod.name, uid: pod.uid}, route: {dev: pod.hostVeth}, problems: []}])
+    // what svc reads of the pods (identity, addresses, veth), beside the full inspection; other
+    // suites' pods may come and go meanwhile: this pod's
+    const mine = <T extends {uid: string}>(pods: T[]) => pods.filter((p) => p.uid === pod.uid)
+    const [light, full] = await Promise.all([gatherPodAddresses(new LiveHost()), gatherPods(new LiveHost())])
+    expect(mine(light)).toEqual(mine(full).map((p) => ({namespace: p.namespace, name: p.name, uid: p.uid, ips: p.ips, hostVeth: p.hostVeth})))
+    expect(mine(light)[0]).toMatchObject({ips: [pod.ip], hostVeth: {name: pod.hostVeth}})
   })
 
   it('a snapshot, folder or archive, gives the same answer with --from', async () => {

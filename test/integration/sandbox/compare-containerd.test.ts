@@ -1,11 +1,11 @@
 // compare --with against a pod containerd really made (the test node of docs/test-node.md): it
 // fills the runtime layer from config.json, explains every difference from the sandbox, and reads
 // the sandbox from a snapshot as it does live.
-import {existsSync, mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {podCatalogue} from '../../e2e/node/catalogue.js'
+import {tempFolder} from '../../helpers/temp-folder.js'
 import {withoutProvenance} from '../../helpers/volatile.js'
 import {type TestNode, nodeDown, nodeUp} from '../../e2e/node/node.js'
 import {IS_ROOT, cli, ensureBuilt, manifestFile, podYaml, suffix, testCidr} from './helpers.js'
@@ -21,7 +21,7 @@ const manifest = podYaml('core-k8s-greedy', namespaces.apps, "    - name: greedy
 
 interface Row {scope: string; row: string; spec: string | null; runtime: string | null; kernel: string | null; reference?: string | null; differs: boolean; explanation: string | null}
 let node: TestNode | undefined
-const snapshotDir = join(mkdtempSync(join(tmpdir(), 'nd-cmp-snap-')), 'snap')
+const snapshotDir = join(tempFolder('nd-cmp-snap-'), 'snap')
 
 run('compare against a real containerd pod', () => {
   beforeAll(async () => {
@@ -33,7 +33,6 @@ run('compare against a real containerd pod', () => {
 
   afterAll(async () => {
     await cli(['sandbox', 'rm', sandbox])
-    rmSync(join(snapshotDir, '..'), {recursive: true, force: true})
     node?.cri.close()
     if (node) expect(await nodeDown()).toEqual([])
   }, 120_000)

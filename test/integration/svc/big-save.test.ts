@@ -2,15 +2,15 @@
 // read: svc NAME cuts it to the path and answers as the whole save does, svc -A gets it whole;
 // one past the 256 MiB cap on rules is one line naming the program. The saves come from scripts
 // named iptables-legacy-save in a folder of this test's own, first on PATH: no kernel touched.
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {chmodSync, existsSync, mkdirSync, writeFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {execa} from 'execa'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
 import {LiveHost} from '../../../src/host/live.js'
 import {buildSvcReport, queryHint} from '../../../src/svc/correlate.js'
 import {RULES_MAX_BYTES, gatherKubeProxyRules} from '../../../src/svc/gather.js'
+import {tempFolder} from '../../helpers/temp-folder.js'
 // @ts-expect-error plain JS generator shared with the benchmark
 import {kubeProxyRestore, syntheticServices} from '../../../bench/svc-gen.mjs'
 
@@ -19,8 +19,7 @@ const BIN = join(ROOT, 'bin/run.js')
 const BUILT = existsSync(join(ROOT, 'dist/commands/svc.js'))
 if (!BUILT) console.warn('dist/commands/svc.js missing (run npm run build): the svc CLI case is skipped')
 
-const work = mkdtempSync(join(tmpdir(), 'nd-big-save-'))
-afterAll(() => rmSync(work, {recursive: true, force: true}))
+const work = tempFolder('nd-big-save-')
 
 /** iptables-legacy-save, as a script of ours printing what body prints. */
 function fakeSave(folder: string, body: string): string {

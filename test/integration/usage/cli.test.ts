@@ -1,11 +1,10 @@
 // The `top` and `events` commands as a user runs them: --host-root on a node laid out in a
 // folder (cgroup v2, systemd driver), -w streams, JSON lines and YAML documents, exit codes.
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {Ajv} from 'ajv'
 import {execa} from 'execa'
-import {afterAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import * as YAML from 'yaml'
 import type {PodUsage, UsageEvent} from '../../../src/usage/types.js'
 
@@ -13,7 +12,8 @@ import type {PodUsage, UsageEvent} from '../../../src/usage/types.js'
 interface UsageDocument {apiVersion: string; kind: string; node: string | null; capturedAt: string; intervalSeconds: number | null; cgroupVersion: number | null; notes: string[]; items: PodUsage[]}
 interface EventDocument {apiVersion: string; kind: string; node: string | null; capturedAt: string; items: UsageEvent[]}
 import {REPO, nodedoc} from '../../e2e/node/cli.js'
-import {IDS, buildNode, removeNodes} from '../../helpers/usage-node.js'
+import {tempFolder} from '../../helpers/temp-folder.js'
+import {IDS, buildNode} from '../../helpers/usage-node.js'
 
 const ajv = new Ajv({allErrors: true})
 const schema = (kind: string) => ajv.compile(JSON.parse(readFileSync(join(REPO, 'docs', 'schema', `${kind}.schema.json`), 'utf8')))
@@ -21,11 +21,7 @@ const validUsage = schema('PodUsage')
 const validEvents = schema('EventList')
 
 const root = buildNode({version: 2, driver: 'systemd'})
-const empty = mkdtempSync(join(tmpdir(), 'nodedoc-empty-root-'))
-afterAll(() => {
-  removeNodes()
-  rmSync(empty, {recursive: true, force: true})
-})
+const empty = tempFolder('nodedoc-empty-root-')
 
 /** Runs a -w command until it has printed `until`, then Ctrl-C. */
 async function watch(args: string[], until: (stdout: string) => boolean): Promise<{stdout: string; exitCode: number}> {

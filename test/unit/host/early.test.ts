@@ -1,13 +1,12 @@
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {afterAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {startEarly, takeFeed, takeFile, takeRun, takeStream} from '../../../src/host/early.js'
 import {spawnFed} from '../../../src/host/fed.js'
 import {LiveHost} from '../../../src/host/live.js'
+import {tempFolder} from '../../helpers/temp-folder.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'nd-early-'))
-afterAll(() => rmSync(dir, {recursive: true, force: true}))
+const dir = tempFolder('nd-early-')
 
 /** A program printing on both streams and exiting 3, whose argv is unique to the test that asks. */
 const program = (tag: string) => ['sh', '-c', 'printf "out\\nlines\\r\\n"; printf "err\\n" >&2; exit 3', tag]

@@ -1,22 +1,15 @@
 import {execFileSync} from 'node:child_process'
-import {linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
 import {InRootError, lstatInRoot, readDirInRoot, readFileInRoot, readFilesInRoot, readLinkInRoot, resolveInRoot, statInRoot} from '../../../src/host/in-root.js'
 import {mkdirInRoot, symlinkInRoot, writeFileInRoot} from '../../../src/host/in-root-write.js'
+import {tempFolder} from '../../helpers/temp-folder.js'
 
 // A root built on the real filesystem, with every kind of link and special file a hostile
-// folder can hold. Outside it, a secret that no read may ever reach. Made in beforeAll, so that
-// afterAll (which vitest runs only when a hook ran) removes it also when -t filters out every test.
-let base = ''
-let root = ''
-let secret = ''
+// folder can hold. Outside it, a secret that no read may ever reach.
 const IS_ROOT = process.getuid?.() === 0
-beforeAll(() => {
-  base = mkdtempSync(join(tmpdir(), 'nodedoc-inroot-'))
-  root = join(base, 'root')
-  secret = join(base, 'secret')
+const base = tempFolder('nodedoc-inroot-', () => {
   writeFileSync(secret, 'SECRET outside the root\n')
   mkdirSync(join(root, 'etc'), {recursive: true})
   mkdirSync(join(root, 'proc/7'), {recursive: true})
@@ -35,9 +28,8 @@ beforeAll(() => {
   linkSync(secret, join(root, 'hardlink'))
   if (IS_ROOT) execFileSync('mknod', [join(root, 'zero'), 'c', '1', '5'])
 })
-afterAll(() => {
-  if (base) rmSync(base, {recursive: true, force: true})
-})
+const root = join(base, 'root')
+const secret = join(base, 'secret')
 
 const text = (path: string, options = {}) => readFileInRoot(root, path, options).toString('utf8')
 const refusal = (fn: () => unknown) => {

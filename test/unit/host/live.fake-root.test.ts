@@ -2,21 +2,19 @@
 // (as /proc/<pid>/cgroup reads inside a cgroup namespace) that, joined onto the cgroup mount,
 // would land on a file the pod planted; an absolute link (resolved inside the root, as on the
 // node) and a relative one climbing out of the root. The live host must stay inside the root.
-import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import {randomBytes, randomUUID} from 'node:crypto'
-import {tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {execa} from 'execa'
-import {afterAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {LiveHost} from '../../../src/host/live.js'
+import {tempFolder} from '../../helpers/temp-folder.js'
 import {itemsOf} from '../../helpers/volatile.js'
 
 const ROOT = resolve(__dirname, '../../..')
-const work = mkdtempSync(join(tmpdir(), 'nodedoc-fakeroot-'))
-afterAll(() => rmSync(work, {recursive: true, force: true}))
+const work = tempFolder('nodedoc-fakeroot-', plant)
 const SECRET = 'SECRET-OF-THIS-MACHINE'
 const secret = join(work, 'secret')
-writeFileSync(secret, `${SECRET}\0`)
 const root = join(work, 'node')
 
 const uid = randomUUID()
@@ -36,20 +34,23 @@ function proc(pid: number, cgroup: string, cmdline: string | {link: string}): vo
   else symlinkSync(cmdline.link, join(root, `proc/${pid}/cmdline`))
 }
 
-put('proc/1/mountinfo', '25 1 0:22 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw\n')
-proc(1, '/init.scope', 'init\0')
-// the pod's container, as a cgroup namespace shows it: three levels up, then the pod's path
-proc(4242, `/../../../${scope}`, 'sleep\x003600\0')
-// what "/sys/fs/cgroup/../../../<scope>" would reach if joined as text: the pod's own plant
-put(`${scope}/memory.max`, '4242\n')
-put(`${scope}/pids.max`, '4242\n')
-// and the real place, which nodedoc cannot know from a namespace-relative path
-put(`sys/fs/cgroup/${scope}/memory.max`, '1048576\n')
-// the container's cmdline as absolute and relative links
-proc(4243, `/${scope}`, {link: '/etc/pod-planted'})
-put('etc/pod-planted', 'inside-the-root\0')
-proc(4244, `/${scope}`, {link: '../../../..' + secret})
-put(`var/log/pods/default_evil_${uid}/app/0.log`, '2024-05-01T10:00:00Z stdout F hello\n')
+function plant(): void {
+  writeFileSync(secret, `${SECRET}\0`)
+  put('proc/1/mountinfo', '25 1 0:22 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw\n')
+  proc(1, '/init.scope', 'init\0')
+  // the pod's container, as a cgroup namespace shows it: three levels up, then the pod's path
+  proc(4242, `/../../../${scope}`, 'sleep\x003600\0')
+  // what "/sys/fs/cgroup/../../../<scope>" would reach if joined as text: the pod's own plant
+  put(`${scope}/memory.max`, '4242\n')
+  put(`${scope}/pids.max`, '4242\n')
+  // and the real place, which nodedoc cannot know from a namespace-relative path
+  put(`sys/fs/cgroup/${scope}/memory.max`, '1048576\n')
+  // the container's cmdline as absolute and relative links
+  proc(4243, `/${scope}`, {link: '/etc/pod-planted'})
+  put('etc/pod-planted', 'inside-the-root\0')
+  proc(4244, `/${scope}`, {link: '../../../..' + secret})
+  put(`var/log/pods/default_evil_${uid}/app/0.log`, '2024-05-01T10:00:00Z stdout F hello\n')
+}
 
 function cli(args: string[]) {
   return execa(process.execPath, [join(ROOT, 'bin/run.js'), ...args, '--host-root', root], {reject: false, timeout: 30_000, env: {NO_COLOR: '1', NODE_ENV: 'production', CONTAINER_RUNTIME_ENDPOINT: 'unix:///nonexistent'}})

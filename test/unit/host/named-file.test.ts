@@ -1,19 +1,19 @@
 // Files named on the command line (--iptables-save, --nft, --ipvsadm): a device would be read
 // without end, a FIFO with no writer would hang. Both are refused unread, in one line.
 import {execFileSync} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {writeFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {execa} from 'execa'
-import {afterAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
+import {tempFolder} from '../../helpers/temp-folder.js'
 
 const ROOT = resolve(__dirname, '../../..')
-const dir = mkdtempSync(join(tmpdir(), 'nodedoc-named-'))
-afterAll(() => rmSync(dir, {recursive: true, force: true}))
+const dir = tempFolder('nodedoc-named-', () => {
+  execFileSync('mkfifo', [fifo])
+  writeFileSync(rules, '*nat\n:KUBE-SERVICES - [0:0]\nCOMMIT\n')
+})
 const fifo = join(dir, 'rules.fifo')
-execFileSync('mkfifo', [fifo])
 const rules = join(dir, 'rules.txt')
-writeFileSync(rules, '*nat\n:KUBE-SERVICES - [0:0]\nCOMMIT\n')
 
 const svc = (args: string[], input?: string) =>
   execa(process.execPath, [join(ROOT, 'bin/run.js'), 'svc', '-A', ...args], {reject: false, timeout: 20_000, input, env: {NO_COLOR: '1', NODE_ENV: 'production'}})

@@ -5,27 +5,25 @@
 // (and the CLI), and must give its answer, a warning or one clear line: never a file of this
 // machine, a hang, a stack trace or memory without bound.
 import {execFileSync} from 'node:child_process'
-import {cpSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {cpSync, linkSync, mkdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {gzipSync} from 'node:zlib'
 import {execa} from 'execa'
 import * as tar from 'tar'
-import {afterAll, describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
 import {SnapshotHost} from '../../../src/host/snapshot.js'
 import {SNAPSHOT_LIMITS} from '../../../src/host/snapshot-layout.js'
+import {tempFolder} from '../../helpers/temp-folder.js'
 import {itemsOf} from '../../helpers/volatile.js'
 
 const ROOT = resolve(__dirname, '../../..')
 const EXAMPLE = join(ROOT, 'examples/containerd-node')
 const IS_ROOT = process.getuid?.() === 0
-const work = mkdtempSync(join(tmpdir(), 'nodedoc-hostile-'))
-afterAll(() => rmSync(work, {recursive: true, force: true}))
+const work = tempFolder('nodedoc-hostile-', () => writeFileSync(secret, `${SECRET}\n`))
 
 // a file of this machine, outside every snapshot: it must never show
 const SECRET = 'SECRET-OF-THIS-MACHINE'
 const secret = join(work, 'secret')
-writeFileSync(secret, `${SECRET}\n`)
 
 function cli(args: string[], timeout = 60_000) {
   return execa(process.execPath, [join(ROOT, 'bin/run.js'), ...args], {reject: false, timeout, env: {NO_COLOR: '1', NODE_ENV: 'production'}})
@@ -44,19 +42,22 @@ function replace(path: string, plant: () => void): void {
 }
 
 describe('a hostile snapshot folder', () => {
-  const snap = copyExample('folder')
+  const snap = join(work, 'folder')
   const proc = (pid: number, file: string) => join(snap, 'fs/proc', String(pid), file)
-  // the processes of the example node: each gets one attack
-  replace(proc(5863, 'cmdline'), () => symlinkSync(secret, proc(5863, 'cmdline'))) // absolute link out: re-rooted inside, so absent
-  replace(proc(5953, 'cmdline'), () => symlinkSync('../../../../../../../../..' + secret, proc(5953, 'cmdline'))) // relative link out
-  replace(proc(6042, 'cmdline'), () => linkSync(secret, proc(6042, 'cmdline'))) // a hard link to a file of this machine
-  replace(proc(5922, 'status'), () => execFileSync('mkfifo', [proc(5922, 'status')])) // a FIFO: reading it would hang
-  if (IS_ROOT) replace(proc(6012, 'stat'), () => execFileSync('mknod', [proc(6012, 'stat'), 'c', '1', '5'])) // /dev/zero: reading it never ends
-  if (IS_ROOT) replace(proc(6012, 'status'), () => execFileSync('mknod', [proc(6012, 'status'), 'c', '1', '5'])) // and where ps reads first
-  // an in-snapshot absolute link is the captured node's "/": it resolves to fs/
-  mkdirSync(join(snap, 'fs/etc/nodedoc'), {recursive: true})
-  writeFileSync(join(snap, 'fs/etc/nodedoc/cmd'), 'inside-the-snapshot\0--flag\0')
-  replace(proc(6130, 'cmdline'), () => symlinkSync('/etc/nodedoc/cmd', proc(6130, 'cmdline')))
+  beforeAll(() => {
+    copyExample('folder')
+    // the processes of the example node: each gets one attack
+    replace(proc(5863, 'cmdline'), () => symlinkSync(secret, proc(5863, 'cmdline'))) // absolute link out: re-rooted inside, so absent
+    replace(proc(5953, 'cmdline'), () => symlinkSync('../../../../../../../../..' + secret, proc(5953, 'cmdline'))) // relative link out
+    replace(proc(6042, 'cmdline'), () => linkSync(secret, proc(6042, 'cmdline'))) // a hard link to a file of this machine
+    replace(proc(5922, 'status'), () => execFileSync('mkfifo', [proc(5922, 'status')])) // a FIFO: reading it would hang
+    if (IS_ROOT) replace(proc(6012, 'stat'), () => execFileSync('mknod', [proc(6012, 'stat'), 'c', '1', '5'])) // /dev/zero: reading it never ends
+    if (IS_ROOT) replace(proc(6012, 'status'), () => execFileSync('mknod', [proc(6012, 'status'), 'c', '1', '5'])) // and where ps reads first
+    // an in-snapshot absolute link is the captured node's "/": it resolves to fs/
+    mkdirSync(join(snap, 'fs/etc/nodedoc'), {recursive: true})
+    writeFileSync(join(snap, 'fs/etc/nodedoc/cmd'), 'inside-the-snapshot\0--flag\0')
+    replace(proc(6130, 'cmdline'), () => symlinkSync('/etc/nodedoc/cmd', proc(6130, 'cmdline')))
+  })
 
   it('reads what is inside, refuses what leads out, never hangs', async () => {
     const started = performance.now()
@@ -191,21 +192,24 @@ const META = {path: 'meta.json', data: '{"format": 1, "hostname": "hostile"}'}
 const CMDLINE = {path: 'fs/proc/1/cmdline', data: 'init\0'}
 
 describe('a hostile snapshot against the batch reads of ps (a process folder at a time)', () => {
-  const snap = copyExample('batch')
+  const snap = join(work, 'batch')
   const proc = (pid: number, file = '') => join(snap, 'fs/proc', String(pid), file)
   // a folder outside the snapshot that looks like a process of this machine
   const outside = join(work, 'outside-proc')
-  mkdirSync(outside)
-  for (const name of ['cgroup', 'status', 'cmdline', 'stat']) writeFileSync(join(outside, name), `${SECRET}\n`)
-  // processes of pods (each has a cgroup file, so ps shows it)
-  rmSync(proc(5832), {recursive: true})
-  symlinkSync(outside, proc(5832)) // the process folder a link by absolute path: re-rooted inside, so absent
-  rmSync(proc(6201), {recursive: true})
-  symlinkSync('../../../outside-proc', proc(6201)) // a relative link climbing out: refused
-  replace(proc(6161, 'status'), () => symlinkSync('../../../../secret', proc(6161, 'status'))) // status a link out
-  replace(proc(6098, 'cmdline'), () => execFileSync('mkfifo', [proc(6098, 'cmdline')])) // a FIFO where ps reads
-  replace(proc(6234, 'status'), () => writeFileSync(proc(6234, 'status'), '')) // over the cap: sparse, no disk used
-  execFileSync('truncate', ['-s', String(SNAPSHOT_LIMITS.fileBytes + 1), proc(6234, 'status')])
+  beforeAll(() => {
+    copyExample('batch')
+    mkdirSync(outside)
+    for (const name of ['cgroup', 'status', 'cmdline', 'stat']) writeFileSync(join(outside, name), `${SECRET}\n`)
+    // processes of pods (each has a cgroup file, so ps shows it)
+    rmSync(proc(5832), {recursive: true})
+    symlinkSync(outside, proc(5832)) // the process folder a link by absolute path: re-rooted inside, so absent
+    rmSync(proc(6201), {recursive: true})
+    symlinkSync('../../../outside-proc', proc(6201)) // a relative link climbing out: refused
+    replace(proc(6161, 'status'), () => symlinkSync('../../../../secret', proc(6161, 'status'))) // status a link out
+    replace(proc(6098, 'cmdline'), () => execFileSync('mkfifo', [proc(6098, 'cmdline')])) // a FIFO where ps reads
+    replace(proc(6234, 'status'), () => writeFileSync(proc(6234, 'status'), '')) // over the cap: sparse, no disk used
+    execFileSync('truncate', ['-s', String(SNAPSHOT_LIMITS.fileBytes + 1), proc(6234, 'status')])
+  })
 
   it('each folder read at once as each file alone, and nothing of this machine', async () => {
     const started = performance.now()

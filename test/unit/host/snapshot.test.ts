@@ -1,23 +1,23 @@
-import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {afterAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import * as tar from 'tar'
 import {SnapshotHost} from '../../../src/host/snapshot.js'
 import {commandFileName} from '../../../src/host/snapshot-layout.js'
+import {tempFolder} from '../../helpers/temp-folder.js'
 
 // a snapshot built by hand, as docs/snapshot.md says one can be
-const root = mkdtempSync(join(tmpdir(), 'nodedoc-snap-'))
+const root = tempFolder('nodedoc-snap-', () => {
+  mkdirSync(join(snap, 'fs/proc/42/ns'), {recursive: true})
+  mkdirSync(join(snap, 'cmd'))
+  writeFileSync(join(snap, 'meta.json'), '{"format": 1}')
+  writeFileSync(join(snap, 'fs/proc/42/cgroup'), '0::/kubepods/pod1\n')
+  symlinkSync('net:[4026532451]', join(snap, 'fs/proc/42/ns/net'))
+  writeFileSync(join(snap, 'cmd', commandFileName(['ip', '-j', '-4', 'route', 'show', 'table', 'all']) + '.out'), '[]')
+  writeFileSync(join(snap, 'cmd', commandFileName(['iptables-save']) + '.out'), '')
+  writeFileSync(join(snap, 'cmd', commandFileName(['iptables-save']) + '.exit'), '1\n')
+})
 const snap = join(root, 'snap')
-mkdirSync(join(snap, 'fs/proc/42/ns'), {recursive: true})
-mkdirSync(join(snap, 'cmd'))
-writeFileSync(join(snap, 'meta.json'), '{"format": 1}')
-writeFileSync(join(snap, 'fs/proc/42/cgroup'), '0::/kubepods/pod1\n')
-symlinkSync('net:[4026532451]', join(snap, 'fs/proc/42/ns/net'))
-writeFileSync(join(snap, 'cmd', commandFileName(['ip', '-j', '-4', 'route', 'show', 'table', 'all']) + '.out'), '[]')
-writeFileSync(join(snap, 'cmd', commandFileName(['iptables-save']) + '.out'), '')
-writeFileSync(join(snap, 'cmd', commandFileName(['iptables-save']) + '.exit'), '1\n')
-afterAll(() => rmSync(root, {recursive: true, force: true}))
 
 describe.each([
   ['folder', () => snap],

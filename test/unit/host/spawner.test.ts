@@ -1,12 +1,10 @@
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readdirSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
-import {afterAll, describe, expect, it} from 'vitest'
+import {readdirSync} from 'node:fs'
+import {describe, expect, it} from 'vitest'
 import {startThroughShell} from '../../../src/host/spawner.js'
+import {tempFolder} from '../../helpers/temp-folder.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'nd-spawner-'))
-afterAll(() => rmSync(dir, {recursive: true, force: true}))
+const dir = tempFolder('nd-spawner-')
 const env = {...process.env, LC_ALL: 'C'}
 
 describe('runs started through one shell', () => {

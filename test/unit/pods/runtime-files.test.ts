@@ -1,32 +1,33 @@
 // Runtime configs read for many containers at once (ps, pods) answer as one container at a time:
 // the same config from the same place, the same warnings, whatever runtime each one is under.
-import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
-import {afterAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import type {Host} from '../../../src/host/host.js'
 import {LiveHost} from '../../../src/host/live.js'
 import {readRuntimeConfig, readRuntimeConfigs} from '../../../src/pods/runtime-files.js'
 import type {Runtime} from '../../../src/pods/types.js'
+import {tempFolder} from '../../helpers/temp-folder.js'
 
-const root = mkdtempSync(join(tmpdir(), 'nodedoc-runtime-files-'))
-afterAll(() => rmSync(root, {recursive: true, force: true}))
+const root = tempFolder('nodedoc-runtime-files-', plant)
 const put = (path: string, text: string) => {
   mkdirSync(dirname(join(root, path)), {recursive: true})
   writeFileSync(join(root, path), text)
 }
 const spec = (name: string) => JSON.stringify({annotations: {'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.container-name': name, 'io.kubernetes.cri.sandbox-name': 'p', 'io.kubernetes.cri.sandbox-namespace': 'ns'}})
 const id = (n: number) => n.toString(16).padStart(64, '0')
-put(`run/containerd/io.containerd.runtime.v2.task/k8s.io/${id(1)}/config.json`, spec('in-containerd'))
-put(`run/containers/storage/overlay-containers/${id(2)}/userdata/config.json`, spec('in-crio-run'))
-put(`var/lib/containers/storage/overlay-containers/${id(3)}/userdata/config.json`, spec('in-crio-lib'))
-put(`var/lib/docker/containers/${id(4)}/config.v2.json`, JSON.stringify({Config: {Labels: {'io.kubernetes.container.name': 'in-docker'}}}))
-// in two places: the hint decides which is read
-put(`run/containerd/io.containerd.runtime.v2.task/k8s.io/${id(5)}/config.json`, spec('twice-containerd'))
-put(`run/containers/storage/overlay-containers/${id(5)}/userdata/config.json`, spec('twice-crio'))
-put(`run/containerd/io.containerd.runtime.v2.task/k8s.io/${id(6)}/config.json`, '{not json')
-mkdirSync(join(root, `run/containerd/io.containerd.runtime.v2.task/k8s.io/${id(7)}`), {recursive: true})
-symlinkSync('../../../../../../../etc/passwd', join(root, `run/containerd/io.containerd.runtime.v2.task/k8s.io/${id(7)}/config.json`))
+function plant(): void {
+  put(`run/containerd/io.containerd.runtime.v2.task/k8s.io/${id(1)}/config.json`, spec('in-containerd'))
+  put(`run/containers/storage/overlay-containers/${id(2)}/userdata/config.json`, spec('in-crio-run'))
+  put(`var/lib/containers/storage/overlay-containers/${id(3)}/userdata/config.json`, spec('in-crio-lib'))
+  put(`var/lib/docker/containers/${id(4)}/config.v2.json`, JSON.stringify({Config: {Labels: {'io.kubernetes.container.name': 'in-docker'}}}))
+  // in two places: the hint decides which is read
+  put(`run/containerd/io.containerd.runtime.v2.task/k8s.io/${id(5)}/config.json`, spec('twice-containerd'))
+  put(`run/containers/storage/overlay-containers/${id(5)}/userdata/config.json`, spec('twice-crio'))
+  put(`run/containerd/io.containerd.runtime.v2.task/k8s.io/${id(6)}/config.json`, '{not json')
+  mkdirSync(join(root, `run/containerd/io.containerd.runtime.v2.task/k8s.io/${id(7)}`), {recursive: true})
+  symlinkSync('../../../../../../../etc/passwd', join(root, `run/containerd/io.containerd.runtime.v2.task/k8s.io/${id(7)}/config.json`))
+}
 
 describe('runtime configs of many containers at once', () => {
   it('answer as each container alone: config, place and warnings', async () => {

@@ -1,11 +1,10 @@
-import {mkdtempSync, rmSync, truncateSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {truncateSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {afterAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {RULES_MAX_BYTES, readRulesFile} from '../../../src/svc/gather.js'
+import {tempFolder} from '../../helpers/temp-folder.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'nd-rules-file-'))
-afterAll(() => rmSync(dir, {recursive: true, force: true}))
+const dir = tempFolder('nd-rules-file-')
 
 // sparse files: the size is what the cap looks at, no disk is used
 function sized(name: string, bytes: number): string {

@@ -2,7 +2,7 @@
 // the systemd driver, each laid out under a root folder and read as `--host-root` reads a node.
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {afterAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {LiveHost} from '../../../src/host/live.js'
 import {parseKernelLog} from '../../../src/parse/kernel-log.js'
 import {eventsSoFar} from '../../../src/usage/events.js'
@@ -10,9 +10,7 @@ import {readRestarts} from '../../../src/usage/gather.js'
 import {usageReport} from '../../../src/usage/rates.js'
 import {usageTable} from '../../../src/usage/render.js'
 import {UsageSampler} from '../../../src/usage/sample.js'
-import {BTIME, GROW, IDS, type Layout, SANDBOX, buildNode, fixture, paths, removeNodes} from '../../helpers/usage-node.js'
-
-afterAll(removeNodes)
+import {BTIME, GROW, IDS, type Layout, SANDBOX, buildNode, fixture, paths} from '../../helpers/usage-node.js'
 
 describe.each<Layout>([
   {version: 1, driver: 'cgroupfs'},

@@ -1,14 +1,13 @@
 import {type ChildProcess, spawn} from 'node:child_process'
-import {mkdtempSync, readlinkSync, realpathSync, rmSync, symlinkSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readlinkSync, realpathSync, symlinkSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {execedAs} from '../../../src/write/processes.js'
+import {tempFolder} from '../../helpers/temp-folder.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'nd-execed-'))
+const dir = tempFolder('nd-execed-', () => symlinkSync('/bin/sleep', pause))
 // a program reached by a link, as the sandbox's pause is: its comm is the link's name
 const pause = join(dir, 'pause')
-symlinkSync('/bin/sleep', pause)
 const started: ChildProcess[] = []
 const start = (argv: string[]) => {
   const child = spawn(argv[0], argv.slice(1), {stdio: 'ignore'})
@@ -18,7 +17,6 @@ const start = (argv: string[]) => {
 
 afterAll(() => {
   for (const child of started) child.kill('SIGKILL')
-  rmSync(dir, {recursive: true, force: true})
 })
 
 describe('execedAs', () => {
