@@ -10,6 +10,8 @@ import {chooseBackend} from '../../../src/svc/gather.js'
 import {type ChainListing, readChainListing, saveText, walkPath} from '../../../src/svc/iptables-path.js'
 import {SaveBytes, saveBytes} from '../../../src/svc/iptables-save-bytes.js'
 import {HAVE_CORPUS, NO_CORPUS, fixtures} from './corpus.js'
+// @ts-expect-error plain JS generator shared with the benchmark
+import {kubeProxyRestore, syntheticServices} from '../../../bench/svc-gen.mjs'
 
 /**
  * The cut as nodedoc made it before reading bytes, on the decoded text (its final newline left
@@ -262,6 +264,33 @@ describe('SaveBytes on hostile text', () => {
       for (const sizes of PIECES) expect(inPieces(Buffer.from(text), sizes).hasHint(), JSON.stringify(text)).toBe(expected)
     }
     expect(cases.map(hinted)).toEqual([true, true, true, true, false, false, true, true, false, false])
+  })
+})
+
+describe('SaveBytes on a save of thousands of chains', () => {
+  // 2000 services: ~13k chains, far more than the lookups' hash buckets, so chains share buckets
+  const services = syntheticServices(2000) as Array<{namespace: string; name: string; endpoints: unknown[]}>
+  const save = '*mangle\n:KUBE-IPTABLES-HINT - [0:0]\nCOMMIT\n' + kubeProxyRestore(services, {hooks: true})
+  const hints = [services[7], services[1500], services.find((s) => s.endpoints.length === 0)!].map((s) => queryHint({name: `${s.namespace}/${s.name}`})!)
+
+  it('finds each chain on the path as the text\'s reading does, read in pipe-sized pieces', async () => {
+    for (const hint of hints) {
+      const expected = await textCut(save, hint)
+      expect(expected).toContain(hint)
+      for (const sizes of [[65536], [4096, 61440, 1]]) expect(await inPieces(Buffer.from(save + '\n'), sizes, true, hint).onPath(hint)).toBe(expected)
+    }
+  })
+
+  it('a chain declared again and its rules split into runs late in the table: the last declaration, every run after it', async () => {
+    const svc = /-j (KUBE-SVC-\w+)/.exec(save.split('\n').find((line) => line.includes(`"${hints[1]}:`))!)![1]
+    const sep = /-j (KUBE-SEP-\w+)/.exec(save.split('\n').find((line) => line.startsWith(`-A ${svc} `) && line.includes('KUBE-SEP-'))!)![1]
+    // at the end of the nat table
+    const natEnd = save.indexOf('\nCOMMIT\n', save.indexOf('*nat\n'))
+    const odd = save.slice(0, natEnd) + `\n:${sep} - [0:0]\n-A ${svc} -m comment --comment "${hints[1]}:http late" -j ${sep}\n-A KUBE-MARK-MASQ -j RETURN\n-A ${sep} -j RETURN` + save.slice(natEnd)
+    const expected = await textCut(odd, hints[1])
+    expect(expected).toContain(`${hints[1]}:http late`)
+    expect(expected).toContain(`-A ${sep} -j RETURN`)
+    expect(await inPieces(Buffer.from(odd), [65536], true, hints[1]).onPath(hints[1])).toBe(expected)
   })
 })
 
