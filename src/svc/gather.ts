@@ -6,7 +6,7 @@ import {type Host, type RunResult, runStream} from '../host/host.js'
 import {readNamedFile} from '../host/named-file.js'
 import {gatherPodAddresses} from '../pods/pods.js'
 import {gatherHostRoutes} from '../pods/routes.js'
-import {type ChainListing, PATH_PREFETCH, PATH_START, type PathTable, readChainListing, saveText, tableChains, walkPath} from './iptables-path.js'
+import {type ChainListing, PATH_PREFETCH, PATH_START, type PathTable, pathLines, readChainListing, saveText, tableChains, walkPath} from './iptables-path.js'
 import {SaveBytes} from './iptables-save-bytes.js'
 import {ListingStreams} from './listing-stream.js'
 import {LEGACY_TABLE_NAMES, NFT_HINTS, SAVE_TIMEOUT_MS, STREAMS_IPV4} from './early.js'
@@ -219,7 +219,7 @@ export async function readChainsOnPath(host: Host, program: string, hint: string
     listings.set(key, listing)
     return listing
   }
-  const first = (chain: string) => (streams ? streams.list('nat', [chain]).then((l) => l?.get(chain) ?? run('nat', chain)) : run('nat', chain))
+  const first = (chain: string) => (streams ? streams.list('nat', [chain], pathLines(chain, hint)).then((l) => l?.get(chain) ?? run('nat', chain)) : run('nat', chain))
   const asked = (chain: string) => Promise.resolve(given.get(chain)).then((r) => r ?? run('nat', chain))
   const nat = (chain: string) => list('nat', chain, () => (given.has(chain) ? asked(chain) : chain === 'KUBE-SERVICES' ? first(chain) : runSoon(chain)))
   nat('KUBE-SERVICES')
@@ -243,7 +243,7 @@ export async function readChainsOnPath(host: Host, program: string, hint: string
 
 /** IPv6's chains on the path, walked only when kube-proxy has an IPv6 KUBE-SERVICES (each listing is a process start). */
 async function ip6Path(host: Host, hint: string, streams?: ListingStreams): Promise<string | undefined> {
-  const services = (await streams?.list('nat', ['KUBE-SERVICES']))?.get('KUBE-SERVICES') ?? (await host.run(['ip6tables-nft', '-t', 'nat', '-S', 'KUBE-SERVICES']))
+  const services = (await streams?.list('nat', ['KUBE-SERVICES'], pathLines('KUBE-SERVICES', hint)))?.get('KUBE-SERVICES') ?? (await host.run(['ip6tables-nft', '-t', 'nat', '-S', 'KUBE-SERVICES']))
   if (!services) return undefined
   return services.exitCode === 0 ? readChainsOnPath(host, 'ip6tables-nft', hint, {given: new Map([['KUBE-SERVICES', services]]), streams}) : ''
 }
@@ -284,9 +284,10 @@ async function nftHinted(host: Host, streams: ListingStreams | undefined): Promi
  * first (the long one; the walk goes on from it), the other nat chains of PATH_START and
  * PATH_PREFETCH and the filter table on whichever is less busy.
  */
-function earlyListings(streams: ListingStreams): {given: Map<string, Promise<RunResult | undefined>>; filter: Promise<RunResult | undefined>} {
+function earlyListings(streams: ListingStreams, hint: string): {given: Map<string, Promise<RunResult | undefined>>; filter: Promise<RunResult | undefined>} {
   const given = new Map<string, Promise<RunResult | undefined>>()
-  const services = streams.list('nat', ['KUBE-SERVICES'])
+  // KUBE-SERVICES' lines off the service's path are dropped as they come (pathLines)
+  const services = streams.list('nat', ['KUBE-SERVICES'], pathLines('KUBE-SERVICES', hint))
   given.set('KUBE-SERVICES', services.then((l) => l?.get('KUBE-SERVICES')))
   const filter = streams.table('filter')
   const nat = [...PATH_START, ...PATH_PREFETCH].filter(([table, chain]) => table === 'nat' && chain !== 'KUBE-SERVICES').map(([, chain]) => chain)
@@ -313,7 +314,7 @@ async function gatherPath(host: Host, options: GatherOptions, legacy: LegacySave
     // everything the path needs before KUBE-SERVICES is in, asked for at once, beside the hint
     // probe rather than after it (on a legacy node, listings of empty tables), KUBE-SERVICES first
     const hinted = options.backend === 'nft' ? undefined : nftHinted(host, streams)
-    const early = streams && earlyListings(streams)
+    const early = streams && earlyListings(streams, options.hint)
     let reason = '--iptables-backend'
     if (hinted) {
       if (!(await hinted)) return undefined

@@ -93,24 +93,26 @@ export function readChainListing(chain: string, text: string, hint: string): Cha
  * A line readRule surely drops from a shared chain, unless it mentions the hint: `-A`, then, after
  * its last quote (ruleTarget's reading), no target option but a last `-j` to a service's own
  * chain (isPerServicePortChain's names). Only what is certain: any other line is read by readRule.
+ * `chain`: only that chain's rules (the chain's name in the pattern's own words).
  */
-const DROPPED_RULE = String.raw`-A (?:[^\n]*")?(?:[^"\s]|[^\S\n](?!-(?:j|g|-jump|-goto)\s))*[^\S\n]-j[^\S\n]+KUBE-(?:SVC|SVL|EXT|FW|XLB|SEP)-[A-Z0-9]+(?![^\n])`
+const droppedRule = (chain = '') => String.raw`-A ${chain}(?:[^\n]*")?(?:[^"\s]|[^\S\n](?!-(?:j|g|-jump|-goto)\s))*[^\S\n]-j[^\S\n]+KUBE-(?:SVC|SVL|EXT|FW|XLB|SEP)-[A-Z0-9]+(?![^\n])`
 /** A whole line (at a line's start, up to its line break) that is not such a rule. */
-const LINE_TO_READ = new RegExp(String.raw`(?<![^\n])(?!${DROPPED_RULE})[^\n]*`, 'g')
+const lineToRead = (dropped: string) => new RegExp(String.raw`(?<![^\n])(?!${dropped})[^\n]*`, 'g')
+const LINE_TO_READ = lineToRead(droppedRule())
 
 /**
  * The [start, end) of each line of a shared chain's text that readRule must read, in order: the
- * lines LINE_TO_READ finds and the lines the hint occurs in (mentions decides those). The text's
- * end after a last line break is no line.
+ * lines `toRead` finds and the lines the hint occurs in (mentions decides those). The text's end
+ * after a last line break is no line.
  */
-function linesToRead(text: string, hint: string): Array<[number, number]> {
+function linesToRead(text: string, hint: string, toRead = LINE_TO_READ): Array<[number, number]> {
   const odd: Array<[number, number]> = []
-  LINE_TO_READ.lastIndex = 0
-  for (let m = LINE_TO_READ.exec(text); m; m = LINE_TO_READ.exec(text)) {
+  toRead.lastIndex = 0
+  for (let m = toRead.exec(text); m; m = toRead.exec(text)) {
     if (m.index >= text.length) break
     odd.push([m.index, m.index + m[0].length])
     // an empty line matches nothing: step past its line break
-    LINE_TO_READ.lastIndex = m.index + m[0].length + 1
+    toRead.lastIndex = m.index + m[0].length + 1
   }
   const hinted: Array<[number, number]> = []
   // "" names nothing (mentions), and is in every line
@@ -129,6 +131,28 @@ function linesToRead(text: string, hint: string): Array<[number, number]> {
     if (all.length === 0 || all[all.length - 1][0] !== next[0]) all.push(next)
   }
   return all
+}
+
+/** Keeps some whole lines of a listing's text (whole lines in, whole lines out, in order). */
+export type LineFilter = (text: string) => string
+
+/**
+ * For a shared chain (KUBE-SERVICES: 10k lines at 10k services), the lines of its listing that
+ * readChainListing reads, and every line that is not one of that chain's surely dropped rules
+ * (another chain's line, a line no listing prints, the marker that ends a batch): the same
+ * listing for readChainListing and for every check of a listing's lines, without the 10k lines.
+ * Applied to each piece of the listing as it comes (src/svc/listing-stream.ts), so that the 1.4
+ * MB are never joined and none of the lines dropped is kept. undefined: a service's own chain,
+ * read whole.
+ */
+export function pathLines(chain: string, hint: string): LineFilter | undefined {
+  if (isPerServicePortChain(chain)) return undefined
+  const toRead = lineToRead(droppedRule(chain.replace(/[^\w-]/g, '\\$&') + '(?=[^\\S\\n])'))
+  return (text) => {
+    let kept = ''
+    for (const [start, end] of linesToRead(text, hint, toRead)) kept += text.slice(start, end) + '\n'
+    return kept
+  }
 }
 
 function readRule(line: string, shared: boolean, hint: string, out: ChainListing): void {

@@ -13,10 +13,11 @@
 // listings are asked for one by one.
 
 import type {Host, FedProgram, RunResult} from '../host/host.js'
-import {tableChains} from './iptables-path.js'
+import {type LineFilter, tableChains} from './iptables-path.js'
 
 /** The line that ends a batch: not a line any `-S` listing prints (none starts with a letter). */
 const MARKER = 'nodedoc: end of batch'
+const MARKER_LINE = `${MARKER}\n`
 
 /**
  * The lister: a fixed script, data only on its stdin, each field a quoted variable (a chain name
@@ -46,6 +47,8 @@ const MAX_BATCH_CHARS = 64 << 20
 export interface BatchText {
   text: string
   garbled: boolean
+  /** a filtered batch's (ListingReader): whether its text before the filter held more than blanks */
+  filled?: boolean
 }
 
 /** A line no `-S` listing prints (neither -P/-N/-A nor "#"): the marker, or garbage. */
@@ -53,19 +56,22 @@ const ODD_LINE = /^[^-#\n][^\n]*\n/gm
 
 /**
  * Cuts a stream's stdout into batches at the marker lines, whatever the pieces it arrives in.
- * Only the odd lines are looked at one by one (a regular expression finds them): KUBE-SERVICES
- * of 10k services is 1.4 MB of 10k lines in 22 pieces.
+ * Only the odd lines are looked at one by one (a regular expression finds them). A batch with a
+ * filter (pathLines: KUBE-SERVICES of 10k services, 1.4 MB of 10k lines in 22 pieces) keeps only
+ * the lines its filter keeps, piece by piece as they come, and is looked at only in those; its
+ * end is found by the marker's text.
  */
 export class ListingReader {
   private partial = ''
   private pieces: string[] = []
   private chars = 0
   private garbled = false
+  private filled = false
 
   constructor(private readonly maxChars = MAX_BATCH_CHARS) {}
 
-  /** The batches a piece of stdout completes, in order. */
-  push(chunk: string): BatchText[] {
+  /** The batches a piece of stdout completes, in order; filters[i]: the filter of the i-th batch to end from here. */
+  push(chunk: string, filters: ReadonlyArray<LineFilter | undefined> = []): BatchText[] {
     if (!chunk.includes('\n')) {
       // a line still going on: no scan of what came before
       this.partial += chunk
@@ -76,30 +82,38 @@ export class ListingReader {
     const text = this.partial + chunk
     const whole = text.lastIndexOf('\n') + 1
     this.partial = text.slice(whole)
-    let start = 0
-    ODD_LINE.lastIndex = 0
-    for (let m = ODD_LINE.exec(text); m && m.index < whole; m = ODD_LINE.exec(text)) {
-      if (m[0].slice(0, -1) !== MARKER) {
-        this.garbled = true
-        continue
+    for (let start = 0; start < whole;) {
+      const filter = filters[done.length]
+      const end = filter ? markerLine(text, start, whole) : oddLines(text, start, whole, () => (this.garbled = true))
+      this.count(end - start)
+      // a garbled batch's text is of no use: not kept
+      if (!this.garbled && end > start) {
+        let piece = text.slice(start, end)
+        if (filter) {
+          this.filled ||= /\S/.test(piece)
+          piece = filter(piece)
+          // the filter keeps every odd line: only those are looked at
+          oddLines(piece, 0, piece.length, () => (this.garbled = true))
+        }
+        if (piece && !this.garbled) this.pieces.push(piece)
       }
-      this.add(text.slice(start, m.index))
-      done.push({text: this.garbled ? '' : this.pieces.join(''), garbled: this.garbled})
+      if (end === whole) break
+      const batch: BatchText = {text: this.garbled ? '' : this.pieces.join(''), garbled: this.garbled}
+      if (filter && !this.garbled) batch.filled = this.filled
+      done.push(batch)
       this.pieces = []
       this.chars = 0
       this.garbled = false
-      start = ODD_LINE.lastIndex
+      this.filled = false
+      start = end + MARKER.length + 1
     }
-    this.add(text.slice(start, whole))
     if (this.partial.length > this.maxChars) this.overflow()
     return done
   }
 
-  private add(piece: string): void {
-    this.chars += piece.length
+  private count(chars: number): void {
+    this.chars += chars
     if (this.chars > this.maxChars) this.overflow()
-    // a garbled batch's text is of no use: not kept
-    if (piece && !this.garbled) this.pieces.push(piece)
   }
 
   /** More than a listing can be: garbled, and nothing of it kept. */
@@ -108,6 +122,24 @@ export class ListingReader {
     this.pieces = []
     this.partial = ''
   }
+}
+
+/** Where the first marker line in text[start, whole) starts; whole when there is none. */
+function markerLine(text: string, start: number, whole: number): number {
+  for (let at = text.indexOf(MARKER_LINE, start); at >= 0 && at < whole; at = text.indexOf(MARKER_LINE, at + 1)) {
+    if (at === start || text[at - 1] === '\n') return at
+  }
+  return whole
+}
+
+/** Where the first marker line in text[start, whole) starts, each other odd line told to odd(); whole when there is none. */
+function oddLines(text: string, start: number, whole: number, odd: () => void): number {
+  ODD_LINE.lastIndex = start
+  for (let m = ODD_LINE.exec(text); m && m.index < whole; m = ODD_LINE.exec(text)) {
+    if (m[0] === MARKER_LINE) return m.index
+    odd()
+  }
+  return whole
 }
 
 /**
@@ -129,12 +161,12 @@ export function streamableChain(chain: string): boolean {
  * chain that is not there: exit 1, nothing on stdout); undefined when the text holds a chain
  * that was not asked for.
  */
-export function batchListings(text: string, chains: string[]): Map<string, RunResult> | undefined {
+export function batchListings(text: string, chains: string[], filled = text.trim() !== ''): Map<string, RunResult> | undefined {
   const absent: RunResult = {stdout: '', stderr: '', exitCode: 1}
   if (chains.length === 1) {
     // one chain (KUBE-SERVICES: 10k lines): its text as it is, once no line names another chain
     const [chain] = chains
-    if (!text.trim()) return new Map([[chain, absent]])
+    if (!filled) return new Map([[chain, absent]])
     const other = new RegExp(`^(?!-[PNA] ${chain.replace(/[^\w-]/g, '\\$&')}(?: |$)|#|$)`, 'm')
     return other.test(text) ? undefined : new Map([[chain, {stdout: text, stderr: '', exitCode: 0}]])
   }
@@ -156,6 +188,8 @@ function weight(chain: string | null): number {
 
 interface Batch {
   weight: number
+  /** the lines kept of its listing (one chain's, pathLines) */
+  filter?: LineFilter
   timer: ReturnType<typeof setTimeout>
   done(text: BatchText | undefined): void
 }
@@ -188,7 +222,7 @@ export class ListingStreams {
       const lane: Lane = {stream: undefined as unknown as FedProgram, reader, waiting: [], load: 0, alive: true}
       lane.stream = host.feed!(listerArgv(program), {
         stdout: (chunk) => {
-          for (const batch of reader.push(chunk)) {
+          for (const batch of reader.push(chunk, lane.waiting.map((b) => b.filter))) {
             const next = lane.waiting.shift()
             if (!next) return this.drop(lane)
             lane.load -= next.weight
@@ -207,8 +241,11 @@ export class ListingStreams {
     return host.feed ? new ListingStreams(host, program, size, timeoutMs) : undefined
   }
 
-  /** Each chain's `-t TABLE -S CHAIN` listing, shared out over the streams by their queues. */
-  async list(table: string, chains: string[]): Promise<Map<string, RunResult> | undefined> {
+  /**
+   * Each chain's `-t TABLE -S CHAIN` listing, shared out over the streams by their queues. filter:
+   * for one chain, the lines of its listing kept (pathLines), as the listing comes.
+   */
+  async list(table: string, chains: string[], filter?: LineFilter): Promise<Map<string, RunResult> | undefined> {
     if (!chains.every(streamableChain)) return undefined
     const shares = new Map<Lane, string[]>()
     const load = new Map(this.lanes.filter((l) => l.alive).map((l) => [l, l.load]))
@@ -222,8 +259,8 @@ export class ListingStreams {
       shares.set(lane, [...(shares.get(lane) ?? []), ...share])
     }
     const parts = await Promise.all([...shares].map(async ([lane, share]) => {
-      const batch = await this.send(lane, table, share)
-      return batch && !batch.garbled ? batchListings(batch.text, share) : undefined
+      const batch = await this.send(lane, table, share, chains.length === 1 ? filter : undefined)
+      return batch && !batch.garbled ? batchListings(batch.text, share, batch.filled) : undefined
     }))
     if (parts.some((p) => p === undefined)) return undefined
     return new Map(parts.flatMap((p) => [...p!]))
@@ -241,10 +278,11 @@ export class ListingStreams {
     for (const lane of this.lanes) this.drop(lane, lane.waiting.length === 0)
   }
 
-  private send(lane: Lane, table: string, chains: string[] | null): Promise<BatchText | undefined> {
+  private send(lane: Lane, table: string, chains: string[] | null, filter?: LineFilter): Promise<BatchText | undefined> {
     if (!lane.alive) return Promise.resolve(undefined)
     return new Promise((resolve) => {
       const batch: Batch = {
+        filter,
         weight: chains ? chains.reduce((n, c) => n + weight(c), 1) : weight(null) + 1,
         timer: setTimeout(() => {
           this.host.warnings.add(`svc:stream:${this.program}`, `${this.program} listings through sh gave no answer within ${this.timeoutMs / 1000} s: listed one by one instead`)

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {type ChainListing, type PathTable, mentions, readChainListing, ruleTarget, saveText, tableChains, walkPath} from '../../../src/svc/iptables-path.js'
+import {type ChainListing, type PathTable, mentions, pathLines, readChainListing, ruleTarget, saveText, tableChains, walkPath} from '../../../src/svc/iptables-path.js'
 import {parseIptablesSave} from '../../../src/parse/iptables.js'
 
 // iptables v1.8.9 (nf_tables) `-t nat -S KUBE-SERVICES` / `-S KUBE-SVC-...` on bench/svc-gen.mjs rules
@@ -157,5 +157,29 @@ describe('readChainListing on a shared chain of many services', () => {
       const text = Array.from({length: 8}, () => odd[Math.floor(random() * odd.length)]).join('\n') + (random() < 0.5 ? '\n' : '')
       for (const hint of ['10.96.0.7', 'ns7/svc-7', 'KUBE', '"', '', '-A', 'x\n-A']) expect(readChainListing('KUBE-SERVICES', text, hint)).toEqual(oneByOne('KUBE-SERVICES', text, hint))
     }
+  })
+
+  it('reads the same listing from the lines pathLines keeps, and keeps every line that is not one of its chain\'s dropped rules', () => {
+    let seed = 11
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648
+    // another chain's rules, in the dropped rules' form too, and what no listing prints
+    const others = [...odd, '-A KUBE-SERVICESX -j KUBE-SVC-AAAAAAAAAAAAAAAA', '-A KUBE-NODEPORTS -j KUBE-SVC-AAAAAAAAAAAAAAAA', 'nodedoc: end of batch', 'Segmentation fault']
+    for (let i = 0; i < 400; i++) {
+      const lines = Array.from({length: 8}, () => others[Math.floor(random() * others.length)])
+      const text = lines.join('\n') + '\n'
+      for (const hint of ['10.96.0.7', 'ns7/svc-7', 'KUBE', '"', '', '-A', 'x\n-A']) {
+        const kept = pathLines('KUBE-SERVICES', hint)!(text)
+        expect(readChainListing('KUBE-SERVICES', kept, hint)).toEqual(readChainListing('KUBE-SERVICES', text, hint))
+        const keptLines = kept.split('\n').slice(0, -1)
+        for (const line of lines.join('\n').split('\n')) {
+          const dropped = line.startsWith('-A KUBE-SERVICES ') && readChainListing('KUBE-SERVICES', line, '').rules.length === 0 && !(hint && line.includes(hint))
+          if (!dropped) expect(keptLines, line).toContain(line)
+        }
+      }
+    }
+    expect(pathLines('KUBE-SVC-AAAAAAAAAAAAAAAA', 'ns7/svc-7')).toBeUndefined()
+    // a name the pattern must take as it is
+    const dotted = '-N A.B\n-A A.B -j KUBE-SVC-AAAAAAAAAAAAAAAA\n-A AxB -j KUBE-SVC-AAAAAAAAAAAAAAAA\n'
+    expect(pathLines('A.B', 'ns7/svc-7')!(dotted)).toBe('-N A.B\n-A AxB -j KUBE-SVC-AAAAAAAAAAAAAAAA\n')
   })
 })

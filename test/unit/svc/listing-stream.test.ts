@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {type Host, type FedProgram, type FedListeners, Warnings} from '../../../src/host/host.js'
 import {ListingReader, ListingStreams, batchInput, batchListings, listerArgv, streamableChain} from '../../../src/svc/listing-stream.js'
+import {pathLines, readChainListing} from '../../../src/svc/iptables-path.js'
 
 // what the lister prints for `-t nat -S KUBE-SVC-...`, `-S KUBE-SEP-...` (iptables v1.8.9)
 const SVC = `-N KUBE-SVC-AAAAAAAAAAAAAAAA
@@ -12,6 +13,11 @@ const SEP = `-N KUBE-SEP-CCCCCCCCCCCCCCCC
 -A KUBE-SEP-CCCCCCCCCCCCCCCC -p tcp -m comment --comment "ns7/svc-7:http" -m tcp -j DNAT --to-destination 10.128.0.5:8080
 `
 const MARKER = 'nodedoc: end of batch\n'
+const SERVICES_3 = `-N KUBE-SERVICES
+-A KUBE-SERVICES -d 10.96.0.7/32 -p tcp -m comment --comment "ns7/svc-7:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-AAAAAAAAAAAAAAAA
+-A KUBE-SERVICES -d 10.96.0.8/32 -p tcp -m comment --comment "ns8/svc-8:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-BBBBBBBBBBBBBBBB
+-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
+`
 
 describe('ListingReader', () => {
   it('cuts stdout into batches at the marker lines, wherever the pieces break', () => {
@@ -45,6 +51,50 @@ describe('ListingReader', () => {
     const long = new ListingReader(4096)
     for (let i = 0; i < 10; i++) expect(long.push('x'.repeat(1000))).toEqual([])
     expect(long.push('\n' + MARKER)).toEqual([{text: '', garbled: true}])
+  })
+})
+
+describe('ListingReader with a filter (pathLines) for a batch', () => {
+  // KUBE-SERVICES as iptables-nft -S lists it, a few hundred services
+  const services = ['-N KUBE-SERVICES\n', ...Array.from({length: 300}, (_, i) =>
+    `-A KUBE-SERVICES -d 10.96.${i >> 8}.${i & 255}/32 -p tcp -m comment --comment "ns${i % 50}/svc-${i}:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-${String(i).padStart(16, 'A')}\n`),
+  '-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS\n'].join('')
+  const hint = 'ns7/svc-7'
+  const filter = pathLines('KUBE-SERVICES', hint)!
+
+  it('keeps of a filtered batch what its filter keeps, the next batch whole, wherever the pieces break', () => {
+    const stdout = services + MARKER + SVC + MARKER
+    const kept = filter(services)
+    expect(kept.split('\n')).toHaveLength(4)
+    expect(readChainListing('KUBE-SERVICES', kept, hint)).toEqual(readChainListing('KUBE-SERVICES', services, hint))
+    for (let cut = 0; cut <= stdout.length; cut += 7) {
+      const reader = new ListingReader()
+      // the filters of the batches still to end, as the lane's queue gives them at each piece
+      const first = reader.push(stdout.slice(0, cut), [filter, undefined])
+      const batches = [...first, ...reader.push(stdout.slice(cut), first.length ? [undefined] : [filter, undefined])]
+      expect(batches).toEqual([{text: kept, garbled: false, filled: true}, {text: SVC, garbled: false}])
+    }
+  })
+
+  it('garbles a filtered batch holding a line no listing prints, or another chain\'s line, and says when its text was blank', () => {
+    const reader = new ListingReader()
+    const odd = services.replace('-A KUBE-SERVICES -d 10.96.0.9/32', 'Segmentation fault\n-A KUBE-SERVICES -d 10.96.0.9/32')
+    expect(reader.push(odd + MARKER + SEP + MARKER, [filter])).toEqual([{text: '', garbled: true}, {text: SEP, garbled: false}])
+    const other = services.replace('-A KUBE-SERVICES -d 10.96.0.9/32', '-A KUBE-SVC-OTHER -d 10.96.0.9/32')
+    const [batch] = new ListingReader().push(other + MARKER, [filter])
+    expect(batch.garbled).toBe(false)
+    expect(batchListings(batch.text, ['KUBE-SERVICES'], batch.filled)).toBeUndefined()
+    // a chain that is not there (nothing printed), and one whose every line the filter drops
+    const [absent, dropped] = new ListingReader().push(MARKER + services.split('\n')[9] + '\n' + MARKER, [filter, filter])
+    expect(absent).toEqual({text: '', garbled: false, filled: false})
+    expect(dropped).toEqual({text: '', garbled: false, filled: true})
+    expect(batchListings(absent.text, ['KUBE-SERVICES'], absent.filled)?.get('KUBE-SERVICES')?.exitCode).toBe(1)
+    expect(batchListings(dropped.text, ['KUBE-SERVICES'], dropped.filled)?.get('KUBE-SERVICES')).toEqual({stdout: '', stderr: '', exitCode: 0})
+  })
+
+  it('counts what the filter drops against the cap', () => {
+    const reader = new ListingReader(services.length - 1)
+    expect(reader.push(services + MARKER + SEP + MARKER, [filter])).toEqual([{text: '', garbled: true}, {text: SEP, garbled: false}])
   })
 })
 
@@ -147,6 +197,14 @@ describe('ListingStreams', () => {
     expect((await streams.table('filter'))?.stdout).toBe(SVC + SEP)
     streams.close()
     expect(host.streams.every((s) => s.closed)).toBe(true)
+  })
+
+  it('keeps of one chain\'s listing the lines its filter keeps', async () => {
+    const host = new StreamHost({'KUBE-SERVICES': SERVICES_3})
+    const streams = ListingStreams.open(asHost(host), 'iptables-nft', 1)!
+    const listed = await streams.list('nat', ['KUBE-SERVICES'], pathLines('KUBE-SERVICES', 'ns7/svc-7'))
+    expect(listed?.get('KUBE-SERVICES')?.stdout).toBe(SERVICES_3.split('\n').filter((l, i) => i !== 2).join('\n'))
+    streams.close()
   })
 
   it('gives up on a stream that never answers: a warning, not a hang, and the stream is ended', async () => {
