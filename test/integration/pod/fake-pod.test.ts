@@ -1,5 +1,4 @@
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -9,6 +8,7 @@ import type {PodReport, ProcessRecord} from '../../../src/pods/types.js'
 import type {SvcReport} from '../../../src/svc/correlate.js'
 import {type FakePod, createFakePod} from '../../helpers/fake-pod.js'
 import {iptablesRestore} from '../../helpers/kube-proxy-rules.js'
+import {tempFolder} from '../../helpers/temp-folder.js'
 import {itemsOf, withoutCounters} from '../../helpers/volatile.js'
 
 const IS_ROOT = process.getuid?.() === 0
@@ -47,7 +47,7 @@ function stable(report: PodReport): PodReport {
 describe.skipIf(!IS_ROOT)('a pod laid out on the real kernel as kubelet and CRI-O do', () => {
   let pod: FakePod
   let report: PodReport
-  const work = mkdtempSync(join(tmpdir(), 'nodedoc-test-'))
+  const work = tempFolder('nodedoc-test-')
 
   beforeAll(async () => {
     pod = await createFakePod()
@@ -58,7 +58,6 @@ describe.skipIf(!IS_ROOT)('a pod laid out on the real kernel as kubelet and CRI-
   })
   afterAll(async () => {
     await pod?.destroy()
-    rmSync(work, {recursive: true, force: true})
   })
 
   it('names the pod, its QoS, runtime and cgroup layout', () => {

@@ -1,10 +1,9 @@
-import {existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, readdirSync, writeFileSync} from 'node:fs'
 import {dirname, join, relative, resolve} from 'node:path'
 import {spawnSync} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
 import {execa} from 'execa'
-import {afterAll, beforeAll} from 'vitest'
+import {tempFolder} from '../../helpers/temp-folder.js'
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 export const RUN = join(REPO, 'bin', 'run.js')
@@ -59,18 +58,12 @@ export const EMPTY_ROOT = '<empty root>'
  * with the bundle files it read; its folder made before the file's tests and removed after them.
  */
 export function directRuns(prefix: string) {
-  let dir = ''
   let preload = ''
-  let emptyRoot = ''
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), prefix))
-    emptyRoot = join(dir, 'root')
+  const dir = tempFolder(prefix, () => {
     spawnSync('mkdir', [emptyRoot])
     preload = writeReadsPreload(dir)
   })
-  afterAll(() => {
-    if (dir) rmSync(dir, {recursive: true, force: true})
-  })
+  const emptyRoot = join(dir, 'root')
   /** One run through bin/run.js: its output, exit code and the bundle files it read. */
   const run = (args: string[], env: Record<string, string>) => {
     const log = join(dir, `reads-${Math.random().toString(36).slice(2)}`)

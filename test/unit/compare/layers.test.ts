@@ -1,9 +1,8 @@
 // The spec layer from manifests, the kernel and runtime layers from real readings of a pod
 // containerd made (test/fixtures/compare, captured on the test node).
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {afterAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {kernelMounts, networkShape, parseProcStatus, readSandboxState, runtimeLayer} from '../../../src/compare/gather.js'
 import {SERVICE_ACCOUNT_MOUNT} from '../../../src/compare/kubelet-rules.js'
 import {CONTAINERD_CAPABILITIES} from '../../../src/compare/runtime-defaults.js'
@@ -13,6 +12,7 @@ import type {PodReport} from '../../../src/pods/types.js'
 import {isReadOnly, parseMountinfo} from '../../../src/parse/mountinfo.js'
 import {parseRuntimeConfig} from '../../../src/parse/oci-config.js'
 import {parsePodManifest} from '../../../src/sandbox/manifest.js'
+import {tempFolder} from '../../helpers/temp-folder.js'
 
 const fixture = (name: string) => readFileSync(join(__dirname, '../../fixtures/compare', name), 'utf8')
 const sandboxFixture = (name: string) => parsePodManifest(readFileSync(join(__dirname, '../../fixtures/sandbox', name), 'utf8'), name, {anyVolume: true})
@@ -135,8 +135,7 @@ describe('the network shape', () => {
 })
 
 describe('readSandboxState through a Host', () => {
-  const root = mkdtempSync(join(tmpdir(), 'nd-compare-'))
-  afterAll(() => rmSync(root, {recursive: true, force: true}))
+  const root = tempFolder('nd-compare-')
   it('reads a sandbox from the host root (a snapshot holds the same path), and says plainly when it is not there', async () => {
     const dir = join(root, 'run/nodedoc/sandboxes/ref')
     mkdirSync(dir, {recursive: true})

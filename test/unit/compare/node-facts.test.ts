@@ -4,12 +4,13 @@
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
-import {afterAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {CompareError} from '../../../src/compare/compare.js'
 import {cniNetworkShape, gatherNodeReadings, nodeFacts} from '../../../src/compare/node-facts.js'
 import {CONTAINERD_CAPABILITIES} from '../../../src/compare/runtime-defaults.js'
 import {LiveHost} from '../../../src/host/live.js'
 import {parseCniConfig} from '../../../src/net/cni-config.js'
+import {tempFolder} from '../../helpers/temp-folder.js'
 
 describe('cniNetworkShape', () => {
   it('expects what the CNI config in use implies', () => {
@@ -39,8 +40,7 @@ describe('nodeFacts', () => {
 const capIndex = (c: string) => ['chown', 'dac_override', 'dac_read_search', 'fowner', 'fsetid', 'kill', 'setgid', 'setuid', 'setpcap', 'linux_immutable', 'net_bind_service', 'net_broadcast', 'net_admin', 'net_raw', 'ipc_lock', 'ipc_owner', 'sys_module', 'sys_rawio', 'sys_chroot', 'sys_ptrace', 'sys_pacct', 'sys_admin', 'sys_boot', 'sys_nice', 'sys_resource', 'sys_time', 'sys_tty_config', 'mknod', 'lease', 'audit_write', 'audit_control', 'setfcap'].indexOf(c)
 
 describe('gatherNodeReadings from a node under a root', () => {
-  const root = mkdtempSync(join(tmpdir(), 'nd-node-facts-'))
-  afterAll(() => rmSync(root, {recursive: true, force: true}))
+  const root = tempFolder('nd-node-facts-')
   const put = (path: string, text: string) => {
     mkdirSync(dirname(join(root, path)), {recursive: true})
     writeFileSync(join(root, path), text)

@@ -3,13 +3,12 @@
 // may refuse input only with its own documented error; nothing may throw anything else, and
 // no single call may run past its time bound (a regular expression gone exponential, a loop
 // that never ends). Deterministic: the seed is printed, NODEDOC_FUZZ_SEED replays a run.
-import {cpSync, existsSync, linkSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync} from 'node:fs'
+import {cpSync, existsSync, linkSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync} from 'node:fs'
 import {execFileSync} from 'node:child_process'
-import {tmpdir} from 'node:os'
 import {join, relative, resolve} from 'node:path'
 import {gzipSync, gunzipSync} from 'node:zlib'
 import * as tar from 'tar'
-import {afterAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {parseBusyboxList} from '../../../src/parse/busybox.js'
 import {cgroupVersionOf, identifyCgroupPath, identifyProcCgroup, parseProcCgroup} from '../../../src/parse/cgroup.js'
 import {parseCfsQuota, parseCgroupNumber, parseCpuMax, parseFlatKeyed} from '../../../src/parse/cgroup-files.js'
@@ -38,6 +37,7 @@ import {SchemaError, parseMeta, parseStats} from '../../../src/host/snapshot-sch
 import {SnapshotError, SnapshotHost} from '../../../src/host/snapshot.js'
 import {SNAPSHOT_GATHERERS} from '../../../src/snapshot/gatherers.js'
 import {CORPUS, HAVE_CORPUS, NO_CORPUS_MESSAGE} from '../../helpers/corpus.js'
+import {tempFolder} from '../../helpers/temp-folder.js'
 
 const ROOT = resolve(__dirname, '../../..')
 const EXAMPLE = join(ROOT, 'examples/containerd-node')
@@ -229,25 +229,27 @@ describe('fuzz: parsers', () => {
 // archive mutated as a tar stream. Only SnapshotError may stop a command; anything else is a
 // crash a hostile snapshot could cause.
 describe('fuzz: snapshot reader', () => {
-  const work = mkdtempSync(join(tmpdir(), 'nodedoc-fuzz-'))
-  afterAll(() => rmSync(work, {recursive: true, force: true}))
-  const secret = join(work, 'secret')
-  writeFileSync(secret, 'SECRET-OUTSIDE-THE-SNAPSHOT\n')
-  const snap = join(work, 'snap')
-  cpSync(EXAMPLE, snap, {recursive: true, verbatimSymlinks: true})
-  const all = (() => {
-    const out: string[] = []
-    const walk = (d: string) => {
-      for (const e of readdirSync(d, {withFileTypes: true})) {
-        const p = join(d, e.name)
-        if (e.isDirectory()) walk(p)
-        else out.push(relative(snap, p))
+  let all: string[] = []
+  let texts: Buffer[] = []
+  const work = tempFolder('nodedoc-fuzz-', () => {
+    writeFileSync(secret, 'SECRET-OUTSIDE-THE-SNAPSHOT\n')
+    cpSync(EXAMPLE, snap, {recursive: true, verbatimSymlinks: true})
+    all = (() => {
+      const out: string[] = []
+      const walk = (d: string) => {
+        for (const e of readdirSync(d, {withFileTypes: true})) {
+          const p = join(d, e.name)
+          if (e.isDirectory()) walk(p)
+          else out.push(relative(snap, p))
+        }
       }
-    }
-    walk(snap)
-    return out
-  })()
-  const texts = all.filter((p) => statSync(join(snap, p), {throwIfNoEntry: false})?.isFile()).map((p) => readFileSync(join(snap, p))).filter((b) => b.length < 64 * 1024)
+      walk(snap)
+      return out
+    })()
+    texts = all.filter((p) => statSync(join(snap, p), {throwIfNoEntry: false})?.isFile()).map((p) => readFileSync(join(snap, p))).filter((b) => b.length < 64 * 1024)
+  })
+  const secret = join(work, 'secret')
+  const snap = join(work, 'snap')
 
   async function replay(source: string): Promise<string> {
     let host: SnapshotHost
