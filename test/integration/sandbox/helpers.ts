@@ -8,6 +8,7 @@ import {dirname, join, resolve} from 'node:path'
 import {execa, execaSync} from 'execa'
 import {afterAll} from 'vitest'
 import {IPAM_ROOT, hostVethName} from '../../../src/sandbox/service.js'
+import {tempFolder} from '../../helpers/temp-folder.js'
 
 export const ROOT = resolve(__dirname, '../../..')
 export const IS_ROOT = process.getuid?.() === 0
@@ -49,6 +50,11 @@ export function manifestFile(yaml: string): string {
   const file = join(dir, 'pod.yaml')
   writeFileSync(file, yaml)
   return file
+}
+
+/** A Pod manifest named while tests are collected: written before the suite's tests, removed after them (tempFolder). */
+export function suiteManifestFile(yaml: string): string {
+  return join(tempFolder('nd-sbx-', (dir) => writeFileSync(join(dir, 'pod.yaml'), yaml)), 'pod.yaml')
 }
 
 export function podYaml(name: string, namespace: string, containers: string, extra = ''): string {

@@ -9,7 +9,7 @@ import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {SandboxError, createSandbox, removeSandbox} from '../../../src/sandbox/service.js'
 import {MINIMAL_PASSWD} from '../../../src/write/rootfs.js'
-import {IS_ROOT, RunIds, ensureBuilt, leftEmpty, machineFolders, manifestFile, podYaml, suffix, testCidr} from './helpers.js'
+import {IS_ROOT, RunIds, ensureBuilt, leftEmpty, machineFolders, suiteManifestFile, podYaml, suffix, testCidr} from './helpers.js'
 
 const run = IS_ROOT && existsSync('/bin/busybox') ? describe : describe.skip
 const id = suffix()
@@ -17,7 +17,7 @@ const root = `/run/nodedoc-layer-${id}`
 const stateRoot = `${root}/sandboxes`
 const cidr = testCidr()
 const ids = new RunIds()
-const manifest = manifestFile(podYaml('layered', `nd-layer-${id}`, "    - {name: app, image: busybox, command: ['sleep', '10000']}\n"))
+const manifest = suiteManifestFile(podYaml('layered', `nd-layer-${id}`, "    - {name: app, image: busybox, command: ['sleep', '10000']}\n"))
 const options = (name: string, extra: object = {}) => ({manifestPath: manifest, name, isolation: 'full' as const, podCidr: cidr, cgroupDriver: 'systemd' as const, podPidsLimit: null, podUid: ids.uid(), stateRoot, ...extra})
 const digest = () => createHash('sha256').update(readFileSync('/bin/busybox')).digest('hex')
 const made: string[] = []

@@ -4,14 +4,14 @@ import {spawn} from 'node:child_process'
 import {existsSync, rmdirSync, statSync, writeFileSync} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {createSandbox} from '../../../src/sandbox/service.js'
-import {CLI_ENV, IS_ROOT, ROOT, RunIds, cli, ensureBuilt, hostPicture, manifestFile, podYaml, suffix, testCidr} from './helpers.js'
+import {CLI_ENV, IS_ROOT, ROOT, RunIds, cli, ensureBuilt, hostPicture, suiteManifestFile, podYaml, suffix, testCidr} from './helpers.js'
 
 const run = IS_ROOT ? describe : describe.skip
 const id = suffix()
 const ns = `nd-shm-${id}`
 const cidr = testCidr()
 const name = `shm-${id}`
-const manifest = manifestFile(podYaml('shm', ns, "    - {name: app, image: busybox, command: ['sleep', '10000']}\n"))
+const manifest = suiteManifestFile(podYaml('shm', ns, "    - {name: app, image: busybox, command: ['sleep', '10000']}\n"))
 const ids = new RunIds()
 const picture = () => hostPicture(ns, [name], ids)
 
