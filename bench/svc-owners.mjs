@@ -10,9 +10,10 @@
 //  - `node -e 0` as the yardstick.
 // For each: wall (median), the CPU of the run's processes (cutime + cstime, mean: 10 ms ticks) and
 // nodedoc's own CPU (process.cpuUsage() at exit, through a -r preload; mean).
-// In-process, on the same snapshot (dist/, this build): the pod gather svc used before (every pod
-// inspected in full, gatherPods) beside the one it uses now (gatherPodAddresses), each on a fresh
-// Host, the median of the rounds.
+// In one process (dist/, this build), on the snapshot and on this machine: the pod gather svc used
+// before (every pod inspected in full, gatherPods) beside the one it uses now (gatherPodAddresses),
+// each on a fresh Host, the median of the rounds; on the snapshot also the process scan and pod
+// index both start with.
 // With --base DIR (another checkout, built; its bin/run.js), its runs go in the same rounds, and
 // first its output and this build's are compared byte for byte (stdout, stderr, exit code; a live
 // run's capturedAt, its time, left out): svc NAME and -A, rules from the file and from the
@@ -118,22 +119,33 @@ function run() {
     console.log(`| ${what} | ${median(wall[i]).toFixed(0)} | ${(median(wall[i]) / median(wall[0])).toFixed(2)} | ${mean(cpu[i]).toFixed(0)} | ${mean(own[i]).toFixed(0)} |`)
   })
 
-  // in-process: the two pod gathers on the snapshot, each on a fresh Host, alternating
+  // in-process: the two pod gathers, each on a fresh Host, alternating; on the snapshot, the scan
+  // and the pod index alone too (what both share); on this machine (live)
   const inProcess = `
 const {SnapshotHost} = await import(${JSON.stringify(join(repo, 'dist/src/host/snapshot.js'))})
+const {LiveHost} = await import(${JSON.stringify(join(repo, 'dist/src/host/live.js'))})
 const {gatherPods, gatherPodAddresses} = await import(${JSON.stringify(join(repo, 'dist/src/pods/pods.js'))})
 const {gatherHostRoutes} = await import(${JSON.stringify(join(repo, 'dist/src/pods/routes.js'))})
-const open = () => SnapshotHost.open(${JSON.stringify(snap)})
-const times = {full: [], light: []}
+const {scanProcesses} = await import(${JSON.stringify(join(repo, 'dist/src/pods/proc-scan.js'))})
+const {indexPods} = await import(${JSON.stringify(join(repo, 'dist/src/pods/pod-index.js'))})
+const scanAndIndex = async (host) => (await indexPods(host, await scanProcesses(host, (identity) => identity.podUid !== null))).pods.values()
+const rows = {
+  'snapshot: gatherPods (every pod inspected: what svc read before)': [() => SnapshotHost.open(${JSON.stringify(snap)}), gatherPods],
+  'snapshot: gatherPodAddresses (what svc reads now)': [() => SnapshotHost.open(${JSON.stringify(snap)}), gatherPodAddresses],
+  'snapshot: the process scan and the pod index alone (both gathers start so)': [() => SnapshotHost.open(${JSON.stringify(snap)}), scanAndIndex],
+  'this machine: gatherPods': [async () => new LiveHost(), gatherPods],
+  'this machine: gatherPodAddresses': [async () => new LiveHost(), gatherPodAddresses],
+}
+const times = Object.fromEntries(Object.keys(rows).map((k) => [k, []]))
 for (let round = 0; round < ${RUNS} + 1; round++) {
-  for (const [name, gather] of [['full', gatherPods], ['light', gatherPodAddresses]]) {
+  for (const [what, [open, gather]] of Object.entries(rows)) {
     const host = await open()
     await gatherHostRoutes(host)
     const t = performance.now(), c = process.cpuUsage()
-    const pods = await gather(host)
+    const pods = [...await gather(host)]
     const u = process.cpuUsage(c)
     // the first round warms the JIT
-    if (round) times[name].push([performance.now() - t, (u.user + u.system) / 1000, pods.length])
+    if (round) times[what].push([performance.now() - t, (u.user + u.system) / 1000, pods.length])
   }
 }
 console.log(JSON.stringify(times))
@@ -141,9 +153,8 @@ console.log(JSON.stringify(times))
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', inProcess], {encoding: 'utf8'})
   if (r.status !== 0) throw new Error(`in-process gathers: ${r.stderr}`)
   const times = JSON.parse(r.stdout)
-  console.log('\n| in-process, this build, on the snapshot | median ms | median cpu ms | pods |\n| --- | ---: | ---: | ---: |')
-  for (const [name, what] of [['full', 'gatherPods (every pod inspected: what svc read before)'], ['light', 'gatherPodAddresses (what svc reads now)']]) {
-    const rows = times[name]
+  console.log('\n| in one process, this build (routes read first) | median ms | median cpu ms | pods |\n| --- | ---: | ---: | ---: |')
+  for (const [what, rows] of Object.entries(times)) {
     console.log(`| ${what} | ${median(rows.map((x) => x[0])).toFixed(1)} | ${median(rows.map((x) => x[1])).toFixed(1)} | ${rows[0][2]} |`)
   }
 }
