@@ -1,11 +1,13 @@
 // Nothing a sandbox makes may outlive it: after create/rm cycles, a failure injected at every
 // step, and Ctrl-C mid-create, the host looks exactly as it did before.
 import {spawn} from 'node:child_process'
-import {existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {SandboxError, createSandbox, removeSandbox} from '../../../src/sandbox/service.js'
 import {itemsOf} from '../../helpers/volatile.js'
-import {CLI_ENV, IS_ROOT, ROOT, RunIds, cli, ensureBuilt, hostPicture, manifestFile, podYaml, suffix, testCidr} from './helpers.js'
+import {CLI_ENV, IS_ROOT, ROOT, RunIds, cli, ensureBuilt, hostPicture, podYaml, suffix, suiteManifestFile, testCidr} from './helpers.js'
 
 const run = IS_ROOT ? describe : describe.skip
 const id = suffix()
@@ -21,7 +23,8 @@ const containers = `    - name: app
       resources: {requests: {memory: 16Mi, cpu: 10m}, limits: {memory: 64Mi, cpu: 100m}}
 `
 const volumes = `  volumes:\n    - {name: ${scratch}, emptyDir: {}}\n    - {name: etc, hostPath: {path: /etc}}\n`
-const manifest = manifestFile(podYaml('leaky', ns, containers, volumes))
+const yaml = podYaml('leaky', ns, containers, volumes)
+const manifest = suiteManifestFile(yaml)
 // 50 keeps the suite under 3 minutes on a loaded 2-vCPU node; NODEDOC_SANDBOX_CYCLES=100 for the full count
 const CYCLES = Number(process.env.NODEDOC_SANDBOX_CYCLES ?? 50)
 
@@ -29,7 +32,23 @@ const run_ = new RunIds()
 const options = (name: string) => ({manifestPath: manifest, name, isolation: 'full' as const, podCidr: cidr, cgroupDriver: 'systemd' as const, podPidsLimit: 64, podUid: run_.uid()})
 const picture = () => hostPicture(ns, [prefix], run_)
 // the number --explain gives pivot_root in the CLI's plan (no --pod-pids-limit), whatever the plan's length
-const PIVOT = !IS_ROOT ? 0 : (await createSandbox({...options(`${prefix}-plan`), podPidsLimit: null, dryRun: true})).plan.steps.findIndex((s) => s.id === 'ctr.app.pivot_root') + 1
+const PIVOT = !IS_ROOT ? 0 : await pivotRootStep()
+
+/**
+ * The tests' names need it while they are collected, before any hook: the dry run reads a
+ * manifest of its own, removed at once (a run that filters out every test leaves nothing).
+ */
+async function pivotRootStep(): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'nd-sbx-plan-'))
+  try {
+    const manifestPath = join(dir, 'pod.yaml')
+    writeFileSync(manifestPath, yaml)
+    const {plan} = await createSandbox({...options(`${prefix}-plan`), manifestPath, podPidsLimit: null, dryRun: true})
+    return plan.steps.findIndex((s) => s.id === 'ctr.app.pivot_root') + 1
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
 
 run('sandbox leaves nothing behind', () => {
   let before: Record<string, string>
