@@ -1,35 +1,12 @@
-import {execFileSync} from 'node:child_process'
-import {linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync} from 'node:fs'
+import {lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {InRootError, lstatInRoot, readDirInRoot, readFileInRoot, readFilesInRoot, readLinkInRoot, resolveInRoot, statInRoot} from '../../../src/host/in-root.js'
 import {mkdirInRoot, symlinkInRoot, writeFileInRoot} from '../../../src/host/in-root-write.js'
-import {tempFolder} from '../../helpers/temp-folder.js'
+import {hostileRoot} from '../../helpers/hostile-root.js'
 
-// A root built on the real filesystem, with every kind of link and special file a hostile
-// folder can hold. Outside it, a secret that no read may ever reach.
 const IS_ROOT = process.getuid?.() === 0
-const base = tempFolder('nodedoc-inroot-', () => {
-  writeFileSync(secret, 'SECRET outside the root\n')
-  mkdirSync(join(root, 'etc'), {recursive: true})
-  mkdirSync(join(root, 'proc/7'), {recursive: true})
-  mkdirSync(join(root, 'var/lib/real'), {recursive: true})
-  writeFileSync(join(root, 'etc/shadow'), 'shadow inside the root\n')
-  writeFileSync(join(root, 'var/lib/real/file'), 'real file\n')
-  symlinkSync('/etc/shadow', join(root, 'proc/7/cmdline')) // absolute: re-rooted
-  symlinkSync('../../../../secret', join(root, 'proc/7/environ')) // relative, climbing out
-  symlinkSync(secret, join(root, 'proc/7/maps')) // absolute path of the secret: re-rooted, so absent
-  symlinkSync('real', join(root, 'var/lib/alias')) // relative, inside
-  symlinkSync('/var/lib', join(root, 'varlib')) // absolute directory link
-  symlinkSync('loop-b', join(root, 'loop-a'))
-  symlinkSync('loop-a', join(root, 'loop-b'))
-  symlinkSync('/', join(root, 'slash'))
-  execFileSync('mkfifo', [join(root, 'fifo')])
-  linkSync(secret, join(root, 'hardlink'))
-  if (IS_ROOT) execFileSync('mknod', [join(root, 'zero'), 'c', '1', '5'])
-})
-const root = join(base, 'root')
-const secret = join(base, 'secret')
+const {base, root} = hostileRoot('nodedoc-inroot-')
 
 const text = (path: string, options = {}) => readFileInRoot(root, path, options).toString('utf8')
 const refusal = (fn: () => unknown) => {

@@ -1,28 +1,10 @@
-import {execFileSync} from 'node:child_process'
-import {mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {liveRootReader} from '../../../src/host/root-reader.js'
-import {tempFolder} from '../../helpers/temp-folder.js'
+import {hostileRoot} from '../../helpers/hostile-root.js'
 
-// A root on the real filesystem with links that would read a secret outside it if followed
-// against the node's own "/".
-const base = tempFolder('nodedoc-rootreader-', () => {
-  writeFileSync(secret, 'SECRET outside the root\n')
-  mkdirSync(join(root, 'etc'), {recursive: true})
-  mkdirSync(join(root, 'proc/7'), {recursive: true})
-  mkdirSync(join(root, 'var/lib/real'), {recursive: true})
-  writeFileSync(join(root, 'etc/shadow'), 'shadow inside the root\n')
-  symlinkSync('/etc/shadow', join(root, 'proc/7/cmdline')) // absolute: re-rooted
-  symlinkSync('../../../../secret', join(root, 'proc/7/environ')) // relative, climbing out
-  symlinkSync('real', join(root, 'var/lib/alias'))
-  symlinkSync('/var/lib', join(root, 'varlib'))
-  symlinkSync('loop-b', join(root, 'loop-a'))
-  symlinkSync('loop-a', join(root, 'loop-b'))
-  execFileSync('mkfifo', [join(root, 'fifo')])
-})
-const root = join(base, 'root')
-const secret = join(base, 'secret')
+// Links that would read the secret outside the root if followed against the node's own "/".
+const {base, root, secret} = hostileRoot('nodedoc-rootreader-')
 
 describe('a root read as a container sees it (liveRootReader)', () => {
   const reader = liveRootReader(root)
