@@ -6,7 +6,7 @@
 
 import {type EarlyPlan, startEarly} from '../host/early.js'
 import {PATH_PREFETCH, PATH_START} from './iptables-path.js'
-import {batchInput, listerArgv} from './listing-stream.js'
+import {batchInput, listerArgv, restoreInput} from './listing-stream.js'
 
 /** A save of 256 MiB (~90k services) takes its program seconds: more than a listing's 10 s on a busy node. */
 export const SAVE_TIMEOUT_MS = 60_000
@@ -65,15 +65,16 @@ export function liveSvcName(args: string[], env: NodeJS.ProcessEnv = process.env
 
 /**
  * What gatherPath writes to its two IPv4 listing streams in its first turn, stream by stream:
- * the hint probe (unless --iptables-backend nft), KUBE-SERVICES alone, the filter table and the
- * other start chains, each batch on the stream ListingStreams chooses (the less loaded).
+ * the hint probe (unless --iptables-backend nft), KUBE-SERVICES alone, then the filter chains and
+ * the other nat start chains each by one restore, each batch on the stream ListingStreams chooses (the less loaded).
  * test/unit/svc/early.test.ts checks this against what gatherPath writes.
  */
 export function pathStreamWrites(backend: 'auto' | 'nft'): string[][] {
   const nat = [...PATH_START, ...PATH_PREFETCH].filter(([table, chain]) => table === 'nat' && chain !== 'KUBE-SERVICES').map(([, chain]) => chain)
+  const filter = PATH_START.filter(([table]) => table === 'filter').map(([, chain]) => chain)
   const hint = batchInput('mangle', [NFT_HINTS[0]])
   const services = batchInput('nat', ['KUBE-SERVICES'])
-  const rest = [batchInput('filter', null), batchInput('nat', nat)]
+  const rest = [restoreInput('filter', filter), restoreInput('nat', nat)]
   return backend === 'auto' ? [[hint, ...rest], [services]] : [[services], rest]
 }
 

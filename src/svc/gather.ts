@@ -131,8 +131,8 @@ function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
 export interface PathOptions {
   /** nat listings already asked for, by chain (undefined: not had, asked again) */
   given?: ReadonlyMap<string, Promise<RunResult | undefined> | RunResult>
-  /** the filter table's listing, already asked for */
-  filter?: Promise<RunResult | undefined>
+  /** filter listings already asked for, by chain (undefined: not had, read from the whole table) */
+  filterGiven?: ReadonlyMap<string, Promise<RunResult | undefined>>
   /** long-lived listing streams to ask through (src/svc/listing-stream.ts) */
   streams?: ListingStreams
 }
@@ -159,16 +159,18 @@ async function listEach(host: Host, program: string, table: PathTable, chains: s
 
 /**
  * The chains on the path of the service `hint` names, as iptables-save text; undefined when the
- * program is not there. Each process start costs more than a small chain's listing, so: the
- * filter table (small, no per-endpoint chains) in one `PROGRAM -t filter -S`; nat chain by chain
- * (`-t nat -S CHAIN`), KUBE-SERVICES (the slowest) first and alone, each chain asked for as soon
- * as the listing that jumps to it is in (not a whole round later), the chains asked for at one
- * moment listed together: under `streams` (src/svc/listing-stream.ts) when there are, else by
- * one xargs each (listEach); whatever they cannot list, one by one. `given`: nat listings
- * already asked for.
+ * program is not there. Each process start costs more than a small chain's listing, so: chain by
+ * chain (`-S CHAIN`), KUBE-SERVICES (the slowest) first and alone, each chain asked for as soon
+ * as the listing that jumps to it is in (not a whole round later), the chains of a table asked
+ * for at one moment listed together: under `streams` (src/svc/listing-stream.ts), by one restore
+ * (else by the streams one by one), and without streams by one xargs each (listEach); whatever
+ * they cannot list, one by one. The filter table (small, no per-endpoint chains) without streams,
+ * or where a restore could not list its chains, in one `PROGRAM -t filter -S` (which fetches
+ * every chain of the family: 20k at 10k services). `given`, `filterGiven`: listings already
+ * asked for.
  */
 export async function readChainsOnPath(host: Host, program: string, hint: string, options: PathOptions = {}): Promise<string | undefined> {
-  const {given = new Map(), streams, filter: givenFilter} = options
+  const {given = new Map(), streams, filterGiven = new Map()} = options
   const slot = limiter(8)
   const listings = new Map<string, Promise<ChainListing | null | undefined>>()
   const run = (table: PathTable, chain: string) => slot(() => host.run([program, '-t', table, '-S', chain]))
@@ -193,7 +195,8 @@ export async function readChainsOnPath(host: Host, program: string, hint: string
     const all = waiting
     waiting = []
     if (!streams) return listWithoutStreams(all)
-    streams.list('nat', all.map((w) => w.chain)).then((listed) => {
+    const chains = all.map((w) => w.chain)
+    streams.restore('nat', chains).then((listed) => listed ?? streams.list('nat', chains)).then((listed) => {
       if (!listed) return listWithoutStreams(all)
       for (const w of all) w.resolve(listed.get(w.chain))
     }, (error) => all.forEach((w) => w.reject(error)))
@@ -226,16 +229,38 @@ export async function readChainsOnPath(host: Host, program: string, hint: string
   // the nat chains every path starts from, then the filter table: under streams, in that order
   for (const [table, chain] of [...PATH_START, ...PATH_PREFETCH]) if (table === 'nat') nat(chain)
   await Promise.resolve()
-  const wholeFilter = () => slot(() => host.run([program, '-t', 'filter', '-S']))
-  const filterTable = givenFilter || streams ? (givenFilter ?? streams!.table('filter')).then((r) => r ?? wholeFilter()) : wholeFilter()
+  // the whole filter table: without streams at once, else only for what a restore could not list
+  let filterTable: Promise<RunResult | undefined> | undefined
+  const wholeFilter = () => (filterTable ??= streams
+    ? streams.table('filter').then((r) => r ?? slot(() => host.run([program, '-t', 'filter', '-S'])))
+    : slot(() => host.run([program, '-t', 'filter', '-S'])))
+  if (!streams) wholeFilter()
   let filterChains: Map<string, string> | undefined
-  const filter = (chain: string) => list('filter', chain, async () => {
-    const whole = await filterTable
+  const fromWhole = async (chain: string): Promise<RunResult | undefined> => {
+    const whole = await wholeFilter()
     // one chain the program cannot show fails the whole listing: then chain by chain
     if (!whole || whole.exitCode !== 0) return run('filter', chain)
     filterChains ??= tableChains(whole.stdout)
     const text = filterChains.get(chain)
     return text === undefined ? {stdout: '', stderr: '', exitCode: 1} : {stdout: text, stderr: '', exitCode: 0}
+  }
+  // filter chains asked for in this turn of the event loop (not given), by one restore at its end
+  let filterWaiting: Array<{chain: string; resolve: (r: RunResult | undefined) => void}> = []
+  const restoreFilter = () => {
+    const all = filterWaiting
+    filterWaiting = []
+    streams!.restore('filter', all.map((w) => w.chain)).then((listed) => {
+      for (const w of all) w.resolve(listed?.get(w.chain))
+    }, () => all.forEach((w) => w.resolve(undefined)))
+  }
+  const filterSoon = (chain: string) => new Promise<RunResult | undefined>((resolve) => {
+    if (filterWaiting.length === 0) queueMicrotask(restoreFilter)
+    filterWaiting.push({chain, resolve})
+  })
+  const filter = (chain: string) => list('filter', chain, async () => {
+    if (!streams) return fromWhole(chain)
+    const listed = await (filterGiven.get(chain) ?? filterSoon(chain))
+    return listed ?? fromWhole(chain)
   })
   const tables = await walkPath((table, chain) => (table === 'nat' ? nat(chain) : filter(chain)))
   return tables && saveText(tables)
@@ -281,19 +306,23 @@ async function nftHinted(host: Host, streams: ListingStreams | undefined): Promi
 
 /**
  * The listings every service's path starts with, through the streams: KUBE-SERVICES alone on the
- * first (the long one; the walk goes on from it), the other nat chains of PATH_START and
- * PATH_PREFETCH and the filter table on whichever is less busy.
+ * first (the long one; the walk goes on from it), then on whichever is less busy the filter
+ * chains of PATH_START by one restore, and the other nat chains of PATH_START and PATH_PREFETCH
+ * by another (one by one where it cannot).
  */
-function earlyListings(streams: ListingStreams, hint: string): {given: Map<string, Promise<RunResult | undefined>>; filter: Promise<RunResult | undefined>} {
+function earlyListings(streams: ListingStreams, hint: string): {given: Map<string, Promise<RunResult | undefined>>; filterGiven: Map<string, Promise<RunResult | undefined>>} {
   const given = new Map<string, Promise<RunResult | undefined>>()
   // KUBE-SERVICES' lines off the service's path are dropped as they come (pathLines)
   const services = streams.list('nat', ['KUBE-SERVICES'], pathLines('KUBE-SERVICES', hint))
   given.set('KUBE-SERVICES', services.then((l) => l?.get('KUBE-SERVICES')))
-  const filter = streams.table('filter')
+  const filterGiven = new Map<string, Promise<RunResult | undefined>>()
+  const filter = PATH_START.filter(([table]) => table === 'filter').map(([, chain]) => chain)
+  const filterListed = streams.restore('filter', filter)
+  for (const chain of filter) filterGiven.set(chain, filterListed.then((l) => l?.get(chain)))
   const nat = [...PATH_START, ...PATH_PREFETCH].filter(([table, chain]) => table === 'nat' && chain !== 'KUBE-SERVICES').map(([, chain]) => chain)
-  const listed = streams.list('nat', nat)
+  const listed = streams.restore('nat', nat).then((l) => l ?? streams.list('nat', nat))
   for (const chain of nat) given.set(chain, listed.then((l) => l?.get(chain)))
-  return {given, filter}
+  return {given, filterGiven}
 }
 
 /**

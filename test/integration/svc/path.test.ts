@@ -51,20 +51,36 @@ class LiveNetnsHost extends NetnsHost {
 class StreamNetnsHost extends LiveNetnsHost {
   /** Streams started, and how many have ended. */
   readonly streams: string[][] = []
+  /** Every line written to a stream. */
+  readonly written: string[] = []
   ended = 0
   constructor(private readonly inside: Netns) {
     super(inside)
   }
   feed(argv: string[], listeners: FedListeners): FedProgram {
     this.streams.push(argv)
-    return spawnFed(['ip', 'netns', 'exec', this.inside.name, ...argv], {
+    const program = spawnFed(['ip', 'netns', 'exec', this.inside.name, ...argv], {
       stdout: listeners.stdout,
       exit: (code) => {
         this.ended++
         listeners.exit(code)
       },
     })
+    return {
+      write: (text) => {
+        this.written.push(...text.split('\n').slice(0, -1))
+        program.write(text)
+      },
+      close: () => program.close(),
+      kill: () => program.kill(),
+    }
   }
+}
+
+/** What the kernel holds in the netns, as nft and iptables-nft-save print it (the save's dated comments left out). */
+async function ruleset(ns: Netns): Promise<string> {
+  const save = await ns.must(['iptables-nft-save'])
+  return (await ns.must(['nft', 'list', 'ruleset'])) + '\n' + save.replace(/^#.*$\n?/gm, '')
 }
 
 const services = syntheticServices(300) as Array<{namespace: string; name: string; clusterIP: string; nodePort?: number; endpoints: unknown[]}>
@@ -172,6 +188,100 @@ describe.skipIf(!HAVE)('svc NAME reads the chains on its path', () => {
     } finally {
       await ns.exec(['iptables-legacy', '-t', 'nat', '-F', 'KUBE-STALE'])
       await ns.exec(['iptables-legacy', '-t', 'nat', '-X', 'KUBE-STALE'])
+    }
+  })
+})
+
+describe.skipIf(!HAVE)('svc NAME through iptables-nft-restore --noflush batches', () => {
+  let ns: Netns
+  beforeAll(async () => {
+    ns = await Netns.create(netnsName('restore'))
+    // kube-proxy's rules, of its filter chains only KUBE-SERVICES and KUBE-EXTERNAL-SERVICES (the
+    // others of PATH_START missing); a CNI's chain and a host's DROP reached from FORWARD and INPUT,
+    // and a chain whose name restore would not read as it is
+    const rules = '*mangle\n:KUBE-IPTABLES-HINT - [0:0]\nCOMMIT\n' + kubeProxyRestore(services, {hooks: true})
+    await ns.must(['iptables-nft-restore'], rules)
+    await ns.must(['iptables-nft-restore', '--noflush'], [
+      '*filter', ':CNI-FORWARD - [0:0]', ':HOST-DENY - [0:0]', ':odd#chain - [0:0]',
+      '-A FORWARD -m comment --comment "cni forward" -j CNI-FORWARD', '-A CNI-FORWARD -s 10.244.0.0/16 -j ACCEPT', '-A CNI-FORWARD -j odd#chain',
+      '-A odd#chain -p tcp --dport 81 -j ACCEPT', '-A INPUT -j HOST-DENY', '-A HOST-DENY -p tcp --dport 9999 -j DROP', 'COMMIT', '',
+    ].join('\n'))
+  })
+  afterAll(async () => {
+    await ns?.delete()
+  })
+
+  const withNodePort = services.find((s) => s.nodePort && s.endpoints.length > 1)!
+  for (const [what, query] of [
+    ['a NodePort service by name', {name: withNodePort.name, namespace: withNodePort.namespace}],
+    ['a service by address', {ip: services[7].clusterIP}],
+    ['a service not there', {name: 'no-such/svc'}],
+  ] as Array<[string, SvcQuery]>) {
+    it(`${what}: the same answer as the whole save, the filter chains by restore batches, and nothing in the kernel changed`, async () => {
+      const before = await ruleset(ns)
+      const host = new StreamNetnsHost(ns)
+      const path = await gatherKubeProxyRules(host, {hint: queryHint(query)})
+      expect(path.iptables?.scope).toBe('path')
+      // the filter table never read whole; its start chains by one restore, the chains reached by jumps by another
+      expect(host.written).not.toContain('filter')
+      expect(host.written).toContain('restore filter INPUT FORWARD OUTPUT KUBE-SERVICES KUBE-EXTERNAL-SERVICES KUBE-NODEPORTS KUBE-PROXY-FIREWALL KUBE-FORWARD KUBE-FIREWALL')
+      expect(host.written.filter((l) => /^restore filter .*\bCNI-FORWARD\b/.test(l))).toHaveLength(1)
+      // the chain restore would not read as it is: its own listing
+      expect(host.written).toContain('filter odd#chain')
+      expect(path.iptables!.ipv4).toContain('-A odd#chain -p tcp -m tcp --dport 81 -j ACCEPT')
+      expect(path.iptables!.ipv4).toContain('-A HOST-DENY -p tcp -m tcp --dport 9999 -j DROP')
+      expect(host.asked.filter((a) => a[0].includes('iptables'))).toEqual([])
+      for (let i = 0; i < 100 && host.ended < host.streams.length; i++) await new Promise((r) => setTimeout(r, 20))
+      expect(host.ended).toBe(host.streams.length)
+      expect((await ruleset(ns)).split('\n')).toEqual(before.split('\n'))
+      const whole = await gatherKubeProxyRules(new NetnsHost(ns))
+      const net = {routes: [], pods: []}
+      const a = buildSvcReport(path, net, query)
+      const b = buildSvcReport(whole, net, query)
+      expect(a.services).toEqual(b.services)
+      expect(a.problems).toEqual(b.problems)
+      expect(a.notes).toEqual(b.notes)
+    })
+  }
+
+  it('in a netns without any table: the restores make none (nft lists no ruleset after)', async () => {
+    const empty = await Netns.create(netnsName('restore-empty'))
+    try {
+      const host = new StreamNetnsHost(empty)
+      await gatherKubeProxyRules(host, {hint: queryHint({name: 'ns/svc'}), backend: 'nft'})
+      expect(host.written.filter((l) => l.startsWith('restore ')).length).toBeGreaterThan(0)
+      for (let i = 0; i < 100 && host.ended < host.streams.length; i++) await new Promise((r) => setTimeout(r, 20))
+      expect(await empty.must(['nft', 'list', 'ruleset'])).toBe('')
+    } finally {
+      await empty.delete()
+    }
+  })
+
+  it('where a restore fails otherwise (no restore program): the same answer, the chains the way before', async () => {
+    const query = {name: withNodePort.name, namespace: withNodePort.namespace}
+    const streamed = await gatherKubeProxyRules(new StreamNetnsHost(ns), {hint: queryHint(query)})
+    // the lister's program named by a path in a directory without its -restore: exit 127
+    const {mkdtempSync, rmSync, symlinkSync} = await import('node:fs')
+    const {tmpdir} = await import('node:os')
+    const {join} = await import('node:path')
+    const dir = mkdtempSync(join(tmpdir(), 'nodedoc-norestore-'))
+    try {
+      symlinkSync((await ns.must(['sh', '-c', 'command -v iptables-nft'])).trim(), join(dir, 'iptables-nft'))
+      const host = new (class extends StreamNetnsHost {
+        override feed(argv: string[], listeners: FedListeners): FedProgram {
+          return super.feed(argv.map((a) => (a === 'iptables-nft' ? join(dir, 'iptables-nft') : a)), listeners)
+        }
+      })(ns)
+      const before = await ruleset(ns)
+      const fallback = await gatherKubeProxyRules(host, {hint: queryHint(query)})
+      expect(host.written.some((l) => l.startsWith('restore filter '))).toBe(true)
+      // the filter table whole, as before, after the restore of its start chains failed
+      expect(host.written).toContain('filter')
+      expect(fallback.iptables).toEqual(streamed.iptables)
+      for (let i = 0; i < 100 && host.ended < host.streams.length; i++) await new Promise((r) => setTimeout(r, 20))
+      expect((await ruleset(ns)).split('\n')).toEqual(before.split('\n'))
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
     }
   })
 })

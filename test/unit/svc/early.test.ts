@@ -44,7 +44,7 @@ describe('liveSvcName', () => {
   })
 })
 
-/** A live-looking host whose listing streams answer every batch with an empty listing, keeping what each was sent. */
+/** A live-looking host whose listing streams answer every batch with an empty listing (a restore: stopped at its first chain), keeping what each was sent. */
 class RecordingHost implements Host {
   readonly warnings = new Warnings()
   readonly description = 'recording'
@@ -83,7 +83,7 @@ class RecordingHost implements Host {
     return {
       write: (text) => {
         writes.push(text)
-        setImmediate(() => listeners.stdout('nodedoc: end of batch\n'))
+        setImmediate(() => listeners.stdout((text.startsWith('restore ') ? 'nodedoc: restore exit 1\n' : '') + 'nodedoc: end of batch\n'))
       },
       close: end,
       kill: end,

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {type Host, type FedProgram, type FedListeners, Warnings} from '../../../src/host/host.js'
-import {ListingReader, ListingStreams, batchInput, batchListings, listerArgv, streamableChain} from '../../../src/svc/listing-stream.js'
+import {ListingReader, ListingStreams, batchInput, batchListings, listerArgv, restorableChain, restoreInput, restoreListings, streamableChain} from '../../../src/svc/listing-stream.js'
 import {pathLines, readChainListing} from '../../../src/svc/iptables-path.js'
 
 // what the lister prints for `-t nat -S KUBE-SVC-...`, `-S KUBE-SEP-...` (iptables v1.8.9)
@@ -141,6 +141,50 @@ describe('batchInput and streamableChain', () => {
   })
 })
 
+describe('restoreInput, restorableChain and restoreListings', () => {
+  const SEP2 = SEP.replaceAll('CCCCCCCCCCCCCCCC', 'DDDDDDDDDDDDDDDD')
+  const [svc, sep, sep2] = ['KUBE-SVC-AAAAAAAAAAAAAAAA', 'KUBE-SEP-CCCCCCCCCCCCCCCC', 'KUBE-SEP-DDDDDDDDDDDDDDDD']
+
+  it('writes one restore line of the table and its chains, then the line that ends the batch', () => {
+    expect(restoreInput('filter', ['INPUT', 'KUBE-FORWARD'])).toBe('restore filter INPUT KUBE-FORWARD\nend\n')
+  })
+
+  it('takes only names restore reads as one word as they are, and the lister does not glob', () => {
+    for (const chain of ['KUBE-SEP-ABC', 'cali-FORWARD', 'a.b+c@d:e_f', 'X-', '0']) expect(restorableChain(chain), chain).toBe(true)
+    for (const chain of ['-t', '-S', 'a b', 'a"b', "a'b", 'a\\b', '#x', 'a#', '*', 'a*', 'a?', '[a]', 'a$b', 'a;b', '', 'a\nb', 'a\tb']) expect(restorableChain(chain), chain).toBe(false)
+  })
+
+  it('gives every chain asked its listing when the restore ended well, and garbles one that left a chain out', () => {
+    expect(restoreListings(SVC + SEP, [svc, sep])).toEqual({listed: new Map([[svc, {stdout: SVC, stderr: '', exitCode: 0}], [sep, {stdout: SEP, stderr: '', exitCode: 0}]]), rest: []})
+    expect(restoreListings(SVC, [svc, sep])).toBeUndefined()
+    expect(restoreListings('', [svc, sep])).toBeUndefined()
+  })
+
+  it('where it stopped (exit 1): the chains before, that one as not there, the rest still to ask', () => {
+    const read = restoreListings(SVC + 'nodedoc: restore exit 1\n', [svc, sep, sep2])
+    expect(read).toEqual({listed: new Map([[svc, {stdout: SVC, stderr: '', exitCode: 0}], [sep, {stdout: '', stderr: '', exitCode: 1}]]), rest: [sep2]})
+    expect(restoreListings('nodedoc: restore exit 1\n', [svc, sep])).toEqual({listed: new Map([[svc, {stdout: '', stderr: '', exitCode: 1}]]), rest: [sep]})
+  })
+
+  it('learns nothing from another exit, or exit 1 after every chain', () => {
+    expect(restoreListings('nodedoc: restore exit 2\n', [svc, sep])).toBe('failed')
+    expect(restoreListings(SVC + 'nodedoc: restore exit 127\n', [svc, sep])).toBe('failed')
+    expect(restoreListings(SVC + SEP + 'nodedoc: restore exit 1\n', [svc, sep])).toBe('failed')
+  })
+
+  it('garbles a chain not asked for, chains out of order, or an exit line that is not last', () => {
+    expect(restoreListings(SVC + SEP2, [svc, sep])).toBeUndefined()
+    expect(restoreListings(SEP + SVC, [svc, sep])).toBeUndefined()
+    expect(restoreListings('nodedoc: restore exit 1\n' + SVC, [svc, sep])).toBeUndefined()
+    expect(restoreListings(SVC + 'nodedoc: restore exit 1\nnodedoc: restore exit 1\n', [svc, sep, sep2])).toBeUndefined()
+    expect(restoreListings(SVC + 'nodedoc: restore exit x\n', [svc, sep])).toBeUndefined()
+  })
+
+  it('the reader keeps the exit line in its batch, not garbled', () => {
+    expect(new ListingReader().push(SVC + 'nodedoc: restore exit 1\n' + MARKER)).toEqual([{text: SVC + 'nodedoc: restore exit 1\n', garbled: false}])
+  })
+})
+
 /**
  * A host whose streams act as the lister of iptables-nft on chains given as text (answer:
  * false: a stream that takes its input and never prints).
@@ -148,6 +192,8 @@ describe('batchInput and streamableChain', () => {
 class StreamHost {
   readonly warnings = new Warnings()
   readonly streams: Array<{argv: string[]; written: string; closed: boolean; listeners: FedListeners}> = []
+  /** each restore line: its table and chains */
+  readonly restores: string[][] = []
   constructor(private readonly chains: Record<string, string>, private readonly answer: (n: number) => boolean | 'garble' = () => true) {}
   feed(argv: string[], listeners: FedListeners): FedProgram {
     const s = {argv, written: '', closed: false, listeners}
@@ -164,7 +210,14 @@ class StreamHost {
         if (!how || s.closed) return
         let out = ''
         for (const line of text.split('\n').slice(0, -1)) {
-          const [table, chain] = line.split(' ')
+          const [table, chain, ...more] = line.split(' ')
+          if (table === 'restore') {
+            // as iptables-nft-restore: each chain's listing, up to the first that is not there
+            this.restores.push([chain, ...more])
+            const stop = more.findIndex((c) => this.chains[c] === undefined)
+            out += more.slice(0, stop < 0 ? more.length : stop).map((c) => this.chains[c]).join('') + (stop < 0 ? '' : 'nodedoc: restore exit 1\n')
+            continue
+          }
           out += table === 'end' ? MARKER : chain === undefined ? Object.values(this.chains).join('') : (this.chains[chain] ?? '')
         }
         if (how === 'garble') out = 'Segmentation fault\n' + out
@@ -197,6 +250,35 @@ describe('ListingStreams', () => {
     expect((await streams.table('filter'))?.stdout).toBe(SVC + SEP)
     streams.close()
     expect(host.streams.every((s) => s.closed)).toBe(true)
+  })
+
+  it('lists several chains by one restore, and after a chain that stops it the rest by the next one, the last alone one by one', async () => {
+    const host = new StreamHost(chains)
+    const streams = ListingStreams.open(asHost(host), 'iptables-nft', 2)!
+    const [svc, sep] = Object.keys(chains)
+    const all = await streams.restore('nat', [svc, sep])
+    expect(all?.get(svc)?.stdout).toBe(SVC)
+    expect(all?.get(sep)?.stdout).toBe(SEP)
+    const some = await streams.restore('nat', [svc, 'KUBE-SEP-NOT-THERE', sep, 'KUBE-SEP-GONE', 'KUBE-MARK-MASQ'])
+    expect([...some!].map(([c, r]) => [c, r.exitCode])).toEqual([[svc, 0], ['KUBE-SEP-NOT-THERE', 1], [sep, 0], ['KUBE-SEP-GONE', 1], ['KUBE-MARK-MASQ', 1]])
+    expect(some?.get(sep)?.stdout).toBe(SEP)
+    expect(host.restores).toEqual([['nat', svc, sep], ['nat', svc, 'KUBE-SEP-NOT-THERE', sep, 'KUBE-SEP-GONE', 'KUBE-MARK-MASQ'], ['nat', sep, 'KUBE-SEP-GONE', 'KUBE-MARK-MASQ']])
+    expect(host.streams.some((s) => s.written.includes('nat KUBE-MARK-MASQ\n'))).toBe(true)
+    // a name restore would not read as it is: one by one, the others by restore
+    const odd = await streams.restore('nat', [svc, 'odd"name', sep])
+    expect([...odd!.keys()].sort()).toEqual([sep, svc, 'odd"name'].sort())
+    expect(host.restores.at(-1)).toEqual(['nat', svc, sep])
+    expect(host.streams.some((s) => s.written.includes('nat odd"name\n'))).toBe(true)
+    streams.close()
+  })
+
+  it('drops a stream whose restore left a chain out though it ended well', async () => {
+    const host = new StreamHost(chains)
+    const streams = ListingStreams.open(asHost(host), 'iptables-nft', 1)!
+    // the stand-in prints a listing of another chain's name for this one
+    ;(host as unknown as {chains: Record<string, string>}).chains['KUBE-SEP-ODD'] = SVC
+    expect(await streams.restore('nat', ['KUBE-SEP-CCCCCCCCCCCCCCCC', 'KUBE-SEP-ODD'])).toBeUndefined()
+    expect(host.streams[0].closed).toBe(true)
   })
 
   it('keeps of one chain\'s listing the lines its filter keeps', async () => {
@@ -246,6 +328,50 @@ describe('ListingStreams', () => {
 })
 
 describe('the lister (a real sh)', () => {
+  it('runs a restore only as `PROGRAM-restore --noflush` (without it a restore flushes the table): the script\'s one restore, a constant', () => {
+    for (const program of ['iptables-nft', 'ip6tables-nft']) {
+      const [sh, c, script, name, arg] = listerArgv(program)
+      expect([sh, c, name, arg]).toEqual(['sh', '-c', 'nodedoc-lister', program])
+      // $r is set once, from the program, and run in one place, with --noflush after it
+      expect(script.match(/\br=/g)).toEqual(['r='])
+      expect(script).toContain(' r=$1-restore;')
+      expect(script.match(/\$r\b/g)).toEqual(['$r'])
+      expect(script).toContain('| "$r" --noflush ||')
+      // no other program of the restore family named
+      expect(script.replace(/r=\$1-restore;|\[ "\$t" = restore \]|nodedoc: restore exit/g, '')).not.toMatch(/restore/)
+    }
+  })
+
+  it('feeds a restore batch to PROGRAM-restore --noflush, one `-S` line per chain, and says how it exited', async () => {
+    const {mkdtempSync, rmSync, writeFileSync, readFileSync} = await import('node:fs')
+    const {tmpdir} = await import('node:os')
+    const {join} = await import('node:path')
+    const {spawnFed} = await import('../../../src/host/fed.js')
+    const dir = mkdtempSync(join(tmpdir(), 'nodedoc-lister-'))
+    try {
+      const program = join(dir, 'iptables-nft')
+      writeFileSync(program, '#!/bin/sh\nexit 3\n', {mode: 0o755})
+      // a stand-in for iptables-nft-restore: keeps its arguments and input, lists up to a chain named ABSENT
+      writeFileSync(program + '-restore', `#!/bin/sh\nprintf '%s\\n' "$*" >> ${dir}/argv\nwhile read -r a b; do printf '%s %s\\n' "$a" "$b" >> ${dir}/input; [ "$a" = -S ] || continue; [ "$b" = ABSENT ] && exit 1; printf -- '-N %s\\n' "$b"; done\n`, {mode: 0o755})
+      let out = ''
+      const exited = new Promise((resolve) => {
+        const lister = spawnFed(listerArgv(program), {stdout: (chunk) => (out += chunk), exit: resolve})
+        lister.write(restoreInput('nat', ['KUBE-SEP-A', 'a.b+c@d:e_f', 'X*']))
+        lister.write(restoreInput('filter', ['INPUT', 'ABSENT', 'FORWARD']))
+        lister.close()
+      })
+      expect(await exited).toBe(0)
+      expect(new ListingReader().push(out)).toEqual([
+        {text: '-N KUBE-SEP-A\n-N a.b+c@d:e_f\n-N X*\n', garbled: false},
+        {text: '-N INPUT\nnodedoc: restore exit 1\n', garbled: false},
+      ])
+      expect(readFileSync(join(dir, 'argv'), 'utf8')).toBe('--noflush\n--noflush\n')
+      expect(readFileSync(join(dir, 'input'), 'utf8')).toBe('*nat \n-S KUBE-SEP-A\n-S a.b+c@d:e_f\n-S X*\nCOMMIT \n*filter \n-S INPUT\n-S ABSENT\n')
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
   // started by nodedoc, and started before the CLI loaded by the launcher's bash (src/host/spawner.ts)
   it.each(['by nodedoc', 'by the launcher\'s shell'])('passes each chain name as one argument, whatever it holds, ends each batch with the marker, and garbles a listing that was killed (started %s)', async (how) => {
     const {mkdtempSync, rmSync, writeFileSync, readdirSync} = await import('node:fs')
