@@ -49,47 +49,92 @@ export interface ShellFeed {
 /**
  * For each start in turn: `run` or `feed` and its argument count, then each argument on a line.
  * "o pid P" once the run o (its stdout's descriptor) runs as P, "o group G" once the lister o
- * runs in the process group G (`set -m` for it alone: the group is its subshell's, which waits
- * for it), "o exit S" when either ends, "o -" when the program is not there. A run gets its
- * stdout and stderr on o and o+1, a lister its stdout on o and its stdin on o+1. The descriptors
- * of the starts not made yet ($k up to $1) are closed in each one's subshell; the shell closes
- * its own copies of a start's once it has made it. It waits for every one before it exits, so
- * none is left for init to reap.
+ * runs in the process group G, "o exit S" when either ends (S: 128+n when killed by signal n),
+ * "o -" when the program is not there. A run gets its stdout and stderr on o and o+1, a lister
+ * its stdout on o and its stdin on o+1. Each program holds no descriptor of another start: the
+ * shell closes its own copies of a start's once it has made it, and the program closes those of
+ * the starts not made yet. The shell waits for every one before it exits, so none is left for
+ * init to reap.
+ *
+ * bash 5.1 and later start each program from the shell itself (one fork a start): its closes are
+ * redirections of the start, a list made only of digits and `>&-`, given to `eval` with the argv
+ * left as the quoted "$@" (eval reads "$@" as text and expands it to the arguments as words: no
+ * argument is read as code). `set -m` for a lister's start alone: the job gets a process group of
+ * its own, its pid. `wait -n -p` then says which ended, one at a time; where it returns, bash
+ * counts the other programs already ended as told and `wait -n` no longer gives them (bash's own
+ * rule for a shell run with -c), so each time the shell asks for those it knows are gone (no
+ * process with that pid: `kill -0` fails) by pid: bash kept their statuses. Older bash: a
+ * subshell for each start, which closes the descriptors, starts the program and waits for it
+ * (two forks a start). "$2" = subshells makes the shell take that way (the tests).
  */
 const SCRIPT = [
+  'case $1 in "" | *[!0-9]*) exit 1 ;; esac',
   'last=$1 k=3',
-  'while read -r kind n; do',
-  '  set --',
-  '  while [ $# -lt "$n" ]; do IFS= read -r a || exit 1; set -- "$@" "$a"; done',
-  '  o=$k e=$((k + 1)) k=$((k + 2))',
-  '  if ! command -v -- "$1" >/dev/null 2>&1; then',
-  '    echo "$o -"',
-  '  elif [ "$kind" = feed ]; then',
-  '    set -m',
-  '    (',
-  '      i=$k; while [ "$i" -le "$last" ]; do exec {i}>&-; i=$((i + 1)); done',
-  '      "$@" <&"$e" >&"$o" 2>/dev/null {o}>&- {e}>&- &',
-  '      p=$!',
-  '      exec {o}>&- {e}>&-',
-  '      wait "$p"',
-  '      echo "$o exit $?"',
-  '    ) &',
-  '    set +m',
-  '    echo "$o group $!"',
-  '  else',
-  '    (',
-  '      i=$k; while [ "$i" -le "$last" ]; do exec {i}>&-; i=$((i + 1)); done',
-  '      "$@" </dev/null >&"$o" 2>&"$e" {o}>&- {e}>&- &',
-  '      p=$!',
-  '      echo "$o pid $p"',
-  '      exec {o}>&- {e}>&-',
-  '      wait "$p"',
-  '      echo "$o exit $?"',
-  '    ) &',
-  '  fi',
-  '  exec {o}>&- {e}>&-',
-  'done',
-  'wait',
+  'if [ "$2" != subshells ] && ((BASH_VERSINFO[0] > 5 || BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1)); then',
+  '  c= i=3',
+  '  while [ "$i" -le "$last" ]; do c="$c$i>&- "; i=$((i + 1)); done',
+  '  while read -r kind n; do',
+  '    set --',
+  '    while [ $# -lt "$n" ]; do IFS= read -r a || exit 1; set -- "$@" "$a"; done',
+  "    o=$k e=$((k + 1)) k=$((k + 2)) c=${c#*' '} c=${c#*' '}",
+  '    if ! command -v -- "$1" >/dev/null 2>&1; then',
+  '      echo "$o -"',
+  '    elif [ "$kind" = feed ]; then',
+  '      set -m',
+  `      eval '"$@" <&'$e' >&'$o' 2>/dev/null '$o'>&- '$e'>&- '"$c&"`,
+  '      set +m',
+  '      w[$!]=$o',
+  '      echo "$o group $!"',
+  '    else',
+  `      eval '"$@" </dev/null >&'$o' 2>&'$e' '$o'>&- '$e'>&- '"$c&"`,
+  '      w[$!]=$o',
+  '      echo "$o pid $!"',
+  '    fi',
+  '    exec {o}>&- {e}>&-',
+  '  done',
+  '  while [ ${#w[@]} -gt 0 ]; do',
+  '    unset p',
+  '    wait -n -p p',
+  '    s=$? q=$p',
+  '    if [ -n "$q" ] && [ -n "${w[q]}" ]; then echo "${w[q]} exit $s"; unset "w[q]"; fi',
+  '    for p in "${!w[@]}"; do',
+  '      if [ -z "$q" ] || ! kill -0 "$p" 2>/dev/null; then wait "$p"; echo "${w[p]} exit $?"; unset "w[p]"; fi',
+  '    done',
+  '  done',
+  'else',
+  '  while read -r kind n; do',
+  '    set --',
+  '    while [ $# -lt "$n" ]; do IFS= read -r a || exit 1; set -- "$@" "$a"; done',
+  '    o=$k e=$((k + 1)) k=$((k + 2))',
+  '    if ! command -v -- "$1" >/dev/null 2>&1; then',
+  '      echo "$o -"',
+  '    elif [ "$kind" = feed ]; then',
+  '      set -m',
+  '      (',
+  '        i=$k; while [ "$i" -le "$last" ]; do exec {i}>&-; i=$((i + 1)); done',
+  '        "$@" <&"$e" >&"$o" 2>/dev/null {o}>&- {e}>&- &',
+  '        p=$!',
+  '        exec {o}>&- {e}>&-',
+  '        wait "$p"',
+  '        echo "$o exit $?"',
+  '      ) &',
+  '      set +m',
+  '      echo "$o group $!"',
+  '    else',
+  '      (',
+  '        i=$k; while [ "$i" -le "$last" ]; do exec {i}>&-; i=$((i + 1)); done',
+  '        "$@" </dev/null >&"$o" 2>&"$e" {o}>&- {e}>&- &',
+  '        p=$!',
+  '        echo "$o pid $p"',
+  '        exec {o}>&- {e}>&-',
+  '        wait "$p"',
+  '        echo "$o exit $?"',
+  '      ) &',
+  '    fi',
+  '    exec {o}>&- {e}>&-',
+  '  done',
+  '  wait',
+  'fi',
 ].join('\n')
 
 /** What the shell said of one start. */
@@ -130,7 +175,14 @@ const bySignal = (status: number) => status > 128 && status < 192
  * one. Each run is killed past timeoutMs, and its output past maxBytes is not an answer (null);
  * one killed by a signal has exit code 1, as a direct start reports it.
  */
-export function startThroughShell(starts: {runs: string[][]; feeds?: string[][]}, env: NodeJS.ProcessEnv, timeoutMs: number, maxBytes: number): {runs: ShellRun[]; feeds: ShellFeed[]} | undefined {
+export function startThroughShell(
+  starts: {runs: string[][]; feeds?: string[][]},
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+  maxBytes: number,
+  /** the older bash's way, a subshell for each start, whatever bash is there (the tests) */
+  {subshells = false}: {subshells?: boolean} = {},
+): {runs: ShellRun[]; feeds: ShellFeed[]} | undefined {
   const feeds = starts.feeds ?? []
   const all = [...feeds, ...starts.runs]
   if (all.length < 2 || !all.every(lineSafe)) return undefined
@@ -138,7 +190,7 @@ export function startThroughShell(starts: {runs: string[][]; feeds?: string[][]}
   let child: ChildProcess
   try {
     // its own process group: nodedoc's exit ends it and every run still going at once
-    child = spawn('bash', ['-p', '-c', SCRIPT, 'nodedoc-spawner', String(last)], {
+    child = spawn('bash', ['-p', '-c', SCRIPT, 'nodedoc-spawner', String(last), ...(subshells ? ['subshells'] : [])], {
       stdio: ['pipe', 'pipe', 'ignore', ...all.flatMap(() => ['pipe', 'pipe'] as const)],
       env: {...env, BASH_ENV: undefined, ENV: undefined},
       detached: true,
@@ -294,7 +346,7 @@ function shellFeed(fd: number, stdout: Pipe, stdin: Pipe, told: Map<number, Told
     }
     // its end is its stdout's end, and the status the shell says (if it can)
     if (open) return
-    // killed by nodedoc: its subshell with it, so no status comes
+    // killed by nodedoc: on the older bash its subshell with it, so no status comes
     if (t.status === undefined && killWanted) t.status = 143
     if (t.status === undefined && !t.silent) return
     settled = true
