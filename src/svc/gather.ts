@@ -229,11 +229,11 @@ export async function readChainsOnPath(host: Host, program: string, hint: string
   // the nat chains every path starts from, then the filter table: under streams, in that order
   for (const [table, chain] of [...PATH_START, ...PATH_PREFETCH]) if (table === 'nat') nat(chain)
   await Promise.resolve()
-  // the whole filter table: without streams at once, else only for what a restore could not list
+  // the whole filter table: without streams at once, else only for what a restore could not
+  // list; run on its own, as a lister cannot tell a listing that failed (a chain it cannot show
+  // fails the whole table) from an empty one
   let filterTable: Promise<RunResult | undefined> | undefined
-  const wholeFilter = () => (filterTable ??= streams
-    ? streams.table('filter').then((r) => r ?? slot(() => host.run([program, '-t', 'filter', '-S'])))
-    : slot(() => host.run([program, '-t', 'filter', '-S'])))
+  const wholeFilter = () => (filterTable ??= slot(() => host.run([program, '-t', 'filter', '-S'])))
   if (!streams) wholeFilter()
   let filterChains: Map<string, string> | undefined
   const fromWhole = async (chain: string): Promise<RunResult | undefined> => {

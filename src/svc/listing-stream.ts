@@ -365,13 +365,6 @@ export class ListingStreams {
     return more && new Map([...had, ...more])
   }
 
-  /** A whole table's `-t TABLE -S` listing, from the least busy stream. */
-  async table(table: string): Promise<RunResult | undefined> {
-    const lane = this.lanes.filter((l) => l.alive).sort((a, b) => a.load - b.load)[0]
-    const batch = lane && (await this.send(lane, table, null))
-    return batch && !batch.garbled ? {stdout: batch.text, stderr: '', exitCode: 0} : undefined
-  }
-
   /** Ends every stream: an idle one by closing its input, one with listings still waiting (they get undefined) at once. */
   close(): void {
     for (const lane of this.lanes) this.drop(lane, lane.waiting.length === 0)

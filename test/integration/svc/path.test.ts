@@ -244,6 +244,29 @@ describe.skipIf(!HAVE)('svc NAME through iptables-nft-restore --noflush batches'
     })
   }
 
+  it('a chain iptables-nft cannot show on the path (it fails the whole table\'s listing): had as not there, the rest of the path read', async () => {
+    const query = {name: withNodePort.name, namespace: withNodePort.namespace}
+    const without = await gatherKubeProxyRules(new StreamNetnsHost(ns), {hint: queryHint(query)})
+    await ns.must(['nft', 'add', 'chain', 'ip', 'filter', 'NFT-ONLY'])
+    await ns.must(['nft', 'add', 'rule', 'ip', 'filter', 'NFT-ONLY', 'meta', 'mark', 'set', 'numgen', 'random', 'mod', '2'])
+    await ns.must(['iptables-nft', '-I', 'FORWARD', '1', '-j', 'NFT-ONLY'])
+    try {
+      expect((await ns.exec(['iptables-nft', '-t', 'filter', '-S'])).exitCode).toBe(1)
+      const host = new StreamNetnsHost(ns)
+      const before = await ruleset(ns)
+      const path = await gatherKubeProxyRules(host, {hint: queryHint(query)})
+      expect(host.written.filter((l) => /^restore filter .*\bNFT-ONLY\b/.test(l)).length).toBeGreaterThan(0)
+      // the path as without that chain (but FORWARD's jump to it)
+      expect(path.iptables!.ipv4.replace('-A FORWARD -j NFT-ONLY\n', '')).toBe(without.iptables!.ipv4)
+      for (let i = 0; i < 100 && host.ended < host.streams.length; i++) await new Promise((r) => setTimeout(r, 20))
+      expect(await ruleset(ns)).toBe(before)
+    } finally {
+      await ns.exec(['iptables-nft', '-D', 'FORWARD', '-j', 'NFT-ONLY'])
+      await ns.exec(['nft', 'flush', 'chain', 'ip', 'filter', 'NFT-ONLY'])
+      await ns.exec(['nft', 'delete', 'chain', 'ip', 'filter', 'NFT-ONLY'])
+    }
+  })
+
   it('in a netns without any table: the restores make none (nft lists no ruleset after)', async () => {
     const empty = await Netns.create(netnsName('restore-empty'))
     try {
@@ -275,8 +298,8 @@ describe.skipIf(!HAVE)('svc NAME through iptables-nft-restore --noflush batches'
       const before = await ruleset(ns)
       const fallback = await gatherKubeProxyRules(host, {hint: queryHint(query)})
       expect(host.written.some((l) => l.startsWith('restore filter '))).toBe(true)
-      // the filter table whole, as before, after the restore of its start chains failed
-      expect(host.written).toContain('filter')
+      // the filter table whole, after the restore of its start chains failed: run on its own (its exit code told)
+      expect(host.asked).toContainEqual(['iptables-nft', '-t', 'filter', '-S'])
       expect(fallback.iptables).toEqual(streamed.iptables)
       for (let i = 0; i < 100 && host.ended < host.streams.length; i++) await new Promise((r) => setTimeout(r, 20))
       expect((await ruleset(ns)).split('\n')).toEqual(before.split('\n'))
