@@ -62,8 +62,9 @@ export interface ShellFeed {
  * argument is read as code). `set -m` for a lister's start alone: the job gets a process group of
  * its own, its pid. `wait -n -p` then says which ended, one at a time; where it returns, bash
  * counts the other programs already ended as told and `wait -n` no longer gives them (bash's own
- * rule for a shell run with -c), so each time the shell asks for those it knows are gone (no
- * process with that pid: `kill -0` fails) by pid: bash kept their statuses. Older bash: a
+ * rule for a shell run with -c), so before each `wait -n` the shell asks by pid for those it
+ * knows are gone (no process with that pid: `kill -0` fails; bash kept their statuses), and for
+ * every one left once `wait -n` says none runs (a pid taken again meanwhile). Older bash: a
  * subshell for each start, which closes the descriptors, starts the program and waits for it
  * (two forks a start). "$2" = subshells makes the shell take that way (the tests).
  */
@@ -71,7 +72,7 @@ const SCRIPT = [
   'case $1 in "" | *[!0-9]*) exit 1 ;; esac',
   'last=$1 k=3',
   'if [ "$2" != subshells ] && ((BASH_VERSINFO[0] > 5 || BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1)); then',
-  '  c= i=3',
+  '  w=() all= c= i=3',
   '  while [ "$i" -le "$last" ]; do c="$c$i>&- "; i=$((i + 1)); done',
   '  while read -r kind n; do',
   '    set --',
@@ -93,13 +94,18 @@ const SCRIPT = [
   '    exec {o}>&- {e}>&-',
   '  done',
   '  while [ ${#w[@]} -gt 0 ]; do',
+  '    for p in "${!w[@]}"; do',
+  '      if [ -z "$all" ] && kill -0 "$p" 2>/dev/null; then continue; fi',
+  '      wait "$p"',
+  '      echo "${w[p]} exit $?"',
+  '      unset "w[p]"',
+  '    done',
+  '    [ ${#w[@]} -gt 0 ] || break',
   '    unset p',
   '    wait -n -p p',
-  '    s=$? q=$p',
-  '    if [ -n "$q" ] && [ -n "${w[q]}" ]; then echo "${w[q]} exit $s"; unset "w[q]"; fi',
-  '    for p in "${!w[@]}"; do',
-  '      if [ -z "$q" ] || ! kill -0 "$p" 2>/dev/null; then wait "$p"; echo "${w[p]} exit $?"; unset "w[p]"; fi',
-  '    done',
+  '    s=$?',
+  '    if [ -z "$p" ]; then all=1',
+  '    elif [ -n "${w[p]}" ]; then echo "${w[p]} exit $s"; unset "w[p]"; fi',
   '  done',
   'else',
   '  while read -r kind n; do',

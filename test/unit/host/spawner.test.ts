@@ -89,6 +89,9 @@ async function sleepers(tag: string, count: number): Promise<number[]> {
 // what any child of this process holds past 0-2, the spawner or not (what the test runner left open)
 const inherited = spawnSync('sh', ['-c', 'cd /proc/$$/fd && for fd in *; do [ "$fd" -gt 2 ] && echo "$fd $(readlink "$fd")"; done'], {encoding: 'utf8'}).stdout.split('\n').filter(Boolean)
 
+/** The script's own names in the environment: the shell must set each before it reads it. */
+const shellNames = Object.fromEntries(['w', 'all', 'c', 'i', 'k', 'o', 'e', 'p', 's', 'last'].map((name) => [name, '$(touch PWNED) 9>&-']))
+
 const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1])
 
 // bash 5.1 and later start each program from the shell itself; `subshells` forces the older
@@ -100,8 +103,9 @@ describe.each([
   it('leaves each program no descriptor but its own stdin, stdout and stderr, none another start holds', async () => {
     const tag = `${60 + Math.floor(Math.random() * 1000)}.${process.pid}`
     const {feeds, runs} = startThroughShell({feeds: [['sleep', `${tag}1`]], runs: [['sleep', `${tag}2`], ['sleep', `${tag}3`], ['echo', 'quick']]}, env, 10_000, 1 << 20, {subshells})!
+    let pids: number[] = []
     try {
-      const pids = await sleepers(tag, 3)
+      pids = await sleepers(tag, 3)
       const seen = new Map<string, number>()
       for (const pid of pids) {
         const fds = readdirSync(`/proc/${pid}/fd`).filter((fd) => !inherited.includes(`${fd} ${readlinkSync(`/proc/${pid}/fd/${fd}`)}`))
@@ -119,8 +123,9 @@ describe.each([
       expect(seen.size).toBe(6)
       expect((await runs[2].done)?.stdout).toBe('quick')
     } finally {
-      for (const run of runs) run.kill()
-      for (const feed of feeds) feed.kill()
+      // by pid: a kill() before the shell has said a run's pid ends the shell's whole group
+      for (const pid of pids) process.kill(pid, 'SIGTERM')
+      if (pids.length < 3) for (const start of [...runs, ...feeds]) start.kill()
     }
     expect(await Promise.all(runs.slice(0, 2).map(async (run) => (await run.done)?.exitCode))).toEqual([1, 1])
     expect(await feeds[0].done).toBeNull()
@@ -131,10 +136,12 @@ describe.each([
     const tag = `${60 + Math.floor(Math.random() * 1000)}.${process.pid}`
     const quick = Array.from({length: 10}, (_, i) => (i % 3 === 2 ? ['sh', '-c', 'kill -TERM $$'] : ['sh', '-c', `exit ${i % 3 === 0 ? 0 : 3}`]))
     const started = Date.now()
+    // options from the environment, which -p keeps out, bash's posix mode, which it does not, and
+    // the script's names
     const {feeds, runs} = startThroughShell({
       feeds: [['sleep', tag], ['sh', '-c', 'exit 0'], ['sh', '-c', 'exit 3'], ['sh', '-c', 'kill -TERM $$']],
       runs: quick,
-    }, env, 10_000, 1 << 20, {subshells})!
+    }, {...env, PWD: dir, SHELLOPTS: 'errexit:nounset:pipefail', BASHOPTS: 'failglob', POSIXLY_CORRECT: '1', ...shellNames}, 10_000, 1 << 20, {subshells})!
     try {
       // every one that ended is told while the sleep still runs (a status told only once every
       // start has ended would hold them all)
@@ -150,9 +157,9 @@ describe.each([
     expect(spawnSync('pgrep', ['-f', `^sleep ${tag}$`]).status).toBe(1)
   })
 
-  it('keeps every argument as it was and says which program is not there', async () => {
+  it("keeps every argument as it was and says which program is not there, whatever the environment holds under the script's names", async () => {
     const hostile = ['$(touch PWNED)', '`touch PWNED`', '*', 'a;touch PWNED', '"q\'', "'", '&', '>&-', '9>&-', '$@', '"$@"', '', ' spaced ']
-    const {runs, feeds} = startThroughShell({feeds: [['sh', '-c', 'printf "%s|" "$@"', 'x', ...hostile]], runs: [['printf', '%s|', ...hostile], ['nodedoc-no-such-program', ...hostile]]}, {...env, PWD: dir}, 10_000, 1 << 20, {subshells})!
+    const {runs, feeds} = startThroughShell({feeds: [['sh', '-c', 'printf "%s|" "$@"', 'x', ...hostile]], runs: [['printf', '%s|', ...hostile], ['nodedoc-no-such-program', ...hostile]]}, {...env, PWD: dir, ...shellNames}, 10_000, 1 << 20, {subshells})!
     let out = ''
     feeds[0].stdout.setEncoding('utf8')
     feeds[0].stdout.on('data', (chunk: string) => (out += chunk))
