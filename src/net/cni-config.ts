@@ -19,36 +19,49 @@ export interface CniConfig {
 
 export const CNI_EXTENSIONS = ['.conf', '.conflist', '.json']
 
-interface PluginJson {
-  type?: string
-  bridge?: string
-  ipam?: {type?: string; subnet?: string; dataDir?: string; ranges?: Array<Array<{subnet?: string}>>}
-}
+/** A JSON object's own fields; anything else (an array, a string, null) has none. */
+type Fields = Record<string, unknown>
+const fields = (value: unknown): Fields | undefined => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Fields) : undefined)
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined)
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : [])
 
-/** One config file's text. Broken JSON is reported in `error`, not thrown: a node can hold junk here. */
-export function parseCniConfig(file: string, text: string): CniConfig {
-  let raw: PluginJson & {name?: string; cniVersion?: string; plugins?: PluginJson[]}
+const broken = (file: string, error: string): CniConfig => ({file, name: null, cniVersion: null, plugins: [], bridge: null, subnets: [], ipamDataDir: null, error})
+
+/**
+ * One config file's text. Broken JSON is reported in `error`, not thrown: a node can hold junk
+ * here, and any field may have any JSON type (a field of the wrong type is read as absent).
+ */
+export function parseCniConfig(file: string, source: string): CniConfig {
+  let parsed: unknown
   try {
-    raw = JSON.parse(text)
+    parsed = JSON.parse(source)
   } catch (error) {
-    return {file, name: null, cniVersion: null, plugins: [], bridge: null, subnets: [], ipamDataDir: null, error: `not JSON (${(error as Error).message})`}
+    return broken(file, `not JSON (${(error as Error).message})`)
   }
-  if (typeof raw !== 'object' || raw === null) return {file, name: null, cniVersion: null, plugins: [], bridge: null, subnets: [], ipamDataDir: null, error: 'not a JSON object'}
-  const plugins: PluginJson[] = file.endsWith('.conflist') || Array.isArray(raw.plugins) ? (raw.plugins ?? []) : [raw]
+  const raw = fields(parsed)
+  if (!raw) return broken(file, 'not a JSON object')
+  const plugins = (file.endsWith('.conflist') || Array.isArray(raw.plugins) ? list(raw.plugins) : [raw]).map((p) => fields(p) ?? {})
   const subnets: string[] = []
   for (const p of plugins) {
-    if (p.ipam?.subnet) subnets.push(p.ipam.subnet)
-    for (const set of p.ipam?.ranges ?? []) for (const r of set) if (r.subnet) subnets.push(r.subnet)
+    const ipam = fields(p.ipam)
+    const subnet = text(ipam?.subnet)
+    if (subnet) subnets.push(subnet)
+    // host-local's ranges: a list of range sets, each a list of ranges
+    for (const set of list(ipam?.ranges)) for (const range of list(set)) {
+      const rangeSubnet = text(fields(range)?.subnet)
+      if (rangeSubnet) subnets.push(rangeSubnet)
+    }
   }
-  const types = plugins.map((p) => p.type).filter((t): t is string => typeof t === 'string')
+  const types = plugins.map((p) => text(p.type)).filter((t): t is string => t !== undefined)
+  const bridgePlugin = plugins.find((p) => p.type === 'bridge')
   return {
     file,
-    name: typeof raw.name === 'string' ? raw.name : null,
-    cniVersion: typeof raw.cniVersion === 'string' ? raw.cniVersion : null,
+    name: text(raw.name) ?? null,
+    cniVersion: text(raw.cniVersion) ?? null,
     plugins: types,
-    bridge: plugins.find((p) => p.type === 'bridge')?.bridge ?? (types.includes('bridge') ? 'cni0' : null),
+    bridge: text(bridgePlugin?.bridge) ?? (bridgePlugin ? 'cni0' : null),
     subnets,
-    ipamDataDir: plugins.find((p) => typeof p.ipam?.dataDir === 'string')?.ipam?.dataDir ?? null,
+    ipamDataDir: plugins.map((p) => text(fields(p.ipam)?.dataDir)).find((dir) => dir !== undefined) ?? null,
     error: types.length === 0 ? 'no plugin "type"' : null,
   }
 }

@@ -101,6 +101,28 @@ describe('CNI config', () => {
     expect(parseCniConfig('00-broken.conflist', '{"name": ').error).toMatch(/^not JSON/)
     expect(parseCniConfig('05-empty.conflist', '{"name": "x", "plugins": []}').error).toBe('no plugin "type"')
   })
+  it('reads a field of the wrong JSON type as absent, never throws', () => {
+    // shapes a broken or hostile file can hold where an array or object belongs
+    const odd = [null, 7, 'x', true, {}, [], [null], [7], [[null]], [['x']], {subnet: 7}]
+    for (const value of odd) {
+      const shapes = [
+        {name: 'n', plugins: value},
+        {name: 'n', plugins: [value, {type: 'ptp'}]},
+        {name: 'n', plugins: [{type: 'ptp', ipam: value}]},
+        {name: 'n', plugins: [{type: 'ptp', ipam: {subnet: value, dataDir: value, ranges: value}}]},
+        {name: 'n', plugins: [{type: 'bridge', bridge: value, ipam: {ranges: [value, [value]]}}]},
+        {name: value, cniVersion: value, type: value},
+      ]
+      for (const shape of shapes) for (const file of ['10-x.conflist', '10-x.conf']) {
+        const config = parseCniConfig(file, JSON.stringify(shape))
+        expect(config.subnets.every((s) => typeof s === 'string')).toBe(true)
+        expect([config.name, config.cniVersion, config.bridge, config.ipamDataDir].every((v) => v === null || typeof v === 'string')).toBe(true)
+      }
+    }
+    const mixed = parseCniConfig('10-x.conflist', JSON.stringify({name: 'n', plugins: [7, {type: 'bridge', bridge: 9, ipam: {ranges: ['x', [null, {subnet: '10.1.0.0/16'}], [{subnet: 3}]]}}]}))
+    expect(mixed).toMatchObject({plugins: ['bridge'], bridge: 'cni0', subnets: ['10.1.0.0/16'], error: null})
+    expect(parseCniConfig('10-x.conflist', '[1, 2]').error).toBe('not a JSON object')
+  })
   it('uses the first valid file by name, as libcni does', () => {
     const configs = [
       parseCniConfig('20-b.conflist', '{"name":"b","plugins":[{"type":"bridge"}]}'),
