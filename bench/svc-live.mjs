@@ -10,7 +10,8 @@
 // cannot do without (`iptables-nft -t nat -S KUBE-SERVICES`), and every listing the path needs
 // (KUBE-SERVICES, the service's chain, its endpoints', the start chains and the filter table)
 // under one xargs, alone, after `node -e 0` and beside `nodedoc --version`, and at their best (both
-// cores, in the walk's order: what any tool needs at the least), alone and beside `node -e 0`; on legacy, the save
+// cores, in the walk's order: what any tool needs at the least), alone and beside `node -e 0`, and
+// the same chains by restore batches on two lanes, as svc NAME lists them, alone and beside `node -e 0`; on legacy, the save
 // read by a bare node (its pipe as Buffers), alone, through cat and beside `nodedoc --version`, by cat, and by cat after `node -e 0`. BASELINE=path/to/bin/run.js adds
 // another build's svc NAME live to the same run, and checks both print the same.
 // CPU is every process of the run's, also those still running when its first process exits
@@ -141,6 +142,20 @@ try {
       'wait',
     ].join('\n') + '\n')
     const atBest = ['sh', best, svcChain, ...seps]
+    // the same chains listed several at a time by one `iptables-nft-restore --noflush` (only `-S`
+    // lines: read-only), as svc NAME lists them since session 30: the walk's lane (KUBE-SERVICES,
+    // the service's chain, one restore of its endpoints' chains) beside the start chains' lane
+    // (the hint, one restore of the filter table's start chains that are there, one of nat's)
+    const filterThere = new Set([...list('-t', 'filter', '-S').matchAll(/^-[NP] (\S+)/gm)].map((m) => m[1]))
+    const filterStart = ['INPUT', 'FORWARD', 'OUTPUT', 'KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS', 'KUBE-PROXY-FIREWALL', 'KUBE-FORWARD', 'KUBE-FIREWALL'].filter((c) => filterThere.has(c))
+    const restoreOf = (table, names) => `printf '%s\\n' '*${table}' ${names.map((c) => `'-S ${c}'`).join(' ')} COMMIT | iptables-nft-restore --noflush`
+    const batched = join(work, 'path-batched.sh')
+    writeFileSync(batched, [
+      `( iptables-nft -t nat -S KUBE-SERVICES; iptables-nft -t nat -S ${svcChain}; ${restoreOf('nat', seps)} ) >/dev/null &`,
+      `( iptables-nft -t mangle -S KUBE-IPTABLES-HINT; ${restoreOf('filter', filterStart)}; ${restoreOf('nat', ['PREROUTING', 'OUTPUT', 'POSTROUTING', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ'])} ) >/dev/null`,
+      'wait',
+    ].join('\n') + '\n')
+    const atBestBatched = ['sh', batched]
     const cases = {
       'iptables-nft-save (kernel)': inNs('iptables-nft-save'),
       [`svc ${name} live`]: inNs(process.execPath, RUN, 'svc', name, '-o', 'json'),
@@ -155,6 +170,8 @@ try {
       'floor: those listings beside nodedoc --version, started together': inNs('sh', '-c', 'node="$0" run="$1"; shift; "$@" & "$node" "$run" --version >/dev/null; wait', process.execPath, RUN, ...xargs),
       [`floor: the path's ${chains.length + 1} listings at their best (both cores, in the walk's order)`]: inNs(...atBest),
       'floor: node -e 0 beside those, started together': inNs('sh', '-c', '"$@" & "$0" -e 0; wait', process.execPath, ...atBest),
+      'floor: the same chains by restore batches, two lanes (as svc NAME lists them)': inNs(...atBestBatched),
+      'floor: node -e 0 beside those batches, started together': inNs('sh', '-c', '"$@" & "$0" -e 0; wait', process.execPath, ...atBestBatched),
     }
     measure(cases, 'iptables-nft-save (kernel)')
   }
