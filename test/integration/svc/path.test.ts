@@ -2,6 +2,9 @@
 // (`iptables-nft -t TABLE -S CHAIN`), never the whole save, and answers exactly as the whole
 // save does. kube-proxy-shaped rules (bench/svc-gen.mjs) loaded with the real iptables-nft-restore
 // into a netns this test makes.
+import {mkdtempSync, rmSync, symlinkSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {FedProgram, RunOptions, RunResult, FedListeners} from '../../../src/host/host.js'
 import {spawnFed} from '../../../src/host/fed.js'
@@ -284,9 +287,6 @@ describe.skipIf(!HAVE)('svc NAME through iptables-nft-restore --noflush batches'
     const query = {name: withNodePort.name, namespace: withNodePort.namespace}
     const streamed = await gatherKubeProxyRules(new StreamNetnsHost(ns), {hint: queryHint(query)})
     // the lister's program named by a path in a directory without its -restore: exit 127
-    const {mkdtempSync, rmSync, symlinkSync} = await import('node:fs')
-    const {tmpdir} = await import('node:os')
-    const {join} = await import('node:path')
     const dir = mkdtempSync(join(tmpdir(), 'nodedoc-norestore-'))
     try {
       symlinkSync((await ns.must(['sh', '-c', 'command -v iptables-nft'])).trim(), join(dir, 'iptables-nft'))
