@@ -1,6 +1,8 @@
 // CNI network configs in /etc/cni/net.d. libcni (and so containerd and CRI-O) loads the files
 // ending .conf, .conflist or .json, sorted by name, and uses the first one that parses.
 
+import {record, str} from '../parse/json.js'
+
 export interface CniConfig {
   file: string
   /** network name ("kindnet", "k8s-pod-network", "cbr0") */
@@ -19,10 +21,7 @@ export interface CniConfig {
 
 export const CNI_EXTENSIONS = ['.conf', '.conflist', '.json']
 
-/** A JSON object's own fields; anything else (an array, a string, null) has none. */
-type Fields = Record<string, unknown>
-const fields = (value: unknown): Fields | undefined => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Fields) : undefined)
-const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined)
+/** A JSON array's elements; anything else has none. */
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : [])
 
 const broken = (file: string, error: string): CniConfig => ({file, name: null, cniVersion: null, plugins: [], bridge: null, subnets: [], ipamDataDir: null, error})
@@ -38,30 +37,30 @@ export function parseCniConfig(file: string, source: string): CniConfig {
   } catch (error) {
     return broken(file, `not JSON (${(error as Error).message})`)
   }
-  const raw = fields(parsed)
+  const raw = record(parsed)
   if (!raw) return broken(file, 'not a JSON object')
-  const plugins = (file.endsWith('.conflist') || Array.isArray(raw.plugins) ? list(raw.plugins) : [raw]).map((p) => fields(p) ?? {})
+  const plugins = (file.endsWith('.conflist') || Array.isArray(raw.plugins) ? list(raw.plugins) : [raw]).map((p) => record(p) ?? {})
   const subnets: string[] = []
   for (const p of plugins) {
-    const ipam = fields(p.ipam)
-    const subnet = text(ipam?.subnet)
+    const ipam = record(p.ipam)
+    const subnet = str(ipam?.subnet)
     if (subnet) subnets.push(subnet)
     // host-local's ranges: a list of range sets, each a list of ranges
     for (const set of list(ipam?.ranges)) for (const range of list(set)) {
-      const rangeSubnet = text(fields(range)?.subnet)
+      const rangeSubnet = str(record(range)?.subnet)
       if (rangeSubnet) subnets.push(rangeSubnet)
     }
   }
-  const types = plugins.map((p) => text(p.type)).filter((t): t is string => t !== undefined)
+  const types = plugins.map((p) => str(p.type)).filter((t): t is string => t !== undefined)
   const bridgePlugin = plugins.find((p) => p.type === 'bridge')
   return {
     file,
-    name: text(raw.name) ?? null,
-    cniVersion: text(raw.cniVersion) ?? null,
+    name: str(raw.name) ?? null,
+    cniVersion: str(raw.cniVersion) ?? null,
     plugins: types,
-    bridge: text(bridgePlugin?.bridge) ?? (bridgePlugin ? 'cni0' : null),
+    bridge: str(bridgePlugin?.bridge) ?? (bridgePlugin ? 'cni0' : null),
     subnets,
-    ipamDataDir: plugins.map((p) => text(fields(p.ipam)?.dataDir)).find((dir) => dir !== undefined) ?? null,
+    ipamDataDir: plugins.map((p) => str(record(p.ipam)?.dataDir)).find((dir) => dir !== undefined) ?? null,
     error: types.length === 0 ? 'no plugin "type"' : null,
   }
 }
