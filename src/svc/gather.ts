@@ -157,6 +157,28 @@ async function listEach(host: Host, program: string, table: PathTable, chains: s
   return new Map(chains.map((chain) => [chain, listed.has(chain) ? {stdout: listed.get(chain)!, stderr: '', exitCode: 0} : absent]))
 }
 
+/** A chain's listing asked for, waiting for its answer. */
+interface Waiter<T> {
+  chain: string
+  resolve(value: T): void
+  reject(error: unknown): void
+}
+
+/** Chains asked for in one turn of the event loop, handed to `flush` together at its end. */
+function together<T>(flush: (waiting: Array<Waiter<T>>) => void): (chain: string) => Promise<T> {
+  let waiting: Array<Waiter<T>> = []
+  return (chain) => new Promise<T>((resolve, reject) => {
+    if (waiting.length === 0) {
+      queueMicrotask(() => {
+        const all = waiting
+        waiting = []
+        flush(all)
+      })
+    }
+    waiting.push({chain, resolve, reject})
+  })
+}
+
 /**
  * The chains on the path of the service `hint` names, as iptables-save text; undefined when the
  * program is not there. Each process start costs more than a small chain's listing, so: chain by
@@ -174,9 +196,7 @@ export async function readChainsOnPath(host: Host, program: string, hint: string
   const slot = limiter(8)
   const listings = new Map<string, Promise<ChainListing | null | undefined>>()
   const run = (table: PathTable, chain: string) => slot(() => host.run([program, '-t', table, '-S', chain]))
-  // nat chains asked for in this turn of the event loop, listed together at its end
-  let waiting: Array<{chain: string; resolve: (r: RunResult | undefined) => void; reject: (e: unknown) => void}> = []
-  const listWithoutStreams = (all: typeof waiting) => {
+  const listWithoutStreams = (all: Array<Waiter<RunResult | undefined>>) => {
     const n = Math.ceil(all.length / BATCH)
     for (let i = 0; i < n; i++) {
       const batch = all.filter((_, j) => j % n === i)
@@ -191,19 +211,14 @@ export async function readChainsOnPath(host: Host, program: string, hint: string
       }, (error) => batch.forEach((w) => w.reject(error)))
     }
   }
-  const listWaiting = () => {
-    const all = waiting
-    waiting = []
+  // nat chains asked for in this turn of the event loop, listed together at its end
+  const runSoon = together<RunResult | undefined>((all) => {
     if (!streams) return listWithoutStreams(all)
     const chains = all.map((w) => w.chain)
     streams.restore('nat', chains).then((listed) => listed ?? streams.list('nat', chains)).then((listed) => {
       if (!listed) return listWithoutStreams(all)
       for (const w of all) w.resolve(listed.get(w.chain))
     }, (error) => all.forEach((w) => w.reject(error)))
-  }
-  const runSoon = (chain: string) => new Promise<RunResult | undefined>((resolve, reject) => {
-    if (waiting.length === 0) queueMicrotask(listWaiting)
-    waiting.push({chain, resolve, reject})
   })
   const list = (table: PathTable, chain: string, read: () => Promise<RunResult | undefined> | RunResult | undefined): Promise<ChainListing | null | undefined> => {
     const key = `${table} ${chain}`
@@ -245,17 +260,10 @@ export async function readChainsOnPath(host: Host, program: string, hint: string
     return text === undefined ? {stdout: '', stderr: '', exitCode: 1} : {stdout: text, stderr: '', exitCode: 0}
   }
   // filter chains asked for in this turn of the event loop (not given), by one restore at its end
-  let filterWaiting: Array<{chain: string; resolve: (r: RunResult | undefined) => void}> = []
-  const restoreFilter = () => {
-    const all = filterWaiting
-    filterWaiting = []
+  const filterSoon = together<RunResult | undefined>((all) => {
     streams!.restore('filter', all.map((w) => w.chain)).then((listed) => {
       for (const w of all) w.resolve(listed?.get(w.chain))
     }, () => all.forEach((w) => w.resolve(undefined)))
-  }
-  const filterSoon = (chain: string) => new Promise<RunResult | undefined>((resolve) => {
-    if (filterWaiting.length === 0) queueMicrotask(restoreFilter)
-    filterWaiting.push({chain, resolve})
   })
   const filter = (chain: string) => list('filter', chain, async () => {
     if (!streams) return fromWhole(chain)
