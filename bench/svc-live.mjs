@@ -23,6 +23,7 @@ import {execFileSync, spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync} from 'node:fs'
 import {loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {PATH_PREFETCH, PATH_START} from '../dist/src/svc/iptables-path.js'
 import {kubeProxyRestore, syntheticServices} from './svc-gen.mjs'
 import {median, timed} from './timing.mjs'
 
@@ -147,12 +148,13 @@ try {
     // the service's chain, one restore of its endpoints' chains) beside the start chains' lane
     // (the hint, one restore of the filter table's start chains that are there, one of nat's)
     const filterThere = new Set([...list('-t', 'filter', '-S').matchAll(/^-[NP] (\S+)/gm)].map((m) => m[1]))
-    const filterStart = ['INPUT', 'FORWARD', 'OUTPUT', 'KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS', 'KUBE-PROXY-FIREWALL', 'KUBE-FORWARD', 'KUBE-FIREWALL'].filter((c) => filterThere.has(c))
+    const filterStart = PATH_START.filter(([table, c]) => table === 'filter' && filterThere.has(c)).map(([, c]) => c)
+    const natStart = [...PATH_START, ...PATH_PREFETCH].filter(([table, c]) => table === 'nat' && c !== 'KUBE-SERVICES').map(([, c]) => c)
     const restoreOf = (table, names) => `printf '%s\\n' '*${table}' ${names.map((c) => `'-S ${c}'`).join(' ')} COMMIT | iptables-nft-restore --noflush`
     const batched = join(work, 'path-batched.sh')
     writeFileSync(batched, [
       `( iptables-nft -t nat -S KUBE-SERVICES; iptables-nft -t nat -S ${svcChain}; ${restoreOf('nat', seps)} ) >/dev/null &`,
-      `( iptables-nft -t mangle -S KUBE-IPTABLES-HINT; ${restoreOf('filter', filterStart)}; ${restoreOf('nat', ['PREROUTING', 'OUTPUT', 'POSTROUTING', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ'])} ) >/dev/null`,
+      `( iptables-nft -t mangle -S KUBE-IPTABLES-HINT; ${restoreOf('filter', filterStart)}; ${restoreOf('nat', natStart)} ) >/dev/null`,
       'wait',
     ].join('\n') + '\n')
     const atBestBatched = ['sh', batched]
