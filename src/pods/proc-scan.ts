@@ -1,6 +1,6 @@
 import {type Host, readFiles} from '../host/host.js'
 import {type CgroupIdentity, type ProcCgroupEntry, identifyProcCgroup, parseProcCgroup} from '../parse/cgroup.js'
-import {parseCmdline, parseProcStat, parseProcStatus, type ProcStatus, statFromStatus} from '../parse/proc.js'
+import {parseCmdline, parseProcStat, parseProcStatus, type ProcStat, type ProcStatus, statFromStatus} from '../parse/proc.js'
 
 /** What nodedoc knows of one process after a scan. */
 export interface ProcInfo {
@@ -48,9 +48,12 @@ export async function scanProcesses(host: Host, wanted?: (identity: CgroupIdenti
     const rest = wanted ? await readFiles(host, picked.map((p) => dirs[p.i]), ['status', 'cmdline']) : undefined
     for (let k = 0; k < picked.length; k++) {
       const {i, known} = picked[k]
-      const [statusText, cmdlineText] = rest ? rest[k] : [first[i][1], first[i][2]]
-      const proc = await processFrom(host, batch[i], known, statusText, cmdlineText)
-      if (proc) scanned.push(proc)
+      const statusText = rest ? rest[k][0] : first[i][1]
+      const cmdlineText = rest ? rest[k][1] : first[i][2]
+      const status = statusText ? parseProcStatus(statusText) : undefined
+      // stat only where status does not say it: no promise per process otherwise
+      const stat = (statusText && status ? statFromStatus(statusText, status) : undefined) ?? (await readStat(host, batch[i]))
+      if (stat) scanned.push(processFrom(batch[i], stat, status, cmdlineText, known))
     }
   }
   return scanned
@@ -59,18 +62,16 @@ export async function scanProcesses(host: Host, wanted?: (identity: CgroupIdenti
 // processes read per batch: /proc proved once per batch, few enough texts held at a time
 const BATCH = 128
 
-async function processFrom(host: Host, pid: number, known: Pick<ProcInfo, 'cgroup' | 'identity'>, statusText: string | undefined, cmdlineText: string | undefined): Promise<ProcInfo | undefined> {
-  const status = statusText ? parseProcStatus(statusText) : undefined
-  let stat = statusText && status ? statFromStatus(statusText, status) : undefined
-  if (!stat) {
-    const statText = await host.readFile(`/proc/${pid}/stat`)
-    if (statText === undefined) return undefined
-    stat = parseProcStat(statText)
-    if (!stat) {
-      host.warnings.add('bad:/proc/stat', 'unparseable /proc/<pid>/stat skipped', `/proc/${pid}/stat`)
-      return undefined
-    }
-  }
+/** /proc/<pid>/stat's comm, state and ppid; undefined when the process is gone or its stat unparseable (warned). */
+async function readStat(host: Host, pid: number): Promise<Pick<ProcStat, 'comm' | 'state' | 'ppid'> | undefined> {
+  const statText = await host.readFile(`/proc/${pid}/stat`)
+  if (statText === undefined) return undefined
+  const stat = parseProcStat(statText)
+  if (!stat) host.warnings.add('bad:/proc/stat', 'unparseable /proc/<pid>/stat skipped', `/proc/${pid}/stat`)
+  return stat
+}
+
+function processFrom(pid: number, stat: Pick<ProcStat, 'comm' | 'state' | 'ppid'>, status: ProcStatus | undefined, cmdlineText: string | undefined, known: Pick<ProcInfo, 'cgroup' | 'identity'>): ProcInfo {
   return {
     pid,
     ppid: stat.ppid,

@@ -83,7 +83,50 @@ describe('statFromStatus: what stat says, from status', () => {
     const zombie = 'Name:\tdefunct thing\nState:\tZ (zombie)\nPPid:\t4200\nNSpid:\t4242\n'
     expect(statFromStatus(zombie, parseProcStatus(zombie)!)).toEqual({comm: 'defunct thing', state: 'Z', ppid: 4200})
   })
+  it('status read as a Map of its lines and split(/\\s+/) read it, on every process of this machine', () => {
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      let text: string
+      try {
+        text = readFileSync(`/proc/${pid}/status`, 'utf8')
+      } catch {
+        continue // exited meanwhile
+      }
+      expect(parseProcStatus(text)).toEqual(statusByMap(text))
+    }
+  })
+  it('words split at every character \\s matches, and at no other', () => {
+    for (let code = 0; code < 0x10000; code++) {
+      const c = String.fromCharCode(code)
+      const text = `Name:\tx\nState:\tS${c}y\nNSpid:\t${c}4242${c}${c}7${c}\nUid:\t1${c}2\nGid:\t${c}\nSeccomp:\t2\n`
+      expect(parseProcStatus(text), `U+${code.toString(16)}`).toEqual(statusByMap(text))
+    }
+  })
   it('status keys read once each, the last of a repeated key counting', () => {
     expect(parseProcStatus('Name:\ta\nState:\tR (running)\nName:\tb\nweird line\n:\tnothing\nPPid:\t9')).toMatchObject({name: 'b', state: 'R', ppid: 9})
   })
 })
+
+/** The plain reading of a status (a Map of its lines, split(/\s+/)): what parseProcStatus must give, without the Map. */
+function statusByMap(text: string): ReturnType<typeof parseProcStatus> {
+  const fields = new Map<string, string>()
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':')
+    if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1).trim())
+  }
+  if (!fields.has('Name') || !fields.has('State')) return undefined
+  const numbers = (key: string) => (fields.get(key) ?? '').split(/\s+/).filter(Boolean).map(Number)
+  const optional = (key: string) => (fields.has(key) ? Number(fields.get(key)) : null)
+  return {
+    name: fields.get('Name')!,
+    state: fields.get('State')!.split(/\s+/)[0],
+    ppid: Number(fields.get('PPid') ?? 0),
+    nsPid: numbers('NSpid'),
+    uid: numbers('Uid'),
+    gid: numbers('Gid'),
+    capEff: fields.get('CapEff') ?? null,
+    capBnd: fields.get('CapBnd') ?? null,
+    noNewPrivs: fields.has('NoNewPrivs') ? fields.get('NoNewPrivs') === '1' : null,
+    seccomp: optional('Seccomp'),
+    threads: optional('Threads'),
+  }
+}
