@@ -17,7 +17,7 @@ const ELLIPSIS = '...'
  * anything else keeps its start and end in equal parts (IDs and names differ at both).
  */
 export function elide(text: string, width: number): string {
-  if (stringWidth(text) <= width) return text
+  if (widthOf(text) <= width) return text
   if (width <= ELLIPSIS.length) return text.slice(0, width)
   const keep = width - ELLIPSIS.length
   const head = text.includes('/') ? Math.ceil(keep / 3) : Math.ceil(keep / 2)
@@ -55,7 +55,7 @@ export function columns(head: string[], rows: Array<Array<string | number | unde
   // cells and their widths measured once, row-major: a 10k-row table measures 70k cells
   const cells: string[] = []
   const cellWidths: number[] = []
-  const natural = header.map(width)
+  const natural = header.map(widthOf)
   for (const row of rows) {
     for (let i = 0; i < n; i++) {
       const cell = row[i]
@@ -64,14 +64,14 @@ export function columns(head: string[], rows: Array<Array<string | number | unde
       // printable ASCII (the usual cell) is itself, as wide as it is long: one test, no copy
       const plain = PRINTABLE_ASCII.test(text)
       const shown = plain ? text : escapeControl(text)
-      const w = plain ? text.length : width(shown)
+      const w = plain ? text.length : widthOf(shown)
       cells.push(shown)
       cellWidths.push(w)
       if (w > natural[i]) natural[i] = w
     }
   }
   const widths = Number.isFinite(tableOptions.width) ? fitWidths(natural, tableOptions.width) : natural
-  let out = tableOptions.headers ? tableLine(header, header.map(width), 0, widths) : ''
+  let out = tableOptions.headers ? tableLine(header, header.map(widthOf), 0, widths) : ''
   for (let at = 0; at < cells.length; at += n) out += tableLine(cells, cellWidths, at, widths)
   return out
 }
@@ -85,7 +85,7 @@ function tableLine(texts: string[], measured: number[], at: number, widths: numb
     let w = measured[at + i]
     if (w > widths[i]) {
       text = elide(text, widths[i])
-      w = width(text)
+      w = widthOf(text)
     }
     out += i === n - 1 ? text : text + pad(widths[i] - w) + GAP
   }
@@ -94,7 +94,7 @@ function tableLine(texts: string[], measured: number[], at: number, widths: numb
 }
 
 /** Printable ASCII is as wide as it is long; anything else (wide, combining, emoji) is measured. */
-function width(text: string): number {
+function widthOf(text: string): number {
   return PRINTABLE_ASCII.test(text) ? text.length : stringWidth(text)
 }
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/
@@ -168,7 +168,7 @@ export function foldLines(text: string, width: number): string {
 }
 
 function foldLine(line: string, width: number): string {
-  if (stringWidth(line) <= width) return line
+  if (widthOf(line) <= width) return line
   const plain = line.replace(/\x1b\[[0-9;]*m/g, '')
   const column = /^(\s*\S.*?\s{2,})\S/.exec(plain)?.[1].length
   const indent = column !== undefined && column < width / 2 ? column : (/^\s*/.exec(plain)?.[0].length ?? 0) + 2

@@ -46,6 +46,12 @@ describe('elide', () => {
     for (const w of [4, 8, 13, 20]) expect(elide('x'.repeat(50), w).length).toBe(w)
     expect(elide('short', 20)).toBe('short')
   })
+
+  it('measures wide characters by their width, not their length', () => {
+    // 10 characters, 20 columns: printable ASCII alone is as wide as it is long
+    expect(elide('界'.repeat(10), 13)).toBe('界'.repeat(5) + '...' + '界'.repeat(5))
+    expect(elide('界'.repeat(6), 13)).toBe('界'.repeat(6))
+  })
 })
 
 describe('humanized values', () => {
@@ -67,5 +73,11 @@ describe('foldLines', () => {
     for (const l of folded) expect(l.length).toBeLessThanOrEqual(60)
     expect(folded[1].startsWith(' '.repeat(15))).toBe(true)
     expect(foldLines('short line', 60)).toBe('short line')
+  })
+
+  it('folds a line of wide characters that is shorter than the width but wider', () => {
+    const line = 'name   ' + Array.from({length: 8}, () => '界界界界').join(' ')
+    expect(line.length).toBeLessThan(60)
+    expect(foldLines(line, 60).split('\n')).toHaveLength(2)
   })
 })
