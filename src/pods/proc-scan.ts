@@ -87,8 +87,10 @@ function processFrom(pid: number, stat: Pick<ProcStat, 'comm' | 'state' | 'ppid'
 
 async function listPids(host: Host): Promise<number[]> {
   const entries = (await host.readDir('/proc')) ?? []
-  return entries.filter((e) => /^\d+$/.test(e.name)).map((e) => Number(e.name)).sort((a, b) => a - b)
+  return entries.filter((e) => PID_NAME.test(e.name)).map((e) => Number(e.name)).sort((a, b) => a - b)
 }
+// made once: a regular expression literal in a function is a new object at every call
+const PID_NAME = /^\d+$/
 
 /** How ps shows a command: argv, or [comm] for kernel threads and zombies that have none. */
 export function commandLine(proc: ProcInfo): string {
