@@ -36,41 +36,34 @@ export interface ProcStatus {
   threads: number | null
 }
 
+// the keys ProcStatus holds; a real status has ~55 lines, and a scan reads thousands
+const STATUS_KEYS = new Set(['Name', 'State', 'PPid', 'NSpid', 'Uid', 'Gid', 'CapEff', 'CapBnd', 'NoNewPrivs', 'Seccomp', 'Threads'])
+
 /** /proc/<pid>/status: "Key:\tvalue" lines (a key given twice: the last one counts). */
 export function parseProcStatus(text: string): ProcStatus | undefined {
-  // the keys ProcStatus holds, each value in a variable of its own: a real status has ~55 lines
-  // and a scan parses thousands, where a Map and a key string per line were most of the garbage
+  // each kept value in a variable of its own: a Map of them was much of a parse's garbage
   let name: Value, state: Value, ppid: Value, nsPid: Value, uid: Value, gid: Value
   let capEff: Value, capBnd: Value, noNewPrivs: Value, seccomp: Value, threads: Value
   for (let start = 0; start < text.length;) {
     let end = text.indexOf('\n', start)
     if (end < 0) end = text.length
     const colon = text.indexOf(':', start)
-    // the key's length picks the keys it may be; startsWith at start, the key itself
-    switch (colon > start && colon < end ? colon - start : 0) {
-      case 3:
-        if (text.startsWith('Uid', start)) uid = statusValue(text, colon, end)
-        else if (text.startsWith('Gid', start)) gid = statusValue(text, colon, end)
-        break
-      case 4:
-        if (text.startsWith('Name', start)) name = statusValue(text, colon, end)
-        else if (text.startsWith('PPid', start)) ppid = statusValue(text, colon, end)
-        break
-      case 5:
-        if (text.startsWith('State', start)) state = statusValue(text, colon, end)
-        else if (text.startsWith('NSpid', start)) nsPid = statusValue(text, colon, end)
-        break
-      case 6:
-        if (text.startsWith('CapEff', start)) capEff = statusValue(text, colon, end)
-        else if (text.startsWith('CapBnd', start)) capBnd = statusValue(text, colon, end)
-        break
-      case 7:
-        if (text.startsWith('Seccomp', start)) seccomp = statusValue(text, colon, end)
-        else if (text.startsWith('Threads', start)) threads = statusValue(text, colon, end)
-        break
-      case 10:
-        if (text.startsWith('NoNewPrivs', start)) noNewPrivs = statusValue(text, colon, end)
-        break
+    const key = colon > start && colon < end ? text.slice(start, colon) : undefined
+    // one lookup for the ~45 lines of keys not kept, the switch only for the kept
+    if (key !== undefined && STATUS_KEYS.has(key)) {
+      switch (key) {
+        case 'Name': name = statusValue(text, colon, end); break
+        case 'State': state = statusValue(text, colon, end); break
+        case 'PPid': ppid = statusValue(text, colon, end); break
+        case 'NSpid': nsPid = statusValue(text, colon, end); break
+        case 'Uid': uid = statusValue(text, colon, end); break
+        case 'Gid': gid = statusValue(text, colon, end); break
+        case 'CapEff': capEff = statusValue(text, colon, end); break
+        case 'CapBnd': capBnd = statusValue(text, colon, end); break
+        case 'NoNewPrivs': noNewPrivs = statusValue(text, colon, end); break
+        case 'Seccomp': seccomp = statusValue(text, colon, end); break
+        case 'Threads': threads = statusValue(text, colon, end); break
+      }
     }
     start = end + 1
   }
