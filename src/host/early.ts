@@ -30,6 +30,8 @@ export interface EarlyStart {
   argv: string[]
   /** start only when this file can be read and holds more than blanks (a /proc/net/*_tables_names) */
   whenListed?: string
+  /** with whenListed: start only when that file lists this table, a line of its own (naming a table not loaded to the kernel would load its module) */
+  whenTable?: string
   /** start only when this file lists nothing, or cannot be read (whenListed's opposite) */
   unlessListed?: string
   /** start only when this path exists (/proc/net/ip_vs) */
@@ -126,6 +128,7 @@ function allowed(start: EarlyStart, read: Read): boolean {
   if (start.unlessListed !== undefined && listed(start.unlessListed, read)) return false
   // not there, or unreadable: the command decides later, as without an early start
   if (start.whenListed !== undefined && !listed(start.whenListed, read)) return false
+  if (start.whenListed !== undefined && start.whenTable !== undefined && !read.get(start.whenListed)!.split('\n').some((line) => line.trim() === start.whenTable)) return false
   try {
     if (start.whenExists !== undefined) statSync(start.whenExists)
     return true

@@ -7,6 +7,7 @@
 import {type EarlyPlan, startEarly} from '../host/early.js'
 import {PATH_PREFETCH, PATH_START} from './iptables-path.js'
 import {batchInput, listerArgv, restoreInput} from './listing-stream.js'
+import {LEGACY_FAMILIES, natFirstWrites, wholeWrites} from './legacy-restore.js'
 
 /** A save of 256 MiB (~90k services) takes its program seconds: more than a listing's 10 s on a busy node. */
 export const SAVE_TIMEOUT_MS = 60_000
@@ -86,20 +87,40 @@ export const HINT_PROBES = NFT_HINTS.map((chain) => ['iptables-nft', '-t', 'mang
 
 const SERVICES_BATCH = batchInput('nat', ['KUBE-SERVICES'])
 
+/**
+ * The legacy backend's restores (src/svc/legacy-restore.ts), in the order gather.ts takes them:
+ * IPv4's mangle (the hint), filter and nat, IPv6's filter and nat, each where the kernel lists
+ * that table. IPv4's nat first: its fetch of the whole table is the critical path.
+ */
+export function legacyRestoreFeeds(): NonNullable<EarlyPlan['feeds']> {
+  return LEGACY_FAMILIES.flatMap(({argv, names}, family) => [
+    ...(family === 0 ? ['mangle'] : []).map((table) => ({argv: [...argv], whenListed: names, whenTable: table, writes: wholeWrites(table)})),
+    {argv: [...argv], whenListed: names, whenTable: 'filter', writes: wholeWrites('filter')},
+    {argv: [...argv], whenListed: names, whenTable: 'nat', writes: natFirstWrites(), first: family === 0},
+  ])
+}
+
+/** The nft path's listers (unlessListed: only where the kernel lists no legacy table). */
+function nftFeeds(backend: 'auto' | 'nft', unlessListed: string | undefined): NonNullable<EarlyPlan['feeds']> {
+  return [
+    ...pathStreamWrites(backend).map((writes) => ({argv: STREAM_ARGV, writes, first: writes.includes(SERVICES_BATCH), unlessListed})),
+    {argv: STREAM6_ARGV, writes: [SERVICES_BATCH], unlessListed},
+  ]
+}
+
 /** The plan for a live svc NAME with this --iptables-backend. */
 export function svcEarlyPlan(backend: 'auto' | 'nft' | 'legacy'): EarlyPlan {
   const legacyNames = LEGACY_TABLE_NAMES[0][1]
   // with --iptables-backend nft the path is read whatever the legacy tables hold
   const unlessListed = backend === 'auto' ? legacyNames : undefined
   return {
-    // the legacy saves run on every such run (the both-backends problem; on legacy, the rules)
-    streams: LEGACY_TABLE_NAMES.map(([program, names]) => ({argv: [program], whenListed: names, timeoutMs: SAVE_TIMEOUT_MS})),
+    // with --iptables-backend nft the legacy saves run (the both-backends problem); else, where
+    // the kernel lists legacy tables, the restores that read the legacy backend's path (the saves
+    // run later where they are needed: an nft node with legacy tables, a restore that failed)
+    streams: backend === 'nft' ? LEGACY_TABLE_NAMES.map(([program, names]) => ({argv: [program], whenListed: names, timeoutMs: SAVE_TIMEOUT_MS})) : [],
     // IPv6's path starts at its KUBE-SERVICES, asked for once the hint is known (gather.ts's ip6Path)
     // KUBE-SERVICES's stream started first: the walk waits for it, and each start holds the next
-    feeds: backend === 'legacy' ? [] : [
-      ...pathStreamWrites(backend).map((writes) => ({argv: STREAM_ARGV, writes, first: writes.includes(SERVICES_BATCH), unlessListed})),
-      {argv: STREAM6_ARGV, writes: [SERVICES_BATCH], unlessListed},
-    ],
+    feeds: backend === 'nft' ? nftFeeds(backend, unlessListed) : [...legacyRestoreFeeds(), ...(backend === 'auto' ? nftFeeds(backend, unlessListed) : [])],
     runs: [...(backend === 'auto' ? HINT_PROBES.map((argv) => ({argv, whenListed: legacyNames})) : []), ...RUNS],
   }
 }

@@ -9,6 +9,7 @@ import {gatherHostRoutes} from '../pods/routes.js'
 import {type ChainListing, PATH_PREFETCH, PATH_START, type PathTable, pathLines, readChainListing, saveText, tableChains, walkPath} from './iptables-path.js'
 import {SaveBytes} from './iptables-save-bytes.js'
 import {ListingStreams} from './listing-stream.js'
+import {type LegacyPath, readLegacyPath, startLegacyReads} from './legacy-restore.js'
 import {LEGACY_TABLE_NAMES, NFT_HINTS, SAVE_TIMEOUT_MS, STREAMS_IPV4} from './early.js'
 import type {NodeNetwork} from './locate.js'
 
@@ -376,14 +377,59 @@ export async function gatherIptables(host: Host, options: GatherOptions = {}): P
   // svc NAME live: the legacy saves (where the kernel holds legacy tables) start at once, beside
   // the nft path's probes: on the legacy backend they are the critical path
   const tableNames = LEGACY_TABLE_NAMES.map(([, file]) => host.readFile(file))
-  const legacy = legacySaves(host, options.hint, tableNames)
-  for (const saved of legacy) saved.catch(() => undefined)
   // where the kernel holds legacy tables (IPv4's names file lists one, as the launcher's early
   // plan asks), the nft path's streams (and their listings of empty tables on a legacy node)
   // start only if iptables-nft has the hint: the same answer, asked by one listing each, with the
   // save's pipe drained meanwhile
-  if ((options.backend ?? 'auto') === 'auto' && (await tableNames[0])?.trim() && !(await nftHinted(host, undefined))) return gatherSavesOnPath(host, options, options.hint, legacy)
+  const backend = options.backend ?? 'auto'
+  if (backend === 'legacy' || (backend === 'auto' && (await tableNames[0])?.trim() && !(await nftHinted(host, undefined)))) {
+    const nft = nftSaves(host, options.hint)
+    return (await gatherLegacyPath(host, options, options.hint, tableNames, nft)) ?? gatherSavesOnPath(host, options, options.hint, legacySaves(host, options.hint, tableNames), nft)
+  }
+  const legacy = legacySaves(host, options.hint, tableNames)
+  for (const saved of legacy) saved.catch(() => undefined)
   return (await gatherPath(host, options, legacy)) ?? gatherSavesOnPath(host, options, options.hint, legacy)
+}
+
+/** iptables-nft's saves, both families, read as they come. */
+function nftSaves(host: Host, hint: string): Promise<Array<SaveBytes | undefined>> {
+  return Promise.all([readSave(host, 'iptables-nft-save', true, hint), readSave(host, 'ip6tables-nft-save', true, hint)])
+}
+
+/**
+ * svc NAME on the legacy backend, its chains listed by restores (src/svc/legacy-restore.ts)
+ * rather than cut from the saves: the same answer where the saves would give it without their
+ * rule counts, that is where iptables-nft holds no KUBE- rule (else the both-backends problem
+ * counts legacy's) and, unless --iptables-backend legacy, no hint chain while iptables-legacy
+ * declares one. A family whose restores fail is read by its save. undefined: not that case (the
+ * saves are read, as before).
+ */
+async function gatherLegacyPath(host: Host, options: GatherOptions, hint: string, tableNames: Array<Promise<string | undefined>>, nft: Promise<Array<SaveBytes | undefined>>): Promise<{read: IptablesRead | null; problems: string[]} | undefined> {
+  if (!host.feed) return undefined
+  const fed = host as Host & {feed: NonNullable<Host['feed']>}
+  const procNet = host.stat('/proc/net/dev')
+  const names = await Promise.all(tableNames)
+  // as legacySaves: a names file not there beside /proc/net/dev is a family without the module
+  const listed = await Promise.all(names.map(async (text) => (text !== undefined ? text : (await procNet) ? '' : undefined)))
+  if (listed[0] === undefined || listed[1] === undefined || !listed[0].trim()) return undefined
+  const family = async (i: 0 | 1): Promise<LegacyPath | undefined> => {
+    if (!listed[i]!.trim()) return {text: '', hinted: false}
+    const read = await readLegacyPath(startLegacyReads(fed, i, listed[i]!, hint), hint)
+    if (read) return read
+    const save = await readSave(host, LEGACY_TABLE_NAMES[i][0], true, hint)
+    return save && {text: await save.onPath(hint), hinted: save.hasHint()}
+  }
+  const [saves, ipv4, ipv6] = await Promise.all([nft, family(0), family(1)])
+  if (!ipv4 || !ipv6) return undefined
+  const nftRules = {hasHint: () => saves.some((save) => save?.hasHint()), text: savesText(saves)}
+  if (kubeRuleCount(nftRules.text) > 0) return undefined
+  let chosen = forcedBackend(options)
+  if (!chosen) {
+    if (nftRules.hasHint() || !(ipv4.hinted || ipv6.hinted)) return undefined
+    chosen = chooseBetween({hasHint: () => false, ruleCount: () => 0}, {hasHint: () => true, ruleCount: () => 0})
+  }
+  if (chosen.backend !== 'legacy') return undefined
+  return {read: {backend: 'legacy', reason: chosen.reason, ipv4: ipv4.text, ipv6: ipv6.text}, problems: []}
 }
 
 /** Every save read whole, as text: svc -A, a snapshot, and what asks for no one service. */
@@ -423,10 +469,10 @@ async function savePlain(host: Host, problems: string[]): Promise<{read: Iptable
  * (src/svc/iptables-save-bytes.ts): the same answer as gatherSaves' text traced whole, without
  * decoding 27 MB. What only the whole text can tell (rule counts) is read from it only when asked.
  */
-async function gatherSavesOnPath(host: Host, options: GatherOptions, hint: string, legacy: LegacySaves): Promise<{read: IptablesRead | null; problems: string[]}> {
+async function gatherSavesOnPath(host: Host, options: GatherOptions, hint: string, legacy: LegacySaves, nftSaved = nftSaves(host, hint)): Promise<{read: IptablesRead | null; problems: string[]}> {
   const problems: string[] = []
-  const [nft4, nft6, [legacy4, legacy6]] = await Promise.all([
-    readSave(host, 'iptables-nft-save', true, hint), readSave(host, 'ip6tables-nft-save', true, hint),
+  const [[nft4, nft6], [legacy4, legacy6]] = await Promise.all([
+    nftSaved,
     // IPv4's save left out because the kernel holds no legacy table is run now, as gatherSaves
     // runs it: whether the program is there tells the answer (IPv6's empty save and none read alike)
     Promise.all(legacy.map((saved, i) => saved.then((bytes) => (bytes !== null ? bytes : i === 0 ? readSave(host, LEGACY_TABLE_NAMES[i][0], true, hint) : undefined)))),

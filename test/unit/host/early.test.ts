@@ -44,8 +44,14 @@ describe('programs started early', () => {
         {argv: program('unless-empty'), unlessListed: empty},
         {argv: program('unless-missing'), unlessListed: join(dir, 'absent')},
         {argv: program('unless-listed'), unlessListed: listed},
+        {argv: program('table-listed'), whenListed: listed, whenTable: 'nat'},
+        {argv: program('table-not-listed'), whenListed: listed, whenTable: 'filter'},
+        {argv: program('table-in-a-word'), whenListed: listed, whenTable: 'na'},
       ],
     })
+    expect(takeRun(program('table-listed'), 10_000)).toBeDefined()
+    expect(takeRun(program('table-not-listed'), 10_000)).toBeUndefined()
+    expect(takeRun(program('table-in-a-word'), 10_000)).toBeUndefined()
     expect(takeRun(program('empty'), 10_000)).toBeUndefined()
     expect(takeRun(program('missing'), 10_000)).toBeUndefined()
     expect(takeRun(program('no-path'), 10_000)).toBeUndefined()

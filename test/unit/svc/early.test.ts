@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {type FedListeners, type FedProgram, type Host, Warnings} from '../../../src/host/host.js'
-import {HINT_PROBES, STREAM6_ARGV, STREAM_ARGV, liveSvcName, pathStreamWrites, svcEarlyPlan} from '../../../src/svc/early.js'
+import {HINT_PROBES, STREAM6_ARGV, STREAM_ARGV, legacyRestoreFeeds, liveSvcName, pathStreamWrites, svcEarlyPlan} from '../../../src/svc/early.js'
 import {batchInput} from '../../../src/svc/listing-stream.js'
 import {gatherIptables} from '../../../src/svc/gather.js'
 
@@ -25,9 +25,19 @@ describe('liveSvcName', () => {
     expect(liveSvcName(['kube-dns'], {NODEDOC_HOST_ROOT: '/host'})).toBeUndefined()
   })
 
-  it('plans no listing stream for --iptables-backend legacy, and the legacy saves only where the kernel lists legacy tables', () => {
-    expect(svcEarlyPlan('legacy').feeds).toEqual([])
-    expect(svcEarlyPlan('auto').streams?.map((s) => [s.argv, s.whenListed])).toEqual([
+  it('plans no listing stream for --iptables-backend legacy: the legacy restores, each where the kernel lists its table; the saves only with --iptables-backend nft', () => {
+    expect(svcEarlyPlan('legacy').feeds).toEqual(legacyRestoreFeeds())
+    expect(legacyRestoreFeeds().map((f) => [f.argv[4], f.whenListed, f.whenTable, f.first ?? false])).toEqual([
+      ['iptables-legacy-restore', '/proc/net/ip_tables_names', 'mangle', false],
+      ['iptables-legacy-restore', '/proc/net/ip_tables_names', 'filter', false],
+      ['iptables-legacy-restore', '/proc/net/ip_tables_names', 'nat', true],
+      ['ip6tables-legacy-restore', '/proc/net/ip6_tables_names', 'filter', false],
+      ['ip6tables-legacy-restore', '/proc/net/ip6_tables_names', 'nat', false],
+    ])
+    expect(svcEarlyPlan('auto').feeds?.slice(0, 5)).toEqual(legacyRestoreFeeds())
+    expect(svcEarlyPlan('auto').streams).toEqual([])
+    expect(svcEarlyPlan('legacy').streams).toEqual([])
+    expect(svcEarlyPlan('nft').streams?.map((s) => [s.argv, s.whenListed])).toEqual([
       [['iptables-legacy-save'], '/proc/net/ip_tables_names'],
       [['ip6tables-legacy-save'], '/proc/net/ip6_tables_names'],
     ])
@@ -35,7 +45,9 @@ describe('liveSvcName', () => {
 
   it('where the kernel lists IPv4 legacy tables: the hint probes instead of the listing streams (unless --iptables-backend nft)', () => {
     const auto = svcEarlyPlan('auto')
-    expect(auto.feeds?.map((f) => f.unlessListed)).toEqual(auto.feeds?.map(() => '/proc/net/ip_tables_names'))
+    const listers = auto.feeds?.filter((f) => f.argv[0] === 'sh')
+    expect(listers?.length).toBe(3)
+    expect(listers?.map((f) => f.unlessListed)).toEqual(listers?.map(() => '/proc/net/ip_tables_names'))
     expect(auto.runs?.slice(0, 2)).toEqual(HINT_PROBES.map((argv) => ({argv, whenListed: '/proc/net/ip_tables_names'})))
     const nft = svcEarlyPlan('nft')
     expect(nft.feeds?.length).toBe(3)
@@ -133,7 +145,7 @@ describe('where the kernel lists IPv4 legacy tables', () => {
 
   it("starts IPv4's KUBE-SERVICES stream before the others (the walk waits for it)", () => {
     for (const backend of ['auto', 'nft'] as const) {
-      const first = svcEarlyPlan(backend).feeds!.filter((f) => f.first)
+      const first = svcEarlyPlan(backend).feeds!.filter((f) => f.first && f.argv[0] === 'sh')
       expect(first.map((f) => [f.argv, f.writes])).toEqual([[STREAM_ARGV, [batchInput('nat', ['KUBE-SERVICES'])]]])
     }
   })
