@@ -7,7 +7,7 @@
 import {type EarlyPlan, startEarly} from '../host/early.js'
 import {PATH_PREFETCH, PATH_START} from './iptables-path.js'
 import {batchInput, listerArgv, restoreInput} from './listing-stream.js'
-import {LEGACY_FAMILIES, natFirstWrites, wholeWrites} from './legacy-restore.js'
+import {LEGACY_FAMILIES, natFirstWrites} from './legacy-restore.js'
 
 /** A save of 256 MiB (~90k services) takes its program seconds: more than a listing's 10 s on a busy node. */
 export const SAVE_TIMEOUT_MS = 60_000
@@ -88,16 +88,14 @@ export const HINT_PROBES = NFT_HINTS.map((chain) => ['iptables-nft', '-t', 'mang
 const SERVICES_BATCH = batchInput('nat', ['KUBE-SERVICES'])
 
 /**
- * The legacy backend's restores (src/svc/legacy-restore.ts), in the order gather.ts takes them:
- * IPv4's mangle (the hint), filter and nat, IPv6's filter and nat, each where the kernel lists
- * that table. IPv4's nat first: its fetch of the whole table is the critical path.
+ * The legacy backend's nat restores (src/svc/legacy-restore.ts), IPv4's and IPv6's, each where the
+ * kernel lists nat: their fetch of the whole table is the critical path, IPv4's started first.
+ * mangle's and filter's (small) start from the command, once iptables-nft has shown no hint: where
+ * kube-proxy uses nf_tables beside legacy tables they would go unused, and each start here holds
+ * back the hint probes and listings after it.
  */
 export function legacyRestoreFeeds(): NonNullable<EarlyPlan['feeds']> {
-  return LEGACY_FAMILIES.flatMap(({argv, names}, family) => [
-    ...(family === 0 ? ['mangle'] : []).map((table) => ({argv: [...argv], whenListed: names, whenTable: table, writes: wholeWrites(table)})),
-    {argv: [...argv], whenListed: names, whenTable: 'filter', writes: wholeWrites('filter')},
-    {argv: [...argv], whenListed: names, whenTable: 'nat', writes: natFirstWrites(), first: family === 0},
-  ])
+  return LEGACY_FAMILIES.map(({argv, names}, family) => ({argv: [...argv], whenListed: names, whenTable: 'nat', writes: natFirstWrites(), first: family === 0}))
 }
 
 /** The nft path's listers (unlessListed: only where the kernel lists no legacy table). */

@@ -295,9 +295,9 @@ export function listedTables(names: string): Set<string> {
 }
 
 /**
- * The restores of one family, started in the launcher's order (src/svc/early.ts): mangle (IPv4
- * only: the hint), filter, nat, each where the kernel lists that table (a table not loaded is
- * never named to the kernel: that would load its module).
+ * The restores of one family: nat (the launcher started it, src/svc/early.ts), then mangle (IPv4
+ * only: the hint) and filter, each where the kernel lists that table (a table not loaded is never
+ * named to the kernel: that would load its module).
  */
 export interface LegacyReads {
   mangle?: Promise<Map<string, string> | undefined>
@@ -309,9 +309,10 @@ export function startLegacyReads(host: Host & {feed: NonNullable<Host['feed']>},
   const tables = listedTables(names)
   const {argv} = LEGACY_FAMILIES[family]
   const reads: LegacyReads = {}
+  // nat first: the one the launcher started (feeds of one argv are taken in plan order)
+  if (tables.has('nat')) reads.nat = new RestoreSession(host, [...argv], 'nat', (chain) => pathLines(chain, hint))
   if (family === 0 && tables.has('mangle')) reads.mangle = wholeTable(host, [...argv], 'mangle')
   if (tables.has('filter')) reads.filter = wholeTable(host, [...argv], 'filter')
-  if (tables.has('nat')) reads.nat = new RestoreSession(host, [...argv], 'nat', (chain) => pathLines(chain, hint))
   return reads
 }
 

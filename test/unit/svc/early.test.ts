@@ -25,16 +25,13 @@ describe('liveSvcName', () => {
     expect(liveSvcName(['kube-dns'], {NODEDOC_HOST_ROOT: '/host'})).toBeUndefined()
   })
 
-  it('plans no listing stream for --iptables-backend legacy: the legacy restores, each where the kernel lists its table; the saves only with --iptables-backend nft', () => {
+  it('plans no listing stream for --iptables-backend legacy: the legacy nat restores, each where the kernel lists nat; the saves only with --iptables-backend nft', () => {
     expect(svcEarlyPlan('legacy').feeds).toEqual(legacyRestoreFeeds())
     expect(legacyRestoreFeeds().map((f) => [f.argv[4], f.whenListed, f.whenTable, f.first ?? false])).toEqual([
-      ['iptables-legacy-restore', '/proc/net/ip_tables_names', 'mangle', false],
-      ['iptables-legacy-restore', '/proc/net/ip_tables_names', 'filter', false],
       ['iptables-legacy-restore', '/proc/net/ip_tables_names', 'nat', true],
-      ['ip6tables-legacy-restore', '/proc/net/ip6_tables_names', 'filter', false],
       ['ip6tables-legacy-restore', '/proc/net/ip6_tables_names', 'nat', false],
     ])
-    expect(svcEarlyPlan('auto').feeds?.slice(0, 5)).toEqual(legacyRestoreFeeds())
+    expect(svcEarlyPlan('auto').feeds?.slice(0, 2)).toEqual(legacyRestoreFeeds())
     expect(svcEarlyPlan('auto').streams).toEqual([])
     expect(svcEarlyPlan('legacy').streams).toEqual([])
     expect(svcEarlyPlan('nft').streams?.map((s) => [s.argv, s.whenListed])).toEqual([

@@ -173,11 +173,13 @@ describe('readLegacyPath', () => {
     expect(read?.text).toContain('-A KUBE-SEP-A1 -p tcp')
     expect(read?.text).not.toContain('KUBE-SVC-BBBB')
     expect(read?.text).toContain(':KUBE-NODEPORTS - [0:0]')
-    // mangle, filter, nat: the launcher's order, and its first writes
+    // nat first, with the launcher's first writes (its feeds of one argv are taken in plan order), then mangle and filter
     const feeds = legacyRestoreFeeds().filter((f) => f.argv[4] === 'iptables-legacy-restore')
+    expect(feeds).toHaveLength(1)
     expect(host.writes).toHaveLength(3)
-    feeds.forEach((feed, i) => expect(host.writes[i].slice(0, feed.writes.length)).toEqual(feed.writes))
-    const lines = host.writes[2].join('').split('\n').slice(0, -1)
+    expect(host.writes[0].slice(0, feeds[0].writes.length)).toEqual(feeds[0].writes)
+    expect(host.writes.slice(1).map((w) => w.slice(0, 2))).toEqual([wholeWrites('mangle'), wholeWrites('filter')])
+    const lines = host.writes[0].join('').split('\n').slice(0, -1)
     // never a chain the kernel might not hold before a rule listed jumps to it
     expect(lines.indexOf('-S KUBE-SERVICES')).toBeGreaterThan(lines.indexOf('-S PREROUTING'))
     expect(lines.at(-1)).toBe('COMMIT')
