@@ -9,8 +9,9 @@
 // What it is asked and why it cannot write: its argv is a constant (RESTORE_ARGV) holding
 // --test ("only parse and construct the ruleset, but do not commit it": it never calls
 // setsockopt) and --noflush; its input is only `*TABLE`, `-S CHAIN` lines (restorableChain's
-// names) and COMMIT. XTABLES_LOCKFILE=/proc/self/status: its lock is taken on /dev/null, not on
-// /run/xtables.lock (which it would create, and whose lock would hold kube-proxy back).
+// names) and COMMIT. XTABLES_LOCKFILE=/proc/self/status: its lock is taken on its own procfs
+// file, not on /run/xtables.lock (which it would create, and whose lock would hold kube-proxy
+// back; iptables before 1.8.6 takes that one all the same: docs/security.md).
 // stdbuf -oL: its stdout into a pipe would otherwise wait in a 4 KiB buffer, and each round's
 // answer with it.
 //
@@ -28,9 +29,12 @@ import {type LineFilter, type PathTable, pathLines, readChainListing, saveText, 
 import type {ChainListing} from './iptables-path.js'
 import {restorableChain} from './listing-stream.js'
 
-/** The restores run, one per table: the lock on /dev/null, stdout by lines, nothing committed. */
-export const RESTORE_ARGV = ['env', 'XTABLES_LOCKFILE=/proc/self/status', 'stdbuf', '-oL', 'iptables-legacy-restore', '--test', '--noflush'] as const
-export const RESTORE6_ARGV = ['env', 'XTABLES_LOCKFILE=/proc/self/status', 'stdbuf', '-oL', 'ip6tables-legacy-restore', '--test', '--noflush'] as const
+/** A family's restore, one per table: the lock on its own /proc/self/status, stdout by lines, nothing committed. */
+function restoreArgv(program: 'iptables-legacy-restore' | 'ip6tables-legacy-restore') {
+  return ['env', 'XTABLES_LOCKFILE=/proc/self/status', 'stdbuf', '-oL', program, '--test', '--noflush'] as const
+}
+export const RESTORE_ARGV = restoreArgv('iptables-legacy-restore')
+export const RESTORE6_ARGV = restoreArgv('ip6tables-legacy-restore')
 
 /** Each family's restore, and the file where the kernel names its legacy tables. */
 export const LEGACY_FAMILIES = [
