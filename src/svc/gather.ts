@@ -291,11 +291,19 @@ async function ip6Path(host: Host, hint: string, streams?: ListingStreams): Prom
 type LegacySaves = Array<Promise<SaveBytes | null | undefined>>
 
 function legacySaves(host: Host, hint: string, tableNames: Array<Promise<string | undefined>>): LegacySaves {
+  const listed = legacyTablesListed(host, tableNames)
+  return LEGACY_TABLE_NAMES.map(async ([program], i) => ((await listed[i])?.trim() === '' ? null : readSave(host, program, true, hint)))
+}
+
+/**
+ * Each family's legacy tables as its names file lists them: '' where it lists none, or where the
+ * file is absent beside /proc/net/dev (ip_tables not loaded); undefined where it cannot be read.
+ */
+function legacyTablesListed(host: Host, tableNames: Array<Promise<string | undefined>>): Array<Promise<string | undefined>> {
   const procNet = host.stat('/proc/net/dev')
-  return LEGACY_TABLE_NAMES.map(async ([program], i) => {
-    const names = await tableNames[i]
-    const none = names !== undefined ? names.trim() === '' : !!(await procNet)
-    return none ? null : readSave(host, program, true, hint)
+  return tableNames.map(async (names) => {
+    const text = await names
+    return text !== undefined ? text : (await procNet) ? '' : undefined
   })
 }
 
@@ -407,10 +415,7 @@ function nftSaves(host: Host, hint: string): Promise<Array<SaveBytes | undefined
 async function gatherLegacyPath(host: Host, options: GatherOptions, hint: string, tableNames: Array<Promise<string | undefined>>, nft: Promise<Array<SaveBytes | undefined>>): Promise<{read: IptablesRead | null; problems: string[]} | undefined> {
   if (!host.feed) return undefined
   const fed = host as Host & {feed: NonNullable<Host['feed']>}
-  const procNet = host.stat('/proc/net/dev')
-  const names = await Promise.all(tableNames)
-  // as legacySaves: a names file not there beside /proc/net/dev is a family without the module
-  const listed = await Promise.all(names.map(async (text) => (text !== undefined ? text : (await procNet) ? '' : undefined)))
+  const listed = await Promise.all(legacyTablesListed(host, tableNames))
   if (listed[0] === undefined || listed[1] === undefined || !listed[0].trim()) return undefined
   const family = async (i: 0 | 1): Promise<LegacyPath | undefined> => {
     if (!listed[i]!.trim()) return {text: '', hinted: false}
