@@ -91,9 +91,11 @@ export function chooseBackend(nftText: string, legacyText: string): {backend: Ip
   return chooseBetween(rules(nftText), rules(legacyText))
 }
 
+const LEGACY_HINTED: {backend: IptablesBackend; reason: string} = {backend: 'legacy', reason: 'KUBE-IPTABLES-HINT/KUBE-KUBELET-CANARY chain in iptables-legacy rules'}
+
 function chooseBetween(nft: RuleSet, legacyRules: RuleSet): {backend: IptablesBackend; reason: string} {
   if (nft.hasHint()) return {backend: 'nft', reason: 'KUBE-IPTABLES-HINT/KUBE-KUBELET-CANARY chain in iptables-nft rules'}
-  if (legacyRules.hasHint()) return {backend: 'legacy', reason: 'KUBE-IPTABLES-HINT/KUBE-KUBELET-CANARY chain in iptables-legacy rules'}
+  if (legacyRules.hasHint()) return LEGACY_HINTED
   const legacy = legacyRules.ruleCount()
   const nftCount = nft.ruleCount()
   if (legacy > nftCount) return {backend: 'legacy', reason: `no hint chain; iptables-legacy holds more rules (${legacy} > ${nftCount})`}
@@ -426,14 +428,10 @@ async function gatherLegacyPath(host: Host, options: GatherOptions, hint: string
   }
   const [saves, ipv4, ipv6] = await Promise.all([nft, family(0), family(1)])
   if (!ipv4 || !ipv6) return undefined
-  const nftRules = {hasHint: () => saves.some((save) => save?.hasHint()), text: savesText(saves)}
-  if (kubeRuleCount(nftRules.text) > 0) return undefined
-  let chosen = forcedBackend(options)
-  if (!chosen) {
-    if (nftRules.hasHint() || !(ipv4.hinted || ipv6.hinted)) return undefined
-    chosen = chooseBetween({hasHint: () => false, ruleCount: () => 0}, {hasHint: () => true, ruleCount: () => 0})
-  }
-  if (chosen.backend !== 'legacy') return undefined
+  if (kubeRuleCount(savesText(saves)) > 0) return undefined
+  // unless forced, only where chooseBetween decides by legacy's hint alone: no rule is counted here
+  const chosen = forcedBackend(options) ?? (!saves.some((save) => save?.hasHint()) && (ipv4.hinted || ipv6.hinted) ? LEGACY_HINTED : undefined)
+  if (chosen?.backend !== 'legacy') return undefined
   return {read: {backend: 'legacy', reason: chosen.reason, ipv4: ipv4.text, ipv6: ipv6.text}, problems: []}
 }
 
