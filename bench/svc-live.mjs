@@ -4,7 +4,8 @@
 // (bin/run.js), median of RUNS, wall and CPU (user+sys of the process tree), and peak RSS.
 //   npm run build && node bench/svc-live.mjs [services=10000] [runs=5] [all|name|legacy|nft]
 // `legacy`: only name's second table (the legacy backend), for more runs in the same time; `nft`:
-// only its first (the nf_tables backend).
+// only its first (the nf_tables backend); `mixed`: svc NAME where kube-proxy uses nf_tables and the
+// kernel also holds small legacy tables (no KUBE- rule in them), beside the nft save.
 // `name`: only svc NAME live, beside the saves, on both backends (a second netns holds the same
 // rules in iptables-legacy), and the floor: `node -e 0`, `--version` and the one listing svc NAME
 // cannot do without (`iptables-nft -t nat -S KUBE-SERVICES`), and every listing the path needs
@@ -99,7 +100,8 @@ const name = `${target.namespace}/${target.name}`
 try {
   if (MODE !== 'legacy') load10k(ns, 'iptables-nft-restore')
   const inNs = (...argv) => ['ip', 'netns', 'exec', ns, ...argv]
-  if (MODE === 'name' || MODE === 'legacy' || MODE === 'nft') {
+  if (MODE === 'mixed') measureMixed()
+  else if (MODE === 'name' || MODE === 'legacy' || MODE === 'nft') {
     if (MODE !== 'legacy') measureNft()
     spawnSync('ip', ['netns', 'del', ns])
     if (MODE !== 'nft') measureLegacy()
@@ -178,9 +180,25 @@ try {
     measure(cases, 'iptables-nft-save (kernel)')
   }
 
+  /**
+   * svc NAME live where kube-proxy uses nf_tables and something else made legacy tables (a filter
+   * chain of its own, nat and mangle listed): the launcher's legacy starts go unused there.
+   */
+  function measureMixed() {
+    for (const argv of [['-t', 'filter', '-N', 'LEGACY-ONLY'], ['-t', 'nat', '-S'], ['-t', 'mangle', '-S']]) execFileSync('ip', ['netns', 'exec', ns, 'iptables-legacy', ...argv], {stdio: 'ignore'})
+    if (BASELINE && answer(RUN, ns, name) !== answer(BASELINE, ns, name)) throw new Error(`svc ${name} (legacy tables beside nf_tables): this build and ${BASELINE} print different answers`)
+    measure({
+      'iptables-nft-save (kernel)': inNs('iptables-nft-save'),
+      [`svc ${name} live, legacy tables beside`]: inNs(process.execPath, RUN, 'svc', name, '-o', 'json'),
+      ...(BASELINE ? {[`svc ${name} live, legacy tables beside, ${BASELINE}`]: inNs(process.execPath, BASELINE, 'svc', name, '-o', 'json')} : {}),
+      'floor: node -e 0': inNs(process.execPath, '-e', '0'),
+    }, 'iptables-nft-save (kernel)')
+  }
+
   /** svc NAME live on the legacy backend, beside the save and the floors. */
   function measureLegacy() {
-    // the legacy backend: every per-chain listing fetches the whole table, so svc reads the saves once
+    // the legacy backend: every read fetches the whole table; svc lists the path's chains from
+    // one fetch per table (restore --test), the floors below read the save
     load10k(legacyNs, 'iptables-legacy-restore')
     if (BASELINE && answer(RUN, legacyNs, name) !== answer(BASELINE, legacyNs, name)) throw new Error(`svc ${name} (legacy): this build and ${BASELINE} print different answers`)
     const inLegacy = (...argv) => ['ip', 'netns', 'exec', legacyNs, ...argv]
